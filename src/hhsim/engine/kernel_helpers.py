@@ -1,0 +1,68 @@
+"""Small compiled functions shared by every generated kernel module.
+
+The generated modules import these; their source hash is part of each
+generated module's name, so editing this file invalidates the on-disk
+compile cache of every kernel that uses it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ..channels.base import LINEXP_SERIES_BELOW
+
+
+@njit(cache=True, error_model="numpy")
+def _exp_rate(v, a, k, v0):
+    """``a * exp((v - v0) / k)``."""
+    return a * math.exp((v - v0) / k)
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_rate(v, a, k, v0):
+    """``a / (1 + exp((v - v0) / k))``."""
+    return a / (1.0 + math.exp((v - v0) / k))
+
+
+@njit(cache=True, error_model="numpy")
+def _linexp_rate(v, a, k, v0):
+    """``a (v - v0) / (1 - exp(-(v - v0)/k))``, exact through the removable singularity."""
+    x = (v - v0) / k
+    if abs(x) < LINEXP_SERIES_BELOW:
+        return a * k * (1.0 + x * (0.5 + x / 12.0))
+    return a * k * x / -math.expm1(-x)
+
+
+def _hermite_crossing_py(v0, v1, m0, m1, thr):
+    """Fraction s in [0, 1] of a step where the cubic Hermite interpolant crosses ``thr``.
+
+    ``v0``, ``v1`` are the values at the ends of the step and ``m0``, ``m1``
+    the derivatives times the step length.  Requires ``v0 < thr <= v1``.
+    Safeguarded Newton: the bracket [lo, hi] always contains a crossing.
+    Cubic interpolation makes the spike time error O(dt^4) instead of the
+    O(dt^2) of linear interpolation.
+    """
+    lo = 0.0
+    hi = 1.0
+    s = (thr - v0) / (v1 - v0)
+    for _ in range(50):
+        s2 = s * s
+        s3 = s2 * s
+        p = (2 * s3 - 3 * s2 + 1) * v0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * v1 + (s3 - s2) * m1 - thr
+        if p < 0:
+            lo = s
+        else:
+            hi = s
+        dp = (6 * s2 - 6 * s) * v0 + (3 * s2 - 4 * s + 1) * m0 + (6 * s - 6 * s2) * v1 + (3 * s2 - 2 * s) * m1
+        sn = s - p / dp if dp != 0.0 else 0.5 * (lo + hi)
+        if not (lo < sn < hi):
+            sn = 0.5 * (lo + hi)
+        if abs(sn - s) < 1e-15:
+            return sn
+        s = sn
+    return s
+
+
+hermite_crossing = njit(cache=True, error_model="numpy")(_hermite_crossing_py)

@@ -1,0 +1,38 @@
+"""The solver contract.
+
+Anyone adding a fixed-step solver provides a :class:`FixedStepSolver` with:
+
+1. ``name``: the ``--method`` name (a valid Python identifier);
+2. ``order``: its global order of accuracy in dt, which the convergence test
+   measures for every registered solver;
+3. ``advance_lines(n_gates)``: source lines that, given ``V``, ``x0..``
+   (state at the start of the step), ``Ia``, ``Im``, ``Ib`` (stimulus at the
+   start, middle and end of the step, or the command voltage when ``clamp``),
+   ``dt`` and the helpers ``derivs`` and ``expstep``, define ``Vn`` and
+   ``xn0..`` at the end of the step.  Under ``clamp`` the stage voltages are
+   the command (the template resets ``Vn`` afterwards);
+4. ``numpy_step``: the same update written with NumPy arrays, used by the
+   reference path (``hhsim.engine.numpy_path``) to test the compiled one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class FixedStepSolver:
+    name: str
+    order: int
+    description: str
+    advance_lines: Callable[[int], list[str]]
+    numpy_step: Callable
+    default_dt: float
+
+
+@dataclass(frozen=True)
+class AdaptiveSolver:
+    name: str
+    order: int
+    description: str

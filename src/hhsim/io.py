@@ -1,0 +1,50 @@
+"""File output helpers: every file is written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import OutputError
+
+
+def check_writable(path: str | Path, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Fail early, before any simulation, if ``path`` cannot be written.
+
+    Checks the suffix (when ``suffixes`` is given), that the directory exists
+    and that it accepts a new file.
+    """
+    path = Path(path)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise OutputError(
+            f"cannot write {str(path)!r}: the file name must end in {', '.join(suffixes)}"
+        )
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
+    if path.is_dir():
+        raise OutputError(f"cannot write {str(path)!r}: it is a directory")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputError(f"cannot write {str(path)!r}: permission denied")
+    return path
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp_path)`` then rename into ``path``: all or nothing."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".part" + path.suffix)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,177 @@
+"""Simulation results: arrays with units, spike times, metadata, and exporters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .errors import OutputError
+from .io import atomic_write
+from .model import Model
+
+# Column and variable names that leave the library carry their unit.
+_STATE_UNIT = "1"
+
+
+@dataclass
+class Result:
+    """One simulated trace.
+
+    Attributes
+    ----------
+    t : ms, the recorded times.
+    v : mV, membrane potential at ``t``.
+    states : gate name -> values (dimensionless, in [0, 1]).
+    stimulus : µA/cm², injected current at ``t`` (command voltage in mV under clamp).
+    spike_times : ms, upward crossings of ``model.spike_threshold``, located on the
+        cubic Hermite interpolant of V between steps (O(dt^4) accurate).
+    model, method, dt (ms), t_stop (ms), v_rest (mV, the model's resting equilibrium).
+    """
+
+    t: np.ndarray
+    v: np.ndarray
+    states: dict[str, np.ndarray]
+    stimulus: np.ndarray
+    spike_times: np.ndarray
+    model: Model
+    method: str
+    dt: float
+    t_stop: float
+    v_rest: float
+    clamped: bool = False
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------ derived
+    def _gate_values(self, channel) -> dict[str, np.ndarray]:
+        names = dict(zip([(ch.name, g.name) for ch, g in self.model.gates], self.model.state_names))
+        return {g.name: self.states[names[(channel.name, g.name)]] for g in channel.gates}
+
+    @cached_property
+    def conductances(self) -> dict[str, np.ndarray]:
+        """Channel name -> conductance (mS/cm²) at ``t``."""
+        out = {}
+        for ch in self.model.channels:
+            frac = ch.open_fraction(self._gate_values(ch))
+            out[ch.name] = ch.gbar * np.broadcast_to(frac, self.t.shape).astype(float)
+        return out
+
+    @cached_property
+    def currents(self) -> dict[str, np.ndarray]:
+        """Channel name -> ionic current density (µA/cm², outward positive) at ``t``."""
+        return {ch.name: self.conductances[ch.name] * (self.v - ch.E) for ch in self.model.channels}
+
+    @property
+    def i_ion(self) -> np.ndarray:
+        """Total ionic current (µA/cm²)."""
+        return sum(self.currents.values())
+
+    @property
+    def n_spikes(self) -> int:
+        return int(len(self.spike_times))
+
+    def summary(self) -> dict:
+        """The JSON summary of ``hhsim run --json`` (keys carry units)."""
+        after = self.v[self.t >= (self.spike_times[0] if self.n_spikes else np.inf)]
+        return {
+            "model": self.model.name,
+            "method": self.method,
+            "dt_ms": self.dt,
+            "t_stop_ms": self.t_stop,
+            "temperature_C": self.model.temperature,
+            "n_spikes": self.n_spikes,
+            "spike_times_ms": [round(float(s), 9) for s in self.spike_times],
+            "spike_threshold_mV": self.model.spike_threshold,
+            "v_rest_mV": float(self.v_rest),
+            "v_max_mV": float(np.max(self.v)),
+            "v_min_mV": float(np.min(self.v)),
+            "ahp_min_mV": float(np.min(after)) if after.size else None,
+        }
+
+    # ------------------------------------------------------------ export
+    def columns(self) -> dict[str, np.ndarray]:
+        """Ordered columns with unit-carrying names (the CSV layout)."""
+        cols = {"t_ms": self.t, "v_mV": self.v}
+        for name, values in self.states.items():
+            cols[name] = values
+        for name, values in self.currents.items():
+            cols[f"i_{name.lower()}_uA_cm2"] = values
+        for name, values in self.conductances.items():
+            cols[f"g_{name.lower()}_mS_cm2"] = values
+        cols["v_clamp_mV" if self.clamped else "i_stim_uA_cm2"] = self.stimulus
+        return cols
+
+    def metadata(self) -> dict:
+        from . import __version__
+
+        return {
+            "model": self.model.name,
+            "method": self.method,
+            "dt_ms": self.dt,
+            "t_stop_ms": self.t_stop,
+            "temperature_C": self.model.temperature,
+            "v_rest_mV": float(self.v_rest),
+            "spike_times_ms": [float(s) for s in self.spike_times],
+            "hhsim_version": __version__,
+            "parameters": {k: p.value for k, p in self.model.params().items()},
+            **self.meta,
+        }
+
+    def to_dataframe(self):
+        """A pandas DataFrame with one row per recorded time."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.columns())
+        df.attrs.update(self.metadata())
+        return df
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` on the time coordinate (requires xarray)."""
+        try:
+            import xarray as xr
+        except ImportError:
+            raise OutputError("NetCDF output needs xarray: pip install 'hhsim[netcdf]'") from None
+        cols = self.columns()
+        t = cols.pop("t_ms")
+        ds = xr.Dataset({k: ("t_ms", v) for k, v in cols.items()}, coords={"t_ms": t})
+        ds["spike_times_ms"] = ("spike", np.asarray(self.spike_times, dtype=float))
+        meta = self.metadata()
+        ds.attrs.update({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in meta.items()})
+        return ds
+
+    def save(self, path: str | Path) -> Path:
+        """Write CSV, NPZ or NetCDF (by suffix), atomically."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            def write(tmp):
+                self.to_dataframe().to_csv(tmp, index=False, float_format="%.10g")
+        elif suffix == ".npz":
+            def write(tmp):
+                with open(tmp, "wb") as fh:
+                    np.savez_compressed(
+                        fh, **self.columns(), spike_times_ms=np.asarray(self.spike_times),
+                        metadata=json.dumps(self.metadata()),
+                    )
+        elif suffix == ".nc":
+            ds = self.to_xarray()
+
+            def write(tmp):
+                ds.to_netcdf(tmp, engine=_netcdf_engine())
+        else:
+            raise OutputError(f"cannot write {str(path)!r}: use a .csv, .npz or .nc file name")
+        atomic_write(path, write)
+        return path
+
+
+def _netcdf_engine() -> str:
+    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf"), ("scipy", "scipy")):
+        try:
+            __import__(module)
+            return engine
+        except ImportError:
+            continue
+    return "scipy"

@@ -1,0 +1,105 @@
+"""``simulate``: one neuron, one stimulus, one call."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import models as _models
+from .engine.adaptive import ODEINT_TOL, run_adaptive
+from .engine.batch import make_grid, run_batch
+from .engine.lower import lower
+from .engine.solvers import ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
+from .errors import SolverError
+from .model import Model
+from .result import Result
+from .stim import Stimulus, total
+
+
+def resolve_method(method: str | None, dt: float | None) -> tuple[str, float]:
+    """The method name and dt (ms) to use, applying the defaults."""
+    method = DEFAULT_METHOD if method is None else str(method).lower()
+    if method not in FIXED_STEP and method not in ADAPTIVE:
+        raise SolverError(
+            f"unknown method {method!r}; accepted: {', '.join(list(FIXED_STEP) + list(ADAPTIVE))}"
+        )
+    if dt is None:
+        dt = FIXED_STEP[method].default_dt if method in FIXED_STEP else FIXED_STEP[DEFAULT_METHOD].default_dt
+    return method, dt
+
+
+def simulate(
+    model: str | Model,
+    stimulus: Stimulus | list[Stimulus] | None = None,
+    *,
+    t_stop: float,
+    dt: float | None = None,
+    method: str | None = None,
+    v_init: float | None = None,
+    initial_state: dict[str, float] | None = None,
+    record_every: int = 1,
+    rtol: float = ODEINT_TOL,
+    atol: float = ODEINT_TOL,
+) -> Result:
+    """Simulate one membrane patch.
+
+    Parameters
+    ----------
+    model : a preset name (``"hh"``) or a :class:`~hhsim.model.Model`.
+    stimulus : a stimulus, a list of stimuli (they add up) or None.
+    t_stop : duration in ms.
+    dt : time step in ms (for ``lsoda``: the output sampling).  Default:
+        the method's default (``rk4``: 0.025 ms).
+    method : ``rk4`` (default), ``expeuler``, ``euler`` or ``lsoda``.
+    v_init : start from this membrane potential (mV) with gates at their
+        steady state there, instead of the resting equilibrium.
+    initial_state : explicit start, e.g. ``{"v": -60, "m": 0.1, "h": 0.5, "n": 0.4}``;
+        gates not given start at steady state.
+    record_every : keep every k-th step (spike times still use every step).
+    rtol, atol : tolerances of the adaptive method.
+    """
+    model = _models.get(model)
+    method, dt = resolve_method(method, dt)
+    grid = make_grid(t_stop, dt)
+    if isinstance(stimulus, (list, tuple)):
+        stimulus = total(stimulus)
+    if v_init is not None:
+        import dataclasses
+
+        model = dataclasses.replace(model, v_init=float(v_init))
+    initial = _initial(model, initial_state)
+    plan = lower(model, initial=initial)
+    if not (isinstance(record_every, int) and record_every >= 1):
+        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
+
+    if method in ADAPTIVE:
+        t, v, y, spikes = run_adaptive(plan, stimulus, grid, rtol=rtol, atol=atol)
+        t, v, y = t[::record_every], v[::record_every], y[::record_every]
+    else:
+        out = run_batch(plan, [stimulus], grid, method, record_every=record_every)
+        t, v, y, spikes = out.t, out.v[:, 0], out.y[:, :, 0], out.spike_times[0]
+    states = {name: np.ascontiguousarray(y[:, j]) for j, name in enumerate(model.state_names)}
+    stim_trace = stimulus.value(t) if stimulus is not None else np.zeros_like(t)
+    return Result(
+        t=t, v=np.ascontiguousarray(v), states=states, stimulus=stim_trace,
+        spike_times=np.asarray(spikes, dtype=float), model=model, method=method, dt=grid.dt,
+        t_stop=float(t_stop), v_rest=model.resting_potential(),
+        meta={"stimulus": stimulus.describe() if stimulus is not None else "none"},
+    )
+
+
+def _initial(model: Model, initial_state: dict[str, float] | None):
+    if initial_state is None:
+        return None
+    v0, gates = model.initial_state()
+    state = dict(initial_state)
+    v0 = float(state.pop("v", state.pop("V", v0)))
+    if "v" not in initial_state and "V" not in initial_state:
+        pass
+    else:
+        gates = np.array([g.steady_state(v0) for _, g in model.gates])
+    names = model.state_names
+    for key, value in state.items():
+        if key not in names:
+            raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(names)}")
+        gates[names.index(key)] = float(value)
+    return (v0, gates)
