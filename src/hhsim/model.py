@@ -131,7 +131,7 @@ class Model:
                 for fname, form in zip(g.form_names, g.forms):
                     for p in form.param_names:
                         key = f"{n}.{g.name}.{fname}.{p}"
-                        unit = "mV" if p in ("V0", "k") else ""
+                        unit = _form_param_unit(fname, form.kind, p)
                         out[key] = ParamInfo(key, getattr(form, p), unit, f"{form.kind} form")
         return out
 
@@ -217,6 +217,16 @@ class Model:
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
         gates = np.array([g.steady_state(v0) for _, g in self.gates], dtype=float)
         return v0, gates
+
+
+def _form_param_unit(form_name: str, kind: str, param: str) -> str:
+    """Unit of a rate-form parameter: V0 and k in mV; the amplitude depends on the role."""
+    if param in ("V0", "k"):
+        return "mV"
+    scale = {"alpha": "1/ms", "beta": "1/ms", "inf": "1", "tau": "ms"}[form_name]
+    if kind == "linexp":  # A (V - V0) / (...): A carries an extra 1/mV
+        return f"{scale}/mV"
+    return scale
 
 
 @functools.lru_cache(maxsize=256)

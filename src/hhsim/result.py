@@ -168,7 +168,8 @@ class Result:
 
 
 def _netcdf_engine() -> str:
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf"), ("scipy", "scipy")):
+    """netCDF4 (NetCDF-4 files) when installed, else scipy's NetCDF-3 writer."""
+    for module, engine in (("netCDF4", "netcdf4"),):
         try:
             __import__(module)
             return engine

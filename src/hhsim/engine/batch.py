@@ -139,7 +139,8 @@ def run_batch(
         t_fail = grid.t0 + (status + 1) * grid.dt
         raise DivergenceError(
             f"simulation diverged at t = {t_fail:.4g} ms (method {method}, dt = {grid.dt:g} ms); "
-            f"use a smaller dt (e.g. --dt {grid.dt / 10:g}) or --method rk4 / expeuler",
+            f"use a smaller dt (e.g. --dt {grid.dt / 10:g})"
+            + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
             t_fail,
         )
     if record_every > 0:

@@ -1,0 +1,81 @@
+"""Options and helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import click
+
+from .. import models as _models
+from ..errors import OutputError, ParameterError
+from ..io import check_writable
+from ..model import Model
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+DATA_SUFFIXES = (".csv", ".npz", ".nc")
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def model_options(f):
+    """--model, --set NAME=VALUE (repeatable), --temperature."""
+    f = click.option("--temperature", type=float, default=None, metavar="C",
+                     help="Temperature in °C (scales gate rates by each channel's Q10).")(f)
+    f = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
+                     help="Override a model parameter, e.g. --set gNa=60 (see `hhsim models NAME`).")(f)
+    f = click.option("--model", "model_name", default="hh", show_default=True, metavar="NAME",
+                     help="Preset model (see `hhsim models`).")(f)
+    return f
+
+
+def parse_overrides(items) -> dict[str, float]:
+    """``["gNa=60", "EK=-80"]`` -> ``{"gNa": 60.0, "EK": -80.0}``."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ParameterError(f"--set needs NAME=VALUE, got {item!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise ParameterError(f"--set {name}: {value.strip()!r} is not a number") from None
+    return out
+
+
+def build_model(model_name: str, overrides, temperature: float | None) -> Model:
+    """The preset with --set and --temperature applied."""
+    model = _models.get(model_name)
+    changes = parse_overrides(overrides)
+    if temperature is not None:
+        changes["temperature"] = temperature
+    return model.with_params(changes) if changes else model
+
+
+def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:
+    """Validate an output path before any work is done (None passes through)."""
+    if path is None:
+        return None
+    p = check_writable(path, suffixes)
+    if p.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
+        raise OutputError(f"cannot write {path!r}: ffmpeg is not installed; use a .gif file name")
+    if p.suffix.lower() == ".nc":
+        try:
+            import xarray  # noqa: F401
+        except ImportError:
+            raise OutputError(
+                f"cannot write {path!r}: NetCDF needs xarray (pip install 'hhsim[netcdf]'); use .csv or .npz"
+            ) from None
+    return p
+
+
+def emit_json(data: dict) -> None:
+    click.echo(json.dumps(data, indent=None, allow_nan=False, default=_jsonable))
+
+
+def _jsonable(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)

@@ -1,0 +1,162 @@
+"""``hhsim run``, ``hhsim demo`` and ``hhsim models``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import models as _models
+from ..engine.solvers import ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
+from ..simulation import simulate
+from ..stim import step, total
+from ..stimspec import parse as parse_stim
+from .common import (
+    ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, build_model, check_output, emit_json,
+    model_options,
+)
+
+METHODS = list(FIXED_STEP) + list(ADAPTIVE)
+
+
+@click.command("run")
+@model_options
+@click.option("--stim", "stims", multiple=True, metavar="SPEC",
+              help="Stimulus, e.g. 'step(amp=10, start=10, dur=30)'; repeat to add several. "
+                   "Kinds: step, pulses, ramp, sine, noise, file.")
+@click.option("--t-stop", type=float, default=100.0, show_default=True, metavar="MS", help="Duration (ms).")
+@click.option("--dt", type=float, default=None, metavar="MS", help="Time step (ms); default depends on the method.")
+@click.option("--method", default=None, metavar="NAME",
+              help=f"Solver: {', '.join(METHODS)} (default {DEFAULT_METHOD}).")
+@click.option("--v-init", type=float, default=None, metavar="MV", help="Initial V (mV); default: the resting equilibrium.")
+@click.option("--out", default=None, metavar="FILE", help="Save the trace: .csv, .npz or .nc.")
+@click.option("--plot", default=None, metavar="FILE", help="Save the classic figure: .png, .svg or .pdf.")
+@click.option("--animate", default=None, metavar="FILE", help="Save an animation: .gif (or .mp4 with ffmpeg).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+def run_cmd(model_name, overrides, temperature, stims, t_stop, dt, method, v_init, out, plot, animate, as_json):
+    """Simulate one neuron and report spikes; optionally save data, figure, animation."""
+    model = build_model(model_name, overrides, temperature)
+    stimulus = total([parse_stim(s) for s in stims])
+    targets = [
+        check_output(out, DATA_SUFFIXES, "data"),
+        check_output(plot, FIGURE_SUFFIXES, "figure"),
+        check_output(animate, ANIMATION_SUFFIXES, "animation"),
+    ]
+    result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init)
+    _save(result, *targets)
+    if as_json:
+        emit_json(result.summary())
+    else:
+        click.echo(_text_summary(result))
+        for p in targets:
+            if p is not None:
+                click.echo(f"wrote {p}")
+
+
+def _save(result, out: Path | None, plot: Path | None, animate: Path | None) -> None:
+    if out is not None:
+        result.save(out)
+    if plot is not None:
+        from ..plot import plot_result
+
+        plot_result(result, plot)
+    if animate is not None:
+        from ..plot import animate_result
+
+        animate_result(result, animate)
+
+
+def _text_summary(result) -> str:
+    s = result.summary()
+    times = ", ".join(f"{t:.3f}" for t in s["spike_times_ms"][:12])
+    if s["n_spikes"] > 12:
+        times += ", ..."
+    lines = [
+        f"model {s['model']} at {s['temperature_C']:g} °C, method {s['method']}, dt {s['dt_ms']:g} ms, "
+        f"{s['t_stop_ms']:g} ms",
+        f"resting potential   {s['v_rest_mV']:8.3f} mV",
+        f"peak                {s['v_max_mV']:8.3f} mV",
+        f"minimum             {s['v_min_mV']:8.3f} mV",
+        f"spikes              {s['n_spikes']:8d}" + (f"   at {times} ms" if s["n_spikes"] else ""),
+    ]
+    return "\n".join(lines)
+
+
+@click.command("demo")
+@click.option("--outdir", default="hhsim_demo", show_default=True, metavar="DIR",
+              help="Directory for the figure, animation and CSV (created if needed).")
+def demo_cmd(outdir):
+    """The classic experiment: 10 µA/cm² from 10 to 40 ms on the squid axon, 80 ms."""
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        from ..errors import OutputError
+
+        raise OutputError(f"--outdir {outdir!r} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        check_output(str(out / "hh_demo.png"), FIGURE_SUFFIXES, "figure"),
+        check_output(str(out / "hh_demo.csv"), DATA_SUFFIXES, "data"),
+        check_output(str(out / "hh_demo.gif"), ANIMATION_SUFFIXES, "animation"),
+    ]
+    stimulus = step(10.0, start=10.0, dur=30.0)
+    result = simulate("hh", stimulus, t_stop=80.0)
+    _save(result, paths[1], paths[0], paths[2])
+    s = result.summary()
+    isi = [b - a for a, b in zip(s["spike_times_ms"], s["spike_times_ms"][1:])]
+    click.echo("Hodgkin-Huxley squid axon, 6.3 °C: 10 µA/cm² from 10 to 40 ms (80 ms simulated)")
+    click.echo(f"  resting potential       {s['v_rest_mV']:7.2f} mV")
+    click.echo(f"  spike peak              {s['v_max_mV']:7.2f} mV")
+    if s["ahp_min_mV"] is not None:
+        click.echo(f"  after-hyperpolarisation {s['ahp_min_mV']:7.2f} mV "
+                   f"({s['ahp_min_mV'] - s['v_rest_mV']:+.2f} mV from rest)")
+    click.echo(f"  spikes                  {s['n_spikes']:4d}   at "
+               + ", ".join(f"{t:.2f}" for t in s["spike_times_ms"]) + " ms")
+    if isi:
+        click.echo(f"  firing rate during the step about {1000.0 / (sum(isi) / len(isi)):.1f} Hz")
+    click.echo("  files: " + ", ".join(str(p) for p in paths))
+
+
+@click.command("models")
+@click.argument("name", required=False)
+def models_cmd(name):
+    """List the preset models, or show one model's parameters and equations."""
+    if name is None:
+        for n in _models.names():
+            m = _models.get(n)
+            click.echo(f"{n:16s} {m.description}")
+            click.echo(f"{'':16s} channels: {', '.join(c.name for c in m.channels)}; "
+                       f"{m.temperature:g} °C; source: {m.source}")
+        return
+    m = _models.get(name)
+    click.echo(describe_model(m))
+
+
+def describe_model(m) -> str:
+    """A parameter table and the equations of a model, as plain text."""
+    lines = [f"{m.name}: {m.description}", f"source: {m.source}", "",
+             f"{'parameter':24s} {'value':>12s}  unit", "-" * 48]
+    for p in m.params().values():
+        lines.append(f"{p.name:24s} {p.value:12.6g}  {p.unit}")
+    lines += ["", "equations (V in mV, t in ms):",
+              "  Cm dV/dt = I_stim - " + " - ".join(f"I_{c.name}" for c in m.channels)]
+    for ch in m.channels:
+        gates = " * ".join(f"{g.name}^{g.power:g}" for g in ch.gates)
+        lines.append(f"  I_{ch.name} = g{ch.name}" + (f" * {gates}" if gates else "") + f" * (V - E{ch.name})")
+        for g in ch.gates:
+            a, b = g.form_names
+            fa, fb = g.forms
+            if a == "alpha":
+                lines.append(f"    d{g.name}/dt = phi * (alpha_{g.name} (1 - {g.name}) - beta_{g.name} {g.name})")
+            else:
+                lines.append(f"    d{g.name}/dt = phi * ({g.name}_inf - {g.name}) / tau_{g.name}")
+            lines.append(f"      {a}_{g.name}(V) = {fa.describe()}")
+            lines.append(f"      {b}_{g.name}(V) = {fb.describe()}")
+        if ch.gates:
+            lines.append(f"    phi = {ch.q10:g}^((T - {ch.q10_reference_c:g}) / 10) = {ch.phi(m.temperature):.4g} at {m.temperature:g} °C")
+    lines.append(f"  resting potential (computed): {m.resting_potential():.4f} mV")
+    return "\n".join(lines)
+
+
+def register(group: click.Group) -> None:
+    for cmd in (run_cmd, demo_cmd, models_cmd):
+        group.add_command(cmd)

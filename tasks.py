@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Set up hhsim in ./.venv and run the demo or the test suite.
+
+    python3 tasks.py demo     # install (first time) and run `hhsim demo`
+    python3 tasks.py test     # install (first time) and run the whole test suite
+    python3 tasks.py bench    # install with NEURON and run the benchmarks
+
+Only the Python standard library is used here; everything else is
+installed from PyPI into ./.venv.  Extra arguments are passed on
+(`python3 tasks.py test -k cli`, `python3 tasks.py demo --outdir out`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+EXTRAS = {"demo": "", "test": "[test]", "bench": "[test,bench]"}
+
+
+def ensure_env(extras: str) -> None:
+    """Create the venv and (re)install when pyproject.toml or the extras changed."""
+    if not PY.exists():
+        print(f"creating {VENV} ...", flush=True)
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+    stamp = VENV / f".hhsim-installed{extras.strip('[]').replace(',', '-') or '-base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print(f"installing hhsim{extras} and its dependencies into {VENV} ...", flush=True)
+    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    subprocess.check_call([str(PY), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}{extras}"])
+    stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in EXTRAS:
+        print(__doc__)
+        return 2
+    task, rest = argv[0], argv[1:]
+    ensure_env(EXTRAS[task])
+    env = dict(os.environ, MPLBACKEND="Agg")
+    if task == "demo":
+        cmd = [str(BIN / "hhsim"), "demo", *rest]
+    elif task == "test":
+        cmd = [str(PY), "-m", "pytest", "-q", *rest]
+    else:
+        cmd = [str(PY), str(ROOT / "benchmarks" / "single_neuron.py"), *rest]
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
