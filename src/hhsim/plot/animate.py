@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..errors import OutputError
-from ..io import atomic_write
+from ..io import atomic_write, check_writable
 
 #: Suffixes ``animate_result`` can write.
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -63,6 +63,7 @@ def animate_result(result, path: str | Path, *, fps: int = 20, seconds: float = 
     path = Path(path)
     writer_factory = _writer_factory(path, fps)
     n_frames = _frame_count(fps, seconds, dpi)
+    check_writable(path)  # fail before rendering any frame
     anim = _Animation.build(result, n_frames)
 
     def write(tmp: str) -> None:
@@ -90,7 +91,8 @@ def _writer_factory(path: Path, fps: int):
             raise OutputError(
                 f"cannot write {path.name}: ffmpeg is not installed; use a .gif file name"
             )
-        return lambda: FFMpegWriter(fps=fps, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
+        # matplotlib pads h264 frames to even sizes and selects yuv420p itself.
+        return lambda: FFMpegWriter(fps=fps, codec="h264")
     raise OutputError(f"cannot write {str(path)!r}: use a .gif or .mp4 file name")
 
 

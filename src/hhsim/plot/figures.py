@@ -2,6 +2,8 @@
 
 Only matplotlib's object API is used (``Figure`` + ``FigureCanvasAgg``), never
 ``pyplot``: no global state, no GUI backend, safe in threads and headless runs.
+Labels are plain text, not ``$mathtext$``: matplotlib's mathtext parser is
+shared and not thread-safe.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import OutputError
-from ..io import atomic_write
+from ..io import atomic_write, check_writable
 
 #: Suffixes ``plot_result`` can write (matplotlib format = suffix without dot).
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -56,6 +58,7 @@ def plot_result(result, path: str | Path | None = None, *, title: str | None = N
     """
     if path is not None:
         _check_suffix(path)
+        check_writable(path)  # fail before drawing
     fig = Figure(figsize=(8.0, 8.5), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.6, 2, 1.1]})
@@ -132,7 +135,7 @@ def _plot_currents(ax, result) -> None:
     fallback = _cycle(_GATE_COLORS)
     for name, values in result.currents.items():
         color = _CURRENT_COLORS.get(name) or next(fallback)
-        ax.plot(result.t, values, color=color, lw=1.2, label=f"$I_{{\\mathrm{{{name}}}}}$")
+        ax.plot(result.t, values, color=color, lw=1.2, label=f"I_{name}")
     ax.axhline(0.0, color="0.7", lw=0.6, zorder=0)
     ax.set_ylabel("I (µA/cm²)")
     ax.legend(loc="upper right", fontsize=_FONT["legend"], frameon=False,
@@ -145,7 +148,7 @@ def _plot_stimulus(ax, result) -> None:
     ax.plot(result.t, stim, color=_STIM_COLOR, lw=1.3, drawstyle="steps-post")
     if not result.clamped:
         ax.fill_between(result.t, 0.0, stim, step="post", color=_STIM_COLOR, alpha=0.15, lw=0)
-    ax.set_ylabel("$V_{\\mathrm{cmd}}$ (mV)" if result.clamped else "$I_{\\mathrm{stim}}$ (µA/cm²)")
+    ax.set_ylabel("V_cmd (mV)" if result.clamped else "I_stim (µA/cm²)")
     lo, hi = float(np.min(stim)), float(np.max(stim))
     pad = 0.1 * (hi - lo) if hi > lo else 1.0
     ax.set_ylim(lo - pad, hi + pad)
