@@ -88,6 +88,11 @@ class Model:
                 raise ParameterError(f"E{ch.name} must be a finite potential in mV")
             if not ch.q10 > 0:
                 raise ParameterError(f"{ch.name}.q10 must be > 0 (got {ch.q10})")
+            for g in ch.gates:
+                for fname, form in zip(g.form_names, g.forms):
+                    _check_form(f"{ch.name}.{g.name}.{fname}", form)
+        if not np.isfinite(self.spike_threshold):
+            raise ParameterError(f"spike_threshold must be a finite potential in mV (got {self.spike_threshold})")
 
     # ------------------------------------------------------------- parameters
     @property
@@ -217,6 +222,20 @@ class Model:
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
         gates = np.array([g.steady_state(v0) for _, g in self.gates], dtype=float)
         return v0, gates
+
+
+def _check_form(prefix: str, form) -> None:
+    """Rate-form constants must be finite; slopes non-zero; amplitudes >= 0."""
+    for p in getattr(form, "param_names", ()):
+        value = getattr(form, p)
+        if not isinstance(value, (int, float)):
+            continue
+        if not np.isfinite(value):
+            raise ParameterError(f"{prefix}.{p} must be finite (got {value})")
+        if p == "k" and value == 0:
+            raise ParameterError(f"{prefix}.k is a slope in mV and must not be 0")
+        if p in ("A", "value") and value < 0:
+            raise ParameterError(f"{prefix}.{p} must be >= 0 (got {value})")
 
 
 def _form_param_unit(form_name: str, kind: str, param: str) -> str:

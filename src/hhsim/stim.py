@@ -367,9 +367,9 @@ def from_file(path: str | Path) -> Samples:
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if rows:
         try:
-            [float(c) for c in rows[0][:2]]
+            float(rows[0][0])
         except ValueError:
-            rows = rows[1:]  # header
+            rows = rows[1:]  # a header: its first cell is not a number
     times, currents = [], []
     for lineno, row in enumerate(rows, start=1):
         try:

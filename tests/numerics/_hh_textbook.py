@@ -102,7 +102,7 @@ def solve(current, t_stop: float, y0, tol: float, t_eval=None, threshold: float 
     """solve_ivp(DOP853) from ``y0``; with ``threshold``, also upward crossings of it."""
     events = None
     if threshold is not None:
-        def crossing(t, y):
+        def crossing(t, y, *_):
             return y[0] - threshold
 
         crossing.direction = 1.0

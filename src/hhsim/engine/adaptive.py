@@ -26,9 +26,14 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
     rhs_vec = kernel_module(plan.structure).rhs_vec
     args = (plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp)
 
-    def fun(t, y):
-        i = float(stimulus.value(t)) if stimulus is not None else 0.0
-        return rhs_vec(y, i, *args)
+    def segment_rhs(end):
+        """RHS on one segment; at its end the current's left limit is used."""
+
+        def fun(t, y):
+            i = float(stimulus.value(t, left=t >= end)) if stimulus is not None else 0.0
+            return rhs_vec(y, i, *args)
+
+        return fun
 
     thr = float(plan.threshold[0])
 
@@ -45,7 +50,7 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
     ts, ys, spikes = [], [], []
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = t_eval[(t_eval >= a) & (t_eval < b)]
-        sol = solve_ivp(fun, (a, b), y, method=method, t_eval=np.append(seg, b),
+        sol = solve_ivp(segment_rhs(b), (a, b), y, method=method, t_eval=np.append(seg, b),
                         events=crossing, rtol=rtol, atol=atol)
         if sol.status < 0 or not np.all(np.isfinite(sol.y)):
             t_fail = float(sol.t[-1]) if sol.t.size else float(a)

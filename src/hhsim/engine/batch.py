@@ -34,10 +34,21 @@ class Grid:
 
 
 def make_grid(t_stop: float, dt: float, t0: float = 0.0) -> Grid:
-    """Validate ``t_stop`` and ``dt`` (ms) and build the grid."""
+    """Validate ``t_stop`` and ``dt`` (ms) and build the grid.
+
+    dt is kept exactly; when it does not divide ``t_stop`` the run ends at the
+    first grid point after ``t_stop`` (so the last step is a whole step).
+    """
+    checked = []
     for name, value in (("t_stop", t_stop), ("dt", dt)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise SolverError(f"{name} must be a number > 0 ms (got {value!r})") from None
+        if not (math.isfinite(value) and value > 0):
             raise SolverError(f"{name} must be a number > 0 ms (got {value})")
+        checked.append(value)
+    t_stop, dt = checked
     if dt > t_stop:
         raise SolverError(f"dt ({dt} ms) must not exceed t_stop ({t_stop} ms)")
     ratio = t_stop / dt
