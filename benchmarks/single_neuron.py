@@ -411,19 +411,18 @@ def report(res: dict) -> str:
 
     r, tg = res["ratios"], res["targets"]
     err = acc["hhsim"]["err_ms"]
-    err_s = "count differs" if err is None else f"{err:9.2g} ms"
+    row = "  {:<32} {:>12}   {:<18} {}"
+    lines += ["", "Targets", row.format("measure", "value", "target", "status")]
     lines += [
-        "",
-        "Targets",
-        f"  NEURON fixed step / hhsim time   "
-        + (f"{r['neuron_fixed/hhsim']:8.1f}x" if has_nrn else "     n/a ")
-        + f"   target >= {TARGET_VS_NEURON:g}x      {_met(tg['neuron_fixed/hhsim >= 30'])}",
-        f"  odeint / hhsim time              {r['odeint/hhsim']:8.1f}x   target >= {TARGET_VS_ODEINT:g}x"
-        f"      {_met(tg['odeint/hhsim >= 50'])}",
-        f"  hhsim max spike time error       {err_s} target <= {TARGET_SPIKE_ERR:g} ms"
-        f" {_met(tg['hhsim spike error <= 1e-4 ms'])}",
-        f"  warm-cache first simulation      {cs[-1]['inside_s']:9.3f} s  target < {TARGET_WARM_START:g} s"
-        f"        {_met(tg['warm-cache first simulation < 1 s'])}",
+        row.format("NEURON fixed step / hhsim time",
+                   f"{r['neuron_fixed/hhsim']:.1f}x" if has_nrn else "n/a",
+                   f">= {TARGET_VS_NEURON:g}x", _met(tg["neuron_fixed/hhsim >= 30"])),
+        row.format("odeint / hhsim time", f"{r['odeint/hhsim']:.1f}x",
+                   f">= {TARGET_VS_ODEINT:g}x", _met(tg["odeint/hhsim >= 50"])),
+        row.format("hhsim max spike time error", "count differs" if err is None else f"{err:.2g} ms",
+                   f"<= {TARGET_SPIKE_ERR:g} ms", _met(tg["hhsim spike error <= 1e-4 ms"])),
+        row.format("warm-cache first simulation", f"{cs[-1]['inside_s']:.3f} s",
+                   f"< {TARGET_WARM_START:g} s", _met(tg["warm-cache first simulation < 1 s"])),
     ]
     parts = []
     if has_nrn:
