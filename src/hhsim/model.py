@@ -1,4 +1,5 @@
-"""The model description: a membrane (capacitance, temperature) and its channels.
+"""The model description: a membrane (capacitance, temperature), its channels,
+ion concentrations and intracellular ion pools.
 
 A :class:`Model` is immutable and reads like the paper it comes from.  Every
 number in it has a name (see :meth:`Model.params`), and
@@ -7,11 +8,18 @@ number in it has a name (see :meth:`Model.params`), and
     hh = hhsim.models.get("hh")
     fast = hh.with_params(gNa=60, temperature=18.5)
     shifted = hh.with_params({"Na.m.alpha.V0": -45})
+    depolarised = hhsim.models.get("wang_buzsaki").with_params(K_out=10)
 
 Parameter names:
 
 * ``Cm`` (µF/cm²), ``temperature`` (°C), ``spike_threshold`` (mV);
-* per channel ``X``: ``gX`` (mS/cm²), ``EX`` (mV), ``X.q10``;
+* concentrations ``Na_in``, ``Na_out``, ``K_in``, ``K_out``, ``Ca_in``,
+  ``Ca_out``, ``Cl_in``, ``Cl_out`` (mM) for the ions the model uses;
+* per intracellular pool (e.g. calcium): ``Ca_tau`` (ms), ``Ca_depth`` (µm);
+  its resting level is ``Ca_in``;
+* per channel ``X``: ``gX`` (mS/cm²) or, for a GHK channel, ``pX`` (cm/s);
+  ``EX`` (mV, only for a fixed reversal potential); ``X.q10``; the channel's
+  named constants ``X.name``;
 * per rate form: ``X.gate.form.param``, e.g. ``Na.m.alpha.V0`` (mV).
 """
 
@@ -24,8 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from .channels.base import Channel, Gate, replace_form_param
+from .channels import expr as _expr
+from .channels.base import Channel, Expr, Gate
+from .channels.ions import (
+    DEFAULT_CONCENTRATIONS, IONS, IonPool, conc_names, ghk_factor, nernst, shell_influx_factor,
+    valence,
+)
 from .errors import ParameterError
+
+_CONC_ORDER = tuple(DEFAULT_CONCENTRATIONS)
 
 
 @dataclass(frozen=True)
@@ -47,12 +62,19 @@ class Model:
     name : preset name or a user's label.
     channels : the ionic conductances (a leak is a channel without gates).
     Cm : membrane capacitance, µF/cm².
-    temperature : °C; scales each channel's gate rates by its Q10 factor.
+    temperature : °C; scales each channel's gate rates by its Q10 factor and
+        sets RT/F in the Nernst and GHK equations.
     spike_threshold : mV; a spike is an upward crossing of this voltage.
     v_init : initial membrane potential in mV, or None for the resting
         equilibrium (then the gates start at their steady state there).
     source : citation of the model.
     description : one line for listings.
+    concentrations : ion concentrations in mM, e.g. ``{"K_in": 140, "K_out": 4}``;
+        missing ones that a channel or pool needs are taken from
+        :data:`hhsim.channels.ions.DEFAULT_CONCENTRATIONS`.
+    pools : intracellular ion pools (:class:`~hhsim.channels.ions.IonPool`),
+        each adding a state ``Ca_i`` (mM) etc.
+    notes : documentation of the parameter choices (shown by ``hhsim models NAME``).
     """
 
     name: str
@@ -63,12 +85,61 @@ class Model:
     v_init: float | None = None
     source: str = ""
     description: str = ""
+    concentrations: tuple[tuple[str, float], ...] = ()
+    pools: tuple[IonPool, ...] = ()
+    notes: str = ""
 
     def __post_init__(self):
+        set_ = functools.partial(object.__setattr__, self)
+        if not isinstance(self.channels, tuple):
+            set_("channels", tuple(self.channels))
+        if not isinstance(self.pools, tuple):
+            set_("pools", tuple(self.pools))
         names = [c.name for c in self.channels]
         if len(set(names)) != len(names):
             raise ParameterError(f"channel names must be unique, got {names}")
+        pool_ions = [p.ion for p in self.pools]
+        if len(set(pool_ions)) != len(pool_ions):
+            raise ParameterError(f"at most one pool per ion, got {pool_ions}")
+        conc = dict(self.concentrations)
+        for key in conc:
+            if key not in DEFAULT_CONCENTRATIONS:
+                raise ParameterError(
+                    f"unknown concentration {key!r}; accepted: {', '.join(DEFAULT_CONCENTRATIONS)}"
+                )
+        for key in self._needed_concentrations():
+            conc.setdefault(key, DEFAULT_CONCENTRATIONS[key])
+        for key, value in conc.items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ParameterError(f"concentration {key} needs a number in mM, got {value!r}") from None
+            if not (np.isfinite(value) and value > 0):
+                raise ParameterError(f"{key} must be a concentration > 0 mM (got {value:g})")
+            conc[key] = value
+        set_("concentrations", tuple((k, conc[k]) for k in _CONC_ORDER if k in conc))
+        # resolve Nernst/GHK reversal potentials at rest
+        resolved = tuple(
+            ch.replace(E=float(self._rest_reversal(ch))) if ch.reversal != "fixed" else ch
+            for ch in self.channels
+        )
+        set_("channels", resolved)
         self.validate()
+
+    def _needed_concentrations(self) -> list[str]:
+        need = []
+        ions = {ch.ion for ch in self.channels if ch.reversal != "fixed"} | {p.ion for p in self.pools}
+        for ion in ions:
+            need += list(conc_names(ion))
+        for ch in self.channels:
+            for g in ch.gates:
+                for f in g.forms:
+                    for n in f.external_names():
+                        if n in _expr.CONCENTRATION_NAMES:
+                            need.append(n)
+                        elif n in _expr.DYNAMIC_NAMES:
+                            need.append(n[:-2] + "_in")
+        return need
 
     # ----------------------------------------------------------------- checks
     def validate(self) -> None:
@@ -80,34 +151,40 @@ class Model:
                 f"temperature must be between -50 and 100 °C (got {self.temperature})"
             )
         for ch in self.channels:
+            what = f"p{ch.name} must be a permeability >= 0 cm/s" if ch.reversal == "ghk" else \
+                f"g{ch.name} must be a conductance >= 0 mS/cm²"
             if not (ch.gbar >= 0 and np.isfinite(ch.gbar)):
-                raise ParameterError(
-                    f"g{ch.name} must be a conductance >= 0 mS/cm² (got {ch.gbar})"
-                )
+                raise ParameterError(f"{what} (got {ch.gbar})")
             if not np.isfinite(ch.E):
                 raise ParameterError(f"E{ch.name} must be a finite potential in mV")
             if not ch.q10 > 0:
                 raise ParameterError(f"{ch.name}.q10 must be > 0 (got {ch.q10})")
-            for g in ch.gates:
-                for fname, form in zip(g.form_names, g.forms):
-                    _check_form(f"{ch.name}.{g.name}.{fname}", form)
-        if not np.isfinite(self.spike_threshold):
-            raise ParameterError(f"spike_threshold must be a finite potential in mV (got {self.spike_threshold})")
+        for p in self.pools:
+            IonPool(p.ion, p.depth, p.tau)
 
     # ------------------------------------------------------------- parameters
     @property
     def gates(self) -> list[tuple[Channel, Gate]]:
-        """All (channel, gate) pairs in state order."""
+        """All (channel, gate) pairs in state order (instantaneous gates included)."""
         return [(ch, g) for ch in self.channels for g in ch.gates]
 
     @property
     def state_names(self) -> list[str]:
-        """Gate state names; the short gate name when unique (``m``), else ``Na.m``."""
+        """State names: gates (the short name when unique, ``m``, else ``Na.m``),
+        then the intracellular pools (``Ca_i``, mM)."""
         short = [g.name for _, g in self.gates]
         return [
             g.name if short.count(g.name) == 1 else f"{ch.name}.{g.name}"
             for ch, g in self.gates
-        ]
+        ] + [p.state_name for p in self.pools]
+
+    @property
+    def n_gates(self) -> int:
+        return len(self.gates)
+
+    def state_unit(self, name: str) -> str:
+        """``"1"`` for a gate, ``"mM"`` for a concentration state."""
+        return "mM" if name in {p.state_name for p in self.pools} else "1"
 
     def channel(self, name: str) -> Channel:
         for ch in self.channels:
@@ -117,68 +194,130 @@ class Model:
             f"unknown channel {name!r}; this model has {[c.name for c in self.channels]}"
         )
 
-    def params(self) -> dict[str, ParamInfo]:
-        """Every overridable parameter, by name, in a stable order."""
-        out = {
-            "Cm": ParamInfo("Cm", self.Cm, "uF/cm2", "membrane capacitance"),
-            "temperature": ParamInfo("temperature", self.temperature, "degC", "temperature"),
-            "spike_threshold": ParamInfo(
-                "spike_threshold", self.spike_threshold, "mV", "spike detection threshold"
-            ),
-        }
+    @property
+    def concentration(self) -> dict[str, float]:
+        """Ion concentrations in mM."""
+        return dict(self.concentrations)
+
+    def pool(self, ion: str) -> IonPool | None:
+        for p in self.pools:
+            if p.ion == ion:
+                return p
+        return None
+
+    def _param_table(self):
+        """(name, value, unit, meaning, target) for every parameter."""
+        rows = [
+            ("Cm", self.Cm, "uF/cm2", "membrane capacitance", ("model", "Cm")),
+            ("temperature", self.temperature, "degC", "temperature", ("model", "temperature")),
+            ("spike_threshold", self.spike_threshold, "mV", "spike detection threshold",
+             ("model", "spike_threshold")),
+        ]
+        for key, value in self.concentrations:
+            side = "intracellular" if key.endswith("_in") else "extracellular"
+            meaning = f"{side} {key.split('_')[0]} concentration"
+            if key.endswith("_in") and self.pool(_ion_of(key)) is not None:
+                meaning += " (resting level of the pool)"
+            rows.append((key, value, "mM", meaning, ("conc", key)))
+        for p in self.pools:
+            rows.append((f"{p.prefix}_tau", p.tau, "ms", f"{p.prefix} pool decay time constant",
+                         ("pool", p.ion, "tau")))
+            rows.append((f"{p.prefix}_depth", p.depth, "um", f"{p.prefix} pool shell depth",
+                         ("pool", p.ion, "depth")))
         for ch in self.channels:
             n = ch.name
-            out[f"g{n}"] = ParamInfo(f"g{n}", ch.gbar, "mS/cm2", f"maximal {n} conductance")
-            out[f"E{n}"] = ParamInfo(f"E{n}", ch.E, "mV", f"{n} reversal potential")
+            if ch.reversal == "ghk":
+                rows.append((f"p{n}", ch.gbar, "cm/s", f"maximal {n} permeability (GHK)",
+                             ("channel", n, "gbar")))
+            else:
+                rows.append((f"g{n}", ch.gbar, "mS/cm2", f"maximal {n} conductance",
+                             ("channel", n, "gbar")))
+            if ch.reversal == "fixed":
+                rows.append((f"E{n}", ch.E, "mV", f"{n} reversal potential", ("channel", n, "E")))
             if ch.gates:
-                out[f"{n}.q10"] = ParamInfo(f"{n}.q10", ch.q10, "", f"{n} gate Q10")
+                rows.append((f"{n}.q10", ch.q10, "", f"{n} gate Q10", ("channel", n, "q10")))
+            for pname, pval in ch.params:
+                rows.append((f"{n}.{pname}", pval, ch.param_unit(pname), f"{n} constant",
+                             ("chparam", n, pname)))
             for g in ch.gates:
                 for fname, form in zip(g.form_names, g.forms):
                     for p in form.param_names:
                         key = f"{n}.{g.name}.{fname}.{p}"
-                        unit = _form_param_unit(fname, form.kind, p)
-                        out[key] = ParamInfo(key, getattr(form, p), unit, f"{form.kind} form")
-        return out
+                        if isinstance(form, Expr):
+                            unit = form.unit(p)
+                        else:
+                            unit = _form_param_unit(fname, form.kind, p)
+                        rows.append((key, dict(zip(form.param_names, form.values()))[p], unit,
+                                     f"{form.kind} form", ("form", n, g.name, fname, p)))
+        return rows
+
+    def params(self) -> dict[str, ParamInfo]:
+        """Every overridable parameter, by name, in a stable order."""
+        return {r[0]: ParamInfo(r[0], float(r[1]), r[2], r[3]) for r in self._param_table()}
 
     def with_params(self, overrides: dict[str, float] | None = None, **kwargs) -> "Model":
         """A copy with the named parameters changed (see the module docstring)."""
         changes = dict(overrides or {})
         changes.update(kwargs)
-        known = self.params()
+        table = {r[0]: r[4] for r in self._param_table()}
         model = self
         for key, value in changes.items():
-            if key not in known:
-                raise ParameterError(
-                    f"unknown parameter {key!r} for model {self.name!r}; accepted: "
-                    + ", ".join(known)
-                )
+            if key not in table:
+                raise ParameterError(self._unknown_param_message(key, table))
             try:
                 value = float(value)
             except (TypeError, ValueError):
                 raise ParameterError(f"parameter {key} needs a number, got {value!r}") from None
-            model = model._set(key, value)
+            if not np.isfinite(value):
+                raise ParameterError(f"parameter {key} must be finite, got {value!r}")
+            model = model._set(table[key], key, value)
         model.validate()
         return model
 
-    def _set(self, key: str, value: float) -> "Model":
-        if key in ("Cm", "temperature", "spike_threshold"):
-            return dataclasses.replace(self, **{key: value})
-        if "." not in key:
-            kind, chname = key[0], key[1:]
-            field = "gbar" if kind == "g" else "E"
+    def _unknown_param_message(self, key: str, table) -> str:
+        hint = ""
+        if key.startswith("E") and key[1:] in [c.name for c in self.channels]:
+            ch = self.channel(key[1:])
+            cin, cout = conc_names(ch.ion)
+            hint = (f" (E{ch.name} is computed by the "
+                    f"{'Nernst' if ch.reversal == 'nernst' else 'GHK'} equation; set {cin} or {cout})")
+        elif key in DEFAULT_CONCENTRATIONS:
+            hint = " (this model does not use that ion's concentrations: its reversal potentials are fixed)"
+        return f"unknown parameter {key!r} for model {self.name!r}{hint}; accepted: " + ", ".join(table)
+
+    def _set(self, target, key: str, value: float) -> "Model":
+        kind = target[0]
+        if kind == "model":
+            return dataclasses.replace(self, **{target[1]: value})
+        if kind == "conc":
+            if not value > 0:
+                raise ParameterError(f"{key} must be a concentration > 0 mM (got {value:g})")
+            conc = dict(self.concentrations)
+            conc[target[1]] = value
+            return dataclasses.replace(self, concentrations=tuple(conc.items()))
+        if kind == "pool":
+            _, ion, field = target
+            if not value > 0:
+                unit = "ms" if field == "tau" else "µm"
+                raise ParameterError(f"{key} must be > 0 {unit} (got {value:g})")
+            pools = tuple(dataclasses.replace(p, **{field: value}) if p.ion == ion else p
+                          for p in self.pools)
+            return dataclasses.replace(self, pools=pools)
+        chname = target[1]
+        if kind == "channel":
+            field = target[2]
             return self._replace_channel(chname, lambda ch: ch.replace(**{field: value}))
-        parts = key.split(".")
-        if len(parts) == 2:  # X.q10
-            return self._replace_channel(parts[0], lambda ch: ch.replace(q10=value))
-        chname, gname, fname, pname = parts
+        if kind == "chparam":
+            pname = target[2]
+            return self._replace_channel(
+                chname, lambda ch: ch.replace(params=tuple((k, value if k == pname else v) for k, v in ch.params))
+            )
+        _, _, gname, fname, pname = target
 
         def change(ch: Channel) -> Channel:
             gates = tuple(
-                dataclasses.replace(
-                    g, **{fname: replace_form_param(getattr(g, fname), pname, value)}
-                )
-                if g.name == gname
-                else g
+                dataclasses.replace(g, **{fname: getattr(g, fname).with_param(pname, value)})
+                if g.name == gname else g
                 for g in ch.gates
             )
             return ch.replace(gates=gates)
@@ -193,21 +332,166 @@ class Model:
         """A copy with extra channels added (e.g. a custom A-current)."""
         return dataclasses.replace(self, channels=self.channels + tuple(channels))
 
-    # ----------------------------------------------------------- equilibrium
+    def without_channels(self, *names: str) -> "Model":
+        """A copy without the named channels."""
+        for n in names:
+            self.channel(n)
+        return dataclasses.replace(self, channels=tuple(c for c in self.channels if c.name not in names))
+
+    # ------------------------------------------------------------ ions
+    def reversal_potential(self, ch: Channel, conc_in=None):
+        """Reversal potential (mV) of ``ch``; ``conc_in`` overrides the
+        intracellular concentration of its ion (an array for a pool trace)."""
+        if ch.reversal == "fixed":
+            return ch.E
+        return self._rest_reversal(ch, conc_in)
+
+    def _rest_reversal(self, ch: Channel, conc_in=None):
+        cin_name, cout_name = conc_names(ch.ion)
+        conc = dict(self.concentrations)
+        cin = conc[cin_name] if conc_in is None else conc_in
+        return nernst(conc[cout_name], cin, valence(ch.ion), self.temperature)
+
     def phis(self) -> np.ndarray:
         """Temperature factor of each channel at the model temperature."""
         return np.array([ch.phi(self.temperature) for ch in self.channels])
 
-    def steady_state_current(self, v) -> np.ndarray:
-        """Total ionic current (µA/cm²) with every gate at its steady state at V."""
+    def _env(self, dynamic: dict | None = None) -> dict:
+        """Names an expression may read: concentrations and current X_i values."""
+        env = dict(self.concentrations)
+        for n in _expr.DYNAMIC_NAMES:
+            base = n[:-2] + "_in"
+            if base in env:
+                env[n] = env[base]
+        env.update(dynamic or {})
+        return env
+
+    def channel_current(self, ch: Channel, v, gate_values: dict, dynamic: dict | None = None):
+        """Current density (µA/cm², outward positive) of ``ch`` at V with the given gates.
+
+        ``dynamic`` maps pool states (``Ca_i``) to their values.
+        """
         v = np.asarray(v, dtype=float)
-        total = np.zeros_like(v)
+        frac = ch.open_fraction(gate_values) if ch.gates else 1.0
+        conc_in = None
+        if ch.ion and self.pool(ch.ion) is not None and dynamic is not None:
+            conc_in = dynamic.get(self.pool(ch.ion).state_name)
+        if ch.reversal == "ghk":
+            cin_name, cout_name = conc_names(ch.ion)
+            cin = self.concentration[cin_name] if conc_in is None else conc_in
+            return ch.gbar * frac * ghk_factor(v, cin, self.concentration[cout_name],
+                                               valence(ch.ion), self.temperature)
+        e = self.reversal_potential(ch, conc_in) if ch.reversal == "nernst" else ch.E
+        return ch.gbar * frac * (v - e)
+
+    def _split_states(self, states: dict[str, np.ndarray]):
+        names = dict(zip([(ch.name, g.name) for ch, g in self.gates], self.state_names))
+        dynamic = {p.state_name: np.asarray(states[p.state_name], dtype=float) for p in self.pools}
+        return names, dynamic
+
+    def channel_currents(self, v, states: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Channel name -> current density (µA/cm², outward positive) from state traces."""
+        names, dynamic = self._split_states(states)
+        v = np.asarray(v, dtype=float)
+        out = {}
         for ch in self.channels:
-            frac = 1.0
+            gv = {g.name: states[names[(ch.name, g.name)]] for g in ch.gates}
+            out[ch.name] = np.broadcast_to(self.channel_current(ch, v, gv, dynamic), v.shape).astype(float)
+        return out
+
+    def channel_conductances(self, v, states: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Channel name -> conductance (mS/cm²).  For a GHK channel: the chord
+        conductance I / (V - E_rev) (0 where V = E_rev)."""
+        names, dynamic = self._split_states(states)
+        v = np.asarray(v, dtype=float)
+        out = {}
+        for ch in self.channels:
+            gv = {g.name: states[names[(ch.name, g.name)]] for g in ch.gates}
+            if ch.reversal == "ghk":
+                i = self.channel_current(ch, v, gv, dynamic)
+                conc_in = dynamic.get(self.pool(ch.ion).state_name) if self.pool(ch.ion) else None
+                drive = v - self._rest_reversal(ch, conc_in)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    g = np.where(np.abs(drive) > 1e-12, i / np.where(drive == 0, 1.0, drive), 0.0)
+            else:
+                g = ch.gbar * (ch.open_fraction(gv) if ch.gates else 1.0)
+            out[ch.name] = np.broadcast_to(g, v.shape).astype(float)
+        return out
+
+    # ----------------------------------------------------------- equilibrium
+    def gate_steady_states(self, v, dynamic: dict | None = None) -> dict[tuple[str, str], np.ndarray]:
+        """(channel, gate) -> x_inf at V (with pool values ``dynamic``, default at rest)."""
+        env = self._env(dynamic)
+        out = {}
+        for ch in self.channels:
+            e = dict(env)
+            e.update(ch.params)
             for g in ch.gates:
-                frac = frac * g.steady_state(v) ** g.power
-            total = total + ch.gbar * frac * (v - ch.E)
-        return total
+                out[(ch.name, g.name)] = g.steady_state(v, e)
+        return out
+
+    def _steady_current_parts(self, v, dynamic):
+        xs = self.gate_steady_states(v, dynamic)
+        total = 0.0
+        by_ion: dict[str, np.ndarray] = {}
+        for ch in self.channels:
+            gv = {g.name: xs[(ch.name, g.name)] for g in ch.gates}
+            i = self.channel_current(ch, v, gv, dynamic)
+            total = total + i
+            if ch.ion:
+                by_ion[ch.ion] = by_ion.get(ch.ion, 0.0) + i
+        return total, by_ion, xs
+
+    def pool_steady_state(self, v) -> dict[str, np.ndarray]:
+        """Steady-state pool concentrations (mM) at holding potential V.
+
+        Solves ``C = C_rest + tau * max(-k I_ion(V, C), 0)`` by bisection
+        (the influx falls as C rises, so the root is unique).
+        """
+        v = np.asarray(v, dtype=float)
+        conc = self.concentration
+        state = {p.state_name: np.full(v.shape, conc[f"{p.prefix}_in"]) for p in self.pools}
+        if not self.pools:
+            return state
+        for _ in range(3 if len(self.pools) > 1 else 1):
+            for p in self.pools:
+                rest = conc[f"{p.prefix}_in"]
+                k = shell_influx_factor(p.ion, p.depth)
+
+                def f(c):
+                    dyn = dict(state)
+                    dyn[p.state_name] = c
+                    _, by_ion, _ = self._steady_current_parts(v, dyn)
+                    influx = np.maximum(-k * np.asarray(by_ion.get(p.ion, 0.0)), 0.0)
+                    return c - rest - p.tau * influx
+
+                lo = np.full(v.shape, rest)
+                hi = rest + p.tau * np.maximum(-k * np.asarray(
+                    self._steady_current_parts(v, {**state, p.state_name: lo})[1].get(p.ion, 0.0)), 0.0)
+                hi = np.broadcast_to(hi, v.shape).copy()
+                for _ in range(200):
+                    mid = 0.5 * (lo + hi)
+                    pos = f(mid) > 0
+                    hi = np.where(pos, mid, hi)
+                    lo = np.where(pos, lo, mid)
+                    if np.all(hi - lo <= 1e-15 * np.maximum(hi, 1e-300) + 1e-300):
+                        break
+                state[p.state_name] = 0.5 * (lo + hi)
+        return state
+
+    def steady_state_current(self, v) -> np.ndarray:
+        """Total ionic current (µA/cm²) with every gate and pool at its steady state at V."""
+        v = np.asarray(v, dtype=float)
+        dyn = self.pool_steady_state(v) if self.pools else None
+        total, _, _ = self._steady_current_parts(v, dyn)
+        return np.broadcast_to(total, v.shape) + 0.0
+
+    def steady_states(self, v: float) -> np.ndarray:
+        """Every state (gates, then pools) at its steady state at holding potential V."""
+        dyn = self.pool_steady_state(np.asarray(float(v))) if self.pools else {}
+        xs = self.gate_steady_states(float(v), dyn or None)
+        gates = [float(xs[(ch.name, g.name)]) for ch, g in self.gates]
+        return np.array(gates + [float(dyn[p.state_name]) for p in self.pools], dtype=float)
 
     def resting_potential(self) -> float:
         """The resting equilibrium (mV): a root of the steady-state I-V curve.
@@ -218,24 +502,17 @@ class Model:
         return _resting_potential(self)
 
     def initial_state(self) -> tuple[float, np.ndarray]:
-        """(V0 in mV, gate values) the simulation starts from."""
+        """(V0 in mV, state values: gates then pools) the simulation starts from."""
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
-        gates = np.array([g.steady_state(v0) for _, g in self.gates], dtype=float)
-        return v0, gates
+        return v0, self.steady_states(v0)
 
 
-def _check_form(prefix: str, form) -> None:
-    """Rate-form constants must be finite; slopes non-zero; amplitudes >= 0."""
-    for p in getattr(form, "param_names", ()):
-        value = getattr(form, p)
-        if not isinstance(value, (int, float)):
-            continue
-        if not np.isfinite(value):
-            raise ParameterError(f"{prefix}.{p} must be finite (got {value})")
-        if p == "k" and value == 0:
-            raise ParameterError(f"{prefix}.k is a slope in mV and must not be 0")
-        if p in ("A", "value") and value < 0:
-            raise ParameterError(f"{prefix}.{p} must be >= 0 (got {value})")
+def _ion_of(key: str) -> str:
+    prefix = key.split("_")[0]
+    for ion, (_, p) in IONS.items():
+        if p == prefix:
+            return ion
+    return ""
 
 
 def _form_param_unit(form_name: str, kind: str, param: str) -> str:
@@ -252,16 +529,20 @@ def _form_param_unit(form_name: str, kind: str, param: str) -> str:
 def _resting_potential(model: Model) -> float:
     grid = np.arange(-150.0, 150.0 + 1e-9, 0.25)
     cur = model.steady_state_current(grid)
+
+    def f(v):
+        return float(model.steady_state_current(np.asarray(v)))
+
     roots = []
     for i in np.nonzero(np.sign(cur[:-1]) * np.sign(cur[1:]) <= 0)[0]:
         a, b = grid[i], grid[i + 1]
         if cur[i] == 0:
             root = a
         else:
-            root = brentq(model.steady_state_current, a, b, xtol=1e-13, rtol=1e-15)
+            root = brentq(f, a, b, xtol=1e-13, rtol=1e-15)
         if not roots or abs(root - roots[-1]) > 1e-9:
             roots.append(root)
-    stable = [r for r in roots if model.steady_state_current(r + 1e-4) > model.steady_state_current(r - 1e-4)]
+    stable = [r for r in roots if f(r + 1e-4) > f(r - 1e-4)]
     if stable:
         return float(stable[0])
     if roots:

@@ -25,7 +25,8 @@ class Result:
     ----------
     t : ms, the recorded times.
     v : mV, membrane potential at ``t``.
-    states : gate name -> values (dimensionless, in [0, 1]).
+    states : gate name -> values (dimensionless, in [0, 1]); intracellular ion
+        pools by their state name, e.g. ``states["Ca_i"]`` (mM).
     stimulus : µA/cm², injected current at ``t`` (command voltage in mV under clamp).
     spike_times : ms, upward crossings of ``model.spike_threshold``, located on the
         cubic Hermite interpolant of V between steps (O(dt^4) accurate).
@@ -52,17 +53,16 @@ class Result:
 
     @cached_property
     def conductances(self) -> dict[str, np.ndarray]:
-        """Channel name -> conductance (mS/cm²) at ``t``."""
-        out = {}
-        for ch in self.model.channels:
-            frac = ch.open_fraction(self._gate_values(ch))
-            out[ch.name] = ch.gbar * np.broadcast_to(frac, self.t.shape).astype(float)
-        return out
+        """Channel name -> conductance (mS/cm²) at ``t`` (for a GHK channel the
+        chord conductance I / (V - E_rev))."""
+        return self.model.channel_conductances(self.v, self.states)
 
     @cached_property
     def currents(self) -> dict[str, np.ndarray]:
-        """Channel name -> ionic current density (µA/cm², outward positive) at ``t``."""
-        return {ch.name: self.conductances[ch.name] * (self.v - ch.E) for ch in self.model.channels}
+        """Channel name -> ionic current density (µA/cm², outward positive) at ``t``
+        (Nernst reversal potentials follow the pool concentrations; GHK channels
+        use the GHK current equation)."""
+        return self.model.channel_currents(self.v, self.states)
 
     @property
     def i_ion(self) -> np.ndarray:
@@ -96,7 +96,8 @@ class Result:
         """Ordered columns with unit-carrying names (the CSV layout)."""
         cols = {"t_ms": self.t, "v_mV": self.v}
         for name, values in self.states.items():
-            cols[name] = values
+            unit = self.model.state_unit(name)
+            cols[name if unit == "1" else f"{name}_{unit}"] = values
         for name, values in self.currents.items():
             cols[f"i_{name.lower()}_uA_cm2"] = values
         for name, values in self.conductances.items():

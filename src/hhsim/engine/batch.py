@@ -15,9 +15,9 @@ import numpy as np
 
 from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
-from .codegen import kernel_module
+from .codegen import checked_kernel, kernel_module
 from .lower import Plan
-from .solvers import FIXED_STEP
+from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 
 
 @dataclass
@@ -76,6 +76,51 @@ def stimulus_arrays(stimuli: list[Stimulus | None], grid: Grid):
     return out
 
 
+def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
+    """Piecewise-linear description of each waveform for the adaptive kernel.
+
+    Knots are the grid points plus every stimulus breakpoint inside the run.
+    Returns ``(kt, ka, kb, kj)``, each of shape (n_waveforms, n_knots + 1):
+    knot times (ms; padded past the end), the current just after each knot,
+    its left limit at the next knot, and 1 where the next knot is a jump or
+    breakpoint that steps must land on.
+    """
+    grid_t = grid.t0 + grid.dt * np.arange(grid.n_steps + 1)
+    rows = []
+    for s in stimuli or [None]:
+        t = grid_t
+        edges = [] if s is None else [e for e in s.breakpoints() if grid.t0 < e < grid.t_end]
+        if edges:
+            t = _snap(grid_t, edges, grid.dt)
+            near = np.abs(t[np.clip(np.searchsorted(t, edges), 0, t.size - 1)] - np.array(edges))
+            extra = [e for e, d in zip(edges, near) if d > 1e-9 * grid.dt]
+            extra = [e for e in extra if np.min(np.abs(t - e)) > 1e-9 * grid.dt]
+            t = np.union1d(t, extra) if extra else t
+        if s is None:
+            right = np.zeros(t.size)
+            left = np.zeros(t.size)
+        else:
+            right, left = s.value(t), s.value(t, left=True)
+        stops = np.zeros(t.size, dtype=np.int8)
+        stops[:-1] = np.abs(left[1:] - right[1:]) > 1e-12 * (1.0 + np.abs(left[1:]) + np.abs(right[1:]))
+        if edges:
+            stops[np.clip(np.searchsorted(t, edges) - 1, 0, t.size - 2)] = 1
+        rows.append((t, right, left, stops))
+    n = max(r[0].size for r in rows) + 1
+    kt = np.empty((len(rows), n))
+    ka = np.zeros((len(rows), n))
+    kb = np.zeros((len(rows), n))
+    kj = np.zeros((len(rows), n), dtype=np.int8)
+    for w, (t, right, left, stops) in enumerate(rows):
+        m = t.size
+        kt[w, :m] = t
+        kt[w, m:] = grid.t_end + 1.0 + np.arange(n - m)  # padding past the end
+        ka[w, : m - 1] = right[:-1]
+        kb[w, : m - 1] = left[1:]
+        kj[w, :m] = stops
+    return kt, ka, kb, kj
+
+
 def _snap(t: np.ndarray, edges: list[float], dt: float) -> np.ndarray:
     """Move grid times within rounding error of a stimulus edge onto the edge.
 
@@ -94,7 +139,8 @@ def _snap(t: np.ndarray, edges: list[float], dt: float) -> np.ndarray:
 
 @dataclass
 class BatchOutput:
-    """Recordings of a batch: ``v`` (n_rec, ncomp) mV, ``y`` (n_rec, n_gates, ncomp),
+    """Recordings of a batch: ``v`` (n_rec, ncomp) mV, ``y`` (n_rec, n_states, ncomp)
+    (gates, then intracellular pools in mM; n_states == n_gates without pools),
     ``t`` (n_rec,) ms, and per neuron the spike times (ms)."""
 
     t: np.ndarray
@@ -115,22 +161,31 @@ def run_batch(
     record_every: int = 1,
     max_spikes: int | None = None,
     clamp: bool = False,
+    rtol: float = dopri5.RTOL,
+    atol: float = dopri5.ATOL,
 ) -> BatchOutput:
     """Integrate every neuron of ``plan`` over ``grid`` with a fixed-step ``method``.
 
     ``wave[c]`` picks neuron c's stimulus from ``stimuli`` and ``scale[c]``
-    multiplies it.  ``record_every = 0`` records only the first and last
-    state (spikes are still detected at every step).
+    multiplies it.  ``record_every = 0`` records only the initial state
+    (spikes are still detected at every step; the final state is returned).
+    ``method`` is a fixed-step solver or ``dopri5`` (adaptive, tolerances
+    ``rtol``/``atol``; then ``dt`` is only the stimulus and output grid).
+    Under an ideal clamp there are no membrane dynamics and the gates are
+    integrated with ``rk4`` on the grid whatever the method.
     """
-    if method not in FIXED_STEP:
-        raise SolverError(f"unknown fixed-step method {method!r}; accepted: {', '.join(FIXED_STEP)}")
+    if clamp and method in COMPILED_ADAPTIVE:
+        method = "rk4"
+    if method not in FIXED_STEP and method not in COMPILED_ADAPTIVE:
+        accepted = ", ".join(list(FIXED_STEP) + list(COMPILED_ADAPTIVE))
+        raise SolverError(f"unknown method {method!r} for compiled runs; accepted: {accepted}")
     ncomp = plan.ncomp
     wave = np.zeros(ncomp, dtype=np.int64) if wave is None else np.asarray(wave, dtype=np.int64)
     scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
     i_a, i_m, i_b = stimulus_arrays(stimuli, grid)
     n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
     v_rec = np.empty((n_rec, ncomp))
-    y_rec = np.empty((n_rec, plan.structure.n_gates, ncomp))
+    y_rec = np.empty((n_rec, plan.structure.n_states, ncomp))
     v_rec[0] = plan.v0
     y_rec[0] = plan.y0
     if max_spikes is None:
@@ -140,12 +195,18 @@ def run_batch(
     v = plan.v0.astype(float).copy()
     y = np.ascontiguousarray(plan.y0, dtype=float).copy()
 
-    kernel = getattr(kernel_module(plan.structure), f"run_{method}")
-    status = kernel(
-        v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale, i_a, i_m, i_b,
-        bool(clamp), float(grid.dt), float(grid.t0), int(grid.n_steps), int(record_every),
-        v_rec, y_rec, plan.threshold.astype(float), spk_t, spk_n,
-    )
+    module = kernel_module(plan.structure)
+    kernel = checked_kernel(getattr(module, f"run_{method}"), plan.structure)
+    common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
+    timing = (float(grid.dt), float(grid.t0), int(grid.n_steps), int(record_every))
+    outputs = (v_rec, y_rec, plan.threshold.astype(float), spk_t, spk_n)
+    if method in COMPILED_ADAPTIVE:
+        if not (0 < rtol < 1 and 0 < atol):
+            raise SolverError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0 (got {rtol}, {atol})")
+        status = kernel(*common, *stimulus_knots(stimuli, grid), *timing, *outputs,
+                        float(rtol), float(atol), float(dopri5.H_MAX))
+    else:
+        status = kernel(*common, i_a, i_m, i_b, bool(clamp), *timing, *outputs)
     if status >= 0:
         t_fail = grid.t0 + (status + 1) * grid.dt
         raise DivergenceError(
@@ -154,9 +215,21 @@ def run_batch(
             + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
             t_fail,
         )
+    if method in COMPILED_ADAPTIVE and any(g.instantaneous for g in plan.structure.gates):
+        # adaptive kernels integrate instantaneous gates as constants: refresh them
+        args = (plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp)
+        for c in range(ncomp):
+            sub = _column(args, c)
+            y_rec[:, :, c] = module.inst_vec(v_rec[:, c].copy(), np.ascontiguousarray(y_rec[:, :, c]), *sub)
+            y[:, c] = module.inst_vec(v[c:c + 1].copy(), np.ascontiguousarray(y[:, c][None, :]), *sub)[0]
     if record_every > 0:
         t = grid.t0 + grid.dt * record_every * np.arange(n_rec)
     else:
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
     return BatchOutput(t, v_rec, y_rec, spikes, v, y)
+
+
+def _column(arrays, c: int):
+    """The parameter arrays of neuron ``c`` alone (as a one-neuron plan)."""
+    return tuple(np.ascontiguousarray(a[..., c:c + 1]) for a in arrays)

@@ -4,7 +4,10 @@ For each :class:`~hhsim.engine.lower.Structure` we write one Python module
 whose functions are compiled by numba with ``cache=True``:
 
 * ``derivs(V, x0.., I, c, gbar, erev, phi, cm, rp)`` -> (dV/dt, dx0/dt, ..)
+  over every state (gates, then intracellular pools; an instantaneous gate
+  has derivative 0 and is set to x_inf after each step);
 * ``expstep(...)`` the exponential-Euler update of one compartment;
+* ``inst_vec(v, y, ...)`` the instantaneous gates along a trace (adaptive path);
 * ``run_<method>(...)`` one per fixed-step solver: the whole time loop over
   all compartments, recording into preallocated arrays and detecting spikes;
 * ``rhs_vec(y, I, ...)`` the right-hand side as an array, for scipy.
@@ -20,15 +23,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
+from ..channels import expr as _expr
 from ..channels.base import FORMS, emit_form
+from ..errors import ModelError
 from .lower import Structure
-from .solvers import FIXED_STEP
+from .solvers import COMPILED_ADAPTIVE, FIXED_STEP
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -55,13 +63,53 @@ def _form(kind: str, v: str, offset: int) -> str:
     return emit_form(cls, v, exprs)
 
 
-def gate_relaxation(s: Structure, v: str, suffix: str = "") -> list[str]:
-    """Lines defining A{j}, B{j} with dx_j/dt = A_j - B_j x_j (1/ms) at voltage ``v``."""
+def _conc_vars(s: Structure, conc: dict[str, str] | None) -> dict[str, str]:
+    """Pool state name -> kernel variable (default ``x<n_gates + k>``)."""
+    out = {p.name: f"x{s.n_gates + k}" for k, p in enumerate(s.pools)}
+    out.update(conc or {})
+    return out
+
+
+def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] | None = None) -> str:
+    """Source text of form ``which`` of gate ``j`` at voltage ``v``.
+
+    Built-in shapes use their templates; expression forms are rendered from
+    their checked, canonical tree (names ``p<k>`` -> ``rp`` rows, pool states ->
+    ``conc`` variables).
+    """
+    g = s.gates[j]
+    kind, off = g.form_kinds[which], g.param_offsets[which]
+    if kind != "expr":
+        return _form(kind, v, off)
+    tree = _expr.parse(g.form_code[which])
+    names = {"V": v}
+    names.update(_conc_vars(s, conc))
+    names.update({f"p{k}": f"rp[{off + k}, c]" for k in range(g.form_sizes[which])})
+    return _expr.to_source(tree, names)
+
+
+def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None) -> list[str]:
+    """Lines defining A{j}, B{j} with dx_j/dt = A_j - B_j x_j (1/ms) at voltage ``v``.
+
+    For an instantaneous gate j the lines define ``xinf{j}{suffix}`` (its value
+    at ``v``) and ``A{j} = B{j} = 0`` (its stored state does not evolve): use
+    ``xinf{j}`` in place of the state when computing conductances.  Expression
+    rates that read a pool concentration use ``conc[name]`` (default ``x<k>``,
+    the pool's state variable).
+    """
     lines = []
     for j, g in enumerate(s.gates):
-        fa = _form(g.form_kinds[0], v, g.param_offsets[0])
-        fb = _form(g.form_kinds[1], v, g.param_offsets[1])
         ph = f"phi[{g.channel_index}, c]"
+        fa = form_source(s, j, 0, v, conc)
+        if g.instantaneous:
+            if g.form_names == ("alpha", "beta"):
+                fb = form_source(s, j, 1, v, conc)
+                lines += [f"a{j} = {fa}", f"b{j} = {fb}", f"xinf{j}{suffix} = a{j} / (a{j} + b{j})"]
+            else:
+                lines += [f"xinf{j}{suffix} = {fa}"]
+            lines += [f"A{j}{suffix} = 0.0", f"B{j}{suffix} = 0.0"]
+            continue
+        fb = form_source(s, j, 1, v, conc)
         if g.form_names == ("alpha", "beta"):
             lines += [f"a{j} = {fa}", f"b{j} = {fb}",
                       f"A{j}{suffix} = {ph} * a{j}", f"B{j}{suffix} = {ph} * (a{j} + b{j})"]
@@ -71,12 +119,78 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "") -> list[str]:
     return lines
 
 
+def instantaneous_values(s: Structure, v: str, out: str = "xn", conc: dict[str, str] | None = None) -> list[str]:
+    """Lines setting ``{out}{j} = x_inf(v)`` for every instantaneous gate j."""
+    lines = []
+    for j, g in enumerate(s.gates):
+        if not g.instantaneous:
+            continue
+        fa = form_source(s, j, 0, v, conc)
+        if g.form_names == ("alpha", "beta"):
+            fb = form_source(s, j, 1, v, conc)
+            lines += [f"ia{j} = {fa}", f"ib{j} = {fb}", f"{out}{j} = ia{j} / (ia{j} + ib{j})"]
+        else:
+            lines.append(f"{out}{j} = {fa}")
+    return lines
+
+
 def conductances(s: Structure, xs: list[str]) -> list[str]:
-    """Lines defining g{i} (mS/cm²), each channel's conductance from gate values ``xs``."""
+    """Lines defining g{i} (mS/cm²), each channel's conductance from gate values ``xs``.
+
+    (For a GHK channel g{i} is its permeability times the gates, cm/s.)
+    """
     lines = []
     for i, gate_idx in enumerate(s.channel_gates):
         factors = [f"gbar[{i}, c]"] + [_power(xs[j], s.gates[j].power) for j in gate_idx]
         lines.append(f"g{i} = " + " * ".join(factors))
+    return lines
+
+
+def effective_gates(s: Structure, prefix: str = "x") -> list[str]:
+    """Gate values to use in :func:`conductances`: ``xinf{j}`` for instantaneous gates."""
+    return [f"xinf{j}" if g.instantaneous else f"{prefix}{j}" for j, g in enumerate(s.gates)]
+
+
+def channel_currents(s: Structure, v: str, conc: dict[str, str] | None = None) -> list[str]:
+    """Lines defining ``I{i}`` (µA/cm², outward positive) from ``g{i}`` at voltage ``v``.
+
+    Ohmic channels: ``g (v - erev)``; Nernst channels of a pooled ion:
+    ``g (v - E{i})`` with ``E{i} = RT/zF ln(c_out / c_in)`` (also defined);
+    GHK channels: ``g * ghk(v, c_in, c_out)``.
+    """
+    cv = _conc_vars(s, conc)
+    lines = []
+    for i in range(s.n_channels):
+        mode, pool = s.mode(i), s.pool_of(i)
+        if mode == "ohmic":
+            lines.append(f"I{i} = g{i} * ({v} - erev[{i}, c])")
+            continue
+        o = s.channel_extra[i]
+        cin = cv[s.pools[pool].name] if pool >= 0 else f"rp[{o + 2}, c]"
+        if mode == "nernst":
+            lines += [f"E{i} = rp[{o}, c] * math.log(rp[{o + 1}, c] / {cin})",
+                      f"I{i} = g{i} * ({v} - E{i})"]
+        else:
+            z = float(s.channel_valence[i])
+            lines.append(f"I{i} = g{i} * _ghk({v}, {cin}, rp[{o + 1}, c], {z!r}, rp[{o}, c])")
+    return lines
+
+
+def pool_relaxation(s: Structure, suffix: str = "") -> list[str]:
+    """Lines defining A{k}, B{k} of each pool state (k = n_gates + pool index).
+
+    ``dC/dt = max(-k_in I_ion, 0) - (C - C_rest) / tau`` is written
+    ``A - B C`` with ``A = C_rest / tau + max(-k_in I_ion, 0)``, ``B = 1 / tau``;
+    ``I_ion`` sums the ``I{i}`` of the channels of the pool's ion.
+    """
+    lines = []
+    for k, p in enumerate(s.pools):
+        j = s.n_gates + k
+        o = p.offset
+        feeding = [f"I{i}" for i in range(s.n_channels) if s.pool_of(i) == k]
+        influx = f"max(-rp[{o}, c] * ({' + '.join(feeding)}), 0.0)" if feeding else "0.0"
+        lines += [f"A{j}{suffix} = rp[{o + 2}, c] / rp[{o + 1}, c] + {influx}",
+                  f"B{j}{suffix} = 1.0 / rp[{o + 1}, c]"]
     return lines
 
 
@@ -86,7 +200,7 @@ def _indent(lines: list[str], n: int) -> str:
 
 
 def _xargs(s: Structure, prefix: str = "x") -> str:
-    return "".join(f"{prefix}{j}, " for j in range(s.n_gates))
+    return "".join(f"{prefix}{j}, " for j in range(s.n_states))
 
 
 PARAMS = "c, gbar, erev, phi, cm, rp"
@@ -94,63 +208,95 @@ PARAMS = "c, gbar, erev, phi, cm, rp"
 
 def generate_source(s: Structure, helpers_hash: str) -> str:
     """Full source text of the kernel module for structure ``s``."""
-    ng, nc = s.n_gates, s.n_channels
-    xs = [f"x{j}" for j in range(ng)]
-    iion = " + ".join(f"g{i} * (V - erev[{i}, c])" for i in range(nc)) or "0.0"
-    gsum = " + ".join(f"g{i}" for i in range(nc)) or "0.0"
-    gesum = " + ".join(f"g{i} * erev[{i}, c]" for i in range(nc)) or "0.0"
-    dx = ", ".join(f"A{j} - B{j} * x{j}" for j in range(ng))
+    ns, nc, ng = s.n_states, s.n_channels, s.n_gates
+    xs = effective_gates(s)
+    iion = " + ".join(f"I{i}" for i in range(nc)) or "0.0"
+    dx = ", ".join(f"A{j} - B{j} * x{j}" for j in range(ns))
+    relaxing = [j for j in range(ns) if j >= ng or not s.gates[j].instantaneous]
+    gsum, gesum = ["0.0"], ["0.0"]
+    for i in range(nc):
+        mode = s.mode(i)
+        if mode == "ohmic":
+            gsum.append(f"g{i}")
+            gesum.append(f"g{i} * erev[{i}, c]")
+        elif mode == "nernst":
+            gsum.append(f"g{i}")
+            gesum.append(f"g{i} * E{i}")
+        else:
+            gesum.append(f"- I{i}")
+    physics = gate_relaxation(s, "V") + conductances(s, xs) + channel_currents(s, "V") + pool_relaxation(s)
     out = [
         f"# Generated by hhsim for structure {s!r}",
         f"# helpers {helpers_hash}",
         "import math",
         "import numpy as np",
         "from numba import njit",
-        "from hhsim.engine.kernel_helpers import _exp_rate, _sigmoid_rate, _linexp_rate, hermite_crossing",
+        "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
+        "                                         _ghk, hermite_crossing)",
         "",
         "N_GATES = %d" % ng,
+        "N_STATES = %d" % ns,
         "",
         "@njit(cache=True, error_model='numpy', inline='always')",
         f"def derivs(V, {_xargs(s)}I, {PARAMS}):",
-        _indent(gate_relaxation(s, "V") + conductances(s, xs), 4),
-        f"    return ((I - ({iion})) / cm[c], {dx}{',' if ng == 1 else ''})",
+        _indent(physics, 4),
+        f"    return ((I - ({iion})) / cm[c], {dx}{',' if ns == 1 else ''})",
         "",
         "@njit(cache=True, error_model='numpy', inline='always')",
         f"def expstep(V, {_xargs(s)}I, dt, {PARAMS}):",
-        "    # gates: exact relaxation at fixed V; V: exact for the membrane linearised",
-        "    # at the step's start (conductances frozen, stimulus constant).",
-        _indent(gate_relaxation(s, "V") + conductances(s, xs), 4),
-        _indent([f"xi{j} = A{j} / B{j}" for j in range(ng)], 4),
-        _indent([f"xn{j} = xi{j} + (x{j} - xi{j}) * math.exp(-B{j} * dt)" for j in range(ng)], 4),
-        f"    G = {gsum}",
-        f"    GE = {gesum}",
+        "    # gates and pools: exact relaxation at fixed V (pools: at fixed current);",
+        "    # V: exact for the membrane linearised at the step's start (conductances",
+        "    # frozen, GHK currents and stimulus constant).",
+        _indent(physics, 4),
+        _indent([f"xi{j} = A{j} / B{j}" for j in relaxing], 4),
+        _indent([f"xn{j} = xi{j} + (x{j} - xi{j}) * math.exp(-B{j} * dt)" if j in relaxing
+                 else f"xn{j} = x{j}" for j in range(ns)], 4),
+        f"    G = {' + '.join(gsum)}",
+        f"    GE = {' + '.join(gesum)}",
         "    if G > 1e-300:",
         "        Vinf = (I + GE) / G",
         "        Vn = Vinf + (V - Vinf) * math.exp(-dt * G / cm[c])",
         "    else:",
-        "        Vn = V + dt * I / cm[c]",
-        f"    return (Vn, {', '.join(f'xn{j}' for j in range(ng))}{',' if ng == 1 else ''})",
+        "        Vn = V + dt * (I + GE) / cm[c]",
+        f"    return (Vn, {', '.join(f'xn{j}' for j in range(ns))}{',' if ns == 1 else ''})",
         "",
         "@njit(cache=True, error_model='numpy')",
         "def rhs_vec(y, I, gbar, erev, phi, cm, rp):",
         "    c = 0",
-        f"    d = derivs(y[0], {''.join(f'y[{j + 1}], ' for j in range(ng))}I, {PARAMS})",
-        f"    out = np.empty({ng + 1})",
-        _indent([f"out[{k}] = d[{k}]" for k in range(ng + 1)], 4),
+        f"    d = derivs(y[0], {''.join(f'y[{j + 1}], ' for j in range(ns))}I, {PARAMS})",
+        f"    out = np.empty({ns + 1})",
+        _indent([f"out[{k}] = d[{k}]" for k in range(ns + 1)], 4),
+        "    return out",
+        "",
+        "@njit(cache=True, error_model='numpy')",
+        "def inst_vec(v, y, gbar, erev, phi, cm, rp):",
+        '    """Values of the instantaneous gates at (v[n], y[n]) for every row n."""',
+        "    c = 0",
+        "    out = y.copy()",
+        "    for n in range(v.shape[0]):",
+        "        Vn = v[n]",
+        _indent([f"xn{ng + k} = y[n, {ng + k}]" for k in range(s.n_pools)], 8),
+        _indent(instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)}), 8),
+        _indent([f"out[n, {j}] = xn{j}" for j, g in enumerate(s.gates) if g.instantaneous] or ["pass"], 8),
         "    return out",
         "",
     ]
     for solver in FIXED_STEP.values():
         out.append(_run_kernel(s, solver))
+    # compiled adaptive solvers integrate every state (gates and pools); their
+    # recordings of instantaneous gates are refreshed afterwards (``inst_vec``).
+    for mod in COMPILED_ADAPTIVE.values():
+        out.append(mod.emit_kernel(s))
     return "\n".join(out) + "\n"
 
 
 def _run_kernel(s: Structure, solver) -> str:
     """The time loop of one fixed-step solver over all compartments."""
-    ng = s.n_gates
-    load = [f"x{j} = y[{j}, c]" for j in range(ng)]
-    store = [f"y[{j}, c] = xn{j}" for j in range(ng)]
-    xn = "".join(f"xn{j}, " for j in range(ng))
+    ns, ng = s.n_states, s.n_gates
+    load = [f"x{j} = y[{j}, c]" for j in range(ns)]
+    store = [f"y[{j}, c] = xn{j}" for j in range(ns)]
+    xn = "".join(f"xn{j}, " for j in range(ns))
+    inst = instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)})
     body = [
         "w = wave[c]",
         "sc = scale[c]",
@@ -159,9 +305,10 @@ def _run_kernel(s: Structure, solver) -> str:
         "Ib = sc * i_b[n, w]",
         "V = v[c]",
         *load,
-        *solver.advance_lines(ng),
+        *solver.advance_lines(ns),
         "if clamp:",
         "    Vn = Ib",
+        *inst,
         "if not (abs(Vn) < 1e4):",
         "    return n",
         "if (not clamp) and V < thr[c] and Vn >= thr[c]:",
@@ -179,7 +326,7 @@ def _run_kernel(s: Structure, solver) -> str:
         "    r = (n + 1) // rec_every",
         "    for c in range(ncomp):",
         "        v_rec[r, c] = v[c]",
-        *[f"        y_rec[r, {j}, c] = y[{j}, c]" for j in range(ng)],
+        *[f"        y_rec[r, {j}, c] = y[{j}, c]" for j in range(ns)],
     ]
     return "\n".join([
         "@njit(cache=True, error_model='numpy')",
@@ -219,6 +366,70 @@ def kernel_module(s: Structure) -> ModuleType:
     spec.loader.exec_module(module)
     _LOADED[digest] = module
     return module
+
+
+def checked_kernel(kernel, s: Structure):
+    """``kernel`` wrapped by :func:`call_kernel`."""
+
+    def run(*args):
+        return call_kernel(kernel, s, args)
+
+    return run
+
+
+def call_kernel(kernel, s: Structure, args: tuple):
+    """Call a compiled kernel; a numba compile failure becomes a :class:`ModelError`
+    naming the channel and gate whose expression does not compile."""
+    from numba.core.errors import NumbaError
+
+    try:
+        return kernel(*args)
+    except NumbaError as exc:
+        raise ModelError(_compile_failure(s, exc)) from None
+
+
+def _compile_failure(s: Structure, exc: Exception) -> str:
+    """Find the expression form that numba cannot compile (compiling each alone)."""
+    from numba import njit
+    from numba.core.errors import NumbaError
+
+    from . import kernel_helpers as kh
+
+    scope = {"math": math, "_linexp": kh._linexp, "_vtrap": kh._vtrap}
+    for j, g in enumerate(s.gates):
+        for which, kind in enumerate(g.form_kinds):
+            if kind != "expr":
+                continue
+            names = {"V": "V"}
+            names.update({p.name: p.name for p in s.pools})
+            names.update({f"p{k}": f"p[{k}]" for k in range(g.form_sizes[which])})
+            body = _expr.to_source(_expr.parse(g.form_code[which]), names)
+            args = ", ".join(["V", "p"] + [p.name for p in s.pools])
+            fn = _compile_probe(body, args, scope)
+            try:
+                njit(fn)(-60.0, np.zeros(max(1, g.form_sizes[which])) + 1.0, *([1e-4] * s.n_pools))
+            except NumbaError as inner:
+                first = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+                return (f"{s.label(j)}: the {g.form_names[which]} expression {g.form_code[which]!r} "
+                        f"cannot be compiled by numba: {first}")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"the generated kernel cannot be compiled by numba: {first}"
+
+
+def _compile_probe(body: str, args: str, scope: dict):
+    """A Python function ``f(args) = body`` built from our rendering of a checked tree.
+
+    The source is written as a module file and imported (like the kernels);
+    ``body`` contains only whitelisted operations, numbers and our names.
+    """
+    source = f"import math\nfrom hhsim.engine.kernel_helpers import _linexp, _vtrap\n\ndef f({args}):\n    return {body}\n"
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    name = f"hhsim_probe_{digest}"
+    path = _write_module(name, source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
 
 
 def _write_module(name: str, source: str) -> Path:

@@ -12,6 +12,8 @@ import math
 from numba import njit
 
 from ..channels.base import LINEXP_SERIES_BELOW
+from ..channels.expr import SERIES_BELOW
+from ..units import FARADAY
 
 
 @njit(cache=True, error_model="numpy")
@@ -33,6 +35,38 @@ def _linexp_rate(v, a, k, v0):
     if abs(x) < LINEXP_SERIES_BELOW:
         return a * k * (1.0 + x * (0.5 + x / 12.0))
     return a * k * x / -math.expm1(-x)
+
+
+@njit(cache=True, error_model="numpy")
+def _linexp(x, k):
+    """``x / (1 - exp(-x/k))`` (expression helper ``linexp``), exact through x = 0."""
+    u = x / k
+    if abs(u) < SERIES_BELOW:
+        return k * (1.0 + u * (0.5 + u / 12.0))
+    return k * u / -math.expm1(-u)
+
+
+@njit(cache=True, error_model="numpy")
+def _vtrap(x, k):
+    """``x / (exp(x/k) - 1)`` (expression helper ``vtrap``), exact through x = 0."""
+    u = x / k
+    if abs(u) < SERIES_BELOW:
+        return k * (1.0 - u * (0.5 - u / 12.0))
+    return k * u / math.expm1(u)
+
+
+@njit(cache=True, error_model="numpy")
+def _ghk(v, c_in, c_out, z, rtf):
+    """GHK current per unit permeability, µA/cm² per cm/s (see ``hhsim.channels.ions``).
+
+    ``z F xi (c_in - c_out e^-xi) / (1 - e^-xi)``, ``xi = z v / rtf``; mM, mV.
+    """
+    xi = z * v / rtf
+    if abs(xi) < 1e-4:
+        ratio = 1.0 + xi * (0.5 + xi / 12.0)
+    else:
+        ratio = xi / -math.expm1(-xi)
+    return z * FARADAY * ratio * (c_in - c_out * math.exp(-xi))
 
 
 def _hermite_crossing_py(v0, v1, m0, m1, thr):

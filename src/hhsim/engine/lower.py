@@ -5,6 +5,20 @@ channels, which gates, which rate-form shapes) decides the generated kernel;
 the *numbers* (conductances, reversals, rate parameters, temperature factors)
 live in arrays with one column per compartment, so that many neurons with
 different parameters run through one compiled kernel at once.
+
+Layout of the parameter array ``rp`` (one column per compartment):
+
+1. every gate's rate-form parameters, gate by gate (for an expression form:
+   the values of the names it reads, in the order of its canonical text
+   ``p0, p1, ...``);
+2. per channel with a time-varying reversal potential (``nernst`` with a
+   pool of its ion): ``RT/zF`` (mV) and ``c_out`` (mM); per GHK channel:
+   ``RT/F`` (mV), ``c_out`` and ``c_in`` (mM, used when there is no pool);
+3. per intracellular pool: ``k`` (mM/ms per µA/cm²), ``tau`` (ms) and the
+   resting concentration (mM).
+
+States (rows of ``y0``): the gates in channel order (an instantaneous gate
+keeps a row holding its current value ``x_inf``), then the pools.
 """
 
 from __future__ import annotations
@@ -13,34 +27,93 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..channels import expr as _expr
+from ..channels.base import Expr
+from ..channels.ions import conc_names, rt_over_f, shell_influx_factor, valence
 from ..errors import ModelError
 from ..model import Model
 
 
 @dataclass(frozen=True)
 class GateSpec:
-    """Structure of one gate: which channel, exponent and rate-form kinds."""
+    """Structure of one gate: which channel, exponent and rate-form kinds.
+
+    ``form_code[i]`` is the canonical text of an expression form (names
+    ``V``, ``p0``, ``p1``... and pool states such as ``Ca_i``), ``""`` for a
+    built-in shape; ``form_sizes[i]`` its number of ``rp`` rows.  An
+    instantaneous gate has ``form_names == ("inf",)`` or ``("alpha", "beta")``
+    with ``instantaneous`` set.
+    """
 
     channel_index: int
     name: str
     power: float
-    form_names: tuple[str, str]  # ("alpha", "beta") or ("inf", "tau")
-    form_kinds: tuple[str, str]
-    param_offsets: tuple[int, int]  # first row of each form's parameters in ``rp``
+    form_names: tuple[str, ...]  # ("alpha", "beta"), ("inf", "tau") or ("inf",)
+    form_kinds: tuple[str, ...]
+    param_offsets: tuple[int, ...]  # first row of each form's parameters in ``rp``
+    instantaneous: bool = False
+    form_code: tuple[str, ...] = ()
+    form_sizes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """An intracellular concentration state: its name (``Ca_i``), ion and ``rp`` rows."""
+
+    name: str
+    ion: str
+    offset: int  # rows offset .. offset+2: k, tau, rest
 
 
 @dataclass(frozen=True)
 class Structure:
-    """Everything about a model that changes the generated code (hashable)."""
+    """Everything about a model that changes the generated code (hashable).
+
+    The fields after ``n_rate_params`` describe ions; their empty defaults
+    mean "every channel ohmic with a fixed reversal potential, no pools".
+    """
 
     n_channels: int
     channel_gates: tuple[tuple[int, ...], ...]  # gate indices of each channel
     gates: tuple[GateSpec, ...]
     n_rate_params: int
+    channel_names: tuple[str, ...] = ()
+    channel_modes: tuple[str, ...] = ()  # "ohmic" | "nernst" (pool-driven E) | "ghk"
+    channel_pool: tuple[int, ...] = ()  # index of the pool of the channel's ion, or -1
+    channel_valence: tuple[int, ...] = ()
+    channel_extra: tuple[int, ...] = ()  # first rp row of the channel's ion constants, or -1
+    pools: tuple[PoolSpec, ...] = ()
 
     @property
     def n_gates(self) -> int:
         return len(self.gates)
+
+    @property
+    def n_pools(self) -> int:
+        return len(self.pools)
+
+    @property
+    def n_states(self) -> int:
+        """Rows of the state array: gates, then pools."""
+        return len(self.gates) + len(self.pools)
+
+    def mode(self, i: int) -> str:
+        return self.channel_modes[i] if self.channel_modes else "ohmic"
+
+    def pool_of(self, i: int) -> int:
+        return self.channel_pool[i] if self.channel_pool else -1
+
+    def pool_index(self, name: str) -> int:
+        for k, p in enumerate(self.pools):
+            if p.name == name:
+                return k
+        return -1
+
+    def label(self, j: int) -> str:
+        """``channel 'Na', gate 'm'`` for gate j (for error messages)."""
+        g = self.gates[j]
+        ch = self.channel_names[g.channel_index] if self.channel_names else str(g.channel_index)
+        return f"channel {ch!r}, gate {g.name!r}"
 
 
 @dataclass
@@ -49,7 +122,8 @@ class Plan:
 
     Shapes: ``gbar``, ``erev``, ``phi``: (n_channels, ncomp); ``cm``, ``v0``,
     ``threshold``: (ncomp,); ``rp``: (n_rate_params, ncomp); ``y0``:
-    (n_gates, ncomp).  Units: mS/cm², mV, 1, µF/cm², mV.
+    (n_states, ncomp) (gates, then pools).  Units: mS/cm² (cm/s for a GHK
+    channel), mV, 1, µF/cm², mV; pools in mM.
     """
 
     structure: Structure
@@ -67,44 +141,109 @@ class Plan:
         return self.cm.shape[0]
 
 
-def structure_of(model: Model) -> Structure:
-    """The code-relevant structure of ``model``."""
-    gates, channel_gates, offset = [], [], 0
+def _expr_layout(form: Expr, env: dict, dynamic: set[str]):
+    """Canonical text and slot values of an expression form.
+
+    Every name but ``V`` and the pool states becomes a slot ``p<k>`` whose
+    value comes from ``env`` (own parameters, channel constants, concentrations).
+    """
+    tree = form.tree
+    rename, values = {}, []
+    for n in _expr.names(tree):
+        if n == "V" or n in dynamic:
+            continue
+        rename[n] = f"p{len(values)}"
+        values.append(float(env[n]))
+    return _expr.unparse(tree, rename), values
+
+
+def _layout(model: Model) -> tuple[Structure, list[float]]:
+    """The structure of ``model`` and its column of ``rp`` values."""
+    pools = list(model.pools)
+    dynamic = {p.state_name for p in pools}
+    gates, channel_gates, rp = [], [], []
+    base_env = model._env()
+    for d in dynamic:
+        base_env.pop(d, None)
     for ci, ch in enumerate(model.channels):
         idx = []
+        env = dict(base_env)
+        env.update(ch.params)
         for g in ch.gates:
-            fa, fb = g.forms
-            offsets = (offset, offset + len(fa.param_names))
-            offset += len(fa.param_names) + len(fb.param_names)
+            kinds, codes, sizes, offsets = [], [], [], []
+            for form in g.forms:
+                offsets.append(len(rp))
+                kinds.append(form.kind)
+                if isinstance(form, Expr):
+                    e = dict(env)
+                    e.update(form.params)
+                    code, vals = _expr_layout(form, e, dynamic)
+                else:
+                    code, vals = "", list(form.values())
+                codes.append(code)
+                sizes.append(len(vals))
+                rp.extend(vals)
             idx.append(len(gates))
-            gates.append(
-                GateSpec(ci, g.name, float(g.power), g.form_names, (fa.kind, fb.kind), offsets)
-            )
+            gates.append(GateSpec(ci, g.name, float(g.power), g.form_names, tuple(kinds), tuple(offsets),
+                                  bool(g.instantaneous), tuple(codes), tuple(sizes)))
         channel_gates.append(tuple(idx))
-    return Structure(len(model.channels), tuple(channel_gates), tuple(gates), offset)
+    modes, cpool, cval, cextra = [], [], [], []
+    pool_ions = [p.ion for p in pools]
+    conc = model.concentration
+    for ch in model.channels:
+        pi = pool_ions.index(ch.ion) if ch.ion in pool_ions else -1
+        cpool.append(pi)
+        z = valence(ch.ion) if ch.ion else 0
+        cval.append(z)
+        if ch.reversal == "ghk":
+            cin, cout = conc_names(ch.ion)
+            modes.append("ghk")
+            cextra.append(len(rp))
+            rp.extend([rt_over_f(model.temperature), conc[cout], conc[cin]])
+        elif ch.reversal == "nernst" and pi >= 0:
+            cin, cout = conc_names(ch.ion)
+            modes.append("nernst")
+            cextra.append(len(rp))
+            rp.extend([rt_over_f(model.temperature) / z, conc[cout]])
+        else:
+            modes.append("ohmic")
+            cextra.append(-1)
+    pspecs = []
+    for p in pools:
+        pspecs.append(PoolSpec(p.state_name, p.ion, len(rp)))
+        rp.extend([shell_influx_factor(p.ion, p.depth), p.tau, conc[f"{p.prefix}_in"]])
+    s = Structure(
+        len(model.channels), tuple(channel_gates), tuple(gates), len(rp),
+        channel_names=tuple(c.name for c in model.channels),
+        channel_modes=tuple(modes), channel_pool=tuple(cpool), channel_valence=tuple(cval),
+        channel_extra=tuple(cextra), pools=tuple(pspecs),
+    )
+    return s, rp
+
+
+def structure_of(model: Model) -> Structure:
+    """The code-relevant structure of ``model``."""
+    return _layout(model)[0]
 
 
 def _rate_params(model: Model) -> np.ndarray:
-    vals = []
-    for _, g in model.gates:
-        for form in g.forms:
-            vals.extend(form.values())
-    return np.array(vals, dtype=float)
+    return np.array(_layout(model)[1], dtype=float)
 
 
 def lower(models: Model | list[Model], initial=None) -> Plan:
     """Lower one model, or several of the same structure, into a :class:`Plan`.
 
-    ``initial``: optional (v0, gates) pair or list of pairs overriding each
-    model's initial state.
+    ``initial``: optional (v0, states) pair or list of pairs overriding each
+    model's initial state (states: gates then pools, as ``Model.initial_state``).
     """
     if isinstance(models, Model):
         models = [models]
     if not models:
         raise ModelError("need at least one model")
-    structure = structure_of(models[0])
-    for m in models[1:]:
-        if structure_of(m) != structure:
+    layouts = [_layout(m) for m in models]
+    structure = layouts[0][0]
+    for m, (s, _) in zip(models[1:], layouts[1:]):
+        if s != structure:
             raise ModelError(
                 f"models {models[0].name!r} and {m.name!r} differ in structure and cannot share a batch"
             )
@@ -115,14 +254,23 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
     else:
         states = list(initial)
     n = len(models)
+    ns = structure.n_states
+    y0 = []
+    for (v0, st), m in zip(states, models):
+        st = np.asarray(st, dtype=float).ravel()
+        if st.size == structure.n_gates and ns > st.size:  # gates only: pools start at rest
+            st = np.concatenate([st, m.steady_states(float(v0))[structure.n_gates:]])
+        if st.size != ns:
+            raise ModelError(f"initial state of {m.name!r} needs {ns} values (gates, then pools), got {st.size}")
+        y0.append(st)
     return Plan(
         structure=structure,
         gbar=np.array([[c.gbar for c in m.channels] for m in models], dtype=float).T.copy(),
         erev=np.array([[c.E for c in m.channels] for m in models], dtype=float).T.copy(),
         phi=np.array([m.phis() for m in models], dtype=float).T.copy().reshape(structure.n_channels, n),
         cm=np.array([m.Cm for m in models], dtype=float),
-        rp=np.array([_rate_params(m) for m in models], dtype=float).T.copy().reshape(structure.n_rate_params, n),
+        rp=np.array([lay[1] for lay in layouts], dtype=float).T.copy().reshape(structure.n_rate_params, n),
         v0=np.array([s[0] for s in states], dtype=float),
-        y0=np.array([np.asarray(s[1], dtype=float) for s in states], dtype=float).T.copy().reshape(structure.n_gates, n),
+        y0=np.array(y0, dtype=float).T.copy().reshape(ns, n),
         threshold=np.array([m.spike_threshold for m in models], dtype=float),
     )

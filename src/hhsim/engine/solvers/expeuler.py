@@ -2,7 +2,10 @@
 
 First order overall, but unconditionally stable in the gates and exact for
 a passive membrane under constant current and for gates under a clamped
-voltage (the two analytic tests).  This is the method of Brian2's
+voltage (the two analytic tests).  Intracellular ion pools relax
+exponentially at the current of the step's start (their equation is linear
+in the concentration at fixed current); GHK currents enter the voltage
+update as a constant current over the step.  This is the method of Brian2's
 ``exponential_euler`` and of NEURON's ``cnexp`` gates.
 """
 
@@ -30,7 +33,7 @@ def _numpy_step(relax, v, y, ia, im, ib, dt, clamp):
     yn = xi + (y - xi) * np.exp(-b * dt)
     with np.errstate(divide="ignore", invalid="ignore"):
         vinf = (ia + ge) / g
-        vn = np.where(g > 1e-300, vinf + (vs - vinf) * np.exp(-dt * g / cm), vs + dt * ia / cm)
+        vn = np.where(g > 1e-300, vinf + (vs - vinf) * np.exp(-dt * g / cm), vs + dt * (ia + ge) / cm)
     return vn, yn
 
 

@@ -1,0 +1,259 @@
+"""Machinery shared by the protocols: errors, argument checks, ranges, batched runs with progress.
+
+Every protocol runs its simulations through :func:`run_many`, which lowers a
+list of models (one column per neuron) and integrates them together in one
+compiled kernel call per time segment.  Splitting the time axis into a few
+segments (carrying the state from one to the next) costs nothing in accuracy
+and lets a progress bar advance during long runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import sys
+from typing import Sequence
+
+import numpy as np
+
+from ..engine.batch import BatchOutput, Grid, make_grid, run_batch
+from ..engine.lower import lower
+from ..engine.solvers import ADAPTIVE, FIXED_STEP
+from ..errors import HHSimError, SolverError
+from ..model import Model
+from ..stim import Stimulus
+
+
+class ProtocolError(HHSimError):
+    """Bad protocol settings: an empty or reversed range, a non-positive duration ..."""
+
+
+class BracketError(ProtocolError):
+    """A threshold search whose bracket does not contain the threshold."""
+
+
+class FeatureError(ProtocolError):
+    """An unknown feature name, or a feature that cannot be measured."""
+
+
+# ------------------------------------------------------------------ checks
+def positive(name: str, value, unit: str = "ms") -> float:
+    """``value`` as a float, or :class:`ProtocolError` unless finite and > 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{name} must be a number > 0 {unit} (got {value!r})") from None
+    if not (math.isfinite(x) and x > 0):
+        raise ProtocolError(f"{name} must be a finite number > 0 {unit} (got {value})")
+    return x
+
+
+def finite(name: str, value, unit: str = "") -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(x):
+        raise ProtocolError(f"{name} must be a finite number{' in ' + unit if unit else ''} (got {value})")
+    return x
+
+
+def whole(name: str, value, minimum: int) -> int:
+    try:
+        ok = float(value).is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(value) < minimum:
+        raise ProtocolError(f"{name} must be a whole number >= {minimum} (got {value!r})")
+    return int(value)
+
+
+def check_interval(name: str, start: float, stop: float, unit: str) -> tuple[float, float]:
+    """An increasing interval [start, stop]; empty or reversed ones are refused."""
+    start, stop = finite(f"{name} start", start, unit), finite(f"{name} stop", stop, unit)
+    if not stop > start:
+        what = "empty" if stop == start else "reversed"
+        raise ProtocolError(
+            f"{name} range {start:g} to {stop:g} {unit} is {what}; the stop value must be greater than the start"
+        )
+    return start, stop
+
+
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_RANGE = re.compile(rf"^\s*({_NUM})\s*:\s*({_NUM})\s*:\s*({_NUM})\s*$")
+
+
+def parse_range(text: str, name: str, unit: str, third: str = "step") -> tuple[float, float, float]:
+    """Parse ``START:STOP:STEP`` (or ``START:STOP:N`` with ``third="n"``).
+
+    Numbers only (a regular expression, never ``eval``).  Raises
+    :class:`ProtocolError` for malformed, empty or reversed ranges.
+    """
+    m = _RANGE.match(text or "")
+    if not m:
+        form = "START:STOP:N" if third == "n" else "START:STOP:STEP"
+        raise ProtocolError(f"{name} must be written {form} with numbers, got {text!r}")
+    start, stop, c = (float(g) for g in m.groups())
+    check_interval(name, start, stop, unit)
+    if third == "n":
+        whole(f"{name} N", c, 2)
+    elif not c > 0:
+        raise ProtocolError(f"{name} step must be > 0 {unit} (got {c:g})")
+    return start, stop, c
+
+
+def arange_inclusive(start: float, stop: float, step: float) -> np.ndarray:
+    """start, start + step, ... up to stop (included when within rounding)."""
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    if n > 100_000:
+        raise ProtocolError(f"range {start:g}:{stop:g}:{step:g} has {n} values; use a larger step")
+    return start + step * np.arange(n)
+
+
+#: Protocols integrate many neurons on one fixed grid: classical RK4 at its default dt (0.025 ms).
+PROTOCOL_METHOD = "rk4"
+
+
+def resolve_fixed(method: str | None, dt: float | None) -> tuple[str, float]:
+    """The fixed-step method and dt (ms) a protocol runs with (defaults: rk4, 0.025 ms)."""
+    method = PROTOCOL_METHOD if method is None else str(method).lower()
+    if method in ADAPTIVE:
+        raise SolverError(
+            f"protocols run many neurons at once and need a fixed-step method, not {method!r}; "
+            f"accepted: {', '.join(FIXED_STEP)}"
+        )
+    if method not in FIXED_STEP:
+        raise SolverError(f"unknown method {method!r}; accepted: {', '.join(FIXED_STEP)}")
+    if dt is None:
+        dt = FIXED_STEP[method].default_dt
+    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+        raise SolverError(f"dt must be a number > 0 ms (got {dt})")
+    return method, float(dt)
+
+
+def snap(x: float, dt: float) -> float:
+    """``x`` rounded to a whole number of time steps (at least one)."""
+    return max(1, int(round(x / dt))) * dt
+
+
+def aligned_dt(dt: float, length: float) -> float:
+    """The largest step <= ``dt`` that divides ``length`` into whole steps.
+
+    Pulse edges then fall on the time grid, where the solvers resolve them
+    exactly (an edge inside a step would deliver the wrong charge).
+    """
+    return length / math.ceil(length / dt - 1e-9)
+
+
+# ------------------------------------------------------------------ progress
+def progress_bar(desc: str, progress: bool | None):
+    """A tqdm bar on stderr counting simulated ms; silent unless stderr is a terminal.
+
+    ``progress``: None = automatic (a bar only on a terminal), False = never.
+    """
+    from tqdm.auto import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
+    return tqdm(total=0, desc=desc, unit="ms", disable=not enabled, leave=False,
+                file=sys.stderr, dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} simulated ms")
+
+
+class _NoBar:
+    total = 0
+
+    def update(self, n):
+        pass
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        pass
+
+
+# ------------------------------------------------------------------ batches
+def run_many(
+    models: Model | Sequence[Model],
+    stimuli: Sequence[Stimulus | None],
+    t_stop: float,
+    *,
+    method: str,
+    dt: float,
+    n: int | None = None,
+    wave=None,
+    scale=None,
+    initial=None,
+    record_every: int = 0,
+    clamp: bool = False,
+    bar=None,
+    segments: int = 8,
+) -> BatchOutput:
+    """Integrate many neurons at once through the compiled kernel.
+
+    ``models``: one model for all ``n`` neurons, or one per neuron (same
+    structure).  ``wave[c]`` picks neuron c's stimulus from ``stimuli`` and
+    ``scale[c]`` multiplies it.  ``initial``: None (each model's resting
+    state) or a list of (V0, gates) per neuron.  ``record_every = 0`` keeps
+    only spikes and the final state.  The run is split into ``segments``
+    pieces (state carried over exactly) so that ``bar`` can advance.
+    """
+    if isinstance(models, Model):
+        models = [models] * (n if n is not None else 1)
+    models = list(models)
+    plan = lower(models, initial=initial)
+    grid = make_grid(float(t_stop), dt)
+    bar = bar if bar is not None else _NoBar()
+    bar.total = (bar.total or 0) + grid.n_steps * grid.dt
+    bar.refresh()
+    n_steps = grid.n_steps
+    chunk = max(1, math.ceil(n_steps / max(1, segments)))
+    if record_every > 0:
+        chunk = max(record_every, (chunk // record_every) * record_every)
+    spikes = [[] for _ in range(plan.ncomp)]
+    vs, ys = [], []
+    done = 0
+    out = None
+    while done < n_steps:
+        k = min(chunk, n_steps - done)
+        sub = Grid(grid.t0 + done * grid.dt, grid.dt, k)
+        out = run_batch(plan, list(stimuli), sub, method, wave=wave, scale=scale,
+                        record_every=record_every, clamp=clamp,
+                        max_spikes=int(k * grid.dt / 0.5) + 16)
+        for c, s in enumerate(out.spike_times):
+            if s.size:
+                spikes[c].append(s)
+        if record_every > 0:
+            vs.append(out.v if not vs else out.v[1:])
+            ys.append(out.y if not ys else out.y[1:])
+        plan = dataclasses.replace(plan, v0=out.v_final.copy(), y0=out.y_final.copy())
+        done += k
+        bar.update(k * grid.dt)
+    spike_times = [np.concatenate(s) if s else np.zeros(0) for s in spikes]
+    if record_every > 0:
+        v = np.concatenate(vs)
+        y = np.concatenate(ys)
+        t = grid.t0 + grid.dt * record_every * np.arange(v.shape[0])
+    else:
+        t = np.zeros(0)
+        v = np.empty((0, plan.ncomp))
+        y = np.empty((0, plan.structure.n_gates, plan.ncomp))
+    return BatchOutput(t, v, y, spike_times, out.v_final, out.y_final)
+
+
+def count_in(spike_times: list[np.ndarray], t0: float = -np.inf, t1: float = np.inf) -> np.ndarray:
+    """Number of spikes of each neuron with t0 <= t < t1."""
+    return np.array([int(np.count_nonzero((s >= t0) & (s < t1))) for s in spike_times])
+
+
+def to_float(x) -> float | None:
+    """A JSON-safe float (None for NaN/inf)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def float_list(xs) -> list:
+    return [to_float(x) for x in np.asarray(xs, dtype=float).ravel()]

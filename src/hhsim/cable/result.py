@@ -1,0 +1,179 @@
+"""``CableResult``: V(x, t) at the recorded nodes, crossing times at every node, metadata."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputError
+from ..io import atomic_write
+from . import measure
+
+
+@dataclass
+class CableResult:
+    """One cable simulation.
+
+    Attributes
+    ----------
+    t : ms, recorded times.
+    v : mV, shape (len(t), len(rec_nodes)): V at the recorded nodes.
+    rec_nodes : node indices of the columns of ``v``; ``rec_dist`` their
+        path distance (µm) from the start.
+    crossing_times : ms, shape (n_nodes, K): upward crossings of each
+        node's spike threshold (NaN-padded), timed on the cubic through four
+        samples around each crossing; ``spike_counts`` how many happened.
+    vmax : mV, the highest V each node reached.
+    plan : the lowered cable (tree, per-section models, resting state).
+    """
+
+    t: np.ndarray
+    v: np.ndarray
+    rec_nodes: np.ndarray
+    crossing_times: np.ndarray
+    spike_counts: np.ndarray
+    vmax: np.ndarray
+    plan: object
+    stimuli: list
+    method: str
+    order: int
+    dt: float
+    t_stop: float
+    auto_t_stop: bool = False
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, plan, runner, stimuli, *, method, order, dt, auto_t_stop) -> "CableResult":
+        return cls(
+            t=np.concatenate(runner.t_rec), v=np.concatenate(runner.v_rec, axis=0),
+            rec_nodes=runner.rec_nodes, crossing_times=runner.spk_t, spike_counts=runner.spk_n,
+            vmax=runner.vmax, plan=plan, stimuli=list(stimuli), method=method, order=order, dt=dt,
+            t_stop=runner.steps * dt, auto_t_stop=auto_t_stop,
+        )
+
+    # ------------------------------------------------------------ geometry
+    @property
+    def tree(self):
+        return self.plan.tree
+
+    @property
+    def morphology(self):
+        return self.plan.tree.morph
+
+    @property
+    def rec_dist(self) -> np.ndarray:
+        return self.tree.dist[self.rec_nodes]
+
+    @property
+    def n_compartments(self) -> int:
+        return self.tree.n_compartments
+
+    @property
+    def first_crossing(self) -> np.ndarray:
+        """ms: each node's first threshold crossing (NaN where none)."""
+        return np.where(self.spike_counts > 0, self.crossing_times[:, 0], np.nan)
+
+    @property
+    def v_rest(self) -> np.ndarray:
+        return self.plan.v_rest
+
+    def trace_at(self, location) -> np.ndarray:
+        """V (mV) over ``t`` at the recorded node nearest a location."""
+        d = measure.path_distance(self.tree, location)
+        return self.v[:, int(np.argmin(np.abs(self.rec_dist - d)))]
+
+    # ------------------------------------------------------------ measures
+    def velocity(self, x1=None, x2=None) -> float:
+        """Conduction velocity (m/s) between two locations (default: 1/3 and 2/3 of the length)."""
+        return measure.conduction_velocity(self, x1, x2)
+
+    @property
+    def propagated(self) -> bool:
+        return measure.propagated(self)
+
+    def summary(self, x1=None, x2=None) -> dict:
+        """The JSON summary of ``hhsim cable --json`` (keys carry units)."""
+        morph = self.morphology
+        models = self.plan.models
+        out = {
+            "model": ", ".join(dict.fromkeys(m.name for m in models)),
+            "method": self.method,
+            "dt_ms": self.dt,
+            "t_stop_ms": self.t_stop,
+            "temperature_C": models[0].temperature,
+            "n_compartments": self.n_compartments,
+            "length_um": morph.total_length,
+            "ri_ohm_cm": morph.ra,
+            "propagated": self.propagated,
+        }
+        if morph.is_unbranched:
+            secs = morph.sections
+            out["diam_um"] = secs[0].diam
+            out["dx_um"] = min(s.length / n for s, n in zip(secs, self.tree.nseg))
+            try:
+                x1, x2 = (x1, x2) if x1 is not None and x2 is not None else measure.default_positions(self)
+            except Exception:
+                x1 = x2 = None
+            if x1 is not None:
+                v = measure.conduction_velocity(self, x1, x2)
+                mid = 0.5 * (measure.path_distance(self.tree, x1) + measure.path_distance(self.tree, x2))
+                out.update({
+                    "velocity_m_s": _num(v),
+                    "velocity_between_um": [measure.path_distance(self.tree, x1), measure.path_distance(self.tree, x2)],
+                    "arrival_times_ms": [_num(measure.arrival_time(self, x1)), _num(measure.arrival_time(self, x2))],
+                    "spike_amplitude_mV": _num(measure.spike_amplitude_at(self, mid)) if self.propagated or
+                    math.isfinite(measure.arrival_time(self, mid)) else None,
+                    "spike_width_ms": _num(measure.spike_width(self, mid)),
+                })
+            out["length_constant_um"] = measure.length_constant(self.plan, 0.0)
+            out["input_resistance_MOhm"] = measure.input_resistance(self.plan, 0.0)
+        out["v_rest_mV"] = float(np.median(self.plan.v_rest[~self.tree.junction]))
+        out["stimuli"] = [s.describe() for s in self.stimuli]
+        return out
+
+    def metadata(self) -> dict:
+        from .. import __version__
+
+        morph = self.morphology
+        return {
+            "method": self.method, "dt_ms": self.dt, "t_stop_ms": self.t_stop,
+            "n_compartments": self.n_compartments, "ri_ohm_cm": morph.ra,
+            "sections": [{"name": s.name, "region": s.region, "length_um": s.length, "diam_um": s.diam,
+                          "nseg": n} for s, n in zip(morph.sections, self.tree.nseg)][:1000],
+            "models": {s.name: m.name for s, m in zip(morph.sections, self.plan.models)} if len(morph.sections) <= 1000 else {},
+            "temperature_C": self.plan.models[0].temperature,
+            "stimuli": [s.describe() for s in self.stimuli],
+            "hhsim_version": __version__,
+            **self.meta,
+        }
+
+    # ------------------------------------------------------------ export
+    def save(self, path: str | Path) -> Path:
+        """Write ``.npz`` (V(x, t), positions, crossing times, metadata) or ``.csv`` (one column per position)."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".npz":
+            def write(tmp):
+                with open(tmp, "wb") as fh:
+                    np.savez_compressed(
+                        fh, t_ms=self.t, v_mV=self.v, x_um=self.rec_dist, node_x_um=self.tree.dist,
+                        first_crossing_ms=self.first_crossing, v_peak_mV=self.vmax,
+                        metadata=json.dumps(self.metadata()),
+                    )
+        elif suffix == ".csv":
+            def write(tmp):
+                header = "t_ms," + ",".join(f"v_mV_at_{x:.6g}um" for x in self.rec_dist)
+                np.savetxt(tmp, np.column_stack([self.t, self.v]), delimiter=",", header=header,
+                           comments="", fmt="%.10g")
+        else:
+            raise OutputError(f"cannot write {str(path)!r}: use a .npz or .csv file name")
+        atomic_write(path, write)
+        return path
+
+
+def _num(x):
+    return None if x is None or not math.isfinite(x) else float(x)

@@ -1,0 +1,382 @@
+"""``simulate_cable``: a morphology, its channels, point stimuli -> a :class:`CableResult`.
+
+Methods (``method=``):
+
+=========  =====  ==========================================================
+``cn``     2      Crank-Nicolson for V, gates staggered half a step and
+                  integrated exactly at fixed V (NEURON's ``secondorder``
+                  scheme); the default.  Unconditionally stable.
+``be``     1      backward Euler for V, gates staggered (NEURON's default).
+``rk4``    4      classical Runge-Kutta on the semi-discrete system.
+                  Explicit: refused when dt exceeds its stability limit.
+``euler``  1      forward Euler, explicit, for teaching; same check.
+=========  =====  ==========================================================
+
+Every step of ``cn``/``be`` solves the tree matrix in O(n) inside the
+compiled kernel (Hines' elimination).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import numpy as np
+
+from ..engine.batch import Grid, make_grid, stimulus_arrays
+from ..engine.cable_codegen import cable_module
+from ..errors import DivergenceError, HHSimError, SolverError
+from .geometry import Morphology, segment_counts
+from .lowering import conductance_arrays, lower_cable, relax_gates, resolve_models
+from .result import CableResult
+from .stimulus import PointStim
+from .tree import build_tree
+
+#: method -> (order, default dt in ms, implicit theta or None)
+METHODS = {
+    "cn": (2, 0.01, 0.5),
+    "be": (1, 0.005, 1.0),
+    "rk4": (4, 0.001, None),
+    "euler": (1, 0.0005, None),
+}
+DEFAULT_METHOD = "cn"
+
+#: Stability limits of the explicit methods on the negative real axis (dt * lambda_max).
+_STABILITY = {"euler": 2.0, "rk4": 2.785293563405282}
+
+#: Auto t_stop: never simulate more than this (ms) without an explicit t_stop.
+AUTO_T_MAX = 500.0
+_CHUNK_MS = 1.0
+
+
+class CableSizeError(HHSimError):
+    """The discretised cable would not fit in memory."""
+
+
+def simulate_cable(
+    morph: Morphology,
+    channels="hh",
+    stimuli: PointStim | list[PointStim] | None = None,
+    *,
+    t_stop: float | None = None,
+    dt: float | None = None,
+    method: str = DEFAULT_METHOD,
+    dx: float | None = None,
+    nseg: int | None = None,
+    d_lambda: float = 0.1,
+    temperature: float | None = None,
+    boundary="sealed",
+    v_init: float | None = None,
+    record: str | list[int] | int = "auto",
+    record_every: int | None = None,
+    max_crossings: int | None = None,
+    progress: bool = False,
+) -> CableResult:
+    """Simulate a cable or a branched morphology.
+
+    Parameters
+    ----------
+    morph : a :class:`~hhsim.cable.geometry.Morphology` (``cable(...)``,
+        ``myelinated_axon(...)``, ``read_swc(...)``).
+    channels : a model or preset name for every section, or a dict
+        ``{region or section name: model}`` (``"*"`` for the rest).
+    stimuli : point stimuli (nA) from :func:`hhsim.cable.point`.
+    t_stop : ms; None runs until the activity has ended after the last
+        stimulus edge (at most 500 ms).
+    dt : ms; default 0.01 (cn), 0.005 (be), 0.001 (rk4), 0.0005 (euler).
+    method : ``cn`` (default), ``be``, ``rk4`` or ``euler``.
+    dx, nseg, d_lambda : discretisation: maximum compartment length (µm),
+        or compartments per section, else the d_lambda rule at 100 Hz.
+    temperature : °C for every region (else each model's own).
+    boundary : ``sealed`` (default), ``killed`` or ``infinite`` for every
+        free end, a (start, end) pair for a cable, or {(section, end): kind}.
+    v_init : start every node at this V (mV) with gates at steady state
+        there, instead of the cable's resting equilibrium.
+    record : which nodes keep a V trace: ``"auto"`` (at most ~200 evenly
+        spread), ``"all"``, an int (that many), or a list of node indices.
+    record_every : keep every k-th step (default: a sample every >= 0.005 ms).
+    max_crossings : threshold crossings kept per node (default 16).
+    """
+    method = str(method).lower()
+    if method not in METHODS:
+        raise SolverError(f"unknown cable method {method!r}; accepted: {', '.join(METHODS)}")
+    order, default_dt, theta = METHODS[method]
+    dt = default_dt if dt is None else dt
+    if not isinstance(morph, Morphology):
+        raise HHSimError("simulate_cable needs a Morphology (hhsim.cable.cable(...), read_swc(...))")
+    models = resolve_models(morph, channels, temperature)
+    counts = segment_counts(morph, lambda s: models[morph.index(s.name)].Cm, dx=dx, nseg=nseg,
+                            d_lambda=d_lambda)
+    if stimuli is None:
+        stimuli = []
+    elif isinstance(stimuli, PointStim):
+        stimuli = [stimuli]
+    stimuli = list(stimuli)
+    for s in stimuli:
+        if not isinstance(s, PointStim):
+            raise HHSimError("cable stimuli must be point stimuli: hhsim.cable.point(waveform, at=µm)")
+        s.locate(morph)  # location errors before any allocation
+    if t_stop is not None:
+        make_grid(t_stop, dt)
+    elif not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+        raise SolverError(f"dt must be a number > 0 ms (got {dt})")
+    max_crossings = 16 if max_crossings is None else int(max_crossings)
+    _check_memory(sum(counts) + len(morph.sections), models, method, max_crossings)
+
+    tree = build_tree(morph, counts)
+    plan = lower_cable(tree, models, boundary)
+    if method in _STABILITY:
+        _check_explicit(plan, method, dt)
+    sites = np.array([s.node(tree) for s in stimuli], dtype=np.int64)
+    waves = [s.waveform for s in stimuli]
+
+    if v_init is None:
+        v0, y0 = plan.v_rest.copy(), plan.y_rest.copy()
+    else:
+        from .lowering import _steady_gates
+
+        v0 = np.full(plan.n, float(v_init))
+        y0 = _steady_gates(plan, v0)
+    rec_nodes = _record_nodes(tree, record)
+    if record_every is None:
+        record_every = max(1, int(round(0.005 / dt))) if dt < 0.005 else 1
+    if not (isinstance(record_every, int) and record_every >= 1):
+        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
+
+    runner = _Runner(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, record_every, max_crossings)
+    if t_stop is not None:
+        grid = make_grid(t_stop, dt)
+        runner.advance(grid.n_steps, progress)
+        auto = False
+    else:
+        runner.run_auto(waves, progress)
+        auto = True
+    runner.finish()
+    return CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=auto)
+
+
+# ------------------------------------------------------------------ runner
+class _Runner:
+    """Owns the state arrays; advances the kernel chunk by chunk."""
+
+    def __init__(self, plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, rec_every, max_crossings):
+        self.plan, self.method, self.theta, self.dt = plan, method, theta, dt
+        self.mod = cable_module(plan.structure)
+        n = plan.n
+        self.v = np.ascontiguousarray(v0, dtype=float)
+        self.y = np.ascontiguousarray(y0, dtype=float)
+        self.G = np.zeros(n)
+        self.GE = np.zeros(n)
+        if theta is not None:  # gates lead V by half a step (NEURON's staggering)
+            self.y = np.ascontiguousarray(relax_gates(plan, self.y, self.v, 0.5 * dt))
+            self.mod.conductance_sums(self.y, self.G, self.GE, plan.gbar, plan.erev)
+        self.vmax = self.v.copy()
+        self.hist = np.empty((4, n))
+        self.hist[0] = self.v
+        self.sites, self.waves = sites, waves
+        self.site_wave = np.arange(len(sites), dtype=np.int64)
+        self.site_scale = np.ones(len(sites))
+        self.rec_nodes = np.asarray(rec_nodes, dtype=np.int64)
+        self.rec_every = rec_every
+        self.spk_t = np.full((n, max_crossings), np.nan)
+        self.spk_n = np.zeros(n, dtype=np.int64)
+        self.d = np.empty(n)
+        self.b = np.empty(n)
+        self.steps = 0
+        self.t_rec = [np.array([0.0])]
+        self.v_rec = [self.v[self.rec_nodes][None, :].copy()]
+        sumg = plan.gfix.copy()
+        np.add.at(sumg, plan.tree.parent[1:], plan.tree.gax[1:])
+        sumg[1:] += plan.tree.gax[1:]
+        self.sumg = sumg
+        icap = np.zeros(n)
+        icap[plan.cap > 0] = 1.0 / plan.cap[plan.cap > 0]
+        self.icap = icap
+        self.alg = _junction_lists(plan.tree)
+
+    def advance(self, n_steps: int, progress: bool = False) -> None:
+        chunk = max(1, min(n_steps, 20000))
+        bar = _progress(n_steps, self.dt) if progress else None
+        done = 0
+        while done < n_steps:
+            k = min(chunk, n_steps - done)
+            self._kernel(k)
+            done += k
+            if bar is not None:
+                bar.update(k)
+        if bar is not None:
+            bar.close()
+
+    def _kernel(self, k: int) -> None:
+        p, dt, n0 = self.plan, self.dt, self.steps
+        grid = Grid(n0 * dt, dt, k)
+        i_a, i_m, i_b = stimulus_arrays(self.waves, grid)
+        first_rec = (n0 // self.rec_every + 1) * self.rec_every  # first recorded step index + 1
+        n_rec = max(0, (n0 + k) // self.rec_every - n0 // self.rec_every)
+        v_rec = np.empty((n_rec, len(self.rec_nodes)))
+        common_tail = (dt, 0.0, n0, k, self.rec_every, self.rec_nodes, v_rec, p.thr, self.spk_t, self.spk_n)
+        alg = self.alg
+        if self.theta is not None:
+            i_t = i_m if self.theta == 0.5 else i_b
+            status = self.mod.run_implicit(
+                self.theta, self.v, self.y, self.G, self.GE, self.vmax, self.hist, p.gbar, p.erev, p.phi,
+                p.rp, p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
+                self.sites, self.site_wave, self.site_scale, i_t, *common_tail, self.d, self.b)
+        elif self.method == "euler":
+            status = self.mod.run_euler(
+                self.v, self.y, self.vmax, self.hist, p.gbar, p.erev, p.phi, p.rp, p.area, self.icap,
+                p.tree.parent, p.tree.gax, p.gfix, p.bfix, *alg, self.sites, self.site_wave,
+                self.site_scale, i_a, *common_tail)
+        else:
+            status = self.mod.run_rk4(
+                self.v, self.y, self.vmax, self.hist, p.gbar, p.erev, p.phi, p.rp, p.area, self.icap,
+                p.tree.parent, p.tree.gax, p.gfix, p.bfix, *alg, self.sites, self.site_wave,
+                self.site_scale, i_a, i_m, i_b, *common_tail)
+        if status >= 0:
+            t_fail = (n0 + status + 1) * dt
+            raise DivergenceError(
+                f"cable simulation diverged at t = {t_fail:.4g} ms (method {self.method}, dt = {dt:g} ms); "
+                f"use a smaller dt (e.g. dt = {dt / 10:g})"
+                + ("" if self.theta is not None else " or method cn, which is unconditionally stable"),
+                t_fail,
+            )
+        if n_rec:
+            self.t_rec.append(dt * np.arange(first_rec, first_rec + n_rec * self.rec_every, self.rec_every))
+            self.v_rec.append(v_rec)
+        self.steps += k
+
+    def run_auto(self, waves, progress: bool) -> None:
+        """Advance until the activity has ended after the last stimulus edge."""
+        edges = [e for w in waves for e in w.breakpoints() if math.isfinite(e)]
+        t_quiet = max(edges, default=0.0) + _CHUNK_MS
+        chunk = max(1, int(round(_CHUNK_MS / self.dt)))
+        last_count = -1
+        while True:
+            self.advance(chunk)
+            t = self.steps * self.dt
+            count = int(self.spk_n.sum())
+            above = bool(np.any(self.v >= self.plan.thr))
+            if t >= t_quiet and not above and count == last_count:
+                break
+            last_count = count
+            if t >= AUTO_T_MAX:
+                return
+        tail = max(1.0, 0.2 * t)  # show the spike leaving in the pictures
+        self.advance(int(round(min(tail, AUTO_T_MAX - t) / self.dt)) if t < AUTO_T_MAX else 0)
+
+    def finish(self) -> None:
+        self.mod.finish_crossings(self.hist, self.steps, self.plan.thr, self.spk_t, self.spk_n, 0.0, self.dt)
+
+
+def _junction_lists(tree):
+    """CSR lists of the junction nodes' neighbours and conductances."""
+    idx = np.nonzero(tree.junction)[0].astype(np.int64)
+    ptr, nbr, g = [0], [], []
+    if idx.size:
+        nb = tree.neighbours()
+        for j in idx:
+            for k, gk in nb[j]:
+                nbr.append(k)
+                g.append(gk)
+            ptr.append(len(nbr))
+    return (idx, np.asarray(ptr, dtype=np.int64), np.asarray(nbr, dtype=np.int64), np.asarray(g, dtype=float))
+
+
+def _record_nodes(tree, record) -> np.ndarray:
+    n = tree.n
+    order = np.argsort(tree.dist, kind="stable")
+    if isinstance(record, str):
+        if record == "all":
+            return order
+        if record != "auto":
+            raise SolverError(f"record must be 'auto', 'all', a count or a list of node indices (got {record!r})")
+        record = 201
+    if isinstance(record, (int, np.integer)):
+        if record < 1:
+            raise SolverError(f"record must be >= 1 node (got {record})")
+        if record >= n:
+            return order
+        pick = np.unique(np.round(np.linspace(0, n - 1, int(record))).astype(np.int64))
+        return order[pick]
+    nodes = np.asarray(record, dtype=np.int64).ravel()
+    if nodes.size == 0 or nodes.min() < 0 or nodes.max() >= n:
+        raise SolverError(f"record node indices must be between 0 and {n - 1}")
+    return nodes
+
+
+def _check_explicit(plan, method: str, dt: float) -> None:
+    """Refuse an explicit method where its step would be unstable on this cable.
+
+    The bound on the fastest decay rate is Gershgorin's on the axial coupling,
+    2 sum_j g_ij / C_i, plus the membrane's resting conductance, maximised
+    over the compartments (junction nodes are eliminated first, which can only
+    lower it).
+    """
+    tree = plan.tree
+    sumg = plan.gfix.copy()
+    np.add.at(sumg, tree.parent[1:], tree.gax[1:])
+    sumg[1:] += tree.gax[1:]
+    g_rest = np.zeros(plan.n)
+    conductance_arrays(plan, plan.y_rest, g_rest)
+    mem = plan.cap > 0
+    lam = float(np.max((2.0 * sumg[mem] + plan.area[mem] * g_rest[mem]) / plan.cap[mem]))
+    limit = _STABILITY[method] / lam if lam > 0 else math.inf
+    if dt > limit:
+        seg = min(s.length / n for s, n in zip(tree.morph.sections, tree.nseg))
+        raise SolverError(
+            f"method {method} is unstable on this cable: dt = {dt:g} ms exceeds its stability limit "
+            f"{limit:.3g} ms for {seg:.3g} µm compartments; use method cn (implicit, stable at any dt) "
+            f"or dt <= {limit:.3g} ms"
+        )
+
+
+def _progress(n_steps: int, dt: float):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=n_steps, unit="step", leave=False, desc=f"cable ({n_steps * dt:g} ms)")
+
+
+# ------------------------------------------------------------------ memory
+def _available_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 8 << 30
+
+
+def memory_estimate(n_nodes: int, models, method: str, max_crossings: int) -> int:
+    """Bytes the state, parameters and work arrays of ``n_nodes`` nodes take."""
+    n_ch = len({(c.name, len(c.gates)) for m in models for c in m.channels})
+    n_g = sum(len(c.gates) for c in {c.name: c for m in models for c in m.channels}.values())
+    n_rp = 6 * n_g
+    stages = 5 if method == "rk4" else 2
+    per_node = 8 * (3 * n_ch + n_rp + (stages + 1) * n_g + 4 + max_crossings + 40)
+    return int(n_nodes * per_node * 1.5)  # plus the set-up's temporaries
+
+
+def _check_memory(n_nodes: int, models, method: str, max_crossings: int) -> None:
+    need = memory_estimate(n_nodes, models, method, max_crossings)
+    have = _available_bytes()
+    if need > 0.8 * have:
+        raise CableSizeError(
+            f"{n_nodes:,} compartments would need about {_human(need)} of memory "
+            f"({_human(have)} available); use a larger compartment length (--dx) or a shorter cable"
+        )
+
+
+def _human(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.1f} TiB"  # pragma: no cover

@@ -1,0 +1,318 @@
+"""Rate functions written as text: a small, checked expression language.
+
+A custom gate may give its rate functions as Python-looking expressions of
+the membrane potential ``V`` (mV), of ion concentrations (mM) and of named
+parameters, e.g. ``"0.1*linexp(V + 40, 10)"`` or
+``"1/(1 + exp(-(V - Vh)/k))"``.  The text is parsed with :mod:`ast` and
+every node is checked against a whitelist; it is **never** passed to
+``eval``/``exec``.  From the checked tree we
+
+* emit source text for the generated numba kernels (our own rendering of
+  the tree, never the user's text), and
+* evaluate it with NumPy by walking the tree (the reference path).
+
+Accepted:
+
+* numbers (``3``, ``0.5``, ``1e-3``), ``+ - * / **``, unary ``-``/``+``,
+  parentheses;
+* names: ``V`` (mV), the parameters of the form and of its channel, and the
+  concentrations ``Na_in Na_out K_in K_out Ca_in Ca_out Cl_in Cl_out`` (mM,
+  constants of the model) and ``Na_i K_i Ca_i Cl_i`` (the *current*
+  intracellular concentration, mM: a state variable when the model has a
+  pool for that ion, else the constant ``X_in``);
+* functions: ``exp expm1 log log1p log10 sqrt tanh sinh cosh abs min max``
+  and the helpers
+
+  - ``linexp(x, k)`` = ``x / (1 - exp(-x/k))`` (the HH ``alpha_m`` shape),
+  - ``vtrap(x, k)`` = ``x / (exp(x/k) - 1)`` (NEURON's ``vtrap``),
+
+    both exact through their removable singularity at ``x = 0``;
+  - ``where(cond, a, b)``: ``a`` where ``cond`` holds, else ``b``; ``cond``
+    is one comparison ``<``, ``<=``, ``>``, ``>=`` of two expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+
+import numpy as np
+
+from ..errors import ModelError
+
+#: Largest accepted expression, in characters.
+MAX_LENGTH = 2000
+#: Largest accepted nesting depth of the tree.
+MAX_DEPTH = 60
+
+#: Below this |x/k| ``linexp``/``vtrap`` use their Taylor series
+#: (error (x/k)^4/720 < 2e-19), elsewhere ``expm1``.
+SERIES_BELOW = 1e-4
+
+#: Concentration constants (mM) an expression may use.
+CONCENTRATION_NAMES = ("Na_in", "Na_out", "K_in", "K_out", "Ca_in", "Ca_out", "Cl_in", "Cl_out")
+#: Current intracellular concentrations (mM): pool states, or the constant X_in.
+DYNAMIC_NAMES = ("Na_i", "K_i", "Ca_i", "Cl_i")
+
+# name -> (number of arguments, numba source template, NumPy function)
+FUNCTIONS: dict[str, tuple[int, str]] = {
+    "exp": (1, "math.exp({0})"),
+    "expm1": (1, "math.expm1({0})"),
+    "log": (1, "math.log({0})"),
+    "log1p": (1, "math.log1p({0})"),
+    "log10": (1, "math.log10({0})"),
+    "sqrt": (1, "math.sqrt({0})"),
+    "tanh": (1, "math.tanh({0})"),
+    "sinh": (1, "math.sinh({0})"),
+    "cosh": (1, "math.cosh({0})"),
+    "abs": (1, "abs({0})"),
+    "min": (2, "min({0}, {1})"),
+    "max": (2, "max({0}, {1})"),
+    "linexp": (2, "_linexp({0}, {1})"),
+    "vtrap": (2, "_vtrap({0}, {1})"),
+    "where": (3, "({1} if {0} else {2})"),
+}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+RESERVED = frozenset(FUNCTIONS) | {"V"} | set(CONCENTRATION_NAMES) | set(DYNAMIC_NAMES)
+
+
+class ExprError(ModelError):
+    """A rate expression that is malformed or uses something not allowed."""
+
+
+# --------------------------------------------------------------------- IR
+# Nodes are tuples (hashable, immutable):
+#   ("num", float) | ("name", str) | ("neg", node) | ("bin", op, a, b)
+#   | ("call", fname, (args...)) | ("cmp", op, a, b)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse(text: str) -> tuple:
+    """Parse and check ``text``; returns the tree (see the module docstring).
+
+    Raises :class:`ExprError` with a one-line reason for anything outside the
+    whitelist.  Which *names* are allowed is checked later (:func:`names`),
+    when the channel and its parameters are known.
+    """
+    if not isinstance(text, str):
+        raise ExprError(f"a rate expression must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise ExprError("empty rate expression")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"rate expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"malformed rate expression {text!r}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExprError(f"malformed rate expression {text!r}") from None
+    return _convert(tree.body, text, 0)
+
+
+def _convert(node, text: str, depth: int, in_where_cond: bool = False) -> tuple:
+    if depth > MAX_DEPTH:
+        raise ExprError(f"rate expression nested too deeply: {text!r}")
+    d = depth + 1
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ExprError(f"only numbers are allowed as constants in {text!r}, not {v!r}")
+        if not math.isfinite(float(v)):
+            raise ExprError(f"non-finite number in {text!r}")
+        return ("num", float(v))
+    if isinstance(node, ast.Name):
+        if not node.id.isidentifier() or node.id.startswith("_"):
+            raise ExprError(f"name {node.id!r} is not allowed in {text!r}")
+        if node.id in FUNCTIONS:
+            raise ExprError(f"{node.id!r} is a function; call it, e.g. {node.id}(...), in {text!r}")
+        return ("name", node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _convert(node.operand, text, d)
+        return ("neg", inner) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return ("bin", _BINOPS[type(node.op)], _convert(node.left, text, d), _convert(node.right, text, d))
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            shown = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise ExprError(
+                f"function {shown!r} is not allowed in {text!r}; allowed: {', '.join(FUNCTIONS)}"
+            )
+        if node.keywords:
+            raise ExprError(f"keyword arguments are not allowed in {text!r}")
+        name = node.func.id
+        nargs = FUNCTIONS[name][0]
+        if len(node.args) != nargs or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExprError(f"{name}() takes {nargs} argument{'s' if nargs > 1 else ''} in {text!r}")
+        if name == "where":
+            cond = node.args[0]
+            if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in _CMPOPS):
+                raise ExprError(
+                    f"the first argument of where() must be one comparison (<, <=, >, >=) in {text!r}"
+                )
+            c = ("cmp", _CMPOPS[type(cond.ops[0])], _convert(cond.left, text, d),
+                 _convert(cond.comparators[0], text, d))
+            return ("call", name, (c, _convert(node.args[1], text, d), _convert(node.args[2], text, d)))
+        return ("call", name, tuple(_convert(a, text, d) for a in node.args))
+    if isinstance(node, ast.Compare):
+        raise ExprError(f"comparisons are only allowed as the first argument of where() in {text!r}")
+    what = {
+        ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
+        ast.BoolOp: "and/or", ast.IfExp: "if/else (use where())", ast.List: "lists",
+        ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "strings",
+    }.get(type(node), type(node).__name__)
+    if isinstance(node, ast.BinOp):
+        what = f"operator {type(node.op).__name__}"
+    if isinstance(node, ast.UnaryOp):
+        what = f"operator {type(node.op).__name__}"
+    raise ExprError(f"{what} is not allowed in rate expression {text!r}")
+
+
+def names(tree: tuple) -> list[str]:
+    """Free names of ``tree`` in order of first appearance."""
+    out: list[str] = []
+
+    def walk(n):
+        kind = n[0]
+        if kind == "name":
+            if n[1] not in out:
+                out.append(n[1])
+        elif kind == "neg":
+            walk(n[1])
+        elif kind in ("bin", "cmp"):
+            walk(n[2])
+            walk(n[3])
+        elif kind == "call":
+            for a in n[2]:
+                walk(a)
+
+    walk(tree)
+    return out
+
+
+def check_names(tree: tuple, text: str, allowed: set[str], where: str) -> None:
+    """Raise :class:`ExprError` if ``tree`` uses a name outside ``allowed``."""
+    for n in names(tree):
+        if n not in allowed:
+            shown = ", ".join(sorted(allowed - set(CONCENTRATION_NAMES) - set(DYNAMIC_NAMES)))
+            raise ExprError(
+                f"{where}: unknown name {n!r} in {text!r}; allowed: {shown}, concentrations "
+                f"({', '.join(CONCENTRATION_NAMES + DYNAMIC_NAMES)}) and functions "
+                f"({', '.join(FUNCTIONS)})"
+            )
+
+
+# --------------------------------------------------------------- rendering
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
+
+
+def unparse(tree: tuple, rename: dict[str, str] | None = None) -> str:
+    """Readable text of ``tree`` (minimal parentheses), names optionally renamed."""
+    rename = rename or {}
+
+    def go(n, parent: int = 0, right: bool = False) -> str:
+        kind = n[0]
+        if kind == "num":
+            return _num(n[1])
+        if kind == "name":
+            return rename.get(n[1], n[1])
+        if kind == "neg":
+            s = "-" + go(n[1], _PREC["neg"])
+            return f"({s})" if parent >= _PREC["neg"] else s
+        if kind == "bin":
+            op = n[1]
+            p = _PREC[op]
+            if op == "**":  # right-associative
+                s = f"{go(n[2], p + 1)}**{go(n[3], p)}"
+            else:
+                s = f"{go(n[2], p)} {op} {go(n[3], p, right=True)}"
+            need = parent > p or (right and parent == p and op in "+-*/")
+            return f"({s})" if need else s
+        if kind == "cmp":
+            return f"{go(n[2])} {n[1]} {go(n[3])}"
+        return f"{n[1]}(" + ", ".join(go(a) for a in n[2]) + ")"
+
+    return go(tree)
+
+
+def _num(x: float) -> str:
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+def to_source(tree: tuple, names_map: dict[str, str]) -> str:
+    """Source text for the compiled kernel, every name replaced via ``names_map``.
+
+    Numbers are written with ``repr`` (exact), every operation is
+    parenthesised, functions map to ``math`` or to the helpers of
+    :mod:`hhsim.engine.kernel_helpers`.
+    """
+
+    def go(n) -> str:
+        kind = n[0]
+        if kind == "num":
+            return f"({float(n[1])!r})"
+        if kind == "name":
+            return names_map[n[1]]
+        if kind == "neg":
+            return f"(-{go(n[1])})"
+        if kind in ("bin", "cmp"):
+            return f"({go(n[2])} {n[1]} {go(n[3])})"
+        return FUNCTIONS[n[1]][1].format(*(go(a) for a in n[2]))
+
+    return go(tree)
+
+
+# --------------------------------------------------------------- NumPy
+def np_linexp(x, k):
+    """``x / (1 - exp(-x/k))`` elementwise, exact through x = 0."""
+    x = np.asarray(x, dtype=float)
+    u = x / k
+    small = np.abs(u) < SERIES_BELOW
+    safe = np.where(small, 1.0, u)
+    return np.where(small, k * (1.0 + u * (0.5 + u / 12.0)), k * safe / -np.expm1(-safe))
+
+
+def np_vtrap(x, k):
+    """``x / (exp(x/k) - 1)`` elementwise, exact through x = 0."""
+    x = np.asarray(x, dtype=float)
+    u = x / k
+    small = np.abs(u) < SERIES_BELOW
+    safe = np.where(small, 1.0, u)
+    return np.where(small, k * (1.0 - u * (0.5 - u / 12.0)), k * safe / np.expm1(safe))
+
+
+_NP_FUNCS = {
+    "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p, "log10": np.log10,
+    "sqrt": np.sqrt, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh, "abs": np.abs,
+    "min": np.minimum, "max": np.maximum, "linexp": np_linexp, "vtrap": np_vtrap,
+}
+_NP_OPS = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+}
+
+
+def evaluate(tree: tuple, env: dict) -> np.ndarray:
+    """Value of ``tree`` with NumPy, names looked up in ``env`` (numbers or arrays)."""
+
+    def go(n):
+        kind = n[0]
+        if kind == "num":
+            return n[1]
+        if kind == "name":
+            return env[n[1]]
+        if kind == "neg":
+            return np.negative(go(n[1]))
+        if kind in ("bin", "cmp"):
+            return _NP_OPS[n[1]](go(n[2]), go(n[3]))
+        if n[1] == "where":
+            c, a, b = (go(x) for x in n[2])
+            return np.where(c, a, b)
+        return _NP_FUNCS[n[1]](*(go(a) for a in n[2]))
+
+    with np.errstate(all="ignore"):
+        return np.asarray(go(tree), dtype=float) + 0.0

@@ -1,0 +1,138 @@
+"""Compiled helpers of the cable kernels: a vectorisable exp, rate forms, crossing times.
+
+The cable kernels loop over thousands of compartments per time step.  numba's
+``math.exp`` stays a scalar library call here (the pip llvmlite has no SVML),
+which stops LLVM from vectorising that loop.  :func:`fexp` is branch-free
+(range reduction by ln 2, a degree-12 Taylor polynomial on |r| <= ln2/2,
+the exponent set by an int64-to-float64 bitcast), relative error below 4e-16,
+so the whole gate update vectorises.  The rate forms below have the same
+names and arguments as those of :mod:`hhsim.engine.kernel_helpers`, which is
+what lets the code emitted by :mod:`hhsim.engine.codegen` run unchanged on
+top of them.
+
+The generated cable modules import this file; its source hash is part of the
+generated module's name, so editing it invalidates their on-disk caches.
+"""
+
+from __future__ import annotations
+
+import math
+
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+# Below this |x| the linear-over-exponential form uses its Taylor series
+# (terms to x^8; the first omitted term is below 3e-18 there).  Above it,
+# fexp(-x) - 1 loses at most a factor 1/|x| <= 10 of relative precision.
+LINEXP_SERIES_BELOW_FAST = 0.1
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split in two for an exact k * ln2
+_LN2_LO = 1.9082149292705877e-10
+
+
+@intrinsic
+def _bits_to_float(typingctx, x):
+    """Reinterpret the bits of an int64 as a float64 (an LLVM bitcast)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def fexp(x):
+    """exp(x) without branches (clamped to [-708, 709]); relative error < 4e-16."""
+    x = min(max(x, -708.0), 709.0)
+    k = math.floor(x * _LOG2E + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    scale = _bits_to_float((int(k) + 1023) << 52)
+    return p * scale
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _exp_rate(v, a, k, v0):
+    """``a * exp((v - v0) / k)``."""
+    return a * fexp((v - v0) / k)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _sigmoid_rate(v, a, k, v0):
+    """``a / (1 + exp((v - v0) / k))``."""
+    return a / (1.0 + fexp((v - v0) / k))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _linexp_rate(v, a, k, v0):
+    """``a (v - v0) / (1 - exp(-(v - v0)/k))``, exact through the removable singularity.
+
+    Both branches are computed and one is selected, so the loop stays
+    vectorisable; near x = 0 the series
+    ``x / (1 - e^-x) = 1 + x/2 + x^2/12 - x^4/720 + x^6/30240 - x^8/1209600``
+    is used.
+    """
+    x = (v - v0) / k
+    x2 = x * x
+    series = 1.0 + x * 0.5 + x2 * (1.0 / 12.0 + x2 * (-1.0 / 720.0 + x2 * (1.0 / 30240.0 - x2 / 1209600.0)))
+    direct = x / (1.0 - fexp(-x))
+    ratio = series if abs(x) < LINEXP_SERIES_BELOW_FAST else direct
+    return a * k * ratio
+
+
+@njit(cache=True, error_model="numpy")
+def crossing_fraction(c0, c1, c2, c3, thr):
+    """Root s in [0, 1] of ``c0 + c1 s + c2 s^2 + c3 s^3 = thr``, given p(0) < thr <= p(1).
+
+    Safeguarded Newton: the bracket [lo, hi] always holds a crossing.
+    """
+    lo = 0.0
+    hi = 1.0
+    p0 = c0 - thr
+    p1 = c0 + c1 + c2 + c3 - thr
+    s = -p0 / (p1 - p0) if p1 != p0 else 0.5
+    for _ in range(60):
+        p = c0 - thr + s * (c1 + s * (c2 + s * c3))
+        if p < 0.0:
+            lo = s
+        else:
+            hi = s
+        dp = c1 + s * (2.0 * c2 + 3.0 * s * c3)
+        sn = s - p / dp if dp != 0.0 else 0.5 * (lo + hi)
+        if not (lo < sn < hi):
+            sn = 0.5 * (lo + hi)
+        if abs(sn - s) < 1e-15:
+            return sn
+        s = sn
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def crossing_cubic(a, b, c, d, thr):
+    """Fraction of the step from b to c where the cubic through a, b, c, d
+    (at s = -1, 0, 1, 2) crosses ``thr`` upwards (b < thr <= c).  O(dt^4)."""
+    c1 = -a / 3.0 - b / 2.0 + c - d / 6.0
+    c2 = a / 2.0 - b + c / 2.0
+    c3 = -a / 6.0 + b / 2.0 - c / 2.0 + d / 6.0
+    return crossing_fraction(b, c1, c2, c3, thr)
+
+
+@njit(cache=True, error_model="numpy")
+def crossing_quadratic(a, b, c, thr):
+    """As :func:`crossing_cubic` with the parabola through a, b, c (s = -1, 0, 1)."""
+    return crossing_fraction(b, 0.5 * (c - a), 0.5 * (a - 2.0 * b + c), 0.0, thr)
