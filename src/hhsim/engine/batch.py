@@ -105,7 +105,7 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
         stops[:-1] = np.abs(left[1:] - right[1:]) > 1e-12 * (1.0 + np.abs(left[1:]) + np.abs(right[1:]))
         if edges:
             stops[np.clip(np.searchsorted(t, edges) - 1, 0, t.size - 2)] = 1
-        rows.append((t, right, left, stops))
+        rows.append(_drop_straight_knots(t, right, left, stops))
     n = max(r[0].size for r in rows) + 1
     kt = np.empty((len(rows), n))
     ka = np.zeros((len(rows), n))
@@ -119,6 +119,29 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
         kb[w, : m - 1] = left[1:]
         kj[w, :m] = stops
     return kt, ka, kb, kj
+
+
+def _drop_straight_knots(t, right, left, stops):
+    """Remove interior knots where the waveform neither jumps nor bends.
+
+    A step or pulse train then needs a handful of knots instead of one per
+    grid point, which keeps the kernel's stimulus look-ups short.
+    """
+    if t.size <= 2:
+        return t, right, left, stops
+    slope = (left[1:] - right[:-1]) / np.diff(t)  # on each interval
+    scale = 1.0 + np.abs(right[1:-1])
+    keep = np.ones(t.size, dtype=bool)
+    keep[1:-1] = (
+        (stops[:-2] != 0)
+        | (np.abs(left[1:-1] - right[1:-1]) > 1e-12 * scale)
+        | (np.abs(slope[1:] - slope[:-1]) * (t[2:] - t[:-2]) > 1e-12 * scale)
+    )
+    idx = np.nonzero(keep)[0]
+    # the stop flag of a kept knot refers to the next kept knot
+    new_stops = np.zeros(idx.size, dtype=np.int8)
+    new_stops[:-1] = stops[idx[1:] - 1]
+    return t[idx], right[idx], left[idx], new_stops
 
 
 def _snap(t: np.ndarray, edges: list[float], dt: float) -> np.ndarray:
@@ -182,7 +205,6 @@ def run_batch(
     ncomp = plan.ncomp
     wave = np.zeros(ncomp, dtype=np.int64) if wave is None else np.asarray(wave, dtype=np.int64)
     scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
-    i_a, i_m, i_b = stimulus_arrays(stimuli, grid)
     n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
     v_rec = np.empty((n_rec, ncomp))
     y_rec = np.empty((n_rec, plan.structure.n_states, ncomp))
@@ -206,7 +228,7 @@ def run_batch(
         status = kernel(*common, *stimulus_knots(stimuli, grid), *timing, *outputs,
                         float(rtol), float(atol), float(dopri5.H_MAX))
     else:
-        status = kernel(*common, i_a, i_m, i_b, bool(clamp), *timing, *outputs)
+        status = kernel(*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
     if status >= 0:
         t_fail = grid.t0 + (status + 1) * grid.dt
         raise DivergenceError(

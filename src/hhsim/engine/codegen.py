@@ -354,6 +354,22 @@ def _helpers_hash() -> str:
 
 def kernel_module(s: Structure) -> ModuleType:
     """The compiled kernel module for ``s`` (generated and cached on first use)."""
+    try:
+        return _BY_STRUCTURE[s]  # skip regenerating and hashing the source
+    except (KeyError, TypeError):
+        pass
+    module = _load_module(s)
+    try:
+        _BY_STRUCTURE[s] = module
+    except TypeError:
+        pass
+    return module
+
+
+_BY_STRUCTURE: dict = {}
+
+
+def _load_module(s: Structure) -> ModuleType:
     source = generate_source(s, _helpers_hash())
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     if digest in _LOADED:

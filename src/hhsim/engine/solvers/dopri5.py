@@ -82,7 +82,7 @@ def emit_kernel(structure) -> str:
             args = ", ".join(["Vn"] + [f"xn{j}" for j in range(ng)])
         tau = "te" if _C[stage - 1] == 1.0 else f"t + {_C[stage - 1]!r} * hs"
         left = "True" if _C[stage - 1] == 1.0 else "False"
-        lines.append(f"K{stage} = derivs({args}, sc * _stim(kt, ka, kb, w, {tau}, {left}), {PARAMS})")
+        lines.append(f"K{stage} = derivs({args}, sc * _stim(kt, ka, kb, w, kc, {tau}, {left}), {PARAMS})")
     news = ["Vn"] + [f"xn{j}" for j in range(ng)]
     err_terms = []
     for i in range(ns):
@@ -109,17 +109,20 @@ def emit_kernel(structure) -> str:
     xs = "".join(f"x{j}, " for j in range(ng))
     return f'''
 @njit(cache=True, error_model='numpy')
-def _stim(kt, ka, kb, w, tau, left):
-    """Current at time tau, linear between knots; the left limit at a knot if ``left``."""
+def _stim(kt, ka, kb, w, kc, tau, left):
+    """Current at tau >= kt[w, kc], linear between knots; the left limit at a knot if ``left``.
+
+    ``kc`` is the knot at or before the current step's start: stage times
+    lie a few knots ahead at most, so a forward scan beats a binary search.
+    """
     row = kt[w]
+    k = kc
     if left:
-        k = np.searchsorted(row, tau, 'left') - 1
+        while row[k + 1] < tau:
+            k += 1
     else:
-        k = np.searchsorted(row, tau, 'right') - 1
-    if k < 0:
-        k = 0
-    if k > row.shape[0] - 2:
-        k = row.shape[0] - 2
+        while row[k + 1] <= tau:
+            k += 1
     frac = (tau - row[k]) / (row[k + 1] - row[k])
     return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
 
@@ -151,7 +154,8 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
         t = t0
         V = v[c]
 {_indent([f"x{j} = y[{j}, c]" for j in range(ng)], 8)}
-        K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, t, False), {PARAMS})
+        kc = max(0, np.searchsorted(kt[w], t, 'right') - 1)
+        K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
         h = min(h_max, 0.01)
         stop = _next_stop(kt, kj, w, t, t_end)
         r = 1
@@ -187,11 +191,13 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
             fac = 10.0 if err == 0.0 else min(10.0, max(0.2, 0.9 * err ** -0.2))
             h = min(h_max, max(h, hs * fac) if landing else hs * fac)
             t = te
+            while kt[w, kc + 1] <= t:
+                kc += 1
             V = Vn
 {_indent([f"x{j} = xn{j}" for j in range(ng)], 12)}
             if landing:
                 stop = _next_stop(kt, kj, w, t, t_end)
-                K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, t, False), {PARAMS})
+                K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
             else:
                 K1 = K7
         v[c] = V
