@@ -36,6 +36,9 @@ class Stimulus:
         """Times (ms) where the current or its slope jumps."""
         return []
 
+    #: True when the current is constant between breakpoints (steps, pulses).
+    piecewise_constant: bool = False
+
     def __add__(self, other: "Stimulus") -> "Stimulus":
         if other is None or other == 0:
             return self
@@ -84,6 +87,10 @@ class Sum(Stimulus):
     def breakpoints(self):
         return sorted({b for p in self.parts for b in p.breakpoints()})
 
+    @property
+    def piecewise_constant(self) -> bool:
+        return all(p.piecewise_constant for p in self.parts)
+
     def describe(self):
         return " + ".join(p.describe() for p in self.parts)
 
@@ -91,6 +98,8 @@ class Sum(Stimulus):
 @dataclass(frozen=True)
 class Step(Stimulus):
     """Constant ``amp`` µA/cm² from ``start`` for ``dur`` ms (inf: until the end)."""
+
+    piecewise_constant = True
 
     amp: float
     start: float = 0.0
@@ -114,6 +123,8 @@ class Step(Stimulus):
 @dataclass(frozen=True)
 class Pulses(Stimulus):
     """``count`` rectangular pulses of ``amp`` µA/cm² and ``dur`` ms, every ``period`` ms."""
+
+    piecewise_constant = True
 
     amp: float
     dur: float

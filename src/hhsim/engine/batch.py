@@ -90,6 +90,13 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
     for s in stimuli or [None]:
         t = grid_t
         edges = [] if s is None else [e for e in s.breakpoints() if grid.t0 < e < grid.t_end]
+        if s is None or s.piecewise_constant:  # knots at the edges only: no grid needed
+            t = np.array(sorted({grid.t0, grid.t_end, *edges}))
+            right = np.zeros(t.size) if s is None else s.value(t)
+            left = np.zeros(t.size) if s is None else s.value(t, left=True)
+            stops = np.ones(t.size, dtype=np.int8)
+            rows.append((t, right, left, stops))
+            continue
         if edges:
             t = _snap(grid_t, edges, grid.dt)
             near = np.abs(t[np.clip(np.searchsorted(t, edges), 0, t.size - 1)] - np.array(edges))
