@@ -128,3 +128,57 @@ def bisect(fires, lo: float, hi: float, rtol: float = 2e-4) -> float:
         else:
             lo = mid
     return 0.5 * (lo + hi)
+
+
+DELAY = 5.0  # ms of rest before the stimulus, as in hhsim's excitability protocols
+
+
+def pulse_fires(amp: float, dur: float, tail: float, delay: float = DELAY, **kw) -> bool:
+    """One rectangular pulse of ``amp`` µA/cm² for ``dur`` ms from rest: at least one spike?"""
+    pieces = [(0.0, delay, 0.0), (delay, delay + dur, amp), (delay + dur, delay + dur + tail, 0.0)]
+    return count_spikes(pieces, **kw) >= 1
+
+
+def clamp_currents(v_hold: float, v_step: float, t, h_held: bool = False, gna: float | None = None,
+                   gk: float | None = None, start=None):
+    """Closed-form currents (µA/cm²) of an ideal clamp step from steady state at ``v_hold`` to ``v_step``.
+
+    Under a clamp every gate relaxes exponentially: x(t) = x_inf + (x0 - x_inf) exp(-t / tau_x).
+    ``start``: optional (m0, h0, n0) instead of the steady state at ``v_hold``.
+    Returns (I_Na, I_K, I_L) at times ``t`` (ms after the step).
+    """
+    gna = G_NA if gna is None else gna
+    gk = G_K if gk is None else gk
+    t = np.asarray(t, dtype=float)
+    x0 = steady(v_hold)[0] if start is None else start
+    xi, tau = steady(v_step)
+    m, h, n = (xi[k] + (x0[k] - xi[k]) * np.exp(-t / tau[k]) for k in range(3))
+    if h_held:
+        h = np.ones_like(t)
+    return (gna * m**3 * h * (v_step - E_NA), gk * n**4 * (v_step - E_K),
+            G_L * (v_step - E_L) * np.ones_like(t))
+
+
+def gates_after(v_hold: float, v_step: float, t: float):
+    """(m, h, n) t ms after a clamp step from steady state at v_hold to v_step."""
+    x0 = steady(v_hold)[0]
+    xi, tau = steady(v_step)
+    return tuple(xi[k] + (x0[k] - xi[k]) * math.exp(-t / tau[k]) for k in range(3))
+
+
+def peak_na(v_hold: float, v_step: float, start=None, gna: float | None = None, h_held: bool = False) -> float:
+    """Signed extremum of the closed-form I_Na after a clamp step (minimised on a fine grid, then refined)."""
+    from scipy.optimize import minimize_scalar
+
+    def f(t):
+        return float(clamp_currents(v_hold, v_step, t, start=start, gna=gna, h_held=h_held)[0])
+
+    tt = np.linspace(0.0, 20.0, 200001)
+    ii = clamp_currents(v_hold, v_step, tt, start=start, gna=gna, h_held=h_held)[0]
+    k = int(np.argmax(np.abs(ii)))
+    if k in (0, tt.size - 1):
+        return float(ii[k])
+    sign = 1.0 if ii[k] < 0 else -1.0
+    opt = minimize_scalar(lambda t: sign * f(t), bounds=(tt[k - 1], tt[k + 1]), method="bounded",
+                          options={"xatol": 1e-13})
+    return f(opt.x)

@@ -242,6 +242,25 @@ def run_many(
     return BatchOutput(t, v, y, spike_times, out.v_final, out.y_final)
 
 
+def gate_steady_state(model: Model, channel, gate, v) -> np.ndarray:
+    """x_inf(V) of one gate of ``channel`` in ``model`` (with the model's constants and concentrations)."""
+    v = np.asarray(v, dtype=float)
+    if hasattr(model, "gate_steady_states"):
+        return np.asarray(model.gate_steady_states(v)[(channel.name, gate.name)], dtype=float)
+    return np.asarray(gate.steady_state(v), dtype=float)  # pragma: no cover - older Model
+
+
+def inactivates(model: Model, channel, gate) -> bool:
+    """A gate whose steady state falls with depolarisation (h-like): higher at -100 than at 0 mV."""
+    ss = gate_steady_state(model, channel, gate, np.array([-100.0, 0.0]))
+    return bool(ss[0] > ss[1] + 0.1)
+
+
+def round_rest(model: Model, step: float = 5.0) -> float:
+    """The resting potential rounded to a multiple of ``step`` mV (anchor of default voltage protocols)."""
+    return step * round(model.resting_potential() / step)
+
+
 def count_in(spike_times: list[np.ndarray], t0: float = -np.inf, t1: float = np.inf) -> np.ndarray:
     """Number of spikes of each neuron with t0 <= t < t1."""
     return np.array([int(np.count_nonzero((s >= t0) & (s < t1))) for s in spike_times])

@@ -146,6 +146,23 @@ class StrengthDurationResult:
         return self.fits[self.law].rheobase_uA_cm2
 
     @property
+    def measured_rheobase_uA_cm2(self) -> float:
+        """Threshold of the longest pulse (µA/cm²)."""
+        return float(self.thresholds_uA_cm2[-1])
+
+    @property
+    def measured_chronaxie_ms(self) -> float | None:
+        """Pulse duration (ms) at which the threshold is twice the measured rheobase,
+        interpolated linearly on log-log axes; None if outside the durations tried."""
+        d = np.log(self.durations_ms)
+        i = np.log(self.thresholds_uA_cm2)
+        target = math.log(2.0 * self.measured_rheobase_uA_cm2)
+        for k in range(d.size - 1):
+            if (i[k] - target) * (i[k + 1] - target) <= 0 and i[k] != i[k + 1]:
+                return float(math.exp(d[k] + (target - i[k]) * (d[k + 1] - d[k]) / (i[k + 1] - i[k])))
+        return None
+
+    @property
     def chronaxie_ms(self) -> float:
         return self.fits[self.law].chronaxie_ms
 
@@ -159,6 +176,8 @@ class StrengthDurationResult:
             "chronaxie_ms": to_float(self.chronaxie_ms),
             "points": [[float(d), to_float(i)] for d, i in zip(self.durations_ms, self.thresholds_uA_cm2)],
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
+            "measured": {"rheobase_uA_cm2": to_float(self.measured_rheobase_uA_cm2),
+                         "chronaxie_ms": to_float(self.measured_chronaxie_ms)},
             "rtol": self.rtol,
             "method": self.method,
             "dt_ms": self.dt_ms,
@@ -305,7 +324,7 @@ def anode_break(model: str | Model = "hh", dur: float = 20.0, *, i_max: float = 
 
 
 def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float = 0.05,
-                      d_max: float = 50.0, n: int = 16, law: str = "weiss", i_max: float | None = None,
+                      d_max: float = 50.0, n: int = 16, law: str = "lapicque", i_max: float | None = None,
                       rtol: float = 1e-3, delay: float = DELAY_MS, tail: float = 30.0,
                       method: str | None = None, dt: float | None = None,
                       progress: bool | None = None) -> StrengthDurationResult:
@@ -313,8 +332,13 @@ def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float
     all searched in one set of batches, and fits of the Weiss and Lapicque laws.
 
     Durations are rounded to whole time steps (duplicates dropped) so that
-    every pulse edge is on the grid.  ``law`` ("weiss" or "lapicque") picks
-    the fit whose rheobase and chronaxie are reported first; both are fitted.
+    every pulse edge is on the grid.  ``law`` ("lapicque", the default, or
+    "weiss") picks the fit whose rheobase and chronaxie are reported first;
+    both are fitted.  For ``hh`` the Lapicque law fits markedly better (the
+    threshold reaches the rheobase abruptly near 10 ms, which the Weiss
+    hyperbola cannot follow).  The measured rheobase (threshold of the
+    longest pulse) and chronaxie (duration at twice that, interpolated on the
+    log-log curve) are reported too.
     """
     model = _models.get(model)
     if law not in LAWS:

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..channels.base import Const, Gate
 from ..model import Model
-from ._common import ProtocolError
+from ._common import ProtocolError, inactivates
 
 TTX_SOURCE = (
     "Squid giant axon under voltage clamp: 4-epitetrodotoxin halves the Na current at 13.2 nM "
@@ -194,7 +194,8 @@ def apply_drugs(model: Model, applications) -> Model:
                 keep = 1.0 - app.drug.fraction_blocked(app.concentration)
                 channels[i] = ch.replace(gbar=ch.gbar * keep)
             else:
-                gates = tuple(_held_open(g) if _inactivates(g) else g for g in ch.gates)
+                gates = tuple(_held_open(g) if inactivates(model, model.channels[i], g) else g
+                              for g in ch.gates)
                 if gates == ch.gates:
                     raise ProtocolError(
                         f"channel {ch.name} of model {model.name!r} has no inactivation gate to remove"
@@ -202,13 +203,6 @@ def apply_drugs(model: Model, applications) -> Model:
                 channels[i] = ch.replace(gates=gates)
     label = ", ".join(a.describe() for a in apps)
     return dataclasses.replace(model, channels=tuple(channels), name=f"{model.name}+{label}")
-
-
-def _inactivates(gate: Gate) -> bool:
-    """A gate whose steady state falls with depolarisation (h-like)."""
-    v = np.array([-100.0, 0.0])
-    ss = np.asarray(gate.steady_state(v), dtype=float)
-    return bool(ss[0] > ss[1] + 0.1)
 
 
 def _held_open(gate: Gate) -> Gate:

@@ -135,6 +135,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
 
     bar = progress_bar("refractory", progress)
     n_sims = 0
+    tested = [0]
     try:
         # 1. single-pulse threshold from rest
         single = _pulse_search(model, [pulse_dur], default_pulse_i_max(pulse_dur, model.Cm), polarity=1,
@@ -163,6 +164,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
         def second_spike(ivals, amps):
             """Does a test pulse of ``amps`` at ``ivals`` give a second spike?  (one batch)"""
             init, before = starts(ivals)
+            tested[0] += len(ivals)
             try:
                 out = run_many(model, test_pulse, test_len, n=len(ivals), scale=amps, initial=init,
                                method=method, dt=dt, bar=bar)
@@ -176,7 +178,6 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
         big = second_spike(np.concatenate([grid, grid]),
                            np.concatenate([np.full(grid.size, max_factor * t1),
                                            np.full(grid.size, (1 + relative_tolerance) * t1)]))
-        n_sims += 2 * grid.size
         fires_big, fires_rel = big[:grid.size], big[grid.size:]
         if not fires_big[-1]:
             raise BracketError(
@@ -199,7 +200,6 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
             return second_spike(np.repeat(intervals[which], K), amps.ravel()).reshape(P, K)
 
         res = bracket_search(fires, 0.0, np.full(intervals.size, max_factor * t1), rtol=rtol)
-        n_sims += int(sum(1 for _ in range(res.rounds))) * 0  # counted below
         ratio = np.where(res.status == NEVER_FIRES, np.nan,
                          np.where(res.status == ALWAYS_FIRES, 0.0, res.threshold / t1))
 
@@ -210,7 +210,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
                       method=method, dt=dt, record_every=1, bar=bar)
     finally:
         bar.close()
-    n_sims += intervals.size * 16 * res.rounds + intervals.size
+    n_sims += tested[0] + intervals.size
     return RefractoryResult(
         model=model, pulse_dur_ms=pulse_dur, single_threshold_uA_cm2=t1, first_factor=first_factor,
         max_factor=max_factor, relative_tolerance=relative_tolerance, intervals_ms=intervals,

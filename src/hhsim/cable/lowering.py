@@ -12,7 +12,6 @@ boundary conductances are in µS and currents in nA.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -21,8 +20,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import models as _models
-from ..channels.base import Channel
-from ..engine.lower import Structure, structure_of
+from ..channels.base import FORMS, Channel
+from ..engine.cable_codegen import cable_module, check_supported
+from ..engine.lower import Structure
+from ..engine.lower import lower as lower_model
 from ..errors import HHSimError, ModelError
 from ..model import Model
 from .geometry import GeometryError, Morphology, Section
@@ -32,8 +33,18 @@ from .tree import Tree
 BOUNDARIES = ("sealed", "killed", "infinite")
 
 
-def _gate_signature(ch: Channel):
-    return tuple((g.name, float(g.power), g.form_names, tuple(f.kind for f in g.forms)) for g in ch.gates)
+def _gate_sig(st: Structure, j: int) -> tuple:
+    """Everything about gate j that changes the generated code."""
+    g = st.gates[j]
+    return (g.name, float(g.power), tuple(g.form_names), tuple(g.form_kinds),
+            bool(getattr(g, "instantaneous", False)), tuple(getattr(g, "form_code", ()) or ()))
+
+
+def _gate_rows(st: Structure, j: int) -> tuple[int, int]:
+    """(first row, number of rows) of gate j's rate parameters in ``rp`` (contiguous)."""
+    g = st.gates[j]
+    sizes = tuple(getattr(g, "form_sizes", ()) or ()) or tuple(len(FORMS[k].param_names) for k in g.form_kinds)
+    return int(g.param_offsets[0]), int(sum(sizes))
 
 
 def resolve_models(morph: Morphology, mechanisms, temperature: float | None = None) -> list[Model]:
@@ -91,6 +102,7 @@ class CablePlan:
     v_rest: np.ndarray  # mV, the equilibrium of the whole cable
     y_rest: np.ndarray  # gates at v_rest
     boundary: dict
+    boundary_g: dict = None  # (section, end) -> conductance of the boundary itself (µS)
 
     @property
     def n(self) -> int:
@@ -100,63 +112,79 @@ class CablePlan:
     def bfix(self) -> np.ndarray:
         return self.gfix * self.vfix
 
+    def param_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(PT, runs): consecutive nodes with identical parameters share one row of
+        PT = [gbar, erev, phi per channel, rate parameters]; run r covers nodes
+        runs[r] .. runs[r+1]-1.  Cached."""
+        if getattr(self, "_runs", None) is None:
+            M = np.vstack([self.gbar, self.erev, self.phi, self.rp])
+            change = np.nonzero(np.any(M[:, 1:] != M[:, :-1], axis=0))[0] + 1
+            runs = np.concatenate([[0], change, [self.n]]).astype(np.int64)
+            # unsigned bounds: numba then skips negative-index wraparound and the
+            # node loop stays an affine, vectorisable loop
+            self._runs = (np.ascontiguousarray(M[:, runs[:-1]].T), runs.astype(np.uint64))
+        return self._runs
+
     def node_models(self) -> list[Model | None]:
         return [None if j else self.models[s] for s, j in zip(self.tree.section, self.tree.junction)]
 
 
-def _union(models: list[Model]):
-    keys, reps = {}, []
+def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
+    """Per-node arrays for ``tree`` with section models ``models``.
+
+    Each distinct model is lowered by :func:`hhsim.engine.lower.lower` (so its
+    parameter layout is exactly the point-neuron kernels'); its columns are
+    then copied into the union's layout, channel by channel.
+    """
+    lowered, keys, reps = {}, {}, []
     for m in models:
-        for ch in m.channels:
-            key = (ch.name, _gate_signature(ch))
+        if id(m) in lowered:
+            continue
+        pl = lower_model(m)
+        check_supported(pl.structure)
+        ch_keys = []
+        for i, ch in enumerate(m.channels):
+            key = (ch.name, tuple(_gate_sig(pl.structure, j) for j in pl.structure.channel_gates[i]))
             if key not in keys:
-                name = ch.name
-                k = 2
+                name, k = ch.name, 2
                 while any(r.name == name for r in reps):
                     name, k = f"{ch.name}#{k}", k + 1
                 keys[key] = len(reps)
                 reps.append(ch.replace(name=name))
-    return keys, tuple(reps)
-
-
-def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
-    """Per-node arrays for ``tree`` with section models ``models``."""
-    keys, reps = _union(models)
-    union_model = Model(name="cable", channels=reps)
-    s = structure_of(union_model)
-    n, nc, nrp = tree.n, s.n_channels, s.n_rate_params
-    gbar = np.zeros((nc, n))
-    erev = np.zeros((nc, n))
-    phi = np.ones((nc, n))
-    rp = np.empty((nrp, n))
-    rep_params = np.array([v for ch in reps for g in ch.gates for f in g.forms for v in f.values()], dtype=float)
-    rp[:, :] = rep_params.reshape(nrp, 1)
+            ch_keys.append(keys[key])
+        lowered[id(m)] = (pl, ch_keys)
+    union = lower_model(Model(name="cable", channels=tuple(reps)))
+    s = union.structure
+    check_supported(s)
+    n = tree.n
+    gbar = np.zeros((s.n_channels, n))
+    erev = np.zeros((s.n_channels, n))
+    phi = np.ones((s.n_channels, n))
+    rp = np.repeat(union.rp[:, :1], n, axis=1) if s.n_rate_params else np.zeros((0, n))
     cm = np.zeros(n)
     thr = np.zeros(n)
-    offsets = np.cumsum([0] + [sum(len(f.param_names) for g in ch.gates for f in g.forms) for ch in reps])
     for si, m in enumerate(models):
         nodes = tree.section_nodes[si]
+        pl, ch_keys = lowered[id(m)]
         cm[nodes] = m.Cm
         thr[nodes] = m.spike_threshold
-        for ch in m.channels:
-            ci = keys[(ch.name, _gate_signature(ch))]
-            gbar[ci, nodes] = ch.gbar
-            erev[ci, nodes] = ch.E
-            phi[ci, nodes] = ch.phi(m.temperature)
-            vals = [v for g in ch.gates for f in g.forms for v in f.values()]
-            if vals:
-                rp[offsets[ci]:offsets[ci + 1], nodes] = np.asarray(vals)[:, None]
-    # junction nodes: no membrane; threshold and parameters of a neighbour
-    par = tree.parent
+        for i, ci in enumerate(ch_keys):
+            gbar[ci, nodes] = pl.gbar[i, 0]
+            erev[ci, nodes] = pl.erev[i, 0]
+            phi[ci, nodes] = pl.phi[i, 0]
+            for j_m, j_u in zip(pl.structure.channel_gates[i], s.channel_gates[ci]):
+                (om, size), (ou, _) = _gate_rows(pl.structure, j_m), _gate_rows(s, j_u)
+                rp[ou:ou + size, nodes] = pl.rp[om:om + size, :1]
+    # junction nodes: no membrane; threshold and reversals of a neighbour
     for j in np.nonzero(tree.junction)[0]:
-        p = par[j] if par[j] >= 0 else 0
+        p = tree.parent[j] if tree.parent[j] >= 0 else 0
         thr[j] = thr[p]
         erev[:, j] = erev[:, p]
     area = tree.area * 1e-8 * 1e3  # µm² -> cm², then mS -> µS
     cap = cm * area
     gated = np.array([bool(ch.gates) for ch in reps], dtype=bool)
     active = (gbar[gated] > 0).any(axis=0) if gated.any() else np.zeros(n, dtype=bool)
-    plan = CablePlan(tree, list(models), s, reps, gbar, erev, phi, rp, area, cap, thr, active,
+    plan = CablePlan(tree, list(models), s, tuple(reps), gbar, erev, phi, rp, area, cap, thr, active,
                      np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((s.n_gates, n)), {})
     _set_boundary(plan, boundary)
     _set_rest(plan)
@@ -189,19 +217,25 @@ def _boundary_map(tree: Tree, boundary) -> dict:
 
 
 def _set_boundary(plan: CablePlan, boundary) -> None:
+    """Terminal conductances: the end compartment reaches the boundary's
+    potential through its half-compartment resistance in series with the
+    boundary's own conductance g_b (sealed 0, killed infinite, infinite
+    1 / (r_a lambda))."""
     kinds = _boundary_map(plan.tree, boundary)
     plan.boundary = kinds
+    plan.boundary_g = {}
     for t in plan.tree.terminals:
         kind = kinds[(t.section, t.end)]
         if kind == "sealed":
-            continue
-        if kind == "killed":
-            g = t.g_half
-        else:  # infinite: the input conductance of a semi-infinite cable beyond the end
+            g_b = 0.0
+        elif kind == "killed":
+            g_b = math.inf
+        else:
             s = plan.tree.morph.sections[t.section]
-            g_inf = _semi_infinite_conductance(plan, t.node, s, plan.tree.morph.ra_of(s))
-            g = 1.0 / (1.0 / t.g_half + 1.0 / g_inf)
-        plan.gfix[t.node] += g
+            g_b = _semi_infinite_conductance(plan, t.node, s, plan.tree.morph.ra_of(s))
+        plan.boundary_g[(t.section, t.end)] = g_b
+        if g_b > 0:
+            plan.gfix[t.node] += t.g_half if math.isinf(g_b) else 1.0 / (1.0 / t.g_half + 1.0 / g_b)
 
 
 def _semi_infinite_conductance(plan: CablePlan, node: int, s: Section, ra: float) -> float:
@@ -264,18 +298,18 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
             f[idx] += area[idx] * m.steady_state_current(x[idx])
         return f
 
-    f = residual(v)
-    scale = max(1e-12, float(np.max(np.abs(area))) * 1e-6)
-    for _ in range(50):
-        if np.max(np.abs(f)) < tol * max(1.0, scale):
-            break
+    for _ in range(60):
+        f = residual(v)
         dg = np.zeros(tree.n)
         for m, idx in groups:
             h = 1e-5
             dg[idx] = area[idx] * (m.steady_state_current(v[idx] + h) - m.steady_state_current(v[idx] - h)) / (2 * h)
         step = spla.spsolve((L + sp.diags(dg)).tocsc(), -f)
+        if not np.all(np.isfinite(step)):
+            break
         v = v + np.clip(step, -10.0, 10.0)
-        f = residual(v)
+        if np.max(np.abs(step)) < tol:  # mV
+            break
     else:
         raise HHSimError("could not find the resting state of this cable; give v_init")
     plan.v_rest = v
@@ -283,53 +317,21 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
 
 
 def _steady_gates(plan: CablePlan, v: np.ndarray) -> np.ndarray:
-    y = np.empty((plan.structure.n_gates, plan.n))
-    j = 0
-    for ch in plan.channels:
-        for g in ch.gates:
-            # the node's own gate parameters live in rp: rebuild the forms per node
-            fa, fb = g.forms
-            off = plan.structure.gates[j].param_offsets
-            pa = plan.rp[off[0]:off[0] + len(fa.param_names)]
-            pb = plan.rp[off[1]:off[1] + len(fb.param_names)]
-            a = _eval_form(fa, pa, v)
-            b = _eval_form(fb, pb, v)
-            y[j] = a / (a + b) if g.form_names == ("alpha", "beta") else a
-            j += 1
+    """Every gate at its steady state at V (relaxed by the kernel over a very long time)."""
+    return relax_gates(plan, np.full((plan.structure.n_gates, plan.n), 0.5), v, 1e9)
+
+
+def relax_gates(plan: CablePlan, y: np.ndarray, v: np.ndarray, dt: float,
+                G: np.ndarray | None = None, GE: np.ndarray | None = None) -> np.ndarray:
+    """Gates after ``dt`` ms at fixed V (exact), with the compiled kernel's own rates;
+    also fills G and GE (the conductance sums) when given."""
+    mod = cable_module(plan.structure)
+    y = np.ascontiguousarray(y, dtype=float).copy()
+    G = np.zeros(plan.n) if G is None else G
+    GE = np.zeros(plan.n) if GE is None else GE
+    vv = np.ascontiguousarray(v, dtype=float)
+    mod.gates_step(vv, y, G, GE, vv.copy(), *plan.param_runs(), float(dt))
     return y
-
-
-def _eval_form(form, params: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Evaluate a rate form with per-node parameters (columns of ``params``)."""
-    uniq, inv = np.unique(params.T, axis=0, return_inverse=True)
-    out = np.empty_like(v)
-    inv = np.asarray(inv).ravel()
-    for k, row in enumerate(uniq):
-        f = dataclasses.replace(form, **dict(zip(form.param_names, map(float, row))))
-        sel = inv == k
-        out[sel] = f(v[sel])
-    return out
-
-
-def relax_gates(plan: CablePlan, y: np.ndarray, v: np.ndarray, dt: float) -> np.ndarray:
-    """Gates after ``dt`` ms at fixed V (exact), NumPy (used for the half-step stagger)."""
-    out = np.empty_like(y)
-    j = 0
-    for ci, ch in enumerate(plan.channels):
-        for g in ch.gates:
-            fa, fb = g.forms
-            off = plan.structure.gates[j].param_offsets
-            a = _eval_form(fa, plan.rp[off[0]:off[0] + len(fa.param_names)], v)
-            b = _eval_form(fb, plan.rp[off[1]:off[1] + len(fb.param_names)], v)
-            ph = plan.phi[ci]
-            if g.form_names == ("alpha", "beta"):
-                A, B = ph * a, ph * (a + b)
-            else:
-                A, B = ph * a / b, ph / b
-            xi = A / B
-            out[j] = xi + (y[j] - xi) * np.exp(-B * dt)
-            j += 1
-    return out
 
 
 # ------------------------------------------------------------ linear analysis
@@ -350,18 +352,3 @@ def input_resistance(plan: CablePlan, node: int) -> float:
     e[node] = 1.0
     return float(spla.spsolve(A, e)[node])
 
-
-def conductance_arrays(plan: CablePlan, y: np.ndarray, G: np.ndarray, GE: np.ndarray | None = None) -> None:
-    """Total membrane conductance density G (mS/cm²) and sum g_i E_i from gates ``y`` (NumPy)."""
-    G[:] = 0.0
-    if GE is not None:
-        GE[:] = 0.0
-    j = 0
-    for ci, ch in enumerate(plan.channels):
-        frac = np.ones(plan.n)
-        for g in ch.gates:
-            frac = frac * y[j] ** g.power
-            j += 1
-        G += plan.gbar[ci] * frac
-        if GE is not None:
-            GE += plan.gbar[ci] * frac * plan.erev[ci]

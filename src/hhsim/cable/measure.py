@@ -56,6 +56,16 @@ def _bracket(tree, location) -> list[tuple[int, float]]:
     return [(int(nodes[k]), 1.0 - w), (int(nodes[k + 1]), w)]
 
 
+def terminal_at(tree, location, rtol: float = 1e-9):
+    """(terminal, section, end) when a location is a free end, else None."""
+    si, arc = _locate(tree, location)
+    length = tree.morph.sections[si].length
+    for t in tree.terminals:
+        if t.section == si and abs(arc - (0.0 if t.end == 0 else length)) <= rtol * length:
+            return t, si, t.end
+    return None
+
+
 def path_distance(tree, location) -> float:
     """Distance (µm) from the root's 0-end to a location."""
     si, arc = _locate(tree, location)
@@ -158,9 +168,23 @@ def length_constant(plan, location=0.0) -> float:
 
 
 def input_resistance(plan, location=0.0) -> float:
-    """Input resistance (MΩ) at a location, linearised about rest."""
+    """Input resistance (MΩ) at a location, linearised about rest.
+
+    At a free end, that of the end itself: the end compartment's plus its
+    half-compartment resistance (current injected there flows through it);
+    elsewhere, that of the compartment holding the location.
+    """
     si, arc = _locate(plan.tree, location)
-    return _input_resistance(plan, plan.tree.node_at(si, arc))
+    r = _input_resistance(plan, plan.tree.node_at(si, arc))
+    end = terminal_at(plan.tree, location)
+    if end is not None:
+        term, sec, side = end
+        g_b = plan.boundary_g[(sec, side)]
+        if math.isinf(g_b):
+            return 0.0
+        # the end face: g_half to the compartment (input R r), g_b to the boundary
+        return 1.0 / (1.0 / (r + 1.0 / term.g_half) + g_b) if g_b > 0 else r + 1.0 / term.g_half
+    return r
 
 
 def _diam_at(s, arc: float) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError
+from ..errors import HHSimError, OutputError
 from ..io import atomic_write
 from . import measure
 
@@ -82,9 +82,42 @@ class CableResult:
         return self.plan.v_rest
 
     def trace_at(self, location) -> np.ndarray:
-        """V (mV) over ``t`` at the recorded node nearest a location."""
-        d = measure.path_distance(self.tree, location)
-        return self.v[:, int(np.argmin(np.abs(self.rec_dist - d)))]
+        """V (mV) over ``t`` at a location.
+
+        Between compartment centres: linear interpolation of the recorded
+        neighbours (both must be recorded; ``record="all"`` records every
+        node).  At a free end: the potential of the end itself, from the end
+        compartment's V, the current injected right at the end and the
+        boundary (second-order accurate, like the interior).
+        """
+        end = measure.terminal_at(self.tree, location)
+        if end is not None:
+            return self._end_trace(*end)
+        out = np.zeros_like(self.t)
+        for node, w in measure._bracket(self.tree, location):
+            out = out + w * self._column(node)
+        return out
+
+    def _column(self, node: int) -> np.ndarray:
+        hit = np.nonzero(self.rec_nodes == node)[0]
+        if hit.size == 0:
+            raise HHSimError(f"node {node} (at {self.tree.dist[node]:g} µm) was not recorded; "
+                             "simulate with record='all' or list it in record=")
+        return self.v[:, int(hit[0])]
+
+    def _end_trace(self, term, section: int, end: int) -> np.ndarray:
+        v_c = self._column(term.node)
+        g_b = self.plan.boundary_g[(section, end)]
+        v_b = self.plan.vfix[term.node]
+        if np.isinf(g_b):
+            return np.full_like(self.t, v_b)
+        length = self.morphology.sections[section].length
+        current = np.zeros_like(self.t)
+        for s in self.stimuli:
+            si, arc = s.locate(self.morphology)
+            if si == section and abs(arc - (0.0 if end == 0 else length)) <= 1e-9 * length:
+                current = current + s.waveform.value(self.t)
+        return (term.g_half * v_c + g_b * v_b + current) / (term.g_half + g_b)
 
     # ------------------------------------------------------------ measures
     def velocity(self, x1=None, x2=None) -> float:

@@ -27,8 +27,8 @@ import numpy as np
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..errors import DivergenceError, HHSimError, SolverError
-from .geometry import Morphology, segment_counts
-from .lowering import conductance_arrays, lower_cable, relax_gates, resolve_models
+from .geometry import D_LAMBDA, Morphology, segment_counts
+from .lowering import lower_cable, relax_gates, resolve_models
 from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
@@ -64,7 +64,7 @@ def simulate_cable(
     method: str = DEFAULT_METHOD,
     dx: float | None = None,
     nseg: int | None = None,
-    d_lambda: float = 0.1,
+    d_lambda: float = D_LAMBDA,
     temperature: float | None = None,
     boundary="sealed",
     v_init: float | None = None,
@@ -87,7 +87,8 @@ def simulate_cable(
     dt : ms; default 0.01 (cn), 0.005 (be), 0.001 (rk4), 0.0005 (euler).
     method : ``cn`` (default), ``be``, ``rk4`` or ``euler``.
     dx, nseg, d_lambda : discretisation: maximum compartment length (µm),
-        or compartments per section, else the d_lambda rule at 100 Hz.
+        or compartments per section, else the d_lambda rule (0.1 of the AC
+        length constant at 1 kHz by default).
     temperature : °C for every region (else each model's own).
     boundary : ``sealed`` (default), ``killed`` or ``infinite`` for every
         free end, a (start, end) pair for a cable, or {(section, end): kind}.
@@ -122,7 +123,7 @@ def simulate_cable(
     elif not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
         raise SolverError(f"dt must be a number > 0 ms (got {dt})")
     max_crossings = 16 if max_crossings is None else int(max_crossings)
-    _check_memory(sum(counts) + len(morph.sections), models, method, max_crossings)
+    _check_memory(sum(counts), len(morph.sections), models, method, max_crossings)
 
     tree = build_tree(morph, counts)
     plan = lower_cable(tree, models, boundary)
@@ -168,32 +169,42 @@ class _Runner:
         self.y = np.ascontiguousarray(y0, dtype=float)
         self.G = np.zeros(n)
         self.GE = np.zeros(n)
+        self.d = np.empty(n)
+        self.b = np.empty(n)
         if theta is not None:  # gates lead V by half a step (NEURON's staggering)
-            self.y = np.ascontiguousarray(relax_gates(plan, self.y, self.v, 0.5 * dt))
-            self.mod.conductance_sums(self.y, self.G, self.GE, plan.gbar, plan.erev)
+            self.y = relax_gates(plan, self.y, self.v, 0.5 * dt, self.G, self.GE)
+            self.mod.assemble(self.v, self.G, self.GE, self.d, self.b, plan.cap, plan.area,
+                              self._sumg(plan), plan.bfix, 1.0 / (theta * dt))
         self.vmax = self.v.copy()
         self.hist = np.empty((4, n))
         self.hist[0] = self.v
         self.sites, self.waves = sites, waves
+        self.edges = sorted({e for w in waves for e in w.breakpoints() if math.isfinite(e) and e >= 0})
+        self.d2 = np.empty(n)
+        self.b2 = np.empty(n)
         self.site_wave = np.arange(len(sites), dtype=np.int64)
         self.site_scale = np.ones(len(sites))
         self.rec_nodes = np.asarray(rec_nodes, dtype=np.int64)
         self.rec_every = rec_every
         self.spk_t = np.full((n, max_crossings), np.nan)
         self.spk_n = np.zeros(n, dtype=np.int64)
-        self.d = np.empty(n)
-        self.b = np.empty(n)
         self.steps = 0
         self.t_rec = [np.array([0.0])]
         self.v_rec = [self.v[self.rec_nodes][None, :].copy()]
-        sumg = plan.gfix.copy()
-        np.add.at(sumg, plan.tree.parent[1:], plan.tree.gax[1:])
-        sumg[1:] += plan.tree.gax[1:]
-        self.sumg = sumg
+        self.sumg = self._sumg(plan)
         icap = np.zeros(n)
         icap[plan.cap > 0] = 1.0 / plan.cap[plan.cap > 0]
         self.icap = icap
         self.alg = _junction_lists(plan.tree)
+        self.chain = plan.tree.is_chain
+
+    @staticmethod
+    def _sumg(plan) -> np.ndarray:
+        """Each node's total axial and boundary conductance (µS)."""
+        sumg = plan.gfix.copy()
+        np.add.at(sumg, plan.tree.parent[1:], plan.tree.gax[1:])
+        sumg[1:] += plan.tree.gax[1:]
+        return sumg
 
     def advance(self, n_steps: int, progress: bool = False) -> None:
         chunk = max(1, min(n_steps, 20000))
@@ -220,17 +231,18 @@ class _Runner:
         if self.theta is not None:
             i_t = i_m if self.theta == 0.5 else i_b
             status = self.mod.run_implicit(
-                self.theta, self.v, self.y, self.G, self.GE, self.vmax, self.hist, p.gbar, p.erev, p.phi,
-                p.rp, p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
-                self.sites, self.site_wave, self.site_scale, i_t, *common_tail, self.d, self.b)
+                self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(),
+                p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
+                self.sites, self.site_wave, self.site_scale, i_t, i_b, self._damping(n0, k),
+                *common_tail, self.d, self.b, self.d2, self.b2)
         elif self.method == "euler":
             status = self.mod.run_euler(
-                self.v, self.y, self.vmax, self.hist, p.gbar, p.erev, p.phi, p.rp, p.area, self.icap,
+                self.v, self.y, self.vmax, self.hist, *p.param_runs(), p.area, self.icap,
                 p.tree.parent, p.tree.gax, p.gfix, p.bfix, *alg, self.sites, self.site_wave,
                 self.site_scale, i_a, *common_tail)
         else:
             status = self.mod.run_rk4(
-                self.v, self.y, self.vmax, self.hist, p.gbar, p.erev, p.phi, p.rp, p.area, self.icap,
+                self.v, self.y, self.vmax, self.hist, *p.param_runs(), p.area, self.icap,
                 p.tree.parent, p.tree.gax, p.gfix, p.bfix, *alg, self.sites, self.site_wave,
                 self.site_scale, i_a, i_m, i_b, *common_tail)
         if status >= 0:
@@ -245,6 +257,18 @@ class _Runner:
             self.t_rec.append(dt * np.arange(first_rec, first_rec + n_rec * self.rec_every, self.rec_every))
             self.v_rec.append(v_rec)
         self.steps += k
+
+    def _damping(self, n0: int, k: int) -> np.ndarray:
+        """1 for the steps (local index) holding a stimulus edge, and the step after."""
+        out = np.zeros(k, dtype=np.int8)
+        if self.theta != 0.5:
+            return out
+        for e in self.edges:
+            j = int(math.floor(e / self.dt + 1e-9)) - n0
+            for q in (j, j + 1):
+                if 0 <= q < k:
+                    out[q] = 1
+        return out
 
     def run_auto(self, waves, progress: bool) -> None:
         """Advance until the activity has ended after the last stimulus edge."""
@@ -318,7 +342,7 @@ def _check_explicit(plan, method: str, dt: float) -> None:
     np.add.at(sumg, tree.parent[1:], tree.gax[1:])
     sumg[1:] += tree.gax[1:]
     g_rest = np.zeros(plan.n)
-    conductance_arrays(plan, plan.y_rest, g_rest)
+    relax_gates(plan, plan.y_rest, plan.v_rest, 0.0, G=g_rest)
     mem = plan.cap > 0
     lam = float(np.max((2.0 * sumg[mem] + plan.area[mem] * g_rest[mem]) / plan.cap[mem]))
     limit = _STABILITY[method] / lam if lam > 0 else math.inf
@@ -364,12 +388,12 @@ def memory_estimate(n_nodes: int, models, method: str, max_crossings: int) -> in
     return int(n_nodes * per_node * 1.5)  # plus the set-up's temporaries
 
 
-def _check_memory(n_nodes: int, models, method: str, max_crossings: int) -> None:
-    need = memory_estimate(n_nodes, models, method, max_crossings)
+def _check_memory(n_compartments: int, n_sections: int, models, method: str, max_crossings: int) -> None:
+    need = memory_estimate(n_compartments + n_sections, models, method, max_crossings)
     have = _available_bytes()
     if need > 0.8 * have:
         raise CableSizeError(
-            f"{n_nodes:,} compartments would need about {_human(need)} of memory "
+            f"{n_compartments:,} compartments would need about {_human(need)} of memory "
             f"({_human(have)} available); use a larger compartment length (--dx) or a shorter cable"
         )
 

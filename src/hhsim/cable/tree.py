@@ -66,6 +66,11 @@ class Tree:
         return int(self.parent.shape[0])
 
     @property
+    def is_chain(self) -> bool:
+        """Nodes in a line in their natural order (parent[i] = i - 1)."""
+        return bool(np.array_equal(self.parent, np.arange(-1, self.n - 1)))
+
+    @property
     def n_compartments(self) -> int:
         return int(np.count_nonzero(~self.junction))
 
@@ -124,48 +129,74 @@ def build_tree(morph: Morphology, nseg: list[int]) -> Tree:
     area_all = np.concatenate([area_of, np.zeros(len(junction_at))])
     is_junction = np.concatenate([np.zeros(n_comp, dtype=bool), np.ones(len(junction_at), dtype=bool)])
 
-    if morph.is_unbranched:  # a chain: the natural order is already a Hines order
-        g_chain = 1.0 / np.concatenate([np.concatenate([p[1], [np.inf]]) for p in parts])[:-1]
-        for a, b, r in extra_edges:  # section joints
-            g_chain[min(a, b)] = 1.0 / r
-        return Tree(morph, list(nseg), np.arange(-1, n - 1, dtype=np.int64),
-                    np.concatenate([[0.0], g_chain]), area_all, sec_all, arc_all,
-                    starts[sec_all] + arc_all, is_junction, terminals, section_nodes)
-
-    edges = [(int(section_nodes[si][k]), int(section_nodes[si][k + 1]), float(p[1][k]))
-             for si, p in enumerate(parts) for k in range(len(p[1]))] + extra_edges
-    if len(edges) != n - 1:  # pragma: no cover - guaranteed by Morphology's checks
+    # ---- undirected edges (old numbering), then a Hines order
+    within = [(section_nodes[si][:-1], section_nodes[si][1:], 1.0 / p[1]) for si, p in enumerate(parts) if len(p[1])]
+    ea = np.concatenate([w[0] for w in within] + [np.array([e[0] for e in extra_edges], dtype=np.int64)])
+    eb = np.concatenate([w[1] for w in within] + [np.array([e[1] for e in extra_edges], dtype=np.int64)])
+    eg = np.concatenate([w[2] for w in within] + [np.array([1.0 / e[2] for e in extra_edges])])
+    if ea.size != n - 1:  # pragma: no cover - guaranteed by Morphology's checks
         raise GeometryError("the morphology is not a tree")
-    # ---- Hines order: depth-first from node 0, children in natural order
-    adj = [[] for _ in range(n)]
-    for a, b, r in edges:
-        adj[a].append((b, 1.0 / r))
-        adj[b].append((a, 1.0 / r))
-    for lst in adj:
-        lst.sort()
-    order, parent_old, g_old = [], np.full(n, -1), np.zeros(n)
-    seen = np.zeros(n, dtype=bool)
-    stack = [0]
-    seen[0] = True
-    while stack:
-        i = stack.pop()
-        order.append(i)
-        for j, g in reversed(adj[i]):
-            if not seen[j]:
-                seen[j] = True
-                parent_old[j] = i
-                g_old[j] = g
-                stack.append(j)
-    if len(order) != n:  # pragma: no cover
-        raise GeometryError("the morphology is not connected")
-    order = np.asarray(order)
+    if morph.is_unbranched and not junction_at:
+        order, parent_old, g_old = _chain_order(n, ea, eb, eg)
+    else:
+        order, parent_old, g_old = _bfs_order(n, ea, eb, eg)
     new_of_old = np.empty(n, dtype=np.int64)
     new_of_old[order] = np.arange(n)
-    parent = np.where(parent_old[order] >= 0, new_of_old[np.maximum(parent_old[order], 0)], -1).astype(np.int64)
+    po = parent_old[order]
+    parent = np.where(po >= 0, new_of_old[np.maximum(po, 0)], -1).astype(np.int64)
     sec_arr, arc_arr = sec_all[order], arc_all[order]
     return Tree(
         morph=morph, nseg=list(nseg), parent=parent, gax=g_old[order], area=area_all[order],
         section=sec_arr, arc=arc_arr, dist=starts[sec_arr] + arc_arr, junction=is_junction[order],
         terminals=[Terminal(int(new_of_old[t.node]), t.g_half, t.section, t.end) for t in terminals],
-        section_nodes=[new_of_old[s] for s in section_nodes],
+        section_nodes=[new_of_old[sn] for sn in section_nodes],
     )
+
+
+# Hines' elimination runs from the highest index down to 0, each node feeding
+# its parent.  Any order with parent < child is valid.  A chain keeps its
+# natural order (the kernel solves it from both ends at once); a branched tree
+# is numbered breadth-first from its centre, which interleaves independent
+# branches so that consecutive eliminations do not wait on each other.
+def _chain_order(n: int, ea, eb, eg):
+    """A chain 0-1-...-(n-1) (edges i, i+1) in its natural order."""
+    g = np.zeros(n)
+    g[np.maximum(ea, eb)] = eg
+    parent = np.arange(-1, n - 1, dtype=np.int64)
+    return np.arange(n, dtype=np.int64), parent, g
+
+
+def _bfs_order(n: int, ea, eb, eg):
+    """Breadth-first order from the tree's centre (found by two sweeps)."""
+    adj = [[] for _ in range(n)]
+    for a, b, g in zip(ea.tolist(), eb.tolist(), eg.tolist()):
+        adj[a].append((b, g))
+        adj[b].append((a, g))
+
+    def bfs(root):
+        order, parent, gpar = [root], np.full(n, -1, dtype=np.int64), np.zeros(n)
+        seen = np.zeros(n, dtype=bool)
+        seen[root] = True
+        head = 0
+        while head < len(order):
+            i = order[head]
+            head += 1
+            for j, g in adj[i]:
+                if not seen[j]:
+                    seen[j] = True
+                    parent[j] = i
+                    gpar[j] = g
+                    order.append(j)
+        return order, parent, gpar
+
+    order, parent, _ = bfs(0)
+    if len(order) != n:  # pragma: no cover
+        raise GeometryError("the morphology is not connected")
+    far = order[-1]
+    order, parent, _ = bfs(far)
+    path = [order[-1]]
+    while parent[path[-1]] >= 0:
+        path.append(int(parent[path[-1]]))
+    centre = path[len(path) // 2]
+    order, parent, gpar = bfs(centre)
+    return np.asarray(order, dtype=np.int64), parent, gpar

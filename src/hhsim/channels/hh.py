@@ -58,3 +58,18 @@ def hh_channels(convention: str = "modern") -> tuple[Channel, Channel, Channel]:
     k = Channel("K", gbar=36.0, E=e_k, gates=(n,), ion="k", source=HH1952)
     leak = Channel("L", gbar=0.3, E=e_l, gates=(), ion="", source=HH1952)
     return na, k, leak
+
+
+def hh_na(convention: str = "modern") -> Channel:
+    """The squid-axon sodium channel, m^3 h (gNa 120 mS/cm²)."""
+    return hh_channels(convention)[0].replace(description="Hodgkin-Huxley squid-axon Na+ (m^3 h)")
+
+
+def hh_k(convention: str = "modern") -> Channel:
+    """The squid-axon potassium channel, n^4 (gK 36 mS/cm²)."""
+    return hh_channels(convention)[1].replace(description="Hodgkin-Huxley squid-axon K+ (n^4)")
+
+
+def hh_leak(convention: str = "modern") -> Channel:
+    """The squid-axon leak (gL 0.3 mS/cm²)."""
+    return hh_channels(convention)[2].replace(description="Hodgkin-Huxley squid-axon leak")

@@ -19,7 +19,12 @@ ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 
 def model_options(f):
-    """--model, --set NAME=VALUE (repeatable), --temperature."""
+    """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
+    from ..analysis.pharmacology import describe_drugs
+
+    f = click.option("--drug", "drugs", multiple=True, metavar="NAME[=CONC]",
+                     help="Apply a drug, e.g. --drug ttx=10nM, --drug tea=5mM, --drug pronase "
+                          f"(repeatable). {describe_drugs()}.")(f)
     f = click.option("--temperature", type=float, default=None, metavar="C",
                      help="Temperature in °C (scales gate rates by each channel's Q10).")(f)
     f = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
@@ -44,13 +49,17 @@ def parse_overrides(items) -> dict[str, float]:
     return out
 
 
-def build_model(model_name: str, overrides, temperature: float | None) -> Model:
-    """The preset with --set and --temperature applied."""
+def build_model(model_name: str, overrides, temperature: float | None, drugs=()) -> Model:
+    """The preset with --set and --temperature applied, then the drugs (which
+    act on the resulting conductances)."""
+    from ..analysis.pharmacology import apply_drugs, parse_drug
+
     model = _models.get(model_name)
     changes = parse_overrides(overrides)
     if temperature is not None:
         changes["temperature"] = temperature
-    return model.with_params(changes) if changes else model
+    model = model.with_params(changes) if changes else model
+    return apply_drugs(model, [parse_drug(d) for d in drugs]) if drugs else model
 
 
 def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:

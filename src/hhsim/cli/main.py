@@ -13,7 +13,7 @@ import click
 
 from .. import __version__
 from ..errors import HHSimError
-from . import simulate_cmds
+from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +26,9 @@ def cli():
 
 
 simulate_cmds.register(cli)
+cable_cmds.register(cli)
+protocol_cmds.register(cli)
+channel_cmds.register(cli)
 
 
 def main(argv=None) -> None:

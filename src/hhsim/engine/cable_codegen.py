@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import importlib.util
 import sys
 from pathlib import Path
@@ -41,31 +42,50 @@ from .lower import GateSpec, Structure
 
 _LOADED: dict[str, ModuleType] = {}
 
-_KNOWN_STRUCTURE_FIELDS = {"n_channels", "channel_gates", "gates", "n_rate_params"}
-_KNOWN_GATE_FIELDS = {"channel_index", "name", "power", "form_names", "form_kinds", "param_offsets"}
+# Structure fields the cable kernel understands.  Ion fields are accepted in
+# their "plain ohmic channels, no pools" values; anything else is refused.
+_KNOWN_STRUCTURE_FIELDS = {"n_channels", "channel_gates", "gates", "n_rate_params", "channel_names",
+                           "channel_modes", "channel_pool", "channel_valence", "channel_extra", "pools"}
+_KNOWN_GATE_FIELDS = {"channel_index", "name", "power", "form_names", "form_kinds", "param_offsets",
+                      "instantaneous", "form_code", "form_sizes"}
+_GATE_FORMS = (("alpha", "beta"), ("inf", "tau"), ("inf",))
 
 
 def check_supported(s: Structure) -> None:
     """Raise a clear :class:`HHSimError` for structure features the cable kernel lacks."""
-    extra = [f.name for f in dataclasses.fields(s)
-             if f.name not in _KNOWN_STRUCTURE_FIELDS and getattr(s, f.name)]
+    why = []
+    extra = [f.name for f in dataclasses.fields(s) if f.name not in _KNOWN_STRUCTURE_FIELDS and getattr(s, f.name)]
     if extra:
-        raise HHSimError(
-            f"the cable solver does not support model features {', '.join(extra)} yet "
-            "(it handles voltage-gated channels with alpha/beta or inf/tau gates); "
-            "simulate this model as a single compartment with `hhsim run`"
-        )
+        why.append("model features " + ", ".join(extra))
+    if getattr(s, "pools", ()):
+        why.append("ion-concentration states (" + ", ".join(p.name for p in s.pools) + ")")
+    modes = getattr(s, "channel_modes", ()) or ()
+    names = getattr(s, "channel_names", ()) or tuple(str(i) for i in range(s.n_channels))
+    odd = [names[i] for i, m in enumerate(modes) if m != "ohmic"]
+    if odd:
+        why.append("concentration-dependent (Nernst/GHK) currents in " + ", ".join(odd))
     for g in s.gates:
-        gextra = [f.name for f in dataclasses.fields(GateSpec)
-                  if f.name not in _KNOWN_GATE_FIELDS and getattr(g, f.name)]
-        if gextra or g.form_names not in (("alpha", "beta"), ("inf", "tau")):
-            raise HHSimError(
-                f"the cable solver does not support gate {g.name!r} of this model "
-                f"({', '.join(gextra) or '/'.join(g.form_names)})"
-            )
+        gextra = [f.name for f in dataclasses.fields(g) if f.name not in _KNOWN_GATE_FIELDS and getattr(g, f.name)]
+        if gextra or tuple(g.form_names) not in _GATE_FORMS:
+            why.append(f"gate {g.name!r} ({', '.join(gextra) or '/'.join(g.form_names)})")
         for kind in g.form_kinds:
-            if kind not in FORMS:
-                raise HHSimError(f"the cable solver does not know rate form {kind!r} (gate {g.name!r})")
+            if kind not in FORMS and kind != "expr":
+                why.append(f"rate form {kind!r} of gate {g.name!r}")
+    if why:
+        raise HHSimError(
+            "the cable solver does not support " + "; ".join(why) + " yet: it handles ohmic channels "
+            "with voltage-gated (or instantaneous) gates; simulate this model as a single compartment "
+            "with `hhsim run`"
+        )
+
+
+def _instant(g) -> bool:
+    return bool(getattr(g, "instantaneous", False))
+
+
+def _effective(s: Structure, prefix: str) -> list[str]:
+    """Gate values for the conductances: x_inf for instantaneous gates."""
+    return [f"xinf{j}" if _instant(g) else f"{prefix}{j}" for j, g in enumerate(s.gates)]
 
 
 def _ind(lines: list[str], n: int) -> str:
@@ -73,28 +93,72 @@ def _ind(lines: list[str], n: int) -> str:
     return "\n".join(pad + ln for ln in lines)
 
 
+_NODE_PARAM = re.compile(r"\b(rp|phi|gbar|erev)\[(\d+), c\]")
+
+
+def _scalarise(lines: list[str]) -> list[str]:
+    """``rp[k, c]`` -> ``p_rp{k}`` (likewise phi, gbar, erev): parameters are
+    loaded once per run of nodes that share them, which keeps the node loop
+    free of per-node parameter loads and lets LLVM vectorise it."""
+    return [_NODE_PARAM.sub(lambda m: f"p_{m.group(1)}{m.group(2)}", ln) for ln in lines]
+
+
+def _load_params(s: Structure) -> list[str]:
+    """Lines (inside ``for r``) loading run r's parameters from the table ``PT``."""
+    nc = s.n_channels
+    out = []
+    for i in range(nc):
+        out += [f"p_gbar{i} = PT[r, {i}]", f"p_erev{i} = PT[r, {nc + i}]", f"p_phi{i} = PT[r, {2 * nc + i}]"]
+    out += [f"p_rp{k} = PT[r, {3 * nc + k}]" for k in range(s.n_rate_params)]
+    return out
+
+
 def _membrane_block(s: Structure, v: str) -> list[str]:
     """Lines (inside ``for c``) loading the gates, computing A_j, B_j at voltage ``v``."""
-    return [f"x{j} = y[{j}, c]" for j in range(s.n_gates)] + gate_relaxation(s, v)
+    return [f"x{j} = y[{j}, c]" for j in range(s.n_gates)] + _scalarise(gate_relaxation(s, v))
 
 
 def _sums(s: Structure, xs: list[str]) -> list[str]:
     nc = s.n_channels
-    return conductances(s, xs) + [
+    return _scalarise(conductances(s, xs)) + [
         "Gc = " + (" + ".join(f"g{i}" for i in range(nc)) or "0.0"),
-        "GEc = " + (" + ".join(f"g{i} * erev[{i}, c]" for i in range(nc)) or "0.0"),
+        "GEc = " + (" + ".join(f"g{i} * p_erev{i}" for i in range(nc)) or "0.0"),
     ]
+
+
+def _reciprocals(s: Structure, group: int = 3) -> list[str]:
+    """Lines defining iB{j} = 1 / B{j} for the relaxing gates, one division per
+    ``group`` gates (Montgomery's trick: invert the product, then peel it).
+    Divisions are the dearest operation of the vectorised node loop."""
+    js = [j for j, g in enumerate(s.gates) if not _instant(g)]
+    lines = []
+    for k in range(0, len(js), group):
+        part = js[k:k + group]
+        if len(part) == 1:
+            lines.append(f"iB{part[0]} = 1.0 / B{part[0]}")
+            continue
+        lines.append(f"P{part[0]} = B{part[0]}")
+        for a, b in zip(part, part[1:]):
+            lines.append(f"P{b} = P{a} * B{b}")
+        lines.append(f"R{part[-1]} = 1.0 / P{part[-1]}")
+        for a, b in zip(reversed(part[:-1]), reversed(part[1:])):
+            lines += [f"iB{b} = R{b} * P{a}", f"R{a} = R{b} * B{b}"]
+        lines.append(f"iB{part[0]} = R{part[0]}")
+    return lines
 
 
 def generate_source(s: Structure) -> str:
     """Full source text of the cable kernel module for structure ``s``."""
     ng = s.n_gates
-    xs = [f"x{j}" for j in range(ng)]
+    xs = _effective(s, "x")
     xn = [f"xn{j}" for j in range(ng)]
-    relax = []
-    for j in range(ng):
-        relax += [f"xi{j} = A{j} / B{j}", f"xn{j} = xi{j} + (x{j} - xi{j}) * fexp(-B{j} * dt)",
-                  f"y[{j}, c] = xn{j}"]
+    relax = _reciprocals(s)
+    for j, g in enumerate(s.gates):
+        if _instant(g):
+            relax += [f"xn{j} = xinf{j}", f"y[{j}, c] = xn{j}"]
+        else:
+            relax += [f"xi{j} = A{j} * iB{j}", f"xn{j} = xi{j} + (x{j} - xi{j}) * fexp(-B{j} * dt)",
+                      f"y[{j}, c] = xn{j}"]
     deriv_lines = [f"dy[{j}, c] = A{j} - B{j} * x{j}" for j in range(ng)]
     src = f'''# Generated by hhsim (cable kernels) for structure {s!r}
 # helpers {_helpers_hash()} cable-helpers {_cable_helpers_hash()}
@@ -102,7 +166,7 @@ import math
 import numpy as np
 from numba import njit
 import hhsim.engine.kernel_helpers as _kh
-globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.endswith("_rate")}})
+globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.startswith("_") and not k.startswith("__")}})
 from hhsim.engine.cable_helpers import (
     _exp_rate, _sigmoid_rate, _linexp_rate, fexp, crossing_cubic, crossing_quadratic)
 
@@ -111,30 +175,26 @@ N_CHANNELS = {s.n_channels}
 
 
 @njit(cache=True, error_model="numpy")
-def gates_step(v, y, G, GE, vmax, gbar, erev, phi, rp, dt):
-    """Relax every node's gates over dt at its V; store G, GE; track the peak V."""
-    for c in range(v.shape[0]):
-        V = v[c]
-        vmax[c] = max(vmax[c], V)
-{_ind(_membrane_block(s, "V"), 8)}
-{_ind(relax, 8)}
-{_ind(_sums(s, xn), 8)}
-        G[c] = Gc
-        GE[c] = GEc
+def gates_step(v, y, G, GE, vmax, PT, runs, dt):
+    """Relax every node's gates over dt at its V; store G, GE; track the peak V.
+
+    Nodes runs[r] .. runs[r+1]-1 share the parameters in row r of PT
+    (gbar, erev, phi per channel, then the rate parameters).
+    """
+    for r in range(runs.shape[0] - 1):
+{_ind(_load_params(s), 8)}
+        for c in range(runs[r], runs[r + 1]):
+            V = v[c]
+            vmax[c] = max(vmax[c], V)
+{_ind(_membrane_block(s, "V"), 12)}
+{_ind(relax, 12)}
+{_ind(_sums(s, xn), 12)}
+            G[c] = Gc
+            GE[c] = GEc
 
 
 @njit(cache=True, error_model="numpy")
-def conductance_sums(y, G, GE, gbar, erev):
-    """G and GE from the gates as they are."""
-    for c in range(G.shape[0]):
-{_ind([f"x{j} = y[{j}, c]" for j in range(ng)], 8)}
-{_ind(_sums(s, xs), 8)}
-        G[c] = Gc
-        GE[c] = GEc
-
-
-@njit(cache=True, error_model="numpy")
-def derivs_all(v, y, inj, dv, dy, ia, gbar, erev, phi, rp, area, icap, parent, gax, gfix, bfix,
+def derivs_all(v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g):
     """Method-of-lines right-hand side: dV/dt (mV/ms) and the gates' rates at every node.
 
@@ -150,12 +210,14 @@ def derivs_all(v, y, inj, dv, dy, ia, gbar, erev, phi, rp, area, icap, parent, g
         f = gax[i] * (v[p] - v[i])
         ia[i] += f
         ia[p] -= f
-    for c in range(n):
-        V = v[c]
-{_ind(_membrane_block(s, "V"), 8)}
-{_ind(_sums(s, xs), 8)}
-{_ind(deriv_lines, 8)}
-        dv[c] = (ia[c] - area[c] * (Gc * V - GEc)) * icap[c]
+    for r in range(runs.shape[0] - 1):
+{_ind(_load_params(s), 8)}
+        for c in range(runs[r], runs[r + 1]):
+            V = v[c]
+{_ind(_membrane_block(s, "V"), 12)}
+{_ind(_sums(s, xs), 12)}
+{_ind(deriv_lines, 12)}
+            dv[c] = (ia[c] - area[c] * (Gc * V - GEc)) * icap[c]
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,17 +233,71 @@ def set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g):
 
 @njit(cache=True, error_model="numpy")
 def hines_solve(d, b, parent, gax):
-    """Solve the tree system in place (solution in b): diagonal d, off-diagonals -gax[i]
-    between i and parent[i], parent[i] < i.  O(n)."""
+    """Solve the tree system in place (solution in b; d is overwritten with the
+    pivots' reciprocals): diagonal d, off-diagonals -gax[i] between i and
+    parent[i] < i.  O(n): eliminate leaves to root, substitute root to leaves."""
     n = d.shape[0]
     for i in range(n - 1, 0, -1):
         p = parent[i]
-        f = gax[i] / d[i]
+        ri = 1.0 / d[i]
+        d[i] = ri
+        f = gax[i] * ri
         d[p] -= f * gax[i]
         b[p] += f * b[i]
     b[0] = b[0] / d[0]
     for i in range(1, n):
-        b[i] = (b[i] + gax[i] * b[parent[i]]) / d[i]
+        b[i] = (b[i] + gax[i] * b[parent[i]]) * d[i]
+
+
+@njit(cache=True, error_model="numpy")
+def chain_solve(d, b, gax):
+    """Solve a chain (node i joined to i - 1 by gax[i]) in place, from both ends
+    at once towards the middle: two independent recurrences the processor runs
+    side by side.  Solution in b; d is overwritten with the pivots' reciprocals."""
+    n = d.shape[0]
+    m = n // 2
+    n_both = n - 1 - m
+    dl = d[0]
+    bl = b[0]
+    dr = d[n - 1]
+    br = b[n - 1]
+    for k in range(n_both):
+        i = k
+        j = n - 1 - k
+        rl = 1.0 / dl
+        rr = 1.0 / dr
+        d[i] = rl
+        b[i] = bl
+        d[j] = rr
+        b[j] = br
+        gl = gax[i + 1]
+        gr = gax[j]
+        fl = gl * rl
+        fr = gr * rr
+        dl = d[i + 1] - fl * gl
+        bl = b[i + 1] + fl * bl
+        dr = d[j - 1] - fr * gr
+        br = b[j - 1] + fr * br
+    if m > n_both:  # one more step on the left (n even)
+        i = n_both
+        rl = 1.0 / dl
+        d[i] = rl
+        b[i] = bl
+        gl = gax[i + 1]
+        fl = gl * rl
+        dl = d[i + 1] - fl * gl
+        bl = b[i + 1] + fl * bl
+    vm = (bl + br - b[m]) / (dl + dr - d[m])
+    b[m] = vm
+    vl = vm
+    vr = vm
+    for k in range(m - 1, -1, -1):  # left half, outwards
+        vl = (b[k] + gax[k + 1] * vl) * d[k]
+        b[k] = vl
+        j = 2 * m - k
+        if j < n:  # right half, outwards (mirror index)
+            vr = (b[j] + gax[j] * vr) * d[j]
+            b[j] = vr
 
 
 @njit(cache=True, error_model="numpy")
@@ -192,19 +308,26 @@ def _inject(inj, site_node, site_wave, site_scale, i_t, k):
 
 @njit(cache=True, error_model="numpy")
 def _after_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
-    """Store V^(n+1) in the history ring and time upward threshold crossings
-    on the previous interval [t_(n-1), t_n] from the cubic through four samples."""
-    n = ng_step  # V^(n+1) has just been computed
-    h_new = (n + 1) % 4
+    """Store V^(n+1) in the history ring, then time the crossings (explicit methods)."""
+    h_new = (ng_step + 1) % 4
     for c in range(v.shape[0]):
         hist[h_new, c] = v[c]
+    _crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
+
+
+@njit(cache=True, error_model="numpy")
+def _crossings(hist, n, thr, spk_t, spk_n, t_origin, dt):
+    """Time upward threshold crossings on the interval [t_(n-1), t_n], once
+    V^(n+1) is in the history ring, from the cubic through the four samples
+    V^(n-2) .. V^(n+1) (linear on the very first interval)."""
     if n < 1:
         return
+    h_new = (n + 1) % 4
     ia = (n - 1) % 4
     ib = n % 4
     iz = (n - 2) % 4
     max_spk = spk_t.shape[1]
-    for c in range(v.shape[0]):
+    for c in range(hist.shape[1]):
         a = hist[ia, c]
         b = hist[ib, c]
         th = thr[c]
@@ -250,42 +373,102 @@ def _record(v, rec_nodes, v_rec, r):
 
 
 @njit(cache=True, error_model="numpy")
-def run_implicit(theta, v, y, G, GE, vmax, hist, gbar, erev, phi, rp, area, cap, parent, gax,
+def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt):
+    """Diagonal d and right-hand side b of the theta step from V and the conductance sums."""
+    for c in range(v.shape[0]):
+        cd = cap[c] * inv_tdt
+        d[c] = cd + area[c] * G[c] + sumg[c]
+        b[c] = cd * v[c] + area[c] * GE[c] + bfix[c]
+
+
+@njit(cache=True, error_model="numpy")
+def implicit_update(b, v, y, d, vmax, hist, h_new, PT, runs, cap, area, sumg, bfix, inv_theta, inv_tdt, dt):
+    """After the solve (b = V at the theta point): V^(n+1), the history ring,
+    the peak, the gates over dt at V^(n+1) and the next step's matrix, in one
+    vectorisable pass over the nodes (no reductions in it)."""
+    for r in range(runs.shape[0] - 1):
+{_ind(_load_params(s), 8)}
+        for c in range(runs[r], runs[r + 1]):
+            V = b[c] * inv_theta - (inv_theta - 1.0) * v[c]
+            v[c] = V
+            hist[h_new, c] = V
+            vmax[c] = max(vmax[c], V)
+{_ind(_membrane_block(s, "V"), 12)}
+{_ind(relax, 12)}
+{_ind(_sums(s, xn), 12)}
+            cd = cap[c] * inv_tdt
+            d[c] = cd + area[c] * Gc + sumg[c]
+            b[c] = cd * V + area[c] * GEc + bfix[c]
+
+
+@njit(cache=True, error_model="numpy")
+def _largest(v):
+    """max |V|, NaN if any V is NaN."""
+    big = 0.0
+    for c in range(v.shape[0]):
+        a = abs(v[c])
+        if not (a <= big):
+            big = a
+    return big
+
+
+@njit(cache=True, error_model="numpy")
+def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
                  sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
-                 i_t, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
-                 d, b):
+                 i_t, i_end, damp, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr,
+                 spk_t, spk_n, d, b, d2, b2):
     """Theta method for V (Crank-Nicolson at theta = 1/2, backward Euler at 1),
     gates staggered by half a step and integrated exactly at fixed V.
 
-    On entry ``y`` holds the gates half a step ahead of ``v`` and G, GE their
-    conductances.  ``sumg`` is each node's total axial and boundary
-    conductance (µS), ``bfix`` the boundary current (nA) at V = 0.  Returns
-    -1, or the local step at which V blew up.
+    On entry ``y`` holds the gates half a step ahead of ``v``, and ``d``,
+    ``b`` the assembled diagonal and right-hand side of the next step (see
+    ``assemble``).  ``sumg`` is each node's total axial and boundary
+    conductance (µS), ``bfix`` the boundary current (nA) at V = 0.  ``i_t``
+    is the stimulus at the theta point of each step; for Crank-Nicolson, a
+    step with ``damp[k]`` set (one holding a stimulus jump, and the next) is
+    taken as two backward-Euler half steps instead (Rannacher's start-up: the
+    jump's high-frequency content is damped, not left ringing), with the
+    stimulus ``i_t`` (mid-step) and ``i_end`` (end of step).  Returns -1, or
+    the local step at which V blew up.
     """
-    n = v.shape[0]
     inv_tdt = 1.0 / (theta * dt)
     inv_theta = 1.0 / theta
+    # every node feeds the solve's last pivot (the middle of a chain, the root
+    # of a tree): a NaN or Inf anywhere shows there at once
+    probe = v.shape[0] // 2 if chain else 0
     r = 0
     for k in range(n_steps):
         ng_step = n0 + k
-        for c in range(n):
-            cd = cap[c] * inv_tdt
-            d[c] = cd + area[c] * G[c] + sumg[c]
-            b[c] = cd * v[c] + area[c] * GE[c] + bfix[c]
+        split = damp[k] != 0 and theta == 0.5
+        if split:  # two backward-Euler half steps; the same matrix (C / (dt/2) = C / (theta dt))
+            d2[:] = d
+            b2[:] = b
         _inject(b, site_node, site_wave, site_scale, i_t, k)
-        hines_solve(d, b, parent, gax)
-        big = 0.0
-        acc = 0.0
-        for c in range(n):
-            vn = b[c] * inv_theta - (inv_theta - 1.0) * v[c]
-            v[c] = vn
-            big = max(big, abs(vn))
-            acc += vn
-        if not (big < 1e4) or acc != acc:
+        if chain:
+            chain_solve(d, b, gax)
+        else:
+            hines_solve(d, b, parent, gax)
+        if split:
+            for c in range(v.shape[0]):
+                t1 = b[c]
+                b[c] = b2[c] + cap[c] * inv_tdt * (t1 - v[c])
+                d[c] = d2[c]
+            _inject(b, site_node, site_wave, site_scale, i_end, k)
+            if chain:
+                chain_solve(d, b, gax)
+            else:
+                hines_solve(d, b, parent, gax)
+        if not (abs(b[probe]) < 1e4):
             return k
-        set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g)
-        gates_step(v, y, G, GE, vmax, gbar, erev, phi, rp, dt)
-        _after_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
+        implicit_update(b, v, y, d, vmax, hist, (ng_step + 1) % 4, PT, runs, cap, area, sumg,
+                        bfix, 1.0 if split else inv_theta, inv_tdt, dt)
+        if (k & 63) == 63 and not (_largest(v) < 1e4):
+            return k
+        if alg_idx.shape[0] > 0:
+            set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g)
+            for q in range(alg_idx.shape[0]):
+                hist[(ng_step + 1) % 4, alg_idx[q]] = v[alg_idx[q]]
+        _crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
             _record(v, rec_nodes, v_rec, r)
             r += 1
@@ -293,7 +476,7 @@ def run_implicit(theta, v, y, G, GE, vmax, hist, gbar, erev, phi, rp, area, cap,
 
 
 @njit(cache=True, error_model="numpy")
-def run_euler(v, y, vmax, hist, gbar, erev, phi, rp, area, icap, parent, gax, gfix, bfix,
+def run_euler(v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
               alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
               i_a, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n):
     """Forward Euler on V and the gates together (explicit: conditionally stable)."""
@@ -307,7 +490,7 @@ def run_euler(v, y, vmax, hist, gbar, erev, phi, rp, area, icap, parent, gax, gf
         ng_step = n0 + k
         inj[:] = 0.0
         _inject(inj, site_node, site_wave, site_scale, i_a, k)
-        derivs_all(v, y, inj, dv, dy, ia, gbar, erev, phi, rp, area, icap, parent, gax, gfix, bfix,
+        derivs_all(v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                    alg_idx, alg_ptr, alg_nbr, alg_g)
         big = 0.0
         acc = 0.0
@@ -329,7 +512,7 @@ def run_euler(v, y, vmax, hist, gbar, erev, phi, rp, area, icap, parent, gax, gf
 
 
 @njit(cache=True, error_model="numpy")
-def run_rk4(v, y, vmax, hist, gbar, erev, phi, rp, area, icap, parent, gax, gfix, bfix,
+def run_rk4(v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
             alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
             i_a, i_m, i_b, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n):
     """Classical fourth-order Runge-Kutta on V and the gates (explicit)."""
@@ -361,7 +544,7 @@ def run_rk4(v, y, vmax, hist, gbar, erev, phi, rp, area, icap, parent, gax, gfix
                 _inject(inj, site_node, site_wave, site_scale, i_m, k)
             else:
                 _inject(inj, site_node, site_wave, site_scale, i_b, k)
-            derivs_all(vs, ys, inj, kv[st], ky[st], ia, gbar, erev, phi, rp, area, icap, parent, gax,
+            derivs_all(vs, ys, inj, kv[st], ky[st], ia, PT, runs, area, icap, parent, gax,
                        gfix, bfix, alg_idx, alg_ptr, alg_nbr, alg_g)
         big = 0.0
         acc = 0.0

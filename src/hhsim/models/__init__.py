@@ -12,11 +12,27 @@ from typing import Callable
 
 from ..errors import ModelError
 from ..model import Model
+from . import connor_stevens as _cs
+from . import destexhe as _dx
+from . import erisir as _er
 from . import hh as _hh
+from . import pospischil as _po
+from . import traub_miles as _tm
+from . import wang_buzsaki as _wb
 
+# Names are stable: scripts outside the repository use them.
 _REGISTRY: dict[str, Callable[[], Model]] = {
     "hh": _hh.hh,
     "hh1952": _hh.hh1952,
+    "traub_miles": _tm.traub_miles,
+    "wang_buzsaki": _wb.wang_buzsaki,
+    "connor_stevens": _cs.connor_stevens,
+    "erisir": _er.erisir,
+    "pospischil_rs": _po.pospischil_rs,
+    "pospischil_fs": _po.pospischil_fs,
+    "pospischil_ib": _po.pospischil_ib,
+    "pospischil_lts": _po.pospischil_lts,
+    "destexhe_tc": _dx.destexhe_tc,
 }
 
 

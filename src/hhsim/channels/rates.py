@@ -1,0 +1,150 @@
+"""Rate functions against voltage: the teaching view of every gate of a model.
+
+For each gate: the opening and closing rates alpha(V), beta(V) (1/ms), the
+steady state x_inf(V) and the time constant tau_x(V) (ms), at the model's
+temperature (the channel's Q10 factor applied).  For a gate given by
+inf/tau the equivalent rates are alpha = x_inf/tau, beta = (1 - x_inf)/tau;
+an instantaneous gate has tau = 0 (and no rates).  Calcium-dependent gates
+are evaluated at the resting intracellular concentration unless
+``concentrations`` says otherwise.
+
+>>> import hhsim
+>>> from hhsim.channels.rates import rate_curves
+>>> curves = rate_curves(hhsim.models.get("hh"))
+>>> sorted(curves["Na.m"])
+['alpha', 'beta', 'inf', 'instantaneous', 'tau']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputError, ParameterError
+
+V_RANGE = (-120.0, 60.0)
+
+
+def voltage_grid(vmin: float = V_RANGE[0], vmax: float = V_RANGE[1], step: float = 0.25) -> np.ndarray:
+    if not (np.isfinite(vmin) and np.isfinite(vmax) and vmin < vmax):
+        raise ParameterError(f"need vmin < vmax (got {vmin}, {vmax})")
+    n = int(round((vmax - vmin) / step)) + 1
+    return np.linspace(vmin, vmax, max(n, 2))
+
+
+def rate_curves(model, v=None, concentrations: dict | None = None) -> dict[str, dict]:
+    """``"Channel.gate"`` -> {"alpha", "beta", "inf", "tau", "instantaneous"} on the grid ``v`` (mV)."""
+    v = voltage_grid() if v is None else np.asarray(v, dtype=float)
+    dyn = {}
+    for p in model.pools:
+        dyn[p.state_name] = model.concentration[f"{p.prefix}_in"]
+    dyn.update(concentrations or {})
+    env = model._env(dyn)
+    out = {}
+    with np.errstate(all="ignore"):
+        for ch in model.channels:
+            e = dict(env)
+            e.update(ch.params)
+            phi = ch.phi(model.temperature)
+            for g in ch.gates:
+                inf = np.broadcast_to(g.steady_state(v, e), v.shape).astype(float)
+                if g.instantaneous:
+                    tau = np.zeros(v.shape)
+                    if g.alpha is not None:  # x = alpha / (alpha + beta) at every moment
+                        alpha = np.broadcast_to(g.alpha(v, e), v.shape).astype(float)
+                        beta = np.broadcast_to(g.beta(v, e), v.shape).astype(float)
+                    else:
+                        alpha = beta = np.full(v.shape, np.nan)
+                else:
+                    tau = np.broadcast_to(g.time_constant(v, phi, e), v.shape).astype(float)
+                    a, b = g.rates(v, phi, e)
+                    alpha = np.broadcast_to(a, v.shape).astype(float)
+                    beta = np.broadcast_to(b, v.shape).astype(float)
+                out[f"{ch.name}.{g.name}"] = {
+                    "alpha": alpha, "beta": beta, "inf": inf, "tau": tau, "instantaneous": g.instantaneous,
+                }
+    return out
+
+
+def rate_table(model, v=None) -> dict[str, np.ndarray]:
+    """Columns for a CSV: ``V_mV`` then ``<gate>_alpha_per_ms``, ``_beta_per_ms``, ``_inf``, ``_tau_ms``."""
+    v = voltage_grid() if v is None else np.asarray(v, dtype=float)
+    cols = {"V_mV": v}
+    for name, c in rate_curves(model, v).items():
+        cols[f"{name}_alpha_per_ms"] = c["alpha"]
+        cols[f"{name}_beta_per_ms"] = c["beta"]
+        cols[f"{name}_inf"] = c["inf"]
+        cols[f"{name}_tau_ms"] = c["tau"]
+    return cols
+
+
+def summary(model, v=None) -> list[dict]:
+    """Per gate: V where x_inf = 1/2 (mV, None if not crossed), the largest tau and where."""
+    v = voltage_grid() if v is None else np.asarray(v, dtype=float)
+    rows = []
+    for name, c in rate_curves(model, v).items():
+        inf = c["inf"]
+        half = None
+        s = np.nonzero(np.diff(np.sign(inf - 0.5)) != 0)[0]
+        if s.size:
+            i = s[0]
+            half = float(v[i] + (0.5 - inf[i]) * (v[i + 1] - v[i]) / (inf[i + 1] - inf[i]))
+        tau = c["tau"]
+        k = int(np.nanargmax(tau)) if np.any(np.isfinite(tau)) else 0
+        rows.append({
+            "gate": name, "v_half_mV": half,
+            "rising": bool(inf[-1] > inf[0]),
+            "tau_max_ms": float(tau[k]), "at_mV": float(v[k]), "instantaneous": c["instantaneous"],
+        })
+    return rows
+
+
+def plot_rates(model, path, v=None) -> Path:
+    """Figure: one row per gate; columns alpha/beta, x_inf, tau against V.  Written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io import atomic_write
+
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise OutputError(f"cannot write {str(path)!r}: use a .png, .svg or .pdf file name")
+    v = voltage_grid() if v is None else np.asarray(v, dtype=float)
+    curves = rate_curves(model, v)
+    n = max(1, len(curves))
+    fig, axes = plt.subplots(n, 3, figsize=(11, 2.2 * n + 0.8), squeeze=False, sharex=True)
+    for row, (name, c) in zip(axes, curves.items()):
+        a_ax, i_ax, t_ax = row
+        if c["instantaneous"]:
+            t_ax.text(0.5, 0.5, "instantaneous:\nx = x_inf(V), tau = 0", ha="center", va="center",
+                      transform=t_ax.transAxes)
+        else:
+            t_ax.plot(v, c["tau"], color="C3")
+        if np.any(np.isfinite(c["alpha"])):
+            a_ax.plot(v, c["alpha"], label="alpha")
+            a_ax.plot(v, c["beta"], label="beta")
+            a_ax.set_yscale("log")
+            a_ax.legend(fontsize=7, loc="best")
+        else:
+            a_ax.text(0.5, 0.5, "given as x_inf(V)", ha="center", va="center", transform=a_ax.transAxes)
+        i_ax.plot(v, c["inf"], color="C2")
+        i_ax.set_ylim(-0.05, max(1.05, float(np.nanmax(c["inf"])) * 1.05))
+        a_ax.set_ylabel(f"{name}\nrate (1/ms)")
+        i_ax.set_ylabel("x_inf")
+        t_ax.set_ylabel("tau (ms)")
+    for ax in axes[-1]:
+        ax.set_xlabel("V (mV)")
+    fig.suptitle(f"{model.name}: gate rate functions at {model.temperature:g} °C")
+    fig.tight_layout()
+
+    def write(tmp):
+        fig.savefig(tmp, format=path.suffix.lower().lstrip("."))
+
+    try:
+        atomic_write(path, write)
+    finally:
+        plt.close(fig)
+    return path
