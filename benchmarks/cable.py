@@ -8,8 +8,10 @@ sealed ends, started at rest.  Both simulators, in one run:
 
 * speed: wall time of one simulation (best of several; compile and NEURON's
   set-up excluded), hhsim with its default Crank-Nicolson scheme, NEURON
-  with its default backward Euler (``secondorder = 0``) and with its
-  Crank-Nicolson (``secondorder = 2``);
+  with its default backward Euler (``secondorder = 0``), with its
+  Crank-Nicolson (``secondorder = 2``), and with Crank-Nicolson and its rate
+  tables off (``usetable_hh = 0``: then the same scheme and equations as
+  hhsim, so the same velocity);
 * accuracy: the conduction velocity between the compartments at 2 and 4 cm,
   from upward 0 mV crossing times located on the cubic through four samples
   (the same code for both simulators, below), against
@@ -113,12 +115,13 @@ def converged_measurement(temperature: float) -> float:
 
 
 # ------------------------------------------------------------------ NEURON
-def time_neuron(temperature: float, secondorder: int, repeats: int):
+def time_neuron(temperature: float, secondorder: int, repeats: int, tables: bool = True):
     try:
         from neuron import h
     except ImportError:
         return None
     h.load_file("stdrun.hoc")
+    h.usetable_hh = 1 if tables else 0
     ax = h.Section(name="axon")
     ax.L, ax.diam, ax.Ra, ax.nseg, ax.cm = LENGTH_UM, DIAM_UM, RA, NSEG, 1.0
     ax.insert("hh")
@@ -158,8 +161,8 @@ def main(argv=None) -> int:
         t_hh, v_hh = time_hhsim(temperature, args.repeats)
         row = {"temperature_C": temperature, "wave_velocity_m_s": wave, "converged_measurement_m_s": limit,
                "hhsim": {"seconds": t_hh, "velocity_m_s": v_hh}}
-        for name, so in (("neuron_be", 0), ("neuron_cn", 2)):
-            res = time_neuron(temperature, so, max(2, args.repeats // 2))
+        for name, so, tables in (("neuron_be", 0, True), ("neuron_cn", 2, True), ("neuron_cn_notables", 2, False)):
+            res = time_neuron(temperature, so, max(2, args.repeats // 2), tables)
             if res is not None:
                 row[name] = {"seconds": res[0], "velocity_m_s": res[1], "speedup": res[0] / t_hh}
         rows.append(row)
@@ -173,11 +176,12 @@ def main(argv=None) -> int:
         print(f"\n{row['temperature_C']:g} °C: travelling wave {wave:.6f} m/s; this measurement at dx, dt -> 0 "
               f"{limit:.6f} m/s")
         print(f"  {'':22s} {'time (s)':>9s} {'speed-up':>9s} {'velocity':>11s} {'err vs wave':>12s} {'err vs limit':>13s}")
-        for name in ("hhsim", "neuron_be", "neuron_cn"):
+        for name in ("hhsim", "neuron_be", "neuron_cn", "neuron_cn_notables"):
             if name not in row:
                 continue
             r = row[name]
-            label = {"hhsim": "hhsim (cn)", "neuron_be": "NEURON (secondorder=0)", "neuron_cn": "NEURON (secondorder=2)"}[name]
+            label = {"hhsim": "hhsim (cn)", "neuron_be": "NEURON (secondorder=0)", "neuron_cn": "NEURON (secondorder=2)",
+                     "neuron_cn_notables": "NEURON (2, no tables)"}[name]
             sp = f"{r['speedup']:.2f}x" if "speedup" in r else ""
             print(f"  {label:22s} {r['seconds']:9.4f} {sp:>9s} {r['velocity_m_s']:11.6f} "
                   f"{r['velocity_m_s'] / wave - 1:+12.2e} {r['velocity_m_s'] / limit - 1:+13.2e}")

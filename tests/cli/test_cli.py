@@ -169,3 +169,43 @@ def test_help_lists_commands(capsys):
     assert code == 0
     for cmd in ("run", "demo", "models"):
         assert cmd in out
+
+
+A_CURRENT_TOML = """
+name = "A"
+gbar = 20.0
+E = -77.0
+ion = "k"
+
+[params]
+Va = -94.22
+
+[[gates]]
+name = "a"
+power = 3
+inf = "(0.0761*exp(0.0314*(V - Va))/(1 + exp(0.0346*(V + 1.17))))**(1/3)"
+tau = "0.3632 + 1.158/(1 + exp(0.0497*(V + 55.96)))"
+"""
+
+
+def test_run_with_a_custom_channel_file(tmp_path, capsys):
+    f = tmp_path / "a.toml"
+    f.write_text(A_CURRENT_TOML)
+    base = ["run", "--stim", "step(amp=10)", "--t-stop", "60", "--json"]
+    _, plain, _ = run_cli(capsys, *base)
+    code, off, err = run_cli(capsys, *base, "--channel", str(f), "--set", "gA=0")
+    assert code == 0, err
+    # a channel with zero conductance changes nothing (up to the adaptive
+    # solver's tolerance: the extra state changes its step sizes)
+    assert json.loads(off)["spike_times_ms"] == pytest.approx(json.loads(plain)["spike_times_ms"], abs=1e-4)
+    code, on, err = run_cli(capsys, *base, "--channel", str(f))
+    assert code == 0, err
+    # an extra potassium conductance pulls rest towards EK = -77 mV
+    assert -77 < json.loads(on)["v_rest_mV"] < json.loads(plain)["v_rest_mV"]
+
+
+def test_bad_custom_channel_file_is_one_line(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text(A_CURRENT_TOML.replace("0.3632 +", "__import__('os') +"))
+    code, _, err = run_cli(capsys, "run", "--channel", str(f))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -18,7 +18,7 @@ import pytest
 
 import hhsim
 from hhsim.channels import Channel, Gate
-from hhsim.engine.solvers import ADAPTIVE, FIXED_STEP
+from hhsim.engine.solvers import FIXED_STEP
 
 ROOT = Path(__file__).resolve().parents[2]
 

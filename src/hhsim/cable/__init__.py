@@ -22,10 +22,12 @@ from .measure import (
 from .result import CableResult
 from .simulate import DEFAULT_METHOD, METHODS, CableSizeError, simulate_cable
 from .stimulus import PointStim, parse_point, point
+from .swc import SWCError, parse_swc, read_swc
 
 __all__ = [
     "DEFAULT_RA", "GeometryError", "Morphology", "Section", "cable", "myelinated_axon", "lambda_f",
     "segment_counts", "arrival_time", "conduction_velocity", "input_resistance", "length_constant",
     "propagated", "spike_amplitude", "spike_width", "CableResult", "simulate_cable", "METHODS",
-    "DEFAULT_METHOD", "CableSizeError", "PointStim", "point", "parse_point",
+    "DEFAULT_METHOD", "CableSizeError", "PointStim", "point", "parse_point", "SWCError", "parse_swc",
+    "read_swc",
 ]

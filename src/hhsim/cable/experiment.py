@@ -14,9 +14,8 @@ from .. import models as _models
 from ..errors import HHSimError, StimulusError
 from ..stim import pulse
 from . import presets as _presets
-from .geometry import DEFAULT_RA, Morphology, cable
+from .geometry import DEFAULT_RA, Morphology, cable, segment_counts
 from .lowering import input_resistance, lower_cable, resolve_models
-from .geometry import segment_counts
 from .simulate import simulate_cable
 from .stimulus import PointStim, point
 from .swc import read_swc

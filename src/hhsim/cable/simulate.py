@@ -28,7 +28,7 @@ from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
-from .lowering import lower_cable, relax_gates, resolve_models
+from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models
 from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
@@ -132,19 +132,21 @@ def simulate_cable(
     sites = np.array([s.node(tree) for s in stimuli], dtype=np.int64)
     waves = [s.waveform for s in stimuli]
 
-    if v_init is None:
-        v0, y0 = plan.v_rest.copy(), plan.y_rest.copy()
-    else:
-        from .lowering import _steady_gates
-
-        v0 = np.full(plan.n, float(v_init))
-        y0 = _steady_gates(plan, v0)
+    v0, y0 = _initial_state(plan, models, v_init)
     rec_nodes = _record_nodes(tree, record)
     if record_every is None:
         record_every = max(1, int(round(0.005 / dt))) if dt < 0.005 else 1
     if not (isinstance(record_every, int) and record_every >= 1):
         raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
 
+    if t_stop is not None:
+        rows = make_grid(t_stop, dt).n_steps // record_every + 1
+        need, have = rows * len(rec_nodes) * 8, _available_bytes()
+        if need > 0.5 * have:
+            raise CableSizeError(
+                f"recording {len(rec_nodes):,} positions x {rows:,} times would need about {_human(need)} "
+                f"({_human(have)} available); record fewer positions or every k-th step (record_every)"
+            )
     runner = _Runner(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, record_every, max_crossings)
     if t_stop is not None:
         grid = make_grid(t_stop, dt)
@@ -155,6 +157,25 @@ def simulate_cable(
         auto = True
     runner.finish()
     return CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=auto)
+
+
+def _initial_state(plan, models, v_init):
+    """The cable's resting equilibrium, except where a V is imposed: ``v_init``
+    for every node, or a model's own ``v_init`` for its sections (as
+    ``hhsim.simulate`` does); gates at steady state at the starting V."""
+    if v_init is None and all(m.v_init is None for m in models):
+        return plan.v_rest.copy(), plan.y_rest.copy()
+    v0 = plan.v_rest.copy()
+    tree = plan.tree
+    if v_init is not None:
+        v0[:] = float(v_init)
+    else:
+        for si, m in enumerate(models):
+            if m.v_init is not None:
+                v0[tree.section_nodes[si]] = float(m.v_init)
+        for j in np.nonzero(tree.junction)[0]:
+            v0[j] = v0[max(int(tree.parent[j]), 0)]
+    return v0, _steady_gates(plan, v0)
 
 
 # ------------------------------------------------------------------ runner
@@ -182,6 +203,7 @@ class _Runner:
         self.edges = sorted({e for w in waves for e in w.breakpoints() if math.isfinite(e) and e >= 0})
         self.d2 = np.empty(n)
         self.b2 = np.empty(n)
+        self.cw = np.empty(n)
         self.site_wave = np.arange(len(sites), dtype=np.int64)
         self.site_scale = np.ones(len(sites))
         self.rec_nodes = np.asarray(rec_nodes, dtype=np.int64)
@@ -234,7 +256,7 @@ class _Runner:
                 self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(),
                 p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
                 self.sites, self.site_wave, self.site_scale, i_t, i_b, self._damping(n0, k),
-                *common_tail, self.d, self.b, self.d2, self.b2)
+                *common_tail, self.d, self.b, self.d2, self.b2, self.cw)
         elif self.method == "euler":
             status = self.mod.run_euler(
                 self.v, self.y, self.vmax, self.hist, *p.param_runs(), p.area, self.icap,

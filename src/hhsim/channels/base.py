@@ -251,7 +251,10 @@ class Expr(RateForm):
         try:
             return _expr.evaluate(self.tree, names)
         except KeyError as exc:
-            raise _expr.ExprError(f"name {exc.args[0]!r} in {self.text!r} has no value here") from None
+            raise _expr.ExprError(
+                f"name {exc.args[0]!r} in {self.text!r} has no value here; pass the channel's constants "
+                "and the concentrations, e.g. gate.steady_state(v, env=channel.env)"
+            ) from None
 
     def describe(self) -> str:
         out = _expr.unparse(self.tree)

@@ -6,14 +6,21 @@ import click
 
 from .. import channels as _channels
 from ..channels.rates import plot_rates, rate_table, summary, voltage_grid
+from ..channels.spec import load_channel
 from ..io import atomic_write
 from .common import FIGURE_SUFFIXES, build_model, check_output, model_options
 
 
 @click.command("channels")
 @click.argument("name", required=False)
-def channels_cmd(name):
+@click.option("--file", "path", default=None, metavar="FILE.toml",
+              help="Check and show a custom channel written in a TOML file (see hhsim.channels.spec).")
+def channels_cmd(name, path):
     """List the channel library, or show one channel's equations and defaults."""
+    if path is not None:
+        ch = load_channel(path)
+        click.echo(describe_channel(ch.name, ch))
+        return
     if name is None:
         for n in _channels.names():
             entry = _channels.LIBRARY[n]
@@ -58,14 +65,14 @@ def describe_channel(key: str, ch) -> str:
 @click.option("--out", default=None, metavar="FILE.csv", help="Write the curves as CSV (V_mV, then 4 columns per gate).")
 @click.option("--vmin", type=float, default=-120.0, show_default=True, metavar="MV", help="Lowest voltage.")
 @click.option("--vmax", type=float, default=60.0, show_default=True, metavar="MV", help="Highest voltage.")
-def rates_cmd(model_name, overrides, temperature, drugs, plot, out, vmin, vmax):
+def rates_cmd(model_name, overrides, temperature, drugs, plot, out, vmin, vmax, channel_files):
     """Rate functions of every gate against voltage (alpha, beta, x_inf, tau).
 
     Without --plot or --out, prints each gate's half-activation voltage and
     largest time constant.  Rates include the temperature factor at the
     model's temperature (change it with --temperature).
     """
-    model = build_model(model_name, overrides, temperature, drugs)
+    model = build_model(model_name, overrides, temperature, drugs, channel_files)
     v = voltage_grid(vmin, vmax)
     targets = [check_output(plot, FIGURE_SUFFIXES, "figure"), check_output(out, (".csv",), "data")]
     if targets[0] is not None:

@@ -22,6 +22,8 @@ def model_options(f):
     """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
     from ..analysis.pharmacology import describe_drugs
 
+    f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml",
+                     help="Add a custom channel from a TOML file (repeatable; see `hhsim channels --help`).")(f)
     f = click.option("--drug", "drugs", multiple=True, metavar="NAME[=CONC]",
                      help="Apply a drug, e.g. --drug ttx=10nM, --drug tea=5mM, --drug pronase "
                           f"(repeatable). {describe_drugs()}.")(f)
@@ -49,12 +51,15 @@ def parse_overrides(items) -> dict[str, float]:
     return out
 
 
-def build_model(model_name: str, overrides, temperature: float | None, drugs=()) -> Model:
-    """The preset with --set and --temperature applied, then the drugs (which
-    act on the resulting conductances)."""
+def build_model(model_name: str, overrides, temperature: float | None, drugs=(), channel_files=()) -> Model:
+    """The preset plus any --channel files, with --set and --temperature applied,
+    then the drugs (which act on the resulting conductances)."""
     from ..analysis.pharmacology import apply_drugs, parse_drug
+    from ..channels.spec import load_channel
 
     model = _models.get(model_name)
+    if channel_files:
+        model = model.with_channels(*(load_channel(p) for p in channel_files))
     changes = parse_overrides(overrides)
     if temperature is not None:
         changes["temperature"] = temperature

@@ -42,7 +42,8 @@ def _finish(result, plot, as_json, lines):
 
 def _common(kw):
     """Split the shared options off the keyword arguments."""
-    model = build_model(kw.pop("model_name"), kw.pop("overrides"), kw.pop("temperature"), kw.pop("drugs"))
+    model = build_model(kw.pop("model_name"), kw.pop("overrides"), kw.pop("temperature"), kw.pop("drugs"),
+                        kw.pop("channel_files"))
     plot = check_output(kw.pop("plot"), FIGURE_SUFFIXES, "figure")
     as_json = kw.pop("as_json")
     run = {"method": kw.pop("method"), "dt": kw.pop("dt"), "progress": False if kw.pop("quiet") else None}
@@ -252,7 +253,7 @@ def scan_cmd(**kw):
 
     drugs = [parse_drug(d) for d in kw["drugs"]]
     kw["drugs"] = ()
-    base = build_model(kw["model_name"], kw["overrides"], kw["temperature"])
+    base = build_model(kw["model_name"], kw["overrides"], kw["temperature"], (), kw["channel_files"])
     model, plot, as_json, run = _common(kw)
     name, values = parse_param(kw["param"])
     measure = feature_name(kw["measure"])

@@ -33,9 +33,9 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 @click.option("--plot", default=None, metavar="FILE", help="Save the classic figure: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE", help="Save an animation: .gif (or .mp4 with ffmpeg).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
-def run_cmd(model_name, overrides, temperature, drugs, stims, t_stop, dt, method, v_init, out, plot, animate, as_json):
+def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot, animate, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
-    model = build_model(model_name, overrides, temperature, drugs)
+    model = build_model(model_name, overrides, temperature, drugs, channel_files)
     stimulus = total([parse_stim(s) for s in stims])
     targets = [
         check_output(out, DATA_SUFFIXES, "data"),

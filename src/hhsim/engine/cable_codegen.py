@@ -4,24 +4,32 @@ For each :class:`~hhsim.engine.lower.Structure` (the union of the channels
 of every region of a morphology) one module is written whose functions are
 compiled by numba (``cache=True``, ``error_model='numpy'``):
 
-* ``gates_step(v, y, G, GE, ..., dt)``: every node's gates relax exactly at
-  fixed V over dt (exponential integration), then the total conductance
-  ``G = sum g_i`` (mS/cm²) and ``GE = sum g_i E_i`` are stored;
 * ``run_implicit(theta, ...)``: the time loop of the theta method on the
-  cable, gates staggered half a step from V as in NEURON: with
-  ``theta = 1/2`` Crank-Nicolson (second order), with ``theta = 1`` backward
-  Euler.  Each step assembles the tree matrix and solves it in O(n) by
-  Hines' elimination inside the kernel;
+  cable, gates staggered half a step from V as in NEURON: ``theta = 1/2``
+  Crank-Nicolson (second order, with backward-Euler half steps at stimulus
+  jumps), ``theta = 1`` backward Euler.  Each step solves the tree matrix
+  in O(n) inside the kernel (``chain_solve4``/``chain_solve`` for a cable,
+  ``hines_solve`` for a branched tree), then ``implicit_update`` makes one
+  vectorised pass over the nodes: new V, the gates relaxed exactly at fixed
+  V over dt, and the next step's matrix;
 * ``run_euler``, ``run_rk4``: explicit methods on the semi-discrete system
-  (method of lines), for teaching and for equivalence checks.
+  (method of lines, ``derivs_all``), for teaching and for equivalence checks;
+* ``gates_step``: the gate relaxation alone (initial stagger, steady states).
 
-The gate and conductance lines come from :mod:`hhsim.engine.codegen`'s
-emitters (``gate_relaxation``, ``conductances``); the rate forms they call
-resolve to the branch-free versions of :mod:`hhsim.engine.cable_helpers`,
-so the loops over compartments vectorise.  The module is written to the
-same cache directory as the point-neuron kernels under a name that hashes
-its source and both helper modules.  Only our own templates, indices and
-numbers reach the source: no user text.
+Per-node parameters are grouped into runs of consecutive nodes that share
+them (``PT``, ``runs``): inside a run they are loop-invariant scalars, which
+is what lets LLVM vectorise the node loop (per-node parameter rows would
+need more run-time alias checks than it makes).  The gate and conductance
+lines come from :mod:`hhsim.engine.codegen`'s emitters (``gate_relaxation``,
+``conductances``) with ``rp[k, c]`` and friends renamed to those scalars;
+the rate forms they call resolve to the branch-free versions of
+:mod:`hhsim.engine.cable_helpers`.  The arithmetic loops allow floating-point
+contraction (a*b + c as one fused multiply-add, one rounding instead of
+two); nothing else of fast-math.
+
+The module is written to the same cache directory as the point-neuron
+kernels under a name that hashes its source and both helper modules.  Only
+our own templates, indices and numbers reach the source: no user text.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_helpers
 from .codegen import _helpers_hash, _write_module, conductances, gate_relaxation
-from .lower import GateSpec, Structure
+from .lower import Structure
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -174,7 +182,7 @@ N_GATES = {ng}
 N_CHANNELS = {s.n_channels}
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def gates_step(v, y, G, GE, vmax, PT, runs, dt):
     """Relax every node's gates over dt at its V; store G, GE; track the peak V.
 
@@ -193,7 +201,7 @@ def gates_step(v, y, G, GE, vmax, PT, runs, dt):
             GE[c] = GEc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def derivs_all(v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g):
     """Method-of-lines right-hand side: dV/dt (mV/ms) and the gates' rates at every node.
@@ -231,7 +239,7 @@ def set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g):
         v[alg_idx[k]] = num / den
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def hines_solve(d, b, parent, gax):
     """Solve the tree system in place (solution in b; d is overwritten with the
     pivots' reciprocals): diagonal d, off-diagonals -gax[i] between i and
@@ -249,7 +257,7 @@ def hines_solve(d, b, parent, gax):
         b[i] = (b[i] + gax[i] * b[parent[i]]) * d[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def chain_solve(d, b, gax):
     """Solve a chain (node i joined to i - 1 by gax[i]) in place, from both ends
     at once towards the middle: two independent recurrences the processor runs
@@ -298,6 +306,180 @@ def chain_solve(d, b, gax):
         if j < n:  # right half, outwards (mirror index)
             vr = (b[j] + gax[j] * vr) * d[j]
             b[j] = vr
+
+
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
+def chain_solve4(d, b, g, cw):
+    """A chain of n >= 8 nodes, as four independent sweeps: the middle node m
+    and the middles qL, qR of the two halves are kept
+    each half is
+    eliminated from its outer end towards its middle (Thomas) and from its
+    inner end towards its middle (each elimination coupling the remaining
+    node to m).  The 3 x 3 system of qL, m, qR is solved directly, then the
+    four sweeps substitute outwards.  The processor runs the four division
+    chains side by side.  ``cw`` is scratch (the couplings to m)."""
+    n = d.shape[0]
+    m = n // 2
+    qL = m // 2
+    qR = m + 1 + (n - 1 - m) // 2
+    # registers: outer-left (ol), inner-left (il), outer-right (orr), inner-right (ir)
+    d_ol = d[0]
+    b_ol = b[0]
+    d_il = d[m - 1]
+    b_il = b[m - 1]
+    c_il = g[m]
+    d_or = d[n - 1]
+    b_or = b[n - 1]
+    d_ir = d[m + 1]
+    b_ir = b[m + 1]
+    c_ir = g[m + 1]
+    dm = d[m]
+    bm = b[m]
+    n_ol = qL            # nodes 0 .. qL-1
+    n_il = m - 1 - qL    # nodes m-1 .. qL+1
+    n_or = n - 1 - qR    # nodes n-1 .. qR+1
+    n_ir = qR - 1 - m    # nodes m+1 .. qR-1
+    K = min(min(n_ol, n_il), min(n_or, n_ir))
+    for k in range(K):
+        # outer-left: eliminate i = k into k+1
+        i = k
+        r = 1.0 / d_ol
+        d[i] = r
+        b[i] = b_ol
+        f = g[i + 1] * r
+        d_ol = d[i + 1] - f * g[i + 1]
+        b_ol = b[i + 1] + f * b_ol
+        # inner-left: eliminate j = m-1-k into j-1 and m
+        j = m - 1 - k
+        r2 = 1.0 / d_il
+        d[j] = r2
+        b[j] = b_il
+        cw[j] = c_il
+        f2 = g[j] * r2
+        fm2 = c_il * r2
+        dm -= fm2 * c_il
+        bm += fm2 * b_il
+        d_il = d[j - 1] - f2 * g[j]
+        b_il = b[j - 1] + f2 * b_il
+        c_il = f2 * c_il
+        # outer-right: eliminate i = n-1-k into i-1
+        i3 = n - 1 - k
+        r3 = 1.0 / d_or
+        d[i3] = r3
+        b[i3] = b_or
+        f3 = g[i3] * r3
+        d_or = d[i3 - 1] - f3 * g[i3]
+        b_or = b[i3 - 1] + f3 * b_or
+        # inner-right: eliminate j = m+1+k into j+1 and m
+        j4 = m + 1 + k
+        r4 = 1.0 / d_ir
+        d[j4] = r4
+        b[j4] = b_ir
+        cw[j4] = c_ir
+        f4 = g[j4 + 1] * r4
+        fm4 = c_ir * r4
+        dm -= fm4 * c_ir
+        bm += fm4 * b_ir
+        d_ir = d[j4 + 1] - f4 * g[j4 + 1]
+        b_ir = b[j4 + 1] + f4 * b_ir
+        c_ir = f4 * c_ir
+    for k in range(K, n_ol):
+        i = k
+        r = 1.0 / d_ol
+        d[i] = r
+        b[i] = b_ol
+        f = g[i + 1] * r
+        d_ol = d[i + 1] - f * g[i + 1]
+        b_ol = b[i + 1] + f * b_ol
+    for k in range(K, n_il):
+        j = m - 1 - k
+        r2 = 1.0 / d_il
+        d[j] = r2
+        b[j] = b_il
+        cw[j] = c_il
+        f2 = g[j] * r2
+        fm2 = c_il * r2
+        dm -= fm2 * c_il
+        bm += fm2 * b_il
+        d_il = d[j - 1] - f2 * g[j]
+        b_il = b[j - 1] + f2 * b_il
+        c_il = f2 * c_il
+    for k in range(K, n_or):
+        i3 = n - 1 - k
+        r3 = 1.0 / d_or
+        d[i3] = r3
+        b[i3] = b_or
+        f3 = g[i3] * r3
+        d_or = d[i3 - 1] - f3 * g[i3]
+        b_or = b[i3 - 1] + f3 * b_or
+    for k in range(K, n_ir):
+        j4 = m + 1 + k
+        r4 = 1.0 / d_ir
+        d[j4] = r4
+        b[j4] = b_ir
+        cw[j4] = c_ir
+        f4 = g[j4 + 1] * r4
+        fm4 = c_ir * r4
+        dm -= fm4 * c_ir
+        bm += fm4 * b_ir
+        d_ir = d[j4 + 1] - f4 * g[j4 + 1]
+        b_ir = b[j4 + 1] + f4 * b_ir
+        c_ir = f4 * c_ir
+    # the separators qL, m, qR: both sweeps of a block ended on its separator
+    DL = d_ol + d_il - d[qL]
+    BL = b_ol + b_il - b[qL]
+    DR = d_or + d_ir - d[qR]
+    BR = b_or + b_ir - b[qR]
+    cL = c_il
+    cR = c_ir
+    xm = (bm + cL * BL / DL + cR * BR / DR) / (dm - cL * cL / DL - cR * cR / DR)
+    xL = (BL + cL * xm) / DL
+    xR = (BR + cR * xm) / DR
+    b[m] = xm
+    b[qL] = xL
+    b[qR] = xR
+    # back-substitution, the four sweeps outwards from their separators
+    v_ol = xL
+    v_il = xL
+    v_or = xR
+    v_ir = xR
+    Kb = K
+    # tails first (the sweeps' innermost nodes, next to the separators), then all four together
+    for k in range(n_ol - 1, Kb - 1, -1):
+        v_ol = (b[k] + g[k + 1] * v_ol) * d[k]
+        b[k] = v_ol
+    for k in range(n_il - 1, Kb - 1, -1):
+        j = m - 1 - k
+        v_il = (b[j] + g[j] * v_il + cw[j] * xm) * d[j]
+        b[j] = v_il
+    for k in range(n_or - 1, Kb - 1, -1):
+        i3 = n - 1 - k
+        v_or = (b[i3] + g[i3] * v_or) * d[i3]
+        b[i3] = v_or
+    for k in range(n_ir - 1, Kb - 1, -1):
+        j4 = m + 1 + k
+        v_ir = (b[j4] + g[j4 + 1] * v_ir + cw[j4] * xm) * d[j4]
+        b[j4] = v_ir
+    for k in range(Kb - 1, -1, -1):
+        v_ol = (b[k] + g[k + 1] * v_ol) * d[k]
+        b[k] = v_ol
+        j = m - 1 - k
+        v_il = (b[j] + g[j] * v_il + cw[j] * xm) * d[j]
+        b[j] = v_il
+        i3 = n - 1 - k
+        v_or = (b[i3] + g[i3] * v_or) * d[i3]
+        b[i3] = v_or
+        j4 = m + 1 + k
+        v_ir = (b[j4] + g[j4 + 1] * v_ir + cw[j4] * xm) * d[j4]
+        b[j4] = v_ir
+
+
+@njit(cache=True, error_model="numpy")
+def _solve_chain(d, b, gax, cw):
+    if d.shape[0] >= 16:
+        chain_solve4(d, b, gax, cw)
+    else:
+        chain_solve(d, b, gax)
 
 
 @njit(cache=True, error_model="numpy")
@@ -381,7 +563,7 @@ def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt):
         b[c] = cd * v[c] + area[c] * GE[c] + bfix[c]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def implicit_update(b, v, y, d, vmax, hist, h_new, PT, runs, cap, area, sumg, bfix, inv_theta, inv_tdt, dt):
     """After the solve (b = V at the theta point): V^(n+1), the history ring,
     the peak, the gates over dt at V^(n+1) and the next step's matrix, in one
@@ -416,7 +598,7 @@ def _largest(v):
 def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
                  sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
                  i_t, i_end, damp, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr,
-                 spk_t, spk_n, d, b, d2, b2):
+                 spk_t, spk_n, d, b, d2, b2, cw):
     """Theta method for V (Crank-Nicolson at theta = 1/2, backward Euler at 1),
     gates staggered by half a step and integrated exactly at fixed V.
 
@@ -445,7 +627,7 @@ def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, ga
             b2[:] = b
         _inject(b, site_node, site_wave, site_scale, i_t, k)
         if chain:
-            chain_solve(d, b, gax)
+            _solve_chain(d, b, gax, cw)
         else:
             hines_solve(d, b, parent, gax)
         if split:
@@ -455,7 +637,7 @@ def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, ga
                 d[c] = d2[c]
             _inject(b, site_node, site_wave, site_scale, i_end, k)
             if chain:
-                chain_solve(d, b, gax)
+                _solve_chain(d, b, gax, cw)
             else:
                 hines_solve(d, b, parent, gax)
         if not (abs(b[probe]) < 1e4):

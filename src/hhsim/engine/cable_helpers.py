@@ -10,6 +10,9 @@ names and arguments as those of :mod:`hhsim.engine.kernel_helpers`, which is
 what lets the code emitted by :mod:`hhsim.engine.codegen` run unchanged on
 top of them.
 
+The functions allow floating-point contraction (``a * b + c`` as one fused
+multiply-add: one rounding instead of two) and nothing else of fast-math.
+
 The generated cable modules import this file; its source hash is part of the
 generated module's name, so editing it invalidates their on-disk caches.
 """
@@ -43,7 +46,7 @@ def _bits_to_float(typingctx, x):
     return sig, codegen
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def fexp(x):
     """exp(x) without branches (clamped to [-708, 709]); relative error < 4e-16.
 
@@ -69,7 +72,7 @@ def fexp(x):
     return p * scale
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _exp_rate(v, a, k, v0):
     """``a * exp((v - v0) / k)``.
 
@@ -80,13 +83,13 @@ def _exp_rate(v, a, k, v0):
     return a * fexp((v - v0) * (1.0 / k))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _sigmoid_rate(v, a, k, v0):
     """``a / (1 + exp((v - v0) / k))``."""
     return a / (1.0 + fexp((v - v0) * (1.0 / k)))
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _linexp_rate(v, a, k, v0):
     """``a (v - v0) / (1 - exp(-(v - v0)/k))``, exact through the removable singularity.
 

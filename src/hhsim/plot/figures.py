@@ -120,14 +120,23 @@ def _plot_voltage(ax, result) -> None:
 
 
 def _plot_gates(ax, result) -> None:
-    """Gating variables (dimensionless) in [0, 1]."""
-    for (name, values), color in zip(result.states.items(), _cycle(_GATE_COLORS)):
+    """Gating variables (dimensionless) in [0, 1]; concentrations (mM) on a twin axis."""
+    n_gates = len(result.model.gates)
+    items = list(result.states.items())
+    gates, pools = items[:n_gates], items[n_gates:]
+    for (name, values), color in zip(gates, _cycle(_GATE_COLORS)):
         ax.plot(result.t, values, color=color, lw=1.2, label=name)
     ax.set_ylim(-0.05, 1.05)
     ax.set_yticks([0, 0.5, 1])
     ax.set_ylabel("gates (1)")
-    ax.legend(loc="upper right", fontsize=_FONT["legend"], frameon=False,
-              ncol=max(1, len(result.states)))
+    ax.legend(loc="upper left", fontsize=_FONT["legend"], frameon=False,
+              ncol=max(1, min(len(gates), 8)))
+    if pools:
+        twin = ax.twinx()
+        for name, values in pools:
+            twin.plot(result.t, values, color="0.35", lw=1.0, ls=":", label=name)
+        twin.set_ylabel("concentration (mM)")
+        twin.legend(loc="upper right", fontsize=_FONT["legend"], frameon=False)
 
 
 def _plot_currents(ax, result) -> None:
