@@ -3,7 +3,7 @@
 
     python3 tasks.py demo     # install (first time) and run `hhsim demo`
     python3 tasks.py test     # install (first time) and run the whole test suite
-    python3 tasks.py bench    # install with NEURON and run the benchmarks
+    python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
 
 Only the Python standard library is used here; everything else is
 installed from PyPI into ./.venv.  Extra arguments are passed on
@@ -52,7 +52,11 @@ def main(argv: list[str]) -> int:
     elif task == "test":
         cmd = [str(PY), "-m", "pytest", "-q", *rest]
     else:
-        cmd = [str(PY), str(ROOT / "benchmarks" / "single_neuron.py"), *rest]
+        status = 0
+        for script in sorted((ROOT / "benchmarks").glob("*.py")):
+            print(f"== {script.name}", flush=True)
+            status |= subprocess.call([str(PY), str(script), *rest], cwd=ROOT, env=env)
+        return status
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 

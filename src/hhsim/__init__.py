@@ -24,10 +24,24 @@ from .model import Model
 from .result import Result
 from .simulation import simulate
 
+# Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`.
+_LAZY = ("analysis", "cable", "plot")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'hhsim' has no attribute {name!r}")
+
 __all__ = [
     "__version__",
     "simulate",
     "models",
+    "analysis",
+    "cable",
+    "plot",
     "stim",
     "Model",
     "Result",
