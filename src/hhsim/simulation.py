@@ -81,7 +81,7 @@ def simulate(
         tol = {"rtol": rtol or dopri5.RTOL, "atol": atol or dopri5.ATOL}
         out = run_batch(plan, [stimulus], grid, method, record_every=record_every, **tol)
         t, v, y, spikes = out.t, out.v[:, 0], out.y[:, :, 0], out.spike_times[0]
-    states = {name: np.ascontiguousarray(y[:, j]) for j, name in enumerate(model.state_names)}
+    states = {name: y[:, j] for j, name in enumerate(model.state_names)}  # views, no copies
     stim_trace = stimulus.value(t) if stimulus is not None else np.zeros_like(t)
     return Result(
         t=t, v=np.ascontiguousarray(v), states=states, stimulus=stim_trace,
