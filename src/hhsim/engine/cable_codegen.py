@@ -37,18 +37,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_helpers
-from .codegen import _helpers_hash, _write_module, conductances, gate_relaxation
+from .codegen import _helpers_hash, conductances, gate_relaxation, load_generated
 from .lower import Structure
 
-_LOADED: dict[str, ModuleType] = {}
 
 # Structure fields the cable kernel understands.  Ion fields are accepted in
 # their "plain ohmic channels, no pools" values; anything else is refused.
@@ -757,15 +754,4 @@ def _cable_helpers_hash() -> str:
 def cable_module(s: Structure) -> ModuleType:
     """The compiled cable kernel module for ``s`` (generated and cached on first use)."""
     check_supported(s)
-    source = generate_source(s)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    if digest in _LOADED:
-        return _LOADED[digest]
-    name = f"hhsim_cable_{digest}"
-    path = _write_module(name, source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    _LOADED[digest] = module
-    return module
+    return load_generated("hhsim_cable", generate_source(s))

@@ -370,11 +370,15 @@ _BY_STRUCTURE: dict = {}
 
 
 def _load_module(s: Structure) -> ModuleType:
-    source = generate_source(s, _helpers_hash())
+    return load_generated("hhsim_kernel", generate_source(s, _helpers_hash()))
+
+
+def load_generated(prefix: str, source: str) -> ModuleType:
+    """Import generated ``source`` as a module named by its hash (written once to the cache)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     if digest in _LOADED:
         return _LOADED[digest]
-    name = f"hhsim_kernel_{digest}"
+    name = f"{prefix}_{digest}"
     path = _write_module(name, source)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
