@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         cmd = [str(PY), "-m", "pytest", "-q", *rest]
     else:
         status = 0
-        for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        for script in sorted((ROOT / "benchmarks").glob("[!_]*.py")):
             print(f"== {script.name}", flush=True)
             status |= subprocess.call([str(PY), str(script), *rest], cwd=ROOT, env=env)
         return status

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 import hhsim
+from _timing import best_of
 from hhsim.channels import Channel, Gate
 from hhsim.engine.batch import make_grid
 from hhsim.engine.lower import lower
@@ -59,15 +60,6 @@ DEPOL = (1.0, 600.0, 400.0)
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def best_of(fn, repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def protocol() -> hhsim.stim.Stimulus:

@@ -44,6 +44,7 @@ from scipy.integrate import odeint, solve_ivp
 from scipy.optimize import brentq
 
 import hhsim
+from _timing import best_of
 
 # ------------------------------------------------------------ the experiment
 I_STIM = 10.0  # injected current density, µA/cm², on from t = 0
@@ -157,16 +158,6 @@ def seeds_hodgkin_huxley(y, t):
 
 
 # ------------------------------------------------------------------ helpers
-def best_of(fn, repeats: int) -> float:
-    """Smallest wall time (s) of ``repeats`` calls of ``fn()``."""
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def upward_crossings(t: np.ndarray, v: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     """Times (ms) where v crosses ``threshold`` upwards, by linear interpolation."""
     t, v = np.asarray(t, float), np.asarray(v, float)

@@ -94,12 +94,12 @@ def simulate(
 def _initial(model: Model, initial_state: dict[str, float] | None):
     if initial_state is None:
         return None
-    v0, gates = model.initial_state()
     state = dict(initial_state)
-    v0 = float(state.pop("v", state.pop("V", v0)))
-    if "v" not in initial_state and "V" not in initial_state:
-        pass
+    given_v = state.pop("v", state.pop("V", None))
+    if given_v is None:
+        v0, gates = model.initial_state()
     else:
+        v0 = float(given_v)
         gates = model.steady_states(v0)  # gates (and pools) at steady state at v0
     names = model.state_names
     for key, value in state.items():

@@ -8,19 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hhsim.cli.main import main
+from _cli import run_cli
 
 from ._travelling_wave import hh_wave_velocity
-
-
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_preset_hh1952_axon_json(capsys):

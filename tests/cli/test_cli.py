@@ -9,18 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from hhsim.cli.main import main
-
-
-def run_cli(capsys, *args):
-    """Run ``hhsim args...`` in-process; returns (exit status, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from _cli import run_cli
 
 
 def test_run_json_reports_the_classic_two_spikes(capsys):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import hhsim
-from hhsim.cli.main import main
+from _cli import run_cli
 
 A_TOML = """
 name = "A"
@@ -29,16 +29,6 @@ power = 1
 inf = "(1/(1 + exp(0.0688*(V + 53.3))))**4"
 tau = "1.24 + 2.678/(1 + exp(0.0624*(V + 50)))"
 """
-
-
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 PRESETS = ["hh", "hh1952", "traub_miles", "wang_buzsaki", "connor_stevens", "erisir", "pospischil_rs",

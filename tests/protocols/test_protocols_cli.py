@@ -7,19 +7,9 @@ import json
 
 import pytest
 
-from hhsim.cli.main import main
+from _cli import run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def run_cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def ok_json(capsys, *args):

@@ -25,6 +25,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from .kernel_helpers import cubic_crossing
+
 # Below this |x| the linear-over-exponential form uses its Taylor series
 # (terms to x^8; the first omitted term is below 3e-18 there).  Above it,
 # fexp(-x) - 1 loses at most a factor 1/|x| <= 10 of relative precision.
@@ -106,31 +108,8 @@ def _linexp_rate(v, a, k, v0):
     return a * k * ratio
 
 
-@njit(cache=True, error_model="numpy")
-def crossing_fraction(c0, c1, c2, c3, thr):
-    """Root s in [0, 1] of ``c0 + c1 s + c2 s^2 + c3 s^3 = thr``, given p(0) < thr <= p(1).
-
-    Safeguarded Newton: the bracket [lo, hi] always holds a crossing.
-    """
-    lo = 0.0
-    hi = 1.0
-    p0 = c0 - thr
-    p1 = c0 + c1 + c2 + c3 - thr
-    s = -p0 / (p1 - p0) if p1 != p0 else 0.5
-    for _ in range(60):
-        p = c0 - thr + s * (c1 + s * (c2 + s * c3))
-        if p < 0.0:
-            lo = s
-        else:
-            hi = s
-        dp = c1 + s * (2.0 * c2 + 3.0 * s * c3)
-        sn = s - p / dp if dp != 0.0 else 0.5 * (lo + hi)
-        if not (lo < sn < hi):
-            sn = 0.5 * (lo + hi)
-        if abs(sn - s) < 1e-15:
-            return sn
-        s = sn
-    return s
+# Threshold crossings on the cubic interpolant: the same root finder as the point kernels.
+crossing_fraction = cubic_crossing
 
 
 @njit(cache=True, error_model="numpy")

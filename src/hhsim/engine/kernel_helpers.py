@@ -69,27 +69,23 @@ def _ghk(v, c_in, c_out, z, rtf):
     return z * FARADAY * ratio * (c_in - c_out * math.exp(-xi))
 
 
-def _hermite_crossing_py(v0, v1, m0, m1, thr):
-    """Fraction s in [0, 1] of a step where the cubic Hermite interpolant crosses ``thr``.
+def _cubic_crossing_py(c0, c1, c2, c3, thr):
+    """Root s in [0, 1] of ``c0 + c1 s + c2 s^2 + c3 s^3 = thr``, given p(0) < thr <= p(1).
 
-    ``v0``, ``v1`` are the values at the ends of the step and ``m0``, ``m1``
-    the derivatives times the step length.  Requires ``v0 < thr <= v1``.
-    Safeguarded Newton: the bracket [lo, hi] always contains a crossing.
-    Cubic interpolation makes the spike time error O(dt^4) instead of the
-    O(dt^2) of linear interpolation.
+    Safeguarded Newton: the bracket [lo, hi] always holds a crossing.
     """
     lo = 0.0
     hi = 1.0
-    s = (thr - v0) / (v1 - v0)
-    for _ in range(50):
-        s2 = s * s
-        s3 = s2 * s
-        p = (2 * s3 - 3 * s2 + 1) * v0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * v1 + (s3 - s2) * m1 - thr
-        if p < 0:
+    p0 = c0 - thr
+    p1 = c0 + c1 + c2 + c3 - thr
+    s = -p0 / (p1 - p0) if p1 != p0 else 0.5
+    for _ in range(60):
+        p = c0 - thr + s * (c1 + s * (c2 + s * c3))
+        if p < 0.0:
             lo = s
         else:
             hi = s
-        dp = (6 * s2 - 6 * s) * v0 + (3 * s2 - 4 * s + 1) * m0 + (6 * s - 6 * s2) * v1 + (3 * s2 - 2 * s) * m1
+        dp = c1 + s * (2.0 * c2 + 3.0 * s * c3)
         sn = s - p / dp if dp != 0.0 else 0.5 * (lo + hi)
         if not (lo < sn < hi):
             sn = 0.5 * (lo + hi)
@@ -97,6 +93,20 @@ def _hermite_crossing_py(v0, v1, m0, m1, thr):
             return sn
         s = sn
     return s
+
+
+cubic_crossing = njit(cache=True, error_model="numpy")(_cubic_crossing_py)
+
+
+def _hermite_crossing_py(v0, v1, m0, m1, thr):
+    """Fraction s in [0, 1] of a step where the cubic Hermite interpolant crosses ``thr``.
+
+    ``v0``, ``v1`` are the values at the ends of the step and ``m0``, ``m1``
+    the derivatives times the step length.  Requires ``v0 < thr <= v1``.
+    Cubic interpolation makes the spike time error O(dt^4) instead of the
+    O(dt^2) of linear interpolation.
+    """
+    return cubic_crossing(v0, m0, 3.0 * (v1 - v0) - 2.0 * m0 - m1, 2.0 * (v0 - v1) + m0 + m1, thr)
 
 
 hermite_crossing = njit(cache=True, error_model="numpy")(_hermite_crossing_py)
