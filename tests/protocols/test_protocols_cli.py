@@ -76,6 +76,13 @@ def test_anode_break(capsys, tmp_path):
     assert png.read_bytes()[:4] == b"%PDF"
 
 
+def test_anode_break_t_current_rebound(capsys):
+    """The LTS cell's T-current rebound, from the command line: 100 ms steps, default bracket."""
+    d = ok_json(capsys, "anode-break", "--model", "pospischil_lts", "--dur", "100")
+    assert 0 < d["threshold_uA_cm2"] < 1.0
+    assert d["method"] == "dopri5"
+
+
 def test_vclamp(capsys, tmp_path):
     png = tmp_path / "vc.png"
     d = ok_json(capsys, "vclamp", "--hold", "-65", "--steps", "-80:40:20", "--dur", "20", "--plot", str(png))
@@ -155,7 +162,7 @@ BAD = [
     (["scan", "--param", "gNa=60:120:3", "--measure", "n_spikes", "--stim", "step(amp=oops)"], "amp"),
     (["rheobase", "--set", "gFoo=3"], "gFoo"),
     (["rheobase", "--drug", "ttx"], "concentration"),
-    (["rheobase", "--method", "lsoda"], "fixed-step"),
+    (["rheobase", "--method", "lsoda"], "accepted: dopri5"),
     (["rheobase", "--plot", "out.txt"], ".png"),
     (["rheobase", "--model", "squid"], "unknown model"),
 ]

@@ -27,7 +27,7 @@ from ..errors import DivergenceError
 from ..model import Model
 from ._common import (
     BracketError, ProtocolError, aligned_dt, check_interval, float_list, positive, progress_bar,
-    resolve_fixed, run_many, snap, to_float, whole,
+    resolve_method, run_many, snap, to_float, whole,
 )
 from .search import ALWAYS_FIRES, NEVER_FIRES, SearchResult, bracket_search
 
@@ -230,14 +230,14 @@ def _pulse_search(model, durations, i_max, *, polarity, delay, tail, rtol, metho
     return _Search(res, stimuli, t_stop, counter[0], durations)
 
 
-def _check_found(res: SearchResult, what: str, labels: list[str]) -> None:
+def _check_found(res: SearchResult, what: str, labels: list[str], hint: str = "raise --i-max") -> None:
     for p, status in enumerate(res.status):
         where = f" ({labels[p]})" if labels[p] else ""
         if status == NEVER_FIRES:
             raise BracketError(
                 f"{what}{where}: no spike even at the largest amplitude tried, "
                 f"{res.top[p]:g} µA/cm²; the bracket [0, {res.top[p]:g}] does not contain the "
-                "threshold (raise --i-max)"
+                f"threshold ({hint})"
             )
         if status == ALWAYS_FIRES:
             raise BracketError(
@@ -261,14 +261,16 @@ def _threshold(kind, model, dur, i_max, *, polarity, delay, tail, rtol, method, 
     dur = positive("duration" if kind != "pulse threshold" else "pulse duration", dur)
     i_max = positive("--i-max", i_max, "µA/cm²")
     rtol = positive("rtol", rtol, "")
-    method, dt0 = resolve_fixed(method, dt)
+    method, dt0 = resolve_method(method, dt)
     dt = aligned_dt(dt0, dur) if dt is None or abs(dur / dt0 - round(dur / dt0)) > 1e-9 else dt0
     delay = snap(delay, dt)
     bar = progress_bar(kind, progress)
     try:
         s = _pulse_search(model, [dur], i_max, polarity=polarity, delay=delay, tail=tail, rtol=rtol,
                           method=method, dt=dt, bar=bar, after_end=after_end)
-        _check_found(s.result, kind, [""])
+        hint = ("raise --i-max, or lengthen --dur: a T-type calcium rebound needs steps of 100 ms "
+                "or more" if kind == "anode break" else "raise --i-max")
+        _check_found(s.result, kind, [""], hint)
         t, vb, va, ib, ia, spikes = _traces(model, s, 0, polarity, method, dt, bar)
     finally:
         bar.close()
@@ -314,11 +316,40 @@ def threshold(model: str | Model = "hh", pulse_dur: float = 1.0, *, i_max: float
                       rtol=rtol, method=method, dt=dt, progress=progress, after_end=False)
 
 
-def anode_break(model: str | Model = "hh", dur: float = 20.0, *, i_max: float = 10.0, rtol: float = 1e-3,
-                delay: float = DELAY_MS, tail: float = 40.0, method: str | None = None,
-                dt: float | None = None, progress: bool | None = None) -> ThresholdResult:
+#: Default depth (mV below rest) of the deepest anode-break step: deep enough
+#: to remove Na and T-type inactivation, shallow enough to keep every preset
+#: where its steady-state I-V is monotonic (Connor-Stevens' turns over below
+#: -118 mV, and a larger current there drives the membrane off to -400 mV).
+ANODE_BREAK_DEPTH_MV = 30.0
+
+
+def default_anode_i_max(model: Model, depth: float = ANODE_BREAK_DEPTH_MV) -> float:
+    """Default top of the anode-break bracket (µA/cm², a magnitude): the steady
+    current that holds the membrane ``depth`` mV below rest.
+
+    A fixed amplitude does not suit every model: 10 µA/cm² moves the squid
+    axon 15 mV but drives a low-leak cortical cell to -400 mV.
+    """
+    rest = model.resting_potential()
+    i = abs(float(model.steady_state_current(np.asarray(rest - depth))))
+    return i if math.isfinite(i) and i > 0 else 10.0
+
+
+def anode_break(model: str | Model = "hh", dur: float = 20.0, *, i_max: float | None = None,
+                rtol: float = 1e-3, delay: float = DELAY_MS, tail: float = 100.0,
+                method: str | None = None, dt: float | None = None,
+                progress: bool | None = None) -> ThresholdResult:
     """Anode-break excitation: the smallest hyperpolarising step (magnitude, µA/cm²) of
-    ``dur`` ms, from rest, whose release gives a rebound spike (counted after the step ends)."""
+    ``dur`` ms, from rest, whose release gives a rebound spike (counted for ``tail`` ms after the step ends:
+    a T-type calcium rebound comes 40 to 70 ms after release in ``pospischil_lts``).
+
+    ``i_max`` (default :func:`default_anode_i_max`: the current holding the
+    membrane 30 mV below rest) is the largest magnitude tried.  Rebounds
+    carried by the T-type calcium current need steps of 100 ms or more to
+    de-inactivate it.
+    """
+    model = _models.get(model)
+    i_max = default_anode_i_max(model) if i_max is None else i_max
     return _threshold("anode break", model, dur, i_max, polarity=-1, delay=delay, tail=tail, rtol=rtol,
                       method=method, dt=dt, progress=progress, after_end=True)
 
@@ -343,7 +374,7 @@ def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float
     model = _models.get(model)
     if law not in LAWS:
         raise ProtocolError(f"unknown law {law!r}; accepted: {', '.join(LAWS)}")
-    method, dt = resolve_fixed(method, dt)
+    method, dt = resolve_method(method, dt)
     if durations is None:
         d_min, d_max = positive("shortest duration", d_min), positive("longest duration", d_max)
         check_interval("duration", d_min, d_max, "ms")

@@ -5,13 +5,16 @@ Protocol (times in ms, currents in µA/cm²):
 1. ``T1``: the threshold of one pulse of ``pulse_dur`` (0.5 ms) from rest.
 2. A conditioning pulse of ``first_factor * T1`` (2 T1) at ``delay`` gives a
    spike.  A test pulse of the same duration follows at ``interval`` after
-   the conditioning pulse's onset (onset to onset).  A second spike is a
-   second upward crossing of the spike threshold (0 mV for ``hh``).
+   the conditioning pulse's onset (onset to onset).  The test "gives a
+   second spike" when the run has more upward crossings of the spike
+   threshold (0 mV for ``hh``) than the conditioning pulse alone gives by the
+   end of the test window: one for most cells, a whole burst for a bursting
+   cell such as ``pospischil_ib``, whose own burst spikes must not count.
 3. For each interval of the recovery curve, the test pulse's threshold is
    found by bisection in [0, ``max_factor * T1``] (20 T1); the curve reports
    threshold / T1 (None where even 20 T1 fails).
-4. The **absolute refractory period** is the longest interval at which a
-   test pulse of 20 T1 gives no second spike; the **relative refractory
+4. The **absolute refractory period** is the longest interval, shorter than
+   the relative period, at which a test pulse of 20 T1 gives no second spike; the **relative refractory
    period** ends at the shortest interval from which on a test pulse of
    1.05 T1 always gives one (the threshold is back within 5% of T1).  Both
    are found on every multiple of the time step up to ``max_interval``.
@@ -32,7 +35,7 @@ from .. import stim
 from ..errors import DivergenceError
 from ..model import Model
 from ._common import (
-    BracketError, ProtocolError, aligned_dt, positive, progress_bar, resolve_fixed, run_many, snap,
+    BracketError, ProtocolError, aligned_dt, positive, progress_bar, resolve_method, run_many, snap,
     to_float,
 )
 from .excitability import _check_found, _pulse_search, default_pulse_i_max
@@ -115,7 +118,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
     first_factor = positive("first pulse factor", first_factor, "")
     max_factor = positive("max factor", max_factor, "")
     relative_tolerance = positive("relative tolerance", relative_tolerance, "")
-    method, dt0 = resolve_fixed(method, dt)
+    method, dt0 = resolve_method(method, dt)
     dt = aligned_dt(dt0, pulse_dur)
     delay = snap(delay, dt)
     intervals = np.asarray(DEFAULT_INTERVALS if intervals is None else intervals, dtype=float).ravel()
@@ -147,13 +150,14 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
 
         # 2. the conditioning spike, recorded at every step
         first = stim.pulse(first_factor * t1, delay, pulse_dur)
-        cond = run_many(model, [first], delay + max_interval + pulse_dur, n=1, method=method, dt=dt,
+        test_len = pulse_dur + tail
+        # recorded past the last test window, so that a burst's own spikes are known there
+        cond = run_many(model, [first], delay + max_interval + test_len, n=1, method=method, dt=dt,
                         record_every=1, bar=bar)
         n_sims += 1
         first_spikes = cond.spike_times[0]
         if first_spikes.size == 0:
             raise ProtocolError(f"the conditioning pulse ({first_factor:g} x {t1:.4g} µA/cm²) gave no spike")
-        test_len = pulse_dur + tail
         test_pulse = [stim.step(1.0, start=0.0, dur=pulse_dur)]
 
         def starts(ivals):
@@ -161,9 +165,16 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
             before = np.array([np.count_nonzero(first_spikes < delay + x) for x in ivals])
             return [(float(cond.v[i, 0]), cond.y[i, :, 0].copy()) for i in idx], before
 
+        def own_spikes(ivals):
+            """Spikes the conditioning pulse alone gives up to the end of each test window
+            (one for most cells; a burst for ``pospischil_ib``)."""
+            return np.array([np.count_nonzero(first_spikes < delay + x + test_len) for x in ivals])
+
         def second_spike(ivals, amps):
-            """Does a test pulse of ``amps`` at ``ivals`` give a second spike?  (one batch)"""
+            """Does a test pulse of ``amps`` at ``ivals`` add a spike to the conditioning response?
+            (one batch)"""
             init, before = starts(ivals)
+            control = np.maximum(own_spikes(ivals), 1)
             tested[0] += len(ivals)
             try:
                 out = run_many(model, test_pulse, test_len, n=len(ivals), scale=amps, initial=init,
@@ -171,7 +182,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
             except DivergenceError as exc:
                 raise DivergenceError(f"{exc} (test pulses up to {np.max(amps):g} µA/cm²: lower --max-factor)",
                                       exc.t_ms) from None
-            return before + np.array([s.size for s in out.spike_times]) >= 2
+            return before + np.array([s.size for s in out.spike_times]) > control
 
         # 3. the two periods, on every grid interval up to max_interval
         grid = snap(pulse_dur, dt) + dt * np.arange(int(round((max_interval - pulse_dur) / dt)) + 1)
@@ -184,8 +195,6 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
                 f"no second spike even with a test pulse of {max_factor:g} x T1 = {max_factor * t1:.4g} µA/cm² "
                 f"at the longest interval tried, {max_interval:g} ms; raise --max-interval"
             )
-        silent = np.nonzero(~fires_big)[0]
-        absolute = float(grid[silent[-1]]) if silent.size else None
         failing = np.nonzero(~fires_rel)[0]
         if failing.size and failing[-1] == grid.size - 1:
             raise BracketError(
@@ -193,6 +202,10 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
                 f"longest interval tried, {max_interval:g} ms; raise --max-interval"
             )
         relative = float(grid[failing[-1] + 1]) if failing.size else float(grid[0])
+        # the last interval, before the relative period ends, at which even 20 T1 fails (after
+        # it, a burster's own late spikes can block a 20 T1 test where 1.05 T1 succeeds)
+        silent = np.nonzero(~fires_big & (grid < relative))[0]
+        absolute = float(grid[silent[-1]]) if silent.size else None
 
         # 4. the recovery curve: one bisection per interval, all in the same batches
         def fires(amps, which):

@@ -22,9 +22,10 @@ def protocol_options(f):
     f = click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")(f)
     f = click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")(f)
     f = click.option("--dt", type=float, default=None, metavar="MS",
-                     help="Time step (ms); default 0.025 (shortened to put pulse edges on the grid).")(f)
+                     help="Output grid (ms) for dopri5, the time step for fixed-step methods; "
+                          "default 0.025 (shortened to put pulse edges on the grid).")(f)
     f = click.option("--method", default=None, metavar="NAME",
-                     help="Fixed-step solver: rk4 (default), expeuler or euler.")(f)
+                     help="Solver: dopri5 (default, adaptive per neuron), rk4, expeuler or euler.")(f)
     return model_options(f)
 
 
@@ -178,8 +179,9 @@ def refractory_cmd(**kw):
 @protocol_options
 @click.option("--dur", type=float, default=20.0, show_default=True, metavar="MS",
               help="Duration of the hyperpolarising step (ms).")
-@click.option("--i-max", type=float, default=10.0, show_default=True, metavar="UA",
-              help="Largest hyperpolarising amplitude tried (µA/cm²).")
+@click.option("--i-max", type=float, default=None, metavar="UA",
+              help="Largest hyperpolarising amplitude tried (µA/cm²); default: the steady current "
+                   "holding the membrane 30 mV below rest.")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
 def anode_break_cmd(**kw):
     """Smallest hyperpolarising step whose release gives a rebound spike.  JSON: threshold_uA_cm2."""

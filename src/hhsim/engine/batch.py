@@ -201,11 +201,13 @@ def run_batch(
     (spikes are still detected at every step; the final state is returned).
     ``method`` is a fixed-step solver or ``dopri5`` (adaptive, tolerances
     ``rtol``/``atol``; then ``dt`` is only the stimulus and output grid).
-    Under an ideal clamp there are no membrane dynamics and the gates are
-    integrated with ``rk4`` on the grid whatever the method.
+    Under an ideal clamp there are no membrane dynamics: with an adaptive
+    ``method`` the gates are integrated by exponential Euler on the grid,
+    exact for gates at the (piecewise-constant) command voltage and stable
+    at any dt however fast the rates at extreme voltages.
     """
     if clamp and method in COMPILED_ADAPTIVE:
-        method = "rk4"
+        method = "expeuler"
     if method not in FIXED_STEP and method not in COMPILED_ADAPTIVE:
         accepted = ", ".join(list(FIXED_STEP) + list(COMPILED_ADAPTIVE))
         raise SolverError(f"unknown method {method!r} for compiled runs; accepted: {accepted}")
@@ -237,13 +239,7 @@ def run_batch(
     else:
         status = kernel(*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
     if status >= 0:
-        t_fail = grid.t0 + (status + 1) * grid.dt
-        raise DivergenceError(
-            f"simulation diverged at t = {t_fail:.4g} ms (method {method}, dt = {grid.dt:g} ms); "
-            f"use a smaller dt (e.g. --dt {grid.dt / 10:g})"
-            + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
-            t_fail,
-        )
+        raise _failure(method, grid, status)
     if method in COMPILED_ADAPTIVE and any(g.instantaneous for g in plan.structure.gates):
         # adaptive kernels integrate instantaneous gates as constants: refresh them
         args = (plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp)
@@ -257,6 +253,25 @@ def run_batch(
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
     return BatchOutput(t, v_rec, y_rec, spikes, v, y)
+
+
+def _failure(method: str, grid: Grid, status: int) -> DivergenceError:
+    """The error for a kernel that stopped at grid step ``status``."""
+    t_fail = grid.t0 + (status + 1) * grid.dt
+    if method in COMPILED_ADAPTIVE:
+        return DivergenceError(
+            f"the adaptive solver ({method}) could not continue at t = {t_fail:.4g} ms: the membrane "
+            f"left the range where the model's rates are usable (|V| above 10 V, or steps below "
+            f"{dopri5.H_MIN:g} ms because the rates became too fast); check the stimulus amplitude "
+            "or use --method expeuler, which stays stable however fast the gates",
+            t_fail,
+        )
+    return DivergenceError(
+        f"simulation diverged at t = {t_fail:.4g} ms (method {method}, dt = {grid.dt:g} ms); "
+        f"use a smaller dt (e.g. --dt {grid.dt / 10:g})"
+        + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
+        t_fail,
+    )
 
 
 def _column(arrays, c: int):

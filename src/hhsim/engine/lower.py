@@ -240,7 +240,12 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
         models = [models]
     if not models:
         raise ModelError("need at least one model")
-    layouts = [_layout(m) for m in models]
+    # protocols pass the same model object for hundreds of neurons: lay it out once
+    by_id: dict[int, tuple] = {}
+    for m in models:
+        if id(m) not in by_id:
+            by_id[id(m)] = _layout(m)
+    layouts = [by_id[id(m)] for m in models]
     structure = layouts[0][0]
     for m, (s, _) in zip(models[1:], layouts[1:]):
         if s != structure:
@@ -248,7 +253,11 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
                 f"models {models[0].name!r} and {m.name!r} differ in structure and cannot share a batch"
             )
     if initial is None:
-        states = [m.initial_state() for m in models]
+        rest: dict[int, tuple] = {}
+        for m in models:
+            if id(m) not in rest:
+                rest[id(m)] = m.initial_state()
+        states = [rest[id(m)] for m in models]
     elif isinstance(initial, tuple):
         states = [initial] * len(models)
     else:

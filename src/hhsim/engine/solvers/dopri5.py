@@ -33,6 +33,10 @@ NAME = "dopri5"
 RTOL = 1e-6
 ATOL = 1e-6
 H_MAX = 1.0  # ms
+#: Below this step (ms) the equations are taken as too stiff to continue:
+#: rates that fast (> 1e6 /ms) only arise far outside the physiological range
+#: (a membrane driven to -400 mV), where an explicit method would crawl.
+H_MIN = 1e-6
 
 _C = [0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0]
 _A = [
@@ -165,11 +169,13 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
             if t + hs >= stop - 1e-9 * dt:
                 hs = stop - t
                 landing = True
+            elif hs < {H_MIN!r}:
+                return int((t - t0) / dt)
             te = stop if landing else t + hs
 {stage_block}
             if not (err <= 1.0):
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
-                if hs < 1e-9:
+                if hs < {H_MIN!r}:
                     return int((t - t0) / dt)
                 h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.2))
                 continue
