@@ -42,11 +42,18 @@ def _linexp_exact(x, k):
         return float(x / (1 - (-x / k).exp()))
 
 
-@pytest.mark.parametrize("x", [0.0, 1e-12, -1e-9, 3e-6, -7e-5, 1e-4, -2e-4, 0.3, -5.0])
+@pytest.mark.parametrize("x", [0.0, 1e-12, -1e-9, 3e-6, -7e-5, 1e-4, -2e-4, 0.3, -5.0,
+                               0.999999, 1.0, 1.000001, -1.0, 37.0])
 def test_linexp_and_vtrap_through_the_singularity(x):
-    got = E.np_linexp(x, 10.0)
-    assert float(got) == pytest.approx(_linexp_exact(x, 10.0), rel=2e-15)
-    assert float(E.np_vtrap(-x, 10.0)) == pytest.approx(_linexp_exact(x, 10.0), rel=2e-15)
+    """NumPy and compiled helpers against 60-digit arithmetic, on both sides of each
+    switch to the series (|x/k| = 1e-4 for NumPy, 0.1 compiled)."""
+    from hhsim.engine.kernel_helpers import _linexp, _vtrap
+
+    exact = _linexp_exact(x, 10.0)
+    assert float(E.np_linexp(x, 10.0)) == pytest.approx(exact, rel=2e-15)
+    assert float(E.np_vtrap(-x, 10.0)) == pytest.approx(exact, rel=2e-15)
+    assert _linexp(x, 10.0) == pytest.approx(exact, rel=3e-15)
+    assert _vtrap(-x, 10.0) == pytest.approx(exact, rel=3e-15)
 
 
 BAD = [

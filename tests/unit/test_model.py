@@ -11,6 +11,7 @@ import pytest
 import hhsim
 from hhsim import stim
 from hhsim.channels.base import LINEXP_SERIES_BELOW, LinExp
+from hhsim.engine.kernel_helpers import EXP_RATIO_SERIES_BELOW
 from hhsim.engine.batch import make_grid, run_batch
 from hhsim.engine.lower import lower
 from hhsim.errors import ParameterError
@@ -157,9 +158,10 @@ def test_linexp_matches_high_precision_around_singularity(form):
         for mant in (1.0, 3.0, 7.0):
             offsets += [mant * 10.0**e, -mant * 10.0**e]
     # both sides of the switch between the series and the closed form
-    edge = LINEXP_SERIES_BELOW * form.k
-    offsets += [edge * (1 + f) for f in (-1e-3, -1e-9, 0.0, 1e-9, 1e-3)]
-    offsets += [-edge * (1 + f) for f in (-1e-3, -1e-9, 0.0, 1e-9, 1e-3)]
+    # (the NumPy form switches at LINEXP_SERIES_BELOW, the compiled one at EXP_RATIO_SERIES_BELOW)
+    for edge in (LINEXP_SERIES_BELOW * form.k, EXP_RATIO_SERIES_BELOW * form.k):
+        offsets += [edge * (1 + f) for f in (-1e-3, -1e-9, 0.0, 1e-9, 1e-3)]
+        offsets += [-edge * (1 + f) for f in (-1e-3, -1e-9, 0.0, 1e-9, 1e-3)]
     worst_np = worst_jit = 0.0
     for d in offsets:
         v = form.V0 + d

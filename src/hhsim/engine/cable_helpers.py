@@ -25,12 +25,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .kernel_helpers import cubic_crossing
-
-# Below this |x| the linear-over-exponential form uses its Taylor series
-# (terms to x^8; the first omitted term is below 3e-18 there).  Above it,
-# fexp(-x) - 1 loses at most a factor 1/|x| <= 10 of relative precision.
-LINEXP_SERIES_BELOW_FAST = 0.1
+from .kernel_helpers import EXP_RATIO_SERIES_BELOW, cubic_crossing, exp_ratio_series
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # ln 2 split in two for an exact k * ln2
@@ -96,15 +91,13 @@ def _linexp_rate(v, a, k, v0):
     """``a (v - v0) / (1 - exp(-(v - v0)/k))``, exact through the removable singularity.
 
     Both branches are computed and one is selected, so the loop stays
-    vectorisable; near x = 0 the series
-    ``x / (1 - e^-x) = 1 + x/2 + x^2/12 - x^4/720 + x^6/30240 - x^8/1209600``
-    is used.
+    vectorisable; below |x| = 0.1 the Taylor series is used (see
+    :func:`hhsim.engine.kernel_helpers.exp_ratio_series`).
     """
     x = (v - v0) * (1.0 / k)
-    x2 = x * x
-    series = 1.0 + x * 0.5 + x2 * (1.0 / 12.0 + x2 * (-1.0 / 720.0 + x2 * (1.0 / 30240.0 - x2 / 1209600.0)))
+    series = exp_ratio_series(x)
     direct = x / (1.0 - fexp(-x))
-    ratio = series if abs(x) < LINEXP_SERIES_BELOW_FAST else direct
+    ratio = series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
     return a * k * ratio
 
 
