@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
+from . import buffers
 from .codegen import checked_kernel, kernel_module
 from .lower import Plan
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
@@ -215,8 +216,11 @@ def run_batch(
     wave = np.zeros(ncomp, dtype=np.int64) if wave is None else np.asarray(wave, dtype=np.int64)
     scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
     n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
-    v_rec = np.empty((n_rec, ncomp))
-    y_rec = np.empty((n_rec, plan.structure.n_states, ncomp))
+    ns = plan.structure.n_states
+    block = buffers.take(n_rec * ncomp * (1 + ns))  # one block: V, then the states
+    v_rec = block[: n_rec * ncomp].reshape(n_rec, ncomp)
+    y_rec = block[n_rec * ncomp:].reshape(n_rec, ns, ncomp)
+    del block
     v_rec[0] = plan.v0
     y_rec[0] = plan.y0
     if max_spikes is None:
