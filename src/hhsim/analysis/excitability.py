@@ -327,8 +327,9 @@ def default_anode_i_max(model: Model, depth: float = ANODE_BREAK_DEPTH_MV) -> fl
     """Default top of the anode-break bracket (µA/cm², a magnitude): the steady
     current that holds the membrane ``depth`` mV below rest.
 
-    A fixed amplitude does not suit every model: 10 µA/cm² moves the squid
-    axon 15 mV but drives a low-leak cortical cell to -400 mV.
+    A fixed amplitude does not suit every model: 10 µA/cm² holds the squid
+    axon 23 mV below rest, but would drive the low-leak ``pospischil_lts``
+    cell towards -900 mV, far outside the range its rates describe.
     """
     rest = model.resting_potential()
     i = abs(float(model.steady_state_current(np.asarray(rest - depth))))

@@ -13,10 +13,10 @@ Protocol (times in ms, currents in µA/cm²):
 3. For each interval of the recovery curve, the test pulse's threshold is
    found by bisection in [0, ``max_factor * T1``] (20 T1); the curve reports
    threshold / T1 (None where even 20 T1 fails).
-4. The **absolute refractory period** is the longest interval, shorter than
-   the relative period, at which a test pulse of 20 T1 gives no second spike; the **relative refractory
-   period** ends at the shortest interval from which on a test pulse of
-   1.05 T1 always gives one (the threshold is back within 5% of T1).  Both
+4. The **relative refractory period** ends at the shortest interval from
+   which on a test pulse of 1.05 T1 always gives a second spike (the
+   threshold is back within 5% of T1); the **absolute refractory period** is
+   the longest interval, shorter than that, at which even 20 T1 gives none.  Both
    are found on every multiple of the time step up to ``max_interval``.
 
 Everything is vectorised: the conditioning response is simulated once and
