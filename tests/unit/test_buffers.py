@@ -40,3 +40,18 @@ def test_kept_results_are_independent():
     r3 = hhsim.simulate("hh", s, t_stop=20.0)
     np.testing.assert_array_equal(r3.v, v1)
     np.testing.assert_array_equal(r1.v, v1)
+
+
+def test_the_pool_holds_a_bounded_amount_of_memory():
+    """However many runs are kept alive or dropped, at most KEEP blocks and MAX_BYTES are remembered."""
+    n = buffers.MAX_BYTES // 8 // 3
+    kept = [buffers.take(n) for _ in range(5)]  # all in use at once
+    assert len(buffers._blocks) <= buffers.KEEP
+    assert sum(b.nbytes for b in buffers._blocks) <= buffers.MAX_BYTES
+    for a in kept:
+        a[:] = 1.0  # every array is usable whether remembered or not
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(kept) for b in kept[i + 1:])
+    del kept, a
+    big = buffers.take(buffers.MAX_BYTES // 8)  # the dropped ones make room for it
+    assert sum(b.nbytes for b in buffers._blocks) <= buffers.MAX_BYTES
+    assert big.size == buffers.MAX_BYTES // 8

@@ -19,9 +19,10 @@ import threading
 
 import numpy as np
 
-#: Blocks remembered at most, and the largest block (bytes) worth keeping.
+#: Blocks remembered at most, and the most memory (bytes) they may hold
+#: together: 64 MB covers a 50 s ``hh`` run recorded every 0.025 ms.
 KEEP = 4
-MAX_BYTES = 256 * 2**20
+MAX_BYTES = 64 * 2**20
 
 _blocks: list[np.ndarray] = []
 _lock = threading.Lock()
@@ -43,9 +44,17 @@ def take(n: int) -> np.ndarray:
         fitting = [i for i in free if _blocks[i].size >= n]
         if fitting:
             return _blocks[min(fitting, key=lambda i: _blocks[i].size)][:n]
-        if len(_blocks) >= KEEP:
-            if not free:
-                return np.empty(n)  # every kept block is in use: this one is not remembered
-            del _blocks[min(free, key=lambda i: _blocks[i].size)]
+        # make room (count and bytes) by forgetting free blocks, smallest first
+        free.sort(key=lambda i: _blocks[i].size)
+        drop = []
+        held = sum(b.nbytes for b in _blocks)
+        while free and (len(_blocks) - len(drop) >= KEEP or held + n * 8 > MAX_BYTES):
+            i = free.pop(0)
+            drop.append(i)
+            held -= _blocks[i].nbytes
+        for i in sorted(drop, reverse=True):
+            del _blocks[i]
+        if len(_blocks) >= KEEP or held + n * 8 > MAX_BYTES:
+            return np.empty(n)  # the kept blocks are in use: this one is not remembered
         _blocks.append(np.empty(n))
         return _blocks[-1][:n]
