@@ -136,15 +136,20 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
     parameter layout is exactly the point-neuron kernels'); its columns are
     then copied into the union's layout, channel by channel.
     """
-    lowered, keys, reps = {}, {}, []
+    lowered, keys, reps, pools, conc = {}, {}, [], {}, {}
     for m in models:
         if id(m) in lowered:
             continue
         pl = lower_model(m)
         check_supported(pl.structure)
+        for pool in m.pools:
+            pools.setdefault(pool.ion, pool)
+        for k, value in m.concentrations:
+            conc.setdefault(k, value)
         ch_keys = []
         for i, ch in enumerate(m.channels):
-            key = (ch.name, tuple(_gate_sig(pl.structure, j) for j in pl.structure.channel_gates[i]))
+            key = (ch.name, tuple(_gate_sig(pl.structure, j) for j in pl.structure.channel_gates[i]),
+                   ch.ion, ch.reversal)
             if key not in keys:
                 name, k = ch.name, 2
                 while any(r.name == name for r in reps):
@@ -153,7 +158,10 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
                 reps.append(ch.replace(name=name))
             ch_keys.append(keys[key])
         lowered[id(m)] = (pl, ch_keys)
-    union = lower_model(Model(name="cable", channels=tuple(reps)))
+    # the union carries every region's ion pools; its own parameter values only fill
+    # the nodes of regions that lack a channel or pool (where it has no effect)
+    union = lower_model(Model(name="cable", channels=tuple(reps), pools=tuple(pools.values()),
+                              concentrations=tuple(conc.items())))
     s = union.structure
     check_supported(s)
     n = tree.n
@@ -175,6 +183,10 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
             for j_m, j_u in zip(pl.structure.channel_gates[i], s.channel_gates[ci]):
                 (om, size), (ou, _) = _gate_rows(pl.structure, j_m), _gate_rows(s, j_u)
                 rp[ou:ou + size, nodes] = pl.rp[om:om + size, :1]
+            _copy_ion_rows(pl, i, s, ci, rp, nodes, m)
+        for k, ps in enumerate(pl.structure.pools):
+            pu = next(q for q in s.pools if q.ion == ps.ion)
+            rp[pu.offset:pu.offset + _POOL_ROWS, nodes] = pl.rp[ps.offset:ps.offset + _POOL_ROWS, :1]
     # junction nodes: no membrane; threshold and reversals of a neighbour
     for j in np.nonzero(tree.junction)[0]:
         p = tree.parent[j] if tree.parent[j] >= 0 else 0
@@ -185,10 +197,30 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
     gated = np.array([bool(ch.gates) for ch in reps], dtype=bool)
     active = (gbar[gated] > 0).any(axis=0) if gated.any() else np.zeros(n, dtype=bool)
     plan = CablePlan(tree, list(models), s, tuple(reps), gbar, erev, phi, rp, area, cap, thr, active,
-                     np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((s.n_gates, n)), {})
+                     np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((s.n_states, n)), {})
     _set_boundary(plan, boundary)
     _set_rest(plan)
     return plan
+
+
+#: rp rows of a pool (influx factor, tau, resting concentration) and of a
+#: channel's ion terms (Nernst: RT/zF, c_out; GHK: RT/F, c_out, c_in).
+_POOL_ROWS = 3
+_ION_ROWS = {"nernst": 2, "ghk": 3}
+
+
+def _copy_ion_rows(pl, i: int, s: Structure, ci: int, rp: np.ndarray, nodes, m: Model) -> None:
+    """Copy channel i's ion terms (model lowering ``pl``) into union channel ci's rows."""
+    mode = pl.structure.mode(i)
+    if mode != s.mode(ci) or (pl.structure.pool_of(i) >= 0) != (s.pool_of(ci) >= 0):
+        raise ModelError(
+            f"channel {m.channels[i].name!r} of model {m.name!r} has no {m.channels[i].ion} pool, but another "
+            "region pools that ion and the cable would give it one; give every region with this channel "
+            "the same ion pool"
+        )
+    if mode in _ION_ROWS:
+        om, ou, k = pl.structure.channel_extra[i], s.channel_extra[ci], _ION_ROWS[mode]
+        rp[ou:ou + k, nodes] = pl.rp[om:om + k, :1]
 
 
 # ------------------------------------------------------------ boundaries
@@ -317,8 +349,19 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
 
 
 def _steady_gates(plan: CablePlan, v: np.ndarray) -> np.ndarray:
-    """Every gate at its steady state at V (relaxed by the kernel over a very long time)."""
-    return relax_gates(plan, np.full((plan.structure.n_gates, plan.n), 0.5), v, 1e9)
+    """Every state (gates, then pools) at its steady state at V: relaxed by the
+    kernel over a very long time, repeated until the pools (which relax at the
+    current of the gates they start from) and the gates they gate agree."""
+    st = plan.structure
+    y = np.full((st.n_states, plan.n), 0.5)
+    y[st.n_gates:] = plan.rp[[p.offset + 2 for p in st.pools]] if st.pools else 0.0  # resting concentrations
+    for _ in range(1 if not st.pools else 200):
+        new = relax_gates(plan, y, v, 1e9)
+        done = np.max(np.abs(new - y), initial=0.0) <= 1e-13 * max(1.0, np.max(np.abs(new), initial=0.0))
+        y = new
+        if done:
+            break
+    return y
 
 
 def relax_gates(plan: CablePlan, y: np.ndarray, v: np.ndarray, dt: float,

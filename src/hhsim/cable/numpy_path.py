@@ -61,7 +61,7 @@ class CableODE:
         return v
 
     def __call__(self, v: np.ndarray, y: np.ndarray, inj: np.ndarray):
-        """(dV/dt in mV/ms, dy/dt in 1/ms) at every node; ``inj``: injected current (nA)."""
+        """(dV/dt in mV/ms, dy/dt: gates 1/ms, pools mM/ms) at every node; ``inj``: injected current (nA)."""
         p = self.plan
         v = self.hold_junctions(v)
         flow = self.gax * (v[self.parent] - v[self.child])  # nA from parent into child
@@ -74,7 +74,7 @@ class CableODE:
         dv = np.zeros(p.n)
         m = self.membrane
         dv[m] = (inj[m] + boundary[m] + axial[m] - membrane[m]) / p.cap[m]
-        return dv, ph["A"][: p.structure.n_gates] - ph["B"][: p.structure.n_gates] * y
+        return dv, ph["A"] - ph["B"] * y  # gates, then ion pools
 
 
 def simulate_cable_numpy(morph: Morphology, channels="hh", stimuli=None, *, t_stop: float, dt: float,

@@ -43,7 +43,8 @@ from types import ModuleType
 from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_helpers
-from .codegen import _helpers_hash, conductances, gate_relaxation, load_generated
+from .codegen import (_helpers_hash, _power, channel_current, channel_currents, conductances, gate_relaxation,
+                      instantaneous_values, load_generated, pool_relaxation)
 from .lower import Structure
 
 
@@ -62,13 +63,6 @@ def check_supported(s: Structure) -> None:
     extra = [f.name for f in dataclasses.fields(s) if f.name not in _KNOWN_STRUCTURE_FIELDS and getattr(s, f.name)]
     if extra:
         why.append("model features " + ", ".join(extra))
-    if getattr(s, "pools", ()):
-        why.append("ion-concentration states (" + ", ".join(p.name for p in s.pools) + ")")
-    modes = getattr(s, "channel_modes", ()) or ()
-    names = getattr(s, "channel_names", ()) or tuple(str(i) for i in range(s.n_channels))
-    odd = [names[i] for i, m in enumerate(modes) if m != "ohmic"]
-    if odd:
-        why.append("concentration-dependent (Nernst/GHK) currents in " + ", ".join(odd))
     for g in s.gates:
         gextra = [f.name for f in dataclasses.fields(g) if f.name not in _KNOWN_GATE_FIELDS and getattr(g, f.name)]
         if gextra or tuple(g.form_names) not in _GATE_FORMS:
@@ -78,9 +72,9 @@ def check_supported(s: Structure) -> None:
                 why.append(f"rate form {kind!r} of gate {g.name!r}")
     if why:
         raise HHSimError(
-            "the cable solver does not support " + "; ".join(why) + " yet: it handles ohmic channels "
-            "with voltage-gated (or instantaneous) gates; simulate this model as a single compartment "
-            "with `hhsim run`"
+            "the cable solver does not support " + "; ".join(why) + " yet: it handles channels "
+            "with voltage- or concentration-gated (or instantaneous) gates, ion pools, Nernst and GHK "
+            "currents; simulate this model as a single compartment with `hhsim run`"
         )
 
 
@@ -119,23 +113,130 @@ def _load_params(s: Structure) -> list[str]:
 
 
 def _membrane_block(s: Structure, v: str) -> list[str]:
-    """Lines (inside ``for c``) loading the gates, computing A_j, B_j at voltage ``v``."""
-    return [f"x{j} = y[{j}, c]" for j in range(s.n_gates)] + _scalarise(gate_relaxation(s, v))
+    """Lines (inside ``for c``) loading the states (gates, then pools) and
+    computing A_j, B_j of the gates at voltage ``v``."""
+    return [f"x{j} = y[{j}, c]" for j in range(s.n_states)] + _scalarise(gate_relaxation(s, v))
 
 
-def _sums(s: Structure, xs: list[str]) -> list[str]:
+def _ohmic_only(s: Structure) -> bool:
+    return all(s.mode(i) == "ohmic" for i in range(s.n_channels))
+
+
+def _relax_states(s: Structure) -> list[str]:
+    """Lines (inside ``for c``, V known) relaxing every state exactly over dt at
+    fixed V and storing it in ``y``; the new values are ``xn<j>``.
+
+    Gates relax at their rates at V.  With ion pools the pools and the gates
+    are coupled, and both are taken at the middle of the step (which keeps
+    the staggered Crank-Nicolson scheme second order): a predictor relaxes
+    the pools at the current of the old gates; the gates relax with the
+    pools at their predicted midpoint; a corrector relaxes the pools again
+    at the current of the midpoint gates and pools.
+    """
+    ng, ns = s.n_gates, s.n_states
+    lines = [f"x{j} = y[{j}, c]" for j in range(ns)]
+    relaxing = [j for j, g in enumerate(s.gates) if not _instant(g)]
+
+    def relax(js, new):
+        out = []
+        for j in js:
+            out += [f"xi{j} = A{j} * iB{j}", f"{new}{j} = xi{j} + (x{j} - xi{j}) * fexp(-B{j} * dt)"]
+        return out
+
+    def pools_at(xs, conc):
+        return _scalarise(conductances(s, xs) + channel_currents(s, "V", conc) + pool_relaxation(s))
+
+    pool_js = list(range(ng, ns))
+    if pool_js:
+        old = {p.name: f"x{ng + k}" for k, p in enumerate(s.pools)}
+        mid = {p.name: f"cm{ng + k}" for k, p in enumerate(s.pools)}
+        lines += _scalarise(gate_relaxation(s, "V", conc=old))
+        lines += pools_at(_effective(s, "x"), old) + _reciprocals(s, only=pool_js) + relax(pool_js, "cp")
+        lines += [f"cm{j} = 0.5 * (x{j} + cp{j})" for j in pool_js]
+        lines += _scalarise(gate_relaxation(s, "V", conc=mid))
+    else:
+        lines += _scalarise(gate_relaxation(s, "V"))
+    lines += _reciprocals(s, only=relaxing) + relax(relaxing, "xn")
+    lines += [f"xn{j} = xinf{j}" for j, g in enumerate(s.gates) if _instant(g)]
+    if pool_js:
+        lines += [f"xm{j} = 0.5 * (x{j} + xn{j})" for j in relaxing]
+        xm = [f"xinf{j}" if _instant(g) else f"xm{j}" for j, g in enumerate(s.gates)]
+        lines += pools_at(xm, mid) + _reciprocals(s, only=pool_js) + relax(pool_js, "xn")
+    return lines + [f"y[{j}, c] = xn{j}" for j in range(ns)]
+
+
+def _nonlinear(s: Structure, i: int) -> bool:
+    """Is channel i's current nonlinear in V at fixed gate states (GHK, or a gate
+    that follows V instantaneously)?"""
+    return s.mode(i) == "ghk" or any(_instant(s.gates[j]) for j in s.channel_gates[i])
+
+
+def _slopes(s: Structure, xs: list[str], conc: dict[str, str] | None) -> list[str]:
+    """Lines defining S<i> = dI_i/dV (central difference, 1e-3 mV) for every
+    nonlinear channel, instantaneous gates re-evaluated at V +- 1e-3 mV and the
+    other gates held at ``xs``."""
+    chans = [i for i in range(s.n_channels) if _nonlinear(s, i)]
+    if not chans:
+        return []
+    lines = ["VP = V + 1e-3", "VM = V - 1e-3"]
+    for side, v in (("P", "VP"), ("M", "VM")):
+        lines += instantaneous_values(s, v, f"xinf{side}", conc)
+        for i in chans:
+            factors = [f"gbar[{i}, c]"] + [
+                _power(f"xinf{side}{j}" if _instant(s.gates[j]) else xs[j], s.gates[j].power)
+                for j in s.channel_gates[i]]
+            lines.append(f"g{side}{i} = " + " * ".join(factors))
+            lines += channel_current(s, i, v, f"g{side}{i}", f"I{side}{i}", conc)
+    lines += [f"S{i} = (IP{i} - IM{i}) * 500.0" for i in chans]
+    return _scalarise(lines)
+
+
+def _sums(s: Structure, xs: list[str], pools: list[str] | None = None, linearise: bool = False) -> list[str]:
+    """Lines defining Gc (sum of the ohmic and Nernst conductances) and GEc (their
+    g E, minus the GHK currents), so that the membrane current is Gc V - GEc.
+    ``pools``: the variables holding the pool concentrations (default x<k>).
+
+    ``linearise`` (the implicit methods): a current that is nonlinear in V at
+    fixed gates (GHK, or a channel with an instantaneous gate) enters as its
+    tangent at V, I(V') = I(V) + S (V' - V), the slope S by a central
+    difference; the theta step then takes it at the theta point like the
+    ohmic ones (as NEURON does with di/dv).  Frozen at the step's start it
+    would make Crank-Nicolson first order."""
     nc = s.n_channels
-    return _scalarise(conductances(s, xs)) + [
-        "Gc = " + (" + ".join(f"g{i}" for i in range(nc)) or "0.0"),
-        "GEc = " + (" + ".join(f"g{i} * p_erev{i}" for i in range(nc)) or "0.0"),
-    ]
+    lines = _scalarise(conductances(s, xs))
+    lin = [i for i in range(nc) if linearise and _nonlinear(s, i)]
+    if _ohmic_only(s) and not s.pools and not lin:  # (a pool needs every channel's current I_i)
+        return lines + [
+            "Gc = " + (" + ".join(f"g{i}" for i in range(nc)) or "0.0"),
+            "GEc = " + (" + ".join(f"g{i} * p_erev{i}" for i in range(nc)) or "0.0"),
+        ]
+    conc = None if pools is None else {p.name: pools[k] for k, p in enumerate(s.pools)}
+    lines += _scalarise(channel_currents(s, "V", conc))
+    if lin:
+        lines += _slopes(s, xs, conc)
+    g, ge = [], []
+    for i in range(nc):
+        mode = s.mode(i)
+        if i in lin:
+            g.append(f"S{i}")
+            ge.append(f"S{i} * V - I{i}")
+        elif mode == "ohmic":
+            g.append(f"g{i}")
+            ge.append(f"g{i} * p_erev{i}")
+        elif mode == "nernst":
+            g.append(f"g{i}")
+            ge.append(f"g{i} * E{i}")
+        else:
+            ge.append(f"- I{i}")
+    return lines + ["Gc = " + (" + ".join(g) or "0.0"), "GEc = 0.0 " + " ".join(
+        t if t.startswith("- ") else "+ " + t for t in ge)]
 
 
-def _reciprocals(s: Structure, group: int = 3) -> list[str]:
+def _reciprocals(s: Structure, group: int = 3, only: list[int] | None = None) -> list[str]:
     """Lines defining iB{j} = 1 / B{j} for the relaxing gates, one division per
     ``group`` gates (Montgomery's trick: invert the product, then peel it).
     Divisions are the dearest operation of the vectorised node loop."""
-    js = [j for j, g in enumerate(s.gates) if not _instant(g)]
+    js = [j for j, g in enumerate(s.gates) if not _instant(g)] if only is None else list(only)
     lines = []
     for k in range(0, len(js), group):
         part = js[k:k + group]
@@ -154,17 +255,13 @@ def _reciprocals(s: Structure, group: int = 3) -> list[str]:
 
 def generate_source(s: Structure) -> str:
     """Full source text of the cable kernel module for structure ``s``."""
-    ng = s.n_gates
+    ng, ns = s.n_gates, s.n_states
     xs = _effective(s, "x")
     xn = [f"xn{j}" for j in range(ng)]
-    relax = _reciprocals(s)
-    for j, g in enumerate(s.gates):
-        if _instant(g):
-            relax += [f"xn{j} = xinf{j}", f"y[{j}, c] = xn{j}"]
-        else:
-            relax += [f"xi{j} = A{j} * iB{j}", f"xn{j} = xi{j} + (x{j} - xi{j}) * fexp(-B{j} * dt)",
-                      f"y[{j}, c] = xn{j}"]
-    deriv_lines = [f"dy[{j}, c] = A{j} - B{j} * x{j}" for j in range(ng)]
+    new_pools = [f"xn{j}" for j in range(ng, ns)]
+    relax = _relax_states(s)
+    # explicit methods: the pools' rates from the same currents as dV/dt
+    deriv_lines = _scalarise(pool_relaxation(s)) + [f"dy[{j}, c] = A{j} - B{j} * x{j}" for j in range(ns)]
     src = f'''# Generated by hhsim (cable kernels) for structure {s!r}
 # helpers {_helpers_hash()} cable-helpers {_cable_helpers_hash()}
 import math
@@ -191,9 +288,8 @@ def gates_step(v, y, G, GE, vmax, PT, runs, dt):
         for c in range(runs[r], runs[r + 1]):
             V = v[c]
             vmax[c] = max(vmax[c], V)
-{_ind(_membrane_block(s, "V"), 12)}
 {_ind(relax, 12)}
-{_ind(_sums(s, xn), 12)}
+{_ind(_sums(s, xn, new_pools, linearise=True), 12)}
             G[c] = Gc
             GE[c] = GEc
 
@@ -572,9 +668,8 @@ def implicit_update(b, v, y, d, vmax, hist, h_new, PT, runs, cap, area, sumg, bf
             v[c] = V
             hist[h_new, c] = V
             vmax[c] = max(vmax[c], V)
-{_ind(_membrane_block(s, "V"), 12)}
 {_ind(relax, 12)}
-{_ind(_sums(s, xn), 12)}
+{_ind(_sums(s, xn, new_pools, linearise=True), 12)}
             cd = cap[c] * inv_tdt
             d[c] = cd + area[c] * Gc + sumg[c]
             b[c] = cd * V + area[c] * GEc + bfix[c]

@@ -158,22 +158,25 @@ def channel_currents(s: Structure, v: str, conc: dict[str, str] | None = None) -
     ``g (v - E{i})`` with ``E{i} = RT/zF ln(c_out / c_in)`` (also defined);
     GHK channels: ``g * ghk(v, c_in, c_out)``.
     """
-    cv = _conc_vars(s, conc)
     lines = []
     for i in range(s.n_channels):
-        mode, pool = s.mode(i), s.pool_of(i)
-        if mode == "ohmic":
-            lines.append(f"I{i} = g{i} * ({v} - erev[{i}, c])")
-            continue
-        o = s.channel_extra[i]
-        cin = cv[s.pools[pool].name] if pool >= 0 else f"rp[{o + 2}, c]"
-        if mode == "nernst":
-            lines += [f"E{i} = rp[{o}, c] * math.log(rp[{o + 1}, c] / {cin})",
-                      f"I{i} = g{i} * ({v} - E{i})"]
-        else:
-            z = float(s.channel_valence[i])
-            lines.append(f"I{i} = g{i} * _ghk({v}, {cin}, rp[{o + 1}, c], {z!r}, rp[{o}, c])")
+        lines += channel_current(s, i, v, f"g{i}", f"I{i}", conc)
     return lines
+
+
+def channel_current(s: Structure, i: int, v: str, g: str, out: str, conc: dict[str, str] | None = None) -> list[str]:
+    """Lines setting ``out`` to channel i's current at voltage ``v`` with conductance
+    (or permeability) ``g`` (see :func:`channel_currents`; a Nernst channel also
+    sets ``E{i}``)."""
+    mode, pool = s.mode(i), s.pool_of(i)
+    if mode == "ohmic":
+        return [f"{out} = {g} * ({v} - erev[{i}, c])"]
+    o = s.channel_extra[i]
+    cin = _conc_vars(s, conc)[s.pools[pool].name] if pool >= 0 else f"rp[{o + 2}, c]"
+    if mode == "nernst":
+        return [f"E{i} = rp[{o}, c] * math.log(rp[{o + 1}, c] / {cin})", f"{out} = {g} * ({v} - E{i})"]
+    z = float(s.channel_valence[i])
+    return [f"{out} = {g} * _ghk({v}, {cin}, rp[{o + 1}, c], {z!r}, rp[{o}, c])"]
 
 
 def pool_relaxation(s: Structure, suffix: str = "") -> list[str]:
