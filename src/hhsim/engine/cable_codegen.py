@@ -44,7 +44,7 @@ from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_helpers
 from .codegen import (_helpers_hash, _power, channel_current, channel_currents, conductances, gate_relaxation,
-                      instantaneous_values, load_generated, pool_relaxation)
+                      instantaneous_values, load_generated, membrane_terms, pool_relaxation)
 from .lower import Structure
 
 
@@ -202,34 +202,15 @@ def _sums(s: Structure, xs: list[str], pools: list[str] | None = None, linearise
     difference; the theta step then takes it at the theta point like the
     ohmic ones (as NEURON does with di/dv).  Frozen at the step's start it
     would make Crank-Nicolson first order."""
-    nc = s.n_channels
     lines = _scalarise(conductances(s, xs))
-    lin = [i for i in range(nc) if linearise and _nonlinear(s, i)]
-    if _ohmic_only(s) and not s.pools and not lin:  # (a pool needs every channel's current I_i)
-        return lines + [
-            "Gc = " + (" + ".join(f"g{i}" for i in range(nc)) or "0.0"),
-            "GEc = " + (" + ".join(f"g{i} * p_erev{i}" for i in range(nc)) or "0.0"),
-        ]
-    conc = None if pools is None else {p.name: pools[k] for k, p in enumerate(s.pools)}
-    lines += _scalarise(channel_currents(s, "V", conc))
-    if lin:
-        lines += _slopes(s, xs, conc)
-    g, ge = [], []
-    for i in range(nc):
-        mode = s.mode(i)
-        if i in lin:
-            g.append(f"S{i}")
-            ge.append(f"S{i} * V - I{i}")
-        elif mode == "ohmic":
-            g.append(f"g{i}")
-            ge.append(f"g{i} * p_erev{i}")
-        elif mode == "nernst":
-            g.append(f"g{i}")
-            ge.append(f"g{i} * E{i}")
-        else:
-            ge.append(f"- I{i}")
-    return lines + ["Gc = " + (" + ".join(g) or "0.0"), "GEc = 0.0 " + " ".join(
-        t if t.startswith("- ") else "+ " + t for t in ge)]
+    lin = [i for i in range(s.n_channels) if linearise and _nonlinear(s, i)]
+    if lin or s.pools or not _ohmic_only(s):  # (a pool needs every channel's current I_i)
+        conc = None if pools is None else {p.name: pools[k] for k, p in enumerate(s.pools)}
+        lines += _scalarise(channel_currents(s, "V", conc))
+        if lin:
+            lines += _slopes(s, xs, conc)
+    g, ge = membrane_terms(s, lambda i: f"p_erev{i}", tangent=lin)
+    return lines + ["Gc = " + (" + ".join(g) or "0.0"), "GEc = " + (" + ".join(ge) or "0.0")]
 
 
 def _reciprocals(s: Structure, group: int = 3, only: list[int] | None = None) -> list[str]:
