@@ -10,6 +10,18 @@ from typing import Callable
 from .errors import OutputError
 
 
+def read_text(path: str | Path, what: str, error: type[Exception]) -> str:
+    """The text of the file ``path``; a missing or unreadable file raises ``error``
+    with one line naming ``what`` it is (e.g. ``"SWC file"``) and the path."""
+    p = Path(path)
+    try:
+        return p.read_text()
+    except FileNotFoundError:
+        raise error(f"{what} {str(p)!r} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {str(p)!r} cannot be read: {exc}") from None
+
+
 def check_writable(path: str | Path, suffixes: tuple[str, ...] | None = None) -> Path:
     """Fail early, before any simulation, if ``path`` cannot be written.
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import StimulusError
+from .io import read_text
 
 INF = math.inf
 
@@ -370,12 +371,7 @@ def from_file(path: str | Path) -> Samples:
     A header line (any non-numeric first row) is skipped.
     """
     p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise StimulusError(f"stimulus file {str(p)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StimulusError(f"stimulus file {str(p)!r} cannot be read: {exc}") from None
+    text = read_text(p, "stimulus file", StimulusError)
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if rows:
         try:

@@ -19,9 +19,10 @@ import numpy as np
 
 from ..engine.batch import BatchOutput, Grid, make_grid, run_batch
 from ..engine.lower import lower
-from ..engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, DEFAULT_OUTPUT_DT, FIXED_STEP
+from ..engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
 from ..errors import HHSimError, SolverError
 from ..model import Model
+from ..simulation import resolve_method
 from ..stim import Stimulus
 
 
@@ -119,7 +120,7 @@ def arange_inclusive(start: float, stop: float, step: float) -> np.ndarray:
 PROTOCOL_METHOD = DEFAULT_METHOD
 
 
-def resolve_method(method: str | None, dt: float | None) -> tuple[str, float]:
+def protocol_method(method: str | None, dt: float | None) -> tuple[str, float]:
     """The method and dt (ms) a protocol runs with (defaults: dopri5 on a 0.025 ms grid).
 
     Accepted: the compiled fixed-step solvers and the compiled adaptive one
@@ -135,8 +136,7 @@ def resolve_method(method: str | None, dt: float | None) -> tuple[str, float]:
         )
     if method not in FIXED_STEP and method not in COMPILED_ADAPTIVE:
         raise SolverError(f"unknown method {method!r}; accepted: {accepted}")
-    if dt is None:
-        dt = FIXED_STEP[method].default_dt if method in FIXED_STEP else DEFAULT_OUTPUT_DT
+    method, dt = resolve_method(method, dt)  # the method's default dt
     if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
         raise SolverError(f"dt must be a number > 0 ms (got {dt})")
     return method, float(dt)

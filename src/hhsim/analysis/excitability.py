@@ -27,7 +27,7 @@ from ..errors import DivergenceError
 from ..model import Model
 from ._common import (
     BracketError, ProtocolError, aligned_dt, check_interval, float_list, positive, progress_bar,
-    resolve_method, run_many, snap, to_float, whole,
+    protocol_method, run_many, snap, to_float, whole,
 )
 from .search import ALWAYS_FIRES, NEVER_FIRES, SearchResult, bracket_search
 
@@ -256,20 +256,18 @@ def _traces(model, s: _Search, index: int, polarity: int, method: str, dt: float
 
 
 def _threshold(kind, model, dur, i_max, *, polarity, delay, tail, rtol, method, dt, progress,
-               after_end) -> ThresholdResult:
+               after_end, hint: str = "raise --i-max") -> ThresholdResult:
     model = _models.get(model)
     dur = positive("duration" if kind != "pulse threshold" else "pulse duration", dur)
     i_max = positive("--i-max", i_max, "µA/cm²")
     rtol = positive("rtol", rtol, "")
-    method, dt0 = resolve_method(method, dt)
+    method, dt0 = protocol_method(method, dt)
     dt = aligned_dt(dt0, dur) if dt is None or abs(dur / dt0 - round(dur / dt0)) > 1e-9 else dt0
     delay = snap(delay, dt)
     bar = progress_bar(kind, progress)
     try:
         s = _pulse_search(model, [dur], i_max, polarity=polarity, delay=delay, tail=tail, rtol=rtol,
                           method=method, dt=dt, bar=bar, after_end=after_end)
-        hint = ("raise --i-max, or lengthen --dur: a T-type calcium rebound needs steps of 100 ms "
-                "or more" if kind == "anode break" else "raise --i-max")
         _check_found(s.result, kind, [""], hint)
         t, vb, va, ib, ia, spikes = _traces(model, s, 0, polarity, method, dt, bar)
     finally:
@@ -352,7 +350,9 @@ def anode_break(model: str | Model = "hh", dur: float = 20.0, *, i_max: float | 
     model = _models.get(model)
     i_max = default_anode_i_max(model) if i_max is None else i_max
     return _threshold("anode break", model, dur, i_max, polarity=-1, delay=delay, tail=tail, rtol=rtol,
-                      method=method, dt=dt, progress=progress, after_end=True)
+                      method=method, dt=dt, progress=progress, after_end=True,
+                      hint="raise --i-max, or lengthen --dur: a T-type calcium rebound needs steps of 100 ms "
+                           "or more")
 
 
 def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float = 0.05,
@@ -375,7 +375,7 @@ def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float
     model = _models.get(model)
     if law not in LAWS:
         raise ProtocolError(f"unknown law {law!r}; accepted: {', '.join(LAWS)}")
-    method, dt = resolve_method(method, dt)
+    method, dt = protocol_method(method, dt)
     if durations is None:
         d_min, d_max = positive("shortest duration", d_min), positive("longest duration", d_max)
         check_interval("duration", d_min, d_max, "ms")

@@ -35,7 +35,7 @@ from .. import stim
 from ..model import Model
 from ..stim import Stimulus
 from ._common import (
-    check_interval, float_list, positive, progress_bar, resolve_method, run_many, snap, to_float, whole,
+    check_interval, float_list, positive, progress_bar, protocol_method, run_many, snap, to_float, whole,
 )
 from .spikes import steady_rate
 
@@ -193,7 +193,7 @@ def fi_curve(model: str | Model = "hh", i_min: float = 0.0, i_max: float = 20.0,
     i_min, i_max = check_interval("current", i_min, i_max, "µA/cm²")
     n = whole("--n (number of currents)", n, 2)
     dur = positive("--dur", dur)
-    method, dt = resolve_method(method, dt)
+    method, dt = protocol_method(method, dt)
     dur = snap(dur, dt)
     currents = np.linspace(i_min, i_max, n)
     bar = progress_bar("f-I", progress)

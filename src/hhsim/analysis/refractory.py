@@ -35,7 +35,7 @@ from .. import stim
 from ..errors import DivergenceError
 from ..model import Model
 from ._common import (
-    BracketError, ProtocolError, aligned_dt, positive, progress_bar, resolve_method, run_many, snap,
+    BracketError, ProtocolError, aligned_dt, positive, progress_bar, protocol_method, run_many, snap,
     to_float,
 )
 from .excitability import _check_found, _pulse_search, default_pulse_i_max
@@ -118,7 +118,7 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
     first_factor = positive("first pulse factor", first_factor, "")
     max_factor = positive("max factor", max_factor, "")
     relative_tolerance = positive("relative tolerance", relative_tolerance, "")
-    method, dt0 = resolve_method(method, dt)
+    method, dt0 = protocol_method(method, dt)
     dt = aligned_dt(dt0, pulse_dur)
     delay = snap(delay, dt)
     intervals = np.asarray(DEFAULT_INTERVALS if intervals is None else intervals, dtype=float).ravel()

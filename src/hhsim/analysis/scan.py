@@ -24,7 +24,7 @@ from .. import stim as _stim
 from ..errors import ParameterError
 from ..model import Model
 from ._common import (
-    FeatureError, ProtocolError, check_interval, float_list, positive, progress_bar, resolve_method,
+    FeatureError, ProtocolError, check_interval, float_list, positive, progress_bar, protocol_method,
     run_many, snap, whole,
 )
 from .features import ap_features
@@ -155,7 +155,7 @@ def scan(model: str | Model, param: str, values, measure: str, *, stimulus=None,
         raise ProtocolError("the list of parameter values is empty")
     check_param(base, param)
     models = [model_at(base, param, float(x), drugs) for x in values]
-    method, dt = resolve_method(method, dt)
+    method, dt = protocol_method(method, dt)
     unit = FEATURES[measure][0]
     bar = progress_bar(f"scan {param}", progress)
     t = v = None

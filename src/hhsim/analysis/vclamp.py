@@ -59,7 +59,7 @@ from .. import stim
 from ..channels.base import Channel
 from ..model import Model
 from ._common import (
-    ProtocolError, finite, float_list, gate_steady_state, inactivates, positive, progress_bar, resolve_method,
+    ProtocolError, finite, float_list, gate_steady_state, inactivates, positive, progress_bar, protocol_method,
     round_rest, run_many, snap, to_float,
 )
 
@@ -286,7 +286,7 @@ def vclamp(model: str | Model = "hh", steps=None, *, hold: float | None = None, 
     test_v = anchor + 65.0 if test_v is None else finite("test potential", test_v, "mV")
     prepulses = (anchor + np.arange(-55.0, 45.0 + 1e-9, 5.0) if prepulses is None
                  else np.asarray(prepulses, dtype=float).ravel())
-    method, dt = resolve_method(method, dt)
+    method, dt = protocol_method(method, dt)
     if series_resistance is not None:
         series_resistance = positive("--rs (series resistance)", series_resistance, "Ω·cm²")
         if gain is not None:

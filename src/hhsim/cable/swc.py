@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import read_text
 from .geometry import DEFAULT_RA, GeometryError, Morphology, Section
 
 REGIONS = {1: "soma", 2: "axon", 3: "dend", 4: "apic"}
@@ -39,13 +40,7 @@ class SWCError(GeometryError):
 def read_swc(path: str | Path, *, ra: float = DEFAULT_RA) -> Morphology:
     """Read an SWC file into a :class:`Morphology` (axial resistivity ``ra`` Ω·cm)."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise SWCError(f"SWC file {str(p)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SWCError(f"SWC file {str(p)!r} cannot be read: {exc}") from None
-    return parse_swc(text, source=p.name, ra=ra)
+    return parse_swc(read_text(p, "SWC file", SWCError), source=p.name, ra=ra)
 
 
 def parse_swc(text: str, *, source: str = "<swc>", ra: float = DEFAULT_RA) -> Morphology:

@@ -29,6 +29,7 @@ import tomllib
 from pathlib import Path
 
 from ..errors import ModelError
+from ..io import read_text
 from .base import Channel, Gate
 
 _CHANNEL_KEYS = {"name", "gbar", "E", "ion", "q10", "q10_reference_c", "source", "description", "params", "gates"}
@@ -38,12 +39,9 @@ _GATE_KEYS = {"name", "power", "alpha", "beta", "inf", "tau", "instantaneous"}
 def load_channel(path: str | Path) -> Channel:
     """The channel described by the TOML file ``path`` (errors name the file and key)."""
     path = Path(path)
+    text = read_text(path, "channel file", ModelError)
     try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"channel file {str(path)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read channel file {str(path)!r}: {exc}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(f"channel file {str(path)!r} is not valid TOML: {exc}") from None
     where = f"channel file {str(path)!r}"

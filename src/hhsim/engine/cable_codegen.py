@@ -150,7 +150,7 @@ def _relax_states(s: Structure) -> list[str]:
     if pool_js:
         old = {p.name: f"x{ng + k}" for k, p in enumerate(s.pools)}
         mid = {p.name: f"cm{ng + k}" for k, p in enumerate(s.pools)}
-        lines += _scalarise(gate_relaxation(s, "V", conc=old))
+        lines += _scalarise(instantaneous_values(s, "V", "xinf", old))  # gates at the old pools
         lines += pools_at(_effective(s, "x"), old) + _reciprocals(s, only=pool_js) + relax(pool_js, "cp")
         lines += [f"cm{j} = 0.5 * (x{j} + cp{j})" for j in pool_js]
         lines += _scalarise(gate_relaxation(s, "V", conc=mid))
@@ -251,7 +251,8 @@ from numba import njit
 import hhsim.engine.kernel_helpers as _kh
 globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.startswith("_") and not k.startswith("__")}})
 from hhsim.engine.cable_helpers import (
-    _exp_rate, _sigmoid_rate, _linexp_rate, fexp, crossing_cubic, crossing_quadratic)
+    _exp_rate, _sigmoid_rate, _linexp_rate, fexp, crossing_cubic, crossing_quadratic,
+    eliminate, eliminate_coupled, substitute)
 
 N_GATES = {ng}
 N_CHANNELS = {s.n_channels}
@@ -385,8 +386,7 @@ def chain_solve(d, b, gax):
 @njit(cache=True, error_model="numpy", fastmath={{"contract"}})
 def chain_solve4(d, b, g, cw):
     """A chain of n >= 8 nodes, as four independent sweeps: the middle node m
-    and the middles qL, qR of the two halves are kept
-    each half is
+    and the middles qL, qR of the two halves are kept for last; each half is
     eliminated from its outer end towards its middle (Thomas) and from its
     inner end towards its middle (each elimination coupling the remaining
     node to m).  The 3 x 3 system of qL, m, qR is solved directly, then the
@@ -414,91 +414,26 @@ def chain_solve4(d, b, g, cw):
     n_or = n - 1 - qR    # nodes n-1 .. qR+1
     n_ir = qR - 1 - m    # nodes m+1 .. qR-1
     K = min(min(n_ol, n_il), min(n_or, n_ir))
+    # the four eliminations side by side, then each one's remaining nodes
     for k in range(K):
-        # outer-left: eliminate i = k into k+1
-        i = k
-        r = 1.0 / d_ol
-        d[i] = r
-        b[i] = b_ol
-        f = g[i + 1] * r
-        d_ol = d[i + 1] - f * g[i + 1]
-        b_ol = b[i + 1] + f * b_ol
-        # inner-left: eliminate j = m-1-k into j-1 and m
+        d_ol, b_ol = eliminate(d, b, k, k + 1, g[k + 1], d_ol, b_ol)
         j = m - 1 - k
-        r2 = 1.0 / d_il
-        d[j] = r2
-        b[j] = b_il
-        cw[j] = c_il
-        f2 = g[j] * r2
-        fm2 = c_il * r2
-        dm -= fm2 * c_il
-        bm += fm2 * b_il
-        d_il = d[j - 1] - f2 * g[j]
-        b_il = b[j - 1] + f2 * b_il
-        c_il = f2 * c_il
-        # outer-right: eliminate i = n-1-k into i-1
+        d_il, b_il, c_il, dm, bm = eliminate_coupled(d, b, cw, j, j - 1, g[j], d_il, b_il, c_il, dm, bm)
         i3 = n - 1 - k
-        r3 = 1.0 / d_or
-        d[i3] = r3
-        b[i3] = b_or
-        f3 = g[i3] * r3
-        d_or = d[i3 - 1] - f3 * g[i3]
-        b_or = b[i3 - 1] + f3 * b_or
-        # inner-right: eliminate j = m+1+k into j+1 and m
+        d_or, b_or = eliminate(d, b, i3, i3 - 1, g[i3], d_or, b_or)
         j4 = m + 1 + k
-        r4 = 1.0 / d_ir
-        d[j4] = r4
-        b[j4] = b_ir
-        cw[j4] = c_ir
-        f4 = g[j4 + 1] * r4
-        fm4 = c_ir * r4
-        dm -= fm4 * c_ir
-        bm += fm4 * b_ir
-        d_ir = d[j4 + 1] - f4 * g[j4 + 1]
-        b_ir = b[j4 + 1] + f4 * b_ir
-        c_ir = f4 * c_ir
+        d_ir, b_ir, c_ir, dm, bm = eliminate_coupled(d, b, cw, j4, j4 + 1, g[j4 + 1], d_ir, b_ir, c_ir, dm, bm)
     for k in range(K, n_ol):
-        i = k
-        r = 1.0 / d_ol
-        d[i] = r
-        b[i] = b_ol
-        f = g[i + 1] * r
-        d_ol = d[i + 1] - f * g[i + 1]
-        b_ol = b[i + 1] + f * b_ol
+        d_ol, b_ol = eliminate(d, b, k, k + 1, g[k + 1], d_ol, b_ol)
     for k in range(K, n_il):
         j = m - 1 - k
-        r2 = 1.0 / d_il
-        d[j] = r2
-        b[j] = b_il
-        cw[j] = c_il
-        f2 = g[j] * r2
-        fm2 = c_il * r2
-        dm -= fm2 * c_il
-        bm += fm2 * b_il
-        d_il = d[j - 1] - f2 * g[j]
-        b_il = b[j - 1] + f2 * b_il
-        c_il = f2 * c_il
+        d_il, b_il, c_il, dm, bm = eliminate_coupled(d, b, cw, j, j - 1, g[j], d_il, b_il, c_il, dm, bm)
     for k in range(K, n_or):
         i3 = n - 1 - k
-        r3 = 1.0 / d_or
-        d[i3] = r3
-        b[i3] = b_or
-        f3 = g[i3] * r3
-        d_or = d[i3 - 1] - f3 * g[i3]
-        b_or = b[i3 - 1] + f3 * b_or
+        d_or, b_or = eliminate(d, b, i3, i3 - 1, g[i3], d_or, b_or)
     for k in range(K, n_ir):
         j4 = m + 1 + k
-        r4 = 1.0 / d_ir
-        d[j4] = r4
-        b[j4] = b_ir
-        cw[j4] = c_ir
-        f4 = g[j4 + 1] * r4
-        fm4 = c_ir * r4
-        dm -= fm4 * c_ir
-        bm += fm4 * b_ir
-        d_ir = d[j4 + 1] - f4 * g[j4 + 1]
-        b_ir = b[j4 + 1] + f4 * b_ir
-        c_ir = f4 * c_ir
+        d_ir, b_ir, c_ir, dm, bm = eliminate_coupled(d, b, cw, j4, j4 + 1, g[j4 + 1], d_ir, b_ir, c_ir, dm, bm)
     # the separators qL, m, qR: both sweeps of a block ended on its separator
     DL = d_ol + d_il - d[qL]
     BL = b_ol + b_il - b[qL]
@@ -517,35 +452,26 @@ def chain_solve4(d, b, g, cw):
     v_il = xL
     v_or = xR
     v_ir = xR
-    Kb = K
     # tails first (the sweeps' innermost nodes, next to the separators), then all four together
-    for k in range(n_ol - 1, Kb - 1, -1):
-        v_ol = (b[k] + g[k + 1] * v_ol) * d[k]
-        b[k] = v_ol
-    for k in range(n_il - 1, Kb - 1, -1):
+    for k in range(n_ol - 1, K - 1, -1):
+        v_ol = substitute(d, b, k, g[k + 1], v_ol, 0.0, 0.0)
+    for k in range(n_il - 1, K - 1, -1):
         j = m - 1 - k
-        v_il = (b[j] + g[j] * v_il + cw[j] * xm) * d[j]
-        b[j] = v_il
-    for k in range(n_or - 1, Kb - 1, -1):
+        v_il = substitute(d, b, j, g[j], v_il, cw[j], xm)
+    for k in range(n_or - 1, K - 1, -1):
         i3 = n - 1 - k
-        v_or = (b[i3] + g[i3] * v_or) * d[i3]
-        b[i3] = v_or
-    for k in range(n_ir - 1, Kb - 1, -1):
+        v_or = substitute(d, b, i3, g[i3], v_or, 0.0, 0.0)
+    for k in range(n_ir - 1, K - 1, -1):
         j4 = m + 1 + k
-        v_ir = (b[j4] + g[j4 + 1] * v_ir + cw[j4] * xm) * d[j4]
-        b[j4] = v_ir
-    for k in range(Kb - 1, -1, -1):
-        v_ol = (b[k] + g[k + 1] * v_ol) * d[k]
-        b[k] = v_ol
+        v_ir = substitute(d, b, j4, g[j4 + 1], v_ir, cw[j4], xm)
+    for k in range(K - 1, -1, -1):
+        v_ol = substitute(d, b, k, g[k + 1], v_ol, 0.0, 0.0)
         j = m - 1 - k
-        v_il = (b[j] + g[j] * v_il + cw[j] * xm) * d[j]
-        b[j] = v_il
+        v_il = substitute(d, b, j, g[j], v_il, cw[j], xm)
         i3 = n - 1 - k
-        v_or = (b[i3] + g[i3] * v_or) * d[i3]
-        b[i3] = v_or
+        v_or = substitute(d, b, i3, g[i3], v_or, 0.0, 0.0)
         j4 = m + 1 + k
-        v_ir = (b[j4] + g[j4 + 1] * v_ir + cw[j4] * xm) * d[j4]
-        b[j4] = v_ir
+        v_ir = substitute(d, b, j4, g[j4 + 1], v_ir, cw[j4], xm)
 
 
 @njit(cache=True, error_model="numpy")

@@ -230,6 +230,16 @@ def _rate_params(model: Model) -> np.ndarray:
     return np.array(_layout(model)[1], dtype=float)
 
 
+def _once_per_object(models: list[Model], fn) -> list:
+    """``[fn(m) for m in models]``, calling ``fn`` once per distinct object
+    (protocols pass the same model for hundreds of neurons)."""
+    seen: dict[int, object] = {}
+    for m in models:
+        if id(m) not in seen:
+            seen[id(m)] = fn(m)
+    return [seen[id(m)] for m in models]
+
+
 def lower(models: Model | list[Model], initial=None) -> Plan:
     """Lower one model, or several of the same structure, into a :class:`Plan`.
 
@@ -240,12 +250,7 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
         models = [models]
     if not models:
         raise ModelError("need at least one model")
-    # protocols pass the same model object for hundreds of neurons: lay it out once
-    by_id: dict[int, tuple] = {}
-    for m in models:
-        if id(m) not in by_id:
-            by_id[id(m)] = _layout(m)
-    layouts = [by_id[id(m)] for m in models]
+    layouts = _once_per_object(models, _layout)
     structure = layouts[0][0]
     for m, (s, _) in zip(models[1:], layouts[1:]):
         if s != structure:
@@ -253,11 +258,7 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
                 f"models {models[0].name!r} and {m.name!r} differ in structure and cannot share a batch"
             )
     if initial is None:
-        rest: dict[int, tuple] = {}
-        for m in models:
-            if id(m) not in rest:
-                rest[id(m)] = m.initial_state()
-        states = [rest[id(m)] for m in models]
+        states = _once_per_object(models, Model.initial_state)
     elif isinstance(initial, tuple):
         states = [initial] * len(models)
     else:
