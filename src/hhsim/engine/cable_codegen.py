@@ -498,10 +498,12 @@ def _after_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
 
 
 @njit(cache=True, error_model="numpy")
-def _crossings(hist, n, thr, spk_t, spk_n, t_origin, dt):
+def _crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final=False):
     """Time upward threshold crossings on the interval [t_(n-1), t_n], once
     V^(n+1) is in the history ring, from the cubic through the four samples
-    V^(n-2) .. V^(n+1) (linear on the very first interval)."""
+    V^(n-2) .. V^(n+1) (linear on the very first interval).  ``final``: the
+    run's last interval, where V^(n+1) does not exist: the parabola through
+    V^(n-2) .. V^n."""
     if n < 1:
         return
     h_new = (n + 1) % 4
@@ -514,10 +516,12 @@ def _crossings(hist, n, thr, spk_t, spk_n, t_origin, dt):
         b = hist[ib, c]
         th = thr[c]
         if a < th and b >= th:
-            if n >= 2:
-                s = crossing_cubic(hist[iz, c], a, b, hist[h_new, c], th)
-            else:
+            if n < 2:
                 s = (th - a) / (b - a)
+            elif final:
+                s = crossing_quadratic(hist[iz, c], a, b, th)
+            else:
+                s = crossing_cubic(hist[iz, c], a, b, hist[h_new, c], th)
             k = spk_n[c]
             if k < max_spk:
                 spk_t[c, k] = t_origin + (n - 1 + s) * dt
@@ -527,25 +531,7 @@ def _crossings(hist, n, thr, spk_t, spk_n, t_origin, dt):
 @njit(cache=True, error_model="numpy")
 def finish_crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt):
     """Time crossings on the last interval [t_(N-1), t_N] (parabola through three samples)."""
-    if n_total < 1:
-        return
-    n = n_total
-    ia = (n - 1) % 4
-    ib = n % 4
-    max_spk = spk_t.shape[1]
-    for c in range(hist.shape[1]):
-        a = hist[ia, c]
-        b = hist[ib, c]
-        th = thr[c]
-        if a < th and b >= th:
-            if n >= 2:
-                s = crossing_quadratic(hist[(n - 2) % 4, c], a, b, th)
-            else:
-                s = (th - a) / (b - a)
-            k = spk_n[c]
-            if k < max_spk:
-                spk_t[c, k] = t_origin + (n - 1 + s) * dt
-            spk_n[c] = k + 1
+    _crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, True)
 
 
 @njit(cache=True, error_model="numpy")
