@@ -12,7 +12,7 @@ whose functions are compiled by numba with ``cache=True``:
   all compartments, recording into preallocated arrays and detecting spikes;
 * ``rhs_vec(y, I, ...)`` the right-hand side as an array, for scipy.
 
-The module is written to the cache directory (``$HHSIM_CACHE_DIR``, else
+The module is written to the private cache directory (``$HHSIM_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/hhsim`` or ``~/.cache/hhsim``) under a name that is the
 hash of its source, so numba's on-disk cache survives between processes and
 a changed template can never pick up a stale binary.  The source is built
@@ -22,11 +22,7 @@ only from our own templates, indices and numbers: no user text.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
-import os
-import sys
-import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -35,19 +31,19 @@ import numpy as np
 from ..channels import expr as _expr
 from ..channels.base import FORMS, emit_form
 from ..errors import ModelError
+from . import cache as _cache
 from .lower import Structure
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP
 
 _LOADED: dict[str, ModuleType] = {}
 
 
-def cache_dir() -> Path:
-    """Directory holding generated kernel modules and their numba caches."""
-    env = os.environ.get("HHSIM_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "hhsim"
+def cache_dir() -> Path | None:
+    """Private directory of generated kernel modules (None: compiled in memory).
+
+    See :mod:`hhsim.engine.cache` for where it is and how it is checked.
+    """
+    return _cache.state().kernels
 
 
 # ----------------------------------------------------------------- emitters
@@ -398,11 +394,7 @@ def load_generated(prefix: str, source: str) -> ModuleType:
     if digest in _LOADED:
         return _LOADED[digest]
     name = f"{prefix}_{digest}"
-    path = _write_module(name, source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    module = _cache.module_from_source(name, source, _write_module(name, source))
     _LOADED[digest] = module
     return module
 
@@ -464,26 +456,9 @@ def _compile_probe(body: str, args: str, scope: dict):
     source = f"import math\nfrom hhsim.engine.kernel_helpers import _linexp, _vtrap\n\ndef f({args}):\n    return {body}\n"
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     name = f"hhsim_probe_{digest}"
-    path = _write_module(name, source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return _cache.module_from_source(name, source, _write_module(name, source)).f
 
 
-def _write_module(name: str, source: str) -> Path:
-    """Write the module once (atomically); fall back to a temp dir if the cache is read-only."""
-    for base in (cache_dir() / "kernels", Path(tempfile.gettempdir()) / "hhsim-kernels"):
-        path = base / f"{name}.py"
-        try:
-            if path.exists() and path.read_text() == source:
-                return path
-            base.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:
-                fh.write(source)
-            os.replace(tmp, path)
-            return path
-        except OSError:
-            continue
-    raise OSError("no writable directory for compiled kernels; set HHSIM_CACHE_DIR")
+def _write_module(name: str, source: str) -> Path | None:
+    """The module's copy in the private cache (None: build it in memory)."""
+    return _cache.write_module(name, source)
