@@ -23,6 +23,7 @@ from .errors import (
 from .model import Model
 from .result import Result
 from .simulation import simulate
+from .batch_api import BatchResult, simulate_batch
 
 # Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`.
 _LAZY = ("analysis", "cable", "plot")
@@ -38,6 +39,8 @@ def __getattr__(name):
 __all__ = [
     "__version__",
     "simulate",
+    "simulate_batch",
+    "BatchResult",
     "models",
     "analysis",
     "cable",

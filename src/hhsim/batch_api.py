@@ -1,0 +1,296 @@
+"""``simulate_batch``: many neurons of one model, each with its own parameters, in one compiled run.
+
+Every neuron is the model with some parameters changed (``params``: name ->
+one value per neuron), driven by one stimulus waveform multiplied by its
+own ``scale``.  All neurons run together through the compiled batch kernel
+(:func:`hhsim.engine.batch.run_batch`), over the same grid and with the same
+method as :func:`hhsim.simulate`, so neuron ``i`` of a batch gives what
+``simulate`` gives for that neuron alone.
+
+>>> import numpy as np, hhsim
+>>> b = hhsim.simulate_batch("hh", {"gNa": np.linspace(80, 160, 5)},
+...                          stimulus=hhsim.stim.step(10, start=10, dur=50), t_stop=80)
+>>> b.n_spikes.shape
+(5,)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import models as _models
+from .engine.batch import make_grid, run_batch
+from .engine.lower import lower
+from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
+from .errors import ParameterError, SolverError
+from .model import Model
+from .result import Result
+from .simulation import resolve_method
+from .stim import Stimulus, total
+
+#: Share of the machine's free memory one batch may take (the rest is for the caller).
+MEMORY_SHARE = 0.5
+
+
+@dataclass
+class BatchResult:
+    """Outcome of :func:`simulate_batch` for ``n`` neurons.
+
+    Attributes
+    ----------
+    params : name -> (n,) values each neuron ran with (units as ``Model.params()``).
+    scale : (n,) multiplier of the stimulus per neuron.
+    spike_times : per neuron, spike times in ms.
+    t : ms, recorded times (empty when nothing was recorded).
+    traces : recorded name (``"v"`` in mV, gate names, pool states in mM) ->
+        (n_times, n) array.
+    v_final, states_final : mV (n,) and (n_states, n), the state at ``t_stop``.
+    models : the model of each neuron.
+    """
+
+    params: dict[str, np.ndarray]
+    scale: np.ndarray
+    spike_times: list[np.ndarray]
+    t: np.ndarray
+    traces: dict[str, np.ndarray]
+    v_final: np.ndarray
+    states_final: np.ndarray
+    models: list[Model]
+    method: str
+    dt: float
+    t_stop: float
+    stimulus: Stimulus | None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.spike_times)
+
+    @property
+    def n_spikes(self) -> np.ndarray:
+        """(n,) number of spikes of each neuron."""
+        return np.array([s.size for s in self.spike_times], dtype=np.int64)
+
+    def result(self, i: int) -> Result:
+        """Neuron ``i`` as a :class:`~hhsim.result.Result` (needs ``record="all"``)."""
+        model = self.models[i]
+        missing = [name for name in ["v", *model.state_names] if name not in self.traces]
+        if missing:
+            raise ParameterError(
+                f"neuron {i} cannot be turned into a Result: {', '.join(missing)} not recorded; "
+                "run simulate_batch with record='all'"
+            )
+        stim = self.stimulus
+        current = (stim.value(self.t) * self.scale[i]) if stim is not None else np.zeros_like(self.t)
+        return Result(
+            t=self.t, v=np.ascontiguousarray(self.traces["v"][:, i]),
+            states={name: np.ascontiguousarray(self.traces[name][:, i]) for name in model.state_names},
+            stimulus=current, spike_times=self.spike_times[i], model=model, method=self.method,
+            dt=self.dt, t_stop=self.t_stop, v_rest=model.resting_potential(),
+            meta={"stimulus": stim.describe() if stim is not None else "none", "scale": float(self.scale[i])},
+        )
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` on dimension ``neuron`` with the parameters and ``scale``
+        as coordinates: ``n_spikes``, ``spike_times_ms`` (neuron, spike; NaN-padded) and
+        the recorded traces on (``t_ms``, ``neuron``)."""
+        import xarray as xr
+
+        width = max([s.size for s in self.spike_times] + [0])
+        padded = np.full((self.n, width), np.nan)
+        for i, s in enumerate(self.spike_times):
+            padded[i, : s.size] = s
+        coords = {name: ("neuron", np.asarray(v, dtype=float)) for name, v in self.params.items()}
+        coords["scale"] = ("neuron", self.scale)
+        coords["neuron"] = np.arange(self.n)
+        data = {"n_spikes": ("neuron", self.n_spikes), "spike_times_ms": (("neuron", "spike"), padded)}
+        if self.traces:
+            coords["t_ms"] = self.t
+            for name, arr in self.traces.items():
+                unit = "mV" if name == "v" else self.models[0].state_unit(name)
+                data[name + "_mV" if name == "v" else (name if unit == "1" else f"{name}_{unit}")] = \
+                    (("t_ms", "neuron"), arr)
+        ds = xr.Dataset(data, coords=coords)
+        ds.attrs.update({
+            "model": self.models[0].name if self.models else "",
+            "method": self.method, "dt_ms": self.dt, "t_stop_ms": self.t_stop,
+            "stimulus": self.stimulus.describe() if self.stimulus is not None else "none",
+            "meta": json.dumps(self.meta),
+        })
+        return ds
+
+
+def batch_models(model: str | Model, params: dict | None, n: int | None = None) -> tuple[list[Model], dict]:
+    """One model per neuron: ``model`` with ``params`` (name -> value or (n,) values) applied.
+
+    Accepted names: every entry of ``Model.params()`` and the drug concentrations
+    of :data:`hhsim.analysis.scan.DRUG_PARAMS` (``ttx_nM``, ``tea_mM``).
+    Returns the models and the parameters as (n,) float arrays.
+    """
+    base = _models.get(model)
+    params = dict(params or {})
+    arrays = {}
+    for name, values in params.items():
+        check_name(base, name)
+        try:
+            arrays[name] = np.atleast_1d(np.asarray(values, dtype=float))
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {name} needs numbers, got {values!r}") from None
+        if arrays[name].ndim != 1:
+            raise ParameterError(f"parameter {name} needs one value per neuron (a 1-D array), "
+                                 f"got shape {arrays[name].shape}")
+    sizes = {a.size for a in arrays.values() if a.size != 1}
+    if len(sizes) > 1:
+        raise ParameterError(f"parameter arrays differ in length ({sorted(sizes)}); give one value per neuron")
+    size = sizes.pop() if sizes else (n if n is not None else 1)
+    if n is not None and size != n:
+        raise ParameterError(f"parameter arrays have {size} values but the batch has {n} neurons")
+    if size < 1:
+        raise ParameterError("a batch needs at least one neuron (the parameter arrays are empty)")
+    arrays = {k: np.broadcast_to(v, (size,)).copy() for k, v in arrays.items()}
+    return [model_with(base, {k: float(v[i]) for k, v in arrays.items()}) for i in range(size)], arrays
+
+
+def check_name(base: Model, name: str) -> None:
+    """:class:`ParameterError` unless ``name`` is a parameter of ``base`` or a drug concentration."""
+    from .analysis.scan import DRUG_PARAMS
+
+    if name in DRUG_PARAMS or name in base.params():
+        return
+    raise ParameterError(
+        f"unknown parameter {name!r} for model {base.name!r}; accepted: "
+        + ", ".join(list(base.params()) + list(DRUG_PARAMS))
+    )
+
+
+def model_with(base: Model, values: dict[str, float]) -> Model:
+    """``base`` with model parameters set, then drug concentrations applied."""
+    if not values:
+        return base
+    from .analysis.pharmacology import application, apply_drugs
+    from .analysis.scan import DRUG_PARAMS
+
+    plain = {k: v for k, v in values.items() if k not in DRUG_PARAMS}
+    model = base.with_params(plain) if plain else base
+    drugs = [application(DRUG_PARAMS[k], v) for k, v in values.items() if k in DRUG_PARAMS]
+    return apply_drugs(model, drugs) if drugs else model
+
+
+def compiled_method(method: str | None, dt: float | None) -> tuple[str, float]:
+    """The method and dt (ms) for a batch: ``simulate``'s defaults; ``lsoda`` is refused
+    (it runs outside the compiled kernel, one neuron at a time)."""
+    method, dt = resolve_method(method, dt)
+    if method in ADAPTIVE and method not in COMPILED_ADAPTIVE:
+        accepted = ", ".join(list(COMPILED_ADAPTIVE) + list(FIXED_STEP))
+        raise SolverError(f"simulate_batch runs every neuron in the compiled kernel, which {method!r} "
+                          f"cannot; accepted: {accepted}")
+    return method, dt
+
+
+def _record_names(record, model: Model) -> list[str]:
+    names = ["v", *model.state_names]
+    if record is None or record is False:
+        return []
+    if isinstance(record, str):
+        record = names if record == "all" else [record]
+    out = []
+    for r in record:
+        if r not in names:
+            raise ParameterError(f"cannot record {r!r}; accepted: all, {', '.join(names)}")
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def free_memory_bytes() -> int:
+    """Memory available to this process (bytes): physical pages free, else 4 GB."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 4 << 30
+
+
+def check_memory(n: int, n_rec: int, n_states: int, max_spikes: int, what: str = "this batch") -> None:
+    """Refuse, before allocating, a batch needing more than :data:`MEMORY_SHARE` of free memory."""
+    need = 8 * n * (n_rec * (1 + n_states) + max_spikes + 2 * (1 + n_states))
+    budget = MEMORY_SHARE * free_memory_bytes()
+    if need > budget:
+        raise SolverError(
+            f"{what} would need {need / 2**30:.3g} GB for {n} neurons ({n_rec} recorded times), more than "
+            f"the {budget / 2**30:.3g} GB available; record fewer traces or fewer times (record_every), "
+            "or run fewer neurons per batch"
+        )
+
+
+def simulate_batch(
+    model: str | Model,
+    params: dict | None = None,
+    *,
+    stimulus: Stimulus | list[Stimulus] | None = None,
+    scale=None,
+    t_stop: float,
+    dt: float | None = None,
+    method: str | None = None,
+    record=None,
+    record_every: int = 1,
+    n: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> BatchResult:
+    """Simulate many neurons of one model at once, each with its own parameters.
+
+    Parameters
+    ----------
+    model : a preset name or a :class:`~hhsim.model.Model`.
+    params : parameter name -> one value per neuron (or one value for all), e.g.
+        ``{"gNa": [100, 120], "gK": [36, 30]}`` (mS/cm²; names as ``hhsim models NAME``,
+        or a drug concentration such as ``ttx_nM``).
+    stimulus : one waveform (µA/cm²) for every neuron (a list adds up), or None.
+    scale : multiplier of the stimulus, one per neuron (or one for all; default 1).
+    t_stop, dt : ms; dt as in :func:`hhsim.simulate` (for ``dopri5`` the output grid).
+    method : as :func:`hhsim.simulate` (default ``dopri5``); ``lsoda`` is refused.
+    record : which traces to keep: None (default, spikes and final state only),
+        ``"all"``, or names among ``"v"`` and the model's state names.
+    record_every : keep every k-th grid point of the recorded traces.
+    n : number of neurons when ``params`` gives none per neuron.
+    rtol, atol : tolerances of ``dopri5`` (defaults as ``simulate``).
+    """
+    base = _models.get(model)
+    scale_arr = np.atleast_1d(np.asarray(1.0 if scale is None else scale, dtype=float))
+    if n is None and scale_arr.size > 1 and not any(np.size(v) > 1 for v in (params or {}).values()):
+        n = scale_arr.size  # the scales alone set the batch size
+    models, arrays = batch_models(base, params, n)
+    count = len(models)
+    if scale_arr.ndim != 1 or scale_arr.size not in (1, count):
+        raise ParameterError(f"scale needs one value per neuron ({count}) or a single value, "
+                             f"got {scale_arr.size}")
+    if not np.all(np.isfinite(scale_arr)):
+        raise ParameterError("scale must be finite")
+    scale = np.broadcast_to(scale_arr, (count,)).copy()
+    method, dt = compiled_method(method, dt)
+    grid = make_grid(t_stop, dt)
+    if isinstance(stimulus, (list, tuple)):
+        stimulus = total(stimulus)
+    names = _record_names(record, base)
+    if not (isinstance(record_every, (int, np.integer)) and record_every >= 1):
+        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
+    every = int(record_every) if names else 0
+    n_rec = grid.n_steps // every + 1 if every else 1
+    max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16
+    check_memory(count, n_rec, base.n_gates + len(base.pools), max_spikes)
+    plan = lower(models)
+    tol = {"rtol": rtol or dopri5.RTOL, "atol": atol or dopri5.ATOL}
+    out = run_batch(plan, [stimulus], grid, method, scale=scale, record_every=every, **tol)
+    traces = {}
+    for name in names:
+        traces[name] = out.v.copy() if name == "v" else out.y[:, base.state_names.index(name), :].copy()
+    t = out.t if names else np.zeros(0)
+    return BatchResult(
+        params=arrays, scale=scale, spike_times=[np.asarray(s, dtype=float) for s in out.spike_times],
+        t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(), models=models,
+        method=method, dt=grid.dt, t_stop=float(t_stop), stimulus=stimulus,
+    )
