@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 
+from ..engine import solvers as _solvers
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..errors import DivergenceError, HHSimError, SolverError
@@ -33,17 +34,15 @@ from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
 
-#: method -> (order, default dt in ms, implicit theta or None)
-METHODS = {
-    "cn": (2, 0.01, 0.5),
-    "be": (1, 0.005, 1.0),
-    "rk4": (4, 0.001, None),
-    "euler": (1, 0.0005, None),
-}
-DEFAULT_METHOD = "cn"
+#: method -> (order, default dt in ms, implicit theta or None): the cable's
+#: view of the one solver registry (:data:`hhsim.engine.solvers.METHODS`).
+METHODS = {name: (m.order, m.default_dt["cable"], m.theta)
+           for name, m in _solvers.METHODS.items() if m.runs_on("cable")}
+DEFAULT_METHOD = _solvers.DEFAULT_CABLE_METHOD
 
 #: Stability limits of the explicit methods on the negative real axis (dt * lambda_max).
-_STABILITY = {"euler": 2.0, "rk4": 2.785293563405282}
+_STABILITY = {name: _solvers.METHODS[name].stability for name in METHODS
+              if _solvers.METHODS[name].explicit}
 
 #: Auto t_stop: never simulate more than this (ms) without an explicit t_stop.
 AUTO_T_MAX = 500.0
