@@ -53,9 +53,18 @@ def _power(var: str, p: float) -> str:
     return f"{var}**{float(p)!r}"
 
 
-def _form(kind: str, v: str, offset: int) -> str:
+def node_param(array: str, row: int) -> str:
+    """The default parameter access of the emitters: row ``row`` of the
+    per-compartment array ``array`` (``gbar``, ``erev``, ``phi``, ``rp``) at
+    compartment ``c``.  Every emitter takes another naming as ``param=``
+    (a function of the same two arguments returning an expression), e.g. a
+    scalar loaded once per run of nodes that share the parameters."""
+    return f"{array}[{row}, c]"
+
+
+def _form(kind: str, v: str, offset: int, param=node_param) -> str:
     cls = FORMS[kind]
-    exprs = tuple(f"rp[{offset + i}, c]" for i in range(len(cls.param_names)))
+    exprs = tuple(param("rp", offset + i) for i in range(len(cls.param_names)))
     return emit_form(cls, v, exprs)
 
 
@@ -66,7 +75,8 @@ def _conc_vars(s: Structure, conc: dict[str, str] | None) -> dict[str, str]:
     return out
 
 
-def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] | None = None) -> str:
+def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] | None = None,
+                param=node_param) -> str:
     """Source text of form ``which`` of gate ``j`` at voltage ``v``.
 
     Built-in shapes use their templates; expression forms are rendered from
@@ -76,15 +86,16 @@ def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] |
     g = s.gates[j]
     kind, off = g.form_kinds[which], g.param_offsets[which]
     if kind != "expr":
-        return _form(kind, v, off)
+        return _form(kind, v, off, param)
     tree = _expr.parse(g.form_code[which])
     names = {"V": v}
     names.update(_conc_vars(s, conc))
-    names.update({f"p{k}": f"rp[{off + k}, c]" for k in range(g.form_sizes[which])})
+    names.update({f"p{k}": param("rp", off + k) for k in range(g.form_sizes[which])})
     return _expr.to_source(tree, names)
 
 
-def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None) -> list[str]:
+def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None,
+                    param=node_param) -> list[str]:
     """Lines defining A{j}, B{j} with dx_j/dt = A_j - B_j x_j (1/ms) at voltage ``v``.
 
     For an instantaneous gate j the lines define ``xinf{j}{suffix}`` (its value
@@ -95,17 +106,17 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
     """
     lines = []
     for j, g in enumerate(s.gates):
-        ph = f"phi[{g.channel_index}, c]"
-        fa = form_source(s, j, 0, v, conc)
+        ph = param("phi", g.channel_index)
+        fa = form_source(s, j, 0, v, conc, param)
         if g.instantaneous:
             if g.form_names == ("alpha", "beta"):
-                fb = form_source(s, j, 1, v, conc)
+                fb = form_source(s, j, 1, v, conc, param)
                 lines += [f"a{j} = {fa}", f"b{j} = {fb}", f"xinf{j}{suffix} = a{j} / (a{j} + b{j})"]
             else:
                 lines += [f"xinf{j}{suffix} = {fa}"]
             lines += [f"A{j}{suffix} = 0.0", f"B{j}{suffix} = 0.0"]
             continue
-        fb = form_source(s, j, 1, v, conc)
+        fb = form_source(s, j, 1, v, conc, param)
         if g.form_names == ("alpha", "beta"):
             lines += [f"a{j} = {fa}", f"b{j} = {fb}",
                       f"A{j}{suffix} = {ph} * a{j}", f"B{j}{suffix} = {ph} * (a{j} + b{j})"]
@@ -115,29 +126,30 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
     return lines
 
 
-def instantaneous_values(s: Structure, v: str, out: str = "xn", conc: dict[str, str] | None = None) -> list[str]:
+def instantaneous_values(s: Structure, v: str, out: str = "xn", conc: dict[str, str] | None = None,
+                         param=node_param) -> list[str]:
     """Lines setting ``{out}{j} = x_inf(v)`` for every instantaneous gate j."""
     lines = []
     for j, g in enumerate(s.gates):
         if not g.instantaneous:
             continue
-        fa = form_source(s, j, 0, v, conc)
+        fa = form_source(s, j, 0, v, conc, param)
         if g.form_names == ("alpha", "beta"):
-            fb = form_source(s, j, 1, v, conc)
+            fb = form_source(s, j, 1, v, conc, param)
             lines += [f"ia{j} = {fa}", f"ib{j} = {fb}", f"{out}{j} = ia{j} / (ia{j} + ib{j})"]
         else:
             lines.append(f"{out}{j} = {fa}")
     return lines
 
 
-def conductances(s: Structure, xs: list[str]) -> list[str]:
+def conductances(s: Structure, xs: list[str], param=node_param) -> list[str]:
     """Lines defining g{i} (mS/cm²), each channel's conductance from gate values ``xs``.
 
     (For a GHK channel g{i} is its permeability times the gates, cm/s.)
     """
     lines = []
     for i, gate_idx in enumerate(s.channel_gates):
-        factors = [f"gbar[{i}, c]"] + [_power(xs[j], s.gates[j].power) for j in gate_idx]
+        factors = [param("gbar", i)] + [_power(xs[j], s.gates[j].power) for j in gate_idx]
         lines.append(f"g{i} = " + " * ".join(factors))
     return lines
 
@@ -147,7 +159,7 @@ def effective_gates(s: Structure, prefix: str = "x") -> list[str]:
     return [f"xinf{j}" if g.instantaneous else f"{prefix}{j}" for j, g in enumerate(s.gates)]
 
 
-def channel_currents(s: Structure, v: str, conc: dict[str, str] | None = None) -> list[str]:
+def channel_currents(s: Structure, v: str, conc: dict[str, str] | None = None, param=node_param) -> list[str]:
     """Lines defining ``I{i}`` (µA/cm², outward positive) from ``g{i}`` at voltage ``v``.
 
     Ohmic channels: ``g (v - erev)``; Nernst channels of a pooled ion:
@@ -156,23 +168,24 @@ def channel_currents(s: Structure, v: str, conc: dict[str, str] | None = None) -
     """
     lines = []
     for i in range(s.n_channels):
-        lines += channel_current(s, i, v, f"g{i}", f"I{i}", conc)
+        lines += channel_current(s, i, v, f"g{i}", f"I{i}", conc, param)
     return lines
 
 
-def channel_current(s: Structure, i: int, v: str, g: str, out: str, conc: dict[str, str] | None = None) -> list[str]:
+def channel_current(s: Structure, i: int, v: str, g: str, out: str, conc: dict[str, str] | None = None,
+                    param=node_param) -> list[str]:
     """Lines setting ``out`` to channel i's current at voltage ``v`` with conductance
     (or permeability) ``g`` (see :func:`channel_currents`; a Nernst channel also
     sets ``E{i}``)."""
     mode, pool = s.mode(i), s.pool_of(i)
     if mode == "ohmic":
-        return [f"{out} = {g} * ({v} - erev[{i}, c])"]
+        return [f"{out} = {g} * ({v} - {param('erev', i)})"]
     o = s.channel_extra[i]
-    cin = _conc_vars(s, conc)[s.pools[pool].name] if pool >= 0 else f"rp[{o + 2}, c]"
+    cin = _conc_vars(s, conc)[s.pools[pool].name] if pool >= 0 else param("rp", o + 2)
     if mode == "nernst":
-        return [f"E{i} = rp[{o}, c] * math.log(rp[{o + 1}, c] / {cin})", f"{out} = {g} * ({v} - E{i})"]
+        return [f"E{i} = {param('rp', o)} * math.log({param('rp', o + 1)} / {cin})", f"{out} = {g} * ({v} - E{i})"]
     z = float(s.channel_valence[i])
-    return [f"{out} = {g} * _ghk({v}, {cin}, rp[{o + 1}, c], {z!r}, rp[{o}, c])"]
+    return [f"{out} = {g} * _ghk({v}, {cin}, {param('rp', o + 1)}, {z!r}, {param('rp', o)})"]
 
 
 def membrane_terms(s: Structure, erev, tangent=()) -> tuple[list[str], list[str]]:
@@ -200,7 +213,7 @@ def membrane_terms(s: Structure, erev, tangent=()) -> tuple[list[str], list[str]
     return g, ge
 
 
-def pool_relaxation(s: Structure, suffix: str = "") -> list[str]:
+def pool_relaxation(s: Structure, suffix: str = "", param=node_param) -> list[str]:
     """Lines defining A{k}, B{k} of each pool state (k = n_gates + pool index).
 
     ``dC/dt = max(-k_in I_ion, 0) - (C - C_rest) / tau`` is written
@@ -212,9 +225,9 @@ def pool_relaxation(s: Structure, suffix: str = "") -> list[str]:
         j = s.n_gates + k
         o = p.offset
         feeding = [f"I{i}" for i in range(s.n_channels) if s.pool_of(i) == k]
-        influx = f"max(-rp[{o}, c] * ({' + '.join(feeding)}), 0.0)" if feeding else "0.0"
-        lines += [f"A{j}{suffix} = rp[{o + 2}, c] / rp[{o + 1}, c] + {influx}",
-                  f"B{j}{suffix} = 1.0 / rp[{o + 1}, c]"]
+        influx = f"max(-{param('rp', o)} * ({' + '.join(feeding)}), 0.0)" if feeding else "0.0"
+        lines += [f"A{j}{suffix} = {param('rp', o + 2)} / {param('rp', o + 1)} + {influx}",
+                  f"B{j}{suffix} = 1.0 / {param('rp', o + 1)}"]
     return lines
 
 
