@@ -271,6 +271,17 @@ def simulate_batch(
     if not np.all(np.isfinite(scale_arr)):
         raise ParameterError("scale must be finite")
     scale = np.broadcast_to(scale_arr, (count,)).copy()
+    return simulate_batch_of(models, stimulus=stimulus, scale=scale, t_stop=t_stop, dt=dt, method=method,
+                             record=record, record_every=record_every, rtol=rtol, atol=atol, params=arrays)
+
+
+def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop: float, dt=None, method=None,
+                      record=None, record_every: int = 1, rtol=None, atol=None, params=None) -> BatchResult:
+    """:func:`simulate_batch` for a ready list of models (one per neuron, one structure);
+    ``scale`` one value or one per model; ``params`` only labels the result."""
+    count = len(models)
+    scale = np.broadcast_to(np.asarray(1.0 if scale is None else scale, dtype=float), (count,)).copy()
+    base = models[0]
     method, dt = compiled_method(method, dt)
     grid = make_grid(t_stop, dt)
     if isinstance(stimulus, (list, tuple)):
@@ -290,7 +301,7 @@ def simulate_batch(
         traces[name] = out.v.copy() if name == "v" else out.y[:, base.state_names.index(name), :].copy()
     t = out.t if names else np.zeros(0)
     return BatchResult(
-        params=arrays, scale=scale, spike_times=[np.asarray(s, dtype=float) for s in out.spike_times],
-        t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(), models=models,
+        params=dict(params or {}), scale=scale, spike_times=[np.asarray(s, dtype=float) for s in out.spike_times],
+        t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(), models=list(models),
         method=method, dt=grid.dt, t_stop=float(t_stop), stimulus=stimulus,
     )
