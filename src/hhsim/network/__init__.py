@@ -1,0 +1,1 @@
+"""Networks of Hodgkin-Huxley neurons."""
