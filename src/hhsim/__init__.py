@@ -25,8 +25,9 @@ from .result import Result
 from .simulation import simulate
 from .batch_api import BatchResult, simulate_batch
 
-# Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`.
-_LAZY = ("analysis", "cable", "plot")
+# Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`;
+# `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`.
+_LAZY = ("analysis", "cable", "plot", "explore")
 
 
 def __getattr__(name):
@@ -45,6 +46,7 @@ __all__ = [
     "analysis",
     "cable",
     "plot",
+    "explore",
     "stim",
     "Model",
     "Result",

@@ -14,6 +14,7 @@ import click
 from .. import __version__
 from ..errors import HHSimError
 from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds
+from . import explore_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +30,7 @@ simulate_cmds.register(cli)
 cable_cmds.register(cli)
 protocol_cmds.register(cli)
 channel_cmds.register(cli)
+explore_cmds.register(cli)
 
 
 def main(argv=None) -> None:
