@@ -262,6 +262,8 @@ class Model:
         table = {r[0]: r[4] for r in self._param_table()}
         model = self
         for key, value in changes.items():
+            if not isinstance(key, str):
+                raise ParameterError(f"parameter names are strings such as 'gNa', got {key!r}")
             if key not in table:
                 raise ParameterError(self._unknown_param_message(key, table))
             try:
