@@ -373,8 +373,18 @@ def relax_gates(plan: CablePlan, y: np.ndarray, v: np.ndarray, dt: float,
     G = np.zeros(plan.n) if G is None else G
     GE = np.zeros(plan.n) if GE is None else GE
     vv = np.ascontiguousarray(v, dtype=float)
-    mod.gates_step(vv, y, G, GE, vv.copy(), *plan.param_runs(), float(dt))
+    mod.membrane_step(vv, y, G, GE, *plan.param_runs(), float(dt))
     return y
+
+
+def sum_conductances(plan: CablePlan) -> np.ndarray:
+    """Each node's total axial and boundary conductance (µS): the part of the
+    implicit matrix's diagonal that does not change in time."""
+    tree = plan.tree
+    sumg = plan.gfix.copy()
+    np.add.at(sumg, tree.parent[1:], tree.gax[1:])
+    sumg[1:] += tree.gax[1:]
+    return sumg
 
 
 # ------------------------------------------------------------ linear analysis

@@ -29,7 +29,7 @@ from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
-from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models
+from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models, sum_conductances
 from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
@@ -191,10 +191,10 @@ class _Runner:
         self.GE = np.zeros(n)
         self.d = np.empty(n)
         self.b = np.empty(n)
-        if theta is not None:  # gates lead V by half a step (NEURON's staggering)
-            self.y = relax_gates(plan, self.y, self.v, 0.5 * dt, self.G, self.GE)
-            self.mod.assemble(self.v, self.G, self.GE, self.d, self.b, plan.cap, plan.area,
-                              self._sumg(plan), plan.bfix, 1.0 / (theta * dt))
+        self.zeros = np.zeros(n)
+        # the gates start with V; the first theta step relaxes them half a step
+        # ahead (NEURON's staggering), later ones from mid-step to mid-step
+        self.h_prev = 0.0
         self.vmax = self.v.copy()
         self.hist = np.empty((4, n))
         self.hist[0] = self.v
@@ -212,20 +212,12 @@ class _Runner:
         self.steps = 0
         self.t_rec = [np.array([0.0])]
         self.v_rec = [self.v[self.rec_nodes][None, :].copy()]
-        self.sumg = self._sumg(plan)
+        self.sumg = sum_conductances(plan)
         icap = np.zeros(n)
         icap[plan.cap > 0] = 1.0 / plan.cap[plan.cap > 0]
         self.icap = icap
         self.alg = _junction_lists(plan.tree)
         self.chain = plan.tree.is_chain
-
-    @staticmethod
-    def _sumg(plan) -> np.ndarray:
-        """Each node's total axial and boundary conductance (µS)."""
-        sumg = plan.gfix.copy()
-        np.add.at(sumg, plan.tree.parent[1:], plan.tree.gax[1:])
-        sumg[1:] += plan.tree.gax[1:]
-        return sumg
 
     def advance(self, n_steps: int, progress: bool = False) -> None:
         chunk = max(1, min(n_steps, 20000))
@@ -255,7 +247,9 @@ class _Runner:
                 self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(),
                 p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
                 self.sites, self.site_wave, self.site_scale, i_t, i_b, self._damping(n0, k),
-                *common_tail, self.d, self.b, self.d2, self.b2, self.cw)
+                dt, self.h_prev, 0.0, n0, k, self.rec_every, self.rec_nodes, v_rec, p.thr, self.spk_t, self.spk_n,
+                self.G, self.GE, self.d, self.b, self.d2, self.b2, self.cw, self.zeros)
+            self.h_prev = dt
         elif self.method == "euler":
             status = self.mod.run_euler(
                 self.v, self.y, self.vmax, self.hist, *p.param_runs(), p.area, self.icap,
@@ -359,9 +353,7 @@ def _check_explicit(plan, method: str, dt: float) -> None:
     lower it).
     """
     tree = plan.tree
-    sumg = plan.gfix.copy()
-    np.add.at(sumg, tree.parent[1:], tree.gax[1:])
-    sumg[1:] += tree.gax[1:]
+    sumg = sum_conductances(plan)
     g_rest = np.zeros(plan.n)
     relax_gates(plan, plan.y_rest, plan.v_rest, 0.0, G=g_rest)
     mem = plan.cap > 0

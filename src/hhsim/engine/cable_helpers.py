@@ -1,5 +1,8 @@
 """Compiled helpers of the cable kernels: a vectorisable exp, rate forms, crossing times.
 
+(The tree and chain solves are in :mod:`hhsim.engine.tree_solve`, the time
+loops in :mod:`hhsim.engine.cable_driver`.)
+
 The cable kernels loop over thousands of compartments per time step.  numba's
 ``math.exp`` stays a scalar library call here (the pip llvmlite has no SVML),
 which stops LLVM from vectorising that loop.  :func:`fexp` is branch-free
@@ -99,43 +102,6 @@ def _linexp_rate(v, a, k, v0):
     direct = x / (1.0 - fexp(-x))
     ratio = series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
     return a * k * ratio
-
-
-# ------------------------------------------------ steps of the chain solver
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
-def eliminate(d, b, i, nb, gi, dc, bc):
-    """Gaussian elimination of node i (running pivot ``dc``, right-hand side
-    ``bc``) into its neighbour ``nb`` (coupling ``gi``): keeps the pivot's
-    reciprocal and the right-hand side at i; returns nb's pivot and right-hand side."""
-    r = 1.0 / dc
-    d[i] = r
-    b[i] = bc
-    f = gi * r
-    return d[nb] - f * gi, b[nb] + f * bc
-
-
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
-def eliminate_coupled(d, b, cw, i, nb, gi, dc, bc, cc, dm, bm):
-    """As :func:`eliminate` for a node also coupled (``cc``, kept in ``cw``) to
-    the chain's middle node (pivot ``dm``, right-hand side ``bm``); returns nb's
-    pivot, right-hand side and coupling to the middle, and the middle's pivot
-    and right-hand side."""
-    r = 1.0 / dc
-    d[i] = r
-    b[i] = bc
-    cw[i] = cc
-    f = gi * r
-    fm = cc * r
-    return d[nb] - f * gi, b[nb] + f * bc, f * cc, dm - fm * cc, bm + fm * bc
-
-
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
-def substitute(d, b, i, gi, v_nb, ci, v_mid):
-    """Back-substitution at node i from its solved neighbour ``v_nb`` (coupling
-    ``gi``) and, for a node coupled to the middle, ``ci * v_mid``; stores and returns V_i."""
-    v = (b[i] + gi * v_nb + ci * v_mid) * d[i]
-    b[i] = v
-    return v
 
 
 # Threshold crossings on the cubic interpolant: the same root finder as the point kernels.
