@@ -26,8 +26,9 @@ from .simulation import simulate
 from .batch_api import BatchResult, simulate_batch
 
 # Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`;
-# `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`.
-_LAZY = ("analysis", "cable", "plot", "explore")
+# `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`; so is
+# `hhsim.sweep` (Dask, zarr): `hhsim.sweep(model, params, measure, ...)`.
+_LAZY = ("analysis", "cable", "plot", "explore", "sweep")
 
 
 def __getattr__(name):
@@ -46,6 +47,7 @@ __all__ = [
     "analysis",
     "cable",
     "plot",
+    "sweep",
     "explore",
     "stim",
     "Model",

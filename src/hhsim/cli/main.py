@@ -13,7 +13,7 @@ import click
 
 from .. import __version__
 from ..errors import HHSimError
-from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds
+from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds
 from . import explore_cmds
 
 
@@ -30,6 +30,7 @@ simulate_cmds.register(cli)
 cable_cmds.register(cli)
 protocol_cmds.register(cli)
 channel_cmds.register(cli)
+sweep_cmds.register(cli)
 explore_cmds.register(cli)
 
 
