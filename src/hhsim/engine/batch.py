@@ -217,14 +217,15 @@ def run_batch(
     scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
     n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
     ns = plan.structure.n_states
+    if max_spikes is None:
+        max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16  # HH cannot fire faster than ~1/ms
+    _check_batch_memory(ncomp, ns, n_rec, max_spikes, grid.n_steps * max(1, len(stimuli)) * (method in FIXED_STEP))
     block = buffers.take(n_rec * ncomp * (1 + ns))  # one block: V, then the states
     v_rec = block[: n_rec * ncomp].reshape(n_rec, ncomp)
     y_rec = block[n_rec * ncomp:].reshape(n_rec, ns, ncomp)
     del block
     v_rec[0] = plan.v0
     y_rec[0] = plan.y0
-    if max_spikes is None:
-        max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16  # HH cannot fire faster than ~1/ms
     spk_t = np.full((ncomp, max_spikes), np.nan)
     spk_n = np.zeros(ncomp, dtype=np.int64)
     v = plan.v0.astype(float).copy()
@@ -257,6 +258,15 @@ def run_batch(
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
     return BatchOutput(t, v_rec, y_rec, spikes, v, y)
+
+
+def _check_batch_memory(ncomp: int, n_states: int, n_rec: int, max_spikes: int, n_stim: int) -> None:
+    """Refuse before allocating: recordings, spike buffers and (fixed-step) stimulus arrays."""
+    from ..limits import check_memory
+
+    nbytes = 8.0 * (n_rec * ncomp * (1 + n_states) + ncomp * max_spikes + 3 * n_stim)
+    check_memory(nbytes, f"a run of {ncomp} neuron(s) recording {n_rec} time points",
+                 "record fewer points, use a shorter duration, a larger dt or fewer neurons", SolverError)
 
 
 def _failure(method: str, grid: Grid, status: int) -> DivergenceError:
