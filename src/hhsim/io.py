@@ -11,15 +11,20 @@ from .errors import OutputError
 
 
 def read_text(path: str | Path, what: str, error: type[Exception]) -> str:
-    """The text of the file ``path``; a missing or unreadable file raises ``error``
-    with one line naming ``what`` it is (e.g. ``"SWC file"``) and the path."""
+    """The text of the file ``path``; a missing or unreadable file, or one that is
+    not a regular file or too large (:mod:`hhsim.limits`), raises ``error`` with
+    one line naming ``what`` it is (e.g. ``"SWC file"``) and the path."""
+    from .limits import read_bounded
+
     p = Path(path)
     try:
-        return p.read_text()
+        return read_bounded(str(p), what, error).decode()
     except FileNotFoundError:
         raise error(f"{what} {str(p)!r} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{what} {str(p)!r} cannot be read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {str(p)!r} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{what} {str(p)!r} cannot be read: {exc.strerror or exc}") from None
 
 
 def check_writable(path: str | Path, suffixes: tuple[str, ...] | None = None) -> Path:

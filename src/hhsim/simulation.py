@@ -6,13 +6,17 @@ import numpy as np
 
 from . import models as _models
 from .engine.adaptive import ODEINT_TOL, run_adaptive
-from .engine.batch import make_grid, run_batch
+import dataclasses
+
+from .engine.batch import BatchOutput, Grid, make_grid, run_batch
 from .engine.lower import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, DEFAULT_OUTPUT_DT, FIXED_STEP, dopri5
-from .errors import SolverError
+from .checks import check_stimulus, check_tolerance, finite_number
+from .errors import ParameterError, SolverError
+from .limits import check_memory
 from .model import Model
 from .result import Result
-from .stim import Stimulus, total
+from .stim import Stimulus
 
 
 def resolve_method(method: str | None, dt: float | None) -> tuple[str, float]:
@@ -63,23 +67,26 @@ def simulate(
     model = _models.get(model)
     method, dt = resolve_method(method, dt)
     grid = make_grid(t_stop, dt)
-    if isinstance(stimulus, (list, tuple)):
-        stimulus = total(stimulus)
+    stimulus = check_stimulus(stimulus)
+    if not (isinstance(record_every, int) and not isinstance(record_every, bool) and record_every >= 1):
+        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every!r})")
+    rtol, atol = check_tolerance("rtol", rtol), check_tolerance("atol", atol)
     if v_init is not None:
-        import dataclasses
-
-        model = dataclasses.replace(model, v_init=float(v_init))
+        model = dataclasses.replace(model, v_init=finite_number("v_init", v_init, "mV"))
+    if initial_state is not None and not isinstance(initial_state, dict):
+        raise ParameterError(f"initial_state must be a dict such as {{'v': -60, 'm': 0.1}}, "
+                             f"got {type(initial_state).__name__}")
     initial = _initial(model, initial_state)
+    check_recording(grid, record_every, len(model.state_names), fixed_step=method in FIXED_STEP)
     plan = lower(model, initial=initial)
-    if not (isinstance(record_every, int) and record_every >= 1):
-        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
 
     if method in ADAPTIVE and method not in COMPILED_ADAPTIVE:
-        t, v, y, spikes = run_adaptive(plan, stimulus, grid, rtol=rtol or ODEINT_TOL, atol=atol or ODEINT_TOL)
+        t, v, y, spikes = run_adaptive(plan, stimulus, grid, rtol=ODEINT_TOL if rtol is None else rtol,
+                                       atol=ODEINT_TOL if atol is None else atol)
         t, v, y = t[::record_every], v[::record_every], y[::record_every]
     else:
-        tol = {"rtol": rtol or dopri5.RTOL, "atol": atol or dopri5.ATOL}
-        out = run_batch(plan, [stimulus], grid, method, record_every=record_every, **tol)
+        tol = {"rtol": dopri5.RTOL if rtol is None else rtol, "atol": dopri5.ATOL if atol is None else atol}
+        out = run_in_chunks(plan, stimulus, grid, method, record_every, tol)
         t, v, y, spikes = out.t, out.v[:, 0], out.y[:, :, 0], out.spike_times[0]
     states = {name: y[:, j] for j, name in enumerate(model.state_names)}  # views, no copies
     stim_trace = stimulus.value(t) if stimulus is not None else np.zeros_like(t)
@@ -89,6 +96,51 @@ def simulate(
         t_stop=float(t_stop), v_rest=model.resting_potential(),
         meta={"stimulus": stimulus.describe() if stimulus is not None else "none"},
     )
+
+
+#: Grid steps per compiled call.  A kernel cannot be interrupted; a long run is
+#: taken in calls of at most this many steps (well under a second each for one
+#: neuron), with the state carried over exactly, so that Ctrl-C and SIGTERM act
+#: within about a second.  Shorter runs are one call, as before.
+CHUNK_STEPS = 1 << 20
+
+
+def run_in_chunks(plan, stimulus, grid: Grid, method: str, record_every: int, tol: dict) -> BatchOutput:
+    """:func:`~hhsim.engine.batch.run_batch` over ``grid`` in calls of at most
+    :data:`CHUNK_STEPS` steps (a multiple of ``record_every``), recordings joined."""
+    if grid.n_steps <= CHUNK_STEPS:
+        return run_batch(plan, [stimulus], grid, method, record_every=record_every, **tol)
+    chunk = max(record_every, CHUNK_STEPS // record_every * record_every)
+    n_rec = grid.n_steps // record_every + 1
+    v_all = np.empty((n_rec, plan.ncomp))
+    y_all = np.empty((n_rec, plan.structure.n_states, plan.ncomp))
+    spikes, done, row, out = [], 0, 0, None
+    while done < grid.n_steps:
+        k = min(chunk, grid.n_steps - done)
+        sub = Grid(grid.t0 + done * grid.dt, grid.dt, k)
+        out = run_batch(plan, [stimulus], sub, method, record_every=record_every, **tol)
+        first = 0 if row == 0 else 1  # a chunk's first row is the previous chunk's last
+        rows = out.v.shape[0] - first
+        v_all[row:row + rows] = out.v[first:]
+        y_all[row:row + rows] = out.y[first:]
+        row += rows
+        spikes.append(out.spike_times[0])
+        plan = dataclasses.replace(plan, v0=out.v_final.copy(), y0=out.y_final.copy())
+        done += k
+    t = grid.t0 + grid.dt * record_every * np.arange(n_rec)
+    return BatchOutput(t, v_all, y_all, [np.concatenate(spikes)], out.v_final, out.y_final)
+
+
+def check_recording(grid, record_every: int, n_states: int, n_neurons: int = 1, fixed_step: bool = True) -> None:
+    """Refuse before allocating when the recordings (V, every state, t and the
+    stimulus) and the fixed-step stimulus arrays would exceed the memory budget."""
+    n_rec = grid.n_steps // record_every + 1
+    nbytes = 8.0 * n_rec * n_neurons * (n_states + 1) + 16.0 * n_rec
+    if fixed_step:
+        nbytes += 24.0 * grid.n_steps
+    check_memory(nbytes, f"recording {n_rec} time points of {n_neurons * (n_states + 1)} variables",
+                 "record fewer points (record_every / --record-every), use a shorter t_stop or a larger dt",
+                 SolverError)
 
 
 def _initial(model: Model, initial_state: dict[str, float] | None):

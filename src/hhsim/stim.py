@@ -147,13 +147,24 @@ class Pulses(Stimulus):
 
     def value(self, t, left=False):
         t = np.asarray(t, dtype=float)
-        out = np.zeros_like(t)
-        for k in range(int(self.count)):
-            s = self.start + k * (self.period if self.count > 1 else 0.0)
-            out = np.where(_window(t, s, self.dur, left), self.amp, out)
-        return out
+        if self.count == 1:
+            return np.where(_window(t, self.start, self.dur, left), self.amp, 0.0)
+        # pulses do not overlap (period >= dur): only the pulse whose period holds t
+        # and its two neighbours can be on; test them with the same comparisons as
+        # one pulse (edges exact), in time independent of count
+        k = np.floor((t - self.start) / self.period)
+        on = np.zeros(t.shape, dtype=bool)
+        for j in (k - 1, k, k + 1):
+            valid = (j >= 0) & (j < self.count)
+            s = self.start + np.where(valid, j, 0.0) * self.period
+            on |= valid & _window(t, s, self.dur, left)
+        return np.where(on, self.amp, 0.0)
 
     def breakpoints(self):
+        from .limits import check_memory
+
+        check_memory(2 * 48.0 * self.count, f"the {2 * int(self.count)} edges of pulses(count={int(self.count)})",
+                     f"use fewer pulses (this train lasts {self.count * self.period:.4g} ms)", StimulusError)
         pts = []
         for k in range(int(self.count)):
             s = self.start + k * (self.period if self.count > 1 else 0.0)
@@ -372,7 +383,10 @@ def from_file(path: str | Path) -> Samples:
     """
     p = Path(path)
     text = read_text(p, "stimulus file", StimulusError)
-    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    try:
+        rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    except csv.Error as exc:  # e.g. a field larger than the csv module accepts
+        raise StimulusError(f"stimulus file {str(p)!r} is not a CSV of two numbers per row: {exc}") from None
     if rows:
         try:
             float(rows[0][0])

@@ -2,17 +2,21 @@
 
 Every user error (an :class:`~hhsim.errors.HHSimError` or a usage error
 found by click) is printed as one line ``hhsim: error: ...`` on stderr with
-exit status 2 and no traceback.
+exit status 2 and no traceback (see :mod:`hhsim.cli.messages` for how the
+line is kept readable, :mod:`hhsim.cli.process` for signals and stdout).
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
 
 from .. import __version__
 from ..errors import HHSimError
+from .messages import one_line
+from .process import StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, quiet_numerics
 from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds
 from . import explore_cmds
 
@@ -35,22 +39,52 @@ explore_cmds.register(cli)
 
 
 def main(argv=None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every failure is one line on stderr.
+
+    Exit status 2 for bad input (and environment errors: a full disk, a path
+    that cannot be written, not enough memory), 130 when interrupted (Ctrl-C),
+    143 on SIGTERM; in each case temporary files are removed first.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # a bare `hhsim`: the normal help, not an error line
+        click.echo(cli.get_help(click.Context(cli, info_name="hhsim")))
+        return
+    with handle_termination(), quiet_numerics():
+        code = _run(argv)
+    if code:
+        sys.exit(code)
+
+
+def _run(argv) -> int:
     try:
         cli.main(args=argv, prog_name="hhsim", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("hhsim: aborted", err=True)
-        sys.exit(1)
+        flush_stdout()
+        return 0
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        return _fail("interrupted", 130)
+    except Terminated:
+        return _fail("terminated", 143)
     except click.exceptions.ClickException as exc:  # usage errors, bad option values
-        msg = " ".join(exc.format_message().split())
-        click.echo(f"hhsim: error: {msg}", err=True)
-        sys.exit(2)
+        return _fail(f"error: {exc.format_message()}", 2)
     except HHSimError as exc:
-        click.echo(f"hhsim: error: {' '.join(str(exc).split())}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("hhsim: interrupted", err=True)
-        sys.exit(130)
+        return _fail(f"error: {exc}", 2)
+    except StdoutError as exc:
+        return _fail(f"error: {exc}", 2) if exc.errno != errno.EPIPE else 1
+    except MemoryError:
+        return _fail("error: not enough memory for this request; ask for less (a shorter --t-stop, "
+                     "fewer points, a larger --dt) or free memory", 2)
+    except RecursionError:
+        return _fail("error: the input is nested too deeply to be read", 2)
+    except OSError as exc:  # the environment, not the request: a full disk, a path too long
+        return _fail(f"error: {describe_os_error(exc)}", 2)
+
+
+def _fail(text: str, code: int) -> int:
+    try:
+        click.echo(f"hhsim: {one_line(text)}", err=True)
+    except OSError:
+        pass
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,90 @@
+"""The command-line process around a command: signals, standard output, warnings.
+
+* SIGTERM raises :class:`Terminated` in the main thread, like Ctrl-C raises
+  ``KeyboardInterrupt``, so that every ``finally`` (the temporary files of
+  :func:`hhsim.io.atomic_write`) runs before the process exits.
+* Standard output is flushed inside the error policy: a full disk or a closed
+  pipe becomes :class:`StdoutError` (one line, not a traceback at exit).
+* NumPy's floating-point ``RuntimeWarning`` lines are not printed: the solvers
+  detect divergence themselves and report it as one line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, like KeyboardInterrupt: library code
+    that catches ``Exception`` does not swallow it)."""
+
+
+class StdoutError(OSError):
+    """Standard output cannot be written (full disk, closed pipe)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def handle_termination():
+    """While the command runs, SIGTERM raises :class:`Terminated` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def quiet_numerics():
+    """No NumPy floating-point warnings on stderr while a command runs."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def flush_stdout() -> None:
+    """Flush standard output; a failure becomes :class:`StdoutError`, and stdout is
+    pointed at /dev/null so that Python's own flush at exit stays silent."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        _detach_stdout()
+        raise StdoutError(exc.errno, f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _detach_stdout() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``exc`` as ``what went wrong: 'path'``, without the errno number."""
+    if exc.errno is not None and exc.filename is None:
+        # a write to stdout that failed inside a command (the buffer filled)
+        try:
+            sys.stdout.flush()
+        except OSError:
+            _detach_stdout()
+            return f"cannot write to standard output: {exc.strerror or exc}"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is not None:
+        text += f": {str(exc.filename)!r}"
+    return text
