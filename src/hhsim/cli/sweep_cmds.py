@@ -36,7 +36,7 @@ def _check_out(out: str | None):
               help="A swept parameter and its N values (repeatable); with --samples, NAME=LOW:HIGH.")
 @click.option("--measure", "measures", multiple=True, required=True, metavar="NAME",
               help="What to measure at each point (repeatable): a scan feature (n_spikes, rate_hz, peak_mV ...), "
-                   "rheobase, threshold (1 ms pulse), fi_rate_hz:I, absolute_refractory_ms, "
+                   "rheobase, pulse_threshold (1 ms pulse), fi_rate_hz:I, absolute_refractory_ms, "
                    "relative_refractory_ms, clamp_peak_uA_cm2:V, v_rest_mV.")
 @click.option("--samples", type=int, default=None, metavar="N",
               help="N Latin-hypercube points inside the --param bounds instead of a grid.")
