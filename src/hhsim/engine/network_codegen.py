@@ -1,0 +1,228 @@
+"""Generate the compiled network driver for a set of membrane structures.
+
+What changes with the models is only the membrane update of each
+structure; everything else (synapses, the event queue, drive, recording)
+is fixed numba code in :mod:`hhsim.engine.network_kernels`, which the
+generated module imports.  For each structure ``k`` of the network the
+module holds
+
+* ``derivs_k``: the right-hand side (from :mod:`hhsim.engine.codegen`'s emitters);
+* ``sub_k``: one sub-step of length ``h`` of the chosen fixed-step method
+  with synaptic terms: linear synapses evaluated exactly at the stage
+  times, kinetic, graded and gap-junction terms held at the sub-step start,
+  the NMDA magnesium block evaluated at each stage voltage;
+
+and one driver ``run`` whose time loop visits every node of every structure
+each step, splitting a node's step at each of its synaptic events.
+
+Only our own templates, indices and numbers reach the source: no user text.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from .codegen import (_helpers_hash, channel_currents, conductances, effective_gates, gate_relaxation,
+                      instantaneous_values, load_generated, membrane_terms, pool_relaxation)
+from .lower import Structure
+
+#: Fixed-step methods the network driver supports (all of the point registry's).
+METHODS = ("expeuler", "rk4", "euler")
+
+_PARAMS = "c, gbar, erev, phi, cm, rp"
+
+
+def _indent(lines: list[str], n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + ln for ln in lines)
+
+
+def _xs(s: Structure, prefix: str = "x") -> str:
+    return "".join(f"{prefix}{j}, " for j in range(s.n_states))
+
+
+def _tuple(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _physics(s: Structure) -> list[str]:
+    return (gate_relaxation(s, "V") + conductances(s, effective_gates(s)) + channel_currents(s, "V")
+            + pool_relaxation(s))
+
+
+def _derivs(s: Structure, k: int) -> list[str]:
+    ns, nc = s.n_states, s.n_channels
+    iion = " + ".join(f"I{i}" for i in range(nc)) or "0.0"
+    dx = [f"A{j} - B{j} * x{j}" for j in range(ns)]
+    return [
+        "@njit(cache=True, error_model='numpy', inline='always')",
+        f"def derivs_{k}(V, {_xs(s)}I, {_PARAMS}):",
+        _indent(_physics(s), 4),
+        f"    return {_tuple([f'(I - ({iion})) / cm[c]', *dx])}",
+        "",
+    ]
+
+
+def _syn_current(v: str, g: str, ge: str) -> str:
+    """Synaptic current (µA/cm², inward positive) at voltage ``v`` for linear terms (g, ge)."""
+    return f"({ge} - {g} * {v} + mg_block({v}, mg) * (GEn - Gn * {v}))"
+
+
+def _inst(s: Structure) -> list[str]:
+    ng = s.n_gates
+    return instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)})
+
+
+def _sub_expeuler(s: Structure, k: int) -> list[str]:
+    ns, ng = s.n_states, s.n_gates
+    relaxing = [j for j in range(ns) if j >= ng or not s.gates[j].instantaneous]
+    g_terms, ge_terms = membrane_terms(s, lambda i: f"erev[{i}, c]")
+    return [
+        "    # gates and pools relax exactly at fixed V; V exactly for the membrane",
+        "    # linearised at the sub-step's start, synaptic conductances included",
+        _indent(_physics(s), 4),
+        _indent([f"xi{j} = A{j} / B{j}" for j in relaxing], 4),
+        _indent([f"xn{j} = xi{j} + (x{j} - xi{j}) * math.exp(-B{j} * h)" if j in relaxing
+                 else f"xn{j} = x{j}" for j in range(ns)], 4),
+        "    bm = mg_block(V, mg)",
+        f"    G = {' + '.join(['G0', 'Gn * bm', *g_terms])}",
+        f"    GE = {' + '.join(['GE0', 'GEn * bm', *ge_terms])}",
+        "    Vinf = (Sa + GE) / G",
+        "    Vn = Vinf + (V - Vinf) * math.exp(-h * G / cm[c])",
+    ]
+
+
+def _sub_rk4(s: Structure, k: int) -> list[str]:
+    ns = s.n_states
+    lines = []
+
+    def stage(n, vexpr, xexpr, i, g, ge):
+        xs = "".join(f"{xexpr(j)}, " for j in range(ns))
+        return [f"V{n} = {vexpr}", f"k{n} = derivs_{k}(V{n}, {xs}{i} + {_syn_current(f'V{n}', g, ge)}, {_PARAMS})"]
+
+    lines += stage(1, "V", lambda j: f"x{j}", "Sa", "G0", "GE0")
+    lines += stage(2, "V + 0.5 * h * k1[0]", lambda j: f"x{j} + 0.5 * h * k1[{j + 1}]", "Sm", "Gm", "GEm")
+    lines += stage(3, "V + 0.5 * h * k2[0]", lambda j: f"x{j} + 0.5 * h * k2[{j + 1}]", "Sm", "Gm", "GEm")
+    lines += stage(4, "V + h * k3[0]", lambda j: f"x{j} + h * k3[{j + 1}]", "Sb", "G1", "GE1")
+    lines.append("Vn = V + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])")
+    lines += [f"xn{j} = x{j} + h / 6.0 * (k1[{j + 1}] + 2.0 * k2[{j + 1}] + 2.0 * k3[{j + 1}] + k4[{j + 1}])"
+              for j in range(ns)]
+    return [_indent(lines, 4)]
+
+
+def _sub_euler(s: Structure, k: int) -> list[str]:
+    ns = s.n_states
+    xs = "".join(f"x{j}, " for j in range(ns))
+    lines = [f"k1 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0')}, {_PARAMS})",
+             "Vn = V + h * k1[0]", *[f"xn{j} = x{j} + h * k1[{j + 1}]" for j in range(ns)]]
+    return [_indent(lines, 4)]
+
+
+_SUB = {"expeuler": _sub_expeuler, "rk4": _sub_rk4, "euler": _sub_euler}
+
+
+def _sub(s: Structure, k: int, method: str) -> list[str]:
+    """``sub_k``: advance node c of structure k by h; the new state goes into y, returns
+    (Vn, dV/dt at the start, dV/dt at the end)."""
+    ns = s.n_states
+    xs = "".join(f"x{j}, " for j in range(ns))
+    xns = "".join(f"xn{j}, " for j in range(ns))
+    return [
+        "@njit(cache=True, error_model='numpy')",
+        f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, {_PARAMS}):",
+        _indent([f"x{j} = y[{j}, c]" for j in range(ns)], 4),
+        *_SUB[method](s, k),
+        _indent(_inst(s), 4),
+        _indent([f"y[{j}, c] = xn{j}" for j in range(ns)], 4),
+        f"    d0 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0')}, {_PARAMS})[0]",
+        f"    d1 = derivs_{k}(Vn, {xns}Sb + {_syn_current('Vn', 'G1', 'GE1')}, {_PARAMS})[0]",
+        "    return Vn, d0, d1",
+        "",
+    ]
+
+
+def _node_loop(k: int, method: str) -> list[str]:
+    """The per-step loop over structure k's nodes (calls only fixed helpers and sub_k)."""
+    return [
+        f"gbar, erev, phi, cm, rp = P{k}",
+        f"y = Y[{k}]",
+        f"for c in range(y.shape[1]):",
+        f"    i = BASE[{k}] + c",
+        "    if node_step(i, n, t, dt, seed, PIN, EV):",
+        "        V = v[i]",
+        "        ta = t",
+        "        while True:",
+        "            te, which = next_event(i, t, dt, EV, PIN)",
+        "            h = te - ta",
+        "            if h > 0.0:",
+        "                Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn = node_terms(i, ta, h, " + str(method == "rk4") + ", ST, LIN, KIN, GAP)",
+        f"                Vn, d0, d1 = sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, KIN[14][i], {_PARAMS})",
+        "                if not (abs(Vn) < 1e4):",
+        "                    return 0, n",
+        "                if not after_substep(i, V, Vn, d0, d1, ta, h, thr, LIN, SPK):",
+        "                    return -5, n",
+        "                V = Vn",
+        "                ta = te",
+        "            if which == 0:",
+        "                break",
+        "            apply_event(i, which, te, LIN, KIN, E, STP, EV, PIN)",
+        "        v[i] = V",
+    ]
+
+
+def generate_source(structures: tuple[Structure, ...], method: str) -> str:
+    """Source of the network module for ``structures`` advanced by ``method``."""
+    out = [
+        f"# Generated by hhsim: network driver ({method}) for {len(structures)} membrane structure(s)",
+        f"# helpers {_helpers_hash()}",
+        *[f"# structure {k}: {s!r}" for k, s in enumerate(structures)],
+        "import math",
+        "import numpy as np",
+        "from numba import njit",
+        "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
+        "                                         _ghk)",
+        "from hhsim.engine.network_kernels import mg_block",
+        "from hhsim.engine.network_driver import (step_begin, node_step, next_event, node_terms, after_substep,",
+        "                                         apply_event, step_end)",
+        "",
+    ]
+    for k, s in enumerate(structures):
+        out += _derivs(s, k)
+        out += _sub(s, k, method)
+    ps = ", ".join(f"P{k}" for k in range(len(structures)))
+    body = ["t = t0 + n * dt",
+            "st = step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK)",
+            "if st != -1:",
+            "    return st, n"]
+    for k in range(len(structures)):
+        body += _node_loop(k, method)
+    body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, SPK, REC)",
+             "if st != -1:",
+             "    return st, n + 1"]
+    out += [
+        "@njit(cache=True, error_model='numpy')",
+        f"def run(n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC):",
+        '    """Advance steps n_from..n_to-1.  Returns (status, step): (-1, n_to) when done,',
+        "    (0, n) on divergence in step n, (-2..-5, n) when a buffer must grow before step n",
+        '    (see network_driver.STATUS)."""',
+        "    for n in range(n_from, n_to):",
+        _indent(body, 8),
+        "    return -1, n_to",
+        "",
+    ]
+    return "\n".join(out) + "\n"
+
+
+_BY_KEY: dict = {}
+
+
+def network_module(structures: tuple[Structure, ...], method: str) -> ModuleType:
+    """The compiled network module for ``structures`` and ``method`` (generated once, cached)."""
+    key = (structures, method)
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        pass
+    module = load_generated("hhsim_network", generate_source(structures, method))
+    _BY_KEY[key] = module
+    return module

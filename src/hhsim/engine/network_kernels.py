@@ -1,0 +1,468 @@
+"""Fixed numba code of the network driver: synapse kinetics, the event queue, drive.
+
+Everything here is independent of the neuron models' structure; the
+generated driver (:mod:`hhsim.engine.network_codegen`) calls it.  Units:
+conductances are densities on the target node (mS/cm²), currents µA/cm²,
+times ms, voltages mV.
+
+Synapse states
+--------------
+*Linear* synapses (exponential, alpha, bi-exponential) sum on their target:
+one state pair ``(A, B)`` per (synapse group, target node), propagated
+exactly between events:
+
+* exp:    g = A,            A' = -A / t1;                      event: A += w
+* alpha:  g = A,            A' = B - A / t1, B' = -B / t1;     event: B += w e / t1
+* biexp:  g = A - B,        A' = -A / t1 (decay), B' = -B / t2 (rise); event: A, B += w f
+
+*Kinetic* receptor synapses (Destexhe, Mainen & Sejnowski 1994) keep their
+state on each edge and are advanced lazily and exactly: the transmitter is a
+square pulse (amplitude T, duration Tdur), so between events each state obeys
+a linear ODE with constant coefficients:
+
+* pulse (AMPA, GABA-A, NMDA):  r' = alpha T (1 - r) - beta r;  g = w r (NMDA: times B(V))
+* G-protein (GABA-B):  R' = K1 T (1 - R) - K2 R,  G' = K3 R - K4 G;  g = w G^n / (G^n + Kd)
+
+*Graded* synapses (Wang & Buzsáki 1996) keep one gating variable per
+(group, presynaptic node): s' = alpha F(V_pre) (1 - s) - beta s with
+F = 1 / (1 + exp(-(V_pre - theta) / 2)), relaxed exactly at fixed V_pre.
+
+The event queue
+---------------
+A ring of buckets, one per time step, each a linked list of (exact delivery
+time, edge) entries in a pool of slots with a free list.  A spike at t_s
+over an edge with delay d is delivered at exactly t_s + d; the driver splits
+the target's step there.  A delivery that falls inside the step in which the
+spike happened (d < dt) is made at the start of the next step and counted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+LIN_EXP, LIN_ALPHA, LIN_BIEXP = 0, 1, 2
+KIN_PULSE, KIN_GPROTEIN = 0, 1
+
+_E = math.e
+
+
+# ------------------------------------------------------------ linear synapses
+@njit(cache=True, error_model="numpy", inline="always")
+def lin_conductance(kind, A, B, t1, t2, s):
+    """Conductance of a linear synapse state (A, B) s ms after it was (A, B)."""
+    if kind == LIN_EXP:
+        return A * math.exp(-s / t1)
+    if kind == LIN_ALPHA:
+        return (A + B * s) * math.exp(-s / t1)
+    return A * math.exp(-s / t1) - B * math.exp(-s / t2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lin_propagate(kind, A, B, t1, t2, s):
+    """(A, B) after s ms without events (exact)."""
+    e1 = math.exp(-s / t1)
+    if kind == LIN_EXP:
+        return A * e1, 0.0
+    if kind == LIN_ALPHA:
+        return (A + B * s) * e1, B * e1
+    return A * e1, B * math.exp(-s / t2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def lin_event(kind, A, B, w, t1, norm):
+    """(A, B) after an event of weight w (the peak conductance is w)."""
+    if kind == LIN_EXP:
+        return A + w, B
+    if kind == LIN_ALPHA:
+        return A, B + w * _E / t1
+    return A + w * norm, B + w * norm
+
+
+@njit(cache=True, error_model="numpy")
+def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
+    """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step."""
+    G = 0.0
+    GE = 0.0
+    for g in range(lin_kind.shape[0]):
+        a = lin_A[g, i]
+        b = lin_B[g, i]
+        if a == 0.0 and b == 0.0:
+            continue
+        gg = lin_conductance(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
+        G += gg
+        GE += gg * lin_E[g]
+    return G, GE
+
+
+@njit(cache=True, error_model="numpy")
+def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, s):
+    """Propagate node i's linear synapse states by s ms."""
+    for g in range(lin_kind.shape[0]):
+        a = lin_A[g, i]
+        b = lin_B[g, i]
+        if a == 0.0 and b == 0.0:
+            continue
+        a, b = lin_propagate(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
+        lin_A[g, i] = a
+        lin_B[g, i] = b
+
+
+# ----------------------------------------------------------- kinetic synapses
+@njit(cache=True, error_model="numpy", inline="always")
+def _relax(x, xinf, rate, s):
+    return xinf + (x - xinf) * math.exp(-rate * s)
+
+
+@njit(cache=True, error_model="numpy")
+def _gprotein(R, G, T, K1, K2, K3, K4, s):
+    """Exact (R, G) of the GABA-B cascade after s ms at transmitter T (mM)."""
+    a = K1 * T + K2
+    Rinf = K1 * T / a
+    Ginf = K3 * Rinf / K4
+    ea = math.exp(-a * s)
+    e4 = math.exp(-K4 * s)
+    d = K4 - a
+    if abs(d) > 1e-9 * K4:
+        cross = K3 * (R - Rinf) * (ea - e4) / d
+    else:
+        cross = K3 * (R - Rinf) * s * e4
+    return Rinf + (R - Rinf) * ea, Ginf + (G - Ginf) * e4 + cross
+
+
+@njit(cache=True, error_model="numpy")
+def kin_advance(kind, p, r, g2, tlast, pend, T, t):
+    """State (r, g2) of one kinetic edge at time t >= tlast (exact, lazily).
+
+    ``p`` holds the group's rate constants: pulse (alpha, beta, Tdur) or
+    G-protein (K1, K2, K3, K4, Kd, n, Tdur); ``pend`` is when the current
+    transmitter pulse of amplitude ``T`` ends.
+    """
+    if t <= tlast:
+        return r, g2
+    on = 0.0
+    if pend > tlast:
+        on = min(t, pend) - tlast
+    off = t - tlast - on
+    if kind == KIN_PULSE:
+        alpha, beta = p[0], p[1]
+        if on > 0.0:
+            r = _relax(r, alpha * T / (alpha * T + beta), alpha * T + beta, on)
+        if off > 0.0:
+            r = r * math.exp(-beta * off)
+        return r, g2
+    if on > 0.0:
+        r, g2 = _gprotein(r, g2, T, p[0], p[1], p[2], p[3], on)
+    if off > 0.0:
+        r, g2 = _gprotein(r, g2, 0.0, p[0], p[1], p[2], p[3], off)
+    return r, g2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def kin_output(kind, p, r, g2):
+    """Fraction of the maximal conductance open: r, or G^n / (G^n + Kd)."""
+    if kind == KIN_PULSE:
+        return r
+    gn = g2 ** p[5]
+    return gn / (gn + p[4])
+
+
+@njit(cache=True, error_model="numpy")
+def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda,
+                  kin_r, kin_g2, kin_tlast, kin_pend, kin_T, i, t):
+    """(G, G*E) of node i's non-NMDA kinetic edges and (Gn, Gn*E) of its NMDA edges at t.
+
+    Edge states are brought up to t (exact), so later calls start from there.
+    """
+    G = 0.0
+    GE = 0.0
+    Gn = 0.0
+    GEn = 0.0
+    for k in range(kin_ptr[i], kin_ptr[i + 1]):
+        e = kin_edge[k]
+        q = kin_group[e]
+        r, g2 = kin_advance(kg_kind[q], kg_p[q], kin_r[e], kin_g2[e], kin_tlast[e], kin_pend[e], kin_T[e], t)
+        kin_r[e] = r
+        kin_g2[e] = g2
+        if t > kin_tlast[e]:
+            kin_tlast[e] = t
+        gg = kin_w[e] * kin_output(kg_kind[q], kg_p[q], r, g2)
+        if kg_nmda[q]:
+            Gn += gg
+            GEn += gg * kg_E[q]
+        else:
+            G += gg
+            GE += gg * kg_E[q]
+    return G, GE, Gn, GEn
+
+
+@njit(cache=True, error_model="numpy")
+def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e, t, frac):
+    """A transmitter pulse starts on kinetic edge e at time t (``frac`` of the full release)."""
+    q = kin_group[e]
+    r, g2 = kin_advance(kg_kind[q], kg_p[q], kin_r[e], kin_g2[e], kin_tlast[e], kin_pend[e], kin_T[e], t)
+    kin_r[e] = r
+    kin_g2[e] = g2
+    kin_tlast[e] = t
+    tdur = kg_p[q, 2] if kg_kind[q] == KIN_PULSE else kg_p[q, 6]
+    kin_pend[e] = t + tdur
+    kin_T[e] = kg_T[q] * frac
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def mg_block(v, mg):
+    """Jahr & Stevens (1990) magnesium block of NMDA receptors at v (mV), [Mg2+] mg (mM)."""
+    return 1.0 / (1.0 + math.exp(-0.062 * v) * (mg / 3.57))
+
+
+# ----------------------------------------------------------- graded synapses
+@njit(cache=True, error_model="numpy")
+def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
+    """Relax every graded gating variable over dt at its presynaptic V (exact at fixed V)."""
+    for q in range(gr_s.shape[0]):
+        alpha, beta, theta = gr_p[q, 0], gr_p[q, 1], gr_p[q, 2]
+        for k in range(gr_pre_nodes.shape[1]):
+            j = gr_pre_nodes[q, k]
+            if j < 0:
+                continue
+            f = 1.0 / (1.0 + math.exp(-(v[j] - theta) / 2.0))
+            a = alpha * f
+            rate = a + beta
+            gr_s[q, k] = _relax(gr_s[q, k], a / rate, rate, dt)
+
+
+@njit(cache=True, error_model="numpy")
+def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
+    """(G, G*E) of node i's graded synapses from the current gating variables."""
+    G = 0.0
+    GE = 0.0
+    for k in range(gr_ptr[i], gr_ptr[i + 1]):
+        q = gr_group[k]
+        gg = gr_w[k] * gr_s[q, gr_slot[k]]
+        G += gg
+        GE += gg * gr_E[q]
+    return G, GE
+
+
+@njit(cache=True, error_model="numpy")
+def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
+    """(G, G*V_neighbour) of node i's gap junctions, neighbours at the step's start."""
+    G = 0.0
+    GE = 0.0
+    for k in range(gap_ptr[i], gap_ptr[i + 1]):
+        G += gap_g[k]
+        GE += gap_g[k] * v[gap_nbr[k]]
+    return G, GE
+
+
+# ----------------------------------------------------- short-term plasticity
+@njit(cache=True, error_model="numpy")
+def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
+    """Tsodyks-Markram release fraction u x of synapse slot s at a spike at time t.
+
+    Between spikes u decays to 0 with tau_fac and x recovers to 1 with
+    tau_rec; at a spike u += U (1 - u), then r = u x is released and x -= r.
+    ``stp_p[s]`` = (U, tau_rec, tau_fac); tau_fac = 0 means u = U at every spike.
+    """
+    U, trec, tfac = stp_p[s, 0], stp_p[s, 1], stp_p[s, 2]
+    if stp_t[s] > -1e300:
+        d = t - stp_t[s]
+        stp_x[s] = 1.0 - (1.0 - stp_x[s]) * math.exp(-d / trec)
+        if tfac > 0.0:
+            stp_u[s] = stp_u[s] * math.exp(-d / tfac)
+    if tfac > 0.0:
+        stp_u[s] = stp_u[s] + U * (1.0 - stp_u[s])
+    else:
+        stp_u[s] = U
+    r = stp_u[s] * stp_x[s]
+    stp_x[s] -= r
+    stp_t[s] = t
+    return r
+
+
+# ---------------------------------------------------------- counter-based RNG
+@njit(cache=True, inline="always")
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def uniform01(seed, stream, node, step, k):
+    """A uniform number in (0, 1) that depends only on its five integer coordinates.
+
+    SplitMix64 finalisers over the coordinates: the same numbers whatever the
+    order of evaluation or the number of threads.
+    """
+    z = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+    z = _mix(z ^ np.uint64(stream))
+    z = _mix(z ^ np.uint64(node))
+    z = _mix(z ^ np.uint64(step))
+    z = _mix(z ^ np.uint64(k))
+    return ((z >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
+
+
+@njit(cache=True)
+def normal01(seed, stream, node, step):
+    """A standard normal number (Box-Muller) from the same coordinates."""
+    u1 = uniform01(seed, stream, node, step, 0)
+    u2 = uniform01(seed, stream, node, step, 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def poisson_count(lam, seed, stream, node, step):
+    """A Poisson(lam) count by inversion (exact; O(lam) work)."""
+    u = uniform01(seed, stream, node, step, 2)
+    k = 0
+    p = math.exp(-lam)
+    cum = p
+    while u > cum and k < 100000:
+        k += 1
+        p *= lam / k
+        cum += p
+    return k
+
+
+# ------------------------------------------------------------------ stimulus
+@njit(cache=True, error_model="numpy")
+def stim_at(kt, ka, kb, w, kc, tau, left):
+    """Piecewise-linear stimulus w at tau >= kt[w, kc] (left limit at a knot if ``left``)."""
+    if w < 0:
+        return 0.0
+    row = kt[w]
+    k = kc
+    if left:
+        while row[k + 1] < tau:
+            k += 1
+    else:
+        while row[k + 1] <= tau:
+            k += 1
+    frac = (tau - row[k]) / (row[k + 1] - row[k])
+    return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
+
+
+@njit(cache=True)
+def advance_cursors(kt, cursor, t):
+    """Move each waveform's knot cursor to the interval holding t."""
+    for w in range(cursor.shape[0]):
+        row = kt[w]
+        k = cursor[w]
+        while row[k + 1] <= t:
+            k += 1
+        cursor[w] = k
+
+
+@njit(cache=True)
+def noise_update(noise_p, noise_I, seed, step, dt):
+    """Exact Ornstein-Uhlenbeck update of every noise current over one step.
+
+    ``noise_p[i]`` = (mean µA/cm², std µA/cm², tau ms); held constant over the step.
+    """
+    for i in range(noise_I.shape[0]):
+        tau = noise_p[i, 2]
+        if tau <= 0.0:
+            continue
+        mu, sd = noise_p[i, 0], noise_p[i, 1]
+        e = math.exp(-dt / tau)
+        noise_I[i] = mu + (noise_I[i] - mu) * e + sd * math.sqrt(1.0 - e * e) * normal01(seed, 7, i, step)
+
+
+# --------------------------------------------------------------- event queue
+@njit(cache=True)
+def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge):
+    """Append (t, edge) to ``bucket``; False if the pool is full."""
+    nf = n_free[0]
+    if nf == 0:
+        return False
+    slot = free[nf - 1]
+    n_free[0] = nf - 1
+    q_time[slot] = t
+    q_edge[slot] = edge
+    q_next[slot] = -1
+    if tail[bucket] < 0:
+        head[bucket] = slot
+    else:
+        q_next[tail[bucket]] = slot
+    tail[bucket] = slot
+    return True
+
+
+@njit(cache=True)
+def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_post, n_nodes,
+                  ev_time, ev_code, ev_n, node_ptr, t_start, late):
+    """Empty ``bucket`` into per-node lists sorted by time (counting sort by node).
+
+    Fills ``ev_time``/``ev_code`` (codes: edge ids) grouped by node, with
+    ``node_ptr`` (n_nodes + 1) as offsets; events before ``t_start`` (delay
+    shorter than a step) are moved to ``t_start`` and counted in ``late``.
+    Returns the number of events, or -1 if the step arrays are too small.
+    """
+    n = 0
+    slot = head[bucket]
+    while slot >= 0:
+        n += 1
+        slot = q_next[slot]
+    if n > ev_time.shape[0]:
+        return -1
+    for i in range(n_nodes + 1):
+        node_ptr[i] = 0
+    slot = head[bucket]
+    while slot >= 0:
+        node_ptr[e_post[q_edge[slot]] + 1] += 1
+        slot = q_next[slot]
+    for i in range(n_nodes):
+        node_ptr[i + 1] += node_ptr[i]
+    for i in range(n_nodes):
+        ev_n[i] = node_ptr[i]
+    slot = head[bucket]
+    while slot >= 0:
+        i = e_post[q_edge[slot]]
+        k = ev_n[i]
+        tt = q_time[slot]
+        if tt < t_start:
+            tt = t_start
+            late[0] += 1
+        ev_time[k] = tt
+        ev_code[k] = q_edge[slot]
+        ev_n[i] = k + 1
+        nxt = q_next[slot]
+        free[n_free[0]] = slot
+        n_free[0] += 1
+        slot = nxt
+    head[bucket] = -1
+    tail[bucket] = -1
+    for i in range(n_nodes):  # insertion sort inside each node's (short) list
+        for a in range(node_ptr[i] + 1, node_ptr[i + 1]):
+            tt = ev_time[a]
+            cc = ev_code[a]
+            b = a - 1
+            while b >= node_ptr[i] and (ev_time[b] > tt or (ev_time[b] == tt and ev_code[b] > cc)):
+                ev_time[b + 1] = ev_time[b]
+                ev_code[b + 1] = ev_code[b]
+                b -= 1
+            ev_time[b + 1] = tt
+            ev_code[b + 1] = cc
+    return n
+
+
+@njit(cache=True)
+def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
+                t0, dt, n_buckets, step_now):
+    """Queue every outgoing edge of the spikes (sp_t, sp_src); returns how many spikes
+    were fully pushed (fewer than ``n_sp`` when the pool ran out)."""
+    for k in range(n_sp):
+        src = sp_src[k]
+        need = out_ptr[src + 1] - out_ptr[src]
+        if need > n_free[0]:
+            return k
+        for e in range(out_ptr[src], out_ptr[src + 1]):
+            td = sp_t[k] + e_delay[e]
+            step = int(math.floor((td - t0) / dt))
+            if step <= step_now:
+                step = step_now + 1
+            queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % n_buckets, td, e)
+    return n_sp

@@ -1,0 +1,548 @@
+"""Lower a :class:`~hhsim.network.network.Network` to nodes, coupling and event edges.
+
+* **nodes**: every neuron, numbered structure by structure (so each
+  structure's nodes are one contiguous run and one :class:`Plan`), with its
+  threshold, stimulus waveform and scale, noise, and the states of the
+  linear synapse groups summed on it;
+* **coupling**: gap junctions and graded synapses (continuous in the
+  presynaptic voltage), as per-node lists;
+* **event edges**: every synapse from a spike source (neuron or external
+  source) to a node, sorted by source, with weight (mS/cm²), delay (ms),
+  synapse group, and optional per-edge kinetic and plasticity state.
+
+Randomness comes from ``numpy.random.SeedSequence([seed, purpose, index])``
+streams, so the same seed gives the same network whatever else changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..model import Model
+from ..network import connect as _connect
+from ..network import distributions as _dist
+from ..network.network import Network, Population
+from .batch import Grid, stimulus_knots
+from .lower import Plan, lower, structure_of
+
+# SeedSequence purposes: every random draw has its own stream.
+_CONNECT, _WEIGHT, _DELAY, _PARAM, _INITIAL, _SOURCE, _SCALE = range(1, 8)
+
+#: Bytes per event edge in the lowered arrays (post 4, weight 8, delay 8, group 1,
+#: kinetic and plasticity slots 4 + 4).
+EDGE_BYTES = 29
+
+
+def stream(seed: int, purpose: int, index: int) -> np.random.Generator:
+    """The random generator of one purpose and index under the network's seed."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), purpose, index]))
+
+
+@dataclass
+class StructureGroup:
+    plan: Plan
+    base: int  # first global node
+
+
+@dataclass
+class NetworkPlan:
+    """Everything the driver needs, as arrays (see :mod:`hhsim.engine.network_driver`)."""
+
+    n_nodes: int
+    groups: list[StructureGroup]
+    pop_range: dict[str, tuple[int, int]]  # population -> (first node, n)
+    pop_group: dict[str, int]
+    source_range: dict[str, tuple[int, int]]  # source -> (first source id, n)
+    v0: np.ndarray
+    thr: np.ndarray
+    ST: tuple
+    LIN: tuple
+    KIN: tuple
+    GR: tuple
+    GAP: tuple
+    E: tuple
+    STP: tuple
+    PIN: tuple
+    lin_names: list[tuple[str, str]]  # (population, group name) of each linear group
+    n_edges: int
+    n_buckets: int
+    ext_t: np.ndarray
+    ext_src: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ values
+def _conductance_factor(unit: str, area: float | None, what: str) -> float:
+    """Factor from ``unit`` to mS/cm² on a membrane of ``area`` µm²."""
+    if unit in ("mS/cm2", "mS/cm²", ""):
+        return 1.0
+    return _dist.to_density(1.0, unit, area)
+
+
+def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None = None,
+           conductance: bool = False) -> np.ndarray:
+    """``n`` float values of ``spec`` (number, array, distribution, or a quantity with units)."""
+    unit = ""
+    if isinstance(spec, str) and conductance:
+        try:
+            value, unit = _dist.parse_quantity(spec)
+            spec = value
+        except ParameterError:
+            pass
+    if isinstance(spec, dict) and "unit" in spec:
+        spec = dict(spec)
+        unit = str(spec.pop("unit"))
+        if len(spec) == 1 and "value" in spec:
+            spec = spec["value"]
+    out = _dist.sample(_dist.parse(spec), n, rng)
+    if unit:
+        if not conductance:
+            raise ParameterError(f"{what} takes no unit (got {unit!r})")
+        if area is None and unit not in ("mS/cm2", "mS/cm²"):
+            raise ParameterError(f"{what} in {unit} needs the target population's area (area_um2)")
+        out = out * _conductance_factor(unit, area, what)
+    if not np.all(np.isfinite(out)):
+        raise ParameterError(f"{what} must be finite numbers")
+    return out
+
+
+# ------------------------------------------------------------------- nodes
+def _population_models(pop: Population, seed: int, k: int) -> list[Model]:
+    if not pop.params:
+        return [pop.model] * pop.n
+    rng = stream(seed, _PARAM, k)
+    cols = {name: values(spec, pop.n, rng, f"population {pop.name!r} parameter {name!r}")
+            for name, spec in pop.params.items()}
+    cache: dict = {}
+    out = []
+    for i in range(pop.n):
+        key = tuple(float(c[i]) for c in cols.values())
+        if key not in cache:
+            cache[key] = pop.model.with_params(dict(zip(cols, key)))
+        out.append(cache[key])
+    return out
+
+
+def _population_initial(pop: Population, models: list[Model], seed: int, k: int):
+    """[(v0, states)] per neuron: given values, else the model's start; gates not
+    given at steady state at their V."""
+    rng = stream(seed, _INITIAL, k)
+    given = {("v" if key == "V" else key): spec for key, spec in pop.initial.items() if not key.startswith("g_")}
+    v_spec = given.pop("v", None)
+    cols = {name: values(spec, pop.n, rng, f"population {pop.name!r} initial {name!r}")
+            for name, spec in given.items()}
+    names = pop.model.state_names
+    if v_spec is None:
+        starts = {}
+        out = []
+        for m in models:
+            if id(m) not in starts:
+                starts[id(m)] = m.initial_state()
+            out.append(starts[id(m)])
+        if not cols:
+            return out
+        vs = np.array([o[0] for o in out])
+    else:
+        vs = values(v_spec, pop.n, rng, f"population {pop.name!r} initial 'v'")
+    cache: dict = {}
+    out = []
+    for i, m in enumerate(models):
+        key = (id(m), float(vs[i]))
+        if key not in cache:
+            cache[key] = m.steady_states(float(vs[i]))
+        st = cache[key].copy()
+        for name, col in cols.items():
+            st[names.index(name)] = col[i]
+        out.append((float(vs[i]), st))
+    return out
+
+
+def _order_populations(net: Network) -> list[list[int]]:
+    """Population indices grouped by membrane structure (first appearance order)."""
+    keys, groups = [], []
+    for k, pop in enumerate(net.populations):
+        s = structure_of(pop.model)
+        if s in keys:
+            groups[keys.index(s)].append(k)
+        else:
+            keys.append(s)
+            groups.append([k])
+    return groups
+
+
+# ------------------------------------------------------------------ lowering
+def lower_network(net: Network, grid: Grid) -> NetworkPlan:
+    """Lower ``net`` for a run on ``grid``."""
+    seed = net.seed
+    pop_range, pop_group, groups = {}, {}, []
+    v0_parts, thr_parts = [], []
+    node = 0
+    pop_index = {p.name: k for k, p in enumerate(net.populations)}
+    for gi, members in enumerate(_order_populations(net)):
+        models, initial = [], []
+        base = node
+        for k in members:
+            pop = net.populations[k]
+            ms = _population_models(pop, seed, k)
+            models += ms
+            initial += _population_initial(pop, ms, seed, k)
+            pop_range[pop.name] = (node, pop.n)
+            pop_group[pop.name] = gi
+            node += pop.n
+            thr = pop.model.spike_threshold if pop.threshold is None else float(pop.threshold)
+            thr_parts.append(np.full(pop.n, thr))
+        plan = lower(models, initial=initial)
+        groups.append(StructureGroup(plan, base))
+        v0_parts.append(plan.v0)
+    n_nodes = node
+    source_range, s_next = {}, n_nodes
+    for src in net.sources:
+        source_range[src.name] = (s_next, src.n)
+        s_next += src.n
+    pops = {p.name: p for p in net.populations}
+
+    st = _stimuli(net, pop_range, grid, n_nodes, seed)
+    lin, lin_keys, lin_names = _linear_groups(net, pop_range, n_nodes, pops, seed)
+    edges = _edges(net, pop_range, source_range, pops, lin_keys, seed, n_nodes)
+    ext_t, ext_src = _external_spikes(net, source_range, grid, seed)
+    v0 = np.concatenate(v0_parts)
+    gr = _graded(net, pop_range, pops, v0, seed, n_nodes)
+    gap = _gaps(net, pop_range, pops, seed, n_nodes)
+    pin = _poisson_inputs(net, pop_range, pops, lin_keys, n_nodes, grid.dt)
+    E, KIN, STP, n_edges, max_delay = edges
+    KIN = KIN + (_mg(net, pop_range, n_nodes),)
+    n_buckets = int(math.ceil(max_delay / grid.dt)) + 3
+    return NetworkPlan(
+        n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
+        v0=v0, thr=np.concatenate(thr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
+        lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src,
+        meta={"populations": [pop_index]},
+    )
+
+
+def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tuple:
+    waves, index = [], {}
+    wave = np.full(n_nodes, -1, dtype=np.int64)
+    scale = np.ones(n_nodes)
+    for k, pop in enumerate(net.populations):
+        first, n = pop_range[pop.name]
+        per = pop.stim if isinstance(pop.stim, (list, tuple)) else [pop.stim] * n
+        for i, s in enumerate(per):
+            if s is None:
+                continue
+            if id(s) not in index:
+                index[id(s)] = len(waves)
+                waves.append(s)
+            wave[first + i] = index[id(s)]
+        if pop.stim_scale is not None:
+            scale[first:first + n] = values(pop.stim_scale, n, stream(seed, _SCALE, k),
+                                            f"population {pop.name!r} stim_scale")
+    kt, ka, kb, _ = stimulus_knots(waves or [None], grid)
+    noise_p = np.zeros((n_nodes, 3))
+    for nz in net.noise:
+        first, n = pop_range[nz.target]
+        noise_p[first:first + n] = (nz.mean, nz.std, nz.tau)
+    noise_I = noise_p[:, 0].copy()
+    cursor = np.zeros(kt.shape[0], dtype=np.int64)
+    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I)
+
+
+def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int):
+    """Linear synapse groups: one per (target population, group name)."""
+    keys: dict[tuple[str, str], int] = {}
+    syns = []
+    for item in [*net.projections, *net.inputs]:
+        if item.synapse.family != "linear":
+            continue
+        post = item.post if hasattr(item, "post") else item.target
+        name = item.name or item.synapse.kind
+        key = (post, name)
+        if key in keys:
+            if syns[keys[key]] != item.synapse:
+                raise ParameterError(
+                    f"synapse group {name!r} on population {post!r} is used with two different synapses; "
+                    "give the projections different names")
+            continue
+        keys[key] = len(syns)
+        syns.append(item.synapse)
+    ng = len(syns)
+    kind = np.array([s.code for s in syns], dtype=np.int64)
+    taus = np.array([s.taus() for s in syns], dtype=float).reshape(ng, 3)
+    E = np.array([s.E for s in syns], dtype=float)
+    A = np.zeros((ng, n_nodes))
+    B = np.zeros((ng, n_nodes))
+    for k, pop in enumerate(net.populations):
+        for key, spec in pop.initial.items():
+            if not key.startswith("g_"):
+                continue
+            g = keys.get((pop.name, key[2:]))
+            if g is None:
+                names = [n for (p, n) in keys if p == pop.name]
+                raise ParameterError(
+                    f"initial {key!r} of population {pop.name!r} names no synapse group on it; accepted: "
+                    + (", ".join(f"g_{n}" for n in names) or "none (no linear synapses target it)"))
+            first, n = pop_range[pop.name]
+            A[g, first:first + n] = values(spec, n, stream(seed, _INITIAL, 1000 + g),
+                                           f"population {pop.name!r} initial {key!r}", pop.area_um2,
+                                           conductance=True)
+    lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B)
+    return lin, keys, [k for k in keys]
+
+
+def _pre_ids(name: str, pop_range, source_range) -> tuple[int, int]:
+    return pop_range[name] if name in pop_range else source_range[name]
+
+
+def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_nodes: int):
+    """Event edges sorted by source, with the kinetic and plasticity tables."""
+    parts = []
+    kin_groups: list = []
+    stp_rows: list = []
+    for k, pr in enumerate(net.projections):
+        if pr.synapse.family not in ("linear", "kinetic"):
+            continue
+        pre0, npre = _pre_ids(pr.pre, pop_range, source_range)
+        post0, npost = pop_range[pr.post]
+        pre, post = _connect.connect(pr.connect, npre, npost, seed=[seed, _CONNECT, k],
+                                     same_population=(pr.pre == pr.post))
+        m = pre.size
+        area = pops[pr.post].area_um2
+        w = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area, True)
+        d = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay")
+        if np.any(w < 0):
+            raise ParameterError(f"projection {pr.pre}->{pr.post}: weights must be >= 0 (the synapse's "
+                                 "reversal potential makes it excitatory or inhibitory)")
+        if np.any(d < 0):
+            raise ParameterError(f"projection {pr.pre}->{pr.post}: delays must be >= 0 ms")
+        if pr.synapse.family == "linear":
+            group = np.full(m, lin_keys[(pr.post, pr.group_name)], dtype=np.int8)
+            kq = -1
+        else:
+            group = np.full(m, -1, dtype=np.int8)
+            kq = len(kin_groups)
+            kin_groups.append(pr.synapse)
+        stp = -1
+        if pr.stp is not None:
+            stp = len(stp_rows)
+            stp_rows.append(pr.stp)
+        parts.append(((pre + pre0).astype(np.int64), (post + post0).astype(np.int32), w, d, group, kq, stp))
+        del pre, post
+    if parts:
+        pre = np.concatenate([p[0] for p in parts])
+        order = np.argsort(pre, kind="stable")
+        pre = pre[order]
+        post = np.concatenate([p[1] for p in parts])[order]
+        w = np.concatenate([p[2] for p in parts])[order]
+        d = np.concatenate([p[3] for p in parts])[order]
+        group = np.concatenate([p[4] for p in parts])[order]
+        kq = np.concatenate([np.full(p[0].size, p[5], dtype=np.int32) for p in parts])[order]
+        stp_of = np.concatenate([np.full(p[0].size, p[6], dtype=np.int32) for p in parts])[order]
+    else:
+        pre = np.zeros(0, dtype=np.int64)
+        post, group = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
+        w, d = np.zeros(0), np.zeros(0)
+        kq, stp_of = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    n_src = n_nodes + sum(s.n for s in net.sources)
+    out_ptr = np.zeros(n_src + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n_src), out=out_ptr[1:])
+    del pre
+    # kinetic edges: their own numbering, grouped by target
+    is_kin = kq >= 0
+    e_kin = np.full(w.size, -1, dtype=np.int32)
+    kin_ids = np.nonzero(is_kin)[0]
+    e_kin[kin_ids] = np.arange(kin_ids.size, dtype=np.int32)
+    kin_post = post[kin_ids]
+    kin_order = np.argsort(kin_post, kind="stable").astype(np.int64)
+    kin_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(kin_post, minlength=n_nodes), out=kin_ptr[1:])
+    kin_group = kq[kin_ids].astype(np.int64)
+    kin_w = w[kin_ids].copy()
+    nk = len(kin_groups)
+    kg_kind = np.array([s.rates()[0] for s in kin_groups], dtype=np.int64)
+    kg_p = np.array([s.rates()[1] for s in kin_groups], dtype=float).reshape(nk, 7)
+    kg_E = np.array([s.E for s in kin_groups], dtype=float)
+    kg_nmda = np.array([bool(getattr(s, "nmda", False)) for s in kin_groups], dtype=np.bool_)
+    kg_T = np.array([s.rates()[2] for s in kin_groups], dtype=float)
+    nke = kin_ids.size
+    KIN = (kin_ptr, kin_order, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
+           np.zeros(nke), np.zeros(nke), np.full(nke, 0.0), np.full(nke, -1.0), np.zeros(nke))
+    # plasticity slots: one per edge that has it
+    has_stp = stp_of >= 0
+    e_stp = np.full(w.size, -1, dtype=np.int32)
+    stp_ids = np.nonzero(has_stp)[0]
+    e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
+    stp_p = np.array([[stp_rows[r].U, stp_rows[r].tau_rec, stp_rows[r].tau_fac] for r in stp_of[stp_ids]],
+                     dtype=float).reshape(stp_ids.size, 3)
+    ns = stp_ids.size
+    STP = (stp_p, np.zeros(ns), np.ones(ns), np.full(ns, -1e301))
+    E = (post, w, d, group, e_kin, e_stp, out_ptr)
+    max_delay = float(d.max()) if d.size else 0.0
+    return E, KIN, STP, int(w.size), max_delay
+
+
+def _external_spikes(net: Network, source_range, grid: Grid, seed: int):
+    """Every external source's spike times in [t0, t_end), sorted by time then source."""
+    ts, ids = [np.zeros(0)], [np.zeros(0, dtype=np.int64)]
+    t_end = grid.t_end
+    for k, src in enumerate(net.sources):
+        first, n = source_range[src.name]
+        if src.times_ms is not None:
+            trains = src.times_ms
+            if n == 1 and np.ndim(trains) == 1:
+                trains = [trains]
+            if len(trains) != n:
+                raise ParameterError(f"source {src.name!r} needs one list of times per source ({n})")
+            for i, tr in enumerate(trains):
+                tr = np.asarray(tr, dtype=float).ravel()
+                if not np.all(np.isfinite(tr)) or np.any(tr < 0):
+                    raise ParameterError(f"source {src.name!r}: spike times must be finite and >= 0 ms")
+                tr = np.sort(tr[tr < t_end])
+                ts.append(tr)
+                ids.append(np.full(tr.size, first + i, dtype=np.int64))
+            continue
+        for i in range(n):
+            rng = stream(seed, _SOURCE, 100000 * k + i)
+            tr = _poisson_train(src.rate_hz, grid, rng, src.name)
+            ts.append(tr)
+            ids.append(np.full(tr.size, first + i, dtype=np.int64))
+    t = np.concatenate(ts)
+    s = np.concatenate(ids)
+    order = np.lexsort((s, t))
+    return t[order].copy(), s[order].copy()
+
+
+def _poisson_train(rate, grid: Grid, rng, name: str) -> np.ndarray:
+    """Poisson spike times (ms) at ``rate`` Hz (a number or a waveform of Hz, by thinning)."""
+    t0, t_end = grid.t0, grid.t_end
+    if isinstance(rate, (int, float)):
+        peak = float(rate)
+        accept = None
+    else:
+        tt = np.linspace(t0, t_end, max(2, int((t_end - t0) / min(grid.dt, 0.1)) + 1))
+        vals = np.asarray(rate.value(tt), dtype=float)
+        if np.any(vals < 0) or not np.all(np.isfinite(vals)):
+            raise ParameterError(f"source {name!r}: the rate must be finite and >= 0 Hz everywhere")
+        peak = float(vals.max()) * 1.01 + 1e-12
+        accept = rate
+    if peak <= 0:
+        return np.zeros(0)
+    expected = peak * (t_end - t0) / 1000.0
+    n_draw = int(expected + 10 * math.sqrt(expected) + 20)
+    isi = rng.exponential(1000.0 / peak, size=n_draw)
+    t = t0 + np.cumsum(isi)
+    while t[-1] < t_end:
+        t = np.concatenate([t, t[-1] + np.cumsum(rng.exponential(1000.0 / peak, size=n_draw))])
+    t = t[t < t_end]
+    if accept is not None:
+        keep = rng.random(t.size) * peak <= np.asarray(accept.value(t), dtype=float)
+        t = t[keep]
+    return t
+
+
+def _graded(net: Network, pop_range, pops, v0, seed: int, n_nodes: int) -> tuple:
+    projs = [(k, pr) for k, pr in enumerate(net.projections) if pr.synapse.family == "graded"]
+    nq = len(projs)
+    width = max([pop_range[pr.pre][1] for _, pr in projs], default=1)
+    pre_nodes = np.full((nq, width), -1, dtype=np.int64)
+    gp = np.zeros((nq, 3))
+    gs = np.zeros((nq, width))
+    gE = np.zeros(nq)
+    posts, grp, slot, ws = [], [], [], []
+    for q, (k, pr) in enumerate(projs):
+        pre0, npre = pop_range[pr.pre]
+        post0, npost = pop_range[pr.post]
+        syn = pr.synapse
+        pre_nodes[q, :npre] = np.arange(pre0, pre0 + npre)
+        gp[q] = (syn.alpha, syn.beta, syn.theta)
+        gE[q] = syn.E
+        f = 1.0 / (1.0 + np.exp(-(v0[pre0:pre0 + npre] - syn.theta) / 2.0))
+        gs[q, :npre] = syn.alpha * f / (syn.alpha * f + syn.beta)
+        pre, post = _connect.connect(pr.connect, npre, npost, seed=[seed, _CONNECT, k],
+                                     same_population=(pr.pre == pr.post))
+        w = values(pr.weight, pre.size, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight",
+                   pops[pr.post].area_um2, True)
+        if np.any(w < 0):
+            raise ParameterError(f"projection {pr.pre}->{pr.post}: weights must be >= 0")
+        posts.append(post + post0)
+        grp.append(np.full(pre.size, q, dtype=np.int64))
+        slot.append(pre.astype(np.int64))
+        ws.append(w)
+    return (pre_nodes, gp, gs, *_csr(n_nodes, posts, grp, slot, ws), gE)
+
+
+def _csr(n_nodes: int, posts, *cols):
+    """(ptr, col...) of per-node lists from parallel arrays of targets and values."""
+    if posts:
+        post = np.concatenate(posts).astype(np.int64)
+        order = np.argsort(post, kind="stable")
+        out = [np.concatenate(c)[order] for c in cols]
+    else:
+        post = np.zeros(0, dtype=np.int64)
+        out = [np.zeros(0, dtype=np.int64) if c is not cols[-1] else np.zeros(0) for c in cols]
+    ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(post, minlength=n_nodes), out=ptr[1:])
+    return (ptr, *out)
+
+
+def _gaps(net: Network, pop_range, pops, seed: int, n_nodes: int) -> tuple:
+    posts, nbrs, gs = [], [], []
+    for k, pr in enumerate(net.projections):
+        if pr.synapse.family != "gap":
+            continue
+        pre0, npre = pop_range[pr.pre]
+        post0, npost = pop_range[pr.post]
+        pre, post = _connect.connect(pr.connect, npre, npost, seed=[seed, _CONNECT, k],
+                                     same_population=(pr.pre == pr.post))
+        what = f"gap junction {pr.pre}-{pr.post} weight"
+        raw = pr.weight
+        g_post = values(raw, pre.size, stream(seed, _WEIGHT, k), what, pops[pr.post].area_um2, True)
+        g_pre = values(raw, pre.size, stream(seed, _WEIGHT, k), what, pops[pr.pre].area_um2, True)
+        if np.any(g_post < 0):
+            raise ParameterError(f"{what} must be >= 0")
+        a, b = pre + pre0, post + post0
+        posts += [b, a]
+        nbrs += [a.astype(np.int64), b.astype(np.int64)]
+        gs += [g_post, g_pre]
+    ptr, nbr, g = _csr(n_nodes, posts, nbrs, gs)
+    return (ptr, nbr, g, np.zeros(n_nodes), np.zeros(n_nodes))
+
+
+#: Poisson input events one node may receive in one step (buffer size).
+MAX_PIN_EVENTS = 512
+
+
+def _poisson_inputs(net: Network, pop_range, pops, lin_keys, n_nodes: int, dt: float) -> tuple:
+    posts, lam, grp, ws = [], [], [], []
+    for pi in net.inputs:
+        first, n = pop_range[pi.target]
+        rate = pi.n_inputs * pi.rate_hz / 1000.0  # events per ms
+        if rate * dt > MAX_PIN_EVENTS / 8:
+            raise ParameterError(
+                f"PoissonInput into {pi.target!r}: {rate * dt:.4g} events per step is too many; use a smaller dt")
+        w = values(pi.weight, n, stream(0, _WEIGHT, 10**6), f"PoissonInput into {pi.target!r} weight",
+                   pops[pi.target].area_um2, True)
+        posts.append(np.arange(first, first + n))
+        lam.append(np.full(n, rate))
+        grp.append(np.full(n, lin_keys[(pi.target, pi.name or pi.synapse.kind)], dtype=np.int64))
+        ws.append(w)
+    ptr, lam_, grp_, w_ = _csr(n_nodes, posts, lam, grp, ws)
+    return (ptr, lam_.astype(float), grp_.astype(np.int64), w_.astype(float), np.zeros(MAX_PIN_EVENTS),
+            np.zeros(MAX_PIN_EVENTS, dtype=np.int64), np.zeros(2, dtype=np.int64))
+
+
+def _mg(net: Network, pop_range, n_nodes: int) -> np.ndarray:
+    """[Mg2+]o (mM) seen by each node's NMDA receptors."""
+    mg = np.ones(n_nodes)
+    seen: dict[str, float] = {}
+    for pr in net.projections:
+        if getattr(pr.synapse, "nmda", False):
+            if pr.post in seen and seen[pr.post] != pr.synapse.mg:
+                raise ParameterError(f"NMDA synapses onto {pr.post!r} disagree on mg")
+            seen[pr.post] = pr.synapse.mg
+            first, n = pop_range[pr.post]
+            mg[first:first + n] = pr.synapse.mg
+    return mg

@@ -1,0 +1,247 @@
+"""The description of a network: populations, projections, drive and monitors.
+
+Everything here is an immutable description that reads like a methods
+section; :mod:`hhsim.engine.network_lower` turns it into arrays.  Units:
+mV, ms, mS/cm² (weights, as densities on the target), µm² (areas), Hz.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import models as _models
+from ..errors import ParameterError
+from ..model import Model
+from ..stim import Stimulus
+from .synapses import Synapse
+from .synapses.stp import TsodyksMarkram
+
+_NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not name or len(name) > 64 or not set(name) <= _NAME_OK:
+        shown = repr(name)[:40]
+        raise ParameterError(f"{what} name {shown} must be 1-64 letters, digits, '_' or '-'")
+    return name
+
+
+def _count(n, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, float)) or not float(n).is_integer() or n < 1:
+        raise ParameterError(f"{what} must be a whole number >= 1 (got {n!r})")
+    return int(n)
+
+
+@dataclass(frozen=True)
+class Population:
+    """``n`` neurons of one model.
+
+    model : a preset name or a :class:`~hhsim.model.Model`.
+    params : per-neuron parameter values, ``{name: value | array | distribution}``
+        (names as ``hhsim models NAME`` lists them).
+    initial : initial states, ``{"v": ..., gate name: ..., "g_<synapse>": ...}``;
+        gates not given start at steady state at their V; ``g_<name>`` sets the
+        starting conductance (mS/cm²) of a linear synapse group of that name.
+    stim : a stimulus for every neuron, or a list of n (None for none); ``stim_scale``
+        multiplies it per neuron.
+    area_um2 : membrane area (µm²), needed for weights and currents in nS and nA.
+    threshold : spike detection threshold (mV); default the model's.
+    """
+
+    name: str
+    model: Any
+    n: int = 1
+    params: dict = field(default_factory=dict)
+    initial: dict = field(default_factory=dict)
+    stim: Any = None
+    stim_scale: Any = None
+    area_um2: float | None = None
+    threshold: float | None = None
+
+    def __post_init__(self):
+        _check_name(self.name, "population")
+        object.__setattr__(self, "n", _count(self.n, f"population {self.name!r} size n"))
+        if not isinstance(self.model, Model):
+            object.__setattr__(self, "model", _models.get(self.model))
+        if self.area_um2 is not None:
+            a = self.area_um2
+            if isinstance(a, bool) or not isinstance(a, (int, float)) or not (math.isfinite(a) and a > 0):
+                raise ParameterError(f"population {self.name!r} area_um2 must be a number > 0 (got {a!r})")
+        if isinstance(self.stim, (list, tuple)) and len(self.stim) != self.n:
+            raise ParameterError(
+                f"population {self.name!r}: a list of stimuli needs one per neuron ({self.n}), got {len(self.stim)}")
+        if self.stim is not None and not isinstance(self.stim, (Stimulus, list, tuple)):
+            raise ParameterError(f"population {self.name!r} stim must be a stimulus or a list of them")
+        known = {"v", "V", *self.model.state_names}
+        for key in self.initial:
+            if key not in known and not str(key).startswith("g_"):
+                raise ParameterError(
+                    f"unknown initial state {key!r} for population {self.name!r}; accepted: v, "
+                    + ", ".join(self.model.state_names) + ", g_<synapse name>")
+
+
+@dataclass(frozen=True)
+class SpikeSource:
+    """External spike sources (no membrane): Poisson or given times.
+
+    rate_hz : Poisson rate of each source (Hz), a number, or a stimulus-like
+        waveform (``Stimulus``; its value in Hz) for a time-varying rate.
+    times_ms : alternatively, the spike times of each source (a list of n
+        sequences, or one sequence for n = 1).
+    """
+
+    name: str
+    n: int = 1
+    rate_hz: Any = None
+    times_ms: Any = None
+
+    def __post_init__(self):
+        _check_name(self.name, "source")
+        object.__setattr__(self, "n", _count(self.n, f"source {self.name!r} size n"))
+        if (self.rate_hz is None) == (self.times_ms is None):
+            raise ParameterError(f"source {self.name!r} needs exactly one of rate_hz and times_ms")
+        if isinstance(self.rate_hz, (int, float)) and not (math.isfinite(self.rate_hz) and self.rate_hz >= 0):
+            raise ParameterError(f"source {self.name!r} rate_hz must be a number >= 0 (got {self.rate_hz!r})")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Synapses from population (or source) ``pre`` onto population ``post``.
+
+    synapse : a synapse family instance (:mod:`hhsim.network.synapses`).
+    connect : ``"all"``, ``"one_to_one"``, ``{"p": ...}``, ``{"indegree": K}``, ... or a Rule.
+    weight : mS/cm² (or ``"6 nS"`` with the target's area), a number, an array, or a distribution.
+    delay : ms, a number, an array, or a distribution (>= 0).
+    stp : optional Tsodyks-Markram plasticity.
+    name : the synapse group's name (for ``g_<name>`` initial states and currents);
+        projections onto one population with the same synapse and name share a group.
+    """
+
+    pre: str
+    post: str
+    synapse: Synapse
+    connect: Any = "all"
+    weight: Any = 0.0
+    delay: Any = 0.0
+    stp: TsodyksMarkram | None = None
+    name: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.synapse, Synapse):
+            raise ParameterError(f"projection {self.pre}->{self.post}: synapse must be a synapse object")
+        if self.name is not None:
+            _check_name(self.name, "synapse")
+        if self.stp is not None and self.synapse.family not in ("linear", "kinetic"):
+            raise ParameterError(
+                f"projection {self.pre}->{self.post}: short-term plasticity applies to event synapses only")
+
+    @property
+    def group_name(self) -> str:
+        return self.name or self.synapse.kind
+
+
+@dataclass(frozen=True)
+class PoissonInput:
+    """``n_inputs`` independent Poisson sources of ``rate_hz`` each into every neuron of
+    ``target`` (as Brian2's PoissonInput), through a linear synapse of ``weight``."""
+
+    target: str
+    n_inputs: int
+    rate_hz: float
+    weight: Any
+    synapse: Synapse
+    name: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_inputs", _count(self.n_inputs, "PoissonInput n_inputs"))
+        r = self.rate_hz
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not (math.isfinite(r) and r >= 0):
+            raise ParameterError(f"PoissonInput rate_hz must be a number >= 0 (got {r!r})")
+        if self.synapse.family != "linear":
+            raise ParameterError("PoissonInput needs a linear synapse (exp, alpha or biexp)")
+
+
+@dataclass(frozen=True)
+class Noise:
+    """An Ornstein-Uhlenbeck noise current into every neuron of ``target``:
+    mean and std (µA/cm²), correlation time tau (ms); independent per neuron."""
+
+    target: str
+    std: float
+    mean: float = 0.0
+    tau: float = 5.0
+
+    def __post_init__(self):
+        for name in ("std", "mean", "tau"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ParameterError(f"noise {name} must be a finite number (got {value!r})")
+        if self.std < 0 or self.tau <= 0:
+            raise ParameterError(f"noise needs std >= 0 and tau > 0 ms (got {self.std:g}, {self.tau:g})")
+
+
+@dataclass(frozen=True)
+class Monitors:
+    """What to record.
+
+    spikes : ``"all"``, a list of population names, or ``{population: [indices]}``.
+    states : ``{population: [indices]}`` of neurons whose V, states and synaptic
+        current are recorded every ``every_ms``.
+    """
+
+    spikes: Any = "all"
+    states: dict = field(default_factory=dict)
+    every_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """A whole network description (all parts immutable)."""
+
+    populations: tuple[Population, ...]
+    projections: tuple[Projection, ...] = ()
+    sources: tuple[SpikeSource, ...] = ()
+    inputs: tuple[PoissonInput, ...] = ()
+    noise: tuple[Noise, ...] = ()
+    monitors: Monitors = field(default_factory=Monitors)
+    t_stop: float = 100.0
+    dt: float | None = None
+    method: str | None = None
+    seed: int = 1
+    name: str = "network"
+
+    def __post_init__(self):
+        for attr in ("populations", "projections", "sources", "inputs", "noise"):
+            object.__setattr__(self, attr, tuple(getattr(self, attr)))
+        if not self.populations:
+            raise ParameterError("a network needs at least one population")
+        names = [p.name for p in self.populations] + [s.name for s in self.sources]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ParameterError(f"population or source name {sorted(dup)[0]!r} is used twice")
+        pops = {p.name for p in self.populations}
+        for pr in self.projections:
+            if pr.pre not in names:
+                raise ParameterError(f"unknown population {pr.pre!r} in a projection; accepted: {', '.join(names)}")
+            if pr.post not in pops:
+                raise ParameterError(
+                    f"unknown population {pr.post!r} in a projection; accepted: {', '.join(sorted(pops))}")
+            if pr.synapse.family in ("gap", "graded") and pr.pre not in pops:
+                raise ParameterError(f"{pr.synapse.kind} synapses need a population (not a source) as pre")
+        for item in (*self.inputs, *self.noise):
+            if item.target not in pops:
+                raise ParameterError(f"unknown population {item.target!r}; accepted: {', '.join(sorted(pops))}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ParameterError(f"seed must be a whole number >= 0 (got {self.seed!r})")
+
+    def population(self, name: str) -> Population:
+        for p in self.populations:
+            if p.name == name:
+                return p
+        raise ParameterError(f"unknown population {name!r}; accepted: {', '.join(p.name for p in self.populations)}")
+
+    def replace(self, **changes) -> "Network":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,226 @@
+"""Network results: spike trains per population, recorded states, measures, exporters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import OutputError, ParameterError
+from ..io import atomic_write
+
+
+@dataclass
+class NetworkResult:
+    """The outcome of :func:`~hhsim.network.simulate_network`.
+
+    Attributes
+    ----------
+    spikes : population -> (neuron index array, spike time array ms), sorted by time.
+    sizes : population -> number of neurons.
+    t : ms, recording times of the state monitor (empty if none).
+    v : population -> (n_samples, n_recorded) mV of the recorded neurons.
+    states : population -> {state name: (n_samples, n_recorded)}.
+    i_syn : population -> (n_samples, n_recorded) µA/cm², total synaptic current (outward positive).
+    recorded : population -> recorded neuron indices.
+    t_stop, dt (ms), method, seed, n_synapses, meta.
+    """
+
+    spikes: dict[str, tuple[np.ndarray, np.ndarray]]
+    sizes: dict[str, int]
+    t: np.ndarray
+    v: dict[str, np.ndarray]
+    states: dict[str, dict[str, np.ndarray]]
+    i_syn: dict[str, np.ndarray]
+    recorded: dict[str, np.ndarray]
+    t_stop: float
+    dt: float
+    method: str
+    seed: int
+    n_synapses: int
+    meta: dict = field(default_factory=dict)
+
+    # ----------------------------------------------------------- building
+    @classmethod
+    def build(cls, net, plan, runner, *, t_stop: float, dt: float, method: str) -> "NetworkResult":
+        spk = runner.SPK
+        m = int(spk[8][0])
+        times, src = spk[6][:m], spk[7][:m]
+        order = np.lexsort((src, times))
+        times, src = times[order], src[order]
+        spikes, sizes, v, states, i_syn, recorded = {}, {}, {}, {}, {}, {}
+        rec = runner.REC
+        nodes, rec_v, rec_y, rec_i, n_rec = rec[1], rec[4], rec[5], rec[6], int(rec[7][0])
+        for pop in net.populations:
+            first, n = plan.pop_range[pop.name]
+            sel = (src >= first) & (src < first + n)
+            spikes[pop.name] = ((src[sel] - first).astype(np.int64), times[sel].copy())
+            sizes[pop.name] = n
+            q = np.nonzero((nodes >= first) & (nodes < first + n))[0]
+            if q.size:
+                recorded[pop.name] = nodes[q] - first
+                v[pop.name] = rec_v[:n_rec, q].copy()
+                i_syn[pop.name] = rec_i[:n_rec, q].copy()
+                names = pop.model.state_names
+                states[pop.name] = {nm: rec_y[:n_rec, j, q].copy() for j, nm in enumerate(names)}
+        t = np.arange(n_rec) * runner.rec_every * dt if n_rec else np.zeros(0)
+        late = int(runner.EV[4][0])
+        meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes}
+        return cls(spikes, sizes, t, v, states, i_syn, recorded, float(t_stop), float(dt), method, int(net.seed),
+                   int(plan.n_edges), meta)
+
+    # ----------------------------------------------------------- measures
+    def _pop(self, name: str):
+        if name not in self.spikes:
+            raise ParameterError(f"unknown population {name!r}; accepted: {', '.join(self.spikes)}")
+        return self.spikes[name]
+
+    def n_spikes(self, pop: str) -> int:
+        return int(self._pop(pop)[1].size)
+
+    def rate(self, pop: str, start: float = 0.0, stop: float | None = None) -> float:
+        """Mean firing rate (Hz) per neuron of ``pop`` in [start, stop) ms."""
+        idx, t = self._pop(pop)
+        stop = self.t_stop if stop is None else stop
+        if stop <= start:
+            raise ParameterError(f"rate window must have stop > start (got {start:g}, {stop:g} ms)")
+        k = np.count_nonzero((t >= start) & (t < stop))
+        return 1000.0 * k / (self.sizes[pop] * (stop - start))
+
+    def trains(self, pop: str) -> list[np.ndarray]:
+        """Spike times (ms) of each neuron of ``pop``."""
+        idx, t = self._pop(pop)
+        order = np.argsort(idx, kind="stable")
+        idx, t = idx[order], t[order]
+        bounds = np.searchsorted(idx, np.arange(self.sizes[pop] + 1))
+        return [t[bounds[i]:bounds[i + 1]] for i in range(self.sizes[pop])]
+
+    def cv_isi(self, pop: str) -> float:
+        """Mean coefficient of variation of the inter-spike intervals over the neurons of
+        ``pop`` with at least 3 spikes (NaN when none has)."""
+        cvs = []
+        for tr in self.trains(pop):
+            if tr.size >= 3:
+                isi = np.diff(tr)
+                if isi.mean() > 0:
+                    cvs.append(isi.std() / isi.mean())
+        return float(np.mean(cvs)) if cvs else float("nan")
+
+    def population_rate(self, pop: str, bin_ms: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(bin centres ms, rate Hz per neuron) of ``pop``."""
+        if not bin_ms > 0:
+            raise ParameterError(f"bin_ms must be > 0 (got {bin_ms})")
+        _, t = self._pop(pop)
+        edges = np.arange(0.0, self.t_stop + bin_ms, bin_ms)
+        counts, _ = np.histogram(t, bins=edges)
+        return 0.5 * (edges[1:] + edges[:-1]), counts * 1000.0 / (bin_ms * self.sizes[pop])
+
+    def peak_frequency(self, pop: str, start: float = 0.0, bin_ms: float = 1.0) -> float:
+        """Frequency (Hz) of the largest peak of the population rate's power spectrum
+        (after ``start`` ms, mean removed, Hann window)."""
+        centres, r = self.population_rate(pop, bin_ms)
+        r = r[centres >= start]
+        if r.size < 8 or not np.any(r):
+            return float("nan")
+        r = (r - r.mean()) * np.hanning(r.size)
+        power = np.abs(np.fft.rfft(r)) ** 2
+        freqs = np.fft.rfftfreq(r.size, d=bin_ms / 1000.0)
+        power[0] = 0.0
+        return float(freqs[int(np.argmax(power))])
+
+    def synchrony(self, pop: str, bin_ms: float = 2.0, start: float = 0.0) -> float:
+        """Wang & Buzsáki's (1996) coherence κ: the mean over neuron pairs of
+        Σ X Y / sqrt(Σ X Σ Y) for binary spike trains X, Y in bins of ``bin_ms``."""
+        if not bin_ms > 0:
+            raise ParameterError(f"bin_ms must be > 0 (got {bin_ms})")
+        n = self.sizes[pop]
+        if n < 2:
+            return float("nan")
+        idx, t = self._pop(pop)
+        keep = t >= start
+        edges = np.arange(start, self.t_stop + bin_ms, bin_ms)
+        X = np.zeros((n, edges.size - 1), dtype=float)
+        b = np.clip(np.searchsorted(edges, t[keep], side="right") - 1, 0, edges.size - 2)
+        X[idx[keep], b] = 1.0
+        counts = X.sum(axis=1)
+        overlap = X @ X.T
+        norm = np.sqrt(np.outer(counts, counts))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k = np.where(norm > 0, overlap / norm, 0.0)
+        iu = np.triu_indices(n, 1)
+        return float(k[iu].mean())
+
+    def summary(self, start: float = 0.0) -> dict:
+        """The ``--json`` summary."""
+        pops = {}
+        for name in self.spikes:
+            pops[name] = {"n": self.sizes[name], "n_spikes": self.n_spikes(name),
+                          "rate_hz": self.rate(name, start), "cv_isi": _num(self.cv_isi(name))}
+        return {"t_stop_ms": self.t_stop, "dt_ms": self.dt, "method": self.method, "seed": self.seed,
+                "n_synapses": self.n_synapses, "late_events": self.meta.get("late_events", 0),
+                "populations": pops}
+
+    # ----------------------------------------------------------- export
+    def to_dataframe(self):
+        """Spike table with the columns ``population``, ``neuron``, ``t_ms`` (sorted by time)."""
+        import pandas as pd
+
+        frames = [pd.DataFrame({"population": name, "neuron": idx, "t_ms": t})
+                  for name, (idx, t) in self.spikes.items()]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["population", "neuron", "t_ms"])
+        return df.sort_values(["t_ms", "population", "neuron"], kind="stable").reset_index(drop=True)
+
+    def to_xarray(self):
+        import xarray as xr
+
+        ds = xr.Dataset(attrs={"t_stop_ms": self.t_stop, "dt_ms": self.dt, "method": self.method,
+                               "seed": self.seed, "n_synapses": self.n_synapses})
+        for name, (idx, t) in self.spikes.items():
+            ds[f"{name}_spike_neuron"] = ("spike_" + name, idx)
+            ds[f"{name}_spike_t_ms"] = ("spike_" + name, t)
+        for name, vv in self.v.items():
+            ds[f"{name}_v_mV"] = (("t_ms", f"rec_{name}"), vv)
+            ds = ds.assign_coords({f"rec_{name}": self.recorded[name]})
+        if self.t.size:
+            ds = ds.assign_coords(t_ms=self.t)
+        return ds
+
+    def save(self, path: str | Path) -> Path:
+        """Write the spike table (``.csv``: population,neuron,t_ms), or everything (``.npz``, ``.nc``)."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            df = self.to_dataframe()
+            atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+        elif suffix == ".npz":
+            arrays = {}
+            for name, (idx, t) in self.spikes.items():
+                arrays[f"{name}_spike_neuron"] = idx
+                arrays[f"{name}_spike_t_ms"] = t
+            for name, vv in self.v.items():
+                arrays[f"{name}_v_mV"] = vv
+                arrays[f"{name}_recorded"] = self.recorded[name]
+            arrays["t_ms"] = self.t
+            arrays["summary_json"] = np.array(json.dumps(self.summary()))
+
+            def write(tmp):
+                with open(tmp, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
+
+            atomic_write(path, write)
+        elif suffix == ".nc":
+            ds = self.to_xarray()
+            atomic_write(path, lambda tmp: ds.to_netcdf(tmp))
+        else:
+            raise OutputError(f"cannot write {str(path)!r}: the file name must end in .csv, .npz or .nc")
+        return path
+
+    def __repr__(self) -> str:
+        pops = ", ".join(f"{k} {self.sizes[k]} ({self.n_spikes(k)} spikes)" for k in self.spikes)
+        return f"<NetworkResult {pops}; {self.t_stop:g} ms, {self.method} dt={self.dt:g} ms, {self.n_synapses} synapses>"
+
+
+def _num(x: float):
+    return None if not np.isfinite(x) else float(x)

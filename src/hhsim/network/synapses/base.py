@@ -1,0 +1,58 @@
+"""The synapse contract: what every family declares."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from ...errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Synapse:
+    """Base of every synapse family.
+
+    ``family`` tells the engine how the state is kept: ``linear`` (summed on
+    the target, exact between events), ``kinetic`` (on each edge, transmitter
+    pulses), ``graded`` (continuous in the presynaptic voltage), ``gap``
+    (electrical coupling).  ``E`` is the reversal potential (mV).
+    """
+
+    family = "linear"
+    kind = ""
+    source = ""
+
+    @classmethod
+    def from_params(cls, params: dict) -> "Synapse":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(params) - names)
+        if unknown:
+            raise ParameterError(
+                f"unknown key {unknown[0]!r} for synapse kind {cls.kind!r}; accepted: {', '.join(sorted(names))}"
+            )
+        return cls(**params)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ParameterError(f"synapse {self.kind} {f.name} must be a number (got {value!r})") from None
+            if not math.isfinite(value):
+                raise ParameterError(f"synapse {self.kind} {f.name} must be finite (got {value})")
+            object.__setattr__(self, f.name, value)
+            if f.name != "E" and f.name not in self._signed and value < 0:
+                raise ParameterError(f"synapse {self.kind} {f.name} must be >= 0 (got {value:g})")
+            if f.name.startswith("tau") and value <= 0:
+                raise ParameterError(f"synapse {self.kind} {f.name} must be > 0 ms (got {value:g})")
+
+    _signed = ("theta",)
+
+    def params(self) -> dict[str, float]:
+        """The synapse's parameters (TOML keys), in declaration order."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, **self.params()}

@@ -1,0 +1,43 @@
+"""Tsodyks-Markram short-term plasticity, on any event synapse.
+
+Between spikes the utilisation u decays to 0 (tau_fac) and the resources x
+recover to 1 (tau_rec); at each spike u += U (1 - u), the fraction r = u x
+is released and x -= r.  The event's weight (linear kinds) or transmitter
+pulse (kinetic kinds) is scaled by r.  tau_fac = 0 gives pure depression
+(u = U at every spike).
+
+Sources: Tsodyks M, Markram H (1997) PNAS 94:719-723; Tsodyks M, Pawelzik K,
+Markram H (1998) Neural Comput 10:821-835.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...errors import ParameterError
+
+
+@dataclass(frozen=True)
+class TsodyksMarkram:
+    U: float = 0.5
+    tau_rec: float = 800.0
+    tau_fac: float = 0.0
+
+    def __post_init__(self):
+        for name in ("U", "tau_rec", "tau_fac"):
+            value = getattr(self, name)
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ParameterError(f"stp {name} must be a number (got {value!r})") from None
+            if not math.isfinite(value) or value < 0:
+                raise ParameterError(f"stp {name} must be a finite number >= 0 (got {value})")
+            object.__setattr__(self, name, value)
+        if not 0 < self.U <= 1:
+            raise ParameterError(f"stp U must be in (0, 1] (got {self.U:g})")
+        if self.tau_rec <= 0:
+            raise ParameterError(f"stp tau_rec must be > 0 ms (got {self.tau_rec:g})")
+
+    def describe(self) -> dict:
+        return {"U": self.U, "tau_rec": self.tau_rec, "tau_fac": self.tau_fac}
