@@ -21,6 +21,7 @@ from .measure import (
 )
 from .result import CableResult
 from .simulate import DEFAULT_METHOD, METHODS, CableSizeError, simulate_cable
+from .stepper import CableStepper
 from .stimulus import PointStim, parse_point, point
 from .swc import SWCError, parse_swc, read_swc
 
@@ -29,5 +30,5 @@ __all__ = [
     "segment_counts", "arrival_time", "conduction_velocity", "input_resistance", "length_constant",
     "propagated", "spike_amplitude", "spike_width", "CableResult", "simulate_cable", "METHODS",
     "DEFAULT_METHOD", "CableSizeError", "PointStim", "point", "parse_point", "SWCError", "parse_swc",
-    "read_swc",
+    "read_swc", "CableStepper",
 ]

@@ -98,40 +98,23 @@ def simulate_cable(
     record_every : keep every k-th step (default: a sample every >= 0.005 ms).
     max_crossings : threshold crossings kept per node (default 16).
     """
-    method = str(method).lower()
-    if method not in METHODS:
-        raise SolverError(f"unknown cable method {method!r}; accepted: {', '.join(METHODS)}")
-    order, default_dt, theta = METHODS[method]
-    dt = default_dt if dt is None else dt
-    if not isinstance(morph, Morphology):
-        raise HHSimError("simulate_cable needs a Morphology (hhsim.cable.cable(...), read_swc(...))")
-    models = resolve_models(morph, channels, temperature)
-    counts = segment_counts(morph, lambda s: models[morph.index(s.name)].Cm, dx=dx, nseg=nseg,
-                            d_lambda=d_lambda)
+    method, order, theta, dt = check_method(method, dt)
     if stimuli is None:
         stimuli = []
     elif isinstance(stimuli, PointStim):
         stimuli = [stimuli]
     stimuli = list(stimuli)
-    for s in stimuli:
-        if not isinstance(s, PointStim):
-            raise HHSimError("cable stimuli must be point stimuli: hhsim.cable.point(waveform, at=µm)")
-        s.locate(morph)  # location errors before any allocation
+    _check_stimuli(morph, stimuli)
     if t_stop is not None:
         make_grid(t_stop, dt)
-    elif not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-        raise SolverError(f"dt must be a number > 0 ms (got {dt})")
     max_crossings = 16 if max_crossings is None else int(max_crossings)
-    _check_memory(sum(counts), len(morph.sections), models, method, max_crossings)
-
-    tree = build_tree(morph, counts)
-    plan = lower_cable(tree, models, boundary)
-    if method in _STABILITY:
-        _check_explicit(plan, method, dt)
+    plan, models = prepare(morph, channels, method, dt, dx=dx, nseg=nseg, d_lambda=d_lambda,
+                           temperature=temperature, boundary=boundary, max_crossings=max_crossings)
+    tree = plan.tree
     sites = np.array([s.node(tree) for s in stimuli], dtype=np.int64)
     waves = [s.waveform for s in stimuli]
 
-    v0, y0 = _initial_state(plan, models, v_init)
+    v0, y0 = initial_state(plan, models, v_init)
     rec_nodes = _record_nodes(tree, record)
     if record_every is None:
         record_every = max(1, int(round(0.005 / dt))) if dt < 0.005 else 1
@@ -158,7 +141,51 @@ def simulate_cable(
     return CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=auto)
 
 
-def _initial_state(plan, models, v_init):
+def check_method(method: str, dt: float | None) -> tuple[str, int, float | None, float]:
+    """(name, order, theta or None, dt in ms) of a cable method from the solver registry."""
+    method = str(method).lower()
+    if method not in METHODS:
+        raise SolverError(f"unknown cable method {method!r}; accepted: {', '.join(METHODS)}")
+    order, default_dt, theta = METHODS[method]
+    dt = default_dt if dt is None else dt
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise SolverError(f"dt must be a number > 0 ms (got {dt!r})") from None
+    if not (math.isfinite(dt) and dt > 0):
+        raise SolverError(f"dt must be a number > 0 ms (got {dt})")
+    return method, order, theta, dt
+
+
+def _check_stimuli(morph: Morphology, stimuli: list) -> None:
+    if not isinstance(morph, Morphology):
+        raise HHSimError("simulate_cable needs a Morphology (hhsim.cable.cable(...), read_swc(...))")
+    for s in stimuli:
+        if not isinstance(s, PointStim):
+            raise HHSimError("cable stimuli must be point stimuli: hhsim.cable.point(waveform, at=µm)")
+        s.locate(morph)  # location errors before any allocation
+
+
+def prepare(morph: Morphology, channels, method: str, dt: float, *, dx=None, nseg=None, d_lambda=D_LAMBDA,
+            temperature=None, boundary="sealed", max_crossings: int = 16):
+    """Discretise and lower a cable for ``method`` at ``dt`` ms: (CablePlan, models per section).
+
+    Checks the memory it needs first, and refuses an explicit method at an unstable dt.
+    """
+    if not isinstance(morph, Morphology):
+        raise HHSimError("simulate_cable needs a Morphology (hhsim.cable.cable(...), read_swc(...))")
+    models = resolve_models(morph, channels, temperature)
+    counts = segment_counts(morph, lambda s: models[morph.index(s.name)].Cm, dx=dx, nseg=nseg,
+                            d_lambda=d_lambda)
+    _check_memory(sum(counts), len(morph.sections), models, method, max_crossings)
+    tree = build_tree(morph, counts)
+    plan = lower_cable(tree, models, boundary)
+    if method in _STABILITY:
+        _check_explicit(plan, method, dt)
+    return plan, models
+
+
+def initial_state(plan, models, v_init):
     """The cable's resting equilibrium, except where a V is imposed: ``v_init``
     for every node, or a model's own ``v_init`` for its sections (as
     ``hhsim.simulate`` does); gates at steady state at the starting V."""
