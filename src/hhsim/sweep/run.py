@@ -43,6 +43,8 @@ from .store import SweepStore, build_dataset, layout_of
 RETRIES = 3
 ALLOWED_FAILURES = 10
 RESUBMITS = 3
+#: How long to try reaching a --scheduler before giving up.
+CONNECT_TIMEOUT = "5s"
 #: Largest chunk chosen automatically (points per task).
 MAX_AUTO_CHUNK = 1000
 #: Share of free memory a sweep without a store may fill with results.
@@ -100,12 +102,18 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
     return spec
 
 
-def check_memory_without_store(spec: SweepSpec) -> None:
+def _results_fit(spec: SweepSpec) -> tuple[bool, float, float]:
+    """(fits, bytes needed, bytes allowed) for holding every result of ``spec`` in memory."""
     from ..batch_api import free_memory_bytes
 
     need = spec.n_points * (9 * len(spec.measures) + 8 * len(spec.names))
     budget = MEMORY_SHARE * free_memory_bytes()
-    if need > budget:
+    return need <= budget, need, budget
+
+
+def check_memory_without_store(spec: SweepSpec) -> None:
+    fits, need, budget = _results_fit(spec)
+    if not fits:
         raise SweepError(
             f"{spec.n_points} points need {need / 2**30:.3g} GB for the results, more than the "
             f"{budget / 2**30:.3g} GB free; stream them to a store (--out DIR.zarr, store=...) or sweep fewer points"
@@ -169,7 +177,7 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
     if scheduler:
         address = str(scheduler)
         try:
-            return Client(address, timeout="5s", set_as_default=False), True
+            return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False), True
         except (OSError, TimeoutError) as exc:
             raise SweepError(
                 f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}); start one with "
@@ -344,7 +352,7 @@ def execute(spec: SweepSpec, *, client=None, scheduler=None, workers=None, chunk
     if sweep_store is not None:
         from .store import open_sweep
 
-        ds = open_sweep(sweep_store.path)
+        ds = open_sweep(sweep_store.path, load=_results_fit(spec)[0])  # lazy (Dask) when it would not fit
     else:
         ds = build_dataset(layout_of(spec), values, status, samples)
     ds.attrs.update({
