@@ -457,7 +457,8 @@ def _compile_failure(s: Structure, exc: Exception) -> str:
                 return (f"{s.label(j)}: the {g.form_names[which]} expression {g.form_code[which]!r} "
                         f"cannot be compiled by numba: {first}")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"the generated kernel cannot be compiled by numba: {first}"
+    return (f"the generated kernel cannot be compiled by numba: {first}; the model may be too large "
+            f"({s.n_states} states; use fewer gates)")
 
 
 def _compile_probe(body: str, args: str, scope: dict):
