@@ -152,7 +152,7 @@ def _node_loop(k: int, method: str) -> list[str]:
         "        V = v[i]",
         "        ta = t",
         "        while True:",
-        "            te, which = next_event(i, t, dt, EV, PIN)",
+        "            te, which = next_event(i, ta, t, dt, EV, PIN, ST)",
         "            h = te - ta",
         "            if h > 0.0:",
         "                Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn = node_terms(i, ta, h, " + str(method == "rk4") + ", ST, LIN, KIN, GAP)",

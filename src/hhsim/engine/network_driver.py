@@ -19,7 +19,7 @@ One step of the network, from ``t`` to ``t + dt``:
 
 Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 
-* ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I)
+* ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
 * ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B)
 * ``KIN`` = (kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, mg)
@@ -85,7 +85,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK):
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj = ST
     advance_cursors(kt, cursor, t)
     noise_update(noise_p, noise_I, seed, n, dt)
     gap_ptr, gap_nbr, gap_g, Gf, GEf = GAP
@@ -139,13 +139,27 @@ def node_step(i, n, t, dt, seed, PIN, EV):
 
 
 @njit(cache=True, error_model="numpy")
-def next_event(i, t, dt, EV, PIN):
-    """(time, kind) of node i's next event in this step: kind 1 queue, 2 Poisson input,
+def next_event(i, ta, t, dt, EV, PIN, ST):
+    """(time, kind) of node i's next event after ``ta`` in this step: kind 1 queue,
+    2 Poisson input, 3 a jump or kink of its stimulus (the step must land on it),
     0 none (time = end of the step)."""
     ev_time, node_ptr, ev_cur = EV[0], EV[3], EV[5]
     pin_t, pin_cur = PIN[4], PIN[6]
     te = t + dt
     which = 0
+    w = ST[4][i]
+    if w >= 0:
+        kt, kj = ST[0], ST[8]
+        row = kt[w]
+        k = ST[3][w]
+        while row[k + 1] <= ta:
+            k += 1
+        while row[k + 1] < te:
+            if kj[w, k]:
+                te = row[k + 1]
+                which = 3
+                break
+            k += 1
     c = ev_cur[0]
     if c < node_ptr[i + 1] and ev_time[c] < te:
         te = ev_time[c]
@@ -167,7 +181,7 @@ def node_terms(i, ta, h, full, ST, LIN, KIN, GAP):
     mS/cm² x mV.  Linear synapses are evaluated at the three times (only at the
     start unless ``full``); kinetic, gap and graded terms are those at ``ta``.
     """
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj = ST
     w = wave[i]
     if w >= 0:
         sc = scale[i]
@@ -227,6 +241,8 @@ def after_substep(i, V, Vn, d0, d1, ta, h, thr, LIN, SPK):
 @njit(cache=True, error_model="numpy")
 def apply_event(i, which, te, LIN, KIN, E, STP, EV, PIN):
     """Apply node i's next event (queue edge or Poisson input) at its exact time te."""
+    if which == 3:
+        return
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B = LIN
     if which == 1:
         ev_code, ev_cur = EV[1], EV[5]

@@ -241,14 +241,14 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tu
         if pop.stim_scale is not None:
             scale[first:first + n] = values(pop.stim_scale, n, stream(seed, _SCALE, k),
                                             f"population {pop.name!r} stim_scale")
-    kt, ka, kb, _ = stimulus_knots(waves or [None], grid)
+    kt, ka, kb, kj = stimulus_knots(waves or [None], grid)
     noise_p = np.zeros((n_nodes, 3))
     for nz in net.noise:
         first, n = pop_range[nz.target]
         noise_p[first:first + n] = (nz.mean, nz.std, nz.tau)
     noise_I = noise_p[:, 0].copy()
     cursor = np.zeros(kt.shape[0], dtype=np.int64)
-    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I)
+    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
 
 
 def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int):
