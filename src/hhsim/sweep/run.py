@@ -192,10 +192,27 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                           "distributed.worker.daemon": False}):
         # one thread per worker process, and one compute thread inside it: the processes use the cores
+        # no dashboard; its bare HTTP server (health checks) on a free port of 127.0.0.1
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=50,
+                               scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                                env={"HHSIM_THREADS": "1", "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
-    return Client(cluster, set_as_default=False), True
+    client = Client(cluster, set_as_default=False)
+    client.register_plugin(_IgnoreSigint(), name="hhsim-ignore-sigint")
+    return client, True
+
+
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402  (Dask is this package's dependency)
+
+
+class _IgnoreSigint(WorkerPlugin):
+    """Worker plugin of our own local clusters: a Ctrl-C reaches the whole process group, but
+    only the client decides what to do with it (stop and keep the store); workers carry on."""
+
+    def setup(self, worker):
+        with contextlib.suppress(ValueError):  # only possible in the worker's main thread
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            worker.hhsim_sigint_ignored = True
 
 
 def _close(client) -> None:
@@ -365,7 +382,11 @@ def execute(spec: SweepSpec, *, client=None, scheduler=None, workers=None, chunk
 
 
 def _dispatch(client, spec, todo, size, samples, first, n_threads, keep, flag) -> None:
-    """Submit the chunks (a bounded window in flight) and hand each finished one to ``keep``."""
+    """Submit the chunks (a bounded window in flight) and hand each finished one to ``keep``.
+
+    Waits in short slices so that a Ctrl-C is seen at once, not only when the
+    next chunk finishes.
+    """
     from distributed import as_completed
 
     n = spec.n_points
@@ -373,35 +394,44 @@ def _dispatch(client, spec, todo, size, samples, first, n_threads, keep, flag) -
     window = max(4, 2 * n_threads)
     attempts = {k: 0 for k in todo}
     pending = list(todo)[::-1]
+    active = {}
+    if not pending:
+        return
+    ready = as_completed([], loop=client.loop)
 
     def submit(k):
         pts = spec.points(k * size, min(n, (k + 1) * size), samples)
         attempts[k] += 1
-        return client.submit(run_chunk, spec, k, pts, first, retries=RETRIES, pure=False,
-                             key=f"hhsim-sweep-{run_id}-{k}-{attempts[k]}")
+        fut = client.submit(run_chunk, spec, k, pts, first, retries=RETRIES, pure=False,
+                            key=f"hhsim-sweep-{run_id}-{k}-{attempts[k]}")
+        active[fut] = k
+        ready.add(fut)
 
-    if not pending:
-        return
-    futures = as_completed([submit(pending.pop()) for _ in range(min(window, len(pending)))], loop=client.loop)
+    for _ in range(min(window, len(pending))):
+        submit(pending.pop())
     try:
-        for fut in futures:
-            k = int(fut.key.split("-")[-2])
-            try:
-                got = fut.result()
-            except HHSimError:
-                raise
-            except Exception as exc:  # a worker lost too often, a broken connection: submit again
-                if attempts[k] > RESUBMITS:
-                    raise SweepError(f"chunk {k} failed {attempts[k]} times ({type(exc).__name__}: {exc}); "
-                                     "the finished chunks are stored: fix the cluster and resume") from None
-                futures.add(submit(k))
+        while active and not flag["stop"]:
+            finished = ready.next_batch(block=False)
+            if not finished:
+                time.sleep(0.02)
                 continue
-            _, vals, stats, _ = got
-            keep(k, vals, stats)
-            if flag["stop"]:
-                break
-            if pending:
-                futures.add(submit(pending.pop()))
+            for fut in finished:
+                k = active.pop(fut)
+                try:
+                    _, vals, stats, _ = fut.result()
+                except HHSimError:
+                    raise
+                except Exception as exc:  # a worker lost too often, a broken connection: submit again
+                    if attempts[k] > RESUBMITS:
+                        raise SweepError(f"chunk {k} failed {attempts[k]} times ({type(exc).__name__}: {exc}); "
+                                         "the finished chunks are stored: fix the cluster and resume") from None
+                    submit(k)
+                    continue
+                keep(k, vals, stats)
+                if flag["stop"]:
+                    break
+                if pending:
+                    submit(pending.pop())
     finally:
-        for fut in list(futures.futures):
+        for fut in active:
             fut.cancel()
