@@ -508,6 +508,17 @@ class Model:
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
         return v0, self.steady_states(v0)
 
+    def __repr__(self) -> str:
+        from .explore.display import one_line
+
+        return one_line("Model", self.name, f"channels {', '.join(c.name for c in self.channels)}",
+                        f"{self.temperature:g} °C", f"Cm {self.Cm:g} µF/cm²")
+
+    def _repr_html_(self) -> str:
+        from .explore.display import model_html
+
+        return model_html(self)
+
 
 def _ion_of(key: str) -> str:
     prefix = key.split("_")[0]

@@ -167,6 +167,18 @@ class Result:
         atomic_write(path, write)
         return path
 
+    def __repr__(self) -> str:
+        from .explore.display import one_line
+
+        return one_line("Result", self.model.name, self.method, f"{self.t_stop:g} ms",
+                        f"{self.n_spikes} spike{'s' if self.n_spikes != 1 else ''}")
+
+    def _repr_html_(self) -> str:
+        from .explore.display import scalars, summary_html
+        from .plot import plot_result
+
+        return summary_html(f"Result of {self.model.name}", scalars(self.summary()), lambda: plot_result(self))
+
 
 def _netcdf_engine() -> str:
     """netCDF4 (NetCDF-4 files) when installed, else scipy's NetCDF-3 writer."""

@@ -95,6 +95,16 @@ class ThresholdResult:
 
         return plot_threshold(self, path)
 
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
+
 
 @dataclass
 class LawFit:
@@ -188,6 +198,16 @@ class StrengthDurationResult:
         from ..plot.protocols import plot_strength_duration
 
         return plot_strength_duration(self, path)
+
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
 
 
 # ------------------------------------------------------------------ core

@@ -178,6 +178,16 @@ class FICurve:
 
         return plot_fi(self, path)
 
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
+
 
 def _first_firing(currents, rates) -> float | None:
     idx = np.nonzero(np.asarray(rates) > 0)[0]

@@ -99,6 +99,16 @@ class RefractoryResult:
 
         return plot_refractory(self, path)
 
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
+
 
 def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=None,
                max_interval: float = 40.0, first_factor: float = 2.0, max_factor: float = 20.0,

@@ -117,6 +117,16 @@ class ScanResult:
 
         return plot_scan(self, path)
 
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
+
 
 def model_at(base: Model, param: str, value: float, drugs=()) -> Model:
     """``base`` with ``param`` set to ``value`` and then the drugs applied."""

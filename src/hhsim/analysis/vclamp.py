@@ -193,6 +193,16 @@ class VClampResult:
 
         return plot_vclamp(self, path)
 
+    def __repr__(self) -> str:
+        from ..explore.display import protocol_repr
+
+        return protocol_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import protocol_html
+
+        return protocol_html(self)
+
 
 # ------------------------------------------------------------------ helpers
 def _state_at(model: Model, v: float) -> tuple[float, np.ndarray]:

@@ -207,6 +207,20 @@ class CableResult:
         atomic_write(path, write)
         return path
 
+    def __repr__(self) -> str:
+        from ..explore.display import one_line
+
+        v = measure.conduction_velocity(self) if self.propagated else math.nan
+        return one_line("CableResult", ", ".join(dict.fromkeys(m.name for m in self.plan.models)), self.method,
+                        f"{self.t_stop:g} ms", f"{self.n_compartments} compartments",
+                        f"{v:.4g} m/s" if math.isfinite(v) else "not propagated")
+
+    def _repr_html_(self) -> str:
+        from ..explore.display import scalars, summary_html
+        from ..plot.cable import plot_cable
+
+        return summary_html("Cable result", scalars(self.summary()), lambda: plot_cable(self))
+
 
 def _num(x):
     return None if x is None or not math.isfinite(x) else float(x)

@@ -115,8 +115,8 @@ class Explorer:
                                                  value=", ".join(self.state.channel_files), css_classes=["hh-channel"])
         self.model_select.param.watch(self._model_changed, "value")
         self.channel_path.param.watch(self._model_changed, "value")
-        self.ttx = pn.widgets.FloatInput(name="TTX (nM)", value=0.0, start=0.0, step=1.0, css_classes=["hh-ttx"])
-        self.tea = pn.widgets.FloatInput(name="TEA (mM)", value=0.0, start=0.0, step=0.1, css_classes=["hh-tea"])
+        self.ttx = pn.widgets.FloatInput(name="TTX (nM)", value=0.0, start=0.0, step=1.0, width=160, css_classes=["hh-ttx"])
+        self.tea = pn.widgets.FloatInput(name="TEA (mM)", value=0.0, start=0.0, step=0.1, width=160, css_classes=["hh-tea"])
         self.pronase = pn.widgets.Checkbox(name="pronase (removes Na inactivation)", value=False)
         for w in (self.ttx, self.tea, self.pronase):
             w.param.watch(self._changed, "value")
@@ -124,9 +124,10 @@ class Explorer:
                              (list(self.state.stimuli) + [None, None])[:2]]
         self.t_stop = pn.widgets.FloatInput(name="t_stop (ms)", value=self.state.t_stop, step=10.0,
                                             css_classes=["hh-tstop"])
-        self.method = pn.widgets.Select(name="Method", options=METHODS,
+        self.method = pn.widgets.Select(name="Method", options=METHODS, width=160,
                                         value=self.state.method or METHODS[0])
-        self.dt = pn.widgets.FloatInput(name="dt (ms, empty = the method's default)", value=self.state.dt, step=0.005)
+        self.dt = pn.widgets.FloatInput(name="dt (ms; empty: default)", value=self.state.dt, step=0.005,
+                                     width=160)
         for w in (self.t_stop, self.method, self.dt):
             w.param.watch(self._changed, "value")
         self.param_box = pn.Column(sizing_mode="stretch_width")

@@ -1,0 +1,92 @@
+"""How hhsim objects show themselves in a notebook: one-line reprs and HTML summaries.
+
+The ``__repr__`` / ``_repr_html_`` methods of :class:`~hhsim.result.Result`,
+the protocol results, :class:`~hhsim.cable.result.CableResult` and
+:class:`~hhsim.model.Model` call these helpers: a summary table of the
+object's scalar numbers (units in the names, as in its JSON) and its usual
+figure as an inline PNG (no file, nothing fetched).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+
+
+def one_line(kind: str, *parts) -> str:
+    """``<kind part, part, ...>`` with empty parts left out."""
+    return f"<{kind} " + ", ".join(str(p) for p in parts if p not in (None, "")) + ">"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "-" if not math.isfinite(value) else f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        if len(value) > 8:
+            return html.escape(", ".join(_cell(v) for v in value[:8]) + f", ... ({len(value)} values)")
+        return html.escape(", ".join(_cell(v) for v in value))
+    if value is None:
+        return "-"
+    return html.escape(str(value))
+
+
+def scalars(summary: dict) -> dict:
+    """The entries of a JSON summary worth a table row (numbers, text, short lists)."""
+    return {k: v for k, v in summary.items() if not isinstance(v, dict)
+            and not (isinstance(v, list) and v and isinstance(v[0], list))}
+
+
+def figure_img(figure) -> str:
+    """A matplotlib figure as an inline ``<img>`` (PNG, base64)."""
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=80)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f"<img src='data:image/png;base64,{data}' style='max-width:720px'>"
+
+
+def summary_html(title: str, rows: dict, figure_fn=None, extra: str = "") -> str:
+    """A titled table of ``rows``, optional ``extra`` HTML, then the figure ``figure_fn()`` draws."""
+    body = "".join(f"<tr><td style='text-align:left'>{html.escape(str(k))}</td>"
+                   f"<td style='text-align:left'>{_cell(v)}</td></tr>" for k, v in rows.items())
+    out = f"<div><b>{html.escape(title)}</b><table>{body}</table>{extra}"
+    if figure_fn is not None:
+        try:
+            out += figure_img(figure_fn())
+        except Exception as exc:  # a figure that cannot be drawn must not hide the table
+            out += f"<p>(no figure: {html.escape(str(exc))})</p>"
+    return out + "</div>"
+
+
+def protocol_repr(result) -> str:
+    """One line for a protocol result: protocol, model, its headline number(s)."""
+    d = result.to_dict()
+    keys = [k for k in ("rheobase_uA_cm2", "threshold_uA_cm2", "chronaxie_ms", "onset_rest_uA_cm2",
+                        "absolute_ms", "relative_ms", "measure") if d.get(k) is not None]
+    head = ", ".join(f"{k} {d[k]:.6g}" if isinstance(d[k], float) else f"{k} {d[k]}" for k in keys)
+    if d.get("protocol") == "vclamp":
+        head = f"{len(d['steps_mV'])} steps from hold {d['hold_mV']:.4g} mV"
+    if d.get("protocol") == "scan":
+        head = f"{d['measure']} over {len(d['values'])} values of {d['param']}"
+    return one_line(type(result).__name__, d.get("protocol"), d.get("model"), head, d.get("method"))
+
+
+def protocol_html(result) -> str:
+    d = result.to_dict()
+    return summary_html(f"{d.get('protocol')} on {d.get('model')}", scalars(d), result.plot)
+
+
+def model_html(model) -> str:
+    """A model's parameter table (name, value, unit, meaning) and its equations."""
+    from ..cli.simulate_cmds import describe_model
+
+    rows = "".join(f"<tr><td style='text-align:left'>{html.escape(p.name)}</td><td>{p.value:.6g}</td>"
+                   f"<td style='text-align:left'>{html.escape(p.unit)}</td>"
+                   f"<td style='text-align:left'>{html.escape(p.meaning)}</td></tr>" for p in model.params().values())
+    text = describe_model(model)
+    equations = text[text.index("equations"):] if "equations" in text else ""
+    return (f"<div><b>{html.escape(model.name)}</b>: {html.escape(model.description)}<br>"
+            f"<i>{html.escape(model.source)}</i>"
+            f"<table><tr><th>parameter</th><th>value</th><th>unit</th><th>meaning</th></tr>{rows}</table>"
+            f"<pre>{html.escape(equations)}</pre></div>")
