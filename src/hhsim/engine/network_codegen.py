@@ -152,7 +152,7 @@ def _node_loop(k: int, method: str) -> list[str]:
         "        V = v[i]",
         "        ta = t",
         "        while True:",
-        "            te, which = next_event(i, ta, t, dt, EV, PIN, ST)",
+        "            te, which = next_event(i, ta, t, t1, EV, PIN, ST)",
         "            h = te - ta",
         "            if h > 0.0:",
         "                Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn = node_terms(i, ta, h, " + str(method == "rk4") + ", ST, LIN, KIN, GAP)",
@@ -191,6 +191,7 @@ def generate_source(structures: tuple[Structure, ...], method: str) -> str:
         out += _sub(s, k, method)
     ps = ", ".join(f"P{k}" for k in range(len(structures)))
     body = ["t = t0 + n * dt",
+            "t1 = t0 + (n + 1) * dt",
             "st = step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK)",
             "if st != -1:",
             "    return st, n"]

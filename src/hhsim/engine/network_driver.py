@@ -139,13 +139,14 @@ def node_step(i, n, t, dt, seed, PIN, EV):
 
 
 @njit(cache=True, error_model="numpy")
-def next_event(i, ta, t, dt, EV, PIN, ST):
+def next_event(i, ta, t, t1, EV, PIN, ST):
     """(time, kind) of node i's next event after ``ta`` in this step: kind 1 queue,
     2 Poisson input, 3 a jump or kink of its stimulus (the step must land on it),
-    0 none (time = end of the step)."""
+    0 none (time = the step's end ``t1``, t0 + (n + 1) dt computed afresh so that it
+    equals the next step's start exactly)."""
     ev_time, node_ptr, ev_cur = EV[0], EV[3], EV[5]
     pin_t, pin_cur = PIN[4], PIN[6]
-    te = t + dt
+    te = t1
     which = 0
     w = ST[4][i]
     if w >= 0:

@@ -242,6 +242,7 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tu
             scale[first:first + n] = values(pop.stim_scale, n, stream(seed, _SCALE, k),
                                             f"population {pop.name!r} stim_scale")
     kt, ka, kb, kj = stimulus_knots(waves or [None], grid)
+    _snap_to_grid(kt, grid)
     noise_p = np.zeros((n_nodes, 3))
     for nz in net.noise:
         first, n = pop_range[nz.target]
@@ -249,6 +250,15 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tu
     noise_I = noise_p[:, 0].copy()
     cursor = np.zeros(kt.shape[0], dtype=np.int64)
     return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
+
+
+def _snap_to_grid(kt: np.ndarray, grid: Grid) -> None:
+    """Move knots within rounding error of a grid time onto it (``0.025 * 400`` is
+    ``10.000000000000002``), so a stimulus edge at a grid time never splits a step."""
+    k = np.rint((kt - grid.t0) / grid.dt)
+    on_grid = grid.t0 + k * grid.dt
+    near = np.abs(kt - on_grid) <= 1e-9 * grid.dt
+    kt[near] = on_grid[near]
 
 
 def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int):

@@ -1,0 +1,64 @@
+"""``hhsim network``: simulate a network from a TOML file or a preset."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ParameterError
+from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_output, emit_json
+
+
+@click.command("network")
+@click.argument("file", required=False, metavar="[FILE.toml]")
+@click.option("--preset", default=None, metavar="NAME", help="A preset network: cobahh, wang_buzsaki_gamma, chain.")
+@click.option("--t-stop", type=float, default=None, metavar="MS", help="Duration (ms); default the network's.")
+@click.option("--dt", type=float, default=None, metavar="MS", help="Time step (ms); default the network's (0.025).")
+@click.option("--method", default=None, metavar="NAME", help="rk4 (default), expeuler or euler.")
+@click.option("--seed", type=int, default=None, metavar="N", help="Seed of connectivity, initial states and drive.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+@click.option("--plot", default=None, metavar="FILE", help="Raster, population rates and traces: .png, .svg or .pdf.")
+@click.option("--animate", default=None, metavar="FILE.gif", help="An animation of the activity (.gif).")
+@click.option("--out", default=None, metavar="FILE", help="Spike table .csv (population,neuron,t_ms), or .npz/.nc.")
+@click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
+def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, out, describe):
+    """Simulate a network of neurons connected by synapses."""
+    from ..network import presets, simulate_network, toml_io
+
+    if (file is None) == (preset is None):
+        raise ParameterError("give a network file (FILE.toml) or --preset NAME "
+                             f"({', '.join(presets.PRESETS)}), not both or neither")
+    net = toml_io.load(file) if file is not None else presets.get(preset)
+    changes = {k: v for k, v in (("t_stop", t_stop), ("dt", dt), ("method", method), ("seed", seed)) if v is not None}
+    if changes:
+        net = net.replace(**changes)
+    if describe:
+        click.echo(toml_io.dumps(net), nl=False)
+        return
+    targets = [check_output(out, DATA_SUFFIXES, "data"), check_output(plot, FIGURE_SUFFIXES, "figure"),
+               check_output(animate, ANIMATION_SUFFIXES[:1], "animation")]
+    result = simulate_network(net, progress=not as_json)
+    if targets[0] is not None:
+        result.save(targets[0])
+    if targets[1] is not None or targets[2] is not None:
+        from ..plot import network as netplot
+
+        if targets[1] is not None:
+            netplot.plot_network(result, targets[1])
+        if targets[2] is not None:
+            netplot.animate_network(result, targets[2])
+    if as_json:
+        emit_json(result.summary())
+        return
+    s = result.summary()
+    click.echo(f"network {net.name}: {sum(result.sizes.values())} neurons, {s['n_synapses']} synapses, "
+               f"{s['t_stop_ms']:g} ms, {s['method']} dt {s['dt_ms']:g} ms, seed {s['seed']}")
+    for name, p in s["populations"].items():
+        cv = "n/a" if p["cv_isi"] is None else f"{p['cv_isi']:.3f}"
+        click.echo(f"  {name:<12} n {p['n']:>6}   spikes {p['n_spikes']:>8}   rate {p['rate_hz']:8.3f} Hz   CV {cv}")
+    for p in targets:
+        if p is not None:
+            click.echo(f"wrote {p}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(network_cmd)
