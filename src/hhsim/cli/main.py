@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import HHSimError
 from .messages import one_line
 from .process import StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, quiet_numerics
-from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds
+from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds, network_cmds
 from . import explore_cmds
 
 
@@ -36,6 +36,7 @@ protocol_cmds.register(cli)
 channel_cmds.register(cli)
 sweep_cmds.register(cli)
 explore_cmds.register(cli)
+network_cmds.register(cli)
 
 
 def main(argv=None) -> None:
