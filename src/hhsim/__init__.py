@@ -28,7 +28,7 @@ from .batch_api import BatchResult, simulate_batch
 # Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`;
 # `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`; so is
 # `hhsim.sweep` (Dask, zarr): `hhsim.sweep(model, params, measure, ...)`.
-_LAZY = ("analysis", "cable", "plot", "explore", "sweep")
+_LAZY = ("analysis", "cable", "plot", "explore", "sweep", "dynamics")
 
 
 def __getattr__(name):
@@ -49,6 +49,7 @@ __all__ = [
     "plot",
     "sweep",
     "explore",
+    "dynamics",
     "stim",
     "Model",
     "Result",

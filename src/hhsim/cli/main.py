@@ -19,6 +19,7 @@ from .messages import one_line
 from .process import StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, quiet_numerics
 from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds, network_cmds
 from . import explore_cmds
+from . import dynamics_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +37,7 @@ protocol_cmds.register(cli)
 channel_cmds.register(cli)
 sweep_cmds.register(cli)
 explore_cmds.register(cli)
+dynamics_cmds.register(cli)
 network_cmds.register(cli)
 
 

@@ -1,0 +1,106 @@
+"""The dynamics-lab subcommands: ``equilibria``, ``bifurcation`` and ``phase-plane``.
+
+Thin wrappers over :mod:`hhsim.dynamics`; each takes ``--model``, ``--set``,
+``--temperature``, ``--drug``, ``--channel`` and ``--json``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model_options
+
+
+def _model(kw):
+    return build_model(kw.pop("model_name"), kw.pop("overrides"), kw.pop("temperature"), kw.pop("drugs"),
+                       kw.pop("channel_files"))
+
+
+@click.command("equilibria")
+@model_options
+@click.option("--at", "i_app", type=float, default=0.0, show_default=True, metavar="UA",
+              help="Injected current (µA/cm²).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+def equilibria_cmd(**kw):
+    """Every equilibrium at one injected current, with its type and the eigenvalues
+    of the full Jacobian (V, every gate, every pool).  JSON: equilibria."""
+    from ..dynamics import equilibria_at
+
+    model = _model(kw)
+    out = equilibria_at(model, kw["i_app"])
+    if kw["as_json"]:
+        emit_json(out)
+        return
+    click.echo(f"model {model.name} at {model.temperature:g} °C, I = {kw['i_app']:g} µA/cm²")
+    if not out["equilibria"]:
+        click.echo("no equilibrium between -120 and 60 mV")
+    for e in out["equilibria"]:
+        lead = e["eigenvalues_per_ms"][0]
+        click.echo(f"V {e['V_mV']:10.5f} mV   {e['type']:<22} leading eigenvalue "
+                   f"{lead[0]:+.5g}{lead[1]:+.5g}i /ms")
+    for note in out["notes"]:
+        click.echo(note)
+
+
+@click.command("bifurcation")
+@model_options
+@click.option("--param", default="I", show_default=True, metavar="NAME",
+              help="Continuation parameter: I, the injected current (µA/cm²).")
+@click.option("--from", "i_from", type=float, default=0.0, show_default=True, metavar="A",
+              help="Start of the parameter range.")
+@click.option("--to", "i_to", type=float, default=None, metavar="B",
+              help="End of the parameter range (default 50, or beyond the highest Hopf point).")
+@click.option("--no-cycles", is_flag=True, help="Equilibria and their bifurcations only.")
+@click.option("--fi", "with_fi", is_flag=True, help="Also simulate the f-I curve (up and down) for the figure.")
+@click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+def bifurcation_cmd(**kw):
+    """Bifurcation diagram along the injected current: equilibria, saddle-nodes, Hopf
+    points (with the first Lyapunov coefficient), periodic orbits, folds of cycles,
+    period doublings and the onset of firing."""
+    from ..dynamics import bifurcation_diagram
+    from ..dynamics.diagram import check_parameter
+
+    model = _model(kw)
+    check_parameter(kw["param"])
+    plot = check_output(kw["plot"], FIGURE_SUFFIXES, "figure")
+    d = bifurcation_diagram(model, kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"], fi=kw["with_fi"])
+    if plot is not None:
+        d.plot(plot)
+    if kw["as_json"]:
+        emit_json(d.to_dict())
+        return
+    for line in _diagram_lines(d):
+        click.echo(line)
+    if plot is not None:
+        click.echo(f"wrote {plot}")
+
+
+def _diagram_lines(d) -> list[str]:
+    js = d.to_dict()
+    lines = [f"model {d.model.name} at {d.model.temperature:g} °C, I from {js['from']:g} to {js['to']:g} µA/cm²"]
+    for h in js["hopf"]:
+        lines.append(f"Hopf         I {h['I_uA_cm2']:.10g} µA/cm²  V {h['V_mV']:.6g} mV  "
+                     f"{h['frequency_hz']:.5g} Hz  l1 {h['lyapunov']:+.4g}  {h['kind']}")
+    for s in js["saddle_nodes"]:
+        lines.append(f"saddle-node  I {s['I_uA_cm2']:.10g} µA/cm²  V {s['V_mV']:.6g} mV  ({s['fold']})")
+    for c in js["cycle_folds"]:
+        lines.append(f"cycle fold   I {c['I_uA_cm2']:.8g} µA/cm²  period {c['period_ms']:.6g} ms")
+    for c in js["period_doublings"]:
+        lines.append(f"period doubling I {c['I_uA_cm2']:.8g} µA/cm²  period {c['period_ms']:.6g} ms")
+    for c in js["torus"]:
+        lines.append(f"torus        I {c['I_uA_cm2']:.8g} µA/cm²  period {c['period_ms']:.6g} ms")
+    for b in js["cycles"]:
+        lines.append(f"cycle branch from {b['start']}: {len(b['points'])} orbits, ends: {b['end']}")
+    on = js["onset"]
+    if on.get("type"):
+        lines.append(f"onset        {on['type']} at {on['I_uA_cm2']:.8g} µA/cm²")
+    else:
+        lines.append(f"onset        none ({on.get('note', '')})")
+    lines += js["notes"]
+    return lines
+
+
+def register(cli) -> None:
+    cli.add_command(equilibria_cmd)
+    cli.add_command(bifurcation_cmd)

@@ -1,0 +1,349 @@
+"""Periodic orbits: found at one current, and continued along the current.
+
+* :func:`orbit_at` — the orbit at a fixed current from a simulated spike
+  train (one inter-spike interval of a run of the compiled integrator),
+  polished by Newton on the collocation equations with an integral phase
+  condition.
+* :func:`continue_cycles` — pseudo-arclength continuation (Keller 1977) of
+  the branch in (orbit, T, I), started at a Hopf point (branch switching
+  along the critical eigenvector) or at any converged orbit.  At every step:
+  the period, the V extrema and the Floquet multipliers (computed stably,
+  :mod:`hhsim.dynamics.floquet`).  Folds of cycles (the current turns back),
+  period doublings (a multiplier through -1) and torus points (a complex
+  pair through the unit circle) are located by the secant method on the
+  arclength step from the last point before the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import HHSimError
+from . import floquet
+from .collocation import DEGREE, INTERVALS, Collocation, Orbit, orbit_from_samples, solve_sparse
+
+NEWTON_TOL = 1e-9
+NEWTON_MAX = 10
+ADAPT_EVERY = 3
+W_T = 1e-2  # weight of the period (ms) in the arclength norm
+W_I = 1e-2  # weight of the current (µA/cm²)
+AMPLITUDE_END_MV = 1.0  # a branch ends at a Hopf point when its V range falls below this
+
+
+class NoConvergence(HHSimError):
+    """Newton's method on the collocation equations did not converge."""
+
+
+@dataclass
+class CyclePoint:
+    """One converged orbit of a branch with its Floquet multipliers."""
+
+    orbit: Orbit
+    multipliers: np.ndarray
+    s: float = 0.0
+    d_current: float = 0.0  # dI/ds of the tangent
+    basis: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def i_uA_cm2(self) -> float:
+        return self.orbit.i_uA_cm2
+
+    @property
+    def period_ms(self) -> float:
+        return self.orbit.period_ms
+
+    @property
+    def nontrivial(self) -> np.ndarray:
+        mu = self.multipliers
+        return np.delete(mu, floquet.trivial_index(mu))
+
+    @property
+    def stable(self) -> bool:
+        return bool(np.all(np.abs(self.nontrivial) < 1.0))
+
+
+@dataclass
+class CycleBranch:
+    """Points along a branch of periodic orbits, and the bifurcations located on it."""
+
+    points: list[CyclePoint] = field(default_factory=list)
+    folds: list[CyclePoint] = field(default_factory=list)
+    period_doublings: list[CyclePoint] = field(default_factory=list)
+    torus: list[CyclePoint] = field(default_factory=list)
+    start: str = ""
+    end: str = ""
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        ext = np.array([p.orbit.v_extrema() for p in self.points]).reshape(-1, 2)
+        return {
+            "I_uA_cm2": np.array([p.i_uA_cm2 for p in self.points]),
+            "period_ms": np.array([p.period_ms for p in self.points]),
+            "V_min_mV": ext[:, 0], "V_max_mV": ext[:, 1],
+            "stable": np.array([p.stable for p in self.points], dtype=bool),
+        }
+
+
+def _newton(col: Collocation, orbit: Orbit, ref: Orbit, arc=None):
+    """Newton on residual + phase condition (+ arclength when ``arc = (X0, tangent, ds)``).
+
+    Returns the converged orbit and the bordered Jacobian at it.
+    """
+    free_i = arc is not None
+    o = Orbit(orbit.mesh, orbit.u.copy(), orbit.period_ms, orbit.i_uA_cm2, orbit.m)
+    wts = col.node_weights(ref)
+    vel = col.velocity(ref)
+    phase_row = (wts * vel).ravel()
+    for it in range(NEWTON_MAX):
+        K, dT, dI, _ = col.jacobian(o)
+        r = col.residual(o)
+        phase = float(phase_row @ (o.u - ref.u).ravel())
+        rows = [[K, dT[:, None]] + ([dI[:, None]] if free_i else []),
+                [phase_row[None, :], np.zeros((1, 1))] + ([np.zeros((1, 1))] if free_i else [])]
+        rhs = [r, [phase]]
+        if free_i:
+            X0, tan, ds = arc
+            wvec = _weights(col, o)
+            rows.append([(tan[:-2] * wvec[:-2])[None, :], np.array([[tan[-2] * W_T]]), np.array([[tan[-1] * W_I]])])
+            X = _pack(o)
+            rhs.append([float(np.dot((X - X0) * wvec, tan)) - ds])
+        B = sparse.bmat(rows, format="csc")
+        res = np.concatenate([np.ravel(x) for x in rhs])
+        if not np.all(np.isfinite(res)):
+            raise NoConvergence("non-finite residual")
+        delta = solve_sparse(B, -res)
+        nu = o.u.size
+        o.u = o.u + delta[:nu].reshape(o.u.shape)
+        o.period_ms += delta[nu]
+        if free_i:
+            o.i_uA_cm2 += delta[nu + 1]
+        size = np.max(np.abs(delta[:nu].reshape(o.u.shape)) / np.sqrt(1.0 / col.w))
+        if o.period_ms <= 0 or not np.isfinite(size):
+            raise NoConvergence("period left the positive numbers")
+        if size < NEWTON_TOL and abs(delta[nu]) < NEWTON_TOL * o.period_ms:
+            return o, B, it + 1
+    raise NoConvergence(f"no convergence in {NEWTON_MAX} Newton steps")
+
+
+def _weights(col, o: Orbit) -> np.ndarray:
+    return np.concatenate([col.node_weights(o).ravel(), [W_T, W_I]])
+
+
+def _pack(o: Orbit) -> np.ndarray:
+    return np.concatenate([o.u.ravel(), [o.period_ms, o.i_uA_cm2]])
+
+
+def _unpack(X: np.ndarray, like: Orbit) -> Orbit:
+    nu = like.u.size
+    return Orbit(like.mesh, X[:nu].reshape(like.u.shape).copy(), float(X[nu]), float(X[nu + 1]), like.m)
+
+
+def _tangent(col: Collocation, o: Orbit, prev_tan: np.ndarray) -> np.ndarray:
+    """Unit tangent (weighted norm) of the branch at ``o``, oriented like ``prev_tan``."""
+    K, dT, dI, _ = col.jacobian(o)
+    wts = col.node_weights(o)
+    phase_row = (wts * col.velocity(o)).ravel()
+    w = _weights(col, o)
+    B = sparse.bmat([[K, dT[:, None], dI[:, None]],
+                     [phase_row[None, :], np.zeros((1, 1)), np.zeros((1, 1))],
+                     [(prev_tan * w)[None, :-2], np.array([[prev_tan[-2] * W_T]]),
+                      np.array([[prev_tan[-1] * W_I]])]], format="csc")
+    rhs = np.zeros(B.shape[0])
+    rhs[-1] = 1.0
+    t = solve_sparse(B, rhs)
+    return t / np.sqrt(np.dot(t * w, t))
+
+
+def point_of(col: Collocation, o: Orbit, basis: np.ndarray | None = None) -> CyclePoint:
+    """Floquet multipliers of a converged orbit (``basis``: from a nearby point, to start from)."""
+    _, _, _, J = col.jacobian(o)
+    mu, q = floquet.multipliers(floquet.transfer_matrices(col, o, J), basis)
+    return CyclePoint(o, mu, basis=q)
+
+
+def orbit_at(field, i_app: float, guess: Orbit | None = None, *, settle_ms: float | None = None,
+             intervals: int = 100) -> CyclePoint:
+    """The periodic orbit at injected current ``i_app`` (µA/cm²), from a spike train when no guess."""
+    col = Collocation(field)
+    if guess is None:
+        guess = _from_simulation(field, float(i_app), intervals, settle_ms)
+    o = guess
+    for _ in range(3):
+        o, _, _ = _newton(col, o, o)
+        o = col.adapt(o)
+    o, _, _ = _newton(col, o, o)
+    return point_of(col, o)
+
+
+def _from_simulation(field, i_app: float, intervals: int, settle_ms: float | None) -> Orbit:
+    """One inter-spike interval of a long run at ``i_app`` as a first guess."""
+    from ..simulation import simulate
+    from ..stim import step as constant
+
+    settle = 1000.0 if settle_ms is None else float(settle_ms)
+    r = simulate(field.model, constant(i_app), t_stop=settle, dt=0.01, rtol=1e-8, atol=1e-8)
+    st = r.spike_times
+    if st.size < 4:
+        raise HHSimError(
+            f"model {field.model.name!r} does not fire repetitively at {i_app:g} µA/cm² "
+            f"within {settle:g} ms: no spike train to start a periodic orbit from"
+        )
+    t0, t1 = st[-2], st[-1]
+    k = (r.t >= t0 - 1.0) & (r.t <= t1 - 1.0 + 1e-9)
+    t = r.t[k]
+    states = np.array([r.v[k]] + [r.states[nm][k] for nm in field.names[1:]]).T
+    return orbit_from_samples(t, states, float(t[-1] - t[0]), i_app, intervals)
+
+
+def from_hopf(field, hopf, intervals: int = INTERVALS) -> tuple[Orbit, np.ndarray]:
+    """The constant orbit at a Hopf point and the direction of the cycle branch (branch switching)."""
+    col = Collocation(field)
+    T = 2 * np.pi / hopf.omega_per_ms
+    mesh = np.linspace(0.0, 1.0, intervals + 1)
+    o = Orbit(mesh, np.zeros((intervals * DEGREE, field.n)), T, hopf.i_uA_cm2)
+    tau = o.times()
+    q = hopf.eigenvector / abs(hopf.eigenvector[0])
+    shape = np.real(q[None, :] * np.exp(2j * np.pi * tau)[:, None])
+    o.u = np.repeat(hopf.state[None, :], tau.size, axis=0)
+    tan = np.concatenate([shape.ravel(), [0.0, 0.0]])
+    w = _weights(col, o)
+    return o, tan / np.sqrt(np.dot(tan * w, tan))
+
+
+def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tuple[float, float], *,
+                    ds: float = 0.3, ds_max: float = 3.0, max_steps: int = 300, period_max: float = 500.0,
+                    hopf_points=(), start_label: str = "", from_equilibrium: bool = False) -> CycleBranch:
+    """Continue a branch of periodic orbits while I stays in ``i_span`` (µA/cm², with a margin).
+
+    ``tangent``: the initial direction (None: towards increasing current).
+    ``from_equilibrium``: ``start`` is the constant orbit at a Hopf point and
+    ``tangent`` the critical eigen-direction (:func:`from_hopf`).  Stops at the end of the
+    current span, at a period above ``period_max`` (a homoclinic or SNIC
+    end), back at a Hopf point (amplitude to zero) or after ``max_steps``.
+    """
+    col = Collocation(field)
+    lo, hi = i_span
+    margin = 0.02 * (hi - lo) + 1e-9
+    out = CycleBranch(start=start_label)
+    if from_equilibrium:
+        X0, tan, step, o = _pack(start), tangent, ds, None
+        for _ in range(8):
+            pred = _unpack(X0 + step * tan, start)
+            try:
+                o, _, _ = _newton(col, pred, pred, (X0, tan, step))
+                break
+            except (NoConvergence, np.linalg.LinAlgError, RuntimeError):
+                step *= 0.5
+        if o is None:
+            raise NoConvergence("could not leave the Hopf point onto the cycle branch")
+        o = col.adapt(o)
+        o, _, _ = _newton(col, o, o)
+        d = _pack(o) - X0
+        prev_tan = _tangent(col, o, d / np.sqrt(np.dot(d * _weights(col, o), d)))
+    else:
+        o, _, _ = _newton(col, start, start)
+        guess = np.zeros(o.u.size + 2)
+        guess[-1] = 1.0
+        prev_tan = _tangent(col, o, guess if tangent is None else tangent)
+    pt = point_of(col, o)
+    pt.d_current = float(prev_tan[-1])
+    out.points.append(pt)
+    s_total = 0.0
+    step = ds
+    peak_amp, last_amp = 0.0, np.inf
+    steps_done = 0
+    while steps_done < max_steps:
+        steps_done += 1
+        X0 = _pack(o)
+        try:
+            pred = _unpack(X0 + step * prev_tan, o)
+            new, _, its = _newton(col, pred, o, (X0, prev_tan, step))
+        except (NoConvergence, np.linalg.LinAlgError, RuntimeError):
+            step *= 0.5
+            if step < 1e-6:
+                out.end = "step size underflow"
+                break
+            continue
+        tan = _tangent(col, new, prev_tan)
+        s_total += step
+        p = point_of(col, new, out.points[-1].basis)
+        p.s, p.d_current = s_total, float(tan[-1])
+        last = out.points[-1]
+        _locate_events(col, out, last, o, prev_tan, p, step)
+        out.points.append(p)
+        o, prev_tan = new, tan
+        if steps_done % ADAPT_EVERY == 0:
+            o = col.adapt(o)
+            o, _, _ = _newton(col, o, o)
+            prev_tan = _tangent(col, o, prev_tan)
+        step = min(step * (1.5 if its <= 3 else 1.0 if its <= 5 else 0.5), ds_max)
+        vmin, vmax = o.v_extrema(400)
+        if not (lo - margin <= o.i_uA_cm2 <= hi + margin):
+            out.end = "end of the current range"
+            break
+        if o.period_ms > period_max:
+            out.end = f"period above {period_max:g} ms (homoclinic or saddle-node on invariant circle)"
+            break
+        amp = vmax - vmin
+        peak_amp = max(peak_amp, amp)
+        if steps_done > 3 and amp < max(AMPLITUDE_END_MV, 0.2 * peak_amp) and amp < last_amp:
+            near = [h for h in hopf_points if abs(h.i_uA_cm2 - o.i_uA_cm2) < 0.01 * (hi - lo) + 0.5]
+            if near or amp < AMPLITUDE_END_MV:
+                out.end = "amplitude to zero" + (f" at the Hopf point {near[0].i_uA_cm2:.6g} µA/cm²" if near else "")
+                break
+        last_amp = amp
+    else:
+        out.end = f"{max_steps} steps"
+    return out
+
+
+def _pd_test(p: CyclePoint) -> float:
+    mu = p.nontrivial
+    real = mu[np.abs(mu.imag) < 1e-9].real
+    return float(np.min(real + 1.0)) if real.size else 1.0
+
+
+def _torus_test(p: CyclePoint) -> float:
+    mu = p.nontrivial
+    cpx = mu[np.abs(mu.imag) > 1e-9]
+    return float(np.max(np.abs(cpx)) - 1.0) if cpx.size else -1.0
+
+
+def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarray, b: CyclePoint, step: float):
+    """Locate a fold, period doubling or torus point between a and b (secant on the step)."""
+    tests = [("fold", lambda p: p.d_current, out.folds),
+             ("pd", _pd_test, out.period_doublings),
+             ("torus", _torus_test, out.torus)]
+    X0 = _pack(o)
+    for name, fn, bucket in tests:
+        fa, fb = fn(a), fn(b)
+        if not (np.isfinite(fa) and np.isfinite(fb)) or fa * fb >= 0:
+            continue
+        if name == "torus" and not (b.stable != a.stable):
+            continue
+        s0, s1, f0, f1 = 0.0, step, fa, fb
+        best = b
+        for _ in range(12):
+            s = s1 - f1 * (s1 - s0) / (f1 - f0) if f1 != f0 else 0.5 * (s0 + s1)
+            if not (min(s0, s1) < s < max(s0, s1)):
+                s = 0.5 * (s0 + s1)
+            try:
+                new, _, _ = _newton(col, _unpack(X0 + s * tan, o), o, (X0, tan, s))
+            except NoConvergence:
+                break
+            p = point_of(col, new, a.basis)
+            if name == "fold":
+                p.d_current = float(_tangent(col, new, tan)[-1])
+            fs = fn(p)
+            best = p
+            if abs(s1 - s0) < 1e-10 or abs(fs) < 1e-12:
+                break
+            if fs * f0 < 0:
+                s1, f1 = s, fs
+            else:
+                s0, f0 = s, fs
+        lo_v, hi_v = best.orbit.v_extrema(400)
+        if hi_v - lo_v > AMPLITUDE_END_MV:  # a turn through a Hopf point is not a fold of cycles
+            bucket.append(best)

@@ -1,0 +1,58 @@
+"""The dynamics commands: JSON shape, figures, every preset, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import hhsim
+from _cli import cli_error, run_cli
+
+
+def test_bifurcation_hh_json_and_figure(capsys, tmp_path):
+    fig = tmp_path / "hh.png"
+    code, out, err = run_cli(capsys, "bifurcation", "--model", "hh", "--to", "200", "--plot", str(fig), "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert {"equilibria", "hopf", "saddle_nodes", "cycle_folds", "period_doublings", "onset"} <= set(d)
+    kinds = [(round(h["I_uA_cm2"], 2), h["kind"]) for h in d["hopf"]]
+    assert kinds == [(9.78, "subcritical"), (154.52, "supercritical")]
+    assert all({"I_uA_cm2", "frequency_hz", "lyapunov", "kind"} <= set(h) for h in d["hopf"])
+    assert d["onset"]["type"] == "hopf" and d["onset"]["I_uA_cm2"] == pytest.approx(9.7754, abs=1e-3)
+    assert any(abs(c["I_uA_cm2"] - 6.26) < 0.01 for c in d["cycle_folds"])
+    assert all({"I_uA_cm2", "period_ms"} <= set(c) for c in d["cycle_folds"])
+    assert all({"V_mV", "I_uA_cm2", "stable"} <= set(e) for e in d["equilibria"])
+    assert fig.stat().st_size > 10_000
+
+
+def test_equilibria_command(capsys):
+    code, out, _ = run_cli(capsys, "equilibria", "--model", "traub_miles", "--json")
+    d = json.loads(out)
+    assert code == 0 and not any(e["stable"] for e in d["equilibria"])
+    assert d["notes"] == ["no stable rest state at 0 µA/cm²"]
+    code, out, _ = run_cli(capsys, "equilibria", "--model", "hh", "--at", "5")
+    assert code == 0 and "stable" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("bifurcation", "--param", "gNaa"), "unknown continuation parameter 'gNaa'"),
+    (("bifurcation", "--from", "5", "--to", "5"), "empty"),
+    (("bifurcation", "--plot", "x.txt"), ".png"),
+    (("equilibria", "--set", "gFoo=3"), "unknown parameter 'gFoo'"),
+])
+def test_bad_input_one_line_exit_2(capsys, args, needle):
+    _, line = cli_error(capsys, *args)
+    assert needle in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", hhsim.models.names())
+def test_every_preset_bifurcation_runs(capsys, tmp_path, name):
+    fig = tmp_path / f"{name}.svg"
+    code, out, err = run_cli(capsys, "bifurcation", "--model", name, "--plot", str(fig), "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["model"] == name and d["equilibria"]
+    assert d["onset"]["type"] in ("hopf", "saddle-node", None)
+    assert fig.stat().st_size > 5_000
