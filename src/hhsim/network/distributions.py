@@ -172,7 +172,7 @@ def parse(value):
     """
     if isinstance(value, (Constant, Uniform, Normal, Values)):
         return value
-    if isinstance(value, (bool, np.bool_)):
+    if value is None or isinstance(value, (bool, np.bool_)):
         raise ParameterError(f"a value must be {_ACCEPTED} (got {value!r})")
     if isinstance(value, numbers.Real):
         return Constant(value)
