@@ -120,9 +120,13 @@ def _convert(node, text: str, depth: int, in_where_cond: bool = False) -> tuple:
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ExprError(f"only numbers are allowed as constants in {text!r}, not {v!r}")
-        if not math.isfinite(float(v)):
-            raise ExprError(f"non-finite number in {text!r}")
-        return ("num", float(v))
+        try:
+            value = float(v)
+        except OverflowError:  # an integer literal beyond float range
+            value = math.inf
+        if not math.isfinite(value):
+            raise ExprError(f"number out of range (beyond ±1.8e308) in {text!r}")
+        return ("num", value)
     if isinstance(node, ast.Name):
         if not node.id.isidentifier() or node.id.startswith("_"):
             raise ExprError(f"name {node.id!r} is not allowed in {text!r}")

@@ -25,6 +25,7 @@ The expressions go through the same checked parser as in Python
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 
@@ -33,6 +34,10 @@ from ..io import read_text
 from .base import Channel, Gate
 
 _CHANNEL_KEYS = {"name", "gbar", "E", "ion", "q10", "q10_reference_c", "source", "description", "params", "gates"}
+#: Gates per channel accepted from a file: numba's compile time grows steeply
+#: with the kernel's size (about a minute for 15 gates in a model here) and a
+#: 32-gate channel fails inside the compiler.
+MAX_GATES = 16
 _GATE_KEYS = {"name", "power", "alpha", "beta", "inf", "tau", "instantaneous"}
 
 
@@ -44,6 +49,8 @@ def load_channel(path: str | Path) -> Channel:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(f"channel file {str(path)!r} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ModelError(f"channel file {str(path)!r}: values nested too deeply to be read") from None
     where = f"channel file {str(path)!r}"
     unknown = set(data) - _CHANNEL_KEYS
     if unknown:
@@ -67,17 +74,31 @@ def load_channel(path: str | Path) -> Channel:
                 raise ModelError(f"{where}: gate {i + 1}: {key} must be an expression string or a number")
         if "name" not in g or "power" not in g:
             raise ModelError(f"{where}: gate {i + 1} needs a name and a power")
+        if not isinstance(g["name"], str):
+            raise ModelError(f"{where}: gate {i + 1}: name must be a string")
+        _number(where, f"gate {i + 1}: power", g["power"], 0.0, 16.0)
+        if not isinstance(g.get("instantaneous", False), bool):
+            raise ModelError(f"{where}: gate {i + 1}: instantaneous must be true or false")
         try:
             gates.append(Gate(g["name"], g["power"], alpha=g.get("alpha"), beta=g.get("beta"), inf=g.get("inf"),
                               tau=g.get("tau"), instantaneous=bool(g.get("instantaneous", False))))
         except ModelError as exc:
             raise type(exc)(f"{where}: channel {str(data['name'])!r}, {exc}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ModelError(f"{where}: gate {i + 1}: {exc}") from None
+    if len(gates) > MAX_GATES:
+        raise ModelError(f"{where}: {len(gates)} gates is too large a channel for the compiler; "
+                         f"at most {MAX_GATES} gates per channel are accepted")
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise ModelError(f"{where}: [params] must be a table of numbers")
-    for key in ("gbar", "q10", "q10_reference_c"):
-        if key in data and (isinstance(data[key], bool) or not isinstance(data[key], (int, float))):
-            raise ModelError(f"{where}: {key} must be a number")
+    for key, lo, hi in (("gbar", 0.0, 1e9), ("q10", 1e-3, 1e3), ("q10_reference_c", -273.15, 1000.0)):
+        if key in data:
+            _number(where, key, data[key], lo, hi)
+    if not isinstance(data["name"], str) or not data["name"]:
+        raise ModelError(f"{where}: name must be a non-empty string")
+    for key, value in params.items():
+        _number(where, f"[params] {key}", value, -1e300, 1e300)
     if isinstance(data["E"], bool) or not isinstance(data["E"], (int, float, str)):
         raise ModelError(f"{where}: E must be a number (mV), 'nernst' or 'ghk'")
     try:
@@ -89,3 +110,18 @@ def load_channel(path: str | Path) -> Channel:
         )
     except ModelError as exc:
         raise type(exc)(f"{where}: {exc}") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ModelError(f"{where}: {exc}") from None
+
+
+def _number(where: str, key: str, value, lo: float, hi: float) -> float:
+    """A TOML number within [lo, hi] (TOML strings such as "3" are refused, not converted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ModelError(f"{where}: {key} must be a number, got {type(value).__name__} {value!r}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not (lo <= x <= hi):
+        raise ModelError(f"{where}: {key} = {x:.4g} is outside the accepted range {lo:g} to {hi:g}")
+    return x
