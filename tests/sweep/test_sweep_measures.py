@@ -137,3 +137,23 @@ def test_latin_hypercube_is_seeded_and_stratified():
     k = 7
     expect = at(gNa=float(a["gNa"][k]), gK=float(a["gK"][k])).resting_potential()
     assert float(a["v_rest_mV"][k]) == expect
+
+
+def test_cable_velocity_grows_as_the_square_root_of_the_diameter():
+    from hhsim.cable import cable, conduction_velocity, point, simulate_cable
+
+    ds = hhsim.sweep("hh", {"temperature": [6.3, 18.5], "cable.diam_um": [119.0, 476.0]}, "velocity_m_s",
+                     workers=0)
+    v = ds["velocity_m_s"]
+    assert np.all(ds["status_velocity_m_s"].values == M.OK)
+    # cable theory for an unmyelinated axon: velocity proportional to sqrt(diameter), here 4x -> 2x
+    for t in (6.3, 18.5):
+        assert float(v.sel(temperature=t, **{"cable.diam_um": 476.0}) / v.sel(temperature=t, **{"cable.diam_um": 119.0})) \
+            == pytest.approx(2.0, rel=0.02)
+    # Hodgkin & Huxley (1952), Part III: 18.8 m/s computed for the 476 µm squid axon at 18.5 °C
+    assert float(v.sel(temperature=18.5, **{"cable.diam_um": 476.0})) == pytest.approx(18.8, rel=0.05)
+    r = simulate_cable(cable(60000.0, 476.0, 35.4), at(temperature=18.5),
+                       point(hhsim.stim.pulse(20000.0, start=0.5, dur=0.2), at=0.0), t_stop=10.0)
+    assert float(v.sel(temperature=18.5, **{"cable.diam_um": 476.0})) == conduction_velocity(r)
+    with pytest.raises(hhsim.sweep.SweepError, match="only apply to the measure velocity_m_s"):
+        hhsim.sweep("hh", {"cable.diam_um": [100.0, 200.0]}, "rheobase", workers=0)

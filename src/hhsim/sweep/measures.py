@@ -17,6 +17,9 @@ number is missing (NaN).  Measures that share simulations run together:
   per point (each point's own batch of intervals);
 * ``clamp_peak_uA_cm2_at_<V>``: the peak inward current (µA/cm²) of an ideal
   voltage-clamp step from rest to V mV, as ``hhsim vclamp`` (per point);
+* ``velocity_m_s``: conduction velocity (m/s) along a uniform cable with this
+  membrane (``hhsim cable``, per point); its geometry is swept with the
+  parameters of :data:`CABLE_PARAMS` (``cable.diam_um`` ...);
 * a user function of a :class:`~hhsim.result.Result` (``{name: fn}``), from one
   recorded ``simulate_batch`` run under the stimulus.
 
@@ -56,7 +59,16 @@ FIXED = {
     "threshold_uA_cm2": ("µA/cm²", "smallest 1 ms pulse from rest that fires (hhsim threshold)"),
     "absolute_refractory_ms": ("ms", "absolute refractory period (hhsim refractory)"),
     "relative_refractory_ms": ("ms", "relative refractory period (hhsim refractory)"),
+    "velocity_m_s": ("m/s", "conduction velocity along a uniform cable of this membrane (hhsim cable)"),
 }
+
+#: Geometry of the cable of ``velocity_m_s`` -> (unit, default); sweepable like model parameters.
+#: The default is the squid giant axon of Hodgkin & Huxley (1952); without ``cable.length_um``
+#: the length is 6 cm x sqrt(diam / 476 µm), so the spike crosses it in about the same time
+#: whatever the diameter (velocity and length constant both grow as sqrt(diam)).
+CABLE_PARAMS = {"cable.diam_um": ("µm", 476.0), "cable.length_um": ("µm", 60000.0),
+                "cable.ra_ohm_cm": ("Ω·cm", 35.4)}
+CABLE_T_STOP_MS = 10.0
 PARAMETRISED = {
     "fi_rate_hz": ("Hz", "steady rate of a 1 s step of I µA/cm² from rest: fi_rate_hz_at_I"),
     "clamp_peak_uA_cm2": ("µA/cm²", "peak inward current of a clamp step from rest to V mV: clamp_peak_uA_cm2_at_V"),
@@ -107,6 +119,8 @@ def group_of(name: str, functions: dict) -> str:
         return m.group(1)
     if name in ("absolute_refractory_ms", "relative_refractory_ms"):
         return "refractory"  # one protocol run gives both
+    if name == "velocity_m_s":
+        return "velocity"
     if name in FIXED:
         return name
     return "trace"
@@ -123,14 +137,17 @@ def compute(spec, points: np.ndarray) -> tuple[dict, dict]:
     n = points.shape[0]
     values = {m: np.full(n, np.nan) for m in spec.measures}
     status = {m: np.full(n, MODEL_ERROR, dtype=np.int8) for m in spec.measures}
-    models, valid = [], []
+    models, extras, valid = [], [], []
     for i in range(n):
+        given = dict(zip(spec.names, map(float, points[i])))
+        geometry = {k: given.pop(k) for k in list(given) if k in CABLE_PARAMS}
         try:
-            model = model_with(spec.model, dict(zip(spec.names, map(float, points[i]))))
+            model = model_with(spec.model, given)
             model.resting_potential()  # a model without a resting state cannot run from rest
         except HHSimError:
             continue
         models.append(model)
+        extras.append(geometry)
         valid.append(i)
     if not valid:
         return values, status
@@ -140,6 +157,8 @@ def compute(spec, points: np.ndarray) -> tuple[dict, dict]:
         groups.setdefault(group_of(m, spec.functions), []).append(m)
     for group, names in groups.items():
         def run(idx, group=group, names=names):
+            if group in _PER_POINT:
+                return _GROUPS[group](spec, [models[i] for i in idx], names, [extras[i] for i in idx])
             return _GROUPS[group](spec, [models[i] for i in idx], names)
 
         vals, stats = _split_on_divergence(run, np.arange(len(models)), names)
@@ -276,12 +295,12 @@ def _per_point(fn):
     """A protocol run point by point (each run is itself one batch); protocol errors mark the point."""
     from ..analysis._common import BracketError
 
-    def run(spec, models, names):
+    def run(spec, models, names, extras):
         vals = {m: np.full(len(models), np.nan) for m in names}
         stats = {m: np.full(len(models), OK, dtype=np.int8) for m in names}
         for c, model in enumerate(models):
             try:
-                got = fn(spec, model, names)
+                got = fn(spec, model, names, extras[c])
             except DivergenceError:
                 for m in names:
                     stats[m][c] = DIVERGED
@@ -298,7 +317,7 @@ def _per_point(fn):
     return run
 
 
-def _refractory_point(spec, model, names):
+def _refractory_point(spec, model, names, extra):
     from ..analysis.refractory import refractory
 
     r = refractory(model, method=spec.method, dt=spec.dt, progress=False)
@@ -306,7 +325,7 @@ def _refractory_point(spec, model, names):
     return {m: np.nan if out[m] is None else float(out[m]) for m in names}
 
 
-def _clamp_point(spec, model, names):
+def _clamp_point(spec, model, names, extra):
     from ..analysis.vclamp import vclamp
 
     levels = [float(_AT.match(m).group(2)) for m in names]
@@ -314,6 +333,22 @@ def _clamp_point(spec, model, names):
     return {m: float(r.peak_inward_uA_cm2[k]) for k, m in enumerate(names)}
 
 
+def _velocity_point(spec, model, names, extra):
+    """A uniform cable of ``model``'s membrane, a brief current pulse at one end; the velocity
+    between 1/3 and 2/3 of the length (``hhsim.cable.conduction_velocity``).  The pulse
+    (20 µA for 476 µm) scales as diam^1.5, the input conductance of a long cable."""
+    from ..cable import cable, conduction_velocity, point, simulate_cable
+
+    diam = extra.get("cable.diam_um", CABLE_PARAMS["cable.diam_um"][1])
+    ra = extra.get("cable.ra_ohm_cm", CABLE_PARAMS["cable.ra_ohm_cm"][1])
+    length = extra.get("cable.length_um", CABLE_PARAMS["cable.length_um"][1] * np.sqrt(diam / 476.0))
+    amp = 20000.0 * (diam / 476.0) ** 1.5  # nA
+    r = simulate_cable(cable(length, diam, ra), model, point(_stim.pulse(amp, start=0.5, dur=0.2), at=0.0),
+                       t_stop=CABLE_T_STOP_MS)
+    return {"velocity_m_s": float(conduction_velocity(r))}
+
+
+_PER_POINT = ("refractory", "clamp_peak_uA_cm2", "velocity")
 _GROUPS = {
     "trace": _trace,
     "function": _function,
@@ -323,4 +358,5 @@ _GROUPS = {
     "v_rest_mV": _v_rest,
     "refractory": _per_point(_refractory_point),
     "clamp_peak_uA_cm2": _per_point(_clamp_point),
+    "velocity": _per_point(_velocity_point),
 }

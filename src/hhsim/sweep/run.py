@@ -84,6 +84,9 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
         raise SweepError("a sweep needs at least one measure (--measure NAME)")
     if len(set(names)) != len(names):
         raise SweepError(f"measures repeat: {names}")
+    geometry = sorted(set(axes) & set(_measures.CABLE_PARAMS))
+    if geometry and "velocity_m_s" not in names:
+        raise SweepError(f"{', '.join(geometry)} only apply to the measure velocity_m_s")
     clash = set(names) & set(axes)
     if clash:
         raise SweepError(f"{sorted(clash)} cannot be both a parameter and a measure")
@@ -151,7 +154,9 @@ def _compile_lock():
 
 def warm(spec: SweepSpec, first_point: np.ndarray) -> None:
     """Compile (or load from the cache) every kernel the sweep uses, once per process."""
-    key = (repr(spec.model.name), tuple(spec.measures), spec.method, spec.dt)
+    from ..engine.lower import structure_of
+
+    key = (structure_of(spec.model), tuple(spec.measures), spec.method, spec.dt)  # what decides the kernels
     if key in _WARM:
         return
     with _compile_lock():
@@ -319,7 +324,7 @@ def execute(spec: SweepSpec, *, client=None, scheduler=None, workers=None, chunk
         else:
             size = int(chunk) if chunk is not None else auto_chunk(n, n_threads)
             if store is not None:
-                sweep_store = SweepStore.create(store, spec, size)
+                sweep_store = SweepStore.create(store, spec, size, samples)
         n_chunks = -(-n // size)
         done = sweep_store.done() if sweep_store is not None else np.zeros(n_chunks, dtype=bool)
         todo = [k for k in range(n_chunks) if not done[k]]

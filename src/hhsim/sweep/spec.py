@@ -118,12 +118,15 @@ def check_axes(model: Model, params: dict, samples: int | None) -> dict[str, np.
 
     if not params:
         raise SweepError("a sweep needs at least one parameter (--param NAME=START:STOP:N)")
+    from .measures import CABLE_PARAMS
+
     axes = {}
     for name, values in params.items():
         try:
-            check_name(model, name)
+            if name not in CABLE_PARAMS:
+                check_name(model, name)
         except HHSimError as exc:
-            raise SweepError(str(exc)) from None
+            raise SweepError(f"{exc}, {', '.join(CABLE_PARAMS)} (with velocity_m_s)") from None
         try:
             arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
         except (TypeError, ValueError):

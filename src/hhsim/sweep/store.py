@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .measures import REASONS, unit
+from .measures import CABLE_PARAMS, REASONS, unit
 from .spec import SweepError, SweepSpec, differences
 
 FORMAT = "hhsim-sweep-1"
@@ -44,8 +44,9 @@ class SweepStore:
 
     # -------------------------------------------------------------- opening
     @classmethod
-    def create(cls, path, spec: SweepSpec, chunk: int) -> "SweepStore":
-        """A new, empty store for ``spec`` (refuses an existing path)."""
+    def create(cls, path, spec: SweepSpec, chunk: int, samples: np.ndarray | None = None) -> "SweepStore":
+        """A new, empty store for ``spec`` (refuses an existing path); Latin-hypercube
+        ``samples`` ((n, d), samples mode) are written at once, grid points chunk by chunk."""
         import zarr
 
         path = Path(path)
@@ -64,9 +65,11 @@ class SweepStore:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             g = zarr.open_group(str(tmp), mode="w")
-            for name in spec.names:
-                g.create_array(name, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan,
-                               dimension_names=("point",))
+            for j, name in enumerate(spec.names):
+                a = g.create_array(name, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan,
+                                   dimension_names=("point",))
+                if samples is not None:
+                    a[:] = samples[:, j]
             for m in spec.measures:
                 a = g.create_array(m, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan,
                                    dimension_names=("point",))
@@ -132,7 +135,7 @@ def layout_of(spec: SweepSpec) -> dict:
     return {
         "names": spec.names, "axes": {k: [float(x) for x in v] for k, v in spec.axes.items()},
         "grid": spec.grid, "n_points": spec.n_points, "measures": list(spec.measures),
-        "param_units": {n: params[n].unit if n in params else "" for n in spec.names},
+        "param_units": {n: params[n].unit if n in params else CABLE_PARAMS.get(n, ("",))[0] for n in spec.names},
         "model": spec.model.name, "fingerprint": spec.fingerprint(),
     }
 
