@@ -261,6 +261,16 @@ def test_seed_sequence_and_list_seeds():
     assert not np.array_equal(c[1][:100], d[1][:100])
 
 
+def test_block_streams_are_the_children_spawn_gives():
+    root = np.random.SeedSequence(17)
+    children = np.random.SeedSequence(17).spawn(3)
+    for b in range(3):
+        ours = C._block_rng(root, b).integers(0, 2**62, 4)
+        theirs = np.random.Generator(np.random.PCG64(children[b])).integers(0, 2**62, 4)
+        assert np.array_equal(ours, theirs)
+    assert root.n_children_spawned == 0
+
+
 def test_concurrent_builds_in_threads_match_serial():
     rule = {"indegree": 40}
     serial = C.connect(rule, 1000, 1000, seed=9, same_population=True)

@@ -446,8 +446,8 @@ def _decode(flat: np.ndarray, width: int, skip_self: bool, pre_out, post_out) ->
     With ``skip_self`` the columns count the targets other than the row's own
     neuron, so col >= row moves up by one (the map keeps the order).  Rows
     come from the places where the sorted indices cross multiples of
-    ``width`` (a search over the rows), not from an integer division per
-    synapse, which costs several times more.
+    ``width`` (a search over the rows), not from an int64 division per
+    synapse, which measured 1.5 times slower.
     """
     for s in range(0, flat.size, _CHUNK):
         f = flat[s:s + _CHUNK]
