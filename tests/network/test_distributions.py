@@ -252,3 +252,31 @@ def test_to_density_bad_input():
     with pytest.raises(ParameterError, match="unknown unit 'S'"):
         D.to_density(2.0, "S", 10.0)
     assert D.unit_kind("µS") == "conductance" and D.unit_kind("mV") == "voltage"
+
+
+@pytest.mark.parametrize("value,spec,unit", [
+    ("6 nS", D.Constant(6), "nS"),
+    ("normal(6, 1) nS", D.Normal(6, 1), "nS"),
+    ("normal(6, 1, low=0)nS", D.Normal(6, 1, low=0), "nS"),
+    ("uniform(1, 2) µS", D.Uniform(1, 2), "uS"),
+    ("normal(6, 1)", D.Normal(6, 1), None),
+    ("6", D.Constant(6), None),
+    (0.2, D.Constant(0.2), None),
+    ([1, 2], D.Values(np.array([1.0, 2.0])), None),
+    ({"dist": "normal", "mean": 6, "std": 1, "unit": "nS"}, D.Normal(6, 1), "nS"),
+    ({"value": 67, "unit": "nS"}, D.Constant(67), "nS"),
+    ({"value": [1, 2], "unit": "mS/cm²"}, D.Values(np.array([1.0, 2.0])), "mS/cm2"),
+])
+def test_parse_with_unit(value, spec, unit):
+    assert D.parse_with_unit(value) == (spec, unit)
+
+
+@pytest.mark.parametrize("value,match", [
+    ("normal(6, 1) kS", "unknown unit 'kS'"),
+    ("six nS", "cannot read the quantity"),
+    ({"value": 6, "unit": "x"}, "unknown unit 'x'"),
+    ("gamma(1, 2) nS", "unknown distribution 'gamma'"),
+])
+def test_parse_with_unit_bad_input(value, match):
+    with pytest.raises(ParameterError, match=match):
+        D.parse_with_unit(value)

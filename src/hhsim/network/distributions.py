@@ -24,6 +24,7 @@ normal then never gives a negative value, and a uniform, constant or array
 that could is refused with a clear message.
 
 Units of weights and currents: :func:`parse_quantity` reads ``"6 nS"``,
+:func:`parse_with_unit` also ``"normal(6, 1) nS"`` and tables with a ``unit`` key,
 :func:`to_density` converts conductances and currents to the densities the
 engine uses (mS/cm², µA/cm²) through the membrane area (µm²)::
 
@@ -383,6 +384,36 @@ def parse_quantity(text) -> tuple[float, str | None]:
                              f"(units: {_UNITS_ACCEPTED})")
     value = float(m.group(1))
     return value, (canonical_unit(m.group(2)) if m.group(2) else None)
+
+
+_CALL_WITH_UNIT = re.compile(r"^(.*\))\s*([^()]*)$", re.S)
+
+
+def parse_with_unit(value):
+    """A value specification and its unit (canonical spelling, or None when there is none).
+
+    Accepts everything :func:`parse` does, plus a unit after a number or a
+    call, ``"6 nS"``, ``"normal(6, 1) nS"``, and a ``unit`` key in a table,
+    ``{dist = "normal", mean = 6, std = 1, unit = "nS"}`` or
+    ``{value = 6, unit = "nS"}``.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        m = _CALL_WITH_UNIT.match(text)
+        if m:
+            unit = m.group(2).strip()
+            return parse(m.group(1)), (canonical_unit(unit) if unit else None)
+        if _NUMBER.match(text):
+            return parse(text), None
+        number, unit = parse_quantity(text)
+        return Constant(number), unit
+    if isinstance(value, Mapping) and "unit" in value:
+        table = {k: v for k, v in value.items() if k != "unit"}
+        unit = canonical_unit(value["unit"])
+        if set(table) == {"value"}:
+            return parse(table["value"]), unit
+        return parse(table), unit
+    return parse(value), None
 
 
 def to_density(value, unit: str, area_um2: float | None, *, what: str = "weight"):
