@@ -56,3 +56,25 @@ def test_every_preset_bifurcation_runs(capsys, tmp_path, name):
     assert d["model"] == name and d["equilibria"]
     assert d["onset"]["type"] in ("hopf", "saddle-node", None)
     assert fig.stat().st_size > 5_000
+
+
+def test_phase_plane_command(capsys, tmp_path):
+    fig = tmp_path / "wb.png"
+    code, out, err = run_cli(capsys, "phase-plane", "--model", "wang_buzsaki", "--start=-50,0.2",
+                             "--stim", "pulses(amp=3, start=5, dur=1)", "--plot", str(fig), "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert [e["type"] for e in d["equilibria"]] == ["stable node", "saddle", "unstable focus"]
+    assert d["separatrix"] and len(d["trajectories"]) == 2 and d["full_trajectory"]
+    assert fig.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("phase-plane", "--vars", "V,q"), "has no state 'q'"),
+    (("phase-plane", "--vars", "V"), "two different state names"),
+    (("phase-plane", "--start", "1,2,3"), "two numbers"),
+    (("phase-plane", "--reduce", "magic"), "magic"),
+])
+def test_phase_plane_bad_input(capsys, args, needle):
+    _, line = cli_error(capsys, *args)
+    assert needle in line

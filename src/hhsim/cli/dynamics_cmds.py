@@ -101,6 +101,59 @@ def _diagram_lines(d) -> list[str]:
     return lines
 
 
+def _point(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"--start needs two numbers X,Y (e.g. -40,0.35), got {text!r}") from None
+    return x, y
+
+
+@click.command("phase-plane")
+@model_options
+@click.option("--vars", "vars_", default=None, metavar="X,Y",
+              help="The two states drawn, e.g. V,n (default V,n, else V and the last state).")
+@click.option("--reduce", default="rinzel", show_default=True, type=click.Choice(["rinzel", "steady", "fixed"]),
+              help="The other states: Rinzel's reduction, at steady state at V, or fixed at rest.")
+@click.option("--at", "i_app", type=float, default=0.0, show_default=True, metavar="UA",
+              help="Injected current (µA/cm²).")
+@click.option("--stim", "stim_spec", default=None, metavar="SPEC",
+              help="Trajectory from rest under this stimulus, e.g. 'pulses(amp=20, start=5, dur=1)'.")
+@click.option("--start", "starts", multiple=True, metavar="X,Y", help="Start a trajectory here (repeatable).")
+@click.option("--t-stop", type=float, default=100.0, show_default=True, metavar="MS", help="Trajectory length (ms).")
+@click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+def phase_plane_cmd(**kw):
+    """Phase plane of two states: nullclines, vector field, equilibria with their types,
+    trajectories and the threshold separatrix (the stable manifold of a saddle)."""
+    from ..dynamics.phase_plane import phase_plane
+    from ..stimspec import parse as parse_stim
+
+    model = _model(kw)
+    plot = check_output(kw["plot"], FIGURE_SUFFIXES, "figure")
+    stimulus = parse_stim(kw["stim_spec"]) if kw["stim_spec"] else None
+    if not kw["t_stop"] > 0:
+        raise click.BadParameter(f"--t-stop must be > 0 ms, got {kw['t_stop']:g}")
+    pp = phase_plane(model, kw["vars_"], reduce=kw["reduce"], i_app=kw["i_app"],
+                     starts=[_point(s) for s in kw["starts"]], stimulus=stimulus, t_stop=kw["t_stop"])
+    if plot is not None:
+        pp.plot(plot)
+    if kw["as_json"]:
+        emit_json(pp.to_dict())
+        return
+    click.echo(pp.title)
+    for e in pp.equilibria:
+        click.echo(f"equilibrium  {pp.x_name} {e['x']:.6g}  {pp.y_name} {e['y']:.6g}  {e['type']}")
+    for name, rel in pp.relation.get("linear", {}).items():
+        click.echo(f"reduction    {name} = {rel['intercept']:.4g} {rel['slope']:+.4g} {rel['of']}")
+    for note in pp.notes:
+        click.echo(note)
+    if plot is not None:
+        click.echo(f"wrote {plot}")
+
+
 def register(cli) -> None:
     cli.add_command(equilibria_cmd)
     cli.add_command(bifurcation_cmd)
+    cli.add_command(phase_plane_cmd)

@@ -204,7 +204,8 @@ class Collocation:
         hh = 0.5 * (h + np.roll(h, -1))
         d1 = jump / hh  # at the right end of each interval
         mon = 0.5 * (d1 + np.roll(d1, 1))
-        mon = mon ** (1.0 / (m + 1)) + 1e-3 * np.mean(mon ** (1.0 / (m + 1)) + 1e-12)
+        mon = mon ** (1.0 / (m + 1))
+        mon = mon + 0.05 * np.mean(mon) + 1e-12  # a floor: no interval starves
         cum = np.concatenate([[0.0], np.cumsum(mon * h)])
         cum /= cum[-1]
         mesh = np.interp(np.linspace(0, 1, N + 1), cum, orbit.mesh)

@@ -127,6 +127,21 @@ def _newton(col: Collocation, orbit: Orbit, ref: Orbit, arc=None):
     raise NoConvergence(f"no convergence in {NEWTON_MAX} Newton steps")
 
 
+def _adapted(col: Collocation, o: Orbit, tan):
+    """The orbit re-solved on an adapted mesh (and its tangent), or unchanged if that fails."""
+    try:
+        new, _, _ = _newton(col, col.adapt(o), o)
+        return new, (None if tan is None else _tangent(col, new, _on_mesh(tan, o, new)))
+    except (NoConvergence, np.linalg.LinAlgError, RuntimeError):
+        return o, tan
+
+
+def _on_mesh(tan: np.ndarray, old: Orbit, new: Orbit) -> np.ndarray:
+    """A tangent vector of ``old``'s mesh carried to ``new``'s mesh."""
+    shape = Orbit(old.mesh, tan[:-2].reshape(old.u.shape), 1.0, 0.0, old.m)
+    return np.concatenate([shape.evaluate(new.times()).ravel(), tan[-2:]])
+
+
 def _weights(col, o: Orbit) -> np.ndarray:
     return np.concatenate([col.node_weights(o).ravel(), [W_T, W_I]])
 
@@ -238,8 +253,7 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
                 step *= 0.5
         if o is None:
             raise NoConvergence("could not leave the Hopf point onto the cycle branch")
-        o = col.adapt(o)
-        o, _, _ = _newton(col, o, o)
+        o, _ = _adapted(col, o, None)
         d = _pack(o) - X0
         prev_tan = _tangent(col, o, d / np.sqrt(np.dot(d * _weights(col, o), d)))
     else:
@@ -275,9 +289,7 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
         out.points.append(p)
         o, prev_tan = new, tan
         if steps_done % ADAPT_EVERY == 0:
-            o = col.adapt(o)
-            o, _, _ = _newton(col, o, o)
-            prev_tan = _tangent(col, o, prev_tan)
+            o, prev_tan = _adapted(col, o, prev_tan)
         step = min(step * (1.5 if its <= 3 else 1.0 if its <= 5 else 0.5), ds_max)
         vmin, vmax = o.v_extrema(400)
         if not (lo - margin <= o.i_uA_cm2 <= hi + margin):

@@ -191,8 +191,8 @@ def _add_cycles(d: Diagram, max_steps: int) -> None:
             if other is not h and f"Hopf point {other.i_uA_cm2:.6g}" in b.end:
                 done.append(other.i_uA_cm2)
     onset = d.onset.get("I_uA_cm2")
-    reached_end = any(b.end.startswith("period above") for b in d.cycles)
-    if (d.onset.get("type") == "saddle-node" and not reached_end) or (not d.cycles and onset is not None):
+    has_stable = any(p.stable for b in d.cycles for p in b.points)
+    if not has_stable and onset is not None:
         base = onset if onset is not None and lo <= onset < hi else lo
         i0 = min(hi, base + max(0.05 * (hi - lo), 0.02 * abs(base) + 0.05))
         try:

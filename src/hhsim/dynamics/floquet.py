@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 SWEEPS = 60
-CONVERGED = 1e-12
+CONVERGED = 1e-10
 
 
 def transfer_matrices(col, orbit, J: np.ndarray) -> np.ndarray:

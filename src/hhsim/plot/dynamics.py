@@ -110,6 +110,9 @@ def plot_phase_plane(pp, path=None) -> Figure:
     for k, tr in enumerate(pp.trajectories):
         ax.plot(tr[:, 0], tr[:, 1], color=_CYC, lw=1.0, label="trajectories" if k == 0 else None)
         ax.plot(tr[0, 0], tr[0, 1], "o", color=_CYC, ms=3)
+    if pp.full_trajectory is not None:
+        ax.plot(pp.full_trajectory[:, 0], pp.full_trajectory[:, 1], color="#7570b3", lw=1.0, ls="-.",
+                label="full model (projected)")
     if pp.separatrix is not None:
         ax.plot(pp.separatrix[:, 0], pp.separatrix[:, 1], color="k", ls=":", lw=1.5, label="threshold separatrix")
     for e in pp.equilibria:
