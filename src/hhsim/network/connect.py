@@ -100,7 +100,7 @@ class Rule:
     multapses : bool
         Allow a pair to be drawn more than once (indegree, outdegree, total).
     pre, post : numpy.ndarray or None
-        The index arrays of an ``explicit`` rule (read-only int64).
+        The index arrays of an ``explicit`` rule (read-only integer copies).
     """
 
     kind: str
@@ -358,7 +358,7 @@ def _index_array(values, name: str) -> np.ndarray:
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iu":
         raise ParameterError(f"explicit {name} must hold whole-number neuron indices (got {arr.dtype} values)")
-    out = arr.astype(np.int64, copy=True)
+    out = arr.copy()  # private, in the integer type given
     out.flags.writeable = False
     return out
 
