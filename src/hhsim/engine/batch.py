@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
-from . import buffers
+from . import buffers, threads
 from .codegen import checked_kernel, kernel_module
 from .lower import Plan
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
@@ -236,13 +236,16 @@ def run_batch(
     common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
     timing = (float(grid.dt), float(grid.t0), int(grid.n_steps), int(record_every))
     outputs = (v_rec, y_rec, plan.threshold.astype(float), spk_t, spk_n)
+    # chunks of neurons on HHSIM_THREADS threads (one chunk: a direct call)
     if method in COMPILED_ADAPTIVE:
         if not (0 < rtol < 1 and 0 < atol):
             raise SolverError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0 (got {rtol}, {atol})")
-        status = kernel(*common, *stimulus_knots(stimuli, grid), *timing, *outputs,
-                        float(rtol), float(atol), float(dopri5.H_MAX))
+        args = (*common, *stimulus_knots(stimuli, grid), *timing, *outputs,
+                float(rtol), float(atol), float(dopri5.H_MAX))
+        status = threads.run_chunks(kernel, args, ncomp, 1, threads.first_failing_chunk)
     else:
-        status = kernel(*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
+        args = (*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
+        status = threads.run_chunks(kernel, args, ncomp, module.BLOCK, threads.earliest_step)
     if status >= 0:
         raise _failure(method, grid, status)
     if method in COMPILED_ADAPTIVE and any(g.instantaneous for g in plan.structure.gates):

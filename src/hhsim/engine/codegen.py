@@ -242,17 +242,99 @@ def _xargs(s: Structure, prefix: str = "x") -> str:
 
 PARAMS = "c, gbar, erev, phi, cm, rp"
 
+#: Neurons per block of the fixed-step kernels: the block's states and
+#: parameters (about 40 rows of 8 bytes for ``hh``) stay in the L1/L2 cache
+#: over the whole time loop.  Thread chunks are multiples of it.
+BLOCK = 128
+
+#: numba options of the helpers inlined into every loop, and of the loops.
+#: ``contract`` lets a * b + c be one fused multiply-add (one rounding
+#: instead of two, the same in a vector lane and in a scalar iteration);
+#: nothing else of fast-math.  ``nogil`` lets threads run chunks of neurons.
+INLINE_FLAGS = "cache=True, error_model='numpy', inline='always', fastmath={'contract'}"
+LOOP_FLAGS = "cache=True, error_model='numpy', nogil=True, fastmath={'contract'}"
+
+#: Run-time overlap checks LLVM may emit before a vectorised loop.  numba
+#: cannot tell LLVM that the argument arrays do not overlap, so the loop over
+#: neurons (a few dozen parameter rows read, a dozen state rows written) needs
+#: a check per pair of written and other rows; LLVM's defaults (8 and 128)
+#: give up on it.  The checks run once per block and step (about 0.1 ns per
+#: neuron-step at BLOCK = 128).  A process-wide LLVM option: it only lets
+#: more loops vectorise, and changes no result.
+VECTORISER_MEMORY_CHECKS = 4096
+
+
+def _allow_vectoriser_memory_checks() -> None:
+    import llvmlite.binding as llvm
+
+    for option in ("-runtime-memory-check-threshold", "-vectorize-memory-check-threshold"):
+        llvm.set_option("hhsim", f"{option}={VECTORISER_MEMORY_CHECKS}")
+
+
+_allow_vectoriser_memory_checks()
+
+
+class StepLines:
+    """Source lines of one neuron's right-hand side and exponential-Euler step, inline.
+
+    The fixed-step solvers build their update from these (see
+    :mod:`hhsim.engine.solvers.base`).  Written out inline rather than called:
+    in the loop over neurons a call of a function returning a tuple stops
+    LLVM's vectoriser.  The inputs may be any expressions; they are assigned to
+    ``Vd``, ``xd<j>`` and ``Id`` first.  Parameters are read at neuron ``c``.
+    """
+
+    def __init__(self, s: Structure):
+        self.s = s
+
+    def _physics(self, v: str, xs: list[str], i: str) -> list[str]:
+        s = self.s
+        ins = [f"Vd = {v}", *[f"xd{j} = {x}" for j, x in enumerate(xs)], f"Id = {i}"]
+        conc = {p.name: f"xd{s.n_gates + k}" for k, p in enumerate(s.pools)}
+        return (ins + gate_relaxation(s, "Vd", conc=conc) + conductances(s, effective_gates(s, "xd"))
+                + channel_currents(s, "Vd", conc) + pool_relaxation(s))
+
+    def _iion(self) -> str:
+        return " + ".join(f"I{k}" for k in range(self.s.n_channels)) or "0.0"
+
+    def derivs(self, out: str, v: str, xs: list[str], i: str) -> list[str]:
+        """Lines setting ``{out}0`` = dV/dt (mV/ms) and ``{out}<j+1>`` = dx_j/dt at (v, xs), stimulus i (µA/cm²)."""
+        return (self._physics(v, xs, i) + [f"{out}0 = (Id - ({self._iion()})) / cm[c]"]
+                + [f"{out}{j + 1} = A{j} - B{j} * xd{j}" for j in range(self.s.n_states)])
+
+    def expstep(self, v: str, xs: list[str], i: str) -> list[str]:
+        """Lines setting ``Vn``, ``xn<j>``: one exponential-Euler step of ``dt`` from (v, xs),
+        and ``dV0``, dV/dt at (v, xs) (mV/ms).
+
+        Gates and pools relax exactly at fixed V (pools at fixed current); V is
+        exact for the membrane linearised at the step's start (conductances
+        frozen, GHK currents and stimulus constant).  Both V updates are
+        computed and one selected (``choose``): no branch.
+        """
+        s = self.s
+        relaxing = [j for j in range(s.n_states) if j >= s.n_gates or not s.gates[j].instantaneous]
+        g_terms, ge_terms = membrane_terms(s, lambda k: f"erev[{k}, c]")
+        return self._physics(v, xs, i) + [
+            f"dV0 = (Id - ({self._iion()})) / cm[c]",
+            *[f"xi{j} = A{j} / B{j}" for j in relaxing],
+            *[f"xn{j} = xi{j} + (xd{j} - xi{j}) * fexp(-B{j} * dt)" if j in relaxing else f"xn{j} = xd{j}"
+              for j in range(s.n_states)],
+            f"G = {' + '.join(['0.0', *g_terms])}",
+            f"GE = {' + '.join(['0.0', *ge_terms])}",
+            "Vinf = (Id + GE) / G",
+            "Vn = choose(G > 1e-300, Vinf + (Vd - Vinf) * fexp(-dt * G / cm[c]), Vd + dt * (Id + GE) / cm[c])",
+        ]
+
+
+def _tuple(names: list[str]) -> str:
+    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+
 
 def generate_source(s: Structure, helpers_hash: str) -> str:
     """Full source text of the kernel module for structure ``s``."""
-    ns, nc, ng = s.n_states, s.n_channels, s.n_gates
-    xs = effective_gates(s)
-    iion = " + ".join(f"I{i}" for i in range(nc)) or "0.0"
-    dx = ", ".join(f"A{j} - B{j} * x{j}" for j in range(ns))
-    relaxing = [j for j in range(ns) if j >= ng or not s.gates[j].instantaneous]
-    g_terms, ge_terms = membrane_terms(s, lambda i: f"erev[{i}, c]")
-    gsum, gesum = ["0.0", *g_terms], ["0.0", *ge_terms]
-    physics = gate_relaxation(s, "V") + conductances(s, xs) + channel_currents(s, "V") + pool_relaxation(s)
+    ns, ng = s.n_states, s.n_gates
+    lines = StepLines(s)
+    xs = [f"x{j}" for j in range(ns)]
     out = [
         f"# Generated by hhsim for structure {s!r}",
         f"# helpers {helpers_hash}",
@@ -260,33 +342,23 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         "import numpy as np",
         "from numba import njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
-        "                                         _ghk, hermite_crossing)",
+        "                                         _ghk, choose, fexp, hermite_crossing)",
         "",
         "N_GATES = %d" % ng,
         "N_STATES = %d" % ns,
+        f"BLOCK = {BLOCK}",
         "",
-        "@njit(cache=True, error_model='numpy', inline='always')",
+        f"@njit({INLINE_FLAGS})",
         f"def derivs(V, {_xargs(s)}I, {PARAMS}):",
-        _indent(physics, 4),
-        f"    return ((I - ({iion})) / cm[c], {dx}{',' if ns == 1 else ''})",
+        '    """(dV/dt, dx0/dt, ..) at (V, x0, ..) with stimulus I (mV/ms, 1/ms, mM/ms)."""',
+        _indent(lines.derivs("d", "V", xs, "I"), 4),
+        f"    return {_tuple([f'd{k}' for k in range(ns + 1)])}",
         "",
-        "@njit(cache=True, error_model='numpy', inline='always')",
+        f"@njit({INLINE_FLAGS})",
         f"def expstep(V, {_xargs(s)}I, dt, {PARAMS}):",
-        "    # gates and pools: exact relaxation at fixed V (pools: at fixed current);",
-        "    # V: exact for the membrane linearised at the step's start (conductances",
-        "    # frozen, GHK currents and stimulus constant).",
-        _indent(physics, 4),
-        _indent([f"xi{j} = A{j} / B{j}" for j in relaxing], 4),
-        _indent([f"xn{j} = xi{j} + (x{j} - xi{j}) * math.exp(-B{j} * dt)" if j in relaxing
-                 else f"xn{j} = x{j}" for j in range(ns)], 4),
-        f"    G = {' + '.join(gsum)}",
-        f"    GE = {' + '.join(gesum)}",
-        "    if G > 1e-300:",
-        "        Vinf = (I + GE) / G",
-        "        Vn = Vinf + (V - Vinf) * math.exp(-dt * G / cm[c])",
-        "    else:",
-        "        Vn = V + dt * (I + GE) / cm[c]",
-        f"    return (Vn, {', '.join(f'xn{j}' for j in range(ns))}{',' if ns == 1 else ''})",
+        '    """(Vn, xn0, ..) after one exponential-Euler step of dt (see ``StepLines.expstep``)."""',
+        _indent(lines.expstep("V", xs, "I"), 4),
+        f"    return {_tuple(['Vn', *[f'xn{j}' for j in range(ns)]])}",
         "",
         "@njit(cache=True, error_model='numpy')",
         "def rhs_vec(y, I, gbar, erev, phi, cm, rp):",
@@ -310,7 +382,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         "",
     ]
     for solver in FIXED_STEP.values():
-        out.append(_run_kernel(s, solver))
+        out.append(_run_kernel(s, solver, lines))
     # compiled adaptive solvers integrate every state (gates and pools); their
     # recordings of instantaneous gates are refreshed afterwards (``inst_vec``).
     for mod in COMPILED_ADAPTIVE.values():
@@ -318,65 +390,130 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_kernel(s: Structure, solver) -> str:
-    """The time loop of one fixed-step solver over all compartments."""
+def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
+    """The time loop of one fixed-step solver over the neurons ``lo .. hi-1``.
+
+    Neurons are taken in blocks of ``BLOCK``, aligned to multiples of
+    ``BLOCK`` from neuron 0; each block runs the whole time loop with its
+    neurons innermost.  That loop is a straight line (no branch, no call), so
+    LLVM vectorises it: its index is unsigned (numba then adds no
+    negative-index wraparound, which LLVM would take for an indirect access),
+    the stimulus is gathered by the neuron's waveform in a loop of its own,
+    the step's start (V and dV/dt) is kept in ``prev``, and a threshold
+    crossing or a divergence only sets a flag.  When it is set a scalar
+    pass over the block locates the spikes on the cubic Hermite interpolant
+    and finds a diverged neuron.  A block that diverges at step n stops there
+    and later blocks run only to n, so the returned step (the first at which
+    any neuron left ``|V| < 1e4`` mV) is the same however the neurons are
+    split between calls (threads).
+    """
+    # (names of this template avoid those of the physics lines: a0, b0, g0, ...)
     ns, ng = s.n_states, s.n_gates
     load = [f"x{j} = y[{j}, c]" for j in range(ns)]
-    store = [f"y[{j}, c] = xn{j}" for j in range(ns)]
-    xn = "".join(f"xn{j}, " for j in range(ns))
+    keep = ["prev[0, i] = V", "prev[1, i] = dV0"]
+    store = ["v[c] = Vn", *[f"y[{j}, c] = xn{j}" for j in range(ns)]]
     inst = instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)})
-    body = [
-        "w = wave[c]",
-        "sc = scale[c]",
-        "Ia = sc * i_a[n, w]",
-        "Im = sc * i_m[n, w]",
-        "Ib = sc * i_b[n, w]",
+    # the stimulus of the block's neurons at this step, before the arithmetic
+    # loop: gathered by each neuron's waveform (an indirect load there would
+    # stop its vectorisation), or scaled from one waveform (a vector loop)
+    gather = [
+        "if one_wave:",
+        "    Ia1 = i_a[n, 0]",
+        "    Im1 = i_m[n, 0]",
+        "    Ib1 = i_b[n, 0]",
+        "    for c in range(u0, u1):",
+        "        i = c - u0",
+        "        sc = scale[c]",
+        "        stim[0, i] = sc * Ia1",
+        "        stim[1, i] = sc * Im1",
+        "        stim[2, i] = sc * Ib1",
+        "else:",
+        "    for c in range(u0, u1):",
+        "        i = c - u0",
+        "        w = wave[c]",
+        "        sc = scale[c]",
+        "        stim[0, i] = sc * i_a[n, w]",
+        "        stim[1, i] = sc * i_m[n, w]",
+        "        stim[2, i] = sc * i_b[n, w]",
+    ]
+    step = [
+        "i = c - u0",
+        "Ia = stim[0, i]",
+        "Im = stim[1, i]",
+        "Ib = stim[2, i]",
         "V = v[c]",
         *load,
-        *solver.advance_lines(ns),
-        "if clamp:",
-        "    Vn = Ib",
+        *solver.advance_lines(ns, lines),
+        "Vn = choose(clamp, Ib, Vn)",
         *inst,
-        "if not (abs(Vn) < 1e4):",
-        "    return n",
-        "if (not clamp) and V < thr[c] and Vn >= thr[c]:",
-        f"    da = derivs(V, {_xargs(s)}Ia, {PARAMS})[0]",
-        f"    db = derivs(Vn, {xn}Ib, {PARAMS})[0]",
-        "    k = spk_n[c]",
-        "    if k < max_spk:",
-        "        spk_t[c, k] = t0 + (n + hermite_crossing(V, Vn, da * dt, db * dt, thr[c])) * dt",
-        "    spk_n[c] = k + 1",
-        "v[c] = Vn",
+        *keep,
         *store,
+        "hits |= ((V < thr[c]) & (Vn >= thr[c])) | (not (abs(Vn) < 1e4))",
+    ]
+    at = PARAMS.replace("c,", "e,")
+    scan = [
+        "q = e - first",
+        "Vp = prev[0, q]",
+        "Vq = v[e]",
+        "if not (abs(Vq) < 1e4):",
+        "    failed = True",
+        "    break",
+        "if (not clamp) and Vp < thr[e] and Vq >= thr[e]:",
+        "    da = prev[1, q]",
+        f"    db = derivs(Vq, {''.join(f'y[{j}, e], ' for j in range(ns))}stim[2, q], {at})[0]",
+        "    k = spk_n[e]",
+        "    if k < max_spk:",
+        "        spk_t[e, k] = t0 + (n + hermite_crossing(Vp, Vq, da * dt, db * dt, thr[e])) * dt",
+        "    spk_n[e] = k + 1",
     ]
     record = [
         "if rec_every > 0 and (n + 1) % rec_every == 0:",
         "    r = (n + 1) // rec_every",
-        "    for c in range(ncomp):",
-        "        v_rec[r, c] = v[c]",
-        *[f"        y_rec[r, {j}, c] = y[{j}, c]" for j in range(ns)],
+        "    for e in range(first, end):",
+        "        v_rec[r, e] = v[e]",
+        *[f"        y_rec[r, {j}, e] = y[{j}, e]" for j in range(ns)],
     ]
     return "\n".join([
-        "@njit(cache=True, error_model='numpy')",
+        f"@njit({LOOP_FLAGS})",
         f"def run_{solver.name}(v, y, gbar, erev, phi, cm, rp, wave, scale, i_a, i_m, i_b, clamp,",
-        "        dt, t0, n_steps, rec_every, v_rec, y_rec, thr, spk_t, spk_n):",
-        f'    """{solver.name}: advance every compartment n_steps; -1 on success, else the failing step."""',
-        "    ncomp = v.shape[0]",
+        "        dt, t0, n_steps, rec_every, v_rec, y_rec, thr, spk_t, spk_n, lo, hi):",
+        f'    """{solver.name}: advance neurons lo..hi-1 n_steps; -1 on success, else the failing step."""',
         "    max_spk = spk_t.shape[1]",
-        "    for n in range(n_steps):",
-        "        for c in range(ncomp):",
-        _indent(body, 12),
-        _indent(record, 8),
-        "    return -1",
+        "    prev = np.empty((2, BLOCK))",
+        "    stim = np.empty((3, BLOCK))",
+        "    one_wave = i_a.shape[1] == 1",
+        "    limit = n_steps",
+        "    status = -1",
+        "    for blk in range(max(lo, 0) // BLOCK, (hi + BLOCK - 1) // BLOCK):",
+        "        first = max(blk * BLOCK, lo)",
+        "        end = min(blk * BLOCK + BLOCK, hi)",
+        "        u0 = np.uint64(first)",
+        "        u1 = np.uint64(end)",
+        "        for n in range(limit):",
+        _indent(gather, 12),
+        "            hits = False",
+        "            for c in range(u0, u1):",
+        _indent(step, 16),
+        "            if hits:",
+        "                failed = False",
+        "                for e in range(first, end):",
+        _indent(scan, 20),
+        "                if failed:",
+        "                    status = n",
+        "                    limit = n",
+        "                    break",
+        _indent(record, 12),
+        "    return status",
         "",
     ])
 
 
 # ------------------------------------------------------------------ loading
 def _helpers_hash() -> str:
-    from . import kernel_helpers
+    """Hash of the compiled helpers the kernels inline (this package's and the cable ones')."""
+    from . import cable_helpers, kernel_helpers
 
-    src = Path(kernel_helpers.__file__).read_bytes()
+    src = b"".join(Path(m.__file__).read_bytes() for m in (kernel_helpers, cable_helpers))
     return hashlib.sha256(src).hexdigest()[:16]
 
 

@@ -5,12 +5,18 @@ Anyone adding a fixed-step solver provides a :class:`FixedStepSolver` with:
 1. ``name``: the ``--method`` name (a valid Python identifier);
 2. ``order``: its global order of accuracy in dt, which the convergence test
    measures for every registered solver;
-3. ``advance_lines(n_gates)``: source lines that, given ``V``, ``x0..``
+3. ``advance_lines(n_states, k)``: source lines that, given ``V``, ``x0..``
    (state at the start of the step), ``Ia``, ``Im``, ``Ib`` (stimulus at the
-   start, middle and end of the step, or the command voltage when ``clamp``),
-   ``dt`` and the helpers ``derivs`` and ``expstep``, define ``Vn`` and
-   ``xn0..`` at the end of the step.  Under ``clamp`` the stage voltages are
-   the command (the template resets ``Vn`` afterwards);
+   start, middle and end of the step, or the command voltage when ``clamp``)
+   and ``dt``, define ``Vn`` and ``xn0..`` at the end of the step and ``dV0``,
+   dV/dt at the start (for the spike interpolant).  ``k`` (a
+   :class:`hhsim.engine.codegen.StepLines`) writes the model's right-hand
+   side (``k.derivs(out, v, xs, i)``: ``{out}0`` = dV/dt, ``{out}<j+1>`` =
+   dx_j/dt) and exponential-Euler step (``k.expstep(v, xs, i)``: ``Vn``,
+   ``xn<j>``) inline.  The lines run inside the vectorised loop over neurons:
+   no branches (``choose(cond, a, b)`` selects), no calls returning tuples.
+   Under ``clamp`` the stage voltages are the command (the template resets
+   ``Vn`` afterwards);
 4. ``numpy_step``: the same update written with NumPy arrays, used by the
    reference path (``hhsim.engine.numpy_path``) to test the compiled one.
 """

@@ -144,15 +144,19 @@ def _next_stop(kt, kj, w, t, t_end):
     return t_end
 
 
-@njit(cache=True, error_model='numpy')
+@njit(cache=True, error_model='numpy', nogil=True)
 def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
-               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max):
-    """Adaptive Dormand-Prince 5(4) for every neuron; -1 on success, else the failing grid step."""
-    ncomp = v.shape[0]
+               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, lo, hi):
+    """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
+
+    Each neuron is integrated alone (its own steps), so its result does not
+    depend on which others share the call (thread chunks); the run stops at
+    the first neuron (in index order) that fails, at its failing step.
+    """
     max_spk = spk_t.shape[1]
     n_rec = v_rec.shape[0]
     t_end = t0 + n_steps * dt
-    for c in range(ncomp):
+    for c in range(lo, hi):
         w = wave[c]
         sc = scale[c]
         t = t0

@@ -5,13 +5,14 @@ from __future__ import annotations
 from .base import FixedStepSolver
 
 
-def _advance(ng: int) -> list[str]:
-    xs = "".join(f"x{j}, " for j in range(ng))
+def _advance(ng: int, k) -> list[str]:
+    xs = [f"x{j}" for j in range(ng)]
     return [
-        "Vs = Ia if clamp else V",
-        f"d = derivs(Vs, {xs}Ia, c, gbar, erev, phi, cm, rp)",
-        "Vn = Vs + dt * d[0]",
-        *[f"xn{j} = x{j} + dt * d[{j + 1}]" for j in range(ng)],
+        "Vs = choose(clamp, Ia, V)",
+        *k.derivs("d", "Vs", xs, "Ia"),
+        "dV0 = d0",
+        "Vn = Vs + dt * d0",
+        *[f"xn{j} = x{j} + dt * d{j + 1}" for j in range(ng)],
     ]
 
 

@@ -16,14 +16,8 @@ import numpy as np
 from .base import FixedStepSolver
 
 
-def _advance(ng: int) -> list[str]:
-    xs = "".join(f"x{j}, " for j in range(ng))
-    return [
-        "Vs = Ia if clamp else V",
-        f"e = expstep(Vs, {xs}Ia, dt, c, gbar, erev, phi, cm, rp)",
-        "Vn = e[0]",
-        *[f"xn{j} = e[{j + 1}]" for j in range(ng)],
-    ]
+def _advance(ng: int, k) -> list[str]:
+    return ["Vs = choose(clamp, Ia, V)", *k.expstep("Vs", [f"x{j}" for j in range(ng)], "Ia")]
 
 
 def _numpy_step(relax, v, y, ia, im, ib, dt, clamp):

@@ -5,21 +5,19 @@ from __future__ import annotations
 from .base import FixedStepSolver
 
 
-def _advance(ng: int) -> list[str]:
-    p = "c, gbar, erev, phi, cm, rp"
-
-    def stage(k, vexpr, xexpr, i):
-        xs = "".join(f"{xexpr(j)}, " for j in range(ng))
-        return [f"V{k} = {vexpr}", f"k{k} = derivs(V{k}, {xs}{i}, {p})"]
+def _advance(ng: int, k) -> list[str]:
+    def stage(n, vexpr, xexpr, i):
+        return [f"V{n} = {vexpr}", *k.derivs(f"k{n}_", f"V{n}", [xexpr(j) for j in range(ng)], i)]
 
     lines = []
-    lines += stage(1, "Ia if clamp else V", lambda j: f"x{j}", "Ia")
-    lines += stage(2, "Im if clamp else V + 0.5 * dt * k1[0]", lambda j: f"x{j} + 0.5 * dt * k1[{j + 1}]", "Im")
-    lines += stage(3, "Im if clamp else V + 0.5 * dt * k2[0]", lambda j: f"x{j} + 0.5 * dt * k2[{j + 1}]", "Im")
-    lines += stage(4, "Ib if clamp else V + dt * k3[0]", lambda j: f"x{j} + dt * k3[{j + 1}]", "Ib")
-    lines.append("Vn = V + dt / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])")
+    lines += stage(1, "choose(clamp, Ia, V)", lambda j: f"x{j}", "Ia")
+    lines += stage(2, "choose(clamp, Im, V + 0.5 * dt * k1_0)", lambda j: f"x{j} + 0.5 * dt * k1_{j + 1}", "Im")
+    lines += stage(3, "choose(clamp, Im, V + 0.5 * dt * k2_0)", lambda j: f"x{j} + 0.5 * dt * k2_{j + 1}", "Im")
+    lines += stage(4, "choose(clamp, Ib, V + dt * k3_0)", lambda j: f"x{j} + dt * k3_{j + 1}", "Ib")
+    lines.append("dV0 = k1_0")
+    lines.append("Vn = V + dt / 6.0 * (k1_0 + 2.0 * k2_0 + 2.0 * k3_0 + k4_0)")
     lines += [
-        f"xn{j} = x{j} + dt / 6.0 * (k1[{j + 1}] + 2.0 * k2[{j + 1}] + 2.0 * k3[{j + 1}] + k4[{j + 1}])"
+        f"xn{j} = x{j} + dt / 6.0 * (k1_{j + 1} + 2.0 * k2_{j + 1} + 2.0 * k3_{j + 1} + k4_{j + 1})"
         for j in range(ng)
     ]
     return lines

@@ -1,0 +1,92 @@
+"""Run a compiled kernel over chunks of neurons on several threads.
+
+The batch kernels are compiled with ``nogil=True`` and take the range of
+neurons ``lo .. hi-1`` they advance as their last two arguments.  Neurons
+never interact in a batch, so chunks run concurrently on a pool of threads
+and every neuron's result is the same bits whatever the number of threads:
+chunks are whole multiples of the kernel's block (so a neuron always sits at
+the same place in the same vectorised block), and the kernels' failure
+statuses are combined in a fixed order.
+
+``HHSIM_THREADS`` sets the number of threads (default: every core this
+process may run on).  One thread, or a problem of one block, calls the
+kernel directly: no pool, no overhead.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from ..errors import SolverError
+
+#: Chunks per thread: with neurons of uneven cost (adaptive steps: a silent
+#: neuron takes few, a fast-spiking one many) small chunks taken from a
+#: queue keep both cores busy to the end.
+CHUNKS_PER_THREAD = 8
+
+_POOL: dict[str, object] = {"pid": None, "size": 0, "executor": None}
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def thread_count() -> int:
+    """Threads the kernels may use: ``HHSIM_THREADS`` if set, else :func:`cores`."""
+    text = os.environ.get("HHSIM_THREADS", "").strip()
+    if not text:
+        return cores()
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SolverError(f"HHSIM_THREADS must be a whole number of threads >= 1 (got {text!r})")
+    return n
+
+
+def chunks(n: int, block: int, n_threads: int) -> list[tuple[int, int]]:
+    """Split neurons 0..n-1 into ranges of whole blocks (the last may be short)."""
+    n_blocks = -(-n // block)
+    pieces = max(1, min(n_blocks, n_threads * CHUNKS_PER_THREAD if n_threads > 1 else 1))
+    bounds = [min(n, (k * n_blocks // pieces) * block) for k in range(pieces + 1)]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _executor(size: int) -> ThreadPoolExecutor:
+    """The shared pool (made again after a fork: the parent's threads do not exist in the child)."""
+    if _POOL["executor"] is None or _POOL["pid"] != os.getpid() or _POOL["size"] != size:
+        _POOL.update(pid=os.getpid(), size=size,
+                     executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="hhsim-kernel"))
+    return _POOL["executor"]
+
+
+def run_chunks(kernel: Callable, args: tuple, n: int, block: int,
+               combine: Callable[[list[int]], int]) -> int:
+    """Call ``kernel(*args, lo, hi)`` over chunks of neurons; ``combine`` the statuses (in chunk order)."""
+    n_threads = thread_count()
+    parts = chunks(n, block, n_threads)
+    if len(parts) == 1:
+        return int(kernel(*args, 0, n))
+    # numba compiles a kernel once under its global lock, whichever thread asks first;
+    # an error (e.g. a compile failure) is raised here by ``result()``
+    pool = _executor(min(n_threads, len(parts)))
+    futures = [pool.submit(kernel, *args, lo, hi) for lo, hi in parts]
+    return combine([int(f.result()) for f in futures])
+
+
+def earliest_step(statuses: list[int]) -> int:
+    """Combine kernel statuses (-1, or the failing step): the earliest failing step."""
+    failed = [s for s in statuses if s >= 0]
+    return min(failed) if failed else -1
+
+
+def first_failing_chunk(statuses: list[int]) -> int:
+    """Combine kernel statuses: that of the first chunk (lowest neurons) that failed."""
+    return next((s for s in statuses if s >= 0), -1)
