@@ -157,3 +157,25 @@ def test_cable_velocity_grows_as_the_square_root_of_the_diameter():
     assert float(v.sel(temperature=18.5, **{"cable.diam_um": 476.0})) == conduction_velocity(r)
     with pytest.raises(hhsim.sweep.SweepError, match="only apply to the measure velocity_m_s"):
         hhsim.sweep("hh", {"cable.diam_um": [100.0, 200.0]}, "rheobase", workers=0)
+
+
+@pytest.mark.slow
+def test_network_population_rate_equals_hhsim_network():
+    import dataclasses
+
+    from hhsim.network import presets, simulate_network
+
+    ds = hhsim.sweep("hh", {"net.weight_scale": [0.1, 1.0], "gNa": [100.0]}, "network_rate_hz:chain.chain",
+                     workers=0)
+    rate = ds["network_rate_hz_chain_chain"]
+    ref = simulate_network(presets.chain())
+    # the preset's own cells have gNa = 120; with every cell at gNa = 100 (the swept model):
+    net = presets.chain()
+    net = net.replace(populations=tuple(dataclasses.replace(p, model=at(gNa=100.0)) for p in net.populations))
+    r = simulate_network(net)
+    assert float(rate.sel({"net.weight_scale": 1.0, "gNa": 100.0})) == r.rate("chain", start=0.2 * r.t_stop)
+    assert r.n_spikes("chain") == ref.n_spikes("chain") == 10  # the spike travels the whole chain
+    # at a tenth of the synaptic weight the spike does not travel: nothing fires after the first fifth
+    assert float(rate.sel({"net.weight_scale": 0.1, "gNa": 100.0})) == 0.0
+    with pytest.raises(hhsim.sweep.SweepError, match="accepted: net.weight_scale, net.n, net.t_stop"):
+        hhsim.sweep("hh", {"net.gain": [1.0, 2.0]}, "network_rate_hz:chain", workers=0)

@@ -33,11 +33,14 @@ def _check_out(out: str | None):
 @click.command("sweep")
 @model_options
 @click.option("--param", "params", multiple=True, required=True, metavar="NAME=START:STOP:N",
-              help="A swept parameter and its N values (repeatable); with --samples, NAME=LOW:HIGH.")
+              help="A swept parameter and its N values (repeatable); with --samples, NAME=LOW:HIGH. "
+                   "Model parameters (hhsim models NAME), ttx_nM/tea_mM, cable.diam_um/cable.length_um/"
+                   "cable.ra_ohm_cm (velocity_m_s), net.weight_scale/net.<preset keyword> (network_rate_hz).")
 @click.option("--measure", "measures", multiple=True, required=True, metavar="NAME",
               help="What to measure at each point (repeatable): a scan feature (n_spikes, rate_hz, peak_mV ...), "
                    "rheobase, pulse_threshold (1 ms pulse), fi_rate_hz:I, absolute_refractory_ms, "
-                   "relative_refractory_ms, clamp_peak_uA_cm2:V, v_rest_mV.")
+                   "relative_refractory_ms, clamp_peak_uA_cm2:V, v_rest_mV, velocity_m_s (cable), "
+                   "network_rate_hz:NET.POP (network preset).")
 @click.option("--samples", type=int, default=None, metavar="N",
               help="N Latin-hypercube points inside the --param bounds instead of a grid.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Latin hypercube.")

@@ -20,6 +20,10 @@ number is missing (NaN).  Measures that share simulations run together:
 * ``velocity_m_s``: conduction velocity (m/s) along a uniform cable with this
   membrane (``hhsim cable``, per point); its geometry is swept with the
   parameters of :data:`CABLE_PARAMS` (``cable.diam_um`` ...);
+* ``network_rate_hz:NET.POP``: the mean rate (Hz per neuron, after the first
+  fifth of the run) of population POP of network preset NET (``hhsim network``),
+  its cells of the sweep's model running each point's parameters; ``net.weight_scale``
+  and the preset's numeric keywords (``net.i_app``, ``net.n``) are sweepable (per point);
 * a user function of a :class:`~hhsim.result.Result` (``{name: fn}``), from one
   recorded ``simulate_batch`` run under the stimulus.
 
@@ -52,6 +56,7 @@ REASONS = {
 
 DEFAULT_STIMULUS = _stim.step(10.0, start=10.0, dur=100.0)
 RHEOBASE_DUR_MS, PULSE_DUR_MS, FI_DUR_MS = 200.0, 1.0, 1000.0
+_NETWORK = re.compile(r"^network_rate_hz(?:_|:|@)(.+)$")
 _AT = re.compile(r"^(fi_rate_hz|clamp_peak_uA_cm2)(?:_at_|@|:)\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$")
 FIXED = {
     "v_rest_mV": ("mV", "resting potential"),
@@ -72,7 +77,12 @@ CABLE_T_STOP_MS = 10.0
 PARAMETRISED = {
     "fi_rate_hz": ("Hz", "steady rate of a 1 s step of I µA/cm² from rest: fi_rate_hz_at_I"),
     "clamp_peak_uA_cm2": ("µA/cm²", "peak inward current of a clamp step from rest to V mV: clamp_peak_uA_cm2_at_V"),
+    "network_rate_hz": ("Hz", "mean rate per neuron of population POP of network preset NET, after the first "
+                              "fifth of the run: network_rate_hz:NET.POP"),
 }
+#: Network parameters sweepable with ``network_rate_hz``: ``net.weight_scale`` multiplies every
+#: projection's weight; ``net.<keyword>`` sets a numeric keyword of the preset (``net.i_app``, ``net.n``).
+NET_PREFIX = "net."
 
 
 def trace_features() -> dict[str, tuple[str, str]]:
@@ -97,6 +107,15 @@ def canonical(name: str) -> str:
     m = _AT.match(key)
     if m:
         return f"{m.group(1)}_at_{float(m.group(2)):g}"
+    m = _NETWORK.match(key)
+    if m:
+        rest = m.group(1)
+        if "." in rest or ":" in rest:
+            preset, pop = re.split(r"[.:]", rest, maxsplit=1)
+        else:  # NET alone, or the canonical NET_POP
+            preset, pop = _split_network(rest)
+        preset, pop = network_target(preset, pop)
+        return f"network_rate_hz_{preset}_{pop}"
     key = ALIASES.get(key, ALIASES.get(key.lower(), key))
     if key in trace_features() or key in FIXED:
         return key
@@ -104,7 +123,40 @@ def canonical(name: str) -> str:
                      "or a function of a Result (Python API)")
 
 
+def network_target(preset: str, pop: str | None) -> tuple[str, str]:
+    """(preset, population) of a network measure, checked (default: the first population)."""
+    from ..network import presets
+
+    if preset not in presets.PRESETS:
+        raise SweepError(f"unknown network preset {preset!r} in network_rate_hz; accepted: "
+                         f"{', '.join(presets.PRESETS)}")
+    names = [p.name for p in presets.get(preset).populations]
+    if pop is None:
+        return preset, names[0]
+    if pop not in names:
+        raise SweepError(f"network {preset!r} has no population {pop!r}; accepted: {', '.join(names)}")
+    return preset, pop
+
+
+def _split_network(body: str) -> tuple[str, str | None]:
+    """``"cobahh"`` -> ("cobahh", None); ``"cobahh_E"`` -> ("cobahh", "E") (longest preset name first)."""
+    from ..network import presets
+
+    for preset in sorted(presets.PRESETS, key=len, reverse=True):
+        if body == preset:
+            return preset, None
+        if body.startswith(preset + "_"):
+            return preset, body[len(preset) + 1:]
+    return body, None
+
+
+def _network_of(name: str) -> tuple[str, str]:
+    return _split_network(name[len("network_rate_hz_"):])
+
+
 def unit(name: str) -> str:
+    if name.startswith("network_rate_hz_"):
+        return "Hz"
     m = _AT.match(name)
     if m:
         return PARAMETRISED[m.group(1)][0]
@@ -121,6 +173,8 @@ def group_of(name: str, functions: dict) -> str:
         return "refractory"  # one protocol run gives both
     if name == "velocity_m_s":
         return "velocity"
+    if name.startswith("network_rate_hz_"):
+        return "network"
     if name in FIXED:
         return name
     return "trace"
@@ -140,7 +194,7 @@ def compute(spec, points: np.ndarray) -> tuple[dict, dict]:
     models, extras, valid = [], [], []
     for i in range(n):
         given = dict(zip(spec.names, map(float, points[i])))
-        geometry = {k: given.pop(k) for k in list(given) if k in CABLE_PARAMS}
+        geometry = {k: given.pop(k) for k in list(given) if k in CABLE_PARAMS or k.startswith(NET_PREFIX)}
         try:
             model = model_with(spec.model, given)
             model.resting_potential()  # a model without a resting state cannot run from rest
@@ -348,7 +402,63 @@ def _velocity_point(spec, model, names, extra):
     return {"velocity_m_s": float(conduction_velocity(r))}
 
 
-_PER_POINT = ("refractory", "clamp_peak_uA_cm2", "velocity")
+def network_keywords(preset: str) -> dict:
+    """Numeric keywords of a network preset's factory -> default."""
+    import inspect
+
+    from ..network import presets
+
+    sig = inspect.signature(presets.PRESETS[preset])
+    return {k: p.default for k, p in sig.parameters.items() if isinstance(p.default, (int, float))}
+
+
+def build_network(preset: str, model, extra: dict):
+    """The preset with the point's keywords, weights scaled by ``net.weight_scale``, and every
+    population of the sweep's cell model (same name) running the point's model."""
+    import dataclasses
+
+    from ..network import presets
+
+    kw = {k[len(NET_PREFIX):]: v for k, v in extra.items() if k.startswith(NET_PREFIX) and k != "net.weight_scale"}
+    defaults = network_keywords(preset)
+    kw = {k: (int(round(v)) if isinstance(defaults[k], int) else float(v)) for k, v in kw.items()}
+    net = presets.get(preset, **kw)
+    pops = tuple(dataclasses.replace(p, model=model) if _model_name(p.model) == model.name else p
+                 for p in net.populations)
+    scale = float(extra.get("net.weight_scale", 1.0))
+    projs = tuple(dataclasses.replace(q, weight=_scaled(q.weight, scale)) for q in net.projections) \
+        if scale != 1.0 else net.projections
+    return net.replace(populations=pops, projections=projs)
+
+
+def _model_name(m) -> str:
+    return m if isinstance(m, str) else getattr(m, "name", "")
+
+
+def _scaled(weight, scale: float):
+    """A projection weight times ``scale``: numbers, arrays and ``"6 nS"``-style strings."""
+    if isinstance(weight, str):
+        number, _, unit_text = weight.strip().partition(" ")
+        return f"{float(number) * scale!r} {unit_text}".strip()
+    if isinstance(weight, dict):  # a distribution: scale its location and spread
+        return {k: (v * scale if k in ("mean", "std", "low", "high", "value") and isinstance(v, (int, float)) else v)
+                for k, v in weight.items()}
+    return np.asarray(weight, dtype=float) * scale if np.ndim(weight) else float(weight) * scale
+
+
+def _network_point(spec, model, names, extra):
+    from ..network import simulate_network
+
+    out = {}
+    for m in names:
+        preset, pop = _network_of(m)
+        net = build_network(preset, model, extra)
+        r = simulate_network(net)
+        out[m] = float(r.rate(pop, start=0.2 * r.t_stop))
+    return out
+
+
+_PER_POINT = ("refractory", "clamp_peak_uA_cm2", "velocity", "network")
 _GROUPS = {
     "trace": _trace,
     "function": _function,
@@ -359,4 +469,5 @@ _GROUPS = {
     "refractory": _per_point(_refractory_point),
     "clamp_peak_uA_cm2": _per_point(_clamp_point),
     "velocity": _per_point(_velocity_point),
+    "network": _per_point(_network_point),
 }

@@ -87,6 +87,15 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
     geometry = sorted(set(axes) & set(_measures.CABLE_PARAMS))
     if geometry and "velocity_m_s" not in names:
         raise SweepError(f"{', '.join(geometry)} only apply to the measure velocity_m_s")
+    nets = [_measures._network_of(m)[0] for m in names if m.startswith("network_rate_hz_")]
+    for name in (n for n in axes if n.startswith(_measures.NET_PREFIX)):
+        if not nets:
+            raise SweepError(f"{name} only applies to the measure network_rate_hz")
+        for preset in nets:
+            known = ["weight_scale", *_measures.network_keywords(preset)]
+            if name[len(_measures.NET_PREFIX):] not in known:
+                raise SweepError(f"unknown network parameter {name!r} for {preset}; accepted: "
+                                 + ", ".join(_measures.NET_PREFIX + k for k in known))
     clash = set(names) & set(axes)
     if clash:
         raise SweepError(f"{sorted(clash)} cannot be both a parameter and a measure")

@@ -123,10 +123,11 @@ def check_axes(model: Model, params: dict, samples: int | None) -> dict[str, np.
     axes = {}
     for name, values in params.items():
         try:
-            if name not in CABLE_PARAMS:
+            if name not in CABLE_PARAMS and not name.startswith("net."):
                 check_name(model, name)
         except HHSimError as exc:
-            raise SweepError(f"{exc}, {', '.join(CABLE_PARAMS)} (with velocity_m_s)") from None
+            raise SweepError(f"{exc}, {', '.join(CABLE_PARAMS)} (with velocity_m_s), net.weight_scale "
+                             "or net.<preset keyword> (with network_rate_hz)") from None
         try:
             arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
         except (TypeError, ValueError):
