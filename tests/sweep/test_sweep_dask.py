@@ -79,7 +79,8 @@ def test_a_killed_worker_costs_only_its_chunk(reference):
             killed.append(victim.pid)
 
     ds = hhsim.sweep("hh", GRID, MEASURES + [peak_v], workers=2, chunk=2, progress=kill_one)
-    assert killed and not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == "zombie"
+    assert killed, "no worker process found to kill"
+    assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
     assert ds.attrs["chunks_computed"] == ds.attrs["chunks_total"] == 6
     same_numbers(ds, reference)
 
