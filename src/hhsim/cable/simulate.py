@@ -46,6 +46,8 @@ _STABILITY = {name: _solvers.METHODS[name].stability for name in METHODS
 
 #: Auto t_stop: never simulate more than this (ms) without an explicit t_stop.
 AUTO_T_MAX = 500.0
+#: Most compartments x steps one cable run may take (about a quarter of an hour here).
+MAX_COMPARTMENT_STEPS = 1e11
 _CHUNK_MS = 1.0
 
 
@@ -105,12 +107,16 @@ def simulate_cable(
         stimuli = [stimuli]
     stimuli = list(stimuli)
     _check_stimuli(morph, stimuli)
-    if t_stop is not None:
-        make_grid(t_stop, dt)
+    # the step-count limit of `run`, also when the duration is automatic (up to AUTO_T_MAX)
+    n_steps = make_grid(AUTO_T_MAX if t_stop is None else t_stop, dt).n_steps
     max_crossings = 16 if max_crossings is None else int(max_crossings)
     plan, models = prepare(morph, channels, method, dt, dx=dx, nseg=nseg, d_lambda=d_lambda,
                            temperature=temperature, boundary=boundary, max_crossings=max_crossings)
     tree = plan.tree
+    if tree.n * n_steps > MAX_COMPARTMENT_STEPS:
+        raise SolverError(f"{tree.n} compartments x {n_steps} steps is more than the {MAX_COMPARTMENT_STEPS:.0e} "
+                          "compartment-steps accepted (hours of computing); use a larger dt, a shorter t_stop "
+                          "or fewer compartments")
     sites = np.array([s.node(tree) for s in stimuli], dtype=np.int64)
     waves = [s.waveform for s in stimuli]
 
