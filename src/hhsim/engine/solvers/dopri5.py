@@ -144,7 +144,7 @@ def _next_stop(kt, kj, w, t, t_end):
     return t_end
 
 
-@njit(cache=True, error_model='numpy', nogil=True)
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={{'contract'}})
 def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
                rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, lo, hi):
     """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
