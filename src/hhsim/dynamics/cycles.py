@@ -19,11 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from ..errors import HHSimError
 from . import floquet
-from .collocation import DEGREE, INTERVALS, Collocation, Orbit, orbit_from_samples, solve_sparse
+from .collocation import DEGREE, INTERVALS, Collocation, Orbit, bordered, orbit_from_samples, solve_sparse
 
 NEWTON_TOL = 1e-9
 NEWTON_MAX = 10
@@ -97,19 +96,17 @@ def _newton(col: Collocation, orbit: Orbit, ref: Orbit, arc=None):
     vel = col.velocity(ref)
     phase_row = (wts * vel).ravel()
     for it in range(NEWTON_MAX):
-        K, dT, dI, _ = col.jacobian(o)
-        r = col.residual(o)
+        r, K, dT, dI, J = col.linearise(o)
         phase = float(phase_row @ (o.u - ref.u).ravel())
-        rows = [[K, dT[:, None]] + ([dI[:, None]] if free_i else []),
-                [phase_row[None, :], np.zeros((1, 1))] + ([np.zeros((1, 1))] if free_i else [])]
+        columns = [dT, dI] if free_i else [dT]
+        rows = [np.concatenate([phase_row, np.zeros(len(columns))])]
         rhs = [r, [phase]]
         if free_i:
             X0, tan, ds = arc
             wvec = _weights(col, o)
-            rows.append([(tan[:-2] * wvec[:-2])[None, :], np.array([[tan[-2] * W_T]]), np.array([[tan[-1] * W_I]])])
-            X = _pack(o)
-            rhs.append([float(np.dot((X - X0) * wvec, tan)) - ds])
-        B = sparse.bmat(rows, format="csc")
+            rows.append(tan * wvec)
+            rhs.append([float(np.dot((_pack(o) - X0) * wvec, tan)) - ds])
+        B = bordered(K, columns, rows)
         res = np.concatenate([np.ravel(x) for x in rhs])
         if not np.all(np.isfinite(res)):
             raise NoConvergence("non-finite residual")
@@ -123,8 +120,15 @@ def _newton(col: Collocation, orbit: Orbit, ref: Orbit, arc=None):
         if o.period_ms <= 0 or not np.isfinite(size):
             raise NoConvergence("period left the positive numbers")
         if size < NEWTON_TOL and abs(delta[nu]) < NEWTON_TOL * o.period_ms:
+            o.linear = (K, dT, dI, J)  # at the last iterate, within NEWTON_TOL of o: reused
             return o, B, it + 1
     raise NoConvergence(f"no convergence in {NEWTON_MAX} Newton steps")
+
+
+def _linear(col: Collocation, o: Orbit):
+    """(K, dT, dI, J) of ``o``: kept from its last Newton iteration, else computed."""
+    lin = getattr(o, "linear", None)
+    return lin if lin is not None else col.jacobian(o)
 
 
 def _adapted(col: Collocation, o: Orbit, tan):
@@ -157,14 +161,11 @@ def _unpack(X: np.ndarray, like: Orbit) -> Orbit:
 
 def _tangent(col: Collocation, o: Orbit, prev_tan: np.ndarray) -> np.ndarray:
     """Unit tangent (weighted norm) of the branch at ``o``, oriented like ``prev_tan``."""
-    K, dT, dI, _ = col.jacobian(o)
+    K, dT, dI, _ = _linear(col, o)
     wts = col.node_weights(o)
     phase_row = (wts * col.velocity(o)).ravel()
     w = _weights(col, o)
-    B = sparse.bmat([[K, dT[:, None], dI[:, None]],
-                     [phase_row[None, :], np.zeros((1, 1)), np.zeros((1, 1))],
-                     [(prev_tan * w)[None, :-2], np.array([[prev_tan[-2] * W_T]]),
-                      np.array([[prev_tan[-1] * W_I]])]], format="csc")
+    B = bordered(K, [dT, dI], [np.concatenate([phase_row, [0.0, 0.0]]), prev_tan * w])
     rhs = np.zeros(B.shape[0])
     rhs[-1] = 1.0
     t = solve_sparse(B, rhs)
@@ -173,7 +174,7 @@ def _tangent(col: Collocation, o: Orbit, prev_tan: np.ndarray) -> np.ndarray:
 
 def point_of(col: Collocation, o: Orbit, basis: np.ndarray | None = None) -> CyclePoint:
     """Floquet multipliers of a converged orbit (``basis``: from a nearby point, to start from)."""
-    _, _, _, J = col.jacobian(o)
+    J = _linear(col, o)[3]
     mu, q = floquet.multipliers(floquet.transfer_matrices(col, o, J), basis)
     return CyclePoint(o, mu, basis=q)
 

@@ -15,6 +15,7 @@ moduli, so 1e-40 is as accurate as 1.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import lapack
 
 SWEEPS = 60
 CONVERGED = 1e-10
@@ -41,7 +42,7 @@ def transfer_matrices(col, orbit, J: np.ndarray) -> np.ndarray:
 def multipliers(phis: np.ndarray, basis: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues of Φ_N ··· Φ_1 (complex, sorted by decreasing modulus) and the
     converged orthogonal basis (pass it back as ``basis`` at a nearby orbit: the
-    iteration then converges in one sweep)."""
+    iteration then needs fewer sweeps)."""
     N, n, _ = phis.shape
     Q0 = np.eye(n) if basis is None else basis
     for _ in range(SWEEPS):
@@ -49,20 +50,19 @@ def multipliers(phis: np.ndarray, basis: np.ndarray | None = None) -> tuple[np.n
         logs = np.zeros(n)
         Rs = []
         for P in phis:
-            Qn, R = np.linalg.qr(P @ Q)
-            d = np.sign(np.diag(R))
+            # LAPACK QR directly: this loop is sequential, so call overhead counts
+            qr, tau, _, _ = lapack.dgeqrf(P @ Q)
+            Qn, _, _ = lapack.dorgqr(qr, tau)
+            d = np.sign(qr.diagonal())
             d[d == 0] = 1.0
-            Qn, R = Qn * d, d[:, None] * R
-            logs += np.log(np.abs(np.diag(R)))
-            Rs.append(R)
-            Q = Qn
+            Q = Qn * d  # R's diagonal made positive: Q is then unique
+            logs += np.log(np.abs(qr.diagonal()))
+            Rs.append((qr, d))
         T = Q0.T @ Q
         # converged when T is block diagonal (1x1 and 2x2 blocks)
         off = np.abs(np.tril(T, -2))
-        sub = np.abs(np.diag(T, -1))
-        pairs = sub > 1e-6
-        ok = off.max(initial=0.0) < CONVERGED and not np.any(pairs[:-1] & pairs[1:])
-        if ok:
+        pairs = np.abs(np.diag(T, -1)) > 1e-6
+        if off.max(initial=0.0) < CONVERGED and not np.any(pairs[:-1] & pairs[1:]):
             break
         Q0 = Q
     return _block_eigenvalues(T, Rs, logs), Q0
@@ -76,8 +76,9 @@ def _block_eigenvalues(T: np.ndarray, Rs: list, logs: np.ndarray) -> np.ndarray:
         if k + 1 < n and abs(T[k + 1, k]) > 1e-6:
             P = np.eye(2)
             scale = 0.0
-            for R in Rs:
-                P = R[k:k + 2, k:k + 2] @ P
+            for qr, d in Rs:
+                R = d[k:k + 2, None] * np.triu(qr[k:k + 2, k:k + 2])
+                P = R @ P
                 s = np.abs(P).max()
                 P /= s
                 scale += np.log(s)
