@@ -368,80 +368,84 @@ class Model:
         env.update(dynamic or {})
         return env
 
+    # ------------------------------------------------------------ physics
+    # Currents, conductances and steady states are evaluated by the engine's one
+    # NumPy description of the physics (hhsim.engine.numpy_path.physics) on this
+    # model's lowered plan: the same equations the kernels are tested against.
+    def _physics(self, v, gates=None, dynamic: dict | None = None, steady: bool = False) -> tuple[dict, tuple]:
+        """(physics at V, shape of V): ``gates`` (n_gates rows, or None for 0) and
+        ``dynamic`` (pool state name -> values, default the resting levels)
+        broadcast against V; ``steady``: every gate at its steady state."""
+        from .engine.numpy_path import physics
+
+        plan = _lowered(self)
+        v = np.asarray(v, dtype=float)
+        conc = self.concentration
+        pools = [(dynamic or {}).get(p.state_name, conc[f"{p.prefix}_in"]) for p in self.pools]
+        rows = [np.zeros(()) if gates is None else gates[j] for j in range(self.n_gates)] + list(pools)
+        arrays = np.broadcast_arrays(v, *[np.asarray(r, dtype=float) for r in rows])
+        shape = arrays[0].shape
+        y = np.empty((len(rows), arrays[0].size))
+        for k, a in enumerate(arrays[1:]):
+            y[k] = a.reshape(-1)
+        return physics(plan, arrays[0].reshape(-1), y, steady), shape
+
+    def _state_rows(self, states: dict[str, np.ndarray]) -> tuple[list, dict]:
+        gates = [states[name] for name in self.state_names[: self.n_gates]]
+        dynamic = {p.state_name: np.asarray(states[p.state_name], dtype=float) for p in self.pools}
+        return gates, dynamic
+
     def channel_current(self, ch: Channel, v, gate_values: dict, dynamic: dict | None = None):
         """Current density (µA/cm², outward positive) of ``ch`` at V with the given gates.
 
-        ``dynamic`` maps pool states (``Ca_i``) to their values.
+        ``dynamic`` maps pool states (``Ca_i``) to their values.  (Instantaneous
+        gates follow V.)
         """
-        v = np.asarray(v, dtype=float)
-        frac = ch.open_fraction(gate_values) if ch.gates else 1.0
-        conc_in = None
-        if ch.ion and self.pool(ch.ion) is not None and dynamic is not None:
-            conc_in = dynamic.get(self.pool(ch.ion).state_name)
-        if ch.reversal == "ghk":
-            cin_name, cout_name = conc_names(ch.ion)
-            cin = self.concentration[cin_name] if conc_in is None else conc_in
-            return ch.gbar * frac * ghk_factor(v, cin, self.concentration[cout_name],
-                                               valence(ch.ion), self.temperature)
-        e = self.reversal_potential(ch, conc_in) if ch.reversal == "nernst" else ch.E
-        return ch.gbar * frac * (v - e)
-
-    def _split_states(self, states: dict[str, np.ndarray]):
-        names = dict(zip([(ch.name, g.name) for ch, g in self.gates], self.state_names))
-        dynamic = {p.state_name: np.asarray(states[p.state_name], dtype=float) for p in self.pools}
-        return names, dynamic
+        i = self.channels.index(ch) if ch in self.channels else self.channels.index(self.channel(ch.name))
+        first = sum(len(c.gates) for c in self.channels[:i])
+        gates = [np.zeros(())] * self.n_gates
+        for k, g in enumerate(self.channels[i].gates):
+            gates[first + k] = gate_values[g.name]
+        ph, shape = self._physics(v, gates, dynamic)
+        return ph["I"][i].reshape(shape)
 
     def channel_currents(self, v, states: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Channel name -> current density (µA/cm², outward positive) from state traces."""
-        names, dynamic = self._split_states(states)
-        v = np.asarray(v, dtype=float)
-        out = {}
-        for ch in self.channels:
-            gv = {g.name: states[names[(ch.name, g.name)]] for g in ch.gates}
-            out[ch.name] = np.broadcast_to(self.channel_current(ch, v, gv, dynamic), v.shape).astype(float)
-        return out
+        ph, shape = self._physics(v, *self._state_rows(states))
+        return {ch.name: ph["I"][i].reshape(shape) for i, ch in enumerate(self.channels)}
 
     def channel_conductances(self, v, states: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Channel name -> conductance (mS/cm²).  For a GHK channel: the chord
         conductance I / (V - E_rev) (0 where V = E_rev)."""
-        names, dynamic = self._split_states(states)
-        v = np.asarray(v, dtype=float)
+        ph, shape = self._physics(v, *self._state_rows(states))
+        v = np.broadcast_to(np.asarray(v, dtype=float), shape).reshape(-1)
         out = {}
-        for ch in self.channels:
-            gv = {g.name: states[names[(ch.name, g.name)]] for g in ch.gates}
+        for i, ch in enumerate(self.channels):
             if ch.reversal == "ghk":
-                i = self.channel_current(ch, v, gv, dynamic)
-                conc_in = dynamic.get(self.pool(ch.ion).state_name) if self.pool(ch.ion) else None
-                drive = v - self._rest_reversal(ch, conc_in)
+                drive = v - ph["E"][i]
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    g = np.where(np.abs(drive) > 1e-12, i / np.where(drive == 0, 1.0, drive), 0.0)
+                    g = np.where(np.abs(drive) > 1e-12, ph["I"][i] / np.where(drive == 0, 1.0, drive), 0.0)
             else:
-                g = ch.gbar * (ch.open_fraction(gv) if ch.gates else 1.0)
-            out[ch.name] = np.broadcast_to(g, v.shape).astype(float)
+                g = ph["g"][i]
+            out[ch.name] = np.asarray(g, dtype=float).reshape(shape)
         return out
 
     # ----------------------------------------------------------- equilibrium
     def gate_steady_states(self, v, dynamic: dict | None = None) -> dict[tuple[str, str], np.ndarray]:
         """(channel, gate) -> x_inf at V (with pool values ``dynamic``, default at rest)."""
-        env = self._env(dynamic)
-        out = {}
-        for ch in self.channels:
-            e = dict(env)
-            e.update(ch.params)
-            for g in ch.gates:
-                out[(ch.name, g.name)] = g.steady_state(v, e)
-        return out
+        ph, shape = self._physics(v, None, dynamic, steady=True)
+        return {(ch.name, g.name): ph["x_inf"][j].reshape(shape) for j, (ch, g) in enumerate(self.gates)}
 
     def _steady_current_parts(self, v, dynamic):
-        xs = self.gate_steady_states(v, dynamic)
-        total = 0.0
+        """(total ionic current, current per ion, gate steady states) with every gate at
+        its steady state at V and the pools at ``dynamic``."""
+        ph, shape = self._physics(v, None, dynamic, steady=True)
+        total = ph["I"].sum(axis=0).reshape(shape)
         by_ion: dict[str, np.ndarray] = {}
-        for ch in self.channels:
-            gv = {g.name: xs[(ch.name, g.name)] for g in ch.gates}
-            i = self.channel_current(ch, v, gv, dynamic)
-            total = total + i
+        for i, ch in enumerate(self.channels):
             if ch.ion:
-                by_ion[ch.ion] = by_ion.get(ch.ion, 0.0) + i
+                by_ion[ch.ion] = by_ion.get(ch.ion, 0.0) + ph["I"][i].reshape(shape)
+        xs = {(ch.name, g.name): ph["x_inf"][j].reshape(shape) for j, (ch, g) in enumerate(self.gates)}
         return total, by_ion, xs
 
     def pool_steady_state(self, v) -> dict[str, np.ndarray]:
@@ -536,6 +540,14 @@ def _form_param_unit(form_name: str, kind: str, param: str) -> str:
     if kind == "linexp":  # A (V - V0) / (...): A carries an extra 1/mV
         return f"{scale}/mV"
     return scale
+
+
+@functools.lru_cache(maxsize=256)
+def _lowered(model: Model):
+    """The model's lowered plan (one column; initial state unused) for the NumPy physics."""
+    from .engine.lower import lower, structure_of
+
+    return lower(model, initial=(0.0, np.zeros(structure_of(model).n_states)))
 
 
 @functools.lru_cache(maxsize=256)

@@ -54,14 +54,16 @@ class Result:
     @cached_property
     def conductances(self) -> dict[str, np.ndarray]:
         """Channel name -> conductance (mS/cm²) at ``t`` (for a GHK channel the
-        chord conductance I / (V - E_rev))."""
+        chord conductance I / (V - E_rev)), from the engine's one NumPy
+        description of the physics (:func:`hhsim.engine.numpy_path.physics`)."""
         return self.model.channel_conductances(self.v, self.states)
 
     @cached_property
     def currents(self) -> dict[str, np.ndarray]:
         """Channel name -> ionic current density (µA/cm², outward positive) at ``t``
         (Nernst reversal potentials follow the pool concentrations; GHK channels
-        use the GHK current equation)."""
+        use the GHK current equation), from the engine's physics as
+        :attr:`conductances`."""
         return self.model.channel_currents(self.v, self.states)
 
     @property
