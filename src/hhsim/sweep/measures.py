@@ -95,7 +95,7 @@ def catalogue() -> dict[str, tuple[str, str]]:
     """Every built-in measure name -> (unit, meaning)."""
     out = dict(trace_features())
     out.update(FIXED)
-    out.update({f"{k}_at_X": v for k, v in PARAMETRISED.items()})
+    out.update({(f"{k}:NET.POP" if k == "network_rate_hz" else f"{k}_at_X"): v for k, v in PARAMETRISED.items()})
     return out
 
 
@@ -362,6 +362,10 @@ def _per_point(fn):
             except BracketError as exc:
                 for m in names:
                     stats[m][c] = FIRES_AT_REST if "without any stimulus" in str(exc) else NO_THRESHOLD
+                continue
+            except HHSimError:  # the protocol cannot measure this model (no conditioning spike ...)
+                for m in names:
+                    stats[m][c] = NOT_MEASURABLE
                 continue
             for m in names:
                 vals[m][c] = got[m]
