@@ -44,7 +44,9 @@ def free_port() -> int:
 def start_server(model: str = "hh"):
     """The explorer served in a thread on a free 127.0.0.1 port: (server, url)."""
     from hhsim.explore.server import serve
+    from hhsim.explore.state import ExplorerState, compute
 
+    compute(ExplorerState(model=model))  # compile (or load) the kernel before the first page asks
     port = free_port()
     server = serve(model, port=port, show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/"

@@ -98,7 +98,7 @@ class Explorer:
         tabs = [("Trace", self.trace_view), ("Rates", self.rates_view), ("Voltage clamp", self.clamp_tab),
                 ("Protocols", self.protocol_tab), ("Propagation", self.cable_tab), ("Code", self.code_view)]
         self.missing_tabs = [n for n in ("network", "dynamics") if importlib.util.find_spec(f"hhsim.{n}") is None]
-        self.tabs = pn.Tabs(*tabs, dynamic=False, sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width")
         self.layout = pn.Row(
             pn.Column(pn.pane.HTML("<h2 style='font-family:sans-serif;margin:4px 0'>hhsim explorer</h2>"),
                       *self.sidebar, width=360, scroll=True, height=1000),
@@ -106,6 +106,21 @@ class Explorer:
             sizing_mode="stretch_width",
         )
         self.update()
+
+    @staticmethod
+    def _locked(fn):
+        """A button handler that runs on the server's next tick, under the document lock.
+
+        Panel handles clicks in a coroutine without the lock, and the handlers here
+        change Bokeh sources directly (faster than going through Panel objects).
+        """
+        def handler(event=None):
+            doc = pn.state.curdoc
+            if doc is not None and getattr(doc, "session_context", None) is not None:
+                doc.add_next_tick_callback(lambda: fn(event))
+            else:  # a notebook, or a test calling the handler directly
+                fn(event)
+        return handler
 
     # ============================================================ controls
     def _build_controls(self):
@@ -250,9 +265,9 @@ class Explorer:
             return
         drugs = []
         if self.ttx.value:
-            drugs.append(f"ttx={self.ttx.value!r}nM")
+            drugs.append(f"ttx={float(self.ttx.value)!r}nM")
         if self.tea.value:
-            drugs.append(f"tea={self.tea.value!r}mM")
+            drugs.append(f"tea={float(self.tea.value)!r}mM")
         if self.pronase.value:
             drugs.append("pronase")
         parts = []
@@ -298,7 +313,7 @@ class Explorer:
                                               css_classes=["hh-cursor"])
         self.cursor_t.param.watch(lambda e: self._update_cursor(), "value")
         self.peak_button = pn.widgets.Button(name="next spike peak", css_classes=["hh-next-peak"])
-        self.peak_button.on_click(self._jump_to_peak)
+        self.peak_button.on_click(self._locked(self._jump_to_peak))
         self.readout = pn.pane.HTML("", sizing_mode="stretch_width")
         self.csv_download = pn.widgets.FileDownload(callback=self._csv_file, filename="hhsim_trace.csv",
                                                     label="CSV", button_type="default", width=110)
@@ -487,7 +502,7 @@ class Explorer:
         self.vc_step = pn.widgets.FloatInput(name="every (mV)", value=10.0, width=110)
         self.vc_dur = pn.widgets.FloatInput(name="duration (ms)", value=30.0, width=120)
         self.vc_run = pn.widgets.Button(name="Run clamp family", button_type="primary", css_classes=["hh-vc-run"])
-        self.vc_run.on_click(self.run_clamp)
+        self.vc_run.on_click(self._locked(self.run_clamp))
         self.vc_status = pn.pane.HTML("", sizing_mode="stretch_width")
         self.vc_family_src = ColumnDataSource({"xs": [], "ys": [], "color": [], "label": []}, name="vc_family")
         self.vc_iv_src = ColumnDataSource({"v": [], "peak": [], "steady": []}, name="vc_iv")
@@ -556,12 +571,12 @@ class Explorer:
                                                  inline=True)
         self.fi_min = pn.widgets.FloatInput(name="f-I from (µA/cm²)", value=0.0, width=140)
         self.fi_max = pn.widgets.FloatInput(name="to (µA/cm²)", value=20.0, width=120)
-        self.fi_n = pn.widgets.IntInput(name="points", value=21, width=90)
+        self.fi_n = pn.widgets.IntInput(name="points", value=21, width=90, css_classes=["hh-fi-n"])
         self.fi_dur = pn.widgets.FloatInput(name="step (ms)", value=500.0, width=100)
         self.pr_run = pn.widgets.Button(name="Run in the background", button_type="primary", css_classes=["hh-pr-run"])
         self.pr_cancel = pn.widgets.Button(name="Cancel", button_type="warning", disabled=True, css_classes=["hh-pr-cancel"])
-        self.pr_run.on_click(self.run_protocols)
-        self.pr_cancel.on_click(self.cancel_job)
+        self.pr_run.on_click(self._locked(self.run_protocols))
+        self.pr_cancel.on_click(self._locked(self.cancel_job))
         self.pr_progress = pn.indicators.Progress(value=0, max=100, width=300, active=False)
         self.pr_status = pn.pane.HTML("", sizing_mode="stretch_width")
         self.pr_results = pn.pane.HTML("", sizing_mode="stretch_width")
@@ -674,8 +689,8 @@ class Explorer:
         self.cb_tstop = pn.widgets.FloatInput(name="t_stop (ms)", value=10.0, width=110)
         self.cb_run = pn.widgets.Button(name="Run the cable", button_type="primary", css_classes=["hh-cb-run"])
         self.cb_cancel = pn.widgets.Button(name="Cancel", button_type="warning", disabled=True)
-        self.cb_run.on_click(self.run_cable)
-        self.cb_cancel.on_click(self.cancel_job)
+        self.cb_run.on_click(self._locked(self.run_cable))
+        self.cb_cancel.on_click(self._locked(self.cancel_job))
         self.cb_progress = pn.indicators.Progress(value=0, max=100, width=300, active=False)
         self.cb_status = pn.pane.HTML("", sizing_mode="stretch_width")
         self.cb_result = pn.pane.HTML("", sizing_mode="stretch_width")
