@@ -2,7 +2,8 @@
 """Set up hhsim in ./.venv and run the demo or the test suite.
 
     python3 tasks.py demo     # install (first time) and run `hhsim demo`
-    python3 tasks.py test     # install (first time) and run the whole test suite
+    python3 tasks.py test     # install (first time) and run the whole test suite (installs
+                              # Debian's chromium with apt-get when missing, for the browser tests)
     python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
 
 Only the Python standard library is used here; everything else is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +42,24 @@ def ensure_env(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def ensure_chromium() -> None:
+    """The explorer's browser tests drive Debian's Chromium (never a downloaded browser):
+    install the `chromium` package with apt-get when it is missing and apt-get is there
+    (as root, in CI).  Without it those tests skip and say why."""
+    if Path("/usr/bin/chromium").exists() or shutil.which("apt-get") is None:
+        return
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        print("note: /usr/bin/chromium is missing; `sudo apt-get install chromium` enables the browser tests",
+              flush=True)
+        return
+    print("installing Debian's chromium for the explorer's browser tests ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    quiet = {"stdout": subprocess.DEVNULL}
+    if subprocess.call(["apt-get", "update", "-q"], env=env, **quiet) != 0 or subprocess.call(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], env=env, **quiet) != 0:
+        print("note: apt-get could not install chromium; the browser tests will skip", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
@@ -50,6 +70,7 @@ def main(argv: list[str]) -> int:
     if task == "demo":
         cmd = [str(BIN / "hhsim"), "demo", *rest]
     elif task == "test":
+        ensure_chromium()
         cmd = [str(PY), "-m", "pytest", "-q", *rest]
     else:
         status = 0
