@@ -90,6 +90,9 @@ def _diagram_lines(d) -> list[str]:
         lines.append(f"period doubling I {c['I_uA_cm2']:.8g} µA/cm²  period {c['period_ms']:.6g} ms")
     for c in js["torus"]:
         lines.append(f"torus        I {c['I_uA_cm2']:.8g} µA/cm²  period {c['period_ms']:.6g} ms")
+    for c in js["homoclinic"]:
+        lines.append(f"period to infinity near I {c['I_uA_cm2']:.8g} µA/cm² (period {c['period_ms']:.4g} ms): "
+                     "homoclinic orbit or saddle-node on an invariant circle")
     for b in js["cycles"]:
         lines.append(f"cycle branch from {b['start']}: {len(b['points'])} orbits, ends: {b['end']}")
     on = js["onset"]

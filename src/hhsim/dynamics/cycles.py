@@ -29,6 +29,7 @@ NEWTON_MAX = 10
 ADAPT_EVERY = 3
 W_T = 1e-2  # weight of the period (ms) in the arclength norm
 W_I = 1e-2  # weight of the current (µA/cm²)
+HOMOCLINIC_FRACTION = 0.25  # events above this fraction of period_max count as the homoclinic end
 AMPLITUDE_END_MV = 1.0  # a branch ends at a Hopf point when its V range falls below this
 
 
@@ -74,6 +75,7 @@ class CycleBranch:
     torus: list[CyclePoint] = field(default_factory=list)
     start: str = ""
     end: str = ""
+    homoclinic: CyclePoint | None = None  # the last orbit when the period diverged
 
     def arrays(self) -> dict[str, np.ndarray]:
         ext = np.array([p.orbit.v_extrema() for p in self.points]).reshape(-1, 2)
@@ -229,7 +231,7 @@ def from_hopf(field, hopf, intervals: int = INTERVALS) -> tuple[Orbit, np.ndarra
 
 
 def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tuple[float, float], *,
-                    ds: float = 0.3, ds_max: float = 3.0, max_steps: int = 300, period_max: float = 500.0,
+                    ds: float = 0.3, ds_max: float = 3.0, max_steps: int = 300, period_max: float = 300.0,
                     hopf_points=(), start_label: str = "", from_equilibrium: bool = False) -> CycleBranch:
     """Continue a branch of periodic orbits while I stays in ``i_span`` (µA/cm², with a margin).
 
@@ -298,6 +300,13 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
             break
         if o.period_ms > period_max:
             out.end = f"period above {period_max:g} ms (homoclinic or saddle-node on invariant circle)"
+            out.homoclinic = p
+            # near a homoclinic orbit of a saddle-focus the branch snakes: many folds and
+            # period doublings crowd at one current; they are reported as the homoclinic end
+            slow = HOMOCLINIC_FRACTION * period_max
+            out.folds = [q for q in out.folds if q.period_ms < slow]
+            out.period_doublings = [q for q in out.period_doublings if q.period_ms < slow]
+            out.torus = [q for q in out.torus if q.period_ms < slow]
             break
         amp = vmax - vmin
         peak_amp = max(peak_amp, amp)

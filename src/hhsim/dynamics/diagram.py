@@ -86,6 +86,7 @@ class Diagram:
             "cycle_folds": [cyc(p) for p in self.cycle_folds],
             "period_doublings": [cyc(p) for p in self.period_doublings],
             "torus": [cyc(p) for p in self.torus_points],
+            "homoclinic": [cyc(b.homoclinic) for b in self.cycles if b.homoclinic is not None],
             "cycles": [dict(start=b.start, end=b.end, points=[
                 {**cyc(p), "stable": p.stable,
                  "floquet_abs": [float(abs(m)) for m in p.multipliers]} for p in b.points]) for b in self.cycles],
@@ -191,22 +192,31 @@ def _add_cycles(d: Diagram, max_steps: int) -> None:
             if other is not h and f"Hopf point {other.i_uA_cm2:.6g}" in b.end:
                 done.append(other.i_uA_cm2)
     onset = d.onset.get("I_uA_cm2")
+    if onset is None:
+        return
+    # the firing branch from a spike train: needed for a saddle-node onset (no Hopf
+    # point feeds it) and whenever the branches from Hopf points held no stable orbit
     has_stable = any(p.stable for b in d.cycles for p in b.points)
-    if not has_stable and onset is not None:
-        base = onset if onset is not None and lo <= onset < hi else lo
-        i0 = min(hi, base + max(0.05 * (hi - lo), 0.02 * abs(base) + 0.05))
+    if has_stable and d.onset.get("type") != "saddle-node":
+        return
+    base = onset if lo <= onset < hi else lo
+    i0 = min(hi, base + max(0.05 * (hi - lo), 0.02 * abs(base) + 0.05))
+    try:
+        start = _cycles.orbit_at(f, i0)
+    except HHSimError as exc:
+        d.notes.append(f"no periodic orbit from a spike train at {i0:.6g} µA/cm²: {exc}")
+        return
+    for b in d.cycles:  # already on a computed branch?
+        for p in b.points:
+            if abs(p.i_uA_cm2 - i0) < 0.01 * (hi - lo) and abs(p.period_ms - start.period_ms) < 0.01 * start.period_ms:
+                return
+    for sign in (-1.0, 1.0):
+        tan = np.zeros(start.orbit.u.size + 2)
+        tan[-1] = sign
         try:
-            start = _cycles.orbit_at(f, i0)
+            b = _cycles.continue_cycles(f, start.orbit, tan, (lo, hi), ds=0.2, hopf_points=d.hopf,
+                                        max_steps=max_steps, start_label=f"spike train at {i0:.6g} µA/cm²")
         except HHSimError as exc:
-            d.notes.append(f"no periodic orbit from a spike train at {i0:.6g} µA/cm²: {exc}")
-            return
-        for sign in (-1.0, 1.0):
-            tan = np.zeros(start.orbit.u.size + 2)
-            tan[-1] = sign
-            try:
-                b = _cycles.continue_cycles(f, start.orbit, tan, (lo, hi), ds=0.2, hopf_points=d.hopf,
-                                            max_steps=max_steps, start_label=f"spike train at {i0:.6g} µA/cm²")
-            except HHSimError as exc:
-                d.notes.append(f"cycles from the spike train at {i0:.6g} µA/cm² not continued: {exc}")
-                continue
-            d.cycles.append(b)
+            d.notes.append(f"cycles from the spike train at {i0:.6g} µA/cm² not continued: {exc}")
+            continue
+        d.cycles.append(b)
