@@ -28,7 +28,7 @@ def test_separatrix_is_the_threshold_of_the_reduced_model():
     # the separatrix point at the rest state's n, crossed horizontally
     k = np.argmin(np.abs(sep[:, 1] - rest["y"]) + 1e3 * (sep[:, 0] > -40))
     v_sep, n0 = sep[k]
-    below = phase_plane("wang_buzsaki", "V,n", reduce="rinzel", starts=[(v_sep - 0.5, n0)], t_stop=60)
-    above = phase_plane("wang_buzsaki", "V,n", reduce="rinzel", starts=[(v_sep + 0.5, n0)], t_stop=60)
-    assert below.trajectories[0][:, 0].max() < v_sep + 1.0
-    assert above.trajectories[0][:, 0].max() > 0.0
+    runs = phase_plane("wang_buzsaki", "V,n", reduce="rinzel", starts=[(v_sep - 0.5, n0), (v_sep + 0.5, n0)],
+                       t_stop=60).trajectories
+    assert runs[0][:, 0].max() < v_sep + 1.0  # below threshold: back to rest
+    assert runs[1][:, 0].max() > 0.0  # above: a spike
