@@ -10,7 +10,7 @@ One step of the network, from ``t`` to ``t + dt``:
    the graded gating variables.
 2. for every node (generated loop): ``node_step`` draws the node's Poisson
    input events; then, between consecutive events (``next_event``), the
-   node advances by a sub-step (``node_terms`` + the structure's ``sub_k``
+   node advances by a sub-step (``stim_terms``, ``held_terms``, ``syn_terms`` + the structure's ``sub_k``
    + ``after_substep``: spike detection on the cubic Hermite interpolant and
    exact propagation of its linear synapses), and the event is applied
    exactly at its time (``apply_event``).
@@ -45,6 +45,20 @@ from .network_kernels import (advance_cursors, gap_terms, gather_events, graded_
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
                               noise_update, poisson_count, push_spikes, queue_push, stim_at, tm_release,
                               uniform01)
+
+#: Names of each argument tuple's arrays, in order (the generated ``run`` unpacks them).
+FIELDS = {
+    "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj"),
+    "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B"),
+    "KIN": ("kin_ptr", "kin_edge", "kin_group", "kin_w", "kg_kind", "kg_p", "kg_E", "kg_nmda", "kg_T", "kin_r",
+            "kin_g2", "kin_tlast", "kin_pend", "kin_T", "mg"),
+    "GAP": ("gap_ptr", "gap_nbr", "gap_g", "Gf", "GEf"),
+    "E": ("e_post", "e_w", "e_delay", "e_group", "e_kin", "e_stp", "out_ptr"),
+    "STP": ("stp_p", "stp_u", "stp_x", "stp_t"),
+    "PIN": ("pin_ptr", "pin_lam", "pin_group", "pin_w", "pin_t", "pin_k", "pin_cur"),
+    "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
+    "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending"),
+}
 
 #: Status codes returned by the generated ``run`` (with the step to resume at).
 DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -2, -3, -4, -5
@@ -109,12 +123,28 @@ def _drop_pushed(sp_t, sp_src, sp_n, k):
     sp_n[0] = m - k
 
 
-@njit(cache=True, error_model="numpy")
-def node_step(i, n, t, dt, seed, PIN, EV):
+# The per-node helpers take single arrays, not the tuples: the generated ``run``
+# unpacks every tuple once per call, because taking apart a tuple of arrays
+# costs a reference-count update per array, which inside the node loop cost
+# more than the membrane update itself.  The argument lists below are what
+# the generated calls pass (checked against the signatures at import).
+NODE_STEP_ARGS = "pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur"
+NEXT_EVENT_ARGS = "ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave"
+STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
+SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B"
+HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
+                   "kin_pend, kin_T, Gf, GEf")
+AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, "
+                      "mon_mask")
+APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
+                    "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
+                    "ev_cur, pin_group, pin_w, pin_k, pin_cur")
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur):
     """Prepare node i's step: its queue cursor and its Poisson input events (sorted)."""
-    ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV
     ev_cur[0] = node_ptr[i]
-    pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur = PIN
     m = 0
     for k in range(pin_ptr[i], pin_ptr[i + 1]):
         cnt = poisson_count(pin_lam[k] * dt, seed, _STREAM_PIN_COUNT, k, n)
@@ -138,21 +168,18 @@ def node_step(i, n, t, dt, seed, PIN, EV):
     return True
 
 
-@njit(cache=True, error_model="numpy")
-def next_event(i, ta, t, t1, EV, PIN, ST):
+@njit(cache=True, error_model="numpy", inline="always")
+def next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave):
     """(time, kind) of node i's next event after ``ta`` in this step: kind 1 queue,
     2 Poisson input, 3 a jump or kink of its stimulus (the step must land on it),
     0 none (time = the step's end ``t1``, t0 + (n + 1) dt computed afresh so that it
     equals the next step's start exactly)."""
-    ev_time, node_ptr, ev_cur = EV[0], EV[3], EV[5]
-    pin_t, pin_cur = PIN[4], PIN[6]
     te = t1
     which = 0
-    w = ST[4][i]
+    w = wave[i]
     if w >= 0:
-        kt, kj = ST[0], ST[8]
         row = kt[w]
-        k = ST[3][w]
+        k = cursor[w]
         while row[k + 1] <= ta:
             k += 1
         while row[k + 1] < te:
@@ -174,54 +201,59 @@ def next_event(i, ta, t, t1, EV, PIN, ST):
     return te, which
 
 
-@njit(cache=True, error_model="numpy")
-def node_terms(i, ta, h, full, ST, LIN, KIN, GAP):
-    """Stimulus (start, middle, end) and synaptic terms of node i for a sub-step [ta, ta + h].
-
-    Returns (Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn): µA/cm²; mS/cm² and
-    mS/cm² x mV.  Linear synapses are evaluated at the three times (only at the
-    start unless ``full``); kinetic, gap and graded terms are those at ``ta``.
-    """
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj = ST
+@njit(cache=True, error_model="numpy", inline="always")
+def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
+    """Injected current of node i (µA/cm²) at the start, middle and end (left limit) of
+    the sub-step [ta, ta + h]: its stimulus waveform times its scale, plus its noise."""
     w = wave[i]
-    if w >= 0:
-        sc = scale[i]
-        Sa = sc * stim_at(kt, ka, kb, w, cursor[w], ta, False)
-        Sm = sc * stim_at(kt, ka, kb, w, cursor[w], ta + 0.5 * h, False)
-        Sb = sc * stim_at(kt, ka, kb, w, cursor[w], ta + h, True)
-    else:
-        Sa = 0.0
-        Sm = 0.0
-        Sb = 0.0
-    Sa += noise_I[i]
-    Sm += noise_I[i]
-    Sb += noise_I[i]
-    lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B = LIN
+    nz = noise_I[i]
+    if w < 0:
+        return nz, nz, nz
+    sc = scale[i]
+    return (sc * stim_at(kt, ka, kb, w, cursor[w], ta, False) + nz,
+            sc * stim_at(kt, ka, kb, w, cursor[w], ta + 0.5 * h, False) + nz,
+            sc * stim_at(kt, ka, kb, w, cursor[w], ta + h, True) + nz)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, Gc, GEc):
+    """(G0, GE0, Gm, GEm, G1, GE1): synaptic conductance (mS/cm²) and G*E at the start,
+    middle and end of a sub-step of h ms: the linear synapses exactly (only at the
+    start unless ``full``), plus the terms ``Gc``, ``GEc`` held over the sub-step."""
     G0, GE0 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, 0.0)
     if full:
         Gm, GEm = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, 0.5 * h)
         G1, GE1 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, h)
     else:
         Gm, GEm, G1, GE1 = G0, GE0, G0, GE0
-    kin_ptr = KIN[0]
-    Gc = GAP[3][i]
-    GEc = GAP[4][i]
+    return G0 + Gc, GE0 + GEc, Gm + Gc, GEm + GEc, G1 + Gc, GE1 + GEc
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast,
+               kin_pend, kin_T, Gf, GEf):
+    """(Gc, GEc, Gn, GEn): the terms held over node i's sub-step from ``ta``: gap junctions
+    and graded synapses (from the step's start) plus kinetic receptors at ``ta``; NMDA
+    receptors apart (their magnesium block is applied at each stage voltage)."""
+    Gc = Gf[i]
+    GEc = GEf[i]
     Gn = 0.0
     GEn = 0.0
     if kin_ptr[i + 1] > kin_ptr[i]:
-        Gk, GEk, Gn, GEn = kinetic_terms(KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7],
-                                         KIN[9], KIN[10], KIN[11], KIN[12], KIN[13], i, ta)
+        Gk, GEk, Gn, GEn = kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda,
+                                         kin_r, kin_g2, kin_tlast, kin_pend, kin_T, i, ta)
         Gc += Gk
         GEc += GEk
-    return Sa, Sm, Sb, G0 + Gc, GE0 + GEc, Gm + Gc, GEm + GEc, G1 + Gc, GE1 + GEc, Gn, GEn
+    return Gc, GEc, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy")
-def after_substep(i, V, Vn, d0, d1, ta, h, thr, LIN, SPK):
-    """Detect an upward threshold crossing in the sub-step and propagate node i's linear
-    synapses by h.  False if the step's spike buffer is full."""
+@njit(cache=True, error_model="numpy", inline="always")
+def after_substep(i, V, Vn, d0, d1, ta, h, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, sp_t, sp_src, sp_n, mon_t,
+                  mon_src, mon_n, mon_mask):
+    """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
+    ends) and propagate node i's linear synapses by h.  False if the step's spike
+    buffer is full."""
     if V < thr[i] and Vn >= thr[i]:
-        sp_t, sp_src, sp_n = SPK[0], SPK[1], SPK[2]
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
         k = sp_n[0]
         if k >= sp_t.shape[0]:
@@ -229,38 +261,35 @@ def after_substep(i, V, Vn, d0, d1, ta, h, thr, LIN, SPK):
         sp_t[k] = ts
         sp_src[k] = i
         sp_n[0] = k + 1
-        mon_t, mon_src, mon_n, mon_mask = SPK[6], SPK[7], SPK[8], SPK[9]
         if mon_mask[i]:
             m = mon_n[0]
             mon_t[m] = ts
             mon_src[m] = i
             mon_n[0] = m + 1
-    linear_advance(LIN[0], LIN[1], LIN[2], LIN[5], LIN[6], i, h)
+    linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, h)
     return True
 
 
 @njit(cache=True, error_model="numpy")
-def apply_event(i, which, te, LIN, KIN, E, STP, EV, PIN):
+def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2,
+                kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, ev_cur,
+                pin_group, pin_w, pin_k, pin_cur):
     """Apply node i's next event (queue edge or Poisson input) at its exact time te."""
     if which == 3:
         return
-    lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B = LIN
     if which == 1:
-        ev_code, ev_cur = EV[1], EV[5]
         e = ev_code[ev_cur[0]]
         ev_cur[0] += 1
-        e_post, e_w, e_delay, e_group, e_kin, e_stp, out_ptr = E
         frac = 1.0
         if e_stp[e] >= 0:
-            frac = tm_release(STP[0], STP[1], STP[2], STP[3], e_stp[e], te)
+            frac = tm_release(stp_p, stp_u, stp_x, stp_t, e_stp[e], te)
         ke = e_kin[e]
         if ke >= 0:
-            kin_release(KIN[4], KIN[5], KIN[8], KIN[2], KIN[9], KIN[10], KIN[11], KIN[12], KIN[13], ke, te, frac)
+            kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, ke, te, frac)
             return
         g = e_group[e]
         w = e_w[e] * frac
     else:
-        pin_group, pin_w, pin_k, pin_cur = PIN[2], PIN[3], PIN[5], PIN[6]
         k = pin_k[pin_cur[1]]
         pin_cur[1] += 1
         g = pin_group[k]
@@ -271,12 +300,13 @@ def apply_event(i, which, te, LIN, KIN, E, STP, EV, PIN):
 
 
 @njit(cache=True, error_model="numpy")
-def synaptic_current(i, t, ST, LIN, KIN, GAP, v):
+def synaptic_current(i, t, LIN, KIN, GAP, v):
     """Total synaptic current of node i at t (µA/cm², outward positive)."""
-    r = node_terms(i, t, 0.0, False, ST, LIN, KIN, GAP)
+    Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
+                                  KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
+    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], i, 0.0)
     V = v[i]
-    G0, GE0, Gn, GEn = r[3], r[4], r[9], r[10]
-    return G0 * V - GE0 + mg_block(V, KIN[14][i]) * (Gn * V - GEn)
+    return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN[14][i]) * (Gn * V - GEn)
 
 
 @njit(cache=True, error_model="numpy")
@@ -295,9 +325,25 @@ def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, SPK, REC):
             y = Y[rec_k[q]]
             for j in range(y.shape[0]):
                 rec_y[r, j, q] = y[j, rec_c[q]]
-            rec_i[r, q] = synaptic_current(i, t + dt, ST, LIN, KIN, GAP, v)
+            rec_i[r, q] = synaptic_current(i, t + dt, LIN, KIN, GAP, v)
         rec_n[0] = r + 1
     if sp_n[0] > 0:
         pending[0] = 1
         return GROW_QUEUE
     return DONE
+
+
+def _check_argument_lists() -> None:
+    """The generated calls pass these names: they must end each helper's signature."""
+    import inspect
+
+    for fn, names in ((node_step, NODE_STEP_ARGS), (next_event, NEXT_EVENT_ARGS), (stim_terms, STIM_TERMS_ARGS),
+                      (held_terms, HELD_TERMS_ARGS),
+                      (after_substep, AFTER_SUBSTEP_ARGS), (apply_event, APPLY_EVENT_ARGS)):
+        want = [a.strip() for a in names.split(",")]
+        have = list(inspect.signature(fn.py_func).parameters)[-len(want):]
+        if have != want:
+            raise RuntimeError(f"network_driver.{fn.__name__}: argument list out of date ({have} != {want})")
+
+
+_check_argument_lists()

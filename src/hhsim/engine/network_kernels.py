@@ -81,7 +81,7 @@ def lin_event(kind, A, B, w, t1, norm):
     return A + w * norm, B + w * norm
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
     """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step."""
     G = 0.0
@@ -97,7 +97,7 @@ def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, s):
     """Propagate node i's linear synapse states by s ms."""
     for g in range(lin_kind.shape[0]):
@@ -258,7 +258,7 @@ def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
 
 
 # ----------------------------------------------------- short-term plasticity
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
     """Tsodyks-Markram release fraction u x of synapse slot s at a spike at time t.
 
@@ -328,7 +328,7 @@ def poisson_count(lam, seed, stream, node, step):
 
 
 # ------------------------------------------------------------------ stimulus
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def stim_at(kt, ka, kb, w, kc, tau, left):
     """Piecewise-linear stimulus w at tau >= kt[w, kc] (left limit at a knot if ``left``)."""
     if w < 0:
