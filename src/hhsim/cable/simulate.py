@@ -46,8 +46,8 @@ _STABILITY = {name: _solvers.METHODS[name].stability for name in METHODS
 
 #: Auto t_stop: never simulate more than this (ms) without an explicit t_stop.
 AUTO_T_MAX = 500.0
-#: Most compartments x steps one cable run may take (about a quarter of an hour here).
-MAX_COMPARTMENT_STEPS = 1e11
+#: Most compartments x steps one cable run may take (50-100 ns each here: ten minutes or more).
+MAX_COMPARTMENT_STEPS = 1e10
 _CHUNK_MS = 1.0
 
 
