@@ -25,6 +25,7 @@ class NetworkResult:
     states : population -> {state name: (n_samples, n_recorded)}.
     i_syn : population -> (n_samples, n_recorded) µA/cm², total synaptic current (outward positive).
     recorded : population -> recorded neuron indices.
+    source_spikes : external source -> (source index, spike time ms), as for ``spikes``.
     t_stop, dt (ms), method, seed, n_synapses, meta.
     """
 
@@ -35,6 +36,7 @@ class NetworkResult:
     states: dict[str, dict[str, np.ndarray]]
     i_syn: dict[str, np.ndarray]
     recorded: dict[str, np.ndarray]
+    source_spikes: dict[str, tuple[np.ndarray, np.ndarray]]
     t_stop: float
     dt: float
     method: str
@@ -65,10 +67,15 @@ class NetworkResult:
                 i_syn[pop.name] = rec_i[:n_rec, q].copy()
                 names = pop.model.state_names
                 states[pop.name] = {nm: rec_y[:n_rec, j, q].copy() for j, nm in enumerate(names)}
+        sources = {}
+        for src in net.sources:
+            first, n = plan.source_range[src.name]
+            sel = (plan.ext_src >= first) & (plan.ext_src < first + n)
+            sources[src.name] = ((plan.ext_src[sel] - first).astype(np.int64), plan.ext_t[sel].copy())
         t = np.arange(n_rec) * runner.rec_every * dt if n_rec else np.zeros(0)
         late = int(runner.EV[4][0])
         meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes}
-        return cls(spikes, sizes, t, v, states, i_syn, recorded, float(t_stop), float(dt), method, int(net.seed),
+        return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method, int(net.seed),
                    int(plan.n_edges), meta)
 
     # ----------------------------------------------------------- measures
