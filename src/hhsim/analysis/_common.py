@@ -99,6 +99,8 @@ def parse_range(text: str, name: str, unit: str, third: str = "step") -> tuple[f
     check_interval(name, start, stop, unit)
     if third == "n":
         whole(f"{name} N", c, 2)
+        if c > MAX_RANGE_VALUES:
+            raise ProtocolError(f"{name}: N = {c:.4g} values; at most {MAX_RANGE_VALUES} are accepted")
     elif not c > 0:
         raise ProtocolError(f"{name} step must be > 0 {unit} (got {c:g})")
     return start, stop, c
@@ -106,10 +108,17 @@ def parse_range(text: str, name: str, unit: str, third: str = "step") -> tuple[f
 
 def arange_inclusive(start: float, stop: float, step: float) -> np.ndarray:
     """start, start + step, ... up to stop (included when within rounding)."""
-    n = int(math.floor((stop - start) / step + 1e-9)) + 1
-    if n > 100_000:
-        raise ProtocolError(f"range {start:g}:{stop:g}:{step:g} has {n} values; use a larger step")
+    count = (stop - start) / step + 1e-9
+    if not (math.isfinite(count) and count < MAX_RANGE_VALUES):
+        shown = f"{count:.4g}" if math.isfinite(count) else "too many"
+        raise ProtocolError(f"range {start:g}:{stop:g}:{step:g} has {shown} values; at most {MAX_RANGE_VALUES} "
+                            "are accepted: use a larger step")
+    n = int(math.floor(count)) + 1
     return start + step * np.arange(n)
+
+
+#: Most values a START:STOP:STEP range may have (each is at least one neuron).
+MAX_RANGE_VALUES = 10_000
 
 
 #: Protocols integrate many neurons in one kernel call with the default
@@ -151,9 +160,16 @@ def aligned_dt(dt: float, length: float) -> float:
     """The largest step <= ``dt`` that divides ``length`` into whole steps.
 
     Pulse edges then fall on the time grid, where the solvers resolve them
-    exactly (an edge inside a step would deliver the wrong charge).
+    exactly (an edge inside a step would deliver the wrong charge).  Pulses
+    shorter than :data:`MIN_PULSE_MS` are refused.
     """
-    return length / math.ceil(length / dt - 1e-9)
+    if not length >= MIN_PULSE_MS:
+        raise ProtocolError(f"a pulse of {length:.4g} ms is too short; accepted: {MIN_PULSE_MS:g} ms or longer")
+    return length / max(1, math.ceil(length / dt - 1e-9))
+
+
+#: Shortest pulse a protocol accepts (ms): 0.1 µs, far below any membrane time constant.
+MIN_PULSE_MS = 1e-4
 
 
 # ------------------------------------------------------------------ progress
@@ -212,6 +228,7 @@ def run_many(
     if isinstance(models, Model):
         models = [models] * (n if n is not None else 1)
     models = list(models)
+    check_neurons(len(models), float(t_stop), dt, record_every)
     plan = lower(models, initial=initial)
     grid = make_grid(float(t_stop), dt)
     bar = bar if bar is not None else _NoBar()
@@ -250,6 +267,23 @@ def run_many(
         v = np.empty((0, plan.ncomp))
         y = np.empty((0, plan.structure.n_gates, plan.ncomp))
     return BatchOutput(t, v, y, spike_times, out.v_final, out.y_final)
+
+
+#: Bytes per neuron of a lowered batch besides its recordings (parameter
+#: columns, states, per-neuron bookkeeping; measured about 500).
+NEURON_BYTES = 1024
+
+
+def check_neurons(n: int, t_stop: float, dt: float, record_every: int) -> None:
+    """Refuse a batch that would not fit in memory, before anything is lowered:
+    ``n`` neurons, their spike buffers (one slot per 0.5 ms) and recordings."""
+    from ..limits import check_memory
+
+    steps = t_stop / dt if dt > 0 else math.inf
+    rows = steps / record_every + 1 if record_every > 0 else 1
+    per_neuron = NEURON_BYTES + 8.0 * (t_stop / 0.5 + 16) + 8.0 * 8 * rows
+    check_memory(n * per_neuron, f"a batch of {n} neurons over {t_stop:.4g} ms",
+                 "ask for fewer points (currents, intervals, values) or a shorter duration", ProtocolError)
 
 
 def gate_steady_state(model: Model, channel, gate, v) -> np.ndarray:

@@ -43,7 +43,14 @@ def _positive(name: str, value, unit: str) -> float:
         raise GeometryError(f"{name} must be a number > 0 {unit} (got {value!r})") from None
     if not (value > 0 and math.isfinite(value)):
         raise GeometryError(f"{name} must be a number > 0 {unit} (got {value:g})")
+    if unit == "µm" and not (MIN_UM <= value <= MAX_UM):
+        raise GeometryError(f"{name} = {value:.4g} µm is outside the accepted {MIN_UM:g} to {MAX_UM:g} µm")
     return value
+
+
+#: Lengths and diameters accepted (µm): 1 nm to 1 km.  Beyond, areas and axial
+#: resistances under- or overflow double precision.
+MIN_UM, MAX_UM = 1e-3, 1e9
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,8 @@ class Section:
             pts = np.asarray(self.profile, dtype=float)
             if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
                 raise GeometryError(f"section {self.name!r}: profile needs >= 2 (arc, diameter) points")
-            if np.any(pts[:, 1] <= 0) or not np.all(np.isfinite(pts)):
-                raise GeometryError(f"section {self.name!r}: every diameter must be > 0 µm")
+            if np.any(pts[:, 1] < MIN_UM) or np.any(pts[:, 1] > MAX_UM) or not np.all(np.isfinite(pts)):
+                raise GeometryError(f"section {self.name!r}: every diameter must be within {MIN_UM:g} to {MAX_UM:g} µm")
             if np.any(np.diff(pts[:, 0]) < 0) or abs(pts[0, 0]) > 1e-9 or abs(pts[-1, 0] - self.length) > 1e-6 * self.length:
                 raise GeometryError(f"section {self.name!r}: profile arcs must rise from 0 to the length")
 

@@ -18,6 +18,8 @@ from .codegen import call_kernel, kernel_module
 from .lower import Plan
 
 ODEINT_TOL = 1.49012e-8
+#: |V| (mV) at which a run has diverged: 10 V, the limit of the compiled dopri5.
+V_RUNAWAY = 1e4
 MAX_SEGMENTS = 1000  # beyond this many stimulus breakpoints, split the run only at jumps
 
 
@@ -48,6 +50,12 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
         return y[0] - thr
 
     crossing.direction = 1.0
+
+    def runaway(t, y):  # the divergence check of the compiled dopri5: |V| reaches 10 V
+        return abs(y[0]) - V_RUNAWAY
+
+    runaway.terminal = True
+    runaway.direction = 1.0
     t_eval = grid.t0 + grid.dt * np.arange(grid.n_steps + 1)
     cuts = [grid.t0]
     if stimulus is not None:
@@ -60,8 +68,17 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
     ts, ys, spikes = [], [], []
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = t_eval[(t_eval >= a) & (t_eval < b)]
-        sol = solve_ivp(segment_rhs(b), (a, b), y, method=method, t_eval=np.append(seg, b),
-                        events=crossing, rtol=rtol, atol=atol)
+        try:
+            sol = solve_ivp(segment_rhs(b), (a, b), y, method=method, t_eval=np.append(seg, b),
+                            events=(crossing, runaway), rtol=rtol, atol=atol)
+        except ValueError:  # an event's root finder on a blown-up (non-finite) interpolant
+            raise DivergenceError(f"the adaptive solver (lsoda) diverged between t = {a:.4g} and {b:.4g} ms "
+                                  "(the solution became non-finite); check the stimulus amplitude", float(a)) from None
+        if sol.status == 1 or (sol.y.size and not np.all(np.abs(sol.y[0]) < V_RUNAWAY)):
+            t_fail = float(sol.t_events[1][0]) if sol.t_events[1].size else float(sol.t[-1])
+            raise DivergenceError(
+                f"the adaptive solver (lsoda) stopped at t = {t_fail:.4g} ms: |V| reached {V_RUNAWAY:g} mV, "
+                "outside where the model's rates are usable; check the stimulus amplitude", t_fail)
         if sol.status < 0 or not np.all(np.isfinite(sol.y)):
             t_fail = float(sol.t[-1]) if sol.t.size else float(a)
             raise DivergenceError(f"adaptive solver failed near t = {t_fail:.4g} ms: {sol.message}", t_fail)
