@@ -38,6 +38,7 @@ def test_equilibria_command(capsys):
 @pytest.mark.parametrize("args, needle", [
     (("bifurcation", "--param", "gNaa"), "unknown continuation parameter 'gNaa'"),
     (("bifurcation", "--from", "5", "--to", "5"), "empty"),
+    (("bifurcation", "--param", "gK", "--from", "5", "--to", "5"), "empty"),
     (("bifurcation", "--plot", "x.txt"), ".png"),
     (("equilibria", "--set", "gFoo=3"), "unknown parameter 'gFoo'"),
 ])

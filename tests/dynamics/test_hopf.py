@@ -82,3 +82,18 @@ def test_lyapunov_coefficient_of_a_planar_system():
     quad = c["fxy"] * c["fxx"] - c["gxy"] * c["gyy"] + 0.0
     a_gh = (third + quad / w) / 16
     assert l1 == pytest.approx(2 * a_gh / w, rel=1e-10)
+
+
+def test_hopf_in_the_leak_reversal_maps_onto_the_current():
+    """E_L enters only through gL (V - E_L), so a Hopf point at current I_H and E_L0
+    is one at current 0 and E_L = E_L0 + I_H / gL, with the same l1 (same vector field)."""
+    from hhsim.dynamics.param_branch import parameter_diagram
+
+    _, i_ref = ref.hopf_current(-59.65)
+    d = parameter_diagram(hhsim.models.get("hh"), "EL", -60.0, -10.0, i_app=0.0)
+    (h,) = d["hopf"]
+    assert h["value"] == pytest.approx(-54.387 + float(i_ref) / 0.3, rel=1e-9)
+    assert h["kind"] == "subcritical"
+    f = model_field(hhsim.models.get("hh"))
+    low = hopf.hopf_points(f, eq.branch(f))[0]
+    assert h["lyapunov"] == pytest.approx(low.lyapunov, rel=1e-6)

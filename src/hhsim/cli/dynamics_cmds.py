@@ -45,11 +45,15 @@ def equilibria_cmd(**kw):
 @click.command("bifurcation")
 @model_options
 @click.option("--param", default="I", show_default=True, metavar="NAME",
-              help="Continuation parameter: I, the injected current (µA/cm²).")
-@click.option("--from", "i_from", type=float, default=0.0, show_default=True, metavar="A",
-              help="Start of the parameter range.")
+              help="Continuation parameter: I, the injected current (µA/cm²), or any model parameter "
+                   "(see `hhsim models NAME`; equilibria and their bifurcations only).")
+@click.option("--at", "i_app", type=float, default=0.0, show_default=True, metavar="UA",
+              help="Injected current held while another --param varies (µA/cm²).")
+@click.option("--from", "i_from", type=float, default=None, metavar="A",
+              help="Start of the parameter range (default 0 for I, else half the parameter's value).")
 @click.option("--to", "i_to", type=float, default=None, metavar="B",
-              help="End of the parameter range (default 50, or beyond the highest Hopf point).")
+              help="End of the parameter range (default for I 50, or beyond the highest Hopf point; "
+                   "else 1.5 times the value).")
 @click.option("--no-cycles", is_flag=True, help="Equilibria and their bifurcations only.")
 @click.option("--fi", "with_fi", is_flag=True, help="Also simulate the f-I curve (up and down) for the figure.")
 @click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")
@@ -59,12 +63,13 @@ def bifurcation_cmd(**kw):
     points (with the first Lyapunov coefficient), periodic orbits, folds of cycles,
     period doublings and the onset of firing."""
     from ..dynamics import bifurcation_diagram
-    from ..dynamics.diagram import check_parameter
 
     model = _model(kw)
-    check_parameter(kw["param"])
     plot = check_output(kw["plot"], FIGURE_SUFFIXES, "figure")
-    d = bifurcation_diagram(model, kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"], fi=kw["with_fi"])
+    if kw["param"] != "I":
+        _parameter_cmd(model, kw, plot)
+        return
+    d = bifurcation_diagram(model, 0.0 if kw["i_from"] is None else kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"], fi=kw["with_fi"])
     if plot is not None:
         d.plot(plot)
     if kw["as_json"]:
@@ -72,6 +77,39 @@ def bifurcation_cmd(**kw):
         return
     for line in _diagram_lines(d):
         click.echo(line)
+    if plot is not None:
+        click.echo(f"wrote {plot}")
+
+
+def _parameter_cmd(model, kw, plot) -> None:
+    from ..dynamics.param_branch import parameter_diagram
+    from ..errors import ParameterError
+
+    name = kw["param"]
+    params = model.params()
+    if name not in params:
+        raise ParameterError(f"unknown continuation parameter {name!r} for model {model.name!r}; accepted: I, "
+                             + ", ".join(params))
+    value = params[name].value
+    lo = kw["i_from"] if kw["i_from"] is not None else value - 0.5 * abs(value or 1.0)
+    hi = kw["i_to"] if kw["i_to"] is not None else value + 0.5 * abs(value or 1.0)
+    d = parameter_diagram(model, name, lo, hi, kw["i_app"])
+    if plot is not None:
+        from ..plot.dynamics import plot_parameter_diagram
+
+        plot_parameter_diagram(d, plot)
+    if kw["as_json"]:
+        emit_json(d)
+        return
+    unit = params[name].unit
+    click.echo(f"model {model.name}: {name} from {lo:g} to {hi:g} {unit} at I = {kw['i_app']:g} µA/cm²")
+    for h in d["hopf"]:
+        click.echo(f"Hopf         {name} {h['value']:.10g} {unit}  V {h['V_mV']:.6g} mV  "
+                   f"{h['frequency_hz']:.5g} Hz  l1 {h['lyapunov']:+.4g}  {h['kind']}")
+    for sn in d["saddle_nodes"]:
+        click.echo(f"saddle-node  {name} {sn['value']:.10g} {unit}  V {sn['V_mV']:.6g} mV")
+    for note in d["notes"]:
+        click.echo(note)
     if plot is not None:
         click.echo(f"wrote {plot}")
 

@@ -23,10 +23,6 @@ from .field import ModelField, model_field
 from .hopf import HopfPoint, hopf_points
 from .saddle_node import SaddleNode, saddle_nodes
 
-#: The only continuation parameter for now: the injected current.
-PARAMETERS = ("I",)
-
-
 @dataclass
 class Diagram:
     """Everything :func:`bifurcation_diagram` found, in µA/cm², mV, ms, Hz."""
@@ -101,14 +97,6 @@ def _unique(points):
         if not any(abs(p.i_uA_cm2 - q.i_uA_cm2) < 1e-6 and abs(p.period_ms - q.period_ms) < 1e-4 for q in out):
             out.append(p)
     return sorted(out, key=lambda p: p.i_uA_cm2)
-
-
-def check_parameter(name: str) -> str:
-    if name not in PARAMETERS:
-        raise ParameterError(
-            f"unknown continuation parameter {name!r}; accepted: I (the injected current, µA/cm²)"
-        )
-    return name
 
 
 def _onset(d: Diagram) -> dict:

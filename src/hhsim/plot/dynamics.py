@@ -129,3 +129,36 @@ def plot_phase_plane(pp, path=None) -> Figure:
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def plot_parameter_diagram(d: dict, path=None) -> Figure:
+    """V of the equilibria against a model parameter (from :func:`parameter_diagram`)."""
+    fig = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    eqs = d["equilibria"]
+    if eqs:
+        p = np.array([e["value"] for e in eqs])
+        v = np.array([e["V_mV"] for e in eqs])
+        st = np.array([e["stable"] for e in eqs])
+        # branches are listed one after another; break the line where the parameter jumps back
+        cuts = np.nonzero(np.abs(np.diff(p)) > 0.25 * (d["to"] - d["from"]))[0] + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [p.size]])):
+            _line(ax, p[a:b], v[a:b], st[a:b], _EQ, "equilibria" if a == 0 else None)
+    for h in d["hopf"]:
+        ax.plot(h["value"], h["V_mV"], "o", color="k", ms=5)
+        ax.annotate(f"H ({h['kind'][:3]}) {h['value']:.4g}", (h["value"], h["V_mV"]), xytext=(4, -12),
+                    textcoords="offset points", fontsize=8)
+    for s in d["saddle_nodes"]:
+        ax.plot(s["value"], s["V_mV"], "s", color="k", ms=5)
+        ax.annotate(f"SN {s['value']:.4g}", (s["value"], s["V_mV"]), xytext=(4, 4), textcoords="offset points",
+                    fontsize=8)
+    ax.set_xlabel(d["parameter"])
+    ax.set_ylabel("V (mV)")
+    ax.set_xlim(d["from"], d["to"])
+    ax.set_title(f"{d['model']}: equilibria against {d['parameter']} at I = {d['I_uA_cm2']:g} µA/cm² "
+                 "(stable solid, unstable dashed)", fontsize=10)
+    fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
