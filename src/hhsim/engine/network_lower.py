@@ -216,11 +216,12 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     E, KIN, STP, n_edges, max_delay = edges
     KIN = KIN + (_mg(net, pop_range, n_nodes),)
     n_buckets = int(math.ceil(max_delay / grid.dt)) + 3
+    n_coupling = int(gr[4].size) + int(gap[1].size) // 2  # graded synapses; gap junctions (pairs)
     return NetworkPlan(
         n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
         v0=v0, thr=np.concatenate(thr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
         lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src,
-        meta={"populations": [pop_index]},
+        meta={"populations": [pop_index], "n_synapses": n_edges + n_coupling},
     )
 
 

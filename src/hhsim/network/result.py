@@ -76,7 +76,7 @@ class NetworkResult:
         late = int(runner.EV[4][0])
         meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes}
         return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method, int(net.seed),
-                   int(plan.n_edges), meta)
+                   int(plan.meta["n_synapses"]), meta)
 
     # ----------------------------------------------------------- measures
     def _pop(self, name: str):
