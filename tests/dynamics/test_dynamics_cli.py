@@ -79,3 +79,16 @@ def test_phase_plane_command(capsys, tmp_path):
 def test_phase_plane_bad_input(capsys, args, needle):
     _, line = cli_error(capsys, *args)
     assert needle in line
+
+
+@pytest.mark.parametrize("name", ["hh", "wang_buzsaki", "pospischil_ib", "destexhe_tc"])
+def test_equilibria_agree_with_hhsim_models(capsys, name):
+    """The resting potential printed by `hhsim models NAME` is one of the equilibria at 0 µA/cm²."""
+    import re
+
+    code, out, _ = run_cli(capsys, "models", name)
+    assert code == 0
+    v_rest = float(re.search(r"resting potential \(computed\):\s*(-?[\d.]+) mV", out).group(1))
+    code, out, _ = run_cli(capsys, "equilibria", "--model", name, "--json")
+    vs = [e["V_mV"] for e in json.loads(out)["equilibria"]]
+    assert min(abs(v - v_rest) for v in vs) < 5e-5  # the listing prints 4 decimals

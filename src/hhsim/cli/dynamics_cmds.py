@@ -55,7 +55,8 @@ def equilibria_cmd(**kw):
               help="End of the parameter range (default for I 50, or beyond the highest Hopf point; "
                    "else 1.5 times the value).")
 @click.option("--no-cycles", is_flag=True, help="Equilibria and their bifurcations only.")
-@click.option("--fi", "with_fi", is_flag=True, help="Also simulate the f-I curve (up and down) for the figure.")
+@click.option("--no-fi", is_flag=True,
+              help="Do not simulate the f-I curve (up and down staircases) drawn on the figure.")
 @click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 def bifurcation_cmd(**kw):
@@ -69,7 +70,8 @@ def bifurcation_cmd(**kw):
     if kw["param"] != "I":
         _parameter_cmd(model, kw, plot)
         return
-    d = bifurcation_diagram(model, 0.0 if kw["i_from"] is None else kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"], fi=kw["with_fi"])
+    d = bifurcation_diagram(model, 0.0 if kw["i_from"] is None else kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"],
+                            fi=plot is not None and not kw["no_fi"])
     if plot is not None:
         d.plot(plot)
     if kw["as_json"]:

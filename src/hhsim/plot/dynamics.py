@@ -71,7 +71,8 @@ def plot_diagram(d, path=None) -> Figure:
         ax_v.plot([p.i_uA_cm2] * 2, [vmin, vmax], "d", color="#555555", ms=4)
     if d.fi is not None:
         c = d.fi.currents_uA_cm2
-        ax_f.plot(c, d.fi.rates_up_hz, "^", color=_UP, ms=4, label="simulated, current rising")
+        thr = f"spikes crossing {d.model.spike_threshold:g} mV"
+        ax_f.plot(c, d.fi.rates_up_hz, "^", color=_UP, ms=4, label=f"simulated, current rising ({thr})")
         ax_f.plot(c, d.fi.rates_down_hz, "v", color=_DOWN, ms=4, label="simulated, current falling")
     ax_v.set_ylabel("V (mV)")
     ax_f.set_ylabel("frequency (Hz)")
