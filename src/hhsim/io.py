@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -38,40 +39,79 @@ def check_writable(path: str | Path, suffixes: tuple[str, ...] | None = None) ->
         raise OutputError(
             f"cannot write {str(path)!r}: the file name must end in {', '.join(suffixes)}"
         )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
-    if path.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: it is a directory")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    target = output_target(path)
+    parent = target.parent
+    try:
+        if not parent.is_dir():
+            raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
+        if target.is_dir():
+            raise OutputError(f"cannot write {str(path)!r}: it is a directory")
+        if target.exists() and not target.is_file():
+            raise OutputError(f"cannot write {str(path)!r}: it is not a regular file (a device, pipe or socket)")
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    # the temporary name (see atomic_write) is the longest name written
+    if len(_temp_prefix(target).encode()) + 8 + len(_temp_suffix(target).encode()) > name_max:
+        raise OutputError(f"cannot write {str(path)!r}: the file name is too long for the file system "
+                          f"(at most {name_max - 16 - len(target.suffix)} characters here)")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         raise OutputError(f"cannot write {str(path)!r}: permission denied")
     return path
 
 
+def output_target(path: str | Path) -> Path:
+    """The file an output ``path`` writes: a symbolic link's target (the link is kept)."""
+    path = Path(path)
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path if str(path.parent) else Path(".") / path
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def _temp_suffix(target: Path) -> str:
+    return ".part" + target.suffix
+
+
 def _mode_for(path: Path) -> int:
-    """Permission bits for ``path``: those of the file it replaces, else 0666 less the umask."""
+    """Permission bits for ``path``: those of the regular file it replaces, else
+    0666 less the umask (never a device's or a directory's mode)."""
     try:
-        return path.stat().st_mode & 0o7777
+        st = path.stat()
+        if stat.S_ISREG(st.st_mode):
+            return st.st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` then rename into ``path``: all or nothing."""
+    """Call ``write(tmp_path)`` then rename into ``path``: all or nothing.
+
+    A symbolic link is written through (its target is replaced, the link kept);
+    a path that is not a regular file (a device) is refused.  The temporary
+    file is removed whatever happens, SIGINT and SIGTERM included (the CLI turns
+    both into exceptions).
+    """
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
+    target = output_target(path)
+    if target.exists() and not target.is_file():
+        raise OutputError(f"cannot write {str(path)!r}: it is not a regular file (a device, pipe or socket)")
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".part" + path.suffix)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target), suffix=_temp_suffix(target))
     except OSError as exc:
         raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     os.close(fd)
     try:
         write(tmp)
         # mkstemp makes the file private (0600); give it the mode a plain open() would
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     finally:

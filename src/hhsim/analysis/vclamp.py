@@ -310,6 +310,12 @@ def vclamp(model: str | Model = "hh", steps=None, *, hold: float | None = None, 
         raise ProtocolError("--gain only applies with a series resistance (--rs)")
     pre, dur, post = snap(pre, dt), snap(dur, dt), snap(post, dt)
     t_stop = pre + dur + post
+    if series_resistance is not None and 10.0 * model.Cm * series_resistance / 1000.0 >= dur:
+        # the clamp would still be charging the membrane when the step ends: nothing settles to measure
+        limit = dur * 1000.0 / (10.0 * model.Cm)
+        raise ProtocolError(f"--rs {series_resistance:.4g} Ω·cm² charges the membrane with a time constant of "
+                            f"{model.Cm * series_resistance / 1000.0:.4g} ms, too slow for {dur:.4g} ms steps; "
+                            f"accepted: --rs below {limit:.4g} Ω·cm², or longer steps (--dur)")
     bar = progress_bar("voltage clamp", progress)
     try:
         run = _run_steps(model, hold, steps, pre, dur, t_stop, series_resistance, gain, method, dt, bar)

@@ -44,6 +44,8 @@ def parse_overrides(items) -> dict[str, float]:
         name = name.strip()
         if not sep or not name:
             raise ParameterError(f"--set needs NAME=VALUE, got {item!r}")
+        if name in out:
+            raise ParameterError(f"--set {name} is given twice; give each parameter once")
         try:
             out[name] = float(value)
         except ValueError:

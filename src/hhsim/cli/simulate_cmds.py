@@ -32,8 +32,11 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 @click.option("--out", default=None, metavar="FILE", help="Save the trace: .csv, .npz or .nc.")
 @click.option("--plot", default=None, metavar="FILE", help="Save the classic figure: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE", help="Save an animation: .gif (or .mp4 with ffmpeg).")
+@click.option("--record-every", type=int, default=1, show_default=True, metavar="K",
+              help="Keep every K-th step of the trace (spikes still use every step); less memory for long runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
-def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot, animate, as_json):
+def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot,
+            animate, record_every, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
     model = build_model(model_name, overrides, temperature, drugs, channel_files)
     stimulus = total([parse_stim(s) for s in stims])
@@ -42,7 +45,7 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
         check_output(plot, FIGURE_SUFFIXES, "figure"),
         check_output(animate, ANIMATION_SUFFIXES, "animation"),
     ]
-    result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init)
+    result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every)
     _save(result, *targets)
     if as_json:
         emit_json(result.summary())
@@ -92,7 +95,12 @@ def demo_cmd(outdir):
         from ..errors import OutputError
 
         raise OutputError(f"--outdir {outdir!r} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from ..errors import OutputError
+
+        raise OutputError(f"cannot create --outdir {outdir!r}: {exc.strerror or exc}") from None
     paths = [
         check_output(str(out / "hh_demo.png"), FIGURE_SUFFIXES, "figure"),
         check_output(str(out / "hh_demo.csv"), DATA_SUFFIXES, "data"),
