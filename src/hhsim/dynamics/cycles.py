@@ -76,6 +76,7 @@ class CycleBranch:
     start: str = ""
     end: str = ""
     homoclinic: CyclePoint | None = None  # the last orbit when the period diverged
+    unconfirmed: list = field(default_factory=list)  # (kind, I) where a test changed sign without the event
 
     def arrays(self) -> dict[str, np.ndarray]:
         ext = np.array([p.orbit.v_extrema() for p in self.points]).reshape(-1, 2)
@@ -322,15 +323,35 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
 
 
 def _pd_test(p: CyclePoint) -> float:
-    mu = p.nontrivial
-    real = mu[np.abs(mu.imag) < 1e-9].real
-    return float(np.min(real + 1.0)) if real.size else 1.0
+    """prod (μ + 1) over the nontrivial multipliers: continuous, and its sign changes
+    exactly when a real multiplier passes through -1 (a pair contributes |μ + 1|²)."""
+    return float(np.real(np.prod(p.nontrivial + 1.0)))
 
 
 def _torus_test(p: CyclePoint) -> float:
+    """Largest modulus of a complex multiplier minus one (meaningful only while the
+    number of complex multipliers stays the same, checked by the caller)."""
     mu = p.nontrivial
     cpx = mu[np.abs(mu.imag) > 1e-9]
     return float(np.max(np.abs(cpx)) - 1.0) if cpx.size else -1.0
+
+
+def _n_complex(p: CyclePoint) -> int:
+    return int(np.sum(np.abs(p.nontrivial.imag) > 1e-9))
+
+
+#: A located event is kept only if its defining condition holds this well.
+EVENT_CHECK = {"fold": 1e-6, "pd": 1e-4, "torus": 1e-4}
+
+
+def _event_holds(name: str, p: CyclePoint) -> bool:
+    mu = p.nontrivial
+    if name == "fold":  # the current turns, and a second multiplier sits at 1
+        return abs(p.d_current) < EVENT_CHECK["fold"] and np.min(np.abs(mu - 1.0)) < 1e-2
+    if name == "pd":
+        return np.min(np.abs(mu + 1.0)) < EVENT_CHECK["pd"]
+    cpx = mu[np.abs(mu.imag) > 1e-9]
+    return cpx.size > 0 and np.min(np.abs(np.abs(cpx) - 1.0)) < EVENT_CHECK["torus"]
 
 
 def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarray, b: CyclePoint, step: float):
@@ -343,7 +364,7 @@ def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarr
         fa, fb = fn(a), fn(b)
         if not (np.isfinite(fa) and np.isfinite(fb)) or fa * fb >= 0:
             continue
-        if name == "torus" and not (b.stable != a.stable):
+        if name == "torus" and _n_complex(a) != _n_complex(b):
             continue
         s0, s1, f0, f1 = 0.0, step, fa, fb
         best = b
@@ -367,5 +388,9 @@ def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarr
             else:
                 s0, f0 = s, fs
         lo_v, hi_v = best.orbit.v_extrema(400)
-        if hi_v - lo_v > AMPLITUDE_END_MV:  # a turn through a Hopf point is not a fold of cycles
+        if hi_v - lo_v <= AMPLITUDE_END_MV:  # a turn through a Hopf point is not a fold of cycles
+            continue
+        if _event_holds(name, best):
             bucket.append(best)
+        else:  # the test function changed sign without the event (e.g. multipliers colliding)
+            out.unconfirmed.append((name, best.i_uA_cm2))

@@ -152,6 +152,11 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
         d.notes.append(f"no saddle-node between {lo:g} and {hi:g} µA/cm²")
     if cycles:
         _add_cycles(d, max_steps)
+        for b in d.cycles:
+            for kind, i in b.unconfirmed:
+                what = {"fold": "fold of cycles", "pd": "period doubling", "torus": "torus point"}[kind]
+                d.notes.append(f"a {what} test function changed sign near {i:.6g} µA/cm² without the "
+                               "event itself (multipliers colliding); not reported")
         if not d.cycle_folds:
             d.notes.append("no fold of limit cycles found")
     if fi:
