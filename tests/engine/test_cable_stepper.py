@@ -82,6 +82,7 @@ def test_extra_conductance_and_current_reach_the_analytic_steady_state():
     assert s.area[0] == pytest.approx(area_um2)
     g, e, i = 0.002, 0.0, 0.05  # µS, mV, nA
     gla = gl * area_um2 * 1e-5  # mS/cm² x µm² -> µS
+    assert gl * s.uS_per_mS_cm2[0] == pytest.approx(gla, rel=1e-14)
     for _ in range(4000):  # 200 ms, many membrane time constants (tau = C / (gL A + g) < 3 ms)
         s.advance(None, np.array([g]), np.array([g * e]), np.array([i]))
     expected = (gla * el + g * e + i) / (gla + g)

@@ -60,7 +60,8 @@ class CableStepper:
     t : ms, the time reached.
     v : mV per node (Hines order), a read-only view of the live state.
     y : the states (gates, then pools), shape (n_states, n), read-only view.
-    area : µm² per node (0 at junction nodes, which have no membrane).
+    area : µm² per node (0 at junction nodes, which have no membrane);
+        ``uS_per_mS_cm2`` converts densities into node totals.
     n : number of nodes; ``soma_node`` the node for spike detection (see
         :attr:`soma_node`); ``plan`` the lowered cable; ``dt``, ``method``.
 
@@ -159,6 +160,13 @@ class CableStepper:
             if s.region == "soma" or s.name == "soma":
                 return self.node_at(i, 0.5)
         return self.node_at(0, 0.5)
+
+    @property
+    def uS_per_mS_cm2(self) -> np.ndarray:
+        """Per node, µS per mS/cm² (the node's membrane area in cm² x 1e3): a
+        conductance density g (mS/cm²) is ``g * uS_per_mS_cm2`` µS at the node,
+        a current density i (µA/cm²) is ``i * uS_per_mS_cm2`` nA."""
+        return self.plan.area
 
     @property
     def threshold(self) -> np.ndarray:
