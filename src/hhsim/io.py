@@ -114,6 +114,24 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    except Exception as exc:
+        # a writer that fails while cleaning up after a failed write (matplotlib's
+        # PDF backend raises zlib.error on a full disk): report the OSError behind it
+        cause = _os_error_behind(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"cannot write {str(path)!r}: {cause.strerror or cause}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _os_error_behind(exc: BaseException) -> OSError | None:
+    """The first OSError in the chain of exceptions that led to ``exc``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OSError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -4,7 +4,8 @@ Reads a JSON list of argument lists on stdin; for each, runs the CLI entry
 point in-process with stdout and stderr captured, and prints one JSON object
 per case (argv, exit code, stdout, stderr, files created in the working
 directory).  The caller sets the address-space limit (``--mem-gb``) so that a
-case that would allocate without checking fails here, not on the machine.
+case that would allocate without checking fails here, not on the machine, and
+optionally a file-size limit (``--fsize`` bytes) that stands for a full disk.
 """
 
 from __future__ import annotations
@@ -46,12 +47,22 @@ def _run(argv: list[str]) -> dict:
             "new_files": sorted(_files() - before)}
 
 
+def _option(name: str, default: float) -> float:
+    return float(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
 def main() -> None:
-    mem_gb = float(sys.argv[sys.argv.index("--mem-gb") + 1]) if "--mem-gb" in sys.argv else 4.0
+    mem_gb = _option("--mem-gb", 4.0)
+    fsize = _option("--fsize", 0)
     cases = json.load(sys.stdin)
     import hhsim.cli.main  # noqa: F401 - import (and numba's start-up) before the limit
 
     _limit(mem_gb)
+    if fsize:  # a "full disk": writes beyond fsize bytes fail with EFBIG instead of killing us
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (int(fsize), int(fsize)))
     for argv in cases:
         print(json.dumps(_run(argv)), flush=True)
 

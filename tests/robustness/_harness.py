@@ -43,16 +43,18 @@ def limits(mem_gb: float = MEM_GB):
 
 
 def child_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST", "COV_")) and k not in ("HHSIM_MAX_MEMORY", "HHSIM_MAX_INPUT_BYTES")}
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
 def run_batch(cases: list[list[str]], cwd: Path, timeout: float = 120, mem_gb: float = MEM_GB,
-              env: dict | None = None) -> list[Outcome]:
-    """Run every ``hhsim`` argument list in one limited child; one Outcome each."""
+              env: dict | None = None, fsize: int = 0) -> list[Outcome]:
+    """Run every ``hhsim`` argument list in one limited child; one Outcome each
+    (``fsize``: a file-size limit in bytes that makes writes fail like a full disk)."""
     proc = subprocess.run(
-        [sys.executable, str(DRIVER), "--mem-gb", str(mem_gb)],
+        [sys.executable, str(DRIVER), "--mem-gb", str(mem_gb), "--fsize", str(fsize)],
         input=json.dumps(cases), capture_output=True, text=True, timeout=timeout,
         cwd=cwd, env=env or child_env(),
     )
@@ -72,3 +74,7 @@ def assert_one_line_refusal(o: Outcome, code: int = 2, *, contains: tuple[str, .
     for word in contains:
         assert word.lower() in lines[0].lower(), o.explain()
     return lines[0]
+
+
+def by_argv(outcomes: list[Outcome]) -> dict[str, Outcome]:
+    return {" ".join(o.argv): o for o in outcomes}
