@@ -36,8 +36,10 @@ from .tree import build_tree
 
 #: method -> (order, default dt in ms, implicit theta or None): the cable's
 #: view of the one solver registry (:data:`hhsim.engine.solvers.METHODS`).
-METHODS = {name: (m.order, m.default_dt["cable"], m.theta)
-           for name, m in _solvers.METHODS.items() if m.runs_on("cable")}
+#: Listed implicit first, higher order first (cn, be, rk4, euler).
+METHODS = {m.name: (m.order, m.default_dt["cable"], m.theta)
+           for m in sorted((_solvers.method(n, "cable") for n in _solvers.names("cable")),
+                           key=lambda m: (m.kind != "implicit", -m.order))}
 DEFAULT_METHOD = _solvers.DEFAULT_CABLE_METHOD
 
 #: Stability limits of the explicit methods on the negative real axis (dt * lambda_max).
