@@ -137,7 +137,8 @@ def _diagram_lines(d) -> list[str]:
         lines.append(f"cycle branch from {b['start']}: {len(b['points'])} orbits, ends: {b['end']}")
     on = js["onset"]
     if on.get("type"):
-        lines.append(f"onset        {on['type']} at {on['I_uA_cm2']:.8g} µA/cm²")
+        lines.append(f"onset        {on['type']} at {on['I_uA_cm2']:.8g} µA/cm²"
+                     + (f" ({on['note']})" if on.get("note") else ""))
     else:
         lines.append(f"onset        none ({on.get('note', '')})")
     lines += js["notes"]

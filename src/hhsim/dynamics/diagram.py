@@ -126,7 +126,7 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
     """The bifurcation diagram along the injected current from ``i_from`` to ``i_to`` µA/cm².
 
     ``i_to`` None: 50 µA/cm², or 1.2 times the highest Hopf current below
-    500 µA/cm² if that is more.
+    200 µA/cm² if that is more.
     ``cycles``: also continue the periodic orbits; ``fi``: also simulate the
     f-I curve (up and down staircases, :func:`hhsim.analysis.fi_curve`) for the figure.
     """
@@ -135,7 +135,7 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
     br = _eq.branch(f)
     hopf = hopf_points(f, br)
     if i_to is None:
-        top = [h.i_uA_cm2 for h in hopf if h.i_uA_cm2 < 500.0]
+        top = [h.i_uA_cm2 for h in hopf if h.i_uA_cm2 < 200.0]
         i_to = max([50.0] + [1.2 * t for t in top])
     try:
         lo, hi = check_interval("current", i_from, i_to, "µA/cm²")
@@ -143,6 +143,9 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
         raise ParameterError(str(exc)) from None
     d = Diagram(model, f, (lo, hi), br, hopf, saddle_nodes(f, br))
     d.onset = _onset(d)
+    if d.onset.get("I_uA_cm2") is not None and not d.in_span(d.onset["I_uA_cm2"]):
+        d.onset["note"] = (f"the rest state ends at {d.onset['I_uA_cm2']:.6g} µA/cm², outside "
+                           f"{lo:g} to {hi:g} µA/cm²")
     rest = [e for e in _eq.at_current(f, lo) if e.stable]
     if not rest:
         d.notes.append(f"no stable rest state at {lo:g} µA/cm²")
