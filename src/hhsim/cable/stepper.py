@@ -222,7 +222,8 @@ class CableStepper:
     def _holds_edge(self, h: float) -> bool:
         """Does the step [t, t + h) hold a stimulus edge (the floor(e / dt) rule of simulate_cable)?"""
         t0, t1 = self.t, self.t + h
-        return any(t0 <= e < t1 or math.floor(e / self.dt + 1e-9) == self._k for e in self._edges)
+        on_grid = h == self.dt and t0 == self._k * self.dt
+        return any((math.floor(e / self.dt + 1e-9) == self._k) if on_grid else (t0 <= e < t1) for e in self._edges)
 
     def _theta_step(self, h, g_ext, ge_ext, i_inj, i_t, i_end, split) -> bool:
         p, alg = self.plan, self._alg
