@@ -131,3 +131,8 @@ def test_bad_arguments_are_refused():
     assert s.node_at("cable", 1.0) == s.n - 1
     with pytest.raises(ValueError):
         s.v[0] = 1.0  # read-only view
+    # the registry's stability extent refuses an explicit method at an unstable dt
+    with pytest.raises(SolverError, match="unstable"):
+        CableStepper(cable(100.0, 1.0), "hh", dt=0.01, method="euler", nseg=20)
+    with pytest.raises(SolverError, match="unknown cable method"):
+        CableStepper(cable(100.0, 1.0), "hh", method="expeuler")
