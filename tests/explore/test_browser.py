@@ -170,6 +170,7 @@ def test_bad_value_shows_a_message(capsys, page):
     assert "Traceback" not in page.content()
 
 
+@pytest.mark.slow
 def test_protocols_in_the_background_then_cancel(page):
     import hhsim
 

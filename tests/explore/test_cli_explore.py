@@ -37,6 +37,7 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_serves_an_offline_page_on_localhost_only():
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "hhsim.cli.main", "explore", "--no-browser", "--port", str(port)],

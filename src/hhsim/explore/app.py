@@ -45,6 +45,7 @@ STIM_DEFAULTS = {
 STIM_UNITS = {"amp": "µA/cm²", "amp0": "µA/cm²", "amp1": "µA/cm²", "mean": "µA/cm²", "std": "µA/cm²",
               "offset": "µA/cm²", "start": "ms", "dur": "ms", "period": "ms", "tau": "ms", "freq": "Hz",
               "count": "", "seed": ""}
+RATES_TAB, CODE_TAB = 1, 5  # indices of the "Rates" and "Code" tabs
 METHODS = ["default (dopri5)", "dopri5", "rk4", "expeuler", "euler", "lsoda"]
 CSS = """
 .hh-msg { color: #8a1010; background: #fde8e8; border: 1px solid #e4a0a0; padding: 6px 10px;
@@ -99,6 +100,7 @@ class Explorer:
                 ("Protocols", self.protocol_tab), ("Propagation", self.cable_tab), ("Code", self.code_view)]
         self.missing_tabs = [n for n in ("network", "dynamics") if importlib.util.find_spec(f"hhsim.{n}") is None]
         self.tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width")
+        self.tabs.param.watch(self._tab_changed, "active")
         self.layout = pn.Row(
             pn.Column(pn.pane.HTML("<h2 style='font-family:sans-serif;margin:4px 0'>hhsim explorer</h2>"),
                       *self.sidebar, width=360, scroll=True, height=1000),
@@ -289,6 +291,7 @@ class Explorer:
     # ============================================================ main trace
     def _build_trace_view(self):
         tools = "pan,xwheel_zoom,box_zoom,reset,save"
+        self._trace_columns = set()
         self.v_source = ColumnDataSource({"t": [], "v": [], "i": []}, name="v_source")
         self.peak_source = ColumnDataSource({"t": [], "v": []}, name="peak_source")
         fv = figure(height=260, sizing_mode="stretch_width", tools=tools, y_axis_label="V (mV)",
@@ -337,20 +340,22 @@ class Explorer:
         x_range = self.v_figure.x_range
         tools = "pan,xwheel_zoom,box_zoom,reset,save"
 
-        def panel(names, prefix, ylabel, title, sname):
-            src = ColumnDataSource({"t": [], **{f"{prefix}{n}": [] for n in names}}, name=sname)
+        src = self.v_source  # one source for every trace: the time column is sent once
+
+        def panel(names, prefix, ylabel, title):
             f = figure(height=170, sizing_mode="stretch_width", tools=tools, x_range=x_range,
                        y_axis_label=ylabel, title=title)
             for k, n in enumerate(names):
                 f.line("t", f"{prefix}{n}", source=src, color=Category10_10[k % 10], legend_label=n, line_width=1.5)
             f.legend.location = "top_right"
             f.legend.click_policy = "hide"
-            return src, f
+            return f
 
-        self.gate_source, fg = panel(states, "", "gates (1; pools mM)", "gating variables", "gate_source")
-        self.current_source, fc = panel(chans, "i_", "I (µA/cm²)", "ionic currents (outward positive)",
-                                        "current_source")
-        self.cond_source, fk = panel(chans, "g_", "g (mS/cm²)", "conductances", "cond_source")
+        self._trace_columns = {"t", "v", "i", *(f"x_{n}" for n in states), *(f"i_{n}" for n in chans),
+                               *(f"g_{n}" for n in chans)}
+        fg = panel(states, "x_", "gates (1; pools mM)", "gating variables")
+        fc = panel(chans, "i_", "I (µA/cm²)", "ionic currents (outward positive)")
+        fk = panel(chans, "g_", "g (mS/cm²)", "conductances")
         self.gate_pane.object, self.current_pane.object, self.cond_pane.object = fg, fc, fk
 
     # ============================================================ rates
@@ -402,18 +407,24 @@ class Explorer:
         except HHSimError as exc:
             self._show_error(exc)
             return
-        self.message.visible = False
-        self.message.object = ""
         self.traces = traces
+        with pn.io.hold():  # one message to the browser for the whole redraw
+            self._draw(traces)
+
+    def _draw(self, traces):
+        if self.message.visible:
+            self.message.visible = False
+            self.message.object = ""
         r = traces.result
-        self.v_source.data = {"t": traces.t, "v": traces.v, "i": traces.stimulus}
+        data = {"t": traces.t, "v": traces.v, "i": traces.stimulus,
+                **{f"x_{k}": x for k, x in traces.states.items()},
+                **{f"i_{k}": x for k, x in traces.currents.items()},
+                **{f"g_{k}": x for k, x in traces.conductances.items()}}
+        if set(data) != self._trace_columns:  # another model: one line per gate and channel
+            self._rebuild_trace_figures()
+        self.v_source.data = data
         self.peak_source.data = {"t": traces.peak_t, "v": traces.peak_v}
         self.rest_span.location = traces.v_rest
-        if set(self.gate_source.data) != {"t", *traces.states}:
-            self._rebuild_trace_figures()
-        self.gate_source.data = {"t": traces.t, **traces.states}
-        self.current_source.data = {"t": traces.t, **{f"i_{k}": x for k, x in traces.currents.items()}}
-        self.cond_source.data = {"t": traces.t, **{f"g_{k}": x for k, x in traces.conductances.items()}}
         s = traces.summary
         times = ", ".join(f"{t:.2f}" for t in s["spike_times_ms"][:8]) + (" ..." if s["n_spikes"] > 8 else "")
         self.summary.object = (
@@ -422,10 +433,24 @@ class Explorer:
             f"<span class='hh-rest'>{s['v_rest_mV']:.2f}</span> mV &nbsp;|&nbsp; peak {s['v_max_mV']:.2f} mV "
             f"&nbsp;|&nbsp; spikes: <span class='hh-nspikes'>{s['n_spikes']}</span>"
             + (f" at {times} ms" if s["n_spikes"] else "") + "</div>")
+        if self.tabs.active == CODE_TAB:
+            self._update_code()
+        if self.tabs.active == RATES_TAB:  # the rate curves are sent only while they are shown
+            self._update_rates(r.model)
+        self._update_cursor()
+
+    def _update_code(self):
         self.cli_pane.object = f"<pre class='hh-code hh-cli'>{html.escape(self.state.cli_command())}</pre>"
         self.py_pane.object = f"<pre class='hh-code hh-python'>{html.escape(self.state.python_snippet())}</pre>"
-        self._update_rates(r.model)
-        self._update_cursor()
+
+    def _tab_changed(self, event):
+        """Rates and code are sent to the page only while their tab is shown."""
+        if self.traces is None:
+            return
+        if event.new == RATES_TAB:
+            self._update_rates(self.traces.result.model)
+        elif event.new == CODE_TAB:
+            self._update_code()
 
     def _show_error(self, exc: Exception):
         self.message.object = f"<div class='hh-msg'>{html.escape(' '.join(str(exc).split()))}</div>"
