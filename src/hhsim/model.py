@@ -35,7 +35,7 @@ from scipy.optimize import brentq
 from .channels import expr as _expr
 from .channels.base import Channel, Expr, Gate
 from .channels.ions import (
-    DEFAULT_CONCENTRATIONS, IONS, IonPool, conc_names, ghk_factor, nernst, shell_influx_factor,
+    DEFAULT_CONCENTRATIONS, IONS, IonPool, conc_names, nernst, shell_influx_factor,
     valence,
 )
 from .errors import ParameterError
