@@ -139,6 +139,8 @@ def _diagram_lines(d) -> list[str]:
     if on.get("type"):
         lines.append(f"onset        {on['type']} at {on['I_uA_cm2']:.8g} µA/cm²"
                      + (f" ({on['note']})" if on.get("note") else ""))
+        if on.get("mechanism"):
+            lines.append(f"             {on['mechanism']}")
     else:
         lines.append(f"onset        none ({on.get('note', '')})")
     lines += js["notes"]

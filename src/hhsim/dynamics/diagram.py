@@ -155,18 +155,47 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
         d.notes.append(f"no saddle-node between {lo:g} and {hi:g} µA/cm²")
     if cycles:
         _add_cycles(d, max_steps)
-        for b in d.cycles:
-            for kind, i in b.unconfirmed:
-                what = {"fold": "fold of cycles", "pd": "period doubling", "torus": "torus point"}[kind]
-                d.notes.append(f"a {what} test function changed sign near {i:.6g} µA/cm² without the "
-                               "event itself (multipliers colliding); not reported")
+        names = {"fold": "fold-of-cycles", "pd": "period-doubling", "torus": "torus"}
+        for kind, what in names.items():
+            at = [i for b in d.cycles for k, i in b.unconfirmed if k == kind]
+            if at:
+                d.notes.append(f"{len(at)} sign change(s) of the {what} test function without the event "
+                               f"itself (near {', '.join(f'{i:.4g}' for i in at[:4])} µA/cm²): not reported")
         if not d.cycle_folds:
             d.notes.append("no fold of limit cycles found")
+    _explain_onset(d)
     if fi:
         from ..analysis import fi_curve
 
         d.fi = fi_curve(model, lo, hi, n=fi_points, progress=False)
     return d
+
+
+def _explain_onset(d: Diagram) -> None:
+    """What the onset implies for firing (``onset["mechanism"]``)."""
+    kind, i = d.onset.get("type"), d.onset.get("I_uA_cm2")
+    if kind is None:
+        return
+    if kind == "hopf":
+        h = min(d.hopf, key=lambda h: abs(h.i_uA_cm2 - i))
+        if h.kind == "subcritical":
+            stable = [p.i_uA_cm2 for b in d.cycles for p in b.points if p.stable]
+            text = "subcritical Hopf: firing starts abruptly at a nonzero rate"
+            if stable and min(stable) < i:
+                # the stable firing branch begins at a fold of cycles: bistability from there up to the Hopf point
+                low = min(stable)
+                near = [p.i_uA_cm2 for p in d.cycle_folds if abs(p.i_uA_cm2 - low) < 0.05 * abs(i - low) + 1e-6]
+                text += (f"; rest and repetitive firing coexist from {near[0] if near else low:.6g} µA/cm²"
+                         + (" (fold of cycles)" if near else ""))
+        else:
+            text = "supercritical Hopf: small oscillations grow from zero amplitude"
+        d.onset["mechanism"] = text
+        return
+    span = 0.02 * (d.i_span[1] - d.i_span[0]) + 0.1
+    snic = any(b.homoclinic is not None and abs(b.homoclinic.i_uA_cm2 - i) < span for b in d.cycles)
+    d.onset["mechanism"] = ("saddle-node on an invariant circle: firing starts at zero frequency (type I)"
+                            if snic else "saddle-node: the rest state disappears (no periodic orbit of "
+                            "diverging period found at it)")
 
 
 def _add_cycles(d: Diagram, max_steps: int) -> None:
