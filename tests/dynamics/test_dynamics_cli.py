@@ -51,7 +51,7 @@ def test_bad_input_one_line_exit_2(capsys, args, needle):
 @pytest.mark.parametrize("name", hhsim.models.names())
 def test_every_preset_bifurcation_runs(capsys, tmp_path, name):
     fig = tmp_path / f"{name}.svg"
-    code, out, err = run_cli(capsys, "bifurcation", "--model", name, "--plot", str(fig), "--json")
+    code, out, err = run_cli(capsys, "bifurcation", "--model", name, "--plot", str(fig), "--no-fi", "--json")
     assert code == 0, err
     d = json.loads(out)
     assert d["model"] == name and d["equilibria"]

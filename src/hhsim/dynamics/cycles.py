@@ -201,7 +201,7 @@ def _from_simulation(field, i_app: float, intervals: int, settle_ms: float | Non
     from ..simulation import simulate
     from ..stim import step as constant
 
-    settle = 1000.0 if settle_ms is None else float(settle_ms)
+    settle = 600.0 if settle_ms is None else float(settle_ms)
     r = simulate(field.model, constant(i_app), t_stop=settle, dt=0.01, rtol=1e-8, atol=1e-8)
     st = r.spike_times
     if st.size < 4:
