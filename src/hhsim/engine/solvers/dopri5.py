@@ -86,7 +86,7 @@ def emit_kernel(structure) -> str:
             args = ", ".join(["Vn"] + [f"xn{j}" for j in range(ng)])
         tau = "te" if _C[stage - 1] == 1.0 else f"t + {_C[stage - 1]!r} * hs"
         left = "True" if _C[stage - 1] == 1.0 else "False"
-        lines.append(f"K{stage} = derivs({args}, sc * _stim(kt, ka, kb, w, kc, {tau}, {left}), {PARAMS})")
+        lines.append(f"K{stage} = rhs({args}, sc * _stim(kt, ka, kb, w, kc, {tau}, {left}), {PARAMS})")
     news = ["Vn"] + [f"xn{j}" for j in range(ng)]
     err_terms = []
     for i in range(ns):
@@ -163,7 +163,7 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
         V = v[c]
 {_indent([f"x{j} = y[{j}, c]" for j in range(ng)], 8)}
         kc = max(0, np.searchsorted(kt[w], t, 'right') - 1)
-        K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
+        K1 = rhs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
         h = min(h_max, 0.01)
         stop = _next_stop(kt, kj, w, t, t_end)
         r = 1
@@ -209,7 +209,7 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
 {_indent([f"x{j} = xn{j}" for j in range(ng)], 12)}
             if landing:
                 stop = _next_stop(kt, kj, w, t, t_end)
-                K1 = derivs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
+                K1 = rhs(V, {xs}sc * _stim(kt, ka, kb, w, kc, t, False), {PARAMS})
             else:
                 K1 = K7
         v[c] = V
