@@ -100,6 +100,12 @@ def test_requests_are_bounded():
         propagation(ExplorerState(), length_cm=100.0, t_stop=1.0)
     with pytest.raises(LimitError, match="stimuli"):
         ExplorerState(stimuli=DEFAULT_MANY).stimulus()
+    from hhsim.explore.experiments import bifurcation_data, network_raster
+
+    with pytest.raises(LimitError, match="limit of 1000 ms"):
+        network_raster("chain", t_stop=5000.0)
+    with pytest.raises(LimitError, match="current span"):
+        bifurcation_data(ExplorerState(), i_from=0.0, i_to=1000.0)
 
 
 DEFAULT_MANY = tuple(StimulusPart.make("step", amp=0.1, start=float(k), dur=1.0) for k in range(9))

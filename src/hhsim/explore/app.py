@@ -45,7 +45,6 @@ STIM_DEFAULTS = {
 STIM_UNITS = {"amp": "µA/cm²", "amp0": "µA/cm²", "amp1": "µA/cm²", "mean": "µA/cm²", "std": "µA/cm²",
               "offset": "µA/cm²", "start": "ms", "dur": "ms", "period": "ms", "tau": "ms", "freq": "Hz",
               "count": "", "seed": ""}
-RATES_TAB, CODE_TAB = 1, 5  # indices of the "Rates" and "Code" tabs
 METHODS = ["default (dopri5)", "dopri5", "rk4", "expeuler", "euler", "lsoda"]
 CSS = """
 .hh-msg { color: #8a1010; background: #fde8e8; border: 1px solid #e4a0a0; padding: 6px 10px;
@@ -85,6 +84,7 @@ class Explorer:
         self.traces = None
         self.job = None
         self._job_kind = None
+        self._job_ui = {}
         self._poller = None
         self._syncing = False
         self.message = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
@@ -97,8 +97,17 @@ class Explorer:
         self._build_protocol_tab()
         self._build_cable_tab()
         tabs = [("Trace", self.trace_view), ("Rates", self.rates_view), ("Voltage clamp", self.clamp_tab),
-                ("Protocols", self.protocol_tab), ("Propagation", self.cable_tab), ("Code", self.code_view)]
+                ("Protocols", self.protocol_tab), ("Propagation", self.cable_tab)]
+        # the network and dynamics tabs appear where those sub-packages are installed
         self.missing_tabs = [n for n in ("network", "dynamics") if importlib.util.find_spec(f"hhsim.{n}") is None]
+        if "network" not in self.missing_tabs:
+            self._build_network_tab()
+            tabs.append(("Network", self.network_tab))
+        if "dynamics" not in self.missing_tabs:
+            self._build_dynamics_tab()
+            tabs.append(("Phase plane", self.dynamics_tab))
+        tabs.append(("Code", self.code_view))
+        self.tab_names = [name for name, _ in tabs]
         self.tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width")
         self.tabs.param.watch(self._tab_changed, "active")
         self.layout = pn.Row(
@@ -433,9 +442,9 @@ class Explorer:
             f"<span class='hh-rest'>{s['v_rest_mV']:.2f}</span> mV &nbsp;|&nbsp; peak {s['v_max_mV']:.2f} mV "
             f"&nbsp;|&nbsp; spikes: <span class='hh-nspikes'>{s['n_spikes']}</span>"
             + (f" at {times} ms" if s["n_spikes"] else "") + "</div>")
-        if self.tabs.active == CODE_TAB:
+        if self._shown("Code"):
             self._update_code()
-        if self.tabs.active == RATES_TAB:  # the rate curves are sent only while they are shown
+        if self._shown("Rates"):  # the rate curves are sent only while they are shown
             self._update_rates(r.model)
         self._update_cursor()
 
@@ -447,10 +456,13 @@ class Explorer:
         """Rates and code are sent to the page only while their tab is shown."""
         if self.traces is None:
             return
-        if event.new == RATES_TAB:
+        if self.tab_names[event.new] == "Rates":
             self._update_rates(self.traces.result.model)
-        elif event.new == CODE_TAB:
+        elif self.tab_names[event.new] == "Code":
             self._update_code()
+
+    def _shown(self, name: str) -> bool:
+        return self.tab_names[self.tabs.active] == name
 
     def _show_error(self, exc: Exception):
         self.message.object = f"<div class='hh-msg'>{html.escape(' '.join(str(exc).split()))}</div>"
@@ -599,11 +611,8 @@ class Explorer:
         self.fi_n = pn.widgets.IntInput(name="points", value=21, width=90, css_classes=["hh-fi-n"])
         self.fi_dur = pn.widgets.FloatInput(name="step (ms)", value=500.0, width=100)
         self.pr_run = pn.widgets.Button(name="Run in the background", button_type="primary", css_classes=["hh-pr-run"])
-        self.pr_cancel = pn.widgets.Button(name="Cancel", button_type="warning", disabled=True, css_classes=["hh-pr-cancel"])
         self.pr_run.on_click(self._locked(self.run_protocols))
-        self.pr_cancel.on_click(self._locked(self.cancel_job))
-        self.pr_progress = pn.indicators.Progress(value=0, max=100, width=300, active=False)
-        self.pr_status = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.pr_progress, self.pr_status, self.pr_cancel = self._job_widgets("protocols", "hh-pr-cancel")
         self.pr_results = pn.pane.HTML("", sizing_mode="stretch_width")
         self.fi_src = ColumnDataSource({"i": [], "rest": [], "up": [], "down": []})
         self.rf_src = ColumnDataSource({"t": [], "r": []})
@@ -641,26 +650,38 @@ class Explorer:
         self.pr_results.object = ""
         self._start_job(tasks, "protocols")
 
+    def _job_widgets(self, name: str, cancel_css: str = ""):
+        """Progress bar, status line and cancel button of one kind of background job."""
+        cancel = pn.widgets.Button(name="Cancel", button_type="warning", disabled=True,
+                                   css_classes=[cancel_css] if cancel_css else [])
+        cancel.on_click(self._locked(self.cancel_job))
+        bar = pn.indicators.Progress(value=0, max=100, width=300, active=False)
+        status = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._job_ui[name] = (bar, status, cancel)
+        return bar, status, cancel
+
     def _start_job(self, tasks, kind):
+        if self.job is not None and not self.job.finished:
+            self._show_error(HHSimError("a background job is already running; cancel it first"))
+            return
         self.message.visible = False
         self.job = BackgroundJob(tasks).start()
         self._job_kind = kind
-        self.pr_cancel.disabled = kind != "protocols"
-        self.cb_cancel.disabled = kind != "cable"
-        bar = self.pr_progress if kind == "protocols" else self.cb_progress
+        for name, (_, _, cancel) in self._job_ui.items():
+            cancel.disabled = name != kind
+        bar = self._job_ui[kind][0]
         bar.value, bar.active = 0, True
         self._set_status(kind, f"starting the worker ({len(tasks)} task{'s' if len(tasks) > 1 else ''}) ...")
         self._poller = pn.state.add_periodic_callback(self._poll_job, period=150)
 
     def _set_status(self, kind, text):
-        (self.pr_status if kind == "protocols" else self.cb_status).object = \
-            f"<span class='hh-job-status'>{html.escape(text)}</span>"
+        self._job_ui[kind][1].object = f"<span class='hh-job-status'>{html.escape(text)}</span>"
 
     def _poll_job(self):
         job, kind = self.job, self._job_kind
         if job is None:
             return
-        bar = self.pr_progress if kind == "protocols" else self.cb_progress
+        bar = self._job_ui[kind][0]
         for ev, i, label, payload in job.poll():
             if ev == "start":
                 self._set_status(kind, f"running {label} ({i + 1} of {job.n_tasks}), {job.elapsed:.1f} s")
@@ -677,8 +698,9 @@ class Explorer:
             self._poller.stop()
             self._poller = None
         kind = self._job_kind
-        (self.pr_progress if kind == "protocols" else self.cb_progress).active = False
-        self.pr_cancel.disabled = self.cb_cancel.disabled = True
+        self._job_ui[kind][0].active = False
+        for _, _, cancel in self._job_ui.values():
+            cancel.disabled = True
         self._set_status(kind, text)
 
     def cancel_job(self, event=None):
@@ -687,8 +709,9 @@ class Explorer:
             self._end_job(f"cancelled after {self.job.elapsed:.1f} s ({self.job.done} of {self.job.n_tasks} done)")
 
     def _show_job_result(self, kind, label, data):
-        if kind == "cable":
-            self._show_cable(data)
+        if kind != "protocols":
+            {"cable": self._show_cable, "network": self._show_network,
+             "phase plane": self._show_phase_plane, "bifurcation": self._show_bifurcation}[label](data)
             return
         s = data["summary"]
         if label == "fi":
@@ -713,11 +736,8 @@ class Explorer:
         self.cb_ri = pn.widgets.FloatInput(name="axial resistivity (Ω·cm)", value=35.4, width=170)
         self.cb_tstop = pn.widgets.FloatInput(name="t_stop (ms)", value=10.0, width=110)
         self.cb_run = pn.widgets.Button(name="Run the cable", button_type="primary", css_classes=["hh-cb-run"])
-        self.cb_cancel = pn.widgets.Button(name="Cancel", button_type="warning", disabled=True)
         self.cb_run.on_click(self._locked(self.run_cable))
-        self.cb_cancel.on_click(self._locked(self.cancel_job))
-        self.cb_progress = pn.indicators.Progress(value=0, max=100, width=300, active=False)
-        self.cb_status = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.cb_progress, self.cb_status, self.cb_cancel = self._job_widgets("cable")
         self.cb_result = pn.pane.HTML("", sizing_mode="stretch_width")
         self.kymo_src = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="kymograph")
         self.cross_src = ColumnDataSource({"t": [], "x": []})
@@ -754,6 +774,126 @@ class Explorer:
         self.cb_result.object = (f"velocity <span class='hh-velocity'>{html.escape(ex.velocity_text(d['velocity_m_s']))}</span>, "
                                  f"{d['n_compartments']} compartments, propagated: {d['propagated']}"
                                  f"<pre class='hh-code'>{html.escape(cmd)}</pre>")
+
+    # ============================================================ network
+    def _build_network_tab(self):
+        from ..network import presets
+
+        self.nw_preset = pn.widgets.Select(name="preset network", options=list(presets.PRESETS),
+                                           value="wang_buzsaki_gamma", width=200)
+        self.nw_tstop = pn.widgets.FloatInput(name="t_stop (ms)", value=300.0, width=110)
+        self.nw_seed = pn.widgets.IntInput(name="seed", value=1, width=90)
+        self.nw_run = pn.widgets.Button(name="Run the network", button_type="primary", css_classes=["hh-nw-run"])
+        self.nw_run.on_click(self._locked(self.run_network))
+        bar, status, cancel = self._job_widgets("network")
+        self.nw_result = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.raster_src = ColumnDataSource({"t": [], "n": [], "color": []}, name="raster")
+        fr = figure(height=360, sizing_mode="stretch_width", title="spike raster", x_axis_label="t (ms)",
+                    y_axis_label="neuron (populations stacked)")
+        fr.scatter("t", "n", source=self.raster_src, marker="dash", angle=1.5708, size=5, color="color")
+        self.network_tab = pn.Column(
+            pn.pane.HTML("A preset network of hhsim.network (its own cells and synapses), in a worker process."),
+            pn.Row(self.nw_preset, self.nw_tstop, self.nw_seed), pn.Row(self.nw_run, cancel, bar), status,
+            self.nw_result, pn.pane.Bokeh(fr, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+
+    def run_network(self, event=None):
+        if self.nw_tstop.value is None or self.nw_seed.value is None:
+            self._show_error(HHSimError("network: t_stop and seed need numbers"))
+            return
+        self._start_job([Task("network", ex.network_raster, (self.nw_preset.value,),
+                              {"t_stop": self.nw_tstop.value, "seed": self.nw_seed.value})], "network")
+
+    def _show_network(self, d):
+        ts, ns, cols, offset, rows = [], [], [], 0, []
+        for k, (pop, (idx, t)) in enumerate(d["spikes"].items()):
+            ts.append(t)
+            ns.append(idx + offset)
+            cols += [Category10_10[k % 10]] * len(t)
+            rows.append(f"{html.escape(pop)}: {d['sizes'][pop]} neurons, {d['rates_hz'][pop]:.2f} Hz")
+            offset += d["sizes"][pop]
+        self.raster_src.data = {"t": np.concatenate(ts) if ts else [], "n": np.concatenate(ns) if ns else [],
+                                "color": cols}
+        self.nw_result.object = ("<span class='hh-nw-done'>" + "; ".join(rows) + "</span>"
+                                 f"<pre class='hh-code'>{html.escape(d['command'])}</pre>")
+
+    # ============================================================ phase plane
+    def _build_dynamics_tab(self):
+        self.pp_vars = pn.widgets.TextInput(name="states X,Y (empty: V,n or V and the last)", value="", width=220)
+        self.pp_i = pn.widgets.FloatInput(name="injected current (µA/cm²)", value=0.0, width=180)
+        self.pp_run = pn.widgets.Button(name="Phase plane", button_type="primary", css_classes=["hh-pp-run"])
+        self.bf_from = pn.widgets.FloatInput(name="diagram from (µA/cm²)", value=0.0, width=160)
+        self.bf_to = pn.widgets.FloatInput(name="to (µA/cm²)", value=30.0, width=120)
+        self.bf_run = pn.widgets.Button(name="Bifurcation diagram", button_type="primary", css_classes=["hh-bf-run"])
+        self.pp_run.on_click(self._locked(self.run_phase_plane))
+        self.bf_run.on_click(self._locked(self.run_bifurcation))
+        bar, status, cancel = self._job_widgets("dynamics")
+        self.pp_result = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.ncx_src = ColumnDataSource({"xs": [], "ys": []})
+        self.ncy_src = ColumnDataSource({"xs": [], "ys": []})
+        self.eq_src = ColumnDataSource({"x": [], "y": [], "fill": [], "label": []}, name="equilibria")
+        self.sep_src = ColumnDataSource({"x": [], "y": []})
+        self.pp_fig = figure(height=380, width=460, title="phase plane (Rinzel's reduction)",
+                             tools="pan,wheel_zoom,box_zoom,reset,save")
+        self.pp_fig.multi_line("xs", "ys", source=self.ncx_src, color="#c0392b", legend_label="dX/dt = 0")
+        self.pp_fig.multi_line("xs", "ys", source=self.ncy_src, color="#2c7f3f", legend_label="dY/dt = 0")
+        self.pp_fig.line("x", "y", source=self.sep_src, color="black", line_dash="dotted", legend_label="separatrix")
+        self.pp_fig.scatter("x", "y", source=self.eq_src, size=10, fill_color="fill", line_color="black")
+        self.br_src = ColumnDataSource({"i": [], "v": [], "color": []}, name="branch")
+        self.cy_src = ColumnDataSource({"i": [], "lo": [], "hi": [], "color": []})
+        self.hopf_src = ColumnDataSource({"i": [], "v": []}, name="hopf")
+        fb = figure(height=380, width=460, title="bifurcation diagram (V of equilibria and cycle extrema)",
+                    x_axis_label="I (µA/cm²)", y_axis_label="V (mV)")
+        fb.scatter("i", "v", source=self.br_src, color="color", size=3)
+        fb.scatter("i", "lo", source=self.cy_src, color="color", size=3, marker="triangle")
+        fb.scatter("i", "hi", source=self.cy_src, color="color", size=3, marker="inverted_triangle")
+        fb.scatter("i", "v", source=self.hopf_src, color="#c0392b", size=10, marker="star", legend_label="Hopf")
+        self.dynamics_tab = pn.Column(
+            pn.pane.HTML("hhsim.dynamics on the model set on the left (black: stable, grey: unstable), "
+                         "in a worker process."),
+            pn.Row(self.pp_vars, self.pp_i, self.pp_run), pn.Row(self.bf_from, self.bf_to, self.bf_run),
+            pn.Row(cancel, bar), status, self.pp_result,
+            pn.Row(pn.pane.Bokeh(self.pp_fig), pn.pane.Bokeh(fb)), sizing_mode="stretch_width")
+
+    def run_phase_plane(self, event=None):
+        if self.pp_i.value is None:
+            self._show_error(HHSimError("phase plane: the injected current needs a number"))
+            return
+        self._start_job([Task("phase plane", ex.phase_plane_data, (self.state,),
+                              {"vars": self.pp_vars.value.strip() or None, "i_app": self.pp_i.value})], "dynamics")
+
+    def run_bifurcation(self, event=None):
+        if self.bf_from.value is None or self.bf_to.value is None:
+            self._show_error(HHSimError("bifurcation diagram: the current range needs numbers"))
+            return
+        self._start_job([Task("bifurcation", ex.bifurcation_data, (self.state,),
+                              {"i_from": self.bf_from.value, "i_to": self.bf_to.value})], "dynamics")
+
+    def _show_phase_plane(self, d):
+        self.ncx_src.data = {"xs": [ln[:, 0] for ln in d["nullcline_x"]], "ys": [ln[:, 1] for ln in d["nullcline_x"]]}
+        self.ncy_src.data = {"xs": [ln[:, 0] for ln in d["nullcline_y"]], "ys": [ln[:, 1] for ln in d["nullcline_y"]]}
+        eq = d["equilibria"]
+        self.eq_src.data = {"x": [e["x"] for e in eq], "y": [e["y"] for e in eq],
+                            "fill": ["black" if e["stable"] else "white" for e in eq], "label": [e["type"] for e in eq]}
+        sep = d["separatrix"]
+        self.sep_src.data = {"x": [] if sep is None else sep[:, 0], "y": [] if sep is None else sep[:, 1]}
+        self.pp_fig.x_range.start, self.pp_fig.x_range.end = d["x_range"]
+        self.pp_fig.y_range.start, self.pp_fig.y_range.end = d["y_range"]
+        self.pp_fig.xaxis.axis_label, self.pp_fig.yaxis.axis_label = d["x_label"], d["y_label"]
+        kinds = ", ".join(f"{e['type']} at ({e['x']:.4g}, {e['y']:.4g})" for e in eq) or "none in view"
+        self.pp_result.object = (f"<span class='hh-pp-done'>equilibria: {html.escape(kinds)}</span>"
+                                 f"<pre class='hh-code'>{html.escape(d['command'])}</pre>")
+
+    def _show_bifurcation(self, d):
+        eq = d["equilibria"]
+        self.br_src.data = {"i": [e["I_uA_cm2"] for e in eq], "v": [e["V_mV"] for e in eq],
+                            "color": ["black" if e["stable"] else "#aaaaaa" for e in eq]}
+        cy = d["cycles"]
+        self.cy_src.data = {"i": [c[0] for c in cy], "lo": [c[1] for c in cy], "hi": [c[2] for c in cy],
+                            "color": ["#1f4e9c" if c[3] else "#9db3d9" for c in cy]}
+        self.hopf_src.data = {"i": [h["I_uA_cm2"] for h in d["hopf"]], "v": [float(h["V_mV"]) for h in d["hopf"]]}
+        hopf = ", ".join(f"{h['I_uA_cm2']:.4g} µA/cm² ({h.get('kind', '')})" for h in d["hopf"]) or "none"
+        self.pp_result.object = (f"<span class='hh-bf-done'>Hopf points: {html.escape(hopf)}</span>"
+                                 f"<pre class='hh-code'>{html.escape(d['command'])}</pre>")
 
     # ============================================================ display
     def servable(self):

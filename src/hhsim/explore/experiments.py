@@ -18,8 +18,8 @@ import numpy as np
 from .. import analysis
 from ..analysis._common import arange_inclusive, check_interval, positive, whole
 from .limits import (
-    MAX_CABLE_COMPARTMENTS, MAX_CABLE_STEPS, MAX_CLAMP_DUR_MS, MAX_CLAMP_STEPS, MAX_FI_DUR_MS,
-    MAX_FI_POINTS, LimitError, check_at_most, check_steps,
+    MAX_CABLE_COMPARTMENTS, MAX_CABLE_STEPS, MAX_CLAMP_DUR_MS, MAX_CLAMP_STEPS, MAX_DIAGRAM_SPAN_UA, MAX_FI_DUR_MS,
+    MAX_FI_POINTS, MAX_NETWORK_NEURONS, MAX_NETWORK_T_STOP_MS, LimitError, check_at_most, check_steps,
 )
 from .state import ExplorerState
 
@@ -156,6 +156,72 @@ def propagation(state: ExplorerState, *, length_cm: float = 2.0, diam_um: float 
             "propagated": bool(r.propagated), "n_compartments": r.n_compartments,
             "first_crossing_ms": r.first_crossing, "node_x_um": r.tree.dist,
             "summary": s, "command": cmd, "result": r}
+
+
+# ------------------------------------------------------------------ network
+def network_raster(preset: str, *, t_stop: float | None = None, seed: int | None = None) -> dict:
+    """A preset network of :mod:`hhsim.network.presets` (its own cells and synapses): the spike
+    raster per population, the rates and the ``hhsim network`` command."""
+    from ..network import presets, simulate_network
+
+    net = presets.get(preset)
+    changes = {}
+    if t_stop is not None:
+        changes["t_stop"] = check_at_most("network t_stop", positive("network t_stop", t_stop), MAX_NETWORK_T_STOP_MS, "ms")
+    if seed is not None:
+        changes["seed"] = whole("seed", seed, 0)
+    net = net.replace(**changes) if changes else net
+    n = sum(p.n for p in net.populations)
+    if n > MAX_NETWORK_NEURONS:
+        raise LimitError(f"{n} neurons is over the explorer's limit of {MAX_NETWORK_NEURONS}")
+    r = simulate_network(net, progress=False)
+    words = ["hhsim", "network", "--preset", preset]
+    if t_stop is not None:
+        words += ["--t-stop", repr(float(t_stop))]
+    if seed is not None:
+        words += ["--seed", int(seed)]
+    return {"spikes": {k: (np.asarray(i), np.asarray(t)) for k, (i, t) in r.spikes.items()},
+            "sizes": dict(r.sizes), "rates_hz": {k: r.rate(k) for k in r.spikes}, "t_stop_ms": r.t_stop,
+            "summary": r.summary(), "command": _command(*words, "--json")}
+
+
+# ------------------------------------------------------------------ dynamics
+def phase_plane_data(state: ExplorerState, *, vars: str | None = None, i_app: float = 0.0) -> dict:
+    """The phase plane of two states of the state's model (Rinzel's reduction) at ``i_app`` µA/cm²:
+    the two nullclines as polylines, the equilibria with their types, the separatrix."""
+    import contourpy
+
+    from ..dynamics.phase_plane import phase_plane
+
+    model = state.build_model()
+    pp = phase_plane(model, vars, i_app=float(i_app))
+    xf, yf = pp.fine
+
+    def lines(z):
+        return [ln for ln in contourpy.contour_generator(x=xf, y=yf, z=z).lines(0.0) if len(ln) > 1]
+
+    words = ["hhsim", "phase-plane", *_model_words(state), "--vars", f"{pp.x_name},{pp.y_name}",
+             "--at", repr(float(i_app)), "--json"]
+    return {"x_name": pp.x_name, "y_name": pp.y_name, "x_label": pp.x_label, "y_label": pp.y_label,
+            "x_range": pp.x_range, "y_range": pp.y_range, "title": pp.title,
+            "nullcline_x": lines(pp.nullcline_x), "nullcline_y": lines(pp.nullcline_y),
+            "equilibria": [{k: e[k] for k in ("x", "y", "type", "stable")} for e in pp.equilibria],
+            "separatrix": pp.separatrix, "command": _command(*words)}
+
+
+def bifurcation_data(state: ExplorerState, *, i_from: float = 0.0, i_to: float = 30.0) -> dict:
+    """The bifurcation diagram of the state's model in the injected current (µA/cm²): the
+    equilibrium branch with its stability, Hopf points and saddle-nodes, limit-cycle extrema."""
+    from ..dynamics import bifurcation_diagram
+
+    i_from, i_to = check_interval("current", i_from, i_to, "µA/cm²")
+    check_at_most("current span", i_to - i_from, MAX_DIAGRAM_SPAN_UA, "µA/cm²")
+    d = bifurcation_diagram(state.build_model(), i_from, i_to).to_dict()
+    cyc = [(p["I_uA_cm2"], p["V_min_mV"], p["V_max_mV"], p["stable"]) for b in d["cycles"] for p in b["points"]]
+    words = ["hhsim", "bifurcation", *_model_words(state), "--from", repr(float(i_from)), "--to",
+             repr(float(i_to)), "--json"]
+    return {"equilibria": d["equilibria"], "hopf": d["hopf"], "saddle_nodes": d["saddle_nodes"],
+            "cycles": cyc, "onset": d["onset"], "command": _command(*words)}
 
 
 def velocity_text(value) -> str:

@@ -60,3 +60,9 @@ def check_steps(t_stop: float, dt: float, bound: int, what: str, hint: str) -> i
             f"{what}: {t_stop:g} ms at dt {dt:g} ms is {n} steps, over the explorer's limit of {bound}; {hint}"
         )
     return n
+#: Most neurons of one network run.
+MAX_NETWORK_NEURONS = 5000
+#: Longest network run (ms).
+MAX_NETWORK_T_STOP_MS = 1000.0
+#: Widest current range of one bifurcation diagram (µA/cm²).
+MAX_DIAGRAM_SPAN_UA = 500.0
