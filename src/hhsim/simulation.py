@@ -136,8 +136,8 @@ def check_recording(grid, record_every: int, n_states: int, n_neurons: int = 1, 
     stimulus) and the fixed-step stimulus arrays would exceed the memory budget."""
     n_rec = grid.n_steps // record_every + 1
     nbytes = 8.0 * n_rec * n_neurons * (n_states + 1) + 16.0 * n_rec
-    if fixed_step:
-        nbytes += 24.0 * grid.n_steps
+    if fixed_step:  # the stimulus arrays of one chunk (see run_in_chunks)
+        nbytes += 24.0 * min(grid.n_steps, CHUNK_STEPS)
     check_memory(nbytes, f"recording {n_rec} time points of {n_neurons * (n_states + 1)} variables",
                  "record fewer points (record_every / --record-every), use a shorter t_stop or a larger dt",
                  SolverError)

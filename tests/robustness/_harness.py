@@ -53,11 +53,16 @@ def run_batch(cases: list[list[str]], cwd: Path, timeout: float = 120, mem_gb: f
               env: dict | None = None, fsize: int = 0) -> list[Outcome]:
     """Run every ``hhsim`` argument list in one limited child; one Outcome each
     (``fsize``: a file-size limit in bytes that makes writes fail like a full disk)."""
-    proc = subprocess.run(
-        [sys.executable, str(DRIVER), "--mem-gb", str(mem_gb), "--fsize", str(fsize)],
-        input=json.dumps(cases), capture_output=True, text=True, timeout=timeout,
-        cwd=cwd, env=env or child_env(),
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(DRIVER), "--mem-gb", str(mem_gb), "--fsize", str(fsize)],
+            input=json.dumps(cases), capture_output=True, text=True, timeout=timeout,
+            cwd=cwd, env=env or child_env(),
+        )
+    except subprocess.TimeoutExpired as exc:
+        done = (exc.stdout or b"").decode().count("\n") if isinstance(exc.stdout, bytes) else (exc.stdout or "").count("\n")
+        raise AssertionError(f"hung: hhsim {' '.join(cases[done]) if done < len(cases) else '?'} "
+                             f"(case {done + 1} of {len(cases)}) did not finish within {timeout} s") from None
     results = [Outcome(**json.loads(line)) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert len(results) == len(cases), f"driver stopped ({proc.returncode}): {proc.stderr[-3000:]}"
     return results

@@ -60,13 +60,21 @@ def finite(name: str, value, unit: str = "") -> float:
     return x
 
 
-def whole(name: str, value, minimum: int) -> int:
+#: Most values a range or a count of points may have (each is at least one
+#: neuron, or one more stretch of simulated time).
+MAX_RANGE_VALUES = 10_000
+
+
+def whole(name: str, value, minimum: int, maximum: int = MAX_RANGE_VALUES) -> int:
+    """``value`` as an int in [minimum, maximum], else :class:`ProtocolError`."""
     try:
         ok = float(value).is_integer()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok or int(value) < minimum:
         raise ProtocolError(f"{name} must be a whole number >= {minimum} (got {value!r})")
+    if int(value) > maximum:
+        raise ProtocolError(f"{name} = {int(value)} is too many; at most {maximum} are accepted")
     return int(value)
 
 
@@ -98,9 +106,9 @@ def parse_range(text: str, name: str, unit: str, third: str = "step") -> tuple[f
     start, stop, c = (float(g) for g in m.groups())
     check_interval(name, start, stop, unit)
     if third == "n":
-        whole(f"{name} N", c, 2)
         if c > MAX_RANGE_VALUES:
             raise ProtocolError(f"{name}: N = {c:.4g} values; at most {MAX_RANGE_VALUES} are accepted")
+        whole(f"{name} N", c, 2)
     elif not c > 0:
         raise ProtocolError(f"{name} step must be > 0 {unit} (got {c:g})")
     return start, stop, c
@@ -116,9 +124,6 @@ def arange_inclusive(start: float, stop: float, step: float) -> np.ndarray:
     n = int(math.floor(count)) + 1
     return start + step * np.arange(n)
 
-
-#: Most values a START:STOP:STEP range may have (each is at least one neuron).
-MAX_RANGE_VALUES = 10_000
 
 
 #: Protocols integrate many neurons in one kernel call with the default
