@@ -261,10 +261,12 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
         d = _pack(o) - X0
         prev_tan = _tangent(col, o, d / np.sqrt(np.dot(d * _weights(col, o), d)))
     else:
+        if start.n_intervals != INTERVALS:  # continue on the standard mesh size
+            start = col.adapt(start, INTERVALS)
         o, _, _ = _newton(col, start, start)
         guess = np.zeros(o.u.size + 2)
         guess[-1] = 1.0
-        prev_tan = _tangent(col, o, guess if tangent is None else tangent)
+        prev_tan = _tangent(col, o, guess if tangent is None or tangent.size != guess.size else tangent)
     pt = point_of(col, o)
     pt.d_current = float(prev_tan[-1])
     out.points.append(pt)

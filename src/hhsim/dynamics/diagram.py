@@ -231,12 +231,15 @@ def _add_cycles(d: Diagram, max_steps: int) -> None:
     except HHSimError as exc:
         d.notes.append(f"no periodic orbit from a spike train at {i0:.6g} µA/cm²: {exc}")
         return
-    for b in d.cycles:  # already on a computed branch?
-        for p in b.points:
-            if abs(p.i_uA_cm2 - i0) < 0.01 * (hi - lo) and abs(p.period_ms - start.period_ms) < 0.01 * start.period_ms:
-                return
+    for b in d.cycles:  # already on a computed branch? (period interpolated at i0 between its points)
+        for p, q in zip(b.points[:-1], b.points[1:]):
+            a, c = p.i_uA_cm2, q.i_uA_cm2
+            if min(a, c) <= i0 <= max(a, c) and a != c:
+                t = p.period_ms + (q.period_ms - p.period_ms) * (i0 - a) / (c - a)
+                if abs(t - start.period_ms) < 0.02 * start.period_ms:
+                    return
     for sign in (-1.0, 1.0):
-        tan = np.zeros(start.orbit.u.size + 2)
+        tan = np.zeros(_cycles.INTERVALS * start.orbit.m * f.n + 2)  # the continuation's mesh size
         tan[-1] = sign
         try:
             b = _cycles.continue_cycles(f, start.orbit, tan, (lo, hi), ds=0.2, hopf_points=d.hopf,
