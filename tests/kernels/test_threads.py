@@ -114,3 +114,24 @@ def test_bad_thread_count_is_one_clear_error(value, monkeypatch):
 def test_thread_count_defaults_to_the_cores(monkeypatch):
     monkeypatch.delenv("HHSIM_THREADS", raising=False)
     assert threads.thread_count() == threads.cores() >= 1
+
+
+@pytest.mark.parametrize("method", ["expeuler", "rk4"])
+def test_a_neuron_does_not_depend_on_its_neighbours_rate_parameters(method, monkeypatch):
+    """Blocks whose neurons share their rate parameters run a loop with those as
+    scalars; a neuron gets the same bits from it as from the general loop."""
+    base = hhsim.models.get("hh")
+    scale = np.linspace(2.0, 20.0, BLOCK)
+    grid = make_grid(30.0, 0.025)
+    monkeypatch.setenv("HHSIM_THREADS", "1")
+    shared = lower([base] * BLOCK)  # one block, every rate parameter shared: the scalar loop
+    mixed = lower([base] * BLOCK)
+    mixed.rp[0, 1] *= 1.05  # neuron 1's alpha_m differs: the block takes the general loop
+    mixed.phi[1, 2] *= 1.1
+    a = run_batch(shared, STIMULI[:1], grid, method, scale=scale, record_every=8)
+    b = run_batch(mixed, STIMULI[:1], grid, method, scale=scale, record_every=8)
+    keep = [c for c in range(BLOCK) if c not in (1, 2)]
+    assert sum(len(a.spike_times[c]) for c in keep) > 50
+    assert np.array_equal(a.v[:, keep], b.v[:, keep]) and np.array_equal(a.y[:, :, keep], b.y[:, :, keep])
+    assert all(np.array_equal(a.spike_times[c], b.spike_times[c]) for c in keep)
+    assert not np.array_equal(a.v[:, 1], b.v[:, 1])

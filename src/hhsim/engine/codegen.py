@@ -281,18 +281,21 @@ class StepLines:
     :mod:`hhsim.engine.solvers.base`).  Written out inline rather than called:
     in the loop over neurons a call of a function returning a tuple stops
     LLVM's vectoriser.  The inputs may be any expressions; they are assigned to
-    ``Vd``, ``xd<j>`` and ``Id`` first.  Parameters are read at neuron ``c``.
+    ``Vd``, ``xd<j>`` and ``Id`` first.  Parameters are read at neuron ``c``
+    (``param``: another naming, as for the emitters).
     """
 
-    def __init__(self, s: Structure):
+    def __init__(self, s: Structure, param=node_param):
         self.s = s
+        self.param = param
 
     def _physics(self, v: str, xs: list[str], i: str) -> list[str]:
-        s = self.s
+        s, param = self.s, self.param
         ins = [f"Vd = {v}", *[f"xd{j} = {x}" for j, x in enumerate(xs)], f"Id = {i}"]
         conc = {p.name: f"xd{s.n_gates + k}" for k, p in enumerate(s.pools)}
-        return (ins + gate_relaxation(s, "Vd", conc=conc) + conductances(s, effective_gates(s, "xd"))
-                + channel_currents(s, "Vd", conc) + pool_relaxation(s))
+        return (ins + gate_relaxation(s, "Vd", conc=conc, param=param)
+                + conductances(s, effective_gates(s, "xd"), param=param)
+                + channel_currents(s, "Vd", conc, param=param) + pool_relaxation(s, param=param))
 
     def _iion(self) -> str:
         return " + ".join(f"I{k}" for k in range(self.s.n_channels)) or "0.0"
@@ -313,7 +316,7 @@ class StepLines:
         """
         s = self.s
         relaxing = [j for j in range(s.n_states) if j >= s.n_gates or not s.gates[j].instantaneous]
-        g_terms, ge_terms = membrane_terms(s, lambda k: f"erev[{k}, c]")
+        g_terms, ge_terms = membrane_terms(s, lambda k: self.param("erev", k))
         return self._physics(v, xs, i) + [
             f"dV0 = (Id - ({self._iion()})) / cm[c]",
             *[f"xi{j} = A{j} / B{j}" for j in relaxing],
@@ -418,7 +421,7 @@ def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
     load = [f"x{j} = y[{j}, c]" for j in range(ns)]
     keep = ["prev[0, i] = V", "prev[1, i] = dV0"]
     store = ["v[c] = Vn", *[f"y[{j}, c] = xn{j}" for j in range(ns)]]
-    inst = instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)})
+    pools = {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)}
     # the stimulus of the block's neurons at this step, before the arithmetic
     # loop: gathered by each neuron's waveform (an indirect load there would
     # stop its vectorisation), or scaled from one waveform (a vector loop)
@@ -442,19 +445,36 @@ def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
         "        stim[1, i] = sc * i_m[n, w]",
         "        stim[2, i] = sc * i_b[n, w]",
     ]
-    step = [
-        "i = c - u0",
-        "Ia = stim[0, i]",
-        "Im = stim[1, i]",
-        "Ib = stim[2, i]",
-        "V = v[c]",
-        *load,
-        *solver.advance_lines(ns, lines),
-        "Vn = choose(clamp, Ib, Vn)",
-        *inst,
-        *keep,
-        *store,
-        "hits |= ((V < thr[c]) & (Vn >= thr[c])) | (not (abs(Vn) < 1e4))",
+
+    def step(k: StepLines) -> list[str]:
+        return [
+            "i = c - u0",
+            "Ia = stim[0, i]",
+            "Im = stim[1, i]",
+            "Ib = stim[2, i]",
+            "V = v[c]",
+            *load,
+            *solver.advance_lines(ns, k),
+            "Vn = choose(clamp, Ib, Vn)",
+            *instantaneous_values(s, "Vn", "xn", pools, param=k.param),
+            *keep,
+            *store,
+            "hits |= ((V < thr[c]) & (Vn >= thr[c])) | (not (abs(Vn) < 1e4))",
+        ]
+
+    # A block whose neurons share every rate parameter (rp, phi: the usual
+    # batch varies conductances, currents or nothing) runs a second copy of the
+    # loop that reads them as scalars: loop-invariant, so their loads and the
+    # reciprocals 1/k of the rate forms leave the loop.  Same operations on the
+    # same values: the same bits as the general loop.
+    shared = [(a, k) for a, n in (("rp", s.n_rate_params), ("phi", s.n_channels)) for k in range(n)]
+    uniform = StepLines(s, lambda array, row: f"u_{array}{row}" if array in ("rp", "phi") else node_param(array, row))
+    check = [
+        "uni = True",
+        "for e in range(first + 1, end):",
+        *[f"    uni &= rp[{k}, e] == rp[{k}, first]" for k in range(s.n_rate_params)],
+        *[f"    uni &= phi[{k}, e] == phi[{k}, first]" for k in range(s.n_channels)],
+        *[f"u_{a}{k} = {a}[{k}, first]" for a, k in shared],
     ]
     at = PARAMS.replace("c,", "e,")
     scan = [
@@ -495,11 +515,16 @@ def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
         "        end = min(blk * BLOCK + BLOCK, hi)",
         "        u0 = np.uint64(first)",
         "        u1 = np.uint64(end)",
+        _indent(check, 8),
         "        for n in range(limit):",
         _indent(gather, 12),
         "            hits = False",
-        "            for c in range(u0, u1):",
-        _indent(step, 16),
+        "            if uni:",
+        "                for c in range(u0, u1):",
+        _indent(step(uniform), 20),
+        "            else:",
+        "                for c in range(u0, u1):",
+        _indent(step(lines), 20),
         "            if hits:",
         "                failed = False",
         "                for e in range(first, end):",
