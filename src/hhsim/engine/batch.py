@@ -86,10 +86,8 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
     its left limit at the next knot, and 1 where the next knot is a jump or
     breakpoint that steps must land on.
     """
-    grid_t = grid.t0 + grid.dt * np.arange(grid.n_steps + 1)
     rows = []
     for s in stimuli or [None]:
-        t = grid_t
         edges = [] if s is None else [e for e in s.breakpoints() if grid.t0 < e < grid.t_end]
         if s is None or s.piecewise_constant:  # knots at the edges only: no grid needed
             t = np.array(sorted({grid.t0, grid.t_end, *edges}))
@@ -98,6 +96,8 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
             stops = np.ones(t.size, dtype=np.int8)
             rows.append((t, right, left, stops))
             continue
+        grid_t = grid.t0 + grid.dt * np.arange(grid.n_steps + 1)
+        t = grid_t
         if edges:
             t = _snap(grid_t, edges, grid.dt)
             near = np.abs(t[np.clip(np.searchsorted(t, edges), 0, t.size - 1)] - np.array(edges))
