@@ -9,10 +9,11 @@ import numpy as np
 from ..engine import network_driver as drv
 from ..engine.batch import make_grid
 from ..engine.network_codegen import METHODS, network_module
-from ..engine.network_lower import NetworkPlan, lower_network
+from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
 from ..engine.numpy_path import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
+from .connect import estimate_count
 from .network import Network
 from .result import NetworkResult
 
@@ -46,6 +47,7 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
         net = net.replace(seed=seed)
     t_stop, dt, method = resolve(net, t_stop, dt, method)
     grid = make_grid(t_stop, dt)
+    _check_size(net, grid)
     plan = lower_network(net, grid)
     _check_stability(plan, method, dt)
     mon = _monitors(net, plan, grid)
@@ -107,6 +109,39 @@ def _human(n: float) -> str:
             return f"{n:.3g} {unit}"
         n /= 1024
     return f"{n:.3g} TB"
+
+
+#: Bytes per synapse while the edge arrays are built and sorted (the arrays kept,
+#: plus the sort's permutation and the source column).
+BUILD_BYTES_PER_EDGE = EDGE_BYTES + 24
+
+
+def _check_size(net: Network, grid) -> None:
+    """Refuse, before anything is allocated, a run whose synapses, stimulus knots and
+    state monitors would not fit in memory; the message gives the size."""
+    sizes = {p.name: p.n for p in net.populations}
+    sizes.update({s.name: s.n for s in net.sources})
+    n_edges = sum(estimate_count(pr.connect, sizes[pr.pre], sizes[pr.post], same_population=pr.pre == pr.post)
+                  for pr in net.projections)
+    waves = {id(s): s for p in net.populations
+             for s in (p.stim if isinstance(p.stim, (list, tuple)) else [p.stim]) if s is not None}
+    gridded = sum(1 for s in waves.values() if not s.piecewise_constant)
+    n_rec = sum(len(_indices(idx, sizes.get(name, 0), name)) if name in sizes else 0
+                for name, idx in (net.monitors.states or {}).items())
+    every_ms = DEFAULT_RECORD_MS if net.monitors.every_ms is None else float(net.monitors.every_ms)
+    samples = grid.n_steps * grid.dt / every_ms + 1 if (every_ms > 0 and n_rec) else 0
+    max_ns = max(len(p.model.state_names) for p in net.populations)
+    parts = {"synapses": n_edges * BUILD_BYTES_PER_EDGE, "stimulus knots": gridded * (grid.n_steps + 2) * 40.0,
+             "state monitor": samples * n_rec * 8.0 * (2 + max_ns)}
+    need, have = sum(parts.values()), _available_bytes()
+    if need > MEMORY_SHARE * have:
+        worst = max(parts, key=parts.get)
+        remedy = {"synapses": "fewer neurons or a sparser connection rule",
+                  "stimulus knots": "a shorter --t-stop or a larger --dt",
+                  "state monitor": "record fewer neurons or a larger every_ms"}[worst]
+        raise ParameterError(
+            f"this run would need about {_human(need)} ({_human(have)} available), most of it for the {worst} "
+            f"({_human(parts[worst])}); use {remedy}")
 
 
 def _monitors(net: Network, plan: NetworkPlan, grid) -> dict:

@@ -43,10 +43,10 @@ class Synapse:
             if not math.isfinite(value):
                 raise ParameterError(f"synapse {self.kind} {f.name} must be finite (got {value})")
             object.__setattr__(self, f.name, value)
-            if f.name != "E" and f.name not in self._signed and value < 0:
-                raise ParameterError(f"synapse {self.kind} {f.name} must be >= 0 (got {value:g})")
             if f.name.startswith("tau") and value <= 0:
                 raise ParameterError(f"synapse {self.kind} {f.name} must be > 0 ms (got {value:g})")
+            if f.name != "E" and f.name not in self._signed and value < 0:
+                raise ParameterError(f"synapse {self.kind} {f.name} must be >= 0 (got {value:g})")
 
     _signed = ("theta",)
 
