@@ -11,8 +11,8 @@ import click
 from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model_options
 
 
-def _json_safe(data):
-    from ..dynamics.diagram import _json_safe as safe
+def json_safe(data):
+    from ..dynamics.diagram import json_safe as safe
 
     return safe(data)
 
@@ -35,7 +35,7 @@ def equilibria_cmd(**kw):
     model = _model(kw)
     out = equilibria_at(model, kw["i_app"])
     if kw["as_json"]:
-        emit_json(_json_safe(out))
+        emit_json(json_safe(out))
         return
     click.echo(f"model {model.name} at {model.temperature:g} °C, I = {kw['i_app']:g} µA/cm²")
     if not out["equilibria"]:
@@ -192,7 +192,7 @@ def phase_plane_cmd(**kw):
     if plot is not None:
         pp.plot(plot)
     if kw["as_json"]:
-        emit_json(_json_safe(pp.to_dict()))
+        emit_json(json_safe(pp.to_dict()))
         return
     click.echo(pp.title)
     for e in pp.equilibria:

@@ -73,7 +73,7 @@ class Diagram:
             lo, hi = p.orbit.v_extrema()
             return {"I_uA_cm2": p.i_uA_cm2, "period_ms": p.period_ms, "V_min_mV": lo, "V_max_mV": hi}
 
-        return _json_safe({
+        return json_safe({
             "model": self.model.name, "parameter": "I", "unit": "uA/cm2",
             "from": self.i_span[0], "to": self.i_span[1],
             "equilibria": self.equilibrium_points(),
@@ -91,12 +91,12 @@ class Diagram:
         })
 
 
-def _json_safe(x):
+def json_safe(x):
     """Plain floats, non-finite numbers as None (JSON has no NaN or infinity)."""
     if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, np.integer)):

@@ -214,9 +214,9 @@ def parameter_diagram(model, name: str, p_from: float, p_to: float, i_app: float
         notes.append(f"no Hopf point for {name} between {p_from:g} and {p_to:g}")
     if not sns:
         notes.append(f"no saddle-node for {name} between {p_from:g} and {p_to:g}")
-    from .diagram import _json_safe
+    from .diagram import json_safe
 
-    return _json_safe({"model": model.name, "parameter": name, "I_uA_cm2": float(i_app), "from": p_from, "to": p_to,
+    return json_safe({"model": model.name, "parameter": name, "I_uA_cm2": float(i_app), "from": p_from, "to": p_to,
             "equilibria": eqs, "hopf": _dedupe(hopf), "saddle_nodes": _dedupe(sns), "cycle_folds": [],
             "period_doublings": [], "notes": notes})
 
