@@ -16,6 +16,7 @@ import time
 
 import click
 import numpy as np
+import pytest
 
 from ._harness import assert_one_line_refusal, child_env, limits, run_batch
 
@@ -48,6 +49,7 @@ def _chain_swc(path, n: int) -> None:
                                         np.full(n - 1, 0.5), ids - 1]), fmt="%d %d %.1f %d %d %.1f %d")
 
 
+@pytest.mark.slow
 def test_a_million_swc_samples_read_in_seconds(tmp_path):
     n = 1_000_000
     _chain_swc(tmp_path / "chain.swc", n)
