@@ -3,7 +3,9 @@
 This is the layer every protocol uses: parameters vary per neuron (one
 column each in the :class:`~hhsim.engine.lower.Plan`), stimuli are a few
 distinct waveforms, each neuron picks one and scales it.  The whole time
-loop runs inside the compiled kernel.
+loop runs inside the compiled kernel, on ``HHSIM_THREADS`` threads (default:
+every core) over chunks of neurons, with the same results for any number
+(:mod:`hhsim.engine.threads`).
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ whose functions are compiled by numba with ``cache=True``:
   has derivative 0 and is set to x_inf after each step);
 * ``expstep(...)`` the exponential-Euler update of one compartment;
 * ``inst_vec(v, y, ...)`` the instantaneous gates along a trace (adaptive path);
-* ``run_<method>(...)`` one per fixed-step solver: the whole time loop over
-  all compartments, recording into preallocated arrays and detecting spikes;
+* ``run_<method>(..., lo, hi)`` one per fixed-step solver: the whole time
+  loop over neurons ``lo .. hi-1`` (blocks of ``BLOCK``, the loop over a
+  block's neurons innermost and vectorised), recording into preallocated
+  arrays and detecting spikes; ``nogil``, so that threads can run chunks
+  (:mod:`hhsim.engine.threads`);
 * ``rhs_vec(y, I, ...)`` the right-hand side as an array, for scipy.
 
 The module is written to the private cache directory (``$HHSIM_CACHE_DIR``, else
