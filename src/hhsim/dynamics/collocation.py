@@ -222,11 +222,21 @@ class Collocation:
 
 
 def orbit_from_samples(t: np.ndarray, u: np.ndarray, period: float, i_app: float,
-                       N: int = INTERVALS, m: int = DEGREE) -> Orbit:
-    """An :class:`Orbit` on a uniform mesh from one period of samples ``u`` (k, n) at times t (ms)."""
+                       N: int = INTERVALS, m: int = DEGREE, scale=None) -> Orbit:
+    """An :class:`Orbit` from one period of samples ``u`` (k, n) at times t (ms).
+
+    The mesh equidistributes the arclength of the samples (in units of
+    ``scale`` per state, plus a share of time), so that a brief spike in a long
+    period gets its intervals before Newton's method starts.
+    """
     tau = (np.asarray(t) - t[0]) / period
     spline = CubicSpline(tau, u, axis=0)
-    mesh = np.linspace(0.0, 1.0, N + 1)
+    sc = np.ones(u.shape[1]) if scale is None else np.asarray(scale, dtype=float)
+    step = np.linalg.norm(np.diff(u, axis=0) / sc, axis=1)
+    step = step + 0.2 * step.sum() * np.diff(tau)  # a floor: quiet stretches keep some intervals
+    arc = np.concatenate([[0.0], np.cumsum(step)])
+    mesh = np.interp(np.linspace(0.0, arc[-1], N + 1), arc, tau)
+    mesh[0], mesh[-1] = 0.0, 1.0
     o = Orbit(mesh, np.zeros((N * m, u.shape[1])), float(period), float(i_app), m)
     o.u = spline(o.times())
     return o

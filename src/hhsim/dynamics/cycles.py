@@ -29,6 +29,8 @@ NEWTON_MAX = 10
 ADAPT_EVERY = 3
 W_T = 1e-2  # weight of the period (ms) in the arclength norm
 W_I = 1e-2  # weight of the current (µA/cm²)
+TRIVIAL_TOL = 1e-4  # refine the mesh when the phase multiplier is further than this from 1
+MAX_INTERVALS = 240
 HOMOCLINIC_FRACTION = 0.25  # events above this fraction of period_max count as the homoclinic end
 AMPLITUDE_END_MV = 1.0  # a branch ends at a Hopf point when its V range falls below this
 
@@ -134,10 +136,11 @@ def _linear(col: Collocation, o: Orbit):
     return lin if lin is not None else col.jacobian(o)
 
 
-def _adapted(col: Collocation, o: Orbit, tan):
-    """The orbit re-solved on an adapted mesh (and its tangent), or unchanged if that fails."""
+def _adapted(col: Collocation, o: Orbit, tan, N: int | None = None):
+    """The orbit re-solved on an adapted mesh of N intervals (and its tangent), or unchanged if that fails."""
     try:
-        new, _, _ = _newton(col, col.adapt(o), o)
+        guess = col.adapt(o, N)
+        new, _, _ = _newton(col, guess, guess)
         return new, (None if tan is None else _tangent(col, new, _on_mesh(tan, o, new)))
     except (NoConvergence, np.linalg.LinAlgError, RuntimeError):
         return o, tan
@@ -213,7 +216,7 @@ def _from_simulation(field, i_app: float, intervals: int, settle_ms: float | Non
     k = (r.t >= t0 - 1.0) & (r.t <= t1 - 1.0 + 1e-9)
     t = r.t[k]
     states = np.array([r.v[k]] + [r.states[nm][k] for nm in field.names[1:]]).T
-    return orbit_from_samples(t, states, float(t[-1] - t[0]), i_app, intervals)
+    return orbit_from_samples(t, states, float(t[-1] - t[0]), i_app, intervals, scale=field.scale)
 
 
 def from_hopf(field, hopf, intervals: int = INTERVALS) -> tuple[Orbit, np.ndarray]:
@@ -295,7 +298,13 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
         out.points.append(p)
         o, prev_tan = new, tan
         if steps_done % ADAPT_EVERY == 0:
-            o, prev_tan = _adapted(col, o, prev_tan)
+            # a posteriori: the phase multiplier's distance from 1 measures the discretisation
+            # error; long periods (near a homoclinic end) need more intervals
+            err = np.min(np.abs(p.multipliers - 1.0))
+            N = o.n_intervals
+            if err > TRIVIAL_TOL and N < MAX_INTERVALS:
+                N = min(MAX_INTERVALS, int(1.5 * N))
+            o, prev_tan = _adapted(col, o, prev_tan, N)
         step = min(step * (1.5 if its <= 3 else 1.0 if its <= 5 else 0.5), ds_max)
         vmin, vmax = o.v_extrema(400)
         if not (lo - margin <= o.i_uA_cm2 <= hi + margin):
