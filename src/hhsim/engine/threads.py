@@ -16,6 +16,7 @@ kernel directly: no pool, no overhead.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -27,6 +28,7 @@ from ..errors import SolverError
 CHUNKS_PER_THREAD = 8
 
 _POOL: dict[str, object] = {"pid": None, "size": 0, "executor": None}
+_POOL_LOCK = threading.Lock()
 
 
 def cores() -> int:
@@ -60,11 +62,16 @@ def chunks(n: int, block: int, n_threads: int) -> list[tuple[int, int]]:
 
 
 def _executor(size: int) -> ThreadPoolExecutor:
-    """The shared pool (made again after a fork: the parent's threads do not exist in the child)."""
-    if _POOL["executor"] is None or _POOL["pid"] != os.getpid() or _POOL["size"] != size:
-        _POOL.update(pid=os.getpid(), size=size,
-                     executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="hhsim-kernel"))
-    return _POOL["executor"]
+    """The shared pool of ``size`` threads (made again for another size, and after a
+    fork: the parent's threads do not exist in the child)."""
+    with _POOL_LOCK:
+        if _POOL["executor"] is None or _POOL["pid"] != os.getpid() or _POOL["size"] != size:
+            old = _POOL["executor"]
+            if old is not None and _POOL["pid"] == os.getpid():
+                old.shutdown(wait=False)  # its threads finish their work, then exit
+            _POOL.update(pid=os.getpid(), size=size,
+                         executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="hhsim-kernel"))
+        return _POOL["executor"]
 
 
 def run_chunks(kernel: Callable, args: tuple, n: int, block: int,
@@ -76,7 +83,7 @@ def run_chunks(kernel: Callable, args: tuple, n: int, block: int,
         return int(kernel(*args, 0, n))
     # numba compiles a kernel once under its global lock, whichever thread asks first;
     # an error (e.g. a compile failure) is raised here by ``result()``
-    pool = _executor(min(n_threads, len(parts)))
+    pool = _executor(n_threads)
     futures = [pool.submit(kernel, *args, lo, hi) for lo, hi in parts]
     return combine([int(f.result()) for f in futures])
 
