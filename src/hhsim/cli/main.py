@@ -16,7 +16,8 @@ import click
 from .. import __version__
 from ..errors import HHSimError
 from .messages import one_line
-from .process import StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, quiet_numerics
+from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, is_stdout_error,
+                      quiet_numerics)
 from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds, network_cmds
 from . import explore_cmds
 from . import dynamics_cmds
@@ -79,6 +80,9 @@ def _run(argv) -> int:
     except RecursionError:
         return _fail("error: the input is nested too deeply to be read", 2)
     except OSError as exc:  # the environment, not the request: a full disk, a path too long
+        if is_stdout_error(exc) and exc.errno == errno.EPIPE:  # `hhsim models | head`: quietly
+            describe_os_error(exc)
+            return 1
         return _fail(f"error: {describe_os_error(exc)}", 2)
 
 

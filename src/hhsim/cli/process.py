@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -75,15 +76,21 @@ def _detach_stdout() -> None:
     os.close(devnull)
 
 
+#: Errors of a write that, without a file name, come from standard output
+_STREAM_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT}
+
+
+def is_stdout_error(exc: OSError) -> bool:
+    """An error with no file name from writing (a full disk, a closed pipe): the
+    command's own files are written by :func:`hhsim.io.atomic_write`, which names them."""
+    return exc.filename is None and exc.errno in _STREAM_ERRNOS
+
+
 def describe_os_error(exc: OSError) -> str:
     """``exc`` as ``what went wrong: 'path'``, without the errno number."""
-    if exc.errno is not None and exc.filename is None:
-        # a write to stdout that failed inside a command (the buffer filled)
-        try:
-            sys.stdout.flush()
-        except OSError:
-            _detach_stdout()
-            return f"cannot write to standard output: {exc.strerror or exc}"
+    if is_stdout_error(exc):
+        _detach_stdout()
+        return f"cannot write to standard output: {exc.strerror or exc}"
     text = exc.strerror or str(exc) or type(exc).__name__
     if exc.filename is not None:
         text += f": {str(exc.filename)!r}"
