@@ -10,7 +10,8 @@ superconvergent: errors O(h^2m) at the mesh points and in the period
 Kernévez 1991, Int. J. Bifurcation Chaos 1:493).
 
 The unknowns are the node values, the period T (ms) and, for continuation,
-the current I (µA/cm²).  The mesh is adapted to equidistribute the
+the current I (µA/cm²), or whatever parameter the field takes as its second
+argument (its derivative by the complex step as well).  The mesh is adapted to equidistribute the
 (m+1)-th derivative of the solution (Russell & Christiansen 1978), which
 puts the intervals where the spike is.  Jacobians are assembled sparse from
 the complex-step Jacobian of the vector field at every collocation point at
@@ -180,9 +181,10 @@ class Collocation:
         cols = np.broadcast_to(cols, shape).ravel()
         K = sparse.coo_matrix((blocks.ravel(), (rows, cols)), shape=(N * m * n, N * m * n))
         dT = -fx.ravel()
-        dI = np.zeros((N, m, n))
-        dI[:, :, 0] = -T / self.field.cm
-        return (dx - T * fx).ravel(), K, dT, dI.ravel(), J
+        # d f / d I by the complex step on the parameter (for a model: e_V / Cm)
+        h = 1e-30
+        dfdi = np.imag(self.field(pts.astype(complex), orbit.i_uA_cm2 + 1j * h)).T.reshape(N, m, n) / h
+        return (dx - T * fx).ravel(), K, dT, (-T * dfdi).ravel(), J
 
     # ------------------------------------------------------------- conditions
     def node_weights(self, orbit: Orbit) -> np.ndarray:
