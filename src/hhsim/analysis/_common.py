@@ -241,6 +241,8 @@ def run_many(
     bar.refresh()
     n_steps = grid.n_steps
     chunk = max(1, math.ceil(n_steps / max(1, segments)))
+    # a kernel call cannot be interrupted: bound its work so that Ctrl-C acts within about a second
+    chunk = min(chunk, max(1, CHUNK_NEURON_STEPS // max(1, plan.ncomp)))
     if record_every > 0:
         chunk = max(record_every, (chunk // record_every) * record_every)
     spikes = [[] for _ in range(plan.ncomp)]
@@ -273,6 +275,9 @@ def run_many(
         y = np.empty((0, plan.structure.n_gates, plan.ncomp))
     return BatchOutput(t, v, y, spike_times, out.v_final, out.y_final)
 
+
+#: Neuron-steps of one kernel call of a protocol batch (well under a second here).
+CHUNK_NEURON_STEPS = 1 << 21
 
 #: Bytes per neuron of a lowered batch besides its recordings (parameter
 #: columns, states, per-neuron bookkeeping; measured about 500).
