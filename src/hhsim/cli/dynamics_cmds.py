@@ -61,6 +61,7 @@ def equilibria_cmd(**kw):
               help="End of the parameter range (default for I 50, or beyond the highest Hopf point; "
                    "else 1.5 times the value).")
 @click.option("--no-cycles", is_flag=True, help="Equilibria and their bifurcations only.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--no-fi", is_flag=True,
               help="Do not simulate the f-I curve (up and down staircases) drawn on the figure.")
 @click.option("--plot", default=None, metavar="FILE", help="Save the figure: .png, .svg or .pdf.")
@@ -77,7 +78,7 @@ def bifurcation_cmd(**kw):
         _parameter_cmd(model, kw, plot)
         return
     d = bifurcation_diagram(model, 0.0 if kw["i_from"] is None else kw["i_from"], kw["i_to"], cycles=not kw["no_cycles"],
-                            fi=plot is not None and not kw["no_fi"])
+                            fi=plot is not None and not kw["no_fi"], progress=False if kw["quiet"] else None)
     if plot is not None:
         d.plot(plot)
     if kw["as_json"]:

@@ -236,7 +236,8 @@ def from_hopf(field, hopf, intervals: int = INTERVALS) -> tuple[Orbit, np.ndarra
 
 def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tuple[float, float], *,
                     ds: float = 0.3, ds_max: float = 3.0, max_steps: int = 300, period_max: float = 300.0,
-                    hopf_points=(), start_label: str = "", from_equilibrium: bool = False) -> CycleBranch:
+                    hopf_points=(), start_label: str = "", from_equilibrium: bool = False,
+                    on_point=None) -> CycleBranch:
     """Continue a branch of periodic orbits while I stays in ``i_span`` (µA/cm², with a margin).
 
     ``tangent``: the initial direction (None: towards increasing current).
@@ -244,6 +245,7 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
     ``tangent`` the critical eigen-direction (:func:`from_hopf`).  Stops at the end of the
     current span, at a period above ``period_max`` (a homoclinic or SNIC
     end), back at a Hopf point (amplitude to zero) or after ``max_steps``.
+    ``on_point``: called after every orbit added (a progress bar).
     """
     col = Collocation(field)
     lo, hi = i_span
@@ -296,6 +298,8 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
         last = out.points[-1]
         _locate_events(col, out, last, o, prev_tan, p, step)
         out.points.append(p)
+        if on_point is not None:
+            on_point()
         o, prev_tan = new, tan
         if steps_done % ADAPT_EVERY == 0:
             # a posteriori: the phase multiplier's distance from 1 measures the discretisation

@@ -137,13 +137,14 @@ def _onset(d: Diagram) -> dict:
 
 def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: float | None = None, *,
                         cycles: bool = True, fi: bool = False, fi_points: int = 41,
-                        max_steps: int = 300) -> Diagram:
+                        max_steps: int = 300, progress: bool | None = None) -> Diagram:
     """The bifurcation diagram along the injected current from ``i_from`` to ``i_to`` µA/cm².
 
     ``i_to`` None: 50 µA/cm², or 1.2 times the highest Hopf current below
     200 µA/cm² if that is more.
     ``cycles``: also continue the periodic orbits; ``fi``: also simulate the
     f-I curve (up and down staircases, :func:`hhsim.analysis.fi_curve`) for the figure.
+    ``progress``: a bar counting periodic orbits on a terminal (None: automatic, False: never).
     """
     model = _models.get(model)
     f = model_field(model)
@@ -169,7 +170,11 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
     if not any(d.in_span(s.i_uA_cm2) for s in d.saddle_nodes):
         d.notes.append(f"no saddle-node between {lo:g} and {hi:g} µA/cm²")
     if cycles:
-        _add_cycles(d, max_steps)
+        bar = _orbit_bar(progress)
+        try:
+            _add_cycles(d, max_steps, lambda: bar.update(1))
+        finally:
+            bar.close()
         names = {"fold": "fold-of-cycles", "pd": "period-doubling", "torus": "torus"}
         for kind, what in names.items():
             at = [i for b in d.cycles for k, i in b.unconfirmed if k == kind]
@@ -182,7 +187,7 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
     if fi:
         from ..analysis import fi_curve
 
-        d.fi = fi_curve(model, lo, hi, n=fi_points, progress=False)
+        d.fi = fi_curve(model, lo, hi, n=fi_points, progress=progress)
     return d
 
 
@@ -213,7 +218,17 @@ def _explain_onset(d: Diagram) -> None:
                             "diverging period found at it)")
 
 
-def _add_cycles(d: Diagram, max_steps: int) -> None:
+def _orbit_bar(progress: bool | None):
+    """A tqdm counter of orbits on stderr, only on a terminal."""
+    import sys
+
+    from tqdm.auto import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
+    return tqdm(desc="periodic orbits", unit="orbit", disable=not enabled, leave=False, file=sys.stderr)
+
+
+def _add_cycles(d: Diagram, max_steps: int, on_point=None) -> None:
     f, (lo, hi) = d.field, d.i_span
     done: list[float] = []
     for h in d.hopf:
@@ -222,7 +237,8 @@ def _add_cycles(d: Diagram, max_steps: int) -> None:
         try:
             o, tan = _cycles.from_hopf(f, h)
             b = _cycles.continue_cycles(f, o, tan, (lo, hi), ds=0.05, hopf_points=d.hopf, from_equilibrium=True,
-                                        max_steps=max_steps, start_label=f"Hopf {h.i_uA_cm2:.6g} µA/cm²")
+                                        max_steps=max_steps, start_label=f"Hopf {h.i_uA_cm2:.6g} µA/cm²",
+                                        on_point=on_point)
         except HHSimError as exc:
             d.notes.append(f"cycles from the Hopf point at {h.i_uA_cm2:.6g} µA/cm² not continued: {exc}")
             continue
@@ -258,7 +274,8 @@ def _add_cycles(d: Diagram, max_steps: int) -> None:
         tan[-1] = sign
         try:
             b = _cycles.continue_cycles(f, start.orbit, tan, (lo, hi), ds=0.2, hopf_points=d.hopf,
-                                        max_steps=max_steps, start_label=f"spike train at {i0:.6g} µA/cm²")
+                                        max_steps=max_steps, start_label=f"spike train at {i0:.6g} µA/cm²",
+                                        on_point=on_point)
         except HHSimError as exc:
             d.notes.append(f"cycles from the spike train at {i0:.6g} µA/cm² not continued: {exc}")
             continue
