@@ -11,8 +11,9 @@ field, complex-safe), :mod:`~hhsim.dynamics.derivatives` (complex-step and
 Cauchy-integral derivatives), :mod:`~hhsim.dynamics.equilibria`,
 :mod:`~hhsim.dynamics.saddle_node`, :mod:`~hhsim.dynamics.hopf`,
 :mod:`~hhsim.dynamics.collocation`, :mod:`~hhsim.dynamics.floquet`,
-:mod:`~hhsim.dynamics.cycles`, :mod:`~hhsim.dynamics.diagram` and
-:mod:`~hhsim.dynamics.phase_plane`.
+:mod:`~hhsim.dynamics.cycles`, :mod:`~hhsim.dynamics.diagram`,
+:mod:`~hhsim.dynamics.param_branch` (equilibria along any model parameter)
+and :mod:`~hhsim.dynamics.phase_plane`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from .cycles import continue_cycles, orbit_at
 from .diagram import Diagram, bifurcation_diagram
 from .equilibria import equilibria_at
 from .field import ModelField, model_field
+from .param_branch import continue_parameter, parameter_diagram
+from .phase_plane import PhasePlane, phase_plane
 
 __all__ = ["bifurcation_diagram", "Diagram", "equilibria_at", "orbit_at", "continue_cycles",
+           "parameter_diagram", "continue_parameter", "phase_plane", "PhasePlane",
            "model_field", "ModelField"]

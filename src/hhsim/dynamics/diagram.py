@@ -23,6 +23,7 @@ from .field import ModelField, model_field
 from .hopf import HopfPoint, hopf_points
 from .saddle_node import SaddleNode, saddle_nodes
 
+
 @dataclass
 class Diagram:
     """Everything :func:`bifurcation_diagram` found, in µA/cm², mV, ms, Hz."""
