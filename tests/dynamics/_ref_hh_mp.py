@@ -9,12 +9,24 @@ equilibria, Jacobians and Hopf points of :mod:`hhsim.dynamics`.
 
 from __future__ import annotations
 
+import functools
+
 import mpmath as mp
 
-mp.mp.dps = 30
+DIGITS = 30
 
-G_NA, G_K, G_L = mp.mpf(120), mp.mpf(36), mp.mpf("0.3")
-E_NA, E_K, E_L = mp.mpf(50), mp.mpf(-77), mp.mpf("-54.387")
+with mp.workdps(DIGITS):
+    G_NA, G_K, G_L = mp.mpf(120), mp.mpf(36), mp.mpf("0.3")
+    E_NA, E_K, E_L = mp.mpf(50), mp.mpf(-77), mp.mpf("-54.387")
+
+
+def _digits(fn):
+    """Run ``fn`` at DIGITS decimal digits without changing mpmath's global precision."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with mp.workdps(DIGITS):
+            return fn(*args, **kwargs)
+    return run
 
 
 def rates(v):
@@ -38,11 +50,13 @@ def steady(v):
     return am / (am + bm), ah / (ah + bh), an / (an + bn)
 
 
+@_digits
 def steady_current(v):
     m, h, n = steady(v)
     return -rhs(v, m, h, n)[0]
 
 
+@_digits
 def jacobian(v):
     """Jacobian at the equilibrium at V, by mpmath's high-precision differentiation."""
     x = [mp.mpf(v)] + list(steady(mp.mpf(v)))
@@ -57,6 +71,7 @@ def jacobian(v):
     return J
 
 
+@_digits
 def critical_real_part(v):
     """Real part of the complex eigenvalue pair nearest the imaginary axis at V."""
     ev = mp.eig(jacobian(v), left=False, right=False)
@@ -64,6 +79,7 @@ def critical_real_part(v):
     return min((mp.re(e) for e in pairs), key=abs)
 
 
+@_digits
 def hopf_current(v_guess):
     """(V, I) of the Hopf point near ``v_guess`` (mV), by the secant method on the real part."""
     v = mp.findroot(critical_real_part, (mp.mpf(v_guess) - mp.mpf("0.05"), mp.mpf(v_guess) + mp.mpf("0.05")),
