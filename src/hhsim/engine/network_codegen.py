@@ -210,7 +210,7 @@ def generate_source(structures: tuple[Structure, ...], method: str) -> str:
              "if st != -1:",
              "    return st, n + 1"]
     out += [
-        "@njit(cache=True, error_model='numpy')",
+        "@njit(cache=True, error_model='numpy', _nrt=False)",
         f"def run(n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC):",
         '    """Advance steps n_from..n_to-1.  Returns (status, step): (-1, n_to) when done,',
         "    (0, n) on divergence in step n, (-2..-5, n) when a buffer must grow before step n",

@@ -67,7 +67,7 @@ DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -
 _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK):
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
@@ -113,7 +113,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK):
     return DONE
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _drop_pushed(sp_t, sp_src, sp_n, k):
     """Remove the first k spikes of the step buffer (they are queued)."""
     m = sp_n[0]
@@ -141,7 +141,7 @@ APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg
                     "ev_cur, pin_group, pin_w, pin_k, pin_cur")
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur):
     """Prepare node i's step: its queue cursor and its Poisson input events (sorted)."""
     ev_cur[0] = node_ptr[i]
@@ -168,7 +168,7 @@ def node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_p
     return True
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave):
     """(time, kind) of node i's next event after ``ta`` in this step: kind 1 queue,
     2 Poisson input, 3 a jump or kink of its stimulus (the step must land on it),
@@ -201,7 +201,7 @@ def next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, 
     return te, which
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
     """Injected current of node i (µA/cm²) at the start, middle and end (left limit) of
     the sub-step [ta, ta + h]: its stimulus waveform times its scale, plus its noise."""
@@ -215,7 +215,7 @@ def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
             sc * stim_at(kt, ka, kb, w, cursor[w], ta + h, True) + nz)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, Gc, GEc):
     """(G0, GE0, Gm, GEm, G1, GE1): synaptic conductance (mS/cm²) and G*E at the start,
     middle and end of a sub-step of h ms: the linear synapses exactly (only at the
@@ -229,7 +229,7 @@ def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, Gc, GEc
     return G0 + Gc, GE0 + GEc, Gm + Gc, GEm + GEc, G1 + Gc, GE1 + GEc
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast,
                kin_pend, kin_T, Gf, GEf):
     """(Gc, GEc, Gn, GEn): the terms held over node i's sub-step from ``ta``: gap junctions
@@ -247,7 +247,7 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
     return Gc, GEc, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, sp_t, sp_src, sp_n, mon_t,
                   mon_src, mon_n, mon_mask):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
@@ -270,7 +270,7 @@ def after_substep(i, V, Vn, d0, d1, ta, h, thr, lin_kind, lin_t1, lin_t2, lin_A,
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2,
                 kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, ev_cur,
                 pin_group, pin_w, pin_k, pin_cur):
@@ -299,7 +299,7 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
     lin_B[g, i] = b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def synaptic_current(i, t, LIN, KIN, GAP, v):
     """Total synaptic current of node i at t (µA/cm², outward positive)."""
     Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
@@ -309,7 +309,7 @@ def synaptic_current(i, t, LIN, KIN, GAP, v):
     return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN[14][i]) * (Gn * V - GEn)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, SPK, REC):
     sp_t, sp_src, sp_n, pending = SPK[0], SPK[1], SPK[2], SPK[10]
     q_time, q_edge, q_next, head, tail, free, n_free = Q

@@ -34,6 +34,10 @@ time, edge) entries in a pool of slots with a free list.  A spike at t_s
 over an edge with delay d is delivered at exactly t_s + d; the driver splits
 the target's step there.  A delivery that falls inside the step in which the
 spike happened (d < dt) is made at the start of the next step and counted.
+
+Every function here is compiled without numba's reference counting
+(``_nrt=False``): none allocates, and the counting of the arrays passed
+around cost more than the arithmetic in the node loop.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ _E = math.e
 
 
 # ------------------------------------------------------------ linear synapses
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def lin_conductance(kind, A, B, t1, t2, s):
     """Conductance of a linear synapse state (A, B) s ms after it was (A, B)."""
     if kind == LIN_EXP:
@@ -60,7 +64,7 @@ def lin_conductance(kind, A, B, t1, t2, s):
     return A * math.exp(-s / t1) - B * math.exp(-s / t2)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def lin_propagate(kind, A, B, t1, t2, s):
     """(A, B) after s ms without events (exact)."""
     e1 = math.exp(-s / t1)
@@ -71,7 +75,7 @@ def lin_propagate(kind, A, B, t1, t2, s):
     return A * e1, B * math.exp(-s / t2)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def lin_event(kind, A, B, w, t1, norm):
     """(A, B) after an event of weight w (the peak conductance is w)."""
     if kind == LIN_EXP:
@@ -81,7 +85,7 @@ def lin_event(kind, A, B, w, t1, norm):
     return A + w * norm, B + w * norm
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
     """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step."""
     G = 0.0
@@ -97,7 +101,7 @@ def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, s):
     """Propagate node i's linear synapse states by s ms."""
     for g in range(lin_kind.shape[0]):
@@ -111,12 +115,12 @@ def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, s):
 
 
 # ----------------------------------------------------------- kinetic synapses
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def _relax(x, xinf, rate, s):
     return xinf + (x - xinf) * math.exp(-rate * s)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _gprotein(R, G, T, K1, K2, K3, K4, s):
     """Exact (R, G) of the GABA-B cascade after s ms at transmitter T (mM)."""
     a = K1 * T + K2
@@ -132,7 +136,7 @@ def _gprotein(R, G, T, K1, K2, K3, K4, s):
     return Rinf + (R - Rinf) * ea, Ginf + (G - Ginf) * e4 + cross
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     """State (r, g2) of one kinetic edge at time t >= tlast (exact, lazily).
 
@@ -160,7 +164,7 @@ def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     return r, g2
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def kin_output(kind, p, r, g2):
     """Fraction of the maximal conductance open: r, or G^n / (G^n + Kd)."""
     if kind == KIN_PULSE:
@@ -169,7 +173,7 @@ def kin_output(kind, p, r, g2):
     return gn / (gn + p[4])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda,
                   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, i, t):
     """(G, G*E) of node i's non-NMDA kinetic edges and (Gn, Gn*E) of its NMDA edges at t.
@@ -198,7 +202,7 @@ def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_n
     return G, GE, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e, t, frac):
     """A transmitter pulse starts on kinetic edge e at time t (``frac`` of the full release)."""
     q = kin_group[e]
@@ -211,14 +215,14 @@ def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pe
     kin_T[e] = kg_T[q] * frac
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def mg_block(v, mg):
     """Jahr & Stevens (1990) magnesium block of NMDA receptors at v (mV), [Mg2+] mg (mM)."""
     return 1.0 / (1.0 + math.exp(-0.062 * v) * (mg / 3.57))
 
 
 # ----------------------------------------------------------- graded synapses
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
     """Relax every graded gating variable over dt at its presynaptic V (exact at fixed V)."""
     for q in range(gr_s.shape[0]):
@@ -233,7 +237,7 @@ def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
             gr_s[q, k] = _relax(gr_s[q, k], a / rate, rate, dt)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     """(G, G*E) of node i's graded synapses from the current gating variables."""
     G = 0.0
@@ -246,7 +250,7 @@ def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
     """(G, G*V_neighbour) of node i's gap junctions, neighbours at the step's start."""
     G = 0.0
@@ -258,7 +262,7 @@ def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
 
 
 # ----------------------------------------------------- short-term plasticity
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
     """Tsodyks-Markram release fraction u x of synapse slot s at a spike at time t.
 
@@ -283,14 +287,14 @@ def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
 
 
 # ---------------------------------------------------------- counter-based RNG
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", _nrt=False)
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def uniform01(seed, stream, node, step, k):
     """A uniform number in (0, 1) that depends only on its five integer coordinates.
 
@@ -305,7 +309,7 @@ def uniform01(seed, stream, node, step, k):
     return ((z >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def normal01(seed, stream, node, step):
     """A standard normal number (Box-Muller) from the same coordinates."""
     u1 = uniform01(seed, stream, node, step, 0)
@@ -313,7 +317,7 @@ def normal01(seed, stream, node, step):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def poisson_count(lam, seed, stream, node, step):
     """A Poisson(lam) count by inversion (exact; O(lam) work)."""
     u = uniform01(seed, stream, node, step, 2)
@@ -328,7 +332,7 @@ def poisson_count(lam, seed, stream, node, step):
 
 
 # ------------------------------------------------------------------ stimulus
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def stim_at(kt, ka, kb, w, kc, tau, left):
     """Piecewise-linear stimulus w at tau >= kt[w, kc] (left limit at a knot if ``left``)."""
     if w < 0:
@@ -345,7 +349,7 @@ def stim_at(kt, ka, kb, w, kc, tau, left):
     return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def advance_cursors(kt, cursor, t):
     """Move each waveform's knot cursor to the interval holding t."""
     for w in range(cursor.shape[0]):
@@ -356,7 +360,7 @@ def advance_cursors(kt, cursor, t):
         cursor[w] = k
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def noise_update(noise_p, noise_I, seed, step, dt):
     """Exact Ornstein-Uhlenbeck update of every noise current over one step.
 
@@ -372,7 +376,7 @@ def noise_update(noise_p, noise_I, seed, step, dt):
 
 
 # --------------------------------------------------------------- event queue
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge):
     """Append (t, edge) to ``bucket``; False if the pool is full."""
     nf = n_free[0]
@@ -391,7 +395,7 @@ def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_post, n_nodes,
                   ev_time, ev_code, ev_n, node_ptr, t_start, late):
     """Empty ``bucket`` into per-node lists sorted by time (counting sort by node).
@@ -449,7 +453,7 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now):
     """Queue every outgoing edge of the spikes (sp_t, sp_src); returns how many spikes
