@@ -39,6 +39,8 @@ def parse_bytes(text: str, name: str) -> int:
 
 def format_bytes(n: float) -> str:
     """``1.5e9`` -> ``"1.4 GB"`` (binary units)."""
+    if not n < 2**70:  # also inf and nan
+        return "more than any computer has"
     for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
@@ -68,8 +70,10 @@ def check_memory(nbytes: float, what: str, remedy: str, error: type[HHSimError] 
     """
     budget = memory_budget()
     if not nbytes <= budget:  # also catches nan
-        raise error(f"{what} would need {format_bytes(nbytes)} of memory, more than the "
-                    f"{format_bytes(budget)} allowed (${MEMORY_ENV}); {remedy}")
+        size = format_bytes(nbytes)
+        need = "more memory than any computer has" if size.startswith("more") else f"{size} of memory"
+        raise error(f"{what} would need {need}, more than the {format_bytes(budget)} allowed "
+                    f"(${MEMORY_ENV}); {remedy}")
 
 
 def input_limit() -> int:
