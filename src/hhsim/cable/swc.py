@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from itertools import accumulate
 from functools import cached_property
 from pathlib import Path
 
@@ -225,6 +226,7 @@ def _sections(t: _Table, root: int, source: str) -> list[Section]:
     seg = np.zeros(len(t))  # length of the frustum from each sample's parent to it (µm)
     linked = t.parent >= 0
     seg[linked] = np.linalg.norm(t.xyz[linked] - t.xyz[t.parent[linked]], axis=1)
+    seg_len = seg.tolist()
     count: dict[str, int] = {}
     secs: list[Section] = []
 
@@ -256,17 +258,18 @@ def _sections(t: _Table, root: int, source: str) -> list[Section]:
         while n_children[cur] == 1 and types[first_child[start_of[cur]]] == stype:
             cur = first_child[start_of[cur]]
             chain.append(cur)
-        arcs = np.concatenate([[0.0], np.cumsum(seg[chain[1:]])])
-        diams = 2.0 * t.radius[chain]
+        # plain Python: most chains are short, where NumPy's per-call cost dominates
+        arcs = list(accumulate((seg_len[k] for k in chain[1:]), initial=0.0))
+        diams = [2.0 * radius[k] for k in chain]
         if types[start] != stype:
             diams[0] = diams[1]
-        length = float(arcs[-1])
+        length = arcs[-1]
         if not length > 0:
             raise SWCError(f"{source}:{lines[child]}: the branch from sample {ids[start]} to {ids[cur]} has zero length")
         if parent is None and root_name is not None:
             parent, pend = root_name, 0
-        sec = Section(name_for(_region(stype)), length, float(np.mean(diams)), region=_region(stype),
-                      parent=parent, parent_end=pend, profile=tuple(zip(arcs.tolist(), diams.tolist())))
+        sec = Section(name_for(_region(stype)), length, math.fsum(diams) / len(diams), region=_region(stype),
+                      parent=parent, parent_end=pend, profile=tuple(zip(arcs, diams)))
         if parent is None:
             root_name = sec.name
             secs.insert(0, sec)
