@@ -15,7 +15,12 @@ its kernels loaded before the clock starts, the start-up is printed apart):
 
 Printed: points per second of each, the ratio two workers / one (target
 >= 1.7 on a 2-core machine), and the overhead per task: (one-worker time -
-in-process sweep time) / number of tasks.
+in-process sweep time) / number of tasks.  On a machine shared with other
+jobs wall times measure the share of the cores this run got, so the CPU
+seconds of every process are printed too: the overhead per task in CPU
+time (worker CPU - in-process CPU) / tasks, the split of the work between
+the two workers, and the speedup that split allows on two idle cores
+(total CPU / the busiest worker's CPU).
 
 Usage::
 
@@ -79,21 +84,24 @@ def main() -> None:
     loop = plain_loop(params, chunk)
     rows["plain loop of simulate_batch"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ref = hhsim.sweep("hh", params, "rheobase", workers=0, chunk=chunk, progress=False)
     rows["hhsim.sweep in process"] = time.perf_counter() - t0
+    cpu_in_process = time.process_time() - c0
 
-    startup = {}
-    results = {}
+    startup, results, cpu = {}, {}, {}
     for workers in (1, 2):
         t0 = time.perf_counter()
         client, _ = connect(workers=workers)
         client.wait_for_workers(workers)
         startup[workers] = time.perf_counter() - t0
         try:
+            before = client.run(time.process_time)
             t0 = time.perf_counter()
             results[workers] = hhsim.sweep("hh", params, "rheobase", client=client, chunk=chunk, progress=False)
             rows[f"hhsim.sweep, {workers} worker{'s' if workers > 1 else ''}"] = time.perf_counter() - t0
+            after = client.run(time.process_time)
+            cpu[workers] = sorted(after[w] - before[w] for w in after)
         finally:
             _close(client)
 
@@ -105,6 +113,8 @@ def main() -> None:
     diff = float(np.nanmax(np.abs(loop - swept)[sizable] / swept[sizable])) if sizable.any() else 0.0
     one, two = rows["hhsim.sweep, 1 worker"], rows["hhsim.sweep, 2 workers"]
     overhead = (one - rows["hhsim.sweep in process"]) / n_tasks
+    overhead_cpu = (sum(cpu[1]) - cpu_in_process) / n_tasks
+    bound = sum(cpu[2]) / max(cpu[2])
     summary = {
         "points": points, "chunk": chunk, "tasks": n_tasks,
         "wall_s": {k: round(v, 3) for k, v in rows.items()},
@@ -112,6 +122,10 @@ def main() -> None:
         "cluster_startup_s": {str(k): round(v, 2) for k, v in startup.items()},
         "speedup_two_over_one": round(one / two, 3),
         "overhead_per_task_s": round(overhead, 4),
+        "cpu_s": {"in_process": round(cpu_in_process, 2), "1_worker": [round(x, 2) for x in cpu[1]],
+                  "2_workers": [round(x, 2) for x in cpu[2]]},
+        "overhead_per_task_cpu_s": round(overhead_cpu, 4),
+        "speedup_bound_two_idle_cores": round(bound, 3),
         "bitwise_identical_1_2_workers_in_process": same,
         "plain_loop_equal_points": equal,
         "max_relative_difference_plain_loop_above_0.01": diff,
@@ -125,6 +139,10 @@ def main() -> None:
     print(f"  cluster start-up (not in the times above): 1 worker {startup[1]:.2f} s, 2 workers {startup[2]:.2f} s")
     print(f"  two workers / one: {one / two:.2f}x (target >= 1.7x)")
     print(f"  overhead per task (1 worker - in process) / tasks: {overhead * 1000:.1f} ms")
+    print(f"  CPU seconds: in process {cpu_in_process:.1f}; 1 worker {cpu[1][0]:.1f}; "
+          f"2 workers {cpu[2][0]:.1f} + {cpu[2][1]:.1f}")
+    print(f"  overhead per task in CPU time (1 worker - in process) / tasks: {overhead_cpu * 1000:.1f} ms")
+    print(f"  speedup the 2-worker split allows on two idle cores (total / busiest worker CPU): {bound:.2f}x")
     print(f"  1 worker, 2 workers and in process bitwise identical: {same}")
     print(f"  plain loop vs sweep: {equal} of {points} points equal; max relative difference where the "
           f"rheobase > 0.01 µA/cm²: {diff:.2e} (one run vs the protocol's time segments)")
