@@ -197,3 +197,34 @@ def test_propagation_velocity_near_the_travelling_wave():
     d = propagation(ExplorerState(), length_cm=2.0, t_stop=6.0)
     assert d["propagated"]
     assert d["velocity_m_s"] == pytest.approx(12.314, rel=0.02)
+
+
+LEAK_K_TOML = """
+name = "KX"
+gbar = 2.0
+E = -90.0
+ion = "k"
+[[gates]]
+name = "w"
+power = 1
+inf = "1/(1 + exp(-(V + 50)/8))"
+tau = "20"
+"""
+
+
+def test_custom_channel_from_toml(capsys, tmp_path):
+    """A channel file joins the model: its parameters get their own group, the rates follow,
+    and the shown command (with --channel) reproduces the view."""
+    path = tmp_path / "kx.toml"
+    path.write_text(LEAK_K_TOML)
+    state = ExplorerState(channel_files=(str(path),), params=(("gKX", 4.0),))
+    groups = dict(parameter_groups(state.base_model()))
+    assert [p.name for p in groups["KX"]][:2] == ["gKX", "EKX"]
+    v = np.array([-70.0, -50.0, -30.0])
+    c = rate_curves(state.build_model(), v)["KX.w"]
+    assert c["inf"] == pytest.approx(1 / (1 + np.exp(-(v + 50) / 8)), rel=1e-12)
+    assert c["tau"] == pytest.approx([20.0] * 3)
+    tr = compute(state)
+    s = _cli_json(capsys, state.cli_command())
+    assert "--channel" in state.cli_command() and s["spike_times_ms"] == pytest.approx(list(tr.spike_times), abs=1e-9)
+    assert tr.n_spikes < compute(ExplorerState()).n_spikes  # an extra K conductance delays or removes spikes

@@ -4,6 +4,10 @@ Every browser tab gets its own :class:`~hhsim.explore.app.Explorer`.  The
 page's scripts and styles are served by this server itself
 (``BOKEH_RESOURCES=server``), so the page works without a network and sends
 no request off the machine.
+
+Background jobs run in worker processes started with ``spawn``: a script
+that calls :func:`serve` needs the usual ``if __name__ == "__main__":``
+guard (the console command ``hhsim explore`` and notebooks have it).
 """
 
 from __future__ import annotations
