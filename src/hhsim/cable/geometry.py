@@ -48,9 +48,9 @@ def _positive(name: str, value, unit: str) -> float:
     return value
 
 
-#: Lengths and diameters accepted (µm): 1 nm to 1 km.  Beyond, areas and axial
-#: resistances under- or overflow double precision.
-MIN_UM, MAX_UM = 1e-3, 1e9
+#: Lengths and diameters accepted (µm): 1 pm to 1000 km.  Beyond, areas and
+#: axial resistances under- or overflow double precision.
+MIN_UM, MAX_UM = 1e-6, 1e12
 
 
 @dataclass(frozen=True)
