@@ -179,3 +179,15 @@ def test_network_population_rate_equals_hhsim_network():
     assert float(rate.sel({"net.weight_scale": 0.1, "gNa": 100.0})) == 0.0
     with pytest.raises(hhsim.sweep.SweepError, match="accepted: net.weight_scale, net.n, net.t_stop"):
         hhsim.sweep("hh", {"net.gain": [1.0, 2.0]}, "network_rate_hz:chain", workers=0)
+
+
+def test_large_chunks_keep_the_protocols_bits(monkeypatch):
+    """Protocol batches above a work bound run in shorter time segments (analysis._common); the
+    sweep's threshold searches stay below it, so a big chunk gives `hhsim rheobase`'s numbers."""
+    from hhsim.analysis import _common
+
+    values = [100.0, 110.0, 120.0]
+    ref = [analysis.rheobase(at(gNa=g), progress=False).threshold_uA_cm2 for g in values]
+    monkeypatch.setattr(_common, "CHUNK_NEURON_STEPS", 1 << 14)  # 3 points x 16 amplitudes is above it now
+    ds = hhsim.sweep("hh", {"gNa": values}, "rheobase", workers=0, chunk=3)
+    assert list(ds["rheobase_uA_cm2"].values) == ref

@@ -34,6 +34,7 @@ neuron of a batch is independent, so splitting changes no number).
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -290,8 +291,10 @@ def _function(spec, models, names):
 def _search(models, dur, tail, i_max, method, dt):
     """Per-point threshold of a step of ``dur`` ms from rest, exactly as ``analysis.rheobase`` /
     ``analysis.threshold`` do it for one model (same grid, delay, bracket and batches)."""
+    from ..analysis import _common
     from ..analysis._common import aligned_dt, protocol_method, run_many, snap
     from ..analysis.excitability import DELAY_MS, POINTS
+    from ..engine.batch import make_grid
     from ..analysis.search import ALWAYS_FIRES, FOUND, bracket_search
 
     method, dt0 = protocol_method(method, dt)
@@ -300,11 +303,22 @@ def _search(models, dur, tail, i_max, method, dt):
     waves = [_stim.step(1.0, start=delay, dur=dur)]
     t_stop = delay + dur + tail
 
+    # run_many shortens its time segments for batches above a work bound (to keep Ctrl-C
+    # responsive); the segment ends are where the adaptive steps restart, so a batch larger than
+    # the bound would give other bits than `hhsim rheobase`'s 16 neurons.  Sub-batches under the
+    # bound keep the protocol's own segments whatever the chunk (each neuron is independent).
+    segment = math.ceil(make_grid(t_stop, dt).n_steps / 8)
+    largest = max(1, getattr(_common, "CHUNK_NEURON_STEPS", 1 << 62) // segment)
+
     def fires(amps, which):
         P, K = amps.shape
         batch = [models[p] for p in which for _ in range(K)]
-        out = run_many(batch, waves, t_stop, scale=amps.ravel(), method=method, dt=dt)
-        return np.array([s.size >= 1 for s in out.spike_times]).reshape(P, K)
+        scale = amps.ravel()
+        out = []
+        for a in range(0, len(batch), largest):
+            got = run_many(batch[a:a + largest], waves, t_stop, scale=scale[a:a + largest], method=method, dt=dt)
+            out.extend(s.size >= 1 for s in got.spike_times)
+        return np.array(out).reshape(P, K)
 
     res = bracket_search(fires, 0.0, np.asarray(i_max, dtype=float), rtol=1e-3, points=POINTS)
     stats = np.where(res.status == FOUND, OK, np.where(res.status == ALWAYS_FIRES, FIRES_AT_REST, NO_THRESHOLD))
