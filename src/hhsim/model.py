@@ -334,7 +334,7 @@ class Model:
         """A copy with extra channels added (e.g. a custom A-current)."""
         for c in channels:
             if not isinstance(c, Channel):
-                raise ModelError(f"with_channels takes Channel objects, got {type(c).__name__} {c!r}")
+                raise ParameterError(f"with_channels takes Channel objects, got {type(c).__name__} {c!r}")
         return dataclasses.replace(self, channels=self.channels + tuple(channels))
 
     def without_channels(self, *names: str) -> "Model":
