@@ -383,7 +383,8 @@ def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarr
             continue
         s0, s1, f0, f1 = 0.0, step, fa, fb
         best = b
-        for _ in range(12):
+        side = 0
+        for _ in range(30):  # regula falsi, Illinois variant (no one-sided stagnation)
             s = s1 - f1 * (s1 - s0) / (f1 - f0) if f1 != f0 else 0.5 * (s0 + s1)
             if not (min(s0, s1) < s < max(s0, s1)):
                 s = 0.5 * (s0 + s1)
@@ -396,12 +397,18 @@ def _locate_events(col, out: CycleBranch, a: CyclePoint, o: Orbit, tan: np.ndarr
                 p.d_current = float(_tangent(col, new, tan)[-1])
             fs = fn(p)
             best = p
-            if abs(s1 - s0) < 1e-10 or abs(fs) < 1e-12:
+            if abs(s1 - s0) < 1e-12 * max(1.0, step) or fs == 0:
                 break
             if fs * f0 < 0:
                 s1, f1 = s, fs
+                if side == 1:
+                    f0 *= 0.5
+                side = 1
             else:
                 s0, f0 = s, fs
+                if side == -1:
+                    f1 *= 0.5
+                side = -1
         lo_v, hi_v = best.orbit.v_extrema(400)
         if hi_v - lo_v <= AMPLITUDE_END_MV:  # a turn through a Hopf point is not a fold of cycles
             continue
