@@ -151,11 +151,11 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
     if given_v is None:
         v0, gates = model.initial_state()
     else:
-        v0 = float(given_v)
+        v0 = finite_number("initial_state v", given_v, "mV")
         gates = model.steady_states(v0)  # gates (and pools) at steady state at v0
     names = model.state_names
     for key, value in state.items():
         if key not in names:
             raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(names)}")
-        gates[names.index(key)] = float(value)
+        gates[names.index(key)] = finite_number(f"initial_state {key}", value)
     return (v0, gates)

@@ -339,14 +339,26 @@ class Noise(Stimulus):
 
 
 # ------------------------------------------------------------------ factories
+def _num(name: str, value) -> float:
+    """``value`` as a float, or a StimulusError naming the keyword."""
+    if isinstance(value, bool):
+        raise StimulusError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise StimulusError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
+
+
 def step(amp: float, start: float = 0.0, dur: float = INF) -> Step:
     """A current step of ``amp`` µA/cm² from ``start`` (ms) lasting ``dur`` (ms)."""
-    return Step(float(amp), float(start), float(dur))
+    return Step(_num("amp", amp), _num("start", start), _num("dur", dur))
 
 
 def pulses(amp: float, dur: float, start: float = 0.0, period: float = INF, count: int = 1) -> Pulses:
     """A train of ``count`` pulses (``amp`` µA/cm², ``dur`` ms) every ``period`` ms."""
-    return Pulses(float(amp), float(dur), float(start), float(period), count)
+    if isinstance(count, bool) or not isinstance(count, (int, float, np.integer, np.floating)):
+        raise StimulusError(f"count must be a whole number >= 1, got {type(count).__name__} {count!r}")
+    return Pulses(_num("amp", amp), _num("dur", dur), _num("start", start), _num("period", period), count)
 
 
 def pulse(amp: float, start: float, dur: float) -> Pulses:
@@ -356,17 +368,17 @@ def pulse(amp: float, start: float, dur: float) -> Pulses:
 
 def ramp(dur: float, amp1: float, amp0: float = 0.0, start: float = 0.0) -> Ramp:
     """A linear current ramp from ``amp0`` to ``amp1`` µA/cm² over ``dur`` ms."""
-    return Ramp(float(dur), float(amp1), float(amp0), float(start))
+    return Ramp(_num("dur", dur), _num("amp1", amp1), _num("amp0", amp0), _num("start", start))
 
 
 def sine(amp: float, freq: float, start: float = 0.0, dur: float = INF, offset: float = 0.0) -> Sine:
     """A sinusoidal current: ``amp`` µA/cm², ``freq`` Hz, plus ``offset``."""
-    return Sine(float(amp), float(freq), float(start), float(dur), float(offset))
+    return Sine(_num("amp", amp), _num("freq", freq), _num("start", start), _num("dur", dur), _num("offset", offset))
 
 
 def noise(std: float, mean: float = 0.0, tau: float = 5.0, seed: int = 0, start: float = 0.0, dur: float = 1000.0) -> Noise:
     """Ornstein-Uhlenbeck noise current (seeded, reproducible)."""
-    return Noise(float(std), float(mean), float(tau), seed, float(start), float(dur))
+    return Noise(_num("std", std), _num("mean", mean), _num("tau", tau), seed, _num("start", start), _num("dur", dur))
 
 
 def samples(t, i, label: str = "samples") -> Samples:

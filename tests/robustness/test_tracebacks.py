@@ -78,6 +78,12 @@ def test_full_disk_pdf_is_one_line_and_leaves_nothing(tmp_path):
     (lambda: hhsim.simulate("hh", None, t_stop=10, initial_state=[1, 2]), hhsim.ParameterError),
     (lambda: hhsim.models.get("hh").with_params({5: 1}), hhsim.ParameterError),
     (lambda: hhsim.models.get("hh").with_params({"gNa": "lots"}), hhsim.ParameterError),
+    (lambda: hhsim.models.get("hh").with_channels(5), hhsim.ModelError),
+    (lambda: hhsim.simulate("hh", None, t_stop=1, initial_state={"m": "x"}), hhsim.ParameterError),
+    (lambda: hhsim.simulate("hh", None, t_stop=1, initial_state={"v": float("inf")}), hhsim.ParameterError),
+    (lambda: hhsim.stim.step("x"), hhsim.StimulusError),
+    (lambda: hhsim.stim.pulses(1, 1, count=None), hhsim.StimulusError),
+    (lambda: hhsim.stim.sine(1, freq=[50]), hhsim.StimulusError),
 ])
 def test_api_wrong_types_raise_hhsim_errors(call, error):
     with pytest.raises(error) as exc:
