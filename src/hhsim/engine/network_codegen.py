@@ -64,8 +64,11 @@ def _derivs(s: Structure, k: int) -> list[str]:
     ]
 
 
-def _syn_current(v: str, g: str, ge: str) -> str:
-    """Synaptic current (µA/cm², inward positive) at voltage ``v`` for linear terms (g, ge)."""
+def _syn_current(v: str, g: str, ge: str, nmda: bool) -> str:
+    """Synaptic current (µA/cm², inward positive) at voltage ``v`` for linear terms (g, ge),
+    and the NMDA terms with their magnesium block when the network has NMDA synapses."""
+    if not nmda:
+        return f"({ge} - {g} * {v})"
     return f"({ge} - {g} * {v} + mg_block({v}, mg) * (GEn - Gn * {v}))"
 
 
@@ -74,7 +77,7 @@ def _inst(s: Structure) -> list[str]:
     return instantaneous_values(s, "Vn", "xn", {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)})
 
 
-def _sub_expeuler(s: Structure, k: int) -> list[str]:
+def _sub_expeuler(s: Structure, k: int, nmda: bool) -> list[str]:
     ns, ng = s.n_states, s.n_gates
     relaxing = [j for j in range(ns) if j >= ng or not s.gates[j].instantaneous]
     g_terms, ge_terms = membrane_terms(s, lambda i: f"erev[{i}, c]")
@@ -85,7 +88,7 @@ def _sub_expeuler(s: Structure, k: int) -> list[str]:
         _indent([f"xi{j} = A{j} / B{j}" for j in relaxing], 4),
         _indent([f"xn{j} = xi{j} + (x{j} - xi{j}) * math.exp(-B{j} * h)" if j in relaxing
                  else f"xn{j} = x{j}" for j in range(ns)], 4),
-        "    bm = mg_block(V, mg)",
+        "    bm = mg_block(V, mg)" if nmda else "    bm = 0.0",
         f"    G = {' + '.join(['G0', 'Gn * bm', *g_terms])}",
         f"    GE = {' + '.join(['GE0', 'GEn * bm', *ge_terms])}",
         "    Vinf = (Sa + GE) / G",
@@ -93,13 +96,13 @@ def _sub_expeuler(s: Structure, k: int) -> list[str]:
     ]
 
 
-def _sub_rk4(s: Structure, k: int) -> list[str]:
+def _sub_rk4(s: Structure, k: int, nmda: bool) -> list[str]:
     ns = s.n_states
     lines = []
 
     def stage(n, vexpr, xexpr, i, g, ge):
         xs = "".join(f"{xexpr(j)}, " for j in range(ns))
-        return [f"V{n} = {vexpr}", f"k{n} = derivs_{k}(V{n}, {xs}{i} + {_syn_current(f'V{n}', g, ge)}, {_PARAMS})"]
+        return [f"V{n} = {vexpr}", f"k{n} = derivs_{k}(V{n}, {xs}{i} + {_syn_current(f'V{n}', g, ge, nmda)}, {_PARAMS})"]
 
     lines += stage(1, "V", lambda j: f"x{j}", "Sa", "G0", "GE0")
     lines += stage(2, "V + 0.5 * h * k1[0]", lambda j: f"x{j} + 0.5 * h * k1[{j + 1}]", "Sm", "Gm", "GEm")
@@ -111,10 +114,10 @@ def _sub_rk4(s: Structure, k: int) -> list[str]:
     return [_indent(lines, 4)]
 
 
-def _sub_euler(s: Structure, k: int) -> list[str]:
+def _sub_euler(s: Structure, k: int, nmda: bool) -> list[str]:
     ns = s.n_states
     xs = "".join(f"x{j}, " for j in range(ns))
-    lines = [f"k1 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0')}, {_PARAMS})",
+    lines = [f"k1 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0', nmda)}, {_PARAMS})",
              "Vn = V + h * k1[0]", *[f"xn{j} = x{j} + h * k1[{j + 1}]" for j in range(ns)]]
     return [_indent(lines, 4)]
 
@@ -122,7 +125,7 @@ def _sub_euler(s: Structure, k: int) -> list[str]:
 _SUB = {"expeuler": _sub_expeuler, "rk4": _sub_rk4, "euler": _sub_euler}
 
 
-def _sub(s: Structure, k: int, method: str) -> list[str]:
+def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
     """``sub_k``: advance node c of structure k by h; the new state goes into y.  Returns
     (Vn, dV/dt at the start, dV/dt at the end); the slopes (for locating a spike on the
     cubic interpolant) only when V crosses ``thr`` upwards, else zeros."""
@@ -133,14 +136,14 @@ def _sub(s: Structure, k: int, method: str) -> list[str]:
         "@njit(cache=True, error_model='numpy', inline='always')",
         f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, thr, {_PARAMS}):",
         _indent([f"x{j} = y[{j}, c]" for j in range(ns)], 4),
-        *_SUB[method](s, k),
+        *_SUB[method](s, k, nmda),
         _indent(_inst(s), 4),
         _indent([f"y[{j}, c] = xn{j}" for j in range(ns)], 4),
         "    d0 = 0.0",
         "    d1 = 0.0",
         "    if V < thr and Vn >= thr:",
-        f"        d0 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0')}, {_PARAMS})[0]",
-        f"        d1 = derivs_{k}(Vn, {xns}Sb + {_syn_current('Vn', 'G1', 'GE1')}, {_PARAMS})[0]",
+        f"        d0 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0', nmda)}, {_PARAMS})[0]",
+        f"        d1 = derivs_{k}(Vn, {xns}Sb + {_syn_current('Vn', 'G1', 'GE1', nmda)}, {_PARAMS})[0]",
         "    return Vn, d0, d1",
         "",
     ]
@@ -167,7 +170,7 @@ def _node_loop(k: int, method: str) -> list[str]:
         f"            Vn, d0, d1 = sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg[i], thr[i], {_PARAMS})",
         "            if not (abs(Vn) < 1e4):",
         "                return 0, n",
-        f"            if not after_substep(i, V, Vn, d0, d1, ta, h, {drv.AFTER_SUBSTEP_ARGS}):",
+        f"            if not after_substep(i, V, Vn, d0, d1, ta, h, dt, {drv.AFTER_SUBSTEP_ARGS}):",
         "                return -5, n",
         "            V = Vn",
         "            ta = te",
@@ -178,10 +181,11 @@ def _node_loop(k: int, method: str) -> list[str]:
     ]
 
 
-def generate_source(structures: tuple[Structure, ...], method: str) -> str:
-    """Source of the network module for ``structures`` advanced by ``method``."""
+def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool = True) -> str:
+    """Source of the network module for ``structures`` advanced by ``method`` (``nmda``:
+    whether NMDA synapses, and so their voltage-dependent block, are present)."""
     out = [
-        f"# Generated by hhsim: network driver ({method}) for {len(structures)} membrane structure(s)",
+        f"# Generated by hhsim: network driver ({method}, NMDA {nmda}) for {len(structures)} membrane structure(s)",
         f"# helpers {_helpers_hash()} {_fixed_hash()}",
         *[f"# structure {k}: {s!r}" for k, s in enumerate(structures)],
         "import math",
@@ -196,17 +200,17 @@ def generate_source(structures: tuple[Structure, ...], method: str) -> str:
     ]
     for k, s in enumerate(structures):
         out += _derivs(s, k)
-        out += _sub(s, k, method)
+        out += _sub(s, k, method, nmda)
     ps = ", ".join(f"P{k}" for k in range(len(structures)))
     unpack = [f"{', '.join(names)}, = {tup}" for tup, names in drv.FIELDS.items()]
     body = ["t = t0 + n * dt",
             "t1 = t0 + (n + 1) * dt",
-            "st = step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK)",
+            "st = step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK)",
             "if st != -1:",
             "    return st, n"]
     for k in range(len(structures)):
         body += _node_loop(k, method)
-    body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, SPK, REC)",
+    body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",
              "if st != -1:",
              "    return st, n + 1"]
     out += [
@@ -241,13 +245,14 @@ def _fixed_hash() -> str:
 _BY_KEY: dict = {}
 
 
-def network_module(structures: tuple[Structure, ...], method: str) -> ModuleType:
-    """The compiled network module for ``structures`` and ``method`` (generated once, cached)."""
-    key = (structures, method)
+def network_module(structures: tuple[Structure, ...], method: str, nmda: bool = True) -> ModuleType:
+    """The compiled network module for ``structures``, ``method`` and NMDA presence (generated
+    once, cached)."""
+    key = (structures, method, nmda)
     try:
         return _BY_KEY[key]
     except KeyError:
         pass
-    module = load_generated("hhsim_network", generate_source(structures, method))
+    module = load_generated("hhsim_network", generate_source(structures, method, nmda))
     _BY_KEY[key] = module
     return module

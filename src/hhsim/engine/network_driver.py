@@ -20,7 +20,7 @@ One step of the network, from ``t`` to ``t + dt``:
 Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 
 * ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
-* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B)
+* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB)
 * ``KIN`` = (kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, mg)
 * ``GR``  = (gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E)
@@ -41,7 +41,7 @@ import math
 from numba import njit
 
 from .kernel_helpers import hermite_crossing
-from .network_kernels import (advance_cursors, gap_terms, gather_events, graded_terms, graded_update,
+from .network_kernels import (advance_cursors, apply_late, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
                               noise_update, poisson_count, push_spikes, queue_push, stim_at, tm_release,
                               uniform01)
@@ -49,7 +49,8 @@ from .network_kernels import (advance_cursors, gap_terms, gather_events, graded_
 #: Names of each argument tuple's arrays, in order (the generated ``run`` unpacks them).
 FIELDS = {
     "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj"),
-    "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B"),
+    "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B", "lin_d1", "lin_d2", "lin_dA",
+            "lin_dB"),
     "KIN": ("kin_ptr", "kin_edge", "kin_group", "kin_w", "kg_kind", "kg_p", "kg_E", "kg_nmda", "kg_T", "kin_r",
             "kin_g2", "kin_tlast", "kin_pend", "kin_T", "mg"),
     "GAP": ("gap_ptr", "gap_nbr", "gap_g", "Gf", "GEf"),
@@ -68,15 +69,17 @@ _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK):
+def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     e_post, e_delay, out_ptr = E[0], E[2], E[6]
     nb = head.shape[0]
     nn = v.shape[0]
+    ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV
     if pending[0]:
         k = push_spikes(sp_t, sp_src, sp_n[0], out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free,
-                        n_free, t0, dt, nb, n - 1)
+                        n_free, t0, dt, nb, n - 1, e_post, E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9],
+                        LIN[10], late)
         _drop_pushed(sp_t, sp_src, sp_n, k)
         if sp_n[0] > 0:
             return GROW_QUEUE
@@ -95,7 +98,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, GR, GAP, E, Q, EV, SPK):
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % nb, td, e)
         k += 1
     ext_k[0] = k
-    ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV
+    apply_late(LIN[5], LIN[6], LIN[9], LIN[10])
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
@@ -134,8 +137,8 @@ STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
 SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B"
 HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
                    "kin_pend, kin_T, Gf, GEf")
-AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, "
-                      "mon_mask")
+AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, "
+                      "mon_src, mon_n, mon_mask")
 APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
                     "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
                     "ev_cur, pin_group, pin_w, pin_k, pin_cur")
@@ -248,8 +251,8 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def after_substep(i, V, Vn, d0, d1, ta, h, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, sp_t, sp_src, sp_n, mon_t,
-                  mon_src, mon_n, mon_mask):
+def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
+                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
     ends) and propagate node i's linear synapses by h.  False if the step's spike
     buffer is full."""
@@ -266,7 +269,7 @@ def after_substep(i, V, Vn, d0, d1, ta, h, thr, lin_kind, lin_t1, lin_t2, lin_A,
             mon_t[m] = ts
             mon_src[m] = i
             mon_n[0] = m + 1
-    linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, h)
+    linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, h, dt)
     return True
 
 
@@ -310,11 +313,12 @@ def synaptic_current(i, t, LIN, KIN, GAP, v):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, SPK, REC):
+def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
     sp_t, sp_src, sp_n, pending = SPK[0], SPK[1], SPK[2], SPK[10]
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     k = push_spikes(sp_t, sp_src, sp_n[0], E[6], E[2], q_time, q_edge, q_next, head, tail, free, n_free,
-                    t0, dt, head.shape[0], n)
+                    t0, dt, head.shape[0], n, E[0], E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9], LIN[10],
+                    EV[4])
     _drop_pushed(sp_t, sp_src, sp_n, k)
     rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n = REC
     if rec_every[0] > 0 and (n + 1) % rec_every[0] == 0:

@@ -65,14 +65,13 @@ def lin_conductance(kind, A, B, t1, t2, s):
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def lin_propagate(kind, A, B, t1, t2, s):
-    """(A, B) after s ms without events (exact)."""
-    e1 = math.exp(-s / t1)
+def lin_propagate(kind, A, B, s, e1, e2):
+    """(A, B) after s ms without events (exact), given e1 = exp(-s/t1), e2 = exp(-s/t2)."""
     if kind == LIN_EXP:
         return A * e1, 0.0
     if kind == LIN_ALPHA:
         return (A + B * s) * e1, B * e1
-    return A * e1, B * math.exp(-s / t2)
+    return A * e1, B * e2
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
@@ -95,21 +94,29 @@ def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
         b = lin_B[g, i]
         if a == 0.0 and b == 0.0:
             continue
-        gg = lin_conductance(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
+        if s == 0.0:  # at the sub-step's start: no exponentials needed
+            gg = a - b if lin_kind[g] == LIN_BIEXP else a
+        else:
+            gg = lin_conductance(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
         G += gg
         GE += gg * lin_E[g]
     return G, GE
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, i, s):
-    """Propagate node i's linear synapse states by s ms."""
+def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, s, dt):
+    """Propagate node i's linear synapse states by s ms (a whole step ``dt`` uses the
+    decay factors ``lin_d1``, ``lin_d2`` computed once per run)."""
     for g in range(lin_kind.shape[0]):
         a = lin_A[g, i]
         b = lin_B[g, i]
         if a == 0.0 and b == 0.0:
             continue
-        a, b = lin_propagate(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
+        if s == dt:
+            e1, e2 = lin_d1[g], lin_d2[g]
+        else:
+            e1, e2 = math.exp(-s / lin_t1[g]), math.exp(-s / lin_t2[g])
+        a, b = lin_propagate(lin_kind[g], a, b, s, e1, e2)
         lin_A[g, i] = a
         lin_B[g, i] = b
 
@@ -455,9 +462,18 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
 
 @njit(cache=True, _nrt=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
-                t0, dt, n_buckets, step_now):
-    """Queue every outgoing edge of the spikes (sp_t, sp_src); returns how many spikes
-    were fully pushed (fewer than ``n_sp`` when the pool ran out)."""
+                t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
+                lin_dB, late):
+    """Queue every outgoing edge of the spikes (sp_t, sp_src) of step ``step_now``;
+    returns how many spikes were fully pushed (fewer than ``n_sp`` when the pool ran out).
+
+    An edge whose delivery falls before the next step's start (a delay shorter
+    than the rest of the step) is delivered at that start; for a linear synapse
+    without plasticity its increment goes straight into ``lin_dA``/``lin_dB``,
+    added at the next step's start, instead of through the queue (the same
+    result: increments of one instant commute).
+    """
+    t_next = t0 + (step_now + 1) * dt
     for k in range(n_sp):
         src = sp_src[k]
         need = out_ptr[src + 1] - out_ptr[src]
@@ -465,8 +481,27 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
             return k
         for e in range(out_ptr[src], out_ptr[src + 1]):
             td = sp_t[k] + e_delay[e]
+            if td < t_next and e_group[e] >= 0 and e_stp[e] < 0:
+                g = e_group[e]
+                i = e_post[e]
+                a, b = lin_event(lin_kind[g], lin_dA[g, i], lin_dB[g, i], e_w[e], lin_t1[g], lin_norm[g])
+                lin_dA[g, i] = a
+                lin_dB[g, i] = b
+                late[0] += 1
+                continue
             step = int(math.floor((td - t0) / dt))
             if step <= step_now:
                 step = step_now + 1
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % n_buckets, td, e)
     return n_sp
+
+
+@njit(cache=True, _nrt=False)
+def apply_late(lin_A, lin_B, lin_dA, lin_dB):
+    """Add the increments delivered at this step's start and clear them."""
+    for g in range(lin_A.shape[0]):
+        for i in range(lin_A.shape[1]):
+            lin_A[g, i] += lin_dA[g, i]
+            lin_B[g, i] += lin_dB[g, i]
+            lin_dA[g, i] = 0.0
+            lin_dB[g, i] = 0.0

@@ -206,7 +206,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     pops = {p.name: p for p in net.populations}
 
     st = _stimuli(net, pop_range, grid, n_nodes, seed)
-    lin, lin_keys, lin_names = _linear_groups(net, pop_range, n_nodes, pops, seed)
+    lin, lin_keys, lin_names = _linear_groups(net, pop_range, n_nodes, pops, seed, grid.dt)
     edges = _edges(net, pop_range, source_range, pops, lin_keys, seed, n_nodes)
     ext_t, ext_src = _external_spikes(net, source_range, grid, seed)
     v0 = np.concatenate(v0_parts)
@@ -262,7 +262,7 @@ def _snap_to_grid(kt: np.ndarray, grid: Grid) -> None:
     kt[near] = on_grid[near]
 
 
-def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int):
+def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int, dt: float):
     """Linear synapse groups: one per (target population, group name)."""
     keys: dict[tuple[str, str], int] = {}
     syns = []
@@ -300,7 +300,9 @@ def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int):
             A[g, first:first + n] = values(spec, n, stream(seed, _INITIAL, 1000 + g),
                                            f"population {pop.name!r} initial {key!r}", pop.area_um2,
                                            conductance=True)
-    lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B)
+    d1, d2 = np.exp(-dt / taus[:, 0]), np.exp(-dt / taus[:, 1])
+    lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B, d1, d2, np.zeros_like(A),
+           np.zeros_like(B))
     return lin, keys, [k for k in keys]
 
 

@@ -200,7 +200,8 @@ class _Runner:
 
     def __init__(self, plan: NetworkPlan, method: str, grid, seed: int, mon: dict):
         self.plan, self.method, self.grid, self.seed = plan, method, grid, seed
-        self.module = network_module(tuple(g.plan.structure for g in plan.groups), method)
+        nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
+        self.module = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda)
         n = plan.n_nodes
         self.v = plan.v0.astype(float).copy()
         self.Y = tuple(np.ascontiguousarray(g.plan.y0, dtype=float).copy() for g in plan.groups)
