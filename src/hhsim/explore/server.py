@@ -27,15 +27,15 @@ def serve(model: str = "hh", *, port: int = DEFAULT_PORT, address: str = LOCALHO
     Returns the server (``threaded=True``: a thread-like object with ``stop()``).
     ``port=0`` picks a free port (read it back from ``server.port``).
     """
+    from .. import models as _models
+
+    _models.get(model)  # an unknown model is refused before anything heavy is imported
+    if not (isinstance(port, int) and 0 <= port <= 65535):
+        raise HHSimError(f"--port must be a whole number from 0 to 65535 (got {port!r})")
     os.environ["BOKEH_RESOURCES"] = "server"  # scripts from this server, never from a CDN
     import panel as pn
 
-    from .. import models as _models
     from .app import build
-
-    _models.get(model)  # an unknown model is refused before the server starts
-    if not (isinstance(port, int) and 0 <= port <= 65535):
-        raise HHSimError(f"--port must be a whole number from 0 to 65535 (got {port!r})")
 
     def page():
         return build(model, state).servable()
