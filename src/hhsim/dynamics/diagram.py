@@ -214,9 +214,13 @@ def _explain_onset(d: Diagram) -> None:
         return
     span = 0.02 * (d.i_span[1] - d.i_span[0]) + 0.1
     snic = any(b.homoclinic is not None and abs(b.homoclinic.i_uA_cm2 - i) < span for b in d.cycles)
-    d.onset["mechanism"] = ("saddle-node on an invariant circle: firing starts at zero frequency (type I)"
-                            if snic else "saddle-node: the rest state disappears (no periodic orbit of "
-                            "diverging period found at it)")
+    if snic:
+        text = "saddle-node on an invariant circle: firing starts at zero frequency (type I)"
+    elif not d.cycles:
+        text = "saddle-node: the rest state disappears (no periodic orbits computed)"
+    else:
+        text = "saddle-node: the rest state disappears (no periodic orbit of diverging period found at it)"
+    d.onset["mechanism"] = text
 
 
 def _orbit_bar(progress: bool | None):
