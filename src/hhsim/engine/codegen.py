@@ -308,9 +308,10 @@ class StepLines:
         return (self._physics(v, xs, i) + [f"{out}0 = (Id - ({self._iion()})) / cm[c]"]
                 + [f"{out}{j + 1} = A{j} - B{j} * xd{j}" for j in range(self.s.n_states)])
 
-    def expstep(self, v: str, xs: list[str], i: str) -> list[str]:
+    def expstep(self, v: str, xs: list[str], i: str, extra: tuple[str, str] = ("0.0", "0.0")) -> list[str]:
         """Lines setting ``Vn``, ``xn<j>``: one exponential-Euler step of ``dt`` from (v, xs),
-        and ``dV0``, dV/dt at (v, xs) (mV/ms).
+        and ``dV0``, dV/dt at (v, xs) (mV/ms).  ``extra`` = (G, G*E) of conductances
+        outside the channels (synapses: mS/cm², mS/cm² x mV), linearised with them.
 
         Gates and pools relax exactly at fixed V (pools at fixed current); V is
         exact for the membrane linearised at the step's start (conductances
@@ -325,8 +326,8 @@ class StepLines:
             *[f"xi{j} = A{j} / B{j}" for j in relaxing],
             *[f"xn{j} = xi{j} + (xd{j} - xi{j}) * fexp(-B{j} * dt)" if j in relaxing else f"xn{j} = xd{j}"
               for j in range(s.n_states)],
-            f"G = {' + '.join(['0.0', *g_terms])}",
-            f"GE = {' + '.join(['0.0', *ge_terms])}",
+            f"G = {' + '.join([extra[0], *g_terms])}",
+            f"GE = {' + '.join([extra[1], *ge_terms])}",
             "Vinf = (Id + GE) / G",
             "Vn = choose(G > 1e-300, Vinf + (Vd - Vinf) * fexp(-dt * G / cm[c]), Vd + dt * (Id + GE) / cm[c])",
         ]
