@@ -73,7 +73,7 @@ def _run(argv) -> int:
     except HHSimError as exc:
         return _fail(f"error: {exc}", 2)
     except StdoutError as exc:
-        return _fail(f"error: {exc}", 2) if exc.errno != errno.EPIPE else 1
+        return _fail(f"error: {exc.strerror}", 2) if exc.errno != errno.EPIPE else 1
     except MemoryError:
         return _fail("error: not enough memory for this request; ask for less (a shorter --t-stop, "
                      "fewer points, a larger --dt) or free memory", 2)
