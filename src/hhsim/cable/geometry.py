@@ -95,10 +95,13 @@ class Section:
             pts = np.asarray(self.profile, dtype=float)
             if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
                 raise GeometryError(f"section {self.name!r}: profile needs >= 2 (arc, diameter) points")
-            if np.any(pts[:, 1] < MIN_UM) or np.any(pts[:, 1] > MAX_UM) or not np.all(np.isfinite(pts)):
+            arc, d = pts[:, 0], pts[:, 1]
+            # array methods, not np.any/np.all: sections are many and their profiles short
+            if not (d.min() >= MIN_UM and d.max() <= MAX_UM and np.isfinite(pts).all()):
                 raise GeometryError(f"section {self.name!r}: every diameter must be within {MIN_UM:g} to {MAX_UM:g} µm")
-            if np.any(np.diff(pts[:, 0]) < 0) or abs(pts[0, 0]) > 1e-9 or abs(pts[-1, 0] - self.length) > 1e-6 * self.length:
+            if (arc[1:] < arc[:-1]).any() or abs(arc[0]) > 1e-9 or abs(arc[-1] - self.length) > 1e-6 * self.length:
                 raise GeometryError(f"section {self.name!r}: profile arcs must rise from 0 to the length")
+            self.__dict__["_arrays"] = (arc, d)  # the cached property below, already converted
 
     # ------------------------------------------------------------ frusta
     @cached_property

@@ -222,7 +222,7 @@ def _region(stype: int) -> str:
 def _sections(t: _Table, root: int, source: str) -> list[Section]:
     children = _Children(t)
     n_children, first_child = children.count, children.rows
-    types, radius, ids, lines = t.types.tolist(), t.radius.tolist(), t.ids.tolist(), t.lines
+    types, radius, ids = t.types.tolist(), t.radius.tolist(), t.ids.tolist()
     seg = np.zeros(len(t))  # length of the frustum from each sample's parent to it (µm)
     linked = t.parent >= 0
     seg[linked] = np.linalg.norm(t.xyz[linked] - t.xyz[t.parent[linked]], axis=1)
@@ -265,7 +265,7 @@ def _sections(t: _Table, root: int, source: str) -> list[Section]:
             diams[0] = diams[1]
         length = arcs[-1]
         if not length > 0:
-            raise SWCError(f"{source}:{lines[child]}: the branch from sample {ids[start]} to {ids[cur]} has zero length")
+            raise SWCError(f"{source}:{t.lines[child]}: the branch from sample {ids[start]} to {ids[cur]} has zero length")
         if parent is None and root_name is not None:
             parent, pend = root_name, 0
         sec = Section(name_for(_region(stype)), length, math.fsum(diams) / len(diams), region=_region(stype),
