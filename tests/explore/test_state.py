@@ -228,3 +228,24 @@ def test_custom_channel_from_toml(capsys, tmp_path):
     s = _cli_json(capsys, state.cli_command())
     assert "--channel" in state.cli_command() and s["spike_times_ms"] == pytest.approx(list(tr.spike_times), abs=1e-9)
     assert tr.n_spikes < compute(ExplorerState()).n_spikes  # an extra K conductance delays or removes spikes
+
+
+def test_background_job_reports_and_cancels():
+    """The worker returns results and one-line errors, and a cancelled job's process is gone at once."""
+    import time
+
+    from hhsim.explore.experiments import run_protocol
+    from hhsim.explore.jobs import BackgroundJob, Task
+
+    job = BackgroundJob([Task("threshold", run_protocol, (ExplorerState(), "threshold")),
+                         Task("bad", run_protocol, (ExplorerState(params=(("gNa", -1.0),)), "threshold"))]).start()
+    events = job.wait(timeout=120)
+    kinds = [e[0] for e in events]
+    assert kinds.count("result") == 1 and kinds.count("error") == 1 and job.state == "finished"
+    error = next(e for e in events if e[0] == "error")[3]
+    assert error.startswith("gNa must be a conductance >= 0") and "\n" not in error
+    slow = BackgroundJob([Task("sleep", time.sleep, (60,))]).start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    slow.cancel()
+    assert slow.state == "cancelled" and not slow._proc.is_alive() and time.monotonic() - t0 < 5

@@ -780,12 +780,12 @@ class Explorer:
         from ..network import presets
 
         self.nw_preset = pn.widgets.Select(name="preset network", options=list(presets.PRESETS),
-                                           value="wang_buzsaki_gamma", width=200)
-        self.nw_tstop = pn.widgets.FloatInput(name="t_stop (ms)", value=300.0, width=110)
+                                           value="wang_buzsaki_gamma", width=200, css_classes=["hh-nw-preset"])
+        self.nw_tstop = pn.widgets.FloatInput(name="t_stop (ms)", value=300.0, width=110, css_classes=["hh-nw-tstop"])
         self.nw_seed = pn.widgets.IntInput(name="seed", value=1, width=90)
         self.nw_run = pn.widgets.Button(name="Run the network", button_type="primary", css_classes=["hh-nw-run"])
         self.nw_run.on_click(self._locked(self.run_network))
-        bar, status, cancel = self._job_widgets("network")
+        bar, status, cancel = self._job_widgets("network", "hh-nw-cancel")
         self.nw_result = pn.pane.HTML("", sizing_mode="stretch_width")
         self.raster_src = ColumnDataSource({"t": [], "n": [], "color": []}, name="raster")
         fr = figure(height=360, sizing_mode="stretch_width", title="spike raster", x_axis_label="t (ms)",
