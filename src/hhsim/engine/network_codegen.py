@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .codegen import (_helpers_hash, channel_currents, conductances, effective_gates, gate_relaxation,
-                      instantaneous_values, load_generated, membrane_terms, pool_relaxation)
+from .codegen import (LOOP_FLAGS, StepLines, _helpers_hash, channel_currents, conductances, effective_gates,
+                      gate_relaxation, instantaneous_values, load_generated, membrane_terms, pool_relaxation)
 from . import network_driver as drv
 from .lower import Structure
 
@@ -149,13 +149,89 @@ def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
     ]
 
 
+def _fast_method(s: Structure, method: str) -> list[str]:
+    """One whole step of ``method`` for a fast node, straight-line (from ``StepLines``):
+    defines ``Vn``, ``xn<j>`` and ``dV0``; the synaptic terms of the step's start, middle
+    and end are ``G0s``/``GE0s``, ``Gms``/``GEms``, ``G1s``/``GE1s``."""
+    lines = StepLines(s)
+    ns = s.n_states
+    xs = [f"x{j}" for j in range(ns)]
+    if method == "expeuler":
+        return lines.expstep("V", xs, "Sa", extra=("G0s", "GE0s"))
+    if method == "euler":
+        return [*lines.derivs("k1_", "V", xs, "Sa + (GE0s - G0s * V)"), "dV0 = k1_0", "Vn = V + dt * k1_0",
+                *[f"xn{j} = x{j} + dt * k1_{j + 1}" for j in range(ns)]]
+    out = []
+    stages = (("V", lambda j: f"x{j}", "Sa", "0"), ("V + 0.5 * dt * k1_0", lambda j: f"x{j} + 0.5 * dt * k1_{j + 1}", "Sm", "m"),
+              ("V + 0.5 * dt * k2_0", lambda j: f"x{j} + 0.5 * dt * k2_{j + 1}", "Sm", "m"),
+              ("V + dt * k3_0", lambda j: f"x{j} + dt * k3_{j + 1}", "Sb", "1"))
+    for n, (vexpr, xexpr, stim, at) in enumerate(stages, start=1):
+        out += [f"V{n} = {vexpr}",
+                *lines.derivs(f"k{n}_", f"V{n}", [xexpr(j) for j in range(ns)], f"{stim} + (GE{at}s - G{at}s * V{n})")]
+    out += ["dV0 = k1_0", "Vn = V + dt / 6.0 * (k1_0 + 2.0 * k2_0 + 2.0 * k3_0 + k4_0)",
+            *[f"xn{j} = x{j} + dt / 6.0 * (k1_{j + 1} + 2.0 * k2_{j + 1} + 2.0 * k3_{j + 1} + k4_{j + 1})"
+              for j in range(ns)]]
+    return out
+
+
+def _fast_path(s: Structure, k: int, method: str) -> list[str]:
+    """Structure k's nodes with nothing happening inside the step: inputs gathered by a
+    fixed helper, then one straight-line loop (vectorised by LLVM: no call, no branch;
+    crossings and divergence only set a flag), then a scalar pass for the flagged."""
+    ns, ng = s.n_states, s.n_gates
+    full = method == "rk4"
+    end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
+    pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
+    body = [
+        "fsl = S[0, c] != 0.0",
+        "V = S[1, c]",
+        *[f"x{j} = y[{j}, c]" for j in range(ns)],
+        "Sa = S[3, c]", "Sm = S[4, c]", "Sb = S[5, c]",
+        "G0s = S[6, c]", "GE0s = S[7, c]",
+        *(["Gms = S[8, c]", "GEms = S[9, c]", "G1s = S[10, c]", "GE1s = S[11, c]"] if full else []),
+        *_fast_method(s, method),
+        *instantaneous_values(s, "Vn", "xn", pools),
+        "S[12, c] = choose(fsl, V, Vn)",
+        "S[13, c] = dV0",
+        *[f"y[{j}, c] = choose(fsl, x{j}, xn{j})" for j in range(ns)],
+        "thc = S[2, c]",
+        "hits |= (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
+    ]
+    xs_end = "".join(f"y[{j}, c], " for j in range(ns))
+    scan = [
+        "if S[0, c] == 0.0:",
+        "    Vn = S[12, c]",
+        "    if not (abs(Vn) < 1e4):",
+        "        return 0, n",
+        "    V = S[1, c]",
+        "    if V < S[2, c] and Vn >= S[2, c]:",
+        f"        d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
+        "        ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])",
+        "        if not record_spike(BASE[%d] + c, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):" % k,
+        "            return -5, n",
+    ]
+    return [
+        f"S = S{k}",
+        f"fast_inputs(BASE[{k}], dt, {full}, S, {drv.FAST_INPUTS_ARGS})",
+        "hits = False",
+        "for c in range(np.uint64(0), np.uint64(S.shape[1])):",
+        *["    " + ln for ln in body],
+        "if hits:",
+        "    for c in range(S.shape[1]):",
+        *["        " + ln for ln in scan],
+        f"fast_commit(BASE[{k}], dt, S, {drv.FAST_COMMIT_ARGS})",
+    ]
+
+
 def _node_loop(k: int, method: str) -> list[str]:
-    """The per-step loop over structure k's nodes (calls only fixed helpers and sub_k)."""
+    """The per-step loop over structure k's slow nodes (calls only fixed helpers and sub_k)."""
     full = str(method == "rk4")
     return [
         f"gbar, erev, phi, cm, rp = P{k}",
         f"y = Y[{k}]",
         f"for c in range(y.shape[1]):",
+        f"    if S{k}[0, c] == 0.0:",
+        "        continue",
         f"    i = BASE[{k}] + c",
         f"    node_step(i, n, t, dt, seed, {drv.NODE_STEP_ARGS})",
         "    V = v[i]",
@@ -188,33 +264,36 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         f"# Generated by hhsim: network driver ({method}, NMDA {nmda}) for {len(structures)} membrane structure(s)",
         f"# helpers {_helpers_hash()} {_fixed_hash()}",
         *[f"# structure {k}: {s!r}" for k, s in enumerate(structures)],
-        "import math",
+        "import hhsim.engine.kernel_math as math  # math with a vectorisable exp",
         "import numpy as np",
         "from numba import njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
-        "                                         _ghk)",
+        "                                         _ghk, choose, fexp, hermite_crossing)",
         "from hhsim.engine.network_kernels import mg_block",
         "from hhsim.engine.network_driver import (step_begin, node_step, next_event, stim_terms, held_terms,",
-        "                                         syn_terms, after_substep, apply_event, step_end)",
+        "                                         syn_terms, after_substep, apply_event, step_end, fast_inputs,",
+        "                                         fast_commit, record_spike)",
         "",
     ]
     for k, s in enumerate(structures):
         out += _derivs(s, k)
         out += _sub(s, k, method, nmda)
-    ps = ", ".join(f"P{k}" for k in range(len(structures)))
+    ps = ", ".join(f"P{k}" for k in range(len(structures))) + ", " + ", ".join(
+        f"S{k}" for k in range(len(structures)))
     unpack = [f"{', '.join(names)}, = {tup}" for tup, names in drv.FIELDS.items()]
     body = ["t = t0 + n * dt",
             "t1 = t0 + (n + 1) * dt",
             "st = step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK)",
             "if st != -1:",
             "    return st, n"]
-    for k in range(len(structures)):
+    for k, s in enumerate(structures):
+        body += [f"gbar, erev, phi, cm, rp = P{k}", f"y = Y[{k}]", *_fast_path(s, k, method)]
         body += _node_loop(k, method)
     body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",
              "if st != -1:",
              "    return st, n + 1"]
     out += [
-        "@njit(cache=True, error_model='numpy', _nrt=False)",
+        f"@njit({LOOP_FLAGS}, _nrt=False)",
         f"def run(n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC):",
         '    """Advance steps n_from..n_to-1.  Returns (status, step): (-1, n_to) when done,',
         "    (0, n) on divergence in step n, (-2..-5, n) when a buffer must grow before step n",

@@ -19,8 +19,9 @@ One step of the network, from ``t`` to ``t + dt``:
 
 Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 
-* ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
-* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB)
+* ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk)
+* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2)
+* ``S<k>`` = the fast path's scratch rows of structure k (see :data:`SCRATCH`)
 * ``KIN`` = (kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, mg)
 * ``GR``  = (gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E)
@@ -40,17 +41,19 @@ import math
 
 from numba import njit
 
+import numpy as np
+
 from .kernel_helpers import hermite_crossing
-from .network_kernels import (advance_cursors, apply_late, gap_terms, gather_events, graded_terms, graded_update,
+from .network_kernels import (advance_cursors, apply_late, linear_terms_decayed, wave_values, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
                               noise_update, poisson_count, push_spikes, queue_push, stim_at, tm_release,
                               uniform01)
 
 #: Names of each argument tuple's arrays, in order (the generated ``run`` unpacks them).
 FIELDS = {
-    "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj"),
+    "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj", "wa", "wm", "wb", "wk"),
     "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B", "lin_d1", "lin_d2", "lin_dA",
-            "lin_dB"),
+            "lin_dB", "lin_h1", "lin_h2"),
     "KIN": ("kin_ptr", "kin_edge", "kin_group", "kin_w", "kg_kind", "kg_p", "kg_E", "kg_nmda", "kg_T", "kin_r",
             "kin_g2", "kin_tlast", "kin_pend", "kin_T", "mg"),
     "GAP": ("gap_ptr", "gap_nbr", "gap_g", "Gf", "GEf"),
@@ -60,6 +63,8 @@ FIELDS = {
     "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
     "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending"),
 }
+
+_ONES = np.ones(256)  # decay factors of "no time elapsed" (at most 127 synapse groups)
 
 #: Status codes returned by the generated ``run`` (with the step to resume at).
 DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -2, -3, -4, -5
@@ -102,8 +107,9 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
     advance_cursors(kt, cursor, t)
+    wave_values(kt, ka, kb, kj, cursor, t, t0 + (n + 1) * dt, wa, wm, wb, wk)
     noise_update(noise_p, noise_I, seed, n, dt)
     gap_ptr, gap_nbr, gap_g, Gf, GEf = GAP
     gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E = GR
@@ -300,6 +306,87 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
     a, b = lin_event(lin_kind[g], lin_A[g, i], lin_B[g, i], w, lin_t1[g], lin_norm[g])
     lin_A[g, i] = a
     lin_B[g, i] = b
+
+
+# ------------------------------------------------------------- fast path
+#: Rows of a structure's scratch array for the fast path (one column per node).
+SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0")
+FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, "
+                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, Gf, GEf")
+FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind,
+                lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, Gf, GEf):
+    """Gather the inputs of the nodes base .. base + S.shape[1] - 1 for this step.
+
+    A node takes the fast path (row ``fs`` = 0: one whole step in the vectorised
+    loop) unless something happens to it strictly inside the step: a synaptic
+    event, a Poisson input (it may draw one), a jump of its stimulus, or kinetic
+    receptors (their conductance is re-evaluated at every sub-step).  For fast
+    nodes the rows hold V, the threshold, the stimulus at the step's start,
+    middle and end, and the synaptic G, G*E at those times (linear synapses
+    exactly, from the decay factors; gap and graded terms from the step's start).
+    """
+    half = 0.5 * dt
+    for c in range(S.shape[1]):
+        i = base + c
+        w = wave[i]
+        slow = (node_ptr[i + 1] > node_ptr[i]) or (pin_ptr[i + 1] > pin_ptr[i]) or (kin_ptr[i + 1] > kin_ptr[i])
+        if w >= 0 and wk[w] != 0.0:
+            slow = True
+        S[0, c] = 1.0 if slow else 0.0
+        S[1, c] = v[i]
+        S[2, c] = thr[i]
+        nz = noise_I[i]
+        if w >= 0:
+            sc = scale[i]
+            S[3, c] = sc * wa[w] + nz
+            S[4, c] = sc * wm[w] + nz
+            S[5, c] = sc * wb[w] + nz
+        else:
+            S[3, c] = nz
+            S[4, c] = nz
+            S[5, c] = nz
+        G0, GE0 = linear_terms_decayed(lin_kind, lin_E, lin_A, lin_B, _ONES, _ONES, 0.0, i)
+        S[6, c] = G0 + Gf[i]
+        S[7, c] = GE0 + GEf[i]
+        if full:
+            Gm, GEm = linear_terms_decayed(lin_kind, lin_E, lin_A, lin_B, lin_h1, lin_h2, half, i)
+            G1, GE1 = linear_terms_decayed(lin_kind, lin_E, lin_A, lin_B, lin_d1, lin_d2, dt, i)
+            S[8, c] = Gm + Gf[i]
+            S[9, c] = GEm + GEf[i]
+            S[10, c] = G1 + Gf[i]
+            S[11, c] = GE1 + GEf[i]
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def fast_commit(base, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2):
+    """Write the fast nodes' new V and propagate their linear synapses over the whole step."""
+    for c in range(S.shape[1]):
+        if S[0, c] != 0.0:
+            continue
+        i = base + c
+        v[i] = S[12, c]
+        linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, dt, dt)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
+    """Note a spike of node i at ts (ms); False if the step's buffer is full."""
+    k = sp_n[0]
+    if k >= sp_t.shape[0]:
+        return False
+    sp_t[k] = ts
+    sp_src[k] = i
+    sp_n[0] = k + 1
+    if mon_mask[i]:
+        m = mon_n[0]
+        mon_t[m] = ts
+        mon_src[m] = i
+        mon_n[0] = m + 1
+    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

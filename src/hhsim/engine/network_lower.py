@@ -250,7 +250,9 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tu
         noise_p[first:first + n] = (nz.mean, nz.std, nz.tau)
     noise_I = noise_p[:, 0].copy()
     cursor = np.zeros(kt.shape[0], dtype=np.int64)
-    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj)
+    nw = kt.shape[0]
+    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, np.zeros(nw), np.zeros(nw), np.zeros(nw),
+            np.zeros(nw))
 
 
 def _snap_to_grid(kt: np.ndarray, grid: Grid) -> None:
@@ -300,9 +302,12 @@ def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int, dt: f
             A[g, first:first + n] = values(spec, n, stream(seed, _INITIAL, 1000 + g),
                                            f"population {pop.name!r} initial {key!r}", pop.area_um2,
                                            conductance=True)
+    if ng > 127:
+        raise ParameterError(f"{ng} linear synapse groups is too many; at most 127 are accepted")
     d1, d2 = np.exp(-dt / taus[:, 0]), np.exp(-dt / taus[:, 1])
+    h1, h2 = np.exp(-0.5 * dt / taus[:, 0]), np.exp(-0.5 * dt / taus[:, 1])
     lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B, d1, d2, np.zeros_like(A),
-           np.zeros_like(B))
+           np.zeros_like(B), h1, h2)
     return lin, keys, [k for k in keys]
 
 

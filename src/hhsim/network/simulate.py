@@ -207,6 +207,7 @@ class _Runner:
         self.Y = tuple(np.ascontiguousarray(g.plan.y0, dtype=float).copy() for g in plan.groups)
         self.P = tuple((g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp) for g in plan.groups)
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
+        self.S = tuple(np.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         cap = max(4096, 4 * n)
         self.Q = _queue(cap, plan.n_buckets)
         ev = max(1024, n)
@@ -276,7 +277,7 @@ class _Runner:
     def _call(self, n0: int, n1: int):
         p = self.plan
         return self.module.run(n0, n1, self.grid.t0, self.grid.dt, self.seed, self.v, p.thr, self.Y, self.base,
-                               *self.P, p.ST, p.LIN, p.KIN, p.GR, p.GAP, p.E, p.STP, p.PIN, self.Q, self.EV,
+                               *self.P, *self.S, p.ST, p.LIN, p.KIN, p.GR, p.GAP, p.E, p.STP, p.PIN, self.Q, self.EV,
                                tuple(self.SPK), self.REC)
 
 
