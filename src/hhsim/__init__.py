@@ -27,8 +27,9 @@ from .batch_api import BatchResult, simulate_batch
 
 # Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`;
 # `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`; so is
-# `hhsim.sweep` (Dask, zarr): `hhsim.sweep(model, params, measure, ...)`.
-_LAZY = ("analysis", "cable", "plot", "explore", "sweep", "dynamics")
+# `hhsim.sweep` (Dask, zarr): `hhsim.sweep(model, params, measure, ...)`; networks are
+# `hhsim.network` (`hhsim.network.simulate_network(net)`).
+_LAZY = ("analysis", "cable", "plot", "explore", "sweep", "dynamics", "network")
 
 
 def __getattr__(name):
@@ -50,6 +51,7 @@ __all__ = [
     "sweep",
     "explore",
     "dynamics",
+    "network",
     "stim",
     "Model",
     "Result",
