@@ -27,6 +27,8 @@ fall (at 1e-5 the pulse-train error reaches 2e-4 ms).
 
 from __future__ import annotations
 
+import math
+
 from .base import AdaptiveSolver
 
 NAME = "dopri5"
@@ -37,6 +39,8 @@ H_MAX = 1.0  # ms
 #: rates that fast (> 1e6 /ms) only arise far outside the physiological range
 #: (a membrane driven to -400 mV), where an explicit method would crawl.
 H_MIN = 1e-6
+#: ln 1e-4: the floor of the previous step's error in the PI step control.
+LOG_ERR_FLOOR = math.log(1e-4)
 
 _C = [0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0]
 _A = [
@@ -167,6 +171,7 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
         h = min(h_max, 0.01)
         stop = _next_stop(kt, kj, w, t, t_end)
         r = 1
+        log_prev = {LOG_ERR_FLOOR!r}
         while t < t_end:
             hs = h
             landing = False
@@ -181,7 +186,7 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
                 if hs < {H_MIN!r}:
                     return int((t - t0) / dt)
-                h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.2))
+                h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.17))
                 continue
             if not (abs(Vn) < 1e4):
                 return int((t - t0) / dt)
@@ -198,9 +203,19 @@ def run_dopri5(v, y, gbar, erev, phi, cm, rp, wave, scale, kt, ka, kb, kj, dt, t
                         break
 {_indent(hermite, 20)}
                     r += 1
-            # growth 0.9 err^(-1/5), limited to [0.2, 10]; below err = 0.09^5
-            # the limit applies anyway, which skips the costly power there
-            fac = 10.0 if err <= 5.9049e-6 else min(10.0, max(0.2, 0.9 * err ** -0.2))
+            # PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): growth
+            # 0.9 err^-0.17 err_prev^0.04 with err_prev = max(previous err, 1e-4),
+            # limited to [0.2, 10]; it damps the step-size chatter at the
+            # stability limit of a stiff mode (a clamp through a series
+            # resistance).  Below err = 8e-8 the limit applies anyway, which
+            # skips the costly logarithm and exponential there.
+            if err <= 8e-8:
+                fac = 10.0
+                log_prev = {LOG_ERR_FLOOR!r}
+            else:
+                log_err = math.log(err)
+                fac = min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev)))
+                log_prev = max(log_err, {LOG_ERR_FLOOR!r})
             h = min(h_max, max(h, hs * fac) if landing else hs * fac)
             t = te
             while kt[w, kc + 1] <= t:
