@@ -102,7 +102,7 @@ def simulate(
 #: taken in calls of at most this many steps (well under a second each for one
 #: neuron), with the state carried over exactly, so that Ctrl-C and SIGTERM act
 #: within about a second.  Shorter runs are one call, as before.
-CHUNK_STEPS = 1 << 20
+CHUNK_STEPS = 1 << 19
 
 
 def run_in_chunks(plan, stimulus, grid: Grid, method: str, record_every: int, tol: dict) -> BatchOutput:

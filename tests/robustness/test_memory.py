@@ -66,7 +66,7 @@ def test_refusal_names_size_and_remedy(monkeypatch):
     text = str(exc.value)
     steps = int(t_stop / 0.025)
     # V and 3 gates, t and the stimulus per recorded point, 3 stimulus arrays per step of a chunk
-    expected = limits.format_bytes(8.0 * (steps + 1) * 4 + 16 * (steps + 1) + 24 * min(steps, 2**20))
+    expected = limits.format_bytes(8.0 * (steps + 1) * 4 + 16 * (steps + 1) + 24 * min(steps, 2**19))
     assert expected in text and "60 MB" in text and "record_every" in text
     # the remedy works: every 4000th step fits
     r = hhsim.simulate("hh", None, t_stop=t_stop, method="rk4", record_every=4000)
