@@ -400,6 +400,37 @@ def synaptic_current(i, t, LIN, KIN, GAP, v):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
+def synaptic_conductance(i, t, LIN, KIN, GAP, v):
+    """(G, G*E) of every synapse on node i at t (mS/cm², mS/cm² x mV), NMDA blocked at v[i]."""
+    Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
+                                  KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
+    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], i, 0.0)
+    b = mg_block(v[i], KIN[14][i])
+    return G0 + Gc + b * Gn, GE0 + GEc + b * GEn
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def monitor_spikes(ts, src, n_sp, SPK):
+    """Note spikes found outside the compiled loop (cable cells) in the spike monitor."""
+    mon_t, mon_src, mon_n, mon_mask = SPK[6], SPK[7], SPK[8], SPK[9]
+    for k in range(n_sp):
+        i = src[k]
+        if mon_mask[i] and mon_n[0] < mon_t.shape[0]:
+            mon_t[mon_n[0]] = ts[k]
+            mon_src[mon_n[0]] = i
+            mon_n[0] += 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
+    """Queue spikes of step n found outside the compiled loop over their edges; returns
+    how many were queued (fewer when the queue's pool ran out: grow it, queue the rest)."""
+    q_time, q_edge, q_next, head, tail, free, n_free = Q
+    return push_spikes(ts, src, n_sp, E[6], E[2], q_time, q_edge, q_next, head, tail, free, n_free, t0, dt,
+                       head.shape[0], n, E[0], E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9], LIN[10], EV[4])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
 def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
     sp_t, sp_src, sp_n, pending = SPK[0], SPK[1], SPK[2], SPK[10]
     q_time, q_edge, q_next, head, tail, free, n_free = Q

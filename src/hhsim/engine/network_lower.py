@@ -18,15 +18,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from ..errors import ParameterError
 from ..model import Model
-from ..network import connect as _connect
-from ..network import distributions as _dist
-from ..network.network import Network, Population
 from .batch import Grid, stimulus_knots
+
+if TYPE_CHECKING:
+    from ..network.network import Network, Population
+
+
+class _Lazy:
+    """A module of :mod:`hhsim.network`, imported on first use (that package imports this one)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+
+        return getattr(importlib.import_module(f"hhsim.network.{self._name}"), attr)
+
+
+_connect = _Lazy("connect")
+_dist = _Lazy("distributions")
 from .lower import Plan, lower, structure_of
 
 # SeedSequence purposes: every random draw has its own stream.
@@ -72,6 +91,7 @@ class NetworkPlan:
     n_buckets: int
     ext_t: np.ndarray
     ext_src: np.ndarray
+    cables: list = field(default_factory=list)  # cable-cell populations (see _cable_cells)
     meta: dict = field(default_factory=dict)
 
 
@@ -111,7 +131,26 @@ def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None
 
 
 # ------------------------------------------------------------------- nodes
+def _is_cable(pop) -> bool:
+    return not isinstance(pop.model, Model)
+
+
+def _proxy_model() -> Model:
+    """The membrane of a cable cell's node in the network arrays: a stand-in that the
+    driver integrates and the cable's synapse-node V then overwrites every step (it
+    never detects a spike: the cable's own detection node does)."""
+    from ..channels.leak import leak
+
+    return Model(name="cable_proxy", channels=(leak(1e-9, 0.0),), Cm=1.0, spike_threshold=1e300)
+
+
+def _membrane(pop) -> Model:
+    return _proxy_model() if _is_cable(pop) else pop.model
+
+
 def _population_models(pop: Population, seed: int, k: int) -> list[Model]:
+    if _is_cable(pop):
+        return [_membrane(pop)] * pop.n
     if not pop.params:
         return [pop.model] * pop.n
     rng = stream(seed, _PARAM, k)
@@ -130,6 +169,8 @@ def _population_models(pop: Population, seed: int, k: int) -> list[Model]:
 def _population_initial(pop: Population, models: list[Model], seed: int, k: int):
     """[(v0, states)] per neuron: given values, else the model's start; gates not
     given at steady state at their V."""
+    if _is_cable(pop):
+        return [m.initial_state() for m in models]
     rng = stream(seed, _INITIAL, k)
     given = {("v" if key == "V" else key): spec for key, spec in pop.initial.items() if not key.startswith("g_")}
     v_spec = given.pop("v", None)
@@ -148,16 +189,38 @@ def _population_initial(pop: Population, models: list[Model], seed: int, k: int)
         vs = np.array([o[0] for o in out])
     else:
         vs = values(v_spec, pop.n, rng, f"population {pop.name!r} initial 'v'")
-    cache: dict = {}
-    out = []
+    states = _steady_states(models, vs)
+    for name, col in cols.items():
+        states[:, names.index(name)] = col
+    return [(float(vs[i]), states[i]) for i in range(len(models))]
+
+
+def _steady_states(models: list[Model], vs: np.ndarray) -> np.ndarray:
+    """(n, n_states): each model's states at steady state at its V.  Models without
+    ion pools in one vectorised evaluation of the engine's NumPy physics (gates
+    x_inf = A / B, instantaneous gates their value); with pools, one by one."""
+    from .numpy_path import physics
+
+    out = np.empty((len(models), len(models[0].state_names)))
+    by_model: dict[int, list[int]] = {}
     for i, m in enumerate(models):
-        key = (id(m), float(vs[i]))
-        if key not in cache:
-            cache[key] = m.steady_states(float(vs[i]))
-        st = cache[key].copy()
-        for name, col in cols.items():
-            st[names.index(name)] = col[i]
-        out.append((float(vs[i]), st))
+        by_model.setdefault(id(m), []).append(i)
+    for idx in by_model.values():
+        m = models[idx[0]]
+        v = np.asarray(vs, dtype=float)[idx]
+        if m.pools:
+            for i, vi in zip(idx, v):
+                out[i] = m.steady_states(float(vi))
+            continue
+        p = lower(m)
+        n = len(idx)
+        rep = Plan(p.structure, *(np.repeat(a[..., :1], n, axis=-1) for a in
+                                  (p.gbar, p.erev, p.phi, p.cm, p.rp, p.v0, p.y0, p.threshold)))
+        ph = physics(rep, v, rep.y0)
+        inst = np.array([g.instantaneous for g in p.structure.gates], dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(inst[:, None], ph["x_eff"], ph["A"] / ph["B"])
+        out[idx] = x.T
     return out
 
 
@@ -165,7 +228,7 @@ def _order_populations(net: Network) -> list[list[int]]:
     """Population indices grouped by membrane structure (first appearance order)."""
     keys, groups = [], []
     for k, pop in enumerate(net.populations):
-        s = structure_of(pop.model)
+        s = structure_of(_membrane(pop))
         if s in keys:
             groups[keys.index(s)].append(k)
         else:
@@ -193,7 +256,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
             pop_range[pop.name] = (node, pop.n)
             pop_group[pop.name] = gi
             node += pop.n
-            thr = pop.model.spike_threshold if pop.threshold is None else float(pop.threshold)
+            thr = _membrane(pop).spike_threshold if pop.threshold is None else float(pop.threshold)
             thr_parts.append(np.full(pop.n, thr))
         plan = lower(models, initial=initial)
         groups.append(StructureGroup(plan, base))
@@ -203,13 +266,18 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     for src in net.sources:
         source_range[src.name] = (s_next, src.n)
         s_next += src.n
+    cables = _cable_cells(net, pop_range, grid)
     pops = {p.name: p for p in net.populations}
+    for c in cables:  # a cable population's weights in nS go through its synapse node's area
+        pops[c["population"]] = SimpleNamespace(area_um2=c["area_um2"])
 
     st = _stimuli(net, pop_range, grid, n_nodes, seed)
     lin, lin_keys, lin_names = _linear_groups(net, pop_range, n_nodes, pops, seed, grid.dt)
     edges = _edges(net, pop_range, source_range, pops, lin_keys, seed, n_nodes)
     ext_t, ext_src = _external_spikes(net, source_range, grid, seed)
     v0 = np.concatenate(v0_parts)
+    for c in cables:
+        v0[c["first"]:c["first"] + c["n"]] = [st.v[c["site"]] for st in c["steppers"]]
     gr = _graded(net, pop_range, pops, v0, seed, n_nodes)
     gap = _gaps(net, pop_range, pops, seed, n_nodes)
     pin = _poisson_inputs(net, pop_range, pops, lin_keys, n_nodes, grid.dt)
@@ -220,9 +288,27 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     return NetworkPlan(
         n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
         v0=v0, thr=np.concatenate(thr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
-        lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src,
+        lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src, cables=cables,
         meta={"populations": [pop_index], "n_synapses": n_edges + n_coupling},
     )
+
+
+def _cable_cells(net: Network, pop_range, grid: Grid) -> list[dict]:
+    """For each population of cable cells: one stepper per cell, its synapse and
+    detection nodes, the synapse node's area (µm²) and the threshold (mV)."""
+    out = []
+    for pop in net.populations:
+        if not _is_cable(pop):
+            continue
+        cell = pop.model
+        steppers = [cell.stepper(grid.dt) for _ in range(pop.n)]
+        site = cell.node(steppers[0], cell.synapse_at)
+        detect = cell.node(steppers[0], cell.detect_at)
+        first, n = pop_range[pop.name]
+        out.append({"population": pop.name, "first": first, "n": n, "steppers": steppers, "site": site,
+                    "detect": detect, "area_um2": float(steppers[0].area[site]),
+                    "threshold": float(cell.threshold if pop.threshold is None else pop.threshold)})
+    return out
 
 
 def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tuple:
@@ -315,11 +401,36 @@ def _pre_ids(name: str, pop_range, source_range) -> tuple[int, int]:
     return pop_range[name] if name in pop_range else source_range[name]
 
 
+@njit(cache=True)
+def _place(pre, post, w, d, pre0, post0, group, kq, stp, cursor, out_post, out_w, out_d, out_group, out_kq,
+           out_stp):
+    """Write one projection's edges at their places in the source-sorted arrays
+    (a counting sort: ``cursor[s]`` is the next free place of source s)."""
+    for k in range(pre.shape[0]):
+        s = pre[k] + pre0
+        at = cursor[s]
+        cursor[s] = at + 1
+        out_post[at] = post[k] + post0
+        out_w[at] = w[k]
+        out_d[at] = d[k]
+        out_group[at] = group
+        out_kq[at] = kq
+        out_stp[at] = stp
+
+
 def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_nodes: int):
-    """Event edges sorted by source, with the kinetic and plasticity tables."""
-    parts = []
+    """Event edges sorted by source, with the kinetic and plasticity tables.
+
+    Built by a counting sort: each projection's pairs are drawn and counted per
+    source, then its weights and delays drawn and every edge written at its place
+    in the final arrays, so the peak is the final arrays (29 bytes per synapse)
+    plus the pairs (8) plus one projection's weights and delays.
+    """
     kin_groups: list = []
     stp_rows: list = []
+    n_src = n_nodes + sum(s.n for s in net.sources)
+    counts = np.zeros(n_src, dtype=np.int64)
+    pairs = []
     for k, pr in enumerate(net.projections):
         if pr.synapse.family not in ("linear", "kinetic"):
             continue
@@ -327,58 +438,51 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
         post0, npost = pop_range[pr.post]
         pre, post = _connect.connect(pr.connect, npre, npost, seed=[seed, _CONNECT, k],
                                      same_population=(pr.pre == pr.post))
+        counts[pre0:pre0 + npre] += np.bincount(pre, minlength=npre)
+        pairs.append((k, pr, pre, post, pre0, post0))
+    out_ptr = np.zeros(n_src + 1, dtype=np.int64)
+    np.cumsum(counts, out=out_ptr[1:])
+    m_all = int(out_ptr[-1])
+    post = np.empty(m_all, dtype=np.int32)
+    w = np.empty(m_all)
+    d = np.empty(m_all)
+    group = np.empty(m_all, dtype=np.int8)
+    kq = np.empty(m_all, dtype=np.int32)
+    stp_of = np.empty(m_all, dtype=np.int32)
+    cursor = out_ptr[:-1].copy()
+    while pairs:
+        k, pr, pre, post_local, pre0, post0 = pairs.pop(0)
         m = pre.size
         area = pops[pr.post].area_um2
-        w = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area, True)
-        d = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay")
-        if np.any(w < 0):
+        wk = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area, True)
+        dk = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay")
+        if np.any(wk < 0):
             raise ParameterError(f"projection {pr.pre}->{pr.post}: weights must be >= 0 (the synapse's "
                                  "reversal potential makes it excitatory or inhibitory)")
-        if np.any(d < 0):
+        if np.any(dk < 0):
             raise ParameterError(f"projection {pr.pre}->{pr.post}: delays must be >= 0 ms")
+        g, q = -1, -1
         if pr.synapse.family == "linear":
-            group = np.full(m, lin_keys[(pr.post, pr.group_name)], dtype=np.int8)
-            kq = -1
+            g = lin_keys[(pr.post, pr.group_name)]
         else:
-            group = np.full(m, -1, dtype=np.int8)
-            kq = len(kin_groups)
+            q = len(kin_groups)
             kin_groups.append(pr.synapse)
         stp = -1
         if pr.stp is not None:
             stp = len(stp_rows)
             stp_rows.append(pr.stp)
-        parts.append(((pre + pre0).astype(np.int64), (post + post0).astype(np.int32), w, d, group, kq, stp))
-        del pre, post
-    if parts:
-        pre = np.concatenate([p[0] for p in parts])
-        order = np.argsort(pre, kind="stable")
-        pre = pre[order]
-        post = np.concatenate([p[1] for p in parts])[order]
-        w = np.concatenate([p[2] for p in parts])[order]
-        d = np.concatenate([p[3] for p in parts])[order]
-        group = np.concatenate([p[4] for p in parts])[order]
-        kq = np.concatenate([np.full(p[0].size, p[5], dtype=np.int32) for p in parts])[order]
-        stp_of = np.concatenate([np.full(p[0].size, p[6], dtype=np.int32) for p in parts])[order]
-    else:
-        pre = np.zeros(0, dtype=np.int64)
-        post, group = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
-        w, d = np.zeros(0), np.zeros(0)
-        kq, stp_of = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
-    n_src = n_nodes + sum(s.n for s in net.sources)
-    out_ptr = np.zeros(n_src + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pre, minlength=n_src), out=out_ptr[1:])
-    del pre
+        _place(pre, post_local, wk, dk, pre0, post0, g, q, stp, cursor, post, w, d, group, kq, stp_of)
+        del pre, post_local, wk, dk
     # kinetic edges: their own numbering, grouped by target
-    is_kin = kq >= 0
-    e_kin = np.full(w.size, -1, dtype=np.int32)
-    kin_ids = np.nonzero(is_kin)[0]
-    e_kin[kin_ids] = np.arange(kin_ids.size, dtype=np.int32)
+    kin_ids = np.nonzero(kq >= 0)[0]
     kin_post = post[kin_ids]
     kin_order = np.argsort(kin_post, kind="stable").astype(np.int64)
     kin_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(kin_post, minlength=n_nodes), out=kin_ptr[1:])
     kin_group = kq[kin_ids].astype(np.int64)
     kin_w = w[kin_ids].copy()
+    e_kin = kq  # reused in place: from here on, each edge's kinetic-state index (or -1)
+    e_kin[kin_ids] = np.arange(kin_ids.size, dtype=np.int32)
     nk = len(kin_groups)
     kg_kind = np.array([s.rates()[0] for s in kin_groups], dtype=np.int64)
     kg_p = np.array([s.rates()[1] for s in kin_groups], dtype=float).reshape(nk, 7)
@@ -389,12 +493,11 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     KIN = (kin_ptr, kin_order, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
            np.zeros(nke), np.zeros(nke), np.full(nke, 0.0), np.full(nke, -1.0), np.zeros(nke))
     # plasticity slots: one per edge that has it
-    has_stp = stp_of >= 0
-    e_stp = np.full(w.size, -1, dtype=np.int32)
-    stp_ids = np.nonzero(has_stp)[0]
+    stp_ids = np.nonzero(stp_of >= 0)[0]
+    table = np.array([[r.U, r.tau_rec, r.tau_fac] for r in stp_rows], dtype=float).reshape(len(stp_rows), 3)
+    stp_p = table[stp_of[stp_ids]] if stp_ids.size else np.zeros((0, 3))
+    e_stp = stp_of  # reused in place: each edge's plasticity slot (or -1)
     e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
-    stp_p = np.array([[stp_rows[r].U, stp_rows[r].tau_rec, stp_rows[r].tau_fac] for r in stp_of[stp_ids]],
-                     dtype=float).reshape(stp_ids.size, 3)
     ns = stp_ids.size
     STP = (stp_p, np.zeros(ns), np.ones(ns), np.full(ns, -1e301))
     E = (post, w, d, group, e_kin, e_stp, out_ptr)

@@ -14,9 +14,10 @@ True
 from __future__ import annotations
 
 from . import connect, synapses
+from .cells import CableCell
 from .network import Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource
 from .result import NetworkResult
 from .simulate import simulate_network
 
-__all__ = ["Network", "Population", "Projection", "SpikeSource", "PoissonInput", "Noise", "Monitors",
+__all__ = ["CableCell", "Network", "Population", "Projection", "SpikeSource", "PoissonInput", "Noise", "Monitors",
            "NetworkResult", "simulate_network", "synapses", "connect"]

@@ -64,6 +64,14 @@ class Population:
     def __post_init__(self):
         _check_name(self.name, "population")
         object.__setattr__(self, "n", _count(self.n, f"population {self.name!r} size n"))
+        from .cells import CableCell
+
+        if isinstance(self.model, CableCell):
+            if self.params or self.initial or self.stim is not None or self.area_um2 is not None:
+                raise ParameterError(
+                    f"population {self.name!r} of cable cells takes no params, initial, stim or area_um2 "
+                    "(give the cell's own stimuli, channels and geometry in its CableCell)")
+            return
         if not isinstance(self.model, Model):
             object.__setattr__(self, "model", _models.get(self.model))
         if self.area_um2 is not None:

@@ -21,7 +21,7 @@ def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
     upward crossings of -20 mV, delivered at the next step (no delay, as in the
     benchmark); exponential Euler at dt = 0.1 ms.  Initial states as Brian2's:
     v = El + (5 randn - 5) mV (El = -60 mV), ge = (1.5 randn + 4) 10 nS,
-    gi = (12 randn + 20) 10 nS; gates at steady state at v (Brian2 leaves them 0).
+    gi = (12 randn + 20) 10 nS; the gates m, h, n start at 0, as Brian2 leaves them.
 
     Source: Brette R, Rudolph M, Carnevale T, et al. (2007) Simulation of networks
     of spiking neurons: a review of tools and strategies. J Comput Neurosci
@@ -33,7 +33,7 @@ def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
     if n_e < 1 or n_i < 1:
         raise ParameterError(f"cobahh needs n >= 2 (got {n})")
     area = 20000.0
-    initial = {"v": {"dist": "normal", "mean": -65.0, "std": 5.0},
+    initial = {"v": {"dist": "normal", "mean": -65.0, "std": 5.0}, "m": 0.0, "h": 0.0, "n": 0.0,
                "g_exc": {"dist": "normal", "mean": 40.0, "std": 15.0, "unit": "nS"},
                "g_inh": {"dist": "normal", "mean": 200.0, "std": 120.0, "unit": "nS"}}
     pops = [Population(name, "traub_miles", n=size, initial=initial, area_um2=area, threshold=-20.0)

@@ -27,6 +27,8 @@ class NetworkResult:
     recorded : population -> recorded neuron indices.
     source_spikes : external source -> (source index, spike time ms), as for ``spikes``.
     t_stop, dt (ms), method, seed, n_synapses, meta.
+    cable_t, cable_v : for populations of cable cells, the V (mV) of each cell's
+        detection node, (n_samples, n), sampled every 0.1 ms at ``cable_t`` (ms).
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -43,6 +45,8 @@ class NetworkResult:
     seed: int
     n_synapses: int
     meta: dict = field(default_factory=dict)
+    cable_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cable_v: dict[str, np.ndarray] = field(default_factory=dict)
 
     # ----------------------------------------------------------- building
     @classmethod
@@ -75,8 +79,10 @@ class NetworkResult:
         t = np.arange(n_rec) * runner.rec_every * dt if n_rec else np.zeros(0)
         late = int(runner.EV[4][0])
         meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes}
-        return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method, int(net.seed),
-                   int(plan.meta["n_synapses"]), meta)
+        cable_t = np.asarray(getattr(runner, "cable_t", []), dtype=float)
+        cable_v = {k: np.asarray(val, dtype=float) for k, val in getattr(runner, "cable_v", {}).items()}
+        return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method,
+                   int(net.seed), int(plan.meta["n_synapses"]), meta, cable_t, cable_v)
 
     # ----------------------------------------------------------- measures
     def _pop(self, name: str):

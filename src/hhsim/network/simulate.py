@@ -240,6 +240,9 @@ class _Runner:
         self.steps = 0
 
     def run(self, progress: bool) -> None:
+        if self.plan.cables:
+            self._run_with_cables(progress)
+            return
         n_total = self.grid.n_steps
         bar = _bar(n_total, self.grid.dt) if progress else None
         n = 0
@@ -273,6 +276,81 @@ class _Runner:
         if bar is not None:
             bar.close()
         self.steps = n_total
+
+    def _run_with_cables(self, progress: bool) -> None:
+        """Step by step: the compiled step for the point neurons and events, then each
+        cable cell by its stepper with the synaptic conductance of its synapse node at
+        the step's start; a cable cell's spike (its detection node crossing the
+        threshold, located linearly in the step) is queued like any other."""
+        p, grid = self.plan, self.grid
+        bar = _bar(grid.n_steps, grid.dt) if progress else None
+        cells = [(c, q, st) for c in p.cables for q, st in enumerate(c["steppers"])]
+        g_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
+        ge_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
+        self.cable_t = [0.0]
+        self.cable_v = {c["population"]: [[st.v[c["detect"]] for st in c["steppers"]]] for c in p.cables}
+        every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
+        for n in range(grid.n_steps):
+            t = grid.t0 + n * grid.dt
+            for c, q, st in cells:
+                i = c["first"] + q
+                G, GE = drv.synaptic_conductance(i, t, p.LIN, p.KIN, p.GAP, self.v)
+                scale = st.uS_per_mS_cm2[c["site"]]
+                g_ext[id(st)][c["site"]] = G * scale
+                ge_ext[id(st)][c["site"]] = GE * scale
+            status, at = self._call(n, n + 1)
+            while status in (drv.GROW_QUEUE, drv.GROW_MONITOR, drv.GROW_EVENTS):
+                self._grow(status)
+                status, at = self._call(at, n + 1)
+            if status == drv.DIVERGED:
+                self._diverged(at)
+            spikes = []
+            for c, q, st in cells:
+                before = st.v[c["detect"]]
+                st.advance(grid.dt, g_ext[id(st)], ge_ext[id(st)])
+                after = st.v[c["detect"]]
+                thr = c["threshold"]
+                if before < thr <= after:
+                    spikes.append((t + grid.dt * (thr - before) / (after - before), c["first"] + q))
+                self.v[c["first"] + q] = st.v[c["site"]]
+            if spikes:
+                ts = np.array([s[0] for s in spikes])
+                src = np.array([s[1] for s in spikes], dtype=np.int64)
+                if self.SPK[6].size - int(self.SPK[8][0]) < ts.size:
+                    self._grow(drv.GROW_MONITOR)
+                drv.monitor_spikes(ts, src, ts.size, tuple(self.SPK))
+                done = 0
+                while done < ts.size:
+                    done += drv.inject_spikes(ts[done:], src[done:], ts.size - done, n, grid.t0, grid.dt, p.LIN,
+                                              p.E, self.Q, self.EV)
+                    if done < ts.size:
+                        self.Q = _grow_queue(self.Q)
+            if (n + 1) % every == 0:
+                self.cable_t.append(grid.t0 + (n + 1) * grid.dt)
+                for c in p.cables:
+                    self.cable_v[c["population"]].append([st.v[c["detect"]] for st in c["steppers"]])
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        self.steps = grid.n_steps
+
+    def _grow(self, status: int) -> None:
+        if status == drv.GROW_QUEUE:
+            self.Q = _grow_queue(self.Q)
+        elif status == drv.GROW_MONITOR:
+            for j in (6, 7):
+                a = self.SPK[j]
+                self.SPK[j] = np.concatenate([a, np.zeros_like(a)])
+        else:
+            self.EV = (np.zeros(2 * self.EV[0].size), np.zeros(2 * self.EV[0].size, dtype=np.int64), *self.EV[2:])
+
+    def _diverged(self, at: int):
+        t_fail = self.grid.t0 + (at + 1) * self.grid.dt
+        raise DivergenceError(
+            f"network simulation diverged at t = {t_fail:.4g} ms (method {self.method}, dt = "
+            f"{self.grid.dt:g} ms); use a smaller dt (e.g. --dt {self.grid.dt / 10:g}) or check the weights",
+            t_fail)
 
     def _call(self, n0: int, n1: int):
         p = self.plan

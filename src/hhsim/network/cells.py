@@ -1,0 +1,69 @@
+"""Multi-compartment cells as network neurons.
+
+A :class:`CableCell` population puts cables or branched (SWC) cells into a
+network: each cell is advanced in lockstep with the point neurons by a
+:class:`~hhsim.cable.CableStepper`, receives its synapses on one node
+(``synapse_at``) and fires when the node ``detect_at`` crosses ``threshold``
+upwards (the crossing located by linear interpolation within the step).
+Weights in nS are converted by the synapse node's membrane area.
+
+Synaptic conductances reach the cell held over each step at their value at
+the step's start: an event to a cable cell acts from the step after it, at
+most ``dt`` late, unlike events to point neurons, whose steps are split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ParameterError
+
+
+@dataclass(frozen=True)
+class CableCell:
+    """A cable or branched cell for a network population.
+
+    morph : a :class:`~hhsim.cable.geometry.Morphology` (``hhsim.cable.cable(...)``, ``read_swc(...)``).
+    channels : a model or preset name for every section, or ``{region or section: model}``.
+    stimuli : the cell's own point stimuli (nA), ``hhsim.cable.point(...)``.
+    synapse_at, detect_at : ``(section, x)`` with x in 0..1, or None for the soma node
+        (the middle of a section named or of region ``soma``, else of the root section).
+    threshold : mV; method, dx, nseg : as :func:`hhsim.cable.simulate_cable`.
+    """
+
+    morph: Any
+    channels: Any = "hh"
+    stimuli: tuple = ()
+    synapse_at: tuple | None = None
+    detect_at: tuple | None = None
+    threshold: float = 0.0
+    method: str = "cn"
+    dx: float | None = None
+    nseg: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from ..cable.geometry import Morphology
+
+        if not isinstance(self.morph, Morphology):
+            raise ParameterError("CableCell needs a Morphology (hhsim.cable.cable(...), read_swc(...))")
+        object.__setattr__(self, "stimuli", tuple(self.stimuli))
+
+    @property
+    def name(self) -> str:
+        return "cable cell"
+
+    @property
+    def state_names(self) -> list[str]:
+        return []
+
+    def stepper(self, dt: float):
+        """A fresh :class:`~hhsim.cable.CableStepper` of this cell at step ``dt`` (ms)."""
+        from ..cable.stepper import CableStepper
+
+        return CableStepper(self.morph, self.channels, dt=dt, method=self.method, stimuli=list(self.stimuli),
+                            dx=self.dx, nseg=self.nseg)
+
+    def node(self, stepper, where) -> int:
+        return stepper.soma_node if where is None else stepper.node_at(*where)
