@@ -24,7 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 from _cli import cli_error, run_cli  # noqa: E402
 
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
