@@ -57,3 +57,27 @@ def test_cable_population_rejects_point_options():
 
     with pytest.raises(ParameterError, match="takes no params"):
         Population("axon", CableCell(_axon()), params={"gNa": 100})
+
+
+def test_cable_cell_population_from_a_network_file(tmp_path, capsys):
+    import json
+
+    from _cli import run_cli
+
+    text = "\n".join([
+        "t_stop = 20", "dt = 0.01",
+        "[populations.axon]",
+        'model = {length_um = 2000, diam_um = 2, channels = "hh", stimuli = ["step(amp=1, start=2, dur=1, at=0)"],'
+        ' detect_at = ["cable", 0.5]}',
+    ])
+    f = tmp_path / "axon.toml"
+    f.write_text(text + "\n")
+    code, out, err = run_cli(capsys, "network", str(f), "--json")
+    assert code == 0, err
+    assert json.loads(out)["populations"]["axon"]["n_spikes"] == 1
+    code, described, err = run_cli(capsys, "network", str(f), "--describe")
+    assert code == 0, err
+    g = tmp_path / "again.toml"
+    g.write_text(described)
+    code, again, _ = run_cli(capsys, "network", str(g), "--describe")
+    assert again == described

@@ -67,3 +67,52 @@ class CableCell:
 
     def node(self, stepper, where) -> int:
         return stepper.soma_node if where is None else stepper.node_at(*where)
+
+    def describe(self) -> dict:
+        """The TOML table this cell was read from (cells built in Python have none)."""
+        if "toml" not in self.extra:
+            raise ParameterError("this cable cell was built in Python (its morphology cannot be written to a "
+                                 "network file); describe it as model = {length_um = ..., diam_um = ...} or "
+                                 "{swc = \"cell.swc\"}")
+        return dict(self.extra["toml"])
+
+
+#: Keys of a cable cell's table in a network file (``model = {...}``).
+TABLE_KEYS = {"length_um", "diam_um", "ra_ohm_cm", "swc", "channels", "stimuli", "synapse_at", "detect_at",
+              "threshold", "method", "dx_um", "nseg"}
+
+
+def from_table(table: dict, where: str) -> CableCell:
+    """A :class:`CableCell` from its network-file table: a cable (``length_um``,
+    ``diam_um``, optional ``ra_ohm_cm``) or an SWC file (``swc``), ``channels``
+    (a preset name), point ``stimuli`` (specs with ``at=`` or ``x=``, nA),
+    ``synapse_at``/``detect_at`` as [section, x], ``threshold``, ``method``,
+    ``dx_um``, ``nseg``."""
+    from ..cable import cable, parse_point, read_swc
+
+    unknown = sorted(set(table) - TABLE_KEYS)
+    if unknown:
+        raise ParameterError(f"unknown key {unknown[0]!r} in {where} model table; accepted: "
+                             + ", ".join(sorted(TABLE_KEYS)))
+    if ("swc" in table) == ("length_um" in table):
+        raise ParameterError(f"{where} model table needs either swc = \"FILE\" or length_um and diam_um")
+    if "swc" in table:
+        morph = read_swc(str(table["swc"]))
+    else:
+        if "diam_um" not in table:
+            raise ParameterError(f"{where} model table needs diam_um with length_um")
+        morph = cable(float(table["length_um"]), float(table["diam_um"]),
+                      **({"ra": float(table["ra_ohm_cm"])} if "ra_ohm_cm" in table else {}))
+    stims = table.get("stimuli", [])
+    if isinstance(stims, str):
+        stims = [stims]
+    sites = {}
+    for key in ("synapse_at", "detect_at"):
+        v = table.get(key)
+        if v is not None:
+            if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)):
+                raise ParameterError(f"{where}: {key} must be [section name, x] (got {v!r})")
+            sites[key] = (v[0], float(v[1]))
+    return CableCell(morph, table.get("channels", "hh"), stimuli=tuple(parse_point(s) for s in stims),
+                     threshold=float(table.get("threshold", 0.0)), method=str(table.get("method", "cn")),
+                     dx=table.get("dx_um"), nseg=table.get("nseg"), extra={"toml": dict(table)}, **sites)

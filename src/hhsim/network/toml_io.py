@@ -21,6 +21,7 @@ from ..io import read_text
 from ..model import Model
 from ..stim import Stimulus, total
 from ..stimspec import parse as parse_stim
+from . import cells
 from . import connect as _connect
 from . import distributions as _dist
 from .network import Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource
@@ -79,7 +80,10 @@ def loads(text: str, where: str = "network file") -> Network:
         _check_keys(t, _POP, w)
         if "model" not in t:
             raise ParameterError(f"{w} needs a model (one of: {', '.join(_models.names())})")
-        pops.append(Population(name, t["model"], n=t.get("n", 1), params=t.get("params", {}),
+        model = t["model"]
+        if isinstance(model, dict):
+            model = cells.from_table(model, w)
+        pops.append(Population(name, model, n=t.get("n", 1), params=t.get("params", {}),
                                initial=t.get("initial", {}), stim=_stimulus(t.get("stim"), w),
                                stim_scale=t.get("stim_scale"), area_um2=t.get("area_um2"),
                                threshold=t.get("threshold")))
@@ -172,6 +176,9 @@ def to_dict(net: Network) -> dict:
         out["method"] = net.method
     out["populations"] = {}
     for p in net.populations:
+        if isinstance(p.model, cells.CableCell):
+            out["populations"][p.name] = {"model": p.model.describe(), "n": p.n}
+            continue
         t: dict = {"model": _model_name(p.model, f"population {p.name!r}"), "n": p.n}
         for key in ("params", "initial"):
             if getattr(p, key):
