@@ -256,6 +256,23 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
     return Gc, GEc, Gn, GEn
 
 
+@njit(cache=True, error_model="numpy", _nrt=False)
+def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
+    """Note a spike of node i at ts (ms); False if the step's buffer is full."""
+    k = sp_n[0]
+    if k >= sp_t.shape[0]:
+        return False
+    sp_t[k] = ts
+    sp_src[k] = i
+    sp_n[0] = k + 1
+    if mon_mask[i]:
+        m = mon_n[0]
+        mon_t[m] = ts
+        mon_src[m] = i
+        mon_n[0] = m + 1
+    return True
+
+
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
                   sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
@@ -264,17 +281,8 @@ def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, li
     buffer is full."""
     if V < thr[i] and Vn >= thr[i]:
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
-        k = sp_n[0]
-        if k >= sp_t.shape[0]:
+        if not record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
             return False
-        sp_t[k] = ts
-        sp_src[k] = i
-        sp_n[0] = k + 1
-        if mon_mask[i]:
-            m = mon_n[0]
-            mon_t[m] = ts
-            mon_src[m] = i
-            mon_n[0] = m + 1
     linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, h, dt)
     return True
 
@@ -370,23 +378,6 @@ def fast_commit(base, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, 
         i = base + c
         v[i] = S[12, c]
         linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, dt, dt)
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
-def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
-    """Note a spike of node i at ts (ms); False if the step's buffer is full."""
-    k = sp_n[0]
-    if k >= sp_t.shape[0]:
-        return False
-    sp_t[k] = ts
-    sp_src[k] = i
-    sp_n[0] = k + 1
-    if mon_mask[i]:
-        m = mon_n[0]
-        mon_t[m] = ts
-        mon_src[m] = i
-        mon_n[0] = m + 1
-    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

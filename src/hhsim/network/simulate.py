@@ -13,6 +13,7 @@ from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
 from ..engine.numpy_path import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
+from ..limits import MEMORY_ENV, format_bytes, memory_budget
 from .connect import estimate_count
 from .network import Network
 from .result import NetworkResult
@@ -24,8 +25,6 @@ DEFAULT_DT = 0.025  # ms
 DEFAULT_RECORD_MS = 0.1
 #: Steps per call of the compiled driver (Ctrl-C and progress between calls).
 CHUNK = 4000
-#: Fraction of the available memory a run may take for its monitors.
-MEMORY_SHARE = 0.5
 
 
 def resolve(net: Network, t_stop=None, dt=None, method=None) -> tuple[float, float, str]:
@@ -92,25 +91,6 @@ def _column_plan(p, c: int, n: int):
                 rep(p.y0), rep(p.threshold))
 
 
-def _available_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 * 2**30
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} TB"
-
-
 #: Bytes per synapse while the edge arrays are built and sorted (the arrays kept,
 #: plus the sort's permutation and the source column).
 BUILD_BYTES_PER_EDGE = EDGE_BYTES + 24
@@ -133,15 +113,15 @@ def _check_size(net: Network, grid) -> None:
     max_ns = max(len(p.model.state_names) for p in net.populations)
     parts = {"synapses": n_edges * BUILD_BYTES_PER_EDGE, "stimulus knots": gridded * (grid.n_steps + 2) * 40.0,
              "state monitor": samples * n_rec * 8.0 * (2 + max_ns)}
-    need, have = sum(parts.values()), _available_bytes()
-    if need > MEMORY_SHARE * have:
+    need, have = sum(parts.values()), memory_budget()
+    if need > have:
         worst = max(parts, key=parts.get)
         remedy = {"synapses": "fewer neurons or a sparser connection rule",
                   "stimulus knots": "a shorter --t-stop or a larger --dt",
                   "state monitor": "record fewer neurons or a larger every_ms"}[worst]
         raise ParameterError(
-            f"this run would need about {_human(need)} ({_human(have)} available), most of it for the {worst} "
-            f"({_human(parts[worst])}); use {remedy}")
+            f"this run would need about {format_bytes(need)} (the budget is {format_bytes(have)}, ${MEMORY_ENV}), "
+            f"most of it for the {worst} ({format_bytes(parts[worst])}); use {remedy}")
 
 
 def _monitors(net: Network, plan: NetworkPlan, grid) -> dict:
@@ -170,11 +150,11 @@ def _monitors(net: Network, plan: NetworkPlan, grid) -> dict:
     max_ns = max(g.plan.structure.n_states for g in plan.groups)
     need = 8.0 * n_rec * len(nodes) * (2 + max_ns)
     need += 12.0 * plan.n_edges * 0  # edges are already built
-    have = _available_bytes()
-    if need > MEMORY_SHARE * have:
+    have = memory_budget()
+    if need > have:
         raise ParameterError(
-            f"the state monitor ({len(nodes)} neurons x {n_rec:,} samples) would need about {_human(need)} "
-            f"({_human(have)} available); record fewer neurons or a larger every_ms")
+            f"the state monitor ({len(nodes)} neurons x {n_rec:,} samples) would need about {format_bytes(need)} "
+            f"(the budget is {format_bytes(have)}); record fewer neurons or a larger every_ms")
     return {"mask": mask, "nodes": np.array(nodes, dtype=np.int64), "every": every if nodes else 0,
             "n_rec": n_rec, "max_ns": max_ns}
 
@@ -255,24 +235,12 @@ class _Runner:
             if status == drv.DONE:
                 continue
             if status == drv.DIVERGED:
-                t_fail = self.grid.t0 + (at + 1) * self.grid.dt
-                raise DivergenceError(
-                    f"network simulation diverged at t = {t_fail:.4g} ms (method {self.method}, dt = "
-                    f"{self.grid.dt:g} ms); use a smaller dt (e.g. --dt {self.grid.dt / 10:g}) or "
-                    "check the weights", t_fail)
-            if status == drv.GROW_QUEUE:
-                self.Q = _grow_queue(self.Q)
-            elif status == drv.GROW_MONITOR:
-                for j in (6, 7):
-                    a = self.SPK[j]
-                    self.SPK[j] = np.concatenate([a, np.zeros_like(a)])
-            elif status == drv.GROW_EVENTS:
-                self.EV = (np.zeros(2 * self.EV[0].size), np.zeros(2 * self.EV[0].size, dtype=np.int64),
-                           *self.EV[2:])
-            else:
+                self._diverged(at)
+            if status == drv.SPIKE_OVERFLOW:
                 raise DivergenceError(
                     f"more than 4 spikes per neuron in one step near t = {at * self.grid.dt:.4g} ms; use a smaller dt",
                     at * self.grid.dt)
+            self._grow(status)
         if bar is not None:
             bar.close()
         self.steps = n_total
