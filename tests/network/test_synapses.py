@@ -140,3 +140,33 @@ def test_tsodyks_markram_release_sequence():
         on = tk + DELAY
         expected += np.where(t > on, w * rk * np.exp(-(t - on) / tau), 0.0)
     np.testing.assert_allclose(g, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_custom_receptor_written_as_ampa_is_ampa():
+    """The custom receptor with AMPA's rates gives AMPA's conductance (Destexhe et al. 1998)."""
+    w = 0.01
+    _, g_ampa, _ = _run(synapses.AMPA(), w, times=(T_SPIKE, T_SPIKE + 0.5, 30.0))
+    _, g_custom, _ = _run(synapses.Custom(opening="1.1 * T", closing="0.19"), w, times=(T_SPIKE, T_SPIKE + 0.5, 30.0))
+    assert g_ampa.max() > 1e-3
+    np.testing.assert_allclose(g_custom, g_ampa, rtol=1e-12, atol=1e-18)
+
+
+def test_custom_receptor_with_resting_opening_relaxes_to_it():
+    """opening(T) = 0.5 T + 0.01, closing = 0.2: between pulses r relaxes to 0.01 / 0.21."""
+    syn = synapses.Custom(opening="0.5*T + 0.01", closing="0.2")
+    t, g, _ = _run(syn, 1.0, t_stop=200.0)
+    onset = T_SPIKE + synapses.Custom().Tdur + DELAY
+    late = t > onset + 100.0
+    np.testing.assert_allclose(g[late], 0.01 / 0.21, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"opening": "__import__('os')"}, "not allowed"),
+    ({"opening": "V * 2"}, "unknown name 'V'"),
+    ({"closing": "-1"}, "finite rate >= 0"),
+])
+def test_custom_receptor_refuses_bad_expressions(kw, words):
+    from hhsim.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=words):
+        synapses.Custom(**kw)

@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 
 LIN_EXP, LIN_ALPHA, LIN_BIEXP = 0, 1, 2
-KIN_PULSE, KIN_GPROTEIN = 0, 1
+KIN_PULSE, KIN_GPROTEIN, KIN_CUSTOM = 0, 1, 2
 
 _E = math.e
 
@@ -187,8 +187,9 @@ def _gprotein(R, G, T, K1, K2, K3, K4, s):
 def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     """State (r, g2) of one kinetic edge at time t >= tlast (exact, lazily).
 
-    ``p`` holds the group's rate constants: pulse (alpha, beta, Tdur) or
-    G-protein (K1, K2, K3, K4, Kd, n, Tdur); ``pend`` is when the current
+    ``p`` holds the group's rate constants: pulse (alpha, beta, Tdur),
+    G-protein (K1, K2, K3, K4, Kd, n, Tdur) or custom (opening and closing
+    rates during the pulse, Tdur, after it); ``pend`` is when the current
     transmitter pulse of amplitude ``T`` ends.
     """
     if t <= tlast:
@@ -204,6 +205,12 @@ def kin_advance(kind, p, r, g2, tlast, pend, T, t):
         if off > 0.0:
             r = r * math.exp(-beta * off)
         return r, g2
+    if kind == KIN_CUSTOM:  # p: opening and closing rates during the pulse, Tdur, after it
+        if on > 0.0:
+            r = _relax(r, p[0] / (p[0] + p[1]), p[0] + p[1], on)
+        if off > 0.0:
+            r = _relax(r, p[3] / (p[3] + p[4]), p[3] + p[4], off)
+        return r, g2
     if on > 0.0:
         r, g2 = _gprotein(r, g2, T, p[0], p[1], p[2], p[3], on)
     if off > 0.0:
@@ -214,7 +221,7 @@ def kin_advance(kind, p, r, g2, tlast, pend, T, t):
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def kin_output(kind, p, r, g2):
     """Fraction of the maximal conductance open: r, or G^n / (G^n + Kd)."""
-    if kind == KIN_PULSE:
+    if kind != KIN_GPROTEIN:
         return r
     gn = g2 ** p[5]
     return gn / (gn + p[4])
@@ -257,7 +264,7 @@ def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pe
     kin_r[e] = r
     kin_g2[e] = g2
     kin_tlast[e] = t
-    tdur = kg_p[q, 2] if kg_kind[q] == KIN_PULSE else kg_p[q, 6]
+    tdur = kg_p[q, 6] if kg_kind[q] == KIN_GPROTEIN else kg_p[q, 2]
     kin_pend[e] = t + tdur
     kin_T[e] = kg_T[q] * frac
 

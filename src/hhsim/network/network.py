@@ -145,6 +145,10 @@ class Projection:
         if self.stp is not None and self.synapse.family not in ("linear", "kinetic"):
             raise ParameterError(
                 f"projection {self.pre}->{self.post}: short-term plasticity applies to event synapses only")
+        if self.stp is not None and self.synapse.kind == "custom":
+            raise ParameterError(
+                f"projection {self.pre}->{self.post}: a custom receptor's rates are fixed at Tmax, so "
+                "short-term plasticity (which scales the transmitter) cannot apply to it")
 
     @property
     def group_name(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ...errors import ParameterError
 from .base import Synapse
+from .custom import Custom
 from .gap import Gap
 from .graded import Graded
 from .kinetic import AMPA, GABA_A, GABA_B, NMDA
@@ -27,6 +28,7 @@ KINDS: dict[str, type[Synapse]] = {
     "nmda": NMDA,
     "graded": Graded,
     "gap": Gap,
+    "custom": Custom,
 }
 
 
@@ -40,4 +42,4 @@ def make(kind: str, **params) -> Synapse:
 
 
 __all__ = ["KINDS", "make", "Synapse", "Exp", "Alpha", "BiExp", "AMPA", "GABA_A", "GABA_B", "NMDA",
-           "Graded", "Gap", "TsodyksMarkram"]
+           "Graded", "Gap", "Custom", "TsodyksMarkram"]
