@@ -143,3 +143,12 @@ def test_network_too_large_is_refused_before_building(capsys, tmp_path):
                                                                       '[populations.B]\nmodel = "hh"\nn = 1000000')
     _, line = cli_error(capsys, "network", _file(tmp_path, text))
     assert "would need about" in line and "synapses" in line and "sparser" in line
+
+
+def test_network_result_repr_and_notebook_display():
+    from hhsim.network import presets, simulate_network
+
+    r = simulate_network(presets.chain(n=3, t_stop=30.0))
+    assert "\n" not in repr(r) and "chain 3 (3 spikes)" in repr(r)
+    html = r._repr_html_()
+    assert "<table>" in html and "<img" in html and "3 spikes" in html

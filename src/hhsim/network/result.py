@@ -230,9 +230,22 @@ class NetworkResult:
             raise OutputError(f"cannot write {str(path)!r}: the file name must end in .csv, .npz or .nc")
         return path
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the run's settings, each population's activity, and the raster figure."""
+        from ..explore.display import scalars, summary_html
+        from ..plot.network import plot_network
+
+        rows = {**scalars(self.summary()), **_population_rows(self)}
+        return summary_html(f"Network of {sum(self.sizes.values())} neurons", rows, lambda: plot_network(self))
+
     def __repr__(self) -> str:
         pops = ", ".join(f"{k} {self.sizes[k]} ({self.n_spikes(k)} spikes)" for k in self.spikes)
         return f"<NetworkResult {pops}; {self.t_stop:g} ms, {self.method} dt={self.dt:g} ms, {self.n_synapses} synapses>"
+
+
+def _population_rows(result: NetworkResult) -> dict:
+    return {f"{name} (n {p['n']})": f"{p['n_spikes']} spikes, {p['rate_hz']:.3g} Hz, CV {p['cv_isi']}"
+            for name, p in result.summary()["populations"].items()}
 
 
 def _num(x: float):
