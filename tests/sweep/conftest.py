@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+# The Dask tests start clusters of worker processes.  After hundreds of other tests in
+# the same interpreter their workers did not come back here (the sweep then stopped
+# with "no worker for 120 s"), while the same file passes on its own; so the full
+# suite runs that file in a fresh interpreter (test_sweep_dask_isolated.py).
+ISOLATED = "HHSIM_SWEEP_DASK_ISOLATED"
+collect_ignore = [] if os.environ.get(ISOLATED) else ["test_sweep_dask.py"]
 
 
 def same_numbers(a, b) -> None:

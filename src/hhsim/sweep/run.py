@@ -43,6 +43,8 @@ from .store import SweepStore, build_dataset, layout_of
 RETRIES = 3
 ALLOWED_FAILURES = 10
 RESUBMITS = 3
+#: Seconds a sweep waits with no worker in its cluster before it gives up (resumable).
+NO_WORKER_TIMEOUT_S = 120.0
 #: How long to try reaching a --scheduler before giving up.
 CONNECT_TIMEOUT = "5s"
 #: Largest chunk chosen automatically (points per task).
@@ -423,11 +425,22 @@ def _dispatch(client, spec, todo, size, samples, first, n_threads, keep, flag) -
 
     for _ in range(min(window, len(pending))):
         submit(pending.pop())
+    seen = time.monotonic()  # when the cluster last had a worker
+    checked = seen
     try:
         while active and not flag["stop"]:
             finished = ready.next_batch(block=False)
             if not finished:
                 time.sleep(0.02)
+                now = time.monotonic()
+                if now - checked > 1.0:  # a cluster whose workers all died would leave us waiting forever
+                    checked = now
+                    if client.nthreads():
+                        seen = now
+                    elif now - seen > NO_WORKER_TIMEOUT_S:
+                        raise SweepError(
+                            f"the Dask cluster has had no worker for {NO_WORKER_TIMEOUT_S:g} s (they died or never "
+                            "started); the finished chunks are stored: start workers and resume with --resume")
                 continue
             for fut in finished:
                 k = active.pop(fut)
