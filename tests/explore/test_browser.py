@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import time
 import sys
 
 import numpy as np
@@ -68,7 +69,13 @@ def wait_for_cli(page, fragment: str) -> str:
     """Open the Code tab (tabs render when opened) and wait until the command shows ``fragment``."""
     page.get_by_text("Code", exact=True).first.click()
     sync_api.expect(page.locator(".hh-cli")).to_contain_text(fragment, timeout=TIMEOUT_MS)
-    return cli_text(page)
+    # the element may be redrawn between the wait and the read: read until it holds the fragment
+    deadline = time.monotonic() + TIMEOUT_MS / 1000.0
+    text = cli_text(page)
+    while fragment not in text and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = cli_text(page)
+    return text
 
 
 def wait_for_text(page, css: str, text: str, *, exact: bool = True) -> None:
