@@ -116,23 +116,8 @@ def emit_kernel(structure) -> str:
     ]
     xs = "".join(f"x{j}, " for j in range(ng))
     return f'''
-@njit(cache=True, error_model='numpy')
-def _stim(kt, ka, kb, w, kc, tau, left):
-    """Current at tau >= kt[w, kc], linear between knots; the left limit at a knot if ``left``.
-
-    ``kc`` is the knot at or before the current step's start: stage times
-    lie a few knots ahead at most, so a forward scan beats a binary search.
-    """
-    row = kt[w]
-    k = kc
-    if left:
-        while row[k + 1] < tau:
-            k += 1
-    else:
-        while row[k + 1] <= tau:
-            k += 1
-    frac = (tau - row[k]) / (row[k + 1] - row[k])
-    return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
+# the stimulus between knots: the fixed helper the network driver also uses
+from hhsim.engine.network_kernels import stim_at as _stim
 
 
 @njit(cache=True, error_model='numpy')
