@@ -74,6 +74,12 @@ class RateForm:
     param_names: ClassVar[tuple[str, ...]] = ()
     template: ClassVar[str] = ""
     kind: ClassVar[str] = ""
+    #: Forms built on one exponential exp(exp_sign (V - V0) / k) (parameters
+    #: named ``k`` and ``V0``) also give ``shared_template``: the same form with
+    #: that exponential passed in as ``{e}``, so that kernels can compute the
+    #: exponentials of several forms from one (:mod:`hhsim.engine.exp_sharing`).
+    exp_sign: ClassVar[int] = 0
+    shared_template: ClassVar[str] = ""
 
     def values(self) -> tuple[float, ...]:
         return tuple(float(getattr(self, n)) for n in self.param_names)
@@ -101,9 +107,11 @@ class RateForm:
     formula: ClassVar[str] = ""
 
 
-def emit_form(cls: type[RateForm], v: str, param_exprs: tuple[str, ...]) -> str:
-    """Source text of a rate form of class ``cls`` (see ``RateForm.template``)."""
-    return cls.template.format(v=v, **dict(zip(cls.param_names, param_exprs)))
+def emit_form(cls: type[RateForm], v: str, param_exprs: tuple[str, ...], e: str | None = None) -> str:
+    """Source text of a rate form of class ``cls`` (see ``RateForm.template``);
+    with ``e``, the form's exponential given as that expression (``shared_template``)."""
+    template = cls.template if e is None else cls.shared_template
+    return template.format(v=v, e=e, **dict(zip(cls.param_names, param_exprs)))
 
 
 def _fmt(x: float) -> str:
@@ -120,6 +128,8 @@ class Exp(RateForm):
     param_names: ClassVar = ("A", "k", "V0")
     template: ClassVar = "_exp_rate({v}, {A}, {k}, {V0})"
     kind: ClassVar = "exp"
+    exp_sign: ClassVar = 1
+    shared_template: ClassVar = "_exp_rate_e({A}, {e})"
     formula: ClassVar = "{A}*exp((V - ({V0}))/{k})"
 
     def __call__(self, v, env=None):
@@ -136,6 +146,8 @@ class Sigmoid(RateForm):
     param_names: ClassVar = ("A", "k", "V0")
     template: ClassVar = "_sigmoid_rate({v}, {A}, {k}, {V0})"
     kind: ClassVar = "sigmoid"
+    exp_sign: ClassVar = 1
+    shared_template: ClassVar = "_sigmoid_rate_e({A}, {e})"
     formula: ClassVar = "{A}/(1 + exp((V - ({V0}))/{k}))"
 
     def __call__(self, v, env=None):
@@ -158,6 +170,8 @@ class LinExp(RateForm):
     param_names: ClassVar = ("A", "k", "V0")
     template: ClassVar = "_linexp_rate({v}, {A}, {k}, {V0})"
     kind: ClassVar = "linexp"
+    exp_sign: ClassVar = -1
+    shared_template: ClassVar = "_linexp_rate_e({v}, {A}, {k}, {V0}, {e})"
     formula: ClassVar = "{A}*(V - ({V0}))/(1 - exp(-(V - ({V0}))/{k}))"
 
     def __call__(self, v, env=None):

@@ -11,14 +11,15 @@ every core) over chunks of neurons, with the same results for any number
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
 from . import buffers, threads
-from .codegen import checked_kernel, kernel_module
+from .codegen import SHARING_SOLVERS, checked_kernel, kernel_module
+from .exp_sharing import groups
 from .lower import Plan
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 
@@ -211,12 +212,39 @@ def run_batch(
     """
     if clamp and method in COMPILED_ADAPTIVE:
         method = "expeuler"
+    ncomp = plan.ncomp
+    wave = np.zeros(ncomp, dtype=np.int64) if wave is None else np.asarray(wave, dtype=np.int64)
+    scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
+    args = (stimuli, grid, method)
+    opts = (record_every, max_spikes, clamp, rtol, atol)
+    # groups of neurons whose own parameters allow the same shared
+    # exponentials run with kernels for them (usually one group): a neuron's
+    # result depends on its own parameters only (the other solvers share none)
+    if method in SHARING_SOLVERS:
+        parts = groups(plan.structure, plan.rp)
+    else:
+        parts = [(None, np.arange(ncomp))]
+    if len(parts) == 1:
+        out, status = _run_plan(_with_sharing(plan, parts[0][0]), *args, wave, scale, *opts)
+    else:
+        runs = [(idx, *_run_plan(_columns(_with_sharing(plan, sh), idx), *args, wave[idx], scale[idx], *opts))
+                for sh, idx in parts]
+        failed = [st for _, _, st in runs if st >= 0]
+        status = min(failed) if failed else -1
+        out = None if failed else _merge(ncomp, runs)
+    if status >= 0:
+        raise _failure(method, grid, status)
+    return out
+
+
+def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, scale: np.ndarray,
+              record_every: int, max_spikes, clamp: bool, rtol: float, atol: float):
+    """:func:`run_batch` on neurons that all take one kernel module: (output, -1), or
+    (None, the failing step)."""
     if method not in FIXED_STEP and method not in COMPILED_ADAPTIVE:
         accepted = ", ".join(list(FIXED_STEP) + list(COMPILED_ADAPTIVE))
         raise SolverError(f"unknown method {method!r} for compiled runs; accepted: {accepted}")
     ncomp = plan.ncomp
-    wave = np.zeros(ncomp, dtype=np.int64) if wave is None else np.asarray(wave, dtype=np.int64)
-    scale = np.ones(ncomp) if scale is None else np.asarray(scale, dtype=float)
     n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
     ns = plan.structure.n_states
     if max_spikes is None:
@@ -249,7 +277,7 @@ def run_batch(
         args = (*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
         status = threads.run_chunks(kernel, args, ncomp, module.BLOCK, threads.earliest_step)
     if status >= 0:
-        raise _failure(method, grid, status)
+        return None, status
     if method in COMPILED_ADAPTIVE and any(g.instantaneous for g in plan.structure.gates):
         # adaptive kernels integrate instantaneous gates as constants: refresh them
         args = (plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp)
@@ -262,7 +290,7 @@ def run_batch(
     else:
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
-    return BatchOutput(t, v_rec, y_rec, spikes, v, y)
+    return BatchOutput(t, v_rec, y_rec, spikes, v, y), status
 
 
 def _check_batch_memory(ncomp: int, n_states: int, n_rec: int, max_spikes: int, n_stim: int) -> None:
@@ -291,6 +319,34 @@ def _failure(method: str, grid: Grid, status: int) -> DivergenceError:
         + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
         t_fail,
     )
+
+
+def _with_sharing(plan: Plan, sharing) -> Plan:
+    """``plan`` whose structure computes its rate forms with ``sharing`` (or none)."""
+    if plan.structure.exp_sharing == sharing:
+        return plan
+    return replace(plan, structure=replace(plan.structure, exp_sharing=sharing))
+
+
+def _columns(plan: Plan, idx: np.ndarray) -> Plan:
+    """The neurons ``idx`` of ``plan`` as a plan of their own."""
+    pick = lambda a: np.ascontiguousarray(a[..., idx])  # noqa: E731
+    return Plan(plan.structure, pick(plan.gbar), pick(plan.erev), pick(plan.phi), pick(plan.cm), pick(plan.rp),
+                pick(plan.v0), pick(plan.y0), pick(plan.threshold))
+
+
+def _merge(ncomp: int, parts) -> BatchOutput:
+    """One :class:`BatchOutput` of ``ncomp`` neurons from (neuron indices, output, status) parts."""
+    first = parts[0][1]
+    v_rec = np.empty((first.v.shape[0], ncomp))
+    y_rec = np.empty((first.y.shape[0], first.y.shape[1], ncomp))
+    v, y = np.empty(ncomp), np.empty((first.y_final.shape[0], ncomp))
+    spikes = [None] * ncomp
+    for idx, out, _ in parts:
+        v_rec[:, idx], y_rec[:, :, idx], v[idx], y[:, idx] = out.v, out.y, out.v_final, out.y_final
+        for k, c in enumerate(idx):
+            spikes[c] = out.spike_times[k]
+    return BatchOutput(first.t, v_rec, y_rec, spikes, v, y)
 
 
 def _column(arrays, c: int):

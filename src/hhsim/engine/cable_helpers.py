@@ -104,6 +104,29 @@ def _linexp_rate(v, a, k, v0):
     return a * k * ratio
 
 
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+def _exp_rate_e(a, e):
+    """:func:`_exp_rate` given its exponential ``e`` = exp((v - v0) / k)."""
+    return a * e
+
+
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+def _sigmoid_rate_e(a, e):
+    """:func:`_sigmoid_rate` given its exponential ``e`` = exp((v - v0) / k)."""
+    return a / (1.0 + e)
+
+
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+def _linexp_rate_e(v, a, k, v0, e):
+    """:func:`_linexp_rate` given its exponential ``e`` = exp(-(v - v0) / k)
+    (near v = v0 the Taylor series is selected, which does not use it)."""
+    x = (v - v0) * (1.0 / k)
+    series = exp_ratio_series(x)
+    direct = x / (1.0 - e)
+    ratio = series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
+    return a * k * ratio
+
+
 # Threshold crossings on the cubic interpolant: the same root finder as the point kernels.
 crossing_fraction = cubic_crossing
 

@@ -36,6 +36,7 @@ from ..channels.base import FORMS, emit_form
 from ..errors import ModelError
 from . import cache as _cache
 from .lower import Structure
+from .exp_sharing import SharedExps
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP
 
 _LOADED: dict[str, ModuleType] = {}
@@ -65,10 +66,12 @@ def node_param(array: str, row: int) -> str:
     return f"{array}[{row}, c]"
 
 
-def _form(kind: str, v: str, offset: int, param=node_param) -> str:
+def _form(kind: str, v: str, offset: int, param=node_param, shared=None) -> str:
+    """A built-in form; ``shared``: its exponential, given as that expression
+    (a power of a shared exponential times a factor, :mod:`hhsim.engine.exp_sharing`)."""
     cls = FORMS[kind]
     exprs = tuple(param("rp", offset + i) for i in range(len(cls.param_names)))
-    return emit_form(cls, v, exprs)
+    return emit_form(cls, v, exprs, shared)
 
 
 def _conc_vars(s: Structure, conc: dict[str, str] | None) -> dict[str, str]:
@@ -79,17 +82,17 @@ def _conc_vars(s: Structure, conc: dict[str, str] | None) -> dict[str, str]:
 
 
 def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] | None = None,
-                param=node_param) -> str:
+                param=node_param, shared=None) -> str:
     """Source text of form ``which`` of gate ``j`` at voltage ``v``.
 
-    Built-in shapes use their templates; expression forms are rendered from
-    their checked, canonical tree (names ``p<k>`` -> ``rp`` rows, pool states ->
-    ``conc`` variables).
+    Built-in shapes use their templates (``shared``: see :func:`_form`);
+    expression forms are rendered from their checked, canonical tree (names
+    ``p<k>`` -> ``rp`` rows, pool states -> ``conc`` variables).
     """
     g = s.gates[j]
     kind, off = g.form_kinds[which], g.param_offsets[which]
     if kind != "expr":
-        return _form(kind, v, off, param)
+        return _form(kind, v, off, param, shared)
     tree = _expr.parse(g.form_code[which])
     names = {"V": v}
     names.update(_conc_vars(s, conc))
@@ -98,19 +101,21 @@ def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] |
 
 
 def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None,
-                    param=node_param) -> list[str]:
+                    param=node_param, shared=None) -> list[str]:
     """Lines defining A{j}, B{j} with dx_j/dt = A_j - B_j x_j (1/ms) at voltage ``v``.
 
     For an instantaneous gate j the lines define ``xinf{j}{suffix}`` (its value
     at ``v``) and ``A{j} = B{j} = 0`` (its stored state does not evolve): use
     ``xinf{j}`` in place of the state when computing conductances.  Expression
     rates that read a pool concentration use ``conc[name]`` (default ``x<k>``,
-    the pool's state variable).
+    the pool's state variable).  ``shared`` maps (gate, form) to the
+    exponential of forms computed from shared exponentials.
     """
     lines = []
+    shared = shared or {}
     for j, g in enumerate(s.gates):
         ph = param("phi", g.channel_index)
-        fa = form_source(s, j, 0, v, conc, param)
+        fa = form_source(s, j, 0, v, conc, param, shared.get((j, 0)))
         if g.instantaneous:
             if g.form_names == ("alpha", "beta"):
                 fb = form_source(s, j, 1, v, conc, param)
@@ -119,7 +124,7 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
                 lines += [f"xinf{j}{suffix} = {fa}"]
             lines += [f"A{j}{suffix} = 0.0", f"B{j}{suffix} = 0.0"]
             continue
-        fb = form_source(s, j, 1, v, conc, param)
+        fb = form_source(s, j, 1, v, conc, param, shared.get((j, 1)))
         if g.form_names == ("alpha", "beta"):
             lines += [f"a{j} = {fa}", f"b{j} = {fb}",
                       f"A{j}{suffix} = {ph} * a{j}", f"B{j}{suffix} = {ph} * (a{j} + b{j})"]
@@ -250,6 +255,14 @@ PARAMS = "c, gbar, erev, phi, cm, rp"
 #: over the whole time loop.  Thread chunks are multiples of it.
 BLOCK = 128
 
+#: Fixed-step solvers whose kernels compute rate forms from shared
+#: exponentials (:mod:`hhsim.engine.exp_sharing`).  Not ``rk4``: with sharing,
+#: its scalar and general loops gave a neuron different last bits (1e-11 mV
+#: after 30 ms; the cause, some difference in LLVM's fusing of its four
+#: stages, was not found), and a neuron's bits may not depend on its
+#: neighbours' parameters.
+SHARING_SOLVERS = ("expeuler", "euler")
+
 #: numba options of the helpers inlined into every loop, and of the loops.
 #: ``contract`` lets a * b + c be one fused multiply-add (one rounding
 #: instead of two, the same in a vector lane and in a scalar iteration);
@@ -288,15 +301,21 @@ class StepLines:
     (``param``: another naming, as for the emitters).
     """
 
-    def __init__(self, s: Structure, param=node_param):
+    def __init__(self, s: Structure, param=node_param, exps=None, rcm: str = "(1.0 / cm[c])"):
+        """``exps``: a :class:`~hhsim.engine.exp_sharing.SharedExps` (rate forms from
+        shared exponentials) or None; ``rcm``: the expression of 1 / C_m (cm²/µF),
+        e.g. a reciprocal computed once per run of neurons."""
         self.s = s
         self.param = param
+        self.exps = exps
+        self.rcm = rcm
 
     def _physics(self, v: str, xs: list[str], i: str) -> list[str]:
         s, param = self.s, self.param
         ins = [f"Vd = {v}", *[f"xd{j} = {x}" for j, x in enumerate(xs)], f"Id = {i}"]
         conc = {p.name: f"xd{s.n_gates + k}" for k, p in enumerate(s.pools)}
-        return (ins + gate_relaxation(s, "Vd", conc=conc, param=param)
+        pre, shared = self.exps.at("Vd") if self.exps is not None else ([], None)
+        return (ins + pre + gate_relaxation(s, "Vd", conc=conc, param=param, shared=shared)
                 + conductances(s, effective_gates(s, "xd"), param=param)
                 + channel_currents(s, "Vd", conc, param=param) + pool_relaxation(s, param=param))
 
@@ -305,31 +324,36 @@ class StepLines:
 
     def derivs(self, out: str, v: str, xs: list[str], i: str) -> list[str]:
         """Lines setting ``{out}0`` = dV/dt (mV/ms) and ``{out}<j+1>`` = dx_j/dt at (v, xs), stimulus i (µA/cm²)."""
-        return (self._physics(v, xs, i) + [f"{out}0 = (Id - ({self._iion()})) / cm[c]"]
+        return (self._physics(v, xs, i) + [f"{out}0 = (Id - ({self._iion()})) * {self.rcm}"]
                 + [f"{out}{j + 1} = A{j} - B{j} * xd{j}" for j in range(self.s.n_states)])
 
     def expstep(self, v: str, xs: list[str], i: str, extra: tuple[str, str] = ("0.0", "0.0")) -> list[str]:
         """Lines setting ``Vn``, ``xn<j>``: one exponential-Euler step of ``dt`` from (v, xs),
-        and ``dV0``, dV/dt at (v, xs) (mV/ms).  ``extra`` = (G, G*E) of conductances
-        outside the channels (synapses: mS/cm², mS/cm² x mV), linearised with them.
+        and ``dV0``, dV/dt at (v, xs) of the channels and stimulus (mV/ms).  ``extra`` =
+        (G, G*E) of conductances outside the channels (synapses: mS/cm², mS/cm² x mV),
+        linearised with them.
 
         Gates and pools relax exactly at fixed V (pools at fixed current); V is
         exact for the membrane linearised at the step's start (conductances
         frozen, GHK currents and stimulus constant).  Both V updates are
-        computed and one selected (``choose``): no branch.
+        computed and one selected (``choose``): no branch.  The channel current
+        is ``Gm V - GEm``, the same sums that drive the update (no separate sum
+        of the currents).
         """
-        s = self.s
+        s, rcm = self.s, self.rcm
         relaxing = [j for j in range(s.n_states) if j >= s.n_gates or not s.gates[j].instantaneous]
         g_terms, ge_terms = membrane_terms(s, lambda k: self.param("erev", k))
         return self._physics(v, xs, i) + [
-            f"dV0 = (Id - ({self._iion()})) / cm[c]",
+            f"Gm = {' + '.join(g_terms) or '0.0'}",
+            f"GEm = {' + '.join(ge_terms) or '0.0'}",
+            f"dV0 = (Id - (Gm * Vd - GEm)) * {rcm}",
             *[f"xi{j} = A{j} / B{j}" for j in relaxing],
             *[f"xn{j} = xi{j} + (xd{j} - xi{j}) * fexp(-B{j} * dt)" if j in relaxing else f"xn{j} = xd{j}"
               for j in range(s.n_states)],
-            f"G = {' + '.join([extra[0], *g_terms])}",
-            f"GE = {' + '.join([extra[1], *ge_terms])}",
+            f"G = {extra[0]} + Gm",
+            f"GE = {extra[1]} + GEm",
             "Vinf = (Id + GE) / G",
-            "Vn = choose(G > 1e-300, Vinf + (Vd - Vinf) * fexp(-dt * G / cm[c]), Vd + dt * (Id + GE) / cm[c])",
+            f"Vn = choose(G > 1e-300, Vinf + (Vd - Vinf) * fexp(-dt * G * {rcm}), Vd + dt * (Id + GE) * {rcm})",
         ]
 
 
@@ -349,6 +373,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         "import numpy as np",
         "from numba import njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
+        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e,",
         "                                         _ghk, choose, fexp, hermite_crossing)",
         "",
         "N_GATES = %d" % ng,
@@ -395,7 +420,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         "",
     ]
     for solver in FIXED_STEP.values():
-        out.append(_run_kernel(s, solver, lines))
+        out.append(_run_kernel(s, solver))
     # compiled adaptive solvers integrate every state (gates and pools); their
     # recordings of instantaneous gates are refreshed afterwards (``inst_vec``).
     for mod in COMPILED_ADAPTIVE.values():
@@ -403,7 +428,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
+def _run_kernel(s: Structure, solver) -> str:
     """The time loop of one fixed-step solver over the neurons ``lo .. hi-1``.
 
     Neurons are taken in blocks of ``BLOCK``, aligned to multiples of
@@ -470,15 +495,39 @@ def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
     # batch varies conductances, currents or nothing) runs a second copy of the
     # loop that reads them as scalars: loop-invariant, so their loads and the
     # reciprocals 1/k of the rate forms leave the loop.  Same operations on the
-    # same values: the same bits as the general loop.
+    # same values: the same bits as the general loop.  1 / C_m is computed once
+    # per block (``rcm``), not divided by at every step.
     shared = [(a, k) for a, n in (("rp", s.n_rate_params), ("phi", s.n_channels)) for k in range(n)]
-    uniform = StepLines(s, lambda array, row: f"u_{array}{row}" if array in ("rp", "phi") else node_param(array, row))
+    scalar = lambda array, row: f"u_{array}{row}" if array in ("rp", "phi") else node_param(array, row)  # noqa: E731
+    sharing = s.exp_sharing if solver.name in SHARING_SOLVERS else None
+    if sharing is None:
+        uniform = StepLines(s, scalar, rcm="rcm[i]")
+        lines = StepLines(s, rcm="rcm[i]")
+        prologue = []
+    else:
+        # rate forms from shared exponentials (hhsim.engine.exp_sharing; the
+        # driver passes only neurons that keep its relations): the slopes and
+        # factors as scalars in the scalar loop, else per neuron once per block
+        n_b, n_f = len(sharing.bases), len(sharing.forms)
+        at_block = SharedExps(s, sharing, scalar, lambda b: f"u_sl{b}", lambda n: f"u_sf{n}")
+        per_node = SharedExps(s, sharing, node_param, lambda b: f"shs[{b}, i]", lambda n: f"shf[{n}, i]")
+        uniform = StepLines(s, scalar, at_block, rcm="rcm[i]")
+        lines = StepLines(s, exps=per_node, rcm="rcm[i]")
+        prologue = [
+            *at_block.prologue(),
+            "for c in range(first, end):",
+            "    i = c - first",
+            *(f"    {ln}" for ln in per_node.prologue()),
+        ]
     check = [
         "uni = True",
         "for e in range(first + 1, end):",
         *[f"    uni &= rp[{k}, e] == rp[{k}, first]" for k in range(s.n_rate_params)],
         *[f"    uni &= phi[{k}, e] == phi[{k}, first]" for k in range(s.n_channels)],
         *[f"u_{a}{k} = {a}[{k}, first]" for a, k in shared],
+        "for c in range(first, end):",
+        "    rcm[c - first] = 1.0 / cm[c]",
+        *prologue,
     ]
     at = PARAMS.replace("c,", "e,")
     scan = [
@@ -511,6 +560,9 @@ def _run_kernel(s: Structure, solver, lines: StepLines) -> str:
         "    max_spk = spk_t.shape[1]",
         "    prev = np.empty((2, BLOCK))",
         "    stim = np.empty((3, BLOCK))",
+        "    rcm = np.empty(BLOCK)",
+        *([f"    shs = np.empty(({n_b}, BLOCK))", f"    shf = np.empty(({n_f}, BLOCK))",
+           ] if sharing is not None else []),
         "    one_wave = i_a.shape[1] == 1",
         "    limit = n_steps",
         "    status = -1",

@@ -92,7 +92,8 @@ hermite_crossing = njit(cache=True, error_model="numpy")(_hermite_crossing_py)
 from . import cable_helpers as _vec  # noqa: E402
 
 #: Names served by the cable helpers (the vectorisable exp and rate forms).
-_FROM_CABLE_HELPERS = ("fexp", "_exp_rate", "_sigmoid_rate", "_linexp_rate")
+_FROM_CABLE_HELPERS = ("fexp", "_exp_rate", "_sigmoid_rate", "_linexp_rate",
+                       "_exp_rate_e", "_sigmoid_rate_e", "_linexp_rate_e")
 
 
 def __getattr__(name):

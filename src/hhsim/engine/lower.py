@@ -32,6 +32,7 @@ from ..channels.base import Expr
 from ..channels.ions import conc_names, rt_over_f, shell_influx_factor, valence
 from ..errors import ModelError
 from ..model import Model
+from .exp_sharing import ExpSharing
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ class Structure:
     channel_valence: tuple[int, ...] = ()
     channel_extra: tuple[int, ...] = ()  # first rp row of the channel's ion constants, or -1
     pools: tuple[PoolSpec, ...] = ()
+    #: rate forms computed from shared exponentials (None: each form its own
+    #: exponential); the batch driver sets it per group of neurons whose
+    #: parameters allow the same sharing (:func:`hhsim.engine.exp_sharing.groups`)
+    exp_sharing: ExpSharing | None = None
 
     @property
     def n_gates(self) -> int:
