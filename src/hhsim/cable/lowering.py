@@ -13,7 +13,7 @@ boundary conductances are in µS and currents in nA.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +22,7 @@ import scipy.sparse.linalg as spla
 from .. import models as _models
 from ..channels.base import FORMS, Channel
 from ..engine.cable_codegen import cable_module, check_supported
+from ..engine.exp_sharing import groups
 from ..engine.lower import Structure
 from ..engine.lower import lower as lower_model
 from ..errors import HHSimError, ModelError
@@ -196,6 +197,9 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
     cap = cm * area
     gated = np.array([bool(ch.gates) for ch in reps], dtype=bool)
     active = (gbar[gated] > 0).any(axis=0) if gated.any() else np.zeros(n, dtype=bool)
+    # one cell: its rate forms share exponentials when every node allows the same sharing
+    node_groups = groups(s, rp)
+    s = replace(s, exp_sharing=node_groups[0][0] if len(node_groups) == 1 else None)
     plan = CablePlan(tree, list(models), s, tuple(reps), gbar, erev, phi, rp, area, cap, thr, active,
                      np.zeros(n), np.zeros(n), np.zeros(n), np.zeros((s.n_states, n)), {})
     _set_boundary(plan, boundary)

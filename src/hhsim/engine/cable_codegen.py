@@ -46,13 +46,15 @@ from ..errors import HHSimError
 from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, tree_solve
 from .codegen import (_power, channel_current, channel_currents, conductances, gate_relaxation,
                       instantaneous_values, load_generated, membrane_terms, pool_relaxation)
+from .exp_sharing import SharedExps
 from .lower import Structure
 
 
 # Structure fields the cable kernel understands.  Ion fields are accepted in
 # their "plain ohmic channels, no pools" values; anything else is refused.
 _KNOWN_STRUCTURE_FIELDS = {"n_channels", "channel_gates", "gates", "n_rate_params", "channel_names",
-                           "channel_modes", "channel_pool", "channel_valence", "channel_extra", "pools"}
+                           "channel_modes", "channel_pool", "channel_valence", "channel_extra", "pools",
+                           "exp_sharing"}
 _KNOWN_GATE_FIELDS = {"channel_index", "name", "power", "form_names", "form_kinds", "param_offsets",
                       "instantaneous", "form_code", "form_sizes"}
 _GATE_FORMS = (("alpha", "beta"), ("inf", "tau"), ("inf",))
@@ -100,6 +102,14 @@ def _run_param(array: str, row: int) -> str:
     return f"p_{array}{row}"
 
 
+def _shared(s: Structure) -> SharedExps | None:
+    """The cell's shared exponentials (:mod:`hhsim.engine.exp_sharing`), slopes and
+    factors loaded once per run of nodes like the other parameters."""
+    if s.exp_sharing is None:
+        return None
+    return SharedExps(s, s.exp_sharing, _run_param, lambda b: f"p_sl{b}", lambda n: f"p_sf{n}")
+
+
 def _load_params(s: Structure) -> list[str]:
     """Lines (inside ``for r``) loading run r's parameters from the table ``PT``."""
     nc = s.n_channels
@@ -107,13 +117,22 @@ def _load_params(s: Structure) -> list[str]:
     for i in range(nc):
         out += [f"p_gbar{i} = PT[r, {i}]", f"p_erev{i} = PT[r, {nc + i}]", f"p_phi{i} = PT[r, {2 * nc + i}]"]
     out += [f"p_rp{k} = PT[r, {3 * nc + k}]" for k in range(s.n_rate_params)]
-    return out
+    shared = _shared(s)
+    return out + (shared.prologue() if shared is not None else [])
+
+
+def _gates_at(s: Structure, v: str, conc: dict[str, str] | None = None) -> list[str]:
+    """``gate_relaxation`` at ``v`` for the cable kernels (rates from shared exponentials
+    where the cell has them)."""
+    shared = _shared(s)
+    pre, forms = shared.at(v) if shared is not None else ([], None)
+    return pre + gate_relaxation(s, v, conc=conc, param=_run_param, shared=forms)
 
 
 def _membrane_block(s: Structure, v: str) -> list[str]:
     """Lines (inside ``for c``) loading the states (gates, then pools) and
     computing A_j, B_j of the gates at voltage ``v``."""
-    return [f"x{j} = y[{j}, c]" for j in range(s.n_states)] + gate_relaxation(s, v, param=_run_param)
+    return [f"x{j} = y[{j}, c]" for j in range(s.n_states)] + _gates_at(s, v)
 
 
 def _ohmic_only(s: Structure) -> bool:
@@ -152,9 +171,9 @@ def _relax_states(s: Structure) -> list[str]:
         lines += instantaneous_values(s, "V", "xinf", old, param=_run_param)  # gates at the old pools
         lines += pools_at(_effective(s, "x"), old) + _reciprocals(s, only=pool_js) + relax(pool_js, "cp")
         lines += [f"cm{j} = 0.5 * (x{j} + cp{j})" for j in pool_js]
-        lines += gate_relaxation(s, "V", conc=mid, param=_run_param)
+        lines += _gates_at(s, "V", conc=mid)
     else:
-        lines += gate_relaxation(s, "V", param=_run_param)
+        lines += _gates_at(s, "V")
     lines += _reciprocals(s, only=relaxing) + relax(relaxing, "xn")
     lines += [f"xn{j} = xinf{j}" for j, g in enumerate(s.gates) if _instant(g)]
     if pool_js:
@@ -251,6 +270,7 @@ from numba import njit
 import hhsim.engine.kernel_helpers as _kh
 globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.startswith("_") and not k.startswith("__")}})
 from hhsim.engine.cable_helpers import _exp_rate, _sigmoid_rate, _linexp_rate, fexp
+from hhsim.engine.cable_helpers import _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e
 from hhsim.engine.tree_solve import chain_solve, chain_solve4, hines_solve, set_junctions, solve_tree
 from hhsim.engine import cable_driver as _cable_driver
 
