@@ -23,7 +23,7 @@ keeps a row holding its current value ``x_inf``), then the pools.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from ..channels.ions import conc_names, rt_over_f, shell_influx_factor, valence
 from ..errors import ModelError
 from ..model import Model
 from .exp_sharing import ExpSharing
+from .exp_sharing import find as find_exp_sharing
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ class Structure:
     channel_extra: tuple[int, ...] = ()  # first rp row of the channel's ion constants, or -1
     pools: tuple[PoolSpec, ...] = ()
     #: rate forms computed from shared exponentials (None: each form its own
-    #: exponential); the batch driver sets it per group of neurons whose
-    #: parameters allow the same sharing (:func:`hhsim.engine.exp_sharing.groups`)
+    #: exponential): :func:`lower` sets the first neuron's, the batch driver
+    #: regroups neurons by their own (:func:`hhsim.engine.exp_sharing.groups`)
     exp_sharing: ExpSharing | None = None
 
     @property
@@ -262,6 +263,10 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
             raise ModelError(
                 f"models {models[0].name!r} and {m.name!r} differ in structure and cannot share a batch"
             )
+    # the first neuron's shared exponentials: the batch driver regroups neurons
+    # whose own parameters allow another, usually none, so every run of this
+    # model (fixed-step or adaptive) takes one kernel module
+    structure = replace(structure, exp_sharing=find_exp_sharing(structure, layouts[0][1]))
     if initial is None:
         states = _once_per_object(models, Model.initial_state)
     elif isinstance(initial, tuple):
