@@ -263,11 +263,24 @@ def to_source(tree: tuple, names_map: dict[str, str]) -> str:
             return names_map[n[1]]
         if kind == "neg":
             return f"(-{go(n[1])})"
+        if kind == "bin" and n[1] == "/" and _is_number(n[3]):
+            # by a constant: times its reciprocal (folded here), not a division,
+            # which costs as much as an exponential in a vectorised loop;
+            # at most one rounding more
+            return f"({go(n[2])} * {1.0 / float(n[3][1])!r})"
         if kind in ("bin", "cmp"):
             return f"({go(n[2])} {n[1]} {go(n[3])})"
         return FUNCTIONS[n[1]][1].format(*(go(a) for a in n[2]))
 
     return go(tree)
+
+
+def _is_number(n) -> bool:
+    """A numeric literal whose reciprocal is a finite, nonzero float."""
+    if n[0] != "num":
+        return False
+    value = float(n[1])
+    return value != 0.0 and math.isfinite(value) and math.isfinite(1.0 / value) and 1.0 / value != 0.0
 
 
 # --------------------------------------------------------------- NumPy

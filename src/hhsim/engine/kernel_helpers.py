@@ -117,13 +117,13 @@ def _exp_ratio(x):
 @njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _linexp(x, k):
     """``x / (1 - exp(-x/k))`` (expression helper ``linexp``), exact through x = 0."""
-    return k * _exp_ratio(x / k)
+    return k * _exp_ratio(x * (1.0 / k))
 
 
 @njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _vtrap(x, k):
     """``x / (exp(x/k) - 1)`` (expression helper ``vtrap``), exact through x = 0."""
-    return k * _exp_ratio(-x / k)
+    return k * _exp_ratio(-x * (1.0 / k))
 
 
 @njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
