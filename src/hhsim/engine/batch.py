@@ -227,6 +227,10 @@ def run_batch(
     if len(parts) == 1:
         out, status = _run_plan(_with_sharing(plan, parts[0][0]), *args, wave, scale, *opts)
     else:
+        # the parts' recordings and their merged copy exist together: refuse up front
+        n_rec, n_spk = _output_sizes(grid, record_every, max_spikes)
+        _check_batch_memory(2 * ncomp, plan.structure.n_states, n_rec, n_spk,
+                            grid.n_steps * max(1, len(stimuli)) * (method in FIXED_STEP))
         runs = [(idx, *_run_plan(_columns(_with_sharing(plan, sh), idx), *args, wave[idx], scale[idx], *opts))
                 for sh, idx in parts]
         failed = [st for _, _, st in runs if st >= 0]
@@ -245,10 +249,8 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
         accepted = ", ".join(list(FIXED_STEP) + list(COMPILED_ADAPTIVE))
         raise SolverError(f"unknown method {method!r} for compiled runs; accepted: {accepted}")
     ncomp = plan.ncomp
-    n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
+    n_rec, max_spikes = _output_sizes(grid, record_every, max_spikes)
     ns = plan.structure.n_states
-    if max_spikes is None:
-        max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16  # HH cannot fire faster than ~1/ms
     _check_batch_memory(ncomp, ns, n_rec, max_spikes, grid.n_steps * max(1, len(stimuli)) * (method in FIXED_STEP))
     block = buffers.take(n_rec * ncomp * (1 + ns))  # one block: V, then the states
     v_rec = block[: n_rec * ncomp].reshape(n_rec, ncomp)
@@ -291,6 +293,14 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
     return BatchOutput(t, v_rec, y_rec, spikes, v, y), status
+
+
+def _output_sizes(grid: Grid, record_every: int, max_spikes: int | None) -> tuple[int, int]:
+    """(recorded time points, spike slots per neuron) of a run."""
+    n_rec = grid.n_steps // record_every + 1 if record_every > 0 else 1
+    if max_spikes is None:
+        max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16  # HH cannot fire faster than ~1/ms
+    return n_rec, max_spikes
 
 
 def _check_batch_memory(ncomp: int, n_states: int, n_rec: int, max_spikes: int, n_stim: int) -> None:
