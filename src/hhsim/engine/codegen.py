@@ -568,8 +568,8 @@ def _run_kernel(s: Structure, solver) -> str:
         "    prev = np.empty((2, BLOCK))",
         "    stim = np.empty((3, BLOCK))",
         "    rcm = np.empty(BLOCK)",
-        *([f"    shs = np.empty(({n_b}, BLOCK))", f"    shf = np.empty(({n_f}, BLOCK))",
-           ] if sharing is not None else []),
+        *([f"    shs = np.empty(({n_b}, BLOCK))", f"    shf = np.empty(({n_f}, BLOCK))"]
+          if sharing is not None else []),
         "    one_wave = i_a.shape[1] == 1",
         "    limit = n_steps",
         "    status = -1",
