@@ -113,11 +113,12 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     noise_update(noise_p, noise_I, seed, n, dt)
     gap_ptr, gap_nbr, gap_g, Gf, GEf = GAP
     gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E = GR
-    for i in range(nn):
-        G, GE = gap_terms(gap_ptr, gap_nbr, gap_g, v, i)
-        G2, GE2 = graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i)
-        Gf[i] = G + G2
-        GEf[i] = GE + GE2
+    if gap_ptr[nn] > 0 or gr_ptr[nn] > 0:  # else Gf, GEf stay 0, as allocated
+        for i in range(nn):
+            G, GE = gap_terms(gap_ptr, gap_nbr, gap_g, v, i)
+            G2, GE2 = graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i)
+            Gf[i] = G + G2
+            GEf[i] = GE + GE2
     graded_update(gr_pre_nodes, gr_p, gr_s, v, dt)
     return DONE
 

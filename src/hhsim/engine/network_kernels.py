@@ -466,6 +466,8 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
         slot = q_next[slot]
     if n > ev_time.shape[0]:
         return -1
+    if n == 0 and node_ptr[n_nodes] == 0:
+        return 0  # nothing now, nothing last step: the offsets are all 0 already
     for i in range(n_nodes + 1):
         node_ptr[i] = 0
     slot = head[bucket]
@@ -474,7 +476,6 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
         slot = q_next[slot]
     for i in range(n_nodes):
         node_ptr[i + 1] += node_ptr[i]
-    for i in range(n_nodes):
         ev_n[i] = node_ptr[i]
     slot = head[bucket]
     while slot >= 0:
