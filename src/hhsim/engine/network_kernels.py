@@ -121,27 +121,6 @@ def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, s,
         lin_B[g, i] = b
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def linear_terms_decayed(lin_kind, lin_E, lin_A, lin_B, e1, e2, s, i):
-    """(G, G*E) of node i's linear synapses s ms on, given their decay factors
-    e1[g] = exp(-s/t1[g]), e2[g] = exp(-s/t2[g]) (no exponential computed)."""
-    G = 0.0
-    GE = 0.0
-    for g in range(lin_kind.shape[0]):
-        a = lin_A[g, i]
-        b = lin_B[g, i]
-        k = lin_kind[g]
-        if k == LIN_EXP:
-            gg = a * e1[g]
-        elif k == LIN_ALPHA:
-            gg = (a + b * s) * e1[g]
-        else:
-            gg = a * e1[g] - b * e2[g]
-        G += gg
-        GE += gg * lin_E[g]
-    return G, GE
-
-
 @njit(cache=True, _nrt=False)
 def wave_values(kt, ka, kb, kj, cursor, t, t1, wa, wm, wb, wk):
     """Each waveform's value at the step's start, middle and end (left limit), and
