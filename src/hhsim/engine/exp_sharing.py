@@ -21,10 +21,10 @@ neighbours'.
 
 Accuracy: ``E^p`` carries about p rounding errors of E (p <= 16) and the
 product one more: relative error below 4e-15 against 2e-16 for a direct
-exponential, far inside the 1e-13 the kernels promise.  Limited intercepts
-(|c| <= ``MAX_INTERCEPT``) keep ``E^p`` and ``exp(c)`` within range
-wherever the direct exponential is (|V| < 1e4 mV, the divergence limit,
-times a slope of at most 1/mV...); beyond, both overflow.
+exponential, far inside the 1e-13 the kernels promise.  Range: ``E^p exp(c)``
+overflows only where exp(s V) does, and with |c| <= ``MAX_INTERCEPT`` that is
+within e^40 of where the direct exponential overflows too (|s V| near 700,
+far beyond any membrane potential short of the divergence limit).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def find(structure, rp) -> ExpSharing | None:
     for _, f, k in cands:
         for grp in groups:
             base = grp[0][0]
-            p = relation(structure, base, f, _k_v0(structure, rp, base)[0], k)
+            p = _relation(structure, base, f, _k_v0(structure, rp, base)[0], k)
             if p:
                 grp.append((f, p))
                 break
@@ -118,7 +118,7 @@ def find(structure, rp) -> ExpSharing | None:
     return ExpSharing(bases, forms)
 
 
-def relation(structure, base, form, k_base: float, k_form: float) -> int:
+def _relation(structure, base, form, k_base: float, k_form: float) -> int:
     """The power p with slope(form) = p slope(base) exactly, or 0."""
     same = _sign(structure, base) * _sign(structure, form)
     for p in range(1, MAX_POWER + 1):
