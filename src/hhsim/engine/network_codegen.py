@@ -23,9 +23,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from .codegen import (LOOP_FLAGS, StepLines, _helpers_hash, channel_currents, conductances, effective_gates,
-                      gate_relaxation, instantaneous_values, load_generated, membrane_terms, pool_relaxation)
+                      gate_relaxation, instantaneous_values, load_generated, membrane_terms, node_param,
+                      pool_relaxation)
 from . import network_driver as drv
 from .lower import Structure
+
+#: Nodes per block when looking for the fast loop's threshold crossings.
+SCAN_BLOCK = 32
 
 #: Fixed-step methods the network driver supports (all of the point registry's).
 METHODS = ("expeuler", "rk4", "euler")
@@ -149,11 +153,10 @@ def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
     ]
 
 
-def _fast_method(s: Structure, method: str) -> list[str]:
-    """One whole step of ``method`` for a fast node, straight-line (from ``StepLines``):
+def _fast_method(s: Structure, method: str, lines: StepLines) -> list[str]:
+    """One whole step of ``method`` for a fast node, straight-line (from ``lines``):
     defines ``Vn``, ``xn<j>`` and ``dV0``; the synaptic terms of the step's start, middle
     and end are ``G0s``/``GE0s``, ``Gms``/``GEms``, ``G1s``/``GE1s``."""
-    lines = StepLines(s)
     ns = s.n_states
     xs = [f"x{j}" for j in range(ns)]
     if method == "expeuler":
@@ -174,32 +177,47 @@ def _fast_method(s: Structure, method: str) -> list[str]:
     return out
 
 
-def _fast_path(s: Structure, k: int, method: str) -> list[str]:
-    """Structure k's nodes with nothing happening inside the step: inputs gathered by a
-    fixed helper, then one straight-line loop (vectorised by LLVM: no call, no branch;
-    crossings and divergence only set a flag), then a scalar pass for the flagged."""
-    ns, ng = s.n_states, s.n_gates
-    full = method == "rk4"
-    end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
-    pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
-    body = [
+def _fast_body(s: Structure, method: str, param, full: bool, pools: dict) -> list[str]:
+    """The fast loop's body for node c, parameters named by ``param``."""
+    ns = s.n_states
+    return [
         "fsl = S[0, c] != 0.0",
         "V = S[1, c]",
         *[f"x{j} = y[{j}, c]" for j in range(ns)],
         "Sa = S[3, c]", "Sm = S[4, c]", "Sb = S[5, c]",
         "G0s = S[6, c]", "GE0s = S[7, c]",
         *(["Gms = S[8, c]", "GEms = S[9, c]", "G1s = S[10, c]", "GE1s = S[11, c]"] if full else []),
-        *_fast_method(s, method),
-        *instantaneous_values(s, "Vn", "xn", pools),
+        *_fast_method(s, method, StepLines(s, param, rcm="rcm[c]")),
+        *instantaneous_values(s, "Vn", "xn", pools, param=param),
         "S[12, c] = choose(fsl, V, Vn)",
         "S[13, c] = dV0",
         *[f"y[{j}, c] = choose(fsl, x{j}, xn{j})" for j in range(ns)],
         "thc = S[2, c]",
-        "hits |= (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
+        "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
+        "S[14, c] = choose(hit, 1.0, 0.0)",
+        "hits |= hit",
     ]
+
+
+def _fast_path(s: Structure, k: int, method: str) -> list[str]:
+    """Structure k's nodes with nothing happening inside the step: inputs gathered by a
+    fixed helper, then one straight-line loop (vectorised by LLVM: no call, no branch;
+    crossings and divergence only set a flag), then a scalar pass for the flagged.
+
+    The loop has two copies: when the structure's nodes share every rate
+    parameter (``rp``, ``phi``; see :func:`_uniform_check`) the second reads them
+    as loop-invariant scalars, like the batch kernel's uniform loop: the same
+    operations on the same values, the same bits."""
+    ns, ng = s.n_states, s.n_gates
+    full = method == "rk4"
+    end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
+    pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
+    scalar = lambda array, row: f"u{k}_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
+    general = _fast_body(s, method, node_param, full, pools)
+    uniform = _fast_body(s, method, scalar, full, pools)
     xs_end = "".join(f"y[{j}, c], " for j in range(ns))
     scan = [
-        "if S[0, c] == 0.0:",
+        "if S[14, c] != 0.0:",
         "    Vn = S[12, c]",
         "    if not (abs(Vn) < 1e4):",
         "        return 0, n",
@@ -214,12 +232,39 @@ def _fast_path(s: Structure, k: int, method: str) -> list[str]:
         f"S = S{k}",
         f"fast_inputs(BASE[{k}], dt, {full}, S, {drv.FAST_INPUTS_ARGS})",
         "hits = False",
-        "for c in range(np.uint64(0), np.uint64(S.shape[1])):",
-        *["    " + ln for ln in body],
-        "if hits:",
-        "    for c in range(S.shape[1]):",
-        *["        " + ln for ln in scan],
+        f"if uni{k}:",
+        "    for c in range(np.uint64(0), np.uint64(S.shape[1])):",
+        *["        " + ln for ln in uniform],
+        "else:",
+        "    for c in range(np.uint64(0), np.uint64(S.shape[1])):",
+        *["        " + ln for ln in general],
+        "if hits:",  # which blocks of SCAN_BLOCK nodes hold a hit: a vectorised pass, then those blocks
+        f"    for lo in range(0, S.shape[1], {SCAN_BLOCK}):",
+        f"        hi = min(lo + {SCAN_BLOCK}, S.shape[1])",
+        "        in_block = False",
+        "        for c in range(np.uint64(lo), np.uint64(hi)):",
+        "            in_block |= S[14, c] != 0.0",
+        "        if in_block:",
+        "            for c in range(lo, hi):",
+        *["                " + ln for ln in scan],
         f"fast_commit(BASE[{k}], dt, S, {drv.FAST_COMMIT_ARGS})",
+    ]
+
+
+#: The parameter arrays a uniform structure's fast loop reads as scalars.
+_SHARED = ("rp", "phi")
+
+
+def _uniform_check(s: Structure, k: int) -> list[str]:
+    """Lines (in ``run``, before the time loop) setting ``uni<k>``: do structure k's
+    nodes share every rate parameter?  And then the scalars ``u<k>_rp<j>``, ``u<k>_phi<i>``."""
+    rows = [("rp", j) for j in range(s.n_rate_params)] + [("phi", i) for i in range(s.n_channels)]
+    return [
+        f"gbar, erev, phi, cm, rp, rcm = P{k}",
+        f"uni{k} = rp.shape[1] > 0",
+        *(["for e in range(1, rp.shape[1]):"] if rows else []),
+        *[f"    uni{k} &= {a}[{j}, e] == {a}[{j}, 0]" for a, j in rows],
+        *[f"u{k}_{a}{j} = {a}[{j}, 0] if uni{k} else 0.0" for a, j in rows],
     ]
 
 
@@ -227,7 +272,7 @@ def _node_loop(k: int, method: str) -> list[str]:
     """The per-step loop over structure k's slow nodes (calls only fixed helpers and sub_k)."""
     full = str(method == "rk4")
     return [
-        f"gbar, erev, phi, cm, rp = P{k}",
+        f"gbar, erev, phi, cm, rp, rcm = P{k}",
         f"y = Y[{k}]",
         f"for c in range(y.shape[1]):",
         f"    if S{k}[0, c] == 0.0:",
@@ -287,7 +332,7 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
             "if st != -1:",
             "    return st, n"]
     for k, s in enumerate(structures):
-        body += [f"gbar, erev, phi, cm, rp = P{k}", f"y = Y[{k}]", *_fast_path(s, k, method)]
+        body += [f"gbar, erev, phi, cm, rp, rcm = P{k}", f"y = Y[{k}]", *_fast_path(s, k, method)]
         body += _node_loop(k, method)
     body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",
              "if st != -1:",
@@ -299,6 +344,8 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         "    (0, n) on divergence in step n, (-2..-5, n) when a buffer must grow before step n",
         '    (see network_driver.STATUS)."""',
         _indent(unpack, 4),
+        "    gap_or_graded = gap_ptr[v.shape[0]] > 0 or GR[3][v.shape[0]] > 0",
+        *[_indent(_uniform_check(s, k), 4) for k, s in enumerate(structures)],
         "    for n in range(n_from, n_to):",
         _indent(body, 8),
         "    return -1, n_to",

@@ -102,7 +102,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % nb, td, e)
         k += 1
     ext_k[0] = k
-    apply_late(LIN[5], LIN[6], LIN[9], LIN[10])
+    apply_late(LIN[0], LIN[5], LIN[6], LIN[9], LIN[10])
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
@@ -318,15 +318,17 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 
 # ------------------------------------------------------------- fast path
 #: Rows of a structure's scratch array for the fast path (one column per node).
-SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0")
+#: The fast loop's outputs: V at the step's end, dV/dt at its start, and a flag
+#: for the nodes that crossed their threshold or diverged (``hit``).
+SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
 FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, "
-                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, Gf, GEf")
+                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf")
 FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind,
-                lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, Gf, GEf):
+                lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
     """Gather the inputs of the nodes base .. base + S.shape[1] - 1 for this step.
 
     A node takes the fast path (row ``fs`` = 0: one whole step in the vectorised
@@ -341,20 +343,24 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
     whose kind is fixed in it, then one for the rest), which LLVM vectorises;
     the sums are taken in the same order as node by node: the same bits.
     """
+    # Unsigned node indices: numba then needs no wrap-around of negative indices,
+    # whose selects would stop LLVM's vectoriser.
+    one = np.uint64(1)
+    ub = np.uint64(base)
     n = S.shape[1]
     last = 12 if full else 8  # the rows of synaptic terms: 6 .. last - 1
     for r in range(6, last):
-        for c in range(n):
+        for c in range(np.uint64(0), np.uint64(n)):
             S[r, c] = 0.0
     for g in range(lin_kind.shape[0]):
-        _add_group(S, 6, base, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
+        _add_group(S, 6, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
         if full:
-            _add_group(S, 8, base, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
-            _add_group(S, 10, base, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
+            _add_group(S, 8, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
+            _add_group(S, 10, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
     if wa.shape[0] == 0:
-        for c in range(n):
-            i = base + c
-            slow = (node_ptr[i + 1] > node_ptr[i]) | (pin_ptr[i + 1] > pin_ptr[i]) | (kin_ptr[i + 1] > kin_ptr[i])
+        for c in range(np.uint64(0), np.uint64(n)):
+            i = ub + c
+            slow = (node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
             S[0, c] = choose(slow, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
@@ -363,12 +369,12 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
             S[4, c] = nz
             S[5, c] = nz
     else:
-        for c in range(n):
-            i = base + c
+        for c in range(np.uint64(0), np.uint64(n)):
+            i = ub + c
             w = wave[i]
             has = w >= 0
             wi = max(w, 0)
-            slow = ((node_ptr[i + 1] > node_ptr[i]) | (pin_ptr[i + 1] > pin_ptr[i]) | (kin_ptr[i + 1] > kin_ptr[i])
+            slow = ((node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
                     | (has & (wk[wi] != 0.0)))
             S[0, c] = choose(slow, 1.0, 0.0)
             S[1, c] = v[i]
@@ -378,42 +384,77 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
             S[3, c] = choose(has, sc * wa[wi] + nz, nz)
             S[4, c] = choose(has, sc * wm[wi] + nz, nz)
             S[5, c] = choose(has, sc * wb[wi] + nz, nz)
+    if not gap_or_graded:  # Gf, GEf are 0 (as allocated), see step_begin
+        return
     for r in range(6, last, 2):
-        for c in range(n):
-            S[r, c] += Gf[base + c]
-            S[r + 1, c] += GEf[base + c]
+        for c in range(np.uint64(0), np.uint64(n)):
+            S[r, c] += Gf[ub + c]
+            S[r + 1, c] += GEf[ub + c]
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def _add_group(S, row, base, n, kind, E, A, B, e1, e2, s):
+def _add_group(S, row, ub, n, kind, E, A, B, e1, e2, s):
     """Add one linear synapse group's (G, G*E) s ms on (decay factors e1, e2) to rows
     ``row``, ``row + 1`` of S, node by node (in the order of ``linear_terms``)."""
     if kind == LIN_EXP:
-        for c in range(n):
-            gg = A[base + c] * e1
+        for c in range(np.uint64(0), np.uint64(n)):
+            gg = A[ub + c] * e1
             S[row, c] += gg
             S[row + 1, c] += gg * E
     elif kind == LIN_ALPHA:
-        for c in range(n):
-            gg = (A[base + c] + B[base + c] * s) * e1
+        for c in range(np.uint64(0), np.uint64(n)):
+            gg = (A[ub + c] + B[ub + c] * s) * e1
             S[row, c] += gg
             S[row + 1, c] += gg * E
     else:
-        for c in range(n):
-            gg = A[base + c] * e1 - B[base + c] * e2
+        for c in range(np.uint64(0), np.uint64(n)):
+            gg = A[ub + c] * e1 - B[ub + c] * e2
             S[row, c] += gg
             S[row + 1, c] += gg * E
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fast_commit(base, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2):
-    """Write the fast nodes' new V and propagate their linear synapses over the whole step."""
-    for c in range(S.shape[1]):
-        if S[0, c] != 0.0:
-            continue
-        i = base + c
-        v[i] = S[12, c]
-        linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, dt, dt)
+    """Write the fast nodes' new V and propagate their linear synapses over the whole step.
+
+    Branch-free loops over the nodes (one per synapse group, its kind fixed),
+    which LLVM vectorises; a slow node keeps its values (its sub-steps have
+    propagated them already).  The arithmetic is that of ``linear_advance``
+    with the decay factors of a whole step: the same bits.
+    """
+    n = S.shape[1]
+    ub = np.uint64(base)  # unsigned indices, as in fast_inputs
+    for c in range(np.uint64(0), np.uint64(n)):
+        i = ub + c
+        v[i] = choose(S[0, c] != 0.0, v[i], S[12, c])
+    for g in range(lin_kind.shape[0]):
+        _propagate_group(S, ub, n, lin_kind[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _propagate_group(S, ub, n, kind, A, B, e1, e2, s):
+    """One linear synapse group's states of the fast nodes (row 0 of S is 0) s ms on
+    (decay factors e1, e2), as ``lin_propagate``."""
+    if kind == LIN_EXP:
+        for c in range(np.uint64(0), np.uint64(n)):
+            i = ub + c
+            slow = S[0, c] != 0.0
+            A[i] = choose(slow, A[i], A[i] * e1)
+            B[i] = choose(slow, B[i], 0.0)
+    elif kind == LIN_ALPHA:
+        for c in range(np.uint64(0), np.uint64(n)):
+            i = ub + c
+            slow = S[0, c] != 0.0
+            a = A[i]
+            b = B[i]
+            A[i] = choose(slow, a, (a + b * s) * e1)
+            B[i] = choose(slow, b, b * e1)
+    else:
+        for c in range(np.uint64(0), np.uint64(n)):
+            i = ub + c
+            slow = S[0, c] != 0.0
+            A[i] = choose(slow, A[i], A[i] * e1)
+            B[i] = choose(slow, B[i], B[i] * e2)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)

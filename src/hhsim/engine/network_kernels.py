@@ -524,11 +524,21 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
 
 
 @njit(cache=True, _nrt=False)
-def apply_late(lin_A, lin_B, lin_dA, lin_dB):
-    """Add the increments delivered at this step's start and clear them."""
+def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB):
+    """Add the increments delivered at this step's start and clear them.
+
+    An exponential synapse's event leaves B alone (``lin_event``): its
+    increments there are all 0 and are skipped.  Unsigned indices keep the
+    loops free of numba's wrap-around of negative indices (so they vectorise).
+    """
+    n = np.uint64(lin_A.shape[1])
     for g in range(lin_A.shape[0]):
-        for i in range(lin_A.shape[1]):
-            lin_A[g, i] += lin_dA[g, i]
-            lin_B[g, i] += lin_dB[g, i]
-            lin_dA[g, i] = 0.0
-            lin_dB[g, i] = 0.0
+        a, da = lin_A[g], lin_dA[g]
+        for i in range(np.uint64(0), n):
+            a[i] += da[i]
+            da[i] = 0.0
+        if lin_kind[g] != LIN_EXP:
+            b, db = lin_B[g], lin_dB[g]
+            for i in range(np.uint64(0), n):
+                b[i] += db[i]
+                db[i] = 0.0

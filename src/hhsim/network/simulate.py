@@ -185,7 +185,8 @@ class _Runner:
         n = plan.n_nodes
         self.v = plan.v0.astype(float).copy()
         self.Y = tuple(np.ascontiguousarray(g.plan.y0, dtype=float).copy() for g in plan.groups)
-        self.P = tuple((g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp) for g in plan.groups)
+        self.P = tuple((g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm)
+                       for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
         self.S = tuple(np.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         cap = max(4096, 4 * n)
