@@ -87,7 +87,8 @@ def run_cython(n: int, t_stop: float, seeds: list[int]) -> list[dict]:
     return out
 
 
-def run_cpp(n: int, t_stop: float, seeds: list[int]) -> list[dict]:
+def run_cpp(n: int, t_stop: float, seeds: list[int], threads: int = 0) -> list[dict]:
+    """``threads``: OpenMP threads of the standalone binary (0, Brian2's default: none)."""
     import brian2 as b2
 
     out = []
@@ -95,6 +96,7 @@ def run_cpp(n: int, t_stop: float, seeds: list[int]) -> list[dict]:
         b2.set_device("cpp_standalone", build_on_run=False)
         b2.device.reinit()
         b2.device.activate(build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads
         b2.defaultclock.dt = 0.1 * b2.ms
         b2.seed(s)
         P, Ce, Ci, mon, n_e = build(b2, n)
@@ -116,8 +118,10 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--t-stop", type=float, default=1000.0)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--threads", type=int, default=0, help="OpenMP threads of the C++ standalone run (0: none)")
     a = ap.parse_args(argv)
-    runs = (run_cython if a.mode == "cython" else run_cpp)(a.n, a.t_stop, a.seeds)
+    runs = (run_cython(a.n, a.t_stop, a.seeds) if a.mode == "cython"
+            else run_cpp(a.n, a.t_stop, a.seeds, a.threads))
     import brian2
 
     print(json.dumps({"brian2": brian2.__version__, "mode": a.mode, "n": a.n, "runs": runs}))

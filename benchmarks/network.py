@@ -43,15 +43,17 @@ def brian2_python(given: str | None) -> str | None:
     return None
 
 
-def run_brian2(py: str, mode: str, n: int, seeds: list[int]) -> dict:
-    p = subprocess.run([py, str(HERE / "_brian2_cobahh.py"), "--mode", mode, "--n", str(n), "--seeds",
-                        *map(str, seeds)], capture_output=True, text=True)
+def run_brian2(py: str, mode: str, n: int, seeds: list[int], threads: int = 0) -> dict:
+    p = subprocess.run([py, str(HERE / "_brian2_cobahh.py"), "--mode", mode, "--n", str(n), "--threads", str(threads),
+                        "--seeds", *map(str, seeds)], capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"Brian2 {mode} failed: {p.stderr.strip().splitlines()[-1:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def run_hhsim(n: int, seed: int) -> dict:
+def run_hhsim(n: int, seed: int, threads: int | None = None) -> dict:
+    """One COBAHH run; ``threads``: the compiled run's threads (default: hhsim's choice,
+    ``HHSIM_THREADS`` or every core)."""
     from hhsim.engine.batch import make_grid
     from hhsim.engine.network_lower import lower_network
     from hhsim.network import presets
@@ -69,6 +71,9 @@ def run_hhsim(n: int, seed: int) -> dict:
     _check_stability(plan, method, dt)
     _Runner(_fresh(net, grid), method, grid, net.seed, _monitors(net, plan, grid))._call(0, 1)  # compile
     runner = _Runner(plan, method, grid, net.seed, _monitors(net, plan, grid))
+    if threads is not None:
+        runner.threads = threads
+    used = runner.threads
     t0 = time.perf_counter()
     runner.run(False)
     run = time.perf_counter() - t0
@@ -80,7 +85,7 @@ def run_hhsim(n: int, seed: int) -> dict:
     n_e = r.sizes["E"]
     events = int(out_deg[src[0]].sum() + out_deg[n_e + src[1]].sum())
     edge_bytes = sum(a.nbytes for a in plan.E[:6])
-    return {"n": n, "seed": seed, "run_s": run, "build_s": build, "n_synapses": plan.n_edges,
+    return {"n": n, "seed": seed, "threads": used, "run_s": run, "build_s": build, "n_synapses": plan.n_edges,
             "bytes_per_synapse": edge_bytes / plan.n_edges, "build_peak_bytes_per_synapse": peak / plan.n_edges,
             "events": events, "steps": grid.n_steps, "rate_e_hz": r.rate("E", t_stop / 2),
             "rate_i_hz": r.rate("I", t_stop / 2)}
@@ -101,22 +106,29 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     py = brian2_python(a.brian2_python)
     print(f"COBAHH, 1 s, dt 0.1 ms, exponential Euler; Brian2: {py or 'not available'}")
-    print(f"{'cells':>7} {'synapses':>10} {'hhsim s':>8} {'ns/neuron-step':>15} {'ns/event':>9} "
-          f"{'build s':>8} {'B/syn':>6} {'build peak B/syn':>16}  {'Brian2 cython s':>15} {'Brian2 C++ s':>12}"
-          f"  {'C++/hhsim':>9}")
+    print("hhsim on 1 thread and on its default (HHSIM_THREADS, else every core); Brian2's C++ standalone "
+          "on its default (no OpenMP) and with OpenMP on as many threads")
+    print(f"{'cells':>7} {'synapses':>10} {'hhsim 1t s':>10} {'hhsim s':>8} {'thr':>3} {'ns/neuron-step':>15} "
+          f"{'ns/event':>9} {'build s':>8} {'B/syn':>6} {'build peak B/syn':>16}  {'Brian2 cython s':>15} "
+          f"{'C++ s':>7} {'C++ omp s':>9}  {'C++/hhsim 1t':>12} {'C++/hhsim':>9} {'omp/hhsim':>9}")
+    fmt = lambda x: f"{x:.3f}" if x is not None else "-"  # noqa: E731
+    ratio = lambda a, b: f"{a / b:.2f}x" if a else "-"  # noqa: E731
     for n in a.sizes:
+        h1 = run_hhsim(n, 1, threads=1)
         h = run_hhsim(n, 1)
-        b_cy = b_cpp = None
+        b_cy = b_cpp = b_omp = None
         if py and n in a.brian2_sizes:
             b_cy = run_brian2(py, "cython", n, [1])["runs"][0]["run_s"]
             b_cpp = run_brian2(py, "cpp", n, [1])["runs"][0]["run_s"]
+            if h["threads"] > 1:
+                b_omp = run_brian2(py, "cpp", n, [1], threads=h["threads"])["runs"][0]["run_s"]
         ns_step = h["run_s"] / (n * h["steps"]) * 1e9
         ns_event = h["run_s"] / max(h["events"], 1) * 1e9
-        fmt = lambda x: f"{x:.3f}" if x is not None else "-"  # noqa: E731
-        ratio = f"{b_cpp / h['run_s']:.2f}x" if b_cpp else "-"
-        print(f"{n:>7} {h['n_synapses']:>10} {h['run_s']:>8.3f} {ns_step:>15.2f} {ns_event:>9.1f} "
-              f"{h['build_s']:>8.3f} {h['bytes_per_synapse']:>6.1f} {h['build_peak_bytes_per_synapse']:>16.1f}  "
-              f"{fmt(b_cy):>15} {fmt(b_cpp):>12}  {ratio:>9}", flush=True)
+        print(f"{n:>7} {h['n_synapses']:>10} {h1['run_s']:>10.3f} {h['run_s']:>8.3f} {h['threads']:>3} "
+              f"{ns_step:>15.2f} {ns_event:>9.1f} {h['build_s']:>8.3f} {h['bytes_per_synapse']:>6.1f} "
+              f"{h['build_peak_bytes_per_synapse']:>16.1f}  {fmt(b_cy):>15} {fmt(b_cpp):>7} {fmt(b_omp):>9}  "
+              f"{ratio(b_cpp, h1['run_s']):>12} {ratio(b_cpp, h['run_s']):>9} {ratio(b_omp, h['run_s']):>9}",
+              flush=True)
     if a.rate_seeds:
         print("\nrates in the second half-second (Hz), seeds " + " ".join(map(str, a.rate_seeds)))
         ours = [run_hhsim(4000, s) for s in a.rate_seeds]

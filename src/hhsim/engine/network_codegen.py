@@ -177,8 +177,9 @@ def _fast_method(s: Structure, method: str, lines: StepLines) -> list[str]:
     return out
 
 
-def _fast_body(s: Structure, method: str, param, full: bool, pools: dict) -> list[str]:
-    """The fast loop's body for node c, parameters named by ``param``."""
+def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: str) -> list[str]:
+    """The fast loop's body for node c, parameters named by ``param``; ``hits`` is or-ed
+    with whether the node crossed its threshold or diverged."""
     ns = s.n_states
     return [
         "fsl = S[0, c] != 0.0",
@@ -195,14 +196,17 @@ def _fast_body(s: Structure, method: str, param, full: bool, pools: dict) -> lis
         "thc = S[2, c]",
         "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
         "S[14, c] = choose(hit, 1.0, 0.0)",
-        "hits |= hit",
+        f"{hits} |= hit",
     ]
 
 
-def _fast_path(s: Structure, k: int, method: str) -> list[str]:
+def _fast_path(s: Structure, k: int, method: str) -> tuple[list[str], list[str]]:
     """Structure k's nodes with nothing happening inside the step: inputs gathered by a
     fixed helper, then one straight-line loop (vectorised by LLVM: no call, no branch;
     crossings and divergence only set a flag), then a scalar pass for the flagged.
+    Returns the lines of the first two, which every thread runs on its nodes
+    ``lo<k> .. hi<k> - 1``, and those of the scalar pass, which the leading thread
+    runs over all of them once the threads have met.
 
     The loop has two copies: when the structure's nodes share every rate
     parameter (``rp``, ``phi``; see :func:`_uniform_check`) the second reads them
@@ -213,8 +217,8 @@ def _fast_path(s: Structure, k: int, method: str) -> list[str]:
     end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
     pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
     scalar = lambda array, row: f"u{k}_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
-    general = _fast_body(s, method, node_param, full, pools)
-    uniform = _fast_body(s, method, scalar, full, pools)
+    general = _fast_body(s, method, node_param, full, pools, f"hits{k}")
+    uniform = _fast_body(s, method, scalar, full, pools, f"hits{k}")
     xs_end = "".join(f"y[{j}, c], " for j in range(ns))
     scan = [
         "if S[14, c] != 0.0:",
@@ -228,17 +232,23 @@ def _fast_path(s: Structure, k: int, method: str) -> list[str]:
         "        if not record_spike(BASE[%d] + c, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):" % k,
         "            return -5, n",
     ]
-    return [
+    step = [
         f"S = S{k}",
-        f"fast_inputs(BASE[{k}], dt, {full}, S, {drv.FAST_INPUTS_ARGS})",
-        "hits = False",
+        f"fast_inputs(BASE[{k}], lo{k}, hi{k}, dt, {full}, S, {drv.FAST_INPUTS_ARGS})",
+        f"hits{k} = False",
         f"if uni{k}:",
-        "    for c in range(np.uint64(0), np.uint64(S.shape[1])):",
+        f"    for c in range(np.uint64(lo{k}), np.uint64(hi{k})):",
         *["        " + ln for ln in uniform],
         "else:",
-        "    for c in range(np.uint64(0), np.uint64(S.shape[1])):",
+        f"    for c in range(np.uint64(lo{k}), np.uint64(hi{k})):",
         *["        " + ln for ln in general],
-        "if hits:",  # which blocks of SCAN_BLOCK nodes hold a hit: a vectorised pass, then those blocks
+        f"fast_commit(BASE[{k}], lo{k}, hi{k}, dt, S, {drv.FAST_COMMIT_ARGS})",
+    ]
+    # after the threads met: the leading thread looks for the crossings in every
+    # block of SCAN_BLOCK nodes that holds one (a vectorised pass, then those blocks)
+    look = [
+        f"S = S{k}",
+        f"if hits{k} or n_threads > 1:",
         f"    for lo in range(0, S.shape[1], {SCAN_BLOCK}):",
         f"        hi = min(lo + {SCAN_BLOCK}, S.shape[1])",
         "        in_block = False",
@@ -247,8 +257,8 @@ def _fast_path(s: Structure, k: int, method: str) -> list[str]:
         "        if in_block:",
         "            for c in range(lo, hi):",
         *["                " + ln for ln in scan],
-        f"fast_commit(BASE[{k}], dt, S, {drv.FAST_COMMIT_ARGS})",
     ]
+    return step, look
 
 
 #: The parameter arrays a uniform structure's fast loop reads as scalars.
@@ -317,7 +327,8 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         "from hhsim.engine.network_kernels import mg_block",
         "from hhsim.engine.network_driver import (step_begin, node_step, next_event, stim_terms, held_terms,",
         "                                         syn_terms, after_substep, apply_event, step_end, fast_inputs,",
-        "                                         fast_commit, record_spike)",
+        "                                         fast_commit, fast_chunk, record_spike)",
+        "from hhsim.engine.spin import leave, meet",
         "",
     ]
     for k, s in enumerate(structures):
@@ -326,29 +337,63 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
     ps = ", ".join(f"P{k}" for k in range(len(structures))) + ", " + ", ".join(
         f"S{k}" for k in range(len(structures)))
     unpack = [f"{', '.join(names)}, = {tup}" for tup, names in drv.FIELDS.items()]
+    fast = [_fast_path(s, k, method) for k, s in enumerate(structures)]
+
+    def params(k):
+        return [f"gbar, erev, phi, cm, rp, rcm = P{k}", f"y = Y[{k}]"]
+
+    # Every thread runs this loop; the serial parts are the leading thread's
+    # (tid 0), the fast paths every thread's on its nodes, with two meetings
+    # per step (hhsim.engine.spin): after step_begin, and after the fast paths
+    # (the leading thread then times the crossings, and runs the slow nodes and
+    # step_end, while the others go on to wait for the next step).
     body = ["t = t0 + n * dt",
             "t1 = t0 + (n + 1) * dt",
-            "st = step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK)",
-            "if st != -1:",
-            "    return st, n"]
-    for k, s in enumerate(structures):
-        body += [f"gbar, erev, phi, cm, rp, rcm = P{k}", f"y = Y[{k}]", *_fast_path(s, k, method)]
-        body += _node_loop(k, method)
+            "if tid == 0:",
+            "    st = step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK)",
+            "    if st != -1:",
+            "        return st, n",
+            "if n_threads > 1:",
+            "    p += 1",
+            "    if not meet(sync, n_threads, p):",
+            "        return -1, n"]
+    for k in range(len(structures)):
+        body += [*params(k), *fast[k][0]]
+    body += ["if n_threads > 1:",
+             "    p += 1",
+             "    if not meet(sync, n_threads, p):",
+             "        return -1, n",
+             "if tid != 0:",
+             "    continue"]
+    for k in range(len(structures)):
+        body += [*params(k), *fast[k][1], *_node_loop(k, method)]
     body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",
              "if st != -1:",
              "    return st, n + 1"]
+    args = f"n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC"
     out += [
         f"@njit({LOOP_FLAGS}, _nrt=False)",
-        f"def run(n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC):",
-        '    """Advance steps n_from..n_to-1.  Returns (status, step): (-1, n_to) when done,',
-        "    (0, n) on divergence in step n, (-2..-5, n) when a buffer must grow before step n",
-        '    (see network_driver.STATUS)."""',
+        f"def steps(tid, n_threads, sync, {args}):",
+        '    """Advance steps n_from..n_to-1 (thread tid of n_threads).  Returns (status, step):',
+        "    (-1, n_to) when done, (0, n) on divergence in step n, (-2..-5, n) when a buffer",
+        '    must grow before step n (see network_driver.STATUS); the leading thread\'s counts."""',
         _indent(unpack, 4),
         "    gap_or_graded = gap_ptr[v.shape[0]] > 0 or GR[3][v.shape[0]] > 0",
         *[_indent(_uniform_check(s, k), 4) for k, s in enumerate(structures)],
+        *[f"    lo{k}, hi{k} = fast_chunk(S{k}.shape[1], tid, n_threads)" for k in range(len(structures))],
+        "    p = 0  # meetings so far",
         "    for n in range(n_from, n_to):",
         _indent(body, 8),
         "    return -1, n_to",
+        "",
+        "",
+        f"@njit({LOOP_FLAGS}, _nrt=False)",
+        f"def run(tid, n_threads, sync, {args}):",
+        '    """:func:`steps`; the leading thread then lets the others leave the loop."""',
+        f"    status, at = steps(tid, n_threads, sync, {args})",
+        "    if tid == 0:",
+        "        leave(sync)",
+        "    return status, at",
         "",
     ]
     return "\n".join(out) + "\n"

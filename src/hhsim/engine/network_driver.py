@@ -326,10 +326,27 @@ FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, w
 FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
 
 
+#: A thread's share of a structure's nodes in the fast path is a whole number of
+#: these: then every node sits in the same lane of the same vectorised iteration
+#: whatever the number of threads (the same bits).
+FAST_ALIGN = 64
+
+
+@njit(cache=True, _nrt=False)
+def fast_chunk(n, tid, n_threads):
+    """The nodes lo .. hi - 1 (of a structure's n) that thread tid of n_threads
+    advances in the fast path: consecutive multiples of FAST_ALIGN, the last short."""
+    blocks = (n + FAST_ALIGN - 1) // FAST_ALIGN
+    lo = min(n, (tid * blocks // n_threads) * FAST_ALIGN)
+    hi = min(n, ((tid + 1) * blocks // n_threads) * FAST_ALIGN)
+    return lo, hi
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
-def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind,
+def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind,
                 lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
-    """Gather the inputs of the nodes base .. base + S.shape[1] - 1 for this step.
+    """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
+    of S) for this step.
 
     A node takes the fast path (row ``fs`` = 0: one whole step in the vectorised
     loop) unless something happens to it strictly inside the step: a synaptic
@@ -347,18 +364,17 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
     # whose selects would stop LLVM's vectoriser.
     one = np.uint64(1)
     ub = np.uint64(base)
-    n = S.shape[1]
     last = 12 if full else 8  # the rows of synaptic terms: 6 .. last - 1
     for r in range(6, last):
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             S[r, c] = 0.0
     for g in range(lin_kind.shape[0]):
-        _add_group(S, 6, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
+        _add_group(S, 6, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
         if full:
-            _add_group(S, 8, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
-            _add_group(S, 10, ub, n, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
+            _add_group(S, 8, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
+            _add_group(S, 10, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
     if wa.shape[0] == 0:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
             slow = (node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
             S[0, c] = choose(slow, 1.0, 0.0)
@@ -369,7 +385,7 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
             S[4, c] = nz
             S[5, c] = nz
     else:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
             w = wave[i]
             has = w >= 0
@@ -387,62 +403,62 @@ def fast_inputs(base, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, sca
     if not gap_or_graded:  # Gf, GEf are 0 (as allocated), see step_begin
         return
     for r in range(6, last, 2):
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             S[r, c] += Gf[ub + c]
             S[r + 1, c] += GEf[ub + c]
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def _add_group(S, row, ub, n, kind, E, A, B, e1, e2, s):
+def _add_group(S, row, ub, lo, hi, kind, E, A, B, e1, e2, s):
     """Add one linear synapse group's (G, G*E) s ms on (decay factors e1, e2) to rows
     ``row``, ``row + 1`` of S, node by node (in the order of ``linear_terms``)."""
     if kind == LIN_EXP:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             gg = A[ub + c] * e1
             S[row, c] += gg
             S[row + 1, c] += gg * E
     elif kind == LIN_ALPHA:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             gg = (A[ub + c] + B[ub + c] * s) * e1
             S[row, c] += gg
             S[row + 1, c] += gg * E
     else:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             gg = A[ub + c] * e1 - B[ub + c] * e2
             S[row, c] += gg
             S[row + 1, c] += gg * E
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def fast_commit(base, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2):
-    """Write the fast nodes' new V and propagate their linear synapses over the whole step.
+def fast_commit(base, lo, hi, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2):
+    """Write the new V of the fast nodes among base + lo .. base + hi - 1 and propagate
+    their linear synapses over the whole step.
 
     Branch-free loops over the nodes (one per synapse group, its kind fixed),
     which LLVM vectorises; a slow node keeps its values (its sub-steps have
     propagated them already).  The arithmetic is that of ``linear_advance``
     with the decay factors of a whole step: the same bits.
     """
-    n = S.shape[1]
     ub = np.uint64(base)  # unsigned indices, as in fast_inputs
-    for c in range(np.uint64(0), np.uint64(n)):
+    for c in range(np.uint64(lo), np.uint64(hi)):
         i = ub + c
         v[i] = choose(S[0, c] != 0.0, v[i], S[12, c])
     for g in range(lin_kind.shape[0]):
-        _propagate_group(S, ub, n, lin_kind[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
+        _propagate_group(S, ub, lo, hi, lin_kind[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def _propagate_group(S, ub, n, kind, A, B, e1, e2, s):
+def _propagate_group(S, ub, lo, hi, kind, A, B, e1, e2, s):
     """One linear synapse group's states of the fast nodes (row 0 of S is 0) s ms on
     (decay factors e1, e2), as ``lin_propagate``."""
     if kind == LIN_EXP:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
             slow = S[0, c] != 0.0
             A[i] = choose(slow, A[i], A[i] * e1)
             B[i] = choose(slow, B[i], 0.0)
     elif kind == LIN_ALPHA:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
             slow = S[0, c] != 0.0
             a = A[i]
@@ -450,7 +466,7 @@ def _propagate_group(S, ub, n, kind, A, B, e1, e2, s):
             A[i] = choose(slow, a, (a + b * s) * e1)
             B[i] = choose(slow, b, b * e1)
     else:
-        for c in range(np.uint64(0), np.uint64(n)):
+        for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
             slow = S[0, c] != 0.0
             A[i] = choose(slow, A[i], A[i] * e1)

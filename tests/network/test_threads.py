@@ -1,0 +1,69 @@
+"""A network's fast path split over threads (hhsim.engine.spin): the same bits
+whatever the number of threads, and a run that stops early lets every thread go."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+
+from hhsim import stim
+from hhsim.errors import DivergenceError
+from hhsim.network import Monitors, presets, simulate_network
+from hhsim.network import simulate as netsim
+
+
+@pytest.fixture
+def threads_used(monkeypatch):
+    """Let small networks split (two threads from 64 nodes and 10 steps per call on)
+    and note how many threads each compiled call ran on."""
+    monkeypatch.setattr(netsim, "MIN_NODES_PER_THREAD", 64)
+    monkeypatch.setattr(netsim, "MIN_STEPS_PER_THREADED_CALL", 10)
+    used = []
+    call = netsim._Runner._call
+
+    def spy(self, n0, n1):
+        used.append(self.threads if n1 - n0 >= netsim.MIN_STEPS_PER_THREADED_CALL else 1)
+        return call(self, n0, n1)
+
+    monkeypatch.setattr(netsim._Runner, "_call", spy)
+    return used
+
+
+def _net(method: str):
+    # 330 cells: 264 E (a share of 192 + 72 nodes, the last block short) and 66 I
+    net = presets.cobahh(n=330, t_stop=80.0)
+    return net.replace(method=method, dt=0.1 if method == "expeuler" else 0.05, monitors=Monitors(spikes="all", states={"E": [0, 200, 263], "I": [5]},
+                                                          every_ms=0.5))
+
+
+@pytest.mark.parametrize("method", ["expeuler", "rk4"])
+def test_two_threads_give_the_bits_of_one(threads_used, monkeypatch, method):
+    runs = {}
+    for n in (1, 2):
+        monkeypatch.setenv("HHSIM_THREADS", str(n))
+        threads_used.clear()
+        runs[n] = simulate_network(_net(method))
+        assert max(threads_used) == n
+    one, two = runs[1], runs[2]
+    for pop in ("E", "I"):
+        assert one.n_spikes(pop) > 0
+        np.testing.assert_array_equal(one.spikes[pop][0], two.spikes[pop][0])
+        np.testing.assert_array_equal(one.spikes[pop][1], two.spikes[pop][1])
+        np.testing.assert_array_equal(one.v[pop], two.v[pop])
+
+
+def test_divergence_on_two_threads_is_reported_and_every_thread_ends(threads_used, monkeypatch):
+    monkeypatch.setenv("HHSIM_THREADS", "2")
+    net = _net("expeuler")
+    # an enormous current from 10 ms on (a step boundary: the fast path) into the last
+    # excitatory cells, which are the second thread's
+    e = net.populations[0]
+    kick = [None] * (e.n - 4) + [stim.pulse(1e9, 10.0, 50.0)] * 4
+    before = threading.active_count()
+    with pytest.raises(DivergenceError, match="diverged at t = 10.1 ms"):
+        simulate_network(net.replace(populations=(dataclasses.replace(e, stim=kick), *net.populations[1:])))
+    assert max(threads_used) == 2
+    assert threading.active_count() == before
