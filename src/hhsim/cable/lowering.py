@@ -377,7 +377,7 @@ def relax_gates(plan: CablePlan, y: np.ndarray, v: np.ndarray, dt: float,
     G = np.zeros(plan.n) if G is None else G
     GE = np.zeros(plan.n) if GE is None else GE
     vv = np.ascontiguousarray(v, dtype=float)
-    mod.membrane_step(vv, y, G, GE, *plan.param_runs(), float(dt))
+    mod.membrane_step(vv, y, G, GE, *plan.param_runs(), float(dt), 0, vv.shape[0])
     return y
 
 

@@ -21,10 +21,14 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 
 import numpy as np
 
 from ..engine import solvers as _solvers
+from ..engine import spin
+from ..engine.threads import thread_count
+from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..errors import DivergenceError, HHSimError, SolverError
@@ -51,6 +55,13 @@ AUTO_T_MAX = 500.0
 #: Most compartments x steps one cable run may take (50-100 ns each here: ten minutes or more).
 MAX_COMPARTMENT_STEPS = 1e10
 _CHUNK_MS = 1.0
+#: Compartments per thread below which a chain runs on one thread (the two
+#: threads meet three times per step, about 0.2 µs in all on two cores, against
+#: about 9 ns per compartment-step of work split).
+MIN_NODES_PER_THREAD = 256
+#: Steps per compiled call below which it runs on one thread (starting a thread
+#: costs about 0.1 ms).
+MIN_STEPS_PER_THREADED_CALL = 50
 
 
 class CableSizeError(HHSimError):
@@ -253,6 +264,9 @@ class _Runner:
         self.icap = icap
         self.alg = _junction_lists(plan.tree)
         self.chain = plan.tree.is_chain
+        # a chain's halves on two threads (the implicit methods), when long enough
+        long_chain = self.chain and n >= 2 * MIN_NODES_PER_THREAD and self.alg[0].size == 0
+        self.threads = 2 if theta is not None and long_chain and thread_count() >= 2 else 1
 
     def advance(self, n_steps: int, progress: bool = False) -> None:
         chunk = max(1, min(n_steps, 20000))
@@ -278,12 +292,12 @@ class _Runner:
         alg = self.alg
         if self.theta is not None:
             i_t = i_m if self.theta == 0.5 else i_b
-            status = self.mod.run_implicit(
-                self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(),
-                p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
-                self.sites, self.site_wave, self.site_scale, i_t, i_b, self._damping(n0, k),
-                dt, self.h_prev, 0.0, n0, k, self.rec_every, self.rec_nodes, v_rec, p.thr, self.spk_t, self.spk_n,
-                self.G, self.GE, self.d, self.b, self.d2, self.b2, self.cw, self.zeros)
+            args = (self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(),
+                    p.area, p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *alg,
+                    self.sites, self.site_wave, self.site_scale, i_t, i_b, self._damping(n0, k),
+                    dt, self.h_prev, 0.0, n0, k, self.rec_every, self.rec_nodes, v_rec, p.thr, self.spk_t,
+                    self.spk_n, self.G, self.GE, self.d, self.b, self.d2, self.b2, self.cw, self.zeros)
+            status = self._implicit(args, k)
             self.h_prev = dt
         elif self.method == "euler":
             status = self.mod.run_euler(
@@ -307,6 +321,21 @@ class _Runner:
             self.t_rec.append(dt * np.arange(first_rec, first_rec + n_rec * self.rec_every, self.rec_every))
             self.v_rec.append(v_rec)
         self.steps += k
+
+    def _implicit(self, args: tuple, n_steps: int) -> int:
+        """The compiled theta steps: on two threads (a half of the chain each) for a long
+        chain and call, else on this one."""
+        sync, red = spin.new_sync(), np.zeros(REDUCED_SIZE)
+        if self.threads == 1 or n_steps < MIN_STEPS_PER_THREADED_CALL:
+            return self.mod.run_implicit(0, 1, sync, red, *args)
+        other = threading.Thread(target=self.mod.run_implicit, args=(1, 2, sync, red, *args),
+                                 name="hhsim-cable-1", daemon=True)
+        other.start()
+        try:
+            return self.mod.run_implicit(0, 2, sync, red, *args)
+        finally:
+            spin.leave(sync)  # (the compiled run has already, unless it never started)
+            other.join()
 
     def _damping(self, n0: int, k: int) -> np.ndarray:
         """1 for the steps (local index) holding a stimulus edge, and the step after."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..engine.batch import Grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
+from ..engine.tree_solve import REDUCED_SIZE
 from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology
 from .simulate import DEFAULT_METHOD, _check_stimuli, _junction_lists, check_method, initial_state, prepare
@@ -124,6 +125,7 @@ class CableStepper:
         self._hist = np.empty((4, n))
         self._G, self._GE = np.zeros(n), np.zeros(n)
         self._d, self._b, self._d2, self._b2, self._cw = (np.empty(n) for _ in range(5))
+        self._red = np.zeros(REDUCED_SIZE)  # the chain solve's scratch
         self._h_prev = 0.0
         self._k = 0  # steps taken
         self._edge_step = False  # the previous step held a stimulus edge
@@ -236,7 +238,7 @@ class CableStepper:
             self.theta, bool(split and self.theta == 0.5), self._chain, self._probe, self._v, self._y, tau, h,
             self._G, self._GE, self._vmax, self._hist, (self._k + 1) % 4, self._PT, self._runs, p.cap, p.area,
             self._sumg, p.bfix, p.tree.parent, p.tree.gax, g_ext, ge_ext, i_inj, self._sites, self._site_wave,
-            self._site_scale, i_t, i_end, 0, *alg, self._d, self._b, self._d2, self._b2, self._cw)
+            self._site_scale, i_t, i_end, 0, *alg, self._d, self._b, self._d2, self._b2, self._cw, self._red)
         self._h_prev = h
         return bool(ok)
 

@@ -5,8 +5,8 @@ Only what the channels change is generated.  For each
 region of a morphology) one module is written with two functions, compiled
 by numba (``cache=True``, ``error_model='numpy'``):
 
-* ``membrane_step(v, y, G, GE, PT, runs, tau)``: every node's gates and
-  pools relaxed exactly over ``tau`` at fixed V (pools and gates at the
+* ``membrane_step(v, y, G, GE, PT, runs, tau, lo, hi)``: the gates and
+  pools of nodes ``lo .. hi-1`` relaxed exactly over ``tau`` at fixed V (pools and gates at the
   middle of the step, see :func:`_relax_states`), then the membrane
   linearised at V (``G``, ``GE``; currents nonlinear in V by their tangent);
 * ``membrane_rates(...)``: the method-of-lines right-hand side of the
@@ -271,7 +271,7 @@ import hhsim.engine.kernel_helpers as _kh
 globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.startswith("_") and not k.startswith("__")}})
 from hhsim.engine.cable_helpers import _exp_rate, _sigmoid_rate, _linexp_rate, fexp
 from hhsim.engine.cable_helpers import _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e
-from hhsim.engine.tree_solve import chain_solve, chain_solve4, hines_solve, set_junctions, solve_tree
+from hhsim.engine.tree_solve import chain_solve, hines_solve, set_junctions, solve_tree
 from hhsim.engine import cable_driver as _cable_driver
 
 N_GATES = {ng}
@@ -279,20 +279,47 @@ N_CHANNELS = {s.n_channels}
 
 
 @njit(cache=True, error_model="numpy", fastmath={{"contract"}})
-def membrane_step(v, y, G, GE, PT, runs, tau):
-    """Relax every node's states over tau (ms) at its V; store G, GE (membrane current G V - GE).
+def membrane_step(v, y, G, GE, PT, runs, tau, lo, hi):
+    """Relax the states of nodes lo .. hi-1 over tau (ms) at their V; store G, GE
+    (membrane current G V - GE).
 
     Nodes runs[r] .. runs[r+1]-1 share the parameters in row r of PT
     (gbar, erev, phi per channel, then the rate parameters).
     """
     for r in range(runs.shape[0] - 1):
+        first = max(runs[r], lo)
+        end = min(runs[r + 1], hi)
+        if first >= end:
+            continue
 {_ind(_load_params(s), 8)}
-        for c in range(runs[r], runs[r + 1]):
+        # unsigned: no wrap-around of negative indices, which would keep the loop scalar
+        for c in range(np.uint64(first), np.uint64(end)):
             V = v[c]
 {_ind(_relax_states(s), 12)}
 {_ind(_sums(s, xn, new_pools, linearise=True), 12)}
             G[c] = Gc
             GE[c] = GEc
+
+
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
+def membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix, inv_tdt):
+    """:func:`membrane_step` of nodes lo .. hi-1 and, in the same loop, their rows of
+    the theta step's matrix (as ``cable_driver.assemble`` from the G, GE that
+    membrane_step would store, without extra terms: the same bits, and four
+    streams of memory fewer)."""
+    for r in range(runs.shape[0] - 1):
+        first = max(runs[r], lo)
+        end = min(runs[r + 1], hi)
+        if first >= end:
+            continue
+{_ind(_load_params(s), 8)}
+        for c in range(np.uint64(first), np.uint64(end)):
+            V = v[c]
+{_ind(_relax_states(s), 12)}
+{_ind(_sums(s, xn, new_pools, linearise=True), 12)}
+            cd = cap[c] * inv_tdt
+            d[c] = cd + area[c] * Gc + sumg[c]
+            b[c] = cd * V + area[c] * GEc + bfix[c]
 
 
 @njit(cache=True, error_model="numpy", fastmath={{"contract"}})

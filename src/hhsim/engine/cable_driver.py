@@ -40,7 +40,8 @@ import numpy as np
 from numba import njit
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
-from .tree_solve import set_junctions, solve_tree
+from .spin import leave, meet
+from .tree_solve import BLOCKED_CHAIN, eliminate_pair, set_junctions, solve_reduced, solve_tree, substitute_pair
 
 _CONTRACT = {"contract"}
 _PY: dict[str, types.FunctionType] = {}
@@ -57,35 +58,55 @@ def structure_bound(fn):
 
 # ---------------------------------------------------------------- the same for every structure
 @njit(cache=True, error_model="numpy")
-def inject(b, site_node, site_wave, site_scale, i_t, k):
-    """Add the point stimuli of step k (row k of ``i_t``, nA) to their nodes."""
+def inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi):
+    """Add the point stimuli of step k (row k of ``i_t``, nA) to their nodes among lo .. hi-1."""
     for q in range(site_node.shape[0]):
-        b[site_node[q]] += site_scale[q] * i_t[k, site_wave[q]]
+        c = site_node[q]
+        if lo <= c < hi:
+            b[c] += site_scale[q] * i_t[k, site_wave[q]]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ext):
-    """Diagonal ``d`` (µS) and right-hand side ``b`` (nA) of the theta step.
+def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ext, lo, hi):
+    """Diagonal ``d`` (µS) and right-hand side ``b`` (nA) of the theta step, nodes lo .. hi-1.
 
     ``cap / (theta h)`` plus the membrane (``area G``), axial and boundary
     (``sumg``) and extra (``g_ext``, µS) conductances; ``b`` the matching
     currents: ``cap / (theta h) V``, ``area GE``, the boundary's ``bfix``,
     the extra ``ge_ext`` (g E, nA) and point currents ``i_ext`` (nA).
     """
-    for c in range(v.shape[0]):
+    for c in range(np.uint64(lo), np.uint64(hi)):  # unsigned: vectorises
         cd = cap[c] * inv_tdt
         d[c] = cd + area[c] * G[c] + sumg[c] + g_ext[c]
         b[c] = cd * v[c] + area[c] * GE[c] + bfix[c] + ge_ext[c] + i_ext[c]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def theta_update(b, v, vmax, hist, h_new, inv_theta):
-    """V at the end of the step from V at the theta point (in ``b``); the history ring and the peak."""
-    for c in range(v.shape[0]):
+def theta_update(b, v, vmax, hist, h_new, inv_theta, lo, hi):
+    """V of nodes lo .. hi-1 at the end of the step from V at the theta point (in ``b``);
+    the history ring and the peak."""
+    for c in range(np.uint64(lo), np.uint64(hi)):  # unsigned: vectorises
         V = b[c] * inv_theta - (inv_theta - 1.0) * v[c]
         v[c] = V
         hist[h_new, c] = V
         vmax[c] = max(vmax[c], V)
+
+
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+def theta_update_seen(b, v, vmax, hist, n, inv_theta, thr, lo, hi):
+    """:func:`theta_update` of step n (V^(n+1) into row (n + 1) % 4) and, in the same
+    loop, :func:`any_crossing` on [t_(n-1), t_n]."""
+    h_new = (n + 1) % 4
+    ia = (n - 1) % 4
+    ib = n % 4
+    seen = False
+    for c in range(np.uint64(lo), np.uint64(hi)):
+        V = b[c] * inv_theta - (inv_theta - 1.0) * v[c]
+        v[c] = V
+        hist[h_new, c] = V
+        vmax[c] = max(vmax[c], V)
+        seen |= (hist[ia, c] < thr[c]) & (hist[ib, c] >= thr[c])
+    return seen
 
 
 @njit(cache=True, error_model="numpy")
@@ -100,8 +121,20 @@ def largest(v):
 
 
 @njit(cache=True, error_model="numpy")
-def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final=False):
-    """Time upward threshold crossings on the interval [t_(n-1), t_n], once
+def any_crossing(hist, n, thr, lo, hi):
+    """Did any of nodes lo .. hi-1 cross its threshold upwards on [t_(n-1), t_n]?
+    (A branch-free pass, which vectorises: most steps have no crossing.)"""
+    seen = False
+    ia = (n - 1) % 4
+    ib = n % 4
+    for c in range(np.uint64(lo), np.uint64(hi)):
+        seen |= (hist[ia, c] < thr[c]) & (hist[ib, c] >= thr[c])
+    return seen
+
+
+@njit(cache=True, error_model="numpy")
+def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final, lo, hi, check_first=True):
+    """Time upward threshold crossings of nodes lo .. hi-1 on the interval [t_(n-1), t_n], once
     V^(n+1) is in the history ring, from the cubic through the four samples
     V^(n-2) .. V^(n+1) (linear on the very first interval).  ``final``: the
     run's last interval, where V^(n+1) does not exist: the parabola through
@@ -113,7 +146,9 @@ def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final=False):
     ib = n % 4
     iz = (n - 2) % 4
     max_spk = spk_t.shape[1]
-    for c in range(hist.shape[1]):
+    if check_first and not any_crossing(hist, n, thr, lo, hi):
+        return
+    for c in range(lo, hi):
         a = hist[ia, c]
         b = hist[ib, c]
         th = thr[c]
@@ -133,13 +168,16 @@ def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final=False):
 @njit(cache=True, error_model="numpy")
 def finish_crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt):
     """Time crossings on the last interval [t_(N-1), t_N] (parabola through three samples)."""
-    crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, True)
+    crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, True, 0, hist.shape[1])
 
 
 @njit(cache=True, error_model="numpy")
-def record(v, rec_nodes, v_rec, r):
+def record(v, rec_nodes, v_rec, r, lo, hi):
+    """Row r of ``v_rec``: V of the recorded nodes among lo .. hi-1."""
     for m in range(rec_nodes.shape[0]):
-        v_rec[r, m] = v[rec_nodes[m]]
+        c = rec_nodes[m]
+        if lo <= c < hi:
+            v_rec[r, m] = v[c]
 
 
 @njit(cache=True, error_model="numpy")
@@ -148,14 +186,14 @@ def store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
     h_new = (ng_step + 1) % 4
     for c in range(v.shape[0]):
         hist[h_new, c] = v[c]
-    crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
+    crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, 0, hist.shape[1])
 
 
 # ---------------------------------------------------------------- compiled per structure
 @structure_bound
 def theta_step(theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist, h_new, PT, runs, cap, area,
                sumg, bfix, parent, gax, g_ext, ge_ext, i_ext, site_node, site_wave, site_scale, i_t, i_end,
-               k, alg_idx, alg_ptr, alg_nbr, alg_g, d, b, d2, b2, cw):
+               k, alg_idx, alg_ptr, alg_nbr, alg_g, d, b, d2, b2, cw, red):
     """One theta step of length ``h`` ms; False if V blew up (nothing is then reliable).
 
     The gates are first relaxed over ``tau`` at V(t) (see the module
@@ -165,26 +203,27 @@ def theta_step(theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist, h_ne
     ``i_end`` (end of step): Rannacher's start-up at a discontinuity, whose
     high-frequency content Crank-Nicolson alone would leave ringing.
     """
-    membrane_step(v, y, G, GE, PT, runs, tau)  # noqa: F821 - bound per structure
+    n = v.shape[0]
+    membrane_step(v, y, G, GE, PT, runs, tau, 0, n)  # noqa: F821 - bound per structure
     inv_tdt = 1.0 / (theta * h)
-    assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ext)
+    assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ext, 0, n)
     if split:  # the same matrix for the half steps: C / (h/2) = C / (theta h)
         d2[:] = d
         b2[:] = b
-    inject(b, site_node, site_wave, site_scale, i_t, k)
-    solve_tree(chain, d, b, parent, gax, cw)
+    inject(b, site_node, site_wave, site_scale, i_t, k, 0, n)
+    solve_tree(chain, d, b, parent, gax, cw, red)
     if split:
         for c in range(v.shape[0]):
             t1 = b[c]
             b[c] = b2[c] + cap[c] * inv_tdt * (t1 - v[c])
             d[c] = d2[c]
-        inject(b, site_node, site_wave, site_scale, i_end, k)
-        solve_tree(chain, d, b, parent, gax, cw)
+        inject(b, site_node, site_wave, site_scale, i_end, k, 0, n)
+        solve_tree(chain, d, b, parent, gax, cw, red)
     # every node feeds the solve's last pivot (the middle of a chain, the root
     # of a tree): a NaN or Inf anywhere shows there at once
     if not (abs(b[probe]) < V_LIMIT):
         return False
-    theta_update(b, v, vmax, hist, h_new, 1.0 if split else 1.0 / theta)
+    theta_update(b, v, vmax, hist, h_new, 1.0 if split else 1.0 / theta, 0, n)
     if alg_idx.shape[0] > 0:
         set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g)
         for q in range(alg_idx.shape[0]):
@@ -193,10 +232,10 @@ def theta_step(theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist, h_ne
 
 
 @structure_bound
-def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax, sumg, bfix,
-                 alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end, damp,
-                 dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
-                 G, GE, d, b, d2, b2, cw, zeros):
+def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
+                   sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end,
+                   damp, dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
+                   G, GE, d, b, d2, b2, cw, zeros):
     """``n_steps`` theta steps of ``dt`` (see :func:`theta_step`), crossings timed, V recorded.
 
     On entry ``y`` holds the gates at the middle of the previous step, of
@@ -205,26 +244,120 @@ def run_implicit(theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, ga
     marks the steps taken as two half steps (Crank-Nicolson at a stimulus
     jump and the step after).  ``zeros``: n zeros (no extra conductance or
     current).  Returns -1, or the local step at which V blew up.
+
+    Thread ``tid`` of ``n_threads`` (2 for a long chain, else 1): each thread
+    takes one half of the chain through the membrane update, the assembly and
+    the elimination of its two blocks (:func:`hhsim.engine.tree_solve.eliminate_pair`);
+    the first solves the reduced chain (``red``: what the blocks pass to it);
+    both substitute, update V and time their nodes' crossings; the first
+    records.  The threads meet twice per step, and once more before a record
+    or a divergence check (:mod:`hhsim.engine.spin`).  A step taken as two half
+    steps is the first thread's alone.  Each node sees the same operations as
+    on one thread: the same bits.
     """
-    probe = v.shape[0] // 2 if chain else 0
+    n = v.shape[0]
+    probe = n // 2 if chain else 0
+    lo, hi = (0, probe) if tid == 0 else (probe, n)
+    if n_threads == 1:
+        lo, hi = 0, n
+    # a long chain without junctions takes the blocked path (one or two threads)
+    blocked = chain and n >= BLOCKED_CHAIN and alg_idx.shape[0] == 0
+    shared = n_threads > 1
     r = 0
+    # With two threads the row of V recorded at a step is written at the next
+    # meeting (when every thread's V of that step is in, and none has moved on):
+    # two threads writing neighbouring numbers at every step would fight over
+    # their cache line.  ``owed``: that row, or -1.
+    owed = -1
+    p = 0  # meetings so far
     for k in range(n_steps):
         ng_step = n0 + k
+        h_new = (ng_step + 1) % 4
         split = damp[k] != 0 and theta == 0.5
         tau = 0.5 * (h_prev + dt)
-        ok = theta_step(theta, split, chain, probe, v, y, tau, dt, G, GE, vmax, hist, (ng_step + 1) % 4, PT,
-                        runs, cap, area, sumg, bfix, parent, gax, zeros, zeros, zeros, site_node, site_wave,
-                        site_scale, i_t, i_end, k, alg_idx, alg_ptr, alg_nbr, alg_g, d, b, d2, b2, cw)
-        h_prev = dt
+        ok = True
+        seen = True  # (the serial step: crossings checks first)
+        serial = split or not blocked
+        if serial:
+            if shared and owed >= 0:  # the first thread is about to move every node's V
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1
+                if tid == 0:
+                    record(v, rec_nodes, v_rec, owed, 0, n)
+                owed = -1
+            if tid == 0:
+                ok = theta_step(theta, split, chain, probe, v, y, tau, dt, G, GE, vmax, hist, h_new, PT,
+                                runs, cap, area, sumg, bfix, parent, gax, zeros, zeros, zeros, site_node,
+                                site_wave, site_scale, i_t, i_end, k, alg_idx, alg_ptr, alg_nbr, alg_g, d, b, d2,
+                                b2, cw, red)
+            if shared:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1
+        else:
+            membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix,  # noqa: F821 - bound
+                              1.0 / (theta * dt))
+            inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi)
+            for pair in range(tid, 2, n_threads):
+                eliminate_pair(d, b, gax, cw, red, pair)
+            if shared:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1
+            if tid == 0:
+                if owed >= 0:
+                    record(v, rec_nodes, v_rec, owed, 0, n)
+                solve_reduced(d, b, red)
+                if not (abs(b[probe]) < V_LIMIT):  # every node feeds the middle (see theta_step)
+                    return k
+            owed = -1
+            if shared:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1
+            for pair in range(tid, 2, n_threads):
+                substitute_pair(d, b, gax, cw, red, pair)
+            seen = theta_update_seen(b, v, vmax, hist, ng_step, 1.0 / theta, thr, lo, hi)
         if not ok:
             return k
-        if (k & 63) == 63 and not (largest(v) < V_LIMIT):
-            return k
-        crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
+        # each thread times its nodes' crossings (their own rows of spk_t, spk_n)
+        if seen:
+            crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, lo, hi, serial)
+        h_prev = dt
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r)
+            if shared and not serial:
+                owed = r
+            elif tid == 0:
+                record(v, rec_nodes, v_rec, r, 0, n)
             r += 1
+        if (k & 63) == 63 or (k == n_steps - 1 and owed >= 0):  # every node's V, on the first thread
+            if shared:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1
+            if tid == 0:
+                if owed >= 0:
+                    record(v, rec_nodes, v_rec, owed, 0, n)
+                if not (largest(v) < V_LIMIT):
+                    return k
+            owed = -1
     return -1
+
+
+@structure_bound
+def run_implicit(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
+                 sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end,
+                 damp, dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
+                 G, GE, d, b, d2, b2, cw, zeros):
+    """:func:`implicit_steps`; the first thread then lets the others leave."""
+    status = implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent,
+                            gax, sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
+                            i_t, i_end, damp, dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr,
+                            spk_t, spk_n, G, GE, d, b, d2, b2, cw, zeros)
+    if tid == 0:
+        leave(sync)
+    return status
 
 
 @structure_bound
@@ -268,7 +401,7 @@ def euler_step(v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg_id
                site_node, site_wave, site_scale, i_a, k, h, inj, dv, dy, ia, i_ext):
     """One forward-Euler step of length h on V and the states; False if V blew up."""
     inj[:] = i_ext
-    inject(inj, site_node, site_wave, site_scale, i_a, k)
+    inject(inj, site_node, site_wave, site_scale, i_a, k, 0, v.shape[0])
     derivs_all(v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g)
     big, acc = _advance_explicit(v, y, vmax, dv, dy, h)
@@ -296,11 +429,11 @@ def rk4_step(v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg_idx,
                     ys[j, c] = y[j, c] + hs * ky[st - 1, j, c]
         inj[:] = i_ext
         if st == 0:
-            inject(inj, site_node, site_wave, site_scale, i_a, k)
+            inject(inj, site_node, site_wave, site_scale, i_a, k, 0, n)
         elif st < 3:
-            inject(inj, site_node, site_wave, site_scale, i_m, k)
+            inject(inj, site_node, site_wave, site_scale, i_m, k, 0, n)
         else:
-            inject(inj, site_node, site_wave, site_scale, i_b, k)
+            inject(inj, site_node, site_wave, site_scale, i_b, k, 0, n)
         derivs_all(vs, ys, inj, kv[st], ky[st], ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                    alg_idx, alg_ptr, alg_nbr, alg_g)
     big = 0.0
@@ -337,7 +470,7 @@ def run_euler(v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
             return k
         store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r)
+            record(v, rec_nodes, v_rec, r, 0, v.shape[0])
             r += 1
     return -1
 
@@ -364,7 +497,7 @@ def run_rk4(v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
             return k
         store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r)
+            record(v, rec_nodes, v_rec, r, 0, v.shape[0])
             r += 1
     return -1
 
@@ -382,6 +515,7 @@ def bind(namespace: dict) -> None:
     scope = dict(globals())
     scope["membrane_step"] = namespace["membrane_step"]
     scope["membrane_rates"] = namespace["membrane_rates"]
+    scope["membrane_assemble"] = namespace["membrane_assemble"]
     filename = namespace.get("__file__") or ""
     on_disk = os.path.isfile(filename)
     for name, py in _PY.items():
@@ -391,6 +525,7 @@ def bind(namespace: dict) -> None:
         fn.__module__ = namespace.get("__name__", __name__)
         fn.__doc__ = py.__doc__
         opts = {"fastmath": _CONTRACT} if name == "theta_step" else {}
-        scope[name] = namespace[name] = njit(cache=True, error_model="numpy", **opts)(fn)
+        # nogil: run_implicit's threads run side by side
+        scope[name] = namespace[name] = njit(cache=True, error_model="numpy", nogil=True, **opts)(fn)
     for name in ("assemble", "finish_crossings", "inject", "crossings", "record", "largest", "theta_update"):
         namespace[name] = scope[name]

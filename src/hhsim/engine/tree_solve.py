@@ -11,8 +11,10 @@ pivots' reciprocals.
 * :func:`hines_solve`: any tree (Hines 1984): eliminate from the leaves to
   the root, substitute back from the root;
 * :func:`chain_solve`: an unbranched cable (Thomas' algorithm) from both ends
-  at once; :func:`chain_solve4`: four sweeps at once for long chains (their
-  division chains overlap in the processor);
+  at once; :func:`chain_solve_blocks`: a long chain in four blocks, each
+  eliminated from both ends (eight sweeps whose division chains overlap in
+  the processor), a reduced chain of seven unknowns between them; its halves
+  (:func:`eliminate_pair`, :func:`substitute_pair`) run on two threads;
 * :func:`solve_tree`: the choice between them, used by every cable driver;
 * :func:`set_junctions`: junction nodes (branch points without membrane) at
   the conductance-weighted mean of their neighbours.
@@ -45,9 +47,9 @@ def eliminate(d, b, i, nb, gi, dc, bc):
 @njit(cache=True, error_model="numpy", inline="always", fastmath=_CONTRACT)
 def eliminate_coupled(d, b, cw, i, nb, gi, dc, bc, cc, dm, bm):
     """As :func:`eliminate` for a node also coupled (``cc``, kept in ``cw``) to
-    the chain's middle node (pivot ``dm``, right-hand side ``bm``); returns nb's
-    pivot, right-hand side and coupling to the middle, and the middle's pivot
-    and right-hand side."""
+    the chain's middle node (``dm``, ``bm``: what the sweep has added to the
+    middle's pivot and right-hand side so far); returns nb's pivot,
+    right-hand side and coupling to the middle, and the new ``dm``, ``bm``."""
     r = 1.0 / dc
     d[i] = r
     b[i] = bc
@@ -146,110 +148,190 @@ def chain_solve(d, b, gax):
             b[j] = vr
 
 
+# ------------------------------------------- a long chain in four blocks
+# Nodes s1 < s2 < s3 (at n/4, n/2, 3n/4) separate four blocks; each block is
+# eliminated from both its ends towards its middle node q (two sweeps; a sweep
+# starting next to a separator couples its nodes to it, kept in ``cw``).  The
+# middles and separators then form a chain of seven unknowns,
+# q1 - s1 - q2 - s2 - q3 - s3 - q4, solved directly; every sweep then
+# substitutes outwards from its middle.  Blocks are taken in pairs (four sweeps
+# side by side: the processor overlaps their division chains), a pair per
+# thread on two threads, one pair after the other on one: each sweep does the
+# same operations either way (the same bits).  ``red`` (REDUCED_SIZE) carries
+# what the reduced chain needs: per block its middle's pivot, right-hand side
+# and couplings to the separators on its left and right, and what its two
+# sweeps added to those separators' pivots and right-hand sides (8 numbers),
+# then the seven solved values.
+
+#: Chains of at least this many nodes are solved in four blocks.
+BLOCKED_CHAIN = 16
+#: Scratch numbers of the reduced chain (``red``).
+REDUCED_SIZE = 52
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def block_bounds(n, blk):
+    """First node, middle and end (exclusive) of block ``blk`` (0..3) of a chain of n."""
+    first = 0 if blk == 0 else (blk * n) // 4 + 1
+    end = n if blk == 3 else ((blk + 1) * n) // 4
+    return first, first + (end - first) // 2, end
+
+
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def chain_solve4(d, b, g, cw):
-    """A chain of n >= 8 nodes, as four independent sweeps: the middle node m
-    and the middles qL, qR of the two halves are kept for last; each half is
-    eliminated from its outer end towards its middle (Thomas) and from its
-    inner end towards its middle (each elimination coupling the remaining
-    node to m).  The 3 x 3 system of qL, m, qR is solved directly, then the
-    four sweeps substitute outwards.  The processor runs the four division
-    chains side by side.  ``cw`` is scratch (the couplings to m)."""
-    n = d.shape[0]
-    m = n // 2
-    qL = m // 2
-    qR = m + 1 + (n - 1 - m) // 2
-    # registers: outer-left (ol), inner-left (il), outer-right (orr), inner-right (ir)
-    d_ol = d[0]
-    b_ol = b[0]
-    d_il = d[m - 1]
-    b_il = b[m - 1]
-    c_il = g[m]
-    d_or = d[n - 1]
-    b_or = b[n - 1]
-    d_ir = d[m + 1]
-    b_ir = b[m + 1]
-    c_ir = g[m + 1]
-    dm = d[m]
-    bm = b[m]
-    n_ol = qL            # nodes 0 .. qL-1
-    n_il = m - 1 - qL    # nodes m-1 .. qL+1
-    n_or = n - 1 - qR    # nodes n-1 .. qR+1
-    n_ir = qR - 1 - m    # nodes m+1 .. qR-1
-    K = min(min(n_ol, n_il), min(n_or, n_ir))
-    # the four eliminations side by side, then each one's remaining nodes
+def eliminate_pair(d, b, g, cw, red, pair):
+    """Eliminate blocks 2 pair and 2 pair + 1: their four sweeps side by side, then
+    each one's remaining nodes; results into ``red``."""
+    f0, q0, e0 = block_bounds(d.shape[0], 2 * pair)
+    f1, q1, e1 = block_bounds(d.shape[0], 2 * pair + 1)
+    # sweep registers: A rightwards from f0, B leftwards from e0 - 1 (block 0 of the
+    # pair), C rightwards from f1, D leftwards from e1 - 1; each couples to the
+    # separator before or after its block (coupling 0 at an end of the chain)
+    dA, bA, cA = d[f0], b[f0], g[f0] if f0 > 0 else 0.0
+    dB, bB, cB = d[e0 - 1], b[e0 - 1], g[e0] if e0 < d.shape[0] else 0.0
+    dC, bC, cC = d[f1], b[f1], g[f1] if f1 > 0 else 0.0
+    dD, bD, cD = d[e1 - 1], b[e1 - 1], g[e1] if e1 < d.shape[0] else 0.0
+    sdA = sbA = sdB = sbB = sdC = sbC = sdD = sbD = 0.0
+    nA, nB, nC, nD = q0 - f0, e0 - 1 - q0, q1 - f1, e1 - 1 - q1
+    K = min(min(nA, nB), min(nC, nD))
     for k in range(K):
-        d_ol, b_ol = eliminate(d, b, k, k + 1, g[k + 1], d_ol, b_ol)
-        j = m - 1 - k
-        d_il, b_il, c_il, dm, bm = eliminate_coupled(d, b, cw, j, j - 1, g[j], d_il, b_il, c_il, dm, bm)
-        i3 = n - 1 - k
-        d_or, b_or = eliminate(d, b, i3, i3 - 1, g[i3], d_or, b_or)
-        j4 = m + 1 + k
-        d_ir, b_ir, c_ir, dm, bm = eliminate_coupled(d, b, cw, j4, j4 + 1, g[j4 + 1], d_ir, b_ir, c_ir, dm, bm)
-    for k in range(K, n_ol):
-        d_ol, b_ol = eliminate(d, b, k, k + 1, g[k + 1], d_ol, b_ol)
-    for k in range(K, n_il):
-        j = m - 1 - k
-        d_il, b_il, c_il, dm, bm = eliminate_coupled(d, b, cw, j, j - 1, g[j], d_il, b_il, c_il, dm, bm)
-    for k in range(K, n_or):
-        i3 = n - 1 - k
-        d_or, b_or = eliminate(d, b, i3, i3 - 1, g[i3], d_or, b_or)
-    for k in range(K, n_ir):
-        j4 = m + 1 + k
-        d_ir, b_ir, c_ir, dm, bm = eliminate_coupled(d, b, cw, j4, j4 + 1, g[j4 + 1], d_ir, b_ir, c_ir, dm, bm)
-    # the separators qL, m, qR: both sweeps of a block ended on its separator
-    DL = d_ol + d_il - d[qL]
-    BL = b_ol + b_il - b[qL]
-    DR = d_or + d_ir - d[qR]
-    BR = b_or + b_ir - b[qR]
-    cL = c_il
-    cR = c_ir
-    xm = (bm + cL * BL / DL + cR * BR / DR) / (dm - cL * cL / DL - cR * cR / DR)
-    xL = (BL + cL * xm) / DL
-    xR = (BR + cR * xm) / DR
-    b[m] = xm
-    b[qL] = xL
-    b[qR] = xR
-    # back-substitution, the four sweeps outwards from their separators
-    v_ol = xL
-    v_il = xL
-    v_or = xR
-    v_ir = xR
-    # tails first (the sweeps' innermost nodes, next to the separators), then all four together
-    for k in range(n_ol - 1, K - 1, -1):
-        v_ol = substitute(d, b, k, g[k + 1], v_ol, 0.0, 0.0)
-    for k in range(n_il - 1, K - 1, -1):
-        j = m - 1 - k
-        v_il = substitute(d, b, j, g[j], v_il, cw[j], xm)
-    for k in range(n_or - 1, K - 1, -1):
-        i3 = n - 1 - k
-        v_or = substitute(d, b, i3, g[i3], v_or, 0.0, 0.0)
-    for k in range(n_ir - 1, K - 1, -1):
-        j4 = m + 1 + k
-        v_ir = substitute(d, b, j4, g[j4 + 1], v_ir, cw[j4], xm)
+        i = f0 + k
+        dA, bA, cA, sdA, sbA = eliminate_coupled(d, b, cw, i, i + 1, g[i + 1], dA, bA, cA, sdA, sbA)
+        j = e0 - 1 - k
+        dB, bB, cB, sdB, sbB = eliminate_coupled(d, b, cw, j, j - 1, g[j], dB, bB, cB, sdB, sbB)
+        i = f1 + k
+        dC, bC, cC, sdC, sbC = eliminate_coupled(d, b, cw, i, i + 1, g[i + 1], dC, bC, cC, sdC, sbC)
+        j = e1 - 1 - k
+        dD, bD, cD, sdD, sbD = eliminate_coupled(d, b, cw, j, j - 1, g[j], dD, bD, cD, sdD, sbD)
+    for k in range(K, nA):
+        i = f0 + k
+        dA, bA, cA, sdA, sbA = eliminate_coupled(d, b, cw, i, i + 1, g[i + 1], dA, bA, cA, sdA, sbA)
+    for k in range(K, nB):
+        j = e0 - 1 - k
+        dB, bB, cB, sdB, sbB = eliminate_coupled(d, b, cw, j, j - 1, g[j], dB, bB, cB, sdB, sbB)
+    for k in range(K, nC):
+        i = f1 + k
+        dC, bC, cC, sdC, sbC = eliminate_coupled(d, b, cw, i, i + 1, g[i + 1], dC, bC, cC, sdC, sbC)
+    for k in range(K, nD):
+        j = e1 - 1 - k
+        dD, bD, cD, sdD, sbD = eliminate_coupled(d, b, cw, j, j - 1, g[j], dD, bD, cD, sdD, sbD)
+    # both sweeps of a block end on its middle
+    o = 16 * pair
+    red[o], red[o + 1], red[o + 2], red[o + 3] = dA + dB - d[q0], bA + bB - b[q0], cA, cB
+    red[o + 4], red[o + 5], red[o + 6], red[o + 7] = sdA, sbA, sdB, sbB
+    red[o + 8], red[o + 9], red[o + 10], red[o + 11] = dC + dD - d[q1], bC + bD - b[q1], cC, cD
+    red[o + 12], red[o + 13], red[o + 14], red[o + 15] = sdC, sbC, sdD, sbD
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _reduced_row(d, b, red, u):
+    """Pivot and right-hand side of unknown u of the reduced chain: u = 2 k is block k's
+    middle, u = 2 k + 1 the separator after block k (node (k + 1) n / 4)."""
+    k = u // 2
+    if u % 2 == 0:
+        return red[8 * k], red[8 * k + 1]
+    s = ((k + 1) * d.shape[0]) // 4
+    return d[s] + red[8 * k + 6] + red[8 * k + 12], b[s] + red[8 * k + 7] + red[8 * k + 13]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _reduced_coupling(red, u):
+    """Coupling of unknowns u and u + 1 of the reduced chain."""
+    k = u // 2
+    return red[8 * k + 3] if u % 2 == 0 else red[8 * k + 10]
+
+
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+def solve_reduced(d, b, red):
+    """Solve the chain q1 - s1 - q2 - s2 - q3 - s3 - q4 (Thomas): the values into b,
+    and into red[32:39] (red[40:52]: scratch)."""
+    dc, bc = _reduced_row(d, b, red, 0)
+    for u in range(1, 7):
+        e = _reduced_coupling(red, u - 1)
+        r = 1.0 / dc
+        red[40 + u - 1] = r
+        red[46 + u - 1] = bc
+        f = e * r
+        du, bu = _reduced_row(d, b, red, u)
+        dc = du - f * e
+        bc = bu + f * bc
+    x = bc / dc
+    red[38] = x
+    for u in range(5, -1, -1):
+        x = (red[46 + u] + _reduced_coupling(red, u) * x) * red[40 + u]
+        red[32 + u] = x
+    n = d.shape[0]
+    for k in range(4):
+        b[block_bounds(n, k)[1]] = red[32 + 2 * k]
+    for k in range(3):
+        b[((k + 1) * n) // 4] = red[32 + 2 * k + 1]
+
+
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+def substitute_pair(d, b, g, cw, red, pair):
+    """Back-substitute blocks 2 pair and 2 pair + 1 outwards from their middles."""
+    n = d.shape[0]
+    f0, q0, e0 = block_bounds(n, 2 * pair)
+    f1, q1, e1 = block_bounds(n, 2 * pair + 1)
+    # each sweep's separator: before its block (A, C) or after it (B, D); 0 at a chain end
+    xA = red[32 + 4 * pair - 1] if pair > 0 else 0.0
+    xB = red[32 + 4 * pair + 1]
+    xC = red[32 + 4 * pair + 1]
+    xD = red[32 + 4 * pair + 3] if pair == 0 else 0.0
+    vA = b[q0]
+    vB = vA
+    vC = b[q1]
+    vD = vC
+    nA, nB, nC, nD = q0 - f0, e0 - 1 - q0, q1 - f1, e1 - 1 - q1
+    K = min(min(nA, nB), min(nC, nD))
+    # tails first (the nodes next to the middles), then all four together
+    for k in range(nA - 1, K - 1, -1):
+        i = f0 + k
+        vA = substitute(d, b, i, g[i + 1], vA, cw[i], xA)
+    for k in range(nB - 1, K - 1, -1):
+        j = e0 - 1 - k
+        vB = substitute(d, b, j, g[j], vB, cw[j], xB)
+    for k in range(nC - 1, K - 1, -1):
+        i = f1 + k
+        vC = substitute(d, b, i, g[i + 1], vC, cw[i], xC)
+    for k in range(nD - 1, K - 1, -1):
+        j = e1 - 1 - k
+        vD = substitute(d, b, j, g[j], vD, cw[j], xD)
     for k in range(K - 1, -1, -1):
-        v_ol = substitute(d, b, k, g[k + 1], v_ol, 0.0, 0.0)
-        j = m - 1 - k
-        v_il = substitute(d, b, j, g[j], v_il, cw[j], xm)
-        i3 = n - 1 - k
-        v_or = substitute(d, b, i3, g[i3], v_or, 0.0, 0.0)
-        j4 = m + 1 + k
-        v_ir = substitute(d, b, j4, g[j4 + 1], v_ir, cw[j4], xm)
+        i = f0 + k
+        vA = substitute(d, b, i, g[i + 1], vA, cw[i], xA)
+        j = e0 - 1 - k
+        vB = substitute(d, b, j, g[j], vB, cw[j], xB)
+        i = f1 + k
+        vC = substitute(d, b, i, g[i + 1], vC, cw[i], xC)
+        j = e1 - 1 - k
+        vD = substitute(d, b, j, g[j], vD, cw[j], xD)
+
+
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+def chain_solve_blocks(d, b, g, cw, red):
+    """A chain of at least BLOCKED_CHAIN nodes in four blocks on one thread (see above)."""
+    eliminate_pair(d, b, g, cw, red, 0)
+    eliminate_pair(d, b, g, cw, red, 1)
+    solve_reduced(d, b, red)
+    substitute_pair(d, b, g, cw, red, 0)
+    substitute_pair(d, b, g, cw, red, 1)
 
 
 @njit(cache=True, error_model="numpy")
-def solve_chain(d, b, gax, cw):
-    """Thomas elimination of a chain: four sweeps from 16 nodes on, else two (``cw``: scratch)."""
-    if d.shape[0] >= 16:
-        chain_solve4(d, b, gax, cw)
+def solve_chain(d, b, gax, cw, red):
+    """Thomas elimination of a chain: in four blocks from BLOCKED_CHAIN nodes on, else
+    from both ends (``cw``, ``red``: scratch)."""
+    if d.shape[0] >= BLOCKED_CHAIN:
+        chain_solve_blocks(d, b, gax, cw, red)
     else:
         chain_solve(d, b, gax)
 
 
 @njit(cache=True, error_model="numpy")
-def solve_tree(chain, d, b, parent, gax, cw):
-    """Solve the implicit step's matrix: Thomas on a chain, else Hines' elimination."""
+def solve_tree(chain, d, b, parent, gax, cw, red):
+    """Solve the implicit step's matrix: Thomas on a chain, else Hines' elimination
+    (``cw``: n numbers of scratch, ``red``: REDUCED_SIZE)."""
     if chain:
-        solve_chain(d, b, gax, cw)
+        solve_chain(d, b, gax, cw, red)
     else:
         hines_solve(d, b, parent, gax)
