@@ -41,7 +41,8 @@ from numba import njit
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
 from .spin import leave, meet
-from .tree_solve import BLOCKED_CHAIN, eliminate_pair, set_junctions, solve_reduced, solve_tree, substitute_pair
+from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, eliminate_pair, set_junctions, solve_reduced, solve_tree,
+                         substitute_pair)
 
 _CONTRACT = {"contract"}
 _PY: dict[str, types.FunctionType] = {}
@@ -248,10 +249,11 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
     Thread ``tid`` of ``n_threads`` (2 for a long chain, else 1): each thread
     takes one half of the chain through the membrane update, the assembly and
     the elimination of its two blocks (:func:`hhsim.engine.tree_solve.eliminate_pair`);
-    the first solves the reduced chain (``red``: what the blocks pass to it);
-    both substitute, update V and time their nodes' crossings; the first
-    records.  The threads meet twice per step, and once more before a record
-    or a divergence check (:mod:`hhsim.engine.spin`).  A step taken as two half
+    then each solves the reduced chain (``red``: what the blocks pass to it)
+    and substitutes its blocks, updates V and times its nodes' crossings; the
+    first records.  The threads meet once per step, and once more before a
+    divergence check, a record after the last step or a step taken on one
+    thread (:mod:`hhsim.engine.spin`).  A step taken as two half
     steps is the first thread's alone.  Each node sees the same operations as
     on one thread: the same bits.
     """
@@ -264,11 +266,12 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
     blocked = chain and n >= BLOCKED_CHAIN and alg_idx.shape[0] == 0
     shared = n_threads > 1
     r = 0
-    # With two threads the row of V recorded at a step is written at the next
-    # meeting (when every thread's V of that step is in, and none has moved on):
-    # two threads writing neighbouring numbers at every step would fight over
-    # their cache line.  ``owed``: that row, or -1.
+    # With two threads the first writes the row of V recorded at a step at the
+    # next meeting, when every thread's V of that step is in (two threads writing
+    # neighbouring numbers at every step would fight over their cache line).
+    # ``owed``: that row of v_rec, or -1.
     owed = -1
+    owed_row = 0  # its V: row owed_row of the history ring
     p = 0  # meetings so far
     for k in range(n_steps):
         ng_step = n0 + k
@@ -299,25 +302,24 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
             membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix,  # noqa: F821 - bound
                               1.0 / (theta * dt))
             inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi)
+            at = (k & 1) * REDUCED_SHARED  # (see tree_solve.REDUCED_SHARED)
             for pair in range(tid, 2, n_threads):
-                eliminate_pair(d, b, gax, cw, red, pair)
+                eliminate_pair(d, b, gax, cw, red, pair, at)
             if shared:
                 p += 1
                 if not meet(sync, n_threads, p):
                     return -1
-            if tid == 0:
-                if owed >= 0:
-                    record(v, rec_nodes, v_rec, owed, 0, n)
-                solve_reduced(d, b, red)
-                if not (abs(b[probe]) < V_LIMIT):  # every node feeds the middle (see theta_step)
-                    return k
+            if tid == 0 and owed >= 0:
+                # from the history ring: the other thread may already be moving V on,
+                # but it cannot reach that row again before the next meeting
+                record(hist[owed_row], rec_nodes, v_rec, owed, 0, n)
             owed = -1
-            if shared:
-                p += 1
-                if not meet(sync, n_threads, p):
-                    return -1
+            # every thread solves the (tiny) reduced chain itself: no second meeting
+            base = REDUCED_BASE + 19 * tid
+            if not (abs(solve_reduced(d, b, red, at, base, lo, hi)) < V_LIMIT):  # every node feeds the middle
+                return k
             for pair in range(tid, 2, n_threads):
-                substitute_pair(d, b, gax, cw, red, pair)
+                substitute_pair(d, b, gax, cw, red, pair, base)
             seen = theta_update_seen(b, v, vmax, hist, ng_step, 1.0 / theta, thr, lo, hi)
         if not ok:
             return k
@@ -328,6 +330,7 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
             if shared and not serial:
                 owed = r
+                owed_row = h_new
             elif tid == 0:
                 record(v, rec_nodes, v_rec, r, 0, n)
             r += 1

@@ -161,12 +161,20 @@ def chain_solve(d, b, gax):
 # what the reduced chain needs: per block its middle's pivot, right-hand side
 # and couplings to the separators on its left and right, and what its two
 # sweeps added to those separators' pivots and right-hand sides (8 numbers),
-# then the seven solved values.
+# the separators' own pivots and right-hand sides (6), then, per thread, the
+# seven solved values and scratch.
 
 #: Chains of at least this many nodes are solved in four blocks.
 BLOCKED_CHAIN = 16
-#: Scratch numbers of the reduced chain (``red``).
-REDUCED_SIZE = 52
+#: Numbers the blocks pass to the reduced chain: 8 per block, then the
+#: separators' own pivots and right-hand sides.  Two copies (one per parity of
+#: the step), so that a thread may eliminate the next step while the other still
+#: solves this one's reduced chain.
+REDUCED_SHARED = 38
+#: Where a thread's solution of the reduced chain starts in ``red`` (then 19 per
+#: thread, two threads).
+REDUCED_BASE = 2 * REDUCED_SHARED
+REDUCED_SIZE = REDUCED_BASE + 2 * 19
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -178,9 +186,9 @@ def block_bounds(n, blk):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def eliminate_pair(d, b, g, cw, red, pair):
+def eliminate_pair(d, b, g, cw, red, pair, at):
     """Eliminate blocks 2 pair and 2 pair + 1: their four sweeps side by side, then
-    each one's remaining nodes; results into ``red``."""
+    each one's remaining nodes; results into red[at : at + REDUCED_SHARED]."""
     f0, q0, e0 = block_bounds(d.shape[0], 2 * pair)
     f1, q1, e1 = block_bounds(d.shape[0], 2 * pair + 1)
     # sweep registers: A rightwards from f0, B leftwards from e0 - 1 (block 0 of the
@@ -215,68 +223,81 @@ def eliminate_pair(d, b, g, cw, red, pair):
         j = e1 - 1 - k
         dD, bD, cD, sdD, sbD = eliminate_coupled(d, b, cw, j, j - 1, g[j], dD, bD, cD, sdD, sbD)
     # both sweeps of a block end on its middle
-    o = 16 * pair
+    o = at + 16 * pair
     red[o], red[o + 1], red[o + 2], red[o + 3] = dA + dB - d[q0], bA + bB - b[q0], cA, cB
     red[o + 4], red[o + 5], red[o + 6], red[o + 7] = sdA, sbA, sdB, sbB
     red[o + 8], red[o + 9], red[o + 10], red[o + 11] = dC + dD - d[q1], bC + bD - b[q1], cC, cD
     red[o + 12], red[o + 13], red[o + 14], red[o + 15] = sdC, sbC, sdD, sbD
+    # the separators' own rows (pair 0: s1; pair 1: s2, s3): the reduced solve reads
+    # them from here, as b at the separators is where it writes their values
+    n = d.shape[0]
+    for k in range(0, 1) if pair == 0 else range(1, 3):
+        sk = ((k + 1) * n) // 4
+        red[at + 32 + 2 * k] = d[sk]
+        red[at + 33 + 2 * k] = b[sk]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _reduced_row(d, b, red, u):
+def _reduced_row(red, u, at):
     """Pivot and right-hand side of unknown u of the reduced chain: u = 2 k is block k's
     middle, u = 2 k + 1 the separator after block k (node (k + 1) n / 4)."""
-    k = u // 2
+    k = at + u // 2 * 8
     if u % 2 == 0:
-        return red[8 * k], red[8 * k + 1]
-    s = ((k + 1) * d.shape[0]) // 4
-    return d[s] + red[8 * k + 6] + red[8 * k + 12], b[s] + red[8 * k + 7] + red[8 * k + 13]
+        return red[k], red[k + 1]
+    s = at + 32 + u // 2 * 2
+    return red[s] + red[k + 6] + red[k + 12], red[s + 1] + red[k + 7] + red[k + 13]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _reduced_coupling(red, u):
+def _reduced_coupling(red, u, at):
     """Coupling of unknowns u and u + 1 of the reduced chain."""
-    k = u // 2
-    return red[8 * k + 3] if u % 2 == 0 else red[8 * k + 10]
+    k = at + u // 2 * 8
+    return red[k + 3] if u % 2 == 0 else red[k + 10]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def solve_reduced(d, b, red):
-    """Solve the chain q1 - s1 - q2 - s2 - q3 - s3 - q4 (Thomas): the values into b,
-    and into red[32:39] (red[40:52]: scratch)."""
-    dc, bc = _reduced_row(d, b, red, 0)
+def solve_reduced(d, b, red, at, base, lo, hi):
+    """Solve the chain q1 - s1 - q2 - s2 - q3 - s3 - q4 (from red[at : at + REDUCED_SHARED],
+    Thomas) into red[base : base + 7]
+    (red[base + 7 : base + 19]: scratch) and the values of those among nodes lo .. hi-1
+    into b; returns the value at the chain's middle (s2).  Two threads may both
+    solve it, each into its own part of ``red``: the same numbers, no meeting."""
+    dc, bc = _reduced_row(red, 0, at)
     for u in range(1, 7):
-        e = _reduced_coupling(red, u - 1)
+        e = _reduced_coupling(red, u - 1, at)
         r = 1.0 / dc
-        red[40 + u - 1] = r
-        red[46 + u - 1] = bc
+        red[base + 7 + u - 1] = r
+        red[base + 13 + u - 1] = bc
         f = e * r
-        du, bu = _reduced_row(d, b, red, u)
+        du, bu = _reduced_row(red, u, at)
         dc = du - f * e
         bc = bu + f * bc
     x = bc / dc
-    red[38] = x
+    red[base + 6] = x
     for u in range(5, -1, -1):
-        x = (red[46 + u] + _reduced_coupling(red, u) * x) * red[40 + u]
-        red[32 + u] = x
+        x = (red[base + 13 + u] + _reduced_coupling(red, u, at) * x) * red[base + 7 + u]
+        red[base + u] = x
     n = d.shape[0]
-    for k in range(4):
-        b[block_bounds(n, k)[1]] = red[32 + 2 * k]
-    for k in range(3):
-        b[((k + 1) * n) // 4] = red[32 + 2 * k + 1]
+    for u in range(7):
+        k = u // 2
+        node = block_bounds(n, k)[1] if u % 2 == 0 else ((k + 1) * n) // 4
+        if lo <= node < hi:
+            b[node] = red[base + u]
+    return red[base + 3]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
-def substitute_pair(d, b, g, cw, red, pair):
-    """Back-substitute blocks 2 pair and 2 pair + 1 outwards from their middles."""
+def substitute_pair(d, b, g, cw, red, pair, base):
+    """Back-substitute blocks 2 pair and 2 pair + 1 outwards from their middles (the
+    reduced chain's values in red[base : base + 7])."""
     n = d.shape[0]
     f0, q0, e0 = block_bounds(n, 2 * pair)
     f1, q1, e1 = block_bounds(n, 2 * pair + 1)
     # each sweep's separator: before its block (A, C) or after it (B, D); 0 at a chain end
-    xA = red[32 + 4 * pair - 1] if pair > 0 else 0.0
-    xB = red[32 + 4 * pair + 1]
-    xC = red[32 + 4 * pair + 1]
-    xD = red[32 + 4 * pair + 3] if pair == 0 else 0.0
+    xA = red[base + 4 * pair - 1] if pair > 0 else 0.0
+    xB = red[base + 4 * pair + 1]
+    xC = red[base + 4 * pair + 1]
+    xD = red[base + 4 * pair + 3] if pair == 0 else 0.0
     vA = b[q0]
     vB = vA
     vC = b[q1]
@@ -310,11 +331,11 @@ def substitute_pair(d, b, g, cw, red, pair):
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def chain_solve_blocks(d, b, g, cw, red):
     """A chain of at least BLOCKED_CHAIN nodes in four blocks on one thread (see above)."""
-    eliminate_pair(d, b, g, cw, red, 0)
-    eliminate_pair(d, b, g, cw, red, 1)
-    solve_reduced(d, b, red)
-    substitute_pair(d, b, g, cw, red, 0)
-    substitute_pair(d, b, g, cw, red, 1)
+    eliminate_pair(d, b, g, cw, red, 0, 0)
+    eliminate_pair(d, b, g, cw, red, 1, 0)
+    solve_reduced(d, b, red, 0, REDUCED_BASE, 0, d.shape[0])
+    substitute_pair(d, b, g, cw, red, 0, REDUCED_BASE)
+    substitute_pair(d, b, g, cw, red, 1, REDUCED_BASE)
 
 
 @njit(cache=True, error_model="numpy")
