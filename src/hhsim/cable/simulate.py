@@ -26,7 +26,7 @@ import threading
 import numpy as np
 
 from ..engine import solvers as _solvers
-from ..engine import spin
+from ..engine import aligned, spin
 from ..engine.threads import thread_count
 from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
@@ -231,24 +231,25 @@ class _Runner:
         self.plan, self.method, self.theta, self.dt = plan, method, theta, dt
         self.mod = cable_module(plan.structure)
         n = plan.n
-        self.v = np.ascontiguousarray(v0, dtype=float)
-        self.y = np.ascontiguousarray(y0, dtype=float)
-        self.G = np.zeros(n)
-        self.GE = np.zeros(n)
-        self.d = np.empty(n)
-        self.b = np.empty(n)
+        # what the threads write starts on a cache line (hhsim.engine.aligned)
+        self.v = aligned.copy(np.asarray(v0, dtype=float))
+        self.y = aligned.copy(np.asarray(y0, dtype=float))
+        self.G = aligned.zeros(n)
+        self.GE = aligned.zeros(n)
+        self.d = aligned.empty(n)
+        self.b = aligned.empty(n)
         self.zeros = np.zeros(n)
         # the gates start with V; the first theta step relaxes them half a step
         # ahead (NEURON's staggering), later ones from mid-step to mid-step
         self.h_prev = 0.0
-        self.vmax = self.v.copy()
-        self.hist = np.empty((4, n))
+        self.vmax = aligned.copy(self.v)
+        self.hist = aligned.empty((4, n))
         self.hist[0] = self.v
         self.sites, self.waves = sites, waves
         self.edges = sorted({e for w in waves for e in w.breakpoints() if math.isfinite(e) and e >= 0})
-        self.d2 = np.empty(n)
-        self.b2 = np.empty(n)
-        self.cw = np.empty(n)
+        self.d2 = aligned.empty(n)
+        self.b2 = aligned.empty(n)
+        self.cw = aligned.empty(n)
         self.site_wave = np.arange(len(sites), dtype=np.int64)
         self.site_scale = np.ones(len(sites))
         self.rec_nodes = np.asarray(rec_nodes, dtype=np.int64)
@@ -325,7 +326,7 @@ class _Runner:
     def _implicit(self, args: tuple, n_steps: int) -> int:
         """The compiled theta steps: on two threads (a half of the chain each) for a long
         chain and call, else on this one."""
-        sync, red = spin.new_sync(), np.zeros(REDUCED_SIZE)
+        sync, red = spin.new_sync(), aligned.zeros(REDUCED_SIZE)  # (red: each thread's own cache lines)
         if self.threads == 1 or n_steps < MIN_STEPS_PER_THREADED_CALL:
             return self.mod.run_implicit(0, 1, sync, red, *args)
         other = threading.Thread(target=self.mod.run_implicit, args=(1, 2, sync, red, *args),

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..engine.batch import Grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
-from ..engine.tree_solve import REDUCED_SIZE
+from ..engine.tree_solve import REDUCED_SIZE, chain_middle
 from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology
 from .simulate import DEFAULT_METHOD, _check_stimuli, _junction_lists, check_method, initial_state, prepare
@@ -116,7 +116,7 @@ class CableStepper:
         self._no_stim = np.zeros((1, 1))
         self._alg = _junction_lists(self.tree)
         self._chain = self.tree.is_chain
-        self._probe = n // 2 if self._chain else 0
+        self._probe = chain_middle(n) if self._chain else 0
         self._PT, self._runs = plan.param_runs()
         self._sumg = sum_conductances(plan)
         self._zeros = np.zeros(n)
@@ -125,7 +125,7 @@ class CableStepper:
         self._hist = np.empty((4, n))
         self._G, self._GE = np.zeros(n), np.zeros(n)
         self._d, self._b, self._d2, self._b2, self._cw = (np.empty(n) for _ in range(5))
-        self._red = np.zeros(REDUCED_SIZE)  # the chain solve's scratch
+        self._red = np.zeros(REDUCED_SIZE)  # the chain solve's scratch (one thread)
         self._h_prev = 0.0
         self._k = 0  # steps taken
         self._edge_step = False  # the previous step held a stimulus edge

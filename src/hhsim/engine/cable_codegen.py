@@ -43,7 +43,7 @@ from types import ModuleType
 
 from ..channels.base import FORMS
 from ..errors import HHSimError
-from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, tree_solve
+from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, spin, tree_solve
 from .codegen import (_power, channel_current, channel_currents, conductances, gate_relaxation,
                       instantaneous_values, load_generated, membrane_terms, pool_relaxation)
 from .exp_sharing import SharedExps
@@ -346,7 +346,7 @@ def _fixed_code_hash() -> str:
     does not follow calls into other files, so a change there must give the
     generated module a new name."""
     h = hashlib.sha256()
-    for mod in (kernel_helpers, kernel_math, cable_helpers, tree_solve, cable_driver):
+    for mod in (kernel_helpers, kernel_math, cable_helpers, tree_solve, cable_driver, spin):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 

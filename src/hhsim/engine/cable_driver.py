@@ -41,7 +41,7 @@ from numba import njit
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
 from .spin import leave, meet
-from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, eliminate_pair, set_junctions, solve_reduced, solve_tree,
+from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, REDUCED_THREAD, chain_middle, eliminate_pair, set_junctions, solve_reduced, solve_tree,
                          substitute_pair)
 
 _CONTRACT = {"contract"}
@@ -258,7 +258,7 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
     on one thread: the same bits.
     """
     n = v.shape[0]
-    probe = n // 2 if chain else 0
+    probe = chain_middle(n) if chain else 0  # (also where the halves of two threads meet)
     lo, hi = (0, probe) if tid == 0 else (probe, n)
     if n_threads == 1:
         lo, hi = 0, n
@@ -315,7 +315,7 @@ def implicit_steps(tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT
                 record(hist[owed_row], rec_nodes, v_rec, owed, 0, n)
             owed = -1
             # every thread solves the (tiny) reduced chain itself: no second meeting
-            base = REDUCED_BASE + 19 * tid
+            base = REDUCED_BASE + REDUCED_THREAD * tid
             if not (abs(solve_reduced(d, b, red, at, base, lo, hi)) < V_LIMIT):  # every node feeds the middle
                 return k
             for pair in range(tid, 2, n_threads):

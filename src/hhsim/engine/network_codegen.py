@@ -405,10 +405,10 @@ def _fixed_hash() -> str:
     import hashlib
     from pathlib import Path
 
-    from . import network_kernels
+    from . import network_kernels, spin
 
     h = hashlib.sha256()
-    for mod in (network_kernels, drv):
+    for mod in (network_kernels, drv, spin):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 

@@ -30,13 +30,19 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import aligned
+
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 _POSIX = platform.system() != "Windows"
 
-#: Waits this many spins (a processor pause each, about 10-50 ns) before giving
-#: the processor away at every further spin: on a machine with fewer free cores
-#: than threads, a waiting thread must not hold the core its partner needs.
-SPINS_BEFORE_YIELD = 2000
+#: A thread waits this many cycles of the processor's time-stamp counter (about
+#: 50 µs; a step's work is a few µs) spinning before it gives the core away at
+#: every further spin: on a machine with fewer free cores than threads, a
+#: waiting thread must not hold the core its partner needs.  (A pause lasts from
+#: a few cycles to over a hundred depending on the processor, so spins are not
+#: counted; where there is no time-stamp counter, 10^6 spins.)
+CYCLES_BEFORE_YIELD = 130_000
+SPINS_BEFORE_YIELD = 1_000_000
 
 
 def _item_pointer(context, builder, arr_type, arr, index):
@@ -97,6 +103,19 @@ def _pause(typingctx):
 
 
 @intrinsic
+def _cycles(typingctx):
+    """The processor's cycle (time-stamp) counter (LLVM's readcyclecounter; 0 where none)."""
+    sig = types.int64()
+
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+
+    return sig, codegen
+
+
+@intrinsic
 def _yield(typingctx):
     """``sched_yield()`` (POSIX; a pause elsewhere): let another thread run."""
     sig = types.void()
@@ -115,8 +134,9 @@ def _yield(typingctx):
 
 
 def new_sync() -> np.ndarray:
-    """A fresh ``sync`` array for one run of the threads."""
-    return np.zeros(2, dtype=np.int64)
+    """A fresh ``sync`` array for one run of the threads: a cache line of its own
+    (every meeting writes it; nothing else should move with it between the cores)."""
+    return aligned.zeros(aligned.CACHE_LINE // 8, dtype=np.int64)
 
 
 @njit(cache=True, _nrt=False)
@@ -125,11 +145,12 @@ def meet(sync, n_threads, p):
     False if the leading thread has left instead (then leave too)."""
     _fetch_add(sync, 0, 1)
     target = p * n_threads
+    start = _cycles()
     spins = 0
     while _load(sync, 0) < target:
         if _load(sync, 1) != 0:
             return False
-        if spins < SPINS_BEFORE_YIELD:
+        if spins < SPINS_BEFORE_YIELD and _cycles() - start < CYCLES_BEFORE_YIELD:
             _pause()
             spins += 1
         else:

@@ -149,7 +149,7 @@ def chain_solve(d, b, gax):
 
 
 # ------------------------------------------- a long chain in four blocks
-# Nodes s1 < s2 < s3 (at n/4, n/2, 3n/4) separate four blocks; each block is
+# Nodes s1 < s2 < s3 (near n/4, n/2, 3n/4: :func:`separator`) separate four blocks; each block is
 # eliminated from both its ends towards its middle node q (two sweeps; a sweep
 # starting next to a separator couples its nodes to it, kept in ``cw``).  The
 # middles and separators then form a chain of seven unknowns,
@@ -161,28 +161,49 @@ def chain_solve(d, b, gax):
 # what the reduced chain needs: per block its middle's pivot, right-hand side
 # and couplings to the separators on its left and right, and what its two
 # sweeps added to those separators' pivots and right-hand sides (8 numbers),
-# the separators' own pivots and right-hand sides (6), then, per thread, the
-# seven solved values and scratch.
+# the separators' own pivots and right-hand sides, then, per thread, the seven
+# solved values and scratch; what each thread writes on cache lines of its own.
 
 #: Chains of at least this many nodes are solved in four blocks.
 BLOCKED_CHAIN = 16
-#: Numbers the blocks pass to the reduced chain: 8 per block, then the
-#: separators' own pivots and right-hand sides.  Two copies (one per parity of
-#: the step), so that a thread may eliminate the next step while the other still
-#: solves this one's reduced chain.
-REDUCED_SHARED = 38
-#: Where a thread's solution of the reduced chain starts in ``red`` (then 19 per
-#: thread, two threads).
+#: Numbers the blocks pass to the reduced chain, a part of 24 (three cache lines)
+#: per pair of blocks, which one thread writes: 8 per block, then the pivots and
+#: right-hand sides of the separators the pair owns (s1; s2 and s3).  Two copies
+#: (one per parity of the step), so that a thread may eliminate the next step
+#: while the other still solves this one's reduced chain.
+REDUCED_SHARED = 48
+#: Where a thread's solution of the reduced chain starts in ``red`` (then 24 per
+#: thread, two threads; the whole array starts on a cache line).
 REDUCED_BASE = 2 * REDUCED_SHARED
-REDUCED_SIZE = REDUCED_BASE + 2 * 19
+REDUCED_THREAD = 24
+REDUCED_SIZE = REDUCED_BASE + 2 * REDUCED_THREAD
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def separator(n, k):
+    """Separator k (0, 1, 2) of a chain of n >= BLOCKED_CHAIN nodes.  The middle one is
+    a multiple of 8 (the two threads' halves then meet on a cache line, see
+    :mod:`hhsim.engine.aligned`), the others halve the halves."""
+    s2 = 8 * (n // 16)
+    if k == 1:
+        return s2
+    return s2 // 2 if k == 0 else s2 + 1 + (n - 1 - s2) // 2
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def block_bounds(n, blk):
     """First node, middle and end (exclusive) of block ``blk`` (0..3) of a chain of n."""
-    first = 0 if blk == 0 else (blk * n) // 4 + 1
-    end = n if blk == 3 else ((blk + 1) * n) // 4
+    first = 0 if blk == 0 else separator(n, blk - 1) + 1
+    end = n if blk == 3 else separator(n, blk)
     return first, first + (end - first) // 2, end
+
+
+@njit(cache=True, error_model="numpy")
+def chain_middle(n):
+    """The node every other node of a chain's solve feeds (NaN or Inf anywhere shows
+    there): the middle separator of the blocked solve, else the meeting point of
+    :func:`chain_solve`."""
+    return separator(n, 1) if n >= BLOCKED_CHAIN else n // 2
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
@@ -223,7 +244,7 @@ def eliminate_pair(d, b, g, cw, red, pair, at):
         j = e1 - 1 - k
         dD, bD, cD, sdD, sbD = eliminate_coupled(d, b, cw, j, j - 1, g[j], dD, bD, cD, sdD, sbD)
     # both sweeps of a block end on its middle
-    o = at + 16 * pair
+    o = _block_at(at, 2 * pair)
     red[o], red[o + 1], red[o + 2], red[o + 3] = dA + dB - d[q0], bA + bB - b[q0], cA, cB
     red[o + 4], red[o + 5], red[o + 6], red[o + 7] = sdA, sbA, sdB, sbB
     red[o + 8], red[o + 9], red[o + 10], red[o + 11] = dC + dD - d[q1], bC + bD - b[q1], cC, cD
@@ -232,27 +253,41 @@ def eliminate_pair(d, b, g, cw, red, pair, at):
     # them from here, as b at the separators is where it writes their values
     n = d.shape[0]
     for k in range(0, 1) if pair == 0 else range(1, 3):
-        sk = ((k + 1) * n) // 4
-        red[at + 32 + 2 * k] = d[sk]
-        red[at + 33 + 2 * k] = b[sk]
+        sk = separator(n, k)
+        red[_separator_at(at, k)] = d[sk]
+        red[_separator_at(at, k) + 1] = b[sk]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _block_at(at, k):
+    """Where block k's 8 numbers start in ``red`` (copy ``at``)."""
+    return at + 24 * (k // 2) + 8 * (k % 2)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _separator_at(at, k):
+    """Where separator k's pivot and right-hand side are in ``red`` (copy ``at``)."""
+    return at + 16 if k == 0 else at + 24 + 16 + 2 * (k - 1)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _reduced_row(red, u, at):
     """Pivot and right-hand side of unknown u of the reduced chain: u = 2 k is block k's
-    middle, u = 2 k + 1 the separator after block k (node (k + 1) n / 4)."""
-    k = at + u // 2 * 8
+    middle, u = 2 k + 1 the separator after block k."""
+    k = u // 2
+    blk = _block_at(at, k)
     if u % 2 == 0:
-        return red[k], red[k + 1]
-    s = at + 32 + u // 2 * 2
-    return red[s] + red[k + 6] + red[k + 12], red[s + 1] + red[k + 7] + red[k + 13]
+        return red[blk], red[blk + 1]
+    s = _separator_at(at, k)
+    nxt = _block_at(at, k + 1)
+    return red[s] + red[blk + 6] + red[nxt + 4], red[s + 1] + red[blk + 7] + red[nxt + 5]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _reduced_coupling(red, u, at):
     """Coupling of unknowns u and u + 1 of the reduced chain."""
-    k = at + u // 2 * 8
-    return red[k + 3] if u % 2 == 0 else red[k + 10]
+    k = u // 2
+    return red[_block_at(at, k) + 3] if u % 2 == 0 else red[_block_at(at, k + 1) + 2]
 
 
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
@@ -280,7 +315,7 @@ def solve_reduced(d, b, red, at, base, lo, hi):
     n = d.shape[0]
     for u in range(7):
         k = u // 2
-        node = block_bounds(n, k)[1] if u % 2 == 0 else ((k + 1) * n) // 4
+        node = block_bounds(n, k)[1] if u % 2 == 0 else separator(n, k)
         if lo <= node < hi:
             b[node] = red[base + u]
     return red[base + 3]
