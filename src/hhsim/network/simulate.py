@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from ..engine import network_driver as drv
-from ..engine import spin
+from ..engine import aligned, spin
 from ..engine.threads import thread_count
 from ..engine.batch import make_grid
 from ..engine.network_codegen import METHODS, network_module
@@ -193,12 +193,13 @@ class _Runner:
         nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
         self.module = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda)
         n = plan.n_nodes
-        self.v = plan.v0.astype(float).copy()
-        self.Y = tuple(np.ascontiguousarray(g.plan.y0, dtype=float).copy() for g in plan.groups)
+        # what the threads write starts on a cache line (hhsim.engine.aligned)
+        self.v = aligned.copy(plan.v0.astype(float))
+        self.Y = tuple(aligned.copy(np.asarray(g.plan.y0, dtype=float)) for g in plan.groups)
         self.P = tuple((g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm)
                        for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
-        self.S = tuple(np.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
+        self.S = tuple(aligned.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         fast_nodes = sum(g.plan.ncomp for g in plan.groups)
         self.threads = max(1, min(thread_count(), fast_nodes // MIN_NODES_PER_THREAD))
         cap = max(4096, 4 * n)
