@@ -33,23 +33,14 @@ _CONTRACT = {"contract"}
 
 # ------------------------------------------------ steps of the chain solver
 @njit(cache=True, error_model="numpy", inline="always", fastmath=_CONTRACT)
-def eliminate(d, b, i, nb, gi, dc, bc):
-    """Gaussian elimination of node i (running pivot ``dc``, right-hand side
-    ``bc``) into its neighbour ``nb`` (coupling ``gi``): keeps the pivot's
-    reciprocal and the right-hand side at i; returns nb's pivot and right-hand side."""
-    r = 1.0 / dc
-    d[i] = r
-    b[i] = bc
-    f = gi * r
-    return d[nb] - f * gi, b[nb] + f * bc
-
-
-@njit(cache=True, error_model="numpy", inline="always", fastmath=_CONTRACT)
 def eliminate_coupled(d, b, cw, i, nb, gi, dc, bc, cc, dm, bm):
-    """As :func:`eliminate` for a node also coupled (``cc``, kept in ``cw``) to
-    the chain's middle node (``dm``, ``bm``: what the sweep has added to the
-    middle's pivot and right-hand side so far); returns nb's pivot,
-    right-hand side and coupling to the middle, and the new ``dm``, ``bm``."""
+    """Gaussian elimination of node i (running pivot ``dc``, right-hand side ``bc``)
+    into its neighbour ``nb`` (coupling ``gi``), node i also coupled (``cc``, kept
+    in ``cw``) to a separator (``dm``, ``bm``: what the sweep has added to the
+    separator's pivot and right-hand side so far; ``cc`` = 0 for a sweep from
+    an end of the chain).  Keeps the pivot's reciprocal and the right-hand side
+    at i; returns nb's pivot, right-hand side and coupling to the separator,
+    and the new ``dm``, ``bm``."""
     r = 1.0 / dc
     d[i] = r
     b[i] = bc
