@@ -33,10 +33,10 @@ def threads_used(monkeypatch):
 
 
 def _net(method: str):
-    # 330 cells: 264 E (a share of 192 + 72 nodes, the last block short) and 66 I
+    # 330 cells (264 E, 66 I, one membrane structure): thread shares of 192 and 138 nodes, the last block short
     net = presets.cobahh(n=330, t_stop=80.0)
-    return net.replace(method=method, dt=0.1 if method == "expeuler" else 0.05, monitors=Monitors(spikes="all", states={"E": [0, 200, 263], "I": [5]},
-                                                          every_ms=0.5))
+    return net.replace(method=method, dt=0.1 if method == "expeuler" else 0.05,
+                       monitors=Monitors(spikes="all", states={"E": [0, 200, 263], "I": [5]}, every_ms=0.5))
 
 
 @pytest.mark.parametrize("method", ["expeuler", "rk4"])

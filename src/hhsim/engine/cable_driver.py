@@ -41,8 +41,8 @@ from numba import njit
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
 from .spin import leave, meet
-from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, REDUCED_THREAD, chain_middle, eliminate_pair, set_junctions, solve_reduced, solve_tree,
-                         substitute_pair)
+from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, REDUCED_THREAD, chain_middle, eliminate_pair,
+                         set_junctions, solve_reduced, solve_tree, substitute_pair)
 
 _CONTRACT = {"contract"}
 _PY: dict[str, types.FunctionType] = {}

@@ -343,8 +343,8 @@ def fast_chunk(n, tid, n_threads):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind,
-                lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
+def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk,
+                lin_kind, lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
     """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
     of S) for this step.
 
@@ -390,8 +390,8 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             w = wave[i]
             has = w >= 0
             wi = max(w, 0)
-            slow = ((node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
-                    | (has & (wk[wi] != 0.0)))
+            slow = ((node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i])
+                    | (kin_ptr[i + one] > kin_ptr[i]) | (has & (wk[wi] != 0.0)))
             S[0, c] = choose(slow, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
