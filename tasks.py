@@ -5,6 +5,8 @@
     python3 tasks.py test     # install (first time) and run the whole test suite (installs
                               # Debian's chromium with apt-get when missing, for the browser tests)
     python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
+    python3 tasks.py docs     # install the docs tools and build the site into docs/_build/html
+    python3 tasks.py notebook # install JupyterLab and open the notebook course (examples/notebooks)
 
 Only the Python standard library is used here; everything else is
 installed from PyPI into ./.venv.  Extra arguments are passed on
@@ -24,7 +26,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
-EXTRAS = {"demo": "", "test": "[test]", "bench": "[test,bench]"}
+EXTRAS = {"demo": "", "test": "[test]", "bench": "[test,bench]", "docs": "[docs]", "notebook": "[notebook]"}
 
 
 def ensure_env(extras: str) -> None:
@@ -69,6 +71,17 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, MPLBACKEND="Agg")
     if task == "demo":
         cmd = [str(BIN / "hhsim"), "demo", *rest]
+    elif task == "docs":
+        # Sphinx with warnings as errors; the notebooks' outputs are cached in docs/_build/.jupyter_cache
+        out = ROOT / "docs" / "_build" / "html"
+        status = subprocess.call([str(PY), "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                                  str(ROOT / "docs"), str(out), *rest], cwd=ROOT, env=env)
+        if status == 0:
+            print(out / "index.html")
+        return status
+    elif task == "notebook":
+        cmd = [str(BIN / "jupyter"), "lab", str(ROOT / "examples" / "notebooks"), *rest]
+        env.pop("MPLBACKEND")
     elif task == "test":
         ensure_chromium()
         cmd = [str(PY), "-m", "pytest", "-q", *rest]
