@@ -8,7 +8,7 @@ True
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from . import models, stim
 from .errors import (

@@ -24,8 +24,9 @@ import numpy as np
 
 from . import models as _models
 from .engine.batch import make_grid, run_batch
-from .engine.lower import lower
+from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
+from .drugs import DRUG_PARAMS, application, apply_drugs
 from .errors import ParameterError, SolverError
 from .model import Model
 from .result import Result
@@ -128,7 +129,7 @@ def batch_models(model: str | Model, params: dict | None, n: int | None = None) 
     """One model per neuron: ``model`` with ``params`` (name -> value or (n,) values) applied.
 
     Accepted names: every entry of ``Model.params()`` and the drug concentrations
-    of :data:`hhsim.analysis.scan.DRUG_PARAMS` (``ttx_nM``, ``tea_mM``).
+    of :data:`hhsim.drugs.DRUG_PARAMS` (``ttx_nM``, ``tea_mM``).
     Returns the models and the parameters as (n,) float arrays.
     """
     base = _models.get(model)
@@ -157,7 +158,6 @@ def batch_models(model: str | Model, params: dict | None, n: int | None = None) 
 
 def check_name(base: Model, name: str) -> None:
     """:class:`ParameterError` unless ``name`` is a parameter of ``base`` or a drug concentration."""
-    from .analysis.scan import DRUG_PARAMS
 
     if name in DRUG_PARAMS or name in base.params():
         return
@@ -171,8 +171,6 @@ def model_with(base: Model, values: dict[str, float]) -> Model:
     """``base`` with model parameters set, then drug concentrations applied."""
     if not values:
         return base
-    from .analysis.pharmacology import application, apply_drugs
-    from .analysis.scan import DRUG_PARAMS
 
     plain = {k: v for k, v in values.items() if k not in DRUG_PARAMS}
     model = base.with_params(plain) if plain else base

@@ -79,7 +79,7 @@ def protocol_html(result) -> str:
 
 def model_html(model) -> str:
     """A model's parameter table (name, value, unit, meaning) and its equations."""
-    from ..cli.simulate_cmds import describe_model
+    from .describe import describe_model
 
     rows = "".join(f"<tr><td style='text-align:left'>{html.escape(p.name)}</td><td>{p.value:.6g}</td>"
                    f"<td style='text-align:left'>{html.escape(p.unit)}</td>"

@@ -1,7 +1,7 @@
 """Pharmacology: channel blockers and the removal of Na inactivation.
 
 Drugs act on a model description and return a new one; they never touch the
-engine.  Available drugs:
+engine (this module sits in the description layer, beside :mod:`hhsim.model`).  Available drugs:
 
 ========  ===========================================  ==================  ======================
 name      effect                                       IC50                source
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..channels.base import Const, Gate
-from ..model import Model
-from ._common import ProtocolError, inactivates
+from .channels.base import Const, Gate
+from .errors import ProtocolError
+from .model import Model
 
 TTX_SOURCE = (
     "Squid giant axon under voltage clamp: 4-epitetrodotoxin halves the Na current at 13.2 nM "
@@ -217,3 +217,21 @@ def describe_drugs() -> str:
         ic = f"IC50 {d.ic50:g} {d.unit}" if d.ic50 is not None else "no concentration"
         lines.append(f"{d.name}: {d.description} ({ic})")
     return "; ".join(lines)
+
+
+def gate_steady_state(model: Model, channel, gate, v) -> np.ndarray:
+    """x_inf(V) of one gate of ``channel`` in ``model`` (with the model's constants and concentrations)."""
+    v = np.asarray(v, dtype=float)
+    if hasattr(model, "gate_steady_states"):
+        return np.asarray(model.gate_steady_states(v)[(channel.name, gate.name)], dtype=float)
+    return np.asarray(gate.steady_state(v), dtype=float)  # pragma: no cover - older Model
+
+
+def inactivates(model: Model, channel, gate) -> bool:
+    """A gate whose steady state falls with depolarisation (h-like): higher at -100 than at 0 mV."""
+    ss = gate_steady_state(model, channel, gate, np.array([-100.0, 0.0]))
+    return bool(ss[0] > ss[1] + 0.1)
+
+
+#: Drug concentrations accepted as scan parameters -> drug name.
+DRUG_PARAMS = {f"{name}_{d.unit}": name for name, d in DRUGS.items() if d.action == "block"}

@@ -44,3 +44,12 @@ class DivergenceError(SolverError):
 
 class OutputError(HHSimError):
     """An output file cannot be written (bad suffix, missing directory, permissions)."""
+
+
+class ProtocolError(HHSimError):
+    """Bad protocol settings: an empty or reversed range, a non-positive duration ..."""
+
+
+class SweepError(HHSimError):
+    """Bad sweep settings: unknown parameter or measure, empty range, a store of
+    another sweep, an unreachable scheduler, too many points for memory."""

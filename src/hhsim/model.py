@@ -379,7 +379,7 @@ class Model:
         """(physics at V, shape of V): ``gates`` (n_gates rows, or None for 0) and
         ``dynamic`` (pool state name -> values, default the resting levels)
         broadcast against V; ``steady``: every gate at its steady state."""
-        from .engine.numpy_path import physics
+        from .physics.evaluate import physics
 
         plan = _lowered(self)
         v = np.asarray(v, dtype=float)
@@ -516,13 +516,13 @@ class Model:
         return v0, self.steady_states(v0)
 
     def __repr__(self) -> str:
-        from .explore.display import one_line
+        from .display import one_line
 
         return one_line("Model", self.name, f"channels {', '.join(c.name for c in self.channels)}",
                         f"{self.temperature:g} °C", f"Cm {self.Cm:g} µF/cm²")
 
     def _repr_html_(self) -> str:
-        from .explore.display import model_html
+        from .display import model_html
 
         return model_html(self)
 
@@ -548,7 +548,7 @@ def _form_param_unit(form_name: str, kind: str, param: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _lowered(model: Model):
     """The model's lowered plan (one column; initial state unused) for the NumPy physics."""
-    from .engine.lower import lower, structure_of
+    from .physics.structure import lower, structure_of
 
     return lower(model, initial=(0.0, np.zeros(structure_of(model).n_states)))
 

@@ -108,7 +108,7 @@ class Result:
         return cols
 
     def metadata(self) -> dict:
-        from . import __version__
+        from ._version import __version__
 
         return {
             "model": self.model.name,
@@ -170,13 +170,13 @@ class Result:
         return path
 
     def __repr__(self) -> str:
-        from .explore.display import one_line
+        from .display import one_line
 
         return one_line("Result", self.model.name, self.method, f"{self.t_stop:g} ms",
                         f"{self.n_spikes} spike{'s' if self.n_spikes != 1 else ''}")
 
     def _repr_html_(self) -> str:
-        from .explore.display import scalars, summary_html
+        from .display import scalars, summary_html
         from .plot import plot_result
 
         return summary_html(f"Result of {self.model.name}", scalars(self.summary()), lambda: plot_result(self))

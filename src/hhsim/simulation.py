@@ -9,7 +9,7 @@ from .engine.adaptive import ODEINT_TOL, run_adaptive
 import dataclasses
 
 from .engine.batch import BatchOutput, Grid, make_grid, run_batch
-from .engine.lower import lower
+from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, DEFAULT_OUTPUT_DT, FIXED_STEP, dopri5
 from .checks import check_stimulus, check_tolerance, finite_number
 from .errors import ParameterError, SolverError

@@ -1,4 +1,4 @@
-"""Cables compute their rate forms from shared exponentials (``hhsim.engine.exp_sharing``)
+"""Cables compute their rate forms from shared exponentials (``hhsim.physics.exp_sharing``)
 when every node allows the same sharing, and form by form otherwise; both give the
 same propagated spike to rounding, and sharing is off when the nodes disagree."""
 

@@ -127,7 +127,7 @@ def test_chain_solver_matches_dense_solve(n):
 
 
 def _plan_structure():
-    from hhsim.engine.lower import structure_of
+    from hhsim.physics.structure import structure_of
     from hhsim import models
 
     return structure_of(models.get("hh"))

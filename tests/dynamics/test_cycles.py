@@ -10,7 +10,7 @@ import hhsim
 from hhsim.dynamics import cycles, equilibria as eq, hopf
 from hhsim.dynamics.field import model_field
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 
 @pytest.fixture(scope="module")

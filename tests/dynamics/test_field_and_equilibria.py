@@ -11,7 +11,7 @@ import hhsim
 from hhsim.dynamics import equilibria as eq
 from hhsim.dynamics.derivatives import jacobian, second, taylor
 from hhsim.dynamics.field import model_field
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from hhsim.engine.numpy_path import physics
 
 PRESETS = hhsim.models.names()

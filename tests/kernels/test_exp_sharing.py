@@ -1,4 +1,4 @@
-"""Rate forms from shared exponentials (``hhsim.engine.exp_sharing``).
+"""Rate forms from shared exponentials (``hhsim.physics.exp_sharing``).
 
 * The groups found for ``hh`` are the exact relations of its rate constants
   (checked with rational arithmetic, from the 1952 forms' k values).
@@ -22,11 +22,11 @@ from numba import njit
 
 import hhsim
 from hhsim.channels.base import FORMS
-from hhsim.engine import exp_sharing
+from hhsim.physics import exp_sharing
 from hhsim.engine.batch import make_grid, run_batch
 from hhsim.engine.codegen import BLOCK
 from hhsim.engine.kernel_helpers import fexp
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 mpmath.mp.dps = 40
 

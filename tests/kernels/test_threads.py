@@ -15,7 +15,7 @@ import hhsim
 from hhsim.engine import threads
 from hhsim.engine.batch import make_grid, run_batch
 from hhsim.engine.codegen import BLOCK
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from hhsim.errors import DivergenceError, SolverError
 
 N = 2 * BLOCK + 37  # two whole blocks and a part

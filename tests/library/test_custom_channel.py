@@ -83,7 +83,7 @@ def test_expression_hh_equals_builtin_hh(method):
 
 def test_custom_channel_params_change_the_kernel_inputs_not_the_kernel():
     """Two models differing only in an expression constant share one compiled structure."""
-    from hhsim.engine.lower import structure_of
+    from hhsim.physics.structure import structure_of
 
     cs = hhsim.models.get("connor_stevens")
     shifted = cs.with_params({"A.Va": -90.0})

@@ -12,7 +12,7 @@ from hhsim import stim
 from hhsim.channels import Channel, IonPool
 from hhsim.channels.ions import ghk_factor, nernst
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 # CODATA 2018 constants, typed here (not taken from hhsim)
 R, F = 8.314462618, 96485.33212

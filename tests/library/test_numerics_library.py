@@ -23,7 +23,7 @@ import hhsim
 from hhsim import stim
 from hhsim.engine.batch import make_grid, run_batch
 from hhsim.engine.codegen import kernel_module
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from hhsim.engine.numpy_path import run_numpy
 from hhsim.engine.solvers import ADAPTIVE, FIXED_STEP
 

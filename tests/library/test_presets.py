@@ -13,7 +13,7 @@ import pytest
 
 import hhsim
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 
 def onset(name: str, lo: float, hi: float, n: int = 41, t_stop: float = 2000.0):

@@ -89,7 +89,7 @@ def test_recorded_trace_matches_the_reference_on_the_output_grid():
 
 def test_batch_of_adaptive_neurons_equals_single_runs():
     from hhsim.engine.batch import make_grid, run_batch
-    from hhsim.engine.lower import lower
+    from hhsim.physics.structure import lower
 
     hh = hhsim.models.get("hh")
     models = [hh, hh.with_params(gNa=100), hh.with_params(temperature=10)]

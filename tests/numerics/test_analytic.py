@@ -14,7 +14,7 @@ import pytest
 import hhsim
 from hhsim import stim
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 import _hh_textbook as tb
 

@@ -26,7 +26,7 @@ import pytest
 from hhsim import models
 from hhsim.engine import cache
 from hhsim.engine.codegen import _helpers_hash, generate_source
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 
 from ._harness import child_env, limits
 

@@ -13,7 +13,7 @@ from hhsim import stim
 from hhsim.channels.base import LINEXP_SERIES_BELOW, LinExp
 from hhsim.engine.kernel_helpers import EXP_RATIO_SERIES_BELOW
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from hhsim.errors import ParameterError
 
 # ---------------------------------------------------------- textbook HH (modern)

@@ -17,17 +17,14 @@ from typing import Sequence
 
 import numpy as np
 
+from ..drugs import gate_steady_state, inactivates  # noqa: F401  (the protocols' gate helpers)
 from ..engine.batch import BatchOutput, Grid, make_grid, run_batch
-from ..engine.lower import lower
 from ..engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
-from ..errors import HHSimError, SolverError
+from ..errors import ProtocolError, SolverError  # noqa: F401  (ProtocolError: re-exported)
+from ..physics.structure import lower
 from ..model import Model
 from ..simulation import resolve_method
 from ..stim import Stimulus
-
-
-class ProtocolError(HHSimError):
-    """Bad protocol settings: an empty or reversed range, a non-positive duration ..."""
 
 
 class BracketError(ProtocolError):
@@ -294,20 +291,6 @@ def check_neurons(n: int, t_stop: float, dt: float, record_every: int) -> None:
     per_neuron = NEURON_BYTES + 8.0 * (t_stop / 0.5 + 16) + 8.0 * 8 * rows
     check_memory(n * per_neuron, f"a batch of {n} neurons over {t_stop:.4g} ms",
                  "ask for fewer points (currents, intervals, values) or a shorter duration", ProtocolError)
-
-
-def gate_steady_state(model: Model, channel, gate, v) -> np.ndarray:
-    """x_inf(V) of one gate of ``channel`` in ``model`` (with the model's constants and concentrations)."""
-    v = np.asarray(v, dtype=float)
-    if hasattr(model, "gate_steady_states"):
-        return np.asarray(model.gate_steady_states(v)[(channel.name, gate.name)], dtype=float)
-    return np.asarray(gate.steady_state(v), dtype=float)  # pragma: no cover - older Model
-
-
-def inactivates(model: Model, channel, gate) -> bool:
-    """A gate whose steady state falls with depolarisation (h-like): higher at -100 than at 0 mV."""
-    ss = gate_steady_state(model, channel, gate, np.array([-100.0, 0.0]))
-    return bool(ss[0] > ss[1] + 0.1)
 
 
 def round_rest(model: Model, step: float = 5.0) -> float:

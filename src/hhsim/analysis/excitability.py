@@ -96,12 +96,12 @@ class ThresholdResult:
         return plot_threshold(self, path)
 
     def __repr__(self) -> str:
-        from ..explore.display import protocol_repr
+        from ..display import protocol_repr
 
         return protocol_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..explore.display import protocol_html
+        from ..display import protocol_html
 
         return protocol_html(self)
 
@@ -200,12 +200,12 @@ class StrengthDurationResult:
         return plot_strength_duration(self, path)
 
     def __repr__(self) -> str:
-        from ..explore.display import protocol_repr
+        from ..display import protocol_repr
 
         return protocol_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..explore.display import protocol_html
+        from ..display import protocol_html
 
         return protocol_html(self)
 

@@ -179,12 +179,12 @@ class FICurve:
         return plot_fi(self, path)
 
     def __repr__(self) -> str:
-        from ..explore.display import protocol_repr
+        from ..display import protocol_repr
 
         return protocol_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..explore.display import protocol_html
+        from ..display import protocol_html
 
         return protocol_html(self)
 

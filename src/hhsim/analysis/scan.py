@@ -28,7 +28,7 @@ from ._common import (
     run_many, snap, whole,
 )
 from .features import ap_features
-from .pharmacology import DRUGS, apply_drugs, application
+from ..drugs import DRUG_PARAMS, application, apply_drugs
 from .search import FOUND, bracket_search
 from .spikes import steady_rate
 
@@ -60,8 +60,6 @@ ALIASES = {
     "rheobase": "rheobase_uA_cm2", "pulse_threshold": "threshold_uA_cm2",
 }
 
-#: Drug concentrations accepted as scan parameters -> drug name.
-DRUG_PARAMS = {f"{name}_{d.unit}": name for name, d in DRUGS.items() if d.action == "block"}
 
 TRACE_FEATURES = [k for k in FEATURES if k not in ("v_rest_mV", "rheobase_uA_cm2", "threshold_uA_cm2")]
 
@@ -118,12 +116,12 @@ class ScanResult:
         return plot_scan(self, path)
 
     def __repr__(self) -> str:
-        from ..explore.display import protocol_repr
+        from ..display import protocol_repr
 
         return protocol_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..explore.display import protocol_html
+        from ..display import protocol_html
 
         return protocol_html(self)
 

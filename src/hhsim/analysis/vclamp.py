@@ -194,12 +194,12 @@ class VClampResult:
         return plot_vclamp(self, path)
 
     def __repr__(self) -> str:
-        from ..explore.display import protocol_repr
+        from ..display import protocol_repr
 
         return protocol_repr(self)
 
     def _repr_html_(self) -> str:
-        from ..explore.display import protocol_html
+        from ..display import protocol_html
 
         return protocol_html(self)
 

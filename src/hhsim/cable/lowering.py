@@ -22,9 +22,9 @@ import scipy.sparse.linalg as spla
 from .. import models as _models
 from ..channels.base import FORMS, Channel
 from ..engine.cable_codegen import cable_module, check_supported
-from ..engine.exp_sharing import groups
-from ..engine.lower import Structure
-from ..engine.lower import lower as lower_model
+from ..physics.exp_sharing import groups
+from ..physics.structure import Structure
+from ..physics.structure import lower as lower_model
 from ..errors import HHSimError, ModelError
 from ..model import Model
 from .geometry import GeometryError, Morphology, Section
@@ -133,7 +133,7 @@ class CablePlan:
 def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
     """Per-node arrays for ``tree`` with section models ``models``.
 
-    Each distinct model is lowered by :func:`hhsim.engine.lower.lower` (so its
+    Each distinct model is lowered by :func:`hhsim.physics.structure.lower` (so its
     parameter layout is exactly the point-neuron kernels'); its columns are
     then copied into the union's layout, channel by channel.
     """

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.batch import make_grid, stimulus_arrays
-from ..engine.lower import Plan
-from ..engine.numpy_path import physics
+from ..physics.structure import Plan
+from ..physics.evaluate import physics
 from ..errors import SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
 from .lowering import lower_cable, resolve_models

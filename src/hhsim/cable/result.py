@@ -169,7 +169,7 @@ class CableResult:
         return out
 
     def metadata(self) -> dict:
-        from .. import __version__
+        from .._version import __version__
 
         morph = self.morphology
         return {
@@ -208,7 +208,7 @@ class CableResult:
         return path
 
     def __repr__(self) -> str:
-        from ..explore.display import one_line
+        from ..display import one_line
 
         v = measure.conduction_velocity(self) if self.propagated else math.nan
         return one_line("CableResult", ", ".join(dict.fromkeys(m.name for m in self.plan.models)), self.method,
@@ -216,7 +216,7 @@ class CableResult:
                         f"{v:.4g} m/s" if math.isfinite(v) else "not propagated")
 
     def _repr_html_(self) -> str:
-        from ..explore.display import scalars, summary_html
+        from ..display import scalars, summary_html
         from ..plot.cable import plot_cable
 
         return summary_html("Cable result", scalars(self.summary()), lambda: plot_cable(self))

@@ -20,7 +20,7 @@ ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 def model_options(f):
     """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
-    from ..analysis.pharmacology import describe_drugs
+    from ..drugs import describe_drugs
 
     f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml",
                      help="Add a custom channel from a TOML file (repeatable; see `hhsim channels --help`).")(f)
@@ -56,7 +56,7 @@ def parse_overrides(items) -> dict[str, float]:
 def build_model(model_name: str, overrides, temperature: float | None, drugs=(), channel_files=()) -> Model:
     """The preset plus any --channel files, with --set and --temperature applied,
     then the drugs (which act on the resulting conductances)."""
-    from ..analysis.pharmacology import apply_drugs, parse_drug
+    from ..drugs import apply_drugs, parse_drug
     from ..channels.spec import load_channel
 
     model = _models.get(model_name)

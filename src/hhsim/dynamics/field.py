@@ -4,7 +4,7 @@
 real arithmetic only (it casts to float and uses ``maximum`` and real branch
 tests).  Complex-step differentiation and Cauchy-integral derivatives need
 the *same* equations evaluated at complex states, so this module walks the
-same :class:`~hhsim.engine.lower.Plan` (rate forms, expression trees,
+same :class:`~hhsim.physics.structure.Plan` (rate forms, expression trees,
 Nernst/GHK terms, ion pools) with complex-safe NumPy: branch decisions
 (``where``, ``min``/``max``/``abs``, the series cut of ``linexp``) are taken
 on the real part, which leaves the function analytic near the real axis and
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..channels import expr as _expr
 from ..channels.base import LINEXP_SERIES_BELOW
-from ..engine.lower import Plan, lower
+from ..physics.structure import Plan, lower
 from ..model import Model
 from ..units import FARADAY
 

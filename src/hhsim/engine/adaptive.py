@@ -15,7 +15,7 @@ from ..errors import DivergenceError
 from ..stim import Stimulus
 from .batch import Grid
 from .codegen import call_kernel, kernel_module
-from .lower import Plan
+from ..physics.structure import Plan
 
 ODEINT_TOL = 1.49012e-8
 #: |V| (mV) at which a run has diverged: 10 V, the limit of the compiled dopri5.

@@ -1,7 +1,7 @@
 """Run many independent neurons of one structure through a compiled kernel.
 
 This is the layer every protocol uses: parameters vary per neuron (one
-column each in the :class:`~hhsim.engine.lower.Plan`), stimuli are a few
+column each in the :class:`~hhsim.physics.structure.Plan`), stimuli are a few
 distinct waveforms, each neuron picks one and scales it.  The whole time
 loop runs inside the compiled kernel, on ``HHSIM_THREADS`` threads (default:
 every core) over chunks of neurons, with the same results for any number
@@ -19,8 +19,8 @@ from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
 from . import buffers, threads
 from .codegen import SHARING_SOLVERS, checked_kernel, kernel_module
-from .exp_sharing import groups
-from .lower import Plan
+from ..physics.exp_sharing import groups
+from ..physics.structure import Plan
 from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 
 

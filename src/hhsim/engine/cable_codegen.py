@@ -1,7 +1,7 @@
 """Generate, cache and load the membrane update of a cable's model structure.
 
 Only what the channels change is generated.  For each
-:class:`~hhsim.engine.lower.Structure` (the union of the channels of every
+:class:`~hhsim.physics.structure.Structure` (the union of the channels of every
 region of a morphology) one module is written with two functions, compiled
 by numba (``cache=True``, ``error_model='numpy'``):
 
@@ -43,11 +43,11 @@ from types import ModuleType
 
 from ..channels.base import FORMS
 from ..errors import HHSimError
-from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, spin, tree_solve
+from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, kernel_series, spin, tree_solve
 from .codegen import (_power, channel_current, channel_currents, conductances, gate_relaxation,
                       instantaneous_values, load_generated, membrane_terms, pool_relaxation)
-from .exp_sharing import SharedExps
-from .lower import Structure
+from ..physics.exp_sharing import SharedExps
+from ..physics.structure import Structure
 
 
 # Structure fields the cable kernel understands.  Ion fields are accepted in
@@ -103,7 +103,7 @@ def _run_param(array: str, row: int) -> str:
 
 
 def _shared(s: Structure) -> SharedExps | None:
-    """The cell's shared exponentials (:mod:`hhsim.engine.exp_sharing`), slopes and
+    """The cell's shared exponentials (:mod:`hhsim.physics.exp_sharing`), slopes and
     factors loaded once per run of nodes like the other parameters."""
     if s.exp_sharing is None:
         return None
@@ -343,7 +343,7 @@ def _fixed_code_hash() -> str:
     does not follow calls into other files, so a change there must give the
     generated module a new name."""
     h = hashlib.sha256()
-    for mod in (kernel_helpers, kernel_math, cable_helpers, tree_solve, cable_driver, spin):
+    for mod in (kernel_helpers, kernel_series, kernel_math, cable_helpers, tree_solve, cable_driver, spin):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 

@@ -28,7 +28,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .kernel_helpers import EXP_RATIO_SERIES_BELOW, cubic_crossing, exp_ratio_series
+from .kernel_series import EXP_RATIO_SERIES_BELOW, cubic_crossing, exp_ratio_series
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # ln 2 split in two for an exact k * ln2

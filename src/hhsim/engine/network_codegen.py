@@ -26,7 +26,7 @@ from .codegen import (LOOP_FLAGS, StepLines, _helpers_hash, channel_currents, co
                       gate_relaxation, instantaneous_values, load_generated, membrane_terms, node_param,
                       pool_relaxation)
 from . import network_driver as drv
-from .lower import Structure
+from ..physics.structure import Structure
 
 #: Nodes per block when looking for the fast loop's threshold crossings.
 SCAN_BLOCK = 32

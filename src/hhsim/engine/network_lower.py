@@ -46,7 +46,7 @@ class _Lazy:
 
 _connect = _Lazy("connect")
 _dist = _Lazy("distributions")
-from .lower import Plan, lower, structure_of
+from ..physics.structure import Plan, lower, structure_of
 
 # SeedSequence purposes: every random draw has its own stream.
 _CONNECT, _WEIGHT, _DELAY, _PARAM, _INITIAL, _SOURCE, _SCALE = range(1, 8)
@@ -199,7 +199,7 @@ def _steady_states(models: list[Model], vs: np.ndarray) -> np.ndarray:
     """(n, n_states): each model's states at steady state at its V.  Models without
     ion pools in one vectorised evaluation of the engine's NumPy physics (gates
     x_inf = A / B, instantaneous gates their value); with pools, one by one."""
-    from .numpy_path import physics
+    from ..physics.evaluate import physics
 
     out = np.empty((len(models), len(models[0].state_names)))
     by_model: dict[int, list[int]] = {}

@@ -232,7 +232,7 @@ class NetworkResult:
 
     def _repr_html_(self) -> str:
         """Notebook display: the run's settings, each population's activity, and the raster figure."""
-        from ..explore.display import scalars, summary_html
+        from ..display import scalars, summary_html
         from ..plot.network import plot_network
 
         rows = {**scalars(self.summary()), **_population_rows(self)}

@@ -13,7 +13,7 @@ from ..engine.threads import thread_count
 from ..engine.batch import make_grid
 from ..engine.network_codegen import METHODS, network_module
 from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
-from ..engine.numpy_path import physics
+from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
 from ..limits import MEMORY_ENV, format_bytes, memory_budget
@@ -94,7 +94,7 @@ def _check_stability(plan: NetworkPlan, method: str, dt: float) -> None:
 
 def _column_plan(p, c: int, n: int):
     """Neuron c of plan p repeated n times (for evaluating along a voltage axis)."""
-    from ..engine.lower import Plan
+    from ..physics.structure import Plan
 
     rep = lambda a: np.repeat(a[..., c:c + 1], n, axis=-1)  # noqa: E731
     return Plan(p.structure, rep(p.gbar), rep(p.erev), rep(p.phi), rep(p.cm), rep(p.rp), rep(p.v0),

@@ -13,7 +13,7 @@ exponentials per step instead of six.
 The grouping (an :class:`ExpSharing`) is found from a neuron's own
 parameters: relations that hold exactly (``k_b = p k_f`` up to sign), with
 moderate intercepts.  It is part of the
-:class:`~hhsim.engine.lower.Structure` the kernels are generated for, so the
+:class:`~hhsim.physics.structure.Structure` the kernels are generated for, so the
 batch driver runs each group of neurons whose parameters give the same
 grouping (:func:`groups`; usually all of them) with its own kernels, and a
 neuron's result depends only on its own parameters, never on its

@@ -24,6 +24,7 @@ keeps a row holding its current value ``x_inf``), then the pools.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,9 +32,11 @@ from ..channels import expr as _expr
 from ..channels.base import Expr
 from ..channels.ions import conc_names, rt_over_f, shell_influx_factor, valence
 from ..errors import ModelError
-from ..model import Model
 from .exp_sharing import ExpSharing
 from .exp_sharing import find as find_exp_sharing
+
+if TYPE_CHECKING:  # the model reads this layer; this layer reads models by their attributes only
+    from ..model import Model
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class Structure:
     pools: tuple[PoolSpec, ...] = ()
     #: rate forms computed from shared exponentials (None: each form its own
     #: exponential): :func:`lower` sets the first neuron's, the batch driver
-    #: regroups neurons by their own (:func:`hhsim.engine.exp_sharing.groups`)
+    #: regroups neurons by their own (:func:`hhsim.physics.exp_sharing.groups`)
     exp_sharing: ExpSharing | None = None
 
     @property
@@ -252,7 +255,7 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
     ``initial``: optional (v0, states) pair or list of pairs overriding each
     model's initial state (states: gates then pools, as ``Model.initial_state``).
     """
-    if isinstance(models, Model):
+    if not isinstance(models, (list, tuple)):
         models = [models]
     if not models:
         raise ModelError("need at least one model")
@@ -268,7 +271,7 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
     # model (fixed-step or adaptive) takes one kernel module
     structure = replace(structure, exp_sharing=find_exp_sharing(structure, layouts[0][1]))
     if initial is None:
-        states = _once_per_object(models, Model.initial_state)
+        states = _once_per_object(models, lambda m: m.initial_state())
     elif isinstance(initial, tuple):
         states = [initial] * len(models)
     else:

@@ -40,8 +40,7 @@ import re
 import numpy as np
 
 from .. import stim as _stim
-from ..errors import DivergenceError, HHSimError
-from .spec import SweepError
+from ..errors import DivergenceError, HHSimError, SweepError
 
 #: Status codes stored beside every measure (``status_<measure>``).
 OK, NOT_MEASURABLE, NO_THRESHOLD, FIRES_AT_REST, DIVERGED, MODEL_ERROR, FUNCTION_ERROR = range(7)

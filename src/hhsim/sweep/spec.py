@@ -19,14 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import __version__
-from ..errors import HHSimError
+from .._version import __version__
+from ..errors import HHSimError, SweepError  # noqa: F401  (SweepError: re-exported)
 from ..model import Model
-
-
-class SweepError(HHSimError):
-    """Bad sweep settings: unknown parameter or measure, empty range, a store of
-    another sweep, an unreachable scheduler, too many points for memory."""
 
 
 @dataclass

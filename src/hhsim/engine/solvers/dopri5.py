@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 
+from ..emit import instantaneous_values
 from .base import AdaptiveSolver
 
 NAME = "dopri5"
@@ -61,14 +62,12 @@ PARAMS = "c, gbar, erev, phi, cm, rp"
 
 
 def emit_kernel(structure) -> str:
-    """Source of ``run_dopri5`` for a :class:`~hhsim.engine.lower.Structure`.
+    """Source of ``run_dopri5`` for a :class:`~hhsim.physics.structure.Structure`.
 
     States are the gates then any concentration pools.  Instantaneous gates
     are functions of V, not dynamics: they are left out of the error norm,
     reset from V after every accepted step and interpolated linearly.
     """
-    from ..codegen import instantaneous_values
-
     ng = structure.n_states
     n_gates = structure.n_gates
     inst = {j for j, g in enumerate(structure.gates) if getattr(g, "instantaneous", False)}
