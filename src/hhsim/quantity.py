@@ -112,6 +112,20 @@ def to_unit(value, unit: str, what: str, *, area_um2: float | None = None) -> fl
     return _finite(_convert(number, text, target, what, value, area_um2), what, value)
 
 
+def library_unit(value: str, what: str) -> str:
+    """The library unit (a key of :data:`DIMENSIONS`) of the dimension of a string
+    quantity: ``"-7 V"`` -> ``"mV"``, ``"20 nS"`` -> ``"nS"``."""
+    text = unit_of(value)
+    if text is None:
+        raise ParameterError(f"{what}: {value!r} has no unit; give a number, or a number and a unit")
+    given = _parse(text, what, value, "-65 mV")
+    ureg = _registry()
+    for d in DIMENSIONS.values():
+        if ureg.parse_units(d.pint_unit).dimensionality == given.dimensionality:
+            return d.unit
+    raise ParameterError(f"{what}: the unit of {value!r} is none of hhsim's: {', '.join(DIMENSIONS)}")
+
+
 def unit_of(value) -> str | None:
     """The unit text of a string quantity (``"100 pA"`` -> ``"pA"``), else None."""
     if isinstance(value, str):
@@ -127,7 +141,8 @@ def _finite(x: float, what: str, shown) -> float:
     return x
 
 
-def _convert(number: float, text: str, target: Dimension, what: str, shown, area_um2) -> float:
+def _parse(text: str, what: str, shown, example: str):
+    """pint's units for ``text`` (short powers such as ``cm2`` spelled out)."""
     ureg = _registry()
     spelled = _SHORT_POWER.sub(r"\1**\2", text.translate(_SUPERSCRIPTS).replace("^", "**"))
     if spelled.startswith("/"):  # "0.1 /ms"
@@ -138,7 +153,13 @@ def _convert(number: float, text: str, target: Dimension, what: str, shown, area
         given = ureg.parse_units(spelled)
     except Exception:  # noqa: BLE001 - pint's tokenizer (no eval) raises many kinds on malformed text
         raise ParameterError(
-            f"{what}: unknown unit {text!r} in {shown!r}; write e.g. {target.example!r}") from None
+            f"{what}: unknown unit {text!r} in {shown!r}; write e.g. {example!r}") from None
+    return given
+
+
+def _convert(number: float, text: str, target: Dimension, what: str, shown, area_um2) -> float:
+    ureg = _registry()
+    given = _parse(text, what, shown, target.example)
     want = ureg.parse_units(target.pint_unit)
     if given.dimensionality == want.dimensionality:
         if target.name == "temperature":
@@ -197,4 +218,4 @@ def _registry():
     return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 
 
-__all__ = ["DIMENSIONS", "Dimension", "dimension", "is_number", "to_unit", "unit_of"]
+__all__ = ["DIMENSIONS", "Dimension", "dimension", "is_number", "library_unit", "to_unit", "unit_of"]

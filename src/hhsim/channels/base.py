@@ -77,7 +77,7 @@ class RateForm:
     #: Forms built on one exponential exp(exp_sign (V - V0) / k) (parameters
     #: named ``k`` and ``V0``) also give ``shared_template``: the same form with
     #: that exponential passed in as ``{e}``, so that kernels can compute the
-    #: exponentials of several forms from one (:mod:`hhsim.physics.exp_sharing`).
+    #: exponentials of several forms from one (:mod:`hhsim.engine.exp_sharing`).
     exp_sign: ClassVar[int] = 0
     shared_template: ClassVar[str] = ""
 
@@ -418,9 +418,13 @@ class Channel:
     params: tuple[tuple[str, float], ...] = ()
     param_units: tuple[tuple[str, str], ...] = ()
     description: str = ""
+    conductance: str = ""
 
     def __post_init__(self):
         set_ = functools.partial(object.__setattr__, self)
+        if not isinstance(self.conductance, str):
+            raise ModelError(f"channel {self.name!r}: conductance must be an expression string")
+        set_("conductance", self.conductance.strip())
         if not (isinstance(self.name, str) and self.name.isidentifier()):
             raise ModelError(f"channel name {self.name!r} must be an identifier (letters, digits, _)")
         if isinstance(self.E, str):
@@ -461,6 +465,8 @@ class Channel:
         set_("params", tuple(checked))
         set_("param_units", tuple(sorted(units.items())))
         _check_channel(self.name, self.gates, self.params)
+        if self.conductance:
+            _check_conductance(self.name, self.conductance, self.gates, self.params)
 
     def phi(self, temperature_c: float) -> float:
         return self.q10 ** ((temperature_c - self.q10_reference_c) / 10.0)
@@ -473,8 +479,19 @@ class Channel:
     def param_unit(self, name: str) -> str:
         return dict(self.param_units).get(name, "")
 
+    @property
+    def open_tree(self) -> tuple | None:
+        """The checked tree of the open fraction ``g / gbar`` when the channel gives a
+        ``conductance`` expression (names: its gates and constants), else None."""
+        return open_fraction_tree(self.conductance) if self.conductance else None
+
     def open_fraction(self, gate_values: dict[str, np.ndarray]):
-        """prod(x**p) from arrays of the gate values."""
+        """g / gbar from arrays of the gate values: prod(x**p), or the ``conductance``
+        expression divided by gbar."""
+        if self.conductance:
+            env = dict(self.params)
+            env.update({g.name: np.asarray(gate_values[g.name], dtype=float) for g in self.gates})
+            return _expr.evaluate(self.open_tree, env)
         out = 1.0
         for g in self.gates:
             out = out * np.asarray(gate_values[g.name], dtype=float) ** g.power
@@ -494,6 +511,44 @@ def replace_form_param(form: RateForm, name: str, value: float) -> RateForm:
 
 
 # ------------------------------------------------------------------ checks
+def open_fraction_tree(text: str) -> tuple:
+    """The tree of ``f`` in a conductance written ``gbar * f`` (or ``f * gbar``)."""
+    tree = _expr.parse(text)
+    if tree[0] == "bin" and tree[1] == "*":
+        if tree[2] == ("name", "gbar") and "gbar" not in _expr.names(tree[3]):
+            return tree[3]
+        if tree[3] == ("name", "gbar") and "gbar" not in _expr.names(tree[2]):
+            return tree[2]
+    raise _expr.ExprError(
+        f"a conductance is written gbar * (an expression of the gates), e.g. "
+        f"\"gbar * (nf*n**2 + (1 - nf)*p)\"; got {text!r}")
+
+
+def _check_conductance(name: str, text: str, gates: tuple[Gate, ...], params: tuple) -> None:
+    """The conductance expression reads only gates and constants, uses every gate, and is
+    finite and >= 0 with every gate in [0, 1]."""
+    try:
+        tree = open_fraction_tree(text)
+    except _expr.ExprError as exc:
+        raise _expr.ExprError(f"channel {name!r}: conductance: {exc}") from None
+    gnames = [g.name for g in gates]
+    pnames = [k for k, _ in params]
+    _expr.check_names(tree, text, set(gnames) | set(pnames) | {"gbar"},
+                      f"channel {name!r}, conductance")
+    used = set(_expr.names(tree))
+    unused = [g for g in gnames if g not in used]
+    if unused:
+        raise ModelError(f"channel {name!r}: gate {unused[0]!r} is not used in the conductance {text!r}")
+    grid = np.linspace(0.0, 1.0, 5)
+    mesh = np.meshgrid(*([grid] * len(gnames)), indexing="ij") if gnames else []
+    env = dict(params)
+    env.update({g: m.ravel() for g, m in zip(gnames, mesh)})
+    val = np.asarray(_expr.evaluate(tree, env), dtype=float)
+    if not np.all(np.isfinite(val)) or np.any(val < 0):
+        raise ModelError(f"channel {name!r}: the conductance {text!r} must be finite and >= 0 for every "
+                         "gate value between 0 and 1")
+
+
 _V_GRID = np.arange(int(PHYSIOLOGICAL_RANGE[0] * 10), int(PHYSIOLOGICAL_RANGE[1] * 10) + 1) / 10.0
 _CONC_GRID = np.array([1e-5, 1e-4, 1e-3, 1e-2, 1e-1])
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from .. import models as _models
 from ..errors import OutputError, ParameterError
 from ..io import check_writable
 from ..model import Model
+from ..models.resolve import resolve_model
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DATA_SUFFIXES = (".csv", ".npz", ".nc")
@@ -31,8 +31,9 @@ def model_options(f):
                      help="Temperature in °C (scales gate rates by each channel's Q10).")(f)
     f = click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE",
                      help="Override a model parameter, e.g. --set gNa=60 (see `hhsim models NAME`).")(f)
-    f = click.option("--model", "model_name", default="hh", show_default=True, metavar="NAME",
-                     help="Preset model (see `hhsim models`).")(f)
+    f = click.option("--model", "model_name", default="hh", show_default=True, metavar="NAME|FILE",
+                     help="Preset model (see `hhsim models`) or a cell file (cell.toml; see "
+                          "`hhsim models NAME --describe`).")(f)
     return f
 
 
@@ -59,7 +60,7 @@ def build_model(model_name: str, overrides, temperature: float | None, drugs=(),
     from ..drugs import apply_drugs, parse_drug
     from ..channels.spec import load_channel
 
-    model = _models.get(model_name)
+    model = resolve_model(model_name)
     if channel_files:
         model = model.with_channels(*(load_channel(p) for p in channel_files))
     changes = parse_overrides(overrides)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import models as _models
+from ..models.resolve import resolve_stimulus
 from ..describe import describe_model
 from ..engine.solvers import ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
 from ..simulation import simulate
@@ -40,7 +41,8 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
             animate, record_every, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
     model = build_model(model_name, overrides, temperature, drugs, channel_files)
-    stimulus = total([parse_stim(s) for s in stims])
+    # no --stim: the stimulus a cell file carries, if any
+    stimulus = total([parse_stim(s) for s in stims]) if stims else resolve_stimulus(model_name)
     targets = [
         check_output(out, DATA_SUFFIXES, "data"),
         check_output(plot, FIGURE_SUFFIXES, "figure"),
@@ -127,8 +129,15 @@ def demo_cmd(outdir):
 
 @click.command("models")
 @click.argument("name", required=False)
-def models_cmd(name):
-    """List the preset models, or show one model's parameters and equations."""
+@click.option("--describe", "as_cell_file", is_flag=True,
+              help="Print the model as a cell file (TOML) that `--model FILE.toml` reads back identically.")
+@click.option("--out", default=None, metavar="FILE.toml", help="With --describe: write the cell file here.")
+def models_cmd(name, as_cell_file, out):
+    """List the preset models, or show one model's parameters and equations
+    (NAME may also be a cell file)."""
+    if as_cell_file or out is not None:
+        _describe_cell(name, as_cell_file, out)
+        return
     if name is None:
         for n in _models.names():
             m = _models.get(n)
@@ -140,6 +149,20 @@ def models_cmd(name):
         return
     m = _models.get(name)
     click.echo(describe_model(m))
+
+
+def _describe_cell(name, as_cell_file: bool, out) -> None:
+    from ..cells import describe_cell, write_cell
+    from ..errors import ParameterError
+
+    if name is None or not as_cell_file:
+        raise ParameterError("--describe needs a model name (hhsim models NAME --describe [--out FILE.toml])")
+    model = _models.get(name)
+    if out is None:
+        click.echo(describe_cell(model), nl=False)
+        return
+    write_cell(model, check_output(out, (".toml",), "cell file"))
+    click.echo(f"wrote {out}")
 
 
 def register(group: click.Group) -> None:

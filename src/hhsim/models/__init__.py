@@ -19,6 +19,7 @@ from . import hh as _hh
 from . import pospischil as _po
 from . import traub_miles as _tm
 from . import wang_buzsaki as _wb
+from .resolve import is_model_file, read_model_file, register_reader, resolve_model, suffixes
 
 # Names are stable: scripts outside the repository use them.
 _REGISTRY: dict[str, Callable[[], Model]] = {
@@ -42,13 +43,18 @@ def names() -> list[str]:
 
 
 def get(name: str | Model) -> Model:
-    """The preset called ``name`` (a :class:`Model` is returned unchanged)."""
+    """The preset called ``name``, or the model in the file ``name`` (a cell file
+    ``*.toml``, or any suffix registered with :func:`register_reader`); a
+    :class:`Model` is returned unchanged."""
     if isinstance(name, Model):
         return name
+    if is_model_file(name):
+        return read_model_file(name)
     try:
         return _REGISTRY[name]()
-    except KeyError:
-        raise ModelError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}") from None
+    except (KeyError, TypeError):
+        raise ModelError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}, "
+                         f"or a model file ({', '.join('*' + s for s in suffixes())})") from None
 
 
 def register(name: str, factory: Callable[[], Model]) -> None:
@@ -56,4 +62,4 @@ def register(name: str, factory: Callable[[], Model]) -> None:
     _REGISTRY[name] = factory
 
 
-__all__ = ["get", "names", "register", "Model"]
+__all__ = ["get", "names", "register", "register_reader", "resolve_model", "Model"]
