@@ -77,7 +77,7 @@ class RateForm:
     #: Forms built on one exponential exp(exp_sign (V - V0) / k) (parameters
     #: named ``k`` and ``V0``) also give ``shared_template``: the same form with
     #: that exponential passed in as ``{e}``, so that kernels can compute the
-    #: exponentials of several forms from one (:mod:`hhsim.engine.exp_sharing`).
+    #: exponentials of several forms from one (:mod:`hhsim.physics.exp_sharing`).
     exp_sign: ClassVar[int] = 0
     shared_template: ClassVar[str] = ""
 
