@@ -1,0 +1,38 @@
+"""NMODL (NEURON ``.mod`` files) into hhsim's description, without a compiler.
+
+>>> from hhsim.interop.nmodl import load_mod          # doctest: +SKIP
+>>> na = load_mod("na.mod")                            # a hhsim Channel
+
+The file is parsed with a lark grammar (``nmodl.lark``) into a syntax tree
+(:mod:`.syntax`), its blocks are run symbolically (:mod:`.symbolic`: procedures
+and functions inlined, IF/ELSE as ``where``) and the resulting expressions are
+read as gates, a temperature factor and a current (:mod:`.translate`).
+Nothing in the file is executed or compiled.  What is outside the subset of
+HH-type density mechanisms is refused with ``file:line``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...channels.base import Channel
+from ...errors import ModelError
+from .parser import parse_file, parse_text
+from .translate import ImportedPool, translate
+
+__all__ = ["load_mod", "from_nmodl", "parse_file", "parse_text", "ImportedPool"]
+
+
+def load_mod(path: str | Path) -> Channel | ImportedPool:
+    """The channel (or ion pool) that the ``.mod`` file ``path`` describes."""
+    return translate(parse_file(path))
+
+
+def from_nmodl(path: str | Path) -> Channel:
+    """The channel that the ``.mod`` file ``path`` describes (a pool file is refused here:
+    use :func:`load_mod`, or ``--channel FILE.mod`` on the command line, which adds pools too)."""
+    out = load_mod(path)
+    if isinstance(out, ImportedPool):
+        raise ModelError(f"{path}: this file describes an ion pool ({out.pool.ion}: depth {out.pool.depth:g} µm, "
+                         f"tau {out.pool.tau:g} ms), not a channel; use hhsim.interop.nmodl.load_mod")
+    return out
