@@ -88,7 +88,17 @@ def get(name: str, **kwargs) -> Channel:
         raise ModelError(f"channel {name!r}: {exc}") from None
 
 
+def __getattr__(name: str):
+    # ``from_nmodl`` (hhsim.interop.nmodl) needs lark: it is looked up on first use,
+    # so that importing the channels never imports the NMODL parser
+    if name == "from_nmodl":
+        import importlib
+
+        return importlib.import_module("hhsim.interop.nmodl").from_nmodl
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Channel", "Gate", "Expr", "Exp", "Sigmoid", "LinExp", "Const", "RateForm", "IonPool", "ExprError",
-    "LIBRARY", "get", "names",
+    "LIBRARY", "get", "names", "from_nmodl",
 ]

@@ -22,8 +22,9 @@ def model_options(f):
     """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
     from ..drugs import describe_drugs
 
-    f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml",
-                     help="Add a custom channel from a TOML file (repeatable; see `hhsim channels --help`).")(f)
+    f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml|FILE.mod",
+                     help="Add a custom channel from a TOML file or a NEURON .mod file (an ion pool from a "
+                          ".mod file too; repeatable; see `hhsim channels --help`, `hhsim import-mod --help`).")(f)
     f = click.option("--drug", "drugs", multiple=True, metavar="NAME[=CONC]",
                      help="Apply a drug, e.g. --drug ttx=10nM, --drug tea=5mM, --drug pronase "
                           f"(repeatable). {describe_drugs()}.")(f)
@@ -58,16 +59,29 @@ def build_model(model_name: str, overrides, temperature: float | None, drugs=(),
     """The preset plus any --channel files, with --set and --temperature applied,
     then the drugs (which act on the resulting conductances)."""
     from ..drugs import apply_drugs, parse_drug
-    from ..channels.spec import load_channel
 
     model = resolve_model(model_name)
     if channel_files:
-        model = model.with_channels(*(load_channel(p) for p in channel_files))
+        model = add_channel_files(model, channel_files)
     changes = parse_overrides(overrides)
     if temperature is not None:
         changes["temperature"] = temperature
     model = model.with_params(changes) if changes else model
     return apply_drugs(model, [parse_drug(d) for d in drugs]) if drugs else model
+
+
+def add_channel_files(model: Model, paths) -> Model:
+    """``model`` with the channels of ``--channel`` files, by suffix: ``.mod`` (NEURON's
+    NMODL, a channel or an ion pool, :mod:`hhsim.interop.nmodl`), else a channel TOML file."""
+    from ..channels.spec import load_channel
+
+    mods = [p for p in paths if Path(p).suffix.lower() == ".mod"]
+    model = model.with_channels(*(load_channel(p) for p in paths if p not in mods))
+    if mods:
+        from ..interop.nmodl import load_mod, with_mechanisms
+
+        model = with_mechanisms(model, [load_mod(p) for p in mods])
+    return model
 
 
 def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:

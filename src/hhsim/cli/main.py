@@ -21,6 +21,7 @@ from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, 
 from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds, network_cmds
 from . import explore_cmds
 from . import dynamics_cmds
+from . import interop_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +41,7 @@ sweep_cmds.register(cli)
 explore_cmds.register(cli)
 dynamics_cmds.register(cli)
 network_cmds.register(cli)
+interop_cmds.register(cli)
 
 
 def main(argv=None) -> None:

@@ -20,7 +20,7 @@ from ...errors import ModelError
 from .parser import parse_file, parse_text
 from .translate import ImportedPool, translate
 
-__all__ = ["load_mod", "from_nmodl", "parse_file", "parse_text", "ImportedPool"]
+__all__ = ["load_mod", "from_nmodl", "with_mechanisms", "parse_file", "parse_text", "ImportedPool"]
 
 
 def load_mod(path: str | Path) -> Channel | ImportedPool:
@@ -36,3 +36,20 @@ def from_nmodl(path: str | Path) -> Channel:
         raise ModelError(f"{path}: this file describes an ion pool ({out.pool.ion}: depth {out.pool.depth:g} µm, "
                          f"tau {out.pool.tau:g} ms), not a channel; use hhsim.interop.nmodl.load_mod")
     return out
+
+
+def with_mechanisms(model, mechanisms):
+    """``model`` (a :class:`hhsim.model.Model`) with imported channels and pools added; a
+    pool also sets the model's resting concentration of its ion to the file's."""
+    import dataclasses
+
+    channels = [m for m in mechanisms if isinstance(m, Channel)]
+    model = model.with_channels(*channels) if channels else model
+    for m in mechanisms:
+        if isinstance(m, ImportedPool):
+            if model.pool(m.pool.ion) is not None:
+                raise ModelError(f"{m.source}: the model already has a {m.pool.ion} pool; at most one pool per ion")
+            conc = dict(model.concentrations)
+            conc[f"{m.pool.prefix}_in"] = m.resting_mM
+            model = dataclasses.replace(model, pools=model.pools + (m.pool,), concentrations=tuple(conc.items()))
+    return model
