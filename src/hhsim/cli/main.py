@@ -22,6 +22,7 @@ from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds
 from . import explore_cmds
 from . import dynamics_cmds
 from . import interop_cmds
+from . import neuroml_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,6 +43,7 @@ explore_cmds.register(cli)
 dynamics_cmds.register(cli)
 network_cmds.register(cli)
 interop_cmds.register(cli)
+neuroml_cmds.register(cli)
 
 
 def main(argv=None) -> None:

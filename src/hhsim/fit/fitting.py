@@ -1,0 +1,179 @@
+"""``fit``: from recorded sweeps to a fitted model, its uncertainty and a report.
+
+>>> import hhsim
+>>> from hhsim.fit import fit, read_recording
+>>> sweeps = read_recording("cell.csv", area_um2=2000)                 # doctest: +SKIP
+>>> r = fit("hh", sweeps, ["gNa=60:240", "gK=18:72", "gL=0.1:1:log"])   # doctest: +SKIP
+>>> r.params, r.uncertainty, r.loss                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import models as _models
+from ..errors import ParameterError
+from ..model import Model
+from .data import Sweep, check_kinds
+from .objectives import Evaluator, Objective
+from .search import SearchOutcome, cmaes, default_population, polish
+from .simulate import Clamp, group_sweeps, simulate_current_clamp, simulate_voltage_clamp
+from .space import Space
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit` (values in the units ``Model.params()`` lists).
+
+    ``params``: fitted value of each parameter; ``uncertainty``: the standard
+    deviation of the final CMA-ES population (the spread the search still
+    allowed); ``loss``: the best objective value (mV² for traces, plus the
+    feature score; (µA/cm²)² for clamp currents); ``history``: best loss after
+    each generation; ``fitted``: the fitted model's simulated sweeps; ``features``:
+    per sweep, eFEL features of data and fit (features objective only).
+    """
+
+    model: Model
+    base: str
+    params: dict[str, float]
+    uncertainty: dict[str, float]
+    loss: float
+    history: list[float]
+    generations: int
+    evaluations: int
+    population: int
+    seed: int
+    polished: bool
+    objective: Objective
+    sweeps: list[Sweep]
+    fitted: list[np.ndarray]
+    features: list[dict] | None = None
+    bounds: dict[str, list] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Everything as plain JSON-ready values (units in the key names where not a parameter)."""
+        out = {
+            "model": self.base,
+            "params": dict(self.params),
+            "uncertainty": dict(self.uncertainty),
+            "loss": float(self.loss),
+            "generations": self.generations,
+            "evaluations": self.evaluations,
+            "population": self.population,
+            "seed": self.seed,
+            "polished": self.polished,
+            "objective": list(self.objective.kinds),
+            "distance": self.objective.distance,
+            "bounds": self.bounds,
+            "loss_history": [float(x) for x in self.history],
+            "sweeps": [s.label() for s in self.sweeps],
+            "rms_error": [float(np.sqrt(np.mean((f - s.values) ** 2))) for f, s in zip(self.fitted, self.sweeps)],
+            "rms_error_unit": self.sweeps[0].unit if self.sweeps else "",
+        }
+        if self.features is not None:
+            out["features"] = self.features
+        return out
+
+    def write_cell(self, path) -> Path:
+        """The fitted model as a cell file (``hhsim run --model PATH`` runs it)."""
+        from .output import write_cell_file
+
+        return write_cell_file(self.model, path)
+
+    def plot(self, path=None):
+        from ..plot.fit import plot_fit
+
+        return plot_fit(self, path)
+
+
+def _sweeps_of(data, stimuli=None, area_um2=None) -> list[Sweep]:
+    if isinstance(data, Sweep):
+        return [data]
+    if isinstance(data, (str, Path)):
+        data = [data]
+    from .recordings import read_recording
+
+    out = []
+    for item in data:
+        if isinstance(item, Sweep):
+            out.append(item)
+        else:
+            out.extend(read_recording(item, stimuli=stimuli, area_um2=area_um2))
+    if not out:
+        raise ParameterError("a fit needs at least one recorded sweep")
+    return out
+
+
+def fit(model: str | Model, data, params, *, objective: Objective | str = "trace", clamp: Clamp | None = None,
+        generations: int = 40, population: int | None = None, seed: int = 0, polish_fit: bool = False,
+        method: str | None = None, dt: float | None = None, sigma0: float = 0.3,
+        progress: bool | None = None) -> FitResult:
+    """Fit ``params`` of ``model`` to recorded sweeps.
+
+    Parameters
+    ----------
+    model : a preset name or a :class:`~hhsim.Model` (e.g. from a cell file).
+    data : :class:`Sweep` objects and/or recording paths (``.nwb``, ``.abf``, ``.csv``).
+    params : ``"NAME=LOW:HIGH[:log]"`` texts or :class:`Bound` objects.
+    objective : an :class:`Objective` or one of ``"trace"``, ``"features"``, ``"clamp"``
+        (``"trace,features"`` for both).
+    clamp : voltage-clamp settings (series resistance, leak subtraction) for ``"clamp"``.
+    generations, population, seed : CMA-ES budget and seed (same seed, same result).
+    polish_fit : refine the best candidate by least squares (trace ``mse`` or clamp).
+    method, dt : integration as :func:`hhsim.simulate_batch` (default dopri5 on the sweeps' grid).
+    """
+    base = _models.get(model)
+    space = Space.parse(params)
+    space.check(base)
+    if isinstance(objective, str):
+        objective = Objective(kinds=tuple(k.strip() for k in objective.split(",") if k.strip()))
+    sweeps = _sweeps_of(data)
+    check_kinds(sweeps, "clamp" if objective.voltage_clamp else objective.kinds[0])
+    clamp = clamp or Clamp()
+    if not objective.voltage_clamp and clamp != Clamp():
+        raise ParameterError("series resistance and leak subtraction apply to the clamp objective only")
+    if polish_fit and (objective.kinds not in (("trace",), ("clamp",)) or objective.distance != "mse"):
+        raise ParameterError("--polish refines the trace (mse) or clamp objective alone; "
+                             "drop --polish or use --objective trace --distance mse")
+    population = default_population(space.dim) if population is None else population
+    evaluator = Evaluator(objective, sweeps)
+    groups = group_sweeps(sweeps) if not objective.voltage_clamp else None
+
+    def simulate(values: np.ndarray) -> list[np.ndarray]:
+        if objective.voltage_clamp:
+            return simulate_voltage_clamp(base, space.names, values, sweeps, clamp, method=method, dt=dt)
+        return simulate_current_clamp(base, space.names, values, sweeps, groups, method=method, dt=dt)
+
+    def evaluate(units: np.ndarray) -> np.ndarray:
+        return evaluator.losses(simulate(space.to_values(units)))
+
+    outcome: SearchOutcome = cmaes(evaluate, space, generations=generations, population=population, seed=seed,
+                                   sigma0=sigma0, progress=progress)
+    if polish_fit:
+        outcome = polish(lambda u: _finite(evaluator.residuals(simulate(space.to_values(u)))), outcome)
+    best = space.to_values(outcome.best[None, :])[0]
+    spread = space.to_values(outcome.population).std(axis=0, ddof=1)
+    fitted_params = {n: float(v) for n, v in zip(space.names, best)}
+    fitted_model = base.with_params(fitted_params)
+    sims = simulate(best[None, :])
+    features = None
+    if "features" in objective.kinds:
+        fit_features = evaluator.features_of(sims)
+        features = [{"sweep": s.label(), "data": d, "fit": f}
+                    for s, d, f in zip(sweeps, evaluator.data_features, fit_features)]
+    return FitResult(
+        model=fitted_model, base=base.name, params=fitted_params,
+        uncertainty={n: float(v) for n, v in zip(space.names, spread)}, loss=outcome.loss,
+        history=outcome.history, generations=len(outcome.history), evaluations=outcome.evaluations,
+        population=population, seed=seed, polished=outcome.polished, objective=objective, sweeps=sweeps,
+        fitted=[s[0] for s in sims], features=features,
+        bounds={b.name: [b.low, b.high, "log" if b.log else "lin"] for b in space.bounds},
+    )
+
+
+def _finite(r: np.ndarray) -> np.ndarray:
+    """Residuals of a diverged candidate become large finite numbers (least squares needs finite values)."""
+    return np.where(np.isfinite(r), r, 1e6)

@@ -1,0 +1,129 @@
+"""The search: CMA-ES over the unit box, one batch per generation, then an optional polish.
+
+CMA-ES (the ``cma`` package) asks for a population of candidates; all of
+them run on all sweeps in one batch (:mod:`.simulate`), their losses are
+told back, and the best candidate seen is kept.  With the same seed the
+same candidates are asked, so the same data give the same result.
+
+The polish (``scipy.optimize.least_squares``, trust-region reflective
+inside the bounds) works on the residuals of the trace (``mse``) or clamp
+objective; its Jacobian is a forward difference whose d + 1 simulations
+are again one batch.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ParameterError
+from .space import Space
+
+#: Forward-difference step of the polish's Jacobian, in the unit box (0.1 % of each range).
+JAC_STEP = 1e-3
+
+
+@dataclass
+class SearchOutcome:
+    """Best unit-box point and loss, the final population (unit box), the best loss after
+    each generation and the number of candidates simulated."""
+
+    best: np.ndarray
+    loss: float
+    population: np.ndarray
+    history: list[float]
+    evaluations: int
+    polished: bool = False
+
+
+def default_population(dim: int) -> int:
+    """CMA-ES's default population for ``dim`` parameters, at least 8."""
+    return max(8, 4 + int(3 * math.log(max(dim, 1))))
+
+
+def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generations: int, population: int,
+          seed: int, sigma0: float = 0.3, progress: bool | None = None) -> SearchOutcome:
+    """Minimise ``evaluate`` ((n, d) unit-box points -> (n,) losses) with CMA-ES.
+
+    Starts at the centre of the box (the geometric centre of a log range).
+    A one-parameter space gets a second, ignored coordinate (CMA-ES needs two).
+    """
+    import cma
+    from tqdm.auto import tqdm
+
+    if not (isinstance(generations, int) and generations >= 1):
+        raise ParameterError(f"--generations must be a whole number >= 1, got {generations}")
+    if not (isinstance(population, int) and population >= 4):
+        raise ParameterError(f"--population must be a whole number >= 4, got {population}")
+    if not isinstance(seed, int) or seed < 0:
+        raise ParameterError(f"--seed must be a whole number >= 0, got {seed}")
+    d = space.dim
+    pad = 1 if d == 1 else 0
+    opts = {"bounds": [0.0, 1.0], "popsize": population, "seed": seed + 1, "verbose": -9,
+            "maxiter": generations, "tolfun": 0.0, "tolfunhist": 0.0, "tolx": 1e-12, "tolstagnation": 10 ** 9}
+    es = cma.CMAEvolutionStrategy([0.5] * (d + pad), sigma0, opts)
+    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
+    bar = tqdm(total=generations, desc="fit", unit="gen", disable=not enabled, leave=False, file=sys.stderr,
+               dynamic_ncols=True)
+    best, best_loss, history, evaluations = None, math.inf, [], 0
+    pop = None
+    try:
+        for _ in range(generations):
+            asked = es.ask()
+            pop = np.clip(np.array(asked), 0.0, 1.0)
+            losses = np.asarray(evaluate(pop[:, :d]), dtype=float)
+            evaluations += len(asked)
+            es.tell(asked, losses.tolist())
+            k = int(np.argmin(losses))
+            if losses[k] < best_loss:
+                best, best_loss = pop[k, :d].copy(), float(losses[k])
+            history.append(best_loss)
+            bar.set_postfix_str(f"loss {best_loss:.4g}")
+            bar.update(1)
+            if es.stop() and "maxiter" not in es.stop():
+                break
+    finally:
+        bar.close()
+    return SearchOutcome(best=best, loss=best_loss, population=pop[:, :d], history=history, evaluations=evaluations)
+
+
+def polish(residuals: Callable[[np.ndarray], np.ndarray], outcome: SearchOutcome, *,
+           max_iter: int = 100) -> SearchOutcome:
+    """Refine ``outcome.best`` by least squares on ``residuals`` ((n, d) -> (n, samples));
+    kept only when it lowers the loss (the mean square of the residuals, as the objective)."""
+    from scipy.optimize import least_squares
+
+    d = outcome.best.size
+    count = [0]
+
+    def fun(u):
+        count[0] += 1
+        return residuals(u[None, :])[0]
+
+    def jac(u):
+        pts = np.vstack([u] + [u + _step(u, i) for i in range(d)])
+        r = residuals(pts)
+        count[0] += d + 1
+        steps = np.array([_step(u, i)[i] for i in range(d)])
+        return ((r[1:] - r[0]) / steps[:, None]).T
+
+    start = np.clip(outcome.best, 1e-9, 1 - 1e-9)
+    sol = least_squares(fun, start, jac=jac, bounds=(np.zeros(d), np.ones(d)), method="trf", max_nfev=max_iter,
+                        x_scale="jac")
+    loss = float(np.sum(sol.fun ** 2))
+    out = SearchOutcome(best=outcome.best, loss=outcome.loss, population=outcome.population,
+                        history=list(outcome.history), evaluations=outcome.evaluations + count[0], polished=True)
+    if np.isfinite(loss) and loss < outcome.loss:
+        out.best, out.loss = sol.x.copy(), loss
+    return out
+
+
+def _step(u: np.ndarray, i: int) -> np.ndarray:
+    """A forward step along coordinate i that stays inside the box (backward at the upper bound)."""
+    e = np.zeros_like(u)
+    e[i] = JAC_STEP if u[i] + JAC_STEP <= 1.0 else -JAC_STEP
+    return e
