@@ -23,6 +23,7 @@ from . import explore_cmds
 from . import dynamics_cmds
 from . import interop_cmds
 from . import neuroml_cmds
+from . import fit_cmds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +45,7 @@ dynamics_cmds.register(cli)
 network_cmds.register(cli)
 interop_cmds.register(cli)
 neuroml_cmds.register(cli)
+fit_cmds.register(cli)
 
 
 def main(argv=None) -> None:
