@@ -174,9 +174,9 @@ def _convert(number: float, text: str, target: Dimension, what: str, shown, area
                     f"{what}: {shown!r} is a point {DIMENSIONS[point].name}; a density in {target.unit} "
                     f"is expected here, or give the membrane area (area = \"1200 um2\") or capacitance "
                     f"(capacitance = \"12 pF\") so that point quantities convert")
-            # point unit -> library point unit, then / area: nA/µm² = 1e5 µA/cm², nS/µm² = 1e5 mS/cm²,
-            # pF/µm² = 1e2 µF/cm²
-            per_um2 = {"nA": 1e5, "nS": 1e5, "pF": 1e2}[point]
+            # point unit -> library point unit, then / area (1 µm² = 1e-8 cm²): nA/µm² = 1e5 µA/cm²,
+            # nS/µm² = 1e2 mS/cm², pF/µm² = 1e2 µF/cm²
+            per_um2 = {"nA": 1e5, "nS": 1e2, "pF": 1e2}[point]
             return number * _factor(ureg, given, pu) * per_um2 / float(area_um2)
     if target.name == "dimensionless":
         raise ParameterError(f"{what}: {shown!r} is {_describe(ureg, given)}; expected a plain number")
