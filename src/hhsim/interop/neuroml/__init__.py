@@ -1,0 +1,121 @@
+"""NeuroML2 in and out (libNeuroML).
+
+>>> from hhsim.interop import neuroml as nml
+>>> nml.write_neuroml(hhsim.models.get("hh"), "hh.nml")      # doctest: +SKIP
+>>> model = nml.load_model("hh.nml")                          # doctest: +SKIP
+>>> net = nml.load_network("NML2_SingleCompHHCell.nml")       # doctest: +SKIP
+
+* :func:`load_model`: a file's one-segment cell as a :class:`~hhsim.model.Model`;
+* :func:`load_network`: a file's network as a :class:`~hhsim.network.Network`;
+* :func:`read`: everything a file holds, as a :class:`Contents` record;
+* :func:`write_neuroml`: a model or a network as a NeuroML2 file that the
+  NeuroML2 schema accepts (written atomically).
+
+What is read and written, and how each NeuroML element maps onto hhsim's
+descriptions: :mod:`.channels`, :mod:`.cells`, :mod:`.network`, :mod:`.writer`.
+Bad files fail with one line ``file:line: what is wrong``
+(:class:`~hhsim.errors.ModelError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...errors import ModelError
+from ...model import Model
+
+SUFFIXES = (".nml",)
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a NeuroML file holds: its one-segment cells as models (by cell id), their
+    membrane areas (µm²) and the ids of its networks."""
+
+    models: dict = field(default_factory=dict)
+    areas_um2: dict = field(default_factory=dict)
+    networks: tuple = ()
+
+
+def _load(path):
+    from . import document
+
+    return document.load(path)
+
+
+def read(path: str | Path) -> Contents:
+    """Every one-segment cell of the NeuroML file ``path`` (with the temperature of its
+    network when it has exactly one ``networkWithTemperature``) and its networks' ids."""
+    from . import units
+    from .cells import read_cell
+
+    src = _load(path)
+    doc = src.doc
+    nets = list(doc.networks or [])
+    temps = [n.temperature for n in nets if n.temperature is not None]
+    temperature = units.value(temps[0], "temperature", f"{path}: network temperature") if len(temps) == 1 else None
+    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
+    pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
+    models, areas = {}, {}
+    for cell in doc.cells or []:
+        cr = read_cell(cell, src.ctx, channels, pools, temperature)
+        models[cell.id], areas[cell.id] = cr.model, cr.area_um2
+    return Contents(models, areas, tuple(n.id for n in nets))
+
+
+def load_model(path: str | Path, cell: str | None = None) -> Model:
+    """The cell ``cell`` (default: the only one) of NeuroML file ``path`` as a model."""
+    contents = read(path)
+    if not contents.models:
+        raise ModelError(f"{path}: the file has no <cell>; hhsim reads conductance-based cells with segments")
+    if cell is None:
+        if len(contents.models) > 1:
+            raise ModelError(f"{path}: the file has {len(contents.models)} cells; name one of "
+                             + ", ".join(contents.models))
+        return next(iter(contents.models.values()))
+    if cell not in contents.models:
+        raise ModelError(f"{path}: no cell {cell!r}; accepted: {', '.join(contents.models)}")
+    return contents.models[cell]
+
+
+def load_network(path: str | Path, network: str | None = None, t_stop: float | None = None):
+    """The network ``network`` (default: the only one) of NeuroML file ``path``."""
+    from .network import read_network
+
+    return read_network(_load(path), network, t_stop)
+
+
+def load_stimulus(path: str | Path):
+    """The stimulus a NeuroML file gives its cell (µA/cm²), when the file has one cell and
+    its one network holds one neuron of it; else None (``hhsim run --model FILE.nml``)."""
+    contents = read(path)
+    if len(contents.models) != 1 or len(contents.networks) != 1:
+        return None
+    net = load_network(path)
+    if len(net.populations) != 1 or net.populations[0].n != 1 or net.projections or net.sources:
+        return None
+    return net.populations[0].stim
+
+
+def to_document(obj, *, area_um2: float | None = None):
+    """A libNeuroML document for a :class:`Model`, a preset name or a :class:`~hhsim.network.Network`."""
+    from ...models import get
+    from ...network import Network
+    from .writer import model_document, network_document
+
+    if isinstance(obj, Network):
+        return network_document(obj)
+    return model_document(get(obj), area_um2=area_um2)
+
+
+def write_neuroml(obj, path: str | Path, *, area_um2: float | None = None) -> Path:
+    """Write a model (or preset name) or a network to the NeuroML2 file ``path``."""
+    from ...io import check_writable
+    from . import document
+
+    check_writable(path, SUFFIXES)
+    return document.write(to_document(obj, area_um2=area_um2), path)
+
+
+__all__ = ["Contents", "read", "load_model", "load_network", "load_stimulus", "to_document", "write_neuroml", "SUFFIXES"]

@@ -1,0 +1,424 @@
+"""Ion channels: NeuroML2 ``ionChannelHH`` to and from hhsim :class:`~hhsim.channels.base.Channel`.
+
+Gates (NeuroML element -> hhsim gate):
+
+* ``gateHHrates`` (forwardRate, reverseRate) -> ``alpha``/``beta``;
+* ``gateHHtauInf`` (timeCourse, steadyState) -> ``inf``/``tau``;
+* ``gateHHInstantaneous`` (steadyState) -> an instantaneous gate (``inf``);
+* ``gateHHratesInf`` -> ``inf`` = steadyState, ``tau`` = 1/(alpha + beta);
+* ``gateHHratesTau`` -> ``inf`` = alpha/(alpha + beta), ``tau`` = timeCourse.
+
+Standard forms, with ``x = (V - midpoint)/scale``:
+
+* ``HHExpRate`` / ``HHExpVariable``: ``rate exp(x)`` = :class:`Exp` (A = rate, k = scale);
+* ``HHSigmoidRate`` / ``HHSigmoidVariable``: ``rate / (1 + exp(-x))`` = :class:`Sigmoid` (k = -scale);
+* ``HHExpLinearRate`` / ``HHExpLinearVariable``: ``rate x / (1 - exp(-x))`` = :class:`LinExp`
+  (A = rate/scale, k = scale);
+* ``fixedTimeCourse``: ``tau`` = :class:`Const`;
+
+and any other ``type`` names a LEMS component type of the document
+(:mod:`.lems`).  ``q10Settings``: ``q10ExpTemp`` gives the channel's Q10 and
+reference temperature (one setting per channel: hhsim has one temperature
+factor per channel); ``q10Fixed`` multiplies the rates by a constant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import neuroml
+
+from ...channels import expr as _expr
+from ...channels.base import Channel, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid
+from ...errors import ModelError
+from . import lems
+from . import units as _units
+
+#: NeuroML species -> hhsim ion ("" for none).
+ION_IN = {"na": "na", "k": "k", "ca": "ca", "ca2": "ca", "cl": "cl", "non_specific": "", "": ""}
+ION_OUT = {"na": "na", "k": "k", "ca": "ca", "cl": "cl", "": "non_specific"}
+
+_STD = {
+    "rate": {"HHExpRate": Exp, "HHSigmoidRate": Sigmoid, "HHExpLinearRate": LinExp},
+    "variable": {"HHExpVariable": Exp, "HHSigmoidVariable": Sigmoid, "HHExpLinearVariable": LinExp},
+}
+_STD_OUT = {role: {cls: name for name, cls in table.items()} for role, table in _STD.items()}
+#: hhsim form name -> role
+ROLE_OF = {"alpha": "rate", "beta": "rate", "inf": "variable", "tau": "time"}
+#: Prefix of the properties that carry what NeuroML cannot (see :mod:`.cells`).
+HHSIM = "hhsim:"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What reading a channel needs from its document."""
+
+    component_types: dict  # name -> libNeuroML ComponentType
+    where: str  # file name for messages
+    lines: dict  # element id -> line
+
+
+def _at(ctx: Context, ident: str) -> str:
+    line = ctx.lines.get(ident)
+    return f"{ctx.where}:{line}" if line else ctx.where
+
+
+# ------------------------------------------------------------------ reading
+def _form(elem, role: str, ctx: Context, where: str) -> RateForm:
+    kind = elem.type
+    if role == "time" and kind == "fixedTimeCourse":
+        return Const(_units.value(elem.tau, "time", f"{where} tau"))
+    if role in _STD and kind in _STD[role]:
+        rate_dim = "per_time" if role == "rate" else "none"
+        a = _units.value(elem.rate, rate_dim, f"{where} rate")
+        mid = _units.value(elem.midpoint, "voltage", f"{where} midpoint")
+        scale = _units.value(elem.scale, "voltage", f"{where} scale")
+        if scale == 0:
+            raise ModelError(f"{where}: scale must not be 0 mV")
+        cls = _STD[role][kind]
+        if cls is Exp:
+            return Exp(A=a, k=scale, V0=mid)
+        if cls is Sigmoid:
+            return Sigmoid(A=a, k=-scale, V0=mid)
+        return LinExp(A=a / scale, k=scale, V0=mid)
+    ct = ctx.component_types.get(kind)
+    if ct is None:
+        std = ", ".join(list(_STD.get(role, {})) + (["fixedTimeCourse"] if role == "time" else []))
+        raise ModelError(f"{where}: {role} type {kind!r} is neither a standard form ({std}) nor a "
+                         "ComponentType defined in the file")
+    params = {}
+    for attr, dim in (("rate", "per_time" if role == "rate" else "none"), ("midpoint", "voltage"),
+                      ("scale", "voltage"), ("tau", "time")):
+        raw = getattr(elem, attr, None)
+        if raw is not None:
+            params[attr] = _units.value(raw, dim, f"{where} {attr}")
+    return Expr(lems.read_component_type(ct, role, where, params))
+
+
+def form_text(form: RateForm) -> str:
+    """An expression text of any rate form, its parameters written as numbers."""
+    if isinstance(form, Expr):
+        values = {n: _units.fmt(v) for n, v in form.params}
+        return _expr.unparse(form.tree, rename=values) if values else form.text
+    n = {p: _units.fmt(v) for p, v in zip(form.param_names, form.values())}
+    if isinstance(form, Const):
+        return n["value"]
+    if isinstance(form, Exp):
+        return f"{n['A']}*exp((V - ({n['V0']}))/({n['k']}))"
+    if isinstance(form, Sigmoid):
+        return f"{n['A']}/(1 + exp((V - ({n['V0']}))/({n['k']})))"
+    if isinstance(form, LinExp):
+        return f"{n['A']}*linexp(V - ({n['V0']}), {n['k']})"
+    raise ModelError(f"rate form {form!r} has no expression text")
+
+
+def _scaled(form: RateForm, factor: float, divide: bool) -> RateForm:
+    if factor == 1.0:
+        return form
+    if divide and isinstance(form, Const):
+        return Const(form.value / factor)
+    if not divide and isinstance(form, (Exp, Sigmoid)):
+        return dataclasses.replace(form, A=form.A * factor)
+    text = f"({form_text(form)})/{_units.fmt(factor)}" if divide else f"{_units.fmt(factor)}*({form_text(form)})"
+    return Expr(text)
+
+
+def _q10(gate, where: str):
+    q = gate.q10_settings
+    if q is None:
+        return None
+    if q.type == "q10ExpTemp":
+        return ("exp", _units.value(q.q10_factor, "none", f"{where} q10Factor"),
+                _units.value(q.experimental_temp, "temperature", f"{where} experimentalTemp"))
+    if q.type == "q10Fixed":
+        return ("fixed", _units.value(q.fixed_q10, "none", f"{where} fixedQ10"))
+    raise ModelError(f"{where}: q10Settings type {q.type!r} is not supported; accepted: q10ExpTemp, q10Fixed")
+
+
+def _gate(kind: str, g, ctx: Context, where: str) -> Gate:
+    try:
+        power = int(g.instances)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: instances must be a whole number (got {g.instances!r})") from None
+    if power < 1:
+        raise ModelError(f"{where}: instances must be >= 1 (got {power})")
+
+    def need(attr: str, role: str):
+        elem = getattr(g, attr)
+        if elem is None:
+            raise ModelError(f"{where} needs <{_XML_NAME[attr]}>")
+        return _form(elem, role, ctx, f"{where} {_XML_NAME[attr]}")
+
+    if kind == "gateHHrates":
+        return Gate(g.id, power, alpha=need("forward_rate", "rate"), beta=need("reverse_rate", "rate"))
+    if kind == "gateHHtauInf":
+        return Gate(g.id, power, inf=need("steady_state", "variable"), tau=need("time_course", "time"))
+    if kind == "gateHHInstantaneous":
+        return Gate(g.id, power, inf=need("steady_state", "variable"))
+    a, b = form_text(need("forward_rate", "rate")), form_text(need("reverse_rate", "rate"))
+    if kind == "gateHHratesInf":
+        return Gate(g.id, power, inf=need("steady_state", "variable"), tau=Expr(f"1/(({a}) + ({b}))"))
+    if kind == "gateHHratesTau":
+        return Gate(g.id, power, inf=Expr(f"({a})/(({a}) + ({b}))"), tau=need("time_course", "time"))
+    raise ModelError(f"{where}: gate kind {kind!r} is not supported")
+
+
+_XML_NAME = {"forward_rate": "forwardRate", "reverse_rate": "reverseRate", "steady_state": "steadyState",
+             "time_course": "timeCourse"}
+_GATE_LISTS = {"gate_hh_rates": "gateHHrates", "gate_hh_tau_infs": "gateHHtauInf",
+               "gate_hh_instantaneouses": "gateHHInstantaneous", "gate_h_hrates_infs": "gateHHratesInf",
+               "gate_h_hrates_taus": "gateHHratesTau"}
+_UNSUPPORTED_GATES = {"gate_h_hrates_tau_infs": "gateHHratesTauInf",
+                      "gate_fractionals": "gateFractional"}
+
+
+def read_channel(ch, name: str, ctx: Context) -> tuple[Channel, str]:
+    """(hhsim channel named ``name`` from NeuroML ion channel ``ch``, its NeuroML species)."""
+    where = f"{_at(ctx, ch.id)}: ionChannel {ch.id!r}"
+    if getattr(ch, "type", None) not in (None, "ionChannelHH", "ionChannelPassive"):
+        raise ModelError(f"{where}: channel type {ch.type!r} is not supported; accepted: ionChannelHH")
+    for attr, label in _UNSUPPORTED_GATES.items():
+        if getattr(ch, attr, None):
+            raise ModelError(f"{where}: <{label}> is not supported; accepted gates: " + ", ".join(_GATE_LISTS.values()))
+    found = {}
+    for attr, kind in _GATE_LISTS.items():
+        for g in getattr(ch, attr, None) or []:
+            found[g.id] = (kind, g)
+    for g in getattr(ch, "gates", None) or []:  # <gate type="gateHH...">
+        if g.type not in _GATE_LISTS.values():
+            raise ModelError(f"{where}: gate {g.id!r} of type {g.type!r} is not supported; accepted: "
+                             + ", ".join(_GATE_LISTS.values()))
+        found[g.id] = (g.type, g)
+    props = _properties(ch)
+    order = props.get("gates", "").split()
+    if sorted(order) != sorted(found):
+        order = list(found)
+    gates, q10s = [], []
+    for gid in order:
+        kind, g = found[gid]
+        gw = f"{where}, {kind} {gid!r}"
+        gates.append(_gate(kind, g, ctx, gw))
+        q10s.append(_q10(g, gw))
+    q10, ref = 1.0, 6.3
+    distinct = set(q10s)
+    if len(distinct) > 1:
+        raise ModelError(f"{where}: its gates have different q10Settings; hhsim takes one temperature "
+                         "factor per channel")
+    setting = q10s[0] if q10s else None
+    if setting is not None and setting[0] == "exp":
+        q10, ref = setting[1], setting[2]
+    elif setting is not None:
+        factor = setting[1]
+        gates = [dataclasses.replace(g, **{f: _scaled(getattr(g, f), factor, ROLE_OF[f] == "time")
+                                           for f in g.form_names if ROLE_OF[f] != "variable"})
+                 for g in gates]
+    if not gates:
+        q10, ref = 3.0, 6.3  # a leak has no temperature factor; hhsim's defaults
+    species = getattr(ch, "species", None) or ""
+    channel = Channel(name, gbar=0.0, E=0.0, gates=tuple(gates), q10=q10, q10_reference_c=ref,
+                      ion=ION_IN.get(species, ""), description=_notes(ch), source=props.get("source", ""))
+    return _restored(channel, ch, props, ctx), species
+
+
+def _properties(obj) -> dict[str, str]:
+    """The hhsim properties of a NeuroML element, without the prefix."""
+    return {p.tag[len(HHSIM):]: p.value for p in (getattr(obj, "properties", None) or [])
+            if isinstance(p.tag, str) and p.tag.startswith(HHSIM)}
+
+
+def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
+    """The channel hhsim wrote, when the file's properties describe it (named constants,
+    expression texts) and writing that channel back gives exactly this element and its
+    component types; otherwise ``channel`` as NeuroML defines it."""
+    params = [(k[len("param:"):], v) for k, v in props.items() if k.startswith("param:")]
+    texts = {k[len("form:"):]: v for k, v in props.items() if k.startswith("form:")}
+    if not params and not texts and not any(k.startswith("iab:") for k in props):
+        return channel
+    try:
+        gates = []
+        for g in channel.gates:
+            forms = {}
+            for f in g.form_names:
+                key = f"{g.name}.{f}"
+                if key not in texts:
+                    forms[f] = getattr(g, f)
+                    continue
+                fparams = {k.rsplit(".", 1)[1]: float(v) for k, v in props.items()
+                           if k.startswith(f"fparam:{key}.")}
+                funits = {k.rsplit(".", 1)[1]: v for k, v in props.items() if k.startswith(f"funit:{key}.")}
+                forms[f] = Expr(texts[key], fparams, funits)
+            if f"iab:{g.name}.alpha" in props:
+                gates.append(Gate(g.name, g.power, alpha=_decode(props, f"iab:{g.name}.alpha"),
+                                  beta=_decode(props, f"iab:{g.name}.beta"), instantaneous=True))
+                continue
+            gates.append(dataclasses.replace(g, **forms))
+        units = {k[len("punit:"):]: v for k, v in props.items() if k.startswith("punit:")}
+        candidate = channel.replace(gates=tuple(gates), params={k: float(v) for k, v in params},
+                                    param_units=tuple(sorted(units.items())))
+        again = write_channel(candidate, ch.id)
+    except (ModelError, ValueError):
+        return channel
+    if xml_of(again.channel, "ionChannelHH") != xml_of(ch, "ionChannelHH"):
+        return channel
+    for ct in again.component_types:
+        theirs = ctx.component_types.get(ct.name)
+        if theirs is None or xml_of(ct, "ComponentType") != xml_of(theirs, "ComponentType"):
+            return channel
+    return candidate
+
+
+def _encode(key: str, form: RateForm) -> dict[str, str]:
+    """Properties recording ``form`` exactly: ``kind:v1,v2,..`` or ``expr:text`` with its parameters."""
+    if isinstance(form, Expr):
+        out = {key: f"expr:{form.text}"}
+        out.update({f"{key}.{n}": _units.fmt(v) for n, v in form.params})
+        return out
+    return {key: f"{form.kind}:" + ",".join(_units.fmt(v) for v in form.values())}
+
+
+def _decode(props: dict, key: str) -> RateForm:
+    kind, _, body = props[key].partition(":")
+    if kind == "expr":
+        params = {k[len(key) + 1:]: float(v) for k, v in props.items() if k.startswith(key + ".")}
+        return Expr(body, params)
+    cls = {"exp": Exp, "sigmoid": Sigmoid, "linexp": LinExp, "const": Const}[kind]
+    return cls(*(float(x) for x in body.split(",")))
+
+
+def xml_of(obj, tag: str) -> str:
+    """The XML text libNeuroML writes for ``obj`` (to compare two elements)."""
+    import io
+
+    out = io.StringIO()
+    obj.export(out, 0, name_=tag, pretty_print=True)
+    return out.getvalue()
+
+
+def _notes(obj) -> str:
+    return (obj.notes or "").strip() if isinstance(getattr(obj, "notes", None), str) else ""
+
+
+# ------------------------------------------------------------------ writing
+@dataclass
+class Written:
+    """An ion channel written: the libNeuroML channel and the component types it needs."""
+
+    channel: object
+    component_types: list
+
+
+def _exact_linexp(form: LinExp) -> bool:
+    return (form.A * form.k) / form.k == form.A
+
+
+def _standard(form: RateForm, role: str, cls_name: str):
+    """(type, attributes) of a standard NeuroML form equal to ``form``, or None."""
+    if role == "time":
+        if isinstance(form, Const) and form.value > 0:
+            return "fixedTimeCourse", {"tau": _units.quantity(form.value, "ms")}
+        return None
+    unit = "per_ms" if role == "rate" else ""
+    std = _STD_OUT[role].get(type(form))
+    if std is None:
+        return None
+    if isinstance(form, Exp):
+        rate, scale = form.A, form.k
+    elif isinstance(form, Sigmoid):
+        rate, scale = form.A, -form.k
+    else:
+        if not _exact_linexp(form):
+            return None
+        rate, scale = form.A * form.k, form.k
+    return std, {"rate": _units.quantity(rate, unit), "midpoint": _units.quantity(form.V0, "mV"),
+                 "scale": _units.quantity(scale, "mV")}
+
+
+def _component_type(name: str, form: RateForm, role: str, channel: Channel, where: str):
+    """A LEMS component type computing ``form`` (a rate in 1/ms, a variable or a time in ms)."""
+    tree = _expr.parse(form_text(form))
+    consts = [neuroml.Constant(name="VOLT_SCALE", dimension="voltage", value="1mV")]
+    if role != "variable":
+        consts.append(neuroml.Constant(name="TIME_SCALE", dimension="time", value="1ms"))
+    used = set(_expr.names(tree))
+    bad = sorted(used - {"V"} - {p for p, _ in channel.params})
+    if bad:
+        raise ModelError(f"{where}: {bad[0]!r} (a concentration) cannot be written to NeuroML by hhsim; only "
+                         "rates of V and the channel's constants are exported")
+    for p, v in channel.params:
+        if p in used:
+            consts.append(neuroml.Constant(name=p, dimension="none", value=_units.fmt(v)))
+    body = lems.render(tree, where)
+    _, exposure, dim = lems.ROLES[role]
+    value = {"rate": f"{body} / TIME_SCALE", "variable": body, "time": f"{body} * TIME_SCALE"}[role]
+    dyn = neuroml.Dynamics(DerivedVariable=[
+        neuroml.DerivedVariable(name="V", dimension="none", value="v / VOLT_SCALE"),
+        neuroml.DerivedVariable(name=exposure, dimension=dim, exposure=exposure, value=value),
+    ])
+    return neuroml.ComponentType(name=name, extends=lems.BASE[role], Constant=consts, Dynamics=[dyn],
+                                 description="rate written by hhsim")
+
+
+def write_channel(channel: Channel, ident: str) -> Written:
+    """``channel`` as a NeuroML ``ionChannelHH`` with id ``ident``; rates no standard
+    form expresses exactly become component types named ``<ident>_<gate>_<form>``."""
+    cts = []
+    kw = {"id": ident, "conductance": "10pS", "type": "ionChannelHH"}
+    if channel.ion:
+        kw["species"] = ION_OUT[channel.ion]
+    nml = neuroml.IonChannelHH(**kw)
+    if channel.description:
+        nml.notes = channel.description
+    props = {"gates": " ".join(g.name for g in channel.gates)} if len(channel.gates) > 1 else {}
+    if channel.source:
+        props["source"] = channel.source
+    props.update({f"param:{k}": _units.fmt(v) for k, v in channel.params})
+    props.update({f"punit:{k}": u for k, u in channel.param_units})
+    q10 = None
+    if channel.gates:
+        q10 = neuroml.Q10Settings(type="q10ExpTemp", q10_factor=_units.fmt(channel.q10),
+                                  experimental_temp=_units.quantity(channel.q10_reference_c, "degC"))
+    mixed = len({"rates" if g.alpha is not None and not g.instantaneous else "tauInf" if g.tau is not None
+                 else "instantaneous" for g in channel.gates}) > 1
+    for g in channel.gates:
+        where = f"channel {channel.name!r}, gate {g.name!r}"
+        if g.instantaneous and g.alpha is not None:
+            # NeuroML's instantaneous gate has a steady state only: alpha/(alpha + beta)
+            for fname in ("alpha", "beta"):
+                props.update(_encode(f"iab:{g.name}.{fname}", getattr(g, fname)))
+            a, b = form_text(g.alpha), form_text(g.beta)
+            g = Gate(g.name, g.power, inf=Expr(f"({a})/(({a}) + ({b}))"))
+        if not float(g.power).is_integer():
+            raise ModelError(f"{where}: power {g.power:g} is not a whole number, which NeuroML requires")
+        elems = {}
+        for fname, form in zip(g.form_names, g.forms):
+            role = ROLE_OF[fname]
+            std = _standard(form, role, fname)
+            if isinstance(form, Expr):
+                props[f"form:{g.name}.{fname}"] = form.text
+                props.update({f"fparam:{g.name}.{fname}.{n}": _units.fmt(v) for n, v in form.params})
+                props.update({f"funit:{g.name}.{fname}.{n}": u for n, u in form.units})
+            if std is None:
+                ct_name = f"{ident}_{g.name}_{fname}"
+                cts.append(_component_type(ct_name, form, role, channel, f"{where}, {fname}"))
+                std = (ct_name, {})
+            cls = {"rate": neuroml.HHRate, "variable": neuroml.HHVariable, "time": neuroml.HHTime}[role]
+            elems[fname] = cls(type=std[0], **std[1])
+        common = {"id": g.name, "instances": int(g.power), "q10_settings": q10}
+        if mixed:  # the schema allows one kind of gate element per channel: <gate type=...> for all
+            kind = "gateHHrates" if g.alpha is not None else "gateHHtauInf" if g.tau is not None \
+                else "gateHHInstantaneous"
+            nml.gates.append(neuroml.GateHHUndetermined(
+                type=kind, forward_rate=elems.get("alpha"), reverse_rate=elems.get("beta"),
+                steady_state=elems.get("inf"), time_course=elems.get("tau"), **common))
+        elif g.alpha is not None:
+            gate = neuroml.GateHHRates(forward_rate=elems["alpha"], reverse_rate=elems["beta"], **common)
+            nml.gate_hh_rates.append(gate)
+        elif g.tau is not None:
+            gate = neuroml.GateHHTauInf(steady_state=elems["inf"], time_course=elems["tau"], **common)
+            nml.gate_hh_tau_infs.append(gate)
+        else:
+            common.pop("q10_settings")
+            nml.gate_hh_instantaneouses.append(neuroml.GateHHInstantaneous(steady_state=elems["inf"], **common))
+    nml.properties = [neuroml.Property(tag=HHSIM + k, value=v) for k, v in props.items()]
+    return Written(nml, cts)

@@ -1,0 +1,114 @@
+"""NeuroML2 files: reading (checked against the schema) and writing (atomically, valid).
+
+A file is read in three steps, each failing with one line that names the
+file and line: the XML is parsed (lxml), checked against the NeuroML2
+schema that libNeuroML ships, then loaded into libNeuroML's objects, which
+the readers of cells, channels and networks turn into hhsim descriptions.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import ModelError
+from ...io import atomic_write
+from .channels import Context
+
+#: The schema files are checked against (the newest libNeuroML ships).
+SCHEMA = "NeuroML_v2.3.1.xsd"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A NeuroML file loaded: the libNeuroML document, its reading context and name."""
+
+    doc: object
+    ctx: Context
+    path: str
+
+
+@functools.lru_cache(maxsize=1)
+def schema():
+    """The NeuroML2 XML schema (lxml), from libNeuroML's package."""
+    from lxml import etree
+    import neuroml
+
+    path = Path(neuroml.__file__).parent / "nml" / SCHEMA
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def _first_error(log) -> tuple[int, str]:
+    err = log[0] if len(log) else None
+    if err is None:
+        return 0, "does not follow the NeuroML2 schema"
+    msg = err.message
+    # lxml names elements with their namespace: keep the local name
+    msg = msg.replace("{http://www.neuroml.org/schema/neuroml2}", "")
+    return err.line, msg
+
+
+def check_file(path: str | Path) -> dict[str, int]:
+    """Parse and schema-check ``path``; returns element id -> line.  Raises
+    :class:`ModelError` with ``file:line`` on the first problem."""
+    from lxml import etree
+
+    from ...limits import read_bounded
+
+    shown = str(path)
+    try:
+        data = read_bounded(shown, "NeuroML file", ModelError)
+    except FileNotFoundError:
+        raise ModelError(f"NeuroML file {shown!r} not found") from None
+    except OSError as exc:
+        raise ModelError(f"NeuroML file {shown!r} cannot be read: {exc.strerror or exc}") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 0
+        raise ModelError(f"{shown}:{line}: not well-formed XML: {exc.msg.split(' (line')[0]}; a NeuroML2 file "
+                         "is XML with a <neuroml> root") from None
+    local = etree.QName(root).localname
+    if local != "neuroml":
+        raise ModelError(f"{shown}:{root.sourceline}: the root element is <{local}>; a NeuroML2 file has a "
+                         "<neuroml> root (LEMS simulation files are not read: give the .nml file they include)")
+    xsd = schema()
+    if not xsd.validate(etree.ElementTree(root)):
+        line, msg = _first_error(xsd.error_log)
+        raise ModelError(f"{shown}:{line}: not valid NeuroML2 ({SCHEMA}): {msg}")
+    return {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+
+def load(path: str | Path) -> Source:
+    """The checked NeuroML file ``path`` as libNeuroML objects (includes are not followed)."""
+    from neuroml import loaders
+
+    lines = check_file(path)
+    try:
+        doc = loaders.read_neuroml2_file(str(path), include_includes=False, verbose=False)
+    except Exception as exc:  # libNeuroML raises bare Exception with the parser's message
+        raise ModelError(f"{path}: not readable by libNeuroML: {str(exc.args[0] if exc.args else exc)[:300]}") from None
+    if getattr(doc, "includes", None):
+        raise ModelError(f"{path}: <include> is not followed; put the included "
+                         "elements in one file")
+    cts = {ct.name: ct for ct in (getattr(doc, "ComponentType", None) or [])}
+    return Source(doc, Context(component_types=cts, where=str(path), lines=lines), str(path))
+
+
+def write(doc, path: str | Path) -> Path:
+    """Write libNeuroML document ``doc`` to ``path`` atomically, after checking the
+    written text against the NeuroML2 schema (an invalid document is a bug here)."""
+    from lxml import etree
+    from neuroml.writers import NeuroMLWriter
+
+    def _write(tmp: str) -> None:
+        NeuroMLWriter.write(doc, tmp)
+        xsd = schema()
+        if not xsd.validate(etree.parse(tmp)):
+            line, msg = _first_error(xsd.error_log)
+            raise RuntimeError(f"hhsim wrote NeuroML that its schema refuses (line {line}): {msg}")
+
+    atomic_write(path, _write)
+    return Path(path)

@@ -1,0 +1,267 @@
+"""Networks: a NeuroML2 ``<network>`` to and from hhsim's :class:`~hhsim.network.Network`.
+
+Reading (NeuroML -> hhsim):
+
+* ``population`` of a one-segment ``cell`` -> a :class:`Population` of its
+  model with the segment's area (so nA and nS convert to densities);
+  ``networkWithTemperature`` sets every model's temperature;
+* ``projection`` with ``connection`` / ``connectionWD`` (weight, delay) to
+  an ``expOneSynapse``, ``expTwoSynapse`` or ``alphaSynapse`` -> a
+  projection with the explicit pairs, the weight ``gbase x weight`` in nS and
+  the synapse's reversal and time constants (the three NeuroML synapses
+  have peak ``gbase``, as hhsim's exp, biexp and alpha);
+* ``electricalProjection`` through a ``gapJunction`` -> gap junctions;
+* ``pulseGenerator`` through ``explicitInput`` or an ``inputList`` -> a
+  pulse (nA over the cell's area) on each target neuron;
+* ``poissonFiringSynapse`` through an ``inputList`` -> Poisson spike
+  sources of ``averageRate`` with one synapse to each target.
+
+Writing is the reverse, for networks whose parts NeuroML expresses:
+populations of models without per-neuron parameters, pulse stimuli, and
+projections with deterministic connections (all, one-to-one, explicit pairs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import ModelError
+from ...network import Network, Population, Projection, SpikeSource, connect as _connect, synapses as _syn
+from ...stim import Pulses, Step, pulse
+from . import units as _units
+from .cells import CellRead, read_cell
+from .channels import _at
+
+#: nA on a membrane of 1 µm² in µA/cm² (1 nA = 1e-3 µA; 1 µm² = 1e-8 cm²).
+NA_PER_UM2_IN_UA_PER_CM2 = 1e5
+#: nS on 1 µm² in mS/cm².
+NS_PER_UM2_IN_MS_PER_CM2 = 1e2
+
+_CELL_REF = re.compile(r"^\s*(?:\.\./)?([A-Za-z_][\w-]*)(?:\[(\d+)\]|/(\d+)(?:/[\w-]+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class _Syn:
+    synapse: object
+    gbase_ns: float
+
+
+def _synapses(doc, ctx) -> dict:
+    out = {}
+    for s in doc.exp_one_synapses or []:
+        w = f"{_at(ctx, s.id)}: expOneSynapse {s.id!r}"
+        out[s.id] = _Syn(_syn.Exp(tau=_units.value(s.tau_decay, "time", f"{w} tauDecay"),
+                                  E=_units.value(s.erev, "voltage", f"{w} erev")),
+                         _units.value(s.gbase, "conductance", f"{w} gbase"))
+    for s in doc.exp_two_synapses or []:
+        w = f"{_at(ctx, s.id)}: expTwoSynapse {s.id!r}"
+        out[s.id] = _Syn(_syn.BiExp(tau_rise=_units.value(s.tau_rise, "time", f"{w} tauRise"),
+                                    tau_decay=_units.value(s.tau_decay, "time", f"{w} tauDecay"),
+                                    E=_units.value(s.erev, "voltage", f"{w} erev")),
+                         _units.value(s.gbase, "conductance", f"{w} gbase"))
+    for s in doc.alpha_synapses or []:
+        w = f"{_at(ctx, s.id)}: alphaSynapse {s.id!r}"
+        out[s.id] = _Syn(_syn.Alpha(tau=_units.value(s.tau, "time", f"{w} tau"),
+                                    E=_units.value(s.erev, "voltage", f"{w} erev")),
+                         _units.value(s.gbase, "conductance", f"{w} gbase"))
+    for s in doc.gap_junctions or []:
+        w = f"{_at(ctx, s.id)}: gapJunction {s.id!r}"
+        out[s.id] = _Syn(_syn.Gap(), _units.value(s.conductance, "conductance", f"{w} conductance"))
+    return out
+
+
+def _cell_index(ref, pops: dict, where: str, expect: str | None = None) -> tuple[str, int]:
+    """``"../pop/3/cell"``, ``"pop[3]"`` or an integer id with ``expect`` -> (population, index)."""
+    if expect is not None and isinstance(ref, int):
+        name, idx = expect, ref
+    else:
+        text = str(ref)
+        if expect is not None and text.strip().isdigit():
+            name, idx = expect, int(text)
+        else:
+            m = _CELL_REF.match(text)
+            if m is None:
+                raise ModelError(f"{where}: cell reference {text[:40]!r} is not 'pop[i]' or '../pop/i/cell'")
+            name, idx = m.group(1), int(m.group(2) or m.group(3))
+    if name not in pops:
+        raise ModelError(f"{where}: population {name!r} is not in the network; accepted: {', '.join(pops)}")
+    if not 0 <= idx < pops[name]:
+        raise ModelError(f"{where}: cell {idx} of population {name!r} does not exist (size {pops[name]})")
+    return name, idx
+
+
+def _weight(values_ns: np.ndarray, area: float):
+    """A projection weight: one quantity in nS when all equal (hhsim converts it with
+    each side's area), else densities (mS/cm²) on the target's area."""
+    if values_ns.size and np.all(values_ns == values_ns[0]):
+        return f"{_units.fmt(values_ns[0])} nS"
+    return values_ns * (NS_PER_UM2_IN_MS_PER_CM2 / area)
+
+
+def read_network(src, which: str | None = None, t_stop: float | None = None) -> Network:
+    """The hhsim network of the NeuroML network ``which`` (default: the only one) of ``src``."""
+    doc, ctx = src.doc, src.ctx
+    nets = list(doc.networks or [])
+    if not nets:
+        raise ModelError(f"{ctx.where}: the file has no <network>; read its cells with --model instead")
+    if which is None and len(nets) > 1:
+        raise ModelError(f"{ctx.where}: the file has {len(nets)} networks; name one of "
+                         f"{', '.join(n.id for n in nets)}")
+    net = nets[0] if which is None else next((n for n in nets if n.id == which), None)
+    if net is None:
+        raise ModelError(f"{ctx.where}: no network {which!r}; accepted: {', '.join(n.id for n in nets)}")
+    where = f"{_at(ctx, net.id)}: network {net.id!r}"
+    temperature = None
+    if net.temperature is not None:
+        temperature = _units.value(net.temperature, "temperature", f"{where} temperature")
+    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
+    pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
+    cells = {c.id: c for c in doc.cells or []}
+    read: dict[str, CellRead] = {}
+    sizes: dict[str, int] = {}
+    pop_cells: dict[str, CellRead] = {}
+    for pop in net.populations or []:
+        w = f"{_at(ctx, pop.id)}: population {pop.id!r}"
+        if pop.component not in cells:
+            raise ModelError(f"{w}: component {pop.component!r} is not a <cell> of the file (hhsim reads "
+                             "conductance-based cells, not abstract or integrate-and-fire ones)")
+        if pop.component not in read:
+            read[pop.component] = read_cell(cells[pop.component], ctx, channels, pools, temperature)
+        n = pop.size if pop.size is not None else len(pop.instances or [])
+        if not n:
+            raise ModelError(f"{w} has no size and no instances")
+        sizes[pop.id] = int(n)
+        pop_cells[pop.id] = read[pop.component]
+    if not sizes:
+        raise ModelError(f"{where} has no population")
+    stims: dict[str, list] = {p: [None] * n for p, n in sizes.items()}
+    pulses = {p.id: p for p in doc.pulse_generators or []}
+    poisson = {p.id: p for p in doc.poisson_firing_synapses or []}
+    syns = _synapses(doc, ctx)
+
+    def add_pulse(gen_id: str, pop: str, idx: int, scale: float, w: str) -> None:
+        g = pulses[gen_id]
+        gw = f"{_at(ctx, gen_id)}: pulseGenerator {gen_id!r}"
+        amp = _units.value(g.amplitude, "current", f"{gw} amplitude") * scale
+        dur = _units.value(g.duration, "time", f"{gw} duration")
+        start = _units.value(g.delay, "time", f"{gw} delay")
+        if dur <= 0:
+            return
+        density = amp * NA_PER_UM2_IN_UA_PER_CM2 / pop_cells[pop].area_um2
+        s = pulse(density, start, dur)
+        old = stims[pop][idx]
+        stims[pop][idx] = s if old is None else old + s
+
+    for k, ei in enumerate(net.explicit_inputs or []):
+        w = f"{where}, explicitInput #{k + 1}"
+        if ei.input not in pulses:
+            raise ModelError(f"{w}: input {ei.input!r} is not a pulseGenerator of the file (explicit inputs "
+                             "accepted: pulseGenerator)")
+        pop, idx = _cell_index(ei.target, sizes, w)
+        add_pulse(ei.input, pop, idx, 1.0, w)
+    sources, projections = [], []
+    for il in net.input_lists or []:
+        w = f"{_at(ctx, il.id)}: inputList {il.id!r}"
+        if il.populations not in sizes:
+            raise ModelError(f"{w}: population {il.populations!r} is not in the network")
+        items = [(i, 1.0) for i in il.input or []] + [(i, float(i.weight)) for i in il.input_ws or []]
+        targets = [(_cell_index(i.target, sizes, w, il.populations)[1], wt) for i, wt in items]
+        if il.component in pulses:
+            for idx, wt in targets:
+                add_pulse(il.component, il.populations, idx, wt, w)
+        elif il.component in poisson:
+            pf = poisson[il.component]
+            pw = f"{_at(ctx, pf.id)}: poissonFiringSynapse {pf.id!r}"
+            if pf.synapse not in syns or isinstance(syns[pf.synapse].synapse, _syn.Gap):
+                raise ModelError(f"{pw}: synapse {pf.synapse!r} is not an expOne, expTwo or alpha synapse of the file")
+            rate = _units.value(pf.average_rate, "rate_hz", f"{pw} averageRate")
+            name = f"{il.id}_src"
+            sources.append(SpikeSource(name, n=len(targets), rate_hz=rate))
+            sy = syns[pf.synapse]
+            wts = np.array([sy.gbase_ns * wt for _, wt in targets])
+            projections.append(Projection(name, il.populations, sy.synapse,
+                                          connect=_connect.explicit(np.arange(len(targets)), [t for t, _ in targets]),
+                                          weight=_weight(wts, pop_cells[il.populations].area_um2), name=pf.synapse))
+        else:
+            raise ModelError(f"{w}: component {il.component!r} is not a pulseGenerator or poissonFiringSynapse "
+                             "of the file")
+    for pr in net.projections or []:
+        w = f"{_at(ctx, pr.id)}: projection {pr.id!r}"
+        if pr.synapse not in syns or isinstance(syns[pr.synapse].synapse, _syn.Gap):
+            raise ModelError(f"{w}: synapse {pr.synapse!r} is not an expOneSynapse, expTwoSynapse or alphaSynapse "
+                             "of the file")
+        pre_pop, post_pop = pr.presynaptic_population, pr.postsynaptic_population
+        for p in (pre_pop, post_pop):
+            if p not in sizes:
+                raise ModelError(f"{w}: population {p!r} is not in the network")
+        pre, post, wts, delays = [], [], [], []
+        for c in list(pr.connections or []) + list(pr.connection_wds or []):
+            pre.append(_cell_index(c.pre_cell_id, sizes, w, pre_pop)[1])
+            post.append(_cell_index(c.post_cell_id, sizes, w, post_pop)[1])
+            wts.append(float(getattr(c, "weight", None) or 1.0) if hasattr(c, "weight") else 1.0)
+            delays.append(_units.value(c.delay, "time", f"{w} delay") if getattr(c, "delay", None) else 0.0)
+        if not pre:
+            continue
+        sy = syns[pr.synapse]
+        delay = delays[0] if all(d == delays[0] for d in delays) else np.array(delays)
+        projections.append(Projection(pre_pop, post_pop, sy.synapse, connect=_connect.explicit(pre, post),
+                                      weight=_weight(sy.gbase_ns * np.array(wts), pop_cells[post_pop].area_um2),
+                                      delay=delay, name=pr.synapse))
+    for ep in net.electrical_projections or []:
+        w = f"{_at(ctx, ep.id)}: electricalProjection {ep.id!r}"
+        pre_pop, post_pop = ep.presynaptic_population, ep.postsynaptic_population
+        pre, post, gs = [], [], []
+        conns = [(c, 1.0) for c in list(ep.electrical_connections or []) + list(ep.electrical_connection_instances or [])]
+        conns += [(c, float(c.weight)) for c in ep.electrical_connection_instance_ws or []]
+        for c, wt in conns:
+            if c.synapse not in syns or not isinstance(syns[c.synapse].synapse, _syn.Gap):
+                raise ModelError(f"{w}: synapse {c.synapse!r} is not a gapJunction of the file")
+            pre.append(_cell_index(getattr(c, "pre_cell", None), sizes, w, pre_pop)[1])
+            post.append(_cell_index(getattr(c, "post_cell", None), sizes, w, post_pop)[1])
+            gs.append(syns[c.synapse].gbase_ns * wt)
+        if pre:
+            projections.append(Projection(pre_pop, post_pop, _syn.Gap(), connect=_connect.explicit(pre, post),
+                                          weight=_weight(np.array(gs), pop_cells[post_pop].area_um2)))
+    if net.continuous_projections:
+        raise ModelError(f"{where}: continuousProjection (graded synapses) is not supported")
+    populations = []
+    for name, n in sizes.items():
+        cr = pop_cells[name]
+        stim = stims[name]
+        if all(s is None for s in stim):
+            stim = None
+        elif n == 1:
+            stim = stim[0]
+        populations.append(Population(name, cr.model, n=n, stim=stim, area_um2=cr.area_um2))
+    kw = {"t_stop": t_stop} if t_stop is not None else {}
+    return Network(populations=populations, projections=projections, sources=sources, name=net.id, **kw)
+
+
+# ------------------------------------------------------------------ writing
+def _pairs(pr: Projection, n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
+    rule = _connect.normalise(pr.connect)
+    if rule.kind not in ("all", "one_to_one", "explicit"):
+        raise ModelError(f"projection {pr.pre}->{pr.post}: connection rule {_connect.describe(pr.connect)!r} is "
+                         "random; NeuroML holds the drawn pairs, so give them as explicit pairs to export")
+    return _connect.connect(rule, n_pre, n_post, seed=0, same_population=pr.pre == pr.post)
+
+
+def pulses_of(stim, where: str) -> list[tuple[float, float, float]]:
+    """(start ms, duration ms, amplitude µA/cm²) of each rectangular pulse of ``stim``."""
+    out = []
+    for part in getattr(stim, "parts", [stim]):
+        if isinstance(part, Pulses):
+            for k in range(int(part.count)):
+                out.append((part.start + k * part.period if k else part.start, part.dur, part.amp))
+        elif isinstance(part, Step):
+            if not np.isfinite(part.dur):
+                raise ModelError(f"{where}: a step without end cannot be written as a NeuroML pulseGenerator; "
+                                 "give its duration")
+            out.append((part.start, part.dur, part.amp))
+        else:
+            raise ModelError(f"{where}: stimulus {part.describe()!r} is not a step or pulse, which is all hhsim "
+                             "writes to NeuroML (pulseGenerator)")
+    return out

@@ -1,0 +1,151 @@
+"""Whole NeuroML2 documents from hhsim descriptions: a model, or a network.
+
+A model is written as its ion channels (and any LEMS component types their
+rates need), one cell, and a network ``<modelname>_net`` holding one
+neuron of it at the model's temperature (``networkWithTemperature``), so
+that a NeuroML simulator runs it as hhsim does.  A network is written with
+its populations' cells, synapses, pulse inputs and connections.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import neuroml
+
+from ...errors import ModelError
+from ...model import Model
+from ...network import Network, synapses as _syn
+from . import units as _units
+from .cells import DEFAULT_AREA_UM2, write_model
+from .network import NA_PER_UM2_IN_UA_PER_CM2, NS_PER_UM2_IN_MS_PER_CM2, _pairs, pulses_of
+
+
+def _ident(name: str) -> str:
+    out = "".join(c if c.isalnum() or c == "_" else "_" for c in str(name))
+    return out if out[:1].isalpha() or out[:1] == "_" else f"m_{out}"
+
+
+def _add_cell(doc, written) -> None:
+    doc.ion_channel_hhs.extend(written.channels)
+    doc.ComponentType.extend(written.component_types)
+    doc.decaying_pool_concentration_models.extend(written.pools)
+    doc.cells.append(written.cell)
+
+
+def model_document(model: Model, *, area_um2: float | None = None) -> neuroml.NeuroMLDocument:
+    """``model`` as a NeuroML document: its cell, channels and a one-neuron network."""
+    ident = _ident(model.name)
+    doc = neuroml.NeuroMLDocument(id=ident)
+    _add_cell(doc, write_model(model, ident, area_um2=area_um2, temperature_known=True))
+    net = neuroml.Network(id=f"{ident}_net", type="networkWithTemperature",
+                          temperature=_units.quantity(model.temperature, "degC"))
+    net.populations.append(neuroml.Population(id=f"{ident}_pop", component=ident, size=1))
+    doc.networks.append(net)
+    return doc
+
+
+def _synapse_element(syn, ident: str, gbase_ns: float):
+    g = _units.quantity(gbase_ns, "nS")
+    if isinstance(syn, _syn.Exp):
+        return "exp_one_synapses", neuroml.ExpOneSynapse(id=ident, gbase=g, erev=_units.quantity(syn.E, "mV"),
+                                                          tau_decay=_units.quantity(syn.tau, "ms"))
+    if isinstance(syn, _syn.BiExp):
+        return "exp_two_synapses", neuroml.ExpTwoSynapse(id=ident, gbase=g, erev=_units.quantity(syn.E, "mV"),
+                                                          tau_rise=_units.quantity(syn.tau_rise, "ms"),
+                                                          tau_decay=_units.quantity(syn.tau_decay, "ms"))
+    if isinstance(syn, _syn.Alpha):
+        return "alpha_synapses", neuroml.AlphaSynapse(id=ident, gbase=g, erev=_units.quantity(syn.E, "mV"),
+                                                       tau=_units.quantity(syn.tau, "ms"))
+    if isinstance(syn, _syn.Gap):
+        return "gap_junctions", neuroml.GapJunction(id=ident, conductance=g)
+    raise ModelError(f"synapse kind {syn.kind!r} has no NeuroML form hhsim writes; accepted: exp, biexp, alpha, gap")
+
+
+def _weights_ns(weight, n: int, area: float, where: str) -> np.ndarray:
+    """Per-synapse weights in nS (a density in mS/cm² times the target's area)."""
+    from ...network.distributions import parse_quantity, to_density
+
+    if isinstance(weight, str):
+        number, unit = parse_quantity(weight)
+        w = to_density(number, unit or "mS/cm2", area, what=f"{where} weight")
+        return np.full(n, float(w) / (NS_PER_UM2_IN_MS_PER_CM2 / area))
+    arr = np.asarray(weight, dtype=float) if not np.isscalar(weight) else np.full(n, float(weight))
+    if arr.shape != (n,) and arr.size != 1:
+        raise ModelError(f"{where}: weight must be one value or one per synapse to be written to NeuroML "
+                         "(distributions are drawn at run time)")
+    return np.broadcast_to(arr, (n,)) * (area / NS_PER_UM2_IN_MS_PER_CM2)
+
+
+def network_document(net: Network) -> neuroml.NeuroMLDocument:
+    """``net`` as a NeuroML document (see the module docstring for what can be written)."""
+    ident = _ident(net.name)
+    doc = neuroml.NeuroMLDocument(id=ident)
+    temps = {p.model.temperature for p in net.populations if isinstance(p.model, Model)}
+    if len(temps) > 1:
+        raise ModelError("the populations' models have different temperatures; a NeuroML network has one")
+    nml_net = neuroml.Network(id=ident, type="networkWithTemperature",
+                              temperature=_units.quantity(temps.pop() if temps else 6.3, "degC"))
+    written: dict = {}
+    areas: dict[str, float] = {}
+    sizes = {p.name: p.n for p in net.populations}
+    for pop in net.populations:
+        where = f"population {pop.name!r}"
+        if not isinstance(pop.model, Model):
+            raise ModelError(f"{where}: cable-cell populations are not written to NeuroML by hhsim")
+        if pop.params or pop.initial or pop.stim_scale is not None or pop.threshold is not None:
+            raise ModelError(f"{where}: per-neuron params, initial states, stim_scale and threshold have no "
+                             "NeuroML form hhsim writes")
+        area = DEFAULT_AREA_UM2 if pop.area_um2 is None else float(pop.area_um2)
+        areas[pop.name] = area
+        key = (pop.model, area)
+        if key not in written:
+            cell_id = _ident(f"{pop.model.name}_cell{len(written) or ''}")
+            written[key] = cell_id
+            _add_cell(doc, write_model(pop.model, cell_id, area_um2=area, temperature_known=True))
+        nml_net.populations.append(neuroml.Population(id=pop.name, component=written[key], size=pop.n))
+        stims = pop.stim if isinstance(pop.stim, (list, tuple)) else [pop.stim] * pop.n
+        for i, s in enumerate(stims):
+            if s is None:
+                continue
+            for k, (start, dur, amp) in enumerate(pulses_of(s, where)):
+                gid = f"{pop.name}_stim{i}_{k}"
+                doc.pulse_generators.append(neuroml.PulseGenerator(
+                    id=gid, delay=_units.quantity(start, "ms"), duration=_units.quantity(dur, "ms"),
+                    amplitude=_units.quantity(amp * area / NA_PER_UM2_IN_UA_PER_CM2, "nA")))
+                il = neuroml.InputList(id=f"{gid}_in", populations=pop.name, component=gid)
+                il.input.append(neuroml.Input(id=0, target=f"../{pop.name}/{i}/{written[key]}", destination="synapses"))
+                nml_net.input_lists.append(il)
+    if net.sources or net.inputs or net.noise:
+        raise ModelError("spike sources, Poisson inputs and noise are not written to NeuroML by hhsim "
+                         "(NeuroML's poissonFiringSynapse draws its own spikes)")
+    for k, pr in enumerate(net.projections):
+        where = f"projection {pr.pre}->{pr.post}"
+        if pr.stp is not None:
+            raise ModelError(f"{where}: short-term plasticity is not written to NeuroML by hhsim")
+        pre, post = _pairs(pr, sizes[pr.pre], sizes[pr.post])
+        ns = _weights_ns(pr.weight, len(pre), areas[pr.post], where)
+        delay = np.broadcast_to(np.asarray(pr.delay, dtype=float), (len(pre),))
+        syn_id = f"syn{k}_{_ident(pr.group_name)}"
+        attr, elem = _synapse_element(pr.synapse, syn_id, 1.0)
+        getattr(doc, attr).append(elem)
+        cell_pre = written[(net.population(pr.pre).model, areas[pr.pre])]
+        cell_post = written[(net.population(pr.post).model, areas[pr.post])]
+        if isinstance(pr.synapse, _syn.Gap):
+            ep = neuroml.ElectricalProjection(id=f"proj{k}", presynaptic_population=pr.pre,
+                                              postsynaptic_population=pr.post)
+            for j, (a, b) in enumerate(zip(pre, post)):
+                ep.electrical_connection_instance_ws.append(neuroml.ElectricalConnectionInstanceW(
+                    id=j, pre_cell=f"../{pr.pre}/{a}/{cell_pre}", post_cell=f"../{pr.post}/{b}/{cell_post}",
+                    pre_segment=0, post_segment=0, pre_fraction_along=0.5, post_fraction_along=0.5,
+                    synapse=syn_id, weight=_units.fmt(ns[j])))
+            nml_net.electrical_projections.append(ep)
+            continue
+        proj = neuroml.Projection(id=f"proj{k}", presynaptic_population=pr.pre, postsynaptic_population=pr.post,
+                                  synapse=syn_id)
+        for j, (a, b) in enumerate(zip(pre, post)):
+            proj.connection_wds.append(neuroml.ConnectionWD(
+                id=j, pre_cell_id=f"../{pr.pre}/{a}/{cell_pre}", post_cell_id=f"../{pr.post}/{b}/{cell_post}",
+                weight=_units.fmt(ns[j]), delay=_units.quantity(delay[j], "ms")))
+        nml_net.projections.append(proj)
+    doc.networks.append(nml_net)
+    return doc
