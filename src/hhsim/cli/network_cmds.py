@@ -9,7 +9,7 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 
 
 @click.command("network")
-@click.argument("file", required=False, metavar="[FILE.toml]")
+@click.argument("file", required=False, metavar="[FILE.toml|FILE.nml]")
 @click.option("--preset", default=None, metavar="NAME", help="A preset network: cobahh, wang_buzsaki_gamma, chain.")
 @click.option("--t-stop", type=float, default=None, metavar="MS", help="Duration (ms); default the network's.")
 @click.option("--dt", type=float, default=None, metavar="MS", help="Time step (ms); default the network's (0.025).")
@@ -27,7 +27,7 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     if (file is None) == (preset is None):
         raise ParameterError("give a network file (FILE.toml) or --preset NAME "
                              f"({', '.join(presets.PRESETS)}), not both or neither")
-    net = toml_io.load(file) if file is not None else presets.get(preset)
+    net = load_network_file(file) if file is not None else presets.get(preset)
     changes = {k: v for k, v in (("t_stop", t_stop), ("dt", dt), ("method", method), ("seed", seed)) if v is not None}
     if changes:
         net = net.replace(**changes)
@@ -58,6 +58,17 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     for p in targets:
         if p is not None:
             click.echo(f"wrote {p}")
+
+
+def load_network_file(path: str):
+    """The network in ``path``: a NeuroML2 file (``.nml``) or hhsim's TOML."""
+    if str(path).lower().endswith(".nml"):
+        from ..interop.neuroml import load_network
+
+        return load_network(path)
+    from ..network import toml_io
+
+    return toml_io.load(path)
 
 
 def register(cli: click.Group) -> None:
