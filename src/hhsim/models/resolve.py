@@ -72,3 +72,18 @@ def resolve_stimulus(name_or_path):
 
 
 register_reader(".toml", load_cell, lambda path: read_cell(path).stimulus)
+
+
+def _neuroml_model(path: Path) -> Model:
+    from ..interop.neuroml import load_model  # libNeuroML only when a .nml file is met
+
+    return load_model(path)
+
+
+def _neuroml_stimulus(path: Path):
+    from ..interop.neuroml import load_stimulus
+
+    return load_stimulus(path)
+
+
+register_reader(".nml", _neuroml_model, _neuroml_stimulus)
