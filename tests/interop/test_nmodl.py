@@ -1,0 +1,298 @@
+"""NMODL import: the test mod files (tests/interop/mod/, written here in the idioms of
+ModelDB channels) parse and translate; each gate's steady state and time constant
+agree, at several voltages and temperatures, with the formulas of the file written
+out again below with NumPy (an evaluation independent of the parser and translator)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hhsim
+from hhsim.channels import spec
+from hhsim.channels.ions import ghk_factor
+from hhsim.errors import ModelError
+from hhsim.interop.nmodl import ImportedPool, from_nmodl, load_mod
+
+MOD = Path(__file__).parent / "mod"
+V = np.array([-100.0, -80.0, -65.0, -55.0, -40.0, -39.99, -25.0, 0.0, 20.0, 45.0])  # mV; -55, -40: 0/0 points
+TEMPS = (6.3, 22.0, 37.0)  # °C, NEURON's celsius
+
+
+def q10(q, t, t0):
+    return q ** ((t - t0) / 10.0)
+
+
+def vtrap_ref(x, y):
+    """x/(exp(x/y) - 1) with its limit y at x = 0 (as the files' vtrap)."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        out = x / np.expm1(x / y)
+    return np.where(np.abs(x / y) < 1e-12, y * (1 - x / y / 2), out)
+
+
+def hh_rates(v):
+    am, bm = 0.1 * vtrap_ref(-(v + 40), 10), 4 * np.exp(-(v + 65) / 18)
+    ah, bh = 0.07 * np.exp(-(v + 65) / 20), 1 / (np.exp(-(v + 35) / 10) + 1)
+    an, bn = 0.01 * vtrap_ref(-(v + 55), 10), 0.125 * np.exp(-(v + 65) / 80)
+    return {"m": (am, bm), "h": (ah, bh), "n": (an, bn)}
+
+
+def from_rates(a, b, phi):
+    return a / (a + b), 1 / (phi * (a + b))
+
+
+def expected(name, v, t, ca=1e-4):
+    """{gate: (inf, tau at temperature t)} written from the mod files' formulas."""
+    if name in ("nat", "kdr", "kdrx"):
+        phi = q10(3, t, 6.3)
+        r = hh_rates(v)
+        gates = ("m", "h") if name == "nat" else ("n",)
+        return {g: from_rates(*r[g], phi) for g in gates}
+    if name == "kat":
+        tadj = q10(2.3, t, 23)
+        a_tau = (0.5 + 4 / (np.exp((v + 45) / 15) + np.exp(-(v + 80) / 20))) / tadj
+        b_tau = np.maximum(50 * np.exp(-((v + 70) / 25) ** 2), 2.0) / tadj
+        return {"a": (1 / (1 + np.exp(-(v + 50) / 12)), a_tau), "b": (1 / (1 + np.exp((v + 78) / 6)), b_tau)}
+    if name == "kv3":
+        with np.errstate(all="ignore"):
+            a = (95 - v) / (np.exp(-(v - 95) / 11.8) - 1)
+        return {"n": from_rates(a, 0.025 * np.exp(-v / 22.222), 1.0)}
+    if name == "cat":
+        tau_h = (30.8 + (211.4 + np.exp((v + 115.2) / 5)) / (1 + np.exp((v + 86) / 3.2))) / q10(3, t, 24)
+        return {"m": (1 / (1 + np.exp(-(v + 59) / 6.2)), np.zeros_like(v)),
+                "h": (1 / (1 + np.exp((v + 83) / 4)), tau_h)}
+    if name == "hcn":
+        tau = (20 + 1000 / (np.exp((v + 71.5) / 14.2) + np.exp(-(v + 89) / 11.6))) / q10(3, t, 36)
+        return {"r": (1 / (1 + np.exp((v + 75) / 5.5)), tau)}
+    if name == "kca":
+        alpha = 48 * ca * ca
+        return {"m": (np.full_like(v, alpha / (alpha + 0.03)), np.full_like(v, 1 / ((alpha + 0.03) * q10(3, t, 22))))}
+    if name == "km":
+        tau = 4000 / (3.3 * np.exp((v + 35) / 20) + np.exp(-(v + 35) / 20)) / q10(2.3, t, 36)
+        return {"p": (1 / (1 + np.exp(-(v + 35) / 10)), tau)}
+    raise AssertionError(name)
+
+
+CHANNELS = {  # file -> (suffix, ion, E, gbar in mS/cm² or cm/s, {gate: power})
+    "nat.mod": ("nat", "na", 50.0, 120.0, {"m": 3, "h": 1}),
+    "kdr.mod": ("kdr", "k", -77.0, 36.0, {"n": 4}),
+    "kdr_explicit.mod": ("kdrx", "k", -77.0, 36.0, {"n": 4}),
+    "ka.mod": ("kat", "k", -77.0, 10.0, {"a": 4, "b": 1}),
+    "kv3.mod": ("kv3", "k", -77.0, 112.0, {"n": 2}),
+    "cat.mod": ("cat", "ca", "ghk", 2e-4, {"m": 2, "h": 1}),
+    "ih.mod": ("hcn", "", -40.0, 0.02, {"r": 1}),
+    "kca.mod": ("kca", "k", -77.0, 10.0, {"m": 2}),
+    "km.mod": ("km", "k", -77.0, 0.4, {"p": 1}),
+}
+
+
+@pytest.mark.parametrize("fname", sorted(CHANNELS))
+def test_channel_structure(fname):
+    suffix, ion, e, gbar, powers = CHANNELS[fname]
+    ch = from_nmodl(MOD / fname)
+    assert ch.name == suffix and ch.ion == ion
+    assert {g.name: g.power for g in ch.gates} == powers
+    assert ch.gbar == pytest.approx(gbar, rel=1e-12)
+    if e == "ghk":
+        assert ch.reversal == "ghk"
+    else:
+        assert ch.reversal == "fixed" and ch.E == e
+
+
+@pytest.mark.parametrize("fname", sorted(CHANNELS))
+@pytest.mark.parametrize("temp", TEMPS)
+def test_rates_match_the_formulas_of_the_file(fname, temp):
+    ch = from_nmodl(MOD / fname)
+    ca = 3e-4
+    env = dict(ch.params, Ca_i=ca, Ca_in=ca)
+    want = expected(ch.name, V, temp, ca)
+    phi = ch.phi(temp)
+    assert set(want) == {g.name for g in ch.gates}
+    for g in ch.gates:
+        inf, tau = want[g.name]
+        np.testing.assert_allclose(np.broadcast_to(g.steady_state(V, env), V.shape), inf, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(np.broadcast_to(g.time_constant(V, phi, env), V.shape), tau, rtol=1e-10)
+
+
+def test_ghk_current_is_the_files():
+    """The T-type current written in cat.mod (FARADAY, R, efun) in mA/cm², against
+    hhsim's GHK channel (µA/cm²) at several voltages, concentrations and temperatures."""
+    ch = from_nmodl(MOD / "cat.mod")
+    faraday, gas = 96485.33212, 8.314462618  # NEURON's (faraday) (coulomb), (k-mole) (joule/degC)
+    for t in (6.3, 36.0):
+        for ci in (1e-4, 5e-3):
+            z = 1e-3 * 2 * faraday * V / (gas * (t + 273.15))
+            efun = lambda x: np.where(np.abs(x) < 1e-4, 1 - x / 2, x / np.expm1(np.where(x == 0, 1, x)))  # noqa: E731
+            ica_mA = 2e-4 * 1e-3 * 2 * faraday * (ci * efun(-z) - 2.0 * efun(z))
+            ours_uA = ch.gbar * ghk_factor(V, ci, 2.0, 2, t)
+            np.testing.assert_allclose(ours_uA, 1e3 * ica_mA, rtol=1e-7)
+
+
+def test_calcium_pool():
+    pool = load_mod(MOD / "cad.mod")
+    assert isinstance(pool, ImportedPool)
+    assert pool.pool.ion == "ca"
+    assert pool.pool.depth == pytest.approx(0.1) and pool.pool.tau == pytest.approx(5.0)
+    assert pool.resting_mM == pytest.approx(2.4e-4)
+    with pytest.raises(ModelError, match="ion pool"):
+        from_nmodl(MOD / "cad.mod")
+
+
+def test_vtrap_singularities_are_exact():
+    """At the 0/0 points of the files' rates (V = -40, -55 mV) the imported rates take
+    the limit, and the TABLE statement changes nothing (the rates are computed exactly)."""
+    nat, kdr = from_nmodl(MOD / "nat.mod"), from_nmodl(MOD / "kdr.mod")
+    m = nat.gates[0]
+    a, _ = m.rates(np.array([-40.0]))
+    assert a[0] == pytest.approx(1.0, rel=1e-15)  # 0.1 * 10
+    a, _ = kdr.gates[0].rates(np.array([-55.0]))
+    assert a[0] == pytest.approx(0.1, rel=1e-15)  # 0.01 * 10
+
+
+def test_explicit_update_idiom_is_the_same_relaxation():
+    implicit, explicit = from_nmodl(MOD / "kdr.mod"), from_nmodl(MOD / "kdr_explicit.mod")
+    for t in TEMPS:
+        for gi, ge in zip(implicit.gates, explicit.gates):
+            np.testing.assert_allclose(ge.steady_state(V), gi.steady_state(V), rtol=1e-13)
+            np.testing.assert_allclose(ge.time_constant(V, explicit.phi(t)), gi.time_constant(V, implicit.phi(t)),
+                                       rtol=1e-13)
+
+
+def test_from_nmodl_on_the_channels_package():
+    assert hhsim.channels.from_nmodl(MOD / "km.mod") == from_nmodl(MOD / "km.mod")
+
+
+def test_hh_from_mod_files_is_the_hh_preset():
+    """nat.mod + kdr.mod + the preset's leak fire exactly as the hh preset (same equations)."""
+    hh = hhsim.models.get("hh")
+    leak = hh.channel("L")
+    imported = hhsim.Model("hh_from_mod", [from_nmodl(MOD / "nat.mod"), from_nmodl(MOD / "kdr.mod"), leak])
+    kw = dict(t_stop=60.0, method="dopri5", rtol=1e-10, atol=1e-10, dt=0.025)
+    ref = hhsim.simulate(hh, hhsim.stim.step(10.0), **kw)
+    got = hhsim.simulate(imported, hhsim.stim.step(10.0), **kw)
+    assert len(ref.spike_times) >= 3
+    np.testing.assert_allclose(got.spike_times, ref.spike_times, atol=1e-6)
+
+
+# ------------------------------------------------------------ files written back
+@pytest.mark.parametrize("fname", ["nat.mod", "ka.mod", "cat.mod", "kca.mod"])
+def test_import_mod_writes_a_channel_file_that_reads_back(fname, tmp_path, capsys):
+    from _cli import run_cli
+
+    out = tmp_path / "ch.toml"
+    code, stdout, err = run_cli(capsys, "import-mod", str(MOD / fname), "--out", str(out))
+    assert code == 0, err
+    assert "wrote" in stdout
+    back, orig = spec.load_channel(out), from_nmodl(MOD / fname)
+    if orig.reversal != "fixed":  # E is NaN until a model resolves it
+        back, orig = dataclasses.replace(back, E=0.0), dataclasses.replace(orig, E=0.0)
+    assert back == orig
+
+
+def test_rates_cli_lists_the_imported_gates(capsys):
+    from _cli import run_cli
+
+    code, out, err = run_cli(capsys, "rates", "--model", "hh", "--channel", str(MOD / "nat.mod"),
+                             "--channel", str(MOD / "cat.mod"), "--channel", str(MOD / "cad.mod"))
+    assert code == 0, err
+    for gate in ("Na.m", "nat.m", "nat.h", "cat.m", "cat.h"):
+        assert any(line.split()[0] == gate for line in out.splitlines() if line.strip()), out
+
+
+def test_rates_cli_at_a_temperature(tmp_path, capsys):
+    """`hhsim rates --channel ka.mod --temperature 30 --out`: the time constants with
+    NEURON's celsius = 30 (tadj = 2.3^((30 - 23)/10)) and the steady states."""
+    from _cli import run_cli
+
+    path = tmp_path / "rates.csv"
+    code, _, err = run_cli(capsys, "rates", "--model", "hh", "--channel", str(MOD / "ka.mod"), "--temperature", "30",
+                           "--vmin", "-100", "--vmax", "40", "--out", str(path))
+    assert code == 0, err
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    v = data["V_mV"]
+    want = expected("kat", v, 30.0)
+    for g in ("a", "b"):
+        np.testing.assert_allclose(data[f"kat{g}_inf"] if f"kat{g}_inf" in data.dtype.names else data[f"kat.{g}_inf"],
+                                   want[g][0], rtol=1e-8)
+    cols = data.dtype.names
+    tau_a = next(c for c in cols if c.startswith("kat") and c.endswith("a_tau_ms"))
+    np.testing.assert_allclose(data[tau_a], want["a"][1], rtol=1e-8)
+
+
+# ------------------------------------------------------------ bad input
+BAD = {
+    "net_receive": ("NEURON { SUFFIX x NONSPECIFIC_CURRENT i }\nPARAMETER { g = 1e-3 }\n"
+                    "BREAKPOINT { i = g*(v + 70) }\nNET_RECEIVE (w) {\n  g = g + w\n}\n", 4, "NET_RECEIVE"),
+    "verbatim": ("NEURON { SUFFIX x NONSPECIFIC_CURRENT i }\nPARAMETER { g = 1e-3 }\n"
+                 "BREAKPOINT {\n  i = g*(v + 70)\n  VERBATIM\n  printf(\"hi\");\n  ENDVERBATIM\n}\n", 5, "VERBATIM"),
+    "pointer": ("NEURON {\n  SUFFIX x\n  NONSPECIFIC_CURRENT i\n  POINTER pre\n}\nPARAMETER { g = 1e-3 }\n"
+                "BREAKPOINT { i = g*(v + 70) }\n", 4, "POINTER"),
+    "linear": ("NEURON { SUFFIX x NONSPECIFIC_CURRENT i }\nPARAMETER { g = 1e-3 }\nSTATE { a }\n"
+               "BREAKPOINT { i = g*(v + 70) }\n\nLINEAR lin {\n  ~ a = 1\n}\n", 6, "LINEAR"),
+    "loop": ("NEURON { SUFFIX x NONSPECIFIC_CURRENT i }\nPARAMETER { g = 1e-3 }\nASSIGNED { s }\n"
+             "BREAKPOINT {\n  FROM j = 0 TO 3 { s = s + j }\n  i = g*(v + 70)\n}\n", 5, "FROM"),
+    "sum_conductance": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n p }\n"
+                        "BREAKPOINT {\n  SOLVE s METHOD cnexp\n  ik = g*(0.5*n^2 + 0.5*p)*(v - ek)\n}\n"
+                        "DERIVATIVE s { n' = (1 - n)/5  p' = (1 - p)/5 }\n", 4, "product of gate powers"),
+    "two_currents": ("NEURON { SUFFIX x USEION k READ ek WRITE ik USEION na READ ena WRITE ina }\n"
+                     "PARAMETER { g = 1e-3 }\nBREAKPOINT { ik = g*(v - ek) ina = g*(v - ena) }\n", 1, "2 currents"),
+    "celsius_in_rate": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n }\n"
+                        "BREAKPOINT { SOLVE s METHOD cnexp ik = g*n*(v - ek) }\n"
+                        "DERIVATIVE s {\n  n' = (1/(1 + exp(-(v + celsius)/5)) - n)/5\n}\n", 6, "celsius"),
+    "unknown_function": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n }\n"
+                         "BREAKPOINT { SOLVE s METHOD cnexp ik = g*n*(v - ek) }\n"
+                         "DERIVATIVE s {\n  n' = (sin(v) - n)/5\n}\n", 6, "sin"),
+    "no_suffix": ("NEURON { NONSPECIFIC_CURRENT i }\nBREAKPOINT { i = 1e-3*(v + 70) }\n", None, "SUFFIX"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_files_are_refused_with_their_line(case, tmp_path):
+    text, line, what = BAD[case]
+    path = tmp_path / f"{case}.mod"
+    path.write_text(text)
+    with pytest.raises(ModelError) as info:
+        from_nmodl(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert what in msg
+    if line is not None:
+        assert f"{path}:{line}" in msg
+
+
+def test_kinetic_block_names_its_line(capsys):
+    from _cli import cli_error
+
+    _, line = cli_error(capsys, "import-mod", str(MOD / "bad_kinetic.mod"))
+    assert "bad_kinetic.mod:15" in line and "KINETIC" in line and "supported" in line
+
+
+def test_syntax_error_names_file_and_line(capsys):
+    from _cli import cli_error
+
+    _, line = cli_error(capsys, "rates", "--channel", str(MOD / "bad_syntax.mod"))
+    assert "bad_syntax.mod:10" in line and "syntax error" in line
+
+
+def test_missing_file_and_pool_to_toml(tmp_path, capsys):
+    from _cli import cli_error
+
+    _, line = cli_error(capsys, "import-mod", str(tmp_path / "none.mod"))
+    assert "not found" in line
+    _, line = cli_error(capsys, "import-mod", str(MOD / "cad.mod"), "--out", str(tmp_path / "pool.toml"))
+    assert "pool" in line
+    assert not (tmp_path / "pool.toml").exists()
+
+
+def test_parser_is_not_imported_with_the_channels():
+    import subprocess
+    import sys
+
+    code = "import sys, hhsim.channels; assert 'lark' not in sys.modules; hhsim.channels.from_nmodl; " \
+           "assert 'lark' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
