@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engine import solvers as _solvers
 from ..engine import aligned, spin
-from ..engine.threads import thread_count
+from ..engine.threads import coupled_thread_count
 from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
@@ -267,7 +267,7 @@ class _Runner:
         self.chain = plan.tree.is_chain
         # a chain's halves on two threads (the implicit methods), when long enough
         long_chain = self.chain and n >= 2 * MIN_NODES_PER_THREAD and self.alg[0].size == 0
-        self.threads = 2 if theta is not None and long_chain and thread_count() >= 2 else 1
+        self.threads = 2 if theta is not None and long_chain and coupled_thread_count() >= 2 else 1
 
     def advance(self, n_steps: int, progress: bool = False) -> None:
         chunk = max(1, min(n_steps, 20000))

@@ -11,12 +11,23 @@ statuses are combined in a fixed order.
 ``HHSIM_THREADS`` sets the number of threads (default: every core this
 process may run on).  One thread, or a problem of one block, calls the
 kernel directly: no pool, no overhead.
+
+Runs whose threads meet at a barrier every step (a long cable, a large
+network: :mod:`hhsim.engine.spin`) take the default only when the cores are
+free: with another process runnable on a core, a thread that is switched
+out holds its partner at every meeting, and two threads then run slower
+than one.  :func:`coupled_thread_count` counts the cores that other work
+leaves free, from the number of runnable tasks the kernel reports right now
+(``/proc/loadavg``; elsewhere the default stands).  Chunks of a batch never
+wait for each other, so the batch keeps every core: a busy core still gives
+it a share.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -51,6 +62,53 @@ def thread_count() -> int:
     if n < 1:
         raise SolverError(f"HHSIM_THREADS must be a whole number of threads >= 1 (got {text!r})")
     return n
+
+
+#: Readings of the runnable count taken by :func:`busy_cores` (1 ms apart; the
+#: smallest counts): a single reading can catch a short-lived task.
+LOAD_SAMPLES = 3
+
+
+def _runnable_tasks(text: str) -> int | None:
+    """Runnable tasks in a ``/proc/loadavg`` line (its fourth field, ``running/total``)."""
+    try:
+        return int(text.split()[3].split("/")[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def busy_cores(read=None) -> int:
+    """Cores that other work keeps busy right now: runnable tasks other than the
+    caller, at most :func:`cores`; 0 where the kernel does not say (not Linux).
+
+    ``read`` returns the text of ``/proc/loadavg`` (tests pass their own).
+    """
+    def from_proc() -> str:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return fh.read()
+
+    read = read or from_proc
+    counts = []
+    for k in range(LOAD_SAMPLES):
+        try:
+            n = _runnable_tasks(read())
+        except OSError:
+            return 0
+        if n is None:
+            return 0
+        counts.append(n)
+        if k + 1 < LOAD_SAMPLES:
+            time.sleep(0.001)
+    # the reading thread itself is running while it reads
+    return max(0, min(cores(), min(counts) - 1))
+
+
+def coupled_thread_count(read=None) -> int:
+    """Threads for a run whose threads meet every step: ``HHSIM_THREADS`` if set,
+    else the cores other work leaves free (at least 1)."""
+    if os.environ.get("HHSIM_THREADS", "").strip():
+        return thread_count()
+    return max(1, cores() - busy_cores(read))
 
 
 def chunks(n: int, block: int, n_threads: int) -> list[tuple[int, int]]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..engine import network_driver as drv
 from ..engine import aligned, spin
-from ..engine.threads import thread_count
+from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
 from ..engine.network_codegen import METHODS, network_module
 from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
@@ -201,7 +201,7 @@ class _Runner:
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
         self.S = tuple(aligned.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         fast_nodes = sum(g.plan.ncomp for g in plan.groups)
-        self.threads = max(1, min(thread_count(), fast_nodes // MIN_NODES_PER_THREAD))
+        self.threads = max(1, min(coupled_thread_count(), fast_nodes // MIN_NODES_PER_THREAD))
         cap = max(4096, 4 * n)
         self.Q = _queue(cap, plan.n_buckets)
         ev = max(1024, n)
