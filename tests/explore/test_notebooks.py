@@ -7,6 +7,7 @@ The explorer notebook is the Jupyter path of the explorer: it builds the app in 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,25 @@ nbclient = pytest.importorskip("nbclient")
 
 FOLDER = Path(__file__).resolve().parents[2] / "examples" / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
+
+
+#: A cell that draws: a plot method or function, pyplot, or an image shown with IPython.display.
+DRAWS = re.compile(r"\.plot\(|\bplot_\w+\(|\bplt\.|\bImage\(")
+
+
+def _images(cell) -> int:
+    return sum(1 for o in cell.outputs if o.output_type in ("display_data", "execute_result")
+               for mime in o.data if mime.startswith("image/"))
+
+
+def _text(cell) -> str:
+    """What the cell shows as text (an image's text/plain fallback is not shown)."""
+    out = []
+    for o in cell.outputs:
+        data = o.get("data", {})
+        out.append(o.get("text", "") if not data or any(m.startswith("image/") for m in data)
+                   else str(data.get("text/plain", "")))
+    return "".join(out)
 
 
 def _run(path: Path):
@@ -50,3 +70,11 @@ def test_notebook_runs_top_to_bottom(path):
     nb = _run(path)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # every cell that draws shows its figure as an image (not as the text "<Figure size ...>")
+    blank = [i for i, c in enumerate(code) if DRAWS.search(c.source) and _images(c) == 0]
+    assert blank == [], f"{path.name}: code cells {blank} draw a figure but show no image"
+    shown = "".join(_text(c) for c in code)
+    assert "<Figure size" not in shown
+    # numbers print as plain numbers, progress bars without ipywidgets warnings
+    assert "np.float64(" not in shown and "IProgress" not in shown
