@@ -68,3 +68,26 @@ def test_shift_distance_forgives_a_late_spike():
     assert shift_distance(late, data, window=20)[0] < 1e-3 * mse(late, data)[0]
     # and it is a distance: zero for the data themselves
     assert shift_distance(data[None, :], data, window=20)[0] == 0.0
+
+
+def test_fitted_cell_file_reproduces_the_fit(tmp_path, capsys, hh_sweeps):
+    """`--out fitted.toml` holds the fitted model: running it gives the fitted traces."""
+    import hhsim
+
+    data = write_hh_csv(tmp_path / "cell.csv", hh_sweeps)
+    cell = tmp_path / "fitted.toml"
+    args = ["fit", "--data", str(data), "--area", str(AREA_UM2), "--generations", "4", "--population", "8",
+            "--json", "--quiet", "--out", str(cell)] + [a for p in HH_BOUNDS for a in ("--param", p)]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    report = json.loads(out)
+    model = hhsim.models.get(str(cell))
+    for name, value in report["params"].items():
+        assert model.params()[name].value == pytest.approx(value, rel=1e-12)
+    # the report's rms error is the fitted model's, sweep by sweep
+    for s, rms in zip(hh_sweeps, report["rms_error"]):
+        r = hhsim.simulate(model, s.stimulus, t_stop=s.duration_ms, dt=s.dt_ms)
+        assert np.sqrt(np.mean((r.v - s.values) ** 2)) == pytest.approx(rms, rel=1e-6)
+    code, out, err = run_cli(capsys, "run", "--model", str(cell), "--stim", "step(amp=10,start=10,dur=60)",
+                             "--t-stop", "80", "--json")
+    assert code == 0, err

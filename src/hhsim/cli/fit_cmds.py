@@ -28,7 +28,7 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model
                    "trace both add up), clamp (voltage-clamp currents).")
 @click.option("--features", "features", default=None, metavar="LIST",
               help="eFEL features of the features objective, comma-separated, each NAME[:WEIGHT] (default "
-                   "Spikecount,AP_amplitude,spike_half_width,AHP_depth,ISI_values,time_to_first_spike).")
+                   "spike_count,AP_amplitude,spike_half_width,AHP_depth,all_ISI_values,time_to_first_spike).")
 @click.option("--distance", default="mse", show_default=True, type=click.Choice(["mse", "shift"]),
               help="Trace distance: mean squared difference, or shift (tolerates spike-time shifts up to --shift-ms).")
 @click.option("--shift-ms", type=float, default=1.0, show_default=True, metavar="MS",

@@ -37,7 +37,7 @@ def read_abf(path, *, stimuli=None, area_um2: float | None = None, channel: int 
     sweeps = []
     for k in range(n):
         abf.setSweep(k, channel=channel)
-        unit = abf.sweepUnitsY
+        unit = _unit(abf.sweepUnitsY)
         what = f"{src}: sweep {k}"
         if not unit:
             raise DataError(f"{what} has no unit")
@@ -48,9 +48,15 @@ def read_abf(path, *, stimuli=None, area_um2: float | None = None, channel: int 
             stimulus = stimuli[k]
         else:
             command = np.asarray(abf.sweepC, dtype=float)
-            if not np.any(command) and not abf.sweepUnitsC:
+            c_unit = _unit(abf.sweepUnitsC)
+            if not c_unit:
                 raise DataError(f"{src}: no protocol waveform; give one stimulus spec per sweep (--stim)")
-            stimulus = from_samples(t - t[0], command * factor(abf.sweepUnitsC, clamp, f"{what} command",
-                                                               area_um2, "stimulus"), f"{src}:{k}")
+            stimulus = from_samples(t - t[0], command * factor(c_unit, clamp, f"{what} command", area_um2,
+                                                               "stimulus"), f"{src}:{k}")
         sweeps.append(make_sweep(str(k), clamp, t, values, stimulus, src))
     return sweeps
+
+
+def _unit(text) -> str:
+    """A unit as ABF stores it (fixed-width, NUL- or space-padded), cleaned."""
+    return str(text or "").replace("\x00", "").strip()

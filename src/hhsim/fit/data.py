@@ -87,7 +87,7 @@ def factor(unit: str, clamp: str, what: str, area_um2: float | None, role: str) 
         if not potential and "point current" in msg:
             raise DataError(f"{what} is a current in {unit}; give the membrane area (--area UM2, or the "
                             "area of a cell file) to convert it into uA/cm2") from None
-        raise DataError(f"{what}: {msg}") from None
+        raise DataError(msg) from None
 
 
 def check_times(t_ms, what: str) -> np.ndarray:

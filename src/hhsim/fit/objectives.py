@@ -10,7 +10,7 @@
   sweep's stimulus window, each a z-score ``(model - data) / sigma`` with
   ``sigma = 10 % of |data| + 0.1`` (in the feature's unit), squared, weighted
   and summed; a feature the data show and the model lacks costs ``z = 10``.
-  Vector features (``ISI_values``, ``AP_amplitude``) are compared by their mean.
+  Vector features (``all_ISI_values``, ``AP_amplitude``) are compared by their mean.
 * ``clamp`` (voltage clamp): the mean squared difference of the clamp
   currents ((µA/cm²)²) over all samples of all sweeps.
 
@@ -29,7 +29,7 @@ from .data import Sweep
 from .simulate import FAILED
 
 #: Spike features compared by default (eFEL names).
-DEFAULT_FEATURES = ("Spikecount", "AP_amplitude", "spike_half_width", "AHP_depth", "ISI_values",
+DEFAULT_FEATURES = ("spike_count", "AP_amplitude", "spike_half_width", "AHP_depth", "all_ISI_values",
                     "time_to_first_spike")
 #: z-score of a feature present in the data and absent from the model.
 MISSING_Z = 10.0
