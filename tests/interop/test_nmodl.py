@@ -152,6 +152,10 @@ def test_vtrap_singularities_are_exact():
     assert a[0] == pytest.approx(1.0, rel=1e-15)  # 0.1 * 10
     a, _ = kdr.gates[0].rates(np.array([-55.0]))
     assert a[0] == pytest.approx(0.1, rel=1e-15)  # 0.01 * 10
+    # kv3.mod writes (95 - v)/(exp(-(v - 95)/11.8) - 1): limit 11.8 at 95 mV
+    kv3 = from_nmodl(MOD / "kv3.mod")
+    a, _ = kv3.gates[0].rates(np.array([95.0, 95.0 + 1e-9]))
+    np.testing.assert_allclose(a, 11.8, rtol=1e-9)
 
 
 def test_explicit_update_idiom_is_the_same_relaxation():

@@ -263,7 +263,7 @@ class _Translation:
             raise self.fail(line, f"gate {state}: {exc}") from None
 
     def as_expr(self, state: str, form: str, tree, line: int) -> Expr:
-        tree = rewrite_vtrap(tree)
+        tree = rewrite_vtrap(tree, self.evaluate)
         allowed = {"V"} | set(_expr.CONCENTRATION_NAMES) | set(_expr.DYNAMIC_NAMES) | set(self.param_values)
         for n in sorted(Y.names(tree)):
             if n in allowed:
@@ -512,7 +512,7 @@ def _factors(t, p: float):
     return [(t, p)]
 
 
-def rewrite_vtrap(t):
+def rewrite_vtrap(t, evaluate=None):
     """``x/(exp(x/k) - 1)`` -> ``vtrap(x, k)`` and ``x/(1 - exp(-x/k))`` -> ``linexp(x, k)``
     (exact through x = 0, where the file's form is 0/0); a ``where`` that guards such a
     form near its singular point by an approximation is replaced by the exact form."""
@@ -520,11 +520,11 @@ def rewrite_vtrap(t):
     if kind in ("num", "name"):
         return t
     if kind == "neg":
-        return Y.neg(rewrite_vtrap(t[1]))
+        return Y.neg(rewrite_vtrap(t[1], evaluate))
     if kind == "cmp":
-        return ("cmp", t[1], rewrite_vtrap(t[2]), rewrite_vtrap(t[3]))
+        return ("cmp", t[1], rewrite_vtrap(t[2], evaluate), rewrite_vtrap(t[3], evaluate))
     if kind == "call":
-        args = tuple(rewrite_vtrap(a) for a in t[2])
+        args = tuple(rewrite_vtrap(a, evaluate) for a in t[2])
         if t[1] == "where" and args[2][0] == "call" and args[2][1] in ("vtrap", "linexp") \
                 and _guards_singularity(args[0]):
             return args[2]
@@ -532,9 +532,9 @@ def rewrite_vtrap(t):
                 and _guards_singularity(args[0], negated=True):
             return args[1]
         return Y.call(t[1], *args)
-    a, b = rewrite_vtrap(t[2]), rewrite_vtrap(t[3])
+    a, b = rewrite_vtrap(t[2], evaluate), rewrite_vtrap(t[3], evaluate)
     if t[1] == "/":
-        hit = _vtrap_of(a, b)
+        hit = _vtrap_of(a, b, evaluate)
         if hit is not None:
             return hit
     return Y.binop(t[1], a, b)
@@ -563,8 +563,9 @@ def _ratio(z):
     return None
 
 
-def _coefficient(num, x):
-    """c with num == c * x (c a number), or None."""
+def _coefficient(num, x, evaluate=None):
+    """c with num == c * x (c a number), or None; written differently (``95 - V`` for
+    ``-(V - 95)``), c is found by ``evaluate`` on the voltage grid and must be constant."""
     if num == x:
         return 1.0
     if num == Y.neg(x):
@@ -578,11 +579,17 @@ def _coefficient(num, x):
                     return -c[1]
     if num[0] == "neg":
         inner = _coefficient(num[1], x)
-        return None if inner is None else -inner
+        if inner is not None:
+            return -inner
+    if evaluate is not None and "V" in Y.names(x) and Y.names(num) <= Y.names(x):
+        ratio = np.asarray(evaluate(Y.binop("/", num, x)), dtype=float)
+        c = float(np.median(ratio))
+        if ratio.shape == _V.shape and c != 0 and _close(ratio, np.full_like(ratio, c), rel=1e-12):
+            return _round(c)
     return None
 
 
-def _vtrap_of(num, den):
+def _vtrap_of(num, den, evaluate=None):
     """``c * vtrap(x, k)`` when num/den is c*x/(exp(x/k) - 1) or its negative
     c*x/(1 - exp(x/k)); else None."""
     sign = 1.0
@@ -597,7 +604,7 @@ def _vtrap_of(num, den):
     if xk is None:
         return None
     x, k = xk
-    c = _coefficient(num, x)
+    c = _coefficient(num, x, evaluate)
     if c is None:
         return None
     return Y.binop("*", Y.num(c * sign), Y.call("vtrap", x, k))
