@@ -1,0 +1,379 @@
+"""NeuroML2 in and out: presets round-trip, the NeuroML content alone defines the same
+equations, pyNeuroML's example cell runs as the converged solution of its equations,
+networks and custom LEMS rates are read as written, bad files fail in one line."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+neuroml = pytest.importorskip("neuroml")
+nml_utils = pytest.importorskip("neuroml.utils")
+pytest.importorskip("lxml")
+
+import hhsim  # noqa: E402
+from hhsim import models  # noqa: E402
+from hhsim.errors import ModelError  # noqa: E402
+from hhsim.interop import neuroml as nml  # noqa: E402
+
+V = np.linspace(-100.0, 50.0, 301) + 0.0123  # off the grid points of removable singularities
+
+
+def example(name: str, tmp_path: Path) -> Path:
+    """A NeuroML2 example file shipped inside the installed pyNeuroML package (in its
+    jNeuroML jar), copied to ``tmp_path``."""
+    pyneuroml = pytest.importorskip("pyneuroml")
+    jars = sorted((Path(pyneuroml.__file__).parent / "lib").glob("jNeuroML-*.jar"))
+    if not jars:
+        pytest.skip("pyNeuroML ships no jNeuroML jar here")
+    with zipfile.ZipFile(jars[-1]) as z:
+        data = z.read(f"examples/{name}")
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def strip_hhsim_properties(src: Path, dst: Path) -> None:
+    """Copy a NeuroML file without hhsim's own properties: only NeuroML's content left."""
+    from lxml import etree
+
+    tree = etree.parse(str(src))
+    for el in list(tree.iter("{*}property")):
+        if el.get("tag", "").startswith("hhsim:"):
+            el.getparent().remove(el)
+    tree.write(str(dst))
+
+
+# ------------------------------------------------------------------ presets
+@pytest.mark.parametrize("name", models.names())
+def test_every_preset_round_trips_identically(name, tmp_path, capsys):
+    model = models.get(name)
+    path = nml.write_neuroml(model, tmp_path / f"{name}.nml")
+    nml_utils.validate_neuroml2(str(path))  # libNeuroML's own check (our writer also checked the schema)
+    assert "valid" in capsys.readouterr().out
+    assert nml.load_model(path) == model
+
+
+@pytest.mark.parametrize("name", ["hh", "traub_miles"])  # kernels other tests compile too
+def test_round_trip_gives_identical_spike_times(name, tmp_path):
+    model = models.get(name)
+    back = nml.load_model(nml.write_neuroml(model, tmp_path / "m.nml"))
+    stim = hhsim.stim.step(10.0, start=5.0, dur=30.0)
+    a = hhsim.simulate(model, stim, t_stop=60.0)
+    b = hhsim.simulate(back, stim, t_stop=60.0)
+    assert a.n_spikes > 0
+    np.testing.assert_array_equal(a.spike_times, b.spike_times)
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_neuroml_content_alone_gives_the_same_equations(name, tmp_path):
+    """Without hhsim's properties a NeuroML tool sees the same currents and kinetics."""
+    model = models.get(name)
+    full = nml.write_neuroml(model, tmp_path / "full.nml")
+    plain = tmp_path / "plain.nml"
+    strip_hhsim_properties(full, plain)
+    other = nml.load_model(plain)
+    assert other.temperature == model.temperature and other.Cm == model.Cm
+    np.testing.assert_allclose(other.steady_state_current(V), model.steady_state_current(V), rtol=1e-11, atol=1e-12)
+    for ch in model.channels:
+        och = next(c for c in other.channels if c.name == ch.name)
+        assert och.phi(model.temperature) == pytest.approx(ch.phi(model.temperature), rel=1e-14)
+        for g in ch.gates:
+            og = next(x for x in och.gates if x.name == g.name)
+            assert og.instantaneous == g.instantaneous
+            np.testing.assert_allclose(og.steady_state(V, och.env), g.steady_state(V, ch.env), rtol=1e-11, atol=1e-14)
+            np.testing.assert_allclose(og.time_constant(V, 1.0, och.env), g.time_constant(V, 1.0, ch.env), rtol=1e-11)
+
+
+# ------------------------------------------------------------------ the pyNeuroML example
+def _converged_example_spikes() -> list[float]:
+    """The equations of NML2_SingleCompHHCell.nml (as its LEMS_NML2_Ex5_DetCell runs them),
+    written out here and integrated by DOP853 at tight tolerances with event location."""
+    from scipy.integrate import solve_ivp
+
+    area_cm2 = math.pi * 17.841242 ** 2 * 1e-8  # the soma sphere, 1000 um2
+    amp = 0.08e-3 / area_cm2  # 0.08 nA in uA/cm2
+
+    def exp_linear(rate, x):  # NeuroML's HHExpLinearRate: rate x / (1 - exp(-x))
+        return rate if x == 0 else rate * x / -math.expm1(-x)
+
+    def rates(v):
+        return (exp_linear(1.0, (v + 40) / 10), 4 * math.exp((v + 65) / -18),
+                0.07 * math.exp((v + 65) / -20), 1 / (1 + math.exp(-(v + 35) / 10)),
+                exp_linear(0.1, (v + 55) / 10), 0.125 * math.exp((v + 65) / -80))
+
+    def rhs(t, y, i):
+        v, m, h, n = y
+        am, bm, ah, bh, an, bn = rates(v)
+        ion = 120 * m ** 3 * h * (v - 50) + 36 * n ** 4 * (v + 77) + 0.3 * (v + 54.3)
+        return [i - ion, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+
+    am, bm, ah, bh, an, bn = rates(-65.0)
+    y = [-65.0, am / (am + bm), ah / (ah + bh), an / (an + bn)]
+
+    def crossing(t, y, i):  # spikeThresh -20 mV
+        return y[0] + 20.0
+
+    crossing.direction = 1
+    spikes = []
+    for a, b, i in ((0.0, 100.0, 0.0), (100.0, 200.0, amp), (200.0, 300.0, 0.0)):
+        sol = solve_ivp(rhs, (a, b), y, method="DOP853", rtol=1e-11, atol=1e-12, args=(i,), events=crossing)
+        spikes += list(sol.t_events[0])
+        y = sol.y[:, -1]
+    return spikes
+
+
+def test_example_network_runs_as_the_converged_solution(tmp_path, capsys):
+    from _cli import run_cli
+
+    path = example("NML2_SingleCompHHCell.nml", tmp_path)
+    out = tmp_path / "spikes.csv"
+    code, stdout, err = run_cli(capsys, "network", str(path), "--t-stop", "300", "--out", str(out))
+    assert code == 0, err
+    import pandas as pd
+
+    got = pd.read_csv(out)["t_ms"].to_numpy()
+    want = np.array(_converged_example_spikes())
+    assert len(want) == 7
+    np.testing.assert_allclose(got, want, atol=0.01, rtol=0)
+
+
+def test_example_cell_reads_as_written(tmp_path):
+    path = example("NML2_SingleCompHHCell.nml", tmp_path)
+    c = nml.read(path)
+    model = c.models["hhcell"]
+    assert c.areas_um2["hhcell"] == pytest.approx(math.pi * 17.841242 ** 2, rel=1e-15)
+    assert [ch.name for ch in model.channels] == ["leak", "naChans", "kChans"]
+    assert model.channel("leak").gbar == pytest.approx(0.3, rel=1e-15)  # 3.0 S_per_m2
+    assert model.channel("naChans").E == 50.0 and model.spike_threshold == -20.0 and model.v_init == -65.0
+    m = model.channel("naChans").gates[0]
+    # HHExpLinearRate rate 1/ms, midpoint -40 mV, scale 10 mV: alpha_m of Hodgkin-Huxley
+    v = np.array([-70.0, -40.0, 0.0])
+    np.testing.assert_allclose(m.alpha(v), [0.1 * 30 / (math.exp(3) - 1), 1.0, 0.1 * 40 / (1 - math.exp(-4))],
+                               rtol=1e-14)
+    stim = nml.load_stimulus(path)
+    assert stim.start == 100.0 and stim.dur == 100.0
+    assert stim.amp == pytest.approx(0.08e-3 / (math.pi * 17.841242 ** 2 * 1e-8), rel=1e-14)
+
+
+# ------------------------------------------------------------------ networks
+def test_network_round_trip(tmp_path):
+    from hhsim.network import Network, Population, Projection, connect, synapses
+    from hhsim.network.distributions import parse_quantity, to_density
+
+    hh = models.get("hh")
+    net = Network(
+        populations=[Population("A", hh, n=2, stim=[hhsim.stim.pulse(8.0, 5.0, 20.0), None], area_um2=1500.0),
+                     Population("B", hh, n=2, area_um2=800.0)],
+        projections=[Projection("A", "B", synapses.BiExp(tau_rise=0.5, tau_decay=4.0, E=0.0),
+                                connect=connect.explicit([0, 0], [0, 1]), weight="4 nS", delay=[1.5, 2.5]),
+                     Projection("A", "B", synapses.Gap(), connect="one_to_one", weight="2 nS")],
+        t_stop=60.0, name="pair")
+    path = nml.write_neuroml(net, tmp_path / "pair.nml")
+    back = nml.load_network(path, t_stop=60.0)
+    assert [p.area_um2 for p in back.populations] == pytest.approx([1500.0, 800.0], rel=1e-14)
+    assert back.projections[0].synapse == net.projections[0].synapse
+    # the same description (weights compared as densities on the target, as the engine uses them)
+    for pa, pb in zip(net.populations, back.populations):
+        assert (pa.name, pa.n, pa.model) == (pb.name, pb.n, pb.model)
+    stim = back.populations[0].stim
+    assert stim[1] is None and (stim[0].start, stim[0].dur) == (5.0, 20.0)
+    assert stim[0].amp == pytest.approx(8.0, rel=1e-14)
+    for pa, pb in zip(net.projections, back.projections):
+        assert pa.synapse == pb.synapse
+        pairs = connect.connect(pb.connect, 2, 2, seed=0)
+        want = connect.connect(pa.connect, 2, 2, seed=0)
+        np.testing.assert_array_equal(pairs[0], want[0])
+        np.testing.assert_array_equal(pairs[1], want[1])
+        assert to_density(*parse_quantity(pb.weight), 800.0) == pytest.approx(
+            to_density(*parse_quantity(pa.weight), 800.0), rel=1e-14)
+        np.testing.assert_array_equal(np.broadcast_to(pb.delay, 2), np.broadcast_to(pa.delay, 2))
+
+
+NETWORK = """<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="test">
+  <ionChannelHH id="pas" conductance="10pS"/>
+  <alphaSynapse id="al" gbase="1nS" erev="0mV" tau="2ms"/>
+  <expOneSynapse id="e1" gbase="2nS" erev="0mV" tauDecay="5ms"/>
+  <expTwoSynapse id="e2" gbase="0.5nS" erev="-80mV" tauRise="1ms" tauDecay="10ms"/>
+  <gapJunction id="gj" conductance="3nS"/>
+  <cell id="c">
+    <morphology id="m">
+      <segment id="0" name="soma"><proximal x="0" y="0" z="0" diameter="10"/><distal x="20" y="0" z="0" diameter="10"/></segment>
+    </morphology>
+    <biophysicalProperties id="b">
+      <membraneProperties>
+        <channelDensity id="L" ionChannel="pas" condDensity="1 S_per_m2" erev="-70mV" ion="non_specific"/>
+        <spikeThresh value="0mV"/><specificCapacitance value="1uF_per_cm2"/><initMembPotential value="-70mV"/>
+      </membraneProperties>
+    </biophysicalProperties>
+  </cell>
+  <pulseGenerator id="pg" delay="10ms" duration="5ms" amplitude="20pA"/>
+  <poissonFiringSynapse id="pfs" averageRate="50 Hz" synapse="al" spikeTarget="./al"/>
+  <network id="net" type="networkWithTemperature" temperature="30degC">
+    <population id="P" component="c" size="3"/>
+    <projection id="p1" presynapticPopulation="P" postsynapticPopulation="P" synapse="e1">
+      <connection id="0" preCellId="../P/0/c" postCellId="../P/1/c"/>
+    </projection>
+    <projection id="p2" presynapticPopulation="P" postsynapticPopulation="P" synapse="e2">
+      <connectionWD id="0" preCellId="../P/1/c" postCellId="../P/2/c" weight="3" delay="2ms"/>
+    </projection>
+    <electricalProjection id="g" presynapticPopulation="P" postsynapticPopulation="P">
+      <electricalConnectionInstance id="0" preCell="../P/0/c" postCell="../P/2/c" preSegment="0" postSegment="0" synapse="gj"/>
+    </electricalProjection>
+    <inputList id="stim" population="P" component="pg">
+      <input id="0" target="../P/2/c" destination="synapses"/>
+    </inputList>
+    <inputList id="drive" population="P" component="pfs">
+      <input id="0" target="../P/0/c" destination="synapses"/>
+    </inputList>
+  </network>
+</neuroml>
+"""
+
+
+def test_network_elements_read_as_written(tmp_path):
+    from hhsim.network import synapses
+
+    path = tmp_path / "net.nml"
+    path.write_text(NETWORK)
+    net = nml.load_network(path)
+    (pop,) = net.populations
+    area = math.pi * 10 * 20  # a cylinder 10 um across, 20 um long
+    assert pop.n == 3 and pop.area_um2 == pytest.approx(area, rel=1e-15)
+    assert pop.model.temperature == 30.0 and pop.model.channel("L").gbar == pytest.approx(0.1)
+    assert pop.stim[0] is None and pop.stim[1] is None
+    assert pop.stim[2].amp == pytest.approx(0.02e-3 / (area * 1e-8)) and pop.stim[2].start == 10.0
+    by_name = {p.name: p for p in net.projections}
+    e1, e2, gap = by_name["e1"], by_name["e2"], next(p for p in net.projections if p.synapse.kind == "gap")
+    assert e1.synapse == synapses.Exp(tau=5.0, E=0.0) and e1.weight == "2 nS" and e1.delay == 0.0
+    assert e2.synapse == synapses.BiExp(tau_rise=1.0, tau_decay=10.0, E=-80.0)
+    assert e2.weight == "1.5 nS" and e2.delay == 2.0
+    assert list(e2.connect.pre) == [1] and list(e2.connect.post) == [2]
+    assert gap.weight == "3 nS" and list(gap.connect.pre) == [0] and list(gap.connect.post) == [2]
+    (src,) = net.sources
+    assert src.rate_hz == 50.0 and src.n == 1
+    drive = by_name["al"]
+    assert drive.pre == src.name and drive.synapse == synapses.Alpha(tau=2.0, E=0.0) and drive.weight == "1 nS"
+
+
+CUSTOM_RATE = """<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="custom">
+  <ionChannelHH id="k" species="k" conductance="10pS">
+    <gateHHrates id="n" instances="4">
+      <q10Settings type="q10Fixed" fixedQ10="2"/>
+      <forwardRate type="k_alpha"/>
+      <reverseRate type="HHExpRate" rate="0.125per_ms" midpoint="-55mV" scale="-80mV"/>
+    </gateHHrates>
+  </ionChannelHH>
+  <ionChannelHH id="a" species="k" conductance="10pS">
+    <gateHHtauInf id="b" instances="1">
+      <timeCourse type="k_tau"/>
+      <steadyState type="HHSigmoidVariable" rate="1" midpoint="-60mV" scale="-6mV"/>
+    </gateHHtauInf>
+  </ionChannelHH>
+  <cell id="c">
+    <morphology id="m">
+      <segment id="0"><proximal x="0" y="0" z="0" diameter="10"/><distal x="0" y="0" z="0" diameter="10"/></segment>
+    </morphology>
+    <biophysicalProperties id="b">
+      <membraneProperties>
+        <channelDensity id="K" ionChannel="k" condDensity="36mS_per_cm2" erev="-77mV" ion="k"/>
+        <channelDensity id="A" ionChannel="a" condDensity="10mS_per_cm2" erev="-77mV" ion="k"/>
+        <spikeThresh value="0mV"/><specificCapacitance value="1uF_per_cm2"/><initMembPotential value="-65mV"/>
+      </membraneProperties>
+    </biophysicalProperties>
+  </cell>
+  <ComponentType name="k_alpha" extends="baseVoltageDepRate">
+    <Constant name="TIME_SCALE" dimension="time" value="1 ms"/>
+    <Constant name="VOLT_SCALE" dimension="voltage" value="1 mV"/>
+    <Constant name="HALF" dimension="voltage" value="-0.045 V"/>
+    <Dynamics>
+      <DerivedVariable name="x" dimension="none" value="(v - HALF) / VOLT_SCALE"/>
+      <ConditionalDerivedVariable name="r" dimension="per_time" exposure="r">
+        <Case condition="x .neq. 0" value="0.02 * x / (1 - exp(-x / 8)) / TIME_SCALE"/>
+        <Case value="0.02 * 8 / TIME_SCALE"/>
+      </ConditionalDerivedVariable>
+    </Dynamics>
+  </ComponentType>
+  <ComponentType name="k_tau" extends="baseVoltageDepTime">
+    <Constant name="TIME_SCALE" dimension="time" value="1 ms"/>
+    <Constant name="VOLT_SCALE" dimension="voltage" value="1 mV"/>
+    <Dynamics>
+      <DerivedVariable name="V" dimension="none" value="v / VOLT_SCALE"/>
+      <DerivedVariable name="t" dimension="time" exposure="t" value="(2 + 10 * ln(1 + exp(-(V + 40)^2 / 200))) * TIME_SCALE"/>
+    </Dynamics>
+  </ComponentType>
+</neuroml>
+"""
+
+
+def test_custom_lems_rates_read_as_written(tmp_path):
+    path = tmp_path / "custom.nml"
+    path.write_text(CUSTOM_RATE)
+    model = nml.load_model(path)
+    n = model.channel("K").gates[0]
+    v = np.array([-90.0, -45.0, -45.0 + 1e-9, 0.0])
+    x = v + 45.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = np.where(x != 0, 0.02 * x / (1 - np.exp(-x / 8)), 0.16)
+    np.testing.assert_allclose(n.alpha(v), 2 * alpha, rtol=1e-9)  # q10Fixed 2 scales the rates
+    np.testing.assert_allclose(n.beta(v), 2 * 0.125 * np.exp((v + 55) / -80), rtol=1e-14)
+    b = model.channel("A").gates[0]
+    np.testing.assert_allclose(b.time_constant(v), 2 + 10 * np.log1p(np.exp(-(v + 40) ** 2 / 200)), rtol=1e-13)
+    np.testing.assert_allclose(b.steady_state(v), 1 / (1 + np.exp((v + 60) / 6)), rtol=1e-14)
+
+
+# ------------------------------------------------------------------ bad files
+HEADER = '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="bad">\n'
+GATE_CELL = """<cell id="c"><morphology id="m"><segment id="0"><proximal x="0" y="0" z="0" diameter="10"/>
+<distal x="0" y="0" z="0" diameter="10"/></segment></morphology><biophysicalProperties id="b"><membraneProperties>
+<channelDensity id="K" ionChannel="k" condDensity="36mS_per_cm2" erev="-77mV" ion="k"/>
+<spikeThresh value="0mV"/><specificCapacitance value="1uF_per_cm2"/><initMembPotential value="-65mV"/>
+</membraneProperties></biophysicalProperties></cell>
+"""
+
+
+@pytest.mark.parametrize("text, expect", [
+    (HEADER + '<ionChannelHH id="k">\n</neuroml>', ":3: not well-formed XML"),
+    (HEADER + '<ionChannelHH id="k" conductance="10 furlongs"/>\n</neuroml>', ":2: not valid NeuroML2"),
+    (HEADER + '<blah/>\n</neuroml>', ":2: not valid NeuroML2"),
+    ('<Lems>\n<Target component="sim1"/>\n</Lems>', ":1: the root element is <Lems>"),
+    (HEADER + '<ionChannelHH id="k" species="k">\n<gateHHrates id="n" instances="4">\n'
+     '<forwardRate type="NoSuchRate"/><reverseRate type="HHExpRate" rate="1per_ms" midpoint="0mV" scale="1mV"/>'
+     '</gateHHrates></ionChannelHH>\n' + GATE_CELL + '</neuroml>', ":2: ionChannel 'k', gateHHrates 'n' forwardRate"),
+    (HEADER + '<ionChannelHH id="k" species="k">\n<gateHHrates id="n" instances="4">\n'
+     '<forwardRate type="HHExpRate" rate="1per_ms" midpoint="0mV" scale="0mV"/>'
+     '<reverseRate type="HHExpRate" rate="1per_ms" midpoint="0mV" scale="1mV"/>'
+     '</gateHHrates></ionChannelHH>\n' + GATE_CELL + '</neuroml>', "scale must not be 0 mV"),
+    (HEADER + GATE_CELL + '</neuroml>', "ion channel 'k' is not in the file"),
+])
+def test_bad_files_fail_in_one_line(text, expect, tmp_path, capsys):
+    from _cli import cli_error
+
+    path = tmp_path / "bad.nml"
+    path.write_text(text)
+    with pytest.raises(ModelError) as exc:
+        nml.load_model(path)
+    assert expect in str(exc.value) and "\n" not in str(exc.value)
+    _, line = cli_error(capsys, "import-neuroml", str(path))
+    assert expect in line and str(path) in line
+
+
+def test_cli_errors_and_export(tmp_path, capsys):
+    from _cli import cli_error, run_cli
+
+    _, line = cli_error(capsys, "import-neuroml", str(tmp_path / "missing.nml"))
+    assert "not found" in line
+    _, line = cli_error(capsys, "export-neuroml", "--model", "hh", "--out", str(tmp_path / "x.txt"))
+    assert ".nml" in line
+    out = tmp_path / "tm.nml"
+    code, stdout, err = run_cli(capsys, "export-neuroml", "--model", "traub_miles", "--out", str(out))
+    assert code == 0, err
+    code, stdout, err = run_cli(capsys, "import-neuroml", str(out), "--out", str(tmp_path / "tm.toml"))
+    assert code == 0, err
+    from hhsim.cells import load_cell
+
+    assert load_cell(tmp_path / "tm.toml") == models.get("traub_miles")
