@@ -300,3 +300,38 @@ def test_parser_is_not_imported_with_the_channels():
     code = "import sys, hhsim.channels; assert 'lark' not in sys.modules; hhsim.channels.from_nmodl; " \
            "assert 'lark' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+IDIOMS = """
+TITLE idioms.mod   ELSE IF chains, && and a LOCAL set in one branch only
+NEURON { SUFFIX idm USEION k READ ek WRITE ik RANGE gbar }
+UNITS { PI = (pi) (1) }
+PARAMETER { gbar = 0.002 (S/cm2) vh = -30 (mV) }
+STATE { n }
+ASSIGNED { v (mV) ek (mV) ik (mA/cm2) ninf ntau (ms) }
+BREAKPOINT { SOLVE states METHOD cnexp ik = gbar*n*(v - ek) }
+DERIVATIVE states { rates(v) n' = (ninf - n)/ntau }
+PROCEDURE rates(v (mV)) { LOCAL t, s
+    ninf = 1/(1 + exp(-(v - vh)/9))
+    if (v < -60) {
+        t = 2*PI
+        ntau = t
+    } else if (v >= -60 && v < 0) {
+        ntau = 4 + v/30
+    } else {
+        ntau = 4
+    }
+}
+"""
+
+
+def test_control_flow_idioms(tmp_path):
+    path = tmp_path / "idioms.mod"
+    path.write_text(IDIOMS)
+    ch = from_nmodl(path)
+    g = ch.gates[0]
+    v = np.array([-90.0, -61.0, -60.0, -30.0, -0.5, 0.0, 30.0])
+    np.testing.assert_allclose(g.steady_state(v, ch.env), 1 / (1 + np.exp(-(v + 30) / 9)), rtol=1e-13)
+    want_tau = np.where(v < -60, 2 * math.pi, np.where(v < 0, 4 + v / 30, 4.0))
+    np.testing.assert_allclose(g.time_constant(v, 1.0, ch.env), want_tau, rtol=1e-13)
+    assert ch.gbar == pytest.approx(2.0) and ch.q10 == 1.0

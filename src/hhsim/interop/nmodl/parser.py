@@ -8,6 +8,7 @@ ever executed.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ PHYSICAL_CONSTANTS = {
     ("faraday", "kilocoulombs"): FARADAY * 1e-3, ("faraday", "kilocoulomb"): FARADAY * 1e-3,
     ("k-mole", "joule/degc"): GAS_CONSTANT, ("k-mole", "joule/kelvin"): GAS_CONSTANT,
     ("k-mole", "j/degc"): GAS_CONSTANT,
+    ("pi", "1"): math.pi, ("e", "coulomb"): 1.602176634e-19, ("mole", "1"): 6.02214076e23,
 }
 
 

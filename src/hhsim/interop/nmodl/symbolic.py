@@ -189,7 +189,7 @@ class Interpreter:
                 raise ModelError(f"{self.where(st.line)}: {st.state}' = ...: {st.state} is not a STATE variable")
             if self.mode != "derivative":
                 raise ModelError(f"{self.where(st.line)}: {st.state}' = ... outside a DERIVATIVE block")
-            self.set_var(("'", st.state), (self.expr(st.value, frame), st.line), frame)
+            self.env[("'", st.state)] = (self.expr(st.value, frame), st.line)
         elif isinstance(st, S.Local):
             for n in st.names:
                 frame[n] = None
@@ -246,15 +246,12 @@ class Interpreter:
         if target in frame:
             frame[target] = value
         elif target in self.states:
-            self.set_var(("=", self.mode, target), (value, line), frame)
+            self.env[("=", self.mode, target)] = (value, line)
         elif target in self.mod.parameters:
             raise ModelError(f"{self.where(line)}: assignment to PARAMETER {target}; hhsim reads parameters as "
                              "constants (declare it ASSIGNED)")
         else:
             self.env[target] = value
-
-    def set_var(self, key, value, frame) -> None:
-        self.env[key] = value
 
     # ---------------------------------------------------------- IF / ELSE
     def if_(self, st: S.If, frame: dict) -> None:
@@ -276,8 +273,12 @@ class Interpreter:
                     merged[key] = a
                 continue
             if a is None or b is None:
-                raise ModelError(f"{self.where(st.line)}: {_label(key)} is set in one branch of this IF only, and "
-                                 "has no value before it; set it before the IF or in both branches")
+                if isinstance(key, tuple):
+                    raise ModelError(f"{self.where(st.line)}: {_label(key)} is set in one branch of this IF only; "
+                                     "set it in both branches")
+                # set in one branch only, with no value before: an error only where it is read
+                merged[key] = ("name", key)
+                continue
             if isinstance(key, tuple):  # a recorded state equation: (tree, line)
                 merged[key] = (self.branch(cond, a[0], b[0], st.line), a[1])
             else:
@@ -285,10 +286,8 @@ class Interpreter:
         self.env = merged
         for name in frame:
             a, b = frame1.get(name), frame_else.get(name)
-            if a == b:
-                frame[name] = a
-            elif a is None or b is None:
-                raise ModelError(f"{self.where(st.line)}: LOCAL {name} is set in one branch of this IF only")
+            if a == b or a is None or b is None:
+                frame[name] = a if a == b else None  # set in one branch only: an error only if read later
             else:
                 frame[name] = self.branch(cond, a, b, st.line)
 

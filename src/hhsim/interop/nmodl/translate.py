@@ -24,6 +24,7 @@ concentrations); anything that does not fit is refused with ``file:line``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -128,12 +129,8 @@ class _Translation:
                     raise self.fail(u.line, f"USEION {u.ion}: {var} is not a variable of that ion "
                                             f"(e{u.ion}, {u.ion}i, {u.ion}o, i{u.ion})")
         for name, d in mod.parameters.items():
-            if name in _SPECIAL or name in g:
-                if name == "celsius" or name in g:
-                    continue
-                continue
-            if d.value is None:
-                continue
+            if name in _SPECIAL or name in g or d.value is None:
+                continue  # NEURON's globals, ion variables and constants; declarations without a value
             safe = name
             if name in _expr.RESERVED or name == "q10" or name.startswith("_"):
                 safe = name.strip("_") + "_mod"
@@ -184,8 +181,7 @@ class _Translation:
     # ---------------------------------------------------------- channels
     def channel(self, useion: S.UseIon | None, current: str) -> Channel:
         mod, interp = self.mod, self.interp
-        if current not in interp.env or isinstance(interp.env.get(current), tuple) and interp.env[current][0] == "name" \
-                and interp.env[current][1] in (_I_ION, current):
+        if interp.env.get(current, ("name", _I_ION)) == ("name", _I_ION):
             raise self.fail(mod.breakpoint_line, f"BREAKPOINT does not set the current {current}")
         gates_by_state = {s: self.gate(s) for s in mod.states}
         powers, coef, driving = self.factor_current(interp.env[current])
@@ -204,9 +200,7 @@ class _Translation:
                                 f"({', '.join(f'{s}: {v}' for s, v in phis.items())}; none for {', '.join(missing)}); "
                                 "hhsim applies one Q10 to all gates of a channel")
             q10, t_ref = next(iter(distinct))
-        gates = tuple(g[0].__class__(g[0].name, powers[s], alpha=g[0].alpha, beta=g[0].beta, inf=g[0].inf,
-                                     tau=g[0].tau, instantaneous=g[0].instantaneous)
-                      for s, g in gates_by_state.items())
+        gates = tuple(dataclasses.replace(g[0], power=powers[s]) for s, g in gates_by_state.items())
         used = set()
         for g in gates:
             for f in g.forms:
