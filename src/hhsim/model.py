@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from . import quantity as _quantity
 from .channels import expr as _expr
 from .channels.base import Channel, Expr, Gate
 from .channels.ions import (
@@ -179,6 +180,35 @@ class Model:
         ] + [p.state_name for p in self.pools]
 
     @property
+    def state_aliases(self) -> dict[str, str]:
+        """Every accepted name of a state -> its entry in :attr:`state_names`.
+
+        A gate is always reachable by its qualified name ``Channel.gate``
+        (``Na.m``), and by its short name (``m``) where no other channel has a
+        gate of that name; so adding a channel never breaks a script that uses
+        qualified names.  Pool states (``Ca_i``) have one name.
+        """
+        out = {}
+        short = [g.name for _, g in self.gates]
+        for (ch, g), key in zip(self.gates, self.state_names):
+            out[f"{ch.name}.{g.name}"] = key
+            if short.count(g.name) == 1:
+                out[g.name] = key
+        for p in self.pools:
+            out[p.state_name] = p.state_name
+        return out
+
+    def state_key(self, name: str) -> str:
+        """The :attr:`state_names` entry for ``name`` (qualified ``Na.m`` or unique short ``m``)."""
+        aliases = self.state_aliases
+        if name in aliases:
+            return aliases[name]
+        owners = [f"{ch.name}.{g.name}" for ch, g in self.gates if g.name == name]
+        if len(owners) > 1:
+            raise ParameterError(f"state {name!r} is ambiguous in model {self.name!r}: write {' or '.join(owners)}")
+        raise ParameterError(f"unknown state {name!r}; accepted: {', '.join(aliases)}")
+
+    @property
     def n_gates(self) -> int:
         return len(self.gates)
 
@@ -259,13 +289,17 @@ class Model:
         """A copy with the named parameters changed (see the module docstring)."""
         changes = dict(overrides or {})
         changes.update(kwargs)
-        table = {r[0]: r[4] for r in self._param_table()}
+        rows = self._param_table()
+        table = {r[0]: r[4] for r in rows}
+        units = {r[0]: r[2] for r in rows}
         model = self
         for key, value in changes.items():
             if not isinstance(key, str):
                 raise ParameterError(f"parameter names are strings such as 'gNa', got {key!r}")
             if key not in table:
                 raise ParameterError(self._unknown_param_message(key, table))
+            if isinstance(value, str) and _quantity.unit_of(value) is not None:
+                value = _with_unit(key, value, units[key])
             try:
                 value = float(value)
             except (TypeError, ValueError):
@@ -394,6 +428,7 @@ class Model:
         return physics(plan, arrays[0].reshape(-1), y, steady), shape
 
     def _state_rows(self, states: dict[str, np.ndarray]) -> tuple[list, dict]:
+        states = StateDict(states, self.state_aliases)  # qualified or short names alike
         gates = [states[name] for name in self.state_names[: self.n_gates]]
         dynamic = {p.state_name: np.asarray(states[p.state_name], dtype=float) for p in self.pools}
         return gates, dynamic
@@ -525,6 +560,51 @@ class Model:
         from .display import model_html
 
         return model_html(self)
+
+
+class StateDict(dict):
+    """States by name (the keys are :attr:`Model.state_names`); a gate's qualified
+    name ``Channel.gate`` and its short name where unique are accepted too
+    (:attr:`Model.state_aliases`), so ``result.states["Na.m"]`` always works."""
+
+    def __init__(self, data=(), aliases: dict[str, str] | None = None):
+        super().__init__(data)
+        self._aliases = dict(aliases or {})
+        # the other direction too: a canonical key reached by any accepted name
+        for key in list(self):
+            self._aliases.setdefault(key, key)
+
+    def _canonical(self, key):
+        if isinstance(key, str) and not dict.__contains__(self, key):
+            # a name as given, then as each canonical key writes it (a plain dict
+            # keyed by qualified names, read with the model's canonical names)
+            target = self._aliases.get(key)
+            if target is not None and dict.__contains__(self, target):
+                return target
+            for alias, canon in self._aliases.items():
+                if canon == key and dict.__contains__(self, alias):
+                    return alias
+        return key
+
+    def __missing__(self, key):
+        other = self._canonical(key)
+        if other != key:
+            return dict.__getitem__(self, other)
+        raise KeyError(key)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, self._canonical(key))
+
+    def get(self, key, default=None):
+        return dict.get(self, self._canonical(key), default)
+
+
+def _with_unit(key: str, value: str, unit: str) -> float:
+    """A parameter given as a string with a unit (``"60 mS/cm2"``), in the parameter's unit."""
+    unit = {"": "1", "um": "um"}.get(unit, unit)
+    if unit not in _quantity.DIMENSIONS:
+        raise ParameterError(f"parameter {key} is in {unit}; give it as a number in {unit}, got {value!r}")
+    return _quantity.to_unit(value, unit, key)
 
 
 def _ion_of(key: str) -> str:

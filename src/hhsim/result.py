@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import OutputError
 from .io import atomic_write
-from .model import Model
+from .model import Model, StateDict
 
 # Column and variable names that leave the library carry their unit.
 _STATE_UNIT = "1"
@@ -45,6 +45,11 @@ class Result:
     v_rest: float
     clamped: bool = False
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # qualified gate names (states["Na.m"]) always work, short ones where unique
+        if not isinstance(self.states, StateDict) and isinstance(self.model, Model):
+            self.states = StateDict(self.states, self.model.state_aliases)
 
     # ------------------------------------------------------------ derived
     def _gate_values(self, channel) -> dict[str, np.ndarray]:

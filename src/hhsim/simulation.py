@@ -154,8 +154,9 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
         v0 = finite_number("initial_state v", given_v, "mV")
         gates = model.steady_states(v0)  # gates (and pools) at steady state at v0
     names = model.state_names
+    aliases = model.state_aliases  # qualified names (Na.m) always, short ones where unique
     for key, value in state.items():
-        if key not in names:
-            raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(names)}")
-        gates[names.index(key)] = finite_number(f"initial_state {key}", value)
+        if key not in aliases:
+            raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(aliases)}")
+        gates[names.index(aliases[key])] = finite_number(f"initial_state {key}", value)
     return (v0, gates)

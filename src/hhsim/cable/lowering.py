@@ -150,7 +150,7 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
         ch_keys = []
         for i, ch in enumerate(m.channels):
             key = (ch.name, tuple(_gate_sig(pl.structure, j) for j in pl.structure.channel_gates[i]),
-                   ch.ion, ch.reversal)
+                   ch.ion, ch.reversal, pl.structure.open_code(i))
             if key not in keys:
                 name, k = ch.name, 2
                 while any(r.name == name for r in reps):
@@ -185,6 +185,10 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
                 (om, size), (ou, _) = _gate_rows(pl.structure, j_m), _gate_rows(s, j_u)
                 rp[ou:ou + size, nodes] = pl.rp[om:om + size, :1]
             _copy_ion_rows(pl, i, s, ci, rp, nodes, m)
+            if pl.structure.open_code(i):  # the constants of a conductance expression
+                om, ou = pl.structure.channel_open_offset[i], s.channel_open_offset[ci]
+                k = pl.structure.open_size(i)
+                rp[ou:ou + k, nodes] = pl.rp[om:om + k, :1]
         for k, ps in enumerate(pl.structure.pools):
             pu = next(q for q in s.pools if q.ion == ps.ion)
             rp[pu.offset:pu.offset + _POOL_ROWS, nodes] = pl.rp[ps.offset:ps.offset + _POOL_ROWS, :1]

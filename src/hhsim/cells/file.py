@@ -202,7 +202,10 @@ def _channel(raw: dict, i: int, where: str, base: Path, area: float | None):
         if not isinstance(ref, str) or not ref:
             raise ModelError(f"{label}: file must be a channel file name")
         ref_path = Path(ref) if Path(ref).is_absolute() else base / ref
-        own = read_toml(ref_path, "channel file")
+        try:
+            own = read_toml(ref_path, "channel file")
+        except ModelError as exc:
+            raise type(exc)(f"{label}: {exc}") from None
         own.update(data)
         data = own
         label = f"{where}: channels[{i}] (file {ref!r})"

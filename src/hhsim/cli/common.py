@@ -12,6 +12,7 @@ from ..errors import OutputError, ParameterError
 from ..io import check_writable
 from ..model import Model
 from ..models.resolve import resolve_model
+from ..quantity import unit_of
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DATA_SUFFIXES = (".csv", ".npz", ".nc")
@@ -39,7 +40,8 @@ def model_options(f):
 
 
 def parse_overrides(items) -> dict[str, float]:
-    """``["gNa=60", "EK=-80"]`` -> ``{"gNa": 60.0, "EK": -80.0}``."""
+    """``["gNa=60", "EK=-80 mV"]`` -> ``{"gNa": 60.0, "EK": "-80 mV"}`` (values with a unit
+    are converted by :meth:`hhsim.Model.with_params`)."""
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -51,7 +53,9 @@ def parse_overrides(items) -> dict[str, float]:
         try:
             out[name] = float(value)
         except ValueError:
-            raise ParameterError(f"--set {name}: {value.strip()!r} is not a number") from None
+            if unit_of(value.strip()) is None:
+                raise ParameterError(f"--set {name}: {value.strip()!r} is not a number") from None
+            out[name] = value.strip()  # a number with a unit ("60 mS/cm2"): Model.with_params converts it
     return out
 
 

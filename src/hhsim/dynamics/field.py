@@ -23,6 +23,7 @@ import numpy as np
 
 from ..channels import expr as _expr
 from ..channels.base import LINEXP_SERIES_BELOW
+from ..physics.evaluate import open_fraction
 from ..physics.structure import Plan, lower
 from ..model import Model
 from ..units import FARADAY
@@ -191,8 +192,11 @@ class ModelField:
         out = []
         for i in range(s.n_channels):
             g = plan.gbar[i, 0]
-            for j in s.channel_gates[i]:
-                g = g * x[j] ** s.gates[j].power
+            if s.open_code(i):  # a conductance expression of the gates
+                g = g * open_fraction(s, i, x, rp, _evaluate)
+            else:
+                for j in s.channel_gates[i]:
+                    g = g * x[j] ** s.gates[j].power
             mode, pool = s.mode(i), s.pool_of(i)
             if mode == "ohmic":
                 out.append(g * (v - plan.erev[i, 0]))

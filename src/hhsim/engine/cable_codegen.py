@@ -44,8 +44,9 @@ from types import ModuleType
 from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, kernel_series, spin, tree_solve
-from .codegen import (_power, channel_current, channel_currents, conductances, gate_relaxation,
+from .codegen import (channel_current, channel_currents, conductances, gate_relaxation,
                       instantaneous_values, load_generated, membrane_terms, pool_relaxation)
+from .emit import conductance_source
 from ..physics.exp_sharing import SharedExps
 from ..physics.structure import Structure
 
@@ -54,7 +55,7 @@ from ..physics.structure import Structure
 # their "plain ohmic channels, no pools" values; anything else is refused.
 _KNOWN_STRUCTURE_FIELDS = {"n_channels", "channel_gates", "gates", "n_rate_params", "channel_names",
                            "channel_modes", "channel_pool", "channel_valence", "channel_extra", "pools",
-                           "exp_sharing"}
+                           "exp_sharing", "channel_open", "channel_open_offset"}
 _KNOWN_GATE_FIELDS = {"channel_index", "name", "power", "form_names", "form_kinds", "param_offsets",
                       "instantaneous", "form_code", "form_sizes"}
 _GATE_FORMS = (("alpha", "beta"), ("inf", "tau"), ("inf",))
@@ -199,11 +200,9 @@ def _slopes(s: Structure, xs: list[str], conc: dict[str, str] | None) -> list[st
     lines = ["VP = V + 1e-3", "VM = V - 1e-3"]
     for side, v in (("P", "VP"), ("M", "VM")):
         lines += instantaneous_values(s, v, f"xinf{side}", conc, param=_run_param)
+        held = [f"xinf{side}{j}" if _instant(g) else xs[j] for j, g in enumerate(s.gates)]
         for i in chans:
-            factors = [_run_param("gbar", i)] + [
-                _power(f"xinf{side}{j}" if _instant(s.gates[j]) else xs[j], s.gates[j].power)
-                for j in s.channel_gates[i]]
-            lines.append(f"g{side}{i} = " + " * ".join(factors))
+            lines.append(f"g{side}{i} = " + conductance_source(s, i, held, param=_run_param))
             lines += channel_current(s, i, v, f"g{side}{i}", f"I{side}{i}", conc, param=_run_param)
     lines += [f"S{i} = (IP{i} - IM{i}) * 500.0" for i in chans]
     return lines

@@ -119,11 +119,20 @@ def conductances(s: Structure, xs: list[str], param=node_param) -> list[str]:
 
     (For a GHK channel g{i} is its permeability times the gates, cm/s.)
     """
-    lines = []
-    for i, gate_idx in enumerate(s.channel_gates):
-        factors = [param("gbar", i)] + [_power(xs[j], s.gates[j].power) for j in gate_idx]
-        lines.append(f"g{i} = " + " * ".join(factors))
-    return lines
+    return [f"g{i} = " + conductance_source(s, i, xs, param) for i in range(s.n_channels)]
+
+
+def conductance_source(s: Structure, i: int, xs, param=node_param) -> str:
+    """Source of channel i's conductance from gate values ``xs`` (indexed by gate):
+    ``gbar * x**p * ...``, or ``gbar * (open fraction)`` for a channel given by a
+    conductance expression (its checked, canonical tree; constants from ``rp``)."""
+    code = s.open_code(i)
+    if not code:
+        return " * ".join([param("gbar", i)] + [_power(xs[j], s.gates[j].power) for j in s.channel_gates[i]])
+    names = {f"g{k}": xs[j] for k, j in enumerate(s.channel_gates[i])}
+    off = s.channel_open_offset[i]
+    names.update({n: param("rp", off + int(n[1:])) for n in _expr.names(_expr.parse(code)) if n[0] == "c"})
+    return f"{param('gbar', i)} * {_expr.to_source(_expr.parse(code), names)}"
 
 
 def effective_gates(s: Structure, prefix: str = "x") -> list[str]:

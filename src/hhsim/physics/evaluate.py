@@ -91,10 +91,24 @@ def _conductances(plan: Plan, x: np.ndarray) -> np.ndarray:
     g = np.empty((s.n_channels,) + x.shape[1:])
     for i, idx in enumerate(s.channel_gates):
         gi = plan.gbar[i] * np.ones(x.shape[1:])
-        for j in idx:
-            gi = gi * x[j] ** s.gates[j].power
+        if s.open_code(i):
+            gi = gi * open_fraction(s, i, x, plan.rp)
+        else:
+            for j in idx:
+                gi = gi * x[j] ** s.gates[j].power
         g[i] = gi
     return g
+
+
+def open_fraction(s, i: int, x, rp, evaluate=_expr.evaluate):
+    """g / gbar of channel i, given by a conductance expression, from the gate
+    values ``x`` (rows by gate) and its constants in ``rp`` (rows); ``evaluate``
+    walks the checked tree."""
+    tree = _expr.parse(s.open_code(i))
+    env = {f"g{k}": x[j] for k, j in enumerate(s.channel_gates[i])}
+    off = s.channel_open_offset[i]
+    env.update({n: rp[off + int(n[1:])] for n in _expr.names(tree) if n[0] == "c"})
+    return evaluate(tree, env)
 
 
 def _ghk(v, c_in, c_out, z, rtf):

@@ -92,6 +92,20 @@ class Structure:
     #: exponential): :func:`lower` sets the first neuron's, the batch driver
     #: regroups neurons by their own (:func:`hhsim.physics.exp_sharing.groups`)
     exp_sharing: ExpSharing | None = None
+    #: per channel: the canonical text of its open fraction g/gbar when the channel
+    #: gives a ``conductance`` expression (names ``g<k>``: its k-th gate, ``c<m>``:
+    #: rp row ``channel_open_offset[i] + m``), ``""`` for the product of gate powers
+    channel_open: tuple[str, ...] = ()
+    channel_open_offset: tuple[int, ...] = ()
+
+    def open_code(self, i: int) -> str:
+        """Channel i's open-fraction expression (canonical text), or ``""``."""
+        return self.channel_open[i] if self.channel_open else ""
+
+    def open_size(self, i: int) -> int:
+        """Rows of ``rp`` holding the constants of channel i's conductance expression."""
+        code = self.open_code(i)
+        return sum(1 for n in _expr.names(_expr.parse(code)) if n[0] == "c") if code else 0
 
     @property
     def n_gates(self) -> int:
@@ -221,13 +235,40 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
     for p in pools:
         pspecs.append(PoolSpec(p.state_name, p.ion, len(rp)))
         rp.extend([shell_influx_factor(p.ion, p.depth), p.tau, conc[f"{p.prefix}_in"]])
+    opens, open_offsets = [], []
+    for ch in model.channels:
+        code, vals = _open_layout(ch)
+        opens.append(code)
+        open_offsets.append(len(rp) if code else -1)
+        rp.extend(vals)
+    if not any(opens):  # the default: every channel a product of gate powers
+        opens, open_offsets = [], []
     s = Structure(
         len(model.channels), tuple(channel_gates), tuple(gates), len(rp),
         channel_names=tuple(c.name for c in model.channels),
         channel_modes=tuple(modes), channel_pool=tuple(cpool), channel_valence=tuple(cval),
         channel_extra=tuple(cextra), pools=tuple(pspecs),
+        channel_open=tuple(opens), channel_open_offset=tuple(open_offsets),
     )
     return s, rp
+
+
+def _open_layout(ch) -> tuple[str, list[float]]:
+    """Canonical text and constants of a channel's conductance expression (``""``, []
+    for a product of gate powers): gate names become ``g<k>``, constants ``c<m>``."""
+    tree = ch.open_tree
+    if tree is None:
+        return "", []
+    gates = [g.name for g in ch.gates]
+    consts = dict(ch.params)
+    rename, values = {}, []
+    for n in _expr.names(tree):
+        if n in gates:
+            rename[n] = f"g{gates.index(n)}"
+        else:
+            rename[n] = f"c{len(values)}"
+            values.append(float(consts[n]))
+    return _expr.unparse(tree, rename), values
 
 
 def structure_of(model: Model) -> Structure:
