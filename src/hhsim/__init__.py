@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ._version import __version__
 
-from . import models, stim
 from .errors import (
     DivergenceError,
     HHSimError,
@@ -20,24 +19,38 @@ from .errors import (
     SolverError,
     StimulusError,
 )
-from .model import Model
-from .result import Result
-from .simulation import simulate
-from .batch_api import BatchResult, simulate_batch
 
-# Heavier sub-packages load on first use: `hhsim.analysis`, `hhsim.cable`, `hhsim.plot`;
-# `hhsim.explore` is a package that can be called: `hhsim.explore("hh")`; so is
-# `hhsim.sweep` (Dask, zarr): `hhsim.sweep(model, params, measure, ...)`; networks are
-# `hhsim.network` (`hhsim.network.simulate_network(net)`).
-_LAZY = ("analysis", "cable", "plot", "explore", "sweep", "dynamics", "network")
+# Everything else loads on first use, so that `import hhsim.cli.main` (and so
+# `hhsim --help`) does not pull in NumPy, SciPy and numba.  `hhsim.explore` and
+# `hhsim.sweep` are packages that can be called (`hhsim.explore("hh")`,
+# `hhsim.sweep(model, params, measure, ...)`); networks are `hhsim.network`.
+_MODULES = ("models", "stim", "analysis", "cable", "plot", "explore", "sweep", "dynamics", "network")
+_NAMES = {
+    "Model": ("model", "Model"),
+    "Result": ("result", "Result"),
+    "simulate": ("simulation", "simulate"),
+    "BatchResult": ("batch_api", "BatchResult"),
+    "simulate_batch": ("batch_api", "simulate_batch"),
+}
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'hhsim' has no attribute {name!r}")
+    if name in _MODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name in _NAMES:
+        module, attr = _NAMES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    else:
+        raise AttributeError(f"module 'hhsim' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",

@@ -9,43 +9,47 @@ line is kept readable, :mod:`hhsim.cli.process` for signals and stdout).
 from __future__ import annotations
 
 import errno
+import importlib
 import sys
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import HHSimError
+from .commands import COMMANDS
 from .messages import one_line
 from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, is_stdout_error,
                       quiet_numerics)
-from . import cable_cmds, channel_cmds, protocol_cmds, simulate_cmds, sweep_cmds, network_cmds
-from . import explore_cmds
-from . import dynamics_cmds
-from . import interop_cmds
-from . import neuroml_cmds
-from . import fit_cmds
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """The ``hhsim`` group: commands listed from :data:`~hhsim.cli.commands.COMMANDS`,
+    each module imported only when one of its commands is used."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__package__}.{COMMANDS[name][0]}")
+        found = click.Group()
+        module.register(found)
+        return found.commands.get(name)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hhsim")
 def cli():
     """hhsim: simulate and analyse Hodgkin-Huxley-type neuron models.
 
     Units: mV, ms, µA/cm², mS/cm², µF/cm², °C.  Start with `hhsim demo`.
     """
-
-
-simulate_cmds.register(cli)
-cable_cmds.register(cli)
-protocol_cmds.register(cli)
-channel_cmds.register(cli)
-sweep_cmds.register(cli)
-explore_cmds.register(cli)
-dynamics_cmds.register(cli)
-network_cmds.register(cli)
-interop_cmds.register(cli)
-neuroml_cmds.register(cli)
-fit_cmds.register(cli)
 
 
 def main(argv=None) -> None:
@@ -59,8 +63,12 @@ def main(argv=None) -> None:
     if not argv:  # a bare `hhsim`: the normal help, not an error line
         click.echo(cli.get_help(click.Context(cli, info_name="hhsim")))
         return
-    with handle_termination(), quiet_numerics():
-        code = _run(argv)
+    if argv[0] not in COMMANDS:  # the group's own help, --version or a usage error: no numerics
+        with handle_termination():
+            code = _run(argv)
+    else:
+        with handle_termination(), quiet_numerics():
+            code = _run(argv)
     if code:
         sys.exit(code)
 

@@ -19,8 +19,6 @@ import threading
 import warnings
 from contextlib import contextmanager
 
-import numpy as np
-
 
 class Terminated(BaseException):
     """SIGTERM arrived (a BaseException, like KeyboardInterrupt: library code
@@ -51,6 +49,8 @@ def handle_termination():
 @contextmanager
 def quiet_numerics():
     """No NumPy floating-point warnings on stderr while a command runs."""
+    import numpy as np  # here, not at the top: the group's help answers without NumPy
+
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""What a new user waits for: each entry point in a fresh process with an empty
+kernel cache (cold), then again with the cache it left (warm), beside Brian2's
+C++ standalone first build and run of the same COBAHH network when Brian2 is
+installed.
+
+    .venv/bin/python benchmarks/cold_start.py [--repeats 1] [--brian2-python PATH]
+
+Entry points (whole processes, wall time as a user sees it):
+
+* ``hhsim run --json`` (the squid axon, dopri5, the default);
+* ``hhsim network --preset cobahh --t-stop 100``;
+* a user's own 7-channel model (the thalamocortical cell of Destexhe et al.
+  plus an M-current, built in a script) simulated for 200 ms;
+* ``hhsim --help`` (no kernel: the start-up of the command line alone).
+
+Each cold run gets a new ``HHSIM_CACHE_DIR`` (a fresh temporary directory);
+the warm run reuses it.  Printed: seconds cold and warm, and for COBAHH the
+ratio to Brian2's C++ standalone (code generation, the C++ compiler and the
+run, in a fresh process; Brian2 builds in a new directory each time).
+Targets of the engine issue on 2 cores: ``run`` within 3 s cold, COBAHH within
+10 s and faster than Brian2's first build, the 7-channel model within 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from network import brian2_python  # noqa: E402
+
+SEVEN_CHANNELS = """
+import hhsim
+from hhsim import channels
+tc = hhsim.models.get("destexhe_tc")
+cell = tc.with_channels(channels.get("m_current"))
+assert len(cell.channels) == 7, len(cell.channels)
+r = hhsim.simulate(cell, hhsim.stim.step(1.0, start=20, dur=150), t_stop=200)
+print(r.n_spikes)
+"""
+
+
+def hhsim_cli() -> list[str]:
+    exe = Path(sys.executable).with_name("hhsim")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hhsim.cli.main"]
+
+
+def entry_points() -> dict[str, list[str]]:
+    cli = hhsim_cli()
+    return {
+        "hhsim --help": [*cli, "--help"],
+        "hhsim run --json": [*cli, "run", "--json"],
+        "hhsim network --preset cobahh --t-stop 100": [*cli, "network", "--preset", "cobahh", "--t-stop", "100"],
+        "7-channel model, 200 ms": [sys.executable, "-c", SEVEN_CHANNELS],
+    }
+
+
+def wall(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    el = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])} failed: {p.stderr.strip().splitlines()[-1:]}")
+    return el
+
+
+def cold_and_warm(cmd: list[str], repeats: int) -> tuple[float, float]:
+    colds, warms = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="hhsim-cold-") as cache:
+            env = dict(os.environ, HHSIM_CACHE_DIR=cache, MPLBACKEND="Agg")
+            colds.append(wall(cmd, env))
+            warms.append(wall(cmd, env))
+    return statistics.median(colds), statistics.median(warms)
+
+
+def brian2_first_build(py: str) -> float:
+    cmd = [py, str(HERE / "_brian2_cobahh.py"), "--mode", "cpp", "--n", "4000", "--t-stop", "100", "--seeds", "1"]
+    return wall(cmd, dict(os.environ))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=1, help="cold/warm pairs per entry point (median printed)")
+    ap.add_argument("--brian2-python", default=None)
+    a = ap.parse_args(argv)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"cores {os.cpu_count()}, load average {load:.2f} at the start")
+    print(f"{'entry point':46s} {'cold s':>8s} {'warm s':>8s}")
+    figures = {}
+    for name, cmd in entry_points().items():
+        cold, warm = cold_and_warm(cmd, a.repeats)
+        figures[name] = cold
+        print(f"{name:46s} {cold:8.2f} {warm:8.2f}", flush=True)
+    py = brian2_python(a.brian2_python)
+    if py is None:
+        print("Brian2 not found (pip install brian2, or --brian2-python): no Brian2 figure")
+    else:
+        b2 = brian2_first_build(py)
+        cob = figures["hhsim network --preset cobahh --t-stop 100"]
+        print(f"{'Brian2 C++ standalone COBAHH, first build+run':46s} {b2:8.2f}")
+        print(f"hhsim cold COBAHH / Brian2 first build: {cob / b2:.2f} (below 1: hhsim first)")
+    if hasattr(os, "getloadavg"):
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
