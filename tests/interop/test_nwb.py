@@ -1,0 +1,80 @@
+"""NWB output: files read back by pynwb hold the simulated traces, spikes and states,
+and nwbinspector reports nothing that applies to a simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pynwb = pytest.importorskip("pynwb")
+pytest.importorskip("nwbinspector")
+
+import hhsim  # noqa: E402
+from hhsim.interop import nwb  # noqa: E402
+
+
+def _read(path):
+    io = pynwb.NWBHDF5IO(str(path), "r")
+    return io, io.read()
+
+
+def test_run_written_as_current_clamp(tmp_path):
+    r = hhsim.simulate("hh", hhsim.stim.step(10.0, start=5.0, dur=30.0), t_stop=50.0)
+    path = r.save(tmp_path / "run.nwb")
+    assert nwb.inspect(path) == []
+    io, f = _read(path)
+    with io:
+        resp = f.acquisition["membrane_potential"]
+        stim = f.stimulus["stimulus"]
+        assert resp.neurodata_type == "CurrentClampSeries" and stim.neurodata_type == "CurrentClampStimulusSeries"
+        np.testing.assert_array_equal(resp.data[:] * resp.conversion, r.v * 1e-3)
+        assert resp.rate == pytest.approx(1e3 / r.dt) and resp.starting_time == 0.0
+        # 10 uA/cm2 on the default 1000 um2 membrane: 1e-10 A = 100 pA
+        np.testing.assert_allclose(stim.data[:] * stim.conversion, r.stimulus * 1e-14 * nwb.DEFAULT_AREA_UM2)
+        rec = f.intracellular_recordings.to_dataframe()
+        assert len(rec) == 1
+        np.testing.assert_allclose(f.units["spike_times"][0], r.spike_times * 1e-3)
+        assert f.units.resolution == pytest.approx(r.dt * 1e-3)
+        misc = f.processing["misc"]
+        np.testing.assert_array_equal(misc["state_m"].data[:], r.states["m"])
+        np.testing.assert_allclose(misc["current_Na"].data[:] * misc["current_Na"].conversion,
+                                   r.currents["Na"] * 1e-2)  # uA/cm2 in A/m2
+
+
+def test_threshold_search_and_network_written(tmp_path, capsys):
+    from _cli import run_cli
+
+    out = tmp_path / "rheobase.nwb"
+    code, stdout, err = run_cli(capsys, "rheobase", "--dur", "50", "--out", str(out))
+    assert code == 0, err
+    assert nwb.inspect(out) == []
+    io, f = _read(out)
+    with io:
+        assert len(f.intracellular_recordings.to_dataframe()) == 2
+        below, above = f.units["spike_times"][0], f.units["spike_times"][1]
+        assert len(below) == 0 and len(above) >= 1
+    net_out = tmp_path / "chain.nwb"
+    code, stdout, err = run_cli(capsys, "network", "--preset", "chain", "--t-stop", "20", "--out", str(net_out))
+    assert code == 0, err
+    assert nwb.inspect(net_out) == []
+    from hhsim.network import presets, simulate_network
+
+    r = simulate_network(presets.get("chain").replace(t_stop=20.0), progress=False)
+    io, f = _read(net_out)
+    with io:
+        df = f.units.to_dataframe()
+        assert len(df) == r.sizes["chain"]
+        for _, row in df.iterrows():
+            idx, t = r.spikes[row["population"]]
+            np.testing.assert_allclose(row["spike_times"], np.sort(t[idx == row["neuron"]]) * 1e-3)
+        v = f.processing["misc"]["chain_v"]
+        np.testing.assert_array_equal(v.data[:], r.v["chain"])
+
+
+def test_bad_nwb_output(tmp_path, capsys):
+    from _cli import cli_error
+
+    _, line = cli_error(capsys, "rheobase", "--out", str(tmp_path / "x.csv"))
+    assert ".nwb" in line
+    _, line = cli_error(capsys, "run", "--out", str(tmp_path / "missing" / "x.nwb"))
+    assert "does not exist" in line
