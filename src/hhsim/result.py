@@ -151,7 +151,7 @@ class Result:
         return ds
 
     def save(self, path: str | Path) -> Path:
-        """Write CSV, NPZ or NetCDF (by suffix), atomically."""
+        """Write CSV, NPZ, NetCDF or NWB (by suffix), atomically."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
@@ -169,8 +169,12 @@ class Result:
 
             def write(tmp):
                 ds.to_netcdf(tmp, engine=_netcdf_engine())
+        elif suffix == ".nwb":
+            from .interop.nwb import write_result  # pynwb only when an NWB file is asked for
+
+            return write_result(self, path, area_um2=self.meta.get("area_um2"))
         else:
-            raise OutputError(f"cannot write {str(path)!r}: use a .csv, .npz or .nc file name")
+            raise OutputError(f"cannot write {str(path)!r}: use a .csv, .npz, .nc or .nwb file name")
         atomic_write(path, write)
         return path
 

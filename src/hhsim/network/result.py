@@ -201,7 +201,8 @@ class NetworkResult:
         return ds
 
     def save(self, path: str | Path) -> Path:
-        """Write the spike table (``.csv``: population,neuron,t_ms), or everything (``.npz``, ``.nc``)."""
+        """Write the spike table (``.csv``: population,neuron,t_ms), or everything (``.npz``, ``.nc``,
+        ``.nwb``: spike times in the Units table, state monitors as time series)."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
@@ -226,8 +227,12 @@ class NetworkResult:
         elif suffix == ".nc":
             ds = self.to_xarray()
             atomic_write(path, lambda tmp: ds.to_netcdf(tmp))
+        elif suffix == ".nwb":
+            from ..interop.nwb import write_result  # pynwb only when an NWB file is asked for
+
+            write_result(self, path)
         else:
-            raise OutputError(f"cannot write {str(path)!r}: the file name must end in .csv, .npz or .nc")
+            raise OutputError(f"cannot write {str(path)!r}: the file name must end in .csv, .npz, .nc or .nwb")
         return path
 
     def _repr_html_(self) -> str:
