@@ -15,7 +15,7 @@ from ..models.resolve import resolve_model
 from ..quantity import unit_of
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-DATA_SUFFIXES = (".csv", ".npz", ".nc")
+DATA_SUFFIXES = (".csv", ".npz", ".nc", ".nwb")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 
@@ -95,6 +95,12 @@ def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path
     p = check_writable(path, suffixes)
     if p.suffix.lower() == ".mp4" and shutil.which("ffmpeg") is None:
         raise OutputError(f"cannot write {path!r}: ffmpeg is not installed; use a .gif file name")
+    if p.suffix.lower() == ".nwb":
+        try:
+            import pynwb  # noqa: F401
+        except ImportError:
+            raise OutputError(f"cannot write {path!r}: NWB needs pynwb (pip install 'hhsim[interop]'); "
+                              "use .csv or .npz") from None
     if p.suffix.lower() == ".nc":
         try:
             import xarray  # noqa: F401

@@ -18,7 +18,7 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--plot", default=None, metavar="FILE", help="Raster, population rates and traces: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE.gif", help="An animation of the activity (.gif).")
-@click.option("--out", default=None, metavar="FILE", help="Spike table .csv (population,neuron,t_ms), or .npz/.nc.")
+@click.option("--out", default=None, metavar="FILE", help="Spike table .csv (population,neuron,t_ms), or .npz/.nc/.nwb.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
 def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, out, describe):
     """Simulate a network of neurons connected by synapses."""

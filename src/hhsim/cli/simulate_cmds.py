@@ -31,7 +31,7 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 @click.option("--method", default=None, metavar="NAME",
               help=f"Solver: {', '.join(METHODS)} (default {DEFAULT_METHOD}).")
 @click.option("--v-init", type=float, default=None, metavar="MV", help="Initial V (mV); default: the resting equilibrium.")
-@click.option("--out", default=None, metavar="FILE", help="Save the trace: .csv, .npz or .nc.")
+@click.option("--out", default=None, metavar="FILE", help="Save the trace: .csv, .npz, .nc or .nwb.")
 @click.option("--plot", default=None, metavar="FILE", help="Save the classic figure: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE", help="Save an animation: .gif (or .mp4 with ffmpeg).")
 @click.option("--record-every", type=int, default=1, show_default=True, metavar="K",
@@ -49,6 +49,8 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
         check_output(animate, ANIMATION_SUFFIXES, "animation"),
     ]
     result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every)
+    if targets[0] is not None and targets[0].suffix.lower() == ".nwb":
+        result.meta["area_um2"] = _area_of(model_name)  # NWB stores currents, not densities
     _save(result, *targets)
     if as_json:
         emit_json(result.summary())
@@ -57,6 +59,21 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
         for p in targets:
             if p is not None:
                 click.echo(f"wrote {p}")
+
+
+def _area_of(model_name) -> float | None:
+    """The membrane area (µm²) a model file gives (cell.toml, cell.nml), else None."""
+    name = str(model_name).lower()
+    if name.endswith(".toml"):
+        from ..cells import read_cell
+
+        return read_cell(model_name).area_um2
+    if name.endswith(".nml"):
+        from ..interop.neuroml import read
+
+        areas = read(model_name).areas_um2
+        return next(iter(areas.values())) if len(areas) == 1 else None
+    return None
 
 
 def _save(result, out: Path | None, plot: Path | None, animate: Path | None) -> None:
