@@ -51,6 +51,24 @@ def _common(kw):
     return model, plot, as_json, run
 
 
+def _threshold_out(kw):
+    """--out FILE.nwb of a threshold search, checked before any work."""
+    return check_output(kw.pop("out"), (".nwb",), "NWB")
+
+
+def _save_nwb(result, out, quiet: bool) -> None:
+    if out is not None:
+        from ..interop.nwb import write_result
+
+        write_result(result, out)
+        if not quiet:
+            click.echo(f"wrote {out}")
+
+
+_NWB_OUT = click.option("--out", default=None, metavar="FILE.nwb",
+                        help="Save the sweeps just below and just above threshold as an NWB file.")
+
+
 def _head(model) -> str:
     return f"model {model.name} at {model.temperature:g} °C"
 
@@ -62,10 +80,13 @@ def _head(model) -> str:
 @click.option("--i-max", type=float, default=50.0, show_default=True, metavar="UA",
               help="Top of the search bracket (µA/cm²).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
+@_NWB_OUT
 def rheobase_cmd(**kw):
     """Smallest step current (from rest) that gives at least one spike.  JSON: rheobase_uA_cm2."""
+    out = _threshold_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.rheobase(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
+    _save_nwb(r, out, as_json)
     _finish(r, plot, as_json, [
         _head(model),
         f"rheobase ({r.pulse_dur_ms:g} ms step)   {r.threshold_uA_cm2:.6g} µA/cm²   "
@@ -79,10 +100,13 @@ def rheobase_cmd(**kw):
 @click.option("--i-max", type=float, default=None, metavar="UA",
               help="Top of the search bracket (µA/cm²); default max(50, 100 mV x Cm / duration).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
+@_NWB_OUT
 def threshold_cmd(**kw):
     """Smallest amplitude of one brief pulse (from rest) that gives a spike.  JSON: threshold_uA_cm2."""
+    out = _threshold_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.threshold(model, kw["pulse_dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
+    _save_nwb(r, out, as_json)
     _finish(r, plot, as_json, [
         _head(model),
         f"threshold ({r.pulse_dur_ms:g} ms pulse)   {r.threshold_uA_cm2:.6g} µA/cm²   "
@@ -183,10 +207,13 @@ def refractory_cmd(**kw):
               help="Largest hyperpolarising amplitude tried (µA/cm²); default: the steady current "
                    "holding the membrane 30 mV below rest.")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
+@_NWB_OUT
 def anode_break_cmd(**kw):
     """Smallest hyperpolarising step whose release gives a rebound spike.  JSON: threshold_uA_cm2."""
+    out = _threshold_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.anode_break(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
+    _save_nwb(r, out, as_json)
     _finish(r, plot, as_json, [
         _head(model),
         f"anode-break threshold ({r.pulse_dur_ms:g} ms step)   {r.threshold_uA_cm2:.6g} µA/cm² "
