@@ -72,6 +72,11 @@ def expected(name, v, t, ca=1e-4):
     if name == "kca":
         alpha = 48 * ca * ca
         return {"m": (np.full_like(v, alpha / (alpha + 0.03)), np.full_like(v, 1 / ((alpha + 0.03) * q10(3, t, 22))))}
+    if name == "kht":
+        qt = q10(3, t, 22)
+        ntau = (100 / (11 * np.exp((v + 60) / 24) + 21 * np.exp(-(v + 60) / 23)) + 0.7) / qt
+        ptau = (100 / (4 * np.exp((v + 60) / 32) + 5 * np.exp(-(v + 60) / 22)) + 5) / qt
+        return {"n": ((1 + np.exp(-(v + 15) / 5)) ** -0.5, ntau), "p": (1 / (1 + np.exp(-(v + 23) / 6)), ptau)}
     if name == "km":
         tau = 4000 / (3.3 * np.exp((v + 35) / 20) + np.exp(-(v + 35) / 20)) / q10(2.3, t, 36)
         return {"p": (1 / (1 + np.exp(-(v + 35) / 10)), tau)}
@@ -88,6 +93,7 @@ CHANNELS = {  # file -> (suffix, ion, E, gbar in mS/cm² or cm/s, {gate: power})
     "ih.mod": ("hcn", "", -40.0, 0.02, {"r": 1}),
     "kca.mod": ("kca", "k", -77.0, 10.0, {"m": 2}),
     "km.mod": ("km", "k", -77.0, 0.4, {"p": 1}),
+    "kht.mod": ("kht", "k", -77.0, 15.92, {"n": 1, "p": 1}),  # powers in the conductance expression
 }
 
 
@@ -131,6 +137,13 @@ def test_ghk_current_is_the_files():
             ica_mA = 2e-4 * 1e-3 * 2 * faraday * (ci * efun(-z) - 2.0 * efun(z))
             ours_uA = ch.gbar * ghk_factor(V, ci, 2.0, 2, t)
             np.testing.assert_allclose(ours_uA, 1e3 * ica_mA, rtol=1e-7)
+
+
+def test_conductance_that_is_not_a_product_of_gates():
+    """kht.mod: g = gkhtbar*(nf*n^2 + (1 - nf)*p) becomes hhsim's conductance expression."""
+    ch = from_nmodl(MOD / "kht.mod")
+    n, p = np.linspace(0, 1, 5)[:, None], np.linspace(0, 1, 7)[None, :]
+    np.testing.assert_allclose(ch.open_fraction({"n": n, "p": p}), 0.85 * n ** 2 + 0.15 * p, rtol=1e-14)
 
 
 def test_calcium_pool():
@@ -240,9 +253,10 @@ BAD = {
                "BREAKPOINT { i = g*(v + 70) }\n\nLINEAR lin {\n  ~ a = 1\n}\n", 6, "LINEAR"),
     "loop": ("NEURON { SUFFIX x NONSPECIFIC_CURRENT i }\nPARAMETER { g = 1e-3 }\nASSIGNED { s }\n"
              "BREAKPOINT {\n  FROM j = 0 TO 3 { s = s + j }\n  i = g*(v + 70)\n}\n", 5, "FROM"),
-    "sum_conductance": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n p }\n"
-                        "BREAKPOINT {\n  SOLVE s METHOD cnexp\n  ik = g*(0.5*n^2 + 0.5*p)*(v - ek)\n}\n"
-                        "DERIVATIVE s { n' = (1 - n)/5  p' = (1 - p)/5 }\n", 4, "product of gate powers"),
+    "voltage_in_conductance": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\n"
+                               "STATE { n p }\nBREAKPOINT {\n  SOLVE s METHOD cnexp\n"
+                               "  ik = g*(0.5*n^2 + 0.5*p*v/100)*(v - ek)\n}\n"
+                               "DERIVATIVE s { n' = (1 - n)/5  p' = (1 - p)/5 }\n", 4, "gates and constants only"),
     "two_currents": ("NEURON { SUFFIX x USEION k READ ek WRITE ik USEION na READ ena WRITE ina }\n"
                      "PARAMETER { g = 1e-3 }\nBREAKPOINT { ik = g*(v - ek) ina = g*(v - ena) }\n", 1, "2 currents"),
     "celsius_in_rate": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n }\n"

@@ -11,7 +11,7 @@ tables off (``usetable_* = 0``: the tables interpolate, hhsim computes the
 rates exactly).  hhsim: dopri5 at rtol = atol = 1e-10.  Spike times: upward
 0 mV crossings, linearly interpolated between NEURON's steps.
 
-Compiling the nine mod files takes about 25-30 s on this machine (once per
+Compiling the ten mod files takes about 25-30 s on this machine (once per
 session, in a temporary directory); it is skipped with its reason if no C
 compiler or ``nrnivmodl`` is present.
 """
@@ -36,7 +36,7 @@ neuron = pytest.importorskip("neuron")
 pytestmark = pytest.mark.neuron
 
 MOD = Path(__file__).parent / "mod"
-FILES = ("nat", "kdr", "kdr_explicit", "ka", "km", "ih", "kca", "cat", "cad")
+FILES = ("nat", "kdr", "kdr_explicit", "ka", "km", "ih", "kca", "kht", "cat", "cad")
 T_STOP = 200.0  # ms
 DT = 0.0025  # ms, NEURON's step
 AREA_CM2 = 1e-4
@@ -131,12 +131,12 @@ def test_na_kdr_pair_matches_neuron(compiled_mechanisms):
 
 
 def test_every_channel_type_together_matches_neuron(compiled_mechanisms):
-    """Na, the explicit-update Kdr, A-type K, M-current, Ih, Ca-activated K, T-type Ca
-    (GHK) and the calcium pool in one cell."""
-    files = ("nat", "kdr_explicit", "ka", "km", "ih", "kca", "cat", "cad")
-    ours = hhsim_spikes(files, {"gkat": 2.0, "gkca": 1.0, "pcat": 5e-4})
-    theirs = neuron_spikes(("nat", "kdrx", "kat", "km", "hcn", "kca", "cat", "cad"),
-                           {"gkabar_kat": 2e-3, "gkbar_kca": 1e-3, "pcabar_cat": 5e-4})
+    """Na, the explicit-update Kdr, A-type K, M-current, Ih, Ca-activated K, the
+    high-threshold K with a sum conductance, T-type Ca (GHK) and the calcium pool in one cell."""
+    files = ("nat", "kdr_explicit", "ka", "km", "ih", "kca", "kht", "cat", "cad")
+    ours = hhsim_spikes(files, {"gkat": 2.0, "gkca": 1.0, "gkht": 2.0, "pcat": 5e-4})
+    theirs = neuron_spikes(("nat", "kdrx", "kat", "km", "hcn", "kca", "kht", "cat", "cad"),
+                           {"gkabar_kat": 2e-3, "gkbar_kca": 1e-3, "gkhtbar_kht": 2e-3, "pcabar_cat": 5e-4})
     assert len(ours) >= 10
     assert len(theirs) == len(ours)
     assert np.max(np.abs(theirs - ours)) < TOLERANCE_MS

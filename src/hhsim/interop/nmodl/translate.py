@@ -184,8 +184,10 @@ class _Translation:
         if interp.env.get(current, ("name", _I_ION)) == ("name", _I_ION):
             raise self.fail(mod.breakpoint_line, f"BREAKPOINT does not set the current {current}")
         gates_by_state = {s: self.gate(s) for s in mod.states}
-        powers, coef, driving = self.factor_current(interp.env[current])
+        powers, coef, driving, conductance = self.factor_current(interp.env[current])
         for s in mod.states:
+            if conductance is not None and s in Y.names(conductance):
+                powers.setdefault(s, 1.0)  # the conductance expression holds the gate's powers
             if s not in powers:
                 raise self.fail(mod.states[s].line, f"state {s} does not enter the current {current} as a factor "
                                                     "(hhsim's channels are gbar * x^p * y^q ... * driving force)")
@@ -200,8 +202,10 @@ class _Translation:
                                 f"({', '.join(f'{s}: {v}' for s, v in phis.items())}; none for {', '.join(missing)}); "
                                 "hhsim applies one Q10 to all gates of a channel")
             q10, t_ref = next(iter(distinct))
+        if conductance is not None:  # the powers are in the conductance expression
+            powers = {s: 1.0 for s in powers}
         gates = tuple(dataclasses.replace(g[0], power=powers[s]) for s, g in gates_by_state.items())
-        used = set()
+        used = set() if conductance is None else Y.names(conductance)
         for g in gates:
             for f in g.forms:
                 used |= set(f.external_names())
@@ -218,7 +222,8 @@ class _Translation:
         try:
             return Channel(mod.suffix, gbar=float(gbar), E=E, gates=gates, q10=float(q10),
                            q10_reference_c=float(t_ref), ion=ion, source=source,
-                           description=mod.title or f"imported from {mod.path}", params=params)
+                           description=mod.title or f"imported from {mod.path}", params=params,
+                           conductance="" if conductance is None else f"gbar * ({_expr.unparse(conductance)})")
         except ModelError as exc:
             raise ModelError(f"{mod.path}: {exc}") from None
 
@@ -374,21 +379,27 @@ class _Translation:
 
     # ---------------------------------------------------------- the current
     def factor_current(self, tree):
-        """(state -> power, constant coefficient, driving) for ``i = coef * prod(x^p) * driving``.
+        """(state -> power, constant coefficient, driving, conductance tree or None) for
+        ``i = coef * prod(x^p) * driving`` or ``i = coef * f(x, y, ...) * driving``.
 
-        ``driving`` is ("fixed", E mV), ("fixed", "ion") for e<ion>, or ("ghk", scale)."""
+        ``driving`` is ("fixed", E mV), ("fixed", "ion") for e<ion>, or ("ghk", scale);
+        the conductance tree (a function of the gates and constants, e.g.
+        ``nf*n^2 + (1 - nf)*p``) is given when the gates are not only a product of powers."""
         line = self.mod.breakpoint_line
         powers: dict[str, float] = {}
         coef = 1.0
-        rest = []
+        rest, mixed = [], []
         states = set(self.mod.states)
         for f, p in _factors(tree, 1.0):
             n = Y.names(f)
             if f[0] == "name" and f[1] in states:
                 powers[f[1]] = powers.get(f[1], 0.0) + p
             elif n & states:
-                raise self.fail(line, "the conductance is not gbar times a product of gate powers (a state appears "
-                                      f"in {_expr.unparse(f)}); hhsim's channels are gbar * x^p * y^q ...")
+                if not n <= states | set(self.param_values):
+                    raise self.fail(line, f"the conductance {_expr.unparse(f)} reads "
+                                          f"{', '.join(sorted(n - states - set(self.param_values)))}; a conductance "
+                                          "may combine the gates and constants only")
+                mixed.append((f, p))
             elif n <= set(self.param_values):
                 coef *= float(self.evaluate(f)) ** p
             else:
@@ -396,19 +407,26 @@ class _Translation:
         for s, p in powers.items():
             if not p > 0:
                 raise self.fail(line, f"gate {s} enters the current with power {p:g}; powers must be > 0")
+        conductance = None
+        if mixed:
+            conductance = Y.num(1.0)
+            for s, p in powers.items():
+                conductance = Y.binop("*", conductance, Y.binop("**", ("name", s), Y.num(p)))
+            for f, p in mixed:
+                conductance = Y.binop("*", conductance, f if p == 1.0 else Y.binop("**", f, Y.num(p)))
         if len(rest) == 1 and rest[0][1] == 1.0:
             f = rest[0][0]
             if f[0] == "bin" and f[1] == "-" and f[2] == ("name", "V") and "V" not in Y.names(f[3]):
                 e = f[3]
                 if e == ("name", _E_ION):
-                    return powers, coef, ("fixed", "ion")
+                    return powers, coef, ("fixed", "ion"), conductance
                 if Y.names(e) <= set(self.param_values):
-                    return powers, coef, ("fixed", float(self.evaluate(e)))
+                    return powers, coef, ("fixed", float(self.evaluate(e))), conductance
         scale = self.ghk_scale(rest)
         if scale is None:
             raise self.fail(line, "the current is neither g * (v - e) with a fixed or ionic reversal e nor a GHK "
                                   "current of the channel's ion (checked numerically against hhsim's GHK)")
-        return powers, coef, ("ghk", scale)
+        return powers, coef, ("ghk", scale), conductance
 
     def ghk_scale(self, rest):
         """P with prod(rest) * 1000 = P * GHK(v, ci, co) (µA/cm² per cm/s) at every V, ci and T; else None."""
