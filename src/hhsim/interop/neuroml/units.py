@@ -62,7 +62,10 @@ def value(text, dimension: str, what: str) -> float:
     if not math.isfinite(number):
         raise ModelError(f"{what} = {text!r} must be finite")
     factor = table[unit]
-    return number if factor == 1.0 else number * factor
+    if factor == 1.0:
+        return number
+    # a division by an exact power of ten is correctly rounded (3 S_per_m2 -> 0.3, not 0.30000000000000004)
+    return number * factor if factor > 1.0 else number / round(1.0 / factor)
 
 
 def fmt(x: float) -> str:
