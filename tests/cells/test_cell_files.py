@@ -181,3 +181,13 @@ def test_describe_cell_text_reads_back(tmp_path):
     model = hhsim.models.get("destexhe_tc")  # GHK channel, pool, Ih without ion, expression rates
     (tmp_path / "tc.toml").write_text(describe_cell(model))
     assert load_cell(tmp_path / "tc.toml") == model
+
+
+def test_a_network_population_reads_a_cell_file_next_to_the_network_file(tmp_path):
+    from hhsim.network.toml_io import load
+
+    (tmp_path / "sub").mkdir()
+    write_cell(hhsim.models.get("wang_buzsaki"), tmp_path / "sub" / "wb.toml")
+    (tmp_path / "sub" / "net.toml").write_text('[populations.a]\nmodel = "wb.toml"\nn = 3\n')
+    net = load(tmp_path / "sub" / "net.toml")
+    assert net.populations[0].model == hhsim.models.get("wang_buzsaki")

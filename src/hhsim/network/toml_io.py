@@ -80,8 +80,9 @@ def _synapse(table: dict, keys: set[str], where: str):
     return make(kind, **params)
 
 
-def loads(text: str, where: str = "network file") -> Network:
-    """The network described by TOML ``text``."""
+def loads(text: str, where: str = "network file", base: Path | None = None) -> Network:
+    """The network described by TOML ``text``; a population's model file (``model =
+    "cell.toml"``) is found relative to ``base`` (the network file's folder) when given."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -100,6 +101,8 @@ def loads(text: str, where: str = "network file") -> Network:
         model = t["model"]
         if isinstance(model, dict):
             model = cells.from_table(model, w)
+        elif base is not None and _models.is_model_file(model) and not Path(model).is_absolute():
+            model = str(base / model)
         pops.append(Population(name, model, n=t.get("n", 1), params=t.get("params", {}),
                                initial=t.get("initial", {}), stim=_stimulus(t.get("stim"), w),
                                stim_scale=t.get("stim_scale"), area_um2=t.get("area_um2"),
@@ -151,7 +154,8 @@ def loads(text: str, where: str = "network file") -> Network:
 
 def load(path: str | Path) -> Network:
     """The network described by the TOML file ``path``."""
-    return loads(read_text(path, "network file", ParameterError), f"network file {str(path)!r}")
+    return loads(read_text(path, "network file", ParameterError), f"network file {str(path)!r}",
+                 base=Path(path).parent)
 
 
 # ------------------------------------------------------------------ writing
