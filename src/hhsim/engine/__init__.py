@@ -7,3 +7,8 @@ Importing the engine first settles where compiled code is cached (see
 from . import cache as _cache
 
 _cache.state()
+
+# a first compile says so on a terminal (hhsim.engine.compile_notice)
+from . import compile_notice as _compile_notice  # noqa: E402
+
+_compile_notice.install()
