@@ -73,7 +73,29 @@ def _syntax_message(exc: lark.exceptions.UnexpectedInput, text: str, path: str) 
     hint = ""
     if word and word.group(0).isupper() and len(word.group(0)) > 2:
         hint = f" ({word.group(0)} is not part of the NMODL subset hhsim reads; see `hhsim import-mod --help`)"
-    return f"{path}:{line}:{column}: NMODL syntax error: unexpected {what}{hint}"
+    expected = _expected(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    return f"{path}:{line}:{column}: NMODL syntax error: unexpected {what}{hint}{expected}"
+
+
+_KINDS = {"NAME": "a name", "NUMBER": "a number", "UNIT": "a unit such as (mV)", "PRIMED": "x'",
+          "VERBATIM": "VERBATIM", "IF": "IF", "ELSE": "ELSE"}
+
+
+def _expected(names) -> str:
+    """``; expected one of ...`` from lark's terminal names (at most eight shown)."""
+    shown = []
+    for name in sorted(names):
+        try:
+            term = _parser().get_terminal(name)
+        except KeyError:
+            continue
+        if name in _KINDS:
+            shown.append(_KINDS[name])
+        elif term.pattern.type == "str":
+            shown.append(repr(term.pattern.value))
+    if not shown or len(shown) > 8:
+        return ""
+    return "; expected " + (shown[0] if len(shown) == 1 else "one of " + ", ".join(shown))
 
 
 # ------------------------------------------------------------ tree -> dataclasses

@@ -471,7 +471,6 @@ class _Translation:
         if len(mod.states) != 1:
             raise self.fail(line, f"a pool file may hold only the concentration as a STATE; {shape}")
         tree, line = interp.env[("'", var)]
-        prefix = IONS[u.ion][1]
         extra = Y.names(tree) - {var, _I_ION} - set(self.param_values)
         if extra:
             raise self.fail(line, f"{var}' reads {', '.join(sorted(extra))}; {shape}")
