@@ -221,6 +221,14 @@ def test_rates_cli_lists_the_imported_gates(capsys):
         assert any(line.split()[0] == gate for line in out.splitlines() if line.strip()), out
 
 
+def test_channels_cli_shows_a_mod_file(capsys):
+    from _cli import run_cli
+
+    code, out, err = run_cli(capsys, "channels", "--file", str(MOD / "kht.mod"))
+    assert code == 0, err
+    assert "gate n" in out and "gate p" in out and "nf" in out
+
+
 def test_rates_cli_at_a_temperature(tmp_path, capsys):
     """`hhsim rates --channel ka.mod --temperature 30 --out`: the time constants with
     NEURON's celsius = 30 (tadj = 2.3^((30 - 23)/10)) and the steady states."""

@@ -13,12 +13,18 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, model_options
 
 @click.command("channels")
 @click.argument("name", required=False)
-@click.option("--file", "path", default=None, metavar="FILE.toml",
-              help="Check and show a custom channel written in a TOML file (see hhsim.channels.spec).")
+@click.option("--file", "path", default=None, metavar="FILE.toml|FILE.mod",
+              help="Check and show a custom channel written in a TOML file (see hhsim.channels.spec) "
+                   "or a NEURON .mod file (see `hhsim import-mod --help`).")
 def channels_cmd(name, path):
     """List the channel library, or show one channel's equations and defaults."""
     if path is not None:
-        ch = load_channel(path)
+        if path.lower().endswith(".mod"):
+            from ..interop.nmodl import from_nmodl
+
+            ch = from_nmodl(path)
+        else:
+            ch = load_channel(path)
         click.echo(describe_channel(ch.name, ch))
         return
     if name is None:
