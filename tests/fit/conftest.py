@@ -62,9 +62,10 @@ def write_hh_nwb(path, sweeps):
         amperes = s.stimulus.value(s.t_ms) * AREA_UM2 * 1e-8 * 1e-6  # µA/cm² * cm² -> µA -> A
         # stored as integers-like scaled data with a conversion factor, as acquisition systems do
         st = CurrentClampStimulusSeries(name=f"stimulus{k}", data=amperes / 1e-12, conversion=1e-12,
-                                        electrode=electrode, gain=1.0, rate=rate, starting_time=0.0, sweep_number=k)
+                                        electrode=electrode, gain=1.0, rate=rate, starting_time=0.0,
+                                        sweep_number=np.uint64(k))
         resp = CurrentClampSeries(name=f"response{k}", data=s.values / 1000.0, electrode=electrode, gain=1.0,
-                                  rate=rate, starting_time=0.0, sweep_number=k)
+                                  rate=rate, starting_time=0.0, sweep_number=np.uint64(k))
         nwb.add_intracellular_recording(electrode=electrode, stimulus=st, response=resp)
     with NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)

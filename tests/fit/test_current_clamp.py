@@ -91,3 +91,17 @@ def test_fitted_cell_file_reproduces_the_fit(tmp_path, capsys, hh_sweeps):
     code, out, err = run_cli(capsys, "run", "--model", str(cell), "--stim", "step(amp=10,start=10,dur=60)",
                              "--t-stop", "80", "--json")
     assert code == 0, err
+
+
+def test_restarts_same_on_dask_and_in_process(hh_sweeps):
+    """Restarts are whole searches from seeds seed, seed+1, ...: the same outcome whether they
+    run one after another here or as tasks on two Dask worker processes."""
+    kw = dict(generations=3, population=8, seed=5, restarts=2)
+    here = fit("hh", hh_sweeps, HH_BOUNDS, workers=0, **kw)
+    dask = fit("hh", hh_sweeps, HH_BOUNDS, workers=2, **kw)
+    assert here.params == dask.params and here.restarts == dask.restarts
+    assert [r["seed"] for r in here.restarts] == [5, 6]
+    single = fit("hh", hh_sweeps, HH_BOUNDS, generations=3, population=8, seed=6)
+    assert here.restarts[1]["loss"] == single.loss
+    assert here.loss == min(r["loss"] for r in here.restarts)
+    assert here.evaluations == 2 * 3 * 8

@@ -42,6 +42,13 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model
 @click.option("--population", type=int, default=None, metavar="N",
               help="Candidates per generation, one batch (default 4 + 3 ln d, at least 8).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the search (same seed, same result).")
+@click.option("--restarts", type=int, default=1, show_default=True, metavar="N",
+              help="Independent searches from seeds SEED, SEED+1, ...; the best is kept (on Dask).")
+@click.option("--workers", type=int, default=None, metavar="N",
+              help="Worker processes of the local Dask cluster running the restarts (default: one per core; "
+                   "0: one after another in this process).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the restarts on a running Dask scheduler, e.g. tcp://127.0.0.1:8786.")
 @click.option("--polish", "polish_fit", is_flag=True,
               help="Refine the best candidate by least squares (trace with mse, or clamp).")
 @click.option("--method", default=None, help="Integration method (default dopri5).")
@@ -55,7 +62,7 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files, stims, units, params, area_um2,
             objectives, features, distance, shift_ms, series_resistance, gain, leak_subtracted, generations,
-            population, seed, polish_fit, method, dt, out, plot_path, as_json, quiet):
+            population, seed, restarts, workers, scheduler, polish_fit, method, dt, out, plot_path, as_json, quiet):
     """Fit model parameters to recorded current- or voltage-clamp sweeps.
 
     \b
@@ -89,7 +96,7 @@ def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files
         raise ParameterError("--gain only applies with a series resistance (--rs)")
     result = fit(model, sweeps, params, objective=objective, clamp=clamp, generations=generations,
                  population=population, seed=seed, polish_fit=polish_fit, method=method, dt=dt,
-                 progress=False if quiet else None)
+                 restarts=restarts, workers=workers, scheduler=scheduler, progress=False if quiet else None)
     # draw the figure before writing anything, so that a failure leaves no file behind
     fig = result.plot() if plot_out is not None else None
     if out_path is not None:
@@ -111,6 +118,8 @@ def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files
     for name, value in result.params.items():
         low, high, scale = result.bounds[name]
         click.echo(f"{name:<24}{value:>14.6g}{result.uncertainty[name]:>12.3g}  {low:g}:{high:g} {scale}")
+    for run in result.restarts or []:
+        click.echo(f"restart seed {run['seed']}: loss {run['loss']:.6g}")
     if out_path is not None:
         click.echo(f"fitted cell file: {out_path}")
     if plot_out is not None:

@@ -33,7 +33,9 @@ class FitResult:
     allowed); ``loss``: the best objective value (mV² for traces, plus the
     feature score; (µA/cm²)² for clamp currents); ``history``: best loss after
     each generation; ``fitted``: the fitted model's simulated sweeps; ``features``:
-    per sweep, eFEL features of data and fit (features objective only).
+    per sweep, eFEL features of data and fit (features objective only); ``restarts``:
+    seed, loss and parameters of every restart (when there were several); ``seed``:
+    the seed of the search kept; ``evaluations``: candidates simulated by all searches.
     """
 
     model: Model
@@ -52,6 +54,7 @@ class FitResult:
     fitted: list[np.ndarray]
     features: list[dict] | None = None
     bounds: dict[str, list] = field(default_factory=dict)
+    restarts: list[dict] | None = None
 
     def to_dict(self) -> dict:
         """Everything as plain JSON-ready values (units in the key names where not a parameter)."""
@@ -75,6 +78,8 @@ class FitResult:
         }
         if self.features is not None:
             out["features"] = self.features
+        if self.restarts is not None:
+            out["restarts"] = self.restarts
         return out
 
     def write_cell(self, path) -> Path:
@@ -107,10 +112,67 @@ def _sweeps_of(data, stimuli=None, area_um2=None) -> list[Sweep]:
     return out
 
 
+@dataclass
+class Problem:
+    """Everything one search needs (picklable: restarts run it on Dask workers)."""
+
+    model: Model
+    space: Space
+    sweeps: list[Sweep]
+    objective: Objective
+    clamp: Clamp
+    generations: int
+    population: int
+    polish: bool
+    method: str | None
+    dt: float | None
+    sigma0: float
+
+    def __post_init__(self):
+        self._evaluator = None
+        self._groups = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_evaluator"] = state["_groups"] = None  # rebuilt where the problem runs
+        return state
+
+    @property
+    def evaluator(self) -> Evaluator:
+        if self._evaluator is None:
+            self._evaluator = Evaluator(self.objective, self.sweeps)
+        return self._evaluator
+
+    def simulate(self, values: np.ndarray) -> list[np.ndarray]:
+        """Simulated sweeps of (n, d) parameter values: per sweep an (n, samples) array."""
+        names = self.space.names
+        if self.objective.voltage_clamp:
+            return simulate_voltage_clamp(self.model, names, values, self.sweeps, self.clamp, method=self.method,
+                                          dt=self.dt)
+        if self._groups is None:
+            self._groups = group_sweeps(self.sweeps)
+        return simulate_current_clamp(self.model, names, values, self.sweeps, self._groups, method=self.method,
+                                      dt=self.dt)
+
+    def evaluate(self, units: np.ndarray) -> np.ndarray:
+        """(n,) losses of (n, d) unit-box points."""
+        return self.evaluator.losses(self.simulate(self.space.to_values(units)))
+
+    def search(self, seed: int, progress: bool | None = False, on_generation=None) -> SearchOutcome:
+        """One CMA-ES run (and polish) from ``seed``."""
+        outcome = cmaes(self.evaluate, self.space, generations=self.generations, population=self.population,
+                        seed=seed, sigma0=self.sigma0, progress=progress, on_generation=on_generation)
+        if self.polish:
+            outcome = polish(lambda u: _finite(self.evaluator.residuals(self.simulate(self.space.to_values(u)))),
+                             outcome)
+        return outcome
+
+
 def fit(model: str | Model, data, params, *, objective: Objective | str = "trace", clamp: Clamp | None = None,
         generations: int = 40, population: int | None = None, seed: int = 0, polish_fit: bool = False,
-        method: str | None = None, dt: float | None = None, sigma0: float = 0.3,
-        progress: bool | None = None) -> FitResult:
+        method: str | None = None, dt: float | None = None, sigma0: float = 0.3, restarts: int = 1,
+        workers: int | None = None, scheduler: str | None = None, client=None,
+        progress: bool | None = None, on_generation=None) -> FitResult:
     """Fit ``params`` of ``model`` to recorded sweeps.
 
     Parameters
@@ -124,6 +186,12 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     generations, population, seed : CMA-ES budget and seed (same seed, same result).
     polish_fit : refine the best candidate by least squares (trace ``mse`` or clamp).
     method, dt : integration as :func:`hhsim.simulate_batch` (default dopri5 on the sweeps' grid).
+    restarts : independent searches from seeds ``seed``, ``seed + 1``, ...; the best is kept.
+        They run as Dask tasks (the sweep machinery's cluster: ``workers`` local
+        processes, a ``scheduler`` address or a ``client``); ``workers=0`` runs them here,
+        one after another.  The result does not depend on where they ran.
+    on_generation : optional ``f(generation, best_loss)`` called after each generation
+        (of the single search; not with restarts).
     """
     base = _models.get(model)
     space = Space.parse(params)
@@ -138,39 +206,47 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     if polish_fit and (objective.kinds not in (("trace",), ("clamp",)) or objective.distance != "mse"):
         raise ParameterError("--polish refines the trace (mse) or clamp objective alone; "
                              "drop --polish or use --objective trace --distance mse")
+    if not (isinstance(restarts, int) and restarts >= 1):
+        raise ParameterError(f"--restarts must be a whole number >= 1, got {restarts}")
     population = default_population(space.dim) if population is None else population
-    evaluator = Evaluator(objective, sweeps)
-    groups = group_sweeps(sweeps) if not objective.voltage_clamp else None
+    problem = Problem(base, space, sweeps, objective, clamp, generations, population, polish_fit, method, dt,
+                      sigma0)
+    if restarts == 1:
+        outcomes = [problem.search(seed, progress=progress, on_generation=on_generation)]
+    else:
+        from .restarts import run_restarts
 
-    def simulate(values: np.ndarray) -> list[np.ndarray]:
-        if objective.voltage_clamp:
-            return simulate_voltage_clamp(base, space.names, values, sweeps, clamp, method=method, dt=dt)
-        return simulate_current_clamp(base, space.names, values, sweeps, groups, method=method, dt=dt)
+        outcomes = run_restarts(problem, [seed + r for r in range(restarts)], workers=workers,
+                                scheduler=scheduler, client=client, progress=progress)
+    k = min(range(len(outcomes)), key=lambda i: (outcomes[i].loss, i))
+    return _result(problem, outcomes, k, seed)
 
-    def evaluate(units: np.ndarray) -> np.ndarray:
-        return evaluator.losses(simulate(space.to_values(units)))
 
-    outcome: SearchOutcome = cmaes(evaluate, space, generations=generations, population=population, seed=seed,
-                                   sigma0=sigma0, progress=progress)
-    if polish_fit:
-        outcome = polish(lambda u: _finite(evaluator.residuals(simulate(space.to_values(u)))), outcome)
+def _result(problem: Problem, outcomes: list[SearchOutcome], k: int, seed: int) -> FitResult:
+    """The :class:`FitResult` of the best of ``outcomes`` (index ``k``)."""
+    space, outcome = problem.space, outcomes[k]
     best = space.to_values(outcome.best[None, :])[0]
     spread = space.to_values(outcome.population).std(axis=0, ddof=1)
     fitted_params = {n: float(v) for n, v in zip(space.names, best)}
-    fitted_model = base.with_params(fitted_params)
-    sims = simulate(best[None, :])
+    sims = problem.simulate(best[None, :])
     features = None
-    if "features" in objective.kinds:
-        fit_features = evaluator.features_of(sims)
+    if "features" in problem.objective.kinds:
+        fit_features = problem.evaluator.features_of(sims)
         features = [{"sweep": s.label(), "data": d, "fit": f}
-                    for s, d, f in zip(sweeps, evaluator.data_features, fit_features)]
+                    for s, d, f in zip(problem.sweeps, problem.evaluator.data_features, fit_features)]
+    runs = None
+    if len(outcomes) > 1:
+        runs = [{"seed": seed + i, "loss": float(o.loss),
+                 "params": {n: float(v) for n, v in zip(space.names, space.to_values(o.best[None, :])[0])}}
+                for i, o in enumerate(outcomes)]
     return FitResult(
-        model=fitted_model, base=base.name, params=fitted_params,
+        model=problem.model.with_params(fitted_params), base=problem.model.name, params=fitted_params,
         uncertainty={n: float(v) for n, v in zip(space.names, spread)}, loss=outcome.loss,
-        history=outcome.history, generations=len(outcome.history), evaluations=outcome.evaluations,
-        population=population, seed=seed, polished=outcome.polished, objective=objective, sweeps=sweeps,
+        history=outcome.history, generations=len(outcome.history),
+        evaluations=sum(o.evaluations for o in outcomes), population=problem.population, seed=seed + k,
+        polished=outcome.polished, objective=problem.objective, sweeps=problem.sweeps,
         fitted=[s[0] for s in sims], features=features,
-        bounds={b.name: [b.low, b.high, "log" if b.log else "lin"] for b in space.bounds},
+        bounds={b.name: [b.low, b.high, "log" if b.log else "lin"] for b in space.bounds}, restarts=runs,
     )
 
 

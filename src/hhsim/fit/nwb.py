@@ -141,14 +141,14 @@ def write_nwb(path, sweeps: list[Sweep], area_um2: float) -> None:
         command = s.stimulus.value(s.t_ms)
         if s.clamp == CURRENT_CLAMP:
             resp = CurrentClampSeries(name=s.name, data=s.values * 1e-3, electrode=el, gain=1.0, rate=rate,
-                                      starting_time=0.0, sweep_number=k)
+                                      starting_time=0.0, sweep_number=np.uint64(k))
             st = CurrentClampStimulusSeries(name=f"stim_{s.name}", data=command * amps, electrode=el, gain=1.0,
-                                            rate=rate, starting_time=0.0, sweep_number=k)
+                                            rate=rate, starting_time=0.0, sweep_number=np.uint64(k))
         else:
             resp = VoltageClampSeries(name=s.name, data=s.values * amps, electrode=el, gain=1.0, rate=rate,
-                                      starting_time=0.0, sweep_number=k)
+                                      starting_time=0.0, sweep_number=np.uint64(k))
             st = VoltageClampStimulusSeries(name=f"stim_{s.name}", data=command * 1e-3, electrode=el, gain=1.0,
-                                            rate=rate, starting_time=0.0, sweep_number=k)
+                                            rate=rate, starting_time=0.0, sweep_number=np.uint64(k))
         nwb.add_intracellular_recording(electrode=el, stimulus=st, response=resp)
 
     def write(tmp):

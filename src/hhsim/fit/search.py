@@ -46,9 +46,11 @@ def default_population(dim: int) -> int:
 
 
 def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generations: int, population: int,
-          seed: int, sigma0: float = 0.3, progress: bool | None = None) -> SearchOutcome:
+          seed: int, sigma0: float = 0.3, progress: bool | None = None,
+          on_generation: Callable[[int, float], None] | None = None) -> SearchOutcome:
     """Minimise ``evaluate`` ((n, d) unit-box points -> (n,) losses) with CMA-ES.
 
+    ``on_generation(g, best_loss)`` is called after each generation (e.g. to time the search).
     Starts at the centre of the box (the geometric centre of a log range).
     A one-parameter space gets a second, ignored coordinate (CMA-ES needs two).
     """
@@ -84,6 +86,8 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
             history.append(best_loss)
             bar.set_postfix_str(f"loss {best_loss:.4g}")
             bar.update(1)
+            if on_generation is not None:
+                on_generation(len(history), best_loss)
             if es.stop() and "maxiter" not in es.stop():
                 break
     finally:
