@@ -41,6 +41,10 @@ def channels_cmd(name, path):
 def describe_channel(key: str, ch) -> str:
     """A channel's current law, gates and constants as plain text."""
     gates = " * ".join(f"{g.name}^{g.power:g}" if g.power != 1 else g.name for g in ch.gates)
+    if ch.open_tree is not None:  # g = gbar * f(gates): show f
+        from ..channels.expr import unparse
+
+        gates = f"({unparse(ch.open_tree)})"
     lines = [f"{key}: {ch.description}", f"source: {ch.source}", ""]
     if ch.reversal == "ghk":
         lines.append(f"I_{ch.name} = p{ch.name}" + (f" * {gates}" if gates else "")
