@@ -311,8 +311,9 @@ class Interpreter:
                 x, y = left[1], right[1]
                 return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y, "!=": x != y}[c.op]
             if c.op in ("==", "!="):
-                raise ModelError(f"{self.where(c.line)}: IF with {c.op} on a value that changes (it would need an "
-                                 "exact equality of floating-point values); hhsim accepts <, <=, >, >= there")
+                # exact equality of values that change (``if (v == -35) {v = v + 1e-4}``, a guard against
+                # 0/0) holds at isolated points only: read as never true; the 0/0 forms are made exact
+                return c.op == "!="
             return ("cmp", c.op, left, right)
         value = self.expr(c, frame)
         if is_num(value):
