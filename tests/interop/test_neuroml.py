@@ -377,3 +377,81 @@ def test_cli_errors_and_export(tmp_path, capsys):
     from hhsim.cells import load_cell
 
     assert load_cell(tmp_path / "tm.toml") == models.get("traub_miles")
+
+
+# ------------------------------------------------------------------ cells with morphologies
+def test_multicompartment_example_reads_as_a_cable_cell(tmp_path):
+    """pyNeuroML's MultiCompCell (with the HH channels of NML2_SingleCompHHCell, which its
+    file includes) as an hhsim cable cell: the segments' frusta and resistivity."""
+    hh = example("NML2_SingleCompHHCell.nml", tmp_path).read_text()
+    mc = example("NML2_MultiCompCellNetwork.nml", tmp_path).read_text()
+    channels = hh[hh.index('<ionChannelHH id="passiveChan"'):hh.index('<cell id="hhcell">')]
+    cell = mc[mc.index('<cell id="MultiCompCell">'):mc.index("</cell>") + len("</cell>")]
+    path = tmp_path / "mc.nml"
+    path.write_text('<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="mc">\n'
+                    + channels + cell + "\n</neuroml>\n")
+    cc = nml.load_cable_cell(path)
+    secs = cc.morph.sections
+    assert [s.name for s in secs] == ["Soma", "Dendrite1", "Dendrite2a", "Dendrite2b"]
+    assert [s.parent for s in secs] == [None, "Soma", "Dendrite1", "Dendrite2a"]
+    # the file's points: soma 10 um long, dendrites 10, 10 (3 -> 2.5 um) and 20 um (2.5 -> 1.5 um)
+    area = sum(s.area(0.0, s.length) for s in secs)
+    frustum = lambda d0, d1, h: math.pi * (d0 + d1) / 2 * math.hypot(h, (d0 - d1) / 2)  # noqa: E731
+    want = math.pi * 10 * 10 + math.pi * 3 * 10 + frustum(3, 2.5, 10) + frustum(2.5, 1.5, 20)
+    assert area == pytest.approx(want, rel=1e-12)
+    assert cc.morph.ra == 1e5  # 100 kohm_cm
+    (model,) = cc.channels.values()
+    assert [c.name for c in model.channels] == ["leak", "naChans", "kChans"] and cc.threshold == -20.0
+
+
+MORPH = """<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="m">
+  <ionChannelHH id="pas" conductance="10pS"/>
+  <ionChannelHH id="kdr" species="k" conductance="10pS">
+    <gateHHrates id="n" instances="4">
+      <forwardRate type="HHExpLinearRate" rate="0.1per_ms" midpoint="-55mV" scale="10mV"/>
+      <reverseRate type="HHExpRate" rate="0.125per_ms" midpoint="-65mV" scale="-80mV"/>
+    </gateHHrates>
+  </ionChannelHH>
+  <cell id="c">
+    <morphology id="m">
+      <segment id="0" name="soma"><proximal x="0" y="0" z="0" diameter="20"/><distal x="0" y="0" z="0" diameter="20"/></segment>
+      <segment id="1" name="d1"><parent segment="0"/><proximal x="10" y="0" z="0" diameter="4"/><distal x="110" y="0" z="0" diameter="2"/></segment>
+      <segment id="2" name="d2"><parent segment="1"/><distal x="110" y="50" z="0" diameter="2"/></segment>
+      <segment id="3" name="d3"><parent segment="0" fractionAlong="0"/><proximal x="-10" y="0" z="0" diameter="3"/><distal x="-60" y="0" z="0" diameter="3"/></segment>
+      <segmentGroup id="soma_group"><member segment="0"/></segmentGroup>
+      <segmentGroup id="dend"><member segment="1"/><member segment="2"/><member segment="3"/></segmentGroup>
+      <segmentGroup id="everything"><include segmentGroup="soma_group"/><include segmentGroup="dend"/></segmentGroup>
+    </morphology>
+    <biophysicalProperties id="b">
+      <membraneProperties>
+        <channelDensity id="L" ionChannel="pas" condDensity="0.1mS_per_cm2" erev="-65mV" ion="non_specific"/>
+        <channelDensity id="K" ionChannel="kdr" condDensity="36mS_per_cm2" erev="-77mV" ion="k" segmentGroup="soma_group"/>
+        <spikeThresh value="-10mV"/>
+        <specificCapacitance value="1uF_per_cm2" segmentGroup="soma_group"/>
+        <specificCapacitance value="2uF_per_cm2" segmentGroup="dend"/>
+        <initMembPotential value="-65mV"/>
+      </membraneProperties>
+      <intracellularProperties><resistivity value="150 ohm_cm"/></intracellularProperties>
+    </biophysicalProperties>
+  </cell>
+</neuroml>
+"""
+
+
+def test_morphology_regions_and_densities(tmp_path):
+    from hhsim.cable import Morphology, Section
+
+    path = tmp_path / "morph.nml"
+    path.write_text(MORPH)
+    cc = nml.load_cable_cell(path)
+    want = Morphology((
+        Section("soma", 20.0, 20.0, region="soma_group", ra=150.0),  # the sphere as its cylinder
+        Section("d1", 100.0, 4.0, region="dend", parent="soma", profile=((0.0, 4.0), (100.0, 2.0)), ra=150.0),
+        Section("d2", 50.0, 2.0, region="dend", parent="d1", ra=150.0),
+        Section("d3", 50.0, 3.0, region="dend", parent="soma", parent_end=0, ra=150.0),
+    ), ra=150.0, name="c", source=str(path))
+    assert cc.morph == want
+    soma, dend = cc.channels["soma_group"], cc.channels["dend"]
+    assert [c.name for c in soma.channels] == ["L", "K"] and [c.name for c in dend.channels] == ["L"]
+    assert (soma.Cm, dend.Cm) == (1.0, 2.0) and soma.channel("K").gbar == 36.0
+    assert cc.threshold == -10.0 and cc.synapse_at is None

@@ -39,6 +39,9 @@ def import_neuroml_cmd(file, cell, out):
             unit = "cm/s" if ch.reversal == "ghk" else "mS/cm2"
             rev = f"E {ch.E:g} mV" if ch.reversal == "fixed" else ch.reversal
             click.echo(f"  {ch.name:12s} {ch.ion or '-':3s} {ch.gbar:g} {unit}, {rev}; gates {gates}")
+    for ident, cr in contents.cables.items():
+        regions = ", ".join(f"{r} ({', '.join(c.name for c in m.channels)})" for r, m in cr.channels.items())
+        click.echo(f"cable cell {ident}: {len(cr.morph.sections)} sections; regions {regions}")
     for ident in contents.networks:
         click.echo(f"network {ident}: run it with `hhsim network {file}`")
 

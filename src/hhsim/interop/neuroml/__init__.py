@@ -31,11 +31,13 @@ SUFFIXES = (".nml",)
 @dataclass(frozen=True)
 class Contents:
     """What a NeuroML file holds: its one-segment cells as models (by cell id), their
-    membrane areas (µm²) and the ids of its networks."""
+    membrane areas (µm²), the ids of its networks, and its cells with several segments
+    (:class:`.cable.CableRead`, by cell id)."""
 
     models: dict = field(default_factory=dict)
     areas_um2: dict = field(default_factory=dict)
     networks: tuple = ()
+    cables: dict = field(default_factory=dict)
 
 
 def _load(path):
@@ -57,18 +59,25 @@ def read(path: str | Path) -> Contents:
     temperature = units.value(temps[0], "temperature", f"{path}: network temperature") if len(temps) == 1 else None
     channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
-    models, areas = {}, {}
+    models, areas, cables = {}, {}, {}
     for cell in doc.cells or []:
+        if cell.morphology is not None and len(cell.morphology.segments or []) > 1:
+            from .cable import read_cable
+
+            cables[cell.id] = read_cable(cell, src.ctx, channels, pools, temperature)
+            continue
         cr = read_cell(cell, src.ctx, channels, pools, temperature)
         models[cell.id], areas[cell.id] = cr.model, cr.area_um2
-    return Contents(models, areas, tuple(n.id for n in nets))
+    return Contents(models, areas, tuple(n.id for n in nets), cables)
 
 
 def load_model(path: str | Path, cell: str | None = None) -> Model:
     """The cell ``cell`` (default: the only one) of NeuroML file ``path`` as a model."""
     contents = read(path)
     if not contents.models:
-        raise ModelError(f"{path}: the file has no <cell>; hhsim reads conductance-based cells with segments")
+        extra = (f" (its cells with several segments are cable cells: {', '.join(contents.cables)}; "
+                 "use load_cable_cell)") if contents.cables else ""
+        raise ModelError(f"{path}: the file has no one-segment <cell>{extra}")
     if cell is None:
         if len(contents.models) > 1:
             raise ModelError(f"{path}: the file has {len(contents.models)} cells; name one of "
@@ -77,6 +86,21 @@ def load_model(path: str | Path, cell: str | None = None) -> Model:
     if cell not in contents.models:
         raise ModelError(f"{path}: no cell {cell!r}; accepted: {', '.join(contents.models)}")
     return contents.models[cell]
+
+
+def load_cable_cell(path: str | Path, cell: str | None = None, **kw):
+    """The cell ``cell`` (default: the only one) with several segments of NeuroML file
+    ``path`` as a :class:`~hhsim.network.CableCell` (``kw``: its other fields, e.g.
+    ``stimuli``); ``.morph`` and ``.channels`` also run with :func:`hhsim.cable.simulate_cable`."""
+    cables = read(path).cables
+    if not cables:
+        raise ModelError(f"{path}: the file has no <cell> with several segments")
+    if cell is None and len(cables) > 1:
+        raise ModelError(f"{path}: the file has {len(cables)} cells with several segments; name one of "
+                         + ", ".join(cables))
+    if cell is not None and cell not in cables:
+        raise ModelError(f"{path}: no cell {cell!r} with several segments; accepted: {', '.join(cables)}")
+    return cables[cell or next(iter(cables))].cable_cell(**kw)
 
 
 def load_network(path: str | Path, network: str | None = None, t_stop: float | None = None):
@@ -118,4 +142,4 @@ def write_neuroml(obj, path: str | Path, *, area_um2: float | None = None) -> Pa
     return document.write(to_document(obj, area_um2=area_um2), path)
 
 
-__all__ = ["Contents", "read", "load_model", "load_network", "load_stimulus", "to_document", "write_neuroml", "SUFFIXES"]
+__all__ = ["Contents", "read", "load_model", "load_cable_cell", "load_network", "load_stimulus", "to_document", "write_neuroml", "SUFFIXES"]

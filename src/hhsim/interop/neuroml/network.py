@@ -30,9 +30,11 @@ import numpy as np
 
 from ...errors import ModelError
 from ...network import Network, Population, Projection, SpikeSource, connect as _connect, synapses as _syn
+from ...cable.stimulus import point
 from ...stim import Pulses, Step, pulse
 from . import units as _units
-from .cells import CellRead, read_cell
+from .cable import CableRead, read_cable
+from .cells import read_cell
 from .channels import _at
 
 #: nA on a membrane of 1 µm² in µA/cm² (1 nA = 1e-3 µA; 1 µm² = 1e-8 cm²).
@@ -93,11 +95,43 @@ def _cell_index(ref, pops: dict, where: str, expect: str | None = None) -> tuple
     return name, idx
 
 
-def _weight(values_ns: np.ndarray, area: float):
+def _site(cr: CableRead, site, where: str) -> tuple[str, float]:
+    """(section name, x) of a (segment id, fraction along) on a cable cell (the root's middle by default)."""
+    seg, frac = site if site is not None else (None, None)
+    if seg is None:
+        return cr.morph.sections[0].name, 0.5 if frac is None else float(frac)
+    if int(seg) not in cr.sections:
+        raise ModelError(f"{where}: segment {seg} is not in the cell's morphology")
+    return cr.sections[int(seg)], 0.5 if frac is None else float(frac)
+
+
+def _cable_population(cr: CableRead, name: str, n: int, stims: list, sites: set, where: str):
+    """The CableCell of a population of cable cells: every cell gets the same inputs (one
+    cell description per population) and its synapses on one site."""
+    if any(repr(s) != repr(stims[0]) for s in stims):
+        raise ModelError(f"{where}: the cells of cable population {name!r} get different inputs; hhsim gives "
+                         "every cell of a cable population the same stimuli")
+    if len(sites) > 1:
+        raise ModelError(f"{where}: synapses reach cable population {name!r} on {len(sites)} different segments; "
+                         "hhsim puts a cable cell's synapses on one site")
+    kw = {}
+    if sites:
+        kw["synapse_at"] = _site(cr, next(iter(sites)), where)
+    return cr.cable_cell(stimuli=tuple(stims[0]), **kw)
+
+
+def _area(cell) -> float | None:
+    return None if isinstance(cell, CableRead) else cell.area_um2
+
+
+def _weight(values_ns: np.ndarray, area: float | None):
     """A projection weight: one quantity in nS when all equal (hhsim converts it with
     each side's area), else densities (mS/cm²) on the target's area."""
     if values_ns.size and np.all(values_ns == values_ns[0]):
         return f"{_units.fmt(values_ns[0])} nS"
+    if area is None:
+        raise ModelError("synapses onto a cable population must all have one weight (hhsim converts nS with "
+                         "the synapse node's area)")
     return values_ns * (NS_PER_UM2_IN_MS_PER_CM2 / area)
 
 
@@ -120,21 +154,27 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
     cells = {c.id: c for c in doc.cells or []}
-    read: dict[str, CellRead] = {}
+    read: dict = {}
     sizes: dict[str, int] = {}
-    pop_cells: dict[str, CellRead] = {}
+    pop_cells: dict = {}
     for pop in net.populations or []:
         w = f"{_at(ctx, pop.id)}: population {pop.id!r}"
         if pop.component not in cells:
             raise ModelError(f"{w}: component {pop.component!r} is not a <cell> of the file (hhsim reads "
                              "conductance-based cells, not abstract or integrate-and-fire ones)")
         if pop.component not in read:
-            read[pop.component] = read_cell(cells[pop.component], ctx, channels, pools, temperature)
+            cell = cells[pop.component]
+            if cell.morphology is not None and len(cell.morphology.segments or []) > 1:
+                read[pop.component] = read_cable(cell, ctx, channels, pools, temperature)
+            else:
+                read[pop.component] = read_cell(cell, ctx, channels, pools, temperature)
         n = pop.size if pop.size is not None else len(pop.instances or [])
         if not n:
             raise ModelError(f"{w} has no size and no instances")
         sizes[pop.id] = int(n)
         pop_cells[pop.id] = read[pop.component]
+    cable_stims: dict[str, list] = {p: [[] for _ in range(n)] for p, n in sizes.items()}
+    cable_sites: dict[str, set] = {p: set() for p in sizes}
     if not sizes:
         raise ModelError(f"{where} has no population")
     stims: dict[str, list] = {p: [None] * n for p, n in sizes.items()}
@@ -142,13 +182,17 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     poisson = {p.id: p for p in doc.poisson_firing_synapses or []}
     syns = _synapses(doc, ctx)
 
-    def add_pulse(gen_id: str, pop: str, idx: int, scale: float, w: str) -> None:
+    def add_pulse(gen_id: str, pop: str, idx: int, scale: float, w: str, site=None) -> None:
         g = pulses[gen_id]
         gw = f"{_at(ctx, gen_id)}: pulseGenerator {gen_id!r}"
         amp = _units.value(g.amplitude, "current", f"{gw} amplitude") * scale
         dur = _units.value(g.duration, "time", f"{gw} duration")
         start = _units.value(g.delay, "time", f"{gw} delay")
         if dur <= 0:
+            return
+        if isinstance(pop_cells[pop], CableRead):
+            section, x = _site(pop_cells[pop], site, w)
+            cable_stims[pop][idx].append(point(pulse(amp, start, dur), x=x, section=section))
             return
         density = amp * NA_PER_UM2_IN_UA_PER_CM2 / pop_cells[pop].area_um2
         s = pulse(density, start, dur)
@@ -170,8 +214,8 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
         items = [(i, 1.0) for i in il.input or []] + [(i, float(i.weight)) for i in il.input_ws or []]
         targets = [(_cell_index(i.target, sizes, w, il.populations)[1], wt) for i, wt in items]
         if il.component in pulses:
-            for idx, wt in targets:
-                add_pulse(il.component, il.populations, idx, wt, w)
+            for (idx, wt), (i, _) in zip(targets, items):
+                add_pulse(il.component, il.populations, idx, wt, w, (i.segment_id, i.fraction_along))
         elif il.component in poisson:
             pf = poisson[il.component]
             pw = f"{_at(ctx, pf.id)}: poissonFiringSynapse {pf.id!r}"
@@ -184,7 +228,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             wts = np.array([sy.gbase_ns * wt for _, wt in targets])
             projections.append(Projection(name, il.populations, sy.synapse,
                                           connect=_connect.explicit(np.arange(len(targets)), [t for t, _ in targets]),
-                                          weight=_weight(wts, pop_cells[il.populations].area_um2), name=pf.synapse))
+                                          weight=_weight(wts, _area(pop_cells[il.populations])), name=pf.synapse))
         else:
             raise ModelError(f"{w}: component {il.component!r} is not a pulseGenerator or poissonFiringSynapse "
                              "of the file")
@@ -199,6 +243,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                 raise ModelError(f"{w}: population {p!r} is not in the network")
         pre, post, wts, delays = [], [], [], []
         for c in list(pr.connections or []) + list(pr.connection_wds or []):
+            cable_sites[post_pop].add((c.post_segment_id, c.post_fraction_along))
             pre.append(_cell_index(c.pre_cell_id, sizes, w, pre_pop)[1])
             post.append(_cell_index(c.post_cell_id, sizes, w, post_pop)[1])
             wts.append(float(getattr(c, "weight", None) or 1.0) if hasattr(c, "weight") else 1.0)
@@ -208,7 +253,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
         sy = syns[pr.synapse]
         delay = delays[0] if all(d == delays[0] for d in delays) else np.array(delays)
         projections.append(Projection(pre_pop, post_pop, sy.synapse, connect=_connect.explicit(pre, post),
-                                      weight=_weight(sy.gbase_ns * np.array(wts), pop_cells[post_pop].area_um2),
+                                      weight=_weight(sy.gbase_ns * np.array(wts), _area(pop_cells[post_pop])),
                                       delay=delay, name=pr.synapse))
     for ep in net.electrical_projections or []:
         w = f"{_at(ctx, ep.id)}: electricalProjection {ep.id!r}"
@@ -224,12 +269,16 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             gs.append(syns[c.synapse].gbase_ns * wt)
         if pre:
             projections.append(Projection(pre_pop, post_pop, _syn.Gap(), connect=_connect.explicit(pre, post),
-                                          weight=_weight(np.array(gs), pop_cells[post_pop].area_um2)))
+                                          weight=_weight(np.array(gs), _area(pop_cells[post_pop]))))
     if net.continuous_projections:
         raise ModelError(f"{where}: continuousProjection (graded synapses) is not supported")
     populations = []
     for name, n in sizes.items():
         cr = pop_cells[name]
+        if isinstance(cr, CableRead):
+            populations.append(Population(name, _cable_population(cr, name, n, cable_stims[name],
+                                                                  cable_sites[name], where), n=n))
+            continue
         stim = stims[name]
         if all(s is None for s in stim):
             stim = None
