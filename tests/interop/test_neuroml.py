@@ -455,3 +455,50 @@ def test_morphology_regions_and_densities(tmp_path):
     assert [c.name for c in soma.channels] == ["L", "K"] and [c.name for c in dend.channels] == ["L"]
     assert (soma.Cm, dend.Cm) == (1.0, 2.0) and soma.channel("K").gbar == 36.0
     assert cc.threshold == -10.0 and cc.synapse_at is None
+
+
+# ------------------------------------------------------------------ jNeuroML, where Java is present
+LEMS = """<Lems>
+    <Target component="sim1"/>
+    <Include file="Cells.xml"/>
+    <Include file="Networks.xml"/>
+    <Include file="Simulation.xml"/>
+    <Include file="NML2_SingleCompHHCell.nml"/>
+    <Simulation id="sim1" length="300ms" step="{step}ms" target="net1">
+        <EventOutputFile id="spikes" fileName="{out}" format="TIME_ID">
+            <EventSelection id="0" select="hhpop[0]" eventPort="spike"/>
+        </EventOutputFile>
+    </Simulation>
+</Lems>
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
+def test_jneuroml_agrees_within_its_step_error(tmp_path):
+    """jNeuroML runs the example at fixed steps h and h/2 (first order: its spikes come
+    late by about C h); its Richardson extrapolation 2 t(h/2) - t(h) meets hhsim's spikes,
+    and at h/2 it differs from hhsim by its own step error t(h) - t(h/2)."""
+    import subprocess
+
+    import pyneuroml
+
+    jar = sorted((Path(pyneuroml.__file__).parent / "lib").glob("jNeuroML-*.jar"))[-1]
+    path = example("NML2_SingleCompHHCell.nml", tmp_path)
+    runs = {}
+    for step in ("0.01", "0.005"):
+        lems = tmp_path / f"LEMS_{step}.xml"
+        lems.write_text(LEMS.format(step=step, out=f"spikes_{step}.txt"))
+        subprocess.run(["java", "-Xmx1G", "-jar", str(jar), lems.name, "-nogui"], cwd=tmp_path, check=True,
+                       capture_output=True, timeout=300)
+        runs[step] = np.array([float(line.split()[0]) * 1e3 for line in (tmp_path / f"spikes_{step}.txt").open()])
+    net = nml.load_network(path, t_stop=300.0)
+    from hhsim.network import simulate_network
+
+    ours = simulate_network(net, progress=False).trains("hhpop")[0]
+    h, h2 = runs["0.01"], runs["0.005"]
+    assert len(h) == len(h2) == len(ours) == 7
+    assert np.all(h - ours > 0.03) and np.all(h - ours < 1.0)  # published: 0.1 to 0.94 ms late
+    step_error = h - h2
+    assert np.all(np.abs(h2 - ours) <= 1.2 * step_error + 0.01)  # 0.01: the file's 5 digits in seconds
+    np.testing.assert_allclose(2 * h2 - h, ours, atol=0.02)
