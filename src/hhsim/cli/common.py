@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .. import interop as _interop  # noqa: F401 - registers the NeuroML model reader
 from ..errors import OutputError, ParameterError
 from ..io import check_writable
 from ..model import Model

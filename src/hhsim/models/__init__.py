@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import ModelError
 from ..model import Model
 from . import connor_stevens as _cs
 from . import destexhe as _dx
@@ -19,10 +18,12 @@ from . import hh as _hh
 from . import pospischil as _po
 from . import traub_miles as _tm
 from . import wang_buzsaki as _wb
-from .resolve import is_model_file, read_model_file, register_reader, resolve_model, suffixes
+from .resolve import PRESETS, is_model_file, register_reader, resolve_model, suffixes
 
-# Names are stable: scripts outside the repository use them.
-_REGISTRY: dict[str, Callable[[], Model]] = {
+# Names are stable: scripts outside the repository use them.  The table lives in
+# hhsim.models.resolve, where every model name and file is resolved.
+_REGISTRY: dict[str, Callable[[], Model]] = PRESETS
+_REGISTRY.update({
     "hh": _hh.hh,
     "hh1952": _hh.hh1952,
     "traub_miles": _tm.traub_miles,
@@ -34,7 +35,7 @@ _REGISTRY: dict[str, Callable[[], Model]] = {
     "pospischil_ib": _po.pospischil_ib,
     "pospischil_lts": _po.pospischil_lts,
     "destexhe_tc": _dx.destexhe_tc,
-}
+})
 
 
 def names() -> list[str]:
@@ -46,15 +47,7 @@ def get(name: str | Model) -> Model:
     """The preset called ``name``, or the model in the file ``name`` (a cell file
     ``*.toml``, or any suffix registered with :func:`register_reader`); a
     :class:`Model` is returned unchanged."""
-    if isinstance(name, Model):
-        return name
-    if is_model_file(name):
-        return read_model_file(name)
-    try:
-        return _REGISTRY[name]()
-    except (KeyError, TypeError):
-        raise ModelError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}, "
-                         f"or a model file ({', '.join('*' + s for s in suffixes())})") from None
+    return resolve_model(name)
 
 
 def register(name: str, factory: Callable[[], Model]) -> None:
@@ -62,4 +55,4 @@ def register(name: str, factory: Callable[[], Model]) -> None:
     _REGISTRY[name] = factory
 
 
-__all__ = ["get", "names", "register", "register_reader", "resolve_model", "Model"]
+__all__ = ["get", "names", "register", "register_reader", "resolve_model", "is_model_file", "suffixes", "Model"]

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..cells import load_cell, read_cell
+from ..errors import ModelError
 from ..model import Model
 
+#: preset name -> factory (filled by :mod:`hhsim.models`, which lists the presets)
+PRESETS: dict[str, Callable[[], Model]] = {}
 #: file suffix (lower case, with the dot) -> reader(path) -> Model
 _READERS: dict[str, Callable[[Path], Model]] = {}
 #: file suffix -> reader(path) -> the stimulus the file carries, or None
@@ -57,9 +60,15 @@ def read_model_file(path: str | Path) -> Model:
 def resolve_model(name_or_path: str | Path | Model) -> Model:
     """The preset called ``name_or_path``, or the model in that file (a :class:`Model`
     is returned unchanged)."""
-    from . import get
-
-    return get(name_or_path)
+    if isinstance(name_or_path, Model):
+        return name_or_path
+    if is_model_file(name_or_path):
+        return read_model_file(name_or_path)
+    try:
+        return PRESETS[name_or_path]()
+    except (KeyError, TypeError):
+        raise ModelError(f"unknown model {name_or_path!r}; available: {', '.join(PRESETS)}, "
+                         f"or a model file ({', '.join('*' + s for s in suffixes())})") from None
 
 
 def resolve_stimulus(name_or_path):
@@ -73,17 +82,3 @@ def resolve_stimulus(name_or_path):
 
 register_reader(".toml", load_cell, lambda path: read_cell(path).stimulus)
 
-
-def _neuroml_model(path: Path) -> Model:
-    from ..interop.neuroml import load_model  # libNeuroML only when a .nml file is met
-
-    return load_model(path)
-
-
-def _neuroml_stimulus(path: Path):
-    from ..interop.neuroml import load_stimulus
-
-    return load_stimulus(path)
-
-
-register_reader(".nml", _neuroml_model, _neuroml_stimulus)
