@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .channels import expr as _expr
 from .channels.ions import conc_names, shell_influx_factor, valence
 
 
@@ -17,6 +18,8 @@ def describe_model(m) -> str:
               "  Cm dV/dt = I_stim - (" + " + ".join(f"I_{c.name}" for c in m.channels) + ")"]
     for ch in m.channels:
         gates = " * ".join(f"{g.name}^{g.power:g}" if g.power != 1 else g.name for g in ch.gates)
+        if ch.open_tree is not None:  # a conductance expression, g = gbar * f(gates): show f
+            gates = f"({_expr.unparse(ch.open_tree)})"
         if ch.reversal == "ghk":
             cin, cout = conc_names(ch.ion)
             z = valence(ch.ion)

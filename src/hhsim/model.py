@@ -21,6 +21,16 @@ Parameter names:
   ``EX`` (mV, only for a fixed reversal potential); ``X.q10``; the channel's
   named constants ``X.name``;
 * per rate form: ``X.gate.form.param``, e.g. ``Na.m.alpha.V0`` (mV).
+
+A value may also be a string with a unit, converted once into the parameter's
+unit (``hh.with_params(gNa="0.06 S/cm2", EK="-80 mV")``); a quantity of the
+wrong dimension is refused (:mod:`hhsim.quantity`).
+
+States are named in :attr:`Model.state_names`; a gate's qualified name
+``Channel.gate`` (``"Na.m"``) is accepted everywhere a state is named
+(``Result.states``, ``simulate(initial_state=...)``, ``channel_currents``),
+and its short name (``"m"``) while no other channel has a gate of that name, so
+a script written with qualified names survives adding a channel.
 """
 
 from __future__ import annotations

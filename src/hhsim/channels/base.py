@@ -404,6 +404,14 @@ class Channel:
     permeability in cm/s.  ``params``: named constants the channel's
     expression rates use (``{"VT": -56.2}`` or ``{"VT": (-56.2, "mV")}``),
     overridable as ``<name>.<param>``.
+
+    ``conductance``: a conductance that is not a product of gate powers, as
+    the literature writes it, ``"gbar * (nf*n**2 + (1 - nf)*p)"``: a checked
+    expression (:mod:`hhsim.channels.expr`) of the gates and ``params``,
+    written ``gbar * (...)``, finite and >= 0 for gate values in [0, 1]; the
+    gates' powers are then unused.  A nonspecific current (Ih) has no ``ion``
+    and a fixed ``E``; a fixed ``E`` with an ``ion`` that has a pool keeps the
+    reversal fixed while the current still feeds the pool.
     """
 
     name: str
