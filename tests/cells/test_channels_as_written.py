@@ -162,3 +162,14 @@ def test_qualified_names_survive_adding_a_channel():
               "A.m": np.full_like(r.v, 0.5)}
     np.testing.assert_array_equal(wider.channel_currents(r.v, states)["Na"], r.currents["Na"])
     np.testing.assert_array_equal(hh.channel_currents(r.v, states)["K"], r.currents["K"])
+
+
+def test_activation_curve_of_an_expression_channel(tmp_path):
+    from hhsim.analysis.vclamp import _activation_curve
+
+    (tmp_path / "kht.toml").write_text(KHT)
+    model = hhsim.models.get("hh").with_channels(load_channel(tmp_path / "kht.toml"))
+    v = np.linspace(-100.0, 40.0, 141)
+    n_inf, _, p_inf, _ = _kht_rates(v)  # both KHT gates activate with depolarisation
+    np.testing.assert_allclose(_activation_curve(model, model.channel("KHT"), v),
+                               0.85 * n_inf**2 + 0.15 * p_inf, rtol=1e-12)

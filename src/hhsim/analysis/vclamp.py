@@ -258,6 +258,9 @@ def _activation_curve(model: Model, ch, v) -> np.ndarray | None:
     gates = [g for g in ch.gates if not inactivates(model, ch, g)]
     if not gates:
         return None
+    if ch.conductance:  # a conductance expression: its inactivating gates held at 1
+        held = {g.name: gate_steady_state(model, ch, g, v) if g in gates else np.ones_like(v) for g in ch.gates}
+        return np.asarray(ch.open_fraction(held), dtype=float) * np.ones_like(v)
     out = np.ones_like(v)
     for g in gates:
         out = out * gate_steady_state(model, ch, g, v) ** g.power
