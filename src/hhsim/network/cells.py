@@ -24,6 +24,8 @@ from ..errors import ParameterError
 class CableCell:
     """A cable or branched cell for a network population.
 
+    Parameters
+    ----------
     morph : a :class:`~hhsim.cable.geometry.Morphology` (``hhsim.cable.cable(...)``, ``read_swc(...)``).
     channels : a model or preset name for every section, or ``{region or section: model}``.
     stimuli : the cell's own point stimuli (nA), ``hhsim.cable.point(...)``.

@@ -39,6 +39,8 @@ def _count(n, what: str) -> int:
 class Population:
     """``n`` neurons of one model.
 
+    Parameters
+    ----------
     model : a preset name or a :class:`~hhsim.model.Model`.
     params : per-neuron parameter values, ``{name: value | array | distribution}``
         (names as ``hhsim models NAME`` lists them).
@@ -119,6 +121,8 @@ class SpikeSource:
 class Projection:
     """Synapses from population (or source) ``pre`` onto population ``post``.
 
+    Parameters
+    ----------
     synapse : a synapse family instance (:mod:`hhsim.network.synapses`).
     connect : ``"all"``, ``"one_to_one"``, ``{"p": ...}``, ``{"indegree": K}``, ... or a Rule.
     weight : mS/cm² (or ``"6 nS"`` with the target's area), a number, an array, or a distribution.
@@ -199,6 +203,8 @@ class Noise:
 class Monitors:
     """What to record.
 
+    Parameters
+    ----------
     spikes : ``"all"``, a list of population names, or ``{population: [indices]}``.
     states : ``{population: [indices]}`` of neurons whose V, states and synaptic
         current are recorded every ``every_ms``.
