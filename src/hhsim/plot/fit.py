@@ -28,7 +28,7 @@ def plot_fit(result, path: str | Path | None = None) -> Figure:
     sweeps = result.sweeps[:MAX_SWEEPS]
     extra = 1 + (1 if result.features else 0)
     cols = 2 if len(sweeps) > 1 else 1
-    rows = math.ceil(len(sweeps) / cols) + math.ceil(extra / cols)
+    rows = math.ceil((len(sweeps) + extra) / cols)
     fig = Figure(figsize=(5.2 * cols, 2.3 * rows), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
@@ -40,7 +40,7 @@ def plot_fit(result, path: str | Path | None = None) -> Figure:
         ax.set_ylabel("V (mV)" if s.unit == "mV" else "I (µA/cm²)", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7, frameon=False)
-    k = math.ceil(len(sweeps) / cols) * cols
+    k = len(sweeps)
     ax = axes[k]
     hist = np.asarray(result.history, dtype=float)
     ax.semilogy(np.arange(1, hist.size + 1), np.maximum(hist, 1e-300), color="#1f3b73")
@@ -48,15 +48,13 @@ def plot_fit(result, path: str | Path | None = None) -> Figure:
     ax.set_ylabel("best loss", fontsize=8)
     text = ", ".join(f"{n} = {v:.4g} ± {result.uncertainty[n]:.2g}" for n, v in result.params.items())
     ax.set_title(text, fontsize=7, wrap=True)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(which="both", labelsize=7)
     used = k + 1
     if result.features:
         ax = axes[k + 1]
         _plot_features(ax, result.features)
         used += 1
     for ax in axes[used:]:
-        ax.set_visible(False)
-    for ax in axes[len(sweeps):k]:
         ax.set_visible(False)
     if path is not None:
         save_figure(fig, path)
@@ -78,3 +76,4 @@ def _plot_features(ax, features: list[dict]) -> None:
     ax.set_xticklabels(names, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("(fit - data) / |data|", fontsize=8)
     ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6, frameon=False)
