@@ -128,6 +128,9 @@ def channel_from_dict(data: dict, where: str, *, area_um2: float | None = None,
 def _gates(raw, where: str, chname, power_optional: bool) -> list[Gate]:
     if not isinstance(raw, list):
         raise ModelError(f"{where}: 'gates' must be a list of [[gates]] tables")
+    if len(raw) > MAX_GATES:  # before checking each gate's rates over the voltage range
+        raise ModelError(f"{where}: {len(raw)} gates is too large a channel for the compiler; "
+                         f"at most {MAX_GATES} gates per channel are accepted")
     gates = []
     for i, g in enumerate(raw):
         if not isinstance(g, dict):
@@ -151,9 +154,6 @@ def _gates(raw, where: str, chname, power_optional: bool) -> list[Gate]:
             raise type(exc)(f"{where}: channel {str(chname)!r}, {exc}") from None
         except (TypeError, ValueError, OverflowError) as exc:
             raise ModelError(f"{where}: gate {i + 1}: {exc}") from None
-    if len(gates) > MAX_GATES:
-        raise ModelError(f"{where}: {len(gates)} gates is too large a channel for the compiler; "
-                         f"at most {MAX_GATES} gates per channel are accepted")
     return gates
 
 
