@@ -266,7 +266,7 @@ BAD = {
                                "  ik = g*(0.5*n^2 + 0.5*p*v/100)*(v - ek)\n}\n"
                                "DERIVATIVE s { n' = (1 - n)/5  p' = (1 - p)/5 }\n", 4, "gates and constants only"),
     "two_currents": ("NEURON { SUFFIX x USEION k READ ek WRITE ik USEION na READ ena WRITE ina }\n"
-                     "PARAMETER { g = 1e-3 }\nBREAKPOINT { ik = g*(v - ek) ina = g*(v - ena) }\n", 1, "2 currents"),
+                     "PARAMETER { g = 1e-3 }\nBREAKPOINT { ik = g*(v - ek) ina = g*(v - ena) }\n", None, "2 currents"),
     "celsius_in_rate": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nPARAMETER { g = 1e-3 }\nSTATE { n }\n"
                         "BREAKPOINT { SOLVE s METHOD cnexp ik = g*n*(v - ek) }\n"
                         "DERIVATIVE s {\n  n' = (1/(1 + exp(-(v + celsius)/5)) - n)/5\n}\n", 6, "celsius"),
@@ -358,3 +358,56 @@ def test_control_flow_idioms(tmp_path):
     want_tau = np.where(v < -60, 2 * math.pi, np.where(v < 0, 4 + v / 30, 4.0))
     np.testing.assert_allclose(g.time_constant(v, 1.0, ch.env), want_tau, rtol=1e-13)
     assert ch.gbar == pytest.approx(2.0) and ch.q10 == 1.0
+
+
+# ------------------------------------------------------------ files shipped with NEURON
+def _neuron_share() -> Path | None:
+    try:
+        import neuron
+    except ImportError:
+        return None
+    share = Path(neuron.__file__).parent / ".data" / "share"
+    return share if share.is_dir() else None
+
+
+def test_neuron_hh_mod_is_the_hh_preset():
+    """NEURON's own hh.mod (shipped in the neuron wheel) writes three currents: one channel
+    each, whose gates are those of hhsim's hh preset (written independently from the 1952
+    paper) at every temperature."""
+    share = _neuron_share()
+    if share is None or not (share / "modfile" / "hh.mod").is_file():
+        pytest.skip("the neuron package with its share/modfile/hh.mod is not installed")
+    chans = load_mod(share / "modfile" / "hh.mod")
+    assert [c.name for c in chans] == ["hh_na", "hh_k", "hh_l"]
+    na, k, leak = chans
+    hh = hhsim.models.get("hh")
+    assert (na.gbar, na.E, k.gbar, k.E, leak.gbar, leak.E) == (120.0, 50.0, 36.0, -77.0, 0.3, -54.3)
+    for ours, theirs in ((na, hh.channel("Na")), (k, hh.channel("K"))):
+        for t in TEMPS:
+            for g, ref in zip(ours.gates, theirs.gates):
+                assert (g.name, g.power) == (ref.name, ref.power)
+                np.testing.assert_allclose(g.steady_state(V), ref.steady_state(V), rtol=1e-12)
+                np.testing.assert_allclose(g.time_constant(V, ours.phi(t)), ref.time_constant(V, theirs.phi(t)),
+                                           rtol=1e-12)
+    with pytest.raises(ModelError, match="3 currents"):
+        from_nmodl(share / "modfile" / "hh.mod")
+
+
+def test_every_mod_file_shipped_with_neuron_imports_or_is_refused_in_one_line(capsys):
+    from _cli import run_cli
+
+    share = _neuron_share()
+    files = sorted(share.rglob("*.mod")) if share is not None else []
+    if not files:
+        pytest.skip("no mod files shipped with an installed neuron package")
+    imported = 0
+    for path in files:
+        code, out, err = run_cli(capsys, "channels", "--file", str(path))
+        if code == 0:
+            imported += 1
+            continue
+        assert code == 2, (path, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in err, (path, err)
+        assert f"{path}:" in lines[0], (path, err)
+    assert imported >= 4  # hh, passive, and the HH demo channels at least

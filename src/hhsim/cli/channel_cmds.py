@@ -20,12 +20,18 @@ def channels_cmd(name, path):
     """List the channel library, or show one channel's equations and defaults."""
     if path is not None:
         if path.lower().endswith(".mod"):
-            from ..interop.nmodl import from_nmodl
+            from ..interop.nmodl import ImportedPool, load_mod
 
-            ch = from_nmodl(path)
+            found = load_mod(path)
+            if isinstance(found, ImportedPool):
+                p = found.pool
+                click.echo(f"{found.name}: {p.ion} pool, depth {p.depth:g} µm, tau {p.tau:g} ms, "
+                           f"resting {p.prefix}_in {found.resting_mM:g} mM")
+                return
+            found = found if isinstance(found, tuple) else (found,)
         else:
-            ch = load_channel(path)
-        click.echo(describe_channel(ch.name, ch))
+            found = (load_channel(path),)
+        click.echo("\n\n".join(describe_channel(ch.name, ch) for ch in found))
         return
     if name is None:
         for n in _channels.names():

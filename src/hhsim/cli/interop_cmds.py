@@ -41,6 +41,14 @@ def import_mod_cmd(path, out):
             raise ModelError(f"{text}; a channel file cannot hold a pool, so --out is not written")
         click.echo(text)
         return
+    if isinstance(mech, tuple):  # one channel per current (NEURON's hh.mod)
+        names = ", ".join(c.name for c in mech)
+        if target is not None:
+            raise ModelError(f"{path} writes {len(mech)} currents, one channel each ({names}); a channel file "
+                             f"holds one, so --out is not written: use --channel {path} directly")
+        for i, ch in enumerate(mech):
+            click.echo(f"# channel {i + 1} of {len(mech)}: {ch.name}\n{describe_channel(ch)}")
+        return
     toml_text = describe_channel(mech)
     if target is None:
         click.echo(toml_text, nl=False)

@@ -23,18 +23,23 @@ from .translate import ImportedPool, translate
 __all__ = ["load_mod", "from_nmodl", "with_mechanisms", "parse_file", "parse_text", "ImportedPool"]
 
 
-def load_mod(path: str | Path) -> Channel | ImportedPool:
-    """The channel (or ion pool) that the ``.mod`` file ``path`` describes."""
+def load_mod(path: str | Path) -> Channel | ImportedPool | tuple[Channel, ...]:
+    """What the ``.mod`` file ``path`` describes: a channel, an ion pool, or (a file that
+    writes several currents, as NEURON's ``hh.mod``) one channel per current."""
     return translate(parse_file(path))
 
 
 def from_nmodl(path: str | Path) -> Channel:
-    """The channel that the ``.mod`` file ``path`` describes (a pool file is refused here:
-    use :func:`load_mod`, or ``--channel FILE.mod`` on the command line, which adds pools too)."""
+    """The channel that the ``.mod`` file ``path`` describes (a pool file, or a file with
+    several currents, is refused here: use :func:`load_mod`, or ``--channel FILE.mod`` on
+    the command line, which adds pools and every current)."""
     out = load_mod(path)
     if isinstance(out, ImportedPool):
         raise ModelError(f"{path}: this file describes an ion pool ({out.pool.ion}: depth {out.pool.depth:g} µm, "
                          f"tau {out.pool.tau:g} ms), not a channel; use hhsim.interop.nmodl.load_mod")
+    if isinstance(out, tuple):
+        raise ModelError(f"{path}: this file writes {len(out)} currents ({', '.join(c.name for c in out)}), one "
+                         "channel each; use hhsim.interop.nmodl.load_mod, which returns them all")
     return out
 
 
@@ -43,6 +48,10 @@ def with_mechanisms(model, mechanisms):
     pool also sets the model's resting concentration of its ion to the file's."""
     import dataclasses
 
+    flat = []
+    for m in mechanisms:
+        flat.extend(m if isinstance(m, tuple) else (m,))
+    mechanisms = flat
     channels = [m for m in mechanisms if isinstance(m, Channel)]
     model = model.with_channels(*channels) if channels else model
     for m in mechanisms:

@@ -28,7 +28,7 @@ PHYSICAL_CONSTANTS = {
     ("faraday", "kilocoulombs"): FARADAY * 1e-3, ("faraday", "kilocoulomb"): FARADAY * 1e-3,
     ("k-mole", "joule/degc"): GAS_CONSTANT, ("k-mole", "joule/kelvin"): GAS_CONSTANT,
     ("k-mole", "j/degc"): GAS_CONSTANT,
-    ("pi", "1"): math.pi, ("e", "coulomb"): 1.602176634e-19, ("mole", "1"): 6.02214076e23,
+    ("pi", "1"): math.pi, ("k", "joule/degc"): 1.380649e-23, ("k", "joule/kelvin"): 1.380649e-23, ("e", "coulomb"): 1.602176634e-19, ("mole", "1"): 6.02214076e23,
 }
 
 
@@ -71,11 +71,16 @@ def _syntax_message(exc: lark.exceptions.UnexpectedInput, text: str, path: str) 
         what = "end of file"
     word = re.match(r"[A-Za-z_]\w*", what.strip("'\""))
     hint = ""
-    if word and word.group(0).isupper() and len(word.group(0)) > 2:
+    if word and word.group(0) in _OUTSIDE_SUBSET:
         hint = f" ({word.group(0)} is not part of the NMODL subset hhsim reads; see `hhsim import-mod --help`)"
     expected = _expected(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
     return f"{path}:{line}:{column}: NMODL syntax error: unexpected {what}{hint}{expected}"
 
+
+#: NMODL keywords that the subset does not read (a syntax error there says so).
+_OUTSIDE_SUBSET = {"INCLUDE", "RANDOM", "REPRESENTS", "EXTERNAL", "CONSERVE", "COMPARTMENT", "LONGITUDINAL_DIFFUSION",
+                   "KINETIC", "SWEEP", "WATCH", "PROTECT", "MUTEXLOCK", "MUTEXUNLOCK", "STEADYSTATE", "LAG",
+                   "PARTIAL", "MATCH", "SOLVEFOR", "REACTION", "FORALL", "CONDUCTANCE", "TITLE"}
 
 _KINDS = {"NAME": "a name", "NUMBER": "a number", "UNIT": "a unit such as (mV)", "PRIMED": "x'",
           "VERBATIM": "VERBATIM", "IF": "IF", "ELSE": "ELSE"}
@@ -162,6 +167,8 @@ class _Builder:
             if st.data == "unit_constant":
                 name, have, want = str(st.children[0]), _unit(st.children[1]), _unit(st.children[2])
                 key = (have.lower().replace(" ", ""), want.lower().replace(" ", ""))
+                if key not in PHYSICAL_CONSTANTS and key[1].endswith("s"):
+                    key = (key[0], key[1][:-1])  # (coulombs) as (coulomb)
                 if key not in PHYSICAL_CONSTANTS:
                     known = ", ".join(f"({a}) ({b})" for a, b in PHYSICAL_CONSTANTS)
                     raise ModelError(f"{self.mod.where(line)}: physical constant {name} = ({have}) ({want}) is not "
@@ -232,6 +239,10 @@ class _Builder:
     def top_top_verbatim(self, tree):
         tok = tree.children[0]
         self.mod.unsupported.append(S.Unsupported("VERBATIM (C code) outside a procedure", tok.line))
+
+    def top_define(self, tree):
+        name, value = tree.children
+        self.mod.constants[str(name)] = (float(value), _line(tree))
 
     def top_top_local(self, tree):
         pass  # file-wide LOCAL variables of old files: assigned before use, like ASSIGNED

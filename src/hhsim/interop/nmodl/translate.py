@@ -63,8 +63,9 @@ class ImportedPool:
 
 
 # ------------------------------------------------------------ entry point
-def translate(mod: S.ModFile) -> Channel | ImportedPool:
-    """The channel (or pool) that ``mod`` describes; refuses what hhsim cannot express."""
+def translate(mod: S.ModFile) -> Channel | ImportedPool | tuple[Channel, ...]:
+    """The channel (or pool) that ``mod`` describes, or one channel per current when it
+    writes several; refuses what hhsim cannot express."""
     _refuse_unsupported(mod)
     if mod.suffix is None:
         raise ModelError(f"{mod.path}: no SUFFIX in a NEURON block; hhsim imports density mechanisms "
@@ -151,8 +152,13 @@ class _Translation:
         return env
 
     def evaluate(self, tree, **extra):
-        with np.errstate(all="ignore"):
-            return _expr.evaluate(tree, self.values(**extra))
+        try:
+            with np.errstate(all="ignore"):
+                return _expr.evaluate(tree, self.values(**extra))
+        except KeyError as exc:  # a name the file reads and never sets, or an ion variable out of place
+            name = {_E_ION: "the reversal potential", _I_ION: "the ionic current"}.get(exc.args[0], exc.args[0])
+            raise ModelError(f"{self.mod.path}: {_expr.unparse(tree)[:80]} reads {name}, which hhsim cannot "
+                             "place there (a PARAMETER without a value, or a value the file never sets?)") from None
 
     # ---------------------------------------------------------- the run
     def run(self):
@@ -174,20 +180,38 @@ class _Translation:
         if not currents:
             raise self.fail(mod.suffix_line, "the mechanism writes no current (USEION ... WRITE i<ion> or "
                                              "NONSPECIFIC_CURRENT) and no concentration")
-        if len(currents) > 1:
-            names = ", ".join(w for _, w in currents)
-            raise self.fail(mod.suffix_line, f"the mechanism writes {len(currents)} currents ({names}); hhsim "
-                                             "imports one current per file: split it into one file per current")
-        return self.channel(*currents[0])
+        if len(currents) == 1:
+            return self.channel(*currents[0], tuple(mod.states), mod.suffix)
+        return self.channels(currents)
+
+    def channels(self, currents) -> tuple[Channel, ...]:
+        """One channel per current (NEURON's hh.mod: ina, ik, il), each with the states its
+        current reads, named ``<suffix>_<current without its leading i>`` (hh_na, hh_k, hh_l)."""
+        mod, env = self.mod, self.interp.env
+        owner: dict[str, str] = {}
+        for _, cur in currents:
+            for s in sorted(Y.names(env.get(cur, Y.num(0.0))) & set(mod.states)):
+                if s in owner:
+                    raise self.fail(mod.states[s].line, f"state {s} enters two currents ({owner[s]}, {cur}); "
+                                                        "hhsim gives each gate to one channel")
+                owner[s] = cur
+        for s, d in mod.states.items():
+            if s not in owner:
+                raise self.fail(d.line, f"state {s} enters none of the currents")
+        out = []
+        for u, cur in currents:
+            name = f"{mod.suffix}_{cur[1:] if cur.startswith('i') and len(cur) > 1 else cur}"
+            out.append(self.channel(u, cur, tuple(s for s in mod.states if owner[s] == cur), name))
+        return tuple(out)
 
     # ---------------------------------------------------------- channels
-    def channel(self, useion: S.UseIon | None, current: str) -> Channel:
+    def channel(self, useion: S.UseIon | None, current: str, states: tuple[str, ...], name: str) -> Channel:
         mod, interp = self.mod, self.interp
         if interp.env.get(current, ("name", _I_ION)) == ("name", _I_ION):
             raise self.fail(mod.breakpoint_line, f"BREAKPOINT does not set the current {current}")
-        gates_by_state = {s: self.gate(s) for s in mod.states}
+        gates_by_state = {s: self.gate(s) for s in states}
         powers, coef, driving, conductance = self.factor_current(interp.env[current])
-        for s in mod.states:
+        for s in states:
             if conductance is not None and s in Y.names(conductance):
                 powers.setdefault(s, 1.0)  # the conductance expression holds the gate's powers
             if s not in powers:
@@ -214,7 +238,7 @@ class _Translation:
         params = {k: v for k, v in self.param_values.items() if k in used}
         ion = useion.ion if useion is not None else ""
         if driving[0] == "ghk":
-            E, gbar = "ghk", driving[1] * coef
+            E, gbar = "ghk", _round(driving[1] * coef)
         else:
             E = driving[1]
             gbar = coef * 1000.0  # S/cm² -> mS/cm²
@@ -222,7 +246,7 @@ class _Translation:
                 E = NEURON_DEFAULT_REVERSAL.get(ion, "nernst")
         source = f"NMODL file {mod.path} (SUFFIX {mod.suffix})"
         try:
-            return Channel(mod.suffix, gbar=float(gbar), E=E, gates=gates, q10=float(q10),
+            return Channel(name, gbar=float(gbar), E=E, gates=gates, q10=float(q10),
                            q10_reference_c=float(t_ref), ion=ion, source=source,
                            description=mod.title or f"imported from {mod.path}", params=params,
                            conductance="" if conductance is None else f"gbar * ({_expr.unparse(conductance)})")
@@ -436,6 +460,9 @@ class _Translation:
         if u is None or not rest:
             return None
         prefix = IONS[u.ion][1]
+        known = {"V", "celsius", f"{prefix}_i", f"{prefix}_out"} | set(self.param_values)
+        if not all(Y.names(f) <= known for f, _ in rest):
+            return None
         z = IONS[u.ion][0]
         tree = Y.num(1.0)
         for f, p in rest:
