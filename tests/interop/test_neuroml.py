@@ -392,8 +392,10 @@ def test_multicompartment_example_reads_as_a_cable_cell(tmp_path):
                     + channels + cell + "\n</neuroml>\n")
     cc = nml.load_cable_cell(path)
     secs = cc.morph.sections
-    assert [s.name for s in secs] == ["Soma", "Dendrite1", "Dendrite2a", "Dendrite2b"]
-    assert [s.parent for s in secs] == [None, "Soma", "Dendrite1", "Dendrite2a"]
+    # the unbranched segment groups are the sections; dendSec2 is Dendrite2a and 2b, in 9 compartments
+    assert [s.name for s in secs] == ["soma", "dendSec1", "dendSec2"]
+    assert [s.parent for s in secs] == [None, "soma", "dendSec1"] and secs[2].nseg == 9
+    assert secs[2].profile == ((0.0, 3.0), (10.0, 2.5), (30.0, 1.5))
     # the file's points: soma 10 um long, dendrites 10, 10 (3 -> 2.5 um) and 20 um (2.5 -> 1.5 um)
     area = sum(s.area(0.0, s.length) for s in secs)
     frustum = lambda d0, d1, h: math.pi * (d0 + d1) / 2 * math.hypot(h, (d0 - d1) / 2)  # noqa: E731
@@ -502,3 +504,23 @@ def test_jneuroml_agrees_within_its_step_error(tmp_path):
     step_error = h - h2
     assert np.all(np.abs(h2 - ours) <= 1.2 * step_error + 0.01)  # 0.01: the file's 5 digits in seconds
     np.testing.assert_allclose(2 * h2 - h, ours, atol=0.02)
+
+
+def test_cable_cells_round_trip(tmp_path):
+    from hhsim.cable import Morphology, Section, myelinated_axon
+    from hhsim.network import CableCell
+
+    morph = Morphology((
+        Section("soma", 20.0, 20.0, region="soma"),
+        Section("dend", 200.0, 3.0, region="dend", parent="soma", profile=((0.0, 3.0), (100.0, 2.5), (200.0, 2.0))),
+        Section("axon", 500.0, 1.0, region="axon", parent="soma", parent_end=0, ra=50.0, nseg=25)),
+        ra=120.0, name="cell")
+    channels = {"soma": models.get("traub_miles").with_params(temperature=6.3),
+                "dend": models.get("hh").without_channels("Na"), "axon": models.get("hh")}
+    for cell in (CableCell(morph, channels, threshold=-10.0), CableCell(myelinated_axon(2.0, 3), "hh")):
+        path = nml.write_neuroml(cell, tmp_path / "cable.nml")
+        back = nml.load_cable_cell(path)
+        assert back.morph.sections == cell.morph.sections and back.morph.ra == cell.morph.ra
+        assert back.threshold == cell.threshold
+        want = channels if isinstance(cell.channels, dict) else {"node": models.get("hh"), "internode": models.get("hh")}
+        assert back.channels == want

@@ -123,18 +123,21 @@ def load_stimulus(path: str | Path):
 
 
 def to_document(obj, *, area_um2: float | None = None):
-    """A libNeuroML document for a :class:`Model`, a preset name or a :class:`~hhsim.network.Network`."""
+    """A libNeuroML document for a :class:`Model`, a preset name, a :class:`~hhsim.network.CableCell`
+    or a :class:`~hhsim.network.Network`."""
     from ...models import get
-    from ...network import Network
-    from .writer import model_document, network_document
+    from ...network import CableCell, Network
+    from .writer import cable_document, model_document, network_document
 
     if isinstance(obj, Network):
         return network_document(obj)
+    if isinstance(obj, CableCell):
+        return cable_document(obj)
     return model_document(get(obj), area_um2=area_um2)
 
 
 def write_neuroml(obj, path: str | Path, *, area_um2: float | None = None) -> Path:
-    """Write a model (or preset name) or a network to the NeuroML2 file ``path``."""
+    """Write a model (or preset name), a cable cell or a network to the NeuroML2 file ``path``."""
     from ...io import check_writable
     from . import document
 

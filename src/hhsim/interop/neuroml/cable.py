@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ...errors import ModelError
 from . import units as _units
 from .cells import read_membrane
-from .channels import Context, _at
+from .channels import Context, _at, xml_of
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     regions: dict[tuple, str] = {}
     for sig in dict.fromkeys(signature[s] for s in sorted(segs)):
         members = {s for s in segs if signature[s] == sig}
-        exact = sorted((g for g, m in groups.items() if m == members), key=lambda g: (g != "soma_group", len(g), g))
+        exact = sorted((g for g, m in groups.items() if m == members), key=lambda g: (g == "all", g != "soma_group", len(g), g))
         regions[sig] = exact[0] if exact else f"region{len(regions) + 1}"
     models = {}
     for sig, region in regions.items():
@@ -134,6 +134,18 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     if len(order) != len(segs):
         missing = sorted(set(segs) - seen)
         raise ModelError(f"{where}: segment {missing[0]} has a parent that is not in the morphology")
+    props = {p.tag[len("hhsim:"):]: p.value for p in (cell.properties or []) if str(p.tag).startswith("hhsim:")}
+    chains = _unbranched_chains(morph, segs, order, signature)
+    if chains is not None:
+        plain = _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp, {}, where)
+        if not props:
+            return plain
+        try:  # hhsim's description, when writing it back gives exactly this cell
+            restored = _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp, props, where)
+            again = write_cable(restored.morph, restored.channels, cell.id, threshold=restored.threshold)
+        except (ModelError, ValueError, KeyError):
+            return plain
+        return restored if xml_of(again.cell, "cell") == xml_of(cell, "cell") else plain
     ra_default = None
     sections, names = [], {}
     for sid in order:
@@ -172,3 +184,277 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     threshold = _units.value(thresh[0].value, "voltage", f"{where} spikeThresh") if thresh else 0.0
     m = Morphology(tuple(sections), name=cell.id, source=ctx.where, **kw)
     return CableRead(m, models, names, threshold)
+
+
+def _group_props(morph) -> dict:
+    """Segment group id -> {tag: value} of its properties."""
+    return {g.id: {p.tag: p.value for p in g.properties or []} for g in morph.segment_groups or []}
+
+
+def _unbranched_chains(morph, segs: dict, order: list, signature: dict):
+    """[(group id, [segment ids from proximal to distal])] when the unbranched segment groups
+    (NeuroLex ``sao864921383``) partition the segments into chains of one region each, else None."""
+    groups = [g for g in morph.segment_groups or [] if g.neuro_lex_id == UNBRANCHED]
+    if not groups:
+        return None
+    owner = {}
+    for g in groups:
+        if g.includes or g.paths or g.sub_trees:
+            return None
+        for m in g.members or []:
+            if int(m.segments) in owner:
+                return None
+            owner[int(m.segments)] = g.id
+    if set(owner) != set(segs):
+        return None
+    chains: dict[str, list] = {}
+    for sid in order:  # parent-first, so each chain comes out proximal to distal
+        chains.setdefault(owner[sid], []).append(sid)
+    for gid, chain in chains.items():
+        for a, b in zip(chain, chain[1:]):
+            p = segs[b].parent
+            if p is None or int(p.segments) != a or (p.fraction_along is not None and float(p.fraction_along) != 1.0):
+                return None
+        if len({signature[x] for x in chain}) != 1:
+            return None
+    return [(gid, chains[gid]) for gid in dict.fromkeys(owner[s] for s in order)]
+
+
+def _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp, props, where) -> CableRead:
+    """The cable cell of unbranched segment groups: a section per group, its profile through
+    the group's segments."""
+    from ...cable.geometry import Morphology, Section
+
+    sec_of_seg, sections, names = {}, [], {}
+    group_props = _group_props(cell.morphology)
+    for gid, chain in chains:
+        name = props.get(f"section:{gid}", gid)
+        arcs, diams, arc = [], [], 0.0
+        for i, sid in enumerate(chain):
+            s = segs[sid]
+            prox = s.proximal if s.proximal is not None else segs[int(s.parent.segments)].distal
+            length = math.dist((float(prox.x), float(prox.y), float(prox.z)),
+                               (float(s.distal.x), float(s.distal.y), float(s.distal.z)))
+            if i == 0:
+                arcs.append(0.0)
+                diams.append(float(prox.diameter))
+            arc += length
+            arcs.append(arc)
+            diams.append(float(s.distal.diameter))
+        length = arcs[-1]
+        if length == 0.0:  # a sphere
+            length, arcs = diams[0], [0.0, diams[0]]
+        profile = () if len(set(diams)) == 1 and len(arcs) == 2 else tuple(zip(arcs, diams))
+        first = segs[chain[0]]
+        parent, parent_end = None, 1
+        if first.parent is not None:
+            psid = int(first.parent.segments)
+            parent = names[sec_of_seg[psid]] if psid in sec_of_seg else None
+            frac = float(first.parent.fraction_along) if first.parent.fraction_along is not None else 1.0
+            ends = {c[-1] for _, c in chains}
+            if frac == 0.0 and segs[psid].parent is None:
+                parent_end = 0
+            elif frac != 1.0 or psid not in ends:
+                raise ModelError(f"{where}, segment {chain[0]}: it attaches inside section {parent!r}; hhsim "
+                                 "attaches a section at its parent's end")
+        ra = [r for r, on in resist if set(chain) <= on]
+        rid = regions[signature[chain[0]]]
+        gprops = group_props.get(gid, {})
+        region = gprops.get("hhsim:region") or props.get(f"region:{rid}", rid)
+        region = region if "," not in region else rid
+        nseg = gprops.get("numberInternalDivisions")
+        try:
+            nseg = int(nseg) if nseg is not None else None
+        except ValueError:
+            raise ModelError(f"{where}: segment group {gid!r} numberInternalDivisions {nseg!r} is not a whole "
+                             "number") from None
+        sections.append(Section(name, length, max(diams) if profile else diams[0], region=region,
+                                parent=parent, parent_end=parent_end, profile=profile, nseg=nseg,
+                                ra=_units.value(ra[-1].value, "resistivity", f"{where} resistivity")
+                                if ra and ra[-1] is not resist[0][0] else None))
+        names[gid] = name
+        for sid in chain:
+            sec_of_seg[sid] = gid
+    ra0 = _units.value(resist[0][0].value, "resistivity", f"{where} resistivity") if resist else None
+    by_rid = {rid: _renamed(m, props, rid) for rid, m in models.items()}
+    rid_of = {sec.name: regions[signature[chain[0]]] for sec, (_, chain) in zip(sections, chains)}
+    models = {}
+    for sec in sections:  # keyed by the sections' regions when each region has one model
+        models.setdefault(sec.region, set()).add(rid_of[sec.name])
+    if all(len(r) == 1 for r in models.values()):
+        models = {reg: by_rid[next(iter(r))] for reg, r in models.items()}
+    else:
+        models = {sec.name: by_rid[rid_of[sec.name]] for sec in sections}
+    thresh = list(mp.spike_threshes or [])
+    threshold = _units.value(thresh[0].value, "voltage", f"{where} spikeThresh") if thresh else 0.0
+    morph = Morphology(tuple(sections), name=cell.id, source=ctx.where, **({"ra": ra0} if ra0 is not None else {}))
+    return CableRead(morph, models, {sid: names[g] for sid, g in sec_of_seg.items()}, threshold)
+
+
+def _renamed(model, props: dict, rid: str):
+    """A region's model as hhsim wrote it (``hhsim:`` properties): channel and model names,
+    Nernst potentials and concentrations, a computed resting potential, citations."""
+    import dataclasses
+
+    if not props:
+        return model
+    chans = {c.name: c.replace(name=props.get(f"channel:{c.name}", c.name)) for c in model.channels}
+    chans = {c.name: c for c in chans.values()}
+    mine = {k[len(rid) + 1:]: v for k, v in props.items() if k.startswith(f"{rid}:")}
+    for name in mine.get("nernst", "").split():
+        chans[name] = chans[name].replace(E="nernst")
+    order = mine.get("channels", "").split()
+    if sorted(order) != sorted(chans):
+        order = list(chans)
+    conc = dict(model.concentrations)
+    for item in mine.get("concentrations", "").split():
+        key, _, value = item.partition("=")
+        conc[key] = float(value)
+    changes = dict(channels=tuple(chans[n] for n in order), concentrations=tuple(conc.items()),
+                   name=mine.get("name", model.name), source=mine.get("source", ""), notes=mine.get("notes", ""),
+                   description=mine.get("description", ""))
+    if mine.get("v_init") == "rest":
+        changes["v_init"] = None
+    if "spike_threshold" in mine:
+        changes["spike_threshold"] = float(mine["spike_threshold"])
+    return dataclasses.replace(model, **changes)
+
+
+# ------------------------------------------------------------------ writing
+#: NeuroLex id NeuroML gives a segment group that is one unbranched section.
+UNBRANCHED = "sao864921383"
+
+
+def _nml_id(name: str, taken: set) -> str:
+    base = "".join(c if c.isalnum() or c == "_" else "_" for c in str(name)) or "sec"
+    if not (base[0].isalpha() or base[0] == "_"):
+        base = f"s_{base}"
+    ident, k = base, 1
+    while ident in taken:
+        k += 1
+        ident = f"{base}_{k}"
+    taken.add(ident)
+    return ident
+
+
+def section_models(morph, channels) -> list:
+    """The model of each section, as hhsim's cable lowering chooses it (section name,
+    then region, then ``"*"``)."""
+    from ... import models as _models
+
+    spec = channels if isinstance(channels, dict) else {"*": channels}
+    out = []
+    for s in morph.sections:
+        m = spec.get(s.name, spec.get(s.region, spec.get("*")))
+        if m is None:
+            raise ModelError(f"section {s.name!r} (region {s.region!r}) has no model")
+        out.append(_models.get(m))
+    return out
+
+
+def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
+    """A cable cell (``morph`` with ``channels`` as :func:`hhsim.cable.simulate_cable` takes
+    them) as a NeuroML cell with id ``ident``: a segment per piece of each section's
+    profile, a segment group per section (marked unbranched) and per region, the
+    densities of each region's model on its group.  Returns a :class:`.cells.CellWritten`."""
+    import neuroml
+
+    from .cells import CellWritten, membrane_elements, model_properties
+
+    per_section = section_models(morph, channels)
+    # regions: the sections that share one model (named after their hhsim region when it is theirs alone)
+    by_model: dict = {}
+    for s, m in zip(morph.sections, per_section):
+        by_model.setdefault(m, []).append(s)
+    taken: set = {"all"}
+    region_of, region_models = {}, {}
+    for m, secs in by_model.items():
+        regs = {s.region for s in secs}
+        reg = next(iter(regs))
+        alone = len(regs) == 1 and all(pm == m for s2, pm in zip(morph.sections, per_section) if s2.region == reg)
+        rid = _nml_id(reg if alone else f"region{len(region_models) + 1}", taken)
+        region_models[rid] = m
+        for s in secs:
+            region_of[s.name] = rid
+    seg_groups, segments, last_seg, first_seg = [], [], {}, {}
+    sec_ids = {}
+    k = 0
+    for row, s in enumerate(morph.sections):
+        sid = _nml_id(s.name, taken)
+        sec_ids[s.name] = sid
+        arcs, diams = (zip(*s.profile) if s.profile else ((0.0, s.length), (s.diam, s.diam)))
+        arcs, diams = list(arcs), list(diams)
+        members = []
+        for i in range(len(arcs) - 1):
+            if arcs[i + 1] <= arcs[i]:
+                continue
+            y = _units.fmt(10.0 * row)
+            kw = {}
+            if i == 0 and s.parent is not None:
+                parent_seg = last_seg[s.parent] if s.parent_end == 1 else first_seg[s.parent]
+                kw["parent"] = neuroml.SegmentParent(segments=parent_seg, fraction_along=str(float(s.parent_end)))
+            elif i > 0:
+                kw["parent"] = neuroml.SegmentParent(segments=k - 1)
+            segments.append(neuroml.Segment(
+                id=k, name=sid if len(arcs) == 2 else f"{sid}_{i}",
+                proximal=neuroml.Point3DWithDiam(x=_units.fmt(arcs[i]), y=y, z="0", diameter=_units.fmt(diams[i])),
+                distal=neuroml.Point3DWithDiam(x=_units.fmt(arcs[i + 1]), y=y, z="0",
+                                               diameter=_units.fmt(diams[i + 1])), **kw))
+            members.append(neuroml.Member(segments=k))
+            first_seg.setdefault(s.name, k)
+            last_seg[s.name] = k
+            k += 1
+        group = neuroml.SegmentGroup(id=sid, neuro_lex_id=UNBRANCHED, members=members)
+        group.properties = [neuroml.Property(tag="hhsim:region", value=s.region)]
+        if s.nseg is not None:  # NeuroML's name for a section's compartments
+            group.properties.append(neuroml.Property(tag="numberInternalDivisions", value=str(int(s.nseg))))
+        seg_groups.append(group)
+    for rid in region_models:
+        seg_groups.append(neuroml.SegmentGroup(
+            id=rid, includes=[neuroml.Include(segment_groups=sec_ids[s.name])
+                              for s in morph.sections if region_of[s.name] == rid]))
+    seg_groups.append(neuroml.SegmentGroup(id="all", includes=[neuroml.Include(segment_groups=sec_ids[s.name])
+                                                               for s in morph.sections]))
+    mp = neuroml.MembraneProperties()
+    all_channels, cts = [], []
+    names = {}
+    for rid, model in region_models.items():
+        if model.pools:
+            raise ModelError(f"model {model.name!r} of region {rid!r} has ion pools, which hhsim does not write "
+                             "on cable cells")
+        rmp, _, chans, rcts, _ = membrane_elements(model, f"{ident}_{rid}", f"region {rid!r}")
+        for attr in ("channel_densities", "channel_density_nernsts", "channel_density_ghks"):
+            for cd in getattr(rmp, attr):
+                names[f"{rid}_{cd.id}"] = cd.id
+                cd.id = f"{rid}_{cd.id}"
+                cd.segment_groups = rid
+                getattr(mp, attr).append(cd)
+        cap = rmp.specific_capacitances[0]
+        cap.segment_groups = rid
+        mp.specific_capacitances.append(cap)
+        all_channels += chans
+        cts += rcts
+    first = next(iter(region_models.values()))
+    mp.spike_threshes.append(neuroml.SpikeThresh(value=_units.quantity(threshold, "mV")))
+    v0 = first.resting_potential() if first.v_init is None else first.v_init
+    mp.init_memb_potentials.append(neuroml.InitMembPotential(value=_units.quantity(v0, "mV")))
+    resist = [neuroml.Resistivity(value=_units.quantity(morph.ra, "ohm_cm"))]
+    resist += [neuroml.Resistivity(value=_units.quantity(s.ra, "ohm_cm"), segment_groups=sec_ids[s.name])
+               for s in morph.sections if s.ra is not None]
+    ip = neuroml.IntracellularProperties(resistivities=resist)
+    bp = neuroml.BiophysicalProperties(id="biophys", membrane_properties=mp, intracellular_properties=ip)
+    cell = neuroml.Cell(id=ident, morphology=neuroml.Morphology(id="morphology", segments=segments,
+                                                                segment_groups=seg_groups),
+                        biophysical_properties=bp)
+    props = {f"section:{sid}": name for name, sid in sec_ids.items() if sid != name}
+    props.update({f"region:{rid}": ",".join(sorted({s.region for s in morph.sections if region_of[s.name] == rid}))
+                  for rid in region_models})
+    props.update({f"channel:{k}": v for k, v in names.items()})
+    for rid, m in region_models.items():
+        own = model_properties(m, temperature_known=True)
+        own["spike_threshold"] = _units.fmt(m.spike_threshold)  # the cell's spikeThresh is the cable's
+        if m.description:
+            own["description"] = m.description
+        props.update({f"{rid}:{k}": v for k, v in own.items()})
+    cell.properties = [neuroml.Property(tag="hhsim:" + k, value=v) for k, v in props.items()]
+    return CellWritten(cell, all_channels, cts, [])

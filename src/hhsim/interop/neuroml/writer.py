@@ -44,6 +44,24 @@ def model_document(model: Model, *, area_um2: float | None = None) -> neuroml.Ne
     return doc
 
 
+def cable_document(cell) -> neuroml.NeuroMLDocument:
+    """A :class:`~hhsim.network.CableCell` as a NeuroML document: the cell, its channels and a
+    one-neuron network at its models' temperature."""
+    from .cable import section_models, write_cable
+
+    ident = _ident(cell.morph.name or "cable_cell")
+    doc = neuroml.NeuroMLDocument(id=ident)
+    _add_cell(doc, write_cable(cell.morph, cell.channels, ident, threshold=cell.threshold))
+    temps = {m.temperature for m in section_models(cell.morph, cell.channels)}
+    if len(temps) > 1:
+        raise ModelError("the cable cell's regions have different temperatures; a NeuroML network has one")
+    net = neuroml.Network(id=f"{ident}_net", type="networkWithTemperature",
+                          temperature=_units.quantity(temps.pop(), "degC"))
+    net.populations.append(neuroml.Population(id=f"{ident}_pop", component=ident, size=1))
+    doc.networks.append(net)
+    return doc
+
+
 def _synapse_element(syn, ident: str, gbase_ns: float):
     g = _units.quantity(gbase_ns, "nS")
     if isinstance(syn, _syn.Exp):
