@@ -522,5 +522,6 @@ def test_cable_cells_round_trip(tmp_path):
         back = nml.load_cable_cell(path)
         assert back.morph.sections == cell.morph.sections and back.morph.ra == cell.morph.ra
         assert back.threshold == cell.threshold
-        want = channels if isinstance(cell.channels, dict) else {"node": models.get("hh"), "internode": models.get("hh")}
+        hh = models.get("hh")
+        want = channels if isinstance(cell.channels, dict) else {"node": hh, "internode": hh}
         assert back.channels == want

@@ -145,4 +145,5 @@ def write_neuroml(obj, path: str | Path, *, area_um2: float | None = None) -> Pa
     return document.write(to_document(obj, area_um2=area_um2), path)
 
 
-__all__ = ["Contents", "read", "load_model", "load_cable_cell", "load_network", "load_stimulus", "to_document", "write_neuroml", "SUFFIXES"]
+__all__ = ["Contents", "read", "load_model", "load_cable_cell", "load_network", "load_stimulus", "to_document",
+           "write_neuroml", "SUFFIXES"]

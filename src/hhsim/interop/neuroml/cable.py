@@ -102,7 +102,8 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     regions: dict[tuple, str] = {}
     for sig in dict.fromkeys(signature[s] for s in sorted(segs)):
         members = {s for s in segs if signature[s] == sig}
-        exact = sorted((g for g, m in groups.items() if m == members), key=lambda g: (g == "all", g != "soma_group", len(g), g))
+        exact = sorted((g for g, m in groups.items() if m == members),
+                       key=lambda g: (g == "all", g != "soma_group", len(g), g))
         regions[sig] = exact[0] if exact else f"region{len(regions) + 1}"
     models = {}
     for sig, region in regions.items():

@@ -101,7 +101,8 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
     where = f"{_at(ctx, cell.id)}: cell {cell.id!r}"
     if mp is None:
         raise ModelError(f"{where} has no <membraneProperties>")
-    for attr, label in (("channel_populations", "channelPopulation"), ("channel_density_v_shifts", "channelDensityVShift"),
+    for attr, label in (("channel_populations", "channelPopulation"),
+                        ("channel_density_v_shifts", "channelDensityVShift"),
                         ("channel_density_ghk2s", "channelDensityGHK2"),
                         ("channel_density_non_uniforms", "channelDensityNonUniform"),
                         ("channel_density_non_uniform_nernsts", "channelDensityNonUniformNernst"),

@@ -312,7 +312,7 @@ def _exact_linexp(form: LinExp) -> bool:
     return (form.A * form.k) / form.k == form.A
 
 
-def _standard(form: RateForm, role: str, cls_name: str):
+def _standard(form: RateForm, role: str):
     """(type, attributes) of a standard NeuroML form equal to ``form``, or None."""
     if role == "time":
         if isinstance(form, Const) and form.value > 0:
@@ -393,7 +393,7 @@ def write_channel(channel: Channel, ident: str) -> Written:
         elems = {}
         for fname, form in zip(g.form_names, g.forms):
             role = ROLE_OF[fname]
-            std = _standard(form, role, fname)
+            std = _standard(form, role)
             if isinstance(form, Expr):
                 props[f"form:{g.name}.{fname}"] = form.text
                 props.update({f"fparam:{g.name}.{fname}.{n}": _units.fmt(v) for n, v in form.params})

@@ -259,7 +259,8 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
         w = f"{_at(ctx, ep.id)}: electricalProjection {ep.id!r}"
         pre_pop, post_pop = ep.presynaptic_population, ep.postsynaptic_population
         pre, post, gs = [], [], []
-        conns = [(c, 1.0) for c in list(ep.electrical_connections or []) + list(ep.electrical_connection_instances or [])]
+        plain = list(ep.electrical_connections or []) + list(ep.electrical_connection_instances or [])
+        conns = [(c, 1.0) for c in plain]
         conns += [(c, float(c.weight)) for c in ep.electrical_connection_instance_ws or []]
         for c, wt in conns:
             if c.synapse not in syns or not isinstance(syns[c.synapse].synapse, _syn.Gap):

@@ -87,8 +87,11 @@ def _weights_ns(weight, n: int, area: float, where: str) -> np.ndarray:
         number, unit = parse_quantity(weight)
         w = to_density(number, unit or "mS/cm2", area, what=f"{where} weight")
         return np.full(n, float(w) / (NS_PER_UM2_IN_MS_PER_CM2 / area))
-    arr = np.asarray(weight, dtype=float) if not np.isscalar(weight) else np.full(n, float(weight))
-    if arr.shape != (n,) and arr.size != 1:
+    try:
+        arr = np.asarray(weight, dtype=float) if not np.isscalar(weight) else np.full(n, float(weight))
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or (arr.shape != (n,) and arr.size != 1):
         raise ModelError(f"{where}: weight must be one value or one per synapse to be written to NeuroML "
                          "(distributions are drawn at run time)")
     return np.broadcast_to(arr, (n,)) * (area / NS_PER_UM2_IN_MS_PER_CM2)
