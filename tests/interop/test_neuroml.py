@@ -349,6 +349,8 @@ GATE_CELL = """<cell id="c"><morphology id="m"><segment id="0"><proximal x="0" y
      '<reverseRate type="HHExpRate" rate="1per_ms" midpoint="0mV" scale="1mV"/>'
      '</gateHHrates></ionChannelHH>\n' + GATE_CELL + '</neuroml>', "scale must not be 0 mV"),
     (HEADER + GATE_CELL + '</neuroml>', "ion channel 'k' is not in the file"),
+    ('<!DOCTYPE neuroml [<!ENTITY a "aaaaaaaaaa">]>\n' + HEADER + '<notes>&a;</notes>\n</neuroml>',
+     ":1: a DOCTYPE declaration is not accepted"),
 ])
 def test_bad_files_fail_in_one_line(text, expect, tmp_path, capsys):
     from _cli import cli_error

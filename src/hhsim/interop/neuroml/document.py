@@ -70,6 +70,10 @@ def check_file(path: str | Path) -> dict[str, int]:
         line = exc.lineno or 0
         raise ModelError(f"{shown}:{line}: not well-formed XML: {exc.msg.split(' (line')[0]}; a NeuroML2 file "
                          "is XML with a <neuroml> root") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise ModelError(f"{shown}:1: a DOCTYPE declaration is not accepted in a NeuroML2 file (entities are "
+                         "not expanded); remove it")
     local = etree.QName(root).localname
     if local != "neuroml":
         raise ModelError(f"{shown}:{root.sourceline}: the root element is <{local}>; a NeuroML2 file has a "
