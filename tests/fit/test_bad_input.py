@@ -132,3 +132,17 @@ def test_damaged_nwb(tmp_path, capsys):
     data.write_bytes(b"not hdf5 at all" * 10)
     _, line = cli_error(capsys, *_fit(tmp_path, data, "--area", str(AREA_UM2)))
     assert "not a readable NWB file" in line
+
+
+def test_features_without_the_features_objective(tmp_path, capsys, good_csv):
+    _, line = cli_error(capsys, *_fit(tmp_path, good_csv, "--area", str(AREA_UM2), "--features", "spike_count"))
+    assert "--objective features" in line
+
+
+def test_every_candidate_diverging_is_an_error(tmp_path, capsys):
+    """Forward Euler at a step far beyond its stability limit (1 ms samples): no candidate gives a trace."""
+    data = _csv(tmp_path / "coarse.csv", "t_ms,a_mV", _rows(n=30, dt=1.0, cols=1))
+    _, line = cli_error(capsys, *_fit(tmp_path, data, "--method", "euler", "--dt", "1", "--stim",
+                                      "step(amp=10,start=5,dur=20)"))
+    assert "diverged" in line
+    _nothing_written(tmp_path)

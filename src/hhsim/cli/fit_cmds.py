@@ -84,6 +84,10 @@ def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files
     feats = tuple(Feature.parse(f) for f in features.split(",") if f.strip()) if features else \
         tuple(Feature(f) for f in DEFAULT_FEATURES)
     kinds = tuple(dict.fromkeys(objectives)) or ("trace",)
+    if features and "features" not in kinds:
+        from ..errors import ParameterError
+
+        raise ParameterError("--features applies to --objective features; add --objective features")
     objective = Objective(kinds=kinds, distance=distance, shift_ms=shift_ms, features=feats)
     stimuli = [parse_stimulus(s) for s in stims] or None
     sweeps = []

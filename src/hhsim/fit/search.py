@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, SolverError
+from .simulate import FAILED
 from .space import Space
 
 #: Forward-difference step of the polish's Jacobian, in the unit box (0.1 % of each range).
@@ -78,6 +79,9 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
             asked = es.ask()
             pop = np.clip(np.array(asked), 0.0, 1.0)
             losses = np.asarray(evaluate(pop[:, :d]), dtype=float)
+            if not history and np.all(losses >= FAILED):
+                raise SolverError("every candidate of the first generation diverged; use the default method "
+                                  "(dopri5) or a smaller --dt, or narrow the bounds")
             evaluations += len(asked)
             es.tell(asked, losses.tolist())
             k = int(np.argmin(losses))
