@@ -527,3 +527,23 @@ def test_cable_cells_round_trip(tmp_path):
         hh = models.get("hh")
         want = channels if isinstance(cell.channels, dict) else {"node": hh, "internode": hh}
         assert back.channels == want
+
+
+def test_included_files_are_read(tmp_path, capsys):
+    """A cell in one file, its channels in another that it includes (NeuroML-DB's layout)."""
+    from _cli import cli_error
+
+    text = example("NML2_SingleCompHHCell.nml", tmp_path).read_text()
+    start, cell = text.index('<ionChannelHH id="passiveChan"'), text.index('<cell id="hhcell">')
+    head = '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="{}">\n'
+    (tmp_path / "chans").mkdir()
+    (tmp_path / "chans" / "hh.channels.nml").write_text(head.format("chans") + text[start:cell] + "</neuroml>\n")
+    main = tmp_path / "cell.nml"
+    main.write_text(head.format("cell") + '<include href="chans/hh.channels.nml"/>\n'
+                    + text[cell:text.index("</cell>") + len("</cell>")] + "\n</neuroml>\n")
+    model = nml.load_model(main)
+    assert model == nml.load_model(tmp_path / "NML2_SingleCompHHCell.nml")
+    assert [c.name for c in model.channels] == ["leak", "naChans", "kChans"]
+    (tmp_path / "chans" / "hh.channels.nml").unlink()
+    _, line = cli_error(capsys, "import-neuroml", str(main))
+    assert "included file 'chans/hh.channels.nml' not found" in line

@@ -56,12 +56,12 @@ class Context:
 
     component_types: dict  # name -> libNeuroML ComponentType
     where: str  # file name for messages
-    lines: dict  # element id -> line
+    lines: dict  # element id -> "file:line"
 
 
 def _at(ctx: Context, ident: str) -> str:
-    line = ctx.lines.get(ident)
-    return f"{ctx.where}:{line}" if line else ctx.where
+    """``file:line`` of the element with id ``ident`` (the file alone when unknown)."""
+    return ctx.lines.get(ident) or ctx.where
 
 
 # ------------------------------------------------------------------ reading

@@ -82,21 +82,64 @@ def check_file(path: str | Path) -> dict[str, int]:
     if not xsd.validate(etree.ElementTree(root)):
         line, msg = _first_error(xsd.error_log)
         raise ModelError(f"{shown}:{line}: not valid NeuroML2 ({SCHEMA}): {msg}")
-    return {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    return {el.get("id"): f"{shown}:{el.sourceline}" for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+
+def _includes(path: Path) -> list[str]:
+    """The ``href`` of each ``<include>`` of a checked NeuroML file."""
+    from lxml import etree
+
+    tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+    return [el.get("href") for el in tree.getroot() if isinstance(el.tag, str)
+            and etree.QName(el).localname == "include" and el.get("href")]
+
+
+#: At most this many files are read through <include>.
+MAX_FILES = 200
+
+
+def _read(path: Path):
+    from neuroml import loaders
+
+    try:
+        return loaders.read_neuroml2_file(str(path), include_includes=False, verbose=False)
+    except Exception as exc:  # libNeuroML raises bare Exception with the parser's message
+        raise ModelError(f"{path}: not readable by libNeuroML: {str(exc.args[0] if exc.args else exc)[:300]}") from None
+
+
+def _merge(into, other) -> None:
+    """Append every element list of libNeuroML document ``other`` to ``into``'s."""
+    for item in type(into).member_data_items_:
+        if item.container and item.name != "includes":
+            mine, theirs = getattr(into, item.name, None), getattr(other, item.name, None)
+            if isinstance(mine, list) and theirs:
+                mine.extend(theirs)
 
 
 def load(path: str | Path) -> Source:
-    """The checked NeuroML file ``path`` as libNeuroML objects (includes are not followed)."""
-    from neuroml import loaders
-
+    """The checked NeuroML file ``path`` as libNeuroML objects, with the files it
+    includes (``<include href=...>``, relative to the including file) merged in."""
+    path = Path(path)
     lines = check_file(path)
-    try:
-        doc = loaders.read_neuroml2_file(str(path), include_includes=False, verbose=False)
-    except Exception as exc:  # libNeuroML raises bare Exception with the parser's message
-        raise ModelError(f"{path}: not readable by libNeuroML: {str(exc.args[0] if exc.args else exc)[:300]}") from None
-    if getattr(doc, "includes", None):
-        raise ModelError(f"{path}: <include> is not followed; put the included "
-                         "elements in one file")
+    doc = _read(path)
+    seen = {path.resolve()}
+    queue = [(path, href) for href in _includes(path)]
+    while queue:
+        parent, href = queue.pop(0)
+        if "://" in href:
+            raise ModelError(f"{parent}: <include href={href!r}>: only local files are read")
+        child = parent.parent / href
+        if child.resolve() in seen:
+            continue
+        if len(seen) >= MAX_FILES:
+            raise ModelError(f"{path}: more than {MAX_FILES} files through <include>")
+        if not child.is_file():
+            raise ModelError(f"{parent}: included file {href!r} not found (looked for {str(child)!r})")
+        seen.add(child.resolve())
+        for ident, where in check_file(child).items():
+            lines.setdefault(ident, where)
+        _merge(doc, _read(child))
+        queue += [(child, h) for h in _includes(child)]
     cts = {ct.name: ct for ct in (getattr(doc, "ComponentType", None) or [])}
     return Source(doc, Context(component_types=cts, where=str(path), lines=lines), str(path))
 
