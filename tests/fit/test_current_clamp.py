@@ -95,10 +95,10 @@ def test_fitted_cell_file_reproduces_the_fit(tmp_path, capsys, hh_sweeps):
 
 def test_restarts_same_on_dask_and_in_process(hh_sweeps):
     """Restarts are whole searches from seeds seed, seed+1, ...: the same outcome whether they
-    run one after another here or as tasks on two Dask worker processes."""
+    run one after another here or as tasks on a Dask worker process."""
     kw = dict(generations=3, population=8, seed=5, restarts=2)
     here = fit("hh", hh_sweeps, HH_BOUNDS, workers=0, **kw)
-    dask = fit("hh", hh_sweeps, HH_BOUNDS, workers=2, **kw)
+    dask = fit("hh", hh_sweeps, HH_BOUNDS, workers=1, **kw)
     assert here.params == dask.params and here.restarts == dask.restarts
     assert [r["seed"] for r in here.restarts] == [5, 6]
     single = fit("hh", hh_sweeps, HH_BOUNDS, generations=3, population=8, seed=6)
