@@ -105,3 +105,23 @@ def test_restarts_same_on_dask_and_in_process(hh_sweeps):
     assert here.restarts[1]["loss"] == single.loss
     assert here.loss == min(r["loss"] for r in here.restarts)
     assert here.evaluations == 2 * 3 * 8
+
+
+def test_area_of_a_cell_file_converts_the_currents(tmp_path, capsys, hh_sweeps):
+    """With a cell file as --model, its membrane area turns the NWB's amperes into µA/cm²."""
+    from hhsim.cells import describe_cell
+    import hhsim
+
+    data = write_hh_nwb(tmp_path / "cell.nwb", hh_sweeps)
+    text = describe_cell(hhsim.models.get("hh"))
+    plain = tmp_path / "plain.toml"
+    plain.write_text(text)
+    with_area = tmp_path / "with_area.toml"
+    with_area.write_text(text.replace("[membrane]\n", f'[membrane]\narea = "{AREA_UM2:g} um2"\n'))
+    args = ["fit", "--data", str(data), "--param", "gK=20:60", "--generations", "2", "--population", "4",
+            "--json", "--quiet"]
+    code, out, err = run_cli(capsys, *args, "--model", str(with_area))
+    assert code == 0, err
+    assert json.loads(out)["generations"] == 2
+    code, out, err = run_cli(capsys, *args, "--model", str(plain))
+    assert code == 2 and "--area" in err
