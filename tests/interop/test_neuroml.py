@@ -467,14 +467,33 @@ LEMS = """<Lems>
     <Include file="Cells.xml"/>
     <Include file="Networks.xml"/>
     <Include file="Simulation.xml"/>
-    <Include file="NML2_SingleCompHHCell.nml"/>
-    <Simulation id="sim1" length="300ms" step="{step}ms" target="net1">
+    <Include file="{nml}"/>
+    <Simulation id="sim1" length="{length}ms" step="{step}ms" target="{net}">
         <EventOutputFile id="spikes" fileName="{out}" format="TIME_ID">
-            <EventSelection id="0" select="hhpop[0]" eventPort="spike"/>
+            <EventSelection id="0" select="{select}" eventPort="spike"/>
         </EventOutputFile>
     </Simulation>
 </Lems>
 """
+
+
+def jneuroml_spikes(tmp_path: Path, nml_name: str, net: str, select: str, length: float) -> dict:
+    """Spike times (ms) of ``select`` as jNeuroML (pyNeuroML's jar) runs ``nml_name`` at fixed
+    steps of 0.01 and 0.005 ms."""
+    import subprocess
+
+    import pyneuroml
+
+    jar = sorted((Path(pyneuroml.__file__).parent / "lib").glob("jNeuroML-*.jar"))[-1]
+    runs = {}
+    for step in ("0.01", "0.005"):
+        lems = tmp_path / f"LEMS_{step}.xml"
+        out = f"spikes_{step}.txt"
+        lems.write_text(LEMS.format(nml=nml_name, length=length, step=step, net=net, out=out, select=select))
+        subprocess.run(["java", "-Xmx1G", "-jar", str(jar), lems.name, "-nogui"], cwd=tmp_path, check=True,
+                       capture_output=True, timeout=300)
+        runs[step] = np.array([float(line.split()[0]) * 1e3 for line in (tmp_path / out).open()])
+    return runs
 
 
 @pytest.mark.slow
@@ -483,19 +502,8 @@ def test_jneuroml_agrees_within_its_step_error(tmp_path):
     """jNeuroML runs the example at fixed steps h and h/2 (first order: its spikes come
     late by about C h); its Richardson extrapolation 2 t(h/2) - t(h) meets hhsim's spikes,
     and at h/2 it differs from hhsim by its own step error t(h) - t(h/2)."""
-    import subprocess
-
-    import pyneuroml
-
-    jar = sorted((Path(pyneuroml.__file__).parent / "lib").glob("jNeuroML-*.jar"))[-1]
     path = example("NML2_SingleCompHHCell.nml", tmp_path)
-    runs = {}
-    for step in ("0.01", "0.005"):
-        lems = tmp_path / f"LEMS_{step}.xml"
-        lems.write_text(LEMS.format(step=step, out=f"spikes_{step}.txt"))
-        subprocess.run(["java", "-Xmx1G", "-jar", str(jar), lems.name, "-nogui"], cwd=tmp_path, check=True,
-                       capture_output=True, timeout=300)
-        runs[step] = np.array([float(line.split()[0]) * 1e3 for line in (tmp_path / f"spikes_{step}.txt").open()])
+    runs = jneuroml_spikes(tmp_path, path.name, "net1", "hhpop[0]", 300)
     net = nml.load_network(path, t_stop=300.0)
     from hhsim.network import simulate_network
 
@@ -547,3 +555,23 @@ def test_included_files_are_read(tmp_path, capsys):
     (tmp_path / "chans" / "hh.channels.nml").unlink()
     _, line = cli_error(capsys, "import-neuroml", str(main))
     assert "included file 'chans/hh.channels.nml' not found" in line
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
+def test_jneuroml_runs_an_exported_preset(tmp_path):
+    """traub_miles written by hhsim (LEMS component types for its rates, Q10 at 36 degC, a
+    population list and a pulse) runs in jNeuroML to hhsim's spike times: the Richardson
+    extrapolation of its 0.01 and 0.005 ms runs is within 0.05 ms (its spikes at 0.01 ms
+    come up to 1.5 ms late; the file holds times to 0.01 ms)."""
+    from hhsim.network import Network, Population, simulate_network
+
+    net = Network(populations=[Population("p", models.get("traub_miles"), stim=hhsim.stim.pulse(2.0, 20.0, 60.0))],
+                  t_stop=100.0, name="tm")
+    nml.write_neuroml(net, tmp_path / "tm.nml")
+    runs = jneuroml_spikes(tmp_path, "tm.nml", "tm", "p/0/traub_miles_cell", 100)
+    ours = simulate_network(net, progress=False).trains("p")[0]
+    h, h2 = runs["0.01"], runs["0.005"]
+    assert len(ours) == 5 and len(h) == len(h2) == len(ours)
+    assert np.all(h > ours)
+    np.testing.assert_allclose(2 * h2 - h, ours, atol=0.05)

@@ -417,13 +417,15 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
     seg_groups.append(neuroml.SegmentGroup(id="all", includes=[neuroml.Include(segment_groups=sec_ids[s.name])
                                                                for s in morph.sections]))
     mp = neuroml.MembraneProperties()
-    all_channels, cts = [], []
+    all_channels, cts, ch_props = [], [], {}
     names = {}
     for rid, model in region_models.items():
         if model.pools:
             raise ModelError(f"model {model.name!r} of region {rid!r} has ion pools, which hhsim does not write "
                              "on cable cells")
-        rmp, _, chans, rcts, _ = membrane_elements(model, f"{ident}_{rid}", f"region {rid!r}")
+        mw = membrane_elements(model, f"{ident}_{rid}", f"region {rid!r}")
+        rmp, chans, rcts = mw.membrane, mw.channels, mw.component_types
+        ch_props.update(mw.channel_properties)
         for attr in ("channel_densities", "channel_density_nernsts", "channel_density_ghks"):
             for cd in getattr(rmp, attr):
                 names[f"{rid}_{cd.id}"] = cd.id
@@ -451,6 +453,7 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
     props.update({f"region:{rid}": ",".join(sorted({s.region for s in morph.sections if region_of[s.name] == rid}))
                   for rid in region_models})
     props.update({f"channel:{k}": v for k, v in names.items()})
+    props.update(ch_props)
     for rid, m in region_models.items():
         own = model_properties(m, temperature_known=True)
         own["spike_threshold"] = _units.fmt(m.spike_threshold)  # the cell's spikeThresh is the cable's

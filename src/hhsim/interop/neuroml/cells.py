@@ -37,7 +37,8 @@ from ...channels.ions import IONS, IonPool
 from ...errors import ModelError
 from ...model import Model
 from . import units as _units
-from .channels import HHSIM, ION_IN, ION_OUT, Context, _at, _properties, read_channel, write_channel, xml_of
+from .channels import (HHSIM, ION_IN, ION_OUT, Context, _at, _properties, channel_properties, read_channel,
+                       write_channel, xml_of)
 
 #: Membrane area (µm²) given to a written model that has none (the sphere of NeuroML's examples).
 DEFAULT_AREA_UM2 = 1000.0
@@ -136,7 +137,8 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
             w = f"{where}, channel density {cd.id!r}"
             if cd.ion_channel not in ion_channels:
                 raise ModelError(f"{w}: ion channel {cd.ion_channel!r} is not in the file")
-            ch, sp = read_channel(ion_channels[cd.ion_channel], _channel_name(cd.id), ctx)
+            ch, sp = read_channel(ion_channels[cd.ion_channel], _channel_name(cd.id), ctx,
+                                  channel_properties(_properties(cell), cd.ion_channel))
             ion = ION_IN.get(cd.ion or sp or "", None)
             if ion is None:
                 raise ModelError(f"{w}: ion {cd.ion!r} is not one of {', '.join(IONS)} or non_specific")
@@ -238,16 +240,30 @@ def _sphere(area_um2: float) -> neuroml.Morphology:
     return neuroml.Morphology(id="morphology", segments=[seg], segment_groups=groups)
 
 
-def membrane_elements(model: Model, ident: str, where: str):
-    """(membrane properties, species, ion channels, component types, pool models) of ``model``;
-    ion channels get ids ``<ident>_<channel>``."""
+@dataclass
+class MembraneWritten:
+    """A model's membrane as NeuroML: the membrane properties, species, ion channels (ids
+    ``<ident>_<channel>``), component types, pool models, and the hhsim properties its cell
+    keeps for the channels (``ch:<channel id>:<key>``)."""
+
+    membrane: object
+    species: list
+    channels: list
+    component_types: list
+    pools: list
+    channel_properties: dict
+
+
+def membrane_elements(model: Model, ident: str, where: str) -> MembraneWritten:
+    """The NeuroML elements of ``model``'s membrane (see :class:`MembraneWritten`)."""
     mp = neuroml.MembraneProperties()
-    channels, cts = [], []
+    channels, cts, ch_props = [], [], {}
     pool_ions = {p.ion for p in model.pools}
     for ch in model.channels:
         written = write_channel(ch, f"{ident}_{ch.name}")
         channels.append(written.channel)
         cts.extend(written.component_types)
+        ch_props.update({f"ch:{written.channel.id}:{k}": v for k, v in written.properties.items()})
         ion = ION_OUT[ch.ion]
         if ch.reversal == "ghk":
             if ch.ion not in pool_ions:
@@ -278,7 +294,7 @@ def membrane_elements(model: Model, ident: str, where: str):
         species.append(neuroml.Species(id=ION_OUT[p.ion], ion=ION_OUT[p.ion], concentration_model=pool_id,
                                        initial_concentration=_units.quantity(conc[f"{prefix}_in"], "mM"),
                                        initial_ext_concentration=_units.quantity(conc[f"{prefix}_out"], "mM")))
-    return mp, species, channels, cts, pools
+    return MembraneWritten(mp, species, channels, cts, pools, ch_props)
 
 
 def model_properties(model: Model, temperature_known: bool) -> dict[str, str]:
@@ -307,12 +323,12 @@ def write_model(model: Model, ident: str, *, area_um2: float | None = None,
     by the network (else it is kept as a property)."""
     where = f"model {model.name!r}"
     area = DEFAULT_AREA_UM2 if area_um2 is None else float(area_um2)
-    mp, species, channels, cts, pools = membrane_elements(model, ident, where)
-    ip = neuroml.IntracellularProperties(species=species)
-    bp = neuroml.BiophysicalProperties(id="biophys", membrane_properties=mp, intracellular_properties=ip)
+    mw = membrane_elements(model, ident, where)
+    ip = neuroml.IntracellularProperties(species=mw.species)
+    bp = neuroml.BiophysicalProperties(id="biophys", membrane_properties=mw.membrane, intracellular_properties=ip)
     cell = neuroml.Cell(id=ident, morphology=_sphere(area), biophysical_properties=bp)
     if model.description:
         cell.notes = model.description
-    cell.properties = [neuroml.Property(tag=HHSIM + k, value=v)
-                       for k, v in model_properties(model, temperature_known).items()]
-    return CellWritten(cell, channels, cts, pools)
+    props = {**model_properties(model, temperature_known), **mw.channel_properties}
+    cell.properties = [neuroml.Property(tag=HHSIM + k, value=v) for k, v in props.items()]
+    return CellWritten(cell, mw.channels, mw.component_types, mw.pools)

@@ -173,8 +173,10 @@ _UNSUPPORTED_GATES = {"gate_h_hrates_tau_infs": "gateHHratesTauInf",
                       "gate_fractionals": "gateFractional"}
 
 
-def read_channel(ch, name: str, ctx: Context) -> tuple[Channel, str]:
-    """(hhsim channel named ``name`` from NeuroML ion channel ``ch``, its NeuroML species)."""
+def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tuple[Channel, str]:
+    """(hhsim channel named ``name`` from NeuroML ion channel ``ch``, its NeuroML species).
+
+    ``props``: the hhsim properties the cell keeps for this channel (:func:`channel_properties`)."""
     where = f"{_at(ctx, ch.id)}: ionChannel {ch.id!r}"
     if getattr(ch, "type", None) not in (None, "ionChannelHH", "ionChannelPassive"):
         raise ModelError(f"{where}: channel type {ch.type!r} is not supported; accepted: ionChannelHH")
@@ -190,7 +192,7 @@ def read_channel(ch, name: str, ctx: Context) -> tuple[Channel, str]:
             raise ModelError(f"{where}: gate {g.id!r} of type {g.type!r} is not supported; accepted: "
                              + ", ".join(_GATE_LISTS.values()))
         found[g.id] = (g.type, g)
-    props = _properties(ch)
+    props = dict(props or {})
     order = props.get("gates", "").split()
     if sorted(order) != sorted(found):
         order = list(found)
@@ -219,6 +221,14 @@ def read_channel(ch, name: str, ctx: Context) -> tuple[Channel, str]:
     channel = Channel(name, gbar=0.0, E=0.0, gates=tuple(gates), q10=q10, q10_reference_c=ref,
                       ion=ION_IN.get(species, ""), description=_notes(ch), source=props.get("source", ""))
     return _restored(channel, ch, props, ctx), species
+
+
+def channel_properties(cell_props: dict, channel_id: str) -> dict[str, str]:
+    """The properties a cell keeps for its ion channel ``channel_id`` (``ch:<id>:...``), without
+    the prefix.  (NeuroML simulators accept no properties inside an ion channel, so the cell
+    carries them.)"""
+    prefix = f"ch:{channel_id}:"
+    return {k[len(prefix):]: v for k, v in cell_props.items() if k.startswith(prefix)}
 
 
 def _properties(obj) -> dict[str, str]:
@@ -259,7 +269,7 @@ def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
         again = write_channel(candidate, ch.id)
     except (ModelError, ValueError):
         return channel
-    if xml_of(again.channel, "ionChannelHH") != xml_of(ch, "ionChannelHH"):
+    if xml_of(again.channel, "ionChannelHH") != xml_of(ch, "ionChannelHH") or again.properties != props:
         return channel
     for ct in again.component_types:
         theirs = ctx.component_types.get(ct.name)
@@ -302,10 +312,12 @@ def _notes(obj) -> str:
 # ------------------------------------------------------------------ writing
 @dataclass
 class Written:
-    """An ion channel written: the libNeuroML channel and the component types it needs."""
+    """An ion channel written: the libNeuroML channel, the component types it needs, and the
+    hhsim properties its cell keeps for it (:func:`channel_properties`)."""
 
     channel: object
     component_types: list
+    properties: dict
 
 
 def _exact_linexp(form: LinExp) -> bool:
@@ -420,5 +432,4 @@ def write_channel(channel: Channel, ident: str) -> Written:
         else:
             common.pop("q10_settings")
             nml.gate_hh_instantaneouses.append(neuroml.GateHHInstantaneous(steady_state=elems["inf"], **common))
-    nml.properties = [neuroml.Property(tag=HHSIM + k, value=v) for k, v in props.items()]
-    return Written(nml, cts)
+    return Written(nml, cts, props)

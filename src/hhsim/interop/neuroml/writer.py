@@ -123,7 +123,11 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
             cell_id = _ident(f"{pop.model.name}_cell{len(written) or ''}")
             written[key] = cell_id
             _add_cell(doc, write_model(pop.model, cell_id, area_um2=area, temperature_known=True))
-        nml_net.populations.append(neuroml.Population(id=pop.name, component=written[key], size=pop.n))
+        # a population list: cells addressed as ../pop/i/cell, as NeuroML tools expect with input lists
+        nml_pop = neuroml.Population(id=pop.name, component=written[key], size=pop.n, type="populationList")
+        nml_pop.instances = [neuroml.Instance(id=i, location=neuroml.Location(x=str(10 * i), y="0", z="0"))
+                             for i in range(pop.n)]
+        nml_net.populations.append(nml_pop)
         stims = pop.stim if isinstance(pop.stim, (list, tuple)) else [pop.stim] * pop.n
         for i, s in enumerate(stims):
             if s is None:
