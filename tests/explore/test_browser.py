@@ -93,6 +93,14 @@ def source_data(page, name: str, column: str) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def wait_for_data(page, name: str, column: str, timeout_ms: float = 3 * TIMEOUT_MS) -> None:
+    """Until the named Bokeh source in the page holds data (it may arrive after the HTML that announces it)."""
+    page.wait_for_function(
+        f"() => {{ const m = Bokeh.documents.length && Bokeh.documents[0].get_model_by_name({json.dumps(name)});"
+        f" return m && m.data[{json.dumps(column)}] && m.data[{json.dumps(column)}].length > 0; }}",
+        timeout=timeout_ms)
+
+
 def type_into(page, css: str, text: str) -> None:
     box = page.locator(f"{css} input").first
     box.fill(text)
@@ -101,9 +109,13 @@ def type_into(page, css: str, text: str) -> None:
 
 def test_page_loads_with_nothing_from_outside(server, browser_context, page):
     context, guard = browser_context
-    for tab in ("Rates", "Voltage clamp", "Protocols", "Propagation", "Code", "Trace"):
+    # each tab opened and drawn (an element of its own shown) before the next
+    for tab, css in (("Rates", None), ("Voltage clamp", ".hh-vc-run"), ("Protocols", ".hh-pr-run"),
+                     ("Propagation", ".hh-cb-run"), ("Code", ".hh-cli"), ("Trace", ".hh-next-peak")):
         page.get_by_text(tab, exact=True).first.click()
-    page.wait_for_timeout(500)
+        if css:
+            page.locator(css).first.wait_for()
+    page.wait_for_load_state("networkidle")  # every request the tabs made has been answered
     assert guard.outside == []
     assert any("/static/js/bokeh" in u and u.startswith(server) for u in guard.seen)
     assert all(_browser.is_local(u) for u in guard.seen)
@@ -140,6 +152,7 @@ def test_clamp_family_runs(page):
     page.locator(".hh-vc-run button").first.click()
     page.wait_for_selector(".hh-vc-done")
     assert page.locator(".hh-vc-done").inner_text() == "17 steps"
+    wait_for_data(page, "vc_iv", "steady")
     v = source_data(page, "vc_iv", "v")
     assert list(v) == list(np.arange(-100.0, 61.0, 10.0))
     # the steady-state current after a 30 ms step is the model's steady-state I-V (from x_inf, no kernel)
@@ -209,6 +222,7 @@ def test_network_raster_matches_hhsim_network(capsys, page):
     page.get_by_text("Network", exact=True).first.click()
     page.locator(".hh-nw-run button").first.click()
     page.wait_for_selector(".hh-nw-done", timeout=3 * TIMEOUT_MS)
+    wait_for_data(page, "raster", "t")
     shown = source_data(page, "raster", "t")
     code, out, err = run_cli(capsys, "network", "--preset", "wang_buzsaki_gamma", "--t-stop", "300.0", "--seed", "1",
                              "--json")
@@ -224,12 +238,14 @@ def test_phase_plane_and_bifurcation_diagram(page):
     page.get_by_text("Phase plane", exact=True).first.click()
     page.locator(".hh-pp-run button").first.click()
     page.wait_for_selector(".hh-pp-done", timeout=3 * TIMEOUT_MS)
+    wait_for_data(page, "equilibria", "x")
     x = source_data(page, "equilibria", "x")
     # at I = 0 the single equilibrium is the resting potential (model.py's own root of the steady-state
     # I-V); Rinzel's reduction (h a fitted linear function of n) moves it by a few µV only
     assert x.size == 1 and x[0] == pytest.approx(hhsim.models.get("hh").resting_potential(), abs=0.02)
     page.locator(".hh-bf-run button").first.click()
     page.wait_for_selector(".hh-bf-done", timeout=3 * TIMEOUT_MS)
+    wait_for_data(page, "hopf", "i")
     hopf = source_data(page, "hopf", "i")
     # the squid axon's rest loses stability at 9.78 µA/cm² (Rinzel & Miller 1980, Math Biosci 49:27)
     assert any(abs(h - 9.78) < 0.02 for h in hopf)

@@ -80,6 +80,7 @@ class Explorer:
 
     def __init__(self, state: ExplorerState | None = None):
         pn.extension(raw_css=[CSS], inline=True)
+        links_before = _link_sources()
         self.state = state or ExplorerState()
         self.traces = None
         self.job = None
@@ -93,19 +94,23 @@ class Explorer:
         self._build_trace_view()
         self._build_rates_view()
         self._build_code_view()
-        self._build_clamp_tab()
-        self._build_protocol_tab()
-        self._build_cable_tab()
-        tabs = [("Trace", self.trace_view), ("Rates", self.rates_view), ("Voltage clamp", self.clamp_tab),
-                ("Protocols", self.protocol_tab), ("Propagation", self.cable_tab)]
+        # The work tabs are built when first shown (or first used from Python): a page
+        # load then makes only the Bokeh models it shows, about half of the whole page.
+        self._deferred = {}
+        tabs = [("Trace", self.trace_view), ("Rates", self.rates_view)]
+        work = [("Voltage clamp", self._build_clamp_tab, "clamp_tab"),
+                ("Protocols", self._build_protocol_tab, "protocol_tab"),
+                ("Propagation", self._build_cable_tab, "cable_tab")]
         # the network and dynamics tabs appear where those sub-packages are installed
         self.missing_tabs = [n for n in ("network", "dynamics") if importlib.util.find_spec(f"hhsim.{n}") is None]
         if "network" not in self.missing_tabs:
-            self._build_network_tab()
-            tabs.append(("Network", self.network_tab))
+            work.append(("Network", self._build_network_tab, "network_tab"))
         if "dynamics" not in self.missing_tabs:
-            self._build_dynamics_tab()
-            tabs.append(("Phase plane", self.dynamics_tab))
+            work.append(("Phase plane", self._build_dynamics_tab, "dynamics_tab"))
+        for name, builder, attr in work:
+            holder = pn.Column(sizing_mode="stretch_width")
+            self._deferred[name] = (builder, attr, holder)
+            tabs.append((name, holder))
         tabs.append(("Code", self.code_view))
         self.tab_names = [name for name, _ in tabs]
         self.tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width")
@@ -117,6 +122,27 @@ class Explorer:
             sizing_mode="stretch_width",
         )
         self.update()
+        self._links = _new_links(links_before)
+
+    def _build_tab(self, name: str) -> None:
+        """Build the deferred tab ``name`` now (nothing if it is built already)."""
+        entry = self.__dict__.get("_deferred", {}).pop(name, None)
+        if entry is None:
+            return
+        builder, attr, holder = entry
+        before = _link_sources()
+        builder()
+        holder.objects = [getattr(self, attr)]
+        self._links += _new_links(before)
+
+    def __getattr__(self, name):
+        # a widget of a tab not built yet (a script or test calling run_clamp() first)
+        deferred = self.__dict__.get("_deferred")
+        if deferred and "_links" in self.__dict__:
+            for tab in list(deferred):
+                self._build_tab(tab)
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @staticmethod
     def _locked(fn):
@@ -205,6 +231,14 @@ class Explorer:
 
     def _build_param_widgets(self):
         """One control per parameter, grouped by channel, with the unit in its label."""
+        before = _link_sources()
+        try:
+            self._build_param_cards()
+        finally:
+            if "_links" in self.__dict__:  # a rebuild after the page was made: drop the old cards' links
+                self._links += _new_links(before)
+
+    def _build_param_cards(self):
         try:
             base = self.state.base_model()
         except HHSimError as exc:
@@ -233,10 +267,8 @@ class Explorer:
                 self.param_widgets[p.name] = w
             body = list(main)
             if rates:
-                body.append(pn.Card(pn.FlexBox(*rates), title=f"{group} rate constants", collapsed=True,
-                                    sizing_mode="stretch_width"))
-            cards.append(pn.Card(*body, title=group, collapsed=group not in ("membrane", "Na", "K"),
-                                 sizing_mode="stretch_width"))
+                body.append(_card([pn.FlexBox(*rates)], f"{group} rate constants", collapsed=True))
+            cards.append(_card(body, group, collapsed=group not in ("membrane", "Na", "K")))
         self.param_box.objects = cards
 
     def _param_changed(self, name: str, default: float):
@@ -454,6 +486,7 @@ class Explorer:
 
     def _tab_changed(self, event):
         """Rates and code are sent to the page only while their tab is shown."""
+        self._build_tab(self.tab_names[event.new])
         if self.traces is None:
             return
         if self.tab_names[event.new] == "Rates":
@@ -896,11 +929,77 @@ class Explorer:
                                  f"<pre class='hh-code'>{html.escape(d['command'])}</pre>")
 
     # ============================================================ display
+    def close(self) -> None:
+        """The page is gone: end its background job and poller, drop its data.
+
+        Called when the server discards the page's session, so that a closed
+        tab leaves nothing behind (its worker process included).
+        """
+        if self.job is not None and not self.job.finished:
+            self.job.cancel()
+        self.job = None
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
+        _drop_links(self._links)
+        self._links = []
+        self.traces = None
+        self.layout = None
+
     def servable(self):
         return self.layout
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return self.layout._repr_mimebundle_(include, exclude)
+
+
+def _card(objects: list, title: str, collapsed: bool):
+    """A card whose contents go to the page when it is first opened.
+
+    A collapsed card still sends its contents to the browser; the rate
+    constants alone are about a hundred inputs, a large part of a page load.
+    """
+    if not collapsed:
+        return pn.Card(*objects, title=title, collapsed=False, sizing_mode="stretch_width")
+    card = pn.Card(title=title, collapsed=True, sizing_mode="stretch_width")
+
+    def opened(event):
+        if not event.new and not card.objects:
+            card.objects = list(objects)
+
+    card.param.watch(opened, "collapsed")
+    return card
+
+
+def _link_sources() -> set[int]:
+    """Ids of the widgets that have Panel links (a slider's box and bar are linked in the browser)."""
+    from panel.links import Callback
+
+    return {id(k) for k in list(Callback.registry.keys())}
+
+
+def _new_links(before: set[int]) -> list:
+    """Weak references to the link sources made since ``before`` (this page's)."""
+    import weakref
+
+    from panel.links import Callback
+
+    return [weakref.ref(k) for k in list(Callback.registry.keys()) if id(k) not in before]
+
+
+def _drop_links(refs) -> None:
+    """Forget this page's links.
+
+    Panel keeps links in a class-wide weak-key dictionary whose values refer
+    back to their keys (a slider links its own text box), so the keys never
+    die: without this, every closed page stayed in memory (about 7 MB each).
+    """
+    from panel.links import Callback
+
+    for ref in refs:
+        key = ref()
+        if key is not None:
+            Callback.registry.pop(key, None)
 
 
 def cable_task(state, length_cm, diam_um, ri_ohm_cm, t_stop):
