@@ -138,12 +138,14 @@ def _configure_numba(st: CacheState) -> None:
     if user:
         try:
             check_private(Path(user))
+            _guard_numba_cache()
             return
         except OSError as exc:
             if st.root is not None:
                 _note(f"ignoring NUMBA_CACHE_DIR: {exc}; using {str(st.root / 'numba')!r}")
     if st.root is not None:
         config.CACHE_DIR = str(st.root / "numba")
+        _guard_numba_cache()
         return
     _note(f"no private cache directory ({st.why}); compiling kernels in memory without a cache "
           f"(set {ENV} to a private directory to keep them)")
@@ -225,3 +227,275 @@ def _numba_cache_off():
 
 def _no_caching(self) -> None:
     """Stands in for ``Dispatcher.enable_caching``: compiled code stays in memory."""
+
+
+# ------------------------------------------------------------------ what numba loads
+# numba's index (.nbi) and data (.nbc) files are pickles: loading one runs code.
+# Every one is therefore checked before it is read -- the file and every directory
+# from numba's cache root down to it: owned by the effective user, not writable by
+# group or others, no symbolic link -- and anything else is refused with one note
+# and compiled instead.  A file that is ours but unreadable (truncated, corrupt, from
+# an interrupted write) is compiled again and replaced, never a traceback.
+
+class UnsafeEntry(OSError):
+    """A cache file (or a directory above it) that must not be loaded."""
+
+
+_NOTED: set[str] = set()
+
+
+def _note_once(key: str, text: str) -> None:
+    if key not in _NOTED:
+        _NOTED.add(key)
+        _note(text)
+
+
+def _numba_root() -> Path | None:
+    from numba.core import config
+
+    return Path(config.CACHE_DIR) if config.CACHE_DIR else None
+
+
+def _check_owned(st: os.stat_result, path: str, kind: str) -> None:
+    if st.st_uid != os.geteuid():
+        raise UnsafeEntry(f"{kind} {path!r} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & 0o022:
+        raise UnsafeEntry(f"{kind} {path!r} is writable by other users (mode {st.st_mode & 0o777:04o})")
+
+
+def check_levels(directory: Path, root: Path | None = None) -> None:
+    """Raise :class:`UnsafeEntry` unless ``directory`` and every directory between
+    ``root`` (numba's cache root by default, itself checked) and it are private
+    real directories.  A directory outside the root is checked on its own."""
+    directory = Path(directory)
+    root = _numba_root() if root is None else Path(root)
+    levels = [directory]
+    if root is not None:
+        try:
+            rel = directory.relative_to(root)
+        except ValueError:
+            rel = None
+        if rel is not None:
+            levels = [root] + [root.joinpath(*rel.parts[:k]) for k in range(1, len(rel.parts) + 1)]
+    for i, d in enumerate(levels):
+        st = os.stat(d) if i == 0 else os.lstat(d)  # the root may be a link the user made; below it, none
+        if not stat.S_ISDIR(st.st_mode):
+            raise UnsafeEntry(f"cache directory {str(d)!r} is not a directory")
+        _check_owned(st, str(d), "cache directory")
+
+
+def read_checked(path: str | Path) -> bytes:
+    """The bytes of a cache file, after checking it and the directories above it.
+
+    FileNotFoundError when it is missing; :class:`UnsafeEntry` when it must not be loaded.
+    """
+    path = str(path)
+    check_levels(Path(path).parent)
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeEntry(f"cache file {path!r} is not a regular file")
+        _check_owned(st, path, "cache file")
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _refused(path: str, exc: OSError) -> None:
+    """One note per unsafe thing (a planted directory holds many entries: one line)."""
+    import errno
+
+    if isinstance(exc, UnsafeEntry):
+        text = str(exc)
+    elif exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
+        text = f"cache file {path!r} is a symbolic link"
+    else:
+        text = f"{path!r}: {exc.strerror or exc}"
+    _note_once("unsafe:" + text, f"not loading compiled code: {text}; compiling instead")
+
+
+def _corrupt(path: str) -> None:
+    _note_once("corrupt:" + path, f"cache entry {path!r} was unreadable (truncated or corrupt); "
+                                  f"compiling it again and replacing it")
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _guarded_load_index(self):
+    """numba's ``IndexDataCacheFile._load_index`` with the checks above."""
+    import io
+    import pickle
+
+    path = self._index_path
+    try:
+        data = read_checked(path)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        self._hhsim_refused = True
+        _refused(path, exc)
+        return {}
+    try:
+        stream = io.BytesIO(data)
+        version = pickle.load(stream)
+        if version != self._version:
+            return {}
+        stamp, overloads = pickle.loads(stream.read())
+        if not isinstance(overloads, dict):
+            raise ValueError("not an index")
+    except Exception:  # noqa: BLE001 - any unreadable pickle is an entry to rebuild
+        _corrupt(path)
+        return {}
+    from numba.core.caching import _cache_log
+
+    _cache_log("[cache] index loaded from %r", path)
+    return overloads if stamp == self._source_stamp else {}
+
+
+def _guarded_load_data(self, name):
+    """numba's ``IndexDataCacheFile._load_data`` with the checks above (an OSError: recompile)."""
+    import pickle
+
+    path = self._data_path(name)
+    try:
+        data = read_checked(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        self._hhsim_refused = True
+        _refused(path, exc)
+        raise FileNotFoundError(path) from None
+    try:
+        value = pickle.loads(data)
+    except Exception:  # noqa: BLE001
+        _corrupt(path)
+        raise FileNotFoundError(path) from None
+    from numba.core.caching import _cache_log
+
+    _cache_log("[cache] data loaded from %r", path)
+    return value
+
+
+def _guarded_save(original):
+    """A save that writes nothing where loading was refused or the directories are not private."""
+    def save(self, *args):
+        if getattr(self, "_hhsim_refused", False):
+            return None
+        try:
+            check_levels(Path(self._cache_path))
+        except OSError as exc:
+            _refused(self._cache_path, exc)
+            return None
+        return original(self, *args)
+    return save
+
+
+@contextmanager
+def _private_open_for_write(self, filepath):
+    """numba's atomic write, the new file made 0600 whatever the umask."""
+    import uuid
+
+    tmpname = f"{filepath}.tmp.{uuid.uuid4().hex[:16]}"
+    try:
+        fd = os.open(tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmpname, filepath)
+    except Exception:
+        try:
+            os.unlink(tmpname)
+        except OSError:
+            pass
+        raise
+
+
+def _guarded_load_overload(original):
+    def load_overload(self, sig, target_context):
+        try:
+            return original(self, sig, target_context)
+        except Exception:  # noqa: BLE001 - an entry that unpickled but does not rebuild
+            _note_once("rebuild:" + str(self._cache_path),
+                       f"a compiled entry in {str(self._cache_path)!r} could not be used; compiling it again")
+            return None
+    return load_overload
+
+
+def _guard_numba_cache() -> None:
+    """Put the checks into numba's cache classes (once per process)."""
+    from numba.core import caching
+
+    cls = caching.IndexDataCacheFile
+    if getattr(cls, "_hhsim_guarded", False):
+        return
+    cls._load_index = _guarded_load_index
+    cls._load_data = _guarded_load_data
+    cls._save_index = _guarded_save(cls._save_index)
+    cls._save_data = _guarded_save(cls._save_data)
+    cls._open_for_write = _private_open_for_write
+    cls._hhsim_guarded = True
+    caching.Cache.load_overload = _guarded_load_overload(caching.Cache.load_overload)
+
+
+# ------------------------------------------------------------------ a lock between processes
+#: How long a process waits for another's compile before going on without the lock (s).
+LOCK_WAIT_S = 600.0
+
+
+@contextmanager
+def compile_lock(name: str = "compile.lock", wait_s: float = LOCK_WAIT_S):
+    """An exclusive lock file in the private cache, held while kernels compile.
+
+    Only a regular private file is used: a FIFO, a link or a foreign file there
+    is refused with one note (and the work goes on without the lock), so the
+    open never blocks; a lock held longer than ``wait_s`` is not waited for.
+    """
+    import time
+
+    root = state().root
+    fd = None
+    if root is not None:
+        path = root / name
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
+                         0o600)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafeEntry(f"{str(path)!r} is not a regular file")
+            _check_owned(st, str(path), "lock file")
+        except OSError as exc:
+            if fd is not None:
+                os.close(fd)
+                fd = None
+            _note_once("lock:" + str(path), f"not using the compile lock: {exc}; compiling without it")
+    if fd is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:
+        os.close(fd)
+        yield
+        return
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    _note_once("lockwait", f"another process held the compile lock for {wait_s:g} s; going on")
+                    break
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -139,33 +139,16 @@ _WARM: set = set()
 
 
 def _compile_lock():
-    """An exclusive lock file in the kernel cache (processes on one machine share that cache)."""
-    try:
-        import fcntl
+    """An exclusive lock in the private kernel cache (processes on one machine share that cache);
+    a FIFO or a foreign file where the lock belongs is refused, never waited on."""
+    from ..engine.cache import compile_lock
 
-        from ..engine.codegen import cache_dir
-
-        d = cache_dir()
-        d.mkdir(parents=True, exist_ok=True)
-        fh = open(d / "sweep-compile.lock", "a")
-    except (ImportError, OSError):
-        return contextlib.nullcontext()
-
-    @contextlib.contextmanager
-    def held():
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
-
-    return held()
+    return compile_lock("sweep-compile.lock")
 
 
 def warm(spec: SweepSpec, first_point: np.ndarray) -> None:
     """Compile (or load from the cache) every kernel the sweep uses, once per process."""
-    from ..engine.lower import structure_of
+    from ..physics.structure import structure_of
 
     key = (structure_of(spec.model), tuple(spec.measures), spec.method, spec.dt)  # what decides the kernels
     if key in _WARM:
