@@ -38,13 +38,13 @@ def test_recovery_from_nwb_on_the_command_line(tmp_path, capsys, hh_sweeps):
     assert (tmp_path / "report.png").stat().st_size > 1000
 
 
-def test_recovery_from_csv_with_polish(tmp_path, hh_sweeps):
+def test_recovery_from_csv_by_differential_evolution_and_polish(tmp_path, hh_sweeps):
     sweeps = read_recording(write_hh_csv(tmp_path / "cell.csv", hh_sweeps), area_um2=AREA_UM2)
     # the stimulus columns in nA come back as the µA/cm² steps they were made from
     for s, ref in zip(sweeps, hh_sweeps):
         np.testing.assert_allclose(s.stimulus.value(s.t_ms), ref.stimulus.value(ref.t_ms), atol=1e-9)
-    r = fit("hh", sweeps, HH_BOUNDS, generations=25, population=12, seed=3, polish_fit=True)
-    assert r.polished
+    r = fit("hh", sweeps, HH_BOUNDS, search="de", generations=15, population=16, seed=3, polish_fit=True)
+    assert r.polished and r.evaluations > 16 * 16
     _close(r.params)
     assert r.loss == pytest.approx(0.25, rel=0.2)
 
@@ -55,6 +55,9 @@ def test_same_seed_same_result(hh_sweeps):
     c = fit("hh", hh_sweeps, HH_BOUNDS, generations=3, population=8, seed=8)
     assert a.params == b.params and a.history == b.history
     assert a.params != c.params
+    d = fit("hh", hh_sweeps, HH_BOUNDS, search="de", generations=2, population=8, seed=7)
+    e = fit("hh", hh_sweeps, HH_BOUNDS, search="de", generations=2, population=8, seed=7)
+    assert d.params == e.params and d.evaluations == e.evaluations == 3 * 8
 
 
 def test_shift_distance_forgives_a_late_spike():

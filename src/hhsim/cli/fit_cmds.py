@@ -38,6 +38,8 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model
 @click.option("--gain", type=float, default=None, help="Amplifier open-loop gain with --rs (default infinite).")
 @click.option("--leak-subtracted", is_flag=True,
               help="The recorded clamp currents had their linear leak subtracted (P/N): compare the gated channels.")
+@click.option("--search", "strategy", default="cmaes", show_default=True, type=click.Choice(["cmaes", "de"]),
+              help="Population search: CMA-ES, or scipy's differential evolution (each generation one batch).")
 @click.option("--generations", type=int, default=40, show_default=True, metavar="N", help="CMA-ES generations.")
 @click.option("--population", type=int, default=None, metavar="N",
               help="Candidates per generation, one batch (default 4 + 3 ln d, at least 8).")
@@ -61,7 +63,7 @@ from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model
               help="Print params, uncertainty, loss, generations, evaluations (and more) as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files, stims, units, params, area_um2,
-            objectives, features, distance, shift_ms, series_resistance, gain, leak_subtracted, generations,
+            objectives, features, distance, shift_ms, series_resistance, gain, leak_subtracted, strategy, generations,
             population, seed, restarts, workers, scheduler, polish_fit, method, dt, out, plot_path, as_json, quiet):
     """Fit model parameters to recorded current- or voltage-clamp sweeps.
 
@@ -100,7 +102,8 @@ def fit_cmd(model_name, overrides, temperature, drugs, channel_files, data_files
         raise ParameterError("--gain only applies with a series resistance (--rs)")
     result = fit(model, sweeps, params, objective=objective, clamp=clamp, generations=generations,
                  population=population, seed=seed, polish_fit=polish_fit, method=method, dt=dt,
-                 restarts=restarts, workers=workers, scheduler=scheduler, progress=False if quiet else None)
+                 search=strategy, restarts=restarts, workers=workers, scheduler=scheduler,
+                 progress=False if quiet else None)
     # draw the figure before writing anything, so that a failure leaves no file behind
     fig = result.plot() if plot_out is not None else None
     if out_path is not None:

@@ -19,7 +19,7 @@ from ..errors import ParameterError
 from ..model import Model
 from .data import Sweep, check_kinds
 from .objectives import Evaluator, Objective
-from .search import SearchOutcome, cmaes, default_population, polish
+from .search import SEARCHES, SearchOutcome, default_population, polish
 from .simulate import Clamp, group_sweeps, simulate_current_clamp, simulate_voltage_clamp
 from .space import Space
 
@@ -127,6 +127,7 @@ class Problem:
     method: str | None
     dt: float | None
     sigma0: float
+    strategy: str = "cmaes"
 
     def __post_init__(self):
         self._evaluator = None
@@ -159,9 +160,11 @@ class Problem:
         return self.evaluator.losses(self.simulate(self.space.to_values(units)))
 
     def search(self, seed: int, progress: bool | None = False, on_generation=None) -> SearchOutcome:
-        """One CMA-ES run (and polish) from ``seed``."""
-        outcome = cmaes(self.evaluate, self.space, generations=self.generations, population=self.population,
-                        seed=seed, sigma0=self.sigma0, progress=progress, on_generation=on_generation)
+        """One search (and polish) from ``seed``."""
+        kw = {"sigma0": self.sigma0} if self.strategy == "cmaes" else {}
+        outcome = SEARCHES[self.strategy](self.evaluate, self.space, generations=self.generations,
+                                          population=self.population, seed=seed, progress=progress,
+                                          on_generation=on_generation, **kw)
         if self.polish:
             outcome = polish(lambda u: _finite(self.evaluator.residuals(self.simulate(self.space.to_values(u)))),
                              outcome)
@@ -170,7 +173,8 @@ class Problem:
 
 def fit(model: str | Model, data, params, *, objective: Objective | str = "trace", clamp: Clamp | None = None,
         generations: int = 40, population: int | None = None, seed: int = 0, polish_fit: bool = False,
-        method: str | None = None, dt: float | None = None, sigma0: float = 0.3, restarts: int = 1,
+        method: str | None = None, dt: float | None = None, sigma0: float = 0.3, search: str = "cmaes",
+        restarts: int = 1,
         workers: int | None = None, scheduler: str | None = None, client=None,
         progress: bool | None = None, on_generation=None) -> FitResult:
     """Fit ``params`` of ``model`` to recorded sweeps.
@@ -183,7 +187,9 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     objective : an :class:`Objective` or one of ``"trace"``, ``"features"``, ``"clamp"``
         (``"trace,features"`` for both).
     clamp : voltage-clamp settings (series resistance, leak subtraction) for ``"clamp"``.
-    generations, population, seed : CMA-ES budget and seed (same seed, same result).
+    generations, population, seed : search budget and seed (same seed, same result).
+    search : ``"cmaes"`` (CMA-ES, the ``cma`` package; ``sigma0`` its initial step in the
+        unit box) or ``"de"`` (scipy's differential evolution, vectorised).
     polish_fit : refine the best candidate by least squares (trace ``mse`` or clamp).
     method, dt : integration as :func:`hhsim.simulate_batch` (default dopri5 on the sweeps' grid).
     restarts : independent searches from seeds ``seed``, ``seed + 1``, ...; the best is kept.
@@ -206,11 +212,13 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     if polish_fit and (objective.kinds not in (("trace",), ("clamp",)) or objective.distance != "mse"):
         raise ParameterError("--polish refines the trace (mse) or clamp objective alone; "
                              "drop --polish or use --objective trace --distance mse")
+    if search not in SEARCHES:
+        raise ParameterError(f"unknown search {search!r}; accepted: {', '.join(SEARCHES)}")
     if not (isinstance(restarts, int) and restarts >= 1):
         raise ParameterError(f"--restarts must be a whole number >= 1, got {restarts}")
     population = default_population(space.dim) if population is None else population
     problem = Problem(base, space, sweeps, objective, clamp, generations, population, polish_fit, method, dt,
-                      sigma0)
+                      sigma0, search)
     if restarts == 1:
         outcomes = [problem.search(seed, progress=progress, on_generation=on_generation)]
     else:

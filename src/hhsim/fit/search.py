@@ -1,4 +1,5 @@
-"""The search: CMA-ES over the unit box, one batch per generation, then an optional polish.
+"""The search: CMA-ES (or differential evolution) over the unit box, one batch per generation,
+then an optional polish.
 
 CMA-ES (the ``cma`` package) asks for a population of candidates; all of
 them run on all sweeps in one batch (:mod:`.simulate`), their losses are
@@ -58,12 +59,7 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
     import cma
     from tqdm.auto import tqdm
 
-    if not (isinstance(generations, int) and generations >= 1):
-        raise ParameterError(f"--generations must be a whole number >= 1, got {generations}")
-    if not (isinstance(population, int) and population >= 4):
-        raise ParameterError(f"--population must be a whole number >= 4, got {population}")
-    if not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"--seed must be a whole number >= 0, got {seed}")
+    _check_budget(generations, population, seed, minimum=4)
     d = space.dim
     pad = 1 if d == 1 else 0
     opts = {"bounds": [0.0, 1.0], "popsize": population, "seed": seed + 1, "verbose": -9,
@@ -97,6 +93,68 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
     finally:
         bar.close()
     return SearchOutcome(best=best, loss=best_loss, population=pop[:, :d], history=history, evaluations=evaluations)
+
+
+def differential_evolution(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generations: int,
+                           population: int, seed: int, progress: bool | None = None,
+                           on_generation: Callable[[int, float], None] | None = None) -> SearchOutcome:
+    """Minimise ``evaluate`` with scipy's differential evolution, vectorised: each generation's
+    trial population is one call of ``evaluate`` (one batch).
+
+    The initial population is a Latin hypercube of ``population`` points drawn from ``seed``.
+    """
+    from scipy.optimize import differential_evolution as de
+    from scipy.stats import qmc
+    from tqdm.auto import tqdm
+
+    _check_budget(generations, population, seed, minimum=5)
+    d = space.dim
+    init = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(population)
+    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
+    bar = tqdm(total=generations, desc="fit", unit="gen", disable=not enabled, leave=False, file=sys.stderr,
+               dynamic_ncols=True)
+    state = {"best": None, "loss": math.inf, "evaluations": 0, "history": [], "first": True}
+
+    def batch(x):  # x: (d, S) -> (S,)
+        pts = np.clip(np.asarray(x, dtype=float).T, 0.0, 1.0)
+        losses = np.asarray(evaluate(pts), dtype=float)
+        if state["first"] and np.all(losses >= FAILED):
+            raise SolverError("every candidate of the first generation diverged; use the default method "
+                              "(dopri5) or a smaller --dt, or narrow the bounds")
+        state["first"] = False
+        state["evaluations"] += pts.shape[0]
+        k = int(np.argmin(losses))
+        if losses[k] < state["loss"]:
+            state["best"], state["loss"] = pts[k].copy(), float(losses[k])
+        return losses
+
+    def callback(intermediate_result=None):
+        state["history"].append(state["loss"])
+        bar.set_postfix_str(f"loss {state['loss']:.4g}")
+        bar.update(1)
+        if on_generation is not None:
+            on_generation(len(state["history"]), state["loss"])
+
+    try:
+        res = de(batch, [(0.0, 1.0)] * d, maxiter=generations, init=init, tol=0.0, atol=0.0, polish=False,
+                 vectorized=True, updating="deferred", rng=np.random.default_rng(seed + 1), callback=callback)
+    finally:
+        bar.close()
+    return SearchOutcome(best=state["best"], loss=state["loss"], population=np.asarray(res.population),
+                         history=state["history"], evaluations=state["evaluations"])
+
+
+#: Population-based searches by name (each generation one batch).
+SEARCHES = {"cmaes": cmaes, "de": differential_evolution}
+
+
+def _check_budget(generations, population, seed, minimum: int) -> None:
+    if not (isinstance(generations, int) and generations >= 1):
+        raise ParameterError(f"--generations must be a whole number >= 1, got {generations}")
+    if not (isinstance(population, int) and population >= minimum):
+        raise ParameterError(f"--population must be a whole number >= {minimum}, got {population}")
+    if not isinstance(seed, int) or seed < 0:
+        raise ParameterError(f"--seed must be a whole number >= 0, got {seed}")
 
 
 def polish(residuals: Callable[[np.ndarray], np.ndarray], outcome: SearchOutcome, *,
