@@ -289,7 +289,8 @@ def channel_to_dict(ch: Channel, *, resolved_E: bool = False) -> dict:
         out["param_units"] = dict(ch.param_units)
     gates = []
     for g in ch.gates:
-        t = {"name": g.name, "power": float(g.power)}
+        power = float(g.power)
+        t = {"name": g.name, "power": int(power) if power.is_integer() and abs(power) < 2**53 else power}
         if g.instantaneous and g.alpha is not None:
             t["instantaneous"] = True
         for fname, form in zip(g.form_names, g.forms):
