@@ -18,12 +18,12 @@ HOLD, PRE, DUR, POST = -65.0, 1.0, 12.0, 2.0
 STEPS = (-45.0, -25.0, -5.0, 15.0, 35.0)
 
 
-def _family(model, series_resistance=None, noise=0.0, leak_subtracted=False):
-    r = vclamp(model, STEPS, hold=HOLD, dur=DUR, pre=PRE, post=POST, prepulses=[],
+def _family(model, series_resistance=None, noise=0.0, leak_subtracted=False, steps=STEPS):
+    r = vclamp(model, steps, hold=HOLD, dur=DUR, pre=PRE, post=POST, prepulses=[],
                series_resistance=series_resistance)
     rng = np.random.default_rng(11)
     sweeps = []
-    for k, v in enumerate(STEPS):
+    for k, v in enumerate(steps):
         if series_resistance is not None:
             current = r.i_clamp_uA_cm2[k]
         elif leak_subtracted:
@@ -60,7 +60,7 @@ def test_series_resistance_family():
     """Data through a 10 Ω·cm² series resistance (the clamp current as hhsim vclamp --rs gives it)
     are fitted with the same series resistance in the model."""
     model = hhsim.models.get("hh").with_params(TRUTH)
-    sweeps = _family(model, series_resistance=10.0)
+    sweeps = _family(model, series_resistance=10.0, steps=(-25.0, 15.0))
     known = {k: v for k, v in TRUTH.items() if k.startswith("Na.")}
     base = hhsim.models.get("hh").with_params(known)
     r = fit(base, sweeps, BOUNDS[:2], objective="clamp", clamp=Clamp(series_resistance=10.0), generations=12,
