@@ -174,7 +174,7 @@ class Problem:
 def fit(model: str | Model, data, params, *, objective: Objective | str = "trace", clamp: Clamp | None = None,
         generations: int = 40, population: int | None = None, seed: int = 0, polish_fit: bool = False,
         method: str | None = None, dt: float | None = None, sigma0: float = 0.3, search: str = "cmaes",
-        restarts: int = 1,
+        restarts: int = 1, area_um2: float | None = None,
         workers: int | None = None, scheduler: str | None = None, client=None,
         progress: bool | None = None, on_generation=None) -> FitResult:
     """Fit ``params`` of ``model`` to recorded sweeps.
@@ -182,7 +182,8 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     Parameters
     ----------
     model : a preset name or a :class:`~hhsim.Model` (e.g. from a cell file).
-    data : :class:`Sweep` objects and/or recording paths (``.nwb``, ``.abf``, ``.csv``).
+    data : :class:`Sweep` objects and/or recording paths (``.nwb``, ``.abf``, ``.csv``; their point
+        currents converted through ``area_um2``, µm²).
     params : ``"NAME=LOW:HIGH[:log]"`` texts or :class:`Bound` objects.
     objective : an :class:`Objective` or one of ``"trace"``, ``"features"``, ``"clamp"``
         (``"trace,features"`` for both).
@@ -204,7 +205,7 @@ def fit(model: str | Model, data, params, *, objective: Objective | str = "trace
     space.check(base)
     if isinstance(objective, str):
         objective = Objective(kinds=tuple(k.strip() for k in objective.split(",") if k.strip()))
-    sweeps = _sweeps_of(data)
+    sweeps = _sweeps_of(data, area_um2=area_um2)
     check_kinds(sweeps, "clamp" if objective.voltage_clamp else objective.kinds[0])
     clamp = clamp or Clamp()
     if not objective.voltage_clamp and clamp != Clamp():
