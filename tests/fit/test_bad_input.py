@@ -146,3 +146,17 @@ def test_every_candidate_diverging_is_an_error(tmp_path, capsys):
                                       "step(amp=10,start=5,dur=20)"))
     assert "diverged" in line
     _nothing_written(tmp_path)
+
+
+def test_mixed_units_in_one_file(tmp_path, capsys):
+    data = _csv(tmp_path / "mixed.csv", "t_ms,a_mV,b_pA,stim_a_nA,stim_b_mV", _rows(cols=2, stim_cols=2))
+    _, line = cli_error(capsys, *_fit(tmp_path, data, "--area", str(AREA_UM2)))
+    assert "mixes potentials and currents" in line
+    _nothing_written(tmp_path)
+
+
+def test_stimulus_column_of_the_wrong_kind(tmp_path, capsys):
+    """A current-clamp sweep whose stimulus column is a potential."""
+    data = _csv(tmp_path / "wrong.csv", "t_ms,a_mV,stim_a_mV", _rows(cols=1, stim_cols=1))
+    _, line = cli_error(capsys, *_fit(tmp_path, data))
+    assert "stimulus of sweep 'a'" in line and "current density" in line
