@@ -40,6 +40,7 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -173,6 +174,7 @@ def run_bluepyopt(sweeps, data_features, generations: int, population: int, seed
     finally:
         pool.close()
         pool.join()
+        shutil.rmtree(tmp, ignore_errors=True)
     wall = time.perf_counter() - t0
     return {"wall_s": wall, "records": records, "evaluations": population * (generations + 1)}
 
