@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..batch_api import simulate_batch
-from ..errors import DivergenceError, SolverError
+from ..errors import DivergenceError
 from ..model import Model
 from ..stim import Stimulus
-from .data import Sweep
+from .data import DataError, Sweep
 
 #: Loss given to a candidate whose simulation blew up (finite, so CMA-ES can rank it).
 FAILED = 1e12
@@ -136,7 +136,7 @@ def _run_cc(model, params, g: Group, scale, sim_dt, every, method, count) -> np.
     kw = dict(stimulus=g.stimulus, t_stop=g.t_stop_ms, dt=sim_dt, method=method, record="v", record_every=every)
     try:
         return simulate_batch(model, params, scale=scale, **kw).traces["v"]
-    except (DivergenceError, SolverError):
+    except DivergenceError:
         if count == 1:
             return None
     rows = int(round(g.t_stop_ms / (sim_dt * every))) + 1
@@ -146,7 +146,7 @@ def _run_cc(model, params, g: Group, scale, sim_dt, every, method, count) -> np.
         try:
             v = simulate_batch(model, one, scale=scale[c:c + 1], **kw).traces["v"][:, 0]
             out[: v.size, c] = v[:rows]
-        except (DivergenceError, SolverError):
+        except DivergenceError:
             pass
     return out
 
@@ -168,7 +168,7 @@ def simulate_voltage_clamp(model: Model, names: list[str], values: np.ndarray, s
     n, m = values.shape[0], len(sweeps)
     sweep_dt = sweeps[0].dt_ms
     if any(abs(s.dt_ms - sweep_dt) > 1e-9 * sweep_dt for s in sweeps):
-        raise SolverError("voltage-clamp sweeps of one fit need one sampling interval; resample them")
+        raise DataError("voltage-clamp sweeps of one fit need one sampling interval; resample them")
     method, _ = protocol_method(method, dt)
     sim_dt, every = grid_for(sweep_dt, method, dt)
     t_stop = max(s.duration_ms for s in sweeps)
