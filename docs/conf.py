@@ -77,6 +77,7 @@ sphinx_gallery_conf = {
     "examples_dirs": "gallery_src",
     "gallery_dirs": "gallery",
     "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
     "image_scrapers": ("hhsim_gallery_scraper",),
     "download_all_examples": False,
     "remove_config_comments": True,

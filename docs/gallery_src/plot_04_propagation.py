@@ -3,8 +3,8 @@ The action potential travelling along the axon
 ==============================================
 
 A 2 cm squid axon (diameter 476 µm, axoplasm 35.4 Ω·cm) kicked at one end with a 0.2 ms
-pulse of 20 nA·10³: the space-time plot of V(x, t), the crossing times marked, over the
-voltage at five places.  The measured conduction velocity is close to Hodgkin and
+pulse of 20 µA (20000 nA; the axon is large): the space-time plot of V(x, t), the
+crossing times marked, over the voltage at five places.  The measured conduction velocity is close to Hodgkin and
 Huxley's computed 12.3 m/s at 6.3 °C.  The same as ``hhsim cable --length 2 --plot
 cable.png``.
 """
