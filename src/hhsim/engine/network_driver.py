@@ -20,7 +20,8 @@ One step of the network, from ``t`` to ``t + dt``:
 Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 
 * ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk)
-* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2)
+* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2,
+  lin_cg)
 * ``S<k>`` = the fast path's scratch rows of structure k (see :data:`SCRATCH`)
 * ``KIN`` = (kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, mg)
@@ -53,7 +54,7 @@ from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, apply_late, w
 FIELDS = {
     "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj", "wa", "wm", "wb", "wk"),
     "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B", "lin_d1", "lin_d2", "lin_dA",
-            "lin_dB", "lin_h1", "lin_h2"),
+            "lin_dB", "lin_h1", "lin_h2", "lin_cg"),
     "KIN": ("kin_ptr", "kin_edge", "kin_group", "kin_w", "kg_kind", "kg_p", "kg_E", "kg_nmda", "kg_T", "kin_r",
             "kin_g2", "kin_tlast", "kin_pend", "kin_T", "mg"),
     "GAP": ("gap_ptr", "gap_nbr", "gap_g", "Gf", "GEf"),
@@ -140,7 +141,7 @@ def _drop_pushed(sp_t, sp_src, sp_n, k):
 NODE_STEP_ARGS = "pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur"
 NEXT_EVENT_ARGS = "ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave"
 STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
-SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B"
+SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B"
 HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
                    "kin_pend, kin_T, Gf, GEf")
 AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, "
@@ -225,14 +226,14 @@ def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, Gc, GEc):
+def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, Gc, GEc):
     """(G0, GE0, Gm, GEm, G1, GE1): synaptic conductance (mS/cm²) and G*E at the start,
     middle and end of a sub-step of h ms: the linear synapses exactly (only at the
     start unless ``full``), plus the terms ``Gc``, ``GEc`` held over the sub-step."""
-    G0, GE0 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, 0.0)
+    G0, GE0 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, 0.0)
     if full:
-        Gm, GEm = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, 0.5 * h)
-        G1, GE1 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, h)
+        Gm, GEm = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, 0.5 * h)
+        G1, GE1 = linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, h)
     else:
         Gm, GEm, G1, GE1 = G0, GE0, G0, GE0
     return G0 + Gc, GE0 + GEc, Gm + Gc, GEm + GEc, G1 + Gc, GE1 + GEc
@@ -321,7 +322,7 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 #: The fast loop's outputs: V at the step's end, dV/dt at its start, and a flag
 #: for the nodes that crossed their threshold or diverged (``hit``).
 SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
-FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, "
+FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, lin_cg, "
                     "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf")
 FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
 
@@ -344,7 +345,7 @@ def fast_chunk(n, tid, n_threads):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk,
-                lin_kind, lin_E, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
+                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
     """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
     of S) for this step.
 
@@ -369,10 +370,10 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
         for c in range(np.uint64(lo), np.uint64(hi)):
             S[r, c] = 0.0
     for g in range(lin_kind.shape[0]):
-        _add_group(S, 6, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
+        _add_group(S, 6, ub, lo, hi, lin_kind[g], lin_E[g], lin_cg[g], lin_A[g], lin_B[g], 1.0, 1.0, 0.0)
         if full:
-            _add_group(S, 8, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
-            _add_group(S, 10, ub, lo, hi, lin_kind[g], lin_E[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
+            _add_group(S, 8, ub, lo, hi, lin_kind[g], lin_E[g], lin_cg[g], lin_A[g], lin_B[g], lin_h1[g], lin_h2[g], 0.5 * dt)
+            _add_group(S, 10, ub, lo, hi, lin_kind[g], lin_E[g], lin_cg[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
     if wa.shape[0] == 0:
         for c in range(np.uint64(lo), np.uint64(hi)):
             i = ub + c
@@ -409,10 +410,13 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def _add_group(S, row, ub, lo, hi, kind, E, A, B, e1, e2, s):
+def _add_group(S, row, ub, lo, hi, kind, E, cg, A, B, e1, e2, s):
     """Add one linear synapse group's (G, G*E) s ms on (decay factors e1, e2) to rows
-    ``row``, ``row + 1`` of S, node by node (in the order of ``linear_terms``)."""
-    if kind == LIN_EXP:
+    ``row``, ``row + 1`` of S, node by node (in the order of ``linear_terms``).
+    A current group (``cg`` 0, ``E`` 1) adds its current to the G*E row only."""
+    if cg == 0.0:
+        _add_current(S, row + 1, ub, lo, hi, kind, A, B, e1, e2, s)
+    elif kind == LIN_EXP:
         for c in range(np.uint64(lo), np.uint64(hi)):
             gg = A[ub + c] * e1
             S[row, c] += gg
@@ -427,6 +431,20 @@ def _add_group(S, row, ub, lo, hi, kind, E, A, B, e1, e2, s):
             gg = A[ub + c] * e1 - B[ub + c] * e2
             S[row, c] += gg
             S[row + 1, c] += gg * E
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _add_current(S, row, ub, lo, hi, kind, A, B, e1, e2, s):
+    """Add one current group's current s ms on to row ``row`` of S (µA/cm², inward positive)."""
+    if kind == LIN_EXP:
+        for c in range(np.uint64(lo), np.uint64(hi)):
+            S[row, c] += A[ub + c] * e1
+    elif kind == LIN_ALPHA:
+        for c in range(np.uint64(lo), np.uint64(hi)):
+            S[row, c] += (A[ub + c] + B[ub + c] * s) * e1
+    else:
+        for c in range(np.uint64(lo), np.uint64(hi)):
+            S[row, c] += A[ub + c] * e1 - B[ub + c] * e2
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -478,7 +496,7 @@ def synaptic_current(i, t, LIN, KIN, GAP, v):
     """Total synaptic current of node i at t (µA/cm², outward positive)."""
     Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
                                   KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
-    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], i, 0.0)
+    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, 0.0)
     V = v[i]
     return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN[14][i]) * (Gn * V - GEn)
 
@@ -488,7 +506,7 @@ def synaptic_conductance(i, t, LIN, KIN, GAP, v):
     """(G, G*E) of every synapse on node i at t (mS/cm², mS/cm² x mV), NMDA blocked at v[i]."""
     Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
                                   KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
-    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], i, 0.0)
+    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, 0.0)
     b = mg_block(v[i], KIN[14][i])
     return G0 + Gc + b * Gn, GE0 + GEc + b * GEn
 

@@ -85,8 +85,9 @@ def lin_event(kind, A, B, w, t1, norm):
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
-    """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step."""
+def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, s):
+    """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step.
+    A current group (``lin_cg`` 0, ``lin_E`` 1) adds its current (µA/cm²) to G*E only."""
     G = 0.0
     GE = 0.0
     for g in range(lin_kind.shape[0]):
@@ -98,7 +99,7 @@ def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, i, s):
             gg = a - b if lin_kind[g] == LIN_BIEXP else a
         else:
             gg = lin_conductance(lin_kind[g], a, b, lin_t1[g], lin_t2[g], s)
-        G += gg
+        G += gg * lin_cg[g]
         GE += gg * lin_E[g]
     return G, GE
 

@@ -96,18 +96,34 @@ class NetworkPlan:
 
 
 # ------------------------------------------------------------------ values
-def _conductance_factor(unit: str, area: float | None, what: str) -> float:
-    """Factor from ``unit`` to mS/cm² on a membrane of ``area`` µm²."""
-    if unit in ("mS/cm2", "mS/cm²", ""):
+#: What a weight measures -> the unit kinds it may be given in.
+_WEIGHT_UNITS = {"conductance": ("conductance", "conductance density"),
+                 "current": ("current", "current density")}
+
+
+def _density_factor(unit: str, area: float | None, what: str, measure: str) -> float:
+    """Factor from ``unit`` to mS/cm² (a conductance) or µA/cm² (a current) on a membrane of
+    ``area`` µm²; a unit of another kind is refused (a conductance weight in pA is a mistake)."""
+    kind = _dist.unit_kind(unit)
+    if kind not in _WEIGHT_UNITS[measure]:
+        accepted = ("nS, pS, uS (with the population's area_um2) or mS/cm2" if measure == "conductance"
+                    else "pA, nA, uA (with the population's area_um2) or uA/cm2")
+        raise ParameterError(f"{what} in {unit} is a {kind}; this synapse's weight is a {measure}: {accepted}")
+    if kind.endswith("density"):
         return 1.0
+    if area is None:
+        raise ParameterError(f"{what} in {unit} needs the target population's area (area_um2)")
     return _dist.to_density(1.0, unit, area)
 
 
 def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None = None,
-           conductance: bool = False) -> np.ndarray:
-    """``n`` float values of ``spec`` (number, array, distribution, or a quantity with units)."""
+           conductance: bool = False, current: bool = False) -> np.ndarray:
+    """``n`` float values of ``spec`` (number, array, distribution, or a quantity with units:
+    ``conductance`` or ``current`` says which the value measures, converted to mS/cm² or
+    µA/cm² through the target's ``area`` µm²)."""
+    measure = "current" if current else "conductance" if conductance else None
     unit = ""
-    if isinstance(spec, str) and conductance:
+    if isinstance(spec, str) and measure:
         try:
             value, unit = _dist.parse_quantity(spec)
             spec = value
@@ -120,11 +136,9 @@ def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None
             spec = spec["value"]
     out = _dist.sample(_dist.parse(spec), n, rng)
     if unit:
-        if not conductance:
+        if measure is None:
             raise ParameterError(f"{what} takes no unit (got {unit!r})")
-        if area is None and unit not in ("mS/cm2", "mS/cm²"):
-            raise ParameterError(f"{what} in {unit} needs the target population's area (area_um2)")
-        out = out * _conductance_factor(unit, area, what)
+        out = out * _density_factor(unit, area, what, measure)
     if not np.all(np.isfinite(out)):
         raise ParameterError(f"{what} must be finite numbers")
     return out
@@ -371,7 +385,9 @@ def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int, dt: f
     ng = len(syns)
     kind = np.array([s.code for s in syns], dtype=np.int64)
     taus = np.array([s.taus() for s in syns], dtype=float).reshape(ng, 3)
-    E = np.array([s.E for s in syns], dtype=float)
+    # a current group adds its state to G*E only: E 1 and no share of G (``lin_cg`` 0)
+    E = np.array([1.0 if s.current else s.E for s in syns], dtype=float)
+    cg = np.array([0.0 if s.current else 1.0 for s in syns], dtype=float)
     A = np.zeros((ng, n_nodes))
     B = np.zeros((ng, n_nodes))
     for k, pop in enumerate(net.populations):
@@ -387,13 +403,13 @@ def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int, dt: f
             first, n = pop_range[pop.name]
             A[g, first:first + n] = values(spec, n, stream(seed, _INITIAL, 1000 + g),
                                            f"population {pop.name!r} initial {key!r}", pop.area_um2,
-                                           conductance=True)
+                                           conductance=not syns[g].current, current=syns[g].current)
     if ng > 127:
         raise ParameterError(f"{ng} linear synapse groups is too many; at most 127 are accepted")
     d1, d2 = np.exp(-dt / taus[:, 0]), np.exp(-dt / taus[:, 1])
     h1, h2 = np.exp(-0.5 * dt / taus[:, 0]), np.exp(-0.5 * dt / taus[:, 1])
     lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B, d1, d2, np.zeros_like(A),
-           np.zeros_like(B), h1, h2)
+           np.zeros_like(B), h1, h2, cg)
     return lin, keys, [k for k in keys]
 
 
@@ -454,9 +470,11 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
         k, pr, pre, post_local, pre0, post0 = pairs.pop(0)
         m = pre.size
         area = pops[pr.post].area_um2
-        wk = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area, True)
+        current = pr.synapse.current
+        wk = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area,
+                    conductance=not current, current=current)
         dk = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay")
-        if np.any(wk < 0):
+        if not current and np.any(wk < 0):
             raise ParameterError(f"projection {pr.pre}->{pr.post}: weights must be >= 0 (the synapse's "
                                  "reversal potential makes it excitatory or inhibitory)")
         if np.any(dk < 0):
@@ -645,7 +663,7 @@ def _poisson_inputs(net: Network, pop_range, pops, lin_keys, n_nodes: int, dt: f
             raise ParameterError(
                 f"PoissonInput into {pi.target!r}: {rate * dt:.4g} events per step is too many; use a smaller dt")
         w = values(pi.weight, n, stream(0, _WEIGHT, 10**6), f"PoissonInput into {pi.target!r} weight",
-                   pops[pi.target].area_um2, True)
+                   pops[pi.target].area_um2, conductance=not pi.synapse.current, current=pi.synapse.current)
         posts.append(np.arange(first, first + n))
         lam.append(np.full(n, rate))
         grp.append(np.full(n, lin_keys[(pi.target, pi.name or pi.synapse.kind)], dtype=np.int64))

@@ -55,17 +55,23 @@ def _stimulus(spec, where: str) -> Stimulus | None:
     return total([parse_stim(s) for s in spec])
 
 
-def _weight(value, where: str):
-    """A synapse weight as given, refused when its unit is not a conductance: every
-    synapse kind here is a conductance (mS/cm², or nS with the population's area),
-    so a weight in pA or mV is a mistake, not something to convert."""
+def _weight(value, where: str, current: bool = False):
+    """A synapse weight as given, refused when its unit is not what the synapse
+    measures: a conductance (mS/cm², or nS with the population's area), so that a
+    weight in pA or mV is a mistake, not something to convert; for the
+    current-based kinds (``current``) a current (µA/cm², or pA with the area)."""
     unit = None
     if isinstance(value, str) or (isinstance(value, dict) and "unit" in value):
         try:
             unit = _dist.parse_with_unit(value)[1]
         except ParameterError as exc:
             raise ParameterError(f"{where} weight: {exc}") from None
-    if unit is not None and _dist.unit_kind(unit) not in ("conductance", "conductance density"):
+    if current:
+        if unit is not None and _dist.unit_kind(unit) not in ("current", "current density"):
+            shown = value if isinstance(value, str) else f"{value.get('value', '...')} {unit}"
+            raise ParameterError(f"{where} weight {shown!r} is a {_dist.unit_kind(unit)}; this synapse's weight "
+                                 f"is a current: pA, nA, uA (with the population's area_um2) or uA/cm2")
+    elif unit is not None and _dist.unit_kind(unit) not in ("conductance", "conductance density"):
         shown = value if isinstance(value, str) else f"{value.get('value', '...')} {unit}"
         raise ParameterError(f"{where} weight {shown!r} is a {_dist.unit_kind(unit)}; a synapse weight is a "
                              f"conductance: nS, pS, uS (with the population's area_um2) or mS/cm2")
@@ -124,9 +130,10 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         if stp is not None:
             _check_keys(stp, {"U", "tau_rec", "tau_fac"}, f"{w} stp")
             stp = TsodyksMarkram(**stp)
-        projections.append(Projection(t["pre"], t["post"], _synapse(t, _SYN, w), connect=t.get("connect", "all"),
-                                      weight=_weight(t.get("weight", 0.0), w), delay=t.get("delay", 0.0), stp=stp,
-                                      name=t.get("name")))
+        syn = _synapse(t, _SYN, w)
+        projections.append(Projection(t["pre"], t["post"], syn, connect=t.get("connect", "all"),
+                                      weight=_weight(t.get("weight", 0.0), w, syn.current),
+                                      delay=t.get("delay", 0.0), stp=stp, name=t.get("name")))
     inputs = []
     for k, t in enumerate(data.get("inputs") or []):
         w = f"{where} [[inputs]] #{k + 1}"
@@ -135,9 +142,9 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         for key in ("target", "n_inputs", "rate_hz", "weight"):
             if key not in t:
                 raise ParameterError(f"{w} needs {key!r}")
-        inputs.append(PoissonInput(t["target"], t["n_inputs"], t["rate_hz"], _weight(t["weight"], w),
-                                   _synapse(t, _INPUT, w),
-                                   name=t.get("name")))
+        syn = _synapse(t, _INPUT, w)
+        inputs.append(PoissonInput(t["target"], t["n_inputs"], t["rate_hz"], _weight(t["weight"], w, syn.current),
+                                   syn, name=t.get("name")))
     noise = []
     for k, t in enumerate(data.get("noise") or []):
         _check_keys(t, _NOISE, f"{where} [[noise]] #{k + 1}")

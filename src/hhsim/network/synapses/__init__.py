@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ...errors import ParameterError
 from .base import Synapse
+from .current import AlphaCurrent, ExpCurrent
 from .custom import Custom
 from .gap import Gap
 from .graded import Graded
@@ -22,6 +23,8 @@ KINDS: dict[str, type[Synapse]] = {
     "exp": Exp,
     "alpha": Alpha,
     "biexp": BiExp,
+    "exp_current": ExpCurrent,
+    "alpha_current": AlphaCurrent,
     "ampa": AMPA,
     "gaba_a": GABA_A,
     "gaba_b": GABA_B,
@@ -41,5 +44,5 @@ def make(kind: str, **params) -> Synapse:
     return cls.from_params(params)
 
 
-__all__ = ["KINDS", "make", "Synapse", "Exp", "Alpha", "BiExp", "AMPA", "GABA_A", "GABA_B", "NMDA",
+__all__ = ["KINDS", "make", "Synapse", "Exp", "Alpha", "BiExp", "ExpCurrent", "AlphaCurrent", "AMPA", "GABA_A", "GABA_B", "NMDA",
            "Graded", "Gap", "Custom", "TsodyksMarkram"]

@@ -16,12 +16,18 @@ class Synapse:
     ``family`` tells the engine how the state is kept: ``linear`` (summed on
     the target, exact between events), ``kinetic`` (on each edge, transmitter
     pulses), ``graded`` (continuous in the presynaptic voltage), ``gap``
-    (electrical coupling).  ``E`` is the reversal potential (mV).
+    (electrical coupling).  ``E`` is the reversal potential (mV) of a
+    conductance; a current-based family (``current``) has none.
     """
 
     family = "linear"
     kind = ""
     source = ""
+    #: A current-based synapse: its weight is a current (µA/cm², or pA and nA on a
+    #: population with an area), added to the membrane whatever V, and may be
+    #: negative (inhibitory); otherwise the weight is a conductance, >= 0, whose
+    #: reversal ``E`` makes it excitatory or inhibitory.
+    current = False
 
     @classmethod
     def from_params(cls, params: dict) -> "Synapse":

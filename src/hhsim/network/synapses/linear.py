@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from ...errors import ParameterError
 from .base import Synapse
 
+#: The engine's codes of the waveforms (``hhsim.engine.network_kernels``: LIN_EXP,
+#: LIN_ALPHA, LIN_BIEXP), shared by the conductance and current families.
+LIN_EXP_CODE, LIN_ALPHA_CODE, LIN_BIEXP_CODE = 0, 1, 2
+
 
 @dataclass(frozen=True)
 class Exp(Synapse):
@@ -23,7 +27,7 @@ class Exp(Synapse):
     tau: float = 5.0
     E: float = 0.0
     kind = "exp"
-    code = 0
+    code = LIN_EXP_CODE
     source = "Brette R et al. (2007) J Comput Neurosci 23:349-398 (COBA benchmarks)"
 
     def taus(self) -> tuple[float, float, float]:
@@ -38,7 +42,7 @@ class Alpha(Synapse):
     tau: float = 2.0
     E: float = 0.0
     kind = "alpha"
-    code = 1
+    code = LIN_ALPHA_CODE
     source = "Rall W (1967) J Neurophysiol 30:1138-1168 (alpha function)"
 
     def taus(self) -> tuple[float, float, float]:
@@ -53,7 +57,7 @@ class BiExp(Synapse):
     tau_decay: float = 5.0
     E: float = 0.0
     kind = "biexp"
-    code = 2
+    code = LIN_BIEXP_CODE
     source = "difference of exponentials, e.g. NEURON's Exp2Syn"
 
     def __post_init__(self):
