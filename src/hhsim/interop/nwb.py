@@ -41,7 +41,7 @@ UA_PER_CM2_UM2_IN_A = 1e-14
 
 def _file(description: str, identifier_hint: str):
     from pynwb import NWBFile
-    from .. import __version__
+    from .._version import __version__
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     return NWBFile(
