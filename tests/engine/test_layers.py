@@ -18,7 +18,8 @@ SRC = Path(hhsim.__file__).resolve().parent
 
 #: Lowest first.  A module may import its own layer and the layers below.
 LAYERS: list[tuple[str, ...]] = [
-    ("hhsim._version", "hhsim.errors", "hhsim.units", "hhsim.io", "hhsim.limits", "hhsim.quantity"),
+    ("hhsim._version", "hhsim.errors", "hhsim.units", "hhsim.io", "hhsim.limits", "hhsim.quantity",
+     "hhsim.validate"),
     # figures read results by their attributes and import only errors and io, so
     # that every result's ``plot()`` may call them
     ("hhsim.plot",),
@@ -94,7 +95,9 @@ def layer_of(mod: str) -> int:
     best, rank = None, -1
     for i, prefixes in enumerate(LAYERS):
         for p in prefixes:
-            if (mod == p or mod.startswith(p + ".")) and len(p) > rank:
+            # "hhsim" names the package's own __init__ only, not everything below it
+            inside = mod.startswith(p + ".") and p != "hhsim"
+            if (mod == p or inside) and len(p) > rank:
                 best, rank = i, len(p)
     if best is None:
         raise AssertionError(f"module {mod} is in no layer: add it to LAYERS in {__file__}")
