@@ -3,7 +3,8 @@
 * whitespace (newlines included) collapses to single spaces;
 * numbers written with more than 4 significant digits are shown with 4
   (``0.30000000000000004`` -> ``0.3``, ``1234567.0`` -> ``1.235e+06``);
-  whole numbers without a point or exponent (counts, sizes) stay as written;
+  whole numbers without a point or exponent (counts, sizes) stay as written,
+  unless longer than 15 digits (``1.234e+299 (300 digits)``);
 * quoted user text longer than :data:`QUOTE_MAX` characters is cut, with its
   length given, and the whole line is kept under :data:`LINE_MAX` characters.
 """
@@ -18,11 +19,15 @@ LINE_MAX = 480
 # a quoted string as repr() writes it (either quote), or a decimal/exponent number
 _TOKEN = re.compile(
     r"""(?P<q>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
-    r"""|(?<![\w.])(?P<n>[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE]))(?:[eE][-+]?\d+)?)(?![\w.])"""
+    r"""|(?<![\w.])(?P<n>[-+]?(?:\d+\.\d*|\.\d+|\d+(?=[eE])|\d{16,})(?:[eE][-+]?\d+)?)(?![\w.])"""
 )
 
 
 def _number(text: str) -> str:
+    digits = text.lstrip("+-")
+    if digits.isdigit() and len(digits) > 15:  # a hostile whole number: its size, not its 300 digits
+        return f"{text[0] if text[0] in '+-' else ''}{digits[0]}.{digits[1:4]}e+{len(digits) - 1:02d} " \
+               f"({len(digits)} digits)"
     try:
         value = float(text)
     except ValueError:  # pragma: no cover - the pattern only matches numbers

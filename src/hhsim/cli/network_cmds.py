@@ -53,6 +53,9 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     click.echo(f"network {net.name}: {sum(result.sizes.values())} neurons, {s['n_synapses']} synapses, "
                f"{s['t_stop_ms']:g} ms, {s['method']} dt {s['dt_ms']:g} ms, seed {s['seed']}")
     for name, p in s["populations"].items():
+        if p.get("spikes_recorded") is False:
+            click.echo(f"  {name:<12} n {p['n']:>6}   spikes not recorded (not in monitors spikes)")
+            continue
         cv = "n/a" if p["cv_isi"] is None else f"{p['cv_isi']:.3f}"
         click.echo(f"  {name:<12} n {p['n']:>6}   spikes {p['n_spikes']:>8}   rate {p['rate_hz']:8.3f} Hz   CV {cv}")
     for p in targets:

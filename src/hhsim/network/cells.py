@@ -98,23 +98,35 @@ def from_table(table: dict, where: str) -> CableCell:
                              + ", ".join(sorted(TABLE_KEYS)))
     if ("swc" in table) == ("length_um" in table):
         raise ParameterError(f"{where} model table needs either swc = \"FILE\" or length_um and diam_um")
+    from .. import validate as _v
+
+    num = {}
+    for key, (lo, hi) in {"length_um": (0.0, 1e7), "diam_um": (0.0, 1e5), "ra_ohm_cm": (0.0, 1e9),
+                          "dx_um": (0.0, 1e7)}.items():
+        if key in table:
+            num[key] = _v.number(table[key], f"{where} model {key}", lo=lo, lo_open=True, hi=hi)
+    if "threshold" in table:
+        num["threshold"] = _v.number(table["threshold"], f"{where} model threshold", unit="mV", lo=-1000.0, hi=1000.0)
+    if "nseg" in table:
+        num["nseg"] = _v.whole(table["nseg"], f"{where} model nseg", lo=1, hi=1_000_000)
+    for key in ("channels", "method", "swc"):
+        if key in table:
+            _v.text(table[key], f"{where} model {key}")
     if "swc" in table:
         morph = read_swc(str(table["swc"]))
     else:
         if "diam_um" not in table:
             raise ParameterError(f"{where} model table needs diam_um with length_um")
-        morph = cable(float(table["length_um"]), float(table["diam_um"]),
-                      **({"ra": float(table["ra_ohm_cm"])} if "ra_ohm_cm" in table else {}))
-    stims = table.get("stimuli", [])
-    if isinstance(stims, str):
-        stims = [stims]
+        morph = cable(num["length_um"], num["diam_um"],
+                      **({"ra": num["ra_ohm_cm"]} if "ra_ohm_cm" in table else {}))
+    stims = _v.names(table.get("stimuli", []), f"{where} model stimuli")
     sites = {}
     for key in ("synapse_at", "detect_at"):
         v = table.get(key)
         if v is not None:
             if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)):
-                raise ParameterError(f"{where}: {key} must be [section name, x] (got {v!r})")
-            sites[key] = (v[0], float(v[1]))
+                raise ParameterError(f"{where}: {key} must be [section name, x] (got {_v.shown(v)})")
+            sites[key] = (v[0], _v.number(v[1], f"{where} {key} x", lo=0.0, hi=1.0))
     return CableCell(morph, table.get("channels", "hh"), stimuli=tuple(parse_point(s) for s in stims),
-                     threshold=float(table.get("threshold", 0.0)), method=str(table.get("method", "cn")),
-                     dx=table.get("dx_um"), nseg=table.get("nseg"), extra={"toml": dict(table)}, **sites)
+                     threshold=num.get("threshold", 0.0), method=str(table.get("method", "cn")),
+                     dx=num.get("dx_um"), nseg=num.get("nseg"), extra={"toml": dict(table)}, **sites)

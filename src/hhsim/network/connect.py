@@ -513,7 +513,8 @@ def _pairwise(p, n_pre, n_post, skip_self, root, dtype):
     pairs = n_pre * width
     if pairs == 0 or p == 0.0:
         return _empty(dtype)
-    span = max(1, int(_BLOCK / p))  # flat positions per block: about _BLOCK synapses each
+    span = max(1, int(min(_BLOCK / p, pairs)))  # flat positions per block: about _BLOCK synapses each
+    # (at most every pair: a subnormal p would make _BLOCK / p overflow)
     pre_parts, post_parts = [], []
     for block, start in enumerate(range(0, pairs, span)):
         flat = _bernoulli_positions(_block_rng(root, block), min(span, pairs - start), p)

@@ -87,6 +87,9 @@ class Uniform:
         object.__setattr__(self, "high", _number(self.high, "uniform high"))
         if self.low > self.high:
             raise ParameterError(f"uniform needs low <= high (got low = {self.low:g}, high = {self.high:g})")
+        if not math.isfinite(self.high - self.low):  # numpy's uniform needs the width itself finite
+            raise ParameterError(f"uniform({self.low:g}, {self.high:g}) is too wide to sample; accepted: "
+                                 "bounds whose difference is a finite number (below 1.8e308)")
 
     def __str__(self):
         return f"uniform({self.low:g}, {self.high:g})"
@@ -112,6 +115,9 @@ class Normal:
         object.__setattr__(self, "high", _optional(self.high, "normal high"))
         if self.std < 0:
             raise ParameterError(f"normal std must be >= 0 (got {self.std:g})")
+        if not math.isfinite(abs(self.mean) + 40.0 * self.std):  # draws (and their bounds) must stay finite
+            raise ParameterError(f"normal({self.mean:g}, {self.std:g}) would draw values beyond the largest "
+                                 "number; accepted: |mean| + 40 std below 1.8e308")
         lo = -math.inf if self.low is None else self.low
         hi = math.inf if self.high is None else self.high
         if lo >= hi:
@@ -309,6 +315,10 @@ def sample(spec, n: int, rng, *, low: float | None = None, high: float | None = 
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 0:
         raise ParameterError(f"the number of {name} values must be a whole number >= 0 (got {n!r})")
     n = int(n)
+    from ..limits import check_memory
+
+    # the draws and their temporary copies, checked before any is made
+    check_memory(3 * 8.0 * n, f"{n} {name} values", "sample fewer values", ParameterError)
     lo = -math.inf if low is None else float(low)
     hi = math.inf if high is None else float(high)
     if isinstance(spec, Normal):

@@ -16,6 +16,7 @@ from .. import models as _models
 from ..errors import ParameterError
 from ..model import Model
 from ..stim import Stimulus
+from .. import validate as _v
 from .synapses import Synapse
 from .synapses.stp import TsodyksMarkram
 
@@ -30,9 +31,19 @@ def _check_name(name: str, what: str) -> str:
 
 
 def _count(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, float)) or not float(n).is_integer() or n < 1:
-        raise ParameterError(f"{what} must be a whole number >= 1 (got {n!r})")
-    return int(n)
+    return _v.whole(n, what, lo=1, hi=_v.MAX_COUNT)
+
+
+def _scalar_or_other(value, where: str, **bounds):
+    """A plain number checked (finite, in bounds); arrays, distributions and unit strings
+    are checked where they are sampled."""
+    if isinstance(value, (bool, int, float)):
+        return _v.number(value, where, **bounds)
+    if value is None or isinstance(value, (list, tuple, dict, str)) or hasattr(value, "sample") \
+            or hasattr(value, "__array__"):
+        return value
+    raise ParameterError(f"{where} must be a number, a list, a distribution table or a value with a unit "
+                         f"(got {type(value).__name__} {_v.shown(value)})")
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,16 @@ class Population:
     def __post_init__(self):
         _check_name(self.name, "population")
         object.__setattr__(self, "n", _count(self.n, f"population {self.name!r} size n"))
+        w = f"population {self.name!r}"
+        _v.table(self.params, f"{w} params")
+        _v.table(self.initial, f"{w} initial")
+        for key, value in {**self.params, **self.initial}.items():
+            _scalar_or_other(value, f"{w} {key}")
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", _v.number(self.threshold, f"{w} threshold", unit="mV",
+                                                            lo=-1000.0, hi=1000.0))
+        if self.stim_scale is not None:
+            _scalar_or_other(self.stim_scale, f"{w} stim_scale")
         from .cells import CableCell
 
         if isinstance(self.model, CableCell):
@@ -113,8 +134,23 @@ class SpikeSource:
         object.__setattr__(self, "n", _count(self.n, f"source {self.name!r} size n"))
         if (self.rate_hz is None) == (self.times_ms is None):
             raise ParameterError(f"source {self.name!r} needs exactly one of rate_hz and times_ms")
-        if isinstance(self.rate_hz, (int, float)) and not (math.isfinite(self.rate_hz) and self.rate_hz >= 0):
-            raise ParameterError(f"source {self.name!r} rate_hz must be a number >= 0 (got {self.rate_hz!r})")
+        w = f"source {self.name!r}"
+        if self.rate_hz is not None and not isinstance(self.rate_hz, Stimulus):
+            _v.number(self.rate_hz, f"{w} rate_hz", unit="Hz", lo=0.0, hi=_v.MAX_RATE_HZ)
+        if self.times_ms is not None:
+            times = self.times_ms
+            if hasattr(times, "tolist"):
+                times = times.tolist()
+            if not isinstance(times, (list, tuple)):
+                raise ParameterError(f"{w} times_ms must be a list of spike times (ms), or one list per source "
+                                     f"(got {type(times).__name__} {_v.shown(times)})")
+            rows = times if any(isinstance(t, (list, tuple)) or hasattr(t, "tolist") for t in times) else [times]
+            if len(rows) > 1 and len(rows) != self.n:
+                raise ParameterError(f"{w} times_ms has {len(rows)} lists for {self.n} sources; give one per source")
+            total = 0
+            for i, row in enumerate(rows):
+                total += len(_v.numbers_list(row, f"{w} times_ms" + (f"[{i}]" if len(rows) > 1 else ""), lo=0.0,
+                                             unit="ms", max_len=_v.MAX_COUNT))
 
 
 @dataclass(frozen=True)
@@ -142,8 +178,22 @@ class Projection:
     name: str | None = None
 
     def __post_init__(self):
+        _v.text(self.pre, "projection pre (a population or source name)")
+        _v.text(self.post, "projection post (a population name)")
         if not isinstance(self.synapse, Synapse):
             raise ParameterError(f"projection {self.pre}->{self.post}: synapse must be a synapse object")
+        w = f"projection {self.pre}->{self.post}"
+        _scalar_or_other(self.weight, f"{w} weight")
+        delay = _scalar_or_other(self.delay, f"{w} delay", unit="ms")
+        if isinstance(delay, float) and delay < 0:
+            raise ParameterError(f"{w}: delays must be >= 0 ms (got {delay:g})")
+        if isinstance(delay, float) and delay > _v.MAX_DELAY_MS:
+            raise ParameterError(f"{w}: delay {delay:g} ms is over the limit of {_v.MAX_DELAY_MS:g} ms "
+                                 f"(the event queue holds every step of the longest delay)")
+        if not isinstance(self.connect, (str, dict)) and not hasattr(self.connect, "build") \
+                and not hasattr(self.connect, "describe"):
+            raise ParameterError(f"{w} connect must be \"all\", \"one_to_one\" or a rule table "
+                                 f"(got {type(self.connect).__name__} {_v.shown(self.connect)})")
         if self.name is not None:
             _check_name(self.name, "synapse")
         if self.stp is not None and self.synapse.family not in ("linear", "kinetic"):
@@ -172,12 +222,16 @@ class PoissonInput:
     name: str | None = None
 
     def __post_init__(self):
+        _v.text(self.target, "PoissonInput target (a population name)")
         object.__setattr__(self, "n_inputs", _count(self.n_inputs, "PoissonInput n_inputs"))
-        r = self.rate_hz
-        if isinstance(r, bool) or not isinstance(r, (int, float)) or not (math.isfinite(r) and r >= 0):
-            raise ParameterError(f"PoissonInput rate_hz must be a number >= 0 (got {r!r})")
-        if self.synapse.family != "linear":
+        _v.number(self.rate_hz, "PoissonInput rate_hz", unit="Hz", lo=0.0, hi=_v.MAX_RATE_HZ)
+        if not isinstance(self.synapse, Synapse) or self.synapse.family != "linear":
             raise ParameterError("PoissonInput needs a linear synapse (exp, alpha or biexp)")
+        weight = _scalar_or_other(self.weight, f"PoissonInput into {self.target!r} weight")
+        if isinstance(weight, float) and weight < 0 and not getattr(self.synapse, "current", False):
+            # as for projections: the sign is the synapse's reversal potential, never the weight's
+            raise ParameterError(f"PoissonInput into {self.target!r}: weight {weight:g} must be >= 0 (the "
+                                 "synapse's reversal potential makes it excitatory or inhibitory)")
 
 
 @dataclass(frozen=True)
@@ -191,10 +245,11 @@ class Noise:
     tau: float = 5.0
 
     def __post_init__(self):
+        _v.text(self.target, "noise target (a population name)")
         for name in ("std", "mean", "tau"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ParameterError(f"noise {name} must be a finite number (got {value!r})")
+            _v.number(getattr(self, name), f"noise {name}")
+        if self.tau < _v.MIN_TAU_MS:
+            raise ParameterError(f"noise tau = {self.tau:g} ms is too short; accepted: >= {_v.MIN_TAU_MS:g} ms")
         if self.std < 0 or self.tau <= 0:
             raise ParameterError(f"noise needs std >= 0 and tau > 0 ms (got {self.std:g}, {self.tau:g})")
 
@@ -214,6 +269,26 @@ class Monitors:
     states: dict = field(default_factory=dict)
     every_ms: float | None = None
 
+    def __post_init__(self):
+        spikes = self.spikes
+        if isinstance(spikes, str) and spikes != "all":
+            spikes = [spikes]  # one population's name, not its letters
+        elif isinstance(spikes, dict):
+            _v.table(spikes, "monitors spikes")
+            spikes = {k: (v if isinstance(v, str) and v == "all" else _v.indices(v, f"monitors spikes {k}"))
+                      for k, v in spikes.items()}
+        elif spikes != "all":
+            spikes = _v.names(spikes, "monitors spikes (\"all\", a population name, a list of them or a table "
+                                      "of population = [indices])")
+        object.__setattr__(self, "spikes", spikes)
+        states = _v.table(self.states if self.states is not None else {}, "monitors states")
+        object.__setattr__(self, "states", {k: (v if isinstance(v, str) and v == "all"
+                                                else _v.indices(v, f"monitors states {k}"))
+                                            for k, v in states.items()})
+        if self.every_ms is not None:
+            object.__setattr__(self, "every_ms", _v.number(self.every_ms, "monitors every_ms", unit="ms",
+                                                           lo=0.0, lo_open=True, hi=1e6))
+
 
 @dataclass(frozen=True)
 class Network:
@@ -232,8 +307,23 @@ class Network:
     name: str = "network"
 
     def __post_init__(self):
-        for attr in ("populations", "projections", "sources", "inputs", "noise"):
-            object.__setattr__(self, attr, tuple(getattr(self, attr)))
+        kinds = {"populations": Population, "projections": Projection, "sources": SpikeSource,
+                 "inputs": PoissonInput, "noise": Noise}
+        for attr, kind in kinds.items():
+            items = getattr(self, attr)
+            if not isinstance(items, (list, tuple)) or not all(isinstance(x, kind) for x in items):
+                raise ParameterError(f"network {attr} must be a list of {kind.__name__} (got "
+                                     f"{type(items).__name__} {_v.shown(items)})")
+            object.__setattr__(self, attr, tuple(items))
+        if not isinstance(self.monitors, Monitors):
+            raise ParameterError(f"network monitors must be a Monitors (got {_v.shown(self.monitors)})")
+        object.__setattr__(self, "t_stop", _v.number(self.t_stop, "t_stop", unit="ms", lo=0.0, lo_open=True,
+                                                     hi=1e9))
+        if self.dt is not None:
+            object.__setattr__(self, "dt", _v.number(self.dt, "dt", unit="ms", lo=_v.MIN_TAU_MS, hi=1e3))
+        if self.method is not None:
+            _v.text(self.method, "method")
+        _v.text(self.name, "network name")
         if not self.populations:
             raise ParameterError("a network needs at least one population")
         names = [p.name for p in self.populations] + [s.name for s in self.sources]
@@ -252,8 +342,7 @@ class Network:
         for item in (*self.inputs, *self.noise):
             if item.target not in pops:
                 raise ParameterError(f"unknown population {item.target!r}; accepted: {', '.join(sorted(pops))}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ParameterError(f"seed must be a whole number >= 0 (got {self.seed!r})")
+        object.__setattr__(self, "seed", _v.whole(self.seed, "seed", lo=0, hi=2**63 - 1))
 
     def population(self, name: str) -> Population:
         for p in self.populations:

@@ -78,7 +78,13 @@ class NetworkResult:
             sources[src.name] = ((plan.ext_src[sel] - first).astype(np.int64), plan.ext_t[sel].copy())
         t = np.arange(n_rec) * runner.rec_every * dt if n_rec else np.zeros(0)
         late = int(runner.EV[4][0])
-        meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes}
+        watched = net.monitors.spikes
+        monitored = [p.name for p in net.populations] if watched == "all" else \
+            [p.name for p in net.populations if p.name in watched]
+        # "late_events" (the old key, kept): synaptic events due before the start of the step in
+        # which their spike was found (a delay shorter than dt), delivered at that step's start
+        meta = {"late_events": late, "network": net.name, "n_nodes": plan.n_nodes,
+                "spikes_monitored": monitored}
         cable_t = np.asarray(getattr(runner, "cable_t", []), dtype=float)
         cable_v = {k: np.asarray(val, dtype=float) for k, val in getattr(runner, "cable_v", {}).items()}
         return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method,
@@ -88,7 +94,16 @@ class NetworkResult:
     def _pop(self, name: str):
         if name not in self.spikes:
             raise ParameterError(f"unknown population {name!r}; accepted: {', '.join(self.spikes)}")
+        if not self.spikes_recorded(name):
+            raise ParameterError(f"the spikes of population {name!r} were not recorded (the spike monitor "
+                                 f"watched {', '.join(self.meta['spikes_monitored']) or 'none'}); "
+                                 f"add {name!r} to monitors spikes")
         return self.spikes[name]
+
+    def spikes_recorded(self, name: str) -> bool:
+        """Whether the spike monitor watched population ``name`` (otherwise it has no spike data)."""
+        watched = self.meta.get("spikes_monitored")
+        return watched is None or name in watched
 
     def n_spikes(self, pop: str) -> int:
         return int(self._pop(pop)[1].size)
@@ -131,17 +146,24 @@ class NetworkResult:
         return 0.5 * (edges[1:] + edges[:-1]), counts * 1000.0 / (bin_ms * self.sizes[pop])
 
     def peak_frequency(self, pop: str, start: float = 0.0, bin_ms: float = 1.0) -> float:
+        # NaN when fewer than MIN_RHYTHM_SPIKES spikes or when no peak stands RHYTHM_PEAK_RATIO
+        # times above the mean power: a frequency is named only for a rhythm
         """Frequency (Hz) of the largest peak of the population rate's power spectrum
         (after ``start`` ms, mean removed, Hann window)."""
         centres, r = self.population_rate(pop, bin_ms)
-        r = r[centres >= start]
-        if r.size < 8 or not np.any(r):
-            return float("nan")
+        keep = centres >= start
+        r = r[keep]
+        n_events = int(np.count_nonzero(self._pop(pop)[1] >= start))
+        if r.size < 8 or n_events < MIN_RHYTHM_SPIKES:
+            return float("nan")  # a few spikes make a flat spectrum: no rhythm to name
         r = (r - r.mean()) * np.hanning(r.size)
         power = np.abs(np.fft.rfft(r)) ** 2
         freqs = np.fft.rfftfreq(r.size, d=bin_ms / 1000.0)
         power[0] = 0.0
-        return float(freqs[int(np.argmax(power))])
+        k = int(np.argmax(power))
+        if not power[k] > RHYTHM_PEAK_RATIO * power[1:].mean():
+            return float("nan")  # no peak stands out of the spectrum (irregular firing)
+        return float(freqs[k])
 
     def synchrony(self, pop: str, bin_ms: float = 2.0, start: float = 0.0) -> float:
         """Wang & Buzsáki's (1996) coherence κ: the mean over neuron pairs of
@@ -169,10 +191,19 @@ class NetworkResult:
         """The ``--json`` summary."""
         pops = {}
         for name in self.spikes:
+            if not self.spikes_recorded(name):  # not 0 spikes: unknown
+                pops[name] = {"n": self.sizes[name], "spikes_recorded": False, "n_spikes": None, "rate_hz": None,
+                              "cv_isi": None}
+                continue
             pops[name] = {"n": self.sizes[name], "n_spikes": self.n_spikes(name),
                           "rate_hz": self.rate(name, start), "cv_isi": _num(self.cv_isi(name))}
+        late = self.meta.get("late_events", 0)
         return {"t_stop_ms": self.t_stop, "dt_ms": self.dt, "method": self.method, "seed": self.seed,
-                "n_synapses": self.n_synapses, "late_events": self.meta.get("late_events", 0),
+                "n_synapses": self.n_synapses,
+                "events_moved_to_step_start": late, "late_events": late,
+                "late_events_note": "synaptic events due before the step in which their spike was found (a "
+                                    "delay shorter than dt), delivered at that step's start, at most dt late; "
+                                    "a count, not an error (a delay >= dt makes it 0)",
                 "populations": pops}
 
     # ----------------------------------------------------------- export
@@ -249,8 +280,15 @@ class NetworkResult:
 
 
 def _population_rows(result: NetworkResult) -> dict:
-    return {f"{name} (n {p['n']})": f"{p['n_spikes']} spikes, {p['rate_hz']:.3g} Hz, CV {p['cv_isi']}"
+    return {f"{name} (n {p['n']})": ("spikes not recorded" if p.get("spikes_recorded") is False
+                                     else f"{p['n_spikes']} spikes, {p['rate_hz']:.3g} Hz, CV {p['cv_isi']}")
             for name, p in result.summary()["populations"].items()}
+
+
+#: Fewest spikes after ``start`` for which :meth:`NetworkResult.peak_frequency` names a frequency.
+MIN_RHYTHM_SPIKES = 10
+#: How far (times the mean power) the spectrum's peak must stand out to be a rhythm.
+RHYTHM_PEAK_RATIO = 4.0
 
 
 def _num(x: float):

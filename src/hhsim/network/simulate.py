@@ -106,6 +106,24 @@ def _column_plan(p, c: int, n: int):
 BUILD_BYTES_PER_EDGE = EDGE_BYTES + 24
 
 
+#: Bytes per spike source (its next spike time, its train's pointers and scratch).
+SOURCE_BYTES = 64.0
+
+
+def _state_names(model) -> tuple:
+    return tuple(getattr(model, "state_names", ()) or ())
+
+
+def _node_bytes(model) -> float:
+    """Bytes one neuron (or each compartment of a cable cell) holds while a network runs:
+    V and the states in the solver's stage copies (about twelve), the parameter
+    columns, the synaptic state and the step's scratch rows."""
+    ns = len(_state_names(model))
+    per_compartment = 8.0 * (12 * (ns + 1) + 40)
+    compartments = getattr(model, "n_compartments", None)
+    return per_compartment * (float(compartments) if isinstance(compartments, (int, float)) else 1.0)
+
+
 def _check_size(net: Network, grid) -> None:
     """Refuse, before anything is allocated, a run whose synapses, stimulus knots and
     state monitors would not fit in memory; the message gives the size."""
@@ -120,13 +138,15 @@ def _check_size(net: Network, grid) -> None:
                 for name, idx in (net.monitors.states or {}).items())
     every_ms = DEFAULT_RECORD_MS if net.monitors.every_ms is None else float(net.monitors.every_ms)
     samples = grid.n_steps * grid.dt / every_ms + 1 if (every_ms > 0 and n_rec) else 0
-    max_ns = max(len(p.model.state_names) for p in net.populations)
+    max_ns = max(len(_state_names(p.model)) for p in net.populations)
+    neurons = sum(float(p.n) * _node_bytes(p.model) for p in net.populations) + sum(
+        float(s.n) * SOURCE_BYTES for s in net.sources)
     parts = {"synapses": n_edges * BUILD_BYTES_PER_EDGE, "stimulus knots": gridded * (grid.n_steps + 2) * 40.0,
-             "state monitor": samples * n_rec * 8.0 * (2 + max_ns)}
+             "state monitor": samples * n_rec * 8.0 * (2 + max_ns), "neurons": neurons}
     need, have = sum(parts.values()), memory_budget()
     if need > have:
         worst = max(parts, key=parts.get)
-        remedy = {"synapses": "fewer neurons or a sparser connection rule",
+        remedy = {"synapses": "fewer neurons or a sparser connection rule", "neurons": "fewer neurons",
                   "stimulus knots": "a shorter --t-stop or a larger --dt",
                   "state monitor": "record fewer neurons or a larger every_ms"}[worst]
         raise ParameterError(

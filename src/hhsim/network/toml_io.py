@@ -16,6 +16,7 @@ from pathlib import Path
 import tomli_w
 
 from .. import models as _models
+from .. import validate as _v
 from ..errors import ParameterError
 from ..io import read_text
 from ..model import Model
@@ -78,6 +79,11 @@ def _weight(value, where: str, current: bool = False):
     return value
 
 
+def _kind_fields(t: dict) -> set[str]:
+    kind = t.get("kind", "exp")
+    return set(KINDS.get(kind.lower() if isinstance(kind, str) else "exp", KINDS["exp"]).__dataclass_fields__)
+
+
 def _synapse(table: dict, keys: set[str], where: str):
     kind = table.get("kind", "exp")
     if not isinstance(kind, str) or kind.lower() not in KINDS:
@@ -96,9 +102,13 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
     except RecursionError:
         raise ParameterError(f"{where}: values nested too deeply to be read") from None
     _check_keys(data, _TOP, where)
+    # the shape of the file first: each section a table or an array of tables, as documented
+    raw_pops = _v.table(data.get("populations", {}), f"{where} [populations]")
+    for key in ("sources",):
+        _v.table(data.get(key) or {}, f"{where} [{key}]")
+    for key in ("synapses", "inputs", "noise"):
+        _v.tables(data.get(key) or [], f"{where} [[{key}]]")
     pops = []
-    raw_pops = data.get("populations", {})
-    _check_keys(raw_pops, set(raw_pops) if isinstance(raw_pops, dict) else set(), f"{where} [populations]")
     for name, t in raw_pops.items():
         w = f"{where} [populations.{name}]"
         _check_keys(t, _POP, w)
@@ -107,6 +117,9 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         model = t["model"]
         if isinstance(model, dict):
             model = cells.from_table(model, w)
+        elif not isinstance(model, str):
+            raise ParameterError(f"{w} model must be a preset name, a model file or a cable-cell table "
+                                 f"(got {type(model).__name__} {_v.shown(model)})")
         elif base is not None and _models.is_model_file(model) and not Path(model).is_absolute():
             model = str(base / model)
         pops.append(Population(name, model, n=t.get("n", 1), params=t.get("params", {}),
@@ -121,8 +134,7 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
     projections = []
     for k, t in enumerate(data.get("synapses") or []):
         w = f"{where} [[synapses]] #{k + 1}"
-        syn_keys = set(KINDS.get(str(t.get("kind", "exp")).lower(), KINDS["exp"]).__dataclass_fields__)
-        _check_keys(t, _SYN, w, syn_keys)
+        _check_keys(t, _SYN, w, _kind_fields(t))
         for key in ("pre", "post"):
             if key not in t:
                 raise ParameterError(f"{w} needs {key!r}")
@@ -137,8 +149,7 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
     inputs = []
     for k, t in enumerate(data.get("inputs") or []):
         w = f"{where} [[inputs]] #{k + 1}"
-        syn_keys = set(KINDS.get(str(t.get("kind", "exp")).lower(), KINDS["exp"]).__dataclass_fields__)
-        _check_keys(t, _INPUT, w, syn_keys)
+        _check_keys(t, _INPUT, w, _kind_fields(t))
         for key in ("target", "n_inputs", "rate_hz", "weight"):
             if key not in t:
                 raise ParameterError(f"{w} needs {key!r}")

@@ -40,17 +40,15 @@ class Synapse:
         return cls(**params)
 
     def __post_init__(self):
+        from ... import validate as _v
+
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ParameterError(f"synapse {self.kind} {f.name} must be a number (got {value!r})") from None
-            if not math.isfinite(value):
-                raise ParameterError(f"synapse {self.kind} {f.name} must be finite (got {value})")
+            value = _v.number(getattr(self, f.name), f"synapse {self.kind} {f.name}")
             object.__setattr__(self, f.name, value)
-            if f.name.startswith("tau") and value <= 0:
-                raise ParameterError(f"synapse {self.kind} {f.name} must be > 0 ms (got {value:g})")
+            if f.name.startswith("tau") and value < _v.MIN_TAU_MS:
+                # shorter than any step can follow (and 1/tau overflows near 5e-324)
+                raise ParameterError(f"synapse {self.kind} {f.name} must be > 0 ms and at least {_v.MIN_TAU_MS:g} ms "
+                                     f"(got {value:g})")
             if f.name != "E" and f.name not in self._signed and value < 0:
                 raise ParameterError(f"synapse {self.kind} {f.name} must be >= 0 (got {value:g})")
 

@@ -26,13 +26,9 @@ class TsodyksMarkram:
 
     def __post_init__(self):
         for name in ("U", "tau_rec", "tau_fac"):
-            value = getattr(self, name)
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ParameterError(f"stp {name} must be a number (got {value!r})") from None
-            if not math.isfinite(value) or value < 0:
-                raise ParameterError(f"stp {name} must be a finite number >= 0 (got {value})")
+            from ... import validate as _v
+
+            value = _v.number(getattr(self, name), f"stp {name}", lo=0.0, hi=1e9)
             object.__setattr__(self, name, value)
         if not 0 < self.U <= 1:
             raise ParameterError(f"stp U must be in (0, 1] (got {self.U:g})")
