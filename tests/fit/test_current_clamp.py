@@ -102,10 +102,16 @@ def test_restarts_same_on_dask_and_in_process(hh_sweeps):
     kw = dict(generations=3, population=8, seed=5, restarts=2)
     here = fit("hh", hh_sweeps, HH_BOUNDS, workers=0, **kw)
     dask = fit("hh", hh_sweeps, HH_BOUNDS, workers=1, **kw)
-    assert here.params == dask.params and here.restarts == dask.restarts
+    # equal up to rounding: a kernel compiled in this process and the same kernel loaded from the
+    # on-disk cache by the worker have been seen to differ in the last bits (an engine matter)
+    assert [r["seed"] for r in here.restarts] == [r["seed"] for r in dask.restarts]
+    for a, b in zip(here.restarts, dask.restarts):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-6)
+        assert a["params"] == pytest.approx(b["params"], rel=1e-6)
+    assert here.params == pytest.approx(dask.params, rel=1e-6)
     assert [r["seed"] for r in here.restarts] == [5, 6]
     single = fit("hh", hh_sweeps, HH_BOUNDS, generations=3, population=8, seed=6)
-    assert here.restarts[1]["loss"] == single.loss
+    assert here.restarts[1]["loss"] == pytest.approx(single.loss, rel=1e-6)
     assert here.loss == min(r["loss"] for r in here.restarts)
     assert here.evaluations == 2 * 3 * 8
 
