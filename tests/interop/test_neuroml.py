@@ -170,7 +170,7 @@ def test_network_round_trip(tmp_path):
         populations=[Population("A", hh, n=2, stim=[hhsim.stim.pulse(8.0, 5.0, 20.0), None], area_um2=1500.0),
                      Population("B", hh, n=2, area_um2=800.0)],
         projections=[Projection("A", "B", synapses.BiExp(tau_rise=0.5, tau_decay=4.0, E=0.0),
-                                connect=connect.explicit([0, 0], [0, 1]), weight="4 nS", delay=[1.5, 2.5]),
+                                connect={"pre": [0, 0], "post": [0, 1]}, weight="4 nS", delay=[1.5, 2.5]),
                      Projection("A", "B", synapses.Gap(), connect="one_to_one", weight="2 nS")],
         t_stop=60.0, name="pair")
     path = nml.write_neuroml(net, tmp_path / "pair.nml")
@@ -252,8 +252,8 @@ def test_network_elements_read_as_written(tmp_path):
     assert e1.synapse == synapses.Exp(tau=5.0, E=0.0) and e1.weight == "2 nS" and e1.delay == 0.0
     assert e2.synapse == synapses.BiExp(tau_rise=1.0, tau_decay=10.0, E=-80.0)
     assert e2.weight == "1.5 nS" and e2.delay == 2.0
-    assert list(e2.connect.pre) == [1] and list(e2.connect.post) == [2]
-    assert gap.weight == "3 nS" and list(gap.connect.pre) == [0] and list(gap.connect.post) == [2]
+    assert e2.connect == {"pre": [1], "post": [2]}
+    assert gap.weight == "3 nS" and gap.connect == {"pre": [0], "post": [2]}
     (src,) = net.sources
     assert src.rate_hz == 50.0 and src.n == 1
     drive = by_name["al"]

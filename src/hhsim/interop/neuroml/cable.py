@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ...errors import ModelError
 from . import units as _units
-from .cells import read_membrane
+from .cells import initial_states_change, read_membrane
 from .channels import Context, _at, xml_of
 
 
@@ -316,6 +316,7 @@ def _renamed(model, props: dict, rid: str):
                    description=mine.get("description", ""))
     if mine.get("v_init") == "rest":
         changes["v_init"] = None
+    changes.update(initial_states_change(mine))
     if "spike_threshold" in mine:
         changes["spike_threshold"] = float(mine["spike_threshold"])
     return dataclasses.replace(model, **changes)

@@ -220,6 +220,7 @@ def _restored(model: Model, cell, props: dict, area: float, temperature, ctx: Co
                        source=props.get("source", ""), notes=props.get("notes", ""))
         if props.get("v_init") == "rest":
             changes["v_init"] = None
+        changes.update(initial_states_change(props))
         if "name" in props:
             changes["name"] = props["name"]
         candidate = dataclasses.replace(model, **changes)
@@ -227,6 +228,14 @@ def _restored(model: Model, cell, props: dict, area: float, temperature, ctx: Co
     except (ModelError, ValueError, KeyError):
         return model
     return candidate if xml_of(again.cell, "cell") == xml_of(cell, "cell") else model
+
+
+def initial_states_change(props: dict) -> dict:
+    """``{"initial_states": ...}`` from an ``initial_states`` property (when models have the field)."""
+    if "initial_states" not in props or "initial_states" not in {f.name for f in dataclasses.fields(Model)}:
+        return {}
+    pairs = [item.partition("=") for item in props["initial_states"].split()]
+    return {"initial_states": tuple((k, float(v)) for k, _, v in pairs)}
 
 
 # ------------------------------------------------------------------ writing
@@ -308,6 +317,10 @@ def model_properties(model: Model, temperature_known: bool) -> dict[str, str]:
         props["concentrations"] = " ".join(f"{k}={_units.fmt(v)}" for k, v in model.concentrations)
     if model.v_init is None:
         props["v_init"] = "rest"
+    # states that start away from their steady state (NeuroML starts every gate there)
+    initial = getattr(model, "initial_states", ())
+    if initial:
+        props["initial_states"] = " ".join(f"{k}={_units.fmt(v)}" for k, v in initial)
     if not temperature_known:
         props["temperature"] = _units.fmt(model.temperature)
     for key in ("source", "notes"):

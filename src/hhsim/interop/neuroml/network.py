@@ -120,6 +120,11 @@ def _cable_population(cr: CableRead, name: str, n: int, stims: list, sites: set,
     return cr.cable_cell(stimuli=tuple(stims[0]), **kw)
 
 
+def _pairs_table(pre, post) -> dict:
+    """Explicit pairs in the form a network file writes them (``{pre = [...], post = [...]}``)."""
+    return {"pre": [int(i) for i in pre], "post": [int(i) for i in post]}
+
+
 def _area(cell) -> float | None:
     return None if isinstance(cell, CableRead) else cell.area_um2
 
@@ -227,7 +232,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             sy = syns[pf.synapse]
             wts = np.array([sy.gbase_ns * wt for _, wt in targets])
             projections.append(Projection(name, il.populations, sy.synapse,
-                                          connect=_connect.explicit(np.arange(len(targets)), [t for t, _ in targets]),
+                                          connect=_pairs_table(range(len(targets)), [t for t, _ in targets]),
                                           weight=_weight(wts, _area(pop_cells[il.populations])), name=pf.synapse))
         else:
             raise ModelError(f"{w}: component {il.component!r} is not a pulseGenerator or poissonFiringSynapse "
@@ -252,7 +257,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             continue
         sy = syns[pr.synapse]
         delay = delays[0] if all(d == delays[0] for d in delays) else np.array(delays)
-        projections.append(Projection(pre_pop, post_pop, sy.synapse, connect=_connect.explicit(pre, post),
+        projections.append(Projection(pre_pop, post_pop, sy.synapse, connect=_pairs_table(pre, post),
                                       weight=_weight(sy.gbase_ns * np.array(wts), _area(pop_cells[post_pop])),
                                       delay=delay, name=pr.synapse))
     for ep in net.electrical_projections or []:
@@ -269,7 +274,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             post.append(_cell_index(getattr(c, "post_cell", None), sizes, w, post_pop)[1])
             gs.append(syns[c.synapse].gbase_ns * wt)
         if pre:
-            projections.append(Projection(pre_pop, post_pop, _syn.Gap(), connect=_connect.explicit(pre, post),
+            projections.append(Projection(pre_pop, post_pop, _syn.Gap(), connect=_pairs_table(pre, post),
                                           weight=_weight(np.array(gs), _area(pop_cells[post_pop]))))
     if net.continuous_projections:
         raise ModelError(f"{where}: continuousProjection (graded synapses) is not supported")
