@@ -8,6 +8,9 @@ file is read; bare numbers are in hhsim's units: mV, ms, µF/cm², mS/cm², mM, 
     spike_threshold = 0.0             # mV
     # v_init = -65.0                  # mV; omitted: start at the resting equilibrium
 
+    # [initial_states]                # optional: states that start at a value, not at steady state
+    # "M.p" = 0.0
+
     [membrane]
     C_m = 1.0                         # µF/cm²
     area = "1200 um2"                 # optional: point quantities (nS, pA) become densities
@@ -50,6 +53,7 @@ exactly), and the file reads back to an identical model.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +66,7 @@ from ..io import atomic_write
 from ..model import Model
 
 TOP_KEYS = ("name", "description", "source", "notes", "temperature", "spike_threshold", "v_init",
-            "membrane", "concentrations", "pools", "channels", "stimuli")
+            "initial_states", "membrane", "concentrations", "pools", "channels", "stimuli")
 MEMBRANE_KEYS = ("C_m", "area", "capacitance")
 POOL_KEYS = ("ion", "depth", "tau")
 
@@ -132,6 +136,8 @@ def read_cell(path: str | Path) -> CellFile:
         fields["spike_threshold"] = _q(where, "spike_threshold", data["spike_threshold"], "mV")
     if "v_init" in data:
         fields["v_init"] = _q(where, "v_init", data["v_init"], "mV")
+    if "initial_states" in data:
+        fields["initial_states"] = _initial_states(_table(data, "initial_states", where), where)
     try:
         model = Model(**fields)
     except HHSimError as exc:
@@ -235,6 +241,15 @@ def _pool(raw: dict, i: int, where: str) -> IonPool:
         raise type(exc)(f"{w}: {exc}") from None
 
 
+def _initial_states(raw: dict, where: str) -> tuple[tuple[str, float], ...]:
+    """States that start at a given value rather than at steady state: gate values
+    (plain numbers) or pool concentrations (mM)."""
+    if "initial_states" not in {f.name for f in dataclasses.fields(Model)}:
+        raise ModelError(f"{where}: [initial_states] is not supported by this version of hhsim")
+    w = f"{where}: [initial_states]"
+    return tuple((str(k), _q(w, k, v, "mM" if k.endswith("_i") else "1")) for k, v in raw.items())
+
+
 def _concentrations(raw: dict, where: str) -> dict[str, float]:
     _keys(raw, tuple(DEFAULT_CONCENTRATIONS), f"{where}: [concentrations]")
     return {k: _q(f"{where}: [concentrations]", k, v, "mM") for k, v in raw.items()}
@@ -283,6 +298,8 @@ def cell_to_dict(model: Model) -> dict:
     out["spike_threshold"] = float(model.spike_threshold)
     if model.v_init is not None:
         out["v_init"] = float(model.v_init)
+    if getattr(model, "initial_states", ()):
+        out["initial_states"] = {k: float(v) for k, v in model.initial_states}
     out["membrane"] = {"C_m": float(model.Cm)}
     if model.concentrations:
         out["concentrations"] = {k: float(v) for k, v in model.concentrations}
