@@ -191,3 +191,25 @@ def test_a_network_population_reads_a_cell_file_next_to_the_network_file(tmp_pat
     (tmp_path / "sub" / "net.toml").write_text('[populations.a]\nmodel = "wb.toml"\nn = 3\n')
     net = load(tmp_path / "sub" / "net.toml")
     assert net.populations[0].model == hhsim.models.get("wang_buzsaki")
+
+
+def test_rate_parameters_take_units(tmp_path):
+    from hhsim.channels.spec import load_channel
+
+    (tmp_path / "k.toml").write_text(
+        'name = "K"\ngbar = "36 mS/cm2"\nE = "-77 mV"\n[[gates]]\nname = "n"\npower = 4\n'
+        'alpha = {form = "linexp", A = 0.01, k = "10 mV", V0 = "-0.055 V"}\n'
+        'beta = {form = "exp", A = "125 1/s", k = -80.0, V0 = "-65 mV"}\n'
+        '[[gates]]\nname = "q"\npower = 1\n'
+        'inf = {expr = "1/(1 + exp(-(V - Vh)/5))", params = {Vh = "-0.04 V"}}\n'
+        'tau = {form = "const", value = "0.002 s"}\n')
+    ch = load_channel(tmp_path / "k.toml")
+    n = hhsim.channels.get("hh_k").gates[0]
+    assert ch.gates[0].alpha == n.alpha and ch.gates[0].beta == n.beta  # the squid's n rates
+    assert dict(ch.gates[1].inf.params) == {"Vh": -40.0} and ch.gates[1].inf.unit("Vh") == "mV"
+    assert ch.gates[1].tau.value == 2.0  # ms
+    (tmp_path / "bad.toml").write_text(
+        'name = "K"\ngbar = 1\nE = -77\n[[gates]]\nname = "n"\npower = 1\n'
+        'alpha = {form = "exp", A = "3 mV", k = -80.0, V0 = -65.0}\nbeta = 1\n')
+    with pytest.raises(ParameterError, match="alpha.A"):
+        load_channel(tmp_path / "bad.toml")

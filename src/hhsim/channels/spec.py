@@ -174,12 +174,17 @@ def _rate(where: str, key: str, value) -> RateForm | str:
         params, units = value.get("params", {}), value.get("units", {})
         if not isinstance(value["expr"], str) or not isinstance(params, dict) or not isinstance(units, dict):
             raise ModelError(f"{where}: {key}: expr is a string, params a table of numbers, units a table of strings")
-        for p, x in params.items():
-            _number(where, f"{key}.params.{p}", x, -1e300, 1e300)
         if not all(isinstance(u, str) for u in units.values()):
             raise ModelError(f"{where}: {key}: units must be strings")
+        values, units = {}, dict(units)
+        for p, x in params.items():
+            if isinstance(x, str):  # "-40 mV": into its library unit (or the unit units names)
+                units[p] = units.get(p) or quantity.library_unit(x, f"{where}: {key}.params.{p}")
+                values[p] = _quantity(where, f"{key}.params.{p}", x, units[p])
+            else:
+                values[p] = _number(where, f"{key}.params.{p}", x, -1e300, 1e300)
         try:
-            return Expr(value["expr"], params, tuple(units.items()))
+            return Expr(value["expr"], values, tuple(units.items()))
         except ModelError as exc:
             raise type(exc)(f"{where}: {key}: {exc}") from None
     kind = value.get("form")
@@ -193,8 +198,27 @@ def _rate(where: str, key: str, value) -> RateForm | str:
         odd = sorted(given - names) or sorted(names - given)
         raise ModelError(f"{where}: {key}: form {kind!r} takes exactly {', '.join(cls.param_names)} "
                          f"(check {odd[0]!r})")
-    args = {n: _number(where, f"{key}.{n}", value[n], -1e300, 1e300) for n in cls.param_names}
+    args = {n: _form_number(where, key, kind, n, value[n]) for n in cls.param_names}
     return cls(**args)
+
+
+#: The unit of a built-in shape's amplitude by the rate's role (a linexp amplitude
+#: carries an extra 1/mV and is given as a plain number).
+_AMPLITUDE_UNIT = {"alpha": "1/ms", "beta": "1/ms", "inf": "1", "tau": "ms"}
+
+
+def _form_number(where: str, key: str, kind: str, name: str, value) -> float:
+    """A built-in shape's parameter: a number, or a string with a unit (V0 and k in mV,
+    the amplitude in 1/ms for a rate, ms for a time constant)."""
+    if not isinstance(value, str):
+        return _number(where, f"{key}.{name}", value, -1e300, 1e300)
+    if name in ("V0", "k"):
+        unit = "mV"
+    elif kind != "linexp":
+        unit = _AMPLITUDE_UNIT[key]
+    else:
+        raise ModelError(f"{where}: {key}.{name} of a linexp form is in 1/(ms mV); give it as a number")
+    return _quantity(where, f"{key}.{name}", value, unit)
 
 
 def _params(data: dict, where: str) -> tuple[dict, dict]:
