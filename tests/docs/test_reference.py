@@ -120,3 +120,13 @@ def test_every_public_name_has_an_api_entry(built):
     for name in ("simulate", "Model", "Result"):
         text = _soup(generated / f"hhsim.{name}.html").get_text(" ")
         assert f"hhsim.{name}" in text and len(text) > 600
+
+
+def test_every_preset_model_and_library_channel_is_listed(built):
+    import hhsim
+    from hhsim import channels
+
+    codes = {c.get_text() for c in _soup(built.html / "reference" / "models.html").find_all("code")}
+    missing = [f"model {m}" for m in hhsim.models.names() if m not in codes]
+    missing += [f"channel {c}" for c in channels.names() if c not in codes]
+    assert missing == [], missing
