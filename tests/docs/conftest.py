@@ -8,6 +8,7 @@ every notebook and checks their figures).  The gallery scripts run as in every b
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 EXECUTED = "02_threshold_all_or_none"
+GENERATED = {"_build", "gallery", "sg_execution_times.rst", "reference/generated"}  # made by a build
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,19 @@ def site(tmp_path_factory) -> Site:
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
     pytest.importorskip("pydata_sphinx_theme")
-    out = tmp_path_factory.mktemp("site") / "html"
+    base = tmp_path_factory.mktemp("site")
+    # a private copy of the sources: the build writes the gallery, the API pages and the
+    # notebook cache beside them, and another session may be building the same tree
+    src = base / "docs"
+    shutil.copytree(DOCS, src, symlinks=True,
+                    ignore=lambda d, names: [n for n in names
+                                             if (Path(d) / n).relative_to(DOCS).as_posix() in GENERATED])
+    (base / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    out = base / "html"
     env = dict(os.environ, HHSIM_DOCS_EXECUTE=EXECUTED, MPLBACKEND="Agg")
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-                           str(DOCS), str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                           str(src), str(out)], cwd=base, env=env, capture_output=True, text=True,
                           timeout=900)
     return Site(out, done.returncode, done.stdout + done.stderr, time.perf_counter() - t0)
 
