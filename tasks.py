@@ -72,9 +72,10 @@ def main(argv: list[str]) -> int:
     if task == "demo":
         cmd = [str(BIN / "hhsim"), "demo", *rest]
     elif task == "docs":
-        # Sphinx with warnings as errors; the notebooks' outputs are cached in docs/_build/.jupyter_cache
+        # Sphinx with warnings as errors, every page read afresh (-E: the API pages follow the
+        # installed packages); the notebooks' outputs are cached in docs/_build/.jupyter_cache
         out = ROOT / "docs" / "_build" / "html"
-        status = subprocess.call([str(PY), "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+        status = subprocess.call([str(PY), "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html",
                                   str(ROOT / "docs"), str(out), *rest], cwd=ROOT, env=env)
         if status == 0:
             print(out / "index.html")
