@@ -5,6 +5,10 @@ from __future__ import annotations
 from .channels import expr as _expr
 from .channels.ions import conc_names, shell_influx_factor, valence
 
+#: The temperature factor's name in the printed equations: not ``phi``, which some
+#: channels (Wang & Buzsaki's) use for a constant of their own.
+TEMP = "q10_factor"
+
 
 def describe_model(m) -> str:
     """A parameter table and the equations of a model, as plain text a student can read."""
@@ -49,14 +53,15 @@ def describe_model(m) -> str:
                 else:
                     lines.append(f"    {g.name} = {g.name}_inf(V)   (instantaneous)")
             elif names[0] == "alpha":
-                lines.append(f"    d{g.name}/dt = phi * (alpha_{g.name} (1 - {g.name}) - beta_{g.name} {g.name})")
+                lines.append(f"    d{g.name}/dt = {TEMP} * (alpha_{g.name} (1 - {g.name}) - beta_{g.name} {g.name})")
             else:
-                lines.append(f"    d{g.name}/dt = phi * ({g.name}_inf - {g.name}) / tau_{g.name}")
+                lines.append(f"    d{g.name}/dt = {TEMP} * ({g.name}_inf - {g.name}) / tau_{g.name}")
             for fname, form in zip(names, g.forms):
                 label = f"{g.name}_inf" if fname == "inf" else f"{fname}_{g.name}"
                 lines.append(f"      {label}(V) = {form.describe()}")
         if ch.gates and not all(g.instantaneous for g in ch.gates):
-            lines.append(f"    phi = {ch.q10:g}^((T - {ch.q10_reference_c:g}) / 10) = {ch.phi(m.temperature):.4g} at {m.temperature:g} °C")
+            lines.append(f"    {TEMP} = {ch.q10:g}^((T - {ch.q10_reference_c:g}) / 10) = {ch.phi(m.temperature):.4g} at "
+                         f"{m.temperature:g} °C")
     for p in m.pools:
         k = shell_influx_factor(p.ion, p.depth)
         feeding = [c.name for c in m.channels if c.ion == p.ion]

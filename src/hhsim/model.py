@@ -99,6 +99,9 @@ class Model:
     concentrations: tuple[tuple[str, float], ...] = ()
     pools: tuple[IonPool, ...] = ()
     notes: str = ""
+    #: States that start at a given value instead of their steady state at V0, as
+    #: ``(state name, value)`` pairs (some authors' code starts gates at 0).
+    initial_states: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         set_ = functools.partial(object.__setattr__, self)
@@ -157,6 +160,11 @@ class Model:
         """Raise :class:`ParameterError` for non-physical values."""
         if not (self.Cm > 0 and np.isfinite(self.Cm)):
             raise ParameterError(f"Cm must be > 0 µF/cm² (got {self.Cm})")
+        if not (isinstance(self.spike_threshold, (int, float)) and np.isfinite(self.spike_threshold)):
+            raise ParameterError(f"spike_threshold must be a finite potential in mV (got {self.spike_threshold!r}); "
+                                 "a NaN threshold would count no spike at all")
+        if self.v_init is not None and not (isinstance(self.v_init, (int, float)) and np.isfinite(self.v_init)):
+            raise ParameterError(f"v_init must be a finite potential in mV or None (got {self.v_init!r})")
         if not (-50.0 <= self.temperature <= 100.0):
             raise ParameterError(
                 f"temperature must be between -50 and 100 °C (got {self.temperature})"
@@ -172,6 +180,29 @@ class Model:
                 raise ParameterError(f"{ch.name}.q10 must be > 0 (got {ch.q10})")
         for p in self.pools:
             IonPool(p.ion, p.depth, p.tau)
+        self._check_gate_ranges()
+
+    def _check_gate_ranges(self) -> None:
+        """Every gate's steady state is a fraction (0 to 1) at every V from -120 to +80 mV.
+
+        A rate or x_inf expression that leaves [0, 1] (a channel file with
+        ``m_inf = 2 / (1 + exp(..))``) would give negative or above-maximal
+        conductances without a word; it is refused here, for every way a model is made.
+        """
+        if not self.gates:
+            return
+        v = np.linspace(-120.0, 80.0, 81)
+        with np.errstate(all="ignore"):
+            xs = self.gate_steady_states(v)
+        for (chname, gname), x in xs.items():
+            x = np.asarray(x, dtype=float)
+            # some slack: published fits overshoot a little (Connor-Stevens' a_inf)
+            bad = np.flatnonzero(np.isfinite(x) & ((x < -GATE_SLACK) | (x > 1.0 + GATE_SLACK)))
+            if bad.size:
+                k = bad[0]
+                raise ParameterError(
+                    f"gate {chname}.{gname}: its steady state reaches {x[k]:.4g} at V = {v[k]:g} mV; a gate is the "
+                    f"fraction of open channels, so 0 <= {gname}_inf <= 1 at every V (check its rate expressions)")
 
     # ------------------------------------------------------------- parameters
     @property
@@ -316,6 +347,7 @@ class Model:
                 raise ParameterError(f"parameter {key} needs a number, got {value!r}") from None
             if not np.isfinite(value):
                 raise ParameterError(f"parameter {key} must be finite, got {value!r}")
+            _check_physical(key, value, units[key])
             model = model._set(table[key], key, value)
         model.validate()
         return model
@@ -558,7 +590,17 @@ class Model:
     def initial_state(self) -> tuple[float, np.ndarray]:
         """(V0 in mV, state values: gates then pools) the simulation starts from."""
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
-        return v0, self.steady_states(v0)
+        states = self.steady_states(v0)
+        if self.initial_states:
+            index = {name: k for k, name in enumerate(self.state_names)}
+            aliases = getattr(self, "state_aliases", {}) or {}
+            for name, value in self.initial_states:
+                key = name if name in index else aliases.get(name, name)
+                if key not in index:
+                    raise ParameterError(f"model {self.name!r}: initial_states names unknown state {name!r}; "
+                                         f"accepted: {', '.join(self.state_names)}")
+                states[index[key]] = float(value)
+        return v0, states
 
     def __repr__(self) -> str:
         from .display import one_line
@@ -570,6 +612,27 @@ class Model:
         from .display import model_html
 
         return model_html(self)
+
+
+#: How far a gate's steady state may leave [0, 1] (published fits overshoot: Connor-Stevens' a_inf reaches 1.02).
+GATE_SLACK = 0.05
+#: Largest conductance density accepted (mS/cm²): 100 S/cm², beyond any membrane, and
+#: short of the stiffness (g / Cm in 1/ms) no step of any solver could follow.
+MAX_CONDUCTANCE = 1e5
+#: Largest |potential| accepted (mV) for reversal potentials, thresholds and shifts.
+MAX_POTENTIAL = 1000.0
+
+
+def _check_physical(key: str, value: float, unit: str) -> None:
+    """Refuse parameter values no membrane has (one line naming the accepted range)."""
+    if unit == "mS/cm2" and not 0.0 <= value <= MAX_CONDUCTANCE:
+        raise ParameterError(f"parameter {key} = {value:g} mS/cm2 is not a conductance density a membrane can have; "
+                             f"accepted: 0 to {MAX_CONDUCTANCE:g} mS/cm2")
+    if unit == "mV" and abs(value) > MAX_POTENTIAL:
+        raise ParameterError(f"parameter {key} = {value:g} mV is beyond any membrane potential; accepted: "
+                             f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
+    if key.endswith("q10") and not 0.1 <= value <= 100.0:
+        raise ParameterError(f"parameter {key} = {value:g} is not a Q10 of a biological rate; accepted: 0.1 to 100")
 
 
 class StateDict(dict):

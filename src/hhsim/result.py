@@ -152,6 +152,9 @@ class Result:
 
     def save(self, path: str | Path) -> Path:
         """Write CSV, NPZ, NetCDF or NWB (by suffix), atomically."""
+        from . import validate as _v
+
+        path = _v.file_path(path, "save: the path", error=OutputError)
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":

@@ -155,8 +155,15 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
         gates = model.steady_states(v0)  # gates (and pools) at steady state at v0
     names = model.state_names
     aliases = model.state_aliases  # qualified names (Na.m) always, short ones where unique
+    n_gates = len(model.gates)
     for key, value in state.items():
         if key not in aliases:
             raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(aliases)}")
-        gates[names.index(aliases[key])] = finite_number(f"initial_state {key}", value)
+        k = names.index(aliases[key])
+        x = finite_number(f"initial_state {key}", value)
+        if k < n_gates and not 0.0 <= x <= 1.0:  # a gate is a fraction of open channels
+            raise SolverError(f"initial_state {key} = {x:g} is not a gate value; accepted: 0 <= {key} <= 1")
+        if k >= n_gates and not x > 0.0:  # an ion pool's concentration
+            raise SolverError(f"initial_state {key} = {x:g} mM is not a concentration; accepted: > 0 mM")
+        gates[k] = x
     return (v0, gates)

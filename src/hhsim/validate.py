@@ -145,3 +145,15 @@ def indices(value, where: str, size: int | None = None, *, error: type[HHSimErro
         items = [value]
     hi = None if size is None else size - 1
     return [whole(x, f"{where}[{i}]", lo=0, hi=hi, error=error) for i, x in enumerate(items)]
+
+
+def file_path(value, where: str = "path", *, error: type[HHSimError] = ParameterError):
+    """``value`` as a :class:`pathlib.Path` (a str or path-like), else one clear error."""
+    import os
+    from pathlib import Path
+
+    if isinstance(value, (str, os.PathLike)) and not isinstance(value, bytes):
+        text = os.fspath(value)
+        if text and "\x00" not in text:
+            return Path(text)
+    raise error(f"{where} must be a file name such as 'out.csv' (got {type(value).__name__} {shown(value)})")

@@ -187,6 +187,9 @@ class CableResult:
     # ------------------------------------------------------------ export
     def save(self, path: str | Path) -> Path:
         """Write ``.npz`` (V(x, t), positions, crossing times, metadata) or ``.csv`` (one column per position)."""
+        from .. import validate as _v
+
+        path = _v.file_path(path, "save: the path", error=OutputError)
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".npz":

@@ -274,7 +274,10 @@ class ModelField:
 
 
 def model_field(model: Model) -> ModelField:
-    """The :class:`ModelField` of ``model`` (lowered once; one compartment)."""
+    """The :class:`ModelField` of ``model`` (lowered once; one compartment); a preset name is accepted."""
+    from .. import models as _models
+
+    model = _models.get(model)
     plan = lower(model)
     s = plan.structure
     dyn = tuple(j for j, g in enumerate(s.gates) if not g.instantaneous)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import models as _models
+from .. import validate as _validate
 from ..errors import ParameterError
 from .derivatives import jacobian
 from .equilibria import EIG_TOL, at_current, slope, steady_current
@@ -66,7 +68,13 @@ class _Problem:
         f = self.field(p)
         gv = slope(f, jacobian(f, f.steady_state(v)[:, 0]))
         h = 1e-6 * self.p_scale
-        gp = (self.g(v, p + h) - self.g(v, p - h)) / (2 * h)
+        try:
+            gp = (self.g(v, p + h) - self.g(v, p - h)) / (2 * h)
+        except ParameterError:  # at the edge of the parameter's range (gNa = 0): one-sided
+            try:
+                gp = (self.g(v, p + h) - self.g(v, p)) / h
+            except ParameterError:
+                gp = (self.g(v, p) - self.g(v, p - h)) / h
         return np.array([gv * V_SCALE, gp * self.p_scale])
 
     def eig(self, v: float, p: float) -> np.ndarray:
@@ -79,7 +87,10 @@ def _correct(pr: _Problem, x0: np.ndarray, t: np.ndarray, ds: float):
     x = x0 + ds * t
     for _ in range(12):
         v, p = x[0] * V_SCALE, x[1] * pr.p_scale
-        r = np.array([pr.g(v, p), np.dot(x - x0, t) - ds])
+        try:
+            r = np.array([pr.g(v, p), np.dot(x - x0, t) - ds])
+        except ParameterError:  # a step past the parameter's range (a conductance below 0): shorter
+            return None
         if not np.all(np.isfinite(r)):
             return None
         A = np.vstack([pr.grad(v, p), t])
@@ -104,7 +115,11 @@ def _hopf_test(ev: np.ndarray) -> int:
 def continue_parameter(model, name: str, p_from: float, p_to: float, i_app: float = 0.0,
                        ds: float = 0.02, ds_max: float = 0.2) -> list[ParamBranch]:
     """Branches of equilibria as ``name`` goes from ``p_from`` to ``p_to`` at current ``i_app``."""
-    p_from, p_to = float(p_from), float(p_to)
+    model = _models.get(model)  # a preset name or a model file is as good as a Model
+    if not isinstance(name, str):
+        raise ParameterError(f"the parameter name must be a string such as 'gNa' (got {name!r})")
+    p_from = _validate.number(p_from, "the range's start")
+    p_to = _validate.number(p_to, "the range's end")
     if not (np.isfinite(p_from) and np.isfinite(p_to) and p_to > p_from):
         what = "empty" if p_from == p_to else "reversed or not finite"
         raise ParameterError(f"parameter range {p_from:g} to {p_to:g} is {what}; the end must be greater than the start")

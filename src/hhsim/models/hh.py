@@ -6,11 +6,20 @@ from ..channels.hh import HH1952, hh_channels
 from ..model import Model
 
 
+NOTES = ("EL = -54.387 mV puts rest at -65 mV (HH 1952: the leak reversal 10.613 mV above rest). "
+         "NEURON's hh.mod uses EL = -54.3 mV and NEST's hh_psc_alpha -54.402 mV: about 1 ms of drift per "
+         "second of firing against either. To reproduce NEURON: --set EL=-54.3 (NEST: --set EL=-54.402).")
+
+
 def hh() -> Model:
     """Squid axon, modern convention: absolute V, rest near -65 mV, 6.3 °C.
 
     Cm 1 µF/cm²; gNa 120, gK 36, gL 0.3 mS/cm²; ENa 50, EK -77,
-    EL -54.387 mV (the values of NEURON's built-in ``hh`` mechanism).
+    EL -54.387 mV: the leak reversal that puts rest at -65 mV (HH 1952's
+    10.613 mV above rest).  NEURON's built-in ``hh`` mechanism rounds it to
+    -54.3 mV and NEST's ``hh_psc_alpha`` uses -54.402 mV; each drifts about
+    1 ms per second of firing from the others (``--set EL=-54.3`` reproduces
+    NEURON, ``--set EL=-54.402`` NEST).
     """
     return Model(
         name="hh",
@@ -20,6 +29,7 @@ def hh() -> Model:
         spike_threshold=0.0,
         source=HH1952,
         description="Squid giant axon (Hodgkin & Huxley 1952), absolute voltage, rest near -65 mV",
+        notes=NOTES,
     )
 
 

@@ -18,30 +18,36 @@ Values (mS/cm², ms, mV) and where they come from:
 cell    gNa    gKd   gM      tmax   gL      EL     VT     EK    other
 ======  =====  ====  ======  =====  ======  =====  =====  ====  =========================
 RS      56     6     0.075   608    0.0205  -70.3  -56.2  -90   (paper's RS fit)
-FS      50     10    0       --     0.15    -70    -55    -90   (paper's minimal FS)
-IB      50     5     0.03    1000   0.01    -85    -55    -100  gCaL 0.17 (authors' IB)
+FS      50     10    0       --     0.15    -70    -55    -100  (authors' sIN template)
+IB      50     5     0.03    1000   0.01    -85    -55    -100  gCaL 0.17, E_Ca 120 (authors' IB)
 LTS     50     4     0.028   4000   0.019   -50    -50    -90   gT 0.4, Vx -7 (paper's LTS)
 ======  =====  ====  ======  =====  ======  =====  =====  ====  =========================
 
 Where sources differ, and why these:
 
-* RS and LTS: the paper's fitted values, as tabulated by the PySONIC
-  re-implementation (Lemaire et al. 2019), which cites them; with them the
-  resting potentials (-71.9 and -54.0 mV) are those PySONIC lists.
+* RS: the paper's fitted RS cell (its Table 1 values as tabulated by the
+  PySONIC re-implementation, Lemaire et al. 2019, which cites them), not the
+  authors' ``demo_PY_RS`` template.  What it reproduces, and what the tests
+  check: the resting potential -71.9 mV that PySONIC lists, and spike times
+  within 0.5 ms of an independent integration of these equations and values
+  (``tests/library/test_pospischil_sources.py``).  LTS likewise (rest -54.0 mV).
 * FS: the paper's fitted FS cell includes a small M-current (gM 0.0787,
   tmax 502) and then adapts as much as RS; the paper's minimal FS model
   (and the authors' ``sIN`` template, ModelDB 123623) has none, which is
-  the textbook fast-spiking phenotype (no adaptation).  We use the latter;
-  the M channel is kept with gM = 0 so ``--set gM=...`` adds it back.
+  the textbook fast-spiking phenotype (no adaptation).  We use the latter,
+  with that template's EK = -100 mV (an EK of -90 mV drifts by 19 ms over
+  20 spikes); the M channel is kept with gM = 0 so ``--set gM=...`` adds it back.
 * IB: the fitted values (gCaL 0.1, EL -70) give adapting tonic firing
   without an initial burst here; the authors' own IB demo
   (``demo_PY_IB.hoc``: gCaL 1.7e-4 S/cm² "one burst, then RS", gL 1e-5,
-  EL -85, VT -55, tmax 1000, EK -100 mV) gives the burst of the paper's
-  figure 5; we use it.
-* Calcium (IB, LTS): the paper writes E_Ca = 120 mV; the authors' NEURON
-  code computes E_Ca by the Nernst equation from a submembrane calcium pool
-  (Destexhe's ``cad``: depth 1 µm, tau 5 ms, rest 2.4e-4 mM, Ca_out 2 mM,
-  120.25 mV at rest).  We include that pool (state ``Ca_i``, mM).
+  EL -85, VT -55, tmax 1000, EK -100 mV) is used, as their mod files run it:
+  the M gate p and the L-type gates q, r start at 0 (their INITIAL blocks),
+  not at steady state, and E_Ca is fixed at 120 mV (the paper's value).
+* Calcium pool: the authors' code carries Destexhe's submembrane pool
+  (``cad``: depth 1 µm, tau 5 ms, rest 2.4e-4 mM); it is kept (state
+  ``Ca_i``, mM) and for IB it only records the calcium, E_Ca being fixed.
+  LTS (the paper's values) computes E_Ca from it by the Nernst equation
+  (120.25 mV at rest).
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ CA = {"Ca_in": 2.4e-4, "Ca_out": 2.0}  # mM (Destexhe's cad / IT.mod defaults)
 
 
 def _base(name, gna, gk, gm, tau_max, gl, el, vt, extra=(), pools=(), conc=None, description="", notes="",
-          e_k=-90.0):
+          e_k=-90.0, initial_states=()):
     concentrations = matching(T, e_na=50.0, e_k=e_k)
     concentrations.update(conc or {})
     return Model(
@@ -74,7 +80,7 @@ def _base(name, gna, gk, gm, tau_max, gl, el, vt, extra=(), pools=(), conc=None,
         channels=(traub_na(gna, VT=vt), traub_k(gk, VT=vt), m_current(gm, tau_max=tau_max),
                   *extra, leak(gl, el)),
         Cm=1.0, temperature=T, concentrations=concentrations, pools=tuple(pools),
-        source=CITATION, description=description, notes=notes,
+        source=CITATION, description=description, notes=notes, initial_states=tuple(initial_states),
     )
 
 
@@ -87,17 +93,20 @@ def pospischil_rs() -> Model:
 
 def pospischil_fs() -> Model:
     """Fast-spiking interneuron: INa, IKd and leak only, no adaptation."""
-    return _base("pospischil_fs", 50.0, 10.0, 0.0, 1000.0, 0.15, -70.0, -55.0,
+    return _base("pospischil_fs", 50.0, 10.0, 0.0, 1000.0, 0.15, -70.0, -55.0, e_k=-100.0,
                  description="Pospischil 2008 fast-spiking (FS) interneuron, no adaptation",
-                 notes="The paper's minimal FS model (authors' sIN template); M-current present with gM = 0.")
+                 notes="The paper's minimal FS model as the authors' sIN template (ModelDB 123623): EK -100 mV; "
+                       "M-current present with gM = 0.")
 
 
 def pospischil_ib() -> Model:
     """Intrinsically bursting cell: an initial burst (L-type calcium), then tonic spikes."""
     return _base("pospischil_ib", 50.0, 5.0, 0.03, 1000.0, 0.01, -85.0, -55.0, e_k=-100.0,
-                 extra=(cal(0.17),), pools=(IonPool("ca", depth=1.0, tau=5.0),), conc=CA,
+                 extra=(cal(0.17, E=120.0),), pools=(IonPool("ca", depth=1.0, tau=5.0),), conc=CA,
+                 initial_states=(("p", 0.0), ("q", 0.0), ("r", 0.0)),
                  description="Pospischil 2008 intrinsically bursting (IB) cell, L-type Ca",
-                 notes="The authors' IB demo values (ModelDB 123623, 'one burst, then RS'); calcium pool (cad).")
+                 notes="The authors' IB demo values (ModelDB 123623, 'one burst, then RS'), run as their mod files "
+                       "run it: M and L gates start at 0, E_Ca fixed at 120 mV; calcium pool (cad) recorded.")
 
 
 def pospischil_lts() -> Model:

@@ -234,6 +234,9 @@ class NetworkResult:
     def save(self, path: str | Path) -> Path:
         """Write the spike table (``.csv``: population,neuron,t_ms), or everything (``.npz``, ``.nc``,
         ``.nwb``: spike times in the Units table, state monitors as time series)."""
+        from .. import validate as _v
+
+        path = _v.file_path(path, "save: the path", error=OutputError)
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".csv":
