@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import sys
 from typing import Sequence
 
 import numpy as np
@@ -180,12 +179,10 @@ def progress_bar(desc: str, progress: bool | None):
 
     ``progress``: None = automatic (a bar only on a terminal), False = never.
     """
-    from tqdm.auto import tqdm
+    from ..progress import bar
 
-    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
-    return tqdm(total=0, desc=desc, unit="ms", disable=not enabled, leave=False,
-                file=sys.stderr, dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} simulated ms")
+    return bar(0, desc=desc, unit="ms", progress=progress,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} simulated ms")
 
 
 class _NoBar:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 
 import numpy as np
@@ -434,11 +433,9 @@ def _check_explicit(plan, method: str, dt: float) -> None:
 
 
 def _progress(n_steps: int, dt: float):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+    from ..progress import bar
 
-    return tqdm(total=n_steps, unit="step", leave=False, desc=f"cable ({n_steps * dt:g} ms)")
+    return bar(n_steps, desc=f"cable ({n_steps * dt:g} ms)", unit="step")
 
 
 # ------------------------------------------------------------------ memory

@@ -225,12 +225,9 @@ def _explain_onset(d: Diagram) -> None:
 
 def _orbit_bar(progress: bool | None):
     """A tqdm counter of orbits on stderr, only on a terminal."""
-    import sys
+    from ..progress import bar
 
-    from tqdm.auto import tqdm
-
-    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
-    return tqdm(desc="periodic orbits", unit="orbit", disable=not enabled, leave=False, file=sys.stderr)
+    return bar(desc="periodic orbits", unit="orbit", progress=progress)
 
 
 def _add_cycles(d: Diagram, max_steps: int, on_point=None) -> None:

@@ -12,10 +12,10 @@ the number of workers.
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
+from ..progress import bar as progress_bar
 from .search import SearchOutcome
 
 _WARM: set = set()
@@ -36,11 +36,7 @@ def run_one(problem, seed: int) -> SearchOutcome:
 def run_restarts(problem, seeds: list[int], *, workers: int | None = None, scheduler: str | None = None,
                  client=None, progress: bool | None = None) -> list[SearchOutcome]:
     """The outcome of each seed's search, in the order of ``seeds``."""
-    from tqdm.auto import tqdm
-
-    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
-    bar = tqdm(total=len(seeds), desc="fit restarts", unit="run", disable=not enabled, leave=False,
-               file=sys.stderr)
+    bar = progress_bar(len(seeds), desc="fit restarts", unit="run", progress=progress)
     try:
         if workers == 0 and client is None and scheduler is None:
             out = []

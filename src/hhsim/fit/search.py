@@ -15,13 +15,13 @@ are again one batch.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from ..errors import ParameterError, SolverError
+from ..progress import bar as progress_bar
 from .simulate import FAILED
 from .space import Space
 
@@ -57,7 +57,6 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
     A one-parameter space gets a second, ignored coordinate (CMA-ES needs two).
     """
     import cma
-    from tqdm.auto import tqdm
 
     _check_budget(generations, population, seed, minimum=4)
     d = space.dim
@@ -65,9 +64,7 @@ def cmaes(evaluate: Callable[[np.ndarray], np.ndarray], space: Space, *, generat
     opts = {"bounds": [0.0, 1.0], "popsize": population, "seed": seed + 1, "verbose": -9,
             "maxiter": generations, "tolfun": 0.0, "tolfunhist": 0.0, "tolx": 1e-12, "tolstagnation": 10 ** 9}
     es = cma.CMAEvolutionStrategy([0.5] * (d + pad), sigma0, opts)
-    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
-    bar = tqdm(total=generations, desc="fit", unit="gen", disable=not enabled, leave=False, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = progress_bar(generations, desc="fit", unit="gen", progress=progress)
     best, best_loss, history, evaluations = None, math.inf, [], 0
     pop = None
     try:
@@ -105,14 +102,11 @@ def differential_evolution(evaluate: Callable[[np.ndarray], np.ndarray], space: 
     """
     from scipy.optimize import differential_evolution as de
     from scipy.stats import qmc
-    from tqdm.auto import tqdm
 
     _check_budget(generations, population, seed, minimum=5)
     d = space.dim
     init = qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(population)
-    enabled = sys.stderr.isatty() if progress is None else bool(progress) and sys.stderr.isatty()
-    bar = tqdm(total=generations, desc="fit", unit="gen", disable=not enabled, leave=False, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = progress_bar(generations, desc="fit", unit="gen", progress=progress)
     state = {"best": None, "loss": math.inf, "evaluations": 0, "history": [], "first": True}
 
     def batch(x):  # x: (d, S) -> (S,)

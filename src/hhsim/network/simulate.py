@@ -397,10 +397,6 @@ def _grow_queue(Q: tuple) -> tuple:
 
 
 def _bar(n_steps: int, dt: float):
-    import sys
+    from ..progress import bar
 
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=n_steps, unit="step", desc=f"network dt={dt:g} ms", leave=False)
+    return bar(n_steps, desc=f"network dt={dt:g} ms", unit="step")
