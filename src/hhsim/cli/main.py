@@ -17,7 +17,7 @@ import click
 from .._version import __version__
 from ..errors import HHSimError
 from .commands import COMMANDS
-from .messages import one_line
+from .messages import missing_extra, one_line
 from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, is_stdout_error,
                       quiet_numerics)
 
@@ -88,6 +88,11 @@ def _run(argv) -> int:
         return _fail(f"error: {exc}", 2)
     except StdoutError as exc:
         return _fail(f"error: {exc.strerror}", 2) if exc.errno != errno.EPIPE else 1
+    except ImportError as exc:  # an optional package of this command is not installed
+        line = missing_extra(exc)
+        if line is None:
+            raise
+        return _fail(f"error: {line}", 2)
     except MemoryError:
         return _fail("error: not enough memory for this request; ask for less (a shorter --t-stop, "
                      "fewer points, a larger --dt) or free memory", 2)
