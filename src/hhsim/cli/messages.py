@@ -54,3 +54,23 @@ def one_line(text: str) -> str:
     if len(flat) > LINE_MAX:
         flat = flat[: LINE_MAX - 1] + "…"
     return flat
+
+
+#: Optional third-party packages -> the extra of ``pyproject.toml`` that installs them.
+EXTRAS = {
+    "panel": "explore", "bokeh": "explore",
+    "dask": "sweep", "distributed": "sweep", "zarr": "sweep",
+    "xarray": "netcdf", "netCDF4": "netcdf",
+    "efel": "fit", "cma": "fit", "pyabf": "fit",
+    "pynwb": "interop", "neuroml": "interop", "lxml": "interop",
+    "lark": "nmodl", "pint": "units", "neuron": "neuron", "brian2": "brian2",
+}
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """One line naming the extra to install for a missing optional package (None: not one of ours)."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    extra = EXTRAS.get(name)
+    if extra is None:
+        return None
+    return f"this command needs the {name!r} package: pip install 'hhsim[{extra}]'"
