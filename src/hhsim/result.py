@@ -171,7 +171,7 @@ class Result:
             ds = self.to_xarray()
 
             def write(tmp):
-                ds.to_netcdf(tmp, engine=_netcdf_engine())
+                write_netcdf(ds, tmp, path)
         elif suffix == ".nwb":
             from .interop.nwb import write_result  # pynwb only when an NWB file is asked for
 
@@ -192,6 +192,20 @@ class Result:
         from .plot import plot_result
 
         return summary_html(f"Result of {self.model.name}", scalars(self.summary()), lambda: plot_result(self))
+
+
+def write_netcdf(ds, tmp, final) -> None:
+    """``ds.to_netcdf(tmp)``, its library's failures as one :class:`OutputError` line.
+
+    The NetCDF and HDF5 libraries report a full disk or a file-size limit as a
+    bare ``RuntimeError: NetCDF: HDF error``; the line names the file and the
+    likely cause instead (the temporary file is removed by the atomic write).
+    """
+    try:
+        ds.to_netcdf(tmp, engine=_netcdf_engine())
+    except RuntimeError as exc:
+        raise OutputError(f"cannot write {str(final)!r}: the NetCDF library failed ({' '.join(str(exc).split())}); "
+                          "is the disk full or the file too large?") from None
 
 
 def _netcdf_engine() -> str:

@@ -59,6 +59,8 @@ def quiet_numerics():
 def flush_stdout() -> None:
     """Flush standard output; a failure becomes :class:`StdoutError`, and stdout is
     pointed at /dev/null so that Python's own flush at exit stays silent."""
+    if sys.stdout is None:  # started with stdout closed (`hhsim run >&-`): nothing to flush
+        return
     try:
         sys.stdout.flush()
     except OSError as exc:

@@ -104,9 +104,9 @@ def sweep_cmd(model_name, overrides, temperature, drugs, channel_files, params, 
         sys.exit(130)
     if out_path is not None and out_path.suffix.lower() == ".nc":
         from ..io import atomic_write
-        from ..result import _netcdf_engine
+        from ..result import write_netcdf
 
-        atomic_write(out_path, lambda tmp: ds.to_netcdf(tmp, engine=_netcdf_engine()))
+        atomic_write(out_path, lambda tmp: write_netcdf(ds, tmp, out_path))
     if plot_path:
         from ..plot.sweep import plot_sweep
 

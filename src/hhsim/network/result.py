@@ -260,7 +260,9 @@ class NetworkResult:
             atomic_write(path, write)
         elif suffix == ".nc":
             ds = self.to_xarray()
-            atomic_write(path, lambda tmp: ds.to_netcdf(tmp))
+            from ..result import write_netcdf
+
+            atomic_write(path, lambda tmp: write_netcdf(ds, tmp, path))
         elif suffix == ".nwb":
             from ..interop.nwb import write_result  # pynwb only when an NWB file is asked for
 
