@@ -564,14 +564,37 @@ def test_jneuroml_runs_an_exported_preset(tmp_path):
     population list and a pulse) runs in jNeuroML to hhsim's spike times: the Richardson
     extrapolation of its 0.01 and 0.005 ms runs is within 0.05 ms (its spikes at 0.01 ms
     come up to 1.5 ms late; the file holds times to 0.01 ms)."""
-    from hhsim.network import Network, Population, simulate_network
+    from hhsim.network import Network, Population
 
-    net = Network(populations=[Population("p", models.get("traub_miles"), stim=hhsim.stim.pulse(2.0, 20.0, 60.0))],
-                  t_stop=100.0, name="tm")
+    model, pulse = models.get("traub_miles"), hhsim.stim.pulse(2.0, 20.0, 60.0)
+    net = Network(populations=[Population("p", model, stim=pulse)], t_stop=100.0, name="tm")
     nml.write_neuroml(net, tmp_path / "tm.nml")
     runs = jneuroml_spikes(tmp_path, "tm.nml", "tm", "p/0/traub_miles_cell", 100)
-    ours = simulate_network(net, progress=False).trains("p")[0]
+    ours = hhsim.simulate(model, pulse, t_stop=100.0).spike_times  # the kernel of the round-trip test
     h, h2 = runs["0.01"], runs["0.005"]
     assert len(ours) == 5 and len(h) == len(h2) == len(ours)
     assert np.all(h > ours)
     np.testing.assert_allclose(2 * h2 - h, ours, atol=0.05)
+
+
+def test_network_with_cable_cells_round_trip(tmp_path):
+    from hhsim.cable import Morphology, Section, point
+    from hhsim.network import CableCell, Network, Population, Projection, synapses
+
+    morph = Morphology((Section("soma", 20.0, 20.0, region="soma"),
+                        Section("dend", 200.0, 3.0, region="dend", parent="soma",
+                                profile=((0.0, 3.0), (100.0, 2.5), (200.0, 2.0)))), name="cell")
+    channels = {"soma": models.get("hh"), "dend": models.get("hh").without_channels("Na")}
+    cell = CableCell(morph, channels, stimuli=(point(hhsim.stim.pulse(0.5, 5.0, 10.0), x=0.25, section="dend"),),
+                     synapse_at=("dend", 0.75))
+    net = Network(populations=[Population("A", "hh", n=2, stim=hhsim.stim.pulse(10.0, 2.0, 5.0)),
+                               Population("C", cell, n=2)],
+                  projections=[Projection("A", "C", synapses.Exp(tau=3.0, E=0.0), connect="one_to_one",
+                                          weight="2 nS", delay=1.0)], name="mix", t_stop=30.0)
+    back = nml.load_network(nml.write_neuroml(net, tmp_path / "mix.nml"))
+    c = back.populations[1].model
+    assert c.morph.sections == morph.sections and c.channels == channels
+    assert c.stimuli == cell.stimuli and c.synapse_at == ("dend", 0.75)
+    pr = back.projections[0]
+    assert (pr.synapse, pr.weight, pr.delay) == (net.projections[0].synapse, "2 nS", 1.0)
+    assert pr.connect == {"pre": [0, 1], "post": [0, 1]}

@@ -28,8 +28,9 @@ from .channels import Context, _at, xml_of
 
 @dataclass(frozen=True)
 class CableRead:
-    """A multi-segment cell read from NeuroML: its morphology, a model per region, the
-    section of each segment id, and its spike threshold (mV)."""
+    """A multi-segment cell read from NeuroML: its morphology, a model per region, for each
+    segment id its section and the part of it the segment covers ``(name, x0, x1)``, and
+    its spike threshold (mV)."""
 
     morph: object
     channels: dict
@@ -184,7 +185,7 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     thresh = [t for t in mp.spike_threshes or []]
     threshold = _units.value(thresh[0].value, "voltage", f"{where} spikeThresh") if thresh else 0.0
     m = Morphology(tuple(sections), name=cell.id, source=ctx.where, **kw)
-    return CableRead(m, models, names, threshold)
+    return CableRead(m, models, {sid: (name, 0.0, 1.0) for sid, name in names.items()}, threshold)
 
 
 def _group_props(morph) -> dict:
@@ -226,7 +227,7 @@ def _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp
     the group's segments."""
     from ...cable.geometry import Morphology, Section
 
-    sec_of_seg, sections, names = {}, [], {}
+    sec_of_seg, sections, names, parts = {}, [], {}, {}
     group_props = _group_props(cell.morphology)
     for gid, chain in chains:
         name = props.get(f"section:{gid}", gid)
@@ -245,6 +246,8 @@ def _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp
         length = arcs[-1]
         if length == 0.0:  # a sphere
             length, arcs = diams[0], [0.0, diams[0]]
+        for i, sid in enumerate(chain):
+            parts[sid] = (arcs[i] / length, arcs[i + 1] / length) if len(arcs) == len(chain) + 1 else (0.0, 1.0)
         profile = () if len(set(diams)) == 1 and len(arcs) == 2 else tuple(zip(arcs, diams))
         first = segs[chain[0]]
         parent, parent_end = None, 1
@@ -289,7 +292,7 @@ def _from_chains(cell, ctx, segs, chains, regions, signature, resist, models, mp
     thresh = list(mp.spike_threshes or [])
     threshold = _units.value(thresh[0].value, "voltage", f"{where} spikeThresh") if thresh else 0.0
     morph = Morphology(tuple(sections), name=cell.id, source=ctx.where, **({"ra": ra0} if ra0 is not None else {}))
-    return CableRead(morph, models, {sid: names[g] for sid, g in sec_of_seg.items()}, threshold)
+    return CableRead(morph, models, {sid: (names[g], *parts[sid]) for sid, g in sec_of_seg.items()}, threshold)
 
 
 def _renamed(model, props: dict, rid: str):
@@ -378,7 +381,7 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
         region_models[rid] = m
         for s in secs:
             region_of[s.name] = rid
-    seg_groups, segments, last_seg, first_seg = [], [], {}, {}
+    seg_groups, segments, last_seg, first_seg, pieces = [], [], {}, {}, {}
     sec_ids = {}
     k = 0
     for row, s in enumerate(morph.sections):
@@ -403,6 +406,7 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
                 distal=neuroml.Point3DWithDiam(x=_units.fmt(arcs[i + 1]), y=y, z="0",
                                                diameter=_units.fmt(diams[i + 1])), **kw))
             members.append(neuroml.Member(segments=k))
+            pieces.setdefault(s.name, []).append((k, arcs[i], arcs[i + 1]))
             first_seg.setdefault(s.name, k)
             last_seg[s.name] = k
             k += 1
@@ -462,4 +466,19 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
             own["description"] = m.description
         props.update({f"{rid}:{k}": v for k, v in own.items()})
     cell.properties = [neuroml.Property(tag="hhsim:" + k, value=v) for k, v in props.items()]
-    return CellWritten(cell, all_channels, cts, [])
+    return CellWritten(cell, all_channels, cts, [], pieces)
+
+
+def segment_site(written, morph, section: str | None, x: float | None) -> tuple[int, float]:
+    """(segment id, fraction along) of a point (section, x) of a written cable cell; with no
+    section, hhsim's default site: the middle of the section named or of region ``soma``,
+    else of the root section."""
+    if section is None:
+        named = [s for s in morph.sections if s.name == "soma"] or [s for s in morph.sections if s.region == "soma"]
+        section, x = (named[0] if named else morph.sections[0]).name, 0.5
+    s = morph.section(section)
+    arc = (0.5 if x is None else float(x)) * s.length
+    for seg, a0, a1 in written.pieces[section]:
+        if arc <= a1 or seg == written.pieces[section][-1][0]:
+            return seg, (arc - a0) / (a1 - a0)
+    raise ModelError(f"no segment at {arc:g} um of section {section!r}")

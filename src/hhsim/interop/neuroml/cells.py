@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import neuroml
 
@@ -54,12 +54,14 @@ class CellRead:
 
 @dataclass
 class CellWritten:
-    """A model written as NeuroML: the cell and the elements it refers to."""
+    """A model written as NeuroML: the cell and the elements it refers to; for a cable
+    cell, each section's segments as (segment id, first arc µm, last arc µm)."""
 
     cell: object
     channels: list
     component_types: list
     pools: list
+    pieces: dict = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ geometry

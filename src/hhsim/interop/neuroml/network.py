@@ -102,7 +102,8 @@ def _site(cr: CableRead, site, where: str) -> tuple[str, float]:
         return cr.morph.sections[0].name, 0.5 if frac is None else float(frac)
     if int(seg) not in cr.sections:
         raise ModelError(f"{where}: segment {seg} is not in the cell's morphology")
-    return cr.sections[int(seg)], 0.5 if frac is None else float(frac)
+    name, x0, x1 = cr.sections[int(seg)]
+    return name, x0 + (0.5 if frac is None else float(frac)) * (x1 - x0)
 
 
 def _cable_population(cr: CableRead, name: str, n: int, stims: list, sites: set, where: str):

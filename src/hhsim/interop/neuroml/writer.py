@@ -14,8 +14,9 @@ import neuroml
 
 from ...errors import ModelError
 from ...model import Model
-from ...network import Network, synapses as _syn
+from ...network import CableCell, Network, synapses as _syn
 from . import units as _units
+from .cable import segment_site
 from .cells import DEFAULT_AREA_UM2, write_model
 from .network import NA_PER_UM2_IN_UA_PER_CM2, NS_PER_UM2_IN_MS_PER_CM2, _pairs, pulses_of
 
@@ -79,9 +80,52 @@ def _synapse_element(syn, ident: str, gbase_ns: float):
     raise ModelError(f"synapse kind {syn.kind!r} has no NeuroML form hhsim writes; accepted: exp, biexp, alpha, gap")
 
 
-def _weights_ns(weight, n: int, area: float, where: str) -> np.ndarray:
-    """Per-synapse weights in nS (a density in mS/cm² times the target's area)."""
-    from ...network.distributions import parse_quantity, to_density
+def _population_list(name: str, cell_id: str, n: int):
+    """A population list: cells addressed as ../pop/i/cell, as NeuroML tools expect with input lists."""
+    pop = neuroml.Population(id=name, component=cell_id, size=n, type="populationList")
+    pop.instances = [neuroml.Instance(id=i, location=neuroml.Location(x=str(10 * i), y="0", z="0"))
+                     for i in range(n)]
+    return pop
+
+
+def _cable_population(doc, nml_net, pop, k: int):
+    """Write a population of cable cells: its cell, the population and the cell's own point
+    stimuli as pulse inputs on every neuron.  Returns (cell id, CellWritten)."""
+    from .cable import segment_site, write_cable
+
+    cell = pop.model
+    cell_id = _ident(f"{cell.morph.name or 'cable'}_cell{k or ''}")
+    written = write_cable(cell.morph, cell.channels, cell_id, threshold=cell.threshold)
+    _add_cell(doc, written)
+    nml_net.populations.append(_population_list(pop.name, cell_id, pop.n))
+    for j, ps in enumerate(cell.stimuli):
+        where = f"population {pop.name!r}, stimulus {j + 1}"
+        si, arc = ps.locate(cell.morph)
+        sec = cell.morph.sections[si]
+        seg, frac = segment_site(written, cell.morph, sec.name, arc / sec.length)
+        for m, (start, dur, amp) in enumerate(pulses_of(ps.waveform, where)):
+            gid = f"{pop.name}_stim{j}_{m}"
+            doc.pulse_generators.append(neuroml.PulseGenerator(
+                id=gid, delay=_units.quantity(start, "ms"), duration=_units.quantity(dur, "ms"),
+                amplitude=_units.quantity(amp, "nA")))  # a point stimulus is in nA already
+            il = neuroml.InputList(id=f"{gid}_in", populations=pop.name, component=gid)
+            il.input = [neuroml.Input(id=i, target=f"../{pop.name}/{i}/{cell_id}", destination="synapses",
+                                      segment_id=seg, fraction_along=_units.fmt(frac)) for i in range(pop.n)]
+            nml_net.input_lists.append(il)
+    return cell_id, written
+
+
+def _weights_ns(weight, n: int, area: float | None, where: str) -> np.ndarray:
+    """Per-synapse weights in nS (a density in mS/cm² times the target's area; onto a cable
+    cell, whose synapse node's area the engine knows, a conductance such as "2 nS")."""
+    from ...network.distributions import UNITS, canonical_unit, parse_quantity, to_density
+
+    if area is None:
+        number, unit = parse_quantity(weight) if isinstance(weight, str) else (None, None)
+        if unit is None or UNITS[canonical_unit(unit)][0] != "conductance":
+            raise ModelError(f"{where}: a weight onto cable cells is written to NeuroML as a conductance; "
+                             "give it as one, e.g. \"2 nS\"")
+        return np.full(n, number * UNITS[canonical_unit(unit)][1])
 
     if isinstance(weight, str):
         number, unit = parse_quantity(weight)
@@ -101,18 +145,26 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
     """``net`` as a NeuroML document (see the module docstring for what can be written)."""
     ident = _ident(net.name)
     doc = neuroml.NeuroMLDocument(id=ident)
+    from .cable import section_models
+
     temps = {p.model.temperature for p in net.populations if isinstance(p.model, Model)}
+    temps |= {m.temperature for p in net.populations if isinstance(p.model, CableCell)
+              for m in section_models(p.model.morph, p.model.channels)}
     if len(temps) > 1:
         raise ModelError("the populations' models have different temperatures; a NeuroML network has one")
     nml_net = neuroml.Network(id=ident, type="networkWithTemperature",
                               temperature=_units.quantity(temps.pop() if temps else 6.3, "degC"))
     written: dict = {}
-    areas: dict[str, float] = {}
+    areas: dict = {}
+    cables: dict = {}  # population -> (cell id, CellWritten)
+    cell_of: dict = {}
     sizes = {p.name: p.n for p in net.populations}
     for pop in net.populations:
         where = f"population {pop.name!r}"
-        if not isinstance(pop.model, Model):
-            raise ModelError(f"{where}: cable-cell populations are not written to NeuroML by hhsim")
+        if isinstance(pop.model, CableCell):
+            cables[pop.name] = _cable_population(doc, nml_net, pop, len(written) + len(cables))
+            cell_of[pop.name], areas[pop.name] = cables[pop.name][0], None
+            continue
         if pop.params or pop.initial or pop.stim_scale is not None or pop.threshold is not None:
             raise ModelError(f"{where}: per-neuron params, initial states, stim_scale and threshold have no "
                              "NeuroML form hhsim writes")
@@ -123,11 +175,9 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
             cell_id = _ident(f"{pop.model.name}_cell{len(written) or ''}")
             written[key] = cell_id
             _add_cell(doc, write_model(pop.model, cell_id, area_um2=area, temperature_known=True))
+        cell_of[pop.name] = written[key]
         # a population list: cells addressed as ../pop/i/cell, as NeuroML tools expect with input lists
-        nml_pop = neuroml.Population(id=pop.name, component=written[key], size=pop.n, type="populationList")
-        nml_pop.instances = [neuroml.Instance(id=i, location=neuroml.Location(x=str(10 * i), y="0", z="0"))
-                             for i in range(pop.n)]
-        nml_net.populations.append(nml_pop)
+        nml_net.populations.append(_population_list(pop.name, written[key], pop.n))
         stims = pop.stim if isinstance(pop.stim, (list, tuple)) else [pop.stim] * pop.n
         for i, s in enumerate(stims):
             if s is None:
@@ -149,12 +199,18 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
             raise ModelError(f"{where}: short-term plasticity is not written to NeuroML by hhsim")
         pre, post = _pairs(pr, sizes[pr.pre], sizes[pr.post])
         ns = _weights_ns(pr.weight, len(pre), areas[pr.post], where)
+        post_site = {}
+        if pr.post in cables:
+            if isinstance(pr.synapse, _syn.Gap):
+                raise ModelError(f"{where}: gap junctions onto cable cells are not written to NeuroML by hhsim")
+            cell = net.population(pr.post).model
+            seg, frac = segment_site(cables[pr.post][1], cell.morph, *(cell.synapse_at or (None, None)))
+            post_site = {"post_segment_id": seg, "post_fraction_along": _units.fmt(frac)}
         delay = np.broadcast_to(np.asarray(pr.delay, dtype=float), (len(pre),))
         syn_id = f"syn{k}_{_ident(pr.group_name)}"
         attr, elem = _synapse_element(pr.synapse, syn_id, 1.0)
         getattr(doc, attr).append(elem)
-        cell_pre = written[(net.population(pr.pre).model, areas[pr.pre])]
-        cell_post = written[(net.population(pr.post).model, areas[pr.post])]
+        cell_pre, cell_post = cell_of[pr.pre], cell_of[pr.post]
         if isinstance(pr.synapse, _syn.Gap):
             ep = neuroml.ElectricalProjection(id=f"proj{k}", presynaptic_population=pr.pre,
                                               postsynaptic_population=pr.post)
@@ -170,7 +226,7 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
         for j, (a, b) in enumerate(zip(pre, post)):
             proj.connection_wds.append(neuroml.ConnectionWD(
                 id=j, pre_cell_id=f"../{pr.pre}/{a}/{cell_pre}", post_cell_id=f"../{pr.post}/{b}/{cell_post}",
-                weight=_units.fmt(ns[j]), delay=_units.quantity(delay[j], "ms")))
+                weight=_units.fmt(ns[j]), delay=_units.quantity(delay[j], "ms"), **post_site))
         nml_net.projections.append(proj)
     doc.networks.append(nml_net)
     return doc
