@@ -1,18 +1,22 @@
 """The zarr store of a sweep and the gridded ``xarray.Dataset`` built from results.
 
-Layout of a store (a zarr v3 directory, readable by ``xarray.open_zarr``):
+Layout of a store (a zarr directory in format 2 with consolidated metadata, so
+that ``xarray.open_zarr(path)`` opens it at once, without a warning, as the
+same grid the NetCDF output holds):
 
-* one flat array per swept parameter, per measure (float64) and per
-  measure's status (``status_<measure>``, int8), all on dimension ``point``
-  and chunked exactly as the sweep's chunks, so that one finished chunk is
-  one write per array;
-* ``done`` (dimension ``chunk``, one zarr chunk per sweep chunk): set to 1
-  only after every array of that chunk is written, so a chunk interrupted
-  half-way is simply computed again;
+* grid mode: one coordinate array per swept parameter (its axis values, on
+  its own dimension) and, per measure, a float64 array and its status
+  (``status_<measure>``, int8) on the parameters' dimensions, in the order
+  given; samples mode: every array on dimension ``sample``, the parameters'
+  values as coordinates;
+* ``done`` (dimension ``chunk``): set to 1 only after every value of that
+  sweep chunk is written, so a chunk interrupted half-way is simply computed
+  again;
 * the attribute ``hhsim_sweep``: the sweep's fingerprint, compared on resume.
 
-:func:`open_sweep` turns a store into the gridded dataset (parameters as
-dimensions in grid mode, dimension ``sample`` in samples mode).
+Chunks of the sweep are runs of points in C order; each is written point by
+point into the grid (zarr's coordinate selection), by the client only.
+:func:`open_sweep` adds the dataset attributes of the NetCDF output.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ import numpy as np
 from .measures import CABLE_PARAMS, REASONS, unit
 from .spec import SweepError, SweepSpec, differences
 
-FORMAT = "hhsim-sweep-1"
+FORMAT = "hhsim-sweep-2"
+#: The flat zarr-3 layout of earlier versions (refused on resume with a clear line).
+OLD_FORMATS = ("hhsim-sweep-1",)
+
+
+def _dims(array, names) -> None:
+    """Dimension names the xarray way for zarr format 2."""
+    array.attrs["_ARRAY_DIMENSIONS"] = list(names)
 
 
 def _flag_attrs() -> dict:
@@ -64,23 +75,42 @@ class SweepStore:
         tmp = parent / f".{path.name}.creating"
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            g = zarr.open_group(str(tmp), mode="w")
-            for j, name in enumerate(spec.names):
-                a = g.create_array(name, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan,
-                                   dimension_names=("point",))
-                if samples is not None:
+            g = zarr.open_group(str(tmp), mode="w", zarr_format=2)
+            if spec.grid:
+                dims = tuple(spec.names)
+                shape = tuple(len(spec.axes[nm]) for nm in spec.names)
+                for nm in spec.names:
+                    a = g.create_array(nm, shape=(len(spec.axes[nm]),), dtype="f8", fill_value=np.nan)
+                    a[:] = np.asarray(spec.axes[nm], dtype=float)
+                    _dims(a, (nm,))
+            else:
+                dims, shape = ("sample",), (n,)
+                a = g.create_array("sample", shape=(n,), chunks=(chunk,), dtype="i8", fill_value=None)
+                a[:] = np.arange(n)
+                _dims(a, dims)
+                for j, nm in enumerate(spec.names):
+                    a = g.create_array(nm, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan)
                     a[:] = samples[:, j]
+                    _dims(a, dims)
             for m in spec.measures:
-                a = g.create_array(m, shape=(n,), chunks=(chunk,), dtype="f8", fill_value=np.nan,
-                                   dimension_names=("point",))
+                a = g.create_array(m, shape=shape, dtype="f8", fill_value=np.nan)
                 a.attrs["units"] = unit(m)
-                s = g.create_array(f"status_{m}", shape=(n,), chunks=(chunk,), dtype="i1", fill_value=-1,
-                                   dimension_names=("point",))
-                s.attrs.update(_flag_attrs())
-            g.create_array("done", shape=(n_chunks,), chunks=(1,), dtype="i1", fill_value=0,
-                           dimension_names=("chunk",))
+                _dims(a, dims)
+                # no fill value: xarray would mask it (and turn the flags into floats); -1 written instead
+                st = g.create_array(f"status_{m}", shape=shape, dtype="i1", fill_value=None)
+                st[...] = -1
+                st.attrs.update(_flag_attrs())
+                _dims(st, dims)
+            d = g.create_array("done", shape=(n_chunks,), chunks=(1,), dtype="i1", fill_value=None)
+            d[...] = 0
+            _dims(d, ("chunk",))
+            layout = layout_of(spec)
             g.attrs.update({"format": FORMAT, "hhsim_sweep": spec.fingerprint(), "chunk": int(chunk),
-                            "layout": layout_of(spec)})
+                            "layout": layout,
+                            **{k: v for k, v in _dataset_attrs(layout).items() if k != "hhsim_sweep"}})
+            for nm in spec.names:
+                g[nm].attrs["units"] = layout["param_units"].get(nm, "")
+            zarr.consolidate_metadata(str(tmp), zarr_format=2)
             tmp.rename(path)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -104,13 +134,17 @@ class SweepStore:
         return np.asarray(self.group["done"][:], dtype=bool)
 
     def write(self, k: int, start: int, points: np.ndarray, names, values: dict, status: dict) -> None:
-        """Store chunk ``k`` (points ``start`` ..), then mark it done."""
+        """Store chunk ``k`` (points ``start`` .. in C order of the grid), then mark it done."""
         stop = start + points.shape[0]
-        for j, name in enumerate(names):
-            self.group[name][start:stop] = points[:, j]
         for m, v in values.items():
-            self.group[m][start:stop] = v
-            self.group[f"status_{m}"][start:stop] = status[m]
+            arr, st = self.group[m], self.group[f"status_{m}"]
+            if arr.ndim == 1:
+                arr[start:stop] = v
+                st[start:stop] = status[m]
+            else:
+                where = np.unravel_index(np.arange(start, stop), arr.shape)
+                arr.vindex[where] = np.asarray(v, dtype=float)
+                st.vindex[where] = np.asarray(status[m], dtype=np.int8)
         self.group["done"][k] = 1
 
 
@@ -124,7 +158,11 @@ def _open(path, mode: str):
         group = zarr.open_group(str(p), mode=mode)
     except Exception as exc:  # zarr raises several kinds for a directory that is not a store
         raise SweepError(f"{str(path)!r} is not a sweep store: {exc}") from None
-    if dict(group.attrs).get("format") != FORMAT:
+    fmt = dict(group.attrs).get("format")
+    if fmt in OLD_FORMATS:
+        raise SweepError(f"{str(path)!r} was written by an older hhsim (a flat store); run the sweep again "
+                         "into a new --out store")
+    if fmt != FORMAT:
         raise SweepError(f"{str(path)!r} is not a sweep store written by hhsim sweep")
     return group
 
@@ -161,10 +199,14 @@ def build_dataset(layout: dict, values: dict, status: dict, points: np.ndarray |
     ds = xr.Dataset(data, coords=coords)
     for n in names:
         ds[n].attrs["units"] = layout["param_units"].get(n, "")
-    ds.attrs["model"] = layout["model"]
-    ds.attrs["measures"] = json.dumps(measures)
-    ds.attrs["hhsim_sweep"] = json.dumps(layout["fingerprint"])
+    ds.attrs.update(_dataset_attrs(layout))
     return ds
+
+
+def _dataset_attrs(layout: dict) -> dict:
+    """The attributes of the gridded dataset (NetCDF output and store alike)."""
+    return {"model": layout["model"], "measures": json.dumps(layout["measures"]),
+            "hhsim_sweep": json.dumps(layout["fingerprint"])}
 
 
 def open_sweep(path, load: bool = True):
@@ -174,7 +216,7 @@ def open_sweep(path, load: bool = True):
 
     group = _open(path, "r")
     layout = dict(group.attrs)["layout"]
-    flat = xr.open_zarr(str(path), consolidated=False)
+    flat = xr.open_zarr(str(path), consolidated=True)
     if load:
         flat = flat.load()
     measures = layout["measures"]
