@@ -517,7 +517,7 @@ def test_jneuroml_agrees_within_its_step_error(tmp_path):
 
 
 def test_cable_cells_round_trip(tmp_path):
-    from hhsim.cable import Morphology, Section, myelinated_axon
+    from hhsim.cable import Morphology, Section, cable, myelinated_axon
     from hhsim.network import CableCell
 
     morph = Morphology((
@@ -527,13 +527,15 @@ def test_cable_cells_round_trip(tmp_path):
         ra=120.0, name="cell")
     channels = {"soma": models.get("traub_miles").with_params(temperature=6.3),
                 "dend": models.get("hh").without_channels("Na"), "axon": models.get("hh")}
-    for cell in (CableCell(morph, channels, threshold=-10.0), CableCell(myelinated_axon(2.0, 3), "hh")):
+    for cell in (CableCell(morph, channels, threshold=-10.0), CableCell(myelinated_axon(2.0, 3), "hh"),
+                 CableCell(cable(500.0, 2.0), "hh")):  # one section, one segment: still a cable
         path = nml.write_neuroml(cell, tmp_path / "cable.nml")
         back = nml.load_cable_cell(path)
         assert back.morph.sections == cell.morph.sections and back.morph.ra == cell.morph.ra
         assert back.threshold == cell.threshold
         hh = models.get("hh")
-        want = channels if isinstance(cell.channels, dict) else {"node": hh, "internode": hh}
+        regions = {s.region for s in cell.morph.sections}
+        want = channels if isinstance(cell.channels, dict) else {r: hh for r in sorted(regions)}
         assert back.channels == want
 
 

@@ -59,11 +59,11 @@ def read(path: str | Path) -> Contents:
     temperature = units.value(temps[0], "temperature", f"{path}: network temperature") if len(temps) == 1 else None
     channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
+    from .cable import is_cable, read_cable
+
     models, areas, cables = {}, {}, {}
     for cell in doc.cells or []:
-        if cell.morphology is not None and len(cell.morphology.segments or []) > 1:
-            from .cable import read_cable
-
+        if is_cable(cell):
             cables[cell.id] = read_cable(cell, src.ctx, channels, pools, temperature)
             continue
         cr = read_cell(cell, src.ctx, channels, pools, temperature)

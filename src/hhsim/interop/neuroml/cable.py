@@ -44,6 +44,24 @@ class CableRead:
         return CableCell(self.morph, dict(self.channels), threshold=self.threshold, **kw)
 
 
+def is_cable(cell) -> bool:
+    """Is a NeuroML cell a cable cell?  One with several segments is; one segment is a
+    single compartment (as NeuroML simulators take it) unless hhsim wrote it as a cable or
+    its section asks for several compartments (``numberInternalDivisions`` > 1)."""
+    morph = cell.morphology
+    if morph is None or not morph.segments:
+        return False
+    if len(morph.segments) > 1:
+        return True
+    if any(p.tag == "hhsim:cable" for p in cell.properties or []):
+        return True
+    for g in morph.segment_groups or []:
+        for p in g.properties or []:
+            if p.tag == "numberInternalDivisions" and str(p.value).strip().isdigit() and int(p.value) > 1:
+                return True
+    return False
+
+
 def _groups(morph, where: str) -> dict[str, set]:
     """Segment group id -> segment ids (includes resolved; ``all`` when not defined)."""
     raw = {g.id: g for g in morph.segment_groups or []}
@@ -454,7 +472,8 @@ def write_cable(morph, channels, ident: str, *, threshold: float = 0.0):
     cell = neuroml.Cell(id=ident, morphology=neuroml.Morphology(id="morphology", segments=segments,
                                                                 segment_groups=seg_groups),
                         biophysical_properties=bp)
-    props = {f"section:{sid}": name for name, sid in sec_ids.items() if sid != name}
+    props = {"cable": "1"}
+    props.update({f"section:{sid}": name for name, sid in sec_ids.items() if sid != name})
     props.update({f"region:{rid}": ",".join(sorted({s.region for s in morph.sections if region_of[s.name] == rid}))
                   for rid in region_models})
     props.update({f"channel:{k}": v for k, v in names.items()})

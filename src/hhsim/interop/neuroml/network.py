@@ -33,7 +33,7 @@ from ...network import Network, Population, Projection, SpikeSource, connect as 
 from ...cable.stimulus import point
 from ...stim import Pulses, Step, pulse
 from . import units as _units
-from .cable import CableRead, read_cable
+from .cable import CableRead, is_cable, read_cable
 from .cells import read_cell
 from .channels import _at
 
@@ -170,7 +170,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                              "conductance-based cells, not abstract or integrate-and-fire ones)")
         if pop.component not in read:
             cell = cells[pop.component]
-            if cell.morphology is not None and len(cell.morphology.segments or []) > 1:
+            if is_cable(cell):
                 read[pop.component] = read_cable(cell, ctx, channels, pools, temperature)
             else:
                 read[pop.component] = read_cell(cell, ctx, channels, pools, temperature)
