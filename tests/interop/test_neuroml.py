@@ -376,9 +376,10 @@ def test_cli_errors_and_export(tmp_path, capsys):
     assert code == 0, err
     code, stdout, err = run_cli(capsys, "import-neuroml", str(out), "--out", str(tmp_path / "tm.toml"))
     assert code == 0, err
-    from hhsim.cells import load_cell
+    from hhsim.cells import read_cell
 
-    assert load_cell(tmp_path / "tm.toml") == models.get("traub_miles")
+    written = read_cell(tmp_path / "tm.toml")
+    assert written.model == models.get("traub_miles") and written.area_um2 == pytest.approx(1000.0, rel=1e-14)
 
 
 # ------------------------------------------------------------------ cells with morphologies

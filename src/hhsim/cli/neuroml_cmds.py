@@ -6,6 +6,8 @@ and a NeuroML network by ``hhsim network FILE.nml``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import ParameterError
@@ -24,11 +26,9 @@ def import_neuroml_cmd(file, cell, out):
 
     contents = nml.read(file)
     if out is not None:
-        from ..cells import write_cell
-
         target = check_output(out, (".toml",), "cell file")
         model = nml.load_model(file, cell)
-        write_cell(model, target)
+        _write_cell_file(model, contents.areas_um2[cell or next(iter(contents.models))], target)
         click.echo(f"wrote {out} (cell {model.name!r}, {len(model.channels)} channels)")
         return
     for ident, model in contents.models.items():
@@ -44,6 +44,19 @@ def import_neuroml_cmd(file, cell, out):
         click.echo(f"cable cell {ident}: {len(cr.morph.sections)} sections; regions {regions}")
     for ident in contents.networks:
         click.echo(f"network {ident}: run it with `hhsim network {file}`")
+
+
+def _write_cell_file(model, area_um2: float, path) -> None:
+    """An hhsim cell file of ``model`` with its NeuroML membrane area (so nA and nS convert)."""
+    import tomli_w
+
+    from ..cells import cell_to_dict
+    from ..io import atomic_write
+
+    table = cell_to_dict(model)
+    table["membrane"]["area"] = float(area_um2)
+    text = "# hhsim cell file converted from NeuroML by `hhsim import-neuroml`\n\n" + tomli_w.dumps(table)
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 @click.command("export-neuroml")
