@@ -32,6 +32,9 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     if changes:
         net = net.replace(**changes)
     if describe:
+        if file is not None and str(file).lower().endswith(".nml"):
+            raise ParameterError("--describe writes hhsim's TOML; a NeuroML network is described by its file "
+                                 f"(`hhsim import-neuroml {file}` lists its cells and networks)")
         click.echo(toml_io.dumps(net), nl=False)
         return
     targets = [check_output(out, DATA_SUFFIXES, "data"), check_output(plot, FIGURE_SUFFIXES, "figure"),
