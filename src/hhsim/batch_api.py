@@ -28,6 +28,7 @@ from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 from .drugs import DRUG_PARAMS, application, apply_drugs
 from .errors import ParameterError, SolverError
+from .limits import memory_budget
 from .model import Model
 from .result import Result
 from .simulation import resolve_method
@@ -213,9 +214,11 @@ def free_memory_bytes() -> int:
 
 
 def check_memory(n: int, n_rec: int, n_states: int, max_spikes: int, what: str = "this batch") -> None:
-    """Refuse, before allocating, a batch needing more than :data:`MEMORY_SHARE` of free memory."""
+    """Refuse, before allocating, a batch needing more than :data:`MEMORY_SHARE` of free memory
+    or more than the one memory budget of every request (``$HHSIM_MAX_MEMORY``, see
+    :mod:`hhsim.limits`)."""
     need = 8 * n * (n_rec * (1 + n_states) + max_spikes + 2 * (1 + n_states))
-    budget = MEMORY_SHARE * free_memory_bytes()
+    budget = min(MEMORY_SHARE * free_memory_bytes(), memory_budget())
     if need > budget:
         raise SolverError(
             f"{what} would need {need / 2**30:.3g} GB for {n} neurons ({n_rec} recorded times), more than "

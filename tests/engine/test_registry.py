@@ -19,15 +19,15 @@ def test_every_point_and_cable_method_is_registered_with_kind_and_order():
     for name, s in solvers.FIXED_STEP.items():
         assert solvers.METHODS[name].order == s.order and solvers.METHODS[name].solver is s
     kinds = {m.name: m.kind for m in solvers.METHODS.values()}
-    assert kinds == {"euler": "explicit", "rk4": "explicit", "expeuler": "exponential", "dopri5": "adaptive",
-                     "lsoda": "adaptive", "cn": "implicit", "be": "implicit"}
+    assert kinds == {"euler": "explicit", "rk4": "explicit", "ssprk3": "explicit", "expeuler": "exponential",
+                     "dopri5": "adaptive", "lsoda": "adaptive", "cn": "implicit", "be": "implicit"}
 
 
-@pytest.mark.parametrize("name", ["euler", "rk4"])
+@pytest.mark.parametrize("name", ["euler", "rk4", "ssprk3"])
 def test_explicit_stability_extent_is_the_real_axis_root(name):
     """|R(-s)| = 1 at the registered extent s, < 1 just inside it (R: the method's
     stability polynomial, computed here from its Taylor terms)."""
-    terms = {"euler": 1, "rk4": 4}[name]
+    terms = {"euler": 1, "rk4": 4, "ssprk3": 3}[name]
     s = solvers.METHODS[name].stability
 
     def r(x):

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .codegen import (LOOP_FLAGS, StepLines, _helpers_hash, channel_currents, conductances, effective_gates,
+from .codegen import (StepLines, loop_flags, _helpers_hash, channel_currents, conductances, effective_gates,
                       gate_relaxation, instantaneous_values, load_generated, membrane_terms, node_param,
                       pool_relaxation)
-from . import network_driver as drv
 from ..physics.structure import Structure
+from . import network_driver as drv
+from .solvers import FIXED_STEP
+from .solvers.explicit_rk import StageNames, Tableau, stage_lines
 
 #: Nodes per block when looking for the fast loop's threshold crossings.
 SCAN_BLOCK = 32
 
-#: Fixed-step methods the network driver supports (all of the point registry's).
-METHODS = ("expeuler", "rk4", "euler")
+#: Fixed-step methods the network driver supports: all of the point registry's
+#: (exponential Euler, and every explicit Runge-Kutta method from its tableau).
+METHODS = tuple(FIXED_STEP)
 
 _PARAMS = "c, gbar, erev, phi, cm, rp"
 
@@ -100,33 +103,35 @@ def _sub_expeuler(s: Structure, k: int, nmda: bool) -> list[str]:
     ]
 
 
-def _sub_rk4(s: Structure, k: int, nmda: bool) -> list[str]:
-    ns = s.n_states
-    lines = []
-
-    def stage(n, vexpr, xexpr, i, g, ge):
-        xs = "".join(f"{xexpr(j)}, " for j in range(ns))
-        return [f"V{n} = {vexpr}", f"k{n} = derivs_{k}(V{n}, {xs}{i} + {_syn_current(f'V{n}', g, ge, nmda)}, {_PARAMS})"]
-
-    lines += stage(1, "V", lambda j: f"x{j}", "Sa", "G0", "GE0")
-    lines += stage(2, "V + 0.5 * h * k1[0]", lambda j: f"x{j} + 0.5 * h * k1[{j + 1}]", "Sm", "Gm", "GEm")
-    lines += stage(3, "V + 0.5 * h * k2[0]", lambda j: f"x{j} + 0.5 * h * k2[{j + 1}]", "Sm", "Gm", "GEm")
-    lines += stage(4, "V + h * k3[0]", lambda j: f"x{j} + h * k3[{j + 1}]", "Sb", "G1", "GE1")
-    lines.append("Vn = V + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0])")
-    lines += [f"xn{j} = x{j} + h / 6.0 * (k1[{j + 1}] + 2.0 * k2[{j + 1}] + 2.0 * k3[{j + 1}] + k4[{j + 1}])"
-              for j in range(ns)]
-    return [_indent(lines, 4)]
+#: The drive of a stage at node c of the step (0, 1/2, 1): stimulus and the
+#: linear synapses' (G, G E) evaluated there.
+_SUB_DRIVE = {0: ("Sa", "G0", "GE0"), 0.5: ("Sm", "Gm", "GEm"), 1: ("Sb", "G1", "GE1")}
+_FAST_DRIVE = {0: ("Sa", "0"), 0.5: ("Sm", "m"), 1: ("Sb", "1")}
 
 
-def _sub_euler(s: Structure, k: int, nmda: bool) -> list[str]:
-    ns = s.n_states
-    xs = "".join(f"x{j}, " for j in range(ns))
-    lines = [f"k1 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0', nmda)}, {_PARAMS})",
-             "Vn = V + h * k1[0]", *[f"xn{j} = x{j} + h * k1[{j + 1}]" for j in range(ns)]]
-    return [_indent(lines, 4)]
+def _tableau(method: str) -> Tableau:
+    return FIXED_STEP[method].tableau
 
 
-_SUB = {"expeuler": _sub_expeuler, "rk4": _sub_rk4, "euler": _sub_euler}
+def needs_mid_and_end(method: str) -> bool:
+    """Whether ``method``'s stages need the synaptic drive inside and at the end of a step."""
+    tab = _tableau(method)
+    return tab is not None and tab.needs_mid_and_end
+
+
+def _sub_explicit(s: Structure, k: int, nmda: bool, tab: Tableau) -> list[str]:
+    """A sub-step of an explicit method, its stages calling ``derivs_k``."""
+
+    def slopes(n, v, xs, at):
+        stim, g, ge = _SUB_DRIVE[float(at)]
+        args = "".join(f"{x}, " for x in xs)
+        return [f"k{n} = derivs_{k}({v}, {args}{stim} + {_syn_current(v, g, ge, nmda)}, {_PARAMS})"]
+
+    names = StageNames(slope=lambda n, comp: f"k{n}[{comp}]", slopes=slopes,
+                       stage_v=lambda n, expr: f"V{n} = {expr}")
+    return [_indent(stage_lines(tab, s.n_states, "h", names), 4)]
+
+
 
 
 def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
@@ -140,7 +145,7 @@ def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
         "@njit(cache=True, error_model='numpy', inline='always')",
         f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, thr, {_PARAMS}):",
         _indent([f"x{j} = y[{j}, c]" for j in range(ns)], 4),
-        *_SUB[method](s, k, nmda),
+        *(_sub_expeuler(s, k, nmda) if _tableau(method) is None else _sub_explicit(s, k, nmda, _tableau(method))),
         _indent(_inst(s), 4),
         _indent([f"y[{j}, c] = xn{j}" for j in range(ns)], 4),
         "    d0 = 0.0",
@@ -158,23 +163,19 @@ def _fast_method(s: Structure, method: str, lines: StepLines) -> list[str]:
     defines ``Vn``, ``xn<j>`` and ``dV0``; the synaptic terms of the step's start, middle
     and end are ``G0s``/``GE0s``, ``Gms``/``GEms``, ``G1s``/``GE1s``."""
     ns = s.n_states
-    xs = [f"x{j}" for j in range(ns)]
-    if method == "expeuler":
-        return lines.expstep("V", xs, "Sa", extra=("G0s", "GE0s"))
-    if method == "euler":
-        return [*lines.derivs("k1_", "V", xs, "Sa + (GE0s - G0s * V)"), "dV0 = k1_0", "Vn = V + dt * k1_0",
-                *[f"xn{j} = x{j} + dt * k1_{j + 1}" for j in range(ns)]]
-    out = []
-    stages = (("V", lambda j: f"x{j}", "Sa", "0"), ("V + 0.5 * dt * k1_0", lambda j: f"x{j} + 0.5 * dt * k1_{j + 1}", "Sm", "m"),
-              ("V + 0.5 * dt * k2_0", lambda j: f"x{j} + 0.5 * dt * k2_{j + 1}", "Sm", "m"),
-              ("V + dt * k3_0", lambda j: f"x{j} + dt * k3_{j + 1}", "Sb", "1"))
-    for n, (vexpr, xexpr, stim, at) in enumerate(stages, start=1):
-        out += [f"V{n} = {vexpr}",
-                *lines.derivs(f"k{n}_", f"V{n}", [xexpr(j) for j in range(ns)], f"{stim} + (GE{at}s - G{at}s * V{n})")]
-    out += ["dV0 = k1_0", "Vn = V + dt / 6.0 * (k1_0 + 2.0 * k2_0 + 2.0 * k3_0 + k4_0)",
-            *[f"xn{j} = x{j} + dt / 6.0 * (k1_{j + 1} + 2.0 * k2_{j + 1} + 2.0 * k3_{j + 1} + k4_{j + 1})"
-              for j in range(ns)]]
-    return out
+    tab = _tableau(method)
+    if tab is None:
+        return lines.expstep("V", [f"x{j}" for j in range(ns)], "Sa", extra=("G0s", "GE0s"))
+
+    def slopes(n, v, xs, at):
+        stim, when = _FAST_DRIVE[float(at)]
+        return lines.derivs(f"k{n}_", v, xs, f"{stim} + (GE{when}s - G{when}s * {v})")
+
+    names = StageNames(slope=lambda n, comp: f"k{n}_{comp}", slopes=slopes,
+                       stage_v=lambda n, expr: f"V{n} = {expr}")
+    body = stage_lines(tab, ns, "dt", names)
+    last = next(i for i, ln in enumerate(body) if ln.startswith("Vn = "))
+    return body[:last] + ["dV0 = k1_0"] + body[last:]
 
 
 def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: str) -> list[str]:
@@ -213,7 +214,7 @@ def _fast_path(s: Structure, k: int, method: str) -> tuple[list[str], list[str]]
     as loop-invariant scalars, like the batch kernel's uniform loop: the same
     operations on the same values, the same bits."""
     ns, ng = s.n_states, s.n_gates
-    full = method == "rk4"
+    full = needs_mid_and_end(method)
     end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
     pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
     scalar = lambda array, row: f"u{k}_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
@@ -280,7 +281,7 @@ def _uniform_check(s: Structure, k: int) -> list[str]:
 
 def _node_loop(k: int, method: str) -> list[str]:
     """The per-step loop over structure k's slow nodes (calls only fixed helpers and sub_k)."""
-    full = str(method == "rk4")
+    full = str(needs_mid_and_end(method))
     return [
         f"gbar, erev, phi, cm, rp, rcm = P{k}",
         f"y = Y[{k}]",
@@ -315,6 +316,7 @@ def _node_loop(k: int, method: str) -> list[str]:
 def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool = True) -> str:
     """Source of the network module for ``structures`` advanced by ``method`` (``nmda``:
     whether NMDA synapses, and so their voltage-dependent block, are present)."""
+    flags = loop_flags(FIXED_STEP[method])
     out = [
         f"# Generated by hhsim: network driver ({method}, NMDA {nmda}) for {len(structures)} membrane structure(s)",
         f"# helpers {_helpers_hash()} {_fixed_hash()}",
@@ -372,7 +374,7 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
              "    return st, n + 1"]
     args = f"n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC"
     out += [
-        f"@njit({LOOP_FLAGS}, _nrt=False)",
+        f"@njit({flags}, _nrt=False)",
         f"def steps(tid, n_threads, sync, {args}):",
         '    """Advance steps n_from..n_to-1 (thread tid of n_threads).  Returns (status, step):',
         "    (-1, n_to) when done, (0, n) on divergence in step n, (-2..-5, n) when a buffer",
@@ -387,7 +389,7 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         "    return -1, n_to",
         "",
         "",
-        f"@njit({LOOP_FLAGS}, _nrt=False)",
+        f"@njit({flags}, _nrt=False)",
         f"def run(tid, n_threads, sync, {args}):",
         '    """:func:`steps`; the leading thread then lets the others leave the loop."""',
         f"    status, at = steps(tid, n_threads, sync, {args})",

@@ -8,12 +8,13 @@ the method-of-lines system.  ``FIXED_STEP``, ``ADAPTIVE`` and
 
 from __future__ import annotations
 
-from . import dopri5, euler, expeuler, rk4
+from . import dopri5, euler, expeuler, rk4, ssprk3
 from .base import AdaptiveSolver, FixedStepSolver
+from .explicit_rk import real_stability_extent
 from .registry import KINDS, Method
 
 FIXED_STEP: dict[str, FixedStepSolver] = {
-    s.SOLVER.name: s.SOLVER for s in (euler, rk4, expeuler)
+    s.SOLVER.name: s.SOLVER for s in (euler, rk4, ssprk3, expeuler)
 }
 
 #: Adaptive solvers compiled into every kernel module (``run_<name>``).
@@ -34,7 +35,8 @@ DEFAULT_OUTPUT_DT = 0.025  # ms
 DEFAULT_CABLE_METHOD = "cn"
 
 #: Stability extents on the negative real axis: forward Euler 2; classical
-#: RK4 2.7853 (the real root of 1 - x + x²/2 - x³/6 + x⁴/24 = ±1).
+#: RK4 2.7853 (the real root of 1 - x + x²/2 - x³/6 + x⁴/24 = ±1); the others
+#: from their tableau.
 _RK4_REAL_STABILITY = 2.785293563405282
 
 METHODS: dict[str, Method] = {
@@ -43,6 +45,8 @@ METHODS: dict[str, Method] = {
     "rk4": Method("rk4", 4, "explicit", "classical Runge-Kutta (order 4)",
                   {"point": rk4.SOLVER.default_dt, "cable": 0.001}, stability=_RK4_REAL_STABILITY,
                   solver=rk4.SOLVER),
+    "ssprk3": Method("ssprk3", 3, "explicit", ssprk3.SOLVER.description, {"point": ssprk3.SOLVER.default_dt},
+                     stability=real_stability_extent(ssprk3.TABLEAU), solver=ssprk3.SOLVER),
     "expeuler": Method("expeuler", 1, "exponential", expeuler.SOLVER.description,
                        {"point": expeuler.SOLVER.default_dt}, solver=expeuler.SOLVER),
     "dopri5": Method("dopri5", 5, "adaptive", dopri5.SOLVER.description, {"point": DEFAULT_OUTPUT_DT},

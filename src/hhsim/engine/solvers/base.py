@@ -19,6 +19,12 @@ Anyone adding a fixed-step solver provides a :class:`FixedStepSolver` with:
    ``Vn`` afterwards);
 4. ``numpy_step``: the same update written with NumPy arrays, used by the
    reference path (``hhsim.engine.numpy_path``) to test the compiled one.
+
+An explicit Runge-Kutta method needs none of this by hand: its Butcher
+tableau gives all of it, for the point kernels and the network alike
+(:func:`hhsim.engine.solvers.explicit_rk.explicit_solver`); one file with
+the tableau and one entry in :data:`hhsim.engine.solvers.METHODS` add it
+(see ``ssprk3.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ class FixedStepSolver:
     advance_lines: Callable[[int], list[str]]
     numpy_step: Callable
     default_dt: float
+    #: the Butcher tableau of an explicit Runge-Kutta method
+    #: (:class:`~hhsim.engine.solvers.explicit_rk.Tableau`), from which every
+    #: domain writes its update; None for the exponential integrator
+    tableau: object = None
 
 
 @dataclass(frozen=True)
