@@ -85,7 +85,7 @@ def whole(value, where: str, *, lo: int = 0, hi: int | None = None,
         raise error(f"{where} must be a whole number (got {type(value).__name__} {shown(value)})")
     n = int(value)
     if n < lo or (hi is not None and n > hi):
-        top = f" and <= {hi:,}".replace(",", "_") if hi is not None else ""
+        top = f" and <= {shown(hi)}" if hi is not None else ""
         raise error(f"{where} = {shown(n)} is out of range; accepted: >= {lo}{top}")
     return n
 

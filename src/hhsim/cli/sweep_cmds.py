@@ -115,7 +115,7 @@ def sweep_cmd(model_name, overrides, temperature, drugs, channel_files, params, 
     if as_json:
         emit_json(_summary(ds, names, model.name, out, plot_path))
         return
-    _table(ds, names, model.name)
+    _table(ds, names, model.name, out_path)
 
 
 def _finite_list(a):
@@ -144,7 +144,7 @@ def _summary(ds, names, model, out, plot) -> dict:
     return data
 
 
-def _table(ds, names, model) -> None:
+def _table(ds, names, model, out=None) -> None:
     import numpy as np
 
     flat = ds.to_dataframe().reset_index()
@@ -158,7 +158,8 @@ def _table(ds, names, model) -> None:
     for _, row in flat.head(TABLE_ROWS).iterrows():
         click.echo("\t".join("nan" if not np.isfinite(row[c]) else f"{row[c]:.6g}" for c in cols))
     if len(flat) > TABLE_ROWS:
-        click.echo(f"# ... {len(flat) - TABLE_ROWS} more rows (write them with --out FILE.nc or --json)")
+        where = f"all of them are in {str(out)!r}" if out is not None else "write them with --out FILE.nc or --json"
+        click.echo(f"# ... {len(flat) - TABLE_ROWS} more rows ({where})")
 
 
 def register(cli) -> None:

@@ -35,6 +35,7 @@ import uuid
 import numpy as np
 
 from .. import models as _models
+from .. import validate as _validate
 from ..errors import HHSimError
 from . import measures as _measures
 from .spec import SweepError, SweepSpec, check_axes
@@ -106,7 +107,8 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
         if not (math.isfinite(t_stop) and t_stop > 0):
             raise SweepError(f"t_stop must be a number > 0 ms (got {t_stop})")
     spec = SweepSpec(model=base, axes=axes, measures=names, samples=None if samples is None else int(samples),
-                     seed=int(seed), stimulus=stimulus, t_stop=t_stop, method=method, dt=dt, functions=functions,
+                     seed=_validate.whole(seed, "seed", lo=0, hi=2**63 - 1, error=SweepError),
+                     stimulus=stimulus, t_stop=t_stop, method=method, dt=dt, functions=functions,
                      options={"feature_backend": feature_backend})
     if functions:
         spec.options["functions"] = sorted(functions)  # by name: a changed body is the user's to track
@@ -166,6 +168,32 @@ def run_chunk(spec: SweepSpec, k: int, points: np.ndarray, first_point: np.ndarr
 
 
 # ------------------------------------------------------------------ clusters
+#: Most local worker processes per core (each is a Python process of ~100 MB; more only queue).
+MAX_WORKERS_PER_CORE = 4
+
+
+def _scheduler_address(scheduler) -> str:
+    """``scheduler`` checked as ``[tcp://]host:port`` before any connection is tried."""
+    from urllib.parse import urlsplit
+
+    text = scheduler if isinstance(scheduler, str) else None
+    if text is None or not text.strip():
+        raise SweepError(f"--scheduler must be an address such as tcp://127.0.0.1:8786 (got {scheduler!r})")
+    text = text.strip()
+    url = text if "://" in text else f"tcp://{text}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or parts.scheme not in ("tcp", "tls", "ws", "wss") or not parts.hostname or port is None \
+            or parts.path not in ("", "/"):
+        raise SweepError(f"--scheduler {text!r} is not an address; accepted: tcp://HOST:PORT (or HOST:PORT), "
+                         "e.g. tcp://127.0.0.1:8786")
+    return url
+
+
 def connect(client=None, scheduler: str | None = None, workers: int | None = None):
     """(client, owned): the given client, one connected to ``scheduler``, or a new local cluster."""
     if client is not None:
@@ -174,10 +202,10 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
     from distributed import Client
 
     if scheduler:
-        address = str(scheduler)
+        address = _scheduler_address(scheduler)
         try:
             return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False), True
-        except (OSError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - distributed raises its own TimeoutError, OSError, ValueError
             raise SweepError(
                 f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}); start one with "
                 f"`dask scheduler --host 127.0.0.1 --port PORT` and workers with `dask worker {address}`, "
@@ -185,7 +213,9 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
             ) from None
     from distributed import LocalCluster
 
-    n = (os.cpu_count() or 1) if workers is None else int(workers)
+    cores = os.cpu_count() or 1
+    top = MAX_WORKERS_PER_CORE * cores
+    n = cores if workers is None else _validate.whole(workers, "workers", lo=1, hi=top, error=SweepError)
     if n < 1:
         raise SweepError(f"workers must be a whole number >= 1 (got {workers})")
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,

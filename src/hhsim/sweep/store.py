@@ -126,7 +126,20 @@ class SweepStore:
         if diff:
             raise SweepError(f"store {str(path)!r} belongs to another sweep (it differs in: {', '.join(diff)}); "
                              "give the same model, parameters, measures and settings, or another --out")
-        return cls(Path(path), group, int(group.attrs["chunk"]))
+        store = cls(Path(path), group, 0)
+        try:  # everything resume reads, read now: a damaged store is one line, not a traceback later
+            store.chunk = int(group.attrs["chunk"])
+            done = store.done()
+            arrays = [group[m] for m in spec.measures] + [group[f"status_{m}"] for m in spec.measures]
+            if done.ndim != 1 or store.chunk < 1 or any(a.size != spec.n_points for a in arrays):
+                raise ValueError("its arrays do not have the sweep's sizes")
+            for a in arrays:  # every stored chunk decodes (a truncated or overwritten chunk file does not)
+                a[...]
+        except Exception as exc:  # noqa: BLE001 - zarr and numcodecs raise many kinds for damaged files
+            raise SweepError(f"store {str(path)!r} is damaged ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:120]}); remove it and run the sweep again, "
+                             "or use another --out") from None
+        return store
 
     # -------------------------------------------------------------- chunks
     def done(self) -> np.ndarray:
