@@ -185,9 +185,29 @@ def point_of(col: Collocation, o: Orbit, basis: np.ndarray | None = None) -> Cyc
     return CyclePoint(o, mu, basis=q)
 
 
+#: Most collocation intervals of one orbit (the Newton system grows with their square).
+MAX_INTERVALS = 2000
+#: Longest settling run before an orbit's first guess (ms).
+MAX_SETTLE_MS = 100_000.0
+
+
 def orbit_at(field, i_app: float, guess: Orbit | None = None, *, settle_ms: float | None = None,
              intervals: int = 100) -> CyclePoint:
-    """The periodic orbit at injected current ``i_app`` (µA/cm²), from a spike train when no guess."""
+    """The periodic orbit at injected current ``i_app`` (µA/cm²), from a spike train when no guess.
+
+    ``field``: a :class:`~hhsim.dynamics.field.ModelField`, a Model or a preset name;
+    ``intervals``: collocation intervals, 4 to :data:`MAX_INTERVALS`; ``settle_ms``:
+    the run before the first guess, at most :data:`MAX_SETTLE_MS`.
+    """
+    from .. import validate as _validate
+    from .field import ModelField, model_field
+
+    if not isinstance(field, ModelField):
+        field = model_field(field)
+    i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
+    intervals = _validate.whole(intervals, "intervals", lo=4, hi=MAX_INTERVALS)
+    if settle_ms is not None:
+        settle_ms = _validate.number(settle_ms, "settle_ms", unit="ms", lo=0.0, lo_open=True, hi=MAX_SETTLE_MS)
     col = Collocation(field)
     if guess is None:
         guess = _from_simulation(field, float(i_app), intervals, settle_ms)

@@ -31,6 +31,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import fsolve
 
 from .. import models as _models
+from .. import validate as _validate
 from ..errors import ParameterError
 from .derivatives import jacobian
 from .equilibria import at_current, classify
@@ -197,6 +198,8 @@ def phase_plane(model, vars=None, *, reduce: str = "rinzel", i_app: float = 0.0,
     model = _models.get(model)
     if reduce not in REDUCTIONS:
         raise ParameterError(f"unknown reduction {reduce!r}; accepted: {', '.join(REDUCTIONS)}")
+    i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
+    t_stop = _validate.number(t_stop, "t_stop", unit="ms", lo=0.0, lo_open=True, hi=MAX_TRAJECTORY_MS)
     f = model_field(model)
     ix, iy = _parse_vars(f, vars)
     i_app = float(i_app)
@@ -228,8 +231,8 @@ def phase_plane(model, vars=None, *, reduce: str = "rinzel", i_app: float = 0.0,
                     relation={"fast": [f.names[r] for r in relation.get("fast", ())],
                               "linear": {f.names[r]: {"intercept": a, "slope": b, "of": f.names[iy]}
                                          for r, (a, b) in relation.get("linear", {}).items()}})
-    for s in starts:
-        pp.trajectories.append(_trajectory(red, lambda t: i_app, np.asarray(s, dtype=float), t_stop))
+    for s in _checked_starts(starts, (f.names[ix], f.names[iy]), xr, yr):
+        pp.trajectories.append(_trajectory(red, lambda t: i_app, s, t_stop))
     if stimulus is not None:
         rest_xy = np.array([base[ix], base[iy]])
         pp.trajectories.append(_trajectory(red, lambda t: i_app + float(stimulus.value(np.array([t]))[0]),
@@ -276,6 +279,38 @@ def _equilibria(red: Reduced, i_app, Xf, Yf, nx, ny, xr, yr) -> list[dict]:
     for e in out:
         e.pop("_J")
     return sorted(out, key=lambda e: e["x"])
+
+
+#: Most trajectories of one phase plane (each is an ODE solve in Python).
+MAX_STARTS = 200
+#: Longest trajectory (ms).
+MAX_TRAJECTORY_MS = 10_000.0
+
+
+def _checked_starts(starts, names, xr, yr) -> list[np.ndarray]:
+    """The start points, each two finite numbers within 10 widths of the plane's view; at most
+    :data:`MAX_STARTS` (a start at V = 1e300 would run the solver for minutes)."""
+    if starts is None:
+        return []
+    if not isinstance(starts, (list, tuple)) and not hasattr(starts, "tolist"):
+        raise ParameterError(f"starts must be a list of (x, y) points (got {type(starts).__name__})")
+    starts = list(starts.tolist() if hasattr(starts, "tolist") else starts)
+    if len(starts) > MAX_STARTS:
+        raise ParameterError(f"{len(starts)} start points is over the limit of {MAX_STARTS} trajectories; "
+                             "give fewer")
+    out = []
+    for k, s in enumerate(starts):
+        p = np.asarray(s, dtype=float) if isinstance(s, (list, tuple, np.ndarray)) else np.array([np.nan])
+        if p.shape != (2,) or not np.all(np.isfinite(p)):
+            raise ParameterError(f"start point {k + 1} needs two finite numbers ({names[0]}, {names[1]}), "
+                                 f"got {_validate.shown(s)}")
+        for value, name, (lo, hi) in zip(p, names, (xr, yr)):
+            width = hi - lo
+            if not lo - 10 * width <= value <= hi + 10 * width:
+                raise ParameterError(f"start point {k + 1}: {name} = {value:g} is far outside the plane "
+                                     f"({lo:g} to {hi:g}); accepted: within ten widths of it")
+        out.append(p)
+    return out
 
 
 def _trajectory(red: Reduced, current, start: np.ndarray, t_stop: float, max_step: float = np.inf) -> np.ndarray:

@@ -275,6 +275,10 @@ def estimate_count(rule, n_pre: int, n_post: int, *, same_population: bool = Fal
     return int(r.pre.size)
 
 
+#: Bytes per synapse while :func:`connect` builds them (pre and post, the sort's permutation, draws).
+BUILD_BYTES = 40.0
+
+
 def connect(rule, n_pre: int, n_post: int, *, seed, same_population: bool = False):
     """Synapses of a projection from ``n_pre`` to ``n_post`` neurons.
 
@@ -305,6 +309,12 @@ def connect(rule, n_pre: int, n_post: int, *, seed, same_population: bool = Fals
     n_pre, n_post = _check_sizes(n_pre, n_post, same_population)
     skip_self = same_population and not r.autapses
     _check_fits(r, n_pre, n_post, same_population, skip_self)
+    # the synapses' size, estimated before any is drawn (the API as bounded as a network run)
+    from ..limits import check_memory
+
+    n_syn = estimate_count(r, n_pre, n_post, same_population=same_population)
+    check_memory(BUILD_BYTES * float(n_syn), f"{n_syn} synapses", "use fewer neurons or a sparser rule",
+                 ParameterError)
     dtype = np.int32 if max(n_pre, n_post) <= _INT32_MAX else np.int64
     if r.kind == "explicit":
         return r.pre.astype(dtype), r.post.astype(dtype)
@@ -336,11 +346,13 @@ def _probability(p) -> float:
 
 
 def _count(value, name: str) -> int:
+    from .. import validate as _v
+
     whole = isinstance(value, numbers.Integral) or (
         isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer())
     if isinstance(value, (bool, np.bool_)) or not whole or value < 0:
-        raise ParameterError(f"{name} must be a whole number >= 0 (got {value!r})")
-    return int(value)
+        raise ParameterError(f"{name} must be a whole number >= 0 (got {_v.shown(value)})")
+    return _v.whole(value, name, lo=0, hi=_v.MAX_COUNT)
 
 
 def _index_array(values, name: str) -> np.ndarray:
