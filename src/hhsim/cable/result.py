@@ -154,6 +154,8 @@ class CableResult:
             if x1 is not None:
                 v = measure.conduction_velocity(self, x1, x2)
                 mid = 0.5 * (measure.path_distance(self.tree, x1) + measure.path_distance(self.tree, x2))
+                if not math.isfinite(v):
+                    out["velocity_note"] = self.why_no_velocity(x1, x2)
                 out.update({
                     "velocity_m_s": _num(v),
                     "velocity_between_um": [measure.path_distance(self.tree, x1), measure.path_distance(self.tree, x2)],
@@ -210,13 +212,34 @@ class CableResult:
         atomic_write(path, write)
         return path
 
+    def why_no_velocity(self, x1=None, x2=None) -> str:
+        """Why :meth:`velocity` is NaN, in words (empty when it is a number)."""
+        try:
+            if x1 is None or x2 is None:
+                x1, x2 = measure.default_positions(self)
+        except Exception:  # noqa: BLE001 - a morphology without default positions
+            return "no default measuring points on this morphology; give x1 and x2"
+        if math.isfinite(measure.conduction_velocity(self, x1, x2)):
+            return ""
+        if not self.stimuli:
+            return ("no stimulus was given, so nothing was excited: add one, e.g. "
+                    "stimuli=hhsim.cable.point(hhsim.stim.pulse(20000, start=0.5, dur=0.2), x=0) (nA)")
+        t1, t2 = measure.arrival_time(self, x1), measure.arrival_time(self, x2)
+        d1, d2 = measure.path_distance(self.tree, x1), measure.path_distance(self.tree, x2)
+        missing = [f"{d:g} µm" for d, t in ((d1, t1), (d2, t2)) if not math.isfinite(t)]
+        if missing:
+            return (f"no spike reached {' and '.join(missing)} (the measuring points) before t_stop: the stimulus "
+                    "may be too weak or t_stop too short")
+        return "the spike reached both measuring points at the same time"
+
     def __repr__(self) -> str:
         from ..display import one_line
 
         v = measure.conduction_velocity(self) if self.propagated else math.nan
+        why = "no stimulus" if not self.stimuli else "not propagated"
         return one_line("CableResult", ", ".join(dict.fromkeys(m.name for m in self.plan.models)), self.method,
                         f"{self.t_stop:g} ms", f"{self.n_compartments} compartments",
-                        f"{v:.4g} m/s" if math.isfinite(v) else "not propagated")
+                        f"{v:.4g} m/s" if math.isfinite(v) else why)
 
     def _repr_html_(self) -> str:
         from ..display import scalars, summary_html
