@@ -51,24 +51,47 @@ def plot_diagram(d, path=None) -> Figure:
         _line(ax_v, a["I_uA_cm2"], a["V_min_mV"], a["stable"], _CYC)
         _line(ax_f, a["I_uA_cm2"], 1e3 / a["period_ms"], a["stable"], _CYC, "periodic orbits" if n == 0 else None)
         _line(ax_t, a["I_uA_cm2"], a["period_ms"], a["stable"], _CYC)
+    thr = float(d.model.spike_threshold)
+    below_labelled = False
+    for b in d.cycles:  # stable orbits that never reach the spike threshold: the simulation counts 0 Hz there
+        a = b.arrays()
+        low = np.asarray(a["stable"], dtype=bool) & (np.asarray(a["V_max_mV"]) < thr)
+        if low.any():
+            ax_f.plot(a["I_uA_cm2"][low], 1e3 / a["period_ms"][low], "x", color=_CYC, ms=5,
+                      label=None if below_labelled else
+                      f"oscillations peaking below {thr:g} mV (no spike counted: simulated rate 0)")
+            below_labelled = True
+    ax_v.axhline(thr, color="#999999", ls=":", lw=1.0, label=f"spike detection threshold ({thr:g} mV)")
+    used = set()
     for h in d.hopf:
         if d.in_span(h.i_uA_cm2):
+            used.add("H")
             ax_v.plot(h.i_uA_cm2, h.v_mV, "o", color="k", ms=5)
             ax_v.annotate(f"H ({h.kind[:3]}) {h.i_uA_cm2:.4g}", (h.i_uA_cm2, h.v_mV), xytext=(4, -12),
                           textcoords="offset points", fontsize=8)
     for s in d.saddle_nodes:
         if d.in_span(s.i_uA_cm2):
+            used.add("SN")
             ax_v.plot(s.i_uA_cm2, s.v_mV, "s", color="k", ms=5)
             ax_v.annotate(f"SN {s.i_uA_cm2:.4g}", (s.i_uA_cm2, s.v_mV), xytext=(4, 4),
                           textcoords="offset points", fontsize=8)
     for p in d.cycle_folds:
+        used.add("LPC")
         vmin, vmax = p.orbit.v_extrema()
         ax_v.plot([p.i_uA_cm2] * 2, [vmin, vmax], "^", color="k", ms=5)
         ax_v.annotate(f"LPC {p.i_uA_cm2:.4g}", (p.i_uA_cm2, vmax), xytext=(4, 4),
                       textcoords="offset points", fontsize=8)
     for p in d.period_doublings:
+        used.add("PD")
         vmin, vmax = p.orbit.v_extrema()
         ax_v.plot([p.i_uA_cm2] * 2, [vmin, vmax], "d", color="#555555", ms=4)
+    # the abbreviations spelled out in the legend (only those drawn)
+    for key, marker, color, text in (("H", "o", "k", "H: Hopf bifurcation (sub: subcritical, sup: supercritical)"),
+                                     ("SN", "s", "k", "SN: saddle-node of equilibria"),
+                                     ("LPC", "^", "k", "LPC: limit point of cycles (fold of periodic orbits)"),
+                                     ("PD", "d", "#555555", "PD: period doubling")):
+        if key in used:
+            ax_v.plot([], [], marker, color=color, ms=5, label=text)
     if d.fi is not None:
         c = d.fi.currents_uA_cm2
         thr = f"spikes crossing {d.model.spike_threshold:g} mV"
