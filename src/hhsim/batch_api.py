@@ -72,6 +72,17 @@ class BatchResult:
     def n(self) -> int:
         return len(self.spike_times)
 
+    def __repr__(self) -> str:
+        """One line (the arrays are in the attributes, not in the repr)."""
+        from .display import one_line
+
+        names = sorted({m.name for m in self.models}) if self.models else []
+        varied = ", ".join(self.params) if self.params else ""
+        recorded = f"recorded {', '.join(self.traces)} at {self.t.size} times" if self.traces else ""
+        return one_line("BatchResult", "/".join(names[:3]) + ("/..." if len(names) > 3 else ""),
+                        f"{self.n} neurons", f"varying {varied}" if varied else "",
+                        f"{int(self.n_spikes.sum())} spikes", f"{self.t_stop:g} ms", self.method, recorded)
+
     @property
     def n_spikes(self) -> np.ndarray:
         """(n,) number of spikes of each neuron."""

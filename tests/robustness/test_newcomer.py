@@ -32,3 +32,10 @@ def test_peak_frequency_is_nan_for_a_few_spikes():
     r = simulate_network(net)
     assert 1 <= r.n_spikes("A") < 10
     assert math.isnan(r.peak_frequency("A"))
+
+
+def test_batch_result_repr_is_one_short_line():
+    b = hhsim.simulate_batch("hh", n=50, t_stop=5.0, params={"gNa": [100.0 + i for i in range(50)]})
+    text = repr(b)
+    assert "\n" not in text and len(text) < 200
+    assert "50 neurons" in text and "gNa" in text
