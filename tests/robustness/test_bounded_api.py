@@ -59,3 +59,23 @@ def test_small_requests_still_run():
     assert 0 < pre.size < 2500
     x = distributions.sample({"dist": "uniform", "low": 0.0, "high": 1.0}, 100, 1)
     assert np.all((x >= 0) & (x < 1))
+
+
+def test_a_stimulus_csv_is_read_without_a_many_fold_memory_peak(tmp_path):
+    """A CSV of 1e6 rows (~17 MB): the reader's peak stays under 10 times the file (it was ~30)."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "stim.csv"
+    t = np.arange(1_000_000) * 0.01
+    np.savetxt(path, np.column_stack([t, rng.random(t.size) * 10]), fmt="%.6f", delimiter=",",
+               header="time_ms,current", comments="")
+    size_mb = path.stat().st_size / 1e6
+    code = ("import resource, sys\nfrom hhsim.stim import from_file\nimport numpy\n"
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "s = from_file(sys.argv[1])\nassert len(s.t) == 1_000_000\n"
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert float(out) < 10 * size_mb, (out, size_mb)
