@@ -3,7 +3,7 @@
 
     python3 tasks.py demo     # install (first time) and run `hhsim demo`
     python3 tasks.py test     # install (first time) and run the whole test suite (installs
-                              # Debian's chromium with apt-get when missing, for the browser tests)
+                              # Debian's chromium and a Java runtime with apt-get when missing)
     python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
     python3 tasks.py docs     # install the docs tools and build the site into docs/_build/html
     python3 tasks.py notebook # install JupyterLab and open the notebook course (examples/notebooks)
@@ -44,22 +44,34 @@ def ensure_env(extras: str) -> None:
     stamp.write_text(digest)
 
 
-def ensure_chromium() -> None:
-    """The explorer's browser tests drive Debian's Chromium (never a downloaded browser):
-    install the `chromium` package with apt-get when it is missing and apt-get is there
-    (as root, in CI).  Without it those tests skip and say why."""
-    if Path("/usr/bin/chromium").exists() or shutil.which("apt-get") is None:
+#: Debian packages the test suite uses when present: (program, package, what needs it).
+DEBIAN_TOOLS = (
+    ("/usr/bin/chromium", "chromium", "the browser tests (explorer, documentation)"),
+    ("java", "default-jre-headless", "the jNeuroML cross-checks of the NeuroML tests"),
+)
+
+
+def ensure_debian_tools() -> None:
+    """Install with apt-get the Debian packages of :data:`DEBIAN_TOOLS` that are missing
+    (as root, in CI; never a downloaded browser or runtime).  Without them the tests that
+    need them skip and say why."""
+    missing = [(pkg, why) for prog, pkg, why in DEBIAN_TOOLS
+               if not (Path(prog).exists() if prog.startswith("/") else shutil.which(prog))]
+    if not missing or shutil.which("apt-get") is None:
         return
+    names = " ".join(pkg for pkg, _ in missing)
     if hasattr(os, "geteuid") and os.geteuid() != 0:
-        print("note: /usr/bin/chromium is missing; `sudo apt-get install chromium` enables the browser tests",
-              flush=True)
+        print(f"note: `sudo apt-get install {names}` enables " + "; ".join(why for _, why in missing), flush=True)
         return
-    print("installing Debian's chromium for the explorer's browser tests ...", flush=True)
+    print(f"installing Debian's {names} for " + "; ".join(why for _, why in missing) + " ...", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     quiet = {"stdout": subprocess.DEVNULL}
-    if subprocess.call(["apt-get", "update", "-q"], env=env, **quiet) != 0 or subprocess.call(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], env=env, **quiet) != 0:
-        print("note: apt-get could not install chromium; the browser tests will skip", flush=True)
+    if subprocess.call(["apt-get", "update", "-q"], env=env, **quiet) != 0:
+        print("note: apt-get update failed; the tests that need these packages will skip", flush=True)
+        return
+    for pkg, why in missing:
+        if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", pkg], env=env, **quiet) != 0:
+            print(f"note: apt-get could not install {pkg}; {why} will skip", flush=True)
 
 
 def main(argv: list[str]) -> int:
@@ -84,7 +96,7 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "jupyter"), "lab", str(ROOT / "examples" / "notebooks"), *rest]
         env.pop("MPLBACKEND")
     elif task == "test":
-        ensure_chromium()
+        ensure_debian_tools()
         cmd = [str(PY), "-m", "pytest", "-q", *rest]
     else:
         status = 0
