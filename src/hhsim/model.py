@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,10 +161,12 @@ class Model:
         """Raise :class:`ParameterError` for non-physical values."""
         if not (self.Cm > 0 and np.isfinite(self.Cm)):
             raise ParameterError(f"Cm must be > 0 µF/cm² (got {self.Cm})")
-        if not (isinstance(self.spike_threshold, (int, float)) and np.isfinite(self.spike_threshold)):
+        if isinstance(self.spike_threshold, bool) or not (isinstance(self.spike_threshold, numbers.Real)
+                                                           and np.isfinite(float(self.spike_threshold))):
             raise ParameterError(f"spike_threshold must be a finite potential in mV (got {self.spike_threshold!r}); "
                                  "a NaN threshold would count no spike at all")
-        if self.v_init is not None and not (isinstance(self.v_init, (int, float)) and np.isfinite(self.v_init)):
+        if self.v_init is not None and (isinstance(self.v_init, bool) or not (
+                isinstance(self.v_init, numbers.Real) and np.isfinite(float(self.v_init)))):
             raise ParameterError(f"v_init must be a finite potential in mV or None (got {self.v_init!r})")
         if not (-50.0 <= self.temperature <= 100.0):
             raise ParameterError(
@@ -625,13 +628,14 @@ MAX_POTENTIAL = 1000.0
 
 def _check_physical(key: str, value: float, unit: str) -> None:
     """Refuse parameter values no membrane has (one line naming the accepted range)."""
-    if unit == "mS/cm2" and not 0.0 <= value <= MAX_CONDUCTANCE:
+    # below 0 (or a Q10 <= 0) is left to validate(), whose messages say "must be a conductance >= 0"
+    if unit == "mS/cm2" and value > MAX_CONDUCTANCE:
         raise ParameterError(f"parameter {key} = {value:g} mS/cm2 is not a conductance density a membrane can have; "
                              f"accepted: 0 to {MAX_CONDUCTANCE:g} mS/cm2")
     if unit == "mV" and abs(value) > MAX_POTENTIAL:
         raise ParameterError(f"parameter {key} = {value:g} mV is beyond any membrane potential; accepted: "
                              f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
-    if key.endswith("q10") and not 0.1 <= value <= 100.0:
+    if key.endswith("q10") and value > 0 and not 0.1 <= value <= 100.0:
         raise ParameterError(f"parameter {key} = {value:g} is not a Q10 of a biological rate; accepted: 0.1 to 100")
 
 
