@@ -208,7 +208,7 @@ def initial_state(plan, models, v_init):
     for every node, or a model's own ``v_init`` for its sections (as
     ``hhsim.simulate`` does); gates at steady state at the starting V."""
     if v_init is None and all(m.v_init is None for m in models):
-        return plan.v_rest.copy(), plan.y_rest.copy()
+        return plan.v_rest.copy(), _given_states(plan, models, plan.y_rest.copy())
     v0 = plan.v_rest.copy()
     tree = plan.tree
     if v_init is not None:
@@ -219,7 +219,26 @@ def initial_state(plan, models, v_init):
                 v0[tree.section_nodes[si]] = float(m.v_init)
         for j in np.nonzero(tree.junction)[0]:
             v0[j] = v0[max(int(tree.parent[j]), 0)]
-    return v0, _steady_gates(plan, v0)
+    return v0, _given_states(plan, models, _steady_gates(plan, v0))
+
+
+def _given_states(plan, models, y):
+    """States a model starts at a given value instead of steady state (``Model.initial_states``,
+    e.g. the authors' gates at 0), as ``hhsim.simulate`` starts them, in that model's sections."""
+    names = None
+    for si, m in enumerate(models):
+        if not m.initial_states:
+            continue
+        if names is None:
+            names = list(m.state_names) if len(m.state_names) == y.shape[0] else None
+        if names is None or list(m.state_names) != names:
+            raise HHSimError(f"model {m.name!r} gives initial_states, which a cable of several channel sets "
+                             "cannot apply yet; run it in a cable of that model alone")
+        _, states = m.initial_state()
+        for name, _value in m.initial_states:
+            k = names.index(name) if name in names else names.index(m.state_aliases.get(name, name))
+            y[k, plan.tree.section_nodes[si]] = states[k]
+    return y
 
 
 # ------------------------------------------------------------------ runner
