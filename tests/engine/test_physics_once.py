@@ -1,6 +1,7 @@
 """One description of the physics: Result.currents, Model.channel_currents, the
-steady-state I-V curve and the resting-state solver all evaluate the engine's
-NumPy physics (hhsim.engine.numpy_path.physics), and it agrees with the
+steady-state I-V curve and the resting-state solver all evaluate the one
+NumPy physics (hhsim.physics.evaluate.physics, which the engine's NumPy path
+hhsim.engine.numpy_path re-exports), and it agrees with the
 Hodgkin-Huxley equations written out independently (tests/numerics/_hh_textbook.py)."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 import hhsim
 from hhsim import models, stim
-from hhsim.engine import numpy_path
+from hhsim.physics import evaluate as numpy_path  # the one NumPy physics (moved from the engine)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "numerics"))
 import _hh_textbook as tb  # noqa: E402
