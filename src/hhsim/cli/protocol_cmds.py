@@ -11,7 +11,7 @@ import click
 
 from .. import analysis
 from ..analysis._common import parse_range, arange_inclusive
-from ..analysis.pharmacology import apply_drugs, parse_drug
+from ..drugs import apply_drugs, parse_drug
 from ..stimspec import parse as parse_stim
 from ..stim import total
 from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model_options
