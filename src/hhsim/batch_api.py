@@ -275,6 +275,12 @@ def simulate_batch(
     scale_arr = np.atleast_1d(np.asarray(1.0 if scale is None else scale, dtype=float))
     if n is None and scale_arr.size > 1 and not any(np.size(v) > 1 for v in (params or {}).values()):
         n = scale_arr.size  # the scales alone set the batch size
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ParameterError(f"n must be a whole number of neurons >= 1 (got {n!r})")
+        # bounded before one model per neuron is built: the smallest batch of n neurons
+        # (nothing recorded) must fit the memory budget
+        check_memory(int(n), 1, base.n_gates + len(base.pools), 16)
     models, arrays = batch_models(base, params, n)
     count = len(models)
     if scale_arr.ndim != 1 or scale_arr.size not in (1, count):

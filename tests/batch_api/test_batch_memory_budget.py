@@ -17,3 +17,11 @@ def test_the_memory_budget_reaches_the_batch(monkeypatch):
     monkeypatch.setenv("HHSIM_MAX_MEMORY", "8G")
     r = hhsim.simulate_batch("hh", n=2, t_stop=1.0, dt=0.01, method="euler", record="all")
     assert r.traces["v"].shape == (101, 2)
+
+
+def test_a_huge_batch_is_refused_before_any_neuron_is_built():
+    # refused up front: building 1e12 models first would never finish
+    with pytest.raises(SolverError, match="would need .* for 1000000000000 neurons"):
+        hhsim.simulate_batch("hh", n=10**12, t_stop=1.0)
+    with pytest.raises(hhsim.ParameterError, match="whole number of neurons"):
+        hhsim.simulate_batch("hh", n=2.5, t_stop=1.0)
