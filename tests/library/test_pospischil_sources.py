@@ -109,8 +109,7 @@ def _reference_spikes(name: str) -> np.ndarray:
     p = CELLS[name]
     v0 = _rest(p)
     y0 = [v0, *_steady(p, v0)]
-    # every gate at its steady state at rest, as the presets start (pospischil_ib's docstring
-    # says why it does not start M and L at 0 as the authors' mod files do)
+    # every gate at its steady state at rest, as the presets start
 
     def crossing(t, y):
         return y[0]
