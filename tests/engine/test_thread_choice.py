@@ -69,3 +69,19 @@ def test_two_busy_processes_take_the_second_thread_away(monkeypatch):
         for p in busy:
             p.kill()
             p.wait()
+
+
+def test_an_idle_machine_is_read_once_and_a_busy_one_three_times(two_cores):
+    calls = []
+
+    def read(runnable):
+        def once():
+            calls.append(1)
+            return f"0 0 0 {runnable}/10 1"
+        return once
+
+    threads.busy_cores(read(1))
+    assert len(calls) == 1  # no waiting when only the reader runs
+    calls.clear()
+    threads.busy_cores(read(3))
+    assert len(calls) == threads.LOAD_SAMPLES

@@ -64,8 +64,9 @@ def thread_count() -> int:
     return n
 
 
-#: Readings of the runnable count taken by :func:`busy_cores` (1 ms apart; the
-#: smallest counts): a single reading can catch a short-lived task.
+#: Readings of the runnable count taken by :func:`busy_cores` when the first shows
+#: other work (1 ms apart; the smallest counts): a single reading can catch a
+#: short-lived task.  A first reading with only the reader runnable is enough.
 LOAD_SAMPLES = 3
 
 
@@ -97,6 +98,8 @@ def busy_cores(read=None) -> int:
         if n is None:
             return 0
         counts.append(n)
+        if n <= 1:  # only the reader: the cores are free (no waiting on an idle machine)
+            break
         if k + 1 < LOAD_SAMPLES:
             time.sleep(0.001)
     # the reading thread itself is running while it reads
