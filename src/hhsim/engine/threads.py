@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -65,8 +64,9 @@ def thread_count() -> int:
 
 
 #: Readings of the runnable count taken by :func:`busy_cores` when the first shows
-#: other work (1 ms apart; the smallest counts): a single reading can catch a
-#: short-lived task.  A first reading with only the reader runnable is enough.
+#: other work (back to back; the smallest counts).  They are not spaced out in
+#: time: on a busy machine a sleep of 1 ms wakes up several ms later, which cost
+#: a short cable run more than the second thread would have.
 LOAD_SAMPLES = 3
 
 
@@ -98,10 +98,8 @@ def busy_cores(read=None) -> int:
         if n is None:
             return 0
         counts.append(n)
-        if n <= 1:  # only the reader: the cores are free (no waiting on an idle machine)
+        if n <= 1:  # only the reader: the cores are free
             break
-        if k + 1 < LOAD_SAMPLES:
-            time.sleep(0.001)
     # the reading thread itself is running while it reads
     return max(0, min(cores(), min(counts) - 1))
 
