@@ -44,9 +44,9 @@ from types import ModuleType
 from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, kernel_series, spin, tree_solve
-from .codegen import (channel_current, channel_currents, conductances, gate_relaxation,
-                      instantaneous_values, load_generated, membrane_terms, pool_relaxation)
-from .emit import conductance_source
+from .codegen import load_generated
+from .emit import (channel_current, channel_currents, conductance_source, conductances, gate_relaxation,
+                   instantaneous_values, membrane_terms, pool_relaxation)
 from ..physics.exp_sharing import SharedExps
 from ..physics.structure import Structure
 

@@ -49,18 +49,13 @@ def cache_dir() -> Path | None:
     return _cache.state().kernels
 
 
-from .emit import (  # noqa: F401  (the other code generators import them from here too)
-    _power,
+from .emit import (
     node_param,
-    _form,
-    _conc_vars,
-    form_source,
     gate_relaxation,
     instantaneous_values,
     conductances,
     effective_gates,
     channel_currents,
-    channel_current,
     membrane_terms,
     pool_relaxation,
     _indent,

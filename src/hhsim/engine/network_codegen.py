@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from .codegen import (StepLines, loop_flags, _helpers_hash, channel_currents, conductances, effective_gates,
-                      gate_relaxation, instantaneous_values, load_generated, membrane_terms, node_param,
-                      pool_relaxation)
+from .codegen import StepLines, _helpers_hash, load_generated, loop_flags
+from .emit import (channel_currents, conductances, effective_gates, gate_relaxation, instantaneous_values,
+                   membrane_terms, node_param, pool_relaxation)
 from ..physics.structure import Structure
 from . import network_driver as drv
 from .solvers import FIXED_STEP
