@@ -194,6 +194,17 @@ class Model:
         """
         if not self.gates:
             return
+        # x_inf depends on the gates' rate forms and parameters and on the concentrations
+        # only, not on conductances or reversals: a batch of one model per neuron with
+        # other gNa values (or a protocol's models) is checked once, not once per model
+        try:
+            key = (tuple((c.name, c.gates, c.params) for c in self.channels),
+                   tuple(sorted(self.concentration.items())), self.pools)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in _GATE_RANGES_CHECKED:
+            return
         v = np.linspace(-120.0, 80.0, 81)
         with np.errstate(all="ignore"):
             xs = self.gate_steady_states(v)
@@ -206,6 +217,10 @@ class Model:
                 raise ParameterError(
                     f"gate {chname}.{gname}: its steady state reaches {x[k]:.4g} at V = {v[k]:g} mV; a gate is the "
                     f"fraction of open channels, so 0 <= {gname}_inf <= 1 at every V (check its rate expressions)")
+        if key is not None:
+            if len(_GATE_RANGES_CHECKED) >= 4096:
+                _GATE_RANGES_CHECKED.clear()
+            _GATE_RANGES_CHECKED.add(key)
 
     # ------------------------------------------------------------- parameters
     @property
@@ -619,6 +634,8 @@ class Model:
 
 #: How far a gate's steady state may leave [0, 1] (published fits overshoot: Connor-Stevens' a_inf reaches 1.02).
 GATE_SLACK = 0.05
+#: Rate signatures (see ``Model._check_gate_ranges``) whose gates were found in range.
+_GATE_RANGES_CHECKED: set = set()
 #: Largest conductance density accepted (mS/cm²): 100 S/cm², beyond any membrane, and
 #: short of the stiffness (g / Cm in 1/ms) no step of any solver could follow.
 MAX_CONDUCTANCE = 1e5
