@@ -45,7 +45,7 @@ import hhsim
 from _timing import best_of
 from hhsim.engine import threads
 from hhsim.engine.batch import make_grid, run_batch
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from single_neuron import C_M, DT_GRID, E_K, E_L, E_NA, G_K, G_L, G_NA, NeuronCell
 
 DT = DT_GRID  # ms (0.01, NEURON's fixed step in the single-neuron benchmark)

@@ -48,7 +48,7 @@ import hhsim
 from _timing import best_of
 from hhsim.channels import Channel, Gate
 from hhsim.engine.batch import make_grid
-from hhsim.engine.lower import lower
+from hhsim.physics.structure import lower
 from hhsim.engine.numpy_path import run_numpy
 
 HERE = Path(__file__).resolve().parent
