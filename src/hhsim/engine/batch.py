@@ -18,10 +18,10 @@ import numpy as np
 from ..errors import DivergenceError, SolverError
 from ..stim import Stimulus
 from . import buffers, threads
-from .codegen import SHARING_SOLVERS, checked_kernel, kernel_module
+from .codegen import SHARING_SOLVERS, adaptive_functions, checked_kernel, flat_parameters, kernel_module
 from ..physics.exp_sharing import groups
 from ..physics.structure import Plan
-from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5
+from .solvers import COMPILED_ADAPTIVE, FIXED_STEP, dopri5, dopri5_driver
 
 
 @dataclass
@@ -264,18 +264,19 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
     y = np.ascontiguousarray(plan.y0, dtype=float).copy()
 
     module = kernel_module(plan.structure)
-    kernel = checked_kernel(getattr(module, f"run_{method}"), plan.structure)
-    common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
     timing = (float(grid.dt), float(grid.t0), int(grid.n_steps), int(record_every))
-    outputs = (v_rec, y_rec, plan.threshold.astype(float), spk_t, spk_n)
+    outputs = (v_rec, y_rec, np.ascontiguousarray(plan.threshold, dtype=float), spk_t, spk_n)
     # chunks of neurons on HHSIM_THREADS threads (one chunk: a direct call)
     if method in COMPILED_ADAPTIVE:
         if not (0 < rtol < 1 and 0 < atol):
             raise SolverError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0 (got {rtol}, {atol})")
-        args = (*common, *stimulus_knots(stimuli, grid), *timing, *outputs,
+        kernel = _adaptive_kernel(plan)
+        args = (v, y, wave, scale, *stimulus_knots(stimuli, grid), *timing, *outputs,
                 float(rtol), float(atol), float(dopri5.H_MAX))
         status = threads.run_chunks(kernel, args, ncomp, 1, threads.first_failing_chunk)
     else:
+        kernel = checked_kernel(getattr(module, f"run_{method}"), plan.structure)
+        common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
         args = (*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
         status = threads.run_chunks(kernel, args, ncomp, module.BLOCK, threads.earliest_step)
     if status >= 0:
@@ -293,6 +294,23 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
         t = np.array([grid.t0])
     spikes = [spk_t[c, : min(spk_n[c], max_spikes)].copy() for c in range(ncomp)]
     return BatchOutput(t, v_rec, y_rec, spikes, v, y), status
+
+
+def _adaptive_kernel(plan: Plan):
+    """The compiled adaptive loop bound to ``plan``'s model: called as
+    ``kernel(v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps, rec_every, v_rec, y_rec,
+    thr, spk_t, spk_n, rtol, atol, h_max, lo, hi)``."""
+    rhs, inst, stages = adaptive_functions(plan.structure)
+    loop = dopri5_driver.compiled_loop()
+    params = flat_parameters(plan)
+    s = plan.structure
+    is_inst = np.array([0] + [int(g.instantaneous) for g in s.gates] + [0] * s.n_pools, dtype=np.int8)
+
+    def kernel(*args):
+        *run, lo, hi = args
+        return loop(rhs, inst, stages, params, *run, is_inst, lo, hi)
+
+    return kernel
 
 
 def _output_sizes(grid: Grid, record_every: int, max_spikes: int | None) -> tuple[int, int]:

@@ -36,7 +36,7 @@ from ..errors import ModelError
 from ..physics.exp_sharing import SharedExps
 from ..physics.structure import Structure
 from . import cache as _cache
-from .solvers import COMPILED_ADAPTIVE, FIXED_STEP
+from .solvers import FIXED_STEP, dopri5
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -214,12 +214,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         _indent(lines.derivs("d", "V", xs, "I"), 4),
         f"    return {_tuple([f'd{k}' for k in range(ns + 1)])}",
         "",
-        "@njit(cache=True, error_model='numpy', fastmath={'contract'})",
-        f"def rhs(V, {_xargs(s)}I, {PARAMS}):",
-        '    """``derivs`` as a function of its own, for the adaptive kernel: called, not inlined,',
-        '    at each of its stages (a seventh of the code to compile)."""',
-        f"    return derivs(V, {_xargs(s)}I, {PARAMS})",
-        "",
+        *_adaptive_functions(s),
         f"@njit({INLINE_FLAGS})",
         f"def expstep(V, {_xargs(s)}I, dt, {PARAMS}):",
         '    """(Vn, xn0, ..) after one exponential-Euler step of dt (see ``StepLines.expstep``)."""',
@@ -249,11 +244,55 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
     ]
     for solver in FIXED_STEP.values():
         out.append(_run_kernel(s, solver))
-    # compiled adaptive solvers integrate every state (gates and pools); their
-    # recordings of instantaneous gates are refreshed afterwards (``inst_vec``).
-    for mod in COMPILED_ADAPTIVE.values():
-        out.append(mod.emit_kernel(s))
     return "\n".join(out) + "\n"
+
+
+def parameter_offsets(s: Structure) -> dict[str, int]:
+    """Where each parameter array starts in a neuron's row of :func:`flat_parameters`."""
+    nch = s.n_channels
+    return {"gbar": 0, "erev": nch, "phi": 2 * nch, "rp": 3 * nch, "cm": 3 * nch + s.n_rate_params}
+
+
+def flat_parameters(plan) -> np.ndarray:
+    """(ncomp, n) C array: row c is neuron c's ``gbar, erev, phi, rp`` rows and ``cm``,
+    in the order of :func:`parameter_offsets` (units as in the plan)."""
+    rows = [plan.gbar, plan.erev, plan.phi, plan.rp, plan.cm[None, :]]
+    return np.ascontiguousarray(np.vstack([np.asarray(r, dtype=float) for r in rows]).T)
+
+
+def _adaptive_functions(s: Structure) -> list[str]:
+    """The model's part of the compiled adaptive loop (:mod:`hhsim.engine.solvers.dopri5_driver`):
+    ``rhs_into``, ``inst_into`` and ``dopri_stages``, for one neuron whose states
+    are ``Y`` = (V, gates, pools) and whose parameters are the row ``P``
+    (:func:`parameter_offsets`), both raw pointers."""
+    ns, ng = s.n_states, s.n_gates
+    off = parameter_offsets(s)
+    flat = lambda array, row: f"P[{off[array] + row}]"  # noqa: E731
+    lines = StepLines(s, param=flat, rcm=f"(1.0 / P[{off['cm']}])")
+    xs = [f"x{j}" for j in range(ns)]
+    pools = {p.name: f"Y[{ng + k + 1}]" for k, p in enumerate(s.pools)}
+    inst = instantaneous_values(s, "Y[0]", "xi", pools, param=flat)
+    flags = "cache=True, error_model='numpy', fastmath={'contract'}"
+    return [
+        f"@njit({flags}, inline='always')",
+        f"def derivs_flat(V, {_xargs(s)}I, P):",
+        '    """(dV/dt, dx0/dt, ..) at (V, x0, ..), stimulus I, parameter row P (mV/ms, 1/ms, mM/ms)."""',
+        _indent(lines.derivs("d", "V", xs, "I"), 4),
+        f"    return {_tuple([f'd{k}' for k in range(ns + 1)])}",
+        "",
+        f"@njit({flags})",
+        "def rhs_into(Y, K, at, I, P):",
+        '    """K[at:] = dY/dt at Y = (V, x0, ..) with stimulus I (µA/cm²)."""',
+        f"    d = derivs_flat({', '.join(f'Y[{k}]' for k in range(ns + 1))}, I, P)",
+        _indent([f"K[at + {k}] = d[{k}]" for k in range(ns + 1)], 4),
+        "",
+        f"@njit({flags})",
+        "def inst_into(Y, P):",
+        '    """Set the instantaneous gates in Y from V = Y[0] (and the pools)."""',
+        _indent(inst + [f"Y[{j + 1}] = xi{j}" for j, g in enumerate(s.gates) if g.instantaneous] or ["pass"], 4),
+        "",
+        *dopri5.emit_stages(s),
+    ]
 
 
 def _run_kernel(s: Structure, solver) -> str:
@@ -469,6 +508,23 @@ def load_generated(prefix: str, source: str) -> ModuleType:
     module = _cache.module_from_source(name, source, _write_module(name, source))
     _LOADED[digest] = module
     return module
+
+
+def adaptive_functions(s: Structure):
+    """(``rhs_into``, ``inst_into``, ``dopri_stages``) of ``s``, compiled for the adaptive loop's signatures
+    (:mod:`hhsim.engine.solvers.dopri5_driver`); a compile failure is a :class:`ModelError`."""
+    from numba.core.errors import NumbaError
+
+    from .solvers.dopri5_driver import INST_SIGNATURE, RHS_SIGNATURE, STAGES_SIGNATURE
+
+    module = kernel_module(s)
+    try:
+        module.rhs_into.compile(RHS_SIGNATURE)
+        module.inst_into.compile(INST_SIGNATURE)
+        module.dopri_stages.compile(STAGES_SIGNATURE)
+    except NumbaError as exc:
+        raise ModelError(_compile_failure(s, exc)) from None
+    return module.rhs_into, module.inst_into, module.dopri_stages
 
 
 def checked_kernel(kernel, s: Structure):

@@ -1,0 +1,220 @@
+"""The Dormand-Prince 5(4) time loop, compiled once for every model.
+
+The loop knows nothing of the model: it calls three compiled functions of
+the model passed in as first-class function values (numba's
+``FunctionType``): its right-hand side, its instantaneous gates and its
+stages 2..7 of one step (written out for its states, so that they stay in
+registers).  They take raw pointers: the states of one neuron ``Y = (V, x0,
+x1, ..)``, the stage block ``K`` and its parameter row ``P`` (see
+:func:`hhsim.engine.codegen.flat_parameters`).  So the loop (step control,
+stimulus knots, recording, spikes) is compiled, or loaded from the kernel
+cache, once for every model, and a new model compiles only its own small
+functions.
+
+A call through a function value is never inlined, so the model's functions
+run the same machine code whether just compiled or loaded from the cache
+(an inlined copy rounded differently, 1 ulp, from the cached one).
+
+What the loop does (stimulus knots, Hermite recording, spike times, PI step
+control) is described in :mod:`hhsim.engine.solvers.dopri5`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import float64, int8, int64, njit, types
+from numba.extending import intrinsic
+
+from ..kernel_helpers import hermite_crossing
+from ..network_kernels import stim_at
+from .dopri5 import C, H_MIN, LOG_ERR_FLOOR
+
+#: The model's right-hand side: (Y, K, at, I, P) -> None, K[at:] = dY/dt at Y
+#: with stimulus I (µA/cm²) and parameter row P.  Raw pointers, not arrays: an
+#: array crosses a call as seven machine words (the loop was 1.4x slower so).
+_PTR = types.CPointer(float64)
+RHS_SIGNATURE = types.void(_PTR, _PTR, int64, float64, _PTR)
+#: The model's instantaneous gates: (Y, P) -> None, set in Y from V = Y[0]
+#: (and the pools); a function that does nothing when there are none.
+INST_SIGNATURE = types.void(_PTR, _PTR)
+
+
+@intrinsic
+def data_pointer(typingctx, array):
+    """The address of ``array``'s first element (a C-contiguous array of float64)."""
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(signature.args[0])(context, builder, args[0]).data
+
+    return _PTR(array), codegen
+
+
+#: The model's stages 2..7 of one step: (Y, K, Z, Yn, hs, I, P, atol, rtol,
+#: rhs) -> the error norm; K: the (7, n) stage block (row 0 given), Z:
+#: scratch, I: the stimuli at stages 2..7, rhs: its right-hand side (see
+#: :func:`hhsim.engine.solvers.dopri5.emit_stages`).
+STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64,
+                           types.FunctionType(RHS_SIGNATURE))
+
+C2, C3, C4, C5 = C[1:5]
+
+
+@njit(cache=True, error_model='numpy')
+def next_stop(kt, kj, w, t, t_end):
+    """The first knot after t where the stimulus jumps or breaks (else the end of the run)."""
+    row = kt[w]
+    k = np.searchsorted(row, t, 'right') - 1
+    if k < 0:
+        k = 0
+    for m in range(k, row.shape[0] - 1):
+        if kj[w, m] and row[m + 1] > t:
+            return min(row[m + 1], t_end)
+    return t_end
+
+
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'})
+def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
+               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, lo, hi):
+    """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
+
+    ``rhs``, ``inst``, ``stages``: the model's compiled functions (see the
+    signatures above); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
+    component i of Y is an instantaneous gate (recorded by linear interpolation).
+    Each neuron is integrated alone (its own steps), so its result does not
+    depend on which others share the call (thread chunks); the run stops at
+    the first neuron (in index order) that fails, at its failing step.
+    """
+    ns = y.shape[0] + 1
+    max_spk = spk_t.shape[1]
+    n_rec = v_rec.shape[0]
+    t_end = t0 + n_steps * dt
+    Y = np.empty(ns)
+    Z = np.empty(ns)
+    Yn = np.empty(ns)
+    K = np.empty((7, ns))
+    stim = np.empty(6)
+    y_p, z_p, yn_p = data_pointer(Y), data_pointer(Z), data_pointer(Yn)
+    k_p, stim_p = data_pointer(K[0]), data_pointer(stim)
+    for c in range(lo, hi):
+        P = data_pointer(params[c])
+        w = wave[c]
+        sc = scale[c]
+        t = t0
+        Y[0] = v[c]
+        for i in range(1, ns):
+            Y[i] = y[i - 1, c]
+        kc = max(0, np.searchsorted(kt[w], t, 'right') - 1)
+        rhs(y_p, k_p, 0, sc * stim_at(kt, ka, kb, w, kc, t, False), P)
+        h = min(h_max, 0.01)
+        stop = next_stop(kt, kj, w, t, t_end)
+        r = 1
+        log_prev = LOG_ERR_FLOOR
+        while t < t_end:
+            hs = h
+            landing = False
+            if t + hs >= stop - 1e-9 * dt:
+                hs = stop - t
+                landing = True
+            elif hs < H_MIN:
+                return int((t - t0) / dt)
+            te = stop if landing else t + hs
+            stim[0] = sc * stim_at(kt, ka, kb, w, kc, t + C2 * hs, False)
+            stim[1] = sc * stim_at(kt, ka, kb, w, kc, t + C3 * hs, False)
+            stim[2] = sc * stim_at(kt, ka, kb, w, kc, t + C4 * hs, False)
+            stim[3] = sc * stim_at(kt, ka, kb, w, kc, t + C5 * hs, False)
+            stim[4] = sc * stim_at(kt, ka, kb, w, kc, te, True)
+            stim[5] = stim[4]
+            err = stages(y_p, k_p, z_p, yn_p, hs, stim_p, P, atol, rtol, rhs)
+            if not (err <= 1.0):
+                # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
+                if hs < H_MIN:
+                    return int((t - t0) / dt)
+                h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.17))
+                continue
+            V = Y[0]
+            Vn = Yn[0]
+            if not (abs(Vn) < 1e4):
+                return int((t - t0) / dt)
+            inst(yn_p, P)
+            if V < thr[c] and Vn >= thr[c]:
+                k = spk_n[c]
+                if k < max_spk:
+                    spk_t[c, k] = t + hs * hermite_crossing(V, Vn, hs * K[0, 0], hs * K[6, 0], thr[c])
+                spk_n[c] = k + 1
+            if rec_every > 0:
+                while r < n_rec:
+                    tr = t0 + r * rec_every * dt
+                    if tr > te + 1e-9 * dt:
+                        break
+                    th = (tr - t) / hs
+                    th2 = th * th
+                    th3 = th2 * th
+                    h00 = 2.0 * th3 - 3.0 * th2 + 1.0
+                    h10 = th3 - 2.0 * th2 + th
+                    h01 = 3.0 * th2 - 2.0 * th3
+                    h11 = th3 - th2
+                    v_rec[r, c] = h00 * V + h10 * hs * K[0, 0] + h01 * Vn + h11 * hs * K[6, 0]
+                    for i in range(1, ns):
+                        if is_inst[i]:
+                            y_rec[r, i - 1, c] = Y[i] + th * (Yn[i] - Y[i])
+                        else:
+                            y_rec[r, i - 1, c] = h00 * Y[i] + h10 * hs * K[0, i] + h01 * Yn[i] + h11 * hs * K[6, i]
+                    r += 1
+            # PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): growth
+            # 0.9 err^-0.17 err_prev^0.04 with err_prev = max(previous err, 1e-4),
+            # limited to [0.2, 10]; it damps the step-size chatter at the
+            # stability limit of a stiff mode (a clamp through a series
+            # resistance).  Below err = 8e-8 the limit applies anyway, which
+            # skips the costly logarithm and exponential there.
+            if err <= 8e-8:
+                fac = 10.0
+                log_prev = LOG_ERR_FLOOR
+            else:
+                log_err = math.log(err)
+                fac = min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev)))
+                log_prev = max(log_err, LOG_ERR_FLOOR)
+            h = min(h_max, max(h, hs * fac) if landing else hs * fac)
+            t = te
+            while kt[w, kc + 1] <= t:
+                kc += 1
+            for i in range(ns):
+                Y[i] = Yn[i]
+            if landing:
+                stop = next_stop(kt, kj, w, t, t_end)
+                rhs(y_p, k_p, 0, sc * stim_at(kt, ka, kb, w, kc, t, False), P)
+            else:
+                for i in range(ns):
+                    K[0, i] = K[6, i]
+        v[c] = Y[0]
+        for i in range(1, ns):
+            y[i - 1, c] = Y[i]
+    return -1
+
+
+_A2 = float64[:, ::1]
+_A1 = float64[::1]
+#: The one signature the loop is compiled for (arrays as the batch runner passes them).
+SIGNATURE = int64(
+    types.FunctionType(RHS_SIGNATURE), types.FunctionType(INST_SIGNATURE),
+    types.FunctionType(STAGES_SIGNATURE), _A2, _A1, _A2,
+    int64[::1], _A1, _A2, _A2, _A2, int8[:, ::1], float64, float64, int64,
+    int64, _A2, float64[:, :, ::1], _A1, _A2, int64[::1], float64, float64, float64, int8[::1],
+    int64, int64,
+)
+
+_READY = False
+
+
+def compiled_loop():
+    """``run_dopri5`` compiled for :data:`SIGNATURE` only (loaded from the cache when there)."""
+    global _READY
+    if not _READY:
+        run_dopri5.compile(SIGNATURE)
+        run_dopri5.disable_compile()
+        _READY = True
+    return run_dopri5
+
+
+__all__ = ["INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "compiled_loop"]
