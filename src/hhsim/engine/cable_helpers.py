@@ -46,28 +46,47 @@ def _bits_to_float(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c with one rounding (LLVM's ``fma``), whatever the caller's fast-math flags.
+
+    Explicit, not left to contraction: a loop compiled without ``contract``
+    (the explicit Runge-Kutta loops, whose scalar remainder and vector lanes
+    must round alike) still gets the fused polynomial of :func:`fexp`, and a
+    loop with it gets the same bits in every lane."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [double], ir.FunctionType(double, [double] * 3))
+        return builder.call(fn, list(args))
+
+    return sig, codegen
+
+
 @njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def fexp(x):
     """exp(x) without branches (clamped to [-708, 709]); relative error < 4e-16.
 
     exp(x) = 2^k exp(r), |r| <= ln2/2; exp(r) from its degree-11 Chebyshev
-    interpolant (interpolation error 4e-18 on that interval).
+    interpolant (interpolation error 4e-18 on that interval), evaluated by
+    Horner's rule with explicit fused multiply-adds.
     """
     x = min(max(x, -708.0), 709.0)
     k = math.floor(x * _LOG2E + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO
     p = 2.5110037605963777e-08
-    p = p * r + 2.763263963904103e-07
-    p = p * r + 2.755724091857897e-06
-    p = p * r + 2.4801485482328494e-05
-    p = p * r + 0.00019841269890047113
-    p = p * r + 0.0013888888952314775
-    p = p * r + 0.008333333333319601
-    p = p * r + 0.0416666666664881
-    p = p * r + 0.1666666666666668
-    p = p * r + 0.5000000000000019
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = fma(p, r, 2.763263963904103e-07)
+    p = fma(p, r, 2.755724091857897e-06)
+    p = fma(p, r, 2.4801485482328494e-05)
+    p = fma(p, r, 0.00019841269890047113)
+    p = fma(p, r, 0.0013888888952314775)
+    p = fma(p, r, 0.008333333333319601)
+    p = fma(p, r, 0.0416666666664881)
+    p = fma(p, r, 0.1666666666666668)
+    p = fma(p, r, 0.5000000000000019)
+    p = fma(p, r, 1.0)
+    p = fma(p, r, 1.0)
     scale = _bits_to_float((int(k) + 1023) << 52)
     return p * scale
 
