@@ -2,8 +2,9 @@
 """Set up hhsim in ./.venv and run the demo or the test suite.
 
     python3 tasks.py demo     # install (first time) and run `hhsim demo`
-    python3 tasks.py test     # install (first time) and run the whole test suite (installs
-                              # Debian's chromium and a Java runtime with apt-get when missing)
+    python3 tasks.py test     # install (first time) and run the whole test suite, one process
+                              # per core (installs Debian's chromium and a Java runtime with
+                              # apt-get when missing; `-n 0` runs it in one process)
     python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
     python3 tasks.py docs     # install the docs tools and build the site into docs/_build/html
     python3 tasks.py notebook # install JupyterLab and open the notebook course (examples/notebooks)
@@ -74,6 +75,20 @@ def ensure_debian_tools() -> None:
             print(f"note: apt-get could not install {pkg}; {why} will skip", flush=True)
 
 
+#: Test processes at most: most of a first run is compiling kernels, which
+#: workers share through the kernel cache; more than this gains little.
+MAX_TEST_WORKERS = 4
+
+
+def test_workers(rest: list[str]) -> list[str]:
+    """pytest-xdist's ``-n`` for the suite: one worker per core (at most
+    MAX_TEST_WORKERS), none on one core or when the caller chose (``-n``, ``-p no:xdist``)."""
+    chosen = any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a == "no:xdist" for a in rest)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = min(cores, MAX_TEST_WORKERS)
+    return [] if chosen or workers < 2 else ["-n", str(workers)]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in EXTRAS:
         print(__doc__)
@@ -97,7 +112,7 @@ def main(argv: list[str]) -> int:
         env.pop("MPLBACKEND")
     elif task == "test":
         ensure_debian_tools()
-        cmd = [str(PY), "-m", "pytest", "-q", *rest]
+        cmd = [str(PY), "-m", "pytest", "-q", *test_workers(rest), *rest]
     else:
         status = 0
         for script in sorted((ROOT / "benchmarks").glob("[!_]*.py")):
