@@ -26,7 +26,8 @@ from . import models as _models
 from .engine.batch import make_grid, run_batch
 from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
-from .drugs import DRUG_PARAMS, application, apply_drugs
+from .batch_columns import ModelsWith, columns_plan, model_with
+from .drugs import DRUG_PARAMS
 from .errors import ParameterError, SolverError
 from .limits import memory_budget
 from .model import Model
@@ -76,7 +77,10 @@ class BatchResult:
         """One line (the arrays are in the attributes, not in the repr)."""
         from .display import one_line
 
-        names = sorted({m.name for m in self.models}) if self.models else []
+        if isinstance(self.models, ModelsWith):
+            names = [self.models.base.name]
+        else:
+            names = sorted({m.name for m in self.models}) if self.models else []
         varied = ", ".join(self.params) if self.params else ""
         recorded = f"recorded {', '.join(self.traces)} at {self.t.size} times" if self.traces else ""
         return one_line("BatchResult", "/".join(names[:3]) + ("/..." if len(names) > 3 else ""),
@@ -145,6 +149,12 @@ def batch_models(model: str | Model, params: dict | None, n: int | None = None) 
     Returns the models and the parameters as (n,) float arrays.
     """
     base = _models.get(model)
+    size, arrays = parameter_arrays(base, params, n)
+    return [model_with(base, {k: float(v[i]) for k, v in arrays.items()}) for i in range(size)], arrays
+
+
+def parameter_arrays(base: Model, params: dict | None, n: int | None = None) -> tuple[int, dict]:
+    """(number of neurons, name -> (n,) float array) from ``params`` (values or arrays), checked."""
     params = dict(params or {})
     arrays = {}
     for name, values in params.items():
@@ -164,8 +174,7 @@ def batch_models(model: str | Model, params: dict | None, n: int | None = None) 
         raise ParameterError(f"parameter arrays have {size} values but the batch has {n} neurons")
     if size < 1:
         raise ParameterError("a batch needs at least one neuron (the parameter arrays are empty)")
-    arrays = {k: np.broadcast_to(v, (size,)).copy() for k, v in arrays.items()}
-    return [model_with(base, {k: float(v[i]) for k, v in arrays.items()}) for i in range(size)], arrays
+    return size, {k: np.broadcast_to(v, (size,)).copy() for k, v in arrays.items()}
 
 
 def check_name(base: Model, name: str) -> None:
@@ -177,17 +186,6 @@ def check_name(base: Model, name: str) -> None:
         f"unknown parameter {name!r} for model {base.name!r}; accepted: "
         + ", ".join(list(base.params()) + list(DRUG_PARAMS))
     )
-
-
-def model_with(base: Model, values: dict[str, float]) -> Model:
-    """``base`` with model parameters set, then drug concentrations applied."""
-    if not values:
-        return base
-
-    plain = {k: v for k, v in values.items() if k not in DRUG_PARAMS}
-    model = base.with_params(plain) if plain else base
-    drugs = [application(DRUG_PARAMS[k], v) for k, v in values.items() if k in DRUG_PARAMS]
-    return apply_drugs(model, drugs) if drugs else model
 
 
 def compiled_method(method: str | None, dt: float | None) -> tuple[str, float]:
@@ -281,8 +279,12 @@ def simulate_batch(
         # bounded before one model per neuron is built: the smallest batch of n neurons
         # (nothing recorded) must fit the memory budget
         check_memory(int(n), 1, base.n_gates + len(base.pools), 16)
-    models, arrays = batch_models(base, params, n)
-    count = len(models)
+    count, arrays = parameter_arrays(base, params, n)
+    plan = columns_plan(base, arrays, count)
+    if plan is None:
+        models = [model_with(base, {k: float(v[i]) for k, v in arrays.items()}) for i in range(count)]
+    else:
+        models = ModelsWith(base, arrays, count)
     if scale_arr.ndim != 1 or scale_arr.size not in (1, count):
         raise ParameterError(f"scale needs one value per neuron ({count}) or a single value, "
                              f"got {scale_arr.size}")
@@ -290,13 +292,16 @@ def simulate_batch(
         raise ParameterError("scale must be finite")
     scale = np.broadcast_to(scale_arr, (count,)).copy()
     return simulate_batch_of(models, stimulus=stimulus, scale=scale, t_stop=t_stop, dt=dt, method=method,
-                             record=record, record_every=record_every, rtol=rtol, atol=atol, params=arrays)
+                             record=record, record_every=record_every, rtol=rtol, atol=atol, params=arrays,
+                             plan=plan)
 
 
 def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop: float, dt=None, method=None,
-                      record=None, record_every: int = 1, rtol=None, atol=None, params=None) -> BatchResult:
+                      record=None, record_every: int = 1, rtol=None, atol=None, params=None,
+                      plan=None) -> BatchResult:
     """:func:`simulate_batch` for a ready list of models (one per neuron, one structure);
-    ``scale`` one value or one per model; ``params`` only labels the result."""
+    ``scale`` one value or one per model; ``params`` only labels the result; ``plan``:
+    the models already lowered (:func:`columns_plan`), else they are lowered here."""
     count = len(models)
     scale = np.broadcast_to(np.asarray(1.0 if scale is None else scale, dtype=float), (count,)).copy()
     base = models[0]
@@ -311,7 +316,7 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
     n_rec = grid.n_steps // every + 1 if every else 1
     max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16
     check_memory(count, n_rec, base.n_gates + len(base.pools), max_spikes)
-    plan = lower(models)
+    plan = lower(models) if plan is None else plan
     tol = {"rtol": rtol or dopri5.RTOL, "atol": atol or dopri5.ATOL}
     out = run_batch(plan, [stimulus], grid, method, scale=scale, record_every=every, **tol)
     traces = {}
@@ -320,6 +325,7 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
     t = out.t if names else np.zeros(0)
     return BatchResult(
         params=dict(params or {}), scale=scale, spike_times=[np.asarray(s, dtype=float) for s in out.spike_times],
-        t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(), models=list(models),
+        t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(),
+        models=models if isinstance(models, ModelsWith) else list(models),
         method=method, dt=grid.dt, t_stop=float(t_stop), stimulus=stimulus,
     )

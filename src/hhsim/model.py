@@ -475,7 +475,7 @@ class Model:
         broadcast against V; ``steady``: every gate at its steady state."""
         from .physics.evaluate import physics
 
-        plan = _lowered(self)
+        plan = lowered_without_rest(self)
         v = np.asarray(v, dtype=float)
         conc = self.concentration
         pools = [(dynamic or {}).get(p.state_name, conc[f"{p.prefix}_in"]) for p in self.pools]
@@ -720,15 +720,23 @@ def _form_param_unit(form_name: str, kind: str, param: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _lowered(model: Model):
+def lowered_without_rest(model: Model):
     """The model's lowered plan (one column; initial state unused) for the NumPy physics."""
     from .physics.structure import lower, structure_of
 
     return lower(model, initial=(0.0, np.zeros(structure_of(model).n_states)))
 
 
+_lowered = lowered_without_rest  # its earlier name
+
+
 @functools.lru_cache(maxsize=256)
 def _resting_potential(model: Model) -> float:
+    if not model.pools:
+        # the same search, on the plan's columns (a batch finds many at once, with these bits)
+        from .physics.rest import resting_potentials
+
+        return float(resting_potentials(lowered_without_rest(model), [model.name])[0])
     grid = np.arange(-150.0, 150.0 + 1e-9, 0.25)
     cur = model.steady_state_current(grid)
 
