@@ -10,6 +10,13 @@ the ratio is printed.  Also the discretisation of the chain into
 compartments (``Morphology`` -> areas and resistances), which used to be
 quadratic in the samples per section.
 
+And a star: ``--star`` sections of two samples each hanging off one soma
+(issue 24: 2,000 sections took 19 s and 5,000 took 165 s to lower and
+solve for rest, quadratic).  Read, then lowered and simulated for 0.5 ms
+(``simulate_cable``, the squid axon's channels), at a tenth of the size and
+at full size: the ratio of the times per section shows the growth (1 is
+linear; target: the full star within seconds).
+
 Usage::
 
     .venv/bin/python benchmarks/swc_reader.py            # 1e6 samples
@@ -54,10 +61,40 @@ def write_tree(path: Path, n: int) -> None:
         np.savetxt(fh, rows, fmt=["%d", "%d", "%.2f", "%.2f", "%.2f", "%.2f", "%d"])
 
 
+def write_star(path: Path, n_sections: int) -> None:
+    """A soma with ``n_sections`` dendrites of two samples each, spread round it."""
+    angle = 2 * np.pi * np.arange(n_sections) / n_sections
+    ids = 2 + 2 * np.arange(n_sections)
+    rows = [np.array([[1, 1, 0.0, 0.0, 0.0, 10.0, -1]])]
+    for j, parent in ((0, np.ones(n_sections)), (1, ids)):
+        r = 15.0 + 5.0 * j
+        rows.append(np.column_stack([ids + j, np.full(n_sections, 3), r * np.cos(angle), r * np.sin(angle),
+                                     0.001 * np.arange(n_sections), np.full(n_sections, 0.5), parent]))
+    table = np.vstack(rows)
+    with open(path, "w") as fh:
+        np.savetxt(fh, table[np.argsort(table[:, 0])], fmt=["%d", "%d", "%.3f", "%.3f", "%.3f", "%.2f", "%d"])
+
+
+def star_times(path: Path, n_sections: int) -> tuple[float, float]:
+    """(read s, lower and simulate 0.5 ms s) of a star of ``n_sections``."""
+    import time
+
+    from hhsim.cable import simulate_cable
+    from hhsim.cable.swc import read_swc
+
+    write_star(path, n_sections)
+    t0 = time.perf_counter()
+    morph = read_swc(path)
+    t1 = time.perf_counter()
+    simulate_cable(morph, "hh", t_stop=0.5)
+    return t1 - t0, time.perf_counter() - t1
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="samples per file (default 1e6)")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--star", type=int, default=20_000, help="sections of the star (default 20,000; 0: none)")
     args = ap.parse_args()
 
     from hhsim.cable.swc import read_swc
@@ -75,6 +112,16 @@ def main() -> None:
                 sec = m.sections[1]
                 t_comp = best_of(lambda: sec.compartments(1000, 35.4), args.repeats)
                 print(f"      compartments of the {len(sec.profile)}-point section into 1000: {t_comp:6.3f} s")
+        if args.star:
+            small = max(1, args.star // 10)
+            star_times(Path(tmp) / "warm.swc", small)  # kernels compiled
+            per_section = []
+            for n in (small, args.star):
+                t_read, t_sim = star_times(Path(tmp) / "star.swc", n)
+                per_section.append((t_read + t_sim) / n)
+                print(f"star  {n:9d} sections: read {t_read:6.2f} s, lower + simulate 0.5 ms {t_sim:6.2f} s")
+            print(f"      time per section, full star / a tenth of it: {per_section[1] / per_section[0]:.2f} "
+                  "(1 = linear growth)")
 
 
 if __name__ == "__main__":
