@@ -91,3 +91,18 @@ def test_a_batch_of_ten_thousand_builds_no_model_per_neuron(monkeypatch):
                              method="expeuler")
     assert b.n == 10_000 and len(calls) <= 4  # the two probes of the parameter's row, not one per neuron
     assert b.models[9_999].params()["gNa"].value == 140.0
+
+
+@pytest.mark.parametrize("method", ["expeuler", "rk4"])
+def test_a_batch_of_mixed_kinetics_gives_each_neuron_its_lone_bits(method):
+    # temperatures differ: the batch takes the loop that reads rate factors per neuron,
+    # each lone neuron the loop compiled for shared ones; the same operations either way
+    temps = np.array([6.3, 6.3, 12.0, 18.5])
+    step = hhsim.stim.step(1.0, start=2.0, dur=20.0)
+    b = hhsim.simulate_batch("hh", {"temperature": temps}, stimulus=step, scale=np.full(4, 10.0), t_stop=25.0,
+                             method=method, record="all")
+    for i, temp in enumerate(temps):
+        alone = hhsim.simulate(hhsim.models.get("hh").with_params(temperature=float(temp)),
+                               hhsim.stim.step(10.0, start=2.0, dur=20.0), t_stop=25.0, method=method)
+        assert np.array_equal(b.traces["v"][:, i], alone.v), i
+        assert np.array_equal(b.spike_times[i], alone.spike_times), i

@@ -275,7 +275,11 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
                 float(rtol), float(atol), float(dopri5.H_MAX))
         status = threads.run_chunks(kernel, args, ncomp, 1, threads.first_failing_chunk)
     else:
-        kernel = checked_kernel(getattr(module, f"run_{method}"), plan.structure)
+        # neurons sharing their rate parameters and temperature factors (a lone
+        # neuron, a batch varying conductances) take the loop compiled for them alone
+        shared = bool(np.all(plan.rp == plan.rp[:, :1]) and np.all(plan.phi == plan.phi[:, :1]))
+        name = f"run_{method}_uniform" if shared else f"run_{method}"
+        kernel = checked_kernel(getattr(module, name), plan.structure)
         common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
         args = (*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
         status = threads.run_chunks(kernel, args, ncomp, module.BLOCK, threads.earliest_step)

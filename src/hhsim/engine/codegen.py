@@ -244,6 +244,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
     ]
     for solver in FIXED_STEP.values():
         out.append(_run_kernel(s, solver))
+        out.append(_run_kernel(s, solver, uniform_only=True))
     return "\n".join(out) + "\n"
 
 
@@ -295,8 +296,13 @@ def _adaptive_functions(s: Structure) -> list[str]:
     ]
 
 
-def _run_kernel(s: Structure, solver) -> str:
+def _run_kernel(s: Structure, solver, uniform_only: bool = False) -> str:
     """The time loop of one fixed-step solver over the neurons ``lo .. hi-1``.
+
+    ``uniform_only``: ``run_<method>_uniform``, the loop for neurons that all
+    share their rate parameters and temperature factors (the caller checks):
+    only the copy of the loop that reads them as scalars, about half the code
+    to compile (a lone neuron, and a batch varying conductances or currents).
 
     Neurons are taken in blocks of ``BLOCK``, aligned to multiples of
     ``BLOCK`` from neuron 0; each block runs the whole time loop with its
@@ -395,9 +401,10 @@ def _run_kernel(s: Structure, solver) -> str:
         ]
     check = [
         "uni = True",
-        "for e in range(first + 1, end):",
-        *[f"    uni &= rp[{k}, e] == rp[{k}, first]" for k in range(s.n_rate_params)],
-        *[f"    uni &= phi[{k}, e] == phi[{k}, first]" for k in range(s.n_channels)],
+        *([] if uniform_only else [
+            "for e in range(first + 1, end):",
+            *[f"    uni &= rp[{k}, e] == rp[{k}, first]" for k in range(s.n_rate_params)],
+            *[f"    uni &= phi[{k}, e] == phi[{k}, first]" for k in range(s.n_channels)]]),
         *[f"u_{a}{k} = {a}[{k}, first]" for a, k in shared],
         "for c in range(first, end):",
         "    rcm[c - first] = 1.0 / cm[c]",
@@ -428,7 +435,8 @@ def _run_kernel(s: Structure, solver) -> str:
     ]
     return "\n".join([
         f"@njit({loop_flags(solver)})",
-        f"def run_{solver.name}(v, y, gbar, erev, phi, cm, rp, wave, scale, i_a, i_m, i_b, clamp,",
+        f"def run_{solver.name}{'_uniform' if uniform_only else ''}(v, y, gbar, erev, phi, cm, rp, wave, scale, "
+        "i_a, i_m, i_b, clamp,",
         "        dt, t0, n_steps, rec_every, v_rec, y_rec, thr, spk_t, spk_n, lo, hi):",
         f'    """{solver.name}: advance neurons lo..hi-1 n_steps; -1 on success, else the failing step."""',
         "    max_spk = spk_t.shape[1]",
@@ -449,12 +457,13 @@ def _run_kernel(s: Structure, solver) -> str:
         "        for n in range(limit):",
         _indent(gather, 12),
         "            hits = False",
-        "            if uni:",
-        "                for c in range(u0, u1):",
-        _indent(step(uniform), 20),
-        "            else:",
-        "                for c in range(u0, u1):",
-        _indent(step(lines), 20),
+        *(["            for c in range(u0, u1):", _indent(step(uniform), 16)] if uniform_only else [
+            "            if uni:",
+            "                for c in range(u0, u1):",
+            _indent(step(uniform), 20),
+            "            else:",
+            "                for c in range(u0, u1):",
+            _indent(step(lines), 20)]),
         "            if hits:",
         "                failed = False",
         "                for e in range(first, end):",
