@@ -14,8 +14,10 @@ by numba (``cache=True``, ``error_model='numpy'``):
 
 At import the module binds the fixed drivers of
 :mod:`hhsim.engine.cable_driver` (``run_implicit``, ``theta_step``,
-``run_euler``, ``run_rk4``, ...) to these two functions; the tree solves
-(:mod:`hhsim.engine.tree_solve`) are ordinary compiled functions.
+``run_euler``, ``run_rk4``, ...) to these functions, passed to them as
+first-class function values: the drivers are compiled once for every
+structure.  The tree solves (:mod:`hhsim.engine.tree_solve`) are ordinary
+compiled functions.
 
 Per-node parameters are grouped into runs of consecutive nodes that share
 them (``PT``, ``runs``): inside a run they are loop-invariant scalars, which

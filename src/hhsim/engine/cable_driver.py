@@ -189,7 +189,7 @@ def store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
     crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, 0, hist.shape[1])
 
 
-# ---------------------------------------------------------------- compiled per structure
+# ---------------------------------------------------------------- taking a structure's membrane functions (mem)
 @njit(cache=True, error_model="numpy", nogil=True, fastmath=_CONTRACT)
 def theta_step(mem, theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist, h_new, PT, runs, cap, area,
                sumg, bfix, parent, gax, g_ext, ge_ext, i_ext, site_node, site_wave, site_scale, i_t, i_end,
