@@ -10,6 +10,9 @@ import pytest
 
 from _cli import cli_error, run_cli
 
+from hhsim.errors import ParameterError
+from hhsim.network import toml_io
+
 TWO_CELLS = textwrap.dedent("""\
     t_stop = 100          # ms
     dt = 0.01             # ms
@@ -152,3 +155,31 @@ def test_network_result_repr_and_notebook_display():
     assert "\n" not in repr(r) and "chain 3 (3 spikes)" in repr(r)
     html = r._repr_html_()
     assert "<table>" in html and "<img" in html and "3 spikes" in html
+
+
+def test_describe_names_the_cell_file_of_a_population(capsys, tmp_path):
+    # a population whose model came from a cell file (not a preset) is written as that file
+    cell = tmp_path / "cells" / "slow_na.toml"
+    cell.parent.mkdir()
+    code, _, err = run_cli(capsys, "models", "hh", "--describe", "--out", str(cell))
+    assert code == 0, err
+    cell.write_text(cell.read_text().replace('name = "hh"', 'name = "slow_na"', 1)
+                    .replace("gbar = 120.0", "gbar = 90.0", 1))
+    net = tmp_path / "net.toml"
+    net.write_text('name = "filed"\nt_stop = 30\n\n[populations.exc]\nmodel = "cells/slow_na.toml"\nn = 2\n'
+                   'stim = ["step(amp=10, start=5, dur=20)"]\n')
+    code, text, err = run_cli(capsys, "network", str(net), "--describe")
+    assert code == 0, err
+    assert f'model = "{cell}"' in text
+    back = tmp_path / "elsewhere" / "described.toml"
+    back.parent.mkdir()
+    back.write_text(text)
+    _, a, _ = run_cli(capsys, "network", str(net), "--json")
+    _, b, _ = run_cli(capsys, "network", str(back), "--json")
+    assert json.loads(a) == json.loads(b) and json.loads(a)["populations"]["exc"]["n_spikes"] > 0
+    # the file changed after the network was loaded: naming it would no longer say
+    # what ran, so the population is refused as any changed model is
+    loaded = toml_io.load(back)
+    cell.write_text(cell.read_text().replace("gbar = 90.0", "gbar = 70.0", 1))
+    with pytest.raises(ParameterError, match="not an unchanged preset"):
+        toml_io.dumps(loaded)

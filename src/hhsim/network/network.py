@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,10 @@ class Population:
         multiplies it per neuron.
     area_um2 : membrane area (µm²), needed for weights and currents in nS and nA.
     threshold : spike detection threshold (mV); default the model's.
+
+    A model given as a file (a cell TOML, NMODL-free NeuroML, ...) is loaded
+    here; ``model_file`` keeps the path, so that the network can be written
+    back to a file that names it.
     """
 
     name: str
@@ -73,6 +78,7 @@ class Population:
     stim_scale: Any = None
     area_um2: float | None = None
     threshold: float | None = None
+    model_file: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         _check_name(self.name, "population")
@@ -96,6 +102,8 @@ class Population:
                     "(give the cell's own stimuli, channels and geometry in its CableCell)")
             return
         if not isinstance(self.model, Model):
+            if isinstance(self.model, (str, os.PathLike)) and _models.is_model_file(self.model):
+                object.__setattr__(self, "model_file", os.fspath(self.model))
             object.__setattr__(self, "model", _models.get(self.model))
         if self.area_um2 is not None:
             a = self.area_um2

@@ -190,6 +190,14 @@ def _value(v):
     return _dist.describe(v)
 
 
+def _model_reference(p) -> str:
+    """What a file says for population ``p``'s model: the file it was loaded from, while
+    that file still gives the same model, else the name of an unchanged preset."""
+    if p.model_file is not None and _models.get(p.model_file) == p.model:
+        return p.model_file
+    return _model_name(p.model, f"population {p.name!r}")
+
+
 def _model_name(model: Model, where: str) -> str:
     if model.name in _models.names() and _models.get(model.name) == model:
         return model.name
@@ -219,7 +227,7 @@ def to_dict(net: Network) -> dict:
         if isinstance(p.model, cells.CableCell):
             out["populations"][p.name] = {"model": p.model.describe(), "n": p.n}
             continue
-        t: dict = {"model": _model_name(p.model, f"population {p.name!r}"), "n": p.n}
+        t: dict = {"model": _model_reference(p), "n": p.n}
         for key in ("params", "initial"):
             if getattr(p, key):
                 t[key] = _value(getattr(p, key))
