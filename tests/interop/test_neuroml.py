@@ -4,6 +4,8 @@ networks and custom LEMS rates are read as written, bad files fail in one line."
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import zipfile
 from pathlib import Path
@@ -19,6 +21,7 @@ import hhsim  # noqa: E402
 from hhsim import models  # noqa: E402
 from hhsim.errors import ModelError  # noqa: E402
 from hhsim.interop import neuroml as nml  # noqa: E402
+from _cli import cli_error, run_cli  # noqa: E402
 
 V = np.linspace(-100.0, 50.0, 301) + 0.0123  # off the grid points of removable singularities
 
@@ -601,3 +604,30 @@ def test_network_with_cable_cells_round_trip(tmp_path):
     pr = back.projections[0]
     assert (pr.synapse, pr.weight, pr.delay) == (net.projections[0].synapse, "2 nS", 1.0)
     assert pr.connect == {"pre": [0, 1], "post": [0, 1]}
+
+
+def test_channels_of_a_neuroml_cell_join_a_model(tmp_path, capsys):
+    # hh's Na and K written as a NeuroML cell, added to a passive cell: hh again
+    hh = hhsim.models.get("hh")
+    na_k = dataclasses.replace(hh, name="na_k", channels=hh.channels[:2])
+    channels = nml.write_neuroml(na_k, tmp_path / "na_k.nml")
+    leak = tmp_path / "leak.toml"
+    hhsim.cells.write_cell(dataclasses.replace(hh, name="leak", channels=hh.channels[2:]), leak)
+    step = ["--stim", "step(amp=10, start=5, dur=30)", "--t-stop", "40", "--json"]
+    code, added, err = run_cli(capsys, "run", "--model", str(leak), "--channel", str(channels), *step)
+    assert code == 0, err
+    code, plain, err = run_cli(capsys, "run", *step)
+    assert code == 0, err
+    a, b = json.loads(added), json.loads(plain)
+    assert a["n_spikes"] == b["n_spikes"] > 0
+    assert np.allclose(a["spike_times_ms"], b["spike_times_ms"], atol=1e-9)
+
+
+def test_a_neuroml_file_without_a_cell_gives_no_channels(tmp_path, capsys):
+    path = nml.write_neuroml(hhsim.models.get("hh"), tmp_path / "hh.nml")
+    text = path.read_text()
+    start, end = text.index("<cell "), text.index("</cell>") + len("</cell>")
+    alone = tmp_path / "channels_only.nml"
+    alone.write_text(text[:start] + text[end:])
+    _, line = cli_error(capsys, "run", "--channel", str(alone))
+    assert "--channel needs a file with one one-segment <cell>" in line and "no <cell>" in line

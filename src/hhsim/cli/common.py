@@ -24,9 +24,10 @@ def model_options(f):
     """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
     from ..drugs import describe_drugs
 
-    f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml|FILE.mod",
+    f = click.option("--channel", "channel_files", multiple=True, metavar="FILE.toml|FILE.mod|FILE.nml",
                      help="Add a custom channel from a TOML file or a NEURON .mod file (an ion pool from a "
-                          ".mod file too; repeatable; see `hhsim channels --help`, `hhsim import-mod --help`).")(f)
+                          ".mod file too), or the channels of a NeuroML file's cell with their densities "
+                          "(repeatable; see `hhsim channels --help`, `hhsim import-mod --help`).")(f)
     f = click.option("--drug", "drugs", multiple=True, metavar="NAME[=CONC]",
                      help="Apply a drug, e.g. --drug ttx=10nM, --drug tea=5mM, --drug pronase "
                           f"(repeatable). {describe_drugs()}.")(f)
@@ -77,11 +78,18 @@ def build_model(model_name: str, overrides, temperature: float | None, drugs=(),
 
 def add_channel_files(model: Model, paths) -> Model:
     """``model`` with the channels of ``--channel`` files, by suffix: ``.mod`` (NEURON's
-    NMODL, a channel or an ion pool, :mod:`hhsim.interop.nmodl`), else a channel TOML file."""
+    NMODL, a channel or an ion pool, :mod:`hhsim.interop.nmodl`), ``.nml`` (the channels
+    of a NeuroML file's one cell, with their densities), else a channel TOML file."""
     from ..channels.spec import load_channel
 
     mods = [p for p in paths if Path(p).suffix.lower() == ".mod"]
-    model = model.with_channels(*(load_channel(p) for p in paths if p not in mods))
+    for p in paths:
+        if Path(p).suffix.lower() == ".nml":
+            from ..interop.neuroml import load_channels
+
+            model = model.with_channels(*load_channels(p))
+        elif p not in mods:
+            model = model.with_channels(load_channel(p))
     if mods:
         from ..interop.nmodl import load_mod, with_mechanisms
 

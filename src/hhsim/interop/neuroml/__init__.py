@@ -6,6 +6,7 @@
 >>> net = nml.load_network("NML2_SingleCompHHCell.nml")       # doctest: +SKIP
 
 * :func:`load_model`: a file's one-segment cell as a :class:`~hhsim.model.Model`;
+* :func:`load_channels`: that cell's channels, to add to another model (``--channel FILE.nml``);
 * :func:`load_network`: a file's network as a :class:`~hhsim.network.Network`;
 * :func:`read`: everything a file holds, as a :class:`Contents` record;
 * :func:`write_neuroml`: a model or a network as a NeuroML2 file that the
@@ -86,6 +87,23 @@ def load_model(path: str | Path, cell: str | None = None) -> Model:
     if cell not in contents.models:
         raise ModelError(f"{path}: no cell {cell!r}; accepted: {', '.join(contents.models)}")
     return contents.models[cell]
+
+
+def load_channels(path: str | Path) -> tuple:
+    """The channels of the one one-segment cell of NeuroML file ``path``, with the
+    densities and reversal potentials its ``<channelDensity>`` elements give them:
+    what ``--channel FILE.nml`` adds to a model.  (A NeuroML ``ionChannelHH`` says
+    nothing of its density, which only a cell gives, so a file without a cell is
+    refused.)"""
+    contents = read(path)
+    if not contents.models:
+        raise ModelError(f"{path}: --channel needs a file with one one-segment <cell> whose <channelDensity> "
+                         "elements give its channels' densities (a NeuroML channel alone has none); the file "
+                         "has " + ("only cells with several segments" if contents.cables else "no <cell>"))
+    if len(contents.models) > 1:
+        raise ModelError(f"{path}: --channel takes the channels of a file with one cell; this one has "
+                         f"{len(contents.models)}: " + ", ".join(contents.models))
+    return next(iter(contents.models.values())).channels
 
 
 def load_cable_cell(path: str | Path, cell: str | None = None, **kw):
