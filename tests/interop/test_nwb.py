@@ -78,3 +78,35 @@ def test_bad_nwb_output(tmp_path, capsys):
     assert ".nwb" in line
     _, line = cli_error(capsys, "run", "--out", str(tmp_path / "missing" / "x.nwb"))
     assert "does not exist" in line
+
+
+def test_fi_curve_written_as_one_sweep_per_current(tmp_path, capsys):
+    import json
+
+    from _cli import run_cli
+
+    out = tmp_path / "fi.nwb"
+    args = ["fi", "--i-min", "0", "--i-max", "15", "--n", "4", "--dur", "100"]
+    code, stdout, err = run_cli(capsys, *args, "--out", str(out))
+    assert code == 0, err
+    assert nwb.inspect(out) == []
+    code, text, err = run_cli(capsys, *args, "--json")
+    assert code == 0, err
+    rates = json.loads(text)["rates_hz"]
+    io, f = _read(out)
+    with io:
+        assert len(f.intracellular_recordings.to_dataframe()) == 4
+        for k, amp in enumerate(np.linspace(0.0, 15.0, 4)):
+            v = f.acquisition[f"membrane_potential_{k}"]
+            stim = f.stimulus[f"stimulus_{k}"]
+            trace = v.data[:] * v.conversion * 1e3  # mV
+            t = v.starting_time * 1e3 + np.arange(trace.size) / v.rate * 1e3  # ms
+            # the step of the sweep, 1000 um2 membrane: amp uA/cm2 = amp * 10 pA
+            np.testing.assert_allclose(stim.data[1:-1] * stim.conversion, amp * 1e-14 * nwb.DEFAULT_AREA_UM2)
+            spikes = np.asarray(f.units["spike_times"][k]) * 1e3
+            assert spikes.size > 0 or rates[k] == 0  # a steady rate needs spikes (an onset spike alone has none)
+            # the recorded trace crosses 0 mV upward where the unit's spikes are (within a step)
+            up = np.flatnonzero((trace[:-1] < 0.0) & (trace[1:] >= 0.0))
+            assert up.size == spikes.size
+            assert np.all(np.abs(t[up] - spikes) <= 1.0 / v.rate * 1e3 + 1e-9)
+        assert rates[-1] > 0 and len(f.units["spike_times"][3]) > 1

@@ -51,8 +51,8 @@ def _common(kw):
     return model, plot, as_json, run
 
 
-def _threshold_out(kw):
-    """--out FILE.nwb of a threshold search, checked before any work."""
+def _nwb_out(kw):
+    """--out FILE.nwb of a protocol (its sweeps), checked before any work."""
     return check_output(kw.pop("out"), (".nwb",), "NWB")
 
 
@@ -83,7 +83,7 @@ def _head(model) -> str:
 @_NWB_OUT
 def rheobase_cmd(**kw):
     """Smallest step current (from rest) that gives at least one spike.  JSON: rheobase_uA_cm2."""
-    out = _threshold_out(kw)
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.rheobase(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
     _save_nwb(r, out, as_json)
@@ -103,7 +103,7 @@ def rheobase_cmd(**kw):
 @_NWB_OUT
 def threshold_cmd(**kw):
     """Smallest amplitude of one brief pulse (from rest) that gives a spike.  JSON: threshold_uA_cm2."""
-    out = _threshold_out(kw)
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.threshold(model, kw["pulse_dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
     _save_nwb(r, out, as_json)
@@ -149,13 +149,17 @@ def strength_duration_cmd(**kw):
 @click.option("--n", type=int, default=41, show_default=True, help="Number of currents.")
 @click.option("--dur", type=float, default=1000.0, show_default=True, metavar="MS",
               help="Duration of each current (ms).")
+@click.option("--out", default=None, metavar="FILE.nwb",
+              help="Save the runs from rest, one sweep per current, as an NWB file.")
 def fi_cmd(**kw):
     """The f-I curve from rest and by up/down continuation (exposes bistability).
 
     JSON: currents_uA_cm2, rates_hz, rates_up_hz, rates_down_hz, bistable_range_uA_cm2.
     """
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.fi_curve(model, kw["i_min"], kw["i_max"], kw["n"], dur=kw["dur"], **run)
+    _save_nwb(r, out, as_json)
     lines = [_head(model), f"{'I (µA/cm²)':>11s} {'from rest':>10s} {'up':>8s} {'down':>8s}   (Hz)"]
     lines += [f"{c:11.4g} {a:10.2f} {u:8.2f} {w:8.2f}"
               for c, a, u, w in zip(r.currents_uA_cm2, r.rates_hz, r.rates_up_hz, r.rates_down_hz)]
@@ -210,7 +214,7 @@ def refractory_cmd(**kw):
 @_NWB_OUT
 def anode_break_cmd(**kw):
     """Smallest hyperpolarising step whose release gives a rebound spike.  JSON: threshold_uA_cm2."""
-    out = _threshold_out(kw)
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.anode_break(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
     _save_nwb(r, out, as_json)

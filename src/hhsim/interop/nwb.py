@@ -7,7 +7,8 @@ through the intracellular-recordings table; its spike times as a unit of the
 Units table; the gating states, pool concentrations and channel currents as
 time series in the processing module ``misc``.  A threshold search (``hhsim
 rheobase``, ``threshold``, ``anode-break``) gives two such sweeps, just below
-and just above threshold.
+and just above threshold; an f-I curve (``hhsim fi``) one sweep per current,
+from rest.
 
 A :class:`~hhsim.network.NetworkResult` (``hhsim network``) becomes a Units
 table (one unit per neuron that fired or was recorded, with its population
@@ -185,6 +186,31 @@ def threshold_file(result, *, area_um2: float | None = None):
     return sweeps_file(result.model, [below, above], dt_ms=result.dt_ms, what=result.kind, area_um2=area_um2)
 
 
+def fi_file(result, *, area_um2: float | None = None):
+    """The NWB file of an f-I curve: one sweep per current, the run from rest.
+
+    An :class:`~hhsim.analysis.fi.FICurve` keeps spike times, not traces, so
+    the runs from rest are integrated again (the same model, steps, method and
+    dt; one batch, :func:`hhsim.simulate_batch`) to record the membrane
+    potential; each sweep's Units row holds the curve's own spike times.  The
+    continuation staircases are not written: they are one long recording each,
+    not a sweep per current.
+    """
+    from ..batch_api import simulate_batch
+    from ..stim import step
+
+    currents = np.asarray(result.currents_uA_cm2, dtype=float)
+    unit = step(1.0, start=0.0, dur=result.dur_ms)
+    runs = simulate_batch(result.model, n=currents.size, stimulus=unit, scale=currents, t_stop=result.dur_ms,
+                          method=result.method, dt=result.dt_ms, record=["v"])
+    drive = unit.value(runs.t)
+    sweeps = [Sweep(runs.t, runs.traces["v"][:, k], currents[k] * drive, result.spikes_rest[k],
+                    f"f-I from rest: {currents[k]:.6g} uA/cm2 for {result.dur_ms:g} ms "
+                    f"({result.rates_hz[k]:.4g} Hz)")
+              for k in range(currents.size)]
+    return sweeps_file(result.model, sweeps, dt_ms=result.dt_ms, what="f-I curve", area_um2=area_um2)
+
+
 def network_file(result, *, description: str = "network"):
     """The NWB file of a :class:`~hhsim.network.NetworkResult` (see the module docstring)."""
     from pynwb import ProcessingModule
@@ -230,9 +256,12 @@ def write(nwb, path: str | Path) -> Path:
 
 
 def write_result(result, path: str | Path, *, area_um2: float | None = None) -> Path:
-    """Write a single-neuron result, a threshold search or a network result as NWB (by its kind)."""
+    """Write a single-neuron result, a threshold search, an f-I curve or a network result as NWB
+    (by its kind)."""
     if hasattr(result, "sizes"):
         return write(network_file(result), path)
     if hasattr(result, "v_above_mV"):
         return write(threshold_file(result, area_um2=area_um2), path)
+    if hasattr(result, "rates_up_hz"):
+        return write(fi_file(result, area_um2=area_um2), path)
     return write(result_file(result, area_um2=area_um2), path)
