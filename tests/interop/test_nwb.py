@@ -110,3 +110,27 @@ def test_fi_curve_written_as_one_sweep_per_current(tmp_path, capsys):
             assert up.size == spikes.size
             assert np.all(np.abs(t[up] - spikes) <= 1.0 / v.rate * 1e3 + 1e-9)
         assert rates[-1] > 0 and len(f.units["spike_times"][3]) > 1
+
+
+@pytest.mark.parametrize("extra", [[], ["--rs", "2"]])
+def test_voltage_clamp_written_as_voltage_clamp_sweeps(tmp_path, capsys, extra):
+    from _cli import run_cli
+
+    out = tmp_path / "vc.nwb"
+    code, stdout, err = run_cli(capsys, "vclamp", "--steps", "-60:20:40", "--dur", "10", *extra, "--out", str(out))
+    assert code == 0, err
+    assert nwb.inspect(out) == []
+    r = hhsim.analysis.vclamp("hh", np.array([-60.0, -20.0, 20.0]), dur=10.0,
+                              series_resistance=float(extra[1]) if extra else None)
+    io, f = _read(out)
+    with io:
+        assert len(f.intracellular_recordings.to_dataframe()) == 3
+        for k in range(3):
+            cmd, cur = f.stimulus[f"command_{k}"], f.acquisition[f"clamp_current_{k}"]
+            assert cmd.neurodata_type == "VoltageClampStimulusSeries" and cur.neurodata_type == "VoltageClampSeries"
+            np.testing.assert_allclose(cmd.data[:] * cmd.conversion, r.v_cmd_mV[k] * 1e-3)
+            density = r.i_total_uA_cm2[k] if not extra else r.i_clamp_uA_cm2[k]
+            # uA/cm2 on the default 1000 um2: x 1e-14 A per (uA/cm2 um2)
+            np.testing.assert_allclose(cur.data[:] * cur.conversion, density * 1e-14 * nwb.DEFAULT_AREA_UM2)
+        # at 20 mV the hh membrane passes an outward (K) current at the end of the step
+        assert cur.data[int(0.9 * (5.0 + 10.0) * cur.rate * 1e-3)] > 0

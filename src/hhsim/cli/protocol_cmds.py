@@ -240,17 +240,21 @@ def anode_break_cmd(**kw):
                    "to rest+45 by 5 (-120:-20:5 for hh).")
 @click.option("--test-v", type=float, default=None, metavar="MV",
               help="Test potential after the prepulses (mV); default rest+65 (0 mV for hh).")
+@click.option("--out", default=None, metavar="FILE.nwb",
+              help="Save the command steps and the clamp currents, one sweep per step, as an NWB file.")
 def vclamp_cmd(**kw):
     """Voltage-clamp steps: I-V, conductances, activation/inactivation curves, tail currents.
 
     JSON: steps_mV, peak_inward_uA_cm2, steady_state_uA_cm2, peak_currents_uA_cm2 per channel, ...
     """
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     steps = None if kw["steps"] is None else arange_inclusive(*parse_range(kw["steps"], "--steps", "mV"))
     prepulses = (None if kw["prepulses"] is None
                  else arange_inclusive(*parse_range(kw["prepulses"], "--prepulses", "mV")))
     r = analysis.vclamp(model, steps, hold=kw["hold"], dur=kw["dur"], series_resistance=kw["rs"],
                         gain=kw["gain"], prepulses=prepulses, test_v=kw["test_v"], **run)
+    _save_nwb(r, out, as_json)
     chans = list(r.peak_currents)
     lines = [_head(model) + f", hold {r.hold_mV:.2f} mV, " + ("ideal clamp" if r.ideal else
                                                                f"R_s {r.series_resistance_ohm_cm2:g} Ω·cm²"),

@@ -8,7 +8,8 @@ Units table; the gating states, pool concentrations and channel currents as
 time series in the processing module ``misc``.  A threshold search (``hhsim
 rheobase``, ``threshold``, ``anode-break``) gives two such sweeps, just below
 and just above threshold; an f-I curve (``hhsim fi``) one sweep per current,
-from rest.
+from rest; a voltage clamp (``hhsim vclamp``) one voltage-clamp sweep per
+command step.
 
 A :class:`~hhsim.network.NetworkResult` (``hhsim network``) becomes a Units
 table (one unit per neuron that fired or was recorded, with its population
@@ -115,6 +116,16 @@ class Sweep:
     label: str
 
 
+def _recording(model, what: str, area: float, how: str):
+    """A new NWB file for ``what`` of ``model`` and its (simulated) electrode."""
+    nwb = _file(f"hhsim {what} of model {model.name!r}: {model.description or model.name}", model.name)
+    device = nwb.create_device(name="hhsim", description="numerical simulation by hhsim (no physical device)")
+    electrode = nwb.create_icephys_electrode(
+        name="electrode", device=device, cell_id=f"model {model.name}",
+        description=f"simulated {how} model {model.name!r} ({area:g} um2 membrane)")
+    return nwb, electrode
+
+
 def sweeps_file(model, sweeps: list[Sweep], *, dt_ms: float, what: str, area_um2: float | None = None,
                 extra=None):
     """An NWB file of current-clamp ``sweeps`` of ``model`` (one intracellular recording,
@@ -122,11 +133,7 @@ def sweeps_file(model, sweeps: list[Sweep], *, dt_ms: float, what: str, area_um2
     from pynwb.icephys import CurrentClampSeries, CurrentClampStimulusSeries
 
     area = DEFAULT_AREA_UM2 if area_um2 is None else float(area_um2)
-    nwb = _file(f"hhsim {what} of model {model.name!r}: {model.description or model.name}", model.name)
-    device = nwb.create_device(name="hhsim", description="numerical simulation by hhsim (no physical device)")
-    electrode = nwb.create_icephys_electrode(
-        name="electrode", device=device, cell_id=f"model {model.name}",
-        description=f"simulated current injection into model {model.name!r} ({area:g} um2 membrane)")
+    nwb, electrode = _recording(model, what, area, "current injection into")
     _units_table(nwb, dt_ms)
     nwb.add_unit_column(name="sweep", description="the sweep (intracellular recording) the spikes belong to")
     for k, sw in enumerate(sweeps):
@@ -211,6 +218,36 @@ def fi_file(result, *, area_um2: float | None = None):
     return sweeps_file(result.model, sweeps, dt_ms=result.dt_ms, what="f-I curve", area_um2=area_um2)
 
 
+def vclamp_file(result, *, area_um2: float | None = None):
+    """The NWB file of a voltage-clamp experiment (``hhsim vclamp``): one sweep per command
+    step, the command potential as a ``VoltageClampStimulusSeries`` and the current the
+    clamp passes as its ``VoltageClampSeries``: with a series resistance, the amplifier's
+    current (capacitive part included); under an ideal clamp, the total ionic current
+    (the capacitive current of an ideal step is an impulse, not a series).  The
+    steady-state inactivation protocol's sweeps are not written."""
+    from pynwb.icephys import VoltageClampSeries, VoltageClampStimulusSeries
+
+    area = DEFAULT_AREA_UM2 if area_um2 is None else float(area_um2)
+    nwb, electrode = _recording(result.model, "voltage clamp", area, "voltage clamp of")
+    timing = _timing(result.t_ms)
+    ideal = result.i_clamp_uA_cm2 is None
+    current = result.i_total_uA_cm2 if ideal else result.i_clamp_uA_cm2
+    what = ("total ionic current (ideal clamp)" if ideal
+            else f"clamp current through {result.series_resistance_ohm_cm2:g} ohm cm2 series resistance")
+    for k, level in enumerate(np.asarray(result.steps_mV, dtype=float)):
+        label = f"step to {level:.6g} mV from {result.hold_mV:.6g} mV"
+        command = VoltageClampStimulusSeries(
+            name=f"command_{k}", data=np.asarray(result.v_cmd_mV[k], dtype=float), conversion=1e-3,
+            electrode=electrode, gain=1.0, sweep_number=np.uint32(k), description=f"{label}: command potential",
+            **timing)
+        response = VoltageClampSeries(
+            name=f"clamp_current_{k}", data=np.asarray(current[k], dtype=float) * area,
+            conversion=UA_PER_CM2_UM2_IN_A, electrode=electrode, gain=1.0, sweep_number=np.uint32(k),
+            description=f"{label}: {what}, the density (uA/cm2) times a {area:g} um2 membrane", **timing)
+        nwb.add_intracellular_recording(electrode=electrode, stimulus=command, response=response)
+    return nwb
+
+
 def network_file(result, *, description: str = "network"):
     """The NWB file of a :class:`~hhsim.network.NetworkResult` (see the module docstring)."""
     from pynwb import ProcessingModule
@@ -256,12 +293,14 @@ def write(nwb, path: str | Path) -> Path:
 
 
 def write_result(result, path: str | Path, *, area_um2: float | None = None) -> Path:
-    """Write a single-neuron result, a threshold search, an f-I curve or a network result as NWB
-    (by its kind)."""
+    """Write a single-neuron result, a threshold search, an f-I curve, a voltage clamp or a
+    network result as NWB (by its kind)."""
     if hasattr(result, "sizes"):
         return write(network_file(result), path)
     if hasattr(result, "v_above_mV"):
         return write(threshold_file(result, area_um2=area_um2), path)
     if hasattr(result, "rates_up_hz"):
         return write(fi_file(result, area_um2=area_um2), path)
+    if hasattr(result, "v_cmd_mV"):
+        return write(vclamp_file(result, area_um2=area_um2), path)
     return write(result_file(result, area_um2=area_um2), path)
