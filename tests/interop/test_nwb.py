@@ -134,3 +134,34 @@ def test_voltage_clamp_written_as_voltage_clamp_sweeps(tmp_path, capsys, extra):
             np.testing.assert_allclose(cur.data[:] * cur.conversion, density * 1e-14 * nwb.DEFAULT_AREA_UM2)
         # at 20 mV the hh membrane passes an outward (K) current at the end of the step
         assert cur.data[int(0.9 * (5.0 + 10.0) * cur.rate * 1e-3)] > 0
+
+
+def test_recovery_curve_written_as_paired_pulse_sweeps(tmp_path, capsys):
+    from _cli import run_cli
+
+    out = tmp_path / "refractory.nwb"
+    code, stdout, err = run_cli(capsys, "refractory", "--intervals", "4:12:4", "--out", str(out))
+    assert code == 0, err
+    assert nwb.inspect(out) == []
+    r = hhsim.analysis.refractory("hh", intervals=np.array([4.0, 8.0, 12.0]))
+    io, f = _read(out)
+    with io:
+        assert len(f.intracellular_recordings.to_dataframe()) == 4  # the conditioning pulse alone, 3 pairs
+        alone = f.acquisition["membrane_potential_0"]
+        np.testing.assert_array_equal(alone.data[:], r.v_mV)  # stored in mV, with a conversion to volts
+        assert alone.conversion == 1e-3
+        assert len(f.units["spike_times"][0]) == 1  # the conditioning spike
+        for k, interval in enumerate(r.intervals_ms):
+            v = f.acquisition[f"membrane_potential_{k + 1}"].data[:]
+            i = f.stimulus[f"stimulus_{k + 1}"].data[:] / nwb.DEFAULT_AREA_UM2  # back to uA/cm2
+            dt = r.dt_ms
+            start = int(round((r.delay_ms + interval) / dt))
+            np.testing.assert_array_equal(v[:start], r.v_mV[:start])  # the conditioning response
+            np.testing.assert_array_equal(v[start:], r.test_v_mV[k])  # then the test's
+            # two pulses: the conditioning one, then the test one of the recorded amplitude
+            on = i > 0
+            assert np.isclose(i[start + 1], r.test_amplitude_uA_cm2[k]) and on[:start].sum() > 0
+            # just above threshold, a second spike; inside the absolute refractory period (no
+            # threshold found, the largest pulse tried) none
+            assert len(f.units["spike_times"][k + 1]) == (2 if np.isfinite(r.threshold_ratio[k]) else 1)
+        assert np.isfinite(r.threshold_ratio).sum() == 2

@@ -75,6 +75,8 @@ class RefractoryResult:
     method: str
     dt_ms: float
     n_simulations: int
+    #: amplitude (µA/cm²) of the test pulse of each trace of ``test_v_mV``
+    test_amplitude_uA_cm2: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -239,5 +241,5 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
         max_factor=max_factor, relative_tolerance=relative_tolerance, intervals_ms=intervals,
         threshold_ratio=ratio, absolute_ms=absolute, relative_ms=relative, delay_ms=delay,
         t_ms=cond.t, v_mV=cond.v[:, 0].copy(), test_t_ms=ex.t, test_v_mV=ex.v.T.copy(),
-        method=method, dt_ms=dt, n_simulations=n_sims,
+        method=method, dt_ms=dt, n_simulations=n_sims, test_amplitude_uA_cm2=np.asarray(amps, dtype=float),
     )

@@ -181,17 +181,22 @@ def fi_cmd(**kw):
               help="Longest interval examined for the refractory periods (ms).")
 @click.option("--max-factor", type=float, default=20.0, show_default=True,
               help="Largest second pulse tried, in units of the single-pulse threshold.")
+@click.option("--out", default=None, metavar="FILE.nwb",
+              help="Save the conditioning pulse alone and, per interval, the test just above threshold "
+                   "as an NWB file.")
 def refractory_cmd(**kw):
     """Paired pulses: absolute and relative refractory periods and the recovery curve.
 
     JSON: absolute_ms, relative_ms, curve [[interval_ms, threshold_ratio], ...].
     """
+    out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     intervals = None
     if kw["intervals"] is not None:
         intervals = arange_inclusive(*parse_range(kw["intervals"], "--intervals", "ms"))
     r = analysis.refractory(model, pulse_dur=kw["pulse_dur"], intervals=intervals,
                             max_interval=kw["max_interval"], max_factor=kw["max_factor"], **run)
+    _save_nwb(r, out, as_json)
     lines = [_head(model),
              f"single-pulse threshold ({r.pulse_dur_ms:g} ms)  {r.single_threshold_uA_cm2:.5g} µA/cm²",
              "absolute refractory period  " + (f"{r.absolute_ms:.3f} ms" if r.absolute_ms is not None

@@ -8,8 +8,8 @@ Units table; the gating states, pool concentrations and channel currents as
 time series in the processing module ``misc``.  A threshold search (``hhsim
 rheobase``, ``threshold``, ``anode-break``) gives two such sweeps, just below
 and just above threshold; an f-I curve (``hhsim fi``) one sweep per current,
-from rest; a voltage clamp (``hhsim vclamp``) one voltage-clamp sweep per
-command step.
+from rest; a recovery curve (``hhsim refractory``) one sweep per interval; a
+voltage clamp (``hhsim vclamp``) one voltage-clamp sweep per command step.
 
 A :class:`~hhsim.network.NetworkResult` (``hhsim network``) becomes a Units
 table (one unit per neuron that fired or was recorded, with its population
@@ -218,6 +218,38 @@ def fi_file(result, *, area_um2: float | None = None):
     return sweeps_file(result.model, sweeps, dt_ms=result.dt_ms, what="f-I curve", area_um2=area_um2)
 
 
+def refractory_file(result, *, area_um2: float | None = None):
+    """The NWB file of a recovery curve (``hhsim refractory``): the conditioning pulse alone,
+    then one sweep per interval, the conditioning response up to the test pulse followed
+    by the response to a test pulse just above threshold (the protocol's own traces).
+    Spike times are the upward crossings of the model's spike threshold on each trace
+    (linear interpolation between grid points)."""
+    from ..stim import pulse
+
+    t1, delay, dur = result.single_threshold_uA_cm2, result.delay_ms, result.pulse_dur_ms
+    first = pulse(result.first_factor * t1, delay, dur)
+    sweeps = [Sweep(result.t_ms, result.v_mV, first.value(result.t_ms),
+                    _crossings(result.t_ms, result.v_mV, result.model.spike_threshold),
+                    f"conditioning pulse alone ({result.first_factor:g} x {t1:.6g} uA/cm2)")]
+    dt = result.dt_ms
+    for k, interval in enumerate(np.asarray(result.intervals_ms, dtype=float)):
+        start = int(np.rint((delay + interval) / dt))
+        t = np.concatenate([result.t_ms[:start], result.t_ms[start] + result.test_t_ms])
+        v = np.concatenate([result.v_mV[:start], result.test_v_mV[k]])
+        amp = float(result.test_amplitude_uA_cm2[k])
+        i = first.value(t) + pulse(amp, float(result.t_ms[start]), dur).value(t)
+        sweeps.append(Sweep(t, v, i, _crossings(t, v, result.model.spike_threshold),
+                            f"test pulse of {amp:.6g} uA/cm2 (just above threshold) {interval:g} ms after "
+                            "the conditioning pulse"))
+    return sweeps_file(result.model, sweeps, dt_ms=dt, what="recovery of excitability", area_um2=area_um2)
+
+
+def _crossings(t: np.ndarray, v: np.ndarray, threshold: float) -> np.ndarray:
+    """Times (ms) where ``v`` crosses ``threshold`` upward, interpolated linearly."""
+    k = np.flatnonzero((v[:-1] < threshold) & (v[1:] >= threshold))
+    return t[k] + (threshold - v[k]) / (v[k + 1] - v[k]) * (t[k + 1] - t[k])
+
+
 def vclamp_file(result, *, area_um2: float | None = None):
     """The NWB file of a voltage-clamp experiment (``hhsim vclamp``): one sweep per command
     step, the command potential as a ``VoltageClampStimulusSeries`` and the current the
@@ -293,8 +325,8 @@ def write(nwb, path: str | Path) -> Path:
 
 
 def write_result(result, path: str | Path, *, area_um2: float | None = None) -> Path:
-    """Write a single-neuron result, a threshold search, an f-I curve, a voltage clamp or a
-    network result as NWB (by its kind)."""
+    """Write a single-neuron result, a threshold search, an f-I curve, a recovery curve, a
+    voltage clamp or a network result as NWB (by its kind)."""
     if hasattr(result, "sizes"):
         return write(network_file(result), path)
     if hasattr(result, "v_above_mV"):
@@ -303,4 +335,6 @@ def write_result(result, path: str | Path, *, area_um2: float | None = None) -> 
         return write(fi_file(result, area_um2=area_um2), path)
     if hasattr(result, "v_cmd_mV"):
         return write(vclamp_file(result, area_um2=area_um2), path)
+    if hasattr(result, "test_v_mV"):
+        return write(refractory_file(result, area_um2=area_um2), path)
     return write(result_file(result, area_um2=area_um2), path)
