@@ -165,3 +165,28 @@ def test_recovery_curve_written_as_paired_pulse_sweeps(tmp_path, capsys):
             # threshold found, the largest pulse tried) none
             assert len(f.units["spike_times"][k + 1]) == (2 if np.isfinite(r.threshold_ratio[k]) else 1)
         assert np.isfinite(r.threshold_ratio).sum() == 2
+
+
+def test_scan_of_a_trace_feature_written_as_one_sweep_per_value(tmp_path, capsys):
+    from _cli import cli_error, run_cli
+
+    out = tmp_path / "scan.nwb"
+    args = ["scan", "--param", "gNa=80:160:3", "--measure", "spike_count", "--stim", "step(amp=10, start=5, dur=40)"]
+    code, stdout, err = run_cli(capsys, *args, "--out", str(out))
+    assert code == 0, err
+    assert nwb.inspect(out) == []
+    r = hhsim.analysis.scan("hh", "gNa", [80.0, 120.0, 160.0], "spike_count",
+                            stimulus=hhsim.stim.step(10.0, start=5.0, dur=40.0))
+    io, f = _read(out)
+    with io:
+        assert len(f.intracellular_recordings.to_dataframe()) == 3
+        for k in range(3):
+            np.testing.assert_array_equal(f.acquisition[f"membrane_potential_{k}"].data[:], r.v_mV[k])
+            i = f.stimulus[f"stimulus_{k}"].data[:] / nwb.DEFAULT_AREA_UM2
+            np.testing.assert_allclose(i, np.where((r.t_ms >= 5.0) & (r.t_ms < 45.0), 10.0, 0.0), atol=1e-12)
+            assert len(f.units["spike_times"][k]) == r.results[k]  # the feature counted the same spikes
+    # a measure that keeps no traces is refused before any work, in one line
+    _, line = cli_error(capsys, "scan", "--param", "gNa=80:160:3", "--measure", "rheobase_uA_cm2",
+                        "--out", str(tmp_path / "none.nwb"))
+    assert "keeps none" in line and "n_spikes" in line
+    assert not (tmp_path / "none.nwb").exists()

@@ -12,6 +12,7 @@ import click
 from .. import analysis
 from ..analysis._common import parse_range, arange_inclusive
 from ..drugs import apply_drugs, parse_drug
+from ..errors import OutputError
 from ..stimspec import parse as parse_stim
 from ..stim import total
 from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model_options
@@ -289,9 +290,20 @@ def vclamp_cmd(**kw):
               help="Duration (ms); default 20 ms after the stimulus ends.")
 @click.option("--pulse-dur", type=float, default=1.0, show_default=True, metavar="MS",
               help="Pulse duration for threshold_uA_cm2 (ms).")
+@click.option("--out", default=None, metavar="FILE.nwb",
+              help="Save the traces of a trace feature, one sweep per value, as an NWB file.")
 def scan_cmd(**kw):
     """Vary one parameter and tabulate a feature (with a figure).  JSON: param, values, measure, results."""
     from ..analysis.scan import feature_name, parse_param
+
+    out = _nwb_out(kw)
+    if out is not None:
+        from ..interop.nwb import SCAN_WITHOUT_TRACES
+
+        if feature_name(kw["measure"]) in SCAN_WITHOUT_TRACES:
+            traced = ", ".join(f for f in analysis.FEATURES if f not in SCAN_WITHOUT_TRACES)
+            raise OutputError(f"--out {out}: an NWB file holds the scan's traces, and {kw['measure']} keeps "
+                              f"none; accepted with --out: {traced}")
 
     drugs = [parse_drug(d) for d in kw["drugs"]]
     kw["drugs"] = ()
@@ -302,6 +314,7 @@ def scan_cmd(**kw):
     stimulus = total([parse_stim(s) for s in kw["stims"]]) if kw["stims"] else None
     r = analysis.scan(base, name, values, measure, stimulus=stimulus, t_stop=kw["t_stop"], drugs=drugs,
                       pulse_dur=kw["pulse_dur"], **run)
+    _save_nwb(r, out, as_json)
     lines = [_head(apply_drugs(model, drugs)) + (f", {r.stimulus}" if r.stimulus else ""),
              f"{name:>16s} {measure:>24s}"]
     lines += [f"{x:16.6g} " + (f"{y:24.6g}" if y == y else f"{'-':>24s}") for x, y in zip(r.values, r.results)]

@@ -9,7 +9,8 @@ time series in the processing module ``misc``.  A threshold search (``hhsim
 rheobase``, ``threshold``, ``anode-break``) gives two such sweeps, just below
 and just above threshold; an f-I curve (``hhsim fi``) one sweep per current,
 from rest; a recovery curve (``hhsim refractory``) one sweep per interval; a
-voltage clamp (``hhsim vclamp``) one voltage-clamp sweep per command step.
+scan of a trace feature (``hhsim scan``) one sweep per value; a voltage clamp
+(``hhsim vclamp``) one voltage-clamp sweep per command step.
 
 A :class:`~hhsim.network.NetworkResult` (``hhsim network``) becomes a Units
 table (one unit per neuron that fired or was recorded, with its population
@@ -244,6 +245,34 @@ def refractory_file(result, *, area_um2: float | None = None):
     return sweeps_file(result.model, sweeps, dt_ms=dt, what="recovery of excitability", area_um2=area_um2)
 
 
+#: Scan measures that keep no traces (a root search or a threshold search per value).
+SCAN_WITHOUT_TRACES = ("v_rest_mV", "rheobase_uA_cm2", "threshold_uA_cm2")
+
+
+def scan_file(result, *, area_um2: float | None = None):
+    """The NWB file of a parameter scan of a trace feature (``hhsim scan``): one sweep per
+    value of the parameter, its trace and the scan's stimulus; spike times are the
+    trace's upward crossings of the spike threshold."""
+    from ..errors import OutputError
+    from ..stim import total
+    from ..stimspec import parse as parse_stim
+
+    if result.v_mV is None:
+        raise OutputError(f"NWB output of a scan holds its traces; the measure {result.measure} keeps none "
+                          f"(measures without traces: {', '.join(SCAN_WITHOUT_TRACES)})")
+    # the scan keeps its stimulus as text: the parts of a sum, each as the CLI writes it
+    stimulus = total([parse_stim(part.strip()) for part in result.stimulus.split(" + ")])
+    current = stimulus.value(result.t_ms)
+    sweeps = []
+    for k, value in enumerate(np.asarray(result.values, dtype=float)):
+        threshold = value if result.param == "spike_threshold" else result.model.spike_threshold
+        sweeps.append(Sweep(result.t_ms, result.v_mV[k], current, _crossings(result.t_ms, result.v_mV[k], threshold),
+                            f"{result.param} = {value:.6g} ({result.measure} {result.results[k]:.6g} "
+                            f"{result.unit})"))
+    return sweeps_file(result.model, sweeps, dt_ms=result.dt_ms, what=f"scan of {result.param}",
+                       area_um2=area_um2)
+
+
 def _crossings(t: np.ndarray, v: np.ndarray, threshold: float) -> np.ndarray:
     """Times (ms) where ``v`` crosses ``threshold`` upward, interpolated linearly."""
     k = np.flatnonzero((v[:-1] < threshold) & (v[1:] >= threshold))
@@ -326,7 +355,7 @@ def write(nwb, path: str | Path) -> Path:
 
 def write_result(result, path: str | Path, *, area_um2: float | None = None) -> Path:
     """Write a single-neuron result, a threshold search, an f-I curve, a recovery curve, a
-    voltage clamp or a network result as NWB (by its kind)."""
+    scan, a voltage clamp or a network result as NWB (by its kind)."""
     if hasattr(result, "sizes"):
         return write(network_file(result), path)
     if hasattr(result, "v_above_mV"):
@@ -337,4 +366,6 @@ def write_result(result, path: str | Path, *, area_um2: float | None = None) -> 
         return write(vclamp_file(result, area_um2=area_um2), path)
     if hasattr(result, "test_v_mV"):
         return write(refractory_file(result, area_um2=area_um2), path)
+    if hasattr(result, "measure") and hasattr(result, "values"):
+        return write(scan_file(result, area_um2=area_um2), path)
     return write(result_file(result, area_um2=area_um2), path)
