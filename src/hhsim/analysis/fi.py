@@ -108,6 +108,14 @@ class FICurve:
     dt_ms: float
 
     # ------------------------------------------------------------ derived
+    def traces_from_rest(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t in ms, V in mV of shape (times, currents)): the runs from rest integrated again,
+        the same way, recording every step (the curve itself keeps spike times only)."""
+        runs = run_many(self.model, [stim.step(1.0, start=0.0, dur=self.dur_ms)], self.dur_ms,
+                        n=self.currents_uA_cm2.size, scale=self.currents_uA_cm2, method=self.method,
+                        dt=self.dt_ms, record_every=1)
+        return runs.t, runs.v
+
     @property
     def onset_rest_uA_cm2(self) -> float | None:
         """Smallest current that fires repetitively from rest."""

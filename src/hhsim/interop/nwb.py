@@ -198,21 +198,18 @@ def fi_file(result, *, area_um2: float | None = None):
     """The NWB file of an f-I curve: one sweep per current, the run from rest.
 
     An :class:`~hhsim.analysis.fi.FICurve` keeps spike times, not traces, so
-    the runs from rest are integrated again (the same model, steps, method and
-    dt; one batch, :func:`hhsim.simulate_batch`) to record the membrane
-    potential; each sweep's Units row holds the curve's own spike times.  The
-    continuation staircases are not written: they are one long recording each,
-    not a sweep per current.
+    the runs from rest are integrated again the same way
+    (``FICurve.traces_from_rest``) to record the membrane potential; each
+    sweep's Units row holds the curve's own spike times.  The continuation
+    staircases are not written: they are one long recording each, not a sweep
+    per current.
     """
-    from ..batch_api import simulate_batch
     from ..stim import step
 
     currents = np.asarray(result.currents_uA_cm2, dtype=float)
-    unit = step(1.0, start=0.0, dur=result.dur_ms)
-    runs = simulate_batch(result.model, n=currents.size, stimulus=unit, scale=currents, t_stop=result.dur_ms,
-                          method=result.method, dt=result.dt_ms, record=["v"])
-    drive = unit.value(runs.t)
-    sweeps = [Sweep(runs.t, runs.traces["v"][:, k], currents[k] * drive, result.spikes_rest[k],
+    t, v = result.traces_from_rest()
+    drive = step(1.0, start=0.0, dur=result.dur_ms).value(t)
+    sweeps = [Sweep(t, v[:, k], currents[k] * drive, result.spikes_rest[k],
                     f"f-I from rest: {currents[k]:.6g} uA/cm2 for {result.dur_ms:g} ms "
                     f"({result.rates_hz[k]:.4g} Hz)")
               for k in range(currents.size)]
