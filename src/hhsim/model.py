@@ -176,7 +176,9 @@ class Model:
             what = f"p{ch.name} must be a permeability >= 0 cm/s" if ch.reversal == "ghk" else \
                 f"g{ch.name} must be a conductance >= 0 mS/cm²"
             if not (ch.gbar >= 0 and np.isfinite(ch.gbar)):
-                raise ParameterError(f"{what} (got {ch.gbar})")
+                accepted = "" if ch.reversal == "ghk" else \
+                    f"; a membrane's conductance density is 0 to {MAX_CONDUCTANCE:g} mS/cm²"
+                raise ParameterError(f"{what} (got {ch.gbar}){accepted}")
             if not np.isfinite(ch.E):
                 raise ParameterError(f"E{ch.name} must be a finite potential in mV")
             if not ch.q10 > 0:

@@ -52,7 +52,7 @@ def test_an_initial_pool_concentration_must_be_positive():
         hhsim.simulate("pospischil_lts", t_stop=1.0, initial_state={"Ca_i": -1e-4})
 
 
-@pytest.mark.parametrize("value", [1e300, 2e5])
+@pytest.mark.parametrize("value", [1e300, -1.0, 2e5])
 def test_conductances_no_membrane_has_are_refused(value):
     with pytest.raises(HHSimError, match="conductance density"):
         hhsim.models.get("hh").with_params(gNa=value)
