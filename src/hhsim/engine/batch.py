@@ -231,7 +231,7 @@ def run_batch(
         n_rec, n_spk = _output_sizes(grid, record_every, max_spikes)
         _check_batch_memory(2 * ncomp, plan.structure.n_states, n_rec, n_spk,
                             grid.n_steps * max(1, len(stimuli)) * (method in FIXED_STEP))
-        runs = [(idx, *_run_plan(_columns(_with_sharing(plan, sh), idx), *args, wave[idx], scale[idx], *opts))
+        runs = [(idx, *_run_plan(_with_sharing(plan, sh).columns(idx), *args, wave[idx], scale[idx], *opts))
                 for sh, idx in parts]
         failed = [st for _, _, st in runs if st >= 0]
         status = min(failed) if failed else -1
@@ -277,8 +277,7 @@ def _run_plan(plan: Plan, stimuli, grid: Grid, method: str, wave: np.ndarray, sc
     else:
         # neurons sharing their rate parameters and temperature factors (a lone
         # neuron, a batch varying conductances) take the loop compiled for them alone
-        shared = bool(np.all(plan.rp == plan.rp[:, :1]) and np.all(plan.phi == plan.phi[:, :1]))
-        name = f"run_{method}_uniform" if shared else f"run_{method}"
+        name = f"run_{method}_uniform" if plan.shares_kinetics else f"run_{method}"
         kernel = checked_kernel(getattr(module, name), plan.structure)
         common = (v, y, plan.gbar, plan.erev, plan.phi, plan.cm, plan.rp, wave, scale)
         args = (*common, *stimulus_arrays(stimuli, grid), bool(clamp), *timing, *outputs)
@@ -358,13 +357,6 @@ def _with_sharing(plan: Plan, sharing) -> Plan:
     if plan.structure.exp_sharing == sharing:
         return plan
     return replace(plan, structure=replace(plan.structure, exp_sharing=sharing))
-
-
-def _columns(plan: Plan, idx: np.ndarray) -> Plan:
-    """The neurons ``idx`` of ``plan`` as a plan of their own."""
-    pick = lambda a: np.ascontiguousarray(a[..., idx])  # noqa: E731
-    return Plan(plan.structure, pick(plan.gbar), pick(plan.erev), pick(plan.phi), pick(plan.cm), pick(plan.rp),
-                pick(plan.v0), pick(plan.y0), pick(plan.threshold))
 
 
 def _merge(ncomp: int, parts) -> BatchOutput:

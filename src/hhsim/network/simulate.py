@@ -212,8 +212,7 @@ class _Runner:
         self.plan, self.method, self.grid, self.seed = plan, method, grid, seed
         nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
         # groups whose nodes share their kinetics take a loop compiled for that alone
-        uniform = tuple(bool(np.all(g.plan.rp == g.plan.rp[:, :1]) and np.all(g.plan.phi == g.plan.phi[:, :1]))
-                        for g in plan.groups)
+        uniform = tuple(g.plan.shares_kinetics for g in plan.groups)
         self.module = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda, uniform)
         n = plan.n_nodes
         # what the threads write starts on a cache line (hhsim.engine.aligned)

@@ -49,7 +49,7 @@ def steady_current(plan: Plan, v, columns=None) -> np.ndarray:
     """
     v = np.asarray(v, dtype=float)
     if _shares_gates(plan):
-        one = _columns(plan, np.zeros(1, dtype=np.int64))
+        one = plan.columns(np.zeros(1, dtype=np.int64))
         x = physics(one, v, np.zeros((plan.structure.n_states,) + v.shape), steady=True)["x_eff"]
         gbar, erev = (plan.gbar, plan.erev) if columns is None else (plan.gbar[:, columns], plan.erev[:, columns])
         total = 0.0
@@ -63,7 +63,7 @@ def steady_current(plan: Plan, v, columns=None) -> np.ndarray:
             total = total + (gbar[i] * opened) * (v - erev[i])
         return np.broadcast_to(total, np.broadcast_shapes(v.shape, gbar.shape[1:])) + 0.0
     if columns is not None:
-        plan = _columns(plan, columns)
+        plan = plan.columns(columns)
     shape = np.broadcast_shapes(v.shape, (plan.ncomp,))
     y = np.zeros((plan.structure.n_states,) + shape)
     return physics(plan, np.broadcast_to(v, shape), y, steady=True)["I"].sum(axis=0)
@@ -74,13 +74,7 @@ def _shares_gates(plan: Plan) -> bool:
     s = plan.structure
     if any(s.mode(i) != "ohmic" for i in range(s.n_channels)):
         return False
-    return bool(np.all(plan.rp == plan.rp[:, :1]) and np.all(plan.phi == plan.phi[:, :1]))
-
-
-def _columns(plan: Plan, idx: np.ndarray) -> Plan:
-    pick = lambda a: a[..., idx]  # noqa: E731
-    return Plan(plan.structure, pick(plan.gbar), pick(plan.erev), pick(plan.phi), pick(plan.cm), pick(plan.rp),
-                pick(plan.v0), pick(plan.y0), pick(plan.threshold))
+    return plan.shares_kinetics
 
 
 def brent(f, a: np.ndarray, b: np.ndarray, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
@@ -142,7 +136,7 @@ def resting_potentials(plan: Plan, names: list[str] | None = None) -> np.ndarray
     rest = np.empty(n)
     for lo in range(0, n, COLUMNS_AT_ONCE):
         hi = min(n, lo + COLUMNS_AT_ONCE)
-        rest[lo:hi] = _rest(_columns(plan, np.arange(lo, hi)) if (lo, hi) != (0, n) else plan)
+        rest[lo:hi] = _rest(plan.columns(np.arange(lo, hi)) if (lo, hi) != (0, n) else plan)
     missing = np.flatnonzero(np.isnan(rest))
     if missing.size:
         name = names[missing[0] if len(names) > 1 else 0] if names else "the model"
@@ -168,7 +162,7 @@ def _rest(plan: Plan) -> np.ndarray:
         if pending.size == 0:
             break
         points = GRID[start: start + WINDOW + 1]
-        sub = _columns(plan, pending) if pending.size != n else plan
+        sub = plan.columns(pending) if pending.size != n else plan
         cur = steady_current(sub, points[:, None])  # (points, pending)
         change = np.sign(cur[:-1]) * np.sign(cur[1:]) <= 0
         grid_i, col = np.nonzero(change)

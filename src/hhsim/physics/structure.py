@@ -163,6 +163,19 @@ class Plan:
     def ncomp(self) -> int:
         return self.cm.shape[0]
 
+    def columns(self, idx) -> "Plan":
+        """The compartments ``idx`` (an index array) as a plan of their own."""
+        pick = lambda a: np.ascontiguousarray(a[..., idx])  # noqa: E731
+        return Plan(self.structure, pick(self.gbar), pick(self.erev), pick(self.phi), pick(self.cm), pick(self.rp),
+                    pick(self.v0), pick(self.y0), pick(self.threshold))
+
+    @property
+    def shares_kinetics(self) -> bool:
+        """Do all compartments have the first one's rate parameters and temperature
+        factors?  (Then their gates' rates are one function of V: the kernels' uniform
+        loops, the rest search's shared gates.)"""
+        return bool(np.all(self.rp == self.rp[:, :1]) and np.all(self.phi == self.phi[:, :1]))
+
 
 def _expr_layout(form: Expr, env: dict, dynamic: set[str]):
     """Canonical text and slot values of an expression form.
