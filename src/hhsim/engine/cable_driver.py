@@ -35,22 +35,17 @@ Crank-Nicolson.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 from numba import njit, types
-from numba.core.errors import NumbaExperimentalFeatureWarning
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
+from .function_values import CompiledFunction
 from .spin import leave, meet
 from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, REDUCED_THREAD, chain_middle, eliminate_pair,
                          set_junctions, solve_reduced, solve_tree, substitute_pair)
 
 _CONTRACT = {"contract"}
-
-# numba calls first-class function values experimental; the drivers below rely on them
-warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
-                        category=NumbaExperimentalFeatureWarning)
 
 #: |V| (mV) beyond which a run counts as diverged.
 V_LIMIT = 1e4
@@ -516,25 +511,6 @@ MEMBRANE_SIGNATURES = {
 #: The drivers that take a structure's membrane functions (first argument ``mem``).
 STRUCTURE_DRIVERS = ("theta_step", "implicit_steps", "run_implicit", "derivs_all", "euler_step", "rk4_step",
                      "run_euler", "run_rk4")
-
-
-class CompiledFunction(types.WrapperAddressProtocol):
-    """A compiled function as a first-class function value (numba's wrapper-address
-    protocol): a driver taking it is compiled once, whatever function it is given.
-    The function itself is compiled (or loaded from the cache) when first called."""
-
-    def __init__(self, dispatcher, signature):
-        self._dispatcher, self._signature, self._address = dispatcher, signature, None
-
-    def __wrapper_address__(self) -> int:
-        if self._address is None:
-            self._dispatcher.compile(self._signature)
-            compiled = self._dispatcher.overloads[self._signature.args]
-            self._address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_cfunc_wrapper_name)
-        return self._address
-
-    def signature(self):
-        return self._signature
 
 
 @njit(cache=True)
