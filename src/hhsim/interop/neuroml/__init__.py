@@ -58,7 +58,8 @@ def read(path: str | Path) -> Contents:
     nets = list(doc.networks or [])
     temps = [n.temperature for n in nets if n.temperature is not None]
     temperature = units.value(temps[0], "temperature", f"{path}: network temperature") if len(temps) == 1 else None
-    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
+    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])
+                + list(doc.ion_channel_kses or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
     from .cable import is_cable, read_cable
 

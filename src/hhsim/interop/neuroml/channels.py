@@ -6,7 +6,24 @@ Gates (NeuroML element -> hhsim gate):
 * ``gateHHtauInf`` (timeCourse, steadyState) -> ``inf``/``tau``;
 * ``gateHHInstantaneous`` (steadyState) -> an instantaneous gate (``inf``);
 * ``gateHHratesInf`` -> ``inf`` = steadyState, ``tau`` = 1/(alpha + beta);
-* ``gateHHratesTau`` -> ``inf`` = alpha/(alpha + beta), ``tau`` = timeCourse.
+* ``gateHHratesTau`` -> ``inf`` = alpha/(alpha + beta), ``tau`` = timeCourse;
+* ``gateHHratesTauInf`` -> ``inf`` = steadyState, ``tau`` = timeCourse (NeuroML's
+  definition: its forward and reverse rates are exposed but drive nothing);
+* ``gateFractional`` ``h`` with sub-gates ``fast``, ``slow`` (fractions f1, f2) ->
+  gates ``h_fast`` and ``h_slow`` (each ``inf``/``tau``, the gate's Q10 applied to
+  both, as NeuroML's sub-gates take the rate scale of their gate) and the channel's
+  ``conductance`` ``gbar * (... * (f1*h_fast + f2*h_slow)**instances * ...)``.  A
+  channel whose conductance expression is a product of gate powers and such
+  fractional sums is written back as ``gateFractional``; any other conductance
+  expression is refused (NeuroML has no place for it);
+* ``gateKS`` (in ``ionChannelKS``) of one closed and one open state is the
+  two-state scheme an HH gate is: ``alpha`` = the summed closed-to-open rates,
+  ``beta`` = the summed open-to-closed rates of its ``forwardTransition``,
+  ``reverseTransition`` and ``tauInfTransition`` elements (``rf = inf/tau``,
+  ``rr = (1 - inf)/tau``), power = ``instances``.  hhsim's gates are one state
+  relaxing by first-order kinetics, so a scheme of more states is refused; and
+  NeuroML's transitions do not use a gateKS's ``q10Settings``, so a gateKS that
+  gives them is refused rather than read with a factor NeuroML tools ignore.
 
 Standard forms, with ``x = (V - midpoint)/scale``:
 
@@ -30,7 +47,7 @@ from dataclasses import dataclass
 import neuroml
 
 from ...channels import expr as _expr
-from ...channels.base import Channel, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid
+from ...channels.base import Channel, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, open_fraction_tree
 from ...errors import ModelError
 from . import lems
 from . import units as _units
@@ -152,7 +169,7 @@ def _gate(kind: str, g, ctx: Context, where: str) -> Gate:
 
     if kind == "gateHHrates":
         return Gate(g.id, power, alpha=need("forward_rate", "rate"), beta=need("reverse_rate", "rate"))
-    if kind == "gateHHtauInf":
+    if kind in ("gateHHtauInf", "gateHHratesTauInf"):
         return Gate(g.id, power, inf=need("steady_state", "variable"), tau=need("time_course", "time"))
     if kind == "gateHHInstantaneous":
         return Gate(g.id, power, inf=need("steady_state", "variable"))
@@ -168,9 +185,118 @@ _XML_NAME = {"forward_rate": "forwardRate", "reverse_rate": "reverseRate", "stea
              "time_course": "timeCourse"}
 _GATE_LISTS = {"gate_hh_rates": "gateHHrates", "gate_hh_tau_infs": "gateHHtauInf",
                "gate_hh_instantaneouses": "gateHHInstantaneous", "gate_h_hrates_infs": "gateHHratesInf",
-               "gate_h_hrates_taus": "gateHHratesTau"}
-_UNSUPPORTED_GATES = {"gate_h_hrates_tau_infs": "gateHHratesTauInf",
-                      "gate_fractionals": "gateFractional"}
+               "gate_h_hrates_taus": "gateHHratesTau", "gate_h_hrates_tau_infs": "gateHHratesTauInf",
+               "gate_fractionals": "gateFractional", "gate_kses": "gateKS"}
+
+
+def _subgate_name(gid: str, sid: str) -> str:
+    return f"{gid}_{sid}"
+
+
+def _fractional(g, ctx: Context, where: str) -> tuple[list[Gate], str]:
+    """(one inf/tau gate per sub-gate, the conductance factor ``(f1*g1 + ...)**instances``)."""
+    try:
+        power = int(g.instances)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: instances must be a whole number (got {g.instances!r})") from None
+    subs = list(getattr(g, "sub_gates", None) or [])
+    if not subs:
+        raise ModelError(f"{where} needs at least one <subGate>")
+    gates, terms = [], []
+    for sg in subs:
+        sw = f"{where} subGate {sg.id!r}"
+        if sg.q10_settings is not None:
+            raise ModelError(f"{sw}: q10Settings on a subGate is not read (NeuroML's sub-gates take the rate "
+                             "scale of their gateFractional); give it on the gateFractional")
+        frac = _units.value(sg.fractional_conductance, "none", f"{sw} fractionalConductance")
+        if not frac >= 0:
+            raise ModelError(f"{sw}: fractionalConductance must be >= 0 (got {frac:g})")
+        name = _subgate_name(g.id, sg.id)
+        if not name.isidentifier():
+            raise ModelError(f"{sw}: the gate name {name!r} it would get is not an identifier")
+        for attr in ("steady_state", "time_course"):
+            if getattr(sg, attr) is None:
+                raise ModelError(f"{sw} needs <{_XML_NAME[attr]}>")
+        gates.append(Gate(name, 1, inf=_form(sg.steady_state, "variable", ctx, f"{sw} steadyState"),
+                          tau=_form(sg.time_course, "time", ctx, f"{sw} timeCourse")))
+        terms.append(f"{_units.fmt(frac)}*{name}")
+    inner = " + ".join(terms)
+    return gates, (f"({inner})" if power == 1 else f"({inner})**{power}")
+
+
+def _transition_rate(t, ctx: Context, where: str) -> RateForm:
+    """The ``<rate>`` of a forwardTransition or reverseTransition (libNeuroML keeps it as text)."""
+    from lxml import etree
+
+    kids = [k for k in (getattr(t, "anytypeobjs_", None) or []) if not (isinstance(k, str) and not k.strip())]
+    if len(kids) != 1:
+        raise ModelError(f"{where} needs exactly one <rate> child (a standard HH rate or a ComponentType)")
+    kid = kids[0]
+    if isinstance(kid, str):
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        try:
+            el = etree.fromstring(kid.encode(), parser)
+        except etree.XMLSyntaxError:
+            raise ModelError(f"{where}: its <rate> is not well-formed XML") from None
+        if etree.QName(el).localname != "rate":
+            raise ModelError(f"{where}: <{etree.QName(el).localname}> is not read; give <rate type=...>")
+        kid = neuroml.HHRate(type=el.get("type"), rate=el.get("rate"), midpoint=el.get("midpoint"),
+                             scale=el.get("scale"))
+    if getattr(kid, "type", None) is None:
+        raise ModelError(f"{where}: its <rate> needs a type")
+    return _form(kid, "rate", ctx, f"{where} rate")
+
+
+def _sum(forms: list) -> RateForm:
+    if len(forms) == 1:
+        return forms[0]
+    if not forms:
+        return Const(0.0)
+    return Expr(" + ".join(f"({form_text(f)})" for f in forms))
+
+
+def _kinetic(g, ctx: Context, where: str) -> Gate:
+    """A gateKS of one closed and one open state as the HH gate it is."""
+    try:
+        power = int(g.instances)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: instances must be a whole number (got {g.instances!r})") from None
+    closed = [s.id for s in g.closed_states or []]
+    opened = [s.id for s in g.open_states or []]
+    if len(closed) != 1 or len(opened) != 1:
+        raise ModelError(f"{where} has {len(closed) + len(opened)} states ({len(closed)} closed, {len(opened)} open); "
+                         "hhsim reads a gateKS of one closed and one open state (an HH gate: its gates are one "
+                         "state relaxing by first-order kinetics, not multi-state schemes)")
+    if g.q10_settings is not None:
+        raise ModelError(f"{where}: q10Settings on a gateKS is not read (NeuroML's transitions do not use it, so "
+                         "tools differ); give the rates at the simulation temperature, or use gateHHrates")
+    c, o = closed[0], opened[0]
+    opening, closing = [], []
+    items = ([("forward", t) for t in g.forward_transition or []] + [("reverse", t) for t in g.reverse_transition or []]
+             + [("tauInf", t) for t in g.tau_inf_transition or []])
+    if not items:
+        raise ModelError(f"{where} has no transitions")
+    for kind, t in items:
+        tw = f"{where} {kind}Transition {t.id!r}"
+        ends = (t.from_, t.to)
+        if sorted(ends) != sorted((c, o)):
+            raise ModelError(f"{tw}: from {t.from_!r} to {t.to!r}; a transition joins the closed state {c!r} and "
+                             f"the open state {o!r}")
+        up = ends == (c, o)  # rf flows from -> to, rr flows to -> from
+        if kind == "tauInf":
+            for attr in ("steady_state", "time_course"):
+                if getattr(t, attr) is None:
+                    raise ModelError(f"{tw} needs <{_XML_NAME[attr]}>")
+            inf = form_text(_form(t.steady_state, "variable", ctx, f"{tw} steadyState"))
+            tau = form_text(_form(t.time_course, "time", ctx, f"{tw} timeCourse"))
+            rf, rr = Expr(f"({inf})/({tau})"), Expr(f"(1 - ({inf}))/({tau})")
+            (opening if up else closing).append(rf)
+            (closing if up else opening).append(rr)
+        else:
+            rate = _transition_rate(t, ctx, tw)
+            forward = kind == "forward"
+            (opening if forward == up else closing).append(rate)
+    return Gate(g.id, power, alpha=_sum(opening), beta=_sum(closing))
 
 
 def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tuple[Channel, str]:
@@ -180,28 +306,39 @@ def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tupl
     where = f"{_at(ctx, ch.id)}: ionChannel {ch.id!r}"
     if getattr(ch, "type", None) not in (None, "ionChannelHH", "ionChannelPassive"):
         raise ModelError(f"{where}: channel type {ch.type!r} is not supported; accepted: ionChannelHH")
-    for attr, label in _UNSUPPORTED_GATES.items():
-        if getattr(ch, attr, None):
-            raise ModelError(f"{where}: <{label}> is not supported; accepted gates: " + ", ".join(_GATE_LISTS.values()))
     found = {}
     for attr, kind in _GATE_LISTS.items():
         for g in getattr(ch, attr, None) or []:
             found[g.id] = (kind, g)
     for g in getattr(ch, "gates", None) or []:  # <gate type="gateHH...">
-        if g.type not in _GATE_LISTS.values():
+        if g.type not in _GATE_LISTS.values() or g.type == "gateKS":
             raise ModelError(f"{where}: gate {g.id!r} of type {g.type!r} is not supported; accepted: "
-                             + ", ".join(_GATE_LISTS.values()))
+                             + ", ".join(k for k in _GATE_LISTS.values() if k != "gateKS")
+                             + " (a gateKS is written as <gateKS> in an <ionChannelKS>)")
         found[g.id] = (g.type, g)
     props = dict(props or {})
     order = props.get("gates", "").split()
     if sorted(order) != sorted(found):
         order = list(found)
-    gates, q10s = [], []
+    gates, q10s, factors = [], [], []
     for gid in order:
         kind, g = found[gid]
         gw = f"{where}, {kind} {gid!r}"
-        gates.append(_gate(kind, g, ctx, gw))
-        q10s.append(_q10(g, gw))
+        if kind == "gateFractional":
+            subs, factor = _fractional(g, ctx, gw)
+            gates.extend(subs)
+            q10s.extend([_q10(g, gw)] * len(subs))
+            factors.append(factor)
+            continue
+        if kind == "gateKS":
+            gates.append(_kinetic(g, ctx, gw))
+            q10s.append(None)
+        else:
+            gates.append(_gate(kind, g, ctx, gw))
+            q10s.append(_q10(g, gw))
+        power = gates[-1].power
+        factors.append(gid if power == 1 else f"{gid}**{int(power)}")
+    fractional = any(kind == "gateFractional" for kind, _ in found.values())
     q10, ref = 1.0, 6.3
     distinct = set(q10s)
     if len(distinct) > 1:
@@ -218,8 +355,13 @@ def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tupl
     if not gates:
         q10, ref = 3.0, 6.3  # a leak has no temperature factor; hhsim's defaults
     species = getattr(ch, "species", None) or ""
-    channel = Channel(name, gbar=0.0, E=0.0, gates=tuple(gates), q10=q10, q10_reference_c=ref,
-                      ion=ION_IN.get(species, ""), description=_notes(ch), source=props.get("source", ""))
+    conductance = f"gbar * ({' * '.join(factors)})" if fractional else ""
+    try:
+        channel = Channel(name, gbar=0.0, E=0.0, gates=tuple(gates), q10=q10, q10_reference_c=ref,
+                          ion=ION_IN.get(species, ""), description=_notes(ch), source=props.get("source", ""),
+                          conductance=conductance)
+    except ModelError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
     return _restored(channel, ch, props, ctx), species
 
 
@@ -243,7 +385,7 @@ def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
     component types; otherwise ``channel`` as NeuroML defines it."""
     params = [(k[len("param:"):], v) for k, v in props.items() if k.startswith("param:")]
     texts = {k[len("form:"):]: v for k, v in props.items() if k.startswith("form:")}
-    if not params and not texts and not any(k.startswith("iab:") for k in props):
+    if not params and not texts and not any(k.startswith("iab:") for k in props) and "conductance" not in props:
         return channel
     try:
         gates = []
@@ -265,7 +407,8 @@ def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
             gates.append(dataclasses.replace(g, **forms))
         units = {k[len("punit:"):]: v for k, v in props.items() if k.startswith("punit:")}
         candidate = channel.replace(gates=tuple(gates), params={k: float(v) for k, v in params},
-                                    param_units=tuple(sorted(units.items())))
+                                    param_units=tuple(sorted(units.items())),
+                                    conductance=props.get("conductance", channel.conductance))
         again = write_channel(candidate, ch.id)
     except (ModelError, ValueError):
         return channel
@@ -371,6 +514,94 @@ def _component_type(name: str, form: RateForm, role: str, channel: Channel, wher
                                  description="rate written by hhsim")
 
 
+def channel_gate(channel: Channel, name: str) -> Gate:
+    return next(g for g in channel.gates if g.name == name)
+
+
+def _elements(g: Gate, channel: Channel, ident: str, props: dict, cts: list, where: str) -> dict:
+    """NeuroML rate elements of the forms of ``g`` (component types added to ``cts`` for forms
+    no standard type expresses; expression texts kept in ``props``)."""
+    elems = {}
+    for fname, form in zip(g.form_names, g.forms):
+        role = ROLE_OF[fname]
+        std = _standard(form, role)
+        if isinstance(form, Expr):
+            props[f"form:{g.name}.{fname}"] = form.text
+            props.update({f"fparam:{g.name}.{fname}.{n}": _units.fmt(v) for n, v in form.params})
+            props.update({f"funit:{g.name}.{fname}.{n}": u for n, u in form.units})
+        if std is None:
+            ct_name = f"{ident}_{g.name}_{fname}"
+            cts.append(_component_type(ct_name, form, role, channel, f"{where}, {fname}"))
+            std = (ct_name, {})
+        cls = {"rate": neuroml.HHRate, "variable": neuroml.HHVariable, "time": neuroml.HHTime}[role]
+        elems[fname] = cls(type=std[0], **std[1])
+    return elems
+
+
+def _conductance_groups(channel: Channel) -> tuple[dict, list]:
+    """How NeuroML holds the channel's open fraction: (gate -> power of the gates that are
+    plain factors, [(gateFractional id, [(gate, sub-gate id, fraction)], instances)]).
+    Without a conductance expression every gate is a plain factor with its own power; an
+    expression must be a product of gate powers and fractional sums ``(f1*a + f2*b)**k``
+    (constant fractions >= 0), each gate used once, else it is refused."""
+    if not channel.conductance:
+        return {g.name: g.power for g in channel.gates}, []
+    gnames = {g.name for g in channel.gates}
+    env = dict(channel.params)
+    refuse = ModelError(f"channel {channel.name!r}: its conductance {channel.conductance!r} cannot be written to "
+                        "NeuroML, which holds products of gate powers and fractional sums of gates "
+                        "(gbar * m**3 * (0.7*h1 + 0.3*h2)**k, a gateFractional); write the channel in TOML")
+
+    def flat(t, op):
+        return flat(t[2], op) + flat(t[3], op) if t[0] == "bin" and t[1] == op else [t]
+
+    def constant(t) -> float:
+        if set(_expr.names(t)) & gnames:
+            raise refuse
+        return float(_expr.evaluate(t, env))
+
+    def power_of(t) -> tuple:
+        if t[0] == "bin" and t[1] == "**":
+            p = constant(t[3])
+            if not (p >= 1 and float(p).is_integer()):
+                raise refuse
+            return t[2], int(p)
+        return t, 1
+
+    plain, fractions, used = {}, [], []
+    for factor in flat(open_fraction_tree(channel.conductance), "*"):
+        base, power = power_of(factor)
+        if base[0] == "name" and base[1] in gnames:
+            plain[base[1]] = power
+            used.append(base[1])
+            continue
+        members = []
+        for term in flat(base, "+"):
+            parts = flat(term, "*")
+            gates = [t for t in parts if t[0] == "name" and t[1] in gnames]
+            if len(gates) != 1:
+                raise refuse
+            frac = 1.0
+            for t in parts:
+                if t is not gates[0]:
+                    frac *= constant(t)
+            if not frac >= 0:
+                raise refuse
+            members.append((gates[0][1], frac))
+            used.append(gates[0][1])
+        prefixes = {m.split("_", 1)[0] for m, _ in members}
+        gid = prefixes.pop() if len(prefixes) == 1 and all("_" in m for m, _ in members) else ""
+        if not gid or gid in gnames or gid in [f[0] for f in fractions]:
+            gid = f"fractional{len(fractions) + 1}"
+            subs = [(m, m, f) for m, f in members]
+        else:
+            subs = [(m, m.split("_", 1)[1], f) for m, f in members]
+        fractions.append((gid, subs, power))
+    if len(used) != len(set(used)):
+        raise refuse
+    return plain, fractions
+
+
 def write_channel(channel: Channel, ident: str) -> Written:
     """``channel`` as a NeuroML ``ionChannelHH`` with id ``ident``; rates no standard
     form expresses exactly become component types named ``<ident>_<gate>_<form>``."""
@@ -390,10 +621,45 @@ def write_channel(channel: Channel, ident: str) -> Written:
     if channel.gates:
         q10 = neuroml.Q10Settings(type="q10ExpTemp", q10_factor=_units.fmt(channel.q10),
                                   experimental_temp=_units.quantity(channel.q10_reference_c, "degC"))
-    mixed = len({"rates" if g.alpha is not None and not g.instantaneous else "tauInf" if g.tau is not None
-                 else "instantaneous" for g in channel.gates}) > 1
+    plain, fractions = _conductance_groups(channel)
+    if fractions:
+        props["conductance"] = channel.conductance
+    rank = {g.name: i for i, g in enumerate(channel.gates)}  # sub-gates in the channel's order of gates
+    fractions = [(gid, sorted(members, key=lambda m: rank[m[0]]), power) for gid, members, power in fractions]
+    first_of = {members[0][0]: (gid, members, power) for gid, members, power in fractions}
+    kinds = set()
+    for g in channel.gates:
+        if g.name in first_of:
+            kinds.add("fractional")
+        elif g.name in plain:
+            kinds.add("rates" if g.alpha is not None and not g.instantaneous else "tauInf" if g.tau is not None
+                      else "instantaneous")
+    mixed = len(kinds) > 1
     for g in channel.gates:
         where = f"channel {channel.name!r}, gate {g.name!r}"
+        if g.name in first_of:
+            gid, members, power = first_of[g.name]
+            subs = []
+            for sub_name, sub_id, frac in members:
+                sg = channel_gate(channel, sub_name)
+                if sg.instantaneous:
+                    raise ModelError(f"channel {channel.name!r}, gate {sub_name!r}: an instantaneous gate cannot be "
+                                     "a sub-gate of NeuroML's gateFractional (sub-gates have a time course)")
+                if sg.alpha is not None:  # a sub-gate is given by its steady state and time constant
+                    a, b = form_text(sg.alpha), form_text(sg.beta)
+                    sg = Gate(sg.name, 1, inf=Expr(f"({a})/(({a}) + ({b}))"), tau=Expr(f"1/(({a}) + ({b}))"))
+                elems = _elements(sg, channel, ident, props, cts, f"channel {channel.name!r}, gate {sub_name!r}")
+                subs.append(neuroml.GateFractionalSubgate(id=sub_id, fractional_conductance=_units.fmt(frac),
+                                                          steady_state=elems["inf"], time_course=elems["tau"]))
+            common = {"id": gid, "instances": power, "q10_settings": q10, "sub_gates": subs}
+            if mixed:
+                nml.gates.append(neuroml.GateHHUndetermined(type="gateFractional", **common))
+            else:
+                nml.gate_fractionals.append(neuroml.GateFractional(**common))
+            continue
+        if g.name not in plain:  # a later sub-gate of a fractional gate, written with its first
+            continue
+        g = dataclasses.replace(g, power=plain[g.name])
         if g.instantaneous and g.alpha is not None:
             # NeuroML's instantaneous gate has a steady state only: alpha/(alpha + beta)
             for fname in ("alpha", "beta"):
@@ -402,20 +668,7 @@ def write_channel(channel: Channel, ident: str) -> Written:
             g = Gate(g.name, g.power, inf=Expr(f"({a})/(({a}) + ({b}))"))
         if not float(g.power).is_integer():
             raise ModelError(f"{where}: power {g.power:g} is not a whole number, which NeuroML requires")
-        elems = {}
-        for fname, form in zip(g.form_names, g.forms):
-            role = ROLE_OF[fname]
-            std = _standard(form, role)
-            if isinstance(form, Expr):
-                props[f"form:{g.name}.{fname}"] = form.text
-                props.update({f"fparam:{g.name}.{fname}.{n}": _units.fmt(v) for n, v in form.params})
-                props.update({f"funit:{g.name}.{fname}.{n}": u for n, u in form.units})
-            if std is None:
-                ct_name = f"{ident}_{g.name}_{fname}"
-                cts.append(_component_type(ct_name, form, role, channel, f"{where}, {fname}"))
-                std = (ct_name, {})
-            cls = {"rate": neuroml.HHRate, "variable": neuroml.HHVariable, "time": neuroml.HHTime}[role]
-            elems[fname] = cls(type=std[0], **std[1])
+        elems = _elements(g, channel, ident, props, cts, where)
         common = {"id": g.name, "instances": int(g.power), "q10_settings": q10}
         if mixed:  # the schema allows one kind of gate element per channel: <gate type=...> for all
             kind = "gateHHrates" if g.alpha is not None else "gateHHtauInf" if g.tau is not None \

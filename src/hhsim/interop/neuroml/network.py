@@ -157,7 +157,8 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     temperature = None
     if net.temperature is not None:
         temperature = _units.value(net.temperature, "temperature", f"{where} temperature")
-    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])}
+    channels = {c.id: c for c in list(doc.ion_channel_hhs or []) + list(doc.ion_channel or [])
+                + list(doc.ion_channel_kses or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
     cells = {c.id: c for c in doc.cells or []}
     read: dict = {}
