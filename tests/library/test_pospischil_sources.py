@@ -10,10 +10,11 @@ authors' demos (a 300 ms current step into the soma; amplitudes chosen here
 to make each cell fire repeatedly, in µA/cm² of membrane).
 
 What each preset must reproduce (and what it departs from) is stated in
-``hhsim.models.pospischil``: FS with the sIN template's EK = -100 mV and RS
-with the paper's fitted values (rest -71.9 mV) are checked here; IB keeps the
-paper's figure 5b burst and states where it departs from the authors' mod
-files (``tests/library/test_presets.py`` checks the burst).
+``hhsim.models.pospischil``: FS with the sIN template's EK = -100 mV, IB
+with the M and L gates starting at 0 and E_Ca fixed at 120 mV as the
+authors' mod files (``pospischil_ib_demo``; ``pospischil_ib`` keeps the
+paper's figure 5b burst instead, ``tests/library/test_presets.py``), RS with
+the paper's fitted values (rest -71.9 mV).
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ def _l_current(v):
 CELLS = {
     "pospischil_rs": dict(gna=56.0, gk=6.0, gm=0.075, tau_max=608.0, gl=0.0205, el=-70.3, vt=-56.2, ek=-90.0),
     "pospischil_fs": dict(gna=50.0, gk=10.0, gm=0.0, tau_max=1000.0, gl=0.15, el=-70.0, vt=-55.0, ek=-100.0),
+    "pospischil_ib_demo": dict(gna=50.0, gk=5.0, gm=0.03, tau_max=1000.0, gl=0.01, el=-85.0, vt=-55.0, ek=-100.0,
+                          gcal=0.17, eca=120.0),
 }
 #: A step into the soma from 10 ms for 300 ms (µA/cm²).
-PROTOCOL = {"pospischil_rs": 1.5, "pospischil_fs": 3.0}
+PROTOCOL = {"pospischil_rs": 1.5, "pospischil_fs": 3.0, "pospischil_ib_demo": 1.0}
 START, DUR, T_STOP = 10.0, 300.0, 320.0
 
 
@@ -109,7 +112,8 @@ def _reference_spikes(name: str) -> np.ndarray:
     p = CELLS[name]
     v0 = _rest(p)
     y0 = [v0, *_steady(p, v0)]
-    # every gate at its steady state at rest, as the presets start
+    if name == "pospischil_ib_demo":  # the authors' IM and IL mod files start p, q and r at 0
+        y0[4] = y0[5] = y0[6] = 0.0
 
     def crossing(t, y):
         return y[0]
@@ -136,9 +140,14 @@ def test_spike_times_match_an_independent_integration_of_the_authors_model(name)
     assert np.max(np.abs(got - ref)) < 0.5, (got, ref)
 
 
-def test_fs_uses_the_templates_ek():
+def test_fs_uses_the_templates_ek_and_ib_the_mod_files_start_and_eca():
     fs = hhsim.models.get("pospischil_fs")
     assert {c.name: c.E for c in fs.channels}["K"] == pytest.approx(-100.0, abs=1e-9)
+    ib = hhsim.models.get("pospischil_ib_demo")
+    assert {c.name: c.E for c in ib.channels}["CaL"] == 120.0
+    _, states = ib.initial_state()
+    named = dict(zip(ib.state_names, states))
+    assert named["p"] == named["q"] == named["r"] == 0.0
 
 
 def test_rs_rest_is_the_papers_fit():

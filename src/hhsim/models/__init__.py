@@ -33,6 +33,7 @@ _REGISTRY.update({
     "pospischil_rs": _po.pospischil_rs,
     "pospischil_fs": _po.pospischil_fs,
     "pospischil_ib": _po.pospischil_ib,
+    "pospischil_ib_demo": _po.pospischil_ib_demo,
     "pospischil_lts": _po.pospischil_lts,
     "destexhe_tc": _dx.destexhe_tc,
 })

@@ -52,7 +52,7 @@ Where sources differ, and why these:
   E_Ca fixed at 120 mV no second spike follows a conditioning spike within
   40 ms (the refractory protocol fails).  This preset reproduces the paper's
   figure (``tests/library/test_presets.py``); the mod files' start is one
-  argument away: ``initial_state=(v0, states with p = q = r = 0)``.
+  preset away: ``pospischil_ib_demo`` runs it as their mod files do.
 * Calcium (IB, LTS): the paper writes E_Ca = 120 mV; the authors' NEURON
   code carries a submembrane calcium pool (Destexhe's ``cad``: depth 1 µm,
   tau 5 ms, rest 2.4e-4 mM, Ca_out 2 mM), from which E_Ca follows by the
@@ -115,6 +115,27 @@ def pospischil_ib() -> Model:
                  description="Pospischil 2008 intrinsically bursting (IB) cell, L-type Ca",
                  notes="The authors' IB demo values (ModelDB 123623, 'one burst, then RS'); calcium pool (cad) and "
                        "E_Ca from it; gates start at steady state (see the module docstring for why not at 0).")
+
+
+def pospischil_ib_demo() -> Model:
+    """The IB cell as the authors' mod files run it: E_Ca fixed at 120 mV (no calcium
+    pool), and the M gate p and the L-type gates q, r starting at 0 (their INITIAL
+    blocks), every other gate at its steady state at rest.
+
+    Values as ``pospischil_ib`` (the authors' ``demo_PY_IB``).  What it reproduces,
+    and what ``tests/library/test_pospischil_sources.py`` checks: spike times within
+    0.5 ms of an independent integration of the authors' equations started the same
+    way.  Started this way the initial burst of the paper's figure 5b is gone (first
+    intervals of about 121 and 233 ms at 0.517 µA/cm²), and with E_Ca fixed no second
+    spike follows a conditioning spike within 40 ms; ``pospischil_ib`` is the preset
+    that keeps the burst.
+    """
+    return _base("pospischil_ib_demo", 50.0, 5.0, 0.03, 1000.0, 0.01, -85.0, -55.0, e_k=-100.0,
+                 extra=(cal(0.17, E=120.0),),
+                 initial_states=(("p", 0.0), ("q", 0.0), ("r", 0.0)),
+                 description="Pospischil 2008 IB cell as the authors' mod files run it (E_Ca 120 mV, M and L gates from 0)",
+                 notes="The authors' IB demo (ModelDB 123623) with their mod files' E_Ca = 120 mV and INITIAL blocks "
+                       "(p = q = r = 0); no initial burst.")
 
 
 def pospischil_lts() -> Model:
