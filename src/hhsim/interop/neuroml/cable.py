@@ -13,12 +13,30 @@ segments that share one set of them form a region, named after the
 smallest segment group that holds exactly those segments (else
 ``region1``, ``region2``, ...), and each region gets its own
 :class:`~hhsim.model.Model` (:func:`.cells.read_membrane`).
+
+Non-uniform densities (``channelDensityNonUniform``, ``...NonUniformNernst``,
+``...NonUniformGHK``): the ``variableParameter`` (``condDensity``, or
+``permeability`` for GHK) on a segment group, its ``inhomogeneousValue`` an
+expression of the variable of an ``inhomogeneousParameter`` of that group with
+metric ``Path Length from root`` (µm along the segments' 3D points from the
+root segment's proximal point).  As NeuroML writes them, the values are in SI
+units (S/m² for a conductance density, m/s for a permeability), as in
+``1e4 * (0.00008 * exp(p/323))`` for 0.08 mS/cm² growing with distance.
+hhsim evaluates the expression at the middle of each segment and gives that
+segment the resulting density (a segment is a section of the cable, so the
+density is constant along it: split a long segment in the file for a finer
+profile).  A ``translationStart`` other than 0 and a ``normalizationEnd`` are
+refused, as are ``channelPopulation``, ``channelDensityVShift`` and
+``channelDensityGHK2`` (its current fixes RT/2F at 25 mV x T/293.15 K, about 1%
+from the GHK current hhsim computes, a form hhsim's channels do not have).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from ...errors import ModelError
 from . import units as _units
@@ -110,9 +128,19 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     if bp is None or bp.membrane_properties is None:
         raise ModelError(f"{where} has no <membraneProperties>")
     mp, ip = bp.membrane_properties, bp.intracellular_properties
+    for attr, label in (("channel_populations", "channelPopulation"),
+                        ("channel_density_v_shifts", "channelDensityVShift"),
+                        ("channel_density_ghk2s", "channelDensityGHK2")):
+        if getattr(mp, attr, None):
+            raise ModelError(f"{where}: <{label}> is not supported; accepted: channelDensity, channelDensityNernst, "
+                             "channelDensityGHK and their NonUniform forms" + (
+                                 " (channelDensityGHK2 fixes RT/2F at 25 mV x T/293.15 K, a current hhsim's "
+                                 "channels do not have)" if label == "channelDensityGHK2" else ""))
     # which density, capacitance and resistivity items apply to each segment
     kinds = ("channel_densities", "channel_density_nernsts", "channel_density_ghks", "specific_capacitances")
     applies = {k: [(item, _applies(item, groups, where)) for item in getattr(mp, k) or []] for k in kinds}
+    for k, pieces in _non_uniform(mp, morph, segs, groups, where).items():
+        applies[k].extend(pieces)
     resist = [(r, _applies(r, groups, where)) for r in (ip.resistivities if ip is not None else []) or []]
     signature = {}
     for sid in segs:
@@ -204,6 +232,124 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
     threshold = _units.value(thresh[0].value, "voltage", f"{where} spikeThresh") if thresh else 0.0
     m = Morphology(tuple(sections), name=cell.id, source=ctx.where, **kw)
     return CableRead(m, models, {sid: (name, 0.0, 1.0) for sid, name in names.items()}, threshold)
+
+
+#: NonUniform density kind -> (uniform kind it becomes, its parameter, NeuroML unit of the values)
+_NON_UNIFORM = {
+    "channel_density_non_uniforms": ("channel_densities", "condDensity", "S_per_m2"),
+    "channel_density_non_uniform_nernsts": ("channel_density_nernsts", "condDensity", "S_per_m2"),
+    "channel_density_non_uniform_ghks": ("channel_density_ghks", "permeability", "m_per_s"),
+}
+_LABEL = {"channel_density_non_uniforms": "channelDensityNonUniform",
+          "channel_density_non_uniform_nernsts": "channelDensityNonUniformNernst",
+          "channel_density_non_uniform_ghks": "channelDensityNonUniformGHK"}
+PATH_LENGTH = "Path Length from root"
+
+
+def path_lengths(segs: dict, where: str) -> dict[int, float]:
+    """Segment id -> path length (µm) of its middle from the root segment's proximal point,
+    along the segments' 3D points."""
+    out: dict[int, tuple[float, float]] = {}  # id -> (path at proximal, length)
+
+    def visit(sid: int, stack: tuple) -> tuple[float, float]:
+        if sid in out:
+            return out[sid]
+        if sid in stack:
+            raise ModelError(f"{where}: segment {sid} is reached twice (a loop of parents)")
+        s = segs[sid]
+        start = 0.0
+        parent = None
+        if s.parent is not None:
+            pid = int(s.parent.segments)
+            if pid not in segs:
+                raise ModelError(f"{where}: segment {sid} has a parent that is not in the morphology")
+            parent = segs[pid]
+            p0, plen = visit(pid, stack + (sid,))
+            frac = float(s.parent.fraction_along) if s.parent.fraction_along is not None else 1.0
+            start = p0 + frac * plen
+        prox = s.proximal if s.proximal is not None else (parent.distal if parent is not None else None)
+        if prox is None or s.distal is None:
+            raise ModelError(f"{where}, segment {sid} needs proximal and distal points")
+        length = math.dist((float(prox.x), float(prox.y), float(prox.z)),
+                           (float(s.distal.x), float(s.distal.y), float(s.distal.z)))
+        out[sid] = (start, length)
+        return out[sid]
+
+    for sid in segs:
+        visit(sid, ())
+    return {sid: a + b / 2.0 for sid, (a, b) in out.items()}
+
+
+def _non_uniform(mp, morph, segs: dict, groups: dict, where: str) -> dict[str, list]:
+    """Uniform density kind -> [(a density item of one value, the segments it is on)] for the
+    cell's NonUniform densities, each evaluated at the middle of each of its segments."""
+    import neuroml
+
+    from ...channels import expr as _expr
+    from .lems import _parse
+
+    params = {ip.id: (g.id, ip) for g in morph.segment_groups or [] for ip in g.inhomogeneous_parameters or []}
+    out: dict[str, list] = {}
+    paths = None
+    for attr, (kind, param, unit) in _NON_UNIFORM.items():
+        for cd in getattr(mp, attr, None) or []:
+            w = f"{where}, {_LABEL[attr]} {cd.id!r}"
+            vps = list(cd.variable_parameters or [])
+            if len(vps) != 1 or vps[0].parameter != param or vps[0].inhomogeneous_value is None:
+                raise ModelError(f"{w} needs one <variableParameter parameter=\"{param}\"> with an "
+                                 "<inhomogeneousValue>")
+            vp = vps[0]
+            if vp.segment_groups not in groups:
+                raise ModelError(f"{w}: segment group {vp.segment_groups!r} is not in the morphology")
+            iv = vp.inhomogeneous_value
+            gid_ip = params.get(iv.inhomogeneous_parameters)
+            if gid_ip is None or gid_ip[0] != vp.segment_groups:
+                raise ModelError(f"{w}: inhomogeneousParameter {iv.inhomogeneous_parameters!r} is not defined in "
+                                 f"segment group {vp.segment_groups!r}")
+            ip = gid_ip[1]
+            if ip.metric != PATH_LENGTH:
+                raise ModelError(f"{w}: metric {ip.metric!r} is not supported; accepted: {PATH_LENGTH}")
+            if ip.proximal is not None and ip.proximal.translation_start not in (None, 0, 0.0):
+                raise ModelError(f"{w}: translationStart {ip.proximal.translation_start:g} is not supported; "
+                                 "accepted: 0 (p is the path length from the root)")
+            if ip.distal is not None and ip.distal.normalization_end is not None:
+                raise ModelError(f"{w}: normalizationEnd is not supported (p is the path length from the root "
+                                 "in µm)")
+            var = str(ip.variable)
+            if not var.isidentifier():
+                raise ModelError(f"{w}: variable {var!r} is not a name")
+            tree = _parse(iv.value, f"{w} inhomogeneousValue")
+            stray = sorted(set(_expr.names(tree)) - {var})
+            if stray:
+                raise ModelError(f"{w} inhomogeneousValue: unknown name {stray[0]!r} in {iv.value!r}; it may use "
+                                 f"{var} (the path length from the root, um), numbers and functions such as exp")
+            if paths is None:
+                paths = path_lengths(segs, where)
+            on = sorted(groups[vp.segment_groups])
+            with np.errstate(all="ignore"):
+                values = np.broadcast_to(np.asarray(_expr.evaluate(tree, {var: np.array([paths[s] for s in on])}),
+                                                    dtype=float), (len(on),))
+            bad = ~np.isfinite(values) | (values < 0)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise ModelError(f"{w}: {iv.value!r} is {values[k]:g} at {var} = {paths[on[k]]:g} um (segment "
+                                 f"{on[k]}); a {param} must be finite and >= 0")
+            by_value: dict[float, set] = {}
+            for sid, x in zip(on, values):
+                by_value.setdefault(float(x), set()).add(sid)
+            for x, sids in by_value.items():
+                amount = f"{_units.fmt(x)} {unit}"
+                if kind == "channel_densities":
+                    item = neuroml.ChannelDensity(id=cd.id, ion_channel=cd.ion_channel, cond_density=amount,
+                                                  erev=cd.erev, ion=cd.ion)
+                elif kind == "channel_density_nernsts":
+                    item = neuroml.ChannelDensityNernst(id=cd.id, ion_channel=cd.ion_channel, cond_density=amount,
+                                                        ion=cd.ion)
+                else:
+                    item = neuroml.ChannelDensityGHK(id=cd.id, ion_channel=cd.ion_channel, permeability=amount,
+                                                     ion=cd.ion)
+                out.setdefault(kind, []).append((item, sids))
+    return out
 
 
 def _group_props(morph) -> dict:

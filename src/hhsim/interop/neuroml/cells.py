@@ -111,8 +111,12 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
                         ("channel_density_non_uniform_nernsts", "channelDensityNonUniformNernst"),
                         ("channel_density_non_uniform_ghks", "channelDensityNonUniformGHK")):
         if getattr(mp, attr, None):
-            raise ModelError(f"{where}: <{label}> is not supported; accepted: channelDensity, channelDensityNernst, "
-                             "channelDensityGHK")
+            why = {"channelDensityGHK2": " (it fixes RT/2F at 25 mV x T/293.15 K, a current hhsim's channels do not "
+                                         "have)"}.get(label, "")
+            if "NonUniform" in label:
+                why = " on a cell of one segment (a density that varies with distance needs several segments)"
+            raise ModelError(f"{where}: <{label}> is not supported{why}; accepted: channelDensity, "
+                             "channelDensityNernst, channelDensityGHK")
     conc: dict[str, float] = {}
     pools = []
     for sp in (ip.species if ip is not None else []) or []:
