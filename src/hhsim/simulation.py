@@ -15,6 +15,7 @@ from .checks import check_stimulus, check_tolerance, finite_number
 from .errors import ParameterError, SolverError
 from .limits import check_memory
 from .model import Model
+from .noise import as_noise, simulate_noisy
 from .result import Result
 from .stim import Stimulus
 
@@ -43,6 +44,11 @@ def simulate(
     record_every: int = 1,
     rtol: float | None = None,
     atol: float | None = None,
+    noise=None,
+    area_um2: float | None = None,
+    density: dict | None = None,
+    channel_counts: dict | None = None,
+    seed: int | None = None,
 ) -> Result:
     """Simulate one membrane patch.
 
@@ -63,7 +69,25 @@ def simulate(
     record_every : keep every k-th step (spike times still use every step).
     rtol, atol : tolerances of the adaptive methods (defaults: 1e-6 for
         ``dopri5``, odeint's 1.49012e-8 for ``lsoda``).
+    noise : channel noise (:mod:`hhsim.noise`): ``"markov"``, ``"langevin"``,
+        ``"gillespie"``, ``"none"`` (default) or a :class:`~hhsim.noise.ChannelNoise`;
+        then ``area_um2`` (membrane area, µm²), ``density`` (channel -> channels/µm²,
+        default Na 60 and K 18 of the squid axon), ``channel_counts`` (channel ->
+        number, instead of a density) and ``seed`` describe it, ``dt`` defaults to
+        0.01 ms and the result is a :class:`~hhsim.noise.NoiseResult`.
     """
+    spec = as_noise(noise, area_um2=area_um2, density=density, counts=channel_counts, seed=seed)
+    if spec.active:
+        if rtol is not None or atol is not None:
+            raise SolverError("rtol and atol belong to the adaptive methods; a noisy run has a fixed step dt")
+        model = _models.get(model)
+        if v_init is not None:
+            model = dataclasses.replace(model, v_init=finite_number("v_init", v_init, "mV"))
+        if initial_state is not None and not isinstance(initial_state, dict):
+            raise ParameterError(f"initial_state must be a dict such as {{'v': -60, 'm': 0.1}}, "
+                                 f"got {type(initial_state).__name__}")
+        return simulate_noisy(model, stimulus, spec, t_stop=t_stop, dt=dt, method=method,
+                              record_every=record_every, initial=_initial(model, initial_state))
     model = _models.get(model)
     method, dt = resolve_method(method, dt)
     grid = make_grid(t_stop, dt)

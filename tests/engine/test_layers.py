@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("hhsim.channels", "hhsim.physics", "hhsim.stim", "hhsim.stimspec", "hhsim.checks"),
     ("hhsim.model", "hhsim.models", "hhsim.drugs", "hhsim.describe", "hhsim.display", "hhsim.cells"),
     ("hhsim.engine",),
-    ("hhsim.simulation", "hhsim.batch_api", "hhsim.batch_columns", "hhsim.result", "hhsim.cable", "hhsim.network", "hhsim.interop"),
+    ("hhsim.simulation", "hhsim.batch_api", "hhsim.batch_columns", "hhsim.result", "hhsim.cable", "hhsim.network", "hhsim.interop",
+     "hhsim.noise"),
     ("hhsim.analysis", "hhsim.dynamics", "hhsim.sweep", "hhsim.fit"),
     ("hhsim.explore", "hhsim.cli", "hhsim"),
 ]

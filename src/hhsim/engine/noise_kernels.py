@@ -1,0 +1,499 @@
+"""Compiled kernels of noisy membranes: channel counts on fixed steps.
+
+Fixed code, compiled once for every model: a model enters only through
+arrays (:mod:`hhsim.noise.lowering` builds them), never through generated
+source.  A *node* is one membrane patch (a neuron of a batch; a compartment
+later) with its own state counts, parameters and random stream.
+
+State of a node
+    ``v`` (mV); ``z[row]``: the number of channels in each state of each
+    noisy channel's kinetic scheme (:mod:`hhsim.physics.kinetic`; rows
+    ``ch_row0[k] ..`` of channel ``k``, as floats holding whole numbers for
+    the Markov method and real numbers for the Langevin method); ``xd[j]``:
+    the gates of channels without noise (fractions, as the deterministic
+    model).
+
+Rates
+    Read from a table of the voltage (rows ``VLO + i VH`` mV, linear
+    interpolation) filled from the model's own rate functions, per group of
+    nodes sharing their kinetics (``grp``).  For a noisy gate with ``a``
+    subunits the columns from ``gt_col`` hold: the ``(a+1) x (a+1)`` matrix
+    ``q[i, j]`` of the open-subunit count over one step at fixed V (row i:
+    from i open), then ``log q[i, i]`` for each i, then ``alpha`` and
+    ``beta`` (1/ms, temperature factor included).  For a gate without noise:
+    ``x_inf`` and ``exp(-(alpha + beta) dt)``.
+
+One step of ``dt`` from (V, z, xd), as exponential Euler for the
+deterministic model: the conductances are those at the step's start (a noisy
+channel's is ``gbar * z[open] / N``), V relaxes exactly for them; the
+channels' transitions over the step use the rates at the step's start; gates
+without noise relax exactly at that V; instantaneous gates follow the new V.
+
+``markov`` (method 0)
+    The exact transition of every channel over the step at fixed V.  Gates of
+    one channel flip independently, so the step's transition matrix is the
+    Kronecker product of each gate's (``exp((Q1 (+) Q2) dt) = exp(Q1 dt)
+    (x) exp(Q2 dt)``) and the gates are updated one after the other, each
+    exactly: for gate ``g`` the channels in a state with ``i`` of its
+    subunits open move to ``j`` open with probability ``q[i, j]``
+    (multinomial: first the number leaving, ``Bin(n, 1 - q[i, i])``, then
+    its split by conditional binomials).  In the limit of many channels the
+    open fraction follows ``x1**a1 x2**a2 ..`` of the exponential-Euler
+    gates: the deterministic model at the same dt.
+
+``langevin`` (method 1)
+    A Gaussian step with the exact first two moments of the Markov step:
+    mean ``z q`` and the multinomial covariance ``sum_i z_i (diag q_i - q_i
+    q_i^T)`` of the channels leaving each level.  As dt -> 0 this is the
+    chemical Langevin equation of the scheme, whose diffusion matrix is the
+    Markov chain's, that of Orio & Soudry (2012), PLoS ONE 7:e36670, eq. 12
+    (one of the "exact-covariance" methods Goldwyn & Shea-Brown 2011 found
+    accurate, not the Fox-Lu gate noise); at finite dt the step's moments are
+    exact too, so the stationary mean, variance and autocorrelation at a
+    clamped voltage are the Markov chain's at any dt (an Euler-Maruyama step
+    of the same equation overestimates the variance by a factor of about
+    ``1 + rate * dt / 2``).  Real counts that leave [0, N] are projected back
+    onto the simplex (Euclidean projection, as Dangerfield, Kay & Burrage 2012,
+    Phys Rev E 85:051907).
+
+Randomness: :mod:`hhsim.engine.noise_random` (Philox, by node, step and slot).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .noise_random import (FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, binomial, binomial_stay, normal2, slot,
+                           uniform, uniform2)
+
+MARKOV = 0
+LANGEVIN = 1
+
+#: Largest number of subunits of one gate (the per-level scratch arrays).
+MAX_LEVELS = 9
+
+
+@njit(**FLAGS, inline="always")
+def _table_at(v, vlo, vh, nv):
+    """(row, weight) of the linear interpolation at V in a table of nv rows from vlo, step vh."""
+    pos = (v - vlo) / vh
+    if not pos > 0.0:  # also NaN
+        pos = 0.0
+    if pos > nv - 1.000001:
+        pos = nv - 1.000001
+    i = int(pos)
+    return i, pos - i
+
+
+@njit(**FLAGS, inline="always")
+def _interp(tab, g, i, w, col):
+    a = tab[g, i, col]
+    return a + w * (tab[g, i + 1, col] - a)
+
+
+@njit(**FLAGS)
+def _markov_gate(z, c, row0, ns, a, stride, gi, col, tab, grp_c, ti, tw, seed, node, step,
+                 old, new, pl, ls):
+    """One gate's exact update of the counts of one channel of node c (see the module docstring)."""
+    a1 = a + 1
+    for i in range(a1):
+        lq = _interp(tab, grp_c, ti, tw, col + a1 * a1 + i)
+        ls[i] = lq
+        pl[i] = -math.expm1(lq)
+    for base in range(ns):
+        if (base // stride) % a1 != 0:
+            continue
+        for i in range(a1):
+            old[i] = z[row0 + base + i * stride, c]
+            new[i] = 0.0
+        for i in range(a1):
+            n_i = old[i]
+            if n_i <= 0.0:
+                continue
+            row = row0 + base + i * stride
+            u = uniform(seed, node, step, slot(row, gi, 0), STREAM_STEPS)
+            k = binomial_stay(n_i, ls[i], pl[i], u)
+            new[i] += n_i - k
+            if k <= 0.0:
+                continue
+            # the leavers' destinations j != i, in ascending order, by conditional binomials
+            rest = 0.0
+            for j in range(a1):
+                if j != i:
+                    rest += _interp(tab, grp_c, ti, tw, col + i * a1 + j)
+            last = a if i != a else a - 1
+            draw = 1
+            for j in range(a1):
+                if j == i:
+                    continue
+                if j == last or k <= 0.0:
+                    new[j] += k
+                    k = 0.0
+                    break
+                qij = _interp(tab, grp_c, ti, tw, col + i * a1 + j)
+                pc = qij / rest if rest > 0.0 else 0.0
+                if pc > 1.0:
+                    pc = 1.0
+                d = binomial(k, pc, uniform(seed, node, step, slot(row, gi, draw), STREAM_STEPS))
+                draw += 1
+                new[j] += d
+                k -= d
+                rest -= qij
+        for i in range(a1):
+            z[row0 + base + i * stride, c] = new[i]
+
+
+@njit(**FLAGS)
+def _langevin_gate(z, c, row0, ns, a, stride, gi, col, tab, grp_c, ti, tw, seed, node, step, old, new, xi):
+    """One gate's Langevin update of the (real) counts of one channel of node c: the mean
+    ``z q`` of the exact step plus a Gaussian with the step's multinomial covariance
+    ``sum_i z_i (diag q_i - q_i q_i^T)``, drawn per source level i as
+    ``sqrt(z_i) (sqrt(q_ij) xi_j - q_ij sum_k sqrt(q_ik) xi_k)`` (xi independent normal:
+    exactly that covariance, and the total is unchanged)."""
+    a1 = a + 1
+    for base in range(ns):
+        if (base // stride) % a1 != 0:
+            continue
+        for i in range(a1):
+            x = z[row0 + base + i * stride, c]
+            old[i] = x if x > 0.0 else 0.0
+            new[i] = 0.0
+        for i in range(a1):
+            if old[i] <= 0.0:
+                continue
+            row = row0 + base + i * stride
+            for j in range(0, a1, 2):
+                e0, e1 = normal2(seed, node, step, slot(row, gi, j // 2), STREAM_STEPS)
+                xi[j] = e0
+                if j + 1 < a1:
+                    xi[j + 1] = e1
+            sq = math.sqrt(old[i])
+            acc = 0.0
+            for j in range(a1):
+                acc += math.sqrt(max(_interp(tab, grp_c, ti, tw, col + i * a1 + j), 0.0)) * xi[j]
+            for j in range(a1):
+                qij = max(_interp(tab, grp_c, ti, tw, col + i * a1 + j), 0.0)
+                new[j] += old[i] * qij + sq * (math.sqrt(qij) * xi[j] - qij * acc)
+        for i in range(a1):
+            z[row0 + base + i * stride, c] = new[i]
+
+
+@njit(**FLAGS)
+def init_counts(z, xinit, ch_row0, ch_ns, ch_g0, ch_ng, ch_n, gt_pow, gt_stride, seed, node_id, lo, hi):
+    """Draw every node's channel counts from the stationary distribution of its gates'
+    values ``xinit`` (one row per noisy gate): multinomial over the states, whose
+    probabilities are products of binomials (conditional binomials, one slot per state)."""
+    for c in range(lo, hi):
+        node = node_id[c]
+        for k in range(ch_row0.shape[0]):
+            row0 = ch_row0[k]
+            ns = ch_ns[k]
+            left = ch_n[k, c]
+            mass = 1.0
+            for s in range(ns):
+                p = 1.0
+                for gg in range(ch_ng[k]):
+                    g = ch_g0[k] + gg
+                    a = gt_pow[g]
+                    i = (s // gt_stride[g]) % (a + 1)
+                    x = xinit[g, c]
+                    p *= _binom_pmf(a, i, x)
+                if s == ns - 1 or mass <= 0.0:
+                    cnt = left if s == ns - 1 else 0.0
+                else:
+                    pc = p / mass
+                    if pc > 1.0:
+                        pc = 1.0
+                    cnt = binomial(left, pc, uniform(seed, node, 0, row0 + s, STREAM_INIT))
+                z[row0 + s, c] = cnt
+                left -= cnt
+                mass -= p
+    return -1
+
+
+@njit(**FLAGS, inline="always")
+def _binom_pmf(a, i, x):
+    coef = 1.0
+    for t in range(i):
+        coef = coef * (a - t) / (t + 1.0)
+    return coef * x ** i * (1.0 - x) ** (a - i)
+
+
+@njit(**FLAGS)
+def run_noise(v, z, xd, tab, grp, vlo, vh,
+              ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n,
+              gt_pow, gt_stride, gt_col,
+              dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst,
+              gfix, gefix, cm, wave, scale, i_m, clamp, vc, thr,
+              method, seed, node_id, dt, t0, step0, n_steps,
+              rec_every, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b,
+              spk_t, spk_n, lo, hi):
+    """Advance nodes lo..hi-1 by ``n_steps`` steps of ``dt`` (ms) from ``t0`` (global step
+    index ``step0``); -1 on success, else the first step at which a node's |V| reached 1e4 mV.
+
+    ``v_rec[r, c]``, ``g_rec[r, j, c]`` (the model's gates: for a noisy gate the mean
+    fraction of open subunits) and ``o_rec[r, k, c]`` (each noisy channel's open
+    fraction) every ``rec_every`` steps from row 0 (the start); 0 records nothing.
+    """
+    nv = tab.shape[1]
+    nc = ch_row0.shape[0]
+    nd = dch_g0.shape[0]
+    max_spk = spk_t.shape[1]
+    old = np.empty(MAX_LEVELS)
+    new = np.empty(MAX_LEVELS)
+    pl = np.empty(MAX_LEVELS)
+    ls = np.empty(MAX_LEVELS)
+    scratch = np.empty(z.shape[0] + 1)
+    status = -1
+    for c in range(lo, hi):
+        node = node_id[c]
+        g_c = grp[c]
+        rcm = 1.0 / cm[c]
+        if rec_every > 0:
+            _record(0, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0, ch_ns, ch_g0,
+                    ch_n, gt_pow, gt_stride)
+        for n in range(n_steps):
+            step = step0 + n
+            V = v[c]
+            G = gfix[c]
+            GE = gefix[c]
+            for k in range(nc):
+                if ch_n[k, c] > 0.0:
+                    gk = ch_gbar[k, c] * z[ch_row0[k] + ch_ns[k] - 1, c] / ch_n[k, c]
+                    G += gk
+                    GE += gk * ch_erev[k, c]
+            for d in range(nd):
+                gk = dch_gbar[d, c]
+                for gg in range(dch_ng[d]):
+                    j = dch_g0[d] + gg
+                    gk *= xd[j, c] ** dg_pow[j]
+                G += gk
+                GE += gk * dch_erev[d, c]
+            ti, tw = _table_at(V, vlo, vh, nv)
+            for j in range(dg_col.shape[0]):
+                if dg_inst[j] == 0:
+                    xi = _interp(tab, g_c, ti, tw, dg_col[j])
+                    xd[j, c] = xi + (xd[j, c] - xi) * _interp(tab, g_c, ti, tw, dg_col[j] + 1)
+            for k in range(nc):
+                row0 = ch_row0[k]
+                ns = ch_ns[k]
+                for gg in range(ch_ng[k]):
+                    gi = ch_g0[k] + gg
+                    if method == MARKOV:
+                        _markov_gate(z, c, row0, ns, gt_pow[gi], gt_stride[gi], gg, gt_col[gi], tab, g_c,
+                                     ti, tw, seed, node, step, old, new, pl, ls)
+                    else:
+                        _langevin_gate(z, c, row0, ns, gt_pow[gi], gt_stride[gi], gg, gt_col[gi], tab, g_c,
+                                       ti, tw, seed, node, step, old, new, pl)
+                if method != MARKOV:
+                    low = False
+                    for s in range(ns):
+                        low |= z[row0 + s, c] < 0.0
+                    if low:
+                        _project_simplex_col(z, c, row0, ns, ch_n[k, c], scratch)
+            I = scale[c] * i_m[n, wave[c]]
+            if clamp[c]:
+                Vn = vc[c]
+            elif G > 1e-300:
+                Vinf = (I + GE) / G
+                Vn = Vinf + (V - Vinf) * math.exp(-dt * G * rcm)
+            else:
+                Vn = V + dt * (I + GE) * rcm
+            v[c] = Vn
+            if dg_col.shape[0] > 0:
+                ti, tw = _table_at(Vn, vlo, vh, nv)
+                for j in range(dg_col.shape[0]):
+                    if dg_inst[j] != 0:
+                        xd[j, c] = _interp(tab, g_c, ti, tw, dg_col[j])
+            if not (abs(Vn) < 1e4):
+                if status < 0 or n < status:
+                    status = n
+                break
+            if (not clamp[c]) and V < thr[c] and Vn >= thr[c]:
+                kk = spk_n[c]
+                if kk < max_spk:
+                    spk_t[c, kk] = t0 + (n + (thr[c] - V) / (Vn - V)) * dt
+                spk_n[c] = kk + 1
+            if rec_every > 0 and (n + 1) % rec_every == 0:
+                _record((n + 1) // rec_every, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0,
+                        ch_ns, ch_g0, ch_n, gt_pow, gt_stride)
+    return status
+
+
+@njit(**FLAGS)
+def _project_simplex_col(z, c, row0, ns, total, scratch):
+    """:func:`_project_simplex` of column c."""
+    for s in range(ns):
+        scratch[s] = z[row0 + s, c]
+    for s in range(1, ns):
+        key = scratch[s]
+        t = s - 1
+        while t >= 0 and scratch[t] < key:
+            scratch[t + 1] = scratch[t]
+            t -= 1
+        scratch[t + 1] = key
+    cum = 0.0
+    theta = 0.0
+    for s in range(ns):
+        cum += scratch[s]
+        th = (cum - total) / (s + 1.0)
+        if scratch[s] - th > 0.0:
+            theta = th
+    for s in range(ns):
+        x = z[row0 + s, c] - theta
+        z[row0 + s, c] = x if x > 0.0 else 0.0
+
+
+@njit(**FLAGS)
+def _record(r, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0, ch_ns, ch_g0, ch_n,
+            gt_pow, gt_stride):
+    v_rec[r, c] = v[c]
+    for k in range(ch_row0.shape[0]):
+        o_rec[r, k, c] = z[ch_row0[k] + ch_ns[k] - 1, c] / ch_n[k, c] if ch_n[k, c] > 0.0 else 0.0
+    for j in range(gm_kind.shape[0]):
+        if gm_kind[j] == 1:
+            g_rec[r, j, c] = xd[gm_a[j], c]
+        else:
+            k = gm_a[j]
+            g = gm_b[j]
+            a = gt_pow[g]
+            acc = 0.0
+            for s in range(ch_ns[k]):
+                acc += z[ch_row0[k] + s, c] * ((s // gt_stride[g]) % (a + 1))
+            g_rec[r, j, c] = acc / (a * ch_n[k, c]) if ch_n[k, c] > 0.0 else 0.0
+
+
+@njit(**FLAGS)
+def _advance(V, G, GE, I, rcm, w):
+    """V after ``w`` ms at fixed conductance G (mS/cm²), G*E and stimulus I (µA/cm²)."""
+    if G > 1e-300:
+        Vinf = (I + GE) / G
+        return Vinf + (V - Vinf) * math.exp(-w * G * rcm)
+    return V + w * (I + GE) * rcm
+
+
+@njit(**FLAGS)
+def run_gillespie(v, z, xd, tab, grp, vlo, vh,
+                  ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n,
+                  gt_pow, gt_stride, gt_col,
+                  dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst,
+                  gfix, gefix, cm, scale, i_m, thr, seed, node, dt, t0, n_steps,
+                  rec_every, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n):
+    """Exact event times of the channel transitions of node 0 (Gillespie 1977), V between events.
+
+    Between two events the conductances are constant and V relaxes exactly; the
+    rates are those at the V of the last event or grid point (they are evaluated
+    again at each event and at least every ``dt``), and the time to the next
+    event is drawn afresh at each such point (exact for rates constant in between:
+    the exponential distribution has no memory).  Returns -1, or the failing step.
+    """
+    c = 0
+    nv = tab.shape[1]
+    nc = ch_row0.shape[0]
+    nd = dch_g0.shape[0]
+    max_spk = spk_t.shape[1]
+    g_c = grp[c]
+    rcm = 1.0 / cm[c]
+    if rec_every > 0:
+        _record(0, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0, ch_ns, ch_g0,
+                ch_n, gt_pow, gt_stride)
+    for n in range(n_steps):
+        V0 = v[c]
+        I = scale[c] * i_m[n, 0]
+        left = dt
+        event = 0
+        while True:
+            V = v[c]
+            G = gfix[c]
+            GE = gefix[c]
+            for k in range(nc):
+                if ch_n[k, c] > 0.0:
+                    gk = ch_gbar[k, c] * z[ch_row0[k] + ch_ns[k] - 1, c] / ch_n[k, c]
+                    G += gk
+                    GE += gk * ch_erev[k, c]
+            for d in range(nd):
+                gk = dch_gbar[d, c]
+                for gg in range(dch_ng[d]):
+                    j = dch_g0[d] + gg
+                    gk *= xd[j, c] ** dg_pow[j]
+                G += gk
+                GE += gk * dch_erev[d, c]
+            ti, tw = _table_at(V, vlo, vh, nv)
+            total = 0.0
+            for k in range(nc):
+                for gg in range(ch_ng[k]):
+                    gi = ch_g0[k] + gg
+                    a = gt_pow[gi]
+                    a1 = a + 1
+                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1)
+                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1 + 1)
+                    for s in range(ch_ns[k]):
+                        i = (s // gt_stride[gi]) % a1
+                        total += z[ch_row0[k] + s, c] * ((a - i) * al + i * be)
+            u1, u2 = uniform2(seed, node, n, event, STREAM_EVENTS)
+            event += 1
+            wait = -math.log(1.0 - u1) / total if total > 0.0 else 2.0 * left
+            w = wait if wait < left else left
+            v[c] = _advance(V, G, GE, I, rcm, w)
+            for j in range(dg_col.shape[0]):
+                if dg_inst[j] == 0:
+                    xi = _interp(tab, g_c, ti, tw, dg_col[j])
+                    decay = _interp(tab, g_c, ti, tw, dg_col[j] + 1)
+                    f = math.exp(math.log(decay) * (w / dt)) if decay > 0.0 else 0.0
+                    xd[j, c] = xi + (xd[j, c] - xi) * f
+            if wait >= left:
+                break
+            left -= w
+            # the transition: edge chosen with probability propensity / total
+            target = u2 * total
+            acc = 0.0
+            done = False
+            for k in range(nc):
+                for gg in range(ch_ng[k]):
+                    gi = ch_g0[k] + gg
+                    a = gt_pow[gi]
+                    a1 = a + 1
+                    st = gt_stride[gi]
+                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1)
+                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1 + 1)
+                    for s in range(ch_ns[k]):
+                        row = ch_row0[k] + s
+                        i = (s // st) % a1
+                        up = z[row, c] * (a - i) * al
+                        dn = z[row, c] * i * be
+                        if target < acc + up:
+                            z[row, c] -= 1.0
+                            z[row + st, c] += 1.0
+                            done = True
+                            break
+                        acc += up
+                        if target < acc + dn:
+                            z[row, c] -= 1.0
+                            z[row - st, c] += 1.0
+                            done = True
+                            break
+                        acc += dn
+                    if done:
+                        break
+                if done:
+                    break
+        Vn = v[c]
+        if dg_col.shape[0] > 0:
+            ti, tw = _table_at(Vn, vlo, vh, nv)
+            for j in range(dg_col.shape[0]):
+                if dg_inst[j] != 0:
+                    xd[j, c] = _interp(tab, g_c, ti, tw, dg_col[j])
+        if not (abs(Vn) < 1e4):
+            return n
+        if V0 < thr[c] and Vn >= thr[c]:
+            kk = spk_n[c]
+            if kk < max_spk:
+                spk_t[c, kk] = t0 + (n + (thr[c] - V0) / (Vn - V0)) * dt
+            spk_n[c] = kk + 1
+        if rec_every > 0 and (n + 1) % rec_every == 0:
+            _record((n + 1) // rec_every, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0,
+                    ch_ns, ch_g0, ch_n, gt_pow, gt_stride)
+    return -1
