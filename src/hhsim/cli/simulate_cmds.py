@@ -13,6 +13,7 @@ from ..engine.solvers import ADAPTIVE, DEFAULT_METHOD, FIXED_STEP
 from ..simulation import simulate
 from ..stim import step, total
 from ..stimspec import parse as parse_stim
+from .noise_options import noise_options, noise_record
 from .common import (
     ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, build_model, check_output, emit_json,
     model_options,
@@ -36,9 +37,10 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 @click.option("--animate", default=None, metavar="FILE", help="Save an animation: .gif (or .mp4 with ffmpeg).")
 @click.option("--record-every", type=int, default=1, show_default=True, metavar="K",
               help="Keep every K-th step of the trace (spikes still use every step); less memory for long runs.")
+@noise_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot,
-            animate, record_every, as_json):
+            animate, record_every, noise, area, density, counts, seed, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
     model = build_model(model_name, overrides, temperature, drugs, channel_files)
     # no --stim: the stimulus a cell file carries, if any
@@ -48,7 +50,9 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
         check_output(plot, FIGURE_SUFFIXES, "figure"),
         check_output(animate, ANIMATION_SUFFIXES, "animation"),
     ]
-    result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every)
+    spec = noise_record(noise, area, density, counts, seed, default_area=_area_of(model_name) if noise else None)
+    result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every,
+                      noise=spec)
     if targets[0] is not None and targets[0].suffix.lower() == ".nwb":
         result.meta["area_um2"] = _area_of(model_name)  # NWB stores currents, not densities
     _save(result, *targets)
@@ -102,6 +106,9 @@ def _text_summary(result) -> str:
         f"minimum             {s['v_min_mV']:8.3f} mV",
         f"spikes              {s['n_spikes']:8d}" + (f"   at {times} ms" if s["n_spikes"] else ""),
     ]
+    if "channel_counts" in s:
+        counts = ", ".join(f"{k} {v}" for k, v in s["channel_counts"].items())
+        lines.append(f"channel noise       {s['noise']['method']}, seed {s['noise']['seed']}: {counts} channels")
     return "\n".join(lines)
 
 
