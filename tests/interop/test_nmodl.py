@@ -14,7 +14,7 @@ import pytest
 
 import hhsim
 from hhsim.channels import spec
-from hhsim.channels.ions import ghk_factor
+from hhsim.channels.ions import ghk_factor, shell_influx_factor
 from hhsim.errors import ModelError
 from hhsim.interop.nmodl import ImportedPool, from_nmodl, load_mod
 
@@ -154,6 +154,47 @@ def test_calcium_pool():
     assert pool.resting_mM == pytest.approx(2.4e-4)
     with pytest.raises(ModelError, match="ion pool"):
         from_nmodl(MOD / "cad.mod")
+
+
+def test_calcium_pool_in_another_idiom():
+    """capool.mod: other names and units, Faraday's constant as a number, the influx from a
+    FUNCTION with IF/ELSE, the decay as a rate: the same pool form, its influx factor k
+    (mM/ms per µA/cm²) the file's exactly."""
+    out = load_mod(MOD / "capool.mod")
+    assert isinstance(out, ImportedPool) and out.name == "capool"
+    assert out.pool.ion == "ca" and out.pool.tau == pytest.approx(80.0, rel=1e-12)
+    assert out.resting_mM == pytest.approx(5e-5, rel=1e-12)
+    k_file = 1e4 / 0.2 / (2 * 96485.309) * 1e-3  # -i*1e4/(shell*2F) mM/ms per mA/cm², per µA/cm²
+    assert shell_influx_factor("ca", out.pool.depth) == pytest.approx(k_file, rel=1e-10)
+
+
+POOL = ("NEURON {{ SUFFIX p USEION ca READ ica WRITE cai RANGE depth, taur, cainf }}\n"
+        "UNITS {{ (mA) = (milliamp) (mM) = (milli/liter) (um) = (micron) FARADAY = (faraday) (coulomb) }}\n"
+        "PARAMETER {{ depth = 0.1 (um) taur = 20 (ms) cainf = 1e-4 (mM) }}\n"
+        "ASSIGNED {{ ica (mA/cm2) }}\nSTATE {{ cai (mM) }}\nINITIAL {{ cai = cainf }}\n"
+        "BREAKPOINT {{ SOLVE state METHOD cnexp }}\n"
+        "DERIVATIVE state {{\n  cai' = {rhs}\n}}\n")
+
+
+@pytest.mark.parametrize("rhs, what", [
+    ("-(10000)*ica/(2*FARADAY*depth) - (cai - cainf)/taur", "without clipping it at 0"),
+    ("-(10000)*ica/(2*FARADAY*depth) - cai/taur", "decays to 0 mM"),
+    ("-(10000)*ica/(2*FARADAY*depth) - (cai - cainf)/taur - 0.01*cai/(cai + 0.001)",
+     "the pool must follow hhsim's IonPool"),
+])
+def test_pools_hhsim_cannot_hold_are_refused_with_their_line(rhs, what, tmp_path, capsys):
+    """A pool that pumps the ion out through the channels, decays to 0 mM or has a
+    Michaelis-Menten pump is not hhsim's IonPool: one line naming the equation's line."""
+    from _cli import cli_error
+
+    path = tmp_path / "pool.mod"
+    path.write_text(POOL.format(rhs=rhs))
+    with pytest.raises(ModelError) as info:
+        load_mod(path)
+    msg = str(info.value)
+    assert "\n" not in msg and what in msg and f"{path}:9" in msg
+    _, line = cli_error(capsys, "import-mod", str(path))
+    assert what in line and f"{path}:9" in line
 
 
 def test_vtrap_singularities_are_exact():

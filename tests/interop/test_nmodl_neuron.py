@@ -11,7 +11,7 @@ tables off (``usetable_* = 0``: the tables interpolate, hhsim computes the
 rates exactly).  hhsim: dopri5 at rtol = atol = 1e-10.  Spike times: upward
 0 mV crossings, linearly interpolated between NEURON's steps.
 
-Compiling the ten mod files takes about 25-30 s on this machine (once per
+Compiling the eleven mod files takes about 25-30 s on this machine (once per
 session, in a temporary directory); it is skipped with its reason if no C
 compiler or ``nrnivmodl`` is present.
 """
@@ -36,7 +36,7 @@ neuron = pytest.importorskip("neuron")
 pytestmark = pytest.mark.neuron
 
 MOD = Path(__file__).parent / "mod"
-FILES = ("nat", "kdr", "kdr_explicit", "ka", "km", "ih", "kca", "kht", "cat", "cad")
+FILES = ("nat", "kdr", "kdr_explicit", "ka", "km", "ih", "kca", "kht", "cat", "cad", "capool")
 T_STOP = 200.0  # ms
 DT = 0.0025  # ms, NEURON's step
 AREA_CM2 = 1e-4
@@ -117,6 +117,13 @@ def hhsim_spikes(files: tuple[str, ...], params: dict[str, float]) -> np.ndarray
     start = {"v": V0}
     if model.pools:
         start["Ca_i"] = dict(model.concentrations)["Ca_in"]  # NEURON's INITIAL: cai = cainf
+        # and every gate at its steady state at V0 and that calcium, as the INITIAL blocks set
+        # them (simulate would take the gates' steady state at the pool's equilibrium at V0)
+        env = model._env({"Ca_i": start["Ca_i"]})
+        for ch in model.channels:
+            for g in ch.gates:
+                if not g.instantaneous:
+                    start[f"{ch.name}.{g.name}"] = float(g.steady_state(V0, {**env, **dict(ch.params)}))
     res = hhsim.simulate(model, hhsim.stim.step(I_STIM), t_stop=T_STOP, method="dopri5", rtol=1e-10, atol=1e-10,
                          dt=0.025, initial_state=start)
     return np.asarray(res.spike_times)
@@ -137,6 +144,17 @@ def test_every_channel_type_together_matches_neuron(compiled_mechanisms):
     ours = hhsim_spikes(files, {"gkat": 2.0, "gkca": 1.0, "gkht": 2.0, "pcat": 5e-4})
     theirs = neuron_spikes(("nat", "kdrx", "kat", "km", "hcn", "kca", "kht", "cat", "cad"),
                            {"gkabar_kat": 2e-3, "gkbar_kca": 1e-3, "gkhtbar_kht": 2e-3, "pcabar_cat": 5e-4})
+    assert len(ours) >= 10
+    assert len(theirs) == len(ours)
+    assert np.max(np.abs(theirs - ours)) < TOLERANCE_MS
+
+
+def test_calcium_pool_in_another_idiom_matches_neuron(compiled_mechanisms):
+    """T-type calcium (GHK) filling capool.mod's shell (cad.mod's physics in other names,
+    units and statements) and a Ca-activated K reading it: NEURON's spike times."""
+    files = ("nat", "kdr", "cat", "kca", "capool")
+    ours = hhsim_spikes(files, {"gkca": 1.0, "pcat": 5e-4})
+    theirs = neuron_spikes(files, {"gkbar_kca": 1e-3, "pcabar_cat": 5e-4})
     assert len(ours) >= 10
     assert len(theirs) == len(ours)
     assert np.max(np.abs(theirs - ours)) < TOLERANCE_MS

@@ -515,12 +515,21 @@ class _Translation:
         rest = c1 + tau * d(c1, 0.0)
         k = -(d(c1, -1e-3) - d(c1, 0.0)) / -1e-3  # mM/ms per mA/cm²
         ok = rest > 0 and k > 0
+        linear = k > 0
         for c in (1e-5, 1e-4, 1e-3, 1e-2):
             for i in (-1e-2, -1e-3, -1e-4, 0.0, 1e-4, 1e-3):
-                want = max(-k * i, 0.0) + (rest - c) / tau
-                ok = ok and _close(d(c, i), want)
+                got = d(c, i)
+                ok = ok and _close(got, max(-k * i, 0.0) + (rest - c) / tau)
+                linear = linear and _close(got, -k * i + (rest - c) / tau)
         if not ok:
-            raise self.fail(line, shape)
+            why = []
+            if linear:
+                why.append(f"takes the influx -k*i{u.ion} without clipping it at 0 (an outward i{u.ion} would "
+                           "pump the ion out, which the channels cannot do in the pool of hhsim, as in cadecay)")
+            if k > 0 and abs(rest) < 1e-12:
+                why.append(f"decays to 0 mM (the resting level of a pool in hhsim, the {IONS[u.ion][1]}_in of the "
+                           "model, must be > 0)")
+            raise self.fail(line, f"the equation of {var} {' and '.join(why)}; {shape}" if why else shape)
         depth = 10.0 / (IONS[u.ion][0] * FARADAY * (k / 1000.0))  # µm, from k in mM/ms per µA/cm²
         pool = IonPool(u.ion, depth=_round(depth), tau=_round(tau))
         return ImportedPool(mod.suffix, pool, _round(rest), f"NMODL file {mod.path} (SUFFIX {mod.suffix})")
