@@ -19,8 +19,11 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 @click.option("--plot", default=None, metavar="FILE", help="Raster, population rates and traces: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE.gif", help="An animation of the activity (.gif).")
 @click.option("--out", default=None, metavar="FILE", help="Spike table .csv (population,neuron,t_ms), or .npz/.nc/.nwb.")
+@click.option("--refractory", "refractory", multiple=True, metavar="[POP=]MS",
+              help="Dead time for spike emission (ms) of population POP, or of every population; repeatable. "
+                   "No spike within MS ms of a neuron's last one; the membrane is not clamped.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
-def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, out, describe):
+def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, out, refractory, describe):
     """Simulate a network of neurons connected by synapses."""
     from ..network import presets, simulate_network, toml_io
 
@@ -31,6 +34,9 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     changes = {k: v for k, v in (("t_stop", t_stop), ("dt", dt), ("method", method), ("seed", seed)) if v is not None}
     if changes:
         net = net.replace(**changes)
+    for spec in refractory:
+        pop, ms = _refractory_spec(spec)
+        net = net.with_refractory(ms, pop)
     if describe:
         if file is not None and str(file).lower().endswith(".nml"):
             raise ParameterError("--describe writes hhsim's TOML; a NeuroML network is described by its file "
@@ -64,6 +70,17 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
     for p in targets:
         if p is not None:
             click.echo(f"wrote {p}")
+
+
+def _refractory_spec(spec: str) -> tuple[str | None, float]:
+    """``"POP=MS"`` or ``"MS"`` as (population or None for all, ms)."""
+    pop, _, ms = spec.rpartition("=")
+    try:
+        value = float(ms)
+    except ValueError:
+        raise ParameterError(f"--refractory {spec!r}: expected MS or POP=MS with MS a number of ms "
+                             "(e.g. 3 or E=3)") from None
+    return (pop or None), value
 
 
 def load_network_file(path: str):

@@ -231,7 +231,7 @@ def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) ->
         "    if V < S[2, c] and Vn >= S[2, c]:",
         f"        d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
         "        ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])",
-        "        if not record_spike(BASE[%d] + c, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):" % k,
+        f"        if not record_spike(BASE[{k}] + c, ts, {drv.RECORD_SPIKE_ARGS}):",
         "            return -5, n",
     ]
     step = [

@@ -32,7 +32,9 @@ Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 * ``PIN`` = (pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur)
 * ``Q``   = (q_time, q_edge, q_next, head, tail, free, n_free)
 * ``EV``  = (ev_time, ev_code, ev_n, node_ptr, late, ev_cur)
-* ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending)
+* ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr)
+  (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
+  ``refr``: each node's dead time for spike emission, ms, see :func:`record_spike`)
 * ``REC`` = (rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n)
 """
 
@@ -62,7 +64,8 @@ FIELDS = {
     "STP": ("stp_p", "stp_u", "stp_x", "stp_t"),
     "PIN": ("pin_ptr", "pin_lam", "pin_group", "pin_w", "pin_t", "pin_k", "pin_cur"),
     "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
-    "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending"),
+    "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending",
+            "sp_last", "refr"),
 }
 
 
@@ -75,7 +78,7 @@ _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
-    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending = SPK
+    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     e_post, e_delay, out_ptr = E[0], E[2], E[6]
     nb = head.shape[0]
@@ -144,8 +147,8 @@ STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
 SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B"
 HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
                    "kin_pend, kin_T, Gf, GEf")
-AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, "
-                      "mon_src, mon_n, mon_mask")
+RECORD_SPIKE_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr"
+AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, " + RECORD_SPIKE_ARGS)
 APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
                     "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
                     "ev_cur, pin_group, pin_w, pin_k, pin_cur")
@@ -258,11 +261,20 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
-    """Note a spike of node i at ts (ms); False if the step's buffer is full."""
+def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
+    """Note a spike of node i at ts (ms); False if the step's buffer is full.
+
+    Refractoriness (Brian2's meaning for conductance-based cells): a crossing less
+    than ``refr[i]`` ms after node i's last emitted spike ``sp_last[i]`` emits no
+    spike (no event, not monitored) and leaves ``sp_last[i]`` as it was; the
+    membrane is not touched.  With ``refr[i]`` 0 every crossing is a spike
+    (``sp_last`` starts at -inf, so the first always is)."""
+    if ts - sp_last[i] < refr[i]:
+        return True
     k = sp_n[0]
     if k >= sp_t.shape[0]:
         return False
+    sp_last[i] = ts
     sp_t[k] = ts
     sp_src[k] = i
     sp_n[0] = k + 1
@@ -276,13 +288,13 @@ def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
-                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
+                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
     ends) and propagate node i's linear synapses by h.  False if the step's spike
     buffer is full."""
     if V < thr[i] and Vn >= thr[i]:
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
-        if not record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask):
+        if not record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
             return False
     linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, h, dt)
     return True
@@ -562,7 +574,7 @@ def _check_argument_lists() -> None:
     import inspect
 
     for fn, names in ((node_step, NODE_STEP_ARGS), (next_event, NEXT_EVENT_ARGS), (stim_terms, STIM_TERMS_ARGS),
-                      (held_terms, HELD_TERMS_ARGS),
+                      (held_terms, HELD_TERMS_ARGS), (record_spike, RECORD_SPIKE_ARGS),
                       (after_substep, AFTER_SUBSTEP_ARGS), (apply_event, APPLY_EVENT_ARGS)):
         want = [a.strip() for a in names.split(",")]
         have = list(inspect.signature(fn.py_func).parameters)[-len(want):]

@@ -2,7 +2,7 @@
 
 * **nodes**: every neuron, numbered structure by structure (so each
   structure's nodes are one contiguous run and one :class:`Plan`), with its
-  threshold, stimulus waveform and scale, noise, and the states of the
+  threshold and refractory period, stimulus waveform and scale, noise, and the states of the
   linear synapse groups summed on it;
 * **coupling**: gap junctions and graded synapses (continuous in the
   presynaptic voltage), as per-node lists;
@@ -78,6 +78,7 @@ class NetworkPlan:
     source_range: dict[str, tuple[int, int]]  # source -> (first source id, n)
     v0: np.ndarray
     thr: np.ndarray
+    refr: np.ndarray  # each node's dead time for spike emission (ms)
     ST: tuple
     LIN: tuple
     KIN: tuple
@@ -256,7 +257,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     """Lower ``net`` for a run on ``grid``."""
     seed = net.seed
     pop_range, pop_group, groups = {}, {}, []
-    v0_parts, thr_parts = [], []
+    v0_parts, thr_parts, refr_parts = [], [], []
     node = 0
     pop_index = {p.name: k for k, p in enumerate(net.populations)}
     for gi, members in enumerate(_order_populations(net)):
@@ -272,6 +273,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
             node += pop.n
             thr = _membrane(pop).spike_threshold if pop.threshold is None else float(pop.threshold)
             thr_parts.append(np.full(pop.n, thr))
+            refr_parts.append(np.full(pop.n, float(pop.refractory)))
         plan = lower(models, initial=initial)
         groups.append(StructureGroup(plan, base))
         v0_parts.append(plan.v0)
@@ -301,7 +303,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     n_coupling = int(gr[4].size) + int(gap[1].size) // 2  # graded synapses; gap junctions (pairs)
     return NetworkPlan(
         n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
-        v0=v0, thr=np.concatenate(thr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
+        v0=v0, thr=np.concatenate(thr_parts), refr=np.concatenate(refr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
         lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src, cables=cables,
         meta={"populations": [pop_index], "n_synapses": n_edges + n_coupling},
     )

@@ -21,6 +21,9 @@ from .. import validate as _v
 from .synapses import Synapse
 from .synapses.stp import TsodyksMarkram
 
+#: The longest dead time for spike emission accepted (ms).
+MAX_REFRACTORY_MS = 1e6
+
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -63,6 +66,15 @@ class Population:
         multiplies it per neuron.
     area_um2 : membrane area (µm²), needed for weights and currents in nS and nA.
     threshold : spike detection threshold (mV); default the model's.
+    refractory : dead time for spike emission (ms, >= 0; default 0): an upward
+        threshold crossing less than ``refractory`` ms after the neuron's last
+        emitted spike is no spike (no synaptic event, not recorded), as Brian2's
+        ``refractory`` for a conductance-based cell whose equations are not
+        marked ``(unless refractory)``: the membrane itself is not clamped and
+        integrates on.  A spike exactly ``refractory`` ms after the last counts.
+        Unlike Brian2's level threshold (``v > -20*mV`` tested every step), a
+        spike here is a crossing, so a crossing inside the dead time is not
+        emitted later when the dead time ends.
 
     A model given as a file (a cell TOML, NMODL-free NeuroML, ...) is loaded
     here; ``model_file`` keeps the path, so that the network can be written
@@ -78,6 +90,7 @@ class Population:
     stim_scale: Any = None
     area_um2: float | None = None
     threshold: float | None = None
+    refractory: float = 0.0
     model_file: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -91,6 +104,8 @@ class Population:
         if self.threshold is not None:
             object.__setattr__(self, "threshold", _v.number(self.threshold, f"{w} threshold", unit="mV",
                                                             lo=-1000.0, hi=1000.0))
+        object.__setattr__(self, "refractory", _v.number(self.refractory, f"{w} refractory", unit="ms",
+                                                          lo=0.0, hi=MAX_REFRACTORY_MS))
         if self.stim_scale is not None:
             _scalar_or_other(self.stim_scale, f"{w} stim_scale")
         from .cells import CableCell
@@ -360,3 +375,12 @@ class Network:
 
     def replace(self, **changes) -> "Network":
         return dataclasses.replace(self, **changes)
+
+    def with_refractory(self, refractory: float, population: str | None = None) -> "Network":
+        """The network with a dead time for spike emission of ``refractory`` ms (see
+        :class:`Population`) in ``population``, or in every population when None."""
+        if population is not None:
+            self.population(population)  # refuses an unknown name
+        pops = tuple(dataclasses.replace(p, refractory=refractory) if population in (None, p.name) else p
+                     for p in self.populations)
+        return self.replace(populations=pops)

@@ -233,7 +233,8 @@ class _Runner:
         expected = int(n * grid.t_end / 1000.0 * 30) + 4 * n + 1024
         self.SPK = [np.zeros(sp), np.zeros(sp, dtype=np.int64), np.zeros(1, dtype=np.int64), plan.ext_t,
                     plan.ext_src, np.zeros(1, dtype=np.int64), np.zeros(expected), np.zeros(expected, dtype=np.int64),
-                    np.zeros(1, dtype=np.int64), mon["mask"], np.zeros(1, dtype=np.int64)]
+                    np.zeros(1, dtype=np.int64), mon["mask"], np.zeros(1, dtype=np.int64), np.full(n, -np.inf),
+                    plan.refr]
         nodes = mon["nodes"]
         rec_k = np.zeros(nodes.size, dtype=np.int64)
         rec_c = np.zeros(nodes.size, dtype=np.int64)
@@ -294,6 +295,7 @@ class _Runner:
         self.cable_t = [0.0]
         self.cable_v = {c["population"]: [[st.v[c["detect"]] for st in c["steppers"]]] for c in p.cables}
         every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
+        last = self.SPK[11]  # last emitted spike time per node (ms), shared with the compiled loop
         for n in range(grid.n_steps):
             t = grid.t0 + n * grid.dt
             for c, q, st in cells:
@@ -315,7 +317,10 @@ class _Runner:
                 after = st.v[c["detect"]]
                 thr = c["threshold"]
                 if before < thr <= after:
-                    spikes.append((t + grid.dt * (thr - before) / (after - before), c["first"] + q))
+                    ts, i = t + grid.dt * (thr - before) / (after - before), c["first"] + q
+                    if not ts - last[i] < p.refr[i]:  # as drv.record_spike: none in the dead time
+                        last[i] = ts
+                        spikes.append((ts, i))
                 self.v[c["first"] + q] = st.v[c["site"]]
             if spikes:
                 ts = np.array([s[0] for s in spikes])

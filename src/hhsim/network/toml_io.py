@@ -30,7 +30,7 @@ from .synapses import KINDS, TsodyksMarkram, make
 
 _TOP = {"name", "t_stop", "dt", "method", "seed", "populations", "sources", "synapses", "inputs", "noise",
         "monitors"}
-_POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold"}
+_POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold", "refractory"}
 _SRC = {"n", "rate_hz", "times_ms"}
 _SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "name"}
 _INPUT = {"target", "n_inputs", "rate_hz", "weight", "kind", "name"}
@@ -125,7 +125,7 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         pops.append(Population(name, model, n=t.get("n", 1), params=t.get("params", {}),
                                initial=t.get("initial", {}), stim=_stimulus(t.get("stim"), w),
                                stim_scale=t.get("stim_scale"), area_um2=t.get("area_um2"),
-                               threshold=t.get("threshold")))
+                               threshold=t.get("threshold"), refractory=t.get("refractory", 0.0)))
     sources = []
     for name, t in (data.get("sources") or {}).items():
         w = f"{where} [sources.{name}]"
@@ -225,7 +225,8 @@ def to_dict(net: Network) -> dict:
     out["populations"] = {}
     for p in net.populations:
         if isinstance(p.model, cells.CableCell):
-            out["populations"][p.name] = {"model": p.model.describe(), "n": p.n}
+            out["populations"][p.name] = {"model": p.model.describe(), "n": p.n,
+                                          **({"refractory": p.refractory} if p.refractory else {})}
             continue
         t: dict = {"model": _model_reference(p), "n": p.n}
         for key in ("params", "initial"):
@@ -238,6 +239,8 @@ def to_dict(net: Network) -> dict:
         for key in ("stim_scale", "area_um2", "threshold"):
             if getattr(p, key) is not None:
                 t[key] = _value(getattr(p, key))
+        if p.refractory:  # 0 (no dead time) is the default, and is left out
+            t["refractory"] = p.refractory
         out["populations"][p.name] = t
     if net.sources:
         out["sources"] = {}
