@@ -34,6 +34,7 @@ from .model import Model
 from .result import Result
 from .simulation import resolve_method
 from .stim import Stimulus, total
+from . import validate as _validate
 
 #: Share of the machine's free memory one batch may take (the rest is for the caller).
 MEMORY_SHARE = 0.5
@@ -310,8 +311,7 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
     if isinstance(stimulus, (list, tuple)):
         stimulus = total(stimulus)
     names = _record_names(record, base)
-    if not (isinstance(record_every, (int, np.integer)) and record_every >= 1):
-        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
+    record_every = _validate.record_every(record_every, SolverError)
     every = int(record_every) if names else 0
     n_rec = grid.n_steps // every + 1 if every else 1
     max_spikes = int(grid.n_steps * grid.dt / 1.0) + 16

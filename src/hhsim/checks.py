@@ -7,13 +7,18 @@ import math
 import numbers
 
 from .errors import HHSimError, ParameterError, SolverError, StimulusError
+from .validate import shown
 
 
 def finite_number(name: str, value, unit: str = "", error: type[HHSimError] = ParameterError) -> float:
     """``value`` as a finite float, else ``error`` naming ``name`` (in ``unit``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise error(f"{name} must be a number{f' in {unit}' if unit else ''}, got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise error(f"{name} = {shown(value)}{f' {unit}' if unit else ''} is too large; accepted: a finite number"
+                    f"{f' in {unit}' if unit else ''}") from None
     if not math.isfinite(value):
         raise error(f"{name} must be finite{f' (in {unit})' if unit else ''}, got {value}")
     return value

@@ -126,6 +126,11 @@ _SPEC = re.compile(
 def parse_drug(text: str) -> Application:
     """``"ttx=10nM"`` / ``"tea=5 mM"`` / ``"pronase"`` -> :class:`Application`."""
     accepted = "ttx=CONC (e.g. ttx=10nM), tea=CONC (e.g. tea=5mM), pronase"
+    if text is not None and not isinstance(text, str):
+        from .validate import shown
+
+        raise ProtocolError(f"--drug must be text such as 'ttx=10nM' (got {type(text).__name__} {shown(text)}); "
+                            f"accepted: {accepted}")
     m = _SPEC.match(text or "")
     if not m:
         raise ProtocolError(f"--drug {text!r} is malformed; accepted: {accepted}")
@@ -152,15 +157,16 @@ def parse_drug(text: str) -> Application:
 
 def application(name: str, concentration: float | None = None) -> Application:
     """A checked :class:`Application` of drug ``name`` (concentration in its default unit)."""
-    key = str(name).lower()
-    if key not in DRUGS:
-        raise ProtocolError(f"unknown drug {name!r}; accepted: {', '.join(DRUGS)}")
-    drug = DRUGS[key]
+    from .validate import number, shown
+
+    if not isinstance(name, str) or name.lower() not in DRUGS:
+        raise ProtocolError(f"unknown drug {shown(name)}; accepted: {', '.join(DRUGS)}")
+    drug = DRUGS[name.lower()]
     if drug.action == "block":
-        if concentration is None or not (np.isfinite(concentration) and concentration >= 0):
-            raise ProtocolError(
-                f"{drug.label} concentration must be a number >= 0 {drug.unit} (got {concentration})"
-            )
+        if concentration is None:
+            raise ProtocolError(f"{drug.label} concentration must be a number >= 0 {drug.unit} (got None)")
+        concentration = number(concentration, f"{drug.label} concentration", unit=drug.unit, lo=0.0,
+                               error=ProtocolError)
         return Application(drug, float(concentration))
     return Application(drug)
 
@@ -173,7 +179,21 @@ def apply_drugs(model: Model, applications) -> Model:
     targeted channels by a gate fixed at 1.  Drugs act on the conductances
     as they are when applied, so apply them after parameter changes.
     """
+    from .models import get as _get_model
+    from .validate import shown
+
+    model = _get_model(model)  # a preset's name or a cell file too; anything else one clear error
+    if isinstance(applications, Application):
+        applications = [applications]
+    if applications is not None and (isinstance(applications, (str, bytes, dict)) or not hasattr(applications, "__iter__")):
+        raise ProtocolError(f"drugs must be a list of applications such as [application('ttx', 10)] (got "
+                            f"{type(applications).__name__} {shown(applications)}); parse_drug('ttx=10nM') "
+                            "reads a text spec")
     apps = list(applications or [])
+    bad = [a for a in apps if not isinstance(a, Application)]
+    if bad:
+        raise ProtocolError(f"drugs must be applications such as application('ttx', 10) (got "
+                            f"{type(bad[0]).__name__} {shown(bad[0])}); parse_drug('ttx=10nM') reads a text spec")
     if not apps:
         return model
     seen = set()

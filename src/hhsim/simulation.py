@@ -18,6 +18,7 @@ from .model import Model
 from .noise import as_noise, simulate_noisy
 from .result import Result
 from .stim import Stimulus
+from . import validate as _validate
 
 
 def resolve_method(method: str | None, dt: float | None) -> tuple[str, float]:
@@ -92,8 +93,7 @@ def simulate(
     method, dt = resolve_method(method, dt)
     grid = make_grid(t_stop, dt)
     stimulus = check_stimulus(stimulus)
-    if not (isinstance(record_every, int) and not isinstance(record_every, bool) and record_every >= 1):
-        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every!r})")
+    record_every = _validate.record_every(record_every, SolverError)
     rtol, atol = check_tolerance("rtol", rtol), check_tolerance("atol", atol)
     if v_init is not None:
         model = dataclasses.replace(model, v_init=finite_number("v_init", v_init, "mV"))

@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import StimulusError
 from .io import read_text
+from .validate import MIN_TAU_MS, file_path, float_array, whole
 
 INF = math.inf
 
@@ -300,15 +301,18 @@ class Noise(Stimulus):
         if self.std < 0:
             raise StimulusError(f"std must be >= 0 µA/cm² (got {self.std})")
         _positive("tau", self.tau)
+        if not self.tau >= MIN_TAU_MS:  # its path's step (tau / 10) would be below any usable step
+            raise StimulusError(f"noise tau = {self.tau:.4g} ms is too short; accepted: tau >= {MIN_TAU_MS:g} ms")
         _positive("dur", self.dur)
         if not math.isfinite(self.dur):
             raise StimulusError("noise dur must be finite (the path is precomputed)")
-        if int(self.seed) != self.seed or self.seed < 0:
-            raise StimulusError(f"seed must be a whole number >= 0 (got {self.seed})")
+        whole(self.seed, "seed", lo=0, error=StimulusError)
         h = min(0.01, self.tau / 10.0)
-        n = int(math.ceil(self.dur / h)) + 1
-        if n > 50_000_000:
-            raise StimulusError(f"noise path of {n} samples is too long; shorten dur")
+        samples = self.dur / h
+        if not samples <= 50_000_000:
+            raise StimulusError(f"noise path of {samples:.4g} samples is too long (at most 5e+07: "
+                                f"a step of {h:.4g} ms over {self.dur:.4g} ms); shorten dur or lengthen tau")
+        n = int(math.ceil(samples)) + 1
         rng = np.random.default_rng(int(self.seed))
         decay = math.exp(-h / self.tau)
         kick = self.std * math.sqrt(1 - decay * decay)
@@ -383,8 +387,8 @@ def noise(std: float, mean: float = 0.0, tau: float = 5.0, seed: int = 0, start:
 
 def samples(t, i, label: str = "samples") -> Samples:
     """An arbitrary waveform from arrays of times (ms) and currents (µA/cm²)."""
-    t = np.asarray(t, dtype=float).ravel()
-    i = np.asarray(i, dtype=float).ravel()
+    t = float_array(t, f"{label} times", finite=False, max_len=None, error=StimulusError)
+    i = float_array(i, f"{label} currents", finite=False, max_len=None, error=StimulusError)
     return Samples(tuple(t.tolist()), tuple(i.tolist()), label)
 
 
@@ -404,7 +408,7 @@ def from_file(path: str | Path) -> Samples:
     import io
     from array import array
 
-    p = Path(path)
+    p = file_path(path, "stimulus file", error=StimulusError)
     text = read_text(p, "stimulus file", StimulusError)
     # one pass over the lines into packed arrays (8 bytes a value): no list of lines, rows or
     # Python floats, which made a 150 MB file peak at about 30 times its size

@@ -23,6 +23,8 @@ MAX_DELAY_MS = 10_000.0
 MAX_RATE_HZ = 100_000.0
 #: Shortest time constant (ms) a kernel can follow at any usable step.
 MIN_TAU_MS = 1e-6
+#: Most time steps of one run (and the largest ``record_every``): checked before any allocation.
+MAX_STEPS = 2_000_000_000
 
 
 def shown(value, limit: int = 40) -> str:
@@ -157,3 +159,62 @@ def file_path(value, where: str = "path", *, error: type[HHSimError] = Parameter
         if text and "\x00" not in text:
             return Path(text)
     raise error(f"{where} must be a file name such as 'out.csv' (got {type(value).__name__} {shown(value)})")
+
+
+def float_array(value, where: str, *, flat: bool = True, min_len: int = 0, max_len: int | None = MAX_COUNT,
+                finite: bool = True, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+                unit: str = "", error: type[HHSimError] = ParameterError):
+    """``value`` (a list, tuple or array of numbers) as a float array, else one clear error.
+
+    ``flat``: flattened to 1-D (an array of any shape accepted, as NumPy's ``ravel``);
+    otherwise it must already be 1-D.  Text, a mapping, ragged or nested lists, integers
+    beyond a float and (with ``finite``) NaN or infinities are refused, naming the first
+    bad element; ``lo``/``hi`` bound every element.
+    """
+    import numpy as np
+
+    kind = f"a list of numbers{f' in {unit}' if unit else ''}"
+    if isinstance(value, (str, bytes, dict, set, frozenset)) or value is None or not (
+            isinstance(value, (list, tuple, range)) or hasattr(value, "__array__") or hasattr(value, "tolist")):
+        raise error(f"{where} must be {kind} (got {type(value).__name__} {shown(value)})")
+    if max_len is not None and hasattr(value, "__len__") and len(value) > max_len:
+        raise error(f"{where} has {len(value)} values; the limit is {max_len}")
+    try:
+        a = np.asarray(value, dtype=float)
+    except OverflowError:
+        big = next((x for x in value if isinstance(x, numbers.Integral)
+                    and not isinstance(x, bool) and abs(int(x)) > 2**1023), None) if isinstance(value, (list, tuple)) else None
+        raise error(f"{where} holds a number too large for a float{f' ({shown(big)})' if big is not None else ''}; "
+                    f"accepted: {kind}") from None
+    except (TypeError, ValueError):
+        raise error(f"{where} must be {kind} of one shape (got {type(value).__name__} {shown(value)})") from None
+    if flat:
+        a = a.ravel()
+    elif a.ndim != 1:
+        raise error(f"{where} must be a flat (1-D) {kind[2:]} (got an array of shape {a.shape})")
+    if max_len is not None and a.size > max_len:
+        raise error(f"{where} has {a.size} values; the limit is {max_len}")
+    if a.size < min_len:
+        raise error(f"{where} has {a.size} value{'s' if a.size != 1 else ''}; at least {min_len} needed")
+    if finite:
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            raise error(f"{where}[{bad[0]}] must be a finite number{f' in {unit}' if unit else ''} "
+                        f"(got {a.flat[bad[0]]})")
+    u = f" {unit}" if unit else ""
+    if lo is not None:
+        low = np.flatnonzero(a <= lo if lo_open else a < lo)
+        if low.size:
+            raise error(f"{where}[{low[0]}] = {a.flat[low[0]]:g}{u} is out of range; accepted: "
+                        f"{_range(lo, hi, lo_open, u).strip()}")
+    if hi is not None:
+        high = np.flatnonzero(a > hi)
+        if high.size:
+            raise error(f"{where}[{high[0]}] = {a.flat[high[0]]:g}{u} is out of range; accepted: "
+                        f"{_range(lo, hi, lo_open, u).strip()}")
+    return a
+
+
+def record_every(value, error: type[HHSimError] = ParameterError) -> int:
+    """``record_every`` (keep every k-th step) as an int from 1 to :data:`MAX_STEPS`, else one clear error."""
+    return whole(value, "record_every", lo=1, hi=MAX_STEPS, error=error)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import re
 from typing import Sequence
 
@@ -24,6 +25,7 @@ from ..physics.structure import lower
 from ..model import Model
 from ..simulation import resolve_method
 from ..stim import Stimulus
+from ..validate import shown
 
 
 class BracketError(ProtocolError):
@@ -40,7 +42,9 @@ def positive(name: str, value, unit: str = "ms") -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ProtocolError(f"{name} must be a number > 0 {unit} (got {value!r})") from None
+        raise ProtocolError(f"{name} must be a number > 0 {unit} (got {shown(value)})") from None
+    except OverflowError:  # an integer beyond any float
+        raise ProtocolError(f"{name} = {shown(value)} {unit} is too large; accepted: a finite number > 0 {unit}") from None
     if not (math.isfinite(x) and x > 0):
         raise ProtocolError(f"{name} must be a finite number > 0 {unit} (got {value})")
     return x
@@ -50,9 +54,29 @@ def finite(name: str, value, unit: str = "") -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ProtocolError(f"{name} must be a number (got {value!r})") from None
+        raise ProtocolError(f"{name} must be a number (got {shown(value)})") from None
+    except OverflowError:  # an integer beyond any float
+        raise ProtocolError(f"{name} = {shown(value)} is too large; accepted: a finite number"
+                            f"{' in ' + unit if unit else ''}") from None
     if not math.isfinite(x):
         raise ProtocolError(f"{name} must be a finite number{' in ' + unit if unit else ''} (got {value})")
+    return x
+
+
+def precision(value, name: str = "rtol") -> float:
+    """A search's relative precision: a finite number with 0 < value < 1, else :class:`ProtocolError`
+    (at 1 or more the bracket is never narrowed and the answer means nothing)."""
+    x = positive(name, value, "")
+    if not x < 1:
+        raise ProtocolError(f"{name} = {x:.4g} is no precision; accepted: 0 < {name} < 1 (e.g. 1e-3)")
+    return x
+
+
+def non_negative(name: str, value, unit: str = "ms") -> float:
+    """``value`` as a finite float >= 0, else :class:`ProtocolError`."""
+    x = finite(name, value, unit)
+    if x < 0:
+        raise ProtocolError(f"{name} = {x:.4g} {unit} is negative; accepted: a finite number >= 0 {unit}")
     return x
 
 
@@ -147,14 +171,29 @@ def protocol_method(method: str | None, dt: float | None) -> tuple[str, float]:
     if method not in FIXED_STEP and method not in COMPILED_ADAPTIVE:
         raise SolverError(f"unknown method {method!r}; accepted: {accepted}")
     method, dt = resolve_method(method, dt)  # the method's default dt
-    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
-        raise SolverError(f"dt must be a number > 0 ms (got {dt})")
+    if not (isinstance(dt, numbers.Real) and not isinstance(dt, bool) and math.isfinite(dt) and dt > 0):
+        raise SolverError(f"dt must be a number > 0 ms (got {shown(dt)})")
+    if not dt >= MIN_DT_MS:  # every protocol counts its durations in steps of dt
+        raise SolverError(f"dt = {float(dt):.4g} ms is too small for a protocol; accepted: dt >= {MIN_DT_MS:g} ms")
     return method, float(dt)
+
+
+#: Smallest time step (ms) a protocol accepts: a nanosecond, far below any membrane's time scale.
+MIN_DT_MS = 1e-6
 
 
 def snap(x: float, dt: float) -> float:
     """``x`` rounded to a whole number of time steps (at least one)."""
     return max(1, int(round(x / dt))) * dt
+
+
+def whole_steps(name: str, value: float, dt: float, unit: str = "ms") -> float:
+    """``value`` (a checked duration) rounded to whole time steps, refused when it is shorter than
+    half a step (it would be rounded up to a whole step, a different protocol, without a word)."""
+    if not value >= 0.5 * dt:
+        raise ProtocolError(f"{name} = {value:.4g} {unit} is shorter than the time step ({dt:.4g} {unit}); "
+                            f"accepted: {name} >= {dt:.4g} {unit}, or a smaller --dt")
+    return snap(value, dt)
 
 
 def aligned_dt(dt: float, length: float) -> float:

@@ -25,9 +25,10 @@ from .. import models as _models
 from .. import stim
 from ..errors import DivergenceError
 from ..model import Model
+from ..validate import float_array
 from ._common import (
-    BracketError, ProtocolError, aligned_dt, check_interval, float_list, positive, progress_bar,
-    protocol_method, run_many, snap, to_float, whole,
+    MAX_RANGE_VALUES, MIN_PULSE_MS, BracketError, ProtocolError, aligned_dt, check_interval, float_list,
+    non_negative, positive, precision, progress_bar, protocol_method, run_many, snap, to_float, whole,
 )
 from .search import ALWAYS_FIRES, NEVER_FIRES, SearchResult, bracket_search
 
@@ -280,7 +281,8 @@ def _threshold(kind, model, dur, i_max, *, polarity, delay, tail, rtol, method, 
     model = _models.get(model)
     dur = positive("duration" if kind != "pulse threshold" else "pulse duration", dur)
     i_max = positive("--i-max", i_max, "µA/cm²")
-    rtol = positive("rtol", rtol, "")
+    rtol = precision(rtol)
+    delay, tail = non_negative("delay", delay), non_negative("tail", tail)
     method, dt0 = protocol_method(method, dt)
     dt = aligned_dt(dt0, dur) if dt is None or abs(dur / dt0 - round(dur / dt0)) > 1e-9 else dt0
     delay = snap(delay, dt)
@@ -329,6 +331,8 @@ def threshold(model: str | Model = "hh", pulse_dur: float = 1.0, *, i_max: float
     """The smallest amplitude (µA/cm²) of one pulse of ``pulse_dur`` ms, from rest, that gives a spike."""
     model = _models.get(model)
     pulse_dur = positive("pulse duration", pulse_dur)
+    if not pulse_dur >= MIN_PULSE_MS:  # before the default bracket, which grows as 1 / pulse_dur
+        raise ProtocolError(f"a pulse of {pulse_dur:.4g} ms is too short; accepted: {MIN_PULSE_MS:g} ms or longer")
     i_max = default_pulse_i_max(pulse_dur, model.Cm) if i_max is None else i_max
     return _threshold("pulse threshold", model, pulse_dur, i_max, polarity=1, delay=delay, tail=tail,
                       rtol=rtol, method=method, dt=dt, progress=progress, after_end=False)
@@ -396,14 +400,15 @@ def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float
     if law not in LAWS:
         raise ProtocolError(f"unknown law {law!r}; accepted: {', '.join(LAWS)}")
     method, dt = protocol_method(method, dt)
+    rtol = precision(rtol)
+    delay, tail = non_negative("delay", delay), non_negative("tail", tail)
     if durations is None:
         d_min, d_max = positive("shortest duration", d_min), positive("longest duration", d_max)
         check_interval("duration", d_min, d_max, "ms")
         n = whole("number of durations", n, 3)
         durations = np.geomspace(d_min, d_max, n)
-    durations = np.asarray(durations, dtype=float).ravel()
-    for d in durations:
-        positive("pulse duration", d)
+    durations = float_array(durations, "durations", max_len=MAX_RANGE_VALUES, lo=0.0, lo_open=True, unit="ms",
+                            error=ProtocolError)
     durations = np.unique(np.array([snap(d, dt) for d in durations]))
     if durations.size < 3:
         raise ProtocolError("strength-duration needs at least 3 distinct pulse durations "
@@ -427,6 +432,19 @@ def strength_duration(model: str | Model = "hh", durations=None, *, d_min: float
 LAWS = ("weiss", "lapicque")
 
 
+def _law_points(durations, thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Durations (ms) and thresholds (µA/cm²) of a strength-duration fit: finite numbers > 0, one
+    threshold per duration, at least 2 points; else one :class:`ProtocolError`."""
+    d = float_array(durations, "durations", flat=False, max_len=None, lo=0.0, lo_open=True, unit="ms",
+                    error=ProtocolError)
+    i = float_array(thresholds, "thresholds", flat=False, max_len=None, lo=0.0, lo_open=True, unit="µA/cm²",
+                    error=ProtocolError)
+    if d.shape != i.shape or d.size < 2:
+        raise ProtocolError(f"a strength-duration law needs one threshold per duration, at least 2 of each "
+                            f"(got {d.size} durations and {i.size} thresholds)")
+    return d, i
+
+
 def fit_weiss(durations, thresholds) -> LawFit:
     """Weiss (1901): I(d) = I_rh (1 + c / d), i.e. the charge I d grows linearly with d.
 
@@ -434,8 +452,7 @@ def fit_weiss(durations, thresholds) -> LawFit:
     I_rh c); ``c`` is the chronaxie (ms): at d = c the threshold is twice the
     rheobase.
     """
-    d = np.asarray(durations, dtype=float)
-    i = np.asarray(thresholds, dtype=float)
+    d, i = _law_points(durations, thresholds)
     a = np.column_stack([1.0 / i, 1.0 / (d * i)])
     (rh, b), *_ = np.linalg.lstsq(a, np.ones_like(d), rcond=None)
     fit = LawFit("weiss", float(rh), float(b / rh), 0.0)
@@ -449,8 +466,7 @@ def fit_lapicque(durations, thresholds) -> LawFit:
     For each tau the best I_rh is linear; tau is found by a bounded 1-D
     search of the relative residual over log tau.
     """
-    d = np.asarray(durations, dtype=float)
-    i = np.asarray(thresholds, dtype=float)
+    d, i = _law_points(durations, thresholds)
 
     def best(log_tau):
         g = 1.0 / -np.expm1(-d / math.exp(log_tau))

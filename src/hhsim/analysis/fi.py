@@ -36,6 +36,7 @@ from ..model import Model
 from ..stim import Stimulus
 from ._common import (
     check_interval, float_list, positive, progress_bar, protocol_method, run_many, snap, to_float, whole,
+    whole_steps,
 )
 from .spikes import steady_rate
 
@@ -212,7 +213,7 @@ def fi_curve(model: str | Model = "hh", i_min: float = 0.0, i_max: float = 20.0,
     n = whole("--n (number of currents)", n, 2)
     dur = positive("--dur", dur)
     method, dt = protocol_method(method, dt)
-    dur = snap(dur, dt)
+    dur = whole_steps("--dur", dur, dt)
     currents = np.linspace(i_min, i_max, n)
     bar = progress_bar("f-I", progress)
     try:

@@ -34,9 +34,10 @@ from .. import models as _models
 from .. import stim
 from ..errors import DivergenceError
 from ..model import Model
+from ..validate import float_array
 from ._common import (
     BracketError, ProtocolError, aligned_dt, positive, progress_bar, protocol_method, run_many, snap,
-    to_float,
+    to_float, MAX_RANGE_VALUES, non_negative, precision,
 )
 from .excitability import _check_found, _pulse_search, default_pulse_i_max
 from .search import ALWAYS_FIRES, NEVER_FIRES, bracket_search
@@ -130,14 +131,16 @@ def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=N
     first_factor = positive("first pulse factor", first_factor, "")
     max_factor = positive("max factor", max_factor, "")
     relative_tolerance = positive("relative tolerance", relative_tolerance, "")
+    rtol = precision(rtol)
+    delay, tail = non_negative("delay", delay), non_negative("tail", tail)
     method, dt0 = protocol_method(method, dt)
     dt = aligned_dt(dt0, pulse_dur)
     delay = snap(delay, dt)
-    intervals = np.asarray(DEFAULT_INTERVALS if intervals is None else intervals, dtype=float).ravel()
+    intervals = (np.asarray(DEFAULT_INTERVALS, dtype=float) if intervals is None else
+                 float_array(intervals, "intervals", max_len=MAX_RANGE_VALUES, lo=0.0, lo_open=True, unit="ms",
+                             error=ProtocolError))
     if intervals.size == 0:
         raise ProtocolError("the list of intervals is empty")
-    for x in intervals:
-        positive("interval", x)
     intervals = np.unique(np.array([snap(x, dt) for x in intervals]))
     if intervals[0] < pulse_dur - 1e-9:
         raise ProtocolError(

@@ -25,8 +25,10 @@ from ..errors import ParameterError
 from ..model import Model
 from ._common import (
     FeatureError, ProtocolError, check_interval, float_list, positive, progress_bar, protocol_method,
-    run_many, snap, whole,
+    run_many, snap, whole, MAX_RANGE_VALUES,
 )
+from ..checks import check_stimulus
+from ..validate import float_array
 from .features import ap_features
 from ..drugs import DRUG_PARAMS, application, apply_drugs
 from .search import FOUND, bracket_search
@@ -158,9 +160,12 @@ def scan(model: str | Model, param: str, values, measure: str, *, stimulus=None,
     """
     base = _models.get(model)
     measure = feature_name(measure)
-    values = np.asarray(values, dtype=float).ravel()
+    values = float_array(values, "parameter values", max_len=MAX_RANGE_VALUES, error=ProtocolError)
     if values.size == 0:
         raise ProtocolError("the list of parameter values is empty")
+    stimulus = check_stimulus(stimulus)
+    pulse_dur = positive("pulse duration", pulse_dur)
+    apply_drugs(base, drugs)  # a wrong kind of drug list refused here, in one line
     check_param(base, param)
     models = [model_at(base, param, float(x), drugs) for x in values]
     method, dt = protocol_method(method, dt)

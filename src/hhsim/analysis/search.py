@@ -19,6 +19,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import ProtocolError
+from ..validate import float_array, number, shown, whole
+
+#: Most amplitudes tried per bracket and round (each is one simulation).
+MAX_POINTS = 10_000
+
 #: Status codes of :class:`SearchResult`.
 FOUND, NEVER_FIRES, ALWAYS_FIRES = 0, 1, 2
 
@@ -66,9 +72,19 @@ def bracket_search(
     the top are located quickly); later rounds try ``points`` evenly spaced
     interior amplitudes.  Stops when ``hi - lo <= rtol * hi``.
     """
-    lo = np.array(lo, dtype=float, ndmin=1)
-    hi = np.array(hi, dtype=float, ndmin=1)
-    lo, hi = np.broadcast_arrays(lo, hi)
+    if not callable(fires):
+        raise ProtocolError(f"fires must be a function fires(amps, which) -> bool array (got "
+                            f"{type(fires).__name__} {shown(fires)})")
+    lo = float_array(lo if isinstance(lo, (list, tuple, np.ndarray)) else [lo], "lo", error=ProtocolError)
+    hi = float_array(hi if isinstance(hi, (list, tuple, np.ndarray)) else [hi], "hi", error=ProtocolError)
+    try:
+        lo, hi = np.broadcast_arrays(lo, hi)
+    except ValueError:
+        raise ProtocolError(f"lo and hi must have one value each or as many as each other (got {lo.size} and "
+                            f"{hi.size})") from None
+    rtol = number(rtol, "rtol", lo=0.0, error=ProtocolError)
+    points = whole(points, "points", lo=1, hi=MAX_POINTS, error=ProtocolError)
+    max_rounds = whole(max_rounds, "max_rounds", lo=1, hi=10_000, error=ProtocolError)
     lo, hi = lo.copy(), hi.copy()
     P = lo.size
     K = max(3, int(points))

@@ -34,14 +34,33 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ProtocolError
+from ..validate import float_array, number
+
 #: dV/dt level (mV/ms) defining the AP threshold voltage (eFEL's default DerivativeThreshold).
 DVDT_THRESHOLD = 10.0
 
 
+def check_trace(t, v, min_len: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``t`` (ms, increasing) and ``v`` (mV) as two finite 1-D float arrays of one length, else one
+    :class:`~hhsim.errors.ProtocolError` (a NaN in a trace would hide the spikes around it)."""
+    t = float_array(t, "t", flat=False, max_len=None, unit="ms", error=ProtocolError)
+    v = float_array(v, "v", flat=False, max_len=None, unit="mV", error=ProtocolError)
+    if t.shape != v.shape:
+        raise ProtocolError(f"t and v must have the same length (got {t.size} and {v.size} samples)")
+    if t.size < min_len:
+        raise ProtocolError(f"a trace needs at least {min_len} samples (got {t.size})")
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        raise ProtocolError(f"t must increase from sample to sample (t[{back[0] + 1}] = {t[back[0] + 1]:g} ms "
+                            f"after t[{back[0]}] = {t[back[0]]:g} ms)")
+    return t, v
+
+
 def detect_spikes(t, v, threshold: float = 0.0) -> np.ndarray:
     """Upward crossings (ms) of ``threshold`` (mV), linearly interpolated."""
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(v, dtype=float)
+    t, v = check_trace(t, v)
+    threshold = number(threshold, "threshold", unit="mV", error=ProtocolError)
     k = np.nonzero((v[:-1] < threshold) & (v[1:] >= threshold))[0]
     frac = (threshold - v[k]) / (v[k + 1] - v[k])
     return t[k] + frac * (t[k + 1] - t[k])
@@ -111,12 +130,12 @@ class APFeatures:
 def ap_features_own(t, v, *, stim_start: float | None = None, stim_end: float | None = None,
                     threshold: float = 0.0, dvdt_threshold: float = DVDT_THRESHOLD) -> APFeatures:
     """Compute every feature with hhsim's own NumPy code (see the module docstring)."""
-    t = np.asarray(t, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if t.ndim != 1 or t.shape != v.shape or t.size < 3:
-        raise ValueError("t and v must be 1-D arrays of the same length (at least 3 samples)")
-    stim_start = float(t[0]) if stim_start is None else float(stim_start)
-    stim_end = float(t[-1]) if stim_end is None else float(stim_end)
+    t, v = check_trace(t, v, min_len=3)
+    threshold = number(threshold, "threshold", unit="mV", error=ProtocolError)
+    dvdt_threshold = number(dvdt_threshold, "dvdt_threshold", unit="mV/ms", error=ProtocolError)
+    stim_start = float(t[0]) if stim_start is None else number(stim_start, "stim_start", unit="ms",
+                                                                 error=ProtocolError)
+    stim_end = float(t[-1]) if stim_end is None else number(stim_end, "stim_end", unit="ms", error=ProtocolError)
     dvdt = np.gradient(v, t)
 
     up = np.nonzero((v[:-1] < threshold) & (v[1:] >= threshold))[0] + 1
@@ -202,7 +221,10 @@ def steady_rate(spike_times, t0: float, t1: float) -> float:
 
     0 with fewer than two spikes in the second half.
     """
-    s = np.asarray(spike_times, dtype=float)
+    s = float_array(spike_times, "spike_times", max_len=None, unit="ms", error=ProtocolError)
+    t0, t1 = number(t0, "t0", unit="ms", error=ProtocolError), number(t1, "t1", unit="ms", error=ProtocolError)
+    if not t1 > t0:
+        raise ProtocolError(f"the window [{t0:g}, {t1:g}) ms is empty; accepted: t1 > t0")
     mid = 0.5 * (t0 + t1)
     s = s[(s >= mid) & (s < t1)]
     if s.size < 2 or s[-1] <= s[0]:

@@ -58,9 +58,10 @@ from .. import models as _models
 from .. import stim
 from ..channels.base import Channel
 from ..model import Model
+from ..validate import MIN_TAU_MS, float_array
 from ._common import (
     ProtocolError, finite, float_list, gate_steady_state, inactivates, positive, progress_bar, protocol_method,
-    round_rest, run_many, snap, to_float,
+    round_rest, run_many, snap, to_float, MAX_RANGE_VALUES, whole_steps,
 )
 
 
@@ -80,8 +81,10 @@ class Boltzmann:
 
 def fit_boltzmann(v, y) -> Boltzmann | None:
     """Least-squares Boltzmann fit of values ``y`` (normalised, 0..1) at voltages ``v`` (mV)."""
-    v = np.asarray(v, dtype=float)
-    y = np.asarray(y, dtype=float)
+    v = float_array(v, "v", flat=False, max_len=None, unit="mV", error=ProtocolError)
+    y = float_array(y, "y", flat=False, max_len=None, finite=False, error=ProtocolError)
+    if v.shape != y.shape:
+        raise ProtocolError(f"v and y must have the same length (got {v.size} and {y.size} values)")
     ok = np.isfinite(y)
     v, y = v[ok], y[ok]
     if v.size < 3 or np.ptp(y) < 1e-6:
@@ -287,31 +290,35 @@ def vclamp(model: str | Model = "hh", steps=None, *, hold: float | None = None, 
     model = _models.get(model)
     anchor = round_rest(model)
     steps = (anchor + np.arange(-35.0, 125.0 + 1e-9, 10.0) if steps is None
-             else np.asarray(steps, dtype=float).ravel())
+             else float_array(steps, "command steps", max_len=MAX_RANGE_VALUES, unit="mV", error=ProtocolError))
     if steps.size == 0:
         raise ProtocolError("the list of command steps is empty")
-    for s in steps:
-        finite("command step", s, "mV")
     hold = model.resting_potential() if hold is None else finite("--hold", hold, "mV")
     dur = positive("--dur", dur)
     pre, post = positive("pre", pre), positive("post", post)
     prepulse_dur, test_dur = positive("prepulse duration", prepulse_dur), positive("test duration", test_dur)
     test_v = anchor + 65.0 if test_v is None else finite("test potential", test_v, "mV")
     prepulses = (anchor + np.arange(-55.0, 45.0 + 1e-9, 5.0) if prepulses is None
-                 else np.asarray(prepulses, dtype=float).ravel())
+                 else float_array(prepulses, "prepulses", max_len=MAX_RANGE_VALUES, unit="mV", error=ProtocolError))
     method, dt = protocol_method(method, dt)
     if series_resistance is not None:
         series_resistance = positive("--rs (series resistance)", series_resistance, "Ω·cm²")
         if gain is not None:
             gain = positive("--gain", gain, "")
         g_clamp = 1000.0 / series_resistance  # mS/cm² (mV / kΩ·cm² = µA/cm²)
-        g_max = g_clamp + sum(ch.gbar for ch in model.channels if getattr(ch, "reversal", "fixed") != "ghk")
+        g_channels = sum(ch.gbar for ch in model.channels if getattr(ch, "reversal", "fixed") != "ghk")
+        g_max = g_clamp + g_channels
         need = 0.5 * model.Cm / g_max
+        if not need >= MIN_TAU_MS:  # the clamp's time constant is below any usable step
+            rs_min = 1000.0 / max(1e-300, 0.5 * model.Cm / MIN_TAU_MS - g_channels)
+            raise ProtocolError(f"--rs {series_resistance:.4g} Ω·cm² would need time steps below {MIN_TAU_MS:g} ms; "
+                                f"accepted: --rs of at least {rs_min:.4g} Ω·cm², or no --rs (an ideal clamp)")
         if need < dt:
             dt = dt / math.ceil(dt / need)
     elif gain is not None:
         raise ProtocolError("--gain only applies with a series resistance (--rs)")
-    pre, dur, post = snap(pre, dt), snap(dur, dt), snap(post, dt)
+    pre, dur, post = whole_steps("pre", pre, dt), whole_steps("--dur", dur, dt), whole_steps("post", post, dt)
+    whole_steps("prepulse duration", prepulse_dur, dt), whole_steps("test duration", test_dur, dt)
     t_stop = pre + dur + post
     if series_resistance is not None and 10.0 * model.Cm * series_resistance / 1000.0 >= dur:
         # the clamp would still be charging the membrane when the step ends: nothing settles to measure

@@ -36,6 +36,7 @@ from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models, s
 from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
+from .. import validate as _validate
 
 #: method -> (order, default dt in ms, implicit theta or None): the cable's
 #: view of the one solver registry (:data:`hhsim.engine.solvers.METHODS`).
@@ -136,8 +137,7 @@ def simulate_cable(
     rec_nodes = _record_nodes(tree, record)
     if record_every is None:
         record_every = max(1, int(round(0.005 / dt))) if dt < 0.005 else 1
-    if not (isinstance(record_every, int) and record_every >= 1):
-        raise SolverError(f"record_every must be a whole number >= 1 (got {record_every})")
+    record_every = _validate.record_every(record_every, SolverError)
 
     if t_stop is not None:
         rows = make_grid(t_stop, dt).n_steps // record_every + 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import DivergenceError, SolverError
+from ..validate import MAX_STEPS, shown
 from ..stim import Stimulus
 from . import buffers, threads
 from .codegen import SHARING_SOLVERS, adaptive_functions, checked_kernel, flat_parameters, kernel_module
@@ -48,7 +49,9 @@ def make_grid(t_stop: float, dt: float, t0: float = 0.0) -> Grid:
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise SolverError(f"{name} must be a number > 0 ms (got {value!r})") from None
+            raise SolverError(f"{name} must be a number > 0 ms (got {shown(value)})") from None
+        except OverflowError:  # an integer beyond any float
+            raise SolverError(f"{name} = {shown(value)} ms is too large; accepted: a finite number > 0 ms") from None
         if not (math.isfinite(value) and value > 0):
             raise SolverError(f"{name} must be a number > 0 ms (got {value})")
         checked.append(value)
@@ -56,8 +59,11 @@ def make_grid(t_stop: float, dt: float, t0: float = 0.0) -> Grid:
     if dt > t_stop:
         raise SolverError(f"dt ({dt} ms) must not exceed t_stop ({t_stop} ms)")
     ratio = t_stop / dt
+    if not ratio <= MAX_STEPS:  # also a ratio that overflows (dt of 5e-324 ms)
+        raise SolverError(f"t_stop/dt = {ratio:.4g} steps is too many (the limit is {MAX_STEPS:.0e}); "
+                          f"use a larger dt")
     n = int(round(ratio)) if abs(ratio - round(ratio)) < 1e-6 * max(1.0, ratio) else int(math.ceil(ratio))
-    if n > 2_000_000_000:
+    if n > MAX_STEPS:
         raise SolverError(f"t_stop/dt = {n} steps is too many; use a larger dt")
     return Grid(float(t0), float(dt), n)
 

@@ -1,0 +1,205 @@
+"""Variants of the issue's classes, not its examples (issue 24, "the fix must be the class").
+
+Each class is tried with several values a hostile or careless user could give
+in the same place: integers beyond any float, steps so small that the step
+count overflows, text or ragged lists where numbers are expected, NaN where a
+threshold is expected, precisions that mean nothing, durations shorter than a
+step.  Every one must be hhsim's own error (one line, naming the value and
+what is accepted), raised before any work; on the command line exit 2 and no
+traceback.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import hhsim
+from hhsim import analysis, stim
+from hhsim.errors import HHSimError
+
+from ._harness import assert_one_line_refusal, run_batch
+
+HUGE = 10**400  # an int no float can hold
+TINY = 5e-324   # the smallest subnormal: a step count of infinity
+
+
+def _refused(call, *words):
+    with pytest.raises(HHSimError) as info:
+        call()
+    text = str(info.value)
+    assert "\n" not in text and len(text) < 480, text
+    for w in words:
+        assert w.lower() in text.lower(), text
+    return text
+
+
+# -- integers beyond a float, anywhere a number goes ----------------------------------------
+HUGE_CALLS = {
+    "simulate t_stop": lambda: hhsim.simulate("hh", t_stop=HUGE),
+    "simulate dt": lambda: hhsim.simulate("hh", t_stop=5, dt=HUGE),
+    "simulate v_init": lambda: hhsim.simulate("hh", t_stop=5, v_init=HUGE),
+    "simulate record_every": lambda: hhsim.simulate("hh", t_stop=5, record_every=10**30),
+    "simulate_batch record_every": lambda: hhsim.simulate_batch("hh", {"gNa": [100, 120]}, t_stop=5,
+                                                                 record_every=10**30),
+    "rheobase dur": lambda: analysis.rheobase("hh", dur=HUGE),
+    "rheobase i_max": lambda: analysis.rheobase("hh", dur=10, i_max=HUGE),
+    "rheobase rtol": lambda: analysis.rheobase("hh", dur=10, rtol=HUGE),
+    "anode_break i_max": lambda: analysis.anode_break("hh", dur=10, i_max=HUGE),
+    "fi_curve i_max": lambda: analysis.fi_curve("hh", 0, HUGE, n=3, dur=10),
+    "strength_duration durations": lambda: analysis.strength_duration("hh", durations=[1, 2, HUGE]),
+    "refractory intervals": lambda: analysis.refractory("hh", intervals=[HUGE]),
+    "vclamp steps": lambda: analysis.vclamp("hh", steps=[0, HUGE]),
+    "vclamp hold": lambda: analysis.vclamp("hh", steps=[0], hold=HUGE),
+    "scan values": lambda: analysis.scan("hh", "gNa", [1, HUGE], "n_spikes", t_stop=10),
+    "scan t_stop": lambda: analysis.scan("hh", "gNa", [1, 2], "n_spikes", stimulus=stim.step(10), t_stop=HUGE),
+    "drug concentration": lambda: analysis.application("ttx", HUGE),
+    "bracket_search hi": lambda: analysis.bracket_search(lambda a, w: a > 1, 0, HUGE),
+}
+
+
+@pytest.mark.parametrize("name", list(HUGE_CALLS))
+def test_integers_beyond_a_float_are_refused(name):
+    _refused(HUGE_CALLS[name])
+
+
+# -- a step so small that the number of steps overflows ------------------------------------
+TINY_DT = {
+    "simulate dopri5": lambda: hhsim.simulate("hh", t_stop=1, dt=TINY),
+    "simulate rk4": lambda: hhsim.simulate("hh", t_stop=1, dt=TINY, method="rk4"),
+    "simulate 1e-300": lambda: hhsim.simulate("hh", t_stop=1, dt=1e-300, method="euler"),
+    "rheobase": lambda: analysis.rheobase("hh", dur=10, method="rk4", dt=TINY),
+    "fi_curve": lambda: analysis.fi_curve("hh", 0, 10, n=3, dur=10, dt=TINY),
+    "vclamp": lambda: analysis.vclamp("hh", steps=[0], dt=1e-200),
+}
+
+
+@pytest.mark.parametrize("name", list(TINY_DT))
+def test_steps_too_small_to_count_are_refused(name):
+    _refused(TINY_DT[name], "dt")
+
+
+# -- text, mappings and ragged lists where numbers are expected ------------------------------
+WRONG_SHAPES = {
+    "samples text": lambda: stim.samples("abc", [1, 2, 3]),
+    "samples text array": lambda: stim.samples(np.arange(3), np.array(["a", "b", "c"])),
+    "samples ragged": lambda: stim.samples([0, [1, 2]], [1, 2]),
+    "samples huge": lambda: stim.samples([0, 1, HUGE], [1, 2, 3]),
+    "from_file int": lambda: stim.from_file(5),
+    "from_file None": lambda: stim.from_file(None),
+    "noise seed text": lambda: stim.noise(1, seed="x"),
+    "noise seed list": lambda: stim.noise(1, seed=[1, 2]),
+    "strength_duration text": lambda: analysis.strength_duration("hh", durations="abc"),
+    "refractory range text": lambda: analysis.refractory("hh", intervals="1:10:1"),
+    "vclamp steps text": lambda: analysis.vclamp("hh", steps="abc"),
+    "vclamp prepulses dict": lambda: analysis.vclamp("hh", steps=[0], prepulses={"a": 1}),
+    "scan values text": lambda: analysis.scan("hh", "gNa", "abc", "n_spikes", t_stop=10),
+    "scan stimulus text": lambda: analysis.scan("hh", "gNa", [1, 2], "n_spikes", stimulus="step(amp=1)",
+                                                t_stop=10),
+    "scan drugs text": lambda: analysis.scan("hh", "gNa", [1, 2], "n_spikes", stimulus=stim.step(10),
+                                             t_stop=10, drugs="ttx"),
+    "apply_drugs text": lambda: analysis.apply_drugs(hhsim.models.get("hh"), "ttx"),
+    "apply_drugs int": lambda: analysis.apply_drugs(hhsim.models.get("hh"), [5]),
+    "application text": lambda: analysis.application("ttx", "x"),
+    "application name": lambda: analysis.application(5),
+    "parse_drug int": lambda: analysis.parse_drug(5),
+    "detect_spikes text": lambda: analysis.detect_spikes("abc", "def"),
+    "detect_spikes lengths": lambda: analysis.detect_spikes([0, 1, 2], [0, 1]),
+    "detect_spikes 2-D": lambda: analysis.detect_spikes([[0, 1], [2, 3]], [[0, 1], [2, 3]]),
+    "detect_spikes backwards": lambda: analysis.detect_spikes([2, 1, 0], [-10, 10, -10]),
+    "steady_rate text": lambda: analysis.steady_rate("abc", 0, 1),
+    "steady_rate empty window": lambda: analysis.steady_rate([1, 2, 3], 5, 1),
+    "ap_features lengths": lambda: analysis.ap_features([0, 1, 2], [0, 1]),
+    "ap_features text": lambda: analysis.ap_features("abc", "abc"),
+    "fit_boltzmann lengths": lambda: analysis.fit_boltzmann([1, 2], [1]),
+    "fit_boltzmann text": lambda: analysis.fit_boltzmann("ab", "cd"),
+    "fit_weiss lengths": lambda: analysis.fit_weiss([1, 2], [1]),
+    "fit_weiss zero duration": lambda: analysis.fit_weiss([0, 1, 2], [1, 2, 3]),
+    "fit_lapicque nan": lambda: analysis.fit_lapicque([1, np.nan, 3], [1, 2, 3]),
+    "fit_lapicque negative": lambda: analysis.fit_lapicque([-1, 2, 3], [1, 2, 3]),
+    "bracket_search not callable": lambda: analysis.bracket_search(5, 0, 10),
+    "bracket_search points": lambda: analysis.bracket_search(lambda a, w: a > 1, 0, 10, points=10**9),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG_SHAPES))
+def test_wrong_types_and_shapes_are_refused(name):
+    _refused(WRONG_SHAPES[name])
+
+
+# -- NaN or infinity where a threshold or a trace value goes: no silent "0 spikes" ---------
+SILENT = {
+    "detect_spikes threshold nan": lambda: analysis.detect_spikes([0, 1, 2], [-10, 10, -10], threshold=math.nan),
+    "detect_spikes threshold inf": lambda: analysis.detect_spikes([0, 1, 2], [-10, 10, -10], threshold=math.inf),
+    "detect_spikes threshold text": lambda: analysis.detect_spikes([0, 1, 2], [-10, 10, -10], threshold="x"),
+    "detect_spikes nan in v": lambda: analysis.detect_spikes([0, 1, 2, 3], [-10, math.nan, 10, -10]),
+    "ap_features threshold inf": lambda: analysis.ap_features([0, 1, 2], [0, 1, 2], threshold=math.inf),
+    "ap_features nan in v": lambda: analysis.ap_features([0, 1, 2], [0, math.nan, 2]),
+    "steady_rate nan window": lambda: analysis.steady_rate([1, 2, 3], math.nan, 1),
+    "steady_rate nan spike": lambda: analysis.steady_rate([1, 2, math.nan], 0, 10),
+}
+
+
+@pytest.mark.parametrize("name", list(SILENT))
+def test_nan_thresholds_and_traces_are_refused(name):
+    _refused(SILENT[name])
+
+
+# -- values that make a protocol meaningless, refused before any simulation ---------------
+MEANINGLESS = {
+    "rheobase rtol 5": (lambda: analysis.rheobase("hh", dur=10, rtol=5), "rtol"),
+    "threshold rtol 1": (lambda: analysis.threshold("hh", rtol=1.0), "rtol"),
+    "anode_break rtol 2": (lambda: analysis.anode_break("hh", rtol=2), "rtol"),
+    "strength_duration rtol": (lambda: analysis.strength_duration("hh", n=3, rtol=1e300), "rtol"),
+    "refractory rtol": (lambda: analysis.refractory("hh", rtol=-1), "rtol"),
+    "rheobase delay nan": (lambda: analysis.rheobase("hh", dur=10, delay=math.nan), "delay"),
+    "rheobase delay negative": (lambda: analysis.rheobase("hh", dur=10, delay=-5), "delay"),
+    "threshold tail negative": (lambda: analysis.threshold("hh", tail=-1), "tail"),
+    "refractory delay inf": (lambda: analysis.refractory("hh", delay=math.inf), "delay"),
+    "threshold pulse 5e-324": (lambda: analysis.threshold("hh", pulse_dur=TINY), "too short"),
+    "fi dur below a step": (lambda: analysis.fi_curve("hh", 0, 10, n=3, dur=TINY), "time step"),
+    "fi dur 0.001": (lambda: analysis.fi_curve("hh", 0, 10, n=3, dur=0.001), "time step"),
+    "vclamp dur below a step": (lambda: analysis.vclamp("hh", steps=[0], dur=TINY), "time step"),
+    "vclamp post below a step": (lambda: analysis.vclamp("hh", steps=[0], post=1e-9), "time step"),
+    "vclamp rs 5e-324": (lambda: analysis.vclamp("hh", steps=[0], series_resistance=TINY), "--rs"),
+    "vclamp rs 1e-9": (lambda: analysis.vclamp("hh", steps=[0], series_resistance=1e-9), "--rs"),
+    "noise tau 5e-324": (lambda: stim.noise(1, tau=TINY), "tau"),
+    "noise tau 1e-12": (lambda: stim.noise(1, tau=1e-12), "tau"),
+    "scan pulse_dur nan": (lambda: analysis.scan("hh", "gNa", [1, 2], "n_spikes", t_stop=10,
+                                                 pulse_dur=math.nan), "pulse duration"),
+}
+
+
+@pytest.mark.parametrize("name", list(MEANINGLESS))
+def test_meaningless_protocol_settings_are_refused(name):
+    call, word = MEANINGLESS[name]
+    _refused(call, word)
+
+
+# -- the same classes on the command line: one line, exit 2, no traceback -------------------
+CLI = [
+    ["run", "--dt", "5e-324", "--t-stop", "1"],
+    ["run", "--dt", "1e-310", "--t-stop", "100", "--method", "rk4"],
+    ["run", "--record-every", "99999999999999999999999999999", "--t-stop", "5"],
+    ["run", "--record-every", "9223372036854775808", "--t-stop", "5"],
+    ["run", "--stim", "noise(std=1, tau=5e-324)", "--t-stop", "5"],
+    ["run", "--stim", "noise(std=1, tau=1e-300, dur=10)", "--t-stop", "5"],
+    ["fi", "--dt", "5e-324", "--dur", "10", "--n", "3"],
+    ["fi", "--dur", "5e-324", "--n", "3"],
+    ["fi", "--dur", "0.001", "--n", "3"],
+    ["threshold", "--pulse-dur", "5e-324"],
+    ["threshold", "--rtol", "1"],
+    ["rheobase", "--rtol", "1e300", "--dur", "10"],
+    ["anode-break", "--rtol", "2"],
+    ["vclamp", "--rs", "5e-324"],
+    ["vclamp", "--rs", "1e-12"],
+    ["vclamp", "--dur", "5e-324"],
+    ["strength-duration", "--dt", "1e-300", "--method", "rk4", "--n", "3"],
+]
+
+
+def test_cli_variants_are_one_line(tmp_path):
+    for o in run_batch(CLI, tmp_path, timeout=240):
+        assert_one_line_refusal(o)
