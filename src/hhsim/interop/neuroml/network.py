@@ -16,9 +16,19 @@ Reading (NeuroML -> hhsim):
 * ``poissonFiringSynapse`` through an ``inputList`` -> Poisson spike
   sources of ``averageRate`` with one synapse to each target.
 
+* ``spikeArray`` as the component of a population -> a spike source of those
+  times (every cell of the population), with projections from it.
+
 Writing is the reverse, for networks whose parts NeuroML expresses:
-populations of models without per-neuron parameters, pulse stimuli, and
-projections with deterministic connections (all, one-to-one, explicit pairs).
+populations of models without per-neuron parameters, pulse stimuli,
+projections (random connection rules and weight or delay distributions
+written as the pairs, weights and delays the network draws with its seed:
+NeuroML holds explicit connections), sources of spike times (spikeArray
+cells) and constant-rate Poisson sources with one target per source
+(poissonFiringSynapse).  The network's seed, duration and order of sources
+are kept as ``hhsim:`` properties, so hhsim draws the Poisson trains read
+back as it drew them (other NeuroML tools draw their own).  PoissonInput,
+noise, time-varying rates and short-term plasticity are refused in one line.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import ModelError
-from ...network import Network, Population, Projection, SpikeSource, connect as _connect, synapses as _syn
+from ...network import Network, Population, Projection, SpikeSource, synapses as _syn
 from ...cable.stimulus import point
 from ...stim import Pulses, Step, pulse
 from . import units as _units
@@ -161,14 +171,28 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                 + list(doc.ion_channel_kses or [])}
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
     cells = {c.id: c for c in doc.cells or []}
+    arrays = {a.id: a for a in doc.spike_arrays or []}
+    hprops = {pr.tag[len("hhsim:"):]: pr.value for pr in net.properties or [] if str(pr.tag).startswith("hhsim:")}
+    order = hprops.get("sources", "").split()
     read: dict = {}
     sizes: dict[str, int] = {}
+    src_sizes: dict[str, int] = {}
     pop_cells: dict = {}
+    sources, projections = [], []
     for pop in net.populations or []:
         w = f"{_at(ctx, pop.id)}: population {pop.id!r}"
+        if pop.component in arrays:  # spikeArray cells: a source of these spike times
+            n = pop.size if pop.size is not None else len(pop.instances or [])
+            sa = arrays[pop.component]
+            times = sorted(_units.value(sp.time, "time", f"{_at(ctx, sa.id)}: spikeArray {sa.id!r} spike {sp.id}")
+                           for sp in sa.spikes or [])
+            sources.append(SpikeSource(pop.id, n=int(n), times_ms=[times] * int(n) if n > 1 else times))
+            src_sizes[pop.id] = int(n)
+            continue
         if pop.component not in cells:
-            raise ModelError(f"{w}: component {pop.component!r} is not a <cell> of the file (hhsim reads "
-                             "conductance-based cells, not abstract or integrate-and-fire ones)")
+            raise ModelError(f"{w}: component {pop.component!r} is not a <cell> or <spikeArray> of the file (hhsim "
+                             "reads conductance-based cells and spike times, not abstract or integrate-and-fire "
+                             "cells)")
         if pop.component not in read:
             cell = cells[pop.component]
             if is_cable(cell):
@@ -213,7 +237,6 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                              "accepted: pulseGenerator)")
         pop, idx = _cell_index(ei.target, sizes, w)
         add_pulse(ei.input, pop, idx, 1.0, w)
-    sources, projections = [], []
     for il in net.input_lists or []:
         w = f"{_at(ctx, il.id)}: inputList {il.id!r}"
         if il.populations not in sizes:
@@ -229,7 +252,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             if pf.synapse not in syns or isinstance(syns[pf.synapse].synapse, _syn.Gap):
                 raise ModelError(f"{pw}: synapse {pf.synapse!r} is not an expOne, expTwo or alpha synapse of the file")
             rate = _units.value(pf.average_rate, "rate_hz", f"{pw} averageRate")
-            name = f"{il.id}_src"
+            name = il.id if il.id in order else f"{il.id}_src"  # hhsim writes the source's own name
             sources.append(SpikeSource(name, n=len(targets), rate_hz=rate))
             sy = syns[pf.synapse]
             wts = np.array([sy.gbase_ns * wt for _, wt in targets])
@@ -246,12 +269,12 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                              "of the file")
         pre_pop, post_pop = pr.presynaptic_population, pr.postsynaptic_population
         for p in (pre_pop, post_pop):
-            if p not in sizes:
+            if p not in sizes and not (p == pre_pop and p in src_sizes):
                 raise ModelError(f"{w}: population {p!r} is not in the network")
         pre, post, wts, delays = [], [], [], []
         for c in list(pr.connections or []) + list(pr.connection_wds or []):
             cable_sites[post_pop].add((c.post_segment_id, c.post_fraction_along))
-            pre.append(_cell_index(c.pre_cell_id, sizes, w, pre_pop)[1])
+            pre.append(_cell_index(c.pre_cell_id, {**sizes, **src_sizes}, w, pre_pop)[1])
             post.append(_cell_index(c.post_cell_id, sizes, w, post_pop)[1])
             wts.append(float(getattr(c, "weight", None) or 1.0) if hasattr(c, "weight") else 1.0)
             delays.append(_units.value(c.delay, "time", f"{w} delay") if getattr(c, "delay", None) else 0.0)
@@ -294,18 +317,18 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             stim = stim[0]
         populations.append(Population(name, cr.model, n=n, stim=stim, area_um2=cr.area_um2))
     kw = {"t_stop": t_stop} if t_stop is not None else {}
+    if order and sorted(order) == sorted(s.name for s in sources):  # as hhsim wrote them: its order, seed and duration
+        sources.sort(key=lambda s: order.index(s.name))
+        try:
+            kw["seed"] = int(hprops["seed"])
+            if t_stop is None:
+                kw["t_stop"] = float(hprops["t_stop"])
+        except (KeyError, ValueError):
+            raise ModelError(f"{where}: its hhsim:seed and hhsim:t_stop properties must be numbers") from None
     return Network(populations=populations, projections=projections, sources=sources, name=net.id, **kw)
 
 
 # ------------------------------------------------------------------ writing
-def _pairs(pr: Projection, n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
-    rule = _connect.normalise(pr.connect)
-    if rule.kind not in ("all", "one_to_one", "explicit"):
-        raise ModelError(f"projection {pr.pre}->{pr.post}: connection rule {_connect.describe(pr.connect)!r} is "
-                         "random; NeuroML holds the drawn pairs, so give them as explicit pairs to export")
-    return _connect.connect(rule, n_pre, n_post, seed=0, same_population=pr.pre == pr.post)
-
-
 def pulses_of(stim, where: str) -> list[tuple[float, float, float]]:
     """(start ms, duration ms, amplitude µA/cm²) of each rectangular pulse of ``stim``."""
     out = []

@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 import neuroml
 
-from ...errors import ModelError
+from ...engine.network_lower import _CONNECT, _DELAY, _WEIGHT, stream, values
+from ...errors import ModelError, ParameterError
 from ...model import Model
-from ...network import CableCell, Network, synapses as _syn
+from ...network import CableCell, Network, connect as _connect, synapses as _syn
 from . import units as _units
 from .cable import segment_site
 from .cells import DEFAULT_AREA_UM2, write_model
-from .network import NA_PER_UM2_IN_UA_PER_CM2, NS_PER_UM2_IN_MS_PER_CM2, _pairs, pulses_of
+from .network import NA_PER_UM2_IN_UA_PER_CM2, NS_PER_UM2_IN_MS_PER_CM2, pulses_of
 
 
 def _ident(name: str) -> str:
@@ -141,6 +142,123 @@ def _weights_ns(weight, n: int, area: float | None, where: str) -> np.ndarray:
     return np.broadcast_to(arr, (n,)) * (area / NS_PER_UM2_IN_MS_PER_CM2)
 
 
+def _is_random(spec) -> bool:
+    """Is a weight or delay a distribution (drawn when the network runs)?"""
+    from ...network import distributions as _dist
+
+    if isinstance(spec, str):
+        try:
+            _dist.parse_quantity(spec)
+            return False
+        except ParameterError:
+            pass
+    if isinstance(spec, dict) and "unit" in spec:
+        spec = {k: v for k, v in spec.items() if k != "unit"}
+        if set(spec) == {"value"}:
+            spec = spec["value"]
+    try:
+        parsed = _dist.parse(spec)
+    except (ParameterError, TypeError, ValueError):
+        return False
+    return not isinstance(parsed, (_dist.Constant, _dist.Values))
+
+
+def _drawn_weights_ns(pr, m: int, area: float | None, seed: int, k: int, where: str) -> np.ndarray:
+    """Per-synapse weights in nS; a distribution is drawn as the network draws it (its seed,
+    the projection's stream), so the file holds the weights the network runs with."""
+    if not _is_random(pr.weight):
+        return _weights_ns(pr.weight, m, area, where)
+    if area is None:
+        raise ModelError(f"{where}: drawn weights onto cable cells are not written to NeuroML by hhsim; give "
+                         "one conductance such as \"2 nS\"")
+    dens = values(pr.weight, m, stream(seed, _WEIGHT, k), f"{where} weight", area, conductance=True)
+    return dens * (area / NS_PER_UM2_IN_MS_PER_CM2)
+
+
+def _source_rows(src) -> list[np.ndarray]:
+    times = src.times_ms.tolist() if hasattr(src.times_ms, "tolist") else src.times_ms
+    rows = times if any(isinstance(t, (list, tuple)) or hasattr(t, "tolist") for t in times) else [times]
+    rows = [np.sort(np.asarray(r, dtype=float).ravel()) for r in rows]
+    return rows * src.n if len(rows) == 1 and src.n > 1 else rows
+
+
+def _write_sources(doc, nml_net, net: Network):
+    """Write the network's spike sources.  A source of spike times becomes spikeArray cells:
+    one population of its name when every row has the same times, else a population
+    ``<name>_<i>`` per row.  A Poisson source of constant rate is written with its
+    projection, as a poissonFiringSynapse input (:func:`_poisson_input`).  The order of the
+    sources and the network's seed and duration are kept as hhsim properties, so that hhsim
+    reads the Poisson sources back with the same streams (the same spikes).
+
+    Returns (source -> [(population, index, component) per row], Poisson source -> SpikeSource)."""
+    from ...stim import Stimulus
+
+    taken = {p.name for p in net.populations}
+    pre_site, poisson = {}, {}
+    written_names: list = [None] * len(net.sources)
+    spare = []
+    for k, src in enumerate(net.sources):
+        where = f"source {src.name!r}"
+        if src.times_ms is None:
+            if isinstance(src.rate_hz, Stimulus):
+                raise ModelError(f"{where}: a time-varying Poisson rate has no NeuroML form hhsim writes; "
+                                 "accepted: a constant rate_hz (poissonFiringSynapse) or spike times (spikeArray)")
+            poisson[src.name] = src
+            written_names[k] = src.name  # the inputList reads back as this source, at this place
+            continue
+        rows = _source_rows(src)
+        same = all(np.array_equal(r, rows[0]) for r in rows)
+        groups = [(src.name, range(src.n), rows[0])] if same else \
+            [(f"{src.name}_{i}", [i], r) for i, r in enumerate(rows)]
+        sites = [None] * src.n
+        for pop_id, members, times in groups:
+            if pop_id in taken:
+                raise ModelError(f"{where}: its spikeArray population {pop_id!r} would take the name of another "
+                                 "population or source; rename one")
+            taken.add(pop_id)
+            comp = _ident(f"{pop_id}_spikes")
+            doc.spike_arrays.append(neuroml.SpikeArray(id=comp, spikes=[
+                neuroml.Spike(id=j, time=_units.quantity(t, "ms")) for j, t in enumerate(times)]))
+            nml_net.populations.append(_population_list(pop_id, comp, len(members)))
+            for idx, i in enumerate(members):
+                sites[i] = (pop_id, idx, comp)
+            spare.append(pop_id)
+        pre_site[src.name] = sites
+    free = iter(spare)  # the sources of spike times draw nothing: they fill the places left
+    order = [name if name is not None else next(free) for name in written_names] + list(free)
+    if net.sources:
+        props = {"sources": " ".join(order), "seed": str(int(net.seed)), "t_stop": _units.fmt(net.t_stop)}
+        nml_net.properties.extend(neuroml.Property(tag=f"hhsim:{k}", value=v) for k, v in props.items())
+    return pre_site, poisson
+
+
+def _poisson_input(doc, nml_net, src, pr, pre, post, ns, delay, syn_id: str, cell_post: str, where: str,
+                   seen: set):
+    """A Poisson source with its one projection as NeuroML's poissonFiringSynapse: input i of
+    the inputList is source row i, onto its one target through the synapse without delay."""
+    if sorted(int(a) for a in pre) != list(range(src.n)):
+        raise ModelError(f"{where}: a Poisson source is written to NeuroML as a poissonFiringSynapse, one train "
+                         "into one neuron; give each source row exactly one target (e.g. connect one_to_one)")
+    if np.any(np.asarray(delay) != 0):
+        raise ModelError(f"{where}: NeuroML's poissonFiringSynapse has no delay; a Poisson source is written "
+                         "with delay 0 only")
+    if src.name in seen:
+        raise ModelError(f"{where}: Poisson source {src.name!r} has more than one projection; NeuroML's "
+                         "poissonFiringSynapse feeds one synapse")
+    seen.add(src.name)
+    gen = _ident(f"{src.name}_poisson")
+    doc.poisson_firing_synapses.append(neuroml.PoissonFiringSynapse(
+        id=gen, average_rate=_units.quantity(float(src.rate_hz), "Hz"), synapse=syn_id,
+        spike_target=f"./{syn_id}"))
+    row = {int(a): j for j, a in enumerate(pre)}
+    il = neuroml.InputList(id=_ident(src.name), populations=pr.post, component=gen)
+    for i in range(src.n):
+        j = row[i]
+        il.input_ws.append(neuroml.InputW(id=i, target=f"../{pr.post}/{int(post[j])}/{cell_post}",
+                                          destination="synapses", weight=_units.fmt(ns[j])))
+    nml_net.input_lists.append(il)
+
+
 def network_document(net: Network) -> neuroml.NeuroMLDocument:
     """``net`` as a NeuroML document (see the module docstring for what can be written)."""
     ident = _ident(net.name)
@@ -190,15 +308,22 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
                 il = neuroml.InputList(id=f"{gid}_in", populations=pop.name, component=gid)
                 il.input.append(neuroml.Input(id=0, target=f"../{pop.name}/{i}/{written[key]}", destination="synapses"))
                 nml_net.input_lists.append(il)
-    if net.sources or net.inputs or net.noise:
-        raise ModelError("spike sources, Poisson inputs and noise are not written to NeuroML by hhsim "
-                         "(NeuroML's poissonFiringSynapse draws its own spikes)")
+    if net.inputs:
+        raise ModelError("PoissonInput (n_inputs Poisson trains summed into each neuron) has no NeuroML form "
+                         "whose spikes hhsim reads back the same; give it as a SpikeSource(rate_hz=...) with one "
+                         "source per target neuron (written as a poissonFiringSynapse)")
+    if net.noise:
+        raise ModelError("noise (an Ornstein-Uhlenbeck current) has no NeuroML form; it is not written")
+    pre_site, poisson = _write_sources(doc, nml_net, net)
+    seen_poisson: set = set()
     for k, pr in enumerate(net.projections):
         where = f"projection {pr.pre}->{pr.post}"
         if pr.stp is not None:
             raise ModelError(f"{where}: short-term plasticity is not written to NeuroML by hhsim")
-        pre, post = _pairs(pr, sizes[pr.pre], sizes[pr.post])
-        ns = _weights_ns(pr.weight, len(pre), areas[pr.post], where)
+        n_pre = net.population(pr.pre).n if pr.pre in sizes else next(s.n for s in net.sources if s.name == pr.pre)
+        pre, post = _connect.connect(pr.connect, n_pre, sizes[pr.post], seed=[net.seed, _CONNECT, k],
+                                     same_population=pr.pre == pr.post)  # the pairs the network runs with
+        ns = _drawn_weights_ns(pr, len(pre), areas[pr.post], net.seed, k, where)
         post_site = {}
         if pr.post in cables:
             if isinstance(pr.synapse, _syn.Gap):
@@ -206,10 +331,33 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
             cell = net.population(pr.post).model
             seg, frac = segment_site(cables[pr.post][1], cell.morph, *(cell.synapse_at or (None, None)))
             post_site = {"post_segment_id": seg, "post_fraction_along": _units.fmt(frac)}
-        delay = np.broadcast_to(np.asarray(pr.delay, dtype=float), (len(pre),))
+        if _is_random(pr.delay):
+            delay = values(pr.delay, len(pre), stream(net.seed, _DELAY, k), f"{where} delay")
+        else:
+            delay = np.broadcast_to(np.asarray(pr.delay, dtype=float), (len(pre),))
         syn_id = f"syn{k}_{_ident(pr.group_name)}"
         attr, elem = _synapse_element(pr.synapse, syn_id, 1.0)
         getattr(doc, attr).append(elem)
+        if pr.pre in poisson:
+            if pr.post in cables:
+                raise ModelError(f"{where}: Poisson sources onto cable cells are not written to NeuroML by hhsim")
+            _poisson_input(doc, nml_net, poisson[pr.pre], pr, pre, post, ns, delay, syn_id, cell_of[pr.post], where,
+                           seen_poisson)
+            continue
+        if pr.pre in pre_site:
+            # a source of spike times: its rows are populations of spikeArray cells
+            sites = [pre_site[pr.pre][int(a)] for a in pre]
+            for pop_id in dict.fromkeys(pid for pid, _, _ in sites):
+                proj = neuroml.Projection(id=f"proj{k}_{pop_id}", presynaptic_population=pop_id,
+                                          postsynaptic_population=pr.post, synapse=syn_id)
+                for j, ((pid, idx, comp), b) in enumerate(zip(sites, post)):
+                    if pid == pop_id:
+                        proj.connection_wds.append(neuroml.ConnectionWD(
+                            id=len(proj.connection_wds), pre_cell_id=f"../{pid}/{idx}/{comp}",
+                            post_cell_id=f"../{pr.post}/{b}/{cell_of[pr.post]}", weight=_units.fmt(ns[j]),
+                            delay=_units.quantity(delay[j], "ms"), **post_site))
+                nml_net.projections.append(proj)
+            continue
         cell_pre, cell_post = cell_of[pr.pre], cell_of[pr.post]
         if isinstance(pr.synapse, _syn.Gap):
             ep = neuroml.ElectricalProjection(id=f"proj{k}", presynaptic_population=pr.pre,
