@@ -17,18 +17,19 @@ Reading (NeuroML -> hhsim):
   sources of ``averageRate`` with one synapse to each target.
 
 * ``spikeArray`` as the component of a population -> a spike source of those
-  times (every cell of the population), with projections from it.
+  times (every cell of the population), with projections from it;
+  ``spikeGeneratorPoisson`` -> a Poisson source of its ``averageRate``.
 
 Writing is the reverse, for networks whose parts NeuroML expresses:
 populations of models without per-neuron parameters, pulse stimuli,
 projections (random connection rules and weight or delay distributions
 written as the pairs, weights and delays the network draws with its seed:
 NeuroML holds explicit connections), sources of spike times (spikeArray
-cells) and constant-rate Poisson sources with one target per source
-(poissonFiringSynapse).  The network's seed, duration and order of sources
-are kept as ``hhsim:`` properties, so hhsim draws the Poisson trains read
-back as it drew them (other NeuroML tools draw their own).  PoissonInput,
-noise, time-varying rates and short-term plasticity are refused in one line.
+cells) and constant-rate Poisson sources (spikeGeneratorPoisson cells), with
+their projections.  The network's seed, duration and order of sources are
+kept as ``hhsim:`` properties, so hhsim draws the Poisson trains read back as
+it drew them (other NeuroML tools draw their own).  PoissonInput, noise,
+time-varying rates and short-term plasticity are refused in one line.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     pools = {p.id: p for p in doc.decaying_pool_concentration_models or []}
     cells = {c.id: c for c in doc.cells or []}
     arrays = {a.id: a for a in doc.spike_arrays or []}
+    generators = {g.id: g for g in doc.spike_generator_poissons or []}
     hprops = {pr.tag[len("hhsim:"):]: pr.value for pr in net.properties or [] if str(pr.tag).startswith("hhsim:")}
     order = hprops.get("sources", "").split()
     read: dict = {}
@@ -189,8 +191,17 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             sources.append(SpikeSource(pop.id, n=int(n), times_ms=[times] * int(n) if n > 1 else times))
             src_sizes[pop.id] = int(n)
             continue
+        if pop.component in generators:  # spikeGeneratorPoisson cells: a Poisson source of that rate
+            n = pop.size if pop.size is not None else len(pop.instances or [])
+            g = generators[pop.component]
+            rate = _units.value(g.average_rate, "rate_hz",
+                                f"{_at(ctx, g.id)}: spikeGeneratorPoisson {g.id!r} averageRate")
+            sources.append(SpikeSource(pop.id, n=int(n), rate_hz=rate))
+            src_sizes[pop.id] = int(n)
+            continue
         if pop.component not in cells:
-            raise ModelError(f"{w}: component {pop.component!r} is not a <cell> or <spikeArray> of the file (hhsim "
+            raise ModelError(f"{w}: component {pop.component!r} is not a <cell>, <spikeArray> or "
+                             "<spikeGeneratorPoisson> of the file (hhsim "
                              "reads conductance-based cells and spike times, not abstract or integrate-and-fire "
                              "cells)")
         if pop.component not in read:

@@ -185,16 +185,17 @@ def _source_rows(src) -> list[np.ndarray]:
 def _write_sources(doc, nml_net, net: Network):
     """Write the network's spike sources.  A source of spike times becomes spikeArray cells:
     one population of its name when every row has the same times, else a population
-    ``<name>_<i>`` per row.  A Poisson source of constant rate is written with its
-    projection, as a poissonFiringSynapse input (:func:`_poisson_input`).  The order of the
-    sources and the network's seed and duration are kept as hhsim properties, so that hhsim
-    reads the Poisson sources back with the same streams (the same spikes).
+    ``<name>_<i>`` per row.  A Poisson source of constant rate becomes a population of its
+    name of spikeGeneratorPoisson cells.  The order of the sources and the network's seed
+    and duration are kept as hhsim properties, so that hhsim reads the Poisson sources back
+    at their places in the network, drawing their trains from the same streams (the same
+    spikes; other NeuroML tools draw their own).
 
-    Returns (source -> [(population, index, component) per row], Poisson source -> SpikeSource)."""
+    Returns source -> [(population, index, component) per row]."""
     from ...stim import Stimulus
 
     taken = {p.name for p in net.populations}
-    pre_site, poisson = {}, {}
+    pre_site = {}
     written_names: list = [None] * len(net.sources)
     spare = []
     for k, src in enumerate(net.sources):
@@ -202,9 +203,16 @@ def _write_sources(doc, nml_net, net: Network):
         if src.times_ms is None:
             if isinstance(src.rate_hz, Stimulus):
                 raise ModelError(f"{where}: a time-varying Poisson rate has no NeuroML form hhsim writes; "
-                                 "accepted: a constant rate_hz (poissonFiringSynapse) or spike times (spikeArray)")
-            poisson[src.name] = src
-            written_names[k] = src.name  # the inputList reads back as this source, at this place
+                                 "accepted: a constant rate_hz (spikeGeneratorPoisson) or spike times (spikeArray)")
+            if src.name in taken:
+                raise ModelError(f"{where}: its name is also a population's; rename one")
+            taken.add(src.name)
+            comp = _ident(f"{src.name}_poisson")
+            doc.spike_generator_poissons.append(neuroml.SpikeGeneratorPoisson(
+                id=comp, average_rate=_units.quantity(float(src.rate_hz), "Hz")))
+            nml_net.populations.append(_population_list(src.name, comp, src.n))
+            pre_site[src.name] = [(src.name, i, comp) for i in range(src.n)]
+            written_names[k] = src.name  # read back at this place: its trains drawn from the same stream
             continue
         rows = _source_rows(src)
         same = all(np.array_equal(r, rows[0]) for r in rows)
@@ -229,34 +237,7 @@ def _write_sources(doc, nml_net, net: Network):
     if net.sources:
         props = {"sources": " ".join(order), "seed": str(int(net.seed)), "t_stop": _units.fmt(net.t_stop)}
         nml_net.properties.extend(neuroml.Property(tag=f"hhsim:{k}", value=v) for k, v in props.items())
-    return pre_site, poisson
-
-
-def _poisson_input(doc, nml_net, src, pr, pre, post, ns, delay, syn_id: str, cell_post: str, where: str,
-                   seen: set):
-    """A Poisson source with its one projection as NeuroML's poissonFiringSynapse: input i of
-    the inputList is source row i, onto its one target through the synapse without delay."""
-    if sorted(int(a) for a in pre) != list(range(src.n)):
-        raise ModelError(f"{where}: a Poisson source is written to NeuroML as a poissonFiringSynapse, one train "
-                         "into one neuron; give each source row exactly one target (e.g. connect one_to_one)")
-    if np.any(np.asarray(delay) != 0):
-        raise ModelError(f"{where}: NeuroML's poissonFiringSynapse has no delay; a Poisson source is written "
-                         "with delay 0 only")
-    if src.name in seen:
-        raise ModelError(f"{where}: Poisson source {src.name!r} has more than one projection; NeuroML's "
-                         "poissonFiringSynapse feeds one synapse")
-    seen.add(src.name)
-    gen = _ident(f"{src.name}_poisson")
-    doc.poisson_firing_synapses.append(neuroml.PoissonFiringSynapse(
-        id=gen, average_rate=_units.quantity(float(src.rate_hz), "Hz"), synapse=syn_id,
-        spike_target=f"./{syn_id}"))
-    row = {int(a): j for j, a in enumerate(pre)}
-    il = neuroml.InputList(id=_ident(src.name), populations=pr.post, component=gen)
-    for i in range(src.n):
-        j = row[i]
-        il.input_ws.append(neuroml.InputW(id=i, target=f"../{pr.post}/{int(post[j])}/{cell_post}",
-                                          destination="synapses", weight=_units.fmt(ns[j])))
-    nml_net.input_lists.append(il)
+    return pre_site
 
 
 def network_document(net: Network) -> neuroml.NeuroMLDocument:
@@ -314,8 +295,7 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
                          "source per target neuron (written as a poissonFiringSynapse)")
     if net.noise:
         raise ModelError("noise (an Ornstein-Uhlenbeck current) has no NeuroML form; it is not written")
-    pre_site, poisson = _write_sources(doc, nml_net, net)
-    seen_poisson: set = set()
+    pre_site = _write_sources(doc, nml_net, net)
     for k, pr in enumerate(net.projections):
         where = f"projection {pr.pre}->{pr.post}"
         if pr.stp is not None:
@@ -338,14 +318,8 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
         syn_id = f"syn{k}_{_ident(pr.group_name)}"
         attr, elem = _synapse_element(pr.synapse, syn_id, 1.0)
         getattr(doc, attr).append(elem)
-        if pr.pre in poisson:
-            if pr.post in cables:
-                raise ModelError(f"{where}: Poisson sources onto cable cells are not written to NeuroML by hhsim")
-            _poisson_input(doc, nml_net, poisson[pr.pre], pr, pre, post, ns, delay, syn_id, cell_of[pr.post], where,
-                           seen_poisson)
-            continue
         if pr.pre in pre_site:
-            # a source of spike times: its rows are populations of spikeArray cells
+            # a source: its rows are cells of spikeArray or spikeGeneratorPoisson populations
             sites = [pre_site[pr.pre][int(a)] for a in pre]
             for pop_id in dict.fromkeys(pid for pid, _, _ in sites):
                 proj = neuroml.Projection(id=f"proj{k}_{pop_id}", presynaptic_population=pop_id,
