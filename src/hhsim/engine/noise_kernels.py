@@ -19,8 +19,8 @@ Rates
     nodes sharing their kinetics (``grp``).  For a noisy gate with ``a``
     subunits the columns from ``gt_col`` hold: the ``(a+1) x (a+1)`` matrix
     ``q[i, j]`` of the open-subunit count over one step at fixed V (row i:
-    from i open), then ``log q[i, i]`` for each i, then ``alpha`` and
-    ``beta`` (1/ms, temperature factor included).  For a gate without noise:
+    from i open), then ``log q[i, i]`` and ``1 - q[i, i]`` for each i, then
+    ``alpha`` and ``beta`` (1/ms, temperature factor included).  For a gate without noise:
     ``x_inf`` and ``exp(-(alpha + beta) dt)``.
 
 One step of ``dt`` from (V, z, xd), as exponential Euler for the
@@ -88,97 +88,10 @@ def _table_at(v, vlo, vh, nv):
     return i, pos - i
 
 
-@njit(**FLAGS, inline="always")
+@njit(**FLAGS)
 def _interp(tab, g, i, w, col):
     a = tab[g, i, col]
     return a + w * (tab[g, i + 1, col] - a)
-
-
-@njit(**FLAGS)
-def _markov_gate(z, c, row0, ns, a, stride, gi, col, tab, grp_c, ti, tw, seed, node, step,
-                 old, new, pl, ls):
-    """One gate's exact update of the counts of one channel of node c (see the module docstring)."""
-    a1 = a + 1
-    for i in range(a1):
-        lq = _interp(tab, grp_c, ti, tw, col + a1 * a1 + i)
-        ls[i] = lq
-        pl[i] = -math.expm1(lq)
-    for base in range(ns):
-        if (base // stride) % a1 != 0:
-            continue
-        for i in range(a1):
-            old[i] = z[row0 + base + i * stride, c]
-            new[i] = 0.0
-        for i in range(a1):
-            n_i = old[i]
-            if n_i <= 0.0:
-                continue
-            row = row0 + base + i * stride
-            u = uniform(seed, node, step, slot(row, gi, 0), STREAM_STEPS)
-            k = binomial_stay(n_i, ls[i], pl[i], u)
-            new[i] += n_i - k
-            if k <= 0.0:
-                continue
-            # the leavers' destinations j != i, in ascending order, by conditional binomials
-            rest = 0.0
-            for j in range(a1):
-                if j != i:
-                    rest += _interp(tab, grp_c, ti, tw, col + i * a1 + j)
-            last = a if i != a else a - 1
-            draw = 1
-            for j in range(a1):
-                if j == i:
-                    continue
-                if j == last or k <= 0.0:
-                    new[j] += k
-                    k = 0.0
-                    break
-                qij = _interp(tab, grp_c, ti, tw, col + i * a1 + j)
-                pc = qij / rest if rest > 0.0 else 0.0
-                if pc > 1.0:
-                    pc = 1.0
-                d = binomial(k, pc, uniform(seed, node, step, slot(row, gi, draw), STREAM_STEPS))
-                draw += 1
-                new[j] += d
-                k -= d
-                rest -= qij
-        for i in range(a1):
-            z[row0 + base + i * stride, c] = new[i]
-
-
-@njit(**FLAGS)
-def _langevin_gate(z, c, row0, ns, a, stride, gi, col, tab, grp_c, ti, tw, seed, node, step, old, new, xi):
-    """One gate's Langevin update of the (real) counts of one channel of node c: the mean
-    ``z q`` of the exact step plus a Gaussian with the step's multinomial covariance
-    ``sum_i z_i (diag q_i - q_i q_i^T)``, drawn per source level i as
-    ``sqrt(z_i) (sqrt(q_ij) xi_j - q_ij sum_k sqrt(q_ik) xi_k)`` (xi independent normal:
-    exactly that covariance, and the total is unchanged)."""
-    a1 = a + 1
-    for base in range(ns):
-        if (base // stride) % a1 != 0:
-            continue
-        for i in range(a1):
-            x = z[row0 + base + i * stride, c]
-            old[i] = x if x > 0.0 else 0.0
-            new[i] = 0.0
-        for i in range(a1):
-            if old[i] <= 0.0:
-                continue
-            row = row0 + base + i * stride
-            for j in range(0, a1, 2):
-                e0, e1 = normal2(seed, node, step, slot(row, gi, j // 2), STREAM_STEPS)
-                xi[j] = e0
-                if j + 1 < a1:
-                    xi[j + 1] = e1
-            sq = math.sqrt(old[i])
-            acc = 0.0
-            for j in range(a1):
-                acc += math.sqrt(max(_interp(tab, grp_c, ti, tw, col + i * a1 + j), 0.0)) * xi[j]
-            for j in range(a1):
-                qij = max(_interp(tab, grp_c, ti, tw, col + i * a1 + j), 0.0)
-                new[j] += old[i] * qij + sq * (math.sqrt(qij) * xi[j] - qij * acc)
-        for i in range(a1):
-            z[row0 + base + i * stride, c] = new[i]
 
 
 @njit(**FLAGS)
@@ -237,63 +150,169 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
     ``v_rec[r, c]``, ``g_rec[r, j, c]`` (the model's gates: for a noisy gate the mean
     fraction of open subunits) and ``o_rec[r, k, c]`` (each noisy channel's open
     fraction) every ``rec_every`` steps from row 0 (the start); 0 records nothing.
+
+    Written as one function on purpose: a helper taking arrays costs numba two
+    atomic reference-count updates per array and call, which cost more than
+    the arithmetic of a step.  A node's state is copied into local arrays for
+    its whole run (``zc``, ``xdc``) and the rates of the step's voltage are
+    interpolated once into ``row``.
     """
     nv = tab.shape[1]
+    ncol = tab.shape[2]
     nc = ch_row0.shape[0]
     nd = dch_g0.shape[0]
+    ndg = dg_col.shape[0]
+    nrow = z.shape[0]
     max_spk = spk_t.shape[1]
     old = np.empty(MAX_LEVELS)
     new = np.empty(MAX_LEVELS)
     pl = np.empty(MAX_LEVELS)
     ls = np.empty(MAX_LEVELS)
-    scratch = np.empty(z.shape[0] + 1)
+    xi = np.empty(MAX_LEVELS + 1)
+    row = np.empty(ncol)
+    zc = np.empty(nrow)
+    xdc = np.empty(max(ndg, 1))
+    scratch = np.empty(nrow + 1)
     status = -1
     for c in range(lo, hi):
         node = node_id[c]
         g_c = grp[c]
         rcm = 1.0 / cm[c]
-        if rec_every > 0:
-            _record(0, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0, ch_ns, ch_g0,
-                    ch_n, gt_pow, gt_stride)
-        for n in range(n_steps):
+        for r in range(nrow):
+            zc[r] = z[r, c]
+        for j in range(ndg):
+            xdc[j] = xd[j, c]
+        V = v[c]
+        for n in range(n_steps + 1):
+            if rec_every > 0 and n % rec_every == 0:
+                r = n // rec_every
+                v_rec[r, c] = V
+                for k in range(nc):
+                    o_rec[r, k, c] = zc[ch_row0[k] + ch_ns[k] - 1] / ch_n[k, c] if ch_n[k, c] > 0.0 else 0.0
+                for j in range(gm_kind.shape[0]):
+                    if gm_kind[j] == 1:
+                        g_rec[r, j, c] = xdc[gm_a[j]]
+                    else:
+                        k = gm_a[j]
+                        g = gm_b[j]
+                        a = gt_pow[g]
+                        acc = 0.0
+                        for s in range(ch_ns[k]):
+                            acc += zc[ch_row0[k] + s] * ((s // gt_stride[g]) % (a + 1))
+                        g_rec[r, j, c] = acc / (a * ch_n[k, c]) if ch_n[k, c] > 0.0 else 0.0
+            if n == n_steps:
+                break
             step = step0 + n
-            V = v[c]
             G = gfix[c]
             GE = gefix[c]
             for k in range(nc):
                 if ch_n[k, c] > 0.0:
-                    gk = ch_gbar[k, c] * z[ch_row0[k] + ch_ns[k] - 1, c] / ch_n[k, c]
+                    gk = ch_gbar[k, c] * zc[ch_row0[k] + ch_ns[k] - 1] / ch_n[k, c]
                     G += gk
                     GE += gk * ch_erev[k, c]
             for d in range(nd):
                 gk = dch_gbar[d, c]
                 for gg in range(dch_ng[d]):
                     j = dch_g0[d] + gg
-                    gk *= xd[j, c] ** dg_pow[j]
+                    gk *= xdc[j] ** dg_pow[j]
                 G += gk
                 GE += gk * dch_erev[d, c]
             ti, tw = _table_at(V, vlo, vh, nv)
-            for j in range(dg_col.shape[0]):
+            for col in range(ncol):
+                t_a = tab[g_c, ti, col]
+                row[col] = t_a + tw * (tab[g_c, ti + 1, col] - t_a)
+            for j in range(ndg):
                 if dg_inst[j] == 0:
-                    xi = _interp(tab, g_c, ti, tw, dg_col[j])
-                    xd[j, c] = xi + (xd[j, c] - xi) * _interp(tab, g_c, ti, tw, dg_col[j] + 1)
+                    x_inf = row[dg_col[j]]
+                    xdc[j] = x_inf + (xdc[j] - x_inf) * row[dg_col[j] + 1]
+            drawn = 0  # draws of this step so far (two uniforms per Philox block)
+            spare = 0.0
             for k in range(nc):
                 row0 = ch_row0[k]
                 ns = ch_ns[k]
                 for gg in range(ch_ng[k]):
                     gi = ch_g0[k] + gg
+                    a = gt_pow[gi]
+                    a1 = a + 1
+                    col = gt_col[gi]
+                    stride = gt_stride[gi]
+                    span = stride * a1
                     if method == MARKOV:
-                        _markov_gate(z, c, row0, ns, gt_pow[gi], gt_stride[gi], gg, gt_col[gi], tab, g_c,
-                                     ti, tw, seed, node, step, old, new, pl, ls)
-                    else:
-                        _langevin_gate(z, c, row0, ns, gt_pow[gi], gt_stride[gi], gg, gt_col[gi], tab, g_c,
-                                       ti, tw, seed, node, step, old, new, pl)
+                        for i in range(a1):
+                            ls[i] = row[col + a1 * a1 + i]
+                            pl[i] = row[col + a1 * a1 + a1 + i]
+                    for line in range(ns // a1):  # states with this gate at level 0: hi * span + lo
+                        base = (line // stride) * span + line % stride
+                        for i in range(a1):
+                            x = zc[row0 + base + i * stride]
+                            old[i] = x if x > 0.0 else 0.0
+                            new[i] = 0.0
+                        if method == MARKOV:
+                            for i in range(a1):
+                                n_i = old[i]
+                                if n_i <= 0.0:
+                                    continue
+                                if drawn & 1:
+                                    u = spare
+                                else:
+                                    u, spare = uniform2(seed, node, step, drawn >> 1, STREAM_STEPS)
+                                drawn += 1
+                                kk = binomial_stay(n_i, ls[i], pl[i], u)
+                                new[i] += n_i - kk
+                                if kk <= 0.0:
+                                    continue
+                                # the leavers' destinations j != i, ascending, by conditional binomials
+                                rest = 0.0
+                                for j in range(a1):
+                                    if j != i:
+                                        rest += row[col + i * a1 + j]
+                                last = a if i != a else a - 1
+                                for j in range(a1):
+                                    if j == i:
+                                        continue
+                                    if j == last or kk <= 0.0:
+                                        new[j] += kk
+                                        kk = 0.0
+                                        break
+                                    qij = row[col + i * a1 + j]
+                                    pc = qij / rest if rest > 0.0 else 0.0
+                                    if pc > 1.0:
+                                        pc = 1.0
+                                    if drawn & 1:
+                                        u = spare
+                                    else:
+                                        u, spare = uniform2(seed, node, step, drawn >> 1, STREAM_STEPS)
+                                    drawn += 1
+                                    d_j = binomial(kk, pc, u)
+                                    new[j] += d_j
+                                    kk -= d_j
+                                    rest -= qij
+                        else:
+                            # mean z q and, per source level i, the multinomial covariance
+                            # z_i (diag q_i - q_i q_i^T): sqrt(z_i)(sqrt(q_ij) xi_j - q_ij sum_l sqrt(q_il) xi_l)
+                            for i in range(a1):
+                                if old[i] <= 0.0:
+                                    continue
+                                src = row0 + base + i * stride
+                                for j in range(0, a1, 2):
+                                    e0, e1 = normal2(seed, node, step, slot(src, gg, j // 2), STREAM_STEPS)
+                                    xi[j] = e0
+                                    xi[j + 1] = e1
+                                sq = math.sqrt(old[i])
+                                acc = 0.0
+                                for j in range(a1):
+                                    acc += math.sqrt(max(row[col + i * a1 + j], 0.0)) * xi[j]
+                                for j in range(a1):
+                                    qij = max(row[col + i * a1 + j], 0.0)
+                                    new[j] += old[i] * qij + sq * (math.sqrt(qij) * xi[j] - qij * acc)
+                        for i in range(a1):
+                            zc[row0 + base + i * stride] = new[i]
                 if method != MARKOV:
                     low = False
                     for s in range(ns):
-                        low |= z[row0 + s, c] < 0.0
+                        low |= zc[row0 + s] < 0.0
                     if low:
-                        _project_simplex_col(z, c, row0, ns, ch_n[k, c], scratch)
+                        _project_simplex(zc, row0, ns, ch_n[k, c], scratch)
             I = scale[c] * i_m[n, wave[c]]
             if clamp[c]:
                 Vn = vc[c]
@@ -302,32 +321,37 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
                 Vn = Vinf + (V - Vinf) * math.exp(-dt * G * rcm)
             else:
                 Vn = V + dt * (I + GE) * rcm
-            v[c] = Vn
-            if dg_col.shape[0] > 0:
+            if ndg > 0:
                 ti, tw = _table_at(Vn, vlo, vh, nv)
-                for j in range(dg_col.shape[0]):
+                for j in range(ndg):
                     if dg_inst[j] != 0:
-                        xd[j, c] = _interp(tab, g_c, ti, tw, dg_col[j])
+                        t_a = tab[g_c, ti, dg_col[j]]
+                        xdc[j] = t_a + tw * (tab[g_c, ti + 1, dg_col[j]] - t_a)
             if not (abs(Vn) < 1e4):
                 if status < 0 or n < status:
                     status = n
+                V = Vn
                 break
             if (not clamp[c]) and V < thr[c] and Vn >= thr[c]:
                 kk = spk_n[c]
                 if kk < max_spk:
                     spk_t[c, kk] = t0 + (n + (thr[c] - V) / (Vn - V)) * dt
                 spk_n[c] = kk + 1
-            if rec_every > 0 and (n + 1) % rec_every == 0:
-                _record((n + 1) // rec_every, c, v, z, xd, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, ch_row0,
-                        ch_ns, ch_g0, ch_n, gt_pow, gt_stride)
+            V = Vn
+        v[c] = V
+        for r in range(nrow):
+            z[r, c] = zc[r]
+        for j in range(ndg):
+            xd[j, c] = xdc[j]
     return status
 
 
 @njit(**FLAGS)
-def _project_simplex_col(z, c, row0, ns, total, scratch):
-    """:func:`_project_simplex` of column c."""
+def _project_simplex(z, row0, ns, total, scratch):
+    """Euclidean projection of z[row0:row0+ns] onto {z >= 0, sum z = total} (sort-based;
+    Duchi, Shalev-Shwartz, Singer & Chandra 2008)."""
     for s in range(ns):
-        scratch[s] = z[row0 + s, c]
+        scratch[s] = z[row0 + s]
     for s in range(1, ns):
         key = scratch[s]
         t = s - 1
@@ -343,8 +367,8 @@ def _project_simplex_col(z, c, row0, ns, total, scratch):
         if scratch[s] - th > 0.0:
             theta = th
     for s in range(ns):
-        x = z[row0 + s, c] - theta
-        z[row0 + s, c] = x if x > 0.0 else 0.0
+        x = z[row0 + s] - theta
+        z[row0 + s] = x if x > 0.0 else 0.0
 
 
 @njit(**FLAGS)
@@ -428,8 +452,8 @@ def run_gillespie(v, z, xd, tab, grp, vlo, vh,
                     gi = ch_g0[k] + gg
                     a = gt_pow[gi]
                     a1 = a + 1
-                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1)
-                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1 + 1)
+                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + 2 * a1)
+                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + 2 * a1 + 1)
                     for s in range(ch_ns[k]):
                         i = (s // gt_stride[gi]) % a1
                         total += z[ch_row0[k] + s, c] * ((a - i) * al + i * be)
@@ -457,8 +481,8 @@ def run_gillespie(v, z, xd, tab, grp, vlo, vh,
                     a = gt_pow[gi]
                     a1 = a + 1
                     st = gt_stride[gi]
-                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1)
-                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + a1 + 1)
+                    al = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + 2 * a1)
+                    be = _interp(tab, g_c, ti, tw, gt_col[gi] + a1 * a1 + 2 * a1 + 1)
                     for s in range(ch_ns[k]):
                         row = ch_row0[k] + s
                         i = (s // st) % a1

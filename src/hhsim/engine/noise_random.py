@@ -10,10 +10,13 @@ run ever share their bits, and a node's numbers do not depend on which
 thread advances it, on how a batch is split, or on which other draws were
 made: the results are the same for any number of threads or workers.
 
-``slot`` numbers the draws of one node in one step at fixed places (see
-:func:`slot`), so a draw that is skipped (no channel in a state) leaves the
-others unchanged.  ``stream`` separates the phases of a run (the initial
-channel states, the steps, the event times of the Gillespie path).
+``slot`` numbers the draws of one node in one step: either at fixed places
+(:func:`slot`, the Langevin and initial draws), or in the order the draws are
+made (:func:`stream_next`, the Markov step, whose draws depend on the counts:
+two 53-bit uniforms from each Philox block).  Either way a draw is a function
+of the node's own seed, step and state only.  ``stream`` separates the phases
+of a run (the initial channel states, the steps, the event times of the
+Gillespie path).
 
 :func:`binomial` draws ``Bin(n, p)`` exactly from one uniform by inversion:
 from 0 upwards when the mean is small (the usual case: a few transitions in
@@ -29,6 +32,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from .cable_helpers import fexp
 
 FLAGS = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -94,6 +99,19 @@ def uniform2(seed, node, step, slot, stream):
 def uniform(seed, node, step, slot, stream):
     """One uniform in [0, 1) (53 bits) for draw ``slot`` of ``node`` at ``step``."""
     return uniform2(seed, node, step, slot, stream)[0]
+
+
+@njit(**FLAGS)
+def stream_next(seed, node, step, stream, count, cache):
+    """The next uniform of the sequence of (node, step): ``count[0]`` draws made so far (set
+    it to 0 at each step), ``cache[0]`` the second uniform of the last Philox block."""
+    d = count[0]
+    count[0] = d + 1
+    if d & 1:
+        return cache[0]
+    u, w = uniform2(seed, node, step, d >> 1, stream)
+    cache[0] = w
+    return u
 
 
 @njit(**FLAGS, inline="always")
@@ -174,11 +192,19 @@ def binomial(n, p, u):
         return 0.0
     if p >= 1.0:
         return n
-    if p > 0.5:
-        return n - binomial(n, 1.0 - p, 1.0 - u) if u > 0.0 else 0.0
+    if n == 1.0:  # a Bernoulli draw (most splits of a step's few transitions)
+        return 1.0 if u < p else 0.0
+    flip = p > 0.5
+    if flip:  # the failures of Bin(n, p) are Bin(n, 1 - p); 1 - u is uniform too
+        p = 1.0 - p
+        u = 1.0 - u
+        if u >= 1.0:
+            u = 0.9999999999999999
     if n * p < SMALL_MEAN:
-        return binomial_small(n, p, u, math.exp(n * math.log1p(-p)))
-    return binomial_modal(n, p, u)
+        k = binomial_small(n, p, u, math.exp(n * math.log1p(-p)))
+    else:
+        k = binomial_modal(n, p, u)
+    return n - k if flip else k
 
 
 @njit(**FLAGS, inline="always")
@@ -189,7 +215,7 @@ def binomial_stay(n, log_stay, p_leave, u):
     if n <= 0.0 or p_leave <= 0.0:
         return 0.0
     if p_leave <= 0.5 and n * p_leave < SMALL_MEAN:
-        f0 = math.exp(n * log_stay)
+        f0 = fexp(n * log_stay)
         if u < f0:
             return 0.0
         return binomial_small(n, p_leave, u, f0)

@@ -121,7 +121,7 @@ def noise_plan(model, plan: Plan, counts: dict[str, np.ndarray], dt: float) -> N
             gt_stride.append(st)
             gt_col.append(col)
             gt_rows.append(gate_row[(ch.name, g.name)])
-            col += (a + 1) ** 2 + (a + 1) + 2
+            col += (a + 1) ** 2 + 2 * (a + 1) + 2
     dg_pow, dg_col, dg_inst, dg_rows, dch_g0, dch_ng = [], [], [], [], [], []
     for ch in det:
         dch_g0.append(len(dg_pow))
@@ -152,8 +152,11 @@ def noise_plan(model, plan: Plan, counts: dict[str, np.ndarray], dt: float) -> N
             tab[k, :, gcol: gcol + a1 * a1] = q.reshape(vgrid.size, a1 * a1)
             stay = np.clip(np.diagonal(q, axis1=1, axis2=2), 1e-300, 1.0)
             tab[k, :, gcol + a1 * a1: gcol + a1 * a1 + a1] = np.log(stay)
-            tab[k, :, gcol + a1 * a1 + a1] = alpha
-            tab[k, :, gcol + a1 * a1 + a1 + 1] = beta
+            # the probability of leaving, from the same matrix (rows sum to 1)
+            leave = np.clip(q.sum(axis=2) - np.diagonal(q, axis1=1, axis2=2), 0.0, 1.0)
+            tab[k, :, gcol + a1 * a1 + a1: gcol + a1 * a1 + 2 * a1] = leave
+            tab[k, :, gcol + a1 * a1 + 2 * a1] = alpha
+            tab[k, :, gcol + a1 * a1 + 2 * a1 + 1] = beta
         for gcol, inst, jr in zip(dg_col, dg_inst, dg_rows):
             tab[k, :, gcol] = xinf[jr]
             tab[k, :, gcol + 1] = 0.0 if inst else np.exp(-B[jr] * dt)
