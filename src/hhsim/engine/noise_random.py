@@ -12,8 +12,8 @@ made: the results are the same for any number of threads or workers.
 
 ``slot`` numbers the draws of one node in one step: either at fixed places
 (:func:`slot`, the Langevin and initial draws), or in the order the draws are
-made (:func:`stream_next`, the Markov step, whose draws depend on the counts:
-two 53-bit uniforms from each Philox block).  Either way a draw is a function
+made (the Markov step, whose draws depend on the counts: two 53-bit uniforms
+from each Philox block, see :func:`hhsim.engine.noise_kernels.run_noise`).  Either way a draw is a function
 of the node's own seed, step and state only.  ``stream`` separates the phases
 of a run (the initial channel states, the steps, the event times of the
 Gillespie path).
@@ -99,19 +99,6 @@ def uniform2(seed, node, step, slot, stream):
 def uniform(seed, node, step, slot, stream):
     """One uniform in [0, 1) (53 bits) for draw ``slot`` of ``node`` at ``step``."""
     return uniform2(seed, node, step, slot, stream)[0]
-
-
-@njit(**FLAGS)
-def stream_next(seed, node, step, stream, count, cache):
-    """The next uniform of the sequence of (node, step): ``count[0]`` draws made so far (set
-    it to 0 at each step), ``cache[0]`` the second uniform of the last Philox block."""
-    d = count[0]
-    count[0] = d + 1
-    if d & 1:
-        return cache[0]
-    u, w = uniform2(seed, node, step, d >> 1, stream)
-    cache[0] = w
-    return u
 
 
 @njit(**FLAGS, inline="always")
