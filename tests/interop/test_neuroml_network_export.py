@@ -42,7 +42,7 @@ def random_network(**changes) -> Network:
                        delay={"dist": "uniform", "low": 1.0, "high": 3.0}),
             Projection("I", "E", GABA, connect={"indegree": 2}, weight=0.08, delay=1.5, name="inh"),
         ),
-        t_stop=60.0, seed=7, name="rnd")
+        t_stop=60.0, seed=7, dt=0.02, method="rk4", name="rnd")
     kw.update(changes)
     return Network(**kw)
 
@@ -58,7 +58,7 @@ def test_random_network_round_trips_with_the_same_spikes(tmp_path, capsys):
     assert "spikeGeneratorPoisson" in text and "spikeArray" in text
 
     back = nml.load_network(path)
-    assert (back.seed, back.t_stop) == (7, 60.0)
+    assert (back.seed, back.t_stop, back.dt, back.method) == (7, 60.0, 0.02, "rk4")
     # the Poisson sources keep their places (0 and 2): their trains come from the same streams
     assert [s.name for s in back.sources] == ["drive", "times_0", "bg", "times_1", "times_2", "burst"]
     assert back.sources[0].rate_hz == 80.0 and back.sources[2].rate_hz == 40.0

@@ -27,8 +27,9 @@ written as the pairs, weights and delays the network draws with its seed:
 NeuroML holds explicit connections), sources of spike times (spikeArray
 cells) and constant-rate Poisson sources (spikeGeneratorPoisson cells), with
 their projections.  The network's seed, duration and order of sources are
-kept as ``hhsim:`` properties, so hhsim draws the Poisson trains read back as
-it drew them (other NeuroML tools draw their own).  PoissonInput, noise,
+kept as ``hhsim:`` properties (with the step and method when the network sets
+them), so hhsim draws the Poisson trains read back as it drew them and
+integrates as it did (other NeuroML tools draw their own).  PoissonInput, noise,
 time-varying rates and short-term plasticity are refused in one line.
 """
 
@@ -334,8 +335,13 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             kw["seed"] = int(hprops["seed"])
             if t_stop is None:
                 kw["t_stop"] = float(hprops["t_stop"])
+            if "dt" in hprops:
+                kw["dt"] = float(hprops["dt"])
         except (KeyError, ValueError):
-            raise ModelError(f"{where}: its hhsim:seed and hhsim:t_stop properties must be numbers") from None
+            raise ModelError(f"{where}: its hhsim:seed, hhsim:t_stop and hhsim:dt properties must be "
+                             "numbers") from None
+        if "method" in hprops:
+            kw["method"] = hprops["method"]
     return Network(populations=populations, projections=projections, sources=sources, name=net.id, **kw)
 
 

@@ -186,8 +186,8 @@ def _write_sources(doc, nml_net, net: Network):
     """Write the network's spike sources.  A source of spike times becomes spikeArray cells:
     one population of its name when every row has the same times, else a population
     ``<name>_<i>`` per row.  A Poisson source of constant rate becomes a population of its
-    name of spikeGeneratorPoisson cells.  The order of the sources and the network's seed
-    and duration are kept as hhsim properties, so that hhsim reads the Poisson sources back
+    name of spikeGeneratorPoisson cells.  The order of the sources and the network's seed,
+    duration, step and method are kept as hhsim properties, so that hhsim reads the Poisson sources back
     at their places in the network, drawing their trains from the same streams (the same
     spikes; other NeuroML tools draw their own).
 
@@ -236,6 +236,10 @@ def _write_sources(doc, nml_net, net: Network):
     order = [name if name is not None else next(free) for name in written_names] + list(free)
     if net.sources:
         props = {"sources": " ".join(order), "seed": str(int(net.seed)), "t_stop": _units.fmt(net.t_stop)}
+        if net.dt is not None:
+            props["dt"] = _units.fmt(net.dt)
+        if net.method is not None:
+            props["method"] = str(net.method)
         nml_net.properties.extend(neuroml.Property(tag=f"hhsim:{k}", value=v) for k, v in props.items())
     return pre_site
 
