@@ -329,19 +329,19 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             stim = stim[0]
         populations.append(Population(name, cr.model, n=n, stim=stim, area_um2=cr.area_um2))
     kw = {"t_stop": t_stop} if t_stop is not None else {}
-    if order and sorted(order) == sorted(s.name for s in sources):  # as hhsim wrote them: its order, seed and duration
+    if order and sorted(order) == sorted(s.name for s in sources):  # the order hhsim wrote them in
         sources.sort(key=lambda s: order.index(s.name))
-        try:
+    try:  # what hhsim wrote of the run: seed, duration, step, method
+        if "seed" in hprops:
             kw["seed"] = int(hprops["seed"])
-            if t_stop is None:
-                kw["t_stop"] = float(hprops["t_stop"])
-            if "dt" in hprops:
-                kw["dt"] = float(hprops["dt"])
-        except (KeyError, ValueError):
-            raise ModelError(f"{where}: its hhsim:seed, hhsim:t_stop and hhsim:dt properties must be "
-                             "numbers") from None
-        if "method" in hprops:
-            kw["method"] = hprops["method"]
+        if "t_stop" in hprops and t_stop is None:
+            kw["t_stop"] = float(hprops["t_stop"])
+        if "dt" in hprops:
+            kw["dt"] = float(hprops["dt"])
+    except ValueError:
+        raise ModelError(f"{where}: its hhsim:seed, hhsim:t_stop and hhsim:dt properties must be numbers") from None
+    if "method" in hprops:
+        kw["method"] = hprops["method"]
     return Network(populations=populations, projections=projections, sources=sources, name=net.id, **kw)
 
 

@@ -234,13 +234,13 @@ def _write_sources(doc, nml_net, net: Network):
         pre_site[src.name] = sites
     free = iter(spare)  # the sources of spike times draw nothing: they fill the places left
     order = [name if name is not None else next(free) for name in written_names] + list(free)
-    if net.sources:
-        props = {"sources": " ".join(order), "seed": str(int(net.seed)), "t_stop": _units.fmt(net.t_stop)}
-        if net.dt is not None:
-            props["dt"] = _units.fmt(net.dt)
-        if net.method is not None:
-            props["method"] = str(net.method)
-        nml_net.properties.extend(neuroml.Property(tag=f"hhsim:{k}", value=v) for k, v in props.items())
+    props = {"sources": " ".join(order)} if order else {}
+    props.update({"seed": str(int(net.seed)), "t_stop": _units.fmt(net.t_stop)})
+    if net.dt is not None:
+        props["dt"] = _units.fmt(net.dt)
+    if net.method is not None:
+        props["method"] = str(net.method)
+    nml_net.properties.extend(neuroml.Property(tag=f"hhsim:{k}", value=v) for k, v in props.items())
     return pre_site
 
 
