@@ -187,3 +187,20 @@ def test_export_then_import_gives_the_same_spikes(tmp_path, capsys):
     assert k_of(back) == k_of(cc)
     assert len(ours) >= 2
     np.testing.assert_allclose(again, ours, rtol=0, atol=1e-9)
+
+
+def test_pyneuroml_inhomogeneous_example_reads_as_it_says(tmp_path):
+    """NML2_InhomogeneousParams.nml, shipped inside pyNeuroML (with the channel file it
+    includes): Na on the dendrite group at 5e-7 exp(-p/200) S/m² ("value is in SI units",
+    its comment says), p the path length from the root; the soma has none."""
+    from test_neuroml import example
+
+    example("NML2_SimpleIonChannel.nml", tmp_path)
+    cc = nml.load_cable_cell(example("NML2_InhomogeneousParams.nml", tmp_path))
+    by_segment = {name: cc.channels[region] for name, region in
+                  ((s.name, s.region) for s in cc.morph.sections)}
+    assert not any(c.name == "nonuniform_na_chans" for c in by_segment["Soma"].channels)
+    for name, p_mid in (("MainDendrite1", 15.0), ("MainDendrite2", 25.0)):  # middles, µm from the root
+        na = by_segment[name].channel("nonuniform_na_chans")
+        assert na.gbar == pytest.approx(0.1 * 5e-7 * math.exp(-p_mid / 200), rel=1e-14)  # mS/cm²
+        assert na.E == 50.0 and na.ion == "na"
