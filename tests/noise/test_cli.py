@@ -41,3 +41,14 @@ def test_run_with_counts_text(capsys):
 def test_bad_noise_options(capsys, args, message):
     _, line = cli_error(capsys, "run", "--t-stop", "1", *args)
     assert message in line
+
+
+def test_a_cell_file_gives_the_area(capsys, tmp_path):
+    cell = tmp_path / "cell.toml"
+    assert run_cli(capsys, "models", "hh", "--describe", "--out", str(cell))[0] == 0
+    text = cell.read_text().replace("[membrane]\n", '[membrane]\narea = "50 um2"\n', 1)
+    cell.write_text(text)
+    code, out, err = run_cli(capsys, "run", "--model", str(cell), "--noise", "markov", "--t-stop", "5", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["noise"]["area_um2"] == 50.0 and data["channel_counts"] == {"Na": 3000, "K": 900}
