@@ -144,8 +144,9 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
               method, seed, node_id, dt, t0, step0, n_steps,
               rec_every, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b,
               spk_t, spk_n, lo, hi):
-    """Advance nodes lo..hi-1 by ``n_steps`` steps of ``dt`` (ms) from ``t0`` (global step
-    index ``step0``); -1 on success, else the first step at which a node's |V| reached 1e4 mV.
+    """Advance nodes lo..hi-1 by ``n_steps`` steps of ``dt`` (ms) from step ``step0`` of a run that
+    started at ``t0`` (ms); -1 on success, else the first step (of this call) at which a node's
+    |V| reached 1e4 mV.
 
     ``v_rec[r, c]``, ``g_rec[r, j, c]`` (the model's gates: for a noisy gate the mean
     fraction of open subunits) and ``o_rec[r, k, c]`` (each noisy channel's open
@@ -335,7 +336,7 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
             if (not clamp[c]) and V < thr[c] and Vn >= thr[c]:
                 kk = spk_n[c]
                 if kk < max_spk:
-                    spk_t[c, kk] = t0 + (n + (thr[c] - V) / (Vn - V)) * dt
+                    spk_t[c, kk] = t0 + (step0 + n + (thr[c] - V) / (Vn - V)) * dt
                 spk_n[c] = kk + 1
             V = Vn
         v[c] = V

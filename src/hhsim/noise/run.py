@@ -35,6 +35,9 @@ DEFAULT_DT = 0.01
 
 _CODES = {"markov": MARKOV, "langevin": LANGEVIN}
 
+#: Node-steps per compiled call (about a second of work); longer runs are taken in chunks.
+CHUNK_NODE_STEPS = 1 << 20
+
 
 def run_plan(np_plan: NoisePlan, noise: ChannelNoise, stimulus: Stimulus | None, grid: Grid, *,
              record_every: int = 1, scale=None, v_clamp=None, node_offset: int = 0) -> NoiseOutput:
@@ -57,7 +60,6 @@ def run_plan(np_plan: NoisePlan, noise: ChannelNoise, stimulus: Stimulus | None,
     init_counts(z, xinit, np_plan.ch_row0, np_plan.ch_ns, np_plan.ch_g0, np_plan.ch_ng, np_plan.counts,
                 np_plan.gt_pow, np_plan.gt_stride, np.uint64(noise.seed), node_id, 0, n)
     xd = np_plan.xd0.copy()
-    _, i_m, _ = stimulus_arrays([stimulus], grid)
     wave = np.zeros(n, dtype=np.int64)
     every = int(record_every)
     n_rec = grid.n_steps // every + 1 if every > 0 else 1
@@ -70,18 +72,32 @@ def run_plan(np_plan: NoisePlan, noise: ChannelNoise, stimulus: Stimulus | None,
     spk_n = np.zeros(n, dtype=np.int64)
     if every == 0:  # the start only
         v_rec[0] = v
-    args = (v, z, xd, np_plan.tab, np_plan.grp, VLO, VH,
-            np_plan.ch_row0, np_plan.ch_ns, np_plan.ch_g0, np_plan.ch_ng, np_plan.ch_gbar, np_plan.ch_erev,
-            np_plan.counts, np_plan.gt_pow, np_plan.gt_stride, np_plan.gt_col,
-            np_plan.dch_g0, np_plan.dch_ng, np_plan.dch_gbar, np_plan.dch_erev, np_plan.dg_pow, np_plan.dg_col,
-            np_plan.dg_inst, np_plan.gfix, np_plan.gefix, np_plan.cm, wave, scale, i_m, clamp, vc, np_plan.thr,
-            _CODES[noise.method], np.uint64(noise.seed), node_id, grid.dt, grid.t0, 0, grid.n_steps,
-            every, v_rec, g_rec, o_rec, np_plan.gm_kind, np_plan.gm_a, np_plan.gm_b, spk_t, spk_n)
-    status = threads.run_chunks(run_noise, args, n, 1, threads.earliest_step)
-    if status >= 0:
-        t_fail = grid.t0 + (status + 1) * grid.dt
-        raise DivergenceError(f"the noisy membrane diverged at t = {t_fail:.6g} ms (|V| reached 1e4 mV); "
-                              "use a smaller dt", t_fail)
+    # calls of at most CHUNK_NODE_STEPS node-steps (a whole number of recording intervals),
+    # so that Ctrl-C acts within about a second and the stimulus is sampled a chunk at a time;
+    # the state carries over exactly and the random stream is indexed by the global step
+    chunk = max(1, CHUNK_NODE_STEPS // n)
+    if every > 0:
+        chunk = max(every, chunk // every * every)
+    done = 0
+    while done < grid.n_steps:
+        k = min(chunk, grid.n_steps - done)
+        sub = Grid(grid.t0 + done * grid.dt, grid.dt, k)
+        _, i_m, _ = stimulus_arrays([stimulus], sub)
+        r0 = done // every if every > 0 else 0
+        args = (v, z, xd, np_plan.tab, np_plan.grp, VLO, VH,
+                np_plan.ch_row0, np_plan.ch_ns, np_plan.ch_g0, np_plan.ch_ng, np_plan.ch_gbar, np_plan.ch_erev,
+                np_plan.counts, np_plan.gt_pow, np_plan.gt_stride, np_plan.gt_col,
+                np_plan.dch_g0, np_plan.dch_ng, np_plan.dch_gbar, np_plan.dch_erev, np_plan.dg_pow,
+                np_plan.dg_col, np_plan.dg_inst, np_plan.gfix, np_plan.gefix, np_plan.cm, wave, scale, i_m, clamp,
+                vc, np_plan.thr, _CODES[noise.method], np.uint64(noise.seed), node_id, grid.dt, grid.t0, done, k,
+                every, v_rec[r0:], g_rec[r0:], o_rec[r0:], np_plan.gm_kind, np_plan.gm_a, np_plan.gm_b,
+                spk_t, spk_n)
+        status = threads.run_chunks(run_noise, args, n, 1, threads.earliest_step)
+        if status >= 0:
+            t_fail = sub.t0 + (status + 1) * grid.dt
+            raise DivergenceError(f"the noisy membrane diverged at t = {t_fail:.6g} ms (|V| reached 1e4 mV); "
+                                  "use a smaller dt", t_fail)
+        done += k
     if np.any(spk_n > max_spk):
         raise SolverError(f"more than {max_spk} spikes in {grid.n_steps * grid.dt:g} ms; check the stimulus")
     spikes = [spk_t[c, : spk_n[c]].copy() for c in range(n)]
