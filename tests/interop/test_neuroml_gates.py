@@ -283,3 +283,86 @@ def test_jneuroml_runs_the_gates_as_hhsim_reads_them(tmp_path):
     assert np.all(step_error > 0)
     assert np.all(np.abs(h2 - ours) <= 1.2 * step_error + 0.01)  # 0.01: the file's digits in seconds
     np.testing.assert_allclose(2 * h2 - h, ours, atol=0.03)  # measured: 0.011 to 0.021 ms
+
+
+def chain_k(n: int = 4) -> str:
+    """Hodgkin-Huxley's K as the kinetic scheme of its four subunits: C0 - C1 - C2 - C3 - O,
+    up (n - k) alpha_n, down (k + 1) beta_n."""
+    states = "".join(f'<closedState id="c{k}"/>' for k in range(n)) + '<openState id="o"/>'
+    name = [f"c{k}" for k in range(n)] + ["o"]
+    steps = "".join(
+        f'<forwardTransition id="u{k}" from="{name[k]}" to="{name[k + 1]}">'
+        f'<rate type="HHExpLinearRate" rate="{0.1 * (n - k):.1f}per_ms" midpoint="-55mV" scale="10mV"/>'
+        f'</forwardTransition><reverseTransition id="d{k}" from="{name[k]}" to="{name[k + 1]}">'
+        f'<rate type="HHExpRate" rate="{0.125 * (k + 1):.3f}per_ms" midpoint="-65mV" scale="-80mV"/>'
+        '</reverseTransition>\n' for k in range(n))
+    return f'<ionChannelKS id="kchain" species="k" conductance="10pS"><gateKS id="n" instances="1">{states}\n' \
+           f'{steps}</gateKS></ionChannelKS>\n'
+
+
+HH_CELL = """<ionChannelHH id="pas" conductance="10pS"/>
+<ionChannelHH id="na" species="na" conductance="10pS">
+  <gateHHrates id="m" instances="3">
+    <forwardRate type="HHExpLinearRate" rate="1per_ms" midpoint="-40mV" scale="10mV"/>
+    <reverseRate type="HHExpRate" rate="4per_ms" midpoint="-65mV" scale="-18mV"/>
+  </gateHHrates>
+  <gateHHrates id="h" instances="1">
+    <forwardRate type="HHExpRate" rate="0.07per_ms" midpoint="-65mV" scale="-20mV"/>
+    <reverseRate type="HHSigmoidRate" rate="1per_ms" midpoint="-35mV" scale="10mV"/>
+  </gateHHrates>
+</ionChannelHH>
+<ionChannelHH id="k" species="k" conductance="10pS">
+  <gateHHrates id="n" instances="4">
+    <forwardRate type="HHExpLinearRate" rate="0.1per_ms" midpoint="-55mV" scale="10mV"/>
+    <reverseRate type="HHExpRate" rate="0.125per_ms" midpoint="-65mV" scale="-80mV"/>
+  </gateHHrates>
+</ionChannelHH>
+"""
+HH_DENSITIES = """<cell id="c"><morphology id="m"><segment id="0"><proximal x="0" y="0" z="0" diameter="10"/>
+<distal x="0" y="0" z="0" diameter="10"/></segment></morphology><biophysicalProperties id="b"><membraneProperties>
+<channelDensity id="Na" ionChannel="na" condDensity="120mS_per_cm2" erev="50mV" ion="na"/>
+<channelDensity id="K" ionChannel="{k}" condDensity="36mS_per_cm2" erev="-77mV" ion="k"/>
+<channelDensity id="L" ionChannel="pas" condDensity="0.3mS_per_cm2" erev="-54.3mV" ion="non_specific"/>
+<spikeThresh value="0mV"/><specificCapacitance value="1uF_per_cm2"/><initMembPotential value="-65mV"/>
+</membraneProperties><intracellularProperties><resistivity value="0.1 kohm_cm"/></intracellularProperties>
+</biophysicalProperties></cell>
+"""
+
+
+def test_a_chain_of_independent_subunits_is_its_hh_gate(tmp_path):
+    """The five-state K chain reads as the gate n**4 of gateHHrates: the same channel."""
+    chain = nml.load_model(write(tmp_path, HEADER + HH_CELL + chain_k() + HH_DENSITIES.format(k="kchain")
+                                 + "</neuroml>", "chain.nml"))
+    plain = nml.load_model(write(tmp_path, HEADER + HH_CELL + HH_DENSITIES.format(k="k") + "</neuroml>", "hh.nml"))
+    (n,) = chain.channel("K").gates
+    assert (n.name, n.power) == ("n", 4) and chain.channel("K").q10 == 1.0
+    assert n == plain.channel("K").gates[0]
+    # rates that are not (N-k) alpha and (k+1) beta are another scheme: refused
+    text = chain_k().replace('rate="0.300per_ms"', 'rate="0.350per_ms"').replace('rate="0.3per_ms"', 'rate="0.35per_ms"')
+    path = write(tmp_path, HEADER + HH_CELL + text + HH_DENSITIES.format(k="kchain") + "</neuroml>", "other.nml")
+    with pytest.raises(ModelError, match="has 5 states .4 closed, 1 open.*a chain C0 - C1"):
+        nml.load_model(path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
+def test_jneuroml_integrates_the_five_state_chain_as_hhsim_its_gate(tmp_path):
+    """jNeuroML integrates all five occupancies of the chain (fixed steps 0.01 and 0.005 ms);
+    hhsim integrates n and takes n**4.  After 100 ms (the chain's start no longer matters),
+    a step of current: jNeuroML's extrapolated spike times meet hhsim's."""
+    from hhsim.network import simulate_network
+    from test_neuroml import jneuroml_spikes
+
+    start, dur, t_stop = 100.0, 30.0, 140.0
+    amp_na = 10.0 * math.pi * 10.0 ** 2 * 1e-8 * 1e3  # 10 µA/cm² on the 10 µm sphere, in nA
+    net = (f'<pulseGenerator id="stim" delay="{start:g}ms" duration="{dur:g}ms" amplitude="{amp_na!r}nA"/>\n'
+           '<network id="net"><population id="pop" component="c" size="1"/>\n'
+           '<explicitInput target="pop[0]" input="stim"/></network>\n')
+    path = write(tmp_path, HEADER + HH_CELL + chain_k() + HH_DENSITIES.format(k="kchain") + net + "</neuroml>")
+    ours = simulate_network(nml.load_network(path, t_stop=t_stop), progress=False).trains("pop")[0]
+    runs = jneuroml_spikes(tmp_path, path.name, "net", "pop[0]", t_stop)
+    ours = ours[ours > start]
+    h, h2 = runs["0.01"][runs["0.01"] > start], runs["0.005"][runs["0.005"] > start]
+    assert len(h) == len(h2) == len(ours) >= 2
+    assert np.all(np.abs(h2 - ours) <= 1.2 * (h - h2) + 0.01)
+    np.testing.assert_allclose(2 * h2 - h, ours, atol=0.03)

@@ -20,10 +20,16 @@ Gates (NeuroML element -> hhsim gate):
   two-state scheme an HH gate is: ``alpha`` = the summed closed-to-open rates,
   ``beta`` = the summed open-to-closed rates of its ``forwardTransition``,
   ``reverseTransition`` and ``tauInfTransition`` elements (``rf = inf/tau``,
-  ``rr = (1 - inf)/tau``), power = ``instances``.  hhsim's gates are one state
-  relaxing by first-order kinetics, so a scheme of more states is refused; and
-  NeuroML's transitions do not use a gateKS's ``q10Settings``, so a gateKS that
-  gives them is refused rather than read with a factor NeuroML tools ignore.
+  ``rr = (1 - inf)/tau``), power = ``instances``.  A chain
+  ``C0 - C1 - ... - C(N-1) - O`` whose rates are ``(N-k) alpha`` up and
+  ``(k+1) beta`` down (checked numerically over -100..50 mV) is the scheme of N
+  independent two-state subunits: its open occupancy is ``x^N`` for the HH gate
+  ``x`` of ``alpha``, ``beta`` whenever it starts from its steady state, as hhsim
+  starts every gate; it is read as that gate with power ``N * instances``.
+  hhsim's gates are one state relaxing by first-order kinetics, so any other
+  scheme of more states is refused; and NeuroML's transitions do not use a
+  gateKS's ``q10Settings``, so a gateKS that gives them is refused rather than
+  read with a factor NeuroML tools ignore.
 
 Standard forms, with ``x = (V - midpoint)/scale``:
 
@@ -45,6 +51,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import neuroml
+import numpy as np
 
 from ...channels import expr as _expr
 from ...channels.base import Channel, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, open_fraction_tree
@@ -263,40 +270,92 @@ def _kinetic(g, ctx: Context, where: str) -> Gate:
         raise ModelError(f"{where}: instances must be a whole number (got {g.instances!r})") from None
     closed = [s.id for s in g.closed_states or []]
     opened = [s.id for s in g.open_states or []]
-    if len(closed) != 1 or len(opened) != 1:
-        raise ModelError(f"{where} has {len(closed) + len(opened)} states ({len(closed)} closed, {len(opened)} open); "
-                         "hhsim reads a gateKS of one closed and one open state (an HH gate: its gates are one "
-                         "state relaxing by first-order kinetics, not multi-state schemes)")
+    n_states = len(closed) + len(opened)
+    many = (f"{where} has {n_states} states ({len(closed)} closed, {len(opened)} open); hhsim reads a gateKS of "
+            "one closed and one open state (an HH gate), or a chain C0 - C1 - ... - CN-1 - O whose rates are "
+            "(N-k) alpha up and (k+1) beta down, the scheme of N independent subunits (x^N); its gates are one "
+            "state relaxing by first-order kinetics, not general multi-state schemes")
+    if len(opened) != 1 or not closed:
+        raise ModelError(many)
     if g.q10_settings is not None:
         raise ModelError(f"{where}: q10Settings on a gateKS is not read (NeuroML's transitions do not use it, so "
                          "tools differ); give the rates at the simulation temperature, or use gateHHrates")
-    c, o = closed[0], opened[0]
-    opening, closing = [], []
     items = ([("forward", t) for t in g.forward_transition or []] + [("reverse", t) for t in g.reverse_transition or []]
              + [("tauInf", t) for t in g.tau_inf_transition or []])
     if not items:
         raise ModelError(f"{where} has no transitions")
+    states = set(closed) | set(opened)
+    flows: dict[tuple, list] = {}  # (from state, to state) -> rate forms flowing that way
     for kind, t in items:
         tw = f"{where} {kind}Transition {t.id!r}"
-        ends = (t.from_, t.to)
-        if sorted(ends) != sorted((c, o)):
-            raise ModelError(f"{tw}: from {t.from_!r} to {t.to!r}; a transition joins the closed state {c!r} and "
-                             f"the open state {o!r}")
-        up = ends == (c, o)  # rf flows from -> to, rr flows to -> from
+        if t.from_ not in states or t.to not in states or t.from_ == t.to:
+            raise ModelError(f"{tw}: from {t.from_!r} to {t.to!r}; a transition joins two states of the gate "
+                             f"({', '.join(sorted(states))})")
+        a, b = t.from_, t.to  # rf flows a -> b, rr flows b -> a
         if kind == "tauInf":
             for attr in ("steady_state", "time_course"):
                 if getattr(t, attr) is None:
                     raise ModelError(f"{tw} needs <{_XML_NAME[attr]}>")
             inf = form_text(_form(t.steady_state, "variable", ctx, f"{tw} steadyState"))
             tau = form_text(_form(t.time_course, "time", ctx, f"{tw} timeCourse"))
-            rf, rr = Expr(f"({inf})/({tau})"), Expr(f"(1 - ({inf}))/({tau})")
-            (opening if up else closing).append(rf)
-            (closing if up else opening).append(rr)
+            flows.setdefault((a, b), []).append(Expr(f"({inf})/({tau})"))
+            flows.setdefault((b, a), []).append(Expr(f"(1 - ({inf}))/({tau})"))
         else:
             rate = _transition_rate(t, ctx, tw)
-            forward = kind == "forward"
-            (opening if forward == up else closing).append(rate)
-    return Gate(g.id, power, alpha=_sum(opening), beta=_sum(closing))
+            flows.setdefault((a, b) if kind == "forward" else (b, a), []).append(rate)
+    chain = _chain(closed, opened[0], flows)
+    if chain is None:
+        raise ModelError(many)
+    up = [_sum(flows.get((chain[k], chain[k + 1]), [])) for k in range(len(chain) - 1)]
+    down = [_sum(flows.get((chain[k + 1], chain[k]), [])) for k in range(len(chain) - 1)]
+    n = len(chain) - 1
+    if n > 1 and not _binomial(up, down):
+        raise ModelError(many)
+    return Gate(g.id, power * n, alpha=up[-1], beta=down[0])
+
+
+def _chain(closed: list, opened: str, flows: dict) -> list | None:
+    """The states from the closed end to the open state when the transitions join them in
+    one line (each state to its neighbours only), else None."""
+    links: dict[str, set] = {}
+    for a, b in flows:
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
+    if len(links.get(opened, ())) != 1:
+        return None
+    chain, prev = [opened], None
+    while True:
+        nxt = [s for s in links.get(chain[-1], ()) if s != prev]
+        if not nxt:
+            break
+        if len(nxt) > 1:
+            return None
+        prev = chain[-1]
+        chain.append(nxt[0])
+    if sorted(chain) != sorted(closed + [opened]):
+        return None
+    return chain[::-1]
+
+
+#: Voltages (mV) at which a chain's rates are compared, off the points of removable singularities.
+_CHAIN_V = np.linspace(-100.0, 50.0, 151) + 0.0123
+
+
+def _binomial(up: list, down: list) -> bool:
+    """Are the rates of the chain ``(N-k) alpha`` up and ``(k+1) beta`` down (k = 0..N-1), with
+    alpha the last step's and beta the first step's?"""
+    n = len(up)
+    try:
+        with np.errstate(all="ignore"):
+            alpha, beta = np.asarray(up[-1](_CHAIN_V), dtype=float), np.asarray(down[0](_CHAIN_V), dtype=float)
+            for k in range(n):
+                for got, want in ((up[k](_CHAIN_V), (n - k) * alpha), (down[k](_CHAIN_V), (k + 1) * beta)):
+                    got = np.asarray(got, dtype=float)
+                    if not (np.all(np.isfinite(got)) and np.allclose(got, want, rtol=1e-10, atol=0.0)):
+                        return False
+    except (KeyError, _expr.ExprError):  # a rate of a concentration: not compared here
+        return False
+    return True
 
 
 def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tuple[Channel, str]:
