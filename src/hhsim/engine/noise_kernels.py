@@ -43,8 +43,13 @@ without noise relax exactly at that V; instantaneous gates follow the new V.
 
 ``langevin`` (method 1)
     A Gaussian step with the exact first two moments of the Markov step:
-    mean ``z q`` and the multinomial covariance ``sum_i z_i (diag q_i - q_i
-    q_i^T)`` of the channels leaving each level.  As dt -> 0 this is the
+    mean ``z q`` and the multinomial covariance ``C = sum_i z_i (diag q_i -
+    q_i q_i^T)`` of the channels leaving each level, per gate and line of
+    states; ``C`` has rank ``a`` (the line's total is kept), so the first
+    ``a`` levels get ``L xi`` with ``L L^T`` the leading ``a x a`` block
+    (Cholesky, ``a`` normal numbers) and the last level the opposite of their
+    sum: 14 normal numbers a step for hh (Orio & Soudry's square root of the
+    diffusion matrix, taken per gate).  As dt -> 0 this is the
     chemical Langevin equation of the scheme, whose diffusion matrix is the
     Markov chain's, that of Orio & Soudry (2012), PLoS ONE 7:e36670, eq. 12
     (one of the "exact-covariance" methods Goldwyn & Shea-Brown 2011 found
@@ -170,6 +175,8 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
     pl = np.empty(MAX_LEVELS)
     ls = np.empty(MAX_LEVELS)
     xi = np.empty(MAX_LEVELS + 1)
+    cov = np.empty(MAX_LEVELS * MAX_LEVELS)
+    chol = np.zeros(MAX_LEVELS * MAX_LEVELS)
     row = np.empty(ncol)
     zc = np.empty(nrow)
     xdc = np.empty(max(ndg, 1))
@@ -289,23 +296,42 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
                                     kk -= d_j
                                     rest -= qij
                         else:
-                            # mean z q and, per source level i, the multinomial covariance
-                            # z_i (diag q_i - q_i q_i^T): sqrt(z_i)(sqrt(q_ij) xi_j - q_ij sum_l sqrt(q_il) xi_l)
+                            # mean z q; covariance C = sum_i z_i (diag q_i - q_i q_i^T) of the line's
+                            # new counts (the Markov step's), rank a (the total is kept): the first a
+                            # levels get L xi (L L^T = C[:a, :a], Cholesky; a normals), the last the rest
+                            for j in range(a1 * a1):
+                                cov[j] = 0.0
                             for i in range(a1):
-                                if old[i] <= 0.0:
+                                oi = old[i]
+                                if oi <= 0.0:
                                     continue
-                                src = row0 + base + i * stride
-                                for j in range(0, a1, 2):
-                                    e0, e1 = normal2(seed, node, step, slot(src, gg, j // 2), STREAM_STEPS)
-                                    xi[j] = e0
-                                    xi[j + 1] = e1
-                                sq = math.sqrt(old[i])
-                                acc = 0.0
-                                for j in range(a1):
-                                    acc += math.sqrt(max(row[col + i * a1 + j], 0.0)) * xi[j]
                                 for j in range(a1):
                                     qij = max(row[col + i * a1 + j], 0.0)
-                                    new[j] += old[i] * qij + sq * (math.sqrt(qij) * xi[j] - qij * acc)
+                                    new[j] += oi * qij
+                                    cov[j * a1 + j] += oi * qij
+                                    for l in range(a):
+                                        cov[j * a1 + l] -= oi * qij * max(row[col + i * a1 + l], 0.0)
+                            for j in range(a):
+                                for l in range(j + 1):
+                                    acc = cov[j * a1 + l]
+                                    for m in range(l):
+                                        acc -= chol[j * a1 + m] * chol[l * a1 + m]
+                                    if l < j:
+                                        chol[j * a1 + l] = acc / chol[l * a1 + l] if chol[l * a1 + l] > 0.0 else 0.0
+                                    else:
+                                        chol[j * a1 + j] = math.sqrt(acc) if acc > 0.0 else 0.0
+                            for j in range(0, a, 2):
+                                e0, e1 = normal2(seed, node, step, slot(row0 + base, gg, j // 2), STREAM_STEPS)
+                                xi[j] = e0
+                                xi[j + 1] = e1
+                            total = 0.0
+                            for j in range(a):
+                                y = 0.0
+                                for l in range(j + 1):
+                                    y += chol[j * a1 + l] * xi[l]
+                                new[j] += y
+                                total += y
+                            new[a] -= total
                         for i in range(a1):
                             zc[row0 + base + i * stride] = new[i]
                 if method != MARKOV:
