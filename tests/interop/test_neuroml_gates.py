@@ -180,6 +180,12 @@ def test_export_then_import_gives_the_identical_model(tmp_path, capsys):
     na = model.channel("Na").replace(conductance="gbar * ((0.3*h_slow + 0.7*h_fast) * m**3)")
     other = dataclasses.replace(model, channels=(na,) + model.channels[1:])
     assert nml.load_model(nml.write_neuroml(other, tmp_path / "other.nml")) == other
+    # a conductance that is a product of gate powers alone is written as plain gates, its text kept
+    hh = hhsim.models.get("hh")
+    na = hh.channel("Na").replace(conductance="gbar * (m**3 * h)")
+    product = dataclasses.replace(hh, channels=tuple(na if c.name == "Na" else c for c in hh.channels))
+    path = nml.write_neuroml(product, tmp_path / "product.nml")
+    assert "gateFractional" not in path.read_text() and nml.load_model(path) == product
 
 
 KS3 = """<ionChannelKS id="k3" species="k" conductance="10pS">

@@ -681,7 +681,7 @@ def write_channel(channel: Channel, ident: str) -> Written:
         q10 = neuroml.Q10Settings(type="q10ExpTemp", q10_factor=_units.fmt(channel.q10),
                                   experimental_temp=_units.quantity(channel.q10_reference_c, "degC"))
     plain, fractions = _conductance_groups(channel)
-    if fractions:
+    if channel.conductance:
         props["conductance"] = channel.conductance
     rank = {g.name: i for i, g in enumerate(channel.gates)}  # sub-gates in the channel's order of gates
     fractions = [(gid, sorted(members, key=lambda m: rank[m[0]]), power) for gid, members, power in fractions]
