@@ -132,3 +132,26 @@ def test_what_neuroml_cannot_hold_is_refused_in_one_line(change, expect, tmp_pat
         nml.write_neuroml(net, tmp_path / "x.nml")
     assert expect in str(exc.value) and "\n" not in str(exc.value)
     assert not (tmp_path / "x.nml").exists()
+
+
+TRANSIENT = SPIKE_ARRAY.replace(
+    '</spikeArray>\n', '</spikeArray>\n<transientPoissonFiringSynapse id="burst" averageRate="200Hz" delay="20ms" '
+    'duration="50ms" synapse="ampa" spikeTarget="./ampa"/>\n').replace(
+    '<population id="pop" component="c" size="1"/>', '<population id="pop" component="c" size="40"/>').replace(
+    '</network>', '<inputList id="bg" population="pop" component="burst">'
+    + "".join(f'<input id="{i}" target="../pop/{i}/c" destination="synapses"/>' for i in range(40))
+    + '</inputList>\n</network>')
+
+
+def test_a_transient_poisson_input_fires_only_in_its_window(tmp_path):
+    """transientPoissonFiringSynapse: a Poisson source per target whose rate is 200 Hz from
+    20 ms for 50 ms and 0 outside; 40 trains give about 400 spikes (sd 20), all in the window."""
+    path = tmp_path / "transient.nml"
+    path.write_text(TRANSIENT)
+    net = nml.load_network(path, t_stop=100.0)
+    src = next(s for s in net.sources if s.name == "bg_src")
+    assert src.n == 40 and (src.rate_hz.amp, src.rate_hz.start, src.rate_hz.dur) == (200.0, 20.0, 50.0)
+    res = simulate_network(net, progress=False)
+    _, times = res.source_spikes["bg_src"]
+    assert 300 < times.size < 500
+    assert times.min() >= 20.0 and times.max() < 70.0

@@ -14,7 +14,9 @@ Reading (NeuroML -> hhsim):
 * ``pulseGenerator`` through ``explicitInput`` or an ``inputList`` -> a
   pulse (nA over the cell's area) on each target neuron;
 * ``poissonFiringSynapse`` through an ``inputList`` -> Poisson spike
-  sources of ``averageRate`` with one synapse to each target.
+  sources of ``averageRate`` with one synapse to each target;
+  ``transientPoissonFiringSynapse`` -> the same with the rate a step from
+  ``delay`` for ``duration`` (no spikes outside it).
 
 * ``spikeArray`` as the component of a population -> a spike source of those
   times (every cell of the population), with projections from it;
@@ -43,7 +45,7 @@ import numpy as np
 from ...errors import ModelError
 from ...network import Network, Population, Projection, SpikeSource, synapses as _syn
 from ...cable.stimulus import point
-from ...stim import Pulses, Step, pulse
+from ...stim import Pulses, Step, pulse, step
 from . import units as _units
 from .cable import CableRead, is_cable, read_cable
 from .cells import read_cell
@@ -223,6 +225,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     stims: dict[str, list] = {p: [None] * n for p, n in sizes.items()}
     pulses = {p.id: p for p in doc.pulse_generators or []}
     poisson = {p.id: p for p in doc.poisson_firing_synapses or []}
+    poisson.update({p.id: p for p in doc.transient_poisson_firing_synapses or []})
     syns = _synapses(doc, ctx)
 
     def add_pulse(gen_id: str, pop: str, idx: int, scale: float, w: str, site=None) -> None:
@@ -260,10 +263,15 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
                 add_pulse(il.component, il.populations, idx, wt, w, (i.segment_id, i.fraction_along))
         elif il.component in poisson:
             pf = poisson[il.component]
-            pw = f"{_at(ctx, pf.id)}: poissonFiringSynapse {pf.id!r}"
+            transient = hasattr(pf, "duration")
+            pw = f"{_at(ctx, pf.id)}: {'transientPoissonFiringSynapse' if transient else 'poissonFiringSynapse'} " \
+                 f"{pf.id!r}"
             if pf.synapse not in syns or isinstance(syns[pf.synapse].synapse, _syn.Gap):
                 raise ModelError(f"{pw}: synapse {pf.synapse!r} is not an expOne, expTwo or alpha synapse of the file")
             rate = _units.value(pf.average_rate, "rate_hz", f"{pw} averageRate")
+            if transient:  # Poisson at averageRate from delay for duration, none outside
+                rate = step(rate, start=_units.value(pf.delay, "time", f"{pw} delay"),
+                            dur=_units.value(pf.duration, "time", f"{pw} duration"))
             name = il.id if il.id in order else f"{il.id}_src"  # hhsim writes the source's own name
             sources.append(SpikeSource(name, n=len(targets), rate_hz=rate))
             sy = syns[pf.synapse]
