@@ -176,6 +176,7 @@ def _drawn_weights_ns(pr, m: int, area: float | None, seed: int, k: int, where: 
 
 
 def _source_rows(src) -> list[np.ndarray]:
+    """The sorted spike times (ms) of each of the ``src.n`` rows of a source of spike times."""
     times = src.times_ms.tolist() if hasattr(src.times_ms, "tolist") else src.times_ms
     rows = times if any(isinstance(t, (list, tuple)) or hasattr(t, "tolist") for t in times) else [times]
     rows = [np.sort(np.asarray(r, dtype=float).ravel()) for r in rows]
@@ -183,13 +184,13 @@ def _source_rows(src) -> list[np.ndarray]:
 
 
 def _write_sources(doc, nml_net, net: Network):
-    """Write the network's spike sources.  A source of spike times becomes spikeArray cells:
-    one population of its name when every row has the same times, else a population
-    ``<name>_<i>`` per row.  A Poisson source of constant rate becomes a population of its
-    name of spikeGeneratorPoisson cells.  The order of the sources and the network's seed,
-    duration, step and method are kept as hhsim properties, so that hhsim reads the Poisson sources back
-    at their places in the network, drawing their trains from the same streams (the same
-    spikes; other NeuroML tools draw their own).
+    """Write the network's spike sources.  A source of spike times (ms) becomes spikeArray
+    cells: one population of its name when every row has the same times, else a population
+    ``<name>_<i>`` per row.  A Poisson source of constant rate (Hz) becomes a population of
+    its name of spikeGeneratorPoisson cells.  The order of the sources and the network's
+    seed, duration and step (ms) and method are kept as hhsim properties, so that hhsim
+    reads the Poisson sources back at their places in the network, drawing their trains
+    from the same streams (the same spikes; other NeuroML tools draw their own).
 
     Returns source -> [(population, index, component) per row]."""
     from ...stim import Stimulus
