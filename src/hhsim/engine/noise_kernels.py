@@ -37,7 +37,8 @@ without noise relax exactly at that V; instantaneous gates follow the new V.
     exactly: for gate ``g`` the channels in a state with ``i`` of its
     subunits open move to ``j`` open with probability ``q[i, j]``
     (multinomial: first the number leaving, ``Bin(n, 1 - q[i, i])``, then
-    its split by conditional binomials).  In the limit of many channels the
+    where each goes: a categorical draw per channel when they are few, else
+    conditional binomials).  In the limit of many channels the
     open fraction follows ``x1**a1 x2**a2 ..`` of the exponential-Euler
     gates: the deterministic model at the same dt.
 
@@ -76,6 +77,10 @@ from .noise_random import (FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, bino
 
 MARKOV = 0
 LANGEVIN = 1
+
+#: Up to this many channels leaving one state in a step are sent to their new states one
+#: by one (a categorical draw each); more, by conditional binomials (same distribution).
+FEW_LEAVERS = 8.0
 
 #: Largest number of subunits of one gate (the per-level scratch arrays).
 MAX_LEVELS = 9
@@ -269,12 +274,34 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
                                 new[i] += n_i - kk
                                 if kk <= 0.0:
                                     continue
-                                # the leavers' destinations j != i, ascending, by conditional binomials
+                                # the leavers' destinations j != i (probabilities q_ij / (1 - q_ii))
                                 rest = 0.0
                                 for j in range(a1):
                                     if j != i:
                                         rest += row[col + i * a1 + j]
                                 last = a if i != a else a - 1
+                                if kk <= FEW_LEAVERS:
+                                    # one categorical draw per channel (a step has few transitions)
+                                    while kk > 0.0:
+                                        if drawn & 1:
+                                            u = spare
+                                        else:
+                                            u, spare = uniform2(seed, node, step, drawn >> 1, STREAM_STEPS)
+                                        drawn += 1
+                                        target = u * rest
+                                        acc = 0.0
+                                        dest = last
+                                        for j in range(a1):
+                                            if j == i:
+                                                continue
+                                            acc += row[col + i * a1 + j]
+                                            if target < acc:
+                                                dest = j
+                                                break
+                                        new[dest] += 1.0
+                                        kk -= 1.0
+                                    continue
+                                # many leavers: conditional binomials, ascending destinations
                                 for j in range(a1):
                                     if j == i:
                                         continue
