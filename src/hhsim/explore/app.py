@@ -46,6 +46,8 @@ STIM_UNITS = {"amp": "µA/cm²", "amp0": "µA/cm²", "amp1": "µA/cm²", "mean":
               "offset": "µA/cm²", "start": "ms", "dur": "ms", "period": "ms", "tau": "ms", "freq": "Hz",
               "count": "", "seed": ""}
 METHODS = ["default (dopri5)", "dopri5", "rk4", "expeuler", "euler", "lsoda"]
+#: The channel-noise methods offered (gillespie, exact but for small patches only, stays on the CLI).
+NOISE_METHODS = ("none", "markov", "langevin")
 CSS = """
 .hh-msg { color: #8a1010; background: #fde8e8; border: 1px solid #e4a0a0; padding: 6px 10px;
           border-radius: 4px; font-family: sans-serif; }
@@ -177,7 +179,13 @@ class Explorer:
                                         value=self.state.method or METHODS[0])
         self.dt = pn.widgets.FloatInput(name="dt (ms; empty: default)", value=self.state.dt, step=0.005,
                                      width=160)
-        for w in (self.t_stop, self.method, self.dt):
+        self.noise = pn.widgets.Select(name="Channel noise", options=list(NOISE_METHODS), width=160,
+                                       value=self.state.noise, css_classes=["hh-noise"])
+        self.area = pn.widgets.FloatInput(name="membrane area (µm²)", value=self.state.area_um2, start=0.0,
+                                          step=10.0, width=160, css_classes=["hh-area"])
+        self.noise_seed = pn.widgets.IntInput(name="noise seed", value=self.state.noise_seed, start=0, width=100,
+                                              css_classes=["hh-noise-seed"])
+        for w in (self.t_stop, self.method, self.dt, self.noise, self.area, self.noise_seed):
             w.param.watch(self._changed, "value")
         self.param_box = pn.Column(sizing_mode="stretch_width")
         self.param_widgets = {}
@@ -191,6 +199,9 @@ class Explorer:
             pn.pane.HTML("<b>Drugs</b>"), pn.Row(self.ttx, self.tea), self.pronase,
             pn.pane.HTML("<b>Stimulus</b> (they add up)"), *[e["box"] for e in self.stim_editors],
             pn.pane.HTML("<b>Run</b>"), self.t_stop, pn.Row(self.method, self.dt),
+            pn.pane.HTML("<b>Channel noise</b> (squid densities: Na 60, K 18 per µm²; "
+                         "fixed steps, dt 0.01 ms unless set)"),
+            pn.Row(self.noise, self.area), self.noise_seed,
             pn.pane.HTML("<b>Parameters</b> (slider, or type any value)"), self.param_box,
             pn.pane.HTML("<b>Session</b>"), self.session_save, self.session_load,
         ]
@@ -321,9 +332,15 @@ class Explorer:
         if self.t_stop.value is None:
             self._show_error(HHSimError("t_stop: enter a duration in ms"))
             return
+        if self.noise.value != "none" and (self.area.value is None or self.noise_seed.value is None):
+            self._show_error(HHSimError("channel noise: the membrane area and the seed need numbers"))
+            return
         method = None if self.method.value == METHODS[0] else self.method.value
         self.state = replace(self.state, drugs=tuple(drugs), stimuli=tuple(parts), t_stop=float(self.t_stop.value),
-                             method=method, dt=self.dt.value)
+                             method=method, dt=self.dt.value, noise=self.noise.value,
+                             area_um2=float(self.state.area_um2 if self.area.value is None else self.area.value),
+                             noise_seed=int(self.state.noise_seed if self.noise_seed.value is None
+                                            else self.noise_seed.value))
         self.update()
 
     # ============================================================ main trace
@@ -555,6 +572,9 @@ class Explorer:
             self.t_stop.value = state.t_stop
             self.method.value = state.method or METHODS[0]
             self.dt.value = state.dt
+            self.noise.value = state.noise
+            self.area.value = state.area_um2
+            self.noise_seed.value = state.noise_seed
         finally:
             self._syncing = False
         self._build_param_widgets()

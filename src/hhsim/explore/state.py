@@ -78,6 +78,13 @@ class StimulusPart:
         return parse_stim(self.spec())
 
 
+def _whole_number(value) -> int:
+    """A session's whole number (a float such as 3.0 accepted); ValueError otherwise."""
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
 def _num_text(key: str, value) -> str:
     if key in _WHOLE:
         f = float(value)
@@ -100,6 +107,9 @@ class ExplorerState:
     drugs : drug specs as for ``--drug`` (``"ttx=10nM"``, ``"tea=5mM"``, ``"pronase"``).
     stimuli : the stimulus parts (they add up).
     t_stop : ms.  method, dt : solver and its step / output grid (ms); None = defaults.
+    noise : channel noise (``"none"``, ``"markov"``, ``"langevin"``: :mod:`hhsim.noise`), with the
+    squid densities (Na 60, K 18 channels/µm²) on ``area_um2`` (µm²) and the stream ``noise_seed``;
+    a noisy run takes fixed steps (dt 0.01 ms by default).
     """
 
     model: str = "hh"
@@ -111,6 +121,20 @@ class ExplorerState:
     t_stop: float = 100.0
     method: str | None = None
     dt: float | None = None
+    noise: str = "none"
+    area_um2: float = 100.0
+    noise_seed: int = 1
+
+    @property
+    def noisy(self) -> bool:
+        """Channel noise is on."""
+        return self.noise != "none"
+
+    def noise_arguments(self) -> dict:
+        """The keyword arguments of :func:`hhsim.simulate` for the noise (none when off)."""
+        if not self.noisy:
+            return {}
+        return {"noise": self.noise, "area_um2": float(self.area_um2), "seed": int(self.noise_seed)}
 
     # ---------------------------------------------------------- changes
     def with_param(self, name: str, value: float) -> "ExplorerState":
@@ -156,7 +180,12 @@ class ExplorerState:
         if not t_stop > 0:
             raise LimitError(f"t_stop must be > 0 ms (got {t_stop:g})")
         check_at_most("t_stop", t_stop, MAX_T_STOP_MS, "ms", "use `hhsim run` for longer traces")
-        method, dt = resolve_method(self.method, self.dt)
+        if self.noisy:
+            from ..noise import DEFAULT_DT
+
+            method, dt = self.method, DEFAULT_DT if self.dt is None else self.dt
+        else:
+            method, dt = resolve_method(self.method, self.dt)
         if not (isinstance(dt, (int, float)) and dt > 0 and math.isfinite(dt)):
             raise LimitError(f"dt must be a number > 0 ms (got {dt})")
         check_steps(t_stop, dt, MAX_STEPS, "this trace", "raise dt or shorten t_stop")
@@ -181,6 +210,8 @@ class ExplorerState:
             words += ["--method", self.method]
         if self.dt is not None:
             words += ["--dt", repr(float(self.dt))]
+        if self.noisy:
+            words += ["--noise", self.noise, "--area", repr(float(self.area_um2)), "--seed", str(int(self.noise_seed))]
         if out:
             words += ["--out", out]
         return " ".join(shlex.quote(w) for w in words)
@@ -210,6 +241,8 @@ class ExplorerState:
             extra += f", method={self.method!r}"
         if self.dt is not None:
             extra += f", dt={float(self.dt)!r}"
+        for key, value in self.noise_arguments().items():
+            extra += f", {key}={value!r}"
         lines += [f"r = hhsim.simulate(model, stimulus, t_stop={float(self.t_stop)!r}{extra})",
                   "print(r.n_spikes, list(r.spike_times))"]
         return "\n".join(lines) + "\n"
@@ -249,6 +282,12 @@ class ExplorerState:
             for key in ("temperature", "dt"):
                 if kw.get(key) is not None:
                     kw[key] = float(kw[key])
+            if "noise" in kw:
+                kw["noise"] = str(kw["noise"])
+            if "area_um2" in kw:
+                kw["area_um2"] = float(kw["area_um2"])
+            if "noise_seed" in kw:
+                kw["noise_seed"] = _whole_number(kw["noise_seed"])
             if "t_stop" in kw:
                 kw["t_stop"] = float(kw["t_stop"])
             if kw.get("method") is not None:
@@ -335,7 +374,7 @@ def compute(state: ExplorerState) -> Traces:
     method, dt = state.run_settings()
     model = state.build_model()
     stimulus = state.stimulus()
-    r = simulate(model, stimulus, t_stop=float(state.t_stop), dt=dt, method=method)
+    r = simulate(model, stimulus, t_stop=float(state.t_stop), dt=dt, method=method, **state.noise_arguments())
     stride = max(1, math.ceil(len(r.t) / MAX_DISPLAY_POINTS))
     thin = slice(None, None, stride)
     peak_t, peak_v = spike_peaks(r.t, r.v, r.spike_times)
