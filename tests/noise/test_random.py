@@ -46,7 +46,7 @@ def _grid(n, p, m, stay):
 def test_binomial_is_exact_inversion(n, p, stay):
     """Inversion from one uniform: a fine grid of M uniforms hits each k a number of times
     within 2 of M pmf(k) (each outcome owns one interval of length pmf(k) in [0, 1))."""
-    m = 200_000
+    m = 50_000
     k = _grid(float(n), p, m, stay)
     ks, counts = np.unique(k, return_counts=True)
     assert np.all(ks == np.round(ks)) and ks.min() >= 0 and ks.max() <= n

@@ -215,7 +215,7 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
     ``area_um2``: one area per neuron (µm²) for the densities (default: the
     record's area for all); ``scale``: the stimulus multiplier per neuron;
     ``v_clamp`` (mV, one or per neuron; NaN: free): an ideal clamp at a constant
-    voltage; ``record``: None (spikes only), ``"all"`` or names among ``v``, the
+    voltage, the channels starting in their stationary distribution there; ``record``: None (spikes only), ``"all"`` or names among ``v``, the
     gates and ``<channel>.open``; ``node_offset``: the first neuron's stream
     (neuron i of this batch is neuron ``node_offset + i`` of a larger one).
     """
@@ -244,7 +244,13 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
     every = int(record_every) if wanted else 0
     if wanted:
         check_recording(grid, every, len(names), n_neurons=n)
-    plan = lower([model] * n)
+    initial = None
+    if v_clamp is not None:  # clamped neurons start in the stationary state of the clamp voltage
+        vc = np.broadcast_to(np.asarray(v_clamp, dtype=float), (n,))
+        start = model.initial_state()
+        at = {float(x): (float(x), model.steady_states(float(x))) for x in np.unique(vc[np.isfinite(vc)])}
+        initial = [at[float(x)] if np.isfinite(x) else start for x in vc]
+    plan = lower([model] * n, initial=initial)
     np_plan = noise_plan(model, plan, counts, grid.dt)
     out = run_plan(np_plan, noise, stimulus, grid, record_every=every, scale=scale, v_clamp=v_clamp,
                    node_offset=node_offset)
