@@ -41,5 +41,7 @@ def test_other_bad_settings():
     _refused(r"seed -1 is not accepted", noise="markov", area_um2=1, seed=-1)
     _refused(r"given without noise", area_um2=10)
     _refused(r"method 'rk4' is not accepted with noise", noise="markov", area_um2=1, method="rk4")
+    _refused(r"6e\+31 Na channels is too many; accepted: at most 1e\+10", noise="markov", area_um2=1e30)
+    _refused(r"too many for the gillespie method", noise="gillespie", area_um2=1e4)
     with pytest.raises(ParameterError, match="both a density and a count"):
         ChannelNoise("markov", density={"Na": 1}, counts={"Na": 3})

@@ -215,8 +215,9 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
     ``area_um2``: one area per neuron (µm²) for the densities (default: the
     record's area for all); ``scale``: the stimulus multiplier per neuron;
     ``v_clamp`` (mV, one or per neuron; NaN: free): an ideal clamp at a constant
-    voltage, the channels starting in their stationary distribution there; ``record``: None (spikes only), ``"all"`` or names among ``v``, the
-    gates and ``<channel>.open``; ``node_offset``: the first neuron's stream
+    voltage, the channels starting in their stationary distribution there;
+    ``record``: None (spikes only), ``"all"`` or names among ``v``, the gates
+    and ``<channel>.open``; ``node_offset``: the first neuron's stream
     (neuron i of this batch is neuron ``node_offset + i`` of a larger one).
     """
     model = _models.get(model)

@@ -30,6 +30,13 @@ SQUID_DENSITY_SOURCE = ("Goldwyn JH, Shea-Brown E (2011) The what and where of a
                         "Hodgkin-Huxley equations. PLoS Comput Biol 7:e1002247, Table 1 (after Skaugen & "
                         "Walloe 1979)")
 
+#: Most channels of one kind on one membrane: the binomial draws take O(sqrt(N)) steps, and
+#: beyond this the noise is below anything the deterministic model does not already show.
+MAX_CHANNELS = 10 ** 10
+#: Most channels (all kinds) of a patch run by the event-driven ``gillespie`` method, whose
+#: cost grows with the number of transitions.
+MAX_GILLESPIE_CHANNELS = 10 ** 5
+
 #: Largest seed: Philox takes a 64-bit key.
 MAX_SEED = 2 ** 64 - 1
 
@@ -113,6 +120,13 @@ class ChannelNoise:
         out.update(self.counts)
         for name in out:
             kinetic_scheme(model.channel(name))  # refuses a channel without a kinetic scheme
+            if out[name] > MAX_CHANNELS:
+                raise ParameterError(f"{out[name]:.3g} {name} channels is too many; accepted: at most "
+                                     f"{MAX_CHANNELS:.0e} per kind (beyond that run without noise: the "
+                                     "deterministic model is the limit)")
+        if self.method == "gillespie" and sum(out.values()) > MAX_GILLESPIE_CHANNELS:
+            raise ParameterError(f"{sum(out.values())} channels is too many for the gillespie method (at most "
+                                 f"{MAX_GILLESPIE_CHANNELS:.0e}: every transition is an event); use markov or langevin")
         return {n: out[n] for n in names if n in out}
 
     def describe(self) -> dict:

@@ -79,7 +79,6 @@ class KineticScheme:
         """Stationary probabilities of the states (n_states, ...) given each gate's
         steady state ``x_inf[k]`` (arrays broadcast): a product of binomials, since
         subunits flip independently."""
-        p = 1.0
         lv = self.levels()
         out = []
         for s in range(self.n_states):
