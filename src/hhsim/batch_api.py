@@ -27,6 +27,7 @@ from .engine.batch import make_grid, run_batch
 from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 from .batch_columns import ModelsWith, columns_plan, model_with
+from .display import ShownResult
 from .drugs import DRUG_PARAMS
 from .errors import ParameterError, SolverError
 from .limits import memory_budget
@@ -40,8 +41,8 @@ from . import validate as _validate
 MEMORY_SHARE = 0.5
 
 
-@dataclass
-class BatchResult:
+@dataclass(repr=False)
+class BatchResult(ShownResult):
     """Outcome of :func:`simulate_batch` for ``n`` neurons.
 
     Attributes
@@ -74,19 +75,31 @@ class BatchResult:
     def n(self) -> int:
         return len(self.spike_times)
 
-    def __repr__(self) -> str:
-        """One line (the arrays are in the attributes, not in the repr)."""
-        from .display import one_line
-
+    def _headline(self) -> tuple:
+        """The parts of the one-line repr (the arrays are in the attributes, not in the repr)."""
         if isinstance(self.models, ModelsWith):
             names = [self.models.base.name]
         else:
             names = sorted({m.name for m in self.models}) if self.models else []
         varied = ", ".join(self.params) if self.params else ""
         recorded = f"recorded {', '.join(self.traces)} at {self.t.size} times" if self.traces else ""
-        return one_line("BatchResult", "/".join(names[:3]) + ("/..." if len(names) > 3 else ""),
-                        f"{self.n} neurons", f"varying {varied}" if varied else "",
-                        f"{int(self.n_spikes.sum())} spikes", f"{self.t_stop:g} ms", self.method, recorded)
+        return ("/".join(names[:3]) + ("/..." if len(names) > 3 else ""),
+                f"{self.n} neurons", f"varying {varied}" if varied else "",
+                f"{int(self.n_spikes.sum())} spikes", f"{self.t_stop:g} ms", self.method, recorded)
+
+    def _rows(self) -> dict:
+        counts = np.asarray(self.n_spikes)
+        rows = {"neurons": self.n, "t_stop_ms": self.t_stop, "method": self.method,
+                "spikes": int(counts.sum()), "neurons_that_fired": int(np.count_nonzero(counts))}
+        for name, values in self.params.items():
+            values = np.asarray(values, dtype=float)
+            rows[f"{name} (from, to)"] = [float(values.min()), float(values.max())] if values.size else []
+        if self.traces:
+            rows["recorded"] = list(self.traces)
+        return rows
+
+    def _title(self) -> str:
+        return f"Batch of {self.n} neurons"
 
     @property
     def n_spikes(self) -> np.ndarray:

@@ -1,10 +1,10 @@
 """How hhsim objects show themselves in a notebook: one-line reprs and HTML summaries.
 
-The ``__repr__`` / ``_repr_html_`` methods of :class:`~hhsim.result.Result`,
-the protocol results, :class:`~hhsim.cable.result.CableResult` and
-:class:`~hhsim.model.Model` call these helpers: a summary table of the
-object's scalar numbers (units in the names, as in its JSON) and its usual
-figure as an inline PNG (no file, nothing fetched).
+Every result type derives from :class:`ShownResult` (the protocol results
+from :class:`ShownProtocol`), and :class:`~hhsim.model.Model` calls
+:func:`model_html`: a summary table of the object's scalar numbers (units in
+the names, as in its JSON) and its usual figure as an inline PNG (no file,
+nothing fetched).
 """
 
 from __future__ import annotations
@@ -59,22 +59,59 @@ def summary_html(title: str, rows: dict, figure_fn=None, extra: str = "") -> str
     return out + "</div>"
 
 
-def protocol_repr(result) -> str:
-    """One line for a protocol result: protocol, model, its headline number(s)."""
-    d = result.to_dict()
-    keys = [k for k in ("rheobase_uA_cm2", "threshold_uA_cm2", "chronaxie_ms", "onset_rest_uA_cm2",
-                        "absolute_ms", "relative_ms", "measure") if d.get(k) is not None]
-    head = ", ".join(f"{k} {d[k]:.6g}" if isinstance(d[k], float) else f"{k} {d[k]}" for k in keys)
-    if d.get("protocol") == "vclamp":
-        head = f"{len(d['steps_mV'])} steps from hold {d['hold_mV']:.4g} mV"
-    if d.get("protocol") == "scan":
-        head = f"{d['measure']} over {len(d['values'])} values of {d['param']}"
-    return one_line(type(result).__name__, d.get("protocol"), d.get("model"), head, d.get("method"))
+class ShownResult:
+    """Base of hhsim's result types: how a result shows itself.
+
+    ``repr()`` is one line: the class name and the parts :meth:`_headline`
+    gives (arrays stay in the attributes).  In a notebook, :meth:`_repr_html_`
+    is a table of :meth:`_rows` (scalar numbers, units in the names, as in
+    the result's JSON) under :meth:`_title`, then the result's figure drawn
+    by ``plot()`` as an inline PNG.  A subclass gives the three parts and its
+    ``plot(path=None)``; a dataclass subclass is declared with ``repr=False``
+    so that the dataclass machinery keeps this ``__repr__``.
+    """
+
+    def _headline(self) -> tuple:
+        raise NotImplementedError
+
+    def _rows(self) -> dict:
+        raise NotImplementedError
+
+    def _title(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return one_line(type(self).__name__, *self._headline())
+
+    def _repr_html_(self) -> str:
+        return summary_html(self._title(), self._rows(), getattr(self, "plot", None))
 
 
-def protocol_html(result) -> str:
-    d = result.to_dict()
-    return summary_html(f"{d.get('protocol')} on {d.get('model')}", scalars(d), result.plot)
+#: The headline numbers of a protocol's JSON, in the order the one line shows them.
+PROTOCOL_HEADLINE_KEYS = ("rheobase_uA_cm2", "threshold_uA_cm2", "chronaxie_ms", "onset_rest_uA_cm2",
+                          "absolute_ms", "relative_ms", "measure")
+
+
+class ShownProtocol(ShownResult):
+    """A protocol's result, shown from its ``to_dict()``: protocol, model, its headline
+    number(s) and method on one line; every scalar of the JSON in the table."""
+
+    def _headline(self) -> tuple:
+        d = self.to_dict()
+        keys = [k for k in PROTOCOL_HEADLINE_KEYS if d.get(k) is not None]
+        head = ", ".join(f"{k} {d[k]:.6g}" if isinstance(d[k], float) else f"{k} {d[k]}" for k in keys)
+        if d.get("protocol") == "vclamp":
+            head = f"{len(d['steps_mV'])} steps from hold {d['hold_mV']:.4g} mV"
+        if d.get("protocol") == "scan":
+            head = f"{d['measure']} over {len(d['values'])} values of {d['param']}"
+        return d.get("protocol"), d.get("model"), head, d.get("method")
+
+    def _rows(self) -> dict:
+        return scalars(self.to_dict())
+
+    def _title(self) -> str:
+        d = self.to_dict()
+        return f"{d.get('protocol')} on {d.get('model')}"
 
 
 def model_html(model) -> str:

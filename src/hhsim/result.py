@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .display import ShownResult, scalars
 from .errors import OutputError
 from .io import atomic_write
 from .model import Model, StateDict
@@ -17,8 +18,8 @@ from .model import Model, StateDict
 _STATE_UNIT = "1"
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ShownResult):
     """One simulated trace.
 
     Attributes
@@ -181,17 +182,21 @@ class Result:
         atomic_write(path, write)
         return path
 
-    def __repr__(self) -> str:
-        from .display import one_line
-
-        return one_line("Result", self.model.name, self.method, f"{self.t_stop:g} ms",
-                        f"{self.n_spikes} spike{'s' if self.n_spikes != 1 else ''}")
-
-    def _repr_html_(self) -> str:
-        from .display import scalars, summary_html
+    def plot(self, path: str | Path | None = None):
+        """The classic four-panel figure (V, gates, currents, stimulus), saved to ``path`` if given."""
         from .plot import plot_result
 
-        return summary_html(f"Result of {self.model.name}", scalars(self.summary()), lambda: plot_result(self))
+        return plot_result(self, path)
+
+    def _headline(self) -> tuple:
+        return (self.model.name, self.method, f"{self.t_stop:g} ms",
+                f"{self.n_spikes} spike{'s' if self.n_spikes != 1 else ''}")
+
+    def _rows(self) -> dict:
+        return scalars(self.summary())
+
+    def _title(self) -> str:
+        return f"Result of {self.model.name}"
 
 
 def write_netcdf(ds, tmp, final) -> None:

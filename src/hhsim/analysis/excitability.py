@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar
 
+from ..display import ShownProtocol
 from .. import models as _models
 from .. import stim
 from ..errors import DivergenceError
@@ -36,8 +37,8 @@ DELAY_MS = 5.0
 POINTS = 16
 
 
-@dataclass
-class ThresholdResult:
+@dataclass(repr=False)
+class ThresholdResult(ShownProtocol):
     """The smallest amplitude (µA/cm²) of a rectangular current that gives a spike.
 
     ``kind``: "rheobase" (a long step), "pulse threshold" (one brief pulse) or
@@ -96,15 +97,6 @@ class ThresholdResult:
 
         return plot_threshold(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 @dataclass
@@ -133,8 +125,8 @@ class LawFit:
         return out
 
 
-@dataclass
-class StrengthDurationResult:
+@dataclass(repr=False)
+class StrengthDurationResult(ShownProtocol):
     """Pulse thresholds over durations and the fitted Weiss and Lapicque laws.
 
     ``durations_ms``, ``thresholds_uA_cm2``: the measured points; ``fits``:
@@ -200,15 +192,6 @@ class StrengthDurationResult:
 
         return plot_strength_duration(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 # ------------------------------------------------------------------ core

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..display import ShownProtocol
 from .. import models as _models
 from .. import stim
 from ..model import Model
@@ -87,8 +88,8 @@ class Staircase(Stimulus):
         return f"staircase({len(self.levels)} levels of {self.dur:g} ms, ramps of {self.ramp:g} ms)"
 
 
-@dataclass
-class FICurve:
+@dataclass(repr=False)
+class FICurve(ShownProtocol):
     """An f-I curve (rates in Hz at currents in µA/cm²) from rest and by continuation.
 
     ``spikes_rest[k]``: spike times (ms, from the step onset) of the run from
@@ -187,15 +188,6 @@ class FICurve:
 
         return plot_fi(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 def _first_firing(currents, rates) -> float | None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..display import ShownProtocol
 from .. import models as _models
 from .. import stim
 from ..errors import DivergenceError
@@ -45,8 +46,8 @@ from .search import ALWAYS_FIRES, NEVER_FIRES, bracket_search
 DEFAULT_INTERVALS = tuple(np.concatenate([np.arange(1.0, 10.0, 0.5), np.arange(10.0, 30.01, 2.0)]))
 
 
-@dataclass
-class RefractoryResult:
+@dataclass(repr=False)
+class RefractoryResult(ShownProtocol):
     """Recovery of excitability after a spike.
 
     ``intervals_ms`` and ``threshold_ratio`` (second-pulse threshold / T1,
@@ -102,15 +103,6 @@ class RefractoryResult:
 
         return plot_refractory(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 def refractory(model: str | Model = "hh", *, pulse_dur: float = 0.5, intervals=None,

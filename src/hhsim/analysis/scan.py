@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..display import ShownProtocol
 from .. import models as _models
 from .. import stim as _stim
 from ..errors import ParameterError
@@ -75,8 +76,8 @@ def feature_name(name: str) -> str:
     return key
 
 
-@dataclass
-class ScanResult:
+@dataclass(repr=False)
+class ScanResult(ShownProtocol):
     """A feature (``measure``, in ``unit``) at each value of ``param``.
 
     For trace features, ``t_ms`` and ``v_mV[k]`` are the voltage traces.
@@ -117,15 +118,6 @@ class ScanResult:
 
         return plot_scan(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 def model_at(base: Model, param: str, value: float, drugs=()) -> Model:

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq, curve_fit
 
+from ..display import ShownProtocol
 from .. import models as _models
 from .. import stim
 from ..channels.base import Channel
@@ -106,8 +107,8 @@ def fit_boltzmann(v, y) -> Boltzmann | None:
     return Boltzmann(float(vh), float(k))
 
 
-@dataclass
-class VClampResult:
+@dataclass(repr=False)
+class VClampResult(ShownProtocol):
     """Everything one voltage-clamp experiment gives (units in the names).
 
     Traces (one row per command step): ``t_ms``; ``v_cmd_mV``; ``v_m_mV``
@@ -196,15 +197,6 @@ class VClampResult:
 
         return plot_vclamp(self, path)
 
-    def __repr__(self) -> str:
-        from ..display import protocol_repr
-
-        return protocol_repr(self)
-
-    def _repr_html_(self) -> str:
-        from ..display import protocol_html
-
-        return protocol_html(self)
 
 
 # ------------------------------------------------------------------ helpers

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..display import ShownResult, scalars
 from ..errors import HHSimError, OutputError
 from ..io import atomic_write
 from . import measure
 
 
-@dataclass
-class CableResult:
+@dataclass(repr=False)
+class CableResult(ShownResult):
     """One cable simulation.
 
     Attributes
@@ -232,20 +233,24 @@ class CableResult:
                     "may be too weak or t_stop too short")
         return "the spike reached both measuring points at the same time"
 
-    def __repr__(self) -> str:
-        from ..display import one_line
-
-        v = measure.conduction_velocity(self) if self.propagated else math.nan
-        why = "no stimulus" if not self.stimuli else "not propagated"
-        return one_line("CableResult", ", ".join(dict.fromkeys(m.name for m in self.plan.models)), self.method,
-                        f"{self.t_stop:g} ms", f"{self.n_compartments} compartments",
-                        f"{v:.4g} m/s" if math.isfinite(v) else why)
-
-    def _repr_html_(self) -> str:
-        from ..display import scalars, summary_html
+    def plot(self, path: str | Path | None = None):
+        """Kymograph and traces at several positions (``hhsim cable --plot``), saved to ``path`` if given."""
         from ..plot.cable import plot_cable
 
-        return summary_html("Cable result", scalars(self.summary()), lambda: plot_cable(self))
+        return plot_cable(self, path)
+
+    def _headline(self) -> tuple:
+        v = measure.conduction_velocity(self) if self.propagated else math.nan
+        why = "no stimulus" if not self.stimuli else "not propagated"
+        return (", ".join(dict.fromkeys(m.name for m in self.plan.models)), self.method,
+                f"{self.t_stop:g} ms", f"{self.n_compartments} compartments",
+                f"{v:.4g} m/s" if math.isfinite(v) else why)
+
+    def _rows(self) -> dict:
+        return scalars(self.summary())
+
+    def _title(self) -> str:
+        return "Cable result"
 
 
 def _num(x):

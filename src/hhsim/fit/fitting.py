@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import models as _models
+from ..display import ShownResult, scalars
 from ..errors import ParameterError
 from ..model import Model
 from .data import Sweep, check_kinds
@@ -24,8 +25,8 @@ from .simulate import Clamp, group_sweeps, simulate_current_clamp, simulate_volt
 from .space import Space
 
 
-@dataclass
-class FitResult:
+@dataclass(repr=False)
+class FitResult(ShownResult):
     """Outcome of :func:`fit` (values in the units ``Model.params()`` lists).
 
     ``params``: fitted value of each parameter; ``uncertainty``: the standard
@@ -92,6 +93,16 @@ class FitResult:
         from ..plot.fit import plot_fit
 
         return plot_fit(self, path)
+
+    def _headline(self) -> tuple:
+        return (self.base, f"loss {float(self.loss):.6g}", f"{len(self.params)} parameters",
+                f"{self.generations} generations")
+
+    def _rows(self) -> dict:
+        return {**scalars(self.to_dict()), **{f"fitted {k}": float(v) for k, v in self.params.items()}}
+
+    def _title(self) -> str:
+        return f"Fit of {self.base}"
 
 
 def _sweeps_of(data, stimuli=None, area_um2=None) -> list[Sweep]:

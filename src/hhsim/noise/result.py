@@ -11,7 +11,7 @@ import numpy as np
 from ..result import Result
 
 
-@dataclass
+@dataclass(repr=False)
 class NoiseResult(Result):
     """A :class:`~hhsim.result.Result` of a noisy run.
 
