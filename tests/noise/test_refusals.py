@@ -45,3 +45,13 @@ def test_other_bad_settings():
     _refused(r"too many for the gillespie method", noise="gillespie", area_um2=1e4)
     with pytest.raises(ParameterError, match="both a density and a count"):
         ChannelNoise("markov", density={"Na": 1}, counts={"Na": 3})
+
+
+def test_requests_beyond_memory_are_refused_before_work():
+    from hhsim.errors import SolverError
+    from hhsim.noise import simulate_noisy_batch
+
+    with pytest.raises(SolverError, match="noisy batch of 1000000000 neurons would need"):
+        simulate_noisy_batch("hh", ChannelNoise("markov", area_um2=1.0), n=10**9, t_stop=1.0)
+    with pytest.raises(SolverError, match="noisy run of 2000 neurons"):
+        simulate_noisy_batch("hh", ChannelNoise("markov", area_um2=1.0), n=2000, t_stop=1e7)

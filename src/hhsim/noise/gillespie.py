@@ -38,7 +38,7 @@ def run_gillespie(np_plan: NoisePlan, noise: ChannelNoise, stimulus, grid: Grid,
     v_rec = np.full((n_rec, 1), np.nan)
     g_rec = np.full((n_rec, np_plan.gm_kind.size, 1), np.nan)
     o_rec = np.full((n_rec, len(np_plan.noisy), 1), np.nan)
-    max_spk = int(grid.n_steps * grid.dt / 0.5) + 16
+    max_spk = int(grid.n_steps * grid.dt / 1.0) + 16
     spk_t = np.full((1, max_spk), np.nan)
     spk_n = np.zeros(1, dtype=np.int64)
     status = _kernel(v, z, xd, np_plan.tab, np_plan.grp, VLO, VH,

@@ -67,7 +67,10 @@ def run_plan(np_plan: NoisePlan, noise: ChannelNoise, stimulus: Stimulus | None,
     v_rec = np.full((n_rec, n), np.nan)
     g_rec = np.full((n_rec, n_gates, n), np.nan)
     o_rec = np.full((n_rec, len(np_plan.noisy), n), np.nan)
-    max_spk = int(grid.n_steps * grid.dt / 0.5) + 16
+    max_spk = int(grid.n_steps * grid.dt / 1.0) + 16  # 1 kHz at most, as the deterministic batches
+    check_memory(8.0 * n * (max_spk + 2 * np_plan.n_rows + 8) + 24.0 * min(grid.n_steps, CHUNK_NODE_STEPS),
+                 f"a noisy run of {n} neurons over {grid.n_steps} steps", "run fewer neurons or a shorter t_stop",
+                 SolverError)
     spk_t = np.full((n, max_spk), np.nan)
     spk_n = np.zeros(n, dtype=np.int64)
     if every == 0:  # the start only
@@ -228,6 +231,8 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
                              f"got {noise.method!r} (gillespie runs one neuron: hhsim.simulate)")
     n = int(n)
     grid = make_grid(t_stop, check_noise_method(None, dt))
+    # bounded before one model per neuron is lowered (about 2 kB of arrays per neuron)
+    check_memory(2048.0 * n, f"a noisy batch of {n} neurons", "run fewer neurons", SolverError)
     if isinstance(stimulus, (list, tuple)):
         stimulus = total(stimulus)
     stimulus = check_stimulus(stimulus)
