@@ -1,7 +1,7 @@
 """COBAHH in Brian2 (Brette et al. 2007 benchmark 3, as Brian2's examples/COBAHH.py),
 run by ``benchmarks/network.py`` in an interpreter that has Brian2.
 
-    python _brian2_cobahh.py --mode cython|cpp --n 4000 --t-stop 1000 --seeds 1 2 3
+    python _brian2_cobahh.py --mode cython|cpp --n 4000 --t-stop 1000 --dt 0.1 --seeds 1 2 3
 
 Prints one JSON object: for each seed the time of the compiled run alone (s;
 code generation and compilation excluded), the number of synapses and the E and
@@ -67,28 +67,30 @@ def rates(mon, n: int, n_e: int, t_stop_ms: float) -> tuple[float, float]:
             float(np.count_nonzero(late & (i >= n_e)) / ((n - n_e) * half_s)))
 
 
-def run_cython(n: int, t_stop: float, seeds: list[int]) -> list[dict]:
+def run_cython(n: int, t_stop: float, seeds: list[int], dt: float = 0.1) -> list[dict]:
+    """``dt``: the clock's step (ms)."""
     import brian2 as b2
 
     b2.prefs.codegen.target = "cython"
-    b2.defaultclock.dt = 0.1 * b2.ms
     out = []
     for s in seeds:
         b2.start_scope()
+        b2.defaultclock.dt = dt * b2.ms
         b2.seed(s)
         P, Ce, Ci, mon, n_e = build(b2, n)
         net = b2.Network(P, Ce, Ci, mon)
-        net.run(0.1 * b2.ms)  # code generation and Cython compilation happen here
+        net.run(dt * b2.ms)  # code generation and Cython compilation happen here
         t0 = time.perf_counter()
-        net.run(t_stop * b2.ms - 0.1 * b2.ms)
+        net.run(t_stop * b2.ms - dt * b2.ms)
         el = time.perf_counter() - t0
         e, i = rates(mon, n, n_e, t_stop)
         out.append({"seed": s, "run_s": el, "n_synapses": int(len(Ce) + len(Ci)), "rate_e_hz": e, "rate_i_hz": i})
     return out
 
 
-def run_cpp(n: int, t_stop: float, seeds: list[int], threads: int = 0) -> list[dict]:
-    """``threads``: OpenMP threads of the standalone binary (0, Brian2's default: none)."""
+def run_cpp(n: int, t_stop: float, seeds: list[int], threads: int = 0, dt: float = 0.1) -> list[dict]:
+    """``threads``: OpenMP threads of the standalone binary (0, Brian2's default: none);
+    ``dt``: the clock's step (ms)."""
     import brian2 as b2
 
     out = []
@@ -97,7 +99,7 @@ def run_cpp(n: int, t_stop: float, seeds: list[int], threads: int = 0) -> list[d
         b2.device.reinit()
         b2.device.activate(build_on_run=False)
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
-        b2.defaultclock.dt = 0.1 * b2.ms
+        b2.defaultclock.dt = dt * b2.ms
         b2.seed(s)
         P, Ce, Ci, mon, n_e = build(b2, n)
         b2.run(t_stop * b2.ms)
@@ -117,14 +119,16 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", choices=("cython", "cpp"), required=True)
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--t-stop", type=float, default=1000.0)
+    ap.add_argument("--dt", type=float, default=0.1, help="time step (ms)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])
     ap.add_argument("--threads", type=int, default=0, help="OpenMP threads of the C++ standalone run (0: none)")
     a = ap.parse_args(argv)
-    runs = (run_cython(a.n, a.t_stop, a.seeds) if a.mode == "cython"
-            else run_cpp(a.n, a.t_stop, a.seeds, a.threads))
+    runs = (run_cython(a.n, a.t_stop, a.seeds, a.dt) if a.mode == "cython"
+            else run_cpp(a.n, a.t_stop, a.seeds, a.threads, a.dt))
     import brian2
 
-    print(json.dumps({"brian2": brian2.__version__, "mode": a.mode, "n": a.n, "runs": runs}))
+    print(json.dumps({"brian2": brian2.__version__, "mode": a.mode, "n": a.n, "dt_ms": a.dt, "t_stop_ms": a.t_stop,
+                      "runs": runs}))
     return 0
 
 

@@ -43,9 +43,12 @@ def brian2_python(given: str | None) -> str | None:
     return None
 
 
-def run_brian2(py: str, mode: str, n: int, seeds: list[int], threads: int = 0) -> dict:
+def run_brian2(py: str, mode: str, n: int, seeds: list[int], threads: int = 0, dt: float = 0.1,
+               t_stop: float = 1000.0) -> dict:
+    """Brian2's COBAHH (``_brian2_cobahh.py``) in interpreter ``py``; ``dt``, ``t_stop`` in ms."""
     p = subprocess.run([py, str(HERE / "_brian2_cobahh.py"), "--mode", mode, "--n", str(n), "--threads", str(threads),
-                        "--seeds", *map(str, seeds)], capture_output=True, text=True)
+                        "--dt", str(dt), "--t-stop", str(t_stop), "--seeds", *map(str, seeds)],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"Brian2 {mode} failed: {p.stderr.strip().splitlines()[-1:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])

@@ -2,10 +2,13 @@
 
 Brian2's meaning for a conductance-based cell whose equations are not marked
 ``(unless refractory)``: no spike event within ``refractory`` ms of the last
-emitted one, while the membrane integrates on unclamped.  So the membrane
-trace must be the one of refractory 0 to the last bit, the emitted spikes the
-crossings of refractory 0 kept greedily (each at least ``refractory`` after the
-last kept one), and a suppressed spike must deliver no synaptic event.
+emitted one, while the membrane integrates on unclamped; a crossing inside the
+dead time fires at its end if V is still above threshold there (Brian2's
+threshold is a level tested every step).  So the membrane trace must be the one
+of refractory 0 to the last bit; when every crossing in a dead time is over by
+its end, the emitted spikes are the crossings of refractory 0 kept greedily
+(each at least ``refractory`` after the last kept one); and a suppressed spike
+must deliver no synaptic event.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def test_toml_round_trip(tmp_path):
 
 
 def test_with_refractory_sets_one_or_every_population():
-    net = presets.cobahh(n=20)
+    net = presets.cobahh(n=20, refractory=0.0)
     both = net.with_refractory(3.0)
     assert [p.refractory for p in both.populations] == [3.0, 3.0]
     one = net.with_refractory(1.0, "I")
@@ -172,3 +175,36 @@ def test_cable_cells_keep_the_dead_time_too():
     np.testing.assert_array_equal(dead.cable_v["axon"], free.cable_v["axon"])
     np.testing.assert_array_equal(t1, _greedy(t0, 12.0))
     assert 0 < t1.size < t0.size
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["fast-path", "slow-path"])
+def test_a_crossing_in_the_dead_time_fires_at_its_end_if_still_above(slow):
+    """Brian2 tests ``v > threshold`` at every step once a neuron is no longer
+    refractory: a crossing inside the dead time, with V still above threshold when the
+    dead time ends, is a spike at that end.  The dead time is set to end halfway
+    through the second action potential's time above threshold."""
+    free = simulate_network(_driven(0.0, slow))
+    c = free.trains("A")[0]
+    thr = hhsim_model_threshold()
+    t, v = free.t, free.v["A"][:, 0]
+    after = (t > c[1]) & (v < thr)
+    down = t[np.argmax(after)]  # first sample below threshold after the second crossing
+    refractory = (c[1] - c[0]) + 0.5 * (down - c[1])
+    dead = simulate_network(_driven(refractory, slow))
+    np.testing.assert_array_equal(dead.v["A"], free.v["A"])  # only events differ
+    s = dead.trains("A")[0]
+    assert s[0] == c[0]
+    assert s[1] == pytest.approx(c[0] + refractory, abs=1e-12)  # held, released at the dead time's end
+    assert np.interp(s[1], t, v) > thr  # V is above threshold there
+    assert np.all(np.diff(s) >= refractory - 1e-9)
+    for k in range(1, s.size):  # each spike a crossing, or the end of a dead time
+        assert np.min(np.abs(c - s[k])) < 1e-12 or s[k] == pytest.approx(s[k - 1] + refractory, abs=1e-9)
+    for ck in c:  # a crossing left out lies inside a dead time
+        before = s[s <= ck]
+        assert np.min(np.abs(s - ck)) < 1e-12 or ck - before[-1] < refractory
+
+
+def hhsim_model_threshold() -> float:
+    from hhsim import models
+
+    return models.get("hh").spike_threshold

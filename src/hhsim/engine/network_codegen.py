@@ -137,20 +137,21 @@ def _sub_explicit(s: Structure, k: int, nmda: bool, tab: Tableau) -> list[str]:
 def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
     """``sub_k``: advance node c of structure k by h; the new state goes into y.  Returns
     (Vn, dV/dt at the start, dV/dt at the end); the slopes (for locating a spike on the
-    cubic interpolant) only when V crosses ``thr`` upwards, else zeros."""
+    cubic interpolant) only when V crosses ``thr`` upwards or ``slopes`` asks for them
+    (a dead time ends in the sub-step), else zeros."""
     ns = s.n_states
     xs = "".join(f"x{j}, " for j in range(ns))
     xns = "".join(f"xn{j}, " for j in range(ns))
     return [
         "@njit(cache=True, error_model='numpy', inline='always')",
-        f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, thr, {_PARAMS}):",
+        f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, thr, slopes, {_PARAMS}):",
         _indent([f"x{j} = y[{j}, c]" for j in range(ns)], 4),
         *(_sub_expeuler(s, k, nmda) if _tableau(method) is None else _sub_explicit(s, k, nmda, _tableau(method))),
         _indent(_inst(s), 4),
         _indent([f"y[{j}, c] = xn{j}" for j in range(ns)], 4),
         "    d0 = 0.0",
         "    d1 = 0.0",
-        "    if V < thr and Vn >= thr:",
+        "    if (V < thr and Vn >= thr) or slopes:",
         f"        d0 = derivs_{k}(V, {xs}Sa + {_syn_current('V', 'G0', 'GE0', nmda)}, {_PARAMS})[0]",
         f"        d1 = derivs_{k}(Vn, {xns}Sb + {_syn_current('Vn', 'G1', 'GE1', nmda)}, {_PARAMS})[0]",
         "    return Vn, d0, d1",
@@ -195,7 +196,7 @@ def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: 
         "S[13, c] = dV0",
         *[f"y[{j}, c] = choose(fsl, x{j}, xn{j})" for j in range(ns)],
         "thc = S[2, c]",
-        "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
+        "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)) | (S[14, c] != 0.0))",
         "S[14, c] = choose(hit, 1.0, 0.0)",
         f"{hits} |= hit",
     ]
@@ -228,10 +229,17 @@ def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) ->
         "    if not (abs(Vn) < 1e4):",
         "        return 0, n",
         "    V = S[1, c]",
-        "    if V < S[2, c] and Vn >= S[2, c]:",
+        "    up = V < S[2, c] and Vn >= S[2, c]",
+        "    d1 = 0.0",
+        f"    if up or sp_hold[BASE[{k}] + c] < t1:",
         f"        d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
+        "    if up:",
         "        ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])",
-        f"        if not record_spike(BASE[{k}] + c, ts, {drv.RECORD_SPIKE_ARGS}):",
+        f"        if not crossing(BASE[{k}] + c, ts, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], {drv.CROSSING_ARGS}):",
+        "            return -5, n",
+        f"    if sp_hold[BASE[{k}] + c] < t1:",
+        f"        if not release_held(BASE[{k}] + c, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
+        f"{drv.RECORD_SPIKE_ARGS}):",
         "            return -5, n",
     ]
     step = [
@@ -303,7 +311,8 @@ def _node_loop(k: int, method: str) -> list[str]:
         f"            Sa, Sm, Sb = stim_terms(i, ta, h, {drv.STIM_TERMS_ARGS})",
         f"            Gc, GEc, Gn, GEn = held_terms(i, ta, {drv.HELD_TERMS_ARGS})",
         f"            G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, {full}, {drv.SYN_TERMS_ARGS}, Gc, GEc)",
-        f"            Vn, d0, d1 = sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg[i], thr[i], {_PARAMS})",
+        f"            Vn, d0, d1 = sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg[i], thr[i], "
+        f"sp_hold[i] <= ta + h, {_PARAMS})",
         "            if not (abs(Vn) < 1e4):",
         "                return 0, n",
         f"            if not after_substep(i, V, Vn, d0, d1, ta, h, dt, {drv.AFTER_SUBSTEP_ARGS}):",
@@ -338,7 +347,7 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         "from hhsim.engine.network_kernels import mg_block",
         "from hhsim.engine.network_driver import (step_begin, node_step, next_event, stim_terms, held_terms,",
         "                                         syn_terms, after_substep, apply_event, step_end, fast_inputs,",
-        "                                         fast_commit, fast_chunk, record_spike)",
+        "                                         fast_commit, fast_chunk, crossing, release_held)",
         "from hhsim.engine.spin import leave, meet",
         "",
     ]

@@ -32,9 +32,10 @@ Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 * ``PIN`` = (pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur)
 * ``Q``   = (q_time, q_edge, q_next, head, tail, free, n_free)
 * ``EV``  = (ev_time, ev_code, ev_n, node_ptr, late, ev_cur)
-* ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr)
-  (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
-  ``refr``: each node's dead time for spike emission, ms, see :func:`record_spike`)
+* ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr,
+  sp_hold) (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
+  ``refr``: each node's dead time for spike emission, ms; ``sp_hold``: the end of the dead
+  time, ms, while a crossing inside it waits for it, else +inf; see :func:`crossing`)
 * ``REC`` = (rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n)
 """
 
@@ -65,7 +66,7 @@ FIELDS = {
     "PIN": ("pin_ptr", "pin_lam", "pin_group", "pin_w", "pin_t", "pin_k", "pin_cur"),
     "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
     "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending",
-            "sp_last", "refr"),
+            "sp_last", "refr", "sp_hold"),
 }
 
 
@@ -78,7 +79,7 @@ _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
-    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr = SPK
+    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     e_post, e_delay, out_ptr = E[0], E[2], E[6]
     nb = head.shape[0]
@@ -147,8 +148,9 @@ STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
 SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B"
 HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
                    "kin_pend, kin_T, Gf, GEf")
-RECORD_SPIKE_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr"
-AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, " + RECORD_SPIKE_ARGS)
+RECORD_SPIKE_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold"
+CROSSING_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold"
+AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, " + CROSSING_ARGS)
 APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
                     "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
                     "ev_cur, pin_group, pin_w, pin_k, pin_cur")
@@ -261,20 +263,13 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
-    """Note a spike of node i at ts (ms); False if the step's buffer is full.
-
-    Refractoriness (Brian2's meaning for conductance-based cells): a crossing less
-    than ``refr[i]`` ms after node i's last emitted spike ``sp_last[i]`` emits no
-    spike (no event, not monitored) and leaves ``sp_last[i]`` as it was; the
-    membrane is not touched.  With ``refr[i]`` 0 every crossing is a spike
-    (``sp_last`` starts at -inf, so the first always is)."""
-    if ts - sp_last[i] < refr[i]:
-        return True
+def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold):
+    """Note a spike of node i at ts (ms), its last from now on; False if the step's buffer is full."""
     k = sp_n[0]
     if k >= sp_t.shape[0]:
         return False
     sp_last[i] = ts
+    sp_hold[i] = math.inf
     sp_t[k] = ts
     sp_src[k] = i
     sp_n[0] = k + 1
@@ -287,14 +282,70 @@ def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def hermite_value(v0, v1, m0, m1, s):
+    """The cubic Hermite interpolant of a step at fraction s (``v0``, ``v1`` the values at
+    its ends, ``m0``, ``m1`` the derivatives times the step's length)."""
+    c2 = 3.0 * (v1 - v0) - 2.0 * m0 - m1
+    c3 = 2.0 * (v0 - v1) + m0 + m1
+    return v0 + s * (m0 + s * (c2 + s * c3))
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr,
+             sp_hold):
+    """Node i's membrane crossed its threshold ``thr_i`` upwards at ts, in the sub-step
+    [ta, ta + h] from V to Vn (``m0``, ``m1``: dV/dt at its ends times h).  False if the
+    step's spike buffer is full.
+
+    Refractoriness, Brian2's meaning for a conductance-based cell (threshold
+    ``v > thr``, tested with ``not_refractory``; the membrane not clamped): a
+    crossing less than ``refr[i]`` ms after the last emitted spike is no spike
+    then; it is held to the end of the dead time, and emitted there if V is at or
+    above threshold at that moment, on the cubic Hermite interpolant of the
+    (sub-)step that holds it (this one, or a later one: :func:`release_held`).
+    Steps are never split for it, so the membrane is that of ``refr`` 0 to the
+    bit.  With ``refr[i]`` 0 every crossing is a spike (``sp_last`` starts at
+    -inf, so the first always is)."""
+    if ts - sp_last[i] < refr[i]:
+        tr = sp_last[i] + refr[i]
+        if tr <= ta + h:
+            if hermite_value(V, Vn, m0, m1, (tr - ta) / h) >= thr_i:
+                return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+            return True
+        sp_hold[i] = tr
+        return True
+    return record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
+                 sp_hold):
+    """Node i's dead time ends at ``sp_hold[i]``, inside the (sub-)step [ta, ta + h] from
+    V to Vn (``m0``, ``m1``: dV/dt at its ends times h), with a crossing inside it held:
+    a spike there if the interpolant is at or above ``thr_i`` (see :func:`crossing`).
+    False if the step's spike buffer is full."""
+    tr = sp_hold[i]
+    sp_hold[i] = math.inf
+    if hermite_value(V, Vn, m0, m1, max(tr - ta, 0.0) / h) >= thr_i:
+        return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+    return True
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
-                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
+                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
-    ends) and propagate node i's linear synapses by h.  False if the step's spike
-    buffer is full."""
+    ends), release a crossing held to the end of a dead time inside it (``d0``, ``d1``
+    then computed too: see :func:`crossing`), and propagate node i's linear synapses
+    by h.  False if the step's spike buffer is full."""
     if V < thr[i] and Vn >= thr[i]:
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
-        if not record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr):
+        if not crossing(i, ts, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
+                        mon_mask, sp_last, refr, sp_hold):
+            return False
+    if sp_hold[i] <= ta + h:
+        if not release_held(i, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
+                            mon_mask, sp_last, sp_hold):
             return False
     linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, h, dt)
     return True
@@ -335,7 +386,7 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 #: for the nodes that crossed their threshold or diverged (``hit``).
 SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
 FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, lin_cg, "
-                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf")
+                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf, sp_hold, t1")
 FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
 
 
@@ -357,14 +408,18 @@ def fast_chunk(n, tid, n_threads):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk,
-                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
+                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf, sp_hold,
+                t1):
     """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
     of S) for this step.
 
     A node takes the fast path (row ``fs`` = 0: one whole step in the vectorised
     loop) unless something happens to it strictly inside the step: a synaptic
     event, a Poisson input (it may draw one), a jump of its stimulus, or kinetic
-    receptors (their conductance is re-evaluated at every sub-step).  For fast
+    receptors (their conductance is re-evaluated at every sub-step).  Row ``hit``
+    starts as 1 for a node whose dead time, with a crossing held to its end,
+    ends before the step's end t1 (``sp_hold``): the fast loop keeps it, so that
+    the scan after it looks at the node (:func:`release_held`).  For fast
     nodes the rows hold V, the threshold, the stimulus at the step's start,
     middle and end, and the synaptic G, G*E at those times (linear synapses
     exactly, from the decay factors; gap and graded terms from the step's start).
@@ -391,6 +446,7 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             i = ub + c
             slow = (node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
             S[0, c] = choose(slow, 1.0, 0.0)
+            S[14, c] = choose(sp_hold[i] < t1, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
             nz = noise_I[i]
@@ -406,6 +462,7 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             slow = ((node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i])
                     | (kin_ptr[i + one] > kin_ptr[i]) | (has & (wk[wi] != 0.0)))
             S[0, c] = choose(slow, 1.0, 0.0)
+            S[14, c] = choose(sp_hold[i] < t1, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
             nz = noise_I[i]
@@ -574,7 +631,8 @@ def _check_argument_lists() -> None:
     import inspect
 
     for fn, names in ((node_step, NODE_STEP_ARGS), (next_event, NEXT_EVENT_ARGS), (stim_terms, STIM_TERMS_ARGS),
-                      (held_terms, HELD_TERMS_ARGS), (record_spike, RECORD_SPIKE_ARGS),
+                      (held_terms, HELD_TERMS_ARGS), (record_spike, RECORD_SPIKE_ARGS), (crossing, CROSSING_ARGS),
+                      (release_held, RECORD_SPIKE_ARGS),
                       (after_substep, AFTER_SUBSTEP_ARGS), (apply_event, APPLY_EVENT_ARGS)):
         want = [a.strip() for a in names.split(",")]
         have = list(inspect.signature(fn.py_func).parameters)[-len(want):]

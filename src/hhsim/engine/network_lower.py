@@ -156,7 +156,8 @@ def _proxy_model() -> Model:
     never detects a spike: the cable's own detection node does)."""
     from ..channels.leak import leak
 
-    return Model(name="cable_proxy", channels=(leak(1e-9, 0.0),), Cm=1.0, spike_threshold=1e300)
+    # a threshold no membrane reaches short of divergence (the highest a Model accepts)
+    return Model(name="cable_proxy", channels=(leak(1e-9, 0.0),), Cm=1.0, spike_threshold=1000.0)
 
 
 def _membrane(pop) -> Model:
@@ -271,7 +272,8 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
             pop_range[pop.name] = (node, pop.n)
             pop_group[pop.name] = gi
             node += pop.n
-            thr = _membrane(pop).spike_threshold if pop.threshold is None else float(pop.threshold)
+            # a cable population's threshold is its detection node's (_cable_cells), never its proxy's
+            thr = _membrane(pop).spike_threshold if pop.threshold is None or _is_cable(pop) else float(pop.threshold)
             thr_parts.append(np.full(pop.n, thr))
             refr_parts.append(np.full(pop.n, float(pop.refractory)))
         plan = lower(models, initial=initial)

@@ -66,15 +66,17 @@ class Population:
         multiplies it per neuron.
     area_um2 : membrane area (µm²), needed for weights and currents in nS and nA.
     threshold : spike detection threshold (mV); default the model's.
-    refractory : dead time for spike emission (ms, >= 0; default 0): an upward
-        threshold crossing less than ``refractory`` ms after the neuron's last
-        emitted spike is no spike (no synaptic event, not recorded), as Brian2's
+    refractory : dead time for spike emission (ms, >= 0; default 0), Brian2's
         ``refractory`` for a conductance-based cell whose equations are not
-        marked ``(unless refractory)``: the membrane itself is not clamped and
-        integrates on.  A spike exactly ``refractory`` ms after the last counts.
-        Unlike Brian2's level threshold (``v > -20*mV`` tested every step), a
-        spike here is a crossing, so a crossing inside the dead time is not
-        emitted later when the dead time ends.
+        marked ``(unless refractory)``: the membrane is not clamped and
+        integrates on, but no spike is emitted within ``refractory`` ms of the
+        neuron's last one.  An upward threshold crossing inside the dead time is
+        held to its end and emitted there if V is still at or above threshold
+        (Brian2 tests ``v > threshold`` at every step once the neuron is no
+        longer refractory), else dropped (no synaptic event, not recorded).  A
+        spike exactly ``refractory`` ms after the last counts.  Unlike Brian2, a
+        membrane that stays above threshold through the whole dead time without
+        a new crossing (an action potential wider than it) fires no second spike.
 
     A model given as a file (a cell TOML, NMODL-free NeuroML, ...) is loaded
     here; ``model_file`` keeps the path, so that the network can be written

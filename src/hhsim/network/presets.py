@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import stim
+from .. import validate as _v
 from ..errors import ParameterError
 from .network import Monitors, Network, Population, Projection
 from .synapses import Exp, Graded
 
 
-def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
+def cobahh(n: int = 4000, t_stop: float = 1000.0, refractory: float = 3.0) -> Network:
     """Brette et al. (2007) benchmark 3 (COBAHH), as in Brian2's ``examples/COBAHH.py``.
 
     ``n`` Traub-Miles cells (``traub_miles``), the first 80 % excitatory (3200 of
@@ -19,9 +20,18 @@ def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
     excitatory we = 6 nS, E 0 mV, taue 5 ms; inhibitory wi = 67 nS, E -80 mV,
     taui 10 ms; membrane area 20000 µm² (so 6 nS is 0.03 mS/cm²); spikes are
     upward crossings of -20 mV, delivered at the next step (no delay, as in the
-    benchmark); exponential Euler at dt = 0.1 ms.  Initial states as Brian2's:
+    benchmark), with Brian2's dead time of ``refractory`` = 3 ms for spike emission
+    (no spike within 3 ms of a cell's last one; the membrane is not clamped);
+    exponential Euler at dt = 0.1 ms.  Initial states as Brian2's:
     v = El + (5 randn - 5) mV (El = -60 mV), ge = (1.5 randn + 4) 10 nS,
     gi = (12 randn + 20) 10 nS; the gates m, h, n start at 0, as Brian2 leaves them.
+
+    Reproduces: the E and I rates of Brian2 2.9's COBAHH (4000 cells, 1 s, rates over
+    the second half-second) within its spread over seeds 1-5, at dt = 0.1 ms and
+    at dt = 0.025 ms (``benchmarks/cobahh_brian2_rates.py`` runs both;
+    ``tests/network/test_presets_match_sources.py`` checks hhsim against the recorded
+    Brian2 figures).  Without the dead time (``refractory=0``) about one interspike
+    interval in six is a doublet shorter than 3 ms and the rates are 4-14 % higher.
 
     Source: Brette R, Rudolph M, Carnevale T, et al. (2007) Simulation of networks
     of spiking neurons: a review of tools and strategies. J Comput Neurosci
@@ -36,8 +46,8 @@ def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
     initial = {"v": {"dist": "normal", "mean": -65.0, "std": 5.0}, "m": 0.0, "h": 0.0, "n": 0.0,
                "g_exc": {"dist": "normal", "mean": 40.0, "std": 15.0, "unit": "nS"},
                "g_inh": {"dist": "normal", "mean": 200.0, "std": 120.0, "unit": "nS"}}
-    pops = [Population(name, "traub_miles", n=size, initial=initial, area_um2=area, threshold=-20.0)
-            for name, size in (("E", n_e), ("I", n_i))]
+    pops = [Population(name, "traub_miles", n=size, initial=initial, area_um2=area, threshold=-20.0,
+                       refractory=refractory) for name, size in (("E", n_e), ("I", n_i))]
     exc, inh = Exp(tau=5.0, E=0.0), Exp(tau=10.0, E=-80.0)
     rule = {"p": 0.02, "autapses": True}
     projections = [Projection(pre, post, exc if pre == "E" else inh, connect=rule,
@@ -48,21 +58,33 @@ def cobahh(n: int = 4000, t_stop: float = 1000.0) -> Network:
                    seed=1, name="cobahh", monitors=Monitors(spikes="all", states={"E": [0, 1, 2], "I": [0]}))
 
 
-def wang_buzsaki_gamma(n: int = 100, t_stop: float = 500.0, i_app: float = 1.0) -> Network:
+def wang_buzsaki_gamma(n: int = 100, t_stop: float = 500.0, i_app: float = 1.0,
+                       heterogeneity: float = 0.0) -> Network:
     """Wang & Buzsáki (1996): ``n`` interneurons (``wang_buzsaki``) coupled all to all
     (no autapses) by their graded GABA-A synapse (alpha 12 /ms, beta 0.1 /ms,
     theta 0 mV, E -75 mV), total g_syn = 0.1 mS/cm² divided over each cell's n - 1
-    inputs, driven by I_app = ``i_app`` µA/cm² with 3 % heterogeneity (normal
-    scale, seeded); initial V uniform in [-70, -50] mV.  The network synchronises
-    in the gamma band (about 40 Hz; the paper's Fig. 1-2).
+    inputs, driven by I_app = ``i_app`` µA/cm²; initial V uniform in [-70, -50] mV
+    (seeded).  ``heterogeneity``: the drive's relative spread sigma / I_app (each
+    cell's I_app drawn from a normal distribution, seeded); default 0, the paper's
+    homogeneous network.
+
+    Reproduces: the homogeneous network of the paper's Figs. 1-2 synchronises in
+    the gamma band, every cell firing on nearly every cycle at about 40 Hz with a
+    coherence kappa near 1 (here 35-45 Hz and kappa >= 0.8, 2 ms bins, over the last
+    200 ms of 500 ms); with heterogeneous drive coherence falls (the paper's
+    heterogeneity figures: kappa drops steeply with sigma, the fast-spiking cells'
+    steep f-I curve turning small differences in drive into different
+    frequencies), so that at 3 % (``heterogeneity=0.03``) it is well below the
+    homogeneous network's (``tests/network/test_presets_match_sources.py``).
 
     Source: Wang X-J, Buzsáki G (1996) Gamma oscillation by synaptic inhibition in a
     hippocampal interneuronal network model. J Neurosci 16:6402-6413.
     """
     if n < 2:
         raise ParameterError(f"wang_buzsaki_gamma needs n >= 2 (got {n})")
-    pop = Population("I", "wang_buzsaki", n=n, stim=stim.step(i_app),
-                     stim_scale={"dist": "normal", "mean": 1.0, "std": 0.03},
+    heterogeneity = _v.number(heterogeneity, "wang_buzsaki_gamma heterogeneity (sigma / I_app)", lo=0.0, hi=10.0)
+    scale = {"dist": "normal", "mean": 1.0, "std": heterogeneity} if heterogeneity > 0 else None
+    pop = Population("I", "wang_buzsaki", n=n, stim=stim.step(i_app), stim_scale=scale,
                      initial={"v": {"dist": "uniform", "low": -70.0, "high": -50.0}})
     proj = Projection("I", "I", Graded(), connect="all", weight=0.1 / (n - 1), name="gaba_a")
     return Network(populations=[pop], projections=[proj], t_stop=t_stop, dt=0.025, method="rk4", seed=1,

@@ -148,8 +148,13 @@ class NetworkResult:
     def peak_frequency(self, pop: str, start: float = 0.0, bin_ms: float = 1.0) -> float:
         # NaN when fewer than MIN_RHYTHM_SPIKES spikes or when no peak stands RHYTHM_PEAK_RATIO
         # times above the mean power: a frequency is named only for a rhythm
-        """Frequency (Hz) of the largest peak of the population rate's power spectrum
-        (after ``start`` ms, mean removed, Hann window)."""
+        """Frequency (Hz) of the population rhythm: the largest peak of the population
+        rate's power spectrum (after ``start`` ms, mean removed, Hann window), or its
+        fundamental when that is a harmonic: a train of sharp synchronous volleys (each
+        cell firing in the same bin, as a fully synchronous network does) has
+        harmonics as strong as its fundamental, so a peak at f_max / d (d = 2 ..
+        :data:`MAX_HARMONIC`) with at least :data:`FUNDAMENTAL_RATIO` of the largest
+        peak's power is taken instead (the lowest such)."""
         centres, r = self.population_rate(pop, bin_ms)
         keep = centres >= start
         r = r[keep]
@@ -163,6 +168,14 @@ class NetworkResult:
         k = int(np.argmax(power))
         if not power[k] > RHYTHM_PEAK_RATIO * power[1:].mean():
             return float("nan")  # no peak stands out of the spectrum (irregular firing)
+        for d in range(MAX_HARMONIC, 1, -1):  # the lowest fundamental first
+            j = int(round(k / d))
+            if j < 1:
+                continue
+            lo, hi = max(1, j - 1), min(power.size, j + 2)
+            q = lo + int(np.argmax(power[lo:hi]))
+            if power[q] >= FUNDAMENTAL_RATIO * power[k] and q > 0:
+                return float(freqs[q])
         return float(freqs[k])
 
     def synchrony(self, pop: str, bin_ms: float = 2.0, start: float = 0.0) -> float:
@@ -294,6 +307,10 @@ def _population_rows(result: NetworkResult) -> dict:
 MIN_RHYTHM_SPIKES = 10
 #: How far (times the mean power) the spectrum's peak must stand out to be a rhythm.
 RHYTHM_PEAK_RATIO = 4.0
+#: :meth:`NetworkResult.peak_frequency`: the highest harmonic number looked for, and the
+#: share of the largest peak's power that a fundamental below it must have.
+MAX_HARMONIC = 6
+FUNDAMENTAL_RATIO = 0.5
 
 
 def _num(x: float):

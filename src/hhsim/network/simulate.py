@@ -234,7 +234,7 @@ class _Runner:
         self.SPK = [np.zeros(sp), np.zeros(sp, dtype=np.int64), np.zeros(1, dtype=np.int64), plan.ext_t,
                     plan.ext_src, np.zeros(1, dtype=np.int64), np.zeros(expected), np.zeros(expected, dtype=np.int64),
                     np.zeros(1, dtype=np.int64), mon["mask"], np.zeros(1, dtype=np.int64), np.full(n, -np.inf),
-                    plan.refr]
+                    plan.refr, np.full(n, np.inf)]
         nodes = mon["nodes"]
         rec_k = np.zeros(nodes.size, dtype=np.int64)
         rec_c = np.zeros(nodes.size, dtype=np.int64)
@@ -295,7 +295,8 @@ class _Runner:
         self.cable_t = [0.0]
         self.cable_v = {c["population"]: [[st.v[c["detect"]] for st in c["steppers"]]] for c in p.cables}
         every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
-        last = self.SPK[11]  # last emitted spike time per node (ms), shared with the compiled loop
+        # last emitted spike time per node (ms) and held crossings, shared with the compiled loop
+        last, hold = self.SPK[11], self.SPK[13]
         for n in range(grid.n_steps):
             t = grid.t0 + n * grid.dt
             for c, q, st in cells:
@@ -315,12 +316,9 @@ class _Runner:
                 before = st.v[c["detect"]]
                 st.advance(grid.dt, g_ext[id(st)], ge_ext[id(st)])
                 after = st.v[c["detect"]]
-                thr = c["threshold"]
-                if before < thr <= after:
-                    ts, i = t + grid.dt * (thr - before) / (after - before), c["first"] + q
-                    if not ts - last[i] < p.refr[i]:  # as drv.record_spike: none in the dead time
-                        last[i] = ts
-                        spikes.append((ts, i))
+                ts = _cable_spike(c["first"] + q, t, grid.dt, before, after, c["threshold"], last, p.refr, hold)
+                if ts is not None:
+                    spikes.append((ts, c["first"] + q))
                 self.v[c["first"] + q] = st.v[c["site"]]
             if spikes:
                 ts = np.array([s[0] for s in spikes])
@@ -382,6 +380,34 @@ class _Runner:
             spin.leave(sync)  # (the compiled run has already, unless it never started)
             for th in others:
                 th.join()
+
+
+def _cable_spike(i: int, t: float, dt: float, before: float, after: float, thr: float, last, refr, hold):
+    """The spike time (ms) of cable cell node i in the step [t, t + dt] over which its
+    detection node went from ``before`` to ``after`` (mV), or None: an upward crossing of
+    ``thr``, located linearly, under the dead-time rule of
+    :func:`hhsim.engine.network_driver.crossing` (a crossing inside the dead time held to
+    its end and emitted there if V is at or above threshold)."""
+    out = None
+    t1 = t + dt
+    if before < thr <= after:
+        ts = t + dt * (thr - before) / (after - before)
+        if ts - last[i] < refr[i]:
+            tr = last[i] + refr[i]
+            if tr <= t1:
+                out = tr if before + (after - before) * (tr - t) / dt >= thr else None
+            else:
+                hold[i] = tr
+        else:
+            out = ts
+    elif hold[i] <= t1:
+        tr = hold[i]
+        hold[i] = np.inf
+        out = tr if before + (after - before) * (tr - t) / dt >= thr else None
+    if out is not None:
+        last[i] = out
+        hold[i] = np.inf
+    return out
 
 
 def _queue(cap: int, n_buckets: int) -> tuple:
