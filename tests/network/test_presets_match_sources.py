@@ -91,3 +91,13 @@ def test_wang_buzsaki_heterogeneity_refused_when_negative():
 
     with pytest.raises(ParameterError, match="heterogeneity"):
         presets.wang_buzsaki_gamma(heterogeneity=-0.1)
+
+
+def test_chain_spike_travels_at_a_steady_pace():
+    """``chain``: one spike per cell, each about 2.2 ms after the one before it."""
+    r = simulate_network(presets.chain())
+    idx, t = r.spikes["chain"]
+    assert sorted(idx.tolist()) == list(range(10))
+    hops = np.diff(t[np.argsort(idx, kind="stable")])
+    assert np.all((2.0 < hops) & (hops < 2.4)), hops
+    assert np.ptp(hops) < 0.01  # the same pace along the chain
