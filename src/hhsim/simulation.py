@@ -180,6 +180,7 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
     names = model.state_names
     aliases = model.state_aliases  # qualified names (Na.m) always, short ones where unique
     n_gates = len(model.gates)
+    named: set[int] = set()
     for key, value in state.items():
         if key not in aliases:
             raise SolverError(f"unknown state {key!r} in initial_state; accepted: v, {', '.join(aliases)}")
@@ -190,4 +191,14 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
         if k >= n_gates and not x > 0.0:  # an ion pool's concentration
             raise SolverError(f"initial_state {key} = {x:g} mM is not a concentration; accepted: > 0 mM")
         gates[k] = x
+        named.add(k)
+    if any(k >= n_gates for k in named):
+        # as NEURON's INITIAL blocks: a gate not named starts at its steady state for the
+        # concentrations the pools start from (a Ca-activated gate follows the given Ca_i)
+        fixed = {names.index(aliases.get(n, n)) for n, _ in model.initial_states if aliases.get(n, n) in names}
+        pools = {p.state_name: gates[n_gates + j] for j, p in enumerate(model.pools)}
+        x_inf = model.gate_steady_states(v0, pools)
+        for j, (ch, g) in enumerate(model.gates):
+            if j not in named and j not in fixed:
+                gates[j] = float(x_inf[(ch.name, g.name)])
     return (v0, gates)
