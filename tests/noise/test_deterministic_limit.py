@@ -23,7 +23,7 @@ N = 16
 def test_large_area_gives_the_deterministic_model(method):
     det = hhsim.simulate("hh", STIM, t_stop=30.0, method="expeuler", dt=0.01)
     rms, spread = [], []
-    for area in (1e4, 1e6, 1e8):
+    for area in (1e3, 1e5, 1e7):
         b = simulate_noisy_batch("hh", ChannelNoise(method, area_um2=area, seed=21), n=N, stimulus=STIM,
                                  t_stop=30.0, dt=0.01, record="v")
         first = np.array([s[0] for s in b.spike_times])
@@ -35,4 +35,4 @@ def test_large_area_gives_the_deterministic_model(method):
     for k in range(2):
         assert 5.0 < rms[k] / rms[k + 1] < 20.0, rms
         assert 5.0 < spread[k] / spread[k + 1] < 20.0, spread
-    assert rms[-1] < 0.1  # mV, at 6e9 Na channels
+    assert rms[-1] < 0.3  # mV, at 6e8 Na channels (measured about 0.2)
