@@ -52,7 +52,7 @@ without noise relax exactly at that V; instantaneous gates follow the new V.
     sum: 14 normal numbers a step for hh (Orio & Soudry's square root of the
     diffusion matrix, taken per gate).  As dt -> 0 this is the
     chemical Langevin equation of the scheme, whose diffusion matrix is the
-    Markov chain's, that of Orio & Soudry (2012), PLoS ONE 7:e36670, eq. 12
+    Markov chain's, that of Orio & Soudry (2012), PLoS ONE 7:e36670
     (one of the "exact-covariance" methods Goldwyn & Shea-Brown 2011 found
     accurate, not the Fox-Lu gate noise); at finite dt the step's moments are
     exact too, so the stationary mean, variance and autocorrelation at a
