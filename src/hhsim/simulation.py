@@ -15,7 +15,6 @@ from .checks import check_stimulus, check_tolerance, finite_number
 from .errors import ParameterError, SolverError
 from .limits import check_memory
 from .model import Model
-from .noise import as_noise, simulate_noisy
 from .result import Result
 from .stim import Stimulus
 from . import validate as _validate
@@ -77,8 +76,10 @@ def simulate(
         number, instead of a density) and ``seed`` describe it, ``dt`` defaults to
         0.01 ms and the result is a :class:`~hhsim.noise.NoiseResult`.
     """
-    spec = as_noise(noise, area_um2=area_um2, density=density, counts=channel_counts, seed=seed)
-    if spec.active:
+    spec = _noise_spec(noise, area_um2, density, channel_counts, seed)
+    if spec is not None and spec.active:
+        from .noise import simulate_noisy
+
         if rtol is not None or atol is not None:
             raise SolverError("rtol and atol belong to the adaptive methods; a noisy run has a fixed step dt")
         model = _models.get(model)
@@ -165,6 +166,17 @@ def check_recording(grid, record_every: int, n_states: int, n_neurons: int = 1, 
     check_memory(nbytes, f"recording {n_rec} time points of {n_neurons * (n_states + 1)} variables",
                  "record fewer points (record_every / --record-every), use a shorter t_stop or a larger dt",
                  SolverError)
+
+
+def _noise_spec(noise, area_um2, density, channel_counts, seed):
+    """The run's :class:`~hhsim.noise.ChannelNoise`, or None when no noise argument is
+    given (:mod:`hhsim.noise` and the scipy.stats it needs are then not imported: they
+    cost a deterministic run's first start about 0.4 s)."""
+    if noise is None and all(x is None for x in (area_um2, density, channel_counts, seed)):
+        return None
+    from .noise import as_noise
+
+    return as_noise(noise, area_um2=area_um2, density=density, counts=channel_counts, seed=seed)
 
 
 def _initial(model: Model, initial_state: dict[str, float] | None):

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from math import comb
 
 import numpy as np
-from scipy.stats import binom
 
 from ..errors import ParameterError
 
@@ -84,7 +83,7 @@ class KineticScheme:
         for s in range(self.n_states):
             p = 1.0
             for k, a in enumerate(self.powers):
-                p = p * binom.pmf(lv[s, k], a, np.asarray(x_inf[k], dtype=float))
+                p = p * _binomial_pmf(lv[s, k], a, np.asarray(x_inf[k], dtype=float))
             out.append(p)
         return np.array(out)
 
@@ -176,3 +175,10 @@ def step_probabilities(alpha, beta, dt: float):
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(tot > 0, alpha / np.where(tot > 0, tot, 1.0), 0.0)
     return frac * decay, (1.0 - frac) * decay
+
+
+def _binomial_pmf(k, n, p):
+    """scipy.stats.binom.pmf, imported when first needed (scipy.stats takes about 0.3 s to import)."""
+    from scipy.stats import binom
+
+    return binom.pmf(k, n, p)
