@@ -41,7 +41,6 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from . import quantity as _quantity
 from .channels import expr as _expr
@@ -751,6 +750,8 @@ def _resting_potential(model: Model) -> float:
         if cur[i] == 0:
             root = a
         else:
+            from scipy.optimize import brentq  # 0.3 s to import; only models with ion pools get here
+
             root = brentq(f, a, b, xtol=1e-13, rtol=1e-15)
         if not roots or abs(root - roots[-1]) > 1e-9:
             roots.append(root)

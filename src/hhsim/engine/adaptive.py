@@ -9,7 +9,6 @@ breakpoint so that no step straddles a jump in the current.
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from ..errors import DivergenceError
 from ..stim import Stimulus
@@ -69,7 +68,7 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = t_eval[(t_eval >= a) & (t_eval < b)]
         try:
-            sol = solve_ivp(segment_rhs(b), (a, b), y, method=method, t_eval=np.append(seg, b),
+            sol = _solve_ivp()(segment_rhs(b), (a, b), y, method=method, t_eval=np.append(seg, b),
                             events=(crossing, runaway), rtol=rtol, atol=atol)
         except ValueError:  # an event's root finder on a blown-up (non-finite) interpolant
             raise DivergenceError(f"the adaptive solver (lsoda) diverged between t = {a:.4g} and {b:.4g} ms "
@@ -94,3 +93,11 @@ def run_adaptive(plan: Plan, stimulus: Stimulus | None, grid: Grid, method: str 
     if any(g.instantaneous for g in plan.structure.gates):
         y = module.inst_vec(v, y, *args)
     return t, v, y, np.array(sorted(spikes))
+
+
+def _solve_ivp():
+    """scipy's ``solve_ivp``, imported on the first LSODA run: scipy.integrate takes about
+    0.3 s to import, and the default method (compiled dopri5) never needs it."""
+    from scipy.integrate import solve_ivp
+
+    return solve_ivp
