@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import models as _models
+from .checks import check_stimulus
 from .engine.batch import make_grid, run_batch
 from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
@@ -169,14 +170,16 @@ def batch_models(model: str | Model, params: dict | None, n: int | None = None) 
 
 def parameter_arrays(base: Model, params: dict | None, n: int | None = None) -> tuple[int, dict]:
     """(number of neurons, name -> (n,) float array) from ``params`` (values or arrays), checked."""
+    if params is not None and not isinstance(params, dict):
+        raise ParameterError(f"params must be a dict of parameter name -> values such as {{'gNa': [100, 120]}} "
+                             f"(got {type(params).__name__} {_validate.shown(params)})")
     params = dict(params or {})
     arrays = {}
     for name, values in params.items():
         check_name(base, name)
-        try:
-            arrays[name] = np.atleast_1d(np.asarray(values, dtype=float))
-        except (TypeError, ValueError):
-            raise ParameterError(f"parameter {name} needs numbers, got {values!r}") from None
+        one = not isinstance(values, (list, tuple, range, np.ndarray))  # one value for every neuron
+        arrays[name] = _validate.float_array([values] if one else values, f"parameter {name}", flat=False,
+                                             finite=False)
         if arrays[name].ndim != 1:
             raise ParameterError(f"parameter {name} needs one value per neuron (a 1-D array), "
                                  f"got shape {arrays[name].shape}")
@@ -219,6 +222,9 @@ def _record_names(record, model: Model) -> list[str]:
         return []
     if isinstance(record, str):
         record = names if record == "all" else [record]
+    if not isinstance(record, (list, tuple)):
+        raise ParameterError(f"record must be None, 'all', a state name or a list of them (got "
+                             f"{type(record).__name__} {_validate.shown(record)}); accepted names: {', '.join(names)}")
     out = []
     for r in record:
         if r not in names:
@@ -243,8 +249,9 @@ def check_memory(n: int, n_rec: int, n_states: int, max_spikes: int, what: str =
     need = 8 * n * (n_rec * (1 + n_states) + max_spikes + 2 * (1 + n_states))
     budget = min(MEMORY_SHARE * free_memory_bytes(), memory_budget())
     if need > budget:
+        gb = need / 2**30 if need < 1e300 else float("inf")  # n may be an integer beyond any float
         raise SolverError(
-            f"{what} would need {need / 2**30:.3g} GB for {n} neurons ({n_rec} recorded times), more than "
+            f"{what} would need {gb:.3g} GB for {_validate.shown(n)} neurons ({n_rec} recorded times), more than "
             f"the {budget / 2**30:.3g} GB available; record fewer traces or fewer times (record_every), "
             "or run fewer neurons per batch"
         )
@@ -284,16 +291,20 @@ def simulate_batch(
     rtol, atol : tolerances of ``dopri5`` (defaults as ``simulate``).
     """
     base = _models.get(model)
-    scale_arr = np.atleast_1d(np.asarray(1.0 if scale is None else scale, dtype=float))
-    if n is None and scale_arr.size > 1 and not any(np.size(v) > 1 for v in (params or {}).values()):
+    scale = 1.0 if scale is None else scale
+    scale_arr = _validate.float_array(scale if isinstance(scale, (list, tuple, range, np.ndarray)) else [scale],
+                                      "scale")
+    if n is None and scale_arr.size > 1 and not any(np.size(v) > 1 for v in (params or {}).values()
+                                                    if isinstance(params, dict)):
         n = scale_arr.size  # the scales alone set the batch size
     if n is not None:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ParameterError(f"n must be a whole number of neurons >= 1 (got {n!r})")
+            raise ParameterError(f"n must be a whole number of neurons >= 1 (got {_validate.shown(n)})")
         # bounded before one model per neuron is built: the smallest batch of n neurons
         # (nothing recorded) must fit the memory budget
         check_memory(int(n), 1, base.n_gates + len(base.pools), 16)
     count, arrays = parameter_arrays(base, params, n)
+    check_memory(int(count), 1, base.n_gates + len(base.pools), 16)  # the same bound for arrays of values
     plan = columns_plan(base, arrays, count)
     if plan is None:
         models = [model_with(base, {k: float(v[i]) for k, v in arrays.items()}) for i in range(count)]
@@ -321,8 +332,7 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
     base = models[0]
     method, dt = compiled_method(method, dt)
     grid = make_grid(t_stop, dt)
-    if isinstance(stimulus, (list, tuple)):
-        stimulus = total(stimulus)
+    stimulus = check_stimulus(stimulus)
     names = _record_names(record, base)
     record_every = _validate.record_every(record_every, SolverError)
     every = int(record_every) if names else 0

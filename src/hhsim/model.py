@@ -160,10 +160,17 @@ class Model:
         """Raise :class:`ParameterError` for non-physical values."""
         if not (self.Cm > 0 and np.isfinite(self.Cm)):
             raise ParameterError(f"Cm must be > 0 µF/cm² (got {self.Cm})")
+        if not self.Cm <= MAX_CM:  # a membrane this slow never moves: every run would be silent
+            raise ParameterError(f"Cm = {self.Cm:.4g} µF/cm² is not a membrane's capacitance; accepted: > 0 to "
+                                 f"{MAX_CM:g} µF/cm² (biological membranes: about 1)")
         if isinstance(self.spike_threshold, bool) or not (isinstance(self.spike_threshold, numbers.Real)
                                                            and np.isfinite(float(self.spike_threshold))):
             raise ParameterError(f"spike_threshold must be a finite potential in mV (got {self.spike_threshold!r}); "
                                  "a NaN threshold would count no spike at all")
+        if abs(float(self.spike_threshold)) > MAX_POTENTIAL:
+            raise ParameterError(f"spike_threshold = {float(self.spike_threshold):.4g} mV is beyond any membrane "
+                                 f"potential, so no spike would ever be counted; accepted: -{MAX_POTENTIAL:g} to "
+                                 f"{MAX_POTENTIAL:g} mV")
         if self.v_init is not None and (isinstance(self.v_init, bool) or not (
                 isinstance(self.v_init, numbers.Real) and np.isfinite(float(self.v_init)))):
             raise ParameterError(f"v_init must be a finite potential in mV or None (got {self.v_init!r})")
@@ -185,6 +192,28 @@ class Model:
         for p in self.pools:
             IonPool(p.ion, p.depth, p.tau)
         self._check_gate_ranges()
+        self._check_initial_states()
+
+    def _check_initial_states(self) -> None:
+        """A model's own initial_states: known states, gates as fractions (0 to 1), pools > 0 mM
+        (``initial_state={'m': 5}`` is refused by simulate; a cell file's [initial_states] too)."""
+        if not self.initial_states:
+            return
+        index = {name: k for k, name in enumerate(self.state_names)}
+        aliases = getattr(self, "state_aliases", {}) or {}
+        n_gates = len(self.gates)
+        for name, value in self.initial_states:
+            key = name if name in index else aliases.get(name, name)
+            if key not in index:
+                raise ParameterError(f"model {self.name!r}: initial_states names unknown state {name!r}; "
+                                     f"accepted: {', '.join(self.state_names)}")
+            x = float(value)
+            if index[key] < n_gates and not 0.0 <= x <= 1.0:
+                raise ParameterError(f"model {self.name!r}: initial state {name} = {x:.4g} is not a fraction of "
+                                     "open channels; accepted: 0 to 1")
+            if index[key] >= n_gates and not (np.isfinite(x) and x > 0):
+                raise ParameterError(f"model {self.name!r}: initial state {name} = {x:.4g} mM is not a "
+                                     "concentration; accepted: a finite number > 0 mM")
 
     def _check_gate_ranges(self) -> None:
         """Every gate's steady state is a fraction (0 to 1) at every V from -120 to +80 mV.
@@ -347,6 +376,11 @@ class Model:
 
     def with_params(self, overrides: dict[str, float] | None = None, **kwargs) -> "Model":
         """A copy with the named parameters changed (see the module docstring)."""
+        if overrides is not None and not isinstance(overrides, dict):
+            from .validate import shown
+
+            raise ParameterError(f"with_params takes a dict of name -> value such as {{'gNa': 60}} (got "
+                                 f"{type(overrides).__name__} {shown(overrides)})")
         changes = dict(overrides or {})
         changes.update(kwargs)
         rows = self._param_table()
@@ -364,6 +398,10 @@ class Model:
                 value = float(value)
             except (TypeError, ValueError):
                 raise ParameterError(f"parameter {key} needs a number, got {value!r}") from None
+            except OverflowError:  # an integer beyond any float
+                from .validate import shown
+
+                raise ParameterError(f"parameter {key} = {shown(value)} is too large; accepted: a finite number") from None
             if not np.isfinite(value):
                 raise ParameterError(f"parameter {key} must be finite, got {value!r}")
             _check_physical(key, value, units[key])
@@ -642,6 +680,8 @@ _GATE_RANGES_CHECKED: set = set()
 MAX_CONDUCTANCE = 1e5
 #: Largest |potential| accepted (mV) for reversal potentials, thresholds and shifts.
 MAX_POTENTIAL = 1000.0
+#: Largest specific membrane capacitance (µF/cm²) a model may have.
+MAX_CM = 1e4
 
 
 def _check_physical(key: str, value: float, unit: str) -> None:

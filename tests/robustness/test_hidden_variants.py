@@ -203,3 +203,161 @@ CLI = [
 def test_cli_variants_are_one_line(tmp_path):
     for o in run_batch(CLI, tmp_path, timeout=240):
         assert_one_line_refusal(o)
+
+
+# -- dynamics: wrong types and values at the API edge, and a trajectory too short to integrate --------
+def _hh_field():
+    from hhsim import dynamics
+
+    return dynamics.model_field(hhsim.models.get("hh"))
+
+
+DYNAMICS = {
+    "equilibria_at huge": lambda: hhsim.dynamics.equilibria_at("hh", HUGE),
+    "equilibria_at text": lambda: hhsim.dynamics.equilibria_at("hh", "x"),
+    "equilibria_at list": lambda: hhsim.dynamics.equilibria_at("hh", [1, 2]),
+    "equilibria_at 1e300": lambda: hhsim.dynamics.equilibria_at("hh", 1e300),
+    "diagram max_steps huge": lambda: hhsim.dynamics.bifurcation_diagram("hh", 0, 20, max_steps=10**12,
+                                                                        cycles=False, progress=False),
+    "diagram max_steps negative": lambda: hhsim.dynamics.bifurcation_diagram("hh", 0, 20, max_steps=-1,
+                                                                            cycles=False, progress=False),
+    "diagram fi_points": lambda: hhsim.dynamics.bifurcation_diagram("hh", 0, 20, fi=True, fi_points=10**9,
+                                                                   cycles=False, progress=False),
+    "diagram cycles text": lambda: hhsim.dynamics.bifurcation_diagram("hh", 0, 20, cycles="yes", progress=False),
+    "diagram i_to 1e300": lambda: hhsim.dynamics.bifurcation_diagram("hh", 0, 1e300, cycles=False, progress=False),
+    "continue_parameter ds nan": lambda: hhsim.dynamics.continue_parameter("hh", "gNa", 0, 100, ds=math.nan),
+    "continue_parameter ds_max": lambda: hhsim.dynamics.continue_parameter("hh", "gNa", 0, 100, ds_max=1e300),
+    "continue_parameter ds > ds_max": lambda: hhsim.dynamics.continue_parameter("hh", "gNa", 0, 100, ds=1,
+                                                                                ds_max=0.1),
+    "phase_plane vars int": lambda: hhsim.dynamics.phase_plane("hh", vars=5),
+    "phase_plane start huge": lambda: hhsim.dynamics.phase_plane("hh", starts=[(-65, HUGE)]),
+    "phase_plane stimulus text": lambda: hhsim.dynamics.phase_plane("hh", stimulus="step(amp=1)"),
+    "phase_plane range short": lambda: hhsim.dynamics.phase_plane("hh", x_range=(0,)),
+    "phase_plane range text": lambda: hhsim.dynamics.phase_plane("hh", x_range="ab"),
+    "phase_plane range huge": lambda: hhsim.dynamics.phase_plane("hh", y_range=(0, HUGE)),
+    "phase_plane t_stop subnormal": lambda: hhsim.dynamics.phase_plane("hh", starts=[(-65, 0.3)], t_stop=TINY),
+    "phase_plane stim t_stop subnormal": lambda: hhsim.dynamics.phase_plane("hh", stimulus=stim.step(1),
+                                                                           t_stop=1e-300),
+    "orbit_at guess int": lambda: hhsim.dynamics.orbit_at(_hh_field(), 10, guess=5),
+    "continue_cycles start int": lambda: hhsim.dynamics.continue_cycles(_hh_field(), 5, None, (0, 10)),
+}
+
+
+@pytest.mark.parametrize("name", list(DYNAMICS))
+def test_dynamics_edges(name):
+    _refused(DYNAMICS[name])
+
+
+# -- cable: integers beyond a float, unbounded builders, wrong types ----------------------------
+CABLE = {
+    "cable length huge": lambda: hhsim.cable.cable(HUGE, 476),
+    "cable nseg text": lambda: hhsim.cable.cable(1, 476, nseg="x"),
+    "cable nseg 1e12": lambda: hhsim.cable.cable(1, 476, nseg=10**12),
+    "cable region int": lambda: hhsim.cable.cable(1, 476, region=5),
+    "cable name None": lambda: hhsim.cable.cable(1, 476, name=None),
+    "myelinated 1e9 nodes": lambda: hhsim.cable.myelinated_axon(10, 10**9),
+    "myelinated huge nodes": lambda: hhsim.cable.myelinated_axon(10, HUGE),
+    "myelinated internode_nseg": lambda: hhsim.cable.myelinated_axon(10, 5, internode_nseg=10**12),
+    "lambda_f nan": lambda: hhsim.cable.lambda_f(1, 1, 1, math.nan),
+    "lambda_f negative": lambda: hhsim.cable.lambda_f(1, 1, 1, -5),
+    "lambda_f text": lambda: hhsim.cable.lambda_f("a", 1, 1, 1),
+    "lambda_f huge": lambda: hhsim.cable.lambda_f(HUGE, 1, 1, 1),
+    "point at huge": lambda: hhsim.cable.point(stim.step(1), at=HUGE),
+    "point x nan": lambda: hhsim.cable.point(stim.step(1), x=math.nan),
+    "point section int": lambda: hhsim.cable.point(stim.step(1), section=5),
+    "parse_point int": lambda: hhsim.cable.parse_point(5),
+    "parse_swc int": lambda: hhsim.cable.parse_swc(5),
+    "read_swc int": lambda: hhsim.cable.read_swc(5),
+    "simulate_cable v_init huge": lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(1, 476), "hh", t_stop=5,
+                                                                     v_init=HUGE),
+    "simulate_cable d_lambda 0": lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(1, 476), "hh", t_stop=5,
+                                                                    d_lambda=0),
+    "simulate_cable d_lambda nan": lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(1, 476), "hh", t_stop=5,
+                                                                      d_lambda=math.nan),
+    "simulate_cable record_every": lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(1, 476), "hh", t_stop=5,
+                                                                      record_every=10**30),
+    "conduction_velocity int": lambda: hhsim.cable.conduction_velocity(5),
+    "arrival_time int": lambda: hhsim.cable.arrival_time(5, 0),
+    "CableStepper v_init huge": lambda: hhsim.cable.CableStepper(hhsim.cable.cable(1, 476), "hh", v_init=HUGE),
+}
+
+
+@pytest.mark.parametrize("name", list(CABLE))
+def test_cable_edges(name):
+    _refused(CABLE[name])
+
+
+# -- batches and models: huge values, the wrong kind of container, a batch too big to build --------
+MODELS = {
+    "batch params huge": lambda: hhsim.simulate_batch("hh", {"gNa": [100, HUGE]}, t_stop=5),
+    "batch params list": lambda: hhsim.simulate_batch("hh", [1, 2], t_stop=5),
+    "batch n huge": lambda: hhsim.simulate_batch("hh", n=HUGE, t_stop=5),
+    "batch scale text": lambda: hhsim.simulate_batch("hh", scale="abc", t_stop=5, stimulus=stim.step(1)),
+    "batch scale huge": lambda: hhsim.simulate_batch("hh", scale=[1, HUGE], t_stop=5, stimulus=stim.step(1)),
+    "batch record int": lambda: hhsim.simulate_batch("hh", t_stop=5, record=5),
+    "batch stimulus list of int": lambda: hhsim.simulate_batch("hh", t_stop=5, stimulus=[5], n=2),
+    "with_params huge": lambda: hhsim.models.get("hh").with_params({"gNa": HUGE}),
+    "with_params temperature huge": lambda: hhsim.models.get("hh").with_params({"temperature": HUGE}),
+    "with_params text": lambda: hhsim.models.get("hh").with_params("gNa=5"),
+    "spike_threshold 1e300": lambda: hhsim.models.get("hh").with_params({"spike_threshold": 1e300}),
+    "spike_threshold -5000": lambda: hhsim.models.get("hh").with_params({"spike_threshold": -5000}),
+    "Cm 1e300": lambda: hhsim.models.get("hh").with_params({"Cm": 1e300}),
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_batch_and_model_edges(name):
+    _refused(MODELS[name])
+
+
+def test_a_batch_of_values_beyond_the_budget_is_refused_before_building_it(monkeypatch):
+    import time
+
+    monkeypatch.setenv("HHSIM_MAX_MEMORY", "100M")  # n= was checked against it, arrays of values were not
+    start = time.monotonic()
+    _refused(lambda: hhsim.simulate_batch("hh", {"gNa": np.linspace(50, 150, 10**6)}, t_stop=5), "GB")
+    assert time.monotonic() - start < 10  # it built one model per value first (minutes for 10**7)
+
+
+# -- channel and cell files ----------------------------------------------------------------------
+_GATE = 'name = "K2"\ngbar = 1.0\nE = -80.0\n[[gates]]\nname = "{g}"\npower = 1\ninf = "{inf}"\ntau = "1 + 0*V"\n'
+_OK = _GATE.format(g="n", inf="0.5 + 0*V")
+
+
+def _hh_cell(old: str = "", new: str = "", extra: str = "") -> str:
+    """hh's own cell file with ``old`` replaced by ``new`` and ``extra`` appended."""
+    from hhsim.cells.file import describe_cell
+
+    text = describe_cell(hhsim.models.get("hh"))
+    assert old in text
+    return text.replace(old, new, 1) + extra
+
+
+FILE_CASES = {
+    "channel E inf": ("channel", _OK.replace("E = -80.0", "E = inf")),
+    "channel E 1e300": ("channel", _OK.replace("E = -80.0", "E = 1e300")),
+    "channel E huge int": ("channel", _OK.replace("E = -80.0", "E = " + "9" * 400)),
+    "channel x_inf 2": ("channel", _GATE.format(g="n", inf="2 + 0*V")),
+    "channel x_inf -1": ("channel", _GATE.format(g="n", inf="-1 + 0*V")),
+    "gate named V": ("channel", _GATE.format(g="V", inf="0.5 + 0*V")),
+    "gate named v": ("channel", _GATE.format(g="v", inf="0.5 + 0*V")),
+    "cell without channels": ("cell", 'name = "empty"\n[membrane]\nC_m = 1.0\n'),
+    "empty cell file": ("cell", ""),
+    "cell initial gate 5": ("cell", lambda: _hh_cell(extra="\n[initial_states]\nm = 5\n")),
+    "cell initial gate -0.5": ("cell", lambda: _hh_cell(extra="\n[initial_states]\nh = -0.5\n")),
+    "cell threshold 1e300": ("cell", lambda: _hh_cell("spike_threshold = 0.0", "spike_threshold = 1e300")),
+    "cell threshold -2000": ("cell", lambda: _hh_cell("spike_threshold = 0.0", "spike_threshold = -2000")),
+    "cell Cm 1e300": ("cell", lambda: _hh_cell("C_m = 1.0", "C_m = 1e300")),
+}
+
+
+def test_channel_and_cell_files(tmp_path):
+    cases = []
+    for k, (kind, text) in enumerate(FILE_CASES.values()):
+        path = tmp_path / f"{kind}{k}.toml"
+        path.write_text(text() if callable(text) else text)
+        cases.append(["run", "--channel" if kind == "channel" else "--model", str(path), "--t-stop", "5"])
+        if kind == "channel":
+            cases.append(["channels", "--file", str(path)])  # the checker refuses what a run refuses
+    for o in run_batch(cases, tmp_path, timeout=240):
+        assert_one_line_refusal(o)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import HHSimError
+from ..validate import shown, whole
 
 #: Default axial resistivity (Ω·cm), the squid axoplasm of Hodgkin & Huxley (1952).
 DEFAULT_RA = 35.4
@@ -40,7 +41,9 @@ def _positive(name: str, value, unit: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise GeometryError(f"{name} must be a number > 0 {unit} (got {value!r})") from None
+        raise GeometryError(f"{name} must be a number > 0 {unit} (got {shown(value)})") from None
+    except OverflowError:  # an integer beyond any float
+        raise GeometryError(f"{name} = {shown(value)} {unit} is too large; accepted: a finite number > 0 {unit}") from None
     if not (value > 0 and math.isfinite(value)):
         raise GeometryError(f"{name} must be a number > 0 {unit} (got {value:g})")
     if unit == "µm" and not (MIN_UM <= value <= MAX_UM):
@@ -51,6 +54,10 @@ def _positive(name: str, value, unit: str) -> float:
 #: Lengths and diameters accepted (µm): 1 pm to 1000 km.  Beyond, areas and
 #: axial resistances under- or overflow double precision.
 MIN_UM, MAX_UM = 1e-6, 1e12
+#: Most compartments of one section, and most nodes of a myelinated axon (a bound checked
+#: before anything is built: 10**9 nodes took minutes before any memory check).
+MAX_COMPARTMENTS = 100_000_000
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,15 @@ class Section:
     ra: float | None = None
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise GeometryError(f"a section's name must be a non-empty string (got {type(self.name).__name__} "
+                                f"{shown(self.name)})")
+        if not isinstance(self.region, str):
+            raise GeometryError(f"section {self.name!r}: region must be a string such as 'axon' (got "
+                                f"{type(self.region).__name__} {shown(self.region)})")
+        if self.nseg is not None:
+            object.__setattr__(self, "nseg", whole(self.nseg, f"section {self.name!r} nseg", lo=1,
+                                                   hi=MAX_COMPARTMENTS, error=GeometryError))
         object.__setattr__(self, "length", _positive(f"section {self.name!r} length", self.length, "µm"))
         object.__setattr__(self, "diam", _positive(f"section {self.name!r} diameter", self.diam, "µm"))
         if self.ra is not None:
@@ -285,9 +301,11 @@ def myelinated_axon(diam: float, n_nodes: int, *, node_length: float = 1.0,
     the classic ratio) in µm.  Nodes are one compartment each.
     """
     diam = _positive("diameter", diam, "µm")
-    if int(n_nodes) != n_nodes or n_nodes < 2:
-        raise GeometryError(f"a myelinated axon needs at least 2 nodes (got {n_nodes})")
-    inter = 100.0 * diam if internode_length is None else internode_length
+    n_nodes = whole(n_nodes, "n_nodes (the number of nodes of Ranvier)", lo=2, hi=MAX_NODES, error=GeometryError)
+    node_length = _positive("node length", node_length, "µm")
+    inter = 100.0 * diam if internode_length is None else _positive("internode length", internode_length, "µm")
+    if internode_nseg is not None:
+        internode_nseg = whole(internode_nseg, "internode_nseg", lo=1, hi=MAX_COMPARTMENTS, error=GeometryError)
     secs, prev = [], None
     for k in range(int(n_nodes)):
         secs.append(Section(f"node[{k}]", node_length, diam, region="node", parent=prev, nseg=1))
@@ -302,6 +320,8 @@ def myelinated_axon(diam: float, n_nodes: int, *, node_length: float = 1.0,
 # ------------------------------------------------------------ discretisation
 def lambda_f(diam: float, ra: float, cm: float, freq: float) -> float:
     """AC length constant (µm) at ``freq`` Hz: 1e5 sqrt(d / (4 pi f Ra cm)) (NEURON's lambda_f)."""
+    diam, ra = _positive("diameter", diam, "µm"), _positive("axial resistivity", ra, "Ω·cm")
+    cm, freq = _positive("membrane capacitance", cm, "µF/cm²"), _positive("frequency", freq, "Hz")
     return 1e5 * math.sqrt(diam / (4.0 * math.pi * freq * ra * cm))
 
 
@@ -320,8 +340,10 @@ def segment_counts(morph: Morphology, cm_of, *, dx: float | None = None, nseg: i
     """
     if dx is not None:
         dx = _positive("compartment length dx", dx, "µm")
-    if nseg is not None and (int(nseg) != nseg or nseg < 1):
-        raise GeometryError(f"the number of compartments must be a whole number >= 1 (got {nseg})")
+    if nseg is not None:
+        nseg = whole(nseg, "the number of compartments (nseg)", lo=1, hi=MAX_COMPARTMENTS, error=GeometryError)
+    d_lambda = _positive("d_lambda", d_lambda, "")
+    freq = _positive("the d_lambda rule's frequency", freq, "Hz")
     out = []
     for s in morph.sections:
         if s.nseg is not None:

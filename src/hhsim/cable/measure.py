@@ -12,21 +12,31 @@ import math
 
 import numpy as np
 
+from ..validate import number, shown, whole
 from .geometry import GeometryError
 from .lowering import input_resistance as _input_resistance
 from .lowering import slope_conductance_density
+
+
+def _checked(result):
+    """``result`` when it is a cable simulation's result (a CableResult), else one clear error."""
+    if not all(hasattr(result, a) for a in ("tree", "plan", "spike_counts", "crossing_times")):
+        raise GeometryError(f"expected the result of hhsim.cable.simulate_cable (got {type(result).__name__} "
+                            f"{shown(result)})")
+    return result
 
 
 def _locate(tree, location) -> tuple[int, float]:
     """(section index, arc µm) of a location."""
     morph = tree.morph
     if isinstance(location, tuple):
+        if len(location) != 2:
+            raise GeometryError(f"a location on a section is (name, x) (got {shown(location)})")
         name, x = location
         si = morph.index(name)
-        if not 0.0 <= float(x) <= 1.0:
-            raise GeometryError(f"location x={x} on {name!r} must be between 0 and 1")
-        return si, float(x) * morph.sections[si].length
-    return morph.locate(float(location))
+        x = number(x, f"location x on {name!r}", lo=0.0, hi=1.0, error=GeometryError)
+        return si, x * morph.sections[si].length
+    return morph.locate(number(location, "location", unit="µm", error=GeometryError))
 
 
 def _bracket(tree, location) -> list[tuple[int, float]]:
@@ -75,6 +85,8 @@ def path_distance(tree, location) -> float:
 def arrival_time(result, location, which: int = 0) -> float:
     """Time (ms) of the ``which``-th upward threshold crossing at a location
     (linear interpolation in space between compartment centres; NaN if none)."""
+    result = _checked(result)
+    which = whole(which, "which (the spike's index)", lo=0, error=GeometryError)
     total = 0.0
     for node, w in _bracket(result.tree, location):
         if result.spike_counts[node] <= which or which >= result.crossing_times.shape[1]:
@@ -86,6 +98,7 @@ def arrival_time(result, location, which: int = 0) -> float:
 def default_positions(result) -> tuple[float, float]:
     """The two measuring points: compartments nearest to 1/3 and 2/3 of the
     length (the active ones, e.g. nodes of Ranvier, when there are passive parts)."""
+    result = _checked(result)
     tree = result.tree
     if not tree.morph.is_unbranched:
         raise GeometryError("give two locations to measure a velocity on a branched morphology")
@@ -105,6 +118,8 @@ def default_positions(result) -> tuple[float, float]:
 def conduction_velocity(result, x1=None, x2=None, which: int = 0) -> float:
     """Velocity (m/s) of the ``which``-th spike between two locations, from
     threshold-crossing times; NaN when it did not reach both."""
+    result = _checked(result)
+    which = whole(which, "which (the spike's index)", lo=0, error=GeometryError)
     if x1 is None or x2 is None:
         x1, x2 = default_positions(result)
     t1, t2 = arrival_time(result, x1, which), arrival_time(result, x2, which)
@@ -116,6 +131,7 @@ def conduction_velocity(result, x1=None, x2=None, which: int = 0) -> float:
 
 def propagated(result) -> bool:
     """True when every compartment with voltage-gated channels crossed threshold."""
+    result = _checked(result)
     act = result.plan.active & ~result.tree.junction
     if not act.any():
         return False
@@ -124,16 +140,19 @@ def propagated(result) -> bool:
 
 def spike_amplitude(result) -> np.ndarray:
     """Peak V minus the resting potential (mV) at every node."""
+    result = _checked(result)
     return result.vmax - result.plan.v_rest
 
 
 def spike_amplitude_at(result, location) -> float:
+    result = _checked(result)
     return float(sum(w * (result.vmax[n] - result.plan.v_rest[n]) for n, w in _bracket(result.tree, location)))
 
 
 def spike_width(result, location) -> float:
     """Width (ms) at half amplitude of the first spike at the recorded node
     nearest a location (NaN if it did not spike there)."""
+    result = _checked(result)
     node = max(_bracket(result.tree, location), key=lambda p: p[1])[0]
     col = int(np.argmin(np.abs(result.tree.dist[result.rec_nodes] - result.tree.dist[node])))
     return width_at_half_amplitude(result.t, result.v[:, col], result.plan.v_rest[result.rec_nodes[col]])

@@ -37,6 +37,7 @@ from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
 from .. import validate as _validate
+from ..checks import finite_number
 
 #: method -> (order, default dt in ms, implicit theta or None): the cable's
 #: view of the one solver registry (:data:`hhsim.engine.solvers.METHODS`).
@@ -169,7 +170,9 @@ def check_method(method: str, dt: float | None) -> tuple[str, int, float | None,
     try:
         dt = float(dt)
     except (TypeError, ValueError):
-        raise SolverError(f"dt must be a number > 0 ms (got {dt!r})") from None
+        raise SolverError(f"dt must be a number > 0 ms (got {_validate.shown(dt)})") from None
+    except OverflowError:  # an integer beyond any float
+        raise SolverError(f"dt = {_validate.shown(dt)} ms is too large; accepted: a finite number > 0 ms") from None
     if not (math.isfinite(dt) and dt > 0):
         raise SolverError(f"dt must be a number > 0 ms (got {dt})")
     return method, order, theta, dt
@@ -212,7 +215,7 @@ def initial_state(plan, models, v_init):
     v0 = plan.v_rest.copy()
     tree = plan.tree
     if v_init is not None:
-        v0[:] = float(v_init)
+        v0[:] = finite_number("v_init", v_init, "mV")
     else:
         for si, m in enumerate(models):
             if m.v_init is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .. import stimspec
 from ..errors import StimulusError
+from ..validate import number, shown
 from ..stim import Stimulus
 from .geometry import GeometryError, Morphology
 from .tree import Tree
@@ -81,7 +82,11 @@ class PointStim:
 def point(waveform: Stimulus, at: float | None = None, *, x: float | None = None,
           section: str | None = None) -> PointStim:
     """A point stimulus: ``waveform`` (nA) at ``at`` µm, or at fraction ``x`` (of ``section``)."""
-    return PointStim(waveform, None if at is None else float(at), None if x is None else float(x), section)
+    at = None if at is None else number(at, "stimulus location at", unit="µm", error=StimulusError)
+    x = None if x is None else number(x, "stimulus location x", error=StimulusError)  # 0..1: checked on the cable
+    if section is not None and not isinstance(section, str):
+        raise StimulusError(f"section must be a section's name (got {type(section).__name__} {shown(section)})")
+    return PointStim(waveform, at, x, section)
 
 
 def parse_point(spec: str) -> PointStim:
@@ -90,6 +95,9 @@ def parse_point(spec: str) -> PointStim:
     ``at=`` (µm) or ``x=`` (fraction of the length) gives the location
     (default: the start, at=0); every other keyword is the stimulus grammar's.
     """
+    if spec is not None and not isinstance(spec, str):
+        raise StimulusError(f"a point stimulus spec must be text such as 'pulses(amp=20000, dur=0.2, at=0)' "
+                            f"(got {type(spec).__name__} {shown(spec)})")
     m = stimspec._CALL.match(spec or "")
     if not m:
         return PointStim(stimspec.parse(spec))  # raises the grammar's own message

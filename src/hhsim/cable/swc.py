@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import read_text
+from ..validate import file_path, shown
 from .geometry import DEFAULT_RA, GeometryError, Morphology, Section
 
 REGIONS = {1: "soma", 2: "axon", 3: "dend", 4: "apic"}
@@ -44,7 +45,7 @@ class SWCError(GeometryError):
 
 def read_swc(path: str | Path, *, ra: float = DEFAULT_RA) -> Morphology:
     """Read an SWC file into a :class:`Morphology` (axial resistivity ``ra`` Ω·cm)."""
-    p = Path(path)
+    p = file_path(path, "SWC file", error=SWCError)
     return parse_swc(read_text(p, "SWC file", SWCError), source=p.name, ra=ra)
 
 
@@ -54,6 +55,9 @@ def parse_swc(text: str, *, source: str = "<swc>", ra: float = DEFAULT_RA) -> Mo
     Time is linear in the number of samples (a million in a few seconds): the
     numbers are read by NumPy, checked as arrays, and the tree is walked once.
     """
+    if not isinstance(text, str):
+        raise SWCError(f"parse_swc needs the text of an SWC file (got {type(text).__name__} {shown(text)}); "
+                       "read_swc(path) reads a file")
     table = _read_table(text, source)
     root = _check_tree(table, source)
     secs = _sections(table, root, source)

@@ -301,6 +301,10 @@ def _as_form(x):
     raise ModelError(f"a rate function must be a rate form or an expression string, got {x!r}")
 
 
+#: Names a gate may not take: the membrane potential's (``initial_state={"V": -60}`` sets V).
+RESERVED_GATE_NAMES = frozenset({"V", "v"})
+
+
 @dataclass(frozen=True)
 class Gate:
     """A gating variable.
@@ -330,6 +334,9 @@ class Gate:
                 raise _expr.ExprError(f"gate {self.name!r}, {f}: {exc}") from None
         if not (isinstance(self.name, str) and self.name.isidentifier()):
             raise ModelError(f"gate name {self.name!r} must be an identifier")
+        if self.name in RESERVED_GATE_NAMES:  # initial_state={"V": ...} and the CSV columns mean the membrane
+            raise ModelError(f"gate name {self.name!r} is the membrane potential's; accepted: any other identifier "
+                             "(e.g. 'n', 'q')")
         try:
             p = float(self.power)
         except (TypeError, ValueError):

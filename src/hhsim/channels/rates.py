@@ -22,13 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError, ParameterError
+from ..validate import number
 
 V_RANGE = (-120.0, 60.0)
+#: Widest voltage axis (mV, either sign): as far as a model's reversal potentials may go (a grid from
+#: -1e300 to 1e300 mV asked NumPy for more points than it can count).
+MAX_ABS_MV = 1000.0
 
 
 def voltage_grid(vmin: float = V_RANGE[0], vmax: float = V_RANGE[1], step: float = 0.25) -> np.ndarray:
-    if not (np.isfinite(vmin) and np.isfinite(vmax) and vmin < vmax):
-        raise ParameterError(f"need vmin < vmax (got {vmin}, {vmax})")
+    vmin = number(vmin, "vmin", unit="mV", lo=-MAX_ABS_MV, hi=MAX_ABS_MV)
+    vmax = number(vmax, "vmax", unit="mV", lo=-MAX_ABS_MV, hi=MAX_ABS_MV)
+    if not vmin < vmax:
+        raise ParameterError(f"need vmin < vmax (got {vmin:g}, {vmax:g} mV)")
     n = int(round((vmax - vmin) / step)) + 1
     return np.linspace(vmin, vmax, max(n, 2))
 

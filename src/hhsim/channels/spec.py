@@ -103,6 +103,8 @@ def channel_from_dict(data: dict, where: str, *, area_um2: float | None = None,
         raise ModelError(f"{where}: E must be a number (mV), 'nernst' or 'ghk'")
     if isinstance(E, str) and E.strip().lower() not in ("nernst", "ghk"):
         E = _quantity(where, "E", E, "mV")
+    if not isinstance(E, str):  # a number: a reversal potential a membrane can have (E = inf was kept)
+        E = _range(where, "E", _as_float(E), -MAX_E_MV, MAX_E_MV)
     ghk = isinstance(E, str) and E.strip().lower() == "ghk"
     gbar = _quantity(where, "gbar", data["gbar"], "cm/s" if ghk else "mS/cm2", area_um2)
     _range(where, "gbar", gbar, 0.0, 1e9)
@@ -254,6 +256,10 @@ def _quantity(where: str, key: str, value, unit: str, area_um2: float | None = N
         return quantity.to_unit(value, unit, key, area_um2=area_um2)
     except ParameterError as exc:
         raise ParameterError(f"{where}: {exc}") from None
+
+
+#: Largest reversal potential (mV, either sign) a channel file may give: as the model's parameters.
+MAX_E_MV = 1000.0
 
 
 def _as_float(value) -> float:

@@ -31,6 +31,10 @@ def channels_cmd(name, path):
             found = found if isinstance(found, tuple) else (found,)
         else:
             found = (load_channel(path),)
+        from ..model import Model
+
+        for ch in found:  # the checks a model makes when it takes the channel (gates within 0 to 1, ...)
+            Model(name=ch.name, channels=(ch,)).validate()
         click.echo("\n\n".join(describe_channel(ch.name, ch) for ch in found))
         return
     if name is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import HHSimError
+from ..errors import HHSimError, ParameterError
 from . import floquet
 from .collocation import DEGREE, INTERVALS, Collocation, Orbit, bordered, orbit_from_samples, solve_sparse
 
@@ -208,6 +208,9 @@ def orbit_at(field, i_app: float, guess: Orbit | None = None, *, settle_ms: floa
     intervals = _validate.whole(intervals, "intervals", lo=4, hi=MAX_INTERVALS)
     if settle_ms is not None:
         settle_ms = _validate.number(settle_ms, "settle_ms", unit="ms", lo=0.0, lo_open=True, hi=MAX_SETTLE_MS)
+    if guess is not None and not isinstance(guess, Orbit):
+        raise ParameterError(f"guess must be an Orbit (the .orbit of a CyclePoint) or None (got "
+                             f"{type(guess).__name__} {_validate.shown(guess)})")
     col = Collocation(field)
     if guess is None:
         guess = _from_simulation(field, float(i_app), intervals, settle_ms)
@@ -267,8 +270,24 @@ def continue_cycles(field, start: Orbit, tangent: np.ndarray | None, i_span: tup
     end), back at a Hopf point (amplitude to zero) or after ``max_steps``.
     ``on_point``: called after every orbit added (a progress bar).
     """
+    from .. import validate as _validate
+
+    if isinstance(field, str):  # a preset's name: its field (any other field object is used as given)
+        from .field import model_field
+
+        field = model_field(field)
+    if not isinstance(start, Orbit):
+        raise ParameterError(f"start must be an Orbit (the .orbit of a CyclePoint from orbit_at) (got "
+                             f"{type(start).__name__} {_validate.shown(start)})")
+    span = _validate.float_array(i_span, "i_span", flat=False, max_len=2, unit="µA/cm²")
+    if span.size != 2 or not span[1] > span[0]:
+        raise ParameterError(f"i_span must be two currents low < high in µA/cm² (got {_validate.shown(i_span)})")
+    ds = _validate.number(ds, "ds", lo=0.0, lo_open=True)
+    ds_max = _validate.number(ds_max, "ds_max", lo=0.0, lo_open=True)
+    max_steps = _validate.whole(max_steps, "max_steps", lo=1, hi=100_000)
+    period_max = _validate.number(period_max, "period_max", unit="ms", lo=0.0, lo_open=True, hi=1e6)
     col = Collocation(field)
-    lo, hi = i_span
+    lo, hi = float(span[0]), float(span[1])
     margin = 0.02 * (hi - lo) + 1e-9
     out = CycleBranch(start=start_label)
     if from_equilibrium:

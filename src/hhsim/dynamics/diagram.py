@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import models as _models
-from ..analysis._common import check_interval
+from .. import validate as _validate
+from ..analysis._common import MAX_RANGE_VALUES, check_interval
 from ..errors import HHSimError, ParameterError
 from ..model import Model
 from . import cycles as _cycles
@@ -136,6 +137,12 @@ def _onset(d: Diagram) -> dict:
     return {"type": kind, "I_uA_cm2": float(i), "V_mV": float(v)}
 
 
+#: Largest injected current (µA/cm², either sign) a diagram spans: as phase_plane and orbit_at accept.
+MAX_CURRENT = 1e5
+#: Most continuation steps of one branch of periodic orbits.
+MAX_CONTINUATION_STEPS = 100_000
+
+
 def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: float | None = None, *,
                         cycles: bool = True, fi: bool = False, fi_points: int = 41,
                         max_steps: int = 300, progress: bool | None = None) -> Diagram:
@@ -148,6 +155,14 @@ def bifurcation_diagram(model: str | Model = "hh", i_from: float = 0.0, i_to: fl
     ``progress``: a bar counting periodic orbits on a terminal (None: automatic, False: never).
     """
     model = _models.get(model)
+    for flag, value in (("cycles", cycles), ("fi", fi)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ParameterError(f"{flag} must be True or False (got {type(value).__name__} {_validate.shown(value)})")
+    max_steps = _validate.whole(max_steps, "max_steps", lo=1, hi=MAX_CONTINUATION_STEPS)
+    fi_points = _validate.whole(fi_points, "fi_points", lo=2, hi=MAX_RANGE_VALUES)
+    i_from = _validate.number(i_from, "i_from", unit="µA/cm²", lo=-MAX_CURRENT, hi=MAX_CURRENT)
+    if i_to is not None:
+        i_to = _validate.number(i_to, "i_to", unit="µA/cm²", lo=-MAX_CURRENT, hi=MAX_CURRENT)
     f = model_field(model)
     br = _eq.branch(f)
     hopf = hopf_points(f, br)

@@ -156,7 +156,10 @@ def equilibria_at(model, i_app: float = 0.0) -> dict:
     from .. import models as _models
     from .field import model_field
 
+    from .. import validate as _validate
+
     model = _models.get(model)
+    i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
     f = model_field(model)
     eqs = at_current(f, i_app)
     notes = []

@@ -123,6 +123,11 @@ def continue_parameter(model, name: str, p_from: float, p_to: float, i_app: floa
     if not (np.isfinite(p_from) and np.isfinite(p_to) and p_to > p_from):
         what = "empty" if p_from == p_to else "reversed or not finite"
         raise ParameterError(f"parameter range {p_from:g} to {p_to:g} is {what}; the end must be greater than the start")
+    i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
+    ds = _validate.number(ds, "ds", lo=1e-6, hi=1.0)
+    ds_max = _validate.number(ds_max, "ds_max", lo=1e-6, hi=1.0)
+    if ds > ds_max:
+        raise ParameterError(f"ds = {ds:g} is larger than ds_max = {ds_max:g}; accepted: ds <= ds_max")
     model.with_params({name: p_from})  # raises ParameterError for an unknown name
     pr = _Problem(model, name, i_app, max(abs(p_from), abs(p_to)))
     starts = at_current(pr.field(p_from), i_app)

@@ -32,6 +32,7 @@ from scipy.optimize import fsolve
 
 from .. import models as _models
 from .. import validate as _validate
+from ..checks import check_stimulus
 from ..errors import ParameterError
 from .derivatives import jacobian
 from .equilibria import at_current, classify
@@ -169,6 +170,9 @@ def _parse_vars(f: ModelField, vars_) -> tuple[int, int]:
         vars_ = _default_vars(f)
     if isinstance(vars_, str):
         vars_ = [s.strip() for s in vars_.split(",")]
+    if not isinstance(vars_, (list, tuple)) or not all(isinstance(v, str) for v in vars_):
+        raise ParameterError(f"vars must be two state names such as 'V,n' or ('V', 'n') (got "
+                             f"{type(vars_).__name__} {_validate.shown(vars_)})")
     names = list(f.names)
     if len(vars_) != 2 or vars_[0] == vars_[1]:
         raise ParameterError(f"--vars needs two different state names separated by a comma, got {vars_!r}")
@@ -199,7 +203,10 @@ def phase_plane(model, vars=None, *, reduce: str = "rinzel", i_app: float = 0.0,
     if reduce not in REDUCTIONS:
         raise ParameterError(f"unknown reduction {reduce!r}; accepted: {', '.join(REDUCTIONS)}")
     i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
-    t_stop = _validate.number(t_stop, "t_stop", unit="ms", lo=0.0, lo_open=True, hi=MAX_TRAJECTORY_MS)
+    # a subnormal t_stop (5e-324 ms) left LSODA looping for ever: a trajectory is at least a microsecond
+    t_stop = _validate.number(t_stop, "t_stop", unit="ms", lo=MIN_TRAJECTORY_MS, hi=MAX_TRAJECTORY_MS)
+    stimulus = check_stimulus(stimulus)
+    x_range, y_range = _checked_range(x_range, "x_range"), _checked_range(y_range, "y_range")
     f = model_field(model)
     ix, iy = _parse_vars(f, vars)
     i_app = float(i_app)
@@ -285,6 +292,18 @@ def _equilibria(red: Reduced, i_app, Xf, Yf, nx, ny, xr, yr) -> list[dict]:
 MAX_STARTS = 200
 #: Longest trajectory (ms).
 MAX_TRAJECTORY_MS = 10_000.0
+#: Shortest trajectory (ms): a microsecond.
+MIN_TRAJECTORY_MS = 1e-3
+
+
+def _checked_range(r, where: str):
+    """A plane's range: None (the default) or two finite numbers low < high."""
+    if r is None:
+        return None
+    a = _validate.float_array(r, where, flat=False, max_len=2)
+    if a.size != 2 or not a[1] > a[0]:
+        raise ParameterError(f"{where} must be two finite numbers low < high (got {_validate.shown(r)})")
+    return (float(a[0]), float(a[1]))
 
 
 def _checked_starts(starts, names, xr, yr) -> list[np.ndarray]:
@@ -300,7 +319,10 @@ def _checked_starts(starts, names, xr, yr) -> list[np.ndarray]:
                              "give fewer")
     out = []
     for k, s in enumerate(starts):
-        p = np.asarray(s, dtype=float) if isinstance(s, (list, tuple, np.ndarray)) else np.array([np.nan])
+        try:
+            p = np.asarray(s, dtype=float) if isinstance(s, (list, tuple, np.ndarray)) else np.array([np.nan])
+        except (TypeError, ValueError, OverflowError):  # text, ragged, an integer beyond a float
+            p = np.array([np.nan])
         if p.shape != (2,) or not np.all(np.isfinite(p)):
             raise ParameterError(f"start point {k + 1} needs two finite numbers ({names[0]}, {names[1]}), "
                                  f"got {_validate.shown(s)}")

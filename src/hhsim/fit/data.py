@@ -24,6 +24,7 @@ from .. import stim
 from ..errors import HHSimError, StimulusError
 from ..quantity import to_unit
 from ..stim import Stimulus
+from ..validate import float_array, shown
 
 CURRENT_CLAMP = "current"
 VOLTAGE_CLAMP = "voltage"
@@ -92,7 +93,7 @@ def factor(unit: str, clamp: str, what: str, area_um2: float | None, role: str) 
 
 def check_times(t_ms, what: str) -> np.ndarray:
     """Sample times (ms) of a sweep, shifted to start at 0; evenly spaced and increasing."""
-    t = np.asarray(t_ms, dtype=float)
+    t = float_array(t_ms, f"{what}: the time column", flat=False, max_len=None, finite=False, error=DataError)
     if t.ndim != 1 or t.size < 3:
         raise DataError(f"{what}: a sweep needs at least 3 samples, got {t.size}")
     if not np.all(np.isfinite(t)):
@@ -107,7 +108,7 @@ def check_times(t_ms, what: str) -> np.ndarray:
 
 
 def check_values(values, n: int, what: str) -> np.ndarray:
-    v = np.asarray(values, dtype=float).ravel()
+    v = float_array(values, f"{what}: the values", max_len=None, finite=False, error=DataError)
     if v.size != n:
         raise DataError(f"{what} has {v.size} samples but its time axis has {n}; accepted: equal lengths")
     bad = ~np.isfinite(v)
@@ -144,6 +145,14 @@ def check_stimulus(stimulus: Stimulus, sweep: str, duration_ms: float) -> None:
 def make_sweep(name: str, clamp: str, t_ms, values, stimulus: Stimulus, source: str) -> Sweep:
     """A checked :class:`Sweep` (values and stimulus already in library units)."""
     what = f"{source}: sweep {name!r}" if source else f"sweep {name!r}"
+    if not isinstance(name, str) or not isinstance(source, str):
+        raise DataError(f"{what}: name and source must be text (got {type(name).__name__} and "
+                        f"{type(source).__name__})")
+    if clamp not in (CURRENT_CLAMP, VOLTAGE_CLAMP):
+        raise DataError(f"{what}: unknown clamp {shown(clamp)}; accepted: {CURRENT_CLAMP}, {VOLTAGE_CLAMP}")
+    if not isinstance(stimulus, Stimulus):
+        raise DataError(f"{what}: the stimulus must be a hhsim.stim stimulus (got {type(stimulus).__name__} "
+                        f"{shown(stimulus)}); parse_stimulus('step(amp=1)') reads a text spec")
     t = check_times(t_ms, what)
     v = check_values(values, t.size, what)
     check_stimulus(stimulus, what, float(t[-1]))
@@ -155,6 +164,9 @@ def parse_stimulus(text: str) -> Stimulus:
     (``"step(amp=-65)+step(amp=80,start=5,dur=30)"``); currents in µA/cm², commands in mV."""
     from ..stimspec import parse
 
+    if not isinstance(text, str):
+        raise StimulusError(f"a stimulus spec is text such as 'step(amp=0.5,start=10,dur=100)' (got "
+                            f"{type(text).__name__} {shown(text)})")
     parts, depth, cur = [], 0, ""
     for ch in str(text):
         depth += (ch == "(") - (ch == ")")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..validate import file_path, number
 from .data import DataError, Sweep
 
 SUFFIXES = (".nwb", ".abf", ".csv")
@@ -16,8 +17,9 @@ def read_recording(path, *, stimuli=None, units: str | None = None, area_um2: fl
     ``units``: the unit of CSV sweep columns named without one; ``area_um2``:
     membrane area (µm²) for recordings whose currents are point currents.
     """
-    if area_um2 is not None and not (area_um2 > 0 and area_um2 < float("inf")):
-        raise DataError(f"--area must be a membrane area > 0 in µm², got {area_um2}")
+    if area_um2 is not None:
+        area_um2 = number(area_um2, "--area (the membrane area)", unit="µm²", lo=0.0, lo_open=True, error=DataError)
+    path = file_path(path, "recording", error=DataError)
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         from .csvfile import read_csv

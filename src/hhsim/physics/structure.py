@@ -313,6 +313,11 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
         models = [models]
     if not models:
         raise ModelError("need at least one model")
+    for m in models:
+        if not getattr(m, "channels", None):  # nothing to integrate: the generated kernel had no body
+            raise ModelError(f"model {getattr(m, 'name', '?')!r} has no channels, so there is nothing to simulate; "
+                             "a cell needs at least one (e.g. a leak: [[channels]] name = \"L\", gbar = 0.3, "
+                             "E = -54.4)")
     layouts = _once_per_object(models, _layout)
     structure = layouts[0][0]
     for m, (s, _) in zip(models[1:], layouts[1:]):
