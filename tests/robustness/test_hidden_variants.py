@@ -361,3 +361,53 @@ def test_channel_and_cell_files(tmp_path):
             cases.append(["channels", "--file", str(path)])  # the checker refuses what a run refuses
     for o in run_batch(cases, tmp_path, timeout=240):
         assert_one_line_refusal(o)
+
+
+# -- fits and sweeps: their API edges -----------------------------------------------------------
+def _sweep_of(**kw):
+    from hhsim import fit
+
+    args = {"name": "s", "clamp": "current", "t_ms": [0, 1, 2], "values": [1, 2, 3], "stimulus": stim.step(1),
+            "source": "x"}
+    args.update(kw)
+    return lambda: fit.make_sweep(**args)
+
+
+FITS_AND_SWEEPS = {
+    "make_sweep times text": _sweep_of(t_ms="abc"),
+    "make_sweep times huge": _sweep_of(t_ms=[0, 1, HUGE]),
+    "make_sweep values ragged": _sweep_of(values=[1, [2, 3]]),
+    "make_sweep clamp unknown": _sweep_of(clamp="nosuch"),
+    "make_sweep stimulus text": _sweep_of(stimulus="step(amp=1)"),
+    "make_sweep name int": _sweep_of(name=5),
+    "parse_stimulus int": lambda: __import__("hhsim.fit", fromlist=["x"]).parse_stimulus(5),
+    "read_recording int": lambda: __import__("hhsim.fit", fromlist=["x"]).read_recording(5),
+    "read_recording area text": lambda: __import__("hhsim.fit", fromlist=["x"]).read_recording("x.csv", area_um2="x"),
+    "sweep params list": lambda: hhsim.sweep.sweep("hh", [1, 2], "n_spikes", workers=0),
+    "sweep params huge": lambda: hhsim.sweep.sweep("hh", {"gNa": [1, HUGE]}, "n_spikes", workers=0),
+    "sweep measure int": lambda: hhsim.sweep.sweep("hh", {"gNa": [1, 2]}, 5, workers=0),
+    "sweep t_stop huge": lambda: hhsim.sweep.sweep("hh", {"gNa": [1, 2]}, "n_spikes", t_stop=HUGE, workers=0),
+    "sweep stimulus text": lambda: hhsim.sweep.sweep("hh", {"gNa": [1, 2]}, "n_spikes", stimulus="step(amp=1)",
+                                                     workers=0),
+    "sweep store int": lambda: hhsim.sweep.sweep("hh", {"gNa": [1, 2]}, "n_spikes", store=5, workers=0),
+    "sweep samples text": lambda: hhsim.sweep.sweep("hh", {"gNa": (1, 2)}, "n_spikes", samples="x", grid=False,
+                                                    workers=0),
+}
+
+
+@pytest.mark.parametrize("name", list(FITS_AND_SWEEPS))
+def test_fit_and_sweep_edges(name):
+    _refused(FITS_AND_SWEEPS[name])
+
+
+def test_rates_axis_beyond_any_membrane_is_one_line(tmp_path):
+    cases = [["rates", "--vmin", "-1e300", "--vmax", "1e300"], ["rates", "--vmin", "-5000", "--vmax", "0"]]
+    for o in run_batch(cases, tmp_path, timeout=120):
+        assert_one_line_refusal(o, contains=("1000",))
+
+
+def test_cli_sweep_axis_too_long_is_one_line(tmp_path):
+    cases = [["sweep", "--param", "gNa=1:2:99999999999999999999", "--measure", "n_spikes", "--workers", "0"],
+             ["sweep", "--param", "gNa=1:2:1e300", "--measure", "n_spikes", "--workers", "0"]]
+    for o in run_batch(cases, tmp_path, timeout=120):
+        assert_one_line_refusal(o, contains=("too many",))

@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import models as _models
 from .. import validate as _validate
+from ..checks import check_stimulus
 from ..errors import HHSimError
 from . import measures as _measures
 from .spec import SweepError, SweepSpec, check_axes
@@ -63,8 +64,14 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
               feature_backend="auto") -> SweepSpec:
     """Validate the arguments of :func:`sweep` into a :class:`SweepSpec`."""
     base = _models.get(model)
+    if params is not None and not isinstance(params, dict):
+        raise SweepError(f"params must be a dict of name -> values such as {{'gNa': [100, 120]}} (got "
+                         f"{type(params).__name__} {_validate.shown(params)})")
     axes = check_axes(base, dict(params or {}), samples)
     names, functions = [], {}
+    if not (measure is None or isinstance(measure, (str, dict, list, tuple)) or callable(measure)):
+        raise SweepError(f"measure must be a name, a function of a Result, a list of them or a dict of "
+                         f"name -> function (got {type(measure).__name__} {_validate.shown(measure)})")
     items = measure.items() if isinstance(measure, dict) else (
         [measure] if isinstance(measure, str) or callable(measure) else list(measure or []))
     for item in items:
@@ -103,9 +110,8 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
     if clash:
         raise SweepError(f"{sorted(clash)} cannot be both a parameter and a measure")
     if t_stop is not None:
-        t_stop = float(t_stop)
-        if not (math.isfinite(t_stop) and t_stop > 0):
-            raise SweepError(f"t_stop must be a number > 0 ms (got {t_stop})")
+        t_stop = _validate.number(t_stop, "t_stop", unit="ms", lo=0.0, lo_open=True, error=SweepError)
+    stimulus = check_stimulus(stimulus)
     spec = SweepSpec(model=base, axes=axes, measures=names, samples=None if samples is None else int(samples),
                      seed=_validate.whole(seed, "seed", lo=0, hi=2**63 - 1, error=SweepError),
                      stimulus=stimulus, t_stop=t_stop, method=method, dt=dt, functions=functions,
@@ -322,8 +328,10 @@ def execute(spec: SweepSpec, *, client=None, scheduler=None, workers=None, chunk
     from pathlib import Path
 
     n = spec.n_points
-    if chunk is not None and (not float(chunk).is_integer() or int(chunk) < 1):
-        raise SweepError(f"chunk must be a whole number of points >= 1 (got {chunk!r})")
+    if chunk is not None:
+        chunk = _validate.whole(chunk, "chunk (points per task)", lo=1, error=SweepError)
+    if store is not None:
+        _validate.file_path(store, "the sweep store", error=SweepError)
     if store is None:
         if resume:
             raise SweepError("resume needs a store (--out DIR.zarr)")

@@ -22,6 +22,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import HHSimError, SweepError  # noqa: F401  (SweepError: re-exported)
 from ..model import Model
+from .. import validate as _validate
 
 
 @dataclass
@@ -126,7 +127,9 @@ def check_axes(model: Model, params: dict, samples: int | None) -> dict[str, np.
         try:
             arr = np.atleast_1d(np.asarray(values, dtype=float)).ravel()
         except (TypeError, ValueError):
-            raise SweepError(f"parameter {name} needs numbers, got {values!r}") from None
+            raise SweepError(f"parameter {name} needs numbers, got {_validate.shown(values)}") from None
+        except OverflowError:  # an integer beyond any float
+            raise SweepError(f"parameter {name} holds a number too large for a float; accepted: finite numbers") from None
         if arr.size == 0:
             raise SweepError(f"the range of parameter {name} is empty; give at least one value")
         if not np.all(np.isfinite(arr)):
@@ -138,9 +141,13 @@ def check_axes(model: Model, params: dict, samples: int | None) -> dict[str, np.
         elif np.unique(arr).size != arr.size:
             raise SweepError(f"parameter {name} repeats values; give each value once")
         axes[name] = arr
-    if samples is not None and (not float(samples).is_integer() or int(samples) < 1):
-        raise SweepError(f"samples must be a whole number >= 1 (got {samples!r})")
+    if samples is not None:
+        _validate.whole(samples, "samples", lo=1, error=SweepError)
     return axes
+
+
+#: Most values of one --param axis (a grid takes every combination of the axes).
+MAX_AXIS_VALUES = 10_000_000
 
 
 def parse_param(text: str, samples: bool) -> tuple[str, np.ndarray]:
@@ -169,6 +176,9 @@ def parse_param(text: str, samples: bool) -> tuple[str, np.ndarray]:
     count = float(n)
     if not count.is_integer() or count < 1:
         raise SweepError(f"--param {name}: N must be a whole number >= 1 (got {n})")
+    if count > MAX_AXIS_VALUES:  # before NumPy is asked for the values
+        raise SweepError(f"--param {name}: N = {count:.4g} values is too many for one axis; accepted: at most "
+                         f"{MAX_AXIS_VALUES:.0e} (the grid is every combination of the axes)")
     if int(count) == 0 or (b < a) or (b == a and int(count) > 1):
         raise SweepError(f"--param {name}: the range {a:g}:{b:g}:{int(count)} is empty; "
                          "STOP must be greater than START (or N = 1 with START = STOP)")
