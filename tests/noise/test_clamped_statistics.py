@@ -56,12 +56,13 @@ def _run(method: str, v: float, counts: dict, seed: int):
 
 
 def _per_neuron_stats(x: np.ndarray, mean: float, var: float, lags_idx):
-    """Per neuron (columns of x): time mean, time variance, and the autocorrelation at the
-    given lags computed with the analytic mean and variance (unbiased for a stationary run)."""
+    """Per neuron (columns of x): time mean, variance about the analytic mean, and the
+    autocorrelation at the given lags computed with the analytic mean and variance (each
+    unbiased for a stationary run)."""
     x = x[1:]  # the counts start in the stationary distribution of the clamp voltage
     m = x.mean(axis=0)
-    s2 = x.var(axis=0, ddof=1)
     d = x - mean
+    s2 = np.mean(d * d, axis=0)  # about the exact mean: unbiased however correlated the samples
     rho = np.array([np.mean(d[: d.shape[0] - k] * d[k:], axis=0) / var for k in lags_idx])
     return m, s2, rho
 

@@ -31,8 +31,9 @@ def test_large_area_gives_the_deterministic_model(method):
         assert abs(first.mean() - det.spike_times[0]) < 5 * first.std(ddof=1) / np.sqrt(N) + 1e-6
         rms.append(np.sqrt(np.mean((b.traces["v"] - det.v[:, None]) ** 2)))
         spread.append(first.std(ddof=1))
-    # 1/sqrt(N): a factor 10 per hundredfold area (allowing 5 to 20 for 16 samples)
+    # 1/sqrt(N): a factor 10 per hundredfold area (16 samples: a ratio of two s.d. estimates
+    # has a relative spread of about 25 %, so 4 to 25 is more than 3.5 of its s.d.)
     for k in range(2):
-        assert 5.0 < rms[k] / rms[k + 1] < 20.0, rms
-        assert 5.0 < spread[k] / spread[k + 1] < 20.0, spread
+        assert 4.0 < rms[k] / rms[k + 1] < 25.0, rms
+        assert 4.0 < spread[k] / spread[k + 1] < 25.0, spread
     assert rms[-1] < 0.3  # mV, at 6e8 Na channels (measured about 0.2)
