@@ -680,6 +680,20 @@ _GATE_RANGES_CHECKED: set = set()
 MAX_CONDUCTANCE = 1e5
 #: Largest |potential| accepted (mV) for reversal potentials, thresholds and shifts.
 MAX_POTENTIAL = 1000.0
+def check_spike_threshold(model: "Model", where: str = "") -> None:
+    """Refuse a spike threshold at or below the resting potential: the membrane sits above it at rest,
+    so the first spike is never an upward crossing and a cell that fires reports 0 spikes (or one too
+    few) without a word.  Called where a user sets the threshold (``--set``, a cell file), not for every
+    model a batch builds (the rest state costs a root search)."""
+    if not model.channels:
+        return
+    rest = model.resting_potential()
+    if np.isfinite(rest) and float(model.spike_threshold) <= rest:
+        raise ParameterError(f"{where}spike_threshold = {float(model.spike_threshold):.4g} mV is not above the resting "
+                             f"potential ({rest:.4g} mV): spikes are counted as upward crossings, which a membrane "
+                             f"at rest above the threshold never makes; accepted: a threshold above {rest:.4g} mV")
+
+
 #: Largest specific membrane capacitance (µF/cm²) a model may have.
 MAX_CM = 1e4
 

@@ -411,3 +411,19 @@ def test_cli_sweep_axis_too_long_is_one_line(tmp_path):
              ["sweep", "--param", "gNa=1:2:1e300", "--measure", "n_spikes", "--workers", "0"]]
     for o in run_batch(cases, tmp_path, timeout=120):
         assert_one_line_refusal(o, contains=("too many",))
+
+
+def test_a_spike_threshold_at_or_below_rest_is_one_line(tmp_path):
+    """The class of 'threshold = nan gives 0 spikes': a threshold the membrane sits above at rest is
+    never crossed upwards, so a firing cell reported 0 spikes (``fi`` a curve of zeros) without a word."""
+    from hhsim.cells.file import describe_cell
+
+    (tmp_path / "low.toml").write_text(describe_cell(hhsim.models.get("hh")).replace(
+        "spike_threshold = 0.0", "spike_threshold = -80"))
+    cases = [["run", "--set", "spike_threshold=-100", "--stim", "step(amp=10, start=5, dur=20)", "--t-stop", "30"],
+             ["run", "--set", "spike_threshold=-70", "--t-stop", "5"],  # between the AHP and rest
+             ["fi", "--set", "spike_threshold=-100", "--n", "3", "--dur", "50"],
+             ["run", "--model", "hh1952", "--set", "spike_threshold=-1", "--t-stop", "5"],
+             ["run", "--model", str(tmp_path / "low.toml"), "--t-stop", "5"]]
+    for o in run_batch(cases, tmp_path, timeout=120):
+        assert_one_line_refusal(o, contains=("resting potential",))

@@ -63,7 +63,7 @@ from ..channels.ions import DEFAULT_CONCENTRATIONS, IONS, IonPool
 from ..channels.spec import CHANNEL_KEYS, channel_from_dict, channel_to_dict, read_toml
 from ..errors import HHSimError, ModelError, ParameterError, StimulusError
 from ..io import atomic_write
-from ..model import Model
+from ..model import Model, check_spike_threshold
 
 TOP_KEYS = ("name", "description", "source", "notes", "temperature", "spike_threshold", "v_init",
             "initial_states", "membrane", "concentrations", "pools", "channels", "stimuli")
@@ -140,6 +140,8 @@ def read_cell(path: str | Path) -> CellFile:
         fields["initial_states"] = _initial_states(_table(data, "initial_states", where), where)
     try:
         model = Model(**fields)
+        if "spike_threshold" in data:
+            check_spike_threshold(model)
     except HHSimError as exc:
         raise type(exc)(f"{where}: {exc}") from None
     stimuli = [_stimulus(s, i, where, path.parent, area) for i, s in enumerate(_list(data, "stimuli", where))]

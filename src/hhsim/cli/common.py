@@ -73,6 +73,10 @@ def build_model(model_name: str, overrides, temperature: float | None, drugs=(),
     if temperature is not None:
         changes["temperature"] = temperature
     model = model.with_params(changes) if changes else model
+    if "spike_threshold" in changes:
+        from ..model import check_spike_threshold
+
+        check_spike_threshold(model, "--set ")
     return apply_drugs(model, [parse_drug(d) for d in drugs]) if drugs else model
 
 
