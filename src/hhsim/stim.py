@@ -211,6 +211,10 @@ class Ramp(Stimulus):
         )
 
 
+#: Highest sine frequency (Hz): a period of a microsecond, far beyond any membrane and any step.
+MAX_SINE_HZ = 1e6
+
+
 @dataclass(frozen=True)
 class Sine(Stimulus):
     """``offset + amp * sin(2 pi freq (t - start))`` on [start, start + dur); freq in Hz."""
@@ -226,6 +230,9 @@ class Sine(Stimulus):
             _finite(n, getattr(self, n))
         if self.freq < 0:
             raise StimulusError(f"freq must be >= 0 Hz (got {self.freq})")
+        if self.freq > MAX_SINE_HZ:  # a period below a microsecond: no solver step follows it
+            raise StimulusError(f"freq = {self.freq:.4g} Hz is beyond any step a simulation takes; accepted: "
+                                f"0 to {MAX_SINE_HZ:.0e} Hz (and below 500 / dt, dt in ms)")
         _positive("dur", self.dur)
 
     def value(self, t, left=False):

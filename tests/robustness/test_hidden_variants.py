@@ -427,3 +427,22 @@ def test_a_spike_threshold_at_or_below_rest_is_one_line(tmp_path):
              ["run", "--model", str(tmp_path / "low.toml"), "--t-stop", "5"]]
     for o in run_batch(cases, tmp_path, timeout=120):
         assert_one_line_refusal(o, contains=("resting potential",))
+
+
+def test_a_sine_faster_than_the_grid_is_one_line(tmp_path):
+    """A sine above half the sampling rate of the time grid reached the kernels aliased (a current never
+    asked for) without a word; beyond a megahertz it is refused for every solver, lsoda included."""
+    cases = [["run", "--stim", "sine(amp=1, freq=1e15)", "--t-stop", "5", "--method", "rk4", "--dt", "0.01"],
+             ["run", "--stim", "sine(amp=1, freq=21000)", "--t-stop", "5"],  # dopri5's 0.025 ms grid
+             ["run", "--stim", "sine(amp=1, freq=60000)", "--t-stop", "5", "--method", "expeuler", "--dt", "0.01"],
+             ["run", "--stim", "sine(amp=1, freq=1e300)", "--t-stop", "5", "--method", "lsoda"],
+             ["run", "--stim", "step(amp=1)", "--stim", "sine(amp=1, freq=1e5)", "--t-stop", "5"],
+             ["fi", "--n", "3", "--dur", "20"]]  # no sine: runs
+    outcomes = run_batch(cases, tmp_path, timeout=180)
+    for o in outcomes[:-1]:
+        assert_one_line_refusal(o, contains=("Hz",))
+    assert outcomes[-1].code == 0, outcomes[-1].explain()
+    with pytest.raises(HHSimError, match="Hz"):
+        hhsim.simulate_batch("hh", n=2, stimulus=stim.sine(1, freq=30000), t_stop=5)
+    ok = hhsim.simulate("hh", stim.sine(1, freq=19000), t_stop=2)  # two samples a period: accepted
+    assert ok.t[-1] == pytest.approx(2.0)

@@ -68,11 +68,28 @@ def make_grid(t_stop: float, dt: float, t0: float = 0.0) -> Grid:
     return Grid(float(t0), float(dt), n)
 
 
+def check_resolved(stimuli, grid: Grid) -> None:
+    """Refuse a sine the time grid cannot follow (fewer than two samples a period): the kernels
+    see the stimulus at the grid points (fixed steps) or interpolated between them (dopri5), so
+    such a sine arrived aliased, a current that was never asked for, without a word."""
+    from ..errors import StimulusError
+    from ..stim import Sine, _parts
+
+    for s in stimuli or []:
+        for p in ([] if s is None else _parts(s)):
+            if isinstance(p, Sine) and p.amp != 0 and p.freq * grid.dt > 500.0:
+                raise StimulusError(
+                    f"sine(freq={p.freq:.4g} Hz) changes faster than the time grid can follow: dt = {grid.dt:.4g} ms "
+                    f"resolves sines up to {500.0 / grid.dt:.4g} Hz; accepted: a smaller dt (at most "
+                    f"{500.0 / p.freq:.4g} ms) or a lower frequency")
+
+
 def stimulus_arrays(stimuli: list[Stimulus | None], grid: Grid):
     """Stimulus at the start, middle and end (left limit) of every step.
 
     Returns three arrays of shape (n_steps, n_waveforms).
     """
+    check_resolved(stimuli, grid)
     n = grid.n_steps
     t = grid.t0 + grid.dt * np.arange(n)
     out = [np.zeros((n, max(1, len(stimuli)))) for _ in range(3)]
@@ -95,6 +112,7 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
     its left limit at the next knot, and 1 where the next knot is a jump or
     breakpoint that steps must land on.
     """
+    check_resolved(stimuli, grid)
     rows = []
     for s in stimuli or [None]:
         edges = [] if s is None else [e for e in s.breakpoints() if grid.t0 < e < grid.t_end]
