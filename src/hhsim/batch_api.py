@@ -109,6 +109,9 @@ class BatchResult(ShownResult):
 
     def result(self, i: int) -> Result:
         """Neuron ``i`` as a :class:`~hhsim.result.Result` (needs ``record="all"``)."""
+        n = len(self.models)
+        i = _validate.whole(i, "neuron index i", lo=-n, hi=n - 1)  # negative indices count from the end
+        i = i % n
         model = self.models[i]
         missing = [name for name in ["v", *model.state_names] if name not in self.traces]
         if missing:

@@ -149,7 +149,7 @@ def indices(value, where: str, size: int | None = None, *, error: type[HHSimErro
     return [whole(x, f"{where}[{i}]", lo=0, hi=hi, error=error) for i, x in enumerate(items)]
 
 
-def file_path(value, where: str = "path", *, error: type[HHSimError] = ParameterError):
+def file_path(value, where: str = "path", *, error: type[HHSimError] = ParameterError, example: str = "out.csv"):
     """``value`` as a :class:`pathlib.Path` (a str or path-like), else one clear error."""
     import os
     from pathlib import Path
@@ -158,7 +158,7 @@ def file_path(value, where: str = "path", *, error: type[HHSimError] = Parameter
         text = os.fspath(value)
         if text and "\x00" not in text:
             return Path(text)
-    raise error(f"{where} must be a file name such as 'out.csv' (got {type(value).__name__} {shown(value)})")
+    raise error(f"{where} must be a file name such as {example!r} (got {type(value).__name__} {shown(value)})")
 
 
 def float_array(value, where: str, *, flat: bool = True, min_len: int = 0, max_len: int | None = MAX_COUNT,

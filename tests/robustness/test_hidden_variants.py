@@ -446,3 +446,29 @@ def test_a_sine_faster_than_the_grid_is_one_line(tmp_path):
         hhsim.simulate_batch("hh", n=2, stimulus=stim.sine(1, freq=30000), t_stop=5)
     ok = hhsim.simulate("hh", stim.sine(1, freq=19000), t_stop=2)  # two samples a period: accepted
     assert ok.t[-1] == pytest.approx(2.0)
+
+
+# -- output paths of the wrong type, and a batch's neuron index ---------------------------------
+def _rheobase():
+    return analysis.rheobase("hh", dur=5)
+
+
+OUTPUTS = {
+    "Result.plot int": lambda: hhsim.simulate("hh", t_stop=2).plot(5),
+    "Result.plot list": lambda: hhsim.simulate("hh", t_stop=2).plot(["a.png"]),
+    "Result.save bytes": lambda: hhsim.simulate("hh", t_stop=2).save(b"x.csv"),
+    "protocol plot int": lambda: _rheobase().plot(5),
+    "phase plane plot float": lambda: hhsim.dynamics.phase_plane("hh").plot(1.5),
+    "cable save int": lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(1000, 10), "hh", t_stop=2).save(5),
+    "batch result 5": lambda: hhsim.simulate_batch("hh", n=2, t_stop=2, record="all").result(5),
+    "batch result text": lambda: hhsim.simulate_batch("hh", n=2, t_stop=2, record="all").result("0"),
+    "batch result huge": lambda: hhsim.simulate_batch("hh", n=2, t_stop=2, record="all").result(HUGE),
+    "batch result None": lambda: hhsim.simulate_batch("hh", n=2, t_stop=2, record="all").result(None),
+}
+
+
+@pytest.mark.parametrize("name", list(OUTPUTS))
+def test_output_paths_and_indices(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _refused(OUTPUTS[name])
+    assert list(tmp_path.iterdir()) == []  # nothing half-written

@@ -20,6 +20,7 @@ from matplotlib.patches import Rectangle
 
 from ..errors import OutputError
 from ..io import atomic_write, check_writable
+from ..validate import file_path
 
 #: Suffixes ``animate_result`` can write.
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -60,7 +61,7 @@ def animate_result(result, path: str | Path, *, fps: int = 20, seconds: float = 
     OutputError : unsupported suffix, ffmpeg missing for ``.mp4``, bad
         ``fps``/``seconds``/``dpi``, missing directory or unwritable file.
     """
-    path = Path(path)
+    path = file_path(path, "an animation's file name", error=OutputError, example="out.gif")
     writer_factory = _writer_factory(path, fps)
     n_frames = _frame_count(fps, seconds, dpi)
     check_writable(path)  # fail before rendering any frame

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ..errors import OutputError
 from ..io import atomic_write, check_writable
+from ..validate import file_path
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -122,13 +123,13 @@ def _figure(path, size) -> Figure:
 
 def _finish(fig: Figure, path) -> Figure:
     if path is not None:
-        fmt = Path(path).suffix.lower()[1:]
+        fmt = file_path(path, "a figure's file name", error=OutputError, example="out.png").suffix.lower()[1:]
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))
     return fig
 
 
 def _suffix(path, allowed) -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = file_path(path, "an output file name", error=OutputError).suffix.lower()
     if suffix not in allowed:
         raise OutputError(f"cannot write {str(path)!r}: use a {' or '.join(allowed)} file name")
     return suffix
@@ -141,7 +142,7 @@ def animate_cable(result, path: str | Path, *, fps: int = 20, seconds: float = 4
     over the run) with the trail of the peak so far; GIF via Pillow, MP4 via
     ffmpeg when installed.
     """
-    path = Path(path)
+    path = file_path(path, "an animation's file name", error=OutputError, example="out.gif")
     suffix = _suffix(path, ANIMATION_SUFFIXES)
     if not (fps > 0 and seconds > 0 and dpi > 0):
         raise OutputError(f"animation needs fps, seconds and dpi > 0 (got {fps}, {seconds}, {dpi})")

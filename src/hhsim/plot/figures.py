@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from ..errors import OutputError
 from ..io import atomic_write, check_writable
+from ..validate import file_path
 
 #: Suffixes ``plot_result`` can write (matplotlib format = suffix without dot).
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -90,14 +91,14 @@ def default_title(result) -> str:
 
 def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` atomically to ``path`` (.png, .svg or .pdf)."""
-    path = Path(path)
+    path = file_path(path, "a figure's file name", error=OutputError, example="out.png")
     fmt = _check_suffix(path)[1:]
     atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, bbox_inches="tight"))
     return path
 
 
 def _check_suffix(path: str | Path) -> str:
-    suffix = Path(path).suffix.lower()
+    suffix = file_path(path, "a figure's file name", error=OutputError, example="out.png").suffix.lower()
     if suffix not in FIGURE_SUFFIXES:
         raise OutputError(
             f"cannot write {str(path)!r}: use a {', '.join(FIGURE_SUFFIXES[:-1])} "

@@ -10,7 +10,9 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..errors import OutputError  # noqa: E402
 from ..io import atomic_write  # noqa: E402
+from ..validate import file_path  # noqa: E402
 
 _COLOURS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
@@ -68,7 +70,7 @@ def plot_network(result, path: str | Path | None = None, max_traces: int = 3):
     axes[-1].set_xlabel("time (ms)")
     fig.tight_layout()
     if path is not None:
-        path = Path(path)
+        path = file_path(path, "a figure's file name", error=OutputError, example="out.png")
         atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format=path.suffix.lstrip(".").lower()))
         plt.close(fig)
     return fig
@@ -78,7 +80,7 @@ def animate_network(result, path: str | Path, frames: int = 60, fps: int = 15) -
     """A GIF of the activity: the raster and rates drawn as time advances."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    path = Path(path)
+    path = file_path(path, "an animation's file name", error=OutputError, example="out.gif")
     fig, (ax_r, ax_p) = plt.subplots(2, 1, sharex=True, figsize=(7, 5), gridspec_kw={"height_ratios": [3, 1.2]})
     bin_ms = _bin_ms(result)
     rates = {name: result.population_rate(name, bin_ms) for name in result.spikes}

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from ..errors import OutputError
 from ..io import atomic_write, check_writable
+from ..validate import file_path
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 _V = "#1f3b73"
@@ -37,7 +38,7 @@ def _new(figsize, path):
 
 def check_figure_path(path) -> Path:
     """Refuse a bad suffix or an unwritable place before any work is done."""
-    p = Path(path)
+    p = file_path(path, "a figure's file name", error=OutputError, example="out.png")
     if p.suffix.lower() not in FIGURE_SUFFIXES:
         raise OutputError(f"cannot write {str(p)!r}: use a .png, .svg or .pdf file name")
     return check_writable(p)
