@@ -424,7 +424,8 @@ def test_a_spike_threshold_at_or_below_rest_is_one_line(tmp_path):
              ["run", "--set", "spike_threshold=-70", "--t-stop", "5"],  # between the AHP and rest
              ["fi", "--set", "spike_threshold=-100", "--n", "3", "--dur", "50"],
              ["run", "--model", "hh1952", "--set", "spike_threshold=-1", "--t-stop", "5"],
-             ["run", "--model", str(tmp_path / "low.toml"), "--t-stop", "5"]]
+             ["run", "--model", str(tmp_path / "low.toml"), "--t-stop", "5"],
+             ["scan", "--param", "spike_threshold=-100:0:5", "--measure", "n_spikes"]]  # -75 counted 1 of 7
     for o in run_batch(cases, tmp_path, timeout=120):
         assert_one_line_refusal(o, contains=("resting potential",))
 

@@ -160,6 +160,11 @@ def scan(model: str | Model, param: str, values, measure: str, *, stimulus=None,
     apply_drugs(base, drugs)  # a wrong kind of drug list refused here, in one line
     check_param(base, param)
     models = [model_at(base, param, float(x), drugs) for x in values]
+    if param == "spike_threshold":  # a threshold at or below rest counts no spike (or one too few) without a word
+        from ..model import check_spike_threshold
+
+        for m in models:
+            check_spike_threshold(m)
     method, dt = protocol_method(method, dt)
     unit = FEATURES[measure][0]
     bar = progress_bar(f"scan {param}", progress)
