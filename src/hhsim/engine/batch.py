@@ -327,6 +327,7 @@ def _adaptive_kernel(plan: Plan):
     """The compiled adaptive loop bound to ``plan``'s model: called as
     ``kernel(v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps, rec_every, v_rec, y_rec,
     thr, spk_t, spk_n, rtol, atol, h_max, lo, hi)``."""
+    dopri5_driver.start_loop_compile()  # a first run: the loop compiles beside the model's functions
     rhs, inst, stages = adaptive_functions(plan.structure)
     loop = dopri5_driver.compiled_loop()
     params = flat_parameters(plan)

@@ -219,16 +219,77 @@ SIGNATURE = int64(
 )
 
 _READY = False
+#: The worker process compiling the loop into the cache while this one compiles a model.
+_WORKER: dict = {"process": None}
+#: Longest wait for the worker (s); after it this process compiles the loop itself.
+WORKER_WAIT_S = 300.0
+
+
+def _in_cache() -> bool:
+    """The loop for :data:`SIGNATURE` is in the kernel cache (read from numba's index only)."""
+    try:
+        cache = run_dopri5._cache
+        key = cache._index_key(SIGNATURE, run_dopri5.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:  # no on-disk cache, or numba's layout changed: just compile here
+        return False
+
+
+def start_loop_compile() -> None:
+    """On a first run (the loop not in the cache), compile it in a worker process now.
+
+    The caller then compiles its model's own functions (about 0.9 s for ``hh``)
+    while the worker compiles the loop (about 2 s); :func:`compiled_loop` waits
+    for the worker and loads the loop from the cache.  Only with two cores free
+    and an on-disk cache; otherwise nothing happens and the loop compiles here.
+    """
+    import subprocess
+    import sys
+
+    from ..cache import state
+    from ..threads import coupled_thread_count
+
+    if _READY or _WORKER["process"] is not None or state().root is None or coupled_thread_count() < 2:
+        return
+    if _in_cache():
+        return
+    try:
+        _WORKER["process"] = subprocess.Popen(
+            [sys.executable, "-m", "hhsim.engine.compile_worker", "dopri5"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        _WORKER["process"] = None
+
+
+def _wait_for_worker() -> None:
+    """Wait for the worker; after :data:`WORKER_WAIT_S`, or on Ctrl-C, it is killed
+    (it must not outlive this process) and this process compiles the loop itself."""
+    import subprocess
+
+    process, _WORKER["process"] = _WORKER["process"], None
+    if process is None:
+        return
+    try:
+        process.wait(timeout=WORKER_WAIT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
 
 
 def compiled_loop():
-    """``run_dopri5`` compiled for :data:`SIGNATURE` only (loaded from the cache when there)."""
+    """``run_dopri5`` compiled for :data:`SIGNATURE` only (loaded from the cache when there,
+    after waiting for the worker :func:`start_loop_compile` started)."""
     global _READY
     if not _READY:
+        _wait_for_worker()
         run_dopri5.compile(SIGNATURE)
         run_dopri5.disable_compile()
         _READY = True
     return run_dopri5
 
 
-__all__ = ["INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "compiled_loop"]
+__all__ = ["INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "compiled_loop", "start_loop_compile"]
