@@ -473,3 +473,13 @@ def test_output_paths_and_indices(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _refused(OUTPUTS[name])
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_a_cable_without_a_spike_reports_no_spike_width():
+    """A subthreshold bump was reported as a 'spike width' beside 'propagated no'."""
+    from hhsim.cable import cable, parse_point, simulate_cable, spike_width
+
+    r = simulate_cable(cable(10_000, 476), "hh", parse_point("pulses(amp=1, dur=0.1)"), t_stop=10)
+    assert not r.propagated
+    assert math.isnan(spike_width(r, 5_000.0))
+    assert r.summary().get("spike_width_ms") is None

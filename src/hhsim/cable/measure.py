@@ -154,6 +154,8 @@ def spike_width(result, location) -> float:
     nearest a location (NaN if it did not spike there)."""
     result = _checked(result)
     node = max(_bracket(result.tree, location), key=lambda p: p[1])[0]
+    if result.spike_counts[node] < 1:  # no spike there: a subthreshold bump has no spike width
+        return math.nan
     col = int(np.argmin(np.abs(result.tree.dist[result.rec_nodes] - result.tree.dist[node])))
     return width_at_half_amplitude(result.t, result.v[:, col], result.plan.v_rest[result.rec_nodes[col]])
 
