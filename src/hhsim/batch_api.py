@@ -16,6 +16,7 @@ method as :func:`hhsim.simulate`, so neuron ``i`` of a batch gives what
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from .errors import ParameterError, SolverError
 from .limits import memory_budget
 from .model import Model
 from .result import Result
-from .simulation import resolve_method
+from .simulation import _noise_spec, resolve_method
 from .stim import Stimulus, total
 from . import validate as _validate
 
@@ -274,6 +275,12 @@ def simulate_batch(
     n: int | None = None,
     rtol: float | None = None,
     atol: float | None = None,
+    noise=None,
+    area_um2=None,
+    density: dict | None = None,
+    channel_counts: dict | None = None,
+    seed: int | None = None,
+    first_neuron: int = 0,
 ) -> BatchResult:
     """Simulate many neurons of one model at once, each with its own parameters.
 
@@ -292,14 +299,46 @@ def simulate_batch(
     record_every : keep every k-th grid point of the recorded traces.
     n : number of neurons when ``params`` gives none per neuron.
     rtol, atol : tolerances of ``dopri5`` (defaults as ``simulate``).
+    noise : channel noise as :func:`hhsim.simulate`: ``"markov"`` or ``"langevin"``
+        (``"gillespie"`` runs one neuron only), ``"none"`` or a
+        :class:`~hhsim.noise.ChannelNoise`; each neuron has its own channels and
+        its own random stream (neuron ``i`` is stream ``first_neuron + i`` of
+        ``seed``, so neuron 0 equals ``simulate`` with the same seed).  The
+        noisy stepper is fixed-step exponential Euler (``method`` None or
+        ``expeuler``; ``dt`` default 0.01 ms) and the result a
+        :class:`NoisyBatchResult`; ``record="all"`` adds ``"<channel>.open"``.
+    area_um2 : membrane area (µm²) that the densities multiply: one number, or
+        one per neuron.
+    density, channel_counts, seed : as :func:`hhsim.simulate` (channels/µm²,
+        whole numbers of channels, the key of the random streams).
+    first_neuron : the random stream of this batch's first neuron, so that a
+        large noisy batch split into parts gives the same bits as one call.
     """
     base = _models.get(model)
+    areas = None
+    if isinstance(area_um2, (list, tuple, range, np.ndarray)):  # one area per neuron
+        areas = _validate.float_array(area_um2, "area_um2")
+        if areas.ndim != 1:
+            raise ParameterError(f"area_um2 needs one number per neuron (a 1-D array), got shape {areas.shape}")
+        area_um2 = None
+        if areas.size == 1:
+            area_um2, areas = float(areas[0]), None
+    spec = _noise_spec(noise, area_um2 if areas is None else 1.0, density, channel_counts, seed)
+    noisy = spec is not None and spec.active
+    if not noisy and first_neuron != 0:
+        raise ParameterError(f"first_neuron = {_validate.shown(first_neuron)} numbers the random streams of "
+                             "noisy neurons; it needs noise='markov' or 'langevin'")
+    if noisy:
+        _check_noisy_call(spec, method, rtol, atol)
+        first_neuron = _validate.whole(first_neuron, "first_neuron", lo=0, hi=2 ** 62)
     scale = 1.0 if scale is None else scale
     scale_arr = _validate.float_array(scale if isinstance(scale, (list, tuple, range, np.ndarray)) else [scale],
                                       "scale")
-    if n is None and scale_arr.size > 1 and not any(np.size(v) > 1 for v in (params or {}).values()
-                                                    if isinstance(params, dict)):
+    by_params = any(np.size(v) > 1 for v in (params or {}).values() if isinstance(params, dict))
+    if n is None and scale_arr.size > 1 and not by_params:
         n = scale_arr.size  # the scales alone set the batch size
+    if n is None and areas is not None and not by_params:
+        n = areas.size  # the areas alone set the batch size
     if n is not None:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ParameterError(f"n must be a whole number of neurons >= 1 (got {_validate.shown(n)})")
@@ -319,6 +358,14 @@ def simulate_batch(
     if not np.all(np.isfinite(scale_arr)):
         raise ParameterError("scale must be finite")
     scale = np.broadcast_to(scale_arr, (count,)).copy()
+    if noisy:
+        if areas is not None and areas.size != count:
+            raise ParameterError(f"area_um2 needs one value per neuron ({count}) or a single value, "
+                                 f"got {areas.size}")
+        spec = dataclasses.replace(spec, area_um2=None) if areas is not None else spec
+        return _noisy_batch(base, models, plan, arrays, spec, areas, stimulus=stimulus, scale=scale,
+                            t_stop=t_stop, dt=dt, record=record, record_every=record_every,
+                            first_neuron=first_neuron)
     return simulate_batch_of(models, stimulus=stimulus, scale=scale, t_stop=t_stop, dt=dt, method=method,
                              record=record, record_every=record_every, rtol=rtol, atol=atol, params=arrays,
                              plan=plan)
@@ -354,4 +401,89 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
         t=t, traces=traces, v_final=out.v_final.copy(), states_final=out.y_final.copy(),
         models=models if isinstance(models, ModelsWith) else list(models),
         method=method, dt=grid.dt, t_stop=float(t_stop), stimulus=stimulus,
+    )
+
+
+@dataclass(repr=False)
+class NoisyBatchResult(BatchResult):
+    """A :class:`BatchResult` of noisy neurons (``simulate_batch(..., noise=...)``).
+
+    ``method`` is the noise method; ``traces`` may hold ``"<channel>.open"``
+    (the fraction of that channel's channels open) besides ``"v"`` (mV) and
+    the gates (for a noisy channel's gate: the mean fraction of its open
+    subunits); ``states_final`` (n_gates, n) the gates at ``t_stop``;
+    ``channel_counts``: noisy channel -> (n,) number of channels per neuron;
+    ``meta["noise"]``: the noise record (keys with units).
+    """
+
+    channel_counts: dict = field(default_factory=dict)
+
+    def result(self, i: int) -> Result:
+        """Neuron ``i`` as a :class:`~hhsim.noise.NoiseResult` (needs ``record="all"``)."""
+        from .noise import NoiseResult
+
+        n = len(self.models)
+        i = _validate.whole(i, "neuron index i", lo=-n, hi=n - 1) % n
+        model = self.models[i]
+        opened = [f"{name}.open" for name in self.channel_counts]
+        missing = [name for name in ["v", *model.state_names, *opened] if name not in self.traces]
+        if missing:
+            raise ParameterError(f"neuron {i} cannot be turned into a Result: {', '.join(missing)} not recorded; "
+                                 "run simulate_batch with record='all'")
+        stim = self.stimulus
+        current = (stim.value(self.t) * self.scale[i]) if stim is not None else np.zeros_like(self.t)
+        counts = {name: int(c[i]) for name, c in self.channel_counts.items()}
+        return NoiseResult(
+            t=self.t, v=np.ascontiguousarray(self.traces["v"][:, i]),
+            states={name: np.ascontiguousarray(self.traces[name][:, i]) for name in model.state_names},
+            stimulus=current, spike_times=self.spike_times[i], model=model, method=self.method,
+            dt=self.dt, t_stop=self.t_stop, v_rest=model.resting_potential(),
+            meta={"stimulus": stim.describe() if stim is not None else "none", "scale": float(self.scale[i]),
+                  "noise": self.meta.get("noise", {}), "channel_counts": counts},
+            open_fraction={name: np.ascontiguousarray(self.traces[f"{name}.open"][:, i])
+                           for name in self.channel_counts},
+            channel_counts=counts,
+            reversal_mV={ch.name: float(model.reversal_potential(ch)) for ch in model.channels},
+        )
+
+
+def _check_noisy_call(spec, method, rtol, atol) -> None:
+    """One-line refusals of what a noisy batch cannot do."""
+    if spec.method == "gillespie":
+        raise ParameterError("simulate_batch runs markov or langevin noise; gillespie (exact event times) "
+                             "runs one neuron: hhsim.simulate(..., noise='gillespie')")
+    if rtol is not None or atol is not None:
+        raise SolverError("rtol and atol belong to the adaptive methods; a noisy batch has a fixed step dt")
+    if method is not None and str(method).lower() != "expeuler":
+        raise SolverError(f"channel noise runs its own fixed-step exponential-Euler stepper; method "
+                          f"{method!r} is not accepted with noise (accepted: expeuler, or leave it out)")
+
+
+def _noisy_batch(base, models, plan, arrays, spec, areas, *, stimulus, scale, t_stop, dt, record, record_every,
+                 first_neuron) -> NoisyBatchResult:
+    """The noisy branch of :func:`simulate_batch`: :func:`hhsim.noise.simulate_noisy_batch`
+    over the neurons' models (``plan`` unused: the noisy lowering builds its own)."""
+    from .noise import simulate_noisy_batch
+
+    count = len(models)
+    if record is not None and record is not False and not isinstance(record, (str, list, tuple)):
+        raise ParameterError(f"record must be None, 'all', a state name or a list of them (got "
+                             f"{type(record).__name__} {_validate.shown(record)})")
+    record = None if record is False else record
+    record_every = _validate.record_every(record_every, SolverError)
+    varied = bool(arrays)
+    out = simulate_noisy_batch(base, spec, n=count, stimulus=stimulus, scale=scale, t_stop=t_stop, dt=dt,
+                               record=record, record_every=record_every, area_um2=areas,
+                               node_offset=first_neuron, models=list(models) if varied else None)
+    stim = check_stimulus(total(stimulus) if isinstance(stimulus, (list, tuple)) else stimulus)
+    counts = {k: np.asarray(v, dtype=np.int64) for k, v in out.counts.items()}
+    return NoisyBatchResult(
+        params=dict(arrays), scale=scale, spike_times=[np.asarray(s, dtype=float) for s in out.spike_times],
+        t=out.t, traces=out.traces, v_final=out.v_final.copy(), states_final=out.states_final,
+        models=models if isinstance(models, ModelsWith) else list(models), method=spec.method, dt=out.dt,
+        t_stop=float(t_stop), stimulus=stim,
+        meta={"noise": spec.describe() if areas is None else {**spec.describe(), "area_um2": areas.tolist()},
+              "first_neuron": int(first_neuron),
+              "channel_counts": {k: v.tolist() for k, v in counts.items()}},
+        channel_counts=counts,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError
+from ..limits import check_memory
 from ..physics.evaluate import physics
 from ..physics.kinetic import KineticScheme, kinetic_scheme, step_probabilities, subunit_transition
 from ..physics.structure import Plan
@@ -137,6 +138,10 @@ def noise_plan(model, plan: Plan, counts: dict[str, np.ndarray], dt: float) -> N
     uniq, grp = np.unique(keys, axis=0, return_inverse=True)
     first = [int(np.flatnonzero(grp == k)[0]) for k in range(uniq.shape[0])]
     vgrid = np.arange(int(round((VHI - VLO) / VH)) + 1) * VH + VLO
+    # one table per group: nodes whose rate parameters differ each need their own
+    check_memory(8.0 * len(first) * vgrid.size * max(col, 1),
+                 f"the rate tables of {len(first)} groups of nodes with different kinetics",
+                 "vary fewer rate parameters or temperatures across the nodes", ParameterError)
     tab = np.zeros((len(first), vgrid.size, max(col, 1)))
     for k, c in enumerate(first):
         one = plan.columns(np.array([c]))

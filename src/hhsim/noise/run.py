@@ -25,7 +25,7 @@ from ..physics.structure import lower
 from ..limits import check_memory
 from ..stim import Stimulus, total
 from .gillespie import run_gillespie
-from .output import NoiseOutput
+from .output import NoiseOutput, gate_values
 from .lowering import VH, VLO, NoisePlan, noise_plan
 from .result import NoiseResult
 from .spec import ChannelNoise
@@ -105,7 +105,7 @@ def run_plan(np_plan: NoisePlan, noise: ChannelNoise, stimulus: Stimulus | None,
         raise SolverError(f"more than {max_spk} spikes in {grid.n_steps * grid.dt:g} ms; check the stimulus")
     spikes = [spk_t[c, : spk_n[c]].copy() for c in range(n)]
     t = grid.t0 + grid.dt * every * np.arange(n_rec) if every > 0 else np.array([grid.t0])
-    return NoiseOutput(t, v_rec, g_rec, o_rec, spikes, np_plan.counts.copy(), v.copy(), z, np_plan)
+    return NoiseOutput(t, v_rec, g_rec, o_rec, spikes, np_plan.counts.copy(), v.copy(), z, np_plan, xd)
 
 
 def check_recording(grid: Grid, record_every: int, n_series: int, n_neurons: int = 1) -> None:
@@ -187,7 +187,8 @@ class NoiseBatchResult:
     ``spike_times`` per neuron (ms); ``t`` (ms) and ``traces``: ``"v"`` (mV), the
     gate names (mean open-subunit fractions) and ``"<channel>.open"`` (open
     fraction), each (n_times, n), when recorded; ``counts``: noisy channel ->
-    (n,) channels per neuron; ``noise``: the record used.
+    (n,) channels per neuron; ``noise``: the record used; ``v_final`` (n,) mV and
+    ``states_final`` (n_gates, n) the state at ``t_stop`` (gates as in ``traces``).
     """
 
     spike_times: list
@@ -200,6 +201,8 @@ class NoiseBatchResult:
     t_stop: float
     model: object
     meta: dict = field(default_factory=dict)
+    v_final: np.ndarray | None = None
+    states_final: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -212,7 +215,7 @@ class NoiseBatchResult:
 
 def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, scale=None, t_stop: float,
                          dt: float | None = None, record=None, record_every: int = 1, area_um2=None,
-                         v_clamp=None, node_offset: int = 0) -> NoiseBatchResult:
+                         v_clamp=None, node_offset: int = 0, models=None) -> NoiseBatchResult:
     """``n`` neurons of ``model``, each with its own noisy channels and random stream.
 
     ``area_um2``: one area per neuron (µm²) for the densities (default: the
@@ -221,7 +224,10 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
     voltage, the channels starting in their stationary distribution there;
     ``record``: None (spikes only), ``"all"`` or names among ``v``, the gates
     and ``<channel>.open``; ``node_offset``: the first neuron's stream
-    (neuron i of this batch is neuron ``node_offset + i`` of a larger one).
+    (neuron i of this batch is neuron ``node_offset + i`` of a larger one);
+    ``models``: one model per neuron (``n`` of them, ``model`` with some
+    parameters changed, one structure), default ``model`` for every neuron;
+    the channel counts come from ``model``'s channels.
     """
     model = _models.get(model)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -250,13 +256,25 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
     every = int(record_every) if wanted else 0
     if wanted:
         check_recording(grid, every, len(names), n_neurons=n)
+    if models is None:
+        models = [model] * n
+    elif len(models) != n:
+        raise ParameterError(f"models gives {len(models)} models for a batch of {n} neurons; give one per neuron")
     initial = None
     if v_clamp is not None:  # clamped neurons start in the stationary state of the clamp voltage
         vc = np.broadcast_to(np.asarray(v_clamp, dtype=float), (n,))
-        start = model.initial_state()
-        at = {float(x): (float(x), model.steady_states(float(x))) for x in np.unique(vc[np.isfinite(vc)])}
-        initial = [at[float(x)] if np.isfinite(x) else start for x in vc]
-    plan = lower([model] * n, initial=initial)
+        at = {}
+        initial = []
+        for i, x in enumerate(vc):
+            m = models[i]
+            if not np.isfinite(x):
+                initial.append(m.initial_state())
+                continue
+            key = (id(m), float(x))
+            if key not in at:
+                at[key] = (float(x), m.steady_states(float(x)))
+            initial.append(at[key])
+    plan = lower(list(models), initial=initial)
     np_plan = noise_plan(model, plan, counts, grid.dt)
     out = run_plan(np_plan, noise, stimulus, grid, record_every=every, scale=scale, v_clamp=v_clamp,
                    node_offset=node_offset)
@@ -274,4 +292,5 @@ def simulate_noisy_batch(model, noise: ChannelNoise, *, n: int, stimulus=None, s
         scale=np.broadcast_to(np.asarray(1.0 if scale is None else scale, dtype=float), (n,)).copy(),
         noise=noise, dt=grid.dt, t_stop=float(t_stop), model=model,
         meta={"stimulus": stimulus.describe() if stimulus is not None else "none"},
+        v_final=out.v_final, states_final=gate_values(out.z_final, out.xd_final, np_plan),
     )
