@@ -334,7 +334,7 @@ def simulate_batch(
     scale = 1.0 if scale is None else scale
     scale_arr = _validate.float_array(scale if isinstance(scale, (list, tuple, range, np.ndarray)) else [scale],
                                       "scale")
-    by_params = any(np.size(v) > 1 for v in (params or {}).values() if isinstance(params, dict))
+    by_params = isinstance(params, dict) and any(np.size(v) > 1 for v in params.values())
     if n is None and scale_arr.size > 1 and not by_params:
         n = scale_arr.size  # the scales alone set the batch size
     if n is None and areas is not None and not by_params:

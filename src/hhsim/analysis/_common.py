@@ -178,8 +178,9 @@ def protocol_method(method: str | None, dt: float | None) -> tuple[str, float]:
     return method, float(dt)
 
 
-#: Smallest time step (ms) a protocol accepts: a nanosecond, far below any membrane's time scale.
-MIN_DT_MS = 1e-6
+#: Smallest time step (ms) a protocol accepts: a picosecond, far below any membrane's time scale (smaller
+#: steps overflowed the step counts; larger ones are refused by the memory and step-count checks).
+MIN_DT_MS = 1e-9
 
 
 def snap(x: float, dt: float) -> float:

@@ -115,7 +115,7 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
     check_resolved(stimuli, grid)
     rows = []
     for s in stimuli or [None]:
-        edges = [] if s is None else [e for e in s.breakpoints() if grid.t0 < e < grid.t_end]
+        edges = _inside(s, grid)
         if s is None or s.piecewise_constant:  # knots at the edges only: no grid needed
             t = np.array(sorted({grid.t0, grid.t_end, *edges}))
             right = np.zeros(t.size) if s is None else s.value(t)
@@ -127,10 +127,14 @@ def stimulus_knots(stimuli: list[Stimulus | None], grid: Grid):
         t = grid_t
         if edges:
             t = _snap(grid_t, edges, grid.dt)
-            near = np.abs(t[np.clip(np.searchsorted(t, edges), 0, t.size - 1)] - np.array(edges))
-            extra = [e for e, d in zip(edges, near) if d > 1e-9 * grid.dt]
-            extra = [e for e in extra if np.min(np.abs(t - e)) > 1e-9 * grid.dt]
-            t = np.union1d(t, extra) if extra else t
+            # the edges not already a knot: the distance to the nearest knot (t is sorted), in one pass
+            # (a per-edge scan of every knot took minutes for a waveform of millions of samples)
+            e = np.asarray(edges, dtype=float)
+            right_k = np.clip(np.searchsorted(t, e), 0, t.size - 1)
+            left_k = np.clip(right_k - 1, 0, t.size - 1)
+            near = np.minimum(np.abs(t[right_k] - e), np.abs(t[left_k] - e))
+            extra = e[near > 1e-9 * grid.dt]
+            t = np.union1d(t, extra) if extra.size else t
         if s is None:
             right = np.zeros(t.size)
             left = np.zeros(t.size)
@@ -179,19 +183,29 @@ def _drop_straight_knots(t, right, left, stops):
     return t[idx], right[idx], left[idx], new_stops
 
 
+def _inside(s, grid: Grid) -> list[float]:
+    """The breakpoints of stimulus ``s`` strictly inside the run, in the order it gives them."""
+    if s is None:
+        return []
+    b = np.asarray(s.breakpoints(), dtype=float)
+    return b[(b > grid.t0) & (b < grid.t_end)].tolist()
+
+
 def _snap(t: np.ndarray, edges: list[float], dt: float) -> np.ndarray:
     """Move grid times within rounding error of a stimulus edge onto the edge.
 
     ``0.025 * 400`` is ``10.000000000000002``; without this, a step that
     starts at 10 ms would already be on at the left limit of that point.
     """
-    if not edges:
+    if not len(edges) or not t.size:
         return t
     t = t.copy()
-    for e in edges:
-        k = int(round((e - t[0]) / dt)) if t.size else 0
-        if 0 <= k < t.size and abs(t[k] - e) < 1e-9 * max(1.0, abs(e)):
-            t[k] = e
+    e = np.asarray(edges, dtype=float)
+    k = np.rint((e - t[0]) / dt)
+    ok = (k >= 0) & (k < t.size)
+    e, k = e[ok], k[ok].astype(np.int64)
+    close = np.abs(t[k] - e) < 1e-9 * np.maximum(1.0, np.abs(e))
+    t[k[close]] = e[close]
     return t
 
 
