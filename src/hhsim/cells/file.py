@@ -40,13 +40,22 @@ file is read; bare numbers are in hhsim's units: mV, ms, µF/cm², mS/cm², mM, 
     file = "kht.toml"
     gbar = "30 nS"
 
+    [noise]                           # optional: channel noise for `hhsim run` (its options override it)
+    method = "markov"                 # markov (default), langevin, gillespie or none
+    area = "50 um2"                   # optional: default the [membrane] area
+    density = { Na = 60, K = 18 }     # channels/µm² (default: the squid values for Na and K)
+    # counts = { Na = 3000 }          # or numbers of channels, instead of densities
+    seed = 1                          # the random stream's key (default 0)
+
     [[stimuli]]                       # optional: used by `hhsim run` when no --stim is given
     kind = "step"                     # step, pulses, ramp, sine, noise, file
     amp = "100 pA"                    # µA/cm², or a point current with the area
     start = "10 ms"
     dur = "100 ms"
 
-:func:`load_cell` reads it into a :class:`hhsim.Model`; :func:`describe_cell`
+:func:`load_cell` reads it into a :class:`hhsim.Model`; :func:`read_cell` also
+gives the stimuli, the area and the ``[noise]`` table (``CellFile.noise``: the
+keyword arguments of :class:`hhsim.noise.ChannelNoise`); :func:`describe_cell`
 writes any model back as such a file (numbers in hhsim's units, written
 exactly), and the file reads back to an identical model.
 """
@@ -66,9 +75,13 @@ from ..io import atomic_write
 from ..model import Model, check_spike_threshold
 
 TOP_KEYS = ("name", "description", "source", "notes", "temperature", "spike_threshold", "v_init",
-            "initial_states", "membrane", "concentrations", "pools", "channels", "stimuli")
+            "initial_states", "membrane", "concentrations", "pools", "channels", "stimuli", "noise")
 MEMBRANE_KEYS = ("C_m", "area", "capacitance")
 POOL_KEYS = ("ion", "depth", "tau")
+NOISE_KEYS = ("method", "area", "density", "counts", "seed")
+#: Methods of a [noise] table: those of :data:`hhsim.noise.METHODS` (a higher layer; a test
+#: checks that the two agree).
+NOISE_METHODS = ("none", "markov", "langevin", "gillespie")
 
 #: Stimulus kinds: keyword -> its library unit ("current" keywords take µA/cm² or,
 #: with a membrane area, a point current).
@@ -92,13 +105,18 @@ _HEADER = """\
 
 @dataclass(frozen=True)
 class CellFile:
-    """What a cell file holds: the model, its stimuli (or None) and its membrane area
-    (µm², or None when the file gives none)."""
+    """What a cell file holds: the model, its stimuli (or None), its membrane area
+    (µm², or None when the file gives none) and its channel noise (``noise``: None
+    without a [noise] table, else the keyword arguments of
+    :class:`hhsim.noise.ChannelNoise`: ``method``, ``area_um2`` (µm²; the [noise]
+    area, else the membrane's, else absent), ``density`` (channel -> channels/µm²),
+    ``counts`` (channel -> number of channels), ``seed``)."""
 
     model: Model
     stimulus: stim.Stimulus | None
     area_um2: float | None
     path: Path
+    noise: dict | None = None
 
 
 def load_cell(path: str | Path) -> Model:
@@ -145,7 +163,8 @@ def read_cell(path: str | Path) -> CellFile:
     except HHSimError as exc:
         raise type(exc)(f"{where}: {exc}") from None
     stimuli = [_stimulus(s, i, where, path.parent, area) for i, s in enumerate(_list(data, "stimuli", where))]
-    return CellFile(model, stim.total(stimuli), area, path)
+    noise = _noise(_table(data, "noise", where), where, model, area) if "noise" in data else None
+    return CellFile(model, stim.total(stimuli), area, path, noise)
 
 
 # ------------------------------------------------------------------ pieces
@@ -250,6 +269,55 @@ def _initial_states(raw: dict, where: str) -> tuple[tuple[str, float], ...]:
         raise ModelError(f"{where}: [initial_states] is not supported by this version of hhsim")
     w = f"{where}: [initial_states]"
     return tuple((str(k), _q(w, k, v, "mM" if k.endswith("_i") else "1")) for k, v in raw.items())
+
+
+def _noise(raw: dict, where: str, model: Model, membrane_area: float | None) -> dict:
+    """The [noise] table as :class:`hhsim.noise.ChannelNoise` keyword arguments, checked
+    here so that a bad value is one line naming the file and the key."""
+    w = f"{where}: [noise]"
+    _keys(raw, NOISE_KEYS, w)
+    method = raw.get("method", "markov")
+    if not isinstance(method, str) or method.strip().lower() not in NOISE_METHODS:
+        raise ParameterError(f"{w}: method {method!r} is not a noise method; accepted: {', '.join(NOISE_METHODS)}")
+    out: dict = {"method": method.strip().lower()}
+    area = _q(w, "area", raw["area"], "um2") if "area" in raw else membrane_area
+    if area is not None:
+        if not area > 0:
+            raise ParameterError(f"{w}: area must be > 0 µm² (got {area:g})")
+        out["area_um2"] = area
+    names = [ch.name for ch in model.channels]
+    for key in ("density", "counts"):
+        if key not in raw:
+            continue
+        table = raw[key]
+        if not isinstance(table, dict) or not table:
+            raise ParameterError(f"{w}: {key} must be a table of channel = value, e.g. {key} = {{ Na = 60 }}")
+        values = {}
+        for name, value in table.items():
+            if name not in names:
+                raise ParameterError(f"{w}: {key} names channel {name!r}, which the cell does not have; "
+                                     f"its channels: {', '.join(names)}")
+            if key == "density":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                        or value < 0:
+                    raise ParameterError(f"{w}: density of {name} = {value!r} is not accepted; accepted: a number "
+                                         ">= 0 (channels/µm²)")
+                values[name] = float(value)
+            else:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ParameterError(f"{w}: counts of {name} = {value!r} is not a whole number of channels; "
+                                         "accepted: 0, 1, 2, ...")
+                values[name] = int(value)
+        out[key] = values
+    both = sorted(set(out.get("density", {})) & set(out.get("counts", {})))
+    if both:
+        raise ParameterError(f"{w}: channel {both[0]!r} is given both a density and counts; give one")
+    if "seed" in raw:
+        seed = raw["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ParameterError(f"{w}: seed = {seed!r} is not accepted; accepted: a whole number 0 .. 2**64 - 1")
+        out["seed"] = int(seed)
+    return out
 
 
 def _concentrations(raw: dict, where: str) -> dict[str, float]:

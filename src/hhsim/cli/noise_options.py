@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
 from ..errors import ParameterError
@@ -49,9 +51,14 @@ def parse_pairs(text: str | None, option: str) -> dict[str, float] | None:
     return out
 
 
-def noise_record(noise, area, density, counts, seed, default_area=None) -> ChannelNoise:
+def noise_record(noise, area, density, counts, seed, default_area=None, file_noise=None) -> ChannelNoise:
     """The :class:`~hhsim.noise.ChannelNoise` of the options (method ``none`` without ``--noise``);
-    ``default_area``: the area a cell file gives, used when ``--area`` is not."""
+    ``default_area``: the area a cell file gives, used when ``--area`` is not; ``file_noise``:
+    a cell file's [noise] table (:attr:`hhsim.cells.CellFile.noise`), which the options
+    override one by one (``--density`` or ``--count`` replace both its densities and counts,
+    ``--noise none`` turns it off)."""
+    if file_noise is not None:
+        return _over_file(ChannelNoise(**file_noise), noise, area, density, counts, seed)
     if noise is None and all(x is None for x in (area, density, counts, seed)):
         return ChannelNoise("none")
     if noise is None:
@@ -63,3 +70,19 @@ def noise_record(noise, area, density, counts, seed, default_area=None) -> Chann
         area = default_area
     return as_noise(spec, area_um2=area, density=parse_pairs(density, "--density"),
                     counts=parse_pairs(counts, "--count"), seed=seed)
+
+
+def _over_file(base: ChannelNoise, noise, area, density, counts, seed) -> ChannelNoise:
+    """A cell file's noise record with the options given on the command line applied."""
+    if noise is not None:
+        base = dataclasses.replace(base, method=as_noise(noise).method)
+    if not base.active:
+        given = [n for n, x in (("--area", area), ("--density", density), ("--count", counts), ("--seed", seed))
+                 if x is not None]
+        if given:
+            raise ParameterError(f"{', '.join(given)} given with noise none; add --noise markov or langevin")
+        return base
+    dens, cnts = parse_pairs(density, "--density"), parse_pairs(counts, "--count")
+    if dens is not None or cnts is not None:  # the options choose the noisy channels anew
+        base = dataclasses.replace(base, density={}, counts={})
+    return as_noise(base, area_um2=area, density=dens, counts=cnts, seed=seed)

@@ -50,7 +50,8 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
         check_output(plot, FIGURE_SUFFIXES, "figure"),
         check_output(animate, ANIMATION_SUFFIXES, "animation"),
     ]
-    spec = noise_record(noise, area, density, counts, seed, default_area=_area_of(model_name) if noise else None)
+    spec = noise_record(noise, area, density, counts, seed, default_area=_area_of(model_name) if noise else None,
+                        file_noise=_noise_of(model_name))
     result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every,
                       noise=spec)
     if targets[0] is not None and targets[0].suffix.lower() == ".nwb":
@@ -77,6 +78,15 @@ def _area_of(model_name) -> float | None:
 
         areas = read(model_name).areas_um2
         return next(iter(areas.values())) if len(areas) == 1 else None
+    return None
+
+
+def _noise_of(model_name) -> dict | None:
+    """The [noise] table of a cell file (``ChannelNoise`` keyword arguments), else None."""
+    if str(model_name).lower().endswith(".toml"):
+        from ..cells import read_cell
+
+        return read_cell(model_name).noise
     return None
 
 
