@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import StimulusError
 from .io import read_text
-from .validate import MIN_TAU_MS, file_path, float_array, whole
+from .validate import MIN_TAU_MS, file_path, float_array, shown, whole
 
 INF = math.inf
 
@@ -164,7 +164,7 @@ class Pulses(Stimulus):
     def breakpoints(self):
         from .limits import check_memory
 
-        check_memory(2 * 48.0 * self.count, f"the {2 * int(self.count)} edges of pulses(count={int(self.count)})",
+        check_memory(2 * 48.0 * self.count, f"the {shown(2 * int(self.count))} edges of pulses(count={shown(int(self.count))})",
                      f"use fewer pulses (this train lasts {self.count * self.period:.4g} ms)", StimulusError)
         pts = []
         for k in range(int(self.count)):

@@ -494,3 +494,10 @@ def test_a_waveform_of_a_million_samples_is_not_quadratic():
     start = time.monotonic()
     r = hhsim.simulate("hh", stim.samples(np.arange(n) * 1e-5, np.zeros(n)), t_stop=5)
     assert r.t[-1] == pytest.approx(5.0) and time.monotonic() - start < 30
+
+
+def test_huge_counts_are_shown_short_in_messages():
+    import re
+
+    text = _refused(lambda: hhsim.simulate("hh", stim.pulses(1, 1, period=2, count=10**30), t_stop=5))
+    assert not re.search(r"\d{16}", text), text
