@@ -208,3 +208,29 @@ def hhsim_model_threshold() -> float:
     from hhsim import models
 
     return models.get("hh").spike_threshold
+
+
+def test_cable_cells_release_a_held_crossing_at_the_dead_times_end():
+    """As for point neurons: a cable cell's crossing inside the dead time fires at its end
+    when the detection node is still above threshold there (V located linearly in the
+    step, as the cable's crossings are)."""
+    from hhsim.cable import cable, point
+    from hhsim.network import CableCell
+
+    drive = point(stim.step(1.0, start=2.0), at=0.0)
+
+    def run(refractory):
+        cell = CableCell(cable(500.0, 2.0), "hh", stimuli=[drive], detect_at=("cable", 0.5), method="cn")
+        return simulate_network(Network(populations=[Population("axon", cell, refractory=refractory)],
+                                        t_stop=40.0, dt=0.02))
+
+    free = run(0.0)
+    c = free.trains("axon")[0]
+    t, v = free.cable_t, free.cable_v["axon"][:, 0]
+    thr = CableCell(cable(500.0, 2.0), "hh").threshold
+    down = t[np.argmax((t > c[1]) & (v < thr))]
+    refractory = (c[1] - c[0]) + 0.5 * (down - c[1])
+    dead = run(refractory)
+    np.testing.assert_array_equal(dead.cable_v["axon"], free.cable_v["axon"])
+    s = dead.trains("axon")[0]
+    assert s[0] == c[0] and s[1] == pytest.approx(c[0] + refractory, abs=1e-12)

@@ -196,7 +196,7 @@ def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: 
         "S[13, c] = dV0",
         *[f"y[{j}, c] = choose(fsl, x{j}, xn{j})" for j in range(ns)],
         "thc = S[2, c]",
-        "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)) | (S[14, c] != 0.0))",
+        "hit = (not fsl) & (((V < thc) & (Vn >= thc)) | (not (abs(Vn) < 1e4)))",
         "S[14, c] = choose(hit, 1.0, 0.0)",
         f"{hits} |= hit",
     ]
@@ -229,17 +229,10 @@ def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) ->
         "    if not (abs(Vn) < 1e4):",
         "        return 0, n",
         "    V = S[1, c]",
-        "    up = V < S[2, c] and Vn >= S[2, c]",
-        "    d1 = 0.0",
-        f"    if up or sp_hold[BASE[{k}] + c] < t1:",
+        "    if V < S[2, c] and Vn >= S[2, c]:",
         f"        d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
-        "    if up:",
         "        ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])",
         f"        if not crossing(BASE[{k}] + c, ts, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], {drv.CROSSING_ARGS}):",
-        "            return -5, n",
-        f"    if sp_hold[BASE[{k}] + c] < t1:",
-        f"        if not release_held(BASE[{k}] + c, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
-        f"{drv.RECORD_SPIKE_ARGS}):",
         "            return -5, n",
     ]
     step = [
@@ -269,6 +262,22 @@ def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) ->
         "        if in_block:",
         "            for c in range(lo, hi):",
         *["                " + ln for ln in scan],
+        # then the fast nodes whose dead time, with a crossing held to its end, ends in
+        # this step (slow nodes release theirs in their sub-steps), on the step's
+        # interpolant (network_driver.crossing); a pass over the nodes only when some
+        # hold ends before the step's end
+        # (``release``: set before the structures' passes, which then make hold_min[0]
+        # the smallest hold left; a slow node releasing its own later leaves it low,
+        # which costs one more pass)
+        "if release:",
+        "    for c in range(S.shape[1]):",
+        f"        if S[0, c] == 0.0 and sp_hold[BASE[{k}] + c] < t1:",
+        "            Vn = S[12, c]",
+        f"            d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
+        f"            if not release_held(BASE[{k}] + c, S[1, c], Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
+        f"{drv.RECORD_SPIKE_ARGS}):",
+        "                return -5, n",
+        f"        hold_min[0] = min(hold_min[0], sp_hold[BASE[{k}] + c])",
     ]
     return step, look
 
@@ -384,7 +393,10 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
              "    if not meet(sync, n_threads, p):",
              "        return -1, n",
              "if tid != 0:",
-             "    continue"]
+             "    continue",
+             "release = hold_min[0] < t1",
+             "if release:",
+             "    hold_min[0] = math.inf"]
     for k in range(len(structures)):
         body += [*params(k), *fast[k][1], *_node_loop(k, method)]
     body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",

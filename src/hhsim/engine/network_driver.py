@@ -33,9 +33,11 @@ Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 * ``Q``   = (q_time, q_edge, q_next, head, tail, free, n_free)
 * ``EV``  = (ev_time, ev_code, ev_n, node_ptr, late, ev_cur)
 * ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr,
-  sp_hold) (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
+  sp_hold, hold_min) (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
   ``refr``: each node's dead time for spike emission, ms; ``sp_hold``: the end of the dead
-  time, ms, while a crossing inside it waits for it, else +inf; see :func:`crossing`)
+  time, ms, while a crossing inside it waits for it, else +inf; ``hold_min[0]``: at most
+  the smallest of them (the fast nodes are looked at only when it falls in the step);
+  see :func:`crossing`)
 * ``REC`` = (rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n)
 """
 
@@ -66,7 +68,7 @@ FIELDS = {
     "PIN": ("pin_ptr", "pin_lam", "pin_group", "pin_w", "pin_t", "pin_k", "pin_cur"),
     "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
     "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending",
-            "sp_last", "refr", "sp_hold"),
+            "sp_last", "refr", "sp_hold", "hold_min"),
 }
 
 
@@ -79,7 +81,8 @@ _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
-    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold = SPK
+    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, hold_min \
+        = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     e_post, e_delay, out_ptr = E[0], E[2], E[6]
     nb = head.shape[0]
@@ -149,7 +152,7 @@ SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B"
 HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
                    "kin_pend, kin_T, Gf, GEf")
 RECORD_SPIKE_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold"
-CROSSING_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold"
+CROSSING_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min"
 AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, " + CROSSING_ARGS)
 APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
                     "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
@@ -292,7 +295,7 @@ def hermite_value(v0, v1, m0, m1, s):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr,
-             sp_hold):
+             sp_hold, hold_min):
     """Node i's membrane crossed its threshold ``thr_i`` upwards at ts, in the sub-step
     [ta, ta + h] from V to Vn (``m0``, ``m1``: dV/dt at its ends times h).  False if the
     step's spike buffer is full.
@@ -313,6 +316,7 @@ def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
                 return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
             return True
         sp_hold[i] = tr
+        hold_min[0] = min(hold_min[0], tr)
         return True
     return record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
 
@@ -333,7 +337,7 @@ def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
-                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold):
+                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
     ends), release a crossing held to the end of a dead time inside it (``d0``, ``d1``
     then computed too: see :func:`crossing`), and propagate node i's linear synapses
@@ -341,7 +345,7 @@ def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, li
     if V < thr[i] and Vn >= thr[i]:
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
         if not crossing(i, ts, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
-                        mon_mask, sp_last, refr, sp_hold):
+                        mon_mask, sp_last, refr, sp_hold, hold_min):
             return False
     if sp_hold[i] <= ta + h:
         if not release_held(i, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
@@ -386,7 +390,7 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 #: for the nodes that crossed their threshold or diverged (``hit``).
 SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
 FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, lin_cg, "
-                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf, sp_hold, t1")
+                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf")
 FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
 
 
@@ -408,18 +412,14 @@ def fast_chunk(n, tid, n_threads):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk,
-                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf, sp_hold,
-                t1):
+                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
     """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
     of S) for this step.
 
     A node takes the fast path (row ``fs`` = 0: one whole step in the vectorised
     loop) unless something happens to it strictly inside the step: a synaptic
     event, a Poisson input (it may draw one), a jump of its stimulus, or kinetic
-    receptors (their conductance is re-evaluated at every sub-step).  Row ``hit``
-    starts as 1 for a node whose dead time, with a crossing held to its end,
-    ends before the step's end t1 (``sp_hold``): the fast loop keeps it, so that
-    the scan after it looks at the node (:func:`release_held`).  For fast
+    receptors (their conductance is re-evaluated at every sub-step).  For fast
     nodes the rows hold V, the threshold, the stimulus at the step's start,
     middle and end, and the synaptic G, G*E at those times (linear synapses
     exactly, from the decay factors; gap and graded terms from the step's start).
@@ -446,7 +446,6 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             i = ub + c
             slow = (node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i]) | (kin_ptr[i + one] > kin_ptr[i])
             S[0, c] = choose(slow, 1.0, 0.0)
-            S[14, c] = choose(sp_hold[i] < t1, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
             nz = noise_I[i]
@@ -462,7 +461,6 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             slow = ((node_ptr[i + one] > node_ptr[i]) | (pin_ptr[i + one] > pin_ptr[i])
                     | (kin_ptr[i + one] > kin_ptr[i]) | (has & (wk[wi] != 0.0)))
             S[0, c] = choose(slow, 1.0, 0.0)
-            S[14, c] = choose(sp_hold[i] < t1, 1.0, 0.0)
             S[1, c] = v[i]
             S[2, c] = thr[i]
             nz = noise_I[i]

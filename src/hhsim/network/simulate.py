@@ -234,7 +234,7 @@ class _Runner:
         self.SPK = [np.zeros(sp), np.zeros(sp, dtype=np.int64), np.zeros(1, dtype=np.int64), plan.ext_t,
                     plan.ext_src, np.zeros(1, dtype=np.int64), np.zeros(expected), np.zeros(expected, dtype=np.int64),
                     np.zeros(1, dtype=np.int64), mon["mask"], np.zeros(1, dtype=np.int64), np.full(n, -np.inf),
-                    plan.refr, np.full(n, np.inf)]
+                    plan.refr, np.full(n, np.inf), np.array([np.inf])]
         nodes = mon["nodes"]
         rec_k = np.zeros(nodes.size, dtype=np.int64)
         rec_c = np.zeros(nodes.size, dtype=np.int64)
@@ -295,8 +295,9 @@ class _Runner:
         self.cable_t = [0.0]
         self.cable_v = {c["population"]: [[st.v[c["detect"]] for st in c["steppers"]]] for c in p.cables}
         every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
-        # last emitted spike time per node (ms) and held crossings, shared with the compiled loop
-        last, hold = self.SPK[11], self.SPK[13]
+        # last emitted spike time per node (ms), shared with the compiled loop; the cable
+        # cells' held crossings (the compiled loop's own would release them on the proxy)
+        last, hold = self.SPK[11], np.full(p.n_nodes, np.inf)
         for n in range(grid.n_steps):
             t = grid.t0 + n * grid.dt
             for c, q, st in cells:
