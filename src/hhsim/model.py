@@ -174,6 +174,9 @@ class Model:
         if self.v_init is not None and (isinstance(self.v_init, bool) or not (
                 isinstance(self.v_init, numbers.Real) and np.isfinite(float(self.v_init)))):
             raise ParameterError(f"v_init must be a finite potential in mV or None (got {self.v_init!r})")
+        if self.v_init is not None and abs(float(self.v_init)) > MAX_POTENTIAL:
+            raise ParameterError(f"v_init = {float(self.v_init):.4g} mV is beyond any membrane potential; accepted: "
+                                 f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
         if not (-50.0 <= self.temperature <= 100.0):
             raise ParameterError(
                 f"temperature must be between -50 and 100 °C (got {self.temperature})"

@@ -188,6 +188,7 @@ def _initial(model: Model, initial_state: dict[str, float] | None):
         v0, gates = model.initial_state()
     else:
         v0 = finite_number("initial_state v", given_v, "mV")
+        _validate.number(v0, "initial_state v", unit="mV", lo=-1000.0, hi=1000.0)  # as v_init: a membrane's range
         gates = model.steady_states(v0)  # gates (and pools) at steady state at v0
     names = model.state_names
     aliases = model.state_aliases  # qualified names (Na.m) always, short ones where unique

@@ -501,3 +501,16 @@ def test_huge_counts_are_shown_short_in_messages():
 
     text = _refused(lambda: hhsim.simulate("hh", stim.pulses(1, 1, period=2, count=10**30), t_stop=5))
     assert not re.search(r"\d{16}", text), text
+
+
+@pytest.mark.parametrize("call", [
+    lambda: hhsim.simulate("hh", t_stop=2, v_init=5000),
+    lambda: hhsim.simulate("hh", t_stop=2, v_init=-1e4),
+    lambda: hhsim.simulate("hh", t_stop=2, initial_state={"v": 5000}),
+    lambda: hhsim.models.get("hh").with_params({"EL": -54.4}).__class__(
+        name="x", channels=hhsim.models.get("hh").channels, v_init=2000.0),
+])
+def test_a_start_beyond_any_membrane_potential_is_refused(call):
+    """v_init = 5000 mV ran and reported a 'peak' of 5000 mV; the model's potentials are refused beyond
+    +-1000 mV, so is its start."""
+    _refused(call, "1000")
