@@ -24,7 +24,8 @@ from .errors import (
 # `hhsim --help`) does not pull in NumPy, SciPy and numba.  `hhsim.explore` and
 # `hhsim.sweep` are packages that can be called (`hhsim.explore("hh")`,
 # `hhsim.sweep(model, params, measure, ...)`); networks are `hhsim.network`.
-_MODULES = ("models", "stim", "analysis", "cable", "plot", "explore", "sweep", "dynamics", "network", "noise")
+_MODULES = ("models", "stim", "analysis", "cable", "plot", "explore", "sweep", "dynamics", "network", "noise", "fit",
+            "cells", "interop", "channels")
 _NAMES = {
     "Model": ("model", "Model"),
     "Result": ("result", "Result"),
