@@ -339,12 +339,25 @@ def network_file(result, *, description: str = "network"):
 
 
 def write(nwb, path: str | Path) -> Path:
-    """Write the NWB file object ``nwb`` to ``path`` atomically."""
+    """Write the NWB file object ``nwb`` to ``path`` atomically.
+
+    The HDF5 file is built in memory (h5py's ``core`` driver, no backing
+    store) and its image written with plain Python I/O: a full disk or a file
+    size limit is then one :class:`OSError` (one line from the CLI), where
+    HDF5 writing to the disk itself printed hundreds of lines of errors and
+    could crash the process when its handles were freed.
+    """
+    import h5py
     from pynwb import NWBHDF5IO
 
     def _write(tmp: str) -> None:
-        with NWBHDF5IO(tmp, "w") as io:
+        with h5py.File(f"{tmp}.image", "w", driver="core", backing_store=False) as h5:
+            io = NWBHDF5IO(file=h5, mode="w")
             io.write(nwb)
+            h5.flush()
+            image = h5.id.get_file_image()
+        with open(tmp, "wb") as fh:
+            fh.write(image)
 
     atomic_write(path, _write)
     return Path(path)
