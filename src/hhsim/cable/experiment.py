@@ -62,8 +62,13 @@ def run_experiment(
     boundary: str | None = None,
     swc: str | None = None,
     progress: bool = False,
+    noise=None,
 ):
-    """Build and simulate one cable experiment; returns a :class:`CableResult`."""
+    """Build and simulate one cable experiment; returns a :class:`CableResult`.
+
+    ``noise``: None or a :class:`~hhsim.noise.spec.ChannelNoise` (channel counts per
+    compartment from its area, :mod:`hhsim.cable.noise`).
+    """
     p = _presets.get(preset) if preset is not None else None
     if swc is not None and (length_cm is not None or diam_um is not None or preset is not None):
         raise HHSimError("--swc gives the morphology: do not combine it with --length, --diam or --preset")
@@ -101,7 +106,7 @@ def run_experiment(
         t_stop = p.t_stop
     return simulate_cable(
         morph, channels, stims, t_stop=t_stop, dt=dt, method=method or "cn", dx=dx_um, nseg=nseg,
-        temperature=temperature, boundary=boundary or "sealed", progress=progress,
+        temperature=temperature, boundary=boundary or "sealed", progress=progress, noise=noise,
     )
 
 

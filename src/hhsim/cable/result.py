@@ -30,6 +30,10 @@ class CableResult(ShownResult):
         samples around each crossing; ``spike_counts`` how many happened.
     vmax : mV, the highest V each node reached.
     plan : the lowered cable (tree, per-section models, resting state).
+    open_fraction : with channel noise, channel -> (len(t), len(rec_nodes)) the
+        fraction of its channels open at the recorded nodes (NaN at a node
+        holding none); else empty.
+    channel_counts : with channel noise, channel -> (n_nodes,) channels per node.
     """
 
     t: np.ndarray
@@ -46,6 +50,8 @@ class CableResult(ShownResult):
     t_stop: float
     auto_t_stop: bool = False
     meta: dict = field(default_factory=dict)
+    open_fraction: dict = field(default_factory=dict)
+    channel_counts: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, plan, runner, stimuli, *, method, order, dt, auto_t_stop) -> "CableResult":
@@ -169,6 +175,9 @@ class CableResult(ShownResult):
             out["input_resistance_MOhm"] = measure.input_resistance(self.plan, 0.0)
         out["v_rest_mV"] = float(np.median(self.plan.v_rest[~self.tree.junction]))
         out["stimuli"] = [s.describe() for s in self.stimuli]
+        if "noise" in self.meta:
+            out["noise"] = self.meta["noise"]
+            out["threshold_crossings"] = int(np.sum(self.spike_counts))
         return out
 
     def metadata(self) -> dict:
@@ -189,7 +198,9 @@ class CableResult(ShownResult):
 
     # ------------------------------------------------------------ export
     def save(self, path: str | Path) -> Path:
-        """Write ``.npz`` (V(x, t), positions, crossing times, metadata) or ``.csv`` (one column per position)."""
+        """Write ``.npz`` (V(x, t), positions, crossing times, metadata; with channel noise also
+        ``<channel>_open_fraction`` at the recorded positions and ``<channel>_channels`` per node)
+        or ``.csv`` (one column of V per position)."""
         from .. import validate as _v
 
         path = _v.file_path(path, "save: the path", error=OutputError)
@@ -202,6 +213,8 @@ class CableResult(ShownResult):
                         fh, t_ms=self.t, v_mV=self.v, x_um=self.rec_dist, node_x_um=self.tree.dist,
                         first_crossing_ms=self.first_crossing, v_peak_mV=self.vmax,
                         metadata=json.dumps(self.metadata()),
+                        **{f"{k}_open_fraction": a for k, a in self.open_fraction.items()},
+                        **{f"{k}_channels": a for k, a in self.channel_counts.items()},
                     )
         elif suffix == ".csv":
             def write(tmp):

@@ -30,8 +30,11 @@ from ..engine.threads import coupled_thread_count
 from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
+from ..engine.cable_noise import membrane_functions, run_noisy_implicit
 from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
+from .noise import check_cable_noise, lower_cable_noise
+from ..noise.spec import as_noise
 from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models, sum_conductances
 from .result import CableResult
 from .stimulus import PointStim
@@ -87,6 +90,10 @@ def simulate_cable(
     record_every: int | None = None,
     max_crossings: int | None = None,
     progress: bool = False,
+    noise=None,
+    density: dict | None = None,
+    channel_counts: dict | None = None,
+    seed: int | None = None,
 ) -> CableResult:
     """Simulate a cable or a branched morphology.
 
@@ -113,8 +120,20 @@ def simulate_cable(
         spread), ``"all"``, an int (that many), or a list of node indices.
     record_every : keep every k-th step (default: a sample every >= 0.005 ms).
     max_crossings : threshold crossings kept per node (default 16).
+    noise : ``"markov"``, ``"langevin"``, ``"none"`` (default) or a
+        :class:`~hhsim.noise.spec.ChannelNoise`: each compartment's channels
+        as counts, ``round(density * area)`` of each kind (its area in µm²;
+        :mod:`hhsim.cable.noise`), with the implicit methods ``cn``/``be``.
+        The result then holds ``open_fraction`` (each noisy channel's open
+        fraction at the recorded nodes) and ``channel_counts``.
+    density : channel -> channels/µm² (default 60 Na and 18 K, the squid's).
+    channel_counts : channel -> channels in every compartment, instead of a density.
+    seed : the random stream's key (0 .. 2**64 - 1; default 0).
     """
     method, order, theta, dt = check_method(method, dt)
+    noise = as_noise(noise, density=density, counts=channel_counts, seed=seed)
+    if noise.active:
+        check_cable_noise(noise, method)
     if stimuli is None:
         stimuli = []
     elif isinstance(stimuli, PointStim):
@@ -148,7 +167,12 @@ def simulate_cable(
                 f"recording {len(rec_nodes):,} positions x {rows:,} times would need about {_human(need)} "
                 f"({_human(have)} available); record fewer positions or every k-th step (record_every)"
             )
-    runner = _Runner(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, record_every, max_crossings)
+    if noise.active:
+        run_plan, cable_noise = lower_cable_noise(plan, models, noise, dt, y0)
+        runner = _NoisyRunner(run_plan, cable_noise, method, theta, dt, v0, y0, sites, waves, rec_nodes,
+                              record_every, max_crossings)
+    else:
+        runner = _Runner(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, record_every, max_crossings)
     if t_stop is not None:
         grid = make_grid(t_stop, dt)
         runner.advance(grid.n_steps, progress)
@@ -157,7 +181,13 @@ def simulate_cable(
         runner.run_auto(waves, progress)
         auto = True
     runner.finish()
-    return CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=auto)
+    result = CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=auto)
+    if noise.active:
+        opened = np.concatenate(runner.o_rec, axis=0)
+        result.open_fraction = {nm: opened[:, k, :] for k, nm in enumerate(cable_noise.names)}
+        result.channel_counts = {nm: cable_noise.counts[k].astype(np.int64) for k, nm in enumerate(cable_noise.names)}
+        result.meta["noise"] = cable_noise.describe()
+    return result
 
 
 def check_method(method: str, dt: float | None) -> tuple[str, int, float | None, float]:
@@ -392,6 +422,49 @@ class _Runner:
 
     def finish(self) -> None:
         self.mod.finish_crossings(self.hist, self.steps, self.plan.thr, self.spk_t, self.spk_n, 0.0, self.dt)
+
+
+class _NoisyRunner(_Runner):
+    """The theta steps with noisy channels (:mod:`hhsim.engine.cable_noise`), on one thread;
+    ``o_rec``: the open fractions at the recorded nodes, one array per call."""
+
+    def __init__(self, plan, cable_noise, method, theta, dt, v0, y0, sites, waves, rec_nodes, rec_every,
+                 max_crossings):
+        super().__init__(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, rec_every, max_crossings)
+        self.threads = 1
+        self.noise = cable_noise
+        self.mem = membrane_functions(self.mod)
+        self.g_ext = aligned.zeros(plan.n)
+        self.ge_ext = aligned.zeros(plan.n)
+        self.o_rec = [cable_noise.open_fraction(self.rec_nodes)[None]]
+
+    def _kernel(self, k: int) -> None:
+        p, dt, n0 = self.plan, self.dt, self.steps
+        grid = Grid(n0 * dt, dt, k)
+        _, i_m, i_b = stimulus_arrays(self.waves, grid)
+        first_rec = (n0 // self.rec_every + 1) * self.rec_every
+        n_rec = max(0, (n0 + k) // self.rec_every - n0 // self.rec_every)
+        v_rec = np.empty((n_rec, len(self.rec_nodes)))
+        o_rec = np.empty((n_rec, len(self.noise.names), len(self.rec_nodes)))
+        i_t = i_m if self.theta == 0.5 else i_b
+        status = run_noisy_implicit(
+            self.mem, self.theta, self.chain, self.v, self.y, self.vmax, self.hist, *p.param_runs(), p.area,
+            p.cap, p.tree.parent, p.tree.gax, self.sumg, p.bfix, *self.alg, self.sites, self.site_wave,
+            self.site_scale, i_t, i_b, self._damping(n0, k), dt, self.h_prev, 0.0, n0, k, self.rec_every,
+            self.rec_nodes, v_rec, o_rec, p.thr, self.spk_t, self.spk_n, self.G, self.GE, self.d, self.b,
+            self.d2, self.b2, self.cw, aligned.zeros(REDUCED_SIZE), self.g_ext, self.ge_ext, self.zeros,
+            self.noise.nz)
+        self.h_prev = dt
+        if status >= 0:
+            t_fail = (n0 + status + 1) * dt
+            raise DivergenceError(f"cable simulation diverged at t = {t_fail:.4g} ms (method {self.method}, "
+                                  f"dt = {dt:g} ms, channel noise); use a smaller dt (e.g. dt = {dt / 10:g})",
+                                  t_fail)
+        if n_rec:
+            self.t_rec.append(dt * np.arange(first_rec, first_rec + n_rec * self.rec_every, self.rec_every))
+            self.v_rec.append(v_rec)
+            self.o_rec.append(o_rec)
+        self.steps += k
 
 
 def _junction_lists(tree):

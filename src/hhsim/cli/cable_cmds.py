@@ -10,6 +10,7 @@ from ..cable.experiment import run_experiment
 from ..cable.presets import PRESETS
 from ..cable.simulate import METHODS
 from ..cable.stimulus import parse_point
+from .noise_options import noise_record
 from .common import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, check_output, emit_json, parse_overrides
 
 DATA_SUFFIXES = (".npz", ".csv")
@@ -44,10 +45,18 @@ DATA_SUFFIXES = (".npz", ".csv")
 @click.option("--out", default=None, metavar="FILE", help="Save V(x, t): .npz or .csv.")
 @click.option("--plot", default=None, metavar="FILE", help="Space-time plot and traces: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE", help="The spike travelling: .gif (or .mp4 with ffmpeg).")
+@click.option("--noise", default=None, metavar="METHOD",
+              help="Channel noise in every compartment: markov or langevin (default none); each compartment "
+                   "holds density x its area channels (methods cn and be).")
+@click.option("--density", default=None, metavar="CH=D,...",
+              help="Noisy channels and their densities (channels/µm²), e.g. Na=60,K=18 (the squid default).")
+@click.option("--count", "counts", default=None, metavar="CH=N,...",
+              help="Noisy channels and their numbers of channels in every compartment, instead of densities.")
+@click.option("--seed", type=int, default=None, metavar="S", help="Seed of the channel noise (default 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def cable_cmd(preset, model_name, overrides, length, diam, ri, dx, nseg, temperature, stims, t_stop, dt,
-              method, boundary, swc, out, plot, animate, as_json, quiet):
+              method, boundary, swc, noise, density, counts, seed, out, plot, animate, as_json, quiet):
     """Simulate an axon (or a morphology) and measure the conduction velocity.
 
     Units: --length in cm, --diam and --dx in µm, --ri in Ω·cm, stimuli in nA,
@@ -57,11 +66,12 @@ def cable_cmd(preset, model_name, overrides, length, diam, ri, dx, nseg, tempera
     targets = (check_output(out, DATA_SUFFIXES, "data"), check_output(plot, FIGURE_SUFFIXES, "figure"),
                check_output(animate, ANIMATION_SUFFIXES, "animation"))
     stimuli = [parse_point(s) for s in stims]
+    spec = noise_record(noise, None, density, counts, seed)
     result = run_experiment(
         preset=preset, model=model_name, overrides=parse_overrides(overrides), length_cm=length,
         diam_um=diam, ri_ohm_cm=ri, dx_um=dx, nseg=nseg, temperature=temperature, stimuli=stimuli,
         t_stop=t_stop, dt=dt, method=method, boundary=boundary, swc=swc,
-        progress=not quiet and not as_json and sys.stderr.isatty(),
+        progress=not quiet and not as_json and sys.stderr.isatty(), noise=spec if spec.active else None,
     )
     if targets[0] is not None:
         result.save(targets[0])
@@ -99,6 +109,11 @@ def _text(s: dict) -> str:
     if s.get("spike_width_ms") is not None:
         lines.append(f"spike width          {s['spike_width_ms']:.4g} ms   (at half amplitude)")
     lines.append(f"resting potential    {s['v_rest_mV']:.4g} mV")
+    if "noise" in s:
+        nz = s["noise"]
+        chans = ", ".join(f"{k} {v:,}" for k, v in nz["channels_total"].items())
+        lines.append(f"channel noise        {nz['method']}, seed {nz['seed']}: {chans} channels in all; "
+                     f"{s['threshold_crossings']} threshold crossings")
     if "length_constant_um" in s:
         lines.append(f"length constant      {s['length_constant_um'] / 1e4:.4g} cm   (passive, at rest)")
         lines.append(f"input resistance     {s['input_resistance_MOhm'] * 1e3:.4g} kΩ   (at the start)")
