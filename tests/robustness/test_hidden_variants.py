@@ -509,6 +509,8 @@ def test_huge_counts_are_shown_short_in_messages():
     lambda: hhsim.simulate("hh", t_stop=2, initial_state={"v": 5000}),
     lambda: hhsim.models.get("hh").with_params({"EL": -54.4}).__class__(
         name="x", channels=hhsim.models.get("hh").channels, v_init=2000.0),
+    lambda: hhsim.cable.simulate_cable(hhsim.cable.cable(100, 2), "hh", t_stop=1, v_init=5000),
+    lambda: hhsim.cable.CableStepper(hhsim.cable.cable(100, 2), "hh", v_init=-5000),
 ])
 def test_a_start_beyond_any_membrane_potential_is_refused(call):
     """v_init = 5000 mV ran and reported a 'peak' of 5000 mV; the model's potentials are refused beyond
