@@ -269,15 +269,25 @@ def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) ->
         # (``release``: set before the structures' passes, which then make hold_min[0]
         # the smallest hold left; a slow node releasing its own later leaves it low,
         # which costs one more pass)
+        # (block by block: a vectorised minimum first, the nodes of a block only when
+        # one of its holds ends in the step)
         "if release:",
-        "    for c in range(S.shape[1]):",
-        f"        if S[0, c] == 0.0 and sp_hold[BASE[{k}] + c] < t1:",
-        "            Vn = S[12, c]",
-        f"            d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
-        f"            if not release_held(BASE[{k}] + c, S[1, c], Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
+        f"    for lo in range(0, S.shape[1], {SCAN_BLOCK}):",
+        f"        hi = min(lo + {SCAN_BLOCK}, S.shape[1])",
+        "        first = math.inf",
+        f"        for c in range(np.uint64(BASE[{k}] + lo), np.uint64(BASE[{k}] + hi)):",
+        "            first = min(first, sp_hold[c])",
+        "        if first < t1:",
+        "            first = math.inf",
+        "            for c in range(lo, hi):",
+        f"                if S[0, c] == 0.0 and sp_hold[BASE[{k}] + c] < t1:",
+        "                    Vn = S[12, c]",
+        f"                    d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
+        f"                    if not release_held(BASE[{k}] + c, S[1, c], Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
         f"{drv.RECORD_SPIKE_ARGS}):",
-        "                return -5, n",
-        f"        hold_min[0] = min(hold_min[0], sp_hold[BASE[{k}] + c])",
+        "                        return -5, n",
+        f"                first = min(first, sp_hold[BASE[{k}] + c])",
+        "        hold_min[0] = min(hold_min[0], first)",
     ]
     return step, look
 
