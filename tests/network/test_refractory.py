@@ -147,6 +147,9 @@ def test_cli_refuses_negative_refractory_in_one_line(capsys, tmp_path):
     assert "refractory" in line and ">= 0 ms" in line
     _, line = cli_error(capsys, "network", "--preset", "chain", "--refractory", "chain=soon")
     assert "--refractory" in line
+    for spec in ("=1", " =1"):  # an empty population name (found by the hidden-variant pass)
+        _, line = cli_error(capsys, "network", "--preset", "chain", "--t-stop", "5", "--refractory", spec)
+        assert "--refractory" in line and "population" in line
 
 
 def test_cli_refractory_option(capsys):

@@ -74,7 +74,10 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
 
 def _refractory_spec(spec: str) -> tuple[str | None, float]:
     """``"POP=MS"`` or ``"MS"`` as (population or None for all, ms)."""
-    pop, _, ms = spec.rpartition("=")
+    pop, sep, ms = spec.rpartition("=")
+    if sep and not pop.strip():
+        raise ParameterError(f"--refractory {spec!r}: no population before '='; expected MS for every "
+                             "population or POP=MS (e.g. 3 or E=3)")
     try:
         value = float(ms)
     except ValueError:
