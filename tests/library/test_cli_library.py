@@ -32,7 +32,7 @@ tau = "1.24 + 2.678/(1 + exp(0.0624*(V + 50)))"
 
 
 PRESETS = ["hh", "hh1952", "traub_miles", "wang_buzsaki", "connor_stevens", "erisir", "pospischil_rs",
-           "pospischil_fs", "pospischil_ib", "pospischil_ib_demo", "pospischil_lts", "destexhe_tc"]
+           "pospischil_fs", "pospischil_ib", "pospischil_lts", "destexhe_tc"]
 
 
 def test_preset_names_are_stable():

@@ -31,8 +31,7 @@ from hhsim.engine.solvers import ADAPTIVE, FIXED_STEP
 DRIVES = {
     "hh": (10.0, -3.0), "hh1952": (10.0, -3.0), "traub_miles": (1.0, -0.5), "wang_buzsaki": (1.0, -1.0),
     "connor_stevens": (10.0, -3.0), "erisir": (8.0, -5.0), "pospischil_rs": (3.0, -0.3),
-    "pospischil_fs": (6.0, -1.5), "pospischil_ib": (0.8, -0.1),
-    "pospischil_ib_demo": (1.0, -0.1), "pospischil_lts": (1.0, -0.75),
+    "pospischil_fs": (6.0, -1.5), "pospischil_ib": (0.8, -0.1), "pospischil_lts": (1.0, -0.75),
     "destexhe_tc": (0.5, -0.5),
 }
 

@@ -18,7 +18,7 @@ from . import hh as _hh
 from . import pospischil as _po
 from . import traub_miles as _tm
 from . import wang_buzsaki as _wb
-from .resolve import PRESETS, is_model_file, register_reader, resolve_model, suffixes
+from .resolve import PRESETS, VARIANTS, is_model_file, register_reader, resolve_model, suffixes
 
 # Names are stable: scripts outside the repository use them.  The table lives in
 # hhsim.models.resolve, where every model name and file is resolved.
@@ -33,9 +33,14 @@ _REGISTRY.update({
     "pospischil_rs": _po.pospischil_rs,
     "pospischil_fs": _po.pospischil_fs,
     "pospischil_ib": _po.pospischil_ib,
-    "pospischil_ib_demo": _po.pospischil_ib_demo,
     "pospischil_lts": _po.pospischil_lts,
     "destexhe_tc": _dx.destexhe_tc,
+})
+
+# Variants: a preset as its source's own code runs it, to check the preset against
+# that source (``hhsim.models.get`` and ``--model`` accept them; ``names()`` does not list them).
+VARIANTS.update({
+    "pospischil_ib_demo": _po.pospischil_ib_demo,
 })
 
 

@@ -19,6 +19,9 @@ from ..model import Model
 
 #: preset name -> factory (filled by :mod:`hhsim.models`, which lists the presets)
 PRESETS: dict[str, Callable[[], Model]] = {}
+#: variant name -> factory: a preset as its source's own code runs it, kept to check the
+#: preset against that source; reached by name like a preset, not listed among them
+VARIANTS: dict[str, Callable[[], Model]] = {}
 #: file suffix (lower case, with the dot) -> reader(path) -> Model
 _READERS: dict[str, Callable[[Path], Model]] = {}
 #: file suffix -> reader(path) -> the stimulus the file carries, or None
@@ -65,7 +68,8 @@ def resolve_model(name_or_path: str | Path | Model) -> Model:
     if is_model_file(name_or_path):
         return read_model_file(name_or_path)
     try:
-        return PRESETS[name_or_path]()
+        factory = PRESETS.get(name_or_path) or VARIANTS[name_or_path]
+        return factory()
     except (KeyError, TypeError):
         raise ModelError(f"unknown model {name_or_path!r}; available: {', '.join(PRESETS)}, "
                          f"or a model file ({', '.join('*' + s for s in suffixes())})") from None
