@@ -84,7 +84,7 @@ def simulate(
             raise SolverError("rtol and atol belong to the adaptive methods; a noisy run has a fixed step dt")
         model = _models.get(model)
         if v_init is not None:
-            model = dataclasses.replace(model, v_init=finite_number("v_init", v_init, "mV"))
+            model = dataclasses.replace(model, v_init=_start_potential(v_init, "expeuler (channel noise)"))
         if initial_state is not None and not isinstance(initial_state, dict):
             raise ParameterError(f"initial_state must be a dict such as {{'v': -60, 'm': 0.1}}, "
                                  f"got {type(initial_state).__name__}")
@@ -97,7 +97,7 @@ def simulate(
     record_every = _validate.record_every(record_every, SolverError)
     rtol, atol = check_tolerance("rtol", rtol), check_tolerance("atol", atol)
     if v_init is not None:
-        model = dataclasses.replace(model, v_init=finite_number("v_init", v_init, "mV"))
+        model = dataclasses.replace(model, v_init=_start_potential(v_init, method))
     if initial_state is not None and not isinstance(initial_state, dict):
         raise ParameterError(f"initial_state must be a dict such as {{'v': -60, 'm': 0.1}}, "
                              f"got {type(initial_state).__name__}")
@@ -166,6 +166,18 @@ def check_recording(grid, record_every: int, n_states: int, n_neurons: int = 1, 
     check_memory(nbytes, f"recording {n_rec} time points of {n_neurons * (n_states + 1)} variables",
                  "record fewer points (record_every / --record-every), use a shorter t_stop or a larger dt",
                  SolverError)
+
+
+def _start_potential(v_init, method: str) -> float:
+    """``v_init`` (mV) checked: finite and within a membrane's range (the bound a model's own
+    ``v_init`` has); the refusal names the method that could not start there."""
+    from .model import MAX_POTENTIAL
+
+    v = finite_number("v_init", v_init, "mV")
+    if abs(v) > MAX_POTENTIAL:
+        raise ParameterError(f"v_init = {v:.4g} mV is beyond any membrane potential: no {method} run can start "
+                             f"there; accepted: -{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
+    return v
 
 
 def _noise_spec(noise, area_um2, density, channel_counts, seed):
