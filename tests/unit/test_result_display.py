@@ -23,6 +23,9 @@ def _results():
     yield "CableResult", hhsim.cable.simulate_cable(hhsim.cable.cable(500.0, 2.0), t_stop=5.0), True
     yield "ThresholdResult", analysis.rheobase("hh"), True
     yield "VClampResult", analysis.vclamp("hh", steps=[-40.0, 0.0]), True
+    from hhsim.network import presets, simulate_network
+
+    yield "NetworkResult", simulate_network(presets.chain(n=3, t_stop=30.0)), True
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..display import ShownResult, scalars
 from ..errors import OutputError, ParameterError
 from ..io import atomic_write
 
 
-@dataclass
-class NetworkResult:
+@dataclass(repr=False)
+class NetworkResult(ShownResult):
     """The outcome of :func:`~hhsim.network.simulate_network`.
 
     Attributes
@@ -284,17 +285,22 @@ class NetworkResult:
             raise OutputError(f"cannot write {str(path)!r}: the file name must end in .csv, .npz, .nc or .nwb")
         return path
 
-    def _repr_html_(self) -> str:
-        """Notebook display: the run's settings, each population's activity, and the raster figure."""
-        from ..display import scalars, summary_html
+    def plot(self, path: str | Path | None = None):
+        """Raster, population rates and recorded V traces (``hhsim network --plot``), saved to ``path`` if given."""
         from ..plot.network import plot_network
 
-        rows = {**scalars(self.summary()), **_population_rows(self)}
-        return summary_html(f"Network of {sum(self.sizes.values())} neurons", rows, lambda: plot_network(self))
+        return plot_network(self, path)
 
-    def __repr__(self) -> str:
+    def _headline(self) -> tuple:
         pops = ", ".join(f"{k} {self.sizes[k]} ({self.n_spikes(k)} spikes)" for k in self.spikes)
-        return f"<NetworkResult {pops}; {self.t_stop:g} ms, {self.method} dt={self.dt:g} ms, {self.n_synapses} synapses>"
+        return pops, f"{self.t_stop:g} ms", f"{self.method} dt={self.dt:g} ms", f"{self.n_synapses} synapses"
+
+    def _rows(self) -> dict:
+        """The run's settings, then each population's activity."""
+        return {**scalars(self.summary()), **_population_rows(self)}
+
+    def _title(self) -> str:
+        return f"Network of {sum(self.sizes.values())} neurons"
 
 
 def _population_rows(result: NetworkResult) -> dict:
