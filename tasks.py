@@ -86,7 +86,9 @@ def test_workers(rest: list[str]) -> list[str]:
     chosen = any(a == "-n" or a.startswith(("-n=", "--numprocesses")) or a == "no:xdist" for a in rest)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = min(cores, MAX_TEST_WORKERS)
-    return [] if chosen or workers < 2 else ["-n", str(workers)]
+    # loadgroup: tests marked with one xdist_group (those reading the built documentation
+    # site) share a worker, so the site is built once
+    return [] if chosen or workers < 2 else ["-n", str(workers), "--dist", "loadgroup"]
 
 
 def main(argv: list[str]) -> int:

@@ -58,3 +58,11 @@ def built(site) -> Site:
     """The site, after checking that it built without a warning."""
     assert site.returncode == 0, site.log[-4000:]
     return site
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that reads the built site runs on one xdist worker (``--dist loadgroup``,
+    as ``tasks.py test`` runs the suite), so the site is built once, not once per worker."""
+    for item in items:
+        if {"site", "built"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("docs_site"))
