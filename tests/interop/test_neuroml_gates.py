@@ -268,7 +268,6 @@ def test_jneuroml_runs_the_gates_as_hhsim_reads_them(tmp_path):
     in the first ms; jNeuroML starts its gateKS occupancies elsewhere than the steady state
     hhsim starts every gate at, and fires earlier: 2.1 against 5.7 ms.  400 ms later, eight
     time constants of the slowest gate, the starts no longer matter.)"""
-    from hhsim.network import simulate_network
     from test_neuroml import jneuroml_spikes
 
     start, dur, t_stop = 400.0, 40.0, 460.0
@@ -280,7 +279,11 @@ def test_jneuroml_runs_the_gates_as_hhsim_reads_them(tmp_path):
     cell = CELL.replace("</membraneProperties>", "</membraneProperties><intracellularProperties>"
                         '<resistivity value="0.1 kohm_cm"/></intracellularProperties>')  # jNeuroML needs one
     path = write(tmp_path, HEADER + CHANNELS + cell + net + "</neuroml>")
-    ours = simulate_network(nml.load_network(path, t_stop=t_stop), progress=False).trains("pop")[0]
+    # hhsim runs the file's cell as one neuron (the point path: its own small kernels, not a
+    # network kernel compiled for this one cell) with the pulse as a step of the same density
+    model = dataclasses.replace(nml.load_model(path), temperature=TEMPERATURE)
+    ours = np.asarray(hhsim.simulate(model, hhsim.stim.step(STIM[0], start=start, dur=dur), t_stop=t_stop,
+                                     rtol=1e-10, atol=1e-10).spike_times)
     runs = jneuroml_spikes(tmp_path, path.name, "net", "pop[0]", t_stop)
     ours = ours[ours > start]
     h, h2 = runs["0.01"][runs["0.01"] > start], runs["0.005"][runs["0.005"] > start]
@@ -356,7 +359,6 @@ def test_jneuroml_integrates_the_five_state_chain_as_hhsim_its_gate(tmp_path):
     """jNeuroML integrates all five occupancies of the chain (fixed steps 0.01 and 0.005 ms);
     hhsim integrates n and takes n**4.  After 100 ms (the chain's start no longer matters),
     a step of current: jNeuroML's extrapolated spike times meet hhsim's."""
-    from hhsim.network import simulate_network
     from test_neuroml import jneuroml_spikes
 
     start, dur, t_stop = 100.0, 30.0, 140.0
@@ -365,7 +367,9 @@ def test_jneuroml_integrates_the_five_state_chain_as_hhsim_its_gate(tmp_path):
            '<network id="net"><population id="pop" component="c" size="1"/>\n'
            '<explicitInput target="pop[0]" input="stim"/></network>\n')
     path = write(tmp_path, HEADER + HH_CELL + chain_k() + HH_DENSITIES.format(k="kchain") + net + "</neuroml>")
-    ours = simulate_network(nml.load_network(path, t_stop=t_stop), progress=False).trains("pop")[0]
+    # one neuron on the point path, the pulse as a step of the same density (10 µA/cm²)
+    ours = np.asarray(hhsim.simulate(nml.load_model(path), hhsim.stim.step(10.0, start=start, dur=dur),
+                                     t_stop=t_stop, rtol=1e-10, atol=1e-10).spike_times)
     runs = jneuroml_spikes(tmp_path, path.name, "net", "pop[0]", t_stop)
     ours = ours[ours > start]
     h, h2 = runs["0.01"][runs["0.01"] > start], runs["0.005"][runs["0.005"] > start]
