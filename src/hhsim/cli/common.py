@@ -61,12 +61,24 @@ def parse_overrides(items) -> dict[str, float]:
     return out
 
 
-def build_model(model_name: str, overrides, temperature: float | None, drugs=(), channel_files=()) -> Model:
+def build_model(model_name: str, overrides, temperature: float | None, drugs=(), channel_files=(),
+                noise_applies: bool = False) -> Model:
     """The preset plus any --channel files, with --set and --temperature applied,
-    then the drugs (which act on the resulting conductances)."""
+    then the drugs (which act on the resulting conductances).
+
+    A cell file's ``[noise]`` table is applied by ``hhsim run`` (``noise_applies``);
+    any other command says in one line on stderr that it runs without it, rather
+    than dropping it in silence.
+    """
     from ..drugs import apply_drugs, parse_drug
 
     model = resolve_model(model_name)
+    if not noise_applies and str(model_name).lower().endswith(".toml"):
+        from ..cells import read_cell
+
+        if read_cell(model_name).noise:
+            click.echo(f"hhsim: note: the [noise] table of {model_name} is applied by 'hhsim run' only; "
+                       "this command runs the membrane without channel noise", err=True)
     if channel_files:
         model = add_channel_files(model, channel_files)
     changes = parse_overrides(overrides)

@@ -42,7 +42,7 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot,
             animate, record_every, noise, area, density, counts, seed, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
-    model = build_model(model_name, overrides, temperature, drugs, channel_files)
+    model = build_model(model_name, overrides, temperature, drugs, channel_files, noise_applies=True)
     # no --stim: the stimulus a cell file carries, if any
     stimulus = total([parse_stim(s) for s in stims]) if stims else resolve_stimulus(model_name)
     targets = [
