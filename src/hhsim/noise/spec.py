@@ -17,6 +17,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
+from .. import validate as _v
 from ..errors import ParameterError
 from ..physics.kinetic import kinetic_scheme
 
@@ -70,13 +71,13 @@ class ChannelNoise:
             raise ParameterError(f"noise {self.method!r} is not a method; accepted: {', '.join(METHODS)}")
         object.__setattr__(self, "method", method)
         if self.area_um2 is not None:
-            a = _number("area_um2", self.area_um2)
+            a = _v.number(self.area_um2, "area_um2", unit="µm²")
             if not a > 0:
                 raise ParameterError(f"area_um2 = {self.area_um2!r} µm² is not an area; accepted: a number > 0")
             object.__setattr__(self, "area_um2", a)
         density = {}
         for name, value in dict(self.density or {}).items():
-            d = _number(f"density of {name}", value)
+            d = _v.number(value, f"density of {name}", unit="channels/µm²")
             if d < 0:
                 raise ParameterError(f"density of {name} = {value!r} channels/µm² is negative; accepted: >= 0")
             density[str(name)] = d
@@ -133,18 +134,6 @@ class ChannelNoise:
         """A JSON-ready description (keys carry units)."""
         return {"method": self.method, "area_um2": self.area_um2, "density_per_um2": dict(self.density),
                 "counts": dict(self.counts), "seed": self.seed}
-
-
-def _number(name: str, value) -> float:
-    if isinstance(value, bool):
-        raise ParameterError(f"{name} needs a number, got {value!r}")
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} needs a number, got {value!r}") from None
-    if not math.isfinite(x):
-        raise ParameterError(f"{name} must be finite, got {value!r}")
-    return x
 
 
 def _whole(name, value) -> int:
