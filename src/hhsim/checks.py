@@ -10,6 +10,20 @@ from .errors import HHSimError, ParameterError, SolverError, StimulusError
 from .validate import shown
 
 
+#: Largest |potential| accepted (mV) for reversal potentials, thresholds, shifts and starting voltages.
+MAX_POTENTIAL = 1000.0
+
+
+def start_potential(value, name: str = "v_init", why: str = "") -> float:
+    """A starting membrane potential (mV): finite and within ±:data:`MAX_POTENTIAL`, else
+    one :class:`ParameterError` line (``why`` says what could not start there)."""
+    v = finite_number(name, value, "mV")
+    if abs(v) > MAX_POTENTIAL:
+        raise ParameterError(f"{name} = {v:.4g} mV is beyond any membrane potential{why}; accepted: "
+                             f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
+    return v
+
+
 def finite_number(name: str, value, unit: str = "", error: type[HHSimError] = ParameterError) -> float:
     """``value`` as a finite float, else ``error`` naming ``name`` (in ``unit``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -49,6 +49,7 @@ from .channels.ions import (
     DEFAULT_CONCENTRATIONS, IONS, IonPool, conc_names, nernst, shell_influx_factor,
     valence,
 )
+from .checks import MAX_POTENTIAL as _MAX_POTENTIAL, start_potential
 from .errors import ParameterError
 
 _CONC_ORDER = tuple(DEFAULT_CONCENTRATIONS)
@@ -174,9 +175,8 @@ class Model:
         if self.v_init is not None and (isinstance(self.v_init, bool) or not (
                 isinstance(self.v_init, numbers.Real) and np.isfinite(float(self.v_init)))):
             raise ParameterError(f"v_init must be a finite potential in mV or None (got {self.v_init!r})")
-        if self.v_init is not None and abs(float(self.v_init)) > MAX_POTENTIAL:
-            raise ParameterError(f"v_init = {float(self.v_init):.4g} mV is beyond any membrane potential; accepted: "
-                                 f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
+        if self.v_init is not None:
+            start_potential(self.v_init)
         if not (-50.0 <= self.temperature <= 100.0):
             raise ParameterError(
                 f"temperature must be between -50 and 100 °C (got {self.temperature})"
@@ -681,8 +681,8 @@ _GATE_RANGES_CHECKED: set = set()
 #: Largest conductance density accepted (mS/cm²): 100 S/cm², beyond any membrane, and
 #: short of the stiffness (g / Cm in 1/ms) no step of any solver could follow.
 MAX_CONDUCTANCE = 1e5
-#: Largest |potential| accepted (mV) for reversal potentials, thresholds and shifts.
-MAX_POTENTIAL = 1000.0
+#: Largest |potential| accepted (mV), as :mod:`hhsim.checks` states it.
+MAX_POTENTIAL = _MAX_POTENTIAL
 def check_spike_threshold(model: "Model", where: str = "") -> None:
     """Refuse a spike threshold at or below the resting potential: the membrane sits above it at rest,
     so the first spike is never an upward crossing and a cell that fires reports 0 spikes (or one too

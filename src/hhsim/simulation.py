@@ -11,7 +11,7 @@ import dataclasses
 from .engine.batch import BatchOutput, Grid, make_grid, run_batch
 from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, DEFAULT_METHOD, DEFAULT_OUTPUT_DT, FIXED_STEP, dopri5
-from .checks import check_stimulus, check_tolerance, finite_number
+from .checks import check_stimulus, check_tolerance, finite_number, start_potential
 from .errors import ParameterError, SolverError
 from .limits import check_memory
 from .model import Model
@@ -171,13 +171,7 @@ def check_recording(grid, record_every: int, n_states: int, n_neurons: int = 1, 
 def _start_potential(v_init, method: str) -> float:
     """``v_init`` (mV) checked: finite and within a membrane's range (the bound a model's own
     ``v_init`` has); the refusal names the method that could not start there."""
-    from .model import MAX_POTENTIAL
-
-    v = finite_number("v_init", v_init, "mV")
-    if abs(v) > MAX_POTENTIAL:
-        raise ParameterError(f"v_init = {v:.4g} mV is beyond any membrane potential: no {method} run can start "
-                             f"there; accepted: -{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
-    return v
+    return start_potential(v_init, why=f": no {method} run can start there")
 
 
 def _noise_spec(noise, area_um2, density, channel_counts, seed):

@@ -31,7 +31,7 @@ from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..engine.cable_noise import membrane_functions, run_noisy_implicit
-from ..errors import DivergenceError, HHSimError, ParameterError, SolverError
+from ..errors import DivergenceError, HHSimError, SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
 from .noise import check_cable_noise, lower_cable_noise
 from ..noise.spec import as_noise
@@ -40,8 +40,7 @@ from .result import CableResult
 from .stimulus import PointStim
 from .tree import build_tree
 from .. import validate as _validate
-from ..checks import finite_number
-from ..model import MAX_POTENTIAL
+from ..checks import start_potential
 
 #: method -> (order, default dt in ms, implicit theta or None): the cable's
 #: view of the one solver registry (:data:`hhsim.engine.solvers.METHODS`).
@@ -246,11 +245,7 @@ def initial_state(plan, models, v_init):
     v0 = plan.v_rest.copy()
     tree = plan.tree
     if v_init is not None:
-        v = finite_number("v_init", v_init, "mV")
-        if abs(v) > MAX_POTENTIAL:  # the bound a model's own v_init has
-            raise ParameterError(f"v_init = {v:.4g} mV is beyond any membrane potential; accepted: "
-                                 f"-{MAX_POTENTIAL:g} to {MAX_POTENTIAL:g} mV")
-        v0[:] = v
+        v0[:] = start_potential(v_init)  # the bound a model's own v_init has
     else:
         for si, m in enumerate(models):
             if m.v_init is not None:
