@@ -480,6 +480,9 @@ class Channel:
         set_("params", tuple(checked))
         set_("param_units", tuple(sorted(units.items())))
         _check_channel(self.name, self.gates, self.params)
+        from .scheme import check_schemes  # (scheme builds on this module)
+
+        check_schemes(self.name, self.gates, self.conductance)
         if self.conductance:
             _check_conductance(self.name, self.conductance, self.gates, self.params)
 
@@ -551,13 +554,15 @@ def _check_conductance(name: str, text: str, gates: tuple[Gate, ...], params: tu
     _expr.check_names(tree, text, set(gnames) | set(pnames) | {"gbar"},
                       f"channel {name!r}, conductance")
     used = set(_expr.names(tree))
-    unused = [g for g in gnames if g not in used]
+    # a kinetic scheme's closed states need not conduct
+    unused = [g.name for g in gates if g.name not in used and not hasattr(g, "scheme")]
     if unused:
         raise ModelError(f"channel {name!r}: gate {unused[0]!r} is not used in the conductance {text!r}")
-    grid = np.linspace(0.0, 1.0, 5)
-    mesh = np.meshgrid(*([grid] * len(gnames)), indexing="ij") if gnames else []
+    read = [g for g in gnames if g in used]
+    grid = np.linspace(0.0, 1.0, 5 if len(read) <= 6 else 3 if len(read) <= 10 else 2)
+    mesh = np.meshgrid(*([grid] * len(read)), indexing="ij") if read else []
     env = dict(params)
-    env.update({g: m.ravel() for g, m in zip(gnames, mesh)})
+    env.update({g: m.ravel() for g, m in zip(read, mesh)})
     val = np.asarray(_expr.evaluate(tree, env), dtype=float)
     if not np.all(np.isfinite(val)) or np.any(val < 0):
         raise ModelError(f"channel {name!r}: the conductance {text!r} must be finite and >= 0 for every "

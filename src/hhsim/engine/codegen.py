@@ -58,6 +58,7 @@ from .emit import (
     channel_currents,
     membrane_terms,
     pool_relaxation,
+    scheme_step,
     _indent,
     _xargs,
 )
@@ -143,7 +144,8 @@ class StepLines:
         ins = [f"Vd = {v}", *[f"xd{j} = {x}" for j, x in enumerate(xs)], f"Id = {i}"]
         conc = {p.name: f"xd{s.n_gates + k}" for k, p in enumerate(s.pools)}
         pre, shared = self.exps.at("Vd") if self.exps is not None else ([], None)
-        return (ins + pre + gate_relaxation(s, "Vd", conc=conc, param=param, shared=shared)
+        gx = [f"xd{j}" for j in range(s.n_gates)]
+        return (ins + pre + gate_relaxation(s, "Vd", conc=conc, param=param, shared=shared, xs=gx)
                 + conductances(s, effective_gates(s, "xd"), param=param)
                 + channel_currents(s, "Vd", conc, param=param) + pool_relaxation(s, param=param))
 
@@ -161,7 +163,9 @@ class StepLines:
         (G, G*E) of conductances outside the channels (synapses: mS/cm², mS/cm² x mV),
         linearised with them.
 
-        Gates and pools relax exactly at fixed V (pools at fixed current); V is
+        Gates and pools relax exactly at fixed V (pools at fixed current); a kinetic
+        scheme's occupancies take one backward-Euler step (:func:`~hhsim.engine.emit.scheme_step`:
+        the matrix exponential's stable, conserving first-order substitute); V is
         exact for the membrane linearised at the step's start (conductances
         frozen, GHK currents and stimulus constant).  Both V updates are
         computed and one selected (``choose``): no branch.  The channel current
@@ -169,7 +173,9 @@ class StepLines:
         of the currents).
         """
         s, rcm = self.s, self.rcm
-        relaxing = [j for j in range(s.n_states) if j >= s.n_gates or not s.gates[j].instantaneous]
+        relaxing = [j for j in range(s.n_states)
+                    if j >= s.n_gates or not (s.gates[j].instantaneous or s.gates[j].scheme)]
+        scheme = {j for grp in s.schemes for j in grp}
         g_terms, ge_terms = membrane_terms(s, lambda k: self.param("erev", k))
         return self._physics(v, xs, i) + [
             f"Gm = {' + '.join(g_terms) or '0.0'}",
@@ -177,7 +183,8 @@ class StepLines:
             f"dV0 = (Id - (Gm * Vd - GEm)) * {rcm}",
             *[f"xi{j} = A{j} / B{j}" for j in relaxing],
             *[f"xn{j} = xi{j} + (xd{j} - xi{j}) * fexp(-B{j} * dt)" if j in relaxing else f"xn{j} = xd{j}"
-              for j in range(s.n_states)],
+              for j in range(s.n_states) if j not in scheme],
+            *scheme_step(s, [f"xd{j}" for j in range(s.n_gates)], "xn", "dt"),
             f"G = {extra[0]} + Gm",
             f"GE = {extra[1]} + GEm",
             "Vinf = (Id + GE) / G",

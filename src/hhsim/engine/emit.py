@@ -65,7 +65,7 @@ def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] |
 
 
 def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None,
-                    param=node_param, shared=None) -> list[str]:
+                    param=node_param, shared=None, xs: list[str] | None = None) -> list[str]:
     """Lines defining A{j}, B{j} with dx_j/dt = A_j - B_j x_j (1/ms) at voltage ``v``.
 
     For an instantaneous gate j the lines define ``xinf{j}{suffix}`` (its value
@@ -74,11 +74,23 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
     rates that read a pool concentration use ``conc[name]`` (default ``x<k>``,
     the pool's state variable).  ``shared`` maps (gate, form) to the
     exponential of forms computed from shared exponentials.
+
+    A state j of a kinetic scheme gets ``A{j}`` = the flux into it from the
+    other states (their values ``xs``, needed then) and ``B{j}`` = the sum
+    of its outgoing rates ``kr{j}_{w}`` (1/ms), also defined (see
+    :func:`scheme_step`).  Without ``xs`` a structure with a kinetic scheme is
+    refused in one line (:meth:`Structure.check_point_only`).
     """
     lines = []
     shared = shared or {}
+    if s.has_schemes and xs is None:
+        s.check_point_only()
     for j, g in enumerate(s.gates):
         ph = param("phi", g.channel_index)
+        if g.scheme:
+            lines += [f"kr{j}_{w}{suffix} = {ph} * ({form_source(s, j, w, v, conc, param)})"
+                      for w in range(len(g.targets))]
+            continue
         fa = form_source(s, j, 0, v, conc, param, shared.get((j, 0)))
         if g.instantaneous:
             if g.form_names == ("alpha", "beta"):
@@ -95,6 +107,63 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
         else:
             lines += [f"tau{j} = {fb}",
                       f"A{j}{suffix} = {ph} * ({fa}) / tau{j}", f"B{j}{suffix} = {ph} / tau{j}"]
+    for group in s.schemes:
+        for i in group:
+            into = [f"kr{j}_{w}{suffix} * {xs[j]}" for j in group for w, t in enumerate(s.gates[j].targets) if t == i]
+            out = [f"kr{i}_{w}{suffix}" for w in range(len(s.gates[i].targets))]
+            lines += [f"A{i}{suffix} = {' + '.join(into) or '0.0'}", f"B{i}{suffix} = {' + '.join(out) or '0.0'}"]
+    return lines
+
+
+def scheme_step(s: Structure, xs: list[str], out: str = "xn", dt: str = "dt", suffix: str = "") -> list[str]:
+    """Lines setting ``{out}{j}`` for every state j of a kinetic scheme: one backward-Euler
+    step ``(I - dt Q) x_new = x_old`` at the rates ``kr{j}_{w}`` of :func:`gate_relaxation`.
+
+    ``I - dt Q`` has the diagonal ``1 + dt B_j`` and the off-diagonal entries
+    ``-dt k`` (j -> i) and is column diagonally dominant, so Gaussian elimination
+    without pivoting is stable; it is unrolled, skipping the entries that are
+    zero by the scheme's structure.  The occupancies stay >= 0 and their sum
+    is kept (up to rounding) for any step.
+    """
+    lines = []
+    for q, group in enumerate(s.schemes):
+        n = len(group)
+        pos = {j: k for k, j in enumerate(group)}
+        m: dict[tuple[int, int], str] = {}
+        for a, i in enumerate(group):
+            name = f"kse{q}_{a}_{a}"
+            lines.append(f"{name} = 1.0 + {dt} * B{i}{suffix}")
+            m[(a, a)] = name
+        for j in group:
+            for w, t in enumerate(s.gates[j].targets):
+                a, b = pos[t], pos[j]
+                name = f"kse{q}_{a}_{b}"
+                lines.append(f"{name} = -{dt} * kr{j}_{w}{suffix}")
+                m[(a, b)] = name
+        r = {}
+        for a, i in enumerate(group):
+            r[a] = f"ksr{q}_{a}"
+            lines.append(f"{r[a]} = {xs[i]}")
+        for p in range(n):
+            lines.append(f"ksp{q}_{p} = 1.0 / {m[(p, p)]}")
+            for a in range(p + 1, n):
+                if (a, p) not in m:
+                    continue
+                f = f"ksf{q}"
+                lines.append(f"{f} = {m[(a, p)]} * ksp{q}_{p}")
+                for b in range(p + 1, n):
+                    if (p, b) not in m:
+                        continue
+                    if (a, b) in m:
+                        lines.append(f"{m[(a, b)]} = {m[(a, b)]} - {f} * {m[(p, b)]}")
+                    else:
+                        m[(a, b)] = f"kse{q}_{a}_{b}"
+                        lines.append(f"{m[(a, b)]} = -{f} * {m[(p, b)]}")
+                lines.append(f"{r[a]} = {r[a]} - {f} * {r[p]}")
+        for a in range(n - 1, -1, -1):
+            terms = [f"{m[(a, b)]} * {out}{group[b]}" for b in range(a + 1, n) if (a, b) in m]
+            rhs = r[a] if not terms else f"({r[a]} - ({' + '.join(terms)}))"
+            lines.append(f"{out}{group[a]} = {rhs} * ksp{q}_{a}")
     return lines
 
 

@@ -61,6 +61,8 @@ def _gates(plan: Plan, v, y, steady: bool = False):
     x_eff[:] = np.asarray(y[: s.n_gates], dtype=float).reshape((s.n_gates,) + np.shape(y)[1:])
     x_inf = np.empty_like(x_eff)
     for j, g in enumerate(s.gates):
+        if g.scheme:
+            continue
         phi = plan.phi[g.channel_index]
         fa = _form_value(plan, j, 0, v, y)
         if g.instantaneous:
@@ -83,7 +85,36 @@ def _gates(plan: Plan, v, y, steady: bool = False):
             x_inf[j] = fa
         if steady:
             x_eff[j] = x_inf[j]
+    for group in s.schemes:
+        _scheme(plan, group, v, y, shape, A, B, x_eff, x_inf, steady)
     return A, B, x_eff, x_inf
+
+
+def _scheme(plan: Plan, group, v, y, shape, A, B, x_eff, x_inf, steady: bool) -> None:
+    """One kinetic scheme's rows: dx_i/dt = A_i - B_i x_i with A_i the flux into state i
+    (1/ms, from the other states' occupancies) and B_i the sum of the rates out of it;
+    x_inf the stationary occupancies (null vector of Q, summing to 1)."""
+    from ..channels.scheme import stationary
+
+    s = plan.structure
+    n = len(group)
+    pos = {j: k for k, j in enumerate(group)}
+    q = np.zeros((n, n) + shape)
+    for j in group:
+        g = s.gates[j]
+        phi = plan.phi[g.channel_index]
+        for which, t in enumerate(g.targets):
+            k = phi * np.broadcast_to(_form_value(plan, j, which, v, y), shape)
+            q[pos[t], pos[j]] += k
+            q[pos[j], pos[j]] -= k
+    xs = stationary(q)
+    for k, j in enumerate(group):
+        x_inf[j] = xs[k]
+        if steady:
+            x_eff[j] = xs[k]
+    for a, i in enumerate(group):
+        B[i] = -q[a, a]
+        A[i] = sum(q[a, b] * x_eff[j] for b, j in enumerate(group) if b != a)
 
 
 def _conductances(plan: Plan, x: np.ndarray) -> np.ndarray:

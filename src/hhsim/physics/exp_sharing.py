@@ -67,7 +67,7 @@ def _shareable(structure) -> list[tuple[int, int]]:
     """(gate, which) of the forms that may share: built-in exponential forms of evolving gates."""
     out = []
     for j, g in enumerate(structure.gates):
-        if g.instantaneous:
+        if g.instantaneous or g.scheme:
             continue
         for which, kind in enumerate(g.form_kinds):
             if FORMS[kind].exp_sign:

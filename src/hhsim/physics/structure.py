@@ -59,6 +59,11 @@ class GateSpec:
     instantaneous: bool = False
     form_code: tuple[str, ...] = ()
     form_sizes: tuple[int, ...] = ()
+    #: a state of a kinetic scheme (:mod:`hhsim.channels.scheme`): its scheme's name
+    #: ``channel.scheme`` ("": an ordinary gate) and the gate indices its forms'
+    #: transitions lead to (form k is the rate, 1/ms, of the transition to gate ``targets[k]``)
+    scheme: str = ""
+    targets: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,30 @@ class Structure:
     @property
     def n_gates(self) -> int:
         return len(self.gates)
+
+    @property
+    def schemes(self) -> tuple[tuple[int, ...], ...]:
+        """The gate indices of each kinetic scheme's states (empty: none)."""
+        out: dict[str, list[int]] = {}
+        for j, g in enumerate(self.gates):
+            if g.scheme:
+                out.setdefault(g.scheme, []).append(j)
+        return tuple(tuple(v) for v in out.values())
+
+    @property
+    def has_schemes(self) -> bool:
+        """Does a channel have a multi-state kinetic scheme?  Point neurons run them with
+        every method; the cable and network kernels do not (:meth:`check_point_only`)."""
+        return any(g.scheme for g in self.gates)
+
+    def check_point_only(self, where: str = "a cable or a network") -> None:
+        """Raise a one-line :class:`ModelError` if this structure has a kinetic scheme,
+        which ``where`` cannot run (call it before lowering a cable or network)."""
+        if self.has_schemes:
+            chans = sorted({self.channel_names[self.gates[j].channel_index] if self.channel_names else "?"
+                            for grp in self.schemes for j in grp})
+            raise ModelError(f"channel {', '.join(repr(c) for c in chans)} has a multi-state kinetic scheme, which "
+                             f"hhsim runs on point neurons only (run, simulate, simulate_batch), not in {where}")
 
     @property
     def n_pools(self) -> int:
@@ -205,6 +234,8 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
         idx = []
         env = dict(base_env)
         env.update(ch.params)
+        first = len(gates)
+        local = {g.name: first + k for k, g in enumerate(ch.gates)}
         for g in ch.gates:
             kinds, codes, sizes, offsets = [], [], [], []
             for form in g.forms:
@@ -220,8 +251,12 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
                 sizes.append(len(vals))
                 rp.extend(vals)
             idx.append(len(gates))
+            scheme, targets = "", ()
+            if getattr(g, "scheme", ""):  # a state of a kinetic scheme
+                scheme = f"{ch.name}.{g.scheme}"
+                targets = tuple(local[t] for t in g.targets)
             gates.append(GateSpec(ci, g.name, float(g.power), g.form_names, tuple(kinds), tuple(offsets),
-                                  bool(g.instantaneous), tuple(codes), tuple(sizes)))
+                                  bool(g.instantaneous), tuple(codes), tuple(sizes), scheme, targets))
         channel_gates.append(tuple(idx))
     modes, cpool, cval, cextra = [], [], [], []
     pool_ions = [p.ion for p in pools]
