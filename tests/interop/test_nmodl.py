@@ -315,6 +315,15 @@ BAD = {
                          "BREAKPOINT { SOLVE s METHOD cnexp ik = g*n*(v - ek) }\n"
                          "DERIVATIVE s {\n  n' = (sin(v) - n)/5\n}\n", 6, "sin"),
     "no_suffix": ("NEURON { NONSPECIFIC_CURRENT i }\nBREAKPOINT { i = 1e-3*(v + 70) }\n", None, "SUFFIX"),
+    "kinetic_cnexp": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nSTATE { c o }\n"
+                      "BREAKPOINT {\n  SOLVE s METHOD cnexp\n  ik = 0.01*o*(v - ek)\n}\n"
+                      "KINETIC s { ~ c <-> o (0.1, 0.2) }\n", 4, "a KINETIC block is solved with METHOD sparse"),
+    "kinetic_flux": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nSTATE { c o }\n"
+                     "BREAKPOINT { SOLVE s METHOD sparse ik = 0.01*o*(v - ek) }\n"
+                     "KINETIC s {\n  ~ c <-> o (0.1, 0.2)\n  ~ o << (0.01)\n}\n", 6, "flux reaction"),
+    "kinetic_celsius": ("NEURON { SUFFIX x USEION k READ ek WRITE ik }\nSTATE { c o }\n"
+                        "BREAKPOINT { SOLVE s METHOD sparse ik = 0.01*o*(v - ek) }\n"
+                        "KINETIC s {\n  ~ c <-> o (0.1*celsius, 0.2)\n}\n", 5, "celsius"),
 }
 
 
@@ -337,6 +346,34 @@ def test_kinetic_block_names_its_line(capsys):
 
     _, line = cli_error(capsys, "import-mod", str(MOD / "bad_kinetic.mod"))
     assert "bad_kinetic.mod:15" in line and "KINETIC" in line and "supported" in line
+
+
+def test_kinetic_scheme_reads_as_its_states(tmp_path, capsys):
+    """kv_scheme.mod's KINETIC block: one state per STATE, each reaction's kf from A to B and kb
+    back (the PROCEDURE's rates, their Q10 factor the channel's), the open state in the
+    conductance; its steady state (INITIAL's STEADYSTATE sparse) the null vector of its
+    rate matrix written out here; its channel file reads back to the same channel."""
+    from scipy.linalg import null_space
+
+    from _cli import run_cli
+
+    ch = from_nmodl(MOD / "kv_scheme.mod")
+    assert [g.name for g in ch.gates] == ["c1", "c2", "c3", "c4", "o", "i"]
+    assert (ch.q10, ch.q10_reference_c, ch.gbar, ch.conductance) == (3.0, 6.3, 36.0, "gbar * (o)")
+    model = hhsim.Model("ks", (ch, hhsim.models.get("hh").channel("L")), temperature=16.3)
+    for v in (-90.0, -60.0, -10.0):
+        a = 3.0 * 0.01 * (v + 55) / (1 - math.exp(-(v + 55) / 10))
+        b = 3.0 * 0.125 * math.exp(-(v + 65) / 80)
+        q = np.zeros((6, 6))
+        for k, (up, down) in enumerate(((4 * a, b), (3 * a, 2 * b), (2 * a, 3 * b), (a, 4 * b), (0.09, 0.03))):
+            q[k + 1, k], q[k, k + 1] = up, down
+        q -= np.diag(q.sum(axis=0))
+        want = null_space(q)[:, 0]
+        np.testing.assert_allclose(model.steady_states(v), want / want.sum(), rtol=1e-9, atol=1e-15)
+    path = tmp_path / "kvs.toml"
+    code, _, err = run_cli(capsys, "import-mod", str(MOD / "kv_scheme.mod"), "--out", str(path))
+    assert code == 0, err
+    assert spec.load_channel(path) == ch
 
 
 def test_syntax_error_names_file_and_line(capsys):

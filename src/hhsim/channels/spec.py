@@ -137,6 +137,9 @@ def _gates(raw, where: str, chname, power_optional: bool) -> list[Gate]:
     for i, g in enumerate(raw):
         if not isinstance(g, dict):
             raise ModelError(f"{where}: gate {i + 1} must be a table")
+        if "scheme" in g:  # a state of a kinetic scheme: its transitions to_<state> = rate (1/ms)
+            gates.append(_scheme_state(g, i, where, chname))
+            continue
         unknown = set(g) - _GATE_KEYS
         if unknown:
             raise ModelError(f"{where}: gate {i + 1}: unknown key {sorted(unknown)[0]!r}; accepted: "
@@ -157,6 +160,26 @@ def _gates(raw, where: str, chname, power_optional: bool) -> list[Gate]:
         except (TypeError, ValueError, OverflowError) as exc:
             raise ModelError(f"{where}: gate {i + 1}: {exc}") from None
     return gates
+
+
+def _scheme_state(g: dict, i: int, where: str, chname):
+    """A ``[[gates]]`` table with ``scheme``: a :class:`~hhsim.channels.scheme.SchemeState`
+    whose keys ``to_<state>`` give the rates (1/ms) of its transitions."""
+    from .scheme import SchemeState
+
+    unknown = [k for k in g if k not in ("name", "scheme", "power") and not k.startswith("to_")]
+    if unknown:
+        raise ModelError(f"{where}: gate {i + 1} (a state of a kinetic scheme): unknown key {unknown[0]!r}; "
+                         "accepted: name, scheme, to_<state> = rate (1/ms)")
+    if not isinstance(g.get("name"), str) or not isinstance(g["scheme"], str):
+        raise ModelError(f"{where}: gate {i + 1}: name and scheme must be strings")
+    gw = f"{where}: gate {g['name']!r}"
+    targets = [k[3:] for k in g if k.startswith("to_")]
+    try:
+        return SchemeState(g["name"], 1, scheme=g["scheme"], targets=tuple(targets),
+                           out_rates=tuple(_rate(gw, f"to_{t}", g[f"to_{t}"]) for t in targets))
+    except ModelError as exc:
+        raise type(exc)(f"{where}: channel {str(chname)!r}, {exc}") from None
 
 
 def _rate(where: str, key: str, value) -> RateForm | str:
@@ -319,6 +342,10 @@ def channel_to_dict(ch: Channel, *, resolved_E: bool = False) -> dict:
         out["param_units"] = dict(ch.param_units)
     gates = []
     for g in ch.gates:
+        if getattr(g, "scheme", ""):  # a state of a kinetic scheme
+            gates.append({"name": g.name, "scheme": g.scheme,
+                          **{f"to_{t}": rate_to_toml(f) for t, f in zip(g.targets, g.forms)}})
+            continue
         power = float(g.power)
         t = {"name": g.name, "power": int(power) if power.is_integer() and abs(power) < 2**53 else power}
         if g.instantaneous and g.alpha is not None:

@@ -26,10 +26,14 @@ Gates (NeuroML element -> hhsim gate):
   independent two-state subunits: its open occupancy is ``x^N`` for the HH gate
   ``x`` of ``alpha``, ``beta`` whenever it starts from its steady state, as hhsim
   starts every gate; it is read as that gate with power ``N * instances``.
-  hhsim's gates are one state relaxing by first-order kinetics, so any other
-  scheme of more states is refused; and NeuroML's transitions do not use a
-  gateKS's ``q10Settings``, so a gateKS that gives them is refused rather than
-  read with a factor NeuroML tools ignore.
+  Any other scheme is read as it is written (:mod:`hhsim.channels.scheme`): one
+  state variable per state, named ``<gate>_<state>`` (``n_c1``, ``n_o``), the
+  transitions' rates as the rates between them, and the gate's fraction, the sum
+  of its open states' occupancies, raised to ``instances`` in the channel's
+  ``conductance``; such a channel runs on point neurons (cables and networks
+  refuse it in one line) and is not written back.  NeuroML's transitions do not
+  use a gateKS's ``q10Settings``, so a gateKS that gives them is refused rather
+  than read with a factor NeuroML tools ignore.
 
 Standard forms, with ``x = (V - midpoint)/scale``:
 
@@ -55,6 +59,7 @@ import numpy as np
 
 from ...channels import expr as _expr
 from ...channels.base import Channel, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, open_fraction_tree
+from ...channels.scheme import SchemeState, scheme_states
 from ...errors import ModelError
 from . import lems
 from . import units as _units
@@ -262,8 +267,9 @@ def _sum(forms: list) -> RateForm:
     return Expr(" + ".join(f"({form_text(f)})" for f in forms))
 
 
-def _kinetic(g, ctx: Context, where: str) -> Gate:
-    """A gateKS of one closed and one open state as the HH gate it is."""
+def _kinetic(g, ctx: Context, where: str):
+    """A gateKS of one closed and one open state (or a chain of independent subunits) as the
+    HH gate it is; any other scheme as (its :class:`SchemeState` gates, its open fraction)."""
     try:
         power = int(g.instances)
     except (TypeError, ValueError):
@@ -271,12 +277,9 @@ def _kinetic(g, ctx: Context, where: str) -> Gate:
     closed = [s.id for s in g.closed_states or []]
     opened = [s.id for s in g.open_states or []]
     n_states = len(closed) + len(opened)
-    many = (f"{where} has {n_states} states ({len(closed)} closed, {len(opened)} open); hhsim reads a gateKS of "
-            "one closed and one open state (an HH gate), or a chain C0 - C1 - ... - CN-1 - O whose rates are "
-            "(N-k) alpha up and (k+1) beta down, the scheme of N independent subunits (x^N); its gates are one "
-            "state relaxing by first-order kinetics, not general multi-state schemes")
-    if len(opened) != 1 or not closed:
-        raise ModelError(many)
+    if not opened or not closed:
+        raise ModelError(f"{where} has {n_states} states ({len(closed)} closed, {len(opened)} open); a gateKS "
+                         "needs at least one closed and one open state")
     if g.q10_settings is not None:
         raise ModelError(f"{where}: q10Settings on a gateKS is not read (NeuroML's transitions do not use it, so "
                          "tools differ); give the rates at the simulation temperature, or use gateHHrates")
@@ -303,15 +306,27 @@ def _kinetic(g, ctx: Context, where: str) -> Gate:
         else:
             rate = _transition_rate(t, ctx, tw)
             flows.setdefault((a, b) if kind == "forward" else (b, a), []).append(rate)
-    chain = _chain(closed, opened[0], flows)
-    if chain is None:
-        raise ModelError(many)
-    up = [_sum(flows.get((chain[k], chain[k + 1]), [])) for k in range(len(chain) - 1)]
-    down = [_sum(flows.get((chain[k + 1], chain[k]), [])) for k in range(len(chain) - 1)]
-    n = len(chain) - 1
-    if n > 1 and not _binomial(up, down):
-        raise ModelError(many)
-    return Gate(g.id, power * n, alpha=up[-1], beta=down[0])
+    chain = _chain(closed, opened[0], flows) if len(opened) == 1 else None
+    if chain is not None:
+        up = [_sum(flows.get((chain[k], chain[k + 1]), [])) for k in range(len(chain) - 1)]
+        down = [_sum(flows.get((chain[k + 1], chain[k]), [])) for k in range(len(chain) - 1)]
+        n = len(chain) - 1
+        if n == 1 or _binomial(up, down):
+            return Gate(g.id, power * n, alpha=up[-1], beta=down[0])
+    # any other scheme: one state variable per state (hhsim.channels.scheme)
+    order = closed + opened
+    names = {sid: _subgate_name(g.id, sid) for sid in order}
+    for sid, name in names.items():
+        if not name.isidentifier():
+            raise ModelError(f"{where}: state {sid!r} would be the gate {name!r}, which is not an identifier")
+    transitions = [(names[a], names[b], _sum(forms), None) for (a, b), forms in flows.items()]
+    try:
+        states = scheme_states(g.id, [names[sid] for sid in order], transitions)
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+    inner = " + ".join(names[sid] for sid in opened)
+    inner = f"({inner})" if len(opened) > 1 else inner
+    return list(states), (inner if power == 1 else f"{inner}**{power}")
 
 
 def _chain(closed: list, opened: str, flows: dict) -> list | None:
@@ -390,14 +405,21 @@ def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tupl
             factors.append(factor)
             continue
         if kind == "gateKS":
-            gates.append(_kinetic(g, ctx, gw))
+            got = _kinetic(g, ctx, gw)
+            if isinstance(got, tuple):  # a general scheme: its states and its open fraction
+                gates.extend(got[0])
+                q10s.extend([None] * len(got[0]))
+                factors.append(got[1])
+                continue
+            gates.append(got)
             q10s.append(None)
         else:
             gates.append(_gate(kind, g, ctx, gw))
             q10s.append(_q10(g, gw))
         power = gates[-1].power
         factors.append(gid if power == 1 else f"{gid}**{int(power)}")
-    fractional = any(kind == "gateFractional" for kind, _ in found.values())
+    fractional = (any(kind == "gateFractional" for kind, _ in found.values())
+                  or any(isinstance(g, SchemeState) for g in gates))
     q10, ref = 1.0, 6.3
     distinct = set(q10s)
     if len(distinct) > 1:
@@ -663,7 +685,13 @@ def _conductance_groups(channel: Channel) -> tuple[dict, list]:
 
 def write_channel(channel: Channel, ident: str) -> Written:
     """``channel`` as a NeuroML ``ionChannelHH`` with id ``ident``; rates no standard
-    form expresses exactly become component types named ``<ident>_<gate>_<form>``."""
+    form expresses exactly become component types named ``<ident>_<gate>_<form>``.
+    A channel with a multi-state kinetic scheme is refused in one line (hhsim does not
+    write ``gateKS`` yet)."""
+    schemes = sorted({g.scheme for g in channel.gates if isinstance(g, SchemeState)})
+    if schemes:
+        raise ModelError(f"channel {channel.name!r}: its kinetic scheme {schemes[0]!r} cannot be written to NeuroML "
+                         "by hhsim yet (it writes HH gates and gateFractional; gateKS is read, not written)")
     cts = []
     kw = {"id": ident, "conductance": "10pS", "type": "ionChannelHH"}
     if channel.ion:

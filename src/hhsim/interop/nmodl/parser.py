@@ -78,8 +78,8 @@ def _syntax_message(exc: lark.exceptions.UnexpectedInput, text: str, path: str) 
 
 
 #: NMODL keywords that the subset does not read (a syntax error there says so).
-_OUTSIDE_SUBSET = {"INCLUDE", "RANDOM", "REPRESENTS", "EXTERNAL", "CONSERVE", "COMPARTMENT", "LONGITUDINAL_DIFFUSION",
-                   "KINETIC", "SWEEP", "WATCH", "PROTECT", "MUTEXLOCK", "MUTEXUNLOCK", "STEADYSTATE", "LAG",
+_OUTSIDE_SUBSET = {"INCLUDE", "RANDOM", "REPRESENTS", "EXTERNAL", "COMPARTMENT", "LONGITUDINAL_DIFFUSION",
+                   "SWEEP", "WATCH", "PROTECT", "MUTEXLOCK", "MUTEXUNLOCK", "STEADYSTATE", "LAG",
                    "PARTIAL", "MATCH", "SOLVEFOR", "REACTION", "FORALL", "CONDUCTANCE", "TITLE"}
 
 _KINDS = {"NAME": "a name", "NUMBER": "a number", "UNIT": "a unit such as (mV)", "PRIMED": "x'",
@@ -217,6 +217,10 @@ class _Builder:
         name = str(tree.children[0])
         self.mod.routines[name] = S.Routine("DERIVATIVE", name, (), self.body(tree.children[1]), _line(tree))
 
+    def top_kinetic_block(self, tree):
+        name = str(tree.children[0])
+        self.mod.routines[name] = S.Routine("KINETIC", name, (), self.body(tree.children[1]), _line(tree))
+
     def _routine(self, tree, kind):
         name, formals = str(tree.children[0]), tree.children[1]
         args = tuple(str(f.children[0]) for f in formals.children) if formals is not None else ()
@@ -268,7 +272,14 @@ class _Builder:
         if kind == "if_stmt":
             return self.if_stmt(st)
         if kind == "solve":
-            return S.Solve(str(ch[0]), str(ch[1]) if ch[1] is not None else None, line)
+            return S.Solve(str(ch[0]), str(ch[1]) if ch[1] is not None else None, line,
+                           str(ch[2]) if len(ch) > 2 and ch[2] is not None else None)
+        if kind == "reaction":
+            return S.Reaction(self.species(ch[0]), self.species(ch[1]), self.expr(ch[2]), self.expr(ch[3]), line)
+        if kind == "flux":
+            return S.Unsupported("a flux reaction ~ x << (...)", line)
+        if kind == "conserve":
+            return S.Ignored("CONSERVE", line)
         if kind == "table":
             return S.Ignored("TABLE", line)
         if kind == "verbatim":
@@ -282,6 +293,14 @@ class _Builder:
         if kind == "while_loop":
             return S.Unsupported("WHILE loop", line)
         raise ModelError(f"{self.mod.where(line)}: statement {kind} is not supported")  # pragma: no cover
+
+    def species(self, tree) -> tuple:
+        """One side of a reaction: ((stoichiometry, name), ...)."""
+        out = []
+        for st in tree.children:
+            count, name = st.children
+            out.append((float(count) if count is not None else 1.0, str(name)))
+        return tuple(out)
 
     def if_stmt(self, st):
         ch = st.children  # IF, cond, body, [ELSE, if_stmt | body]

@@ -164,6 +164,10 @@ class Interpreter:
         #: state -> (tree, line) for ``x' = ...``
         self.derivatives: dict[str, tuple[tuple, int]] = {}
         self.solved: list[S.Solve] = []
+        #: the reactions of the KINETIC block that BREAKPOINT solves: (A, B, kf, kb, line)
+        self.reactions: list[tuple[str, str, tuple, tuple, int]] = []
+        #: the line of ``SOLVE ... STEADYSTATE sparse`` in INITIAL (0: none)
+        self.steadystate_line = 0
 
     def where(self, line: int) -> str:
         return self.mod.where(line)
@@ -199,6 +203,8 @@ class Interpreter:
             self.if_(st, frame)
         elif isinstance(st, S.Solve):
             self.solve(st)
+        elif isinstance(st, S.Reaction):
+            self.reaction(st, frame)
         elif isinstance(st, S.Verbatim):
             if not _TRIVIAL_VERBATIM.match(st.text):
                 raise refuse(self.mod, "VERBATIM (C code) other than `return 0;`", st.line)
@@ -207,13 +213,30 @@ class Interpreter:
         # S.Ignored (TABLE, UNITSOFF, UNITSON): nothing to do; tables are computed exactly
 
     def solve(self, st: S.Solve) -> None:
-        if self.mode != "breakpoint":
-            raise ModelError(f"{self.where(st.line)}: SOLVE outside BREAKPOINT")
         routine = self.mod.routines.get(st.block)
+        if self.mode == "initial" and st.steadystate is not None and routine is not None \
+                and routine.kind == "KINETIC" and st.method is None:
+            if st.steadystate != "sparse":
+                raise ModelError(f"{self.where(st.line)}: SOLVE {st.block} STEADYSTATE {st.steadystate}: accepted: "
+                                 "STEADYSTATE sparse")
+            self.steadystate_line = st.line  # hhsim starts a scheme at its steady state, as this asks
+            return
+        if self.mode != "breakpoint":
+            raise ModelError(f"{self.where(st.line)}: SOLVE outside BREAKPOINT (in INITIAL: SOLVE <kinetic block> "
+                             "STEADYSTATE sparse)")
         if routine is None:
-            raise ModelError(f"{self.where(st.line)}: SOLVE {st.block}: no DERIVATIVE or PROCEDURE block of that name "
-                             "(KINETIC, LINEAR and NONLINEAR blocks are not supported)")
-        if routine.kind == "DERIVATIVE":
+            raise ModelError(f"{self.where(st.line)}: SOLVE {st.block}: no DERIVATIVE, KINETIC or PROCEDURE block of "
+                             "that name (LINEAR and NONLINEAR blocks are not supported)")
+        if st.steadystate is not None:
+            raise ModelError(f"{self.where(st.line)}: SOLVE {st.block} STEADYSTATE in BREAKPOINT is not supported "
+                             "(it belongs in INITIAL)")
+        if routine.kind == "KINETIC":
+            if st.method != "sparse":
+                raise ModelError(f"{self.where(st.line)}: SOLVE {st.block} METHOD {st.method}: a KINETIC block is "
+                                 "solved with METHOD sparse")
+            if self.reactions:
+                raise ModelError(f"{self.where(st.line)}: a second KINETIC block solved; hhsim reads one")
+        elif routine.kind == "DERIVATIVE":
             if st.method not in ("cnexp", "derivimplicit", "euler", "runge"):
                 raise ModelError(f"{self.where(st.line)}: SOLVE {st.block} METHOD {st.method}: accepted methods for a "
                                  "DERIVATIVE block are cnexp, derivimplicit, euler and runge (all give the same "
@@ -225,9 +248,27 @@ class Interpreter:
         else:
             raise ModelError(f"{self.where(st.line)}: SOLVE {st.block}: a FUNCTION cannot be solved")
         self.solved.append(st)
-        saved, self.mode = self.mode, ("derivative" if routine.kind == "DERIVATIVE" else "solve")
+        saved, self.mode = self.mode, {"DERIVATIVE": "derivative", "KINETIC": "kinetic"}.get(routine.kind, "solve")
         self.block(routine.body, {})
         self.mode = saved
+
+    def reaction(self, st: S.Reaction, frame: dict) -> None:
+        """``~ A <-> B (kf, kb)``: recorded with its rates as trees (1/ms)."""
+        if self.mode != "kinetic":
+            raise ModelError(f"{self.where(st.line)}: a reaction ~ ... outside the KINETIC block that BREAKPOINT "
+                             "solves")
+        sides = []
+        for side in (st.left, st.right):
+            if len(side) != 1 or side[0][0] != 1.0 or side[0][1] not in self.states:
+                shown = " + ".join((f"{c:g} " if c != 1.0 else "") + n for c, n in side)
+                raise ModelError(f"{self.where(st.line)}: KINETIC reaction side {shown!r} is not supported; hhsim "
+                                 "reads first-order transitions between two STATEs, ~ A <-> B (kf, kb) (no ligands, no "
+                                 "stoichiometry)")
+            sides.append(side[0][1])
+        if sides[0] == sides[1]:
+            raise ModelError(f"{self.where(st.line)}: reaction from {sides[0]} to itself")
+        self.reactions.append((sides[0], sides[1], self.expr(st.forward, frame), self.expr(st.backward, frame),
+                               st.line))
 
     # ---------------------------------------------------------- variables
     def lookup(self, name: str, frame: dict, line: int) -> tuple:
@@ -334,9 +375,9 @@ class Interpreter:
     # ---------------------------------------------------------- calls
     def call_routine(self, name: str, args, frame: dict, line: int, as_statement: bool) -> tuple | None:
         routine = self.mod.routines.get(name)
-        if routine is None or routine.kind == "DERIVATIVE":
+        if routine is None or routine.kind in ("DERIVATIVE", "KINETIC"):
             if routine is not None:
-                raise ModelError(f"{self.where(line)}: DERIVATIVE block {name} called like a procedure")
+                raise ModelError(f"{self.where(line)}: {routine.kind} block {name} called like a procedure")
             raise ModelError(f"{self.where(line)}: call of unknown procedure or function {name!r}; accepted "
                              f"functions: {', '.join(sorted(BUILTINS))}, pow and the file's own")
         if routine.kind == "PROCEDURE" and not as_statement:
@@ -394,7 +435,8 @@ def refuse(mod: S.ModFile, construct: str, line: int) -> ModelError:
     return ModelError(
         f"{mod.where(line)}: {construct} is not supported; hhsim imports HH-type density mechanisms: "
         "NEURON (SUFFIX, USEION, NONSPECIFIC_CURRENT, RANGE, GLOBAL), UNITS, PARAMETER, STATE, ASSIGNED, "
-        "INITIAL, BREAKPOINT with SOLVE ... METHOD cnexp/derivimplicit or an explicit-update PROCEDURE, "
+        "INITIAL, BREAKPOINT with SOLVE ... METHOD cnexp/derivimplicit, METHOD sparse (a KINETIC block of "
+        "first-order reactions ~ A <-> B (kf, kb) and CONSERVE) or an explicit-update PROCEDURE, "
         "DERIVATIVE, PROCEDURE and FUNCTION (LOCAL, IF/ELSE, TABLE)"
     )
 

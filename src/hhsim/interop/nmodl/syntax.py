@@ -92,6 +92,18 @@ class Solve:
     block: str
     method: str | None
     line: int
+    steadystate: str | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """``~ A <-> B (kf, kb)`` in a KINETIC block: each side ((stoichiometry, name), ...)."""
+
+    left: tuple
+    right: tuple
+    forward: object
+    backward: object
+    line: int
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,7 @@ class Declared:
 class Routine:
     """A PROCEDURE, FUNCTION or DERIVATIVE block."""
 
-    kind: str  # "PROCEDURE", "FUNCTION" or "DERIVATIVE"
+    kind: str  # "PROCEDURE", "FUNCTION", "DERIVATIVE" or "KINETIC"
     name: str
     formals: tuple[str, ...]
     body: tuple

@@ -32,6 +32,7 @@ import numpy as np
 
 from ...channels import expr as _expr
 from ...channels.base import Channel, Expr, Gate
+from ...channels.scheme import scheme_states
 from ...channels.ions import DEFAULT_CONCENTRATIONS, IONS, IonPool, ghk_factor
 from ...errors import ModelError
 from ...units import FARADAY
@@ -182,6 +183,9 @@ class _Translation:
                                              "NONSPECIFIC_CURRENT) and no concentration")
         if len(currents) == 1:
             return self.channel(*currents[0], tuple(mod.states), mod.suffix)
+        if interp.reactions:
+            raise self.fail(interp.reactions[0][4], "a KINETIC scheme in a mechanism that writes several currents; "
+                                                    "hhsim reads a scheme in a mechanism of one current")
         return self.channels(currents)
 
     def channels(self, currents) -> tuple[Channel, ...]:
@@ -209,8 +213,17 @@ class _Translation:
         mod, interp = self.mod, self.interp
         if interp.env.get(current, ("name", _I_ION)) == ("name", _I_ION):
             raise self.fail(mod.breakpoint_line, f"BREAKPOINT does not set the current {current}")
-        gates_by_state = {s: self.gate(s) for s in states}
+        scheme, scheme_phi = self.scheme(states)
+        in_scheme = {g.name for g in scheme}
+        gates_by_state = {s: self.gate(s) for s in states if s not in in_scheme}
         powers, coef, driving, conductance = self.factor_current(interp.env[current])
+        if scheme and conductance is None:  # the scheme's states conduct through an expression
+            conductance = Y.num(1.0)
+            for s, p in powers.items():
+                conductance = Y.binop("*", conductance, ("name", s) if p == 1.0 else
+                                      Y.binop("**", ("name", s), Y.num(p)))
+        for s in in_scheme:
+            powers.setdefault(s, 1.0)
         for s in states:
             if conductance is not None and s in Y.names(conductance):
                 powers.setdefault(s, 1.0)  # the conductance expression holds the gate's powers
@@ -218,6 +231,11 @@ class _Translation:
                 raise self.fail(mod.states[s].line, f"state {s} does not enter the current {current} as a factor "
                                                     "(hhsim's channels are gbar * x^p * y^q ... * driving force)")
         phis = {s: g[1] for s, g in gates_by_state.items() if g[1] is not None}
+        if scheme_phi is not None:
+            phis["the KINETIC rates"] = scheme_phi
+        elif scheme and phis:
+            raise self.fail(mod.breakpoint_line, "the KINETIC rates have no temperature factor while the other "
+                                                 "gates do; hhsim applies one Q10 to all gates of a channel")
         q10, t_ref = 1.0, 6.3
         if phis:
             distinct = set(phis.values())
@@ -230,7 +248,7 @@ class _Translation:
             q10, t_ref = next(iter(distinct))
         if conductance is not None:  # the powers are in the conductance expression
             powers = {s: 1.0 for s in powers}
-        gates = tuple(dataclasses.replace(g[0], power=powers[s]) for s, g in gates_by_state.items())
+        gates = tuple(dataclasses.replace(g[0], power=powers[s]) for s, g in gates_by_state.items()) + scheme
         used = set() if conductance is None else Y.names(conductance)
         for g in gates:
             for f in g.forms:
@@ -252,6 +270,50 @@ class _Translation:
                            conductance="" if conductance is None else f"gbar * ({_expr.unparse(conductance)})")
         except ModelError as exc:
             raise ModelError(f"{mod.path}: {exc}") from None
+
+    def scheme(self, states: tuple[str, ...]):
+        """(the :class:`SchemeState` gates of the KINETIC block that BREAKPOINT solves, its
+        temperature factor (q10, T0) or None); ((), None) without one.
+
+        Each reaction ``~ A <-> B (kf, kb)`` gives the rate ``kf`` from A to B and
+        ``kb`` from B to A (1/ms); a factor ``Q^((celsius - T0)/10)`` on every rate
+        becomes the channel's Q10, as for gates."""
+        interp, mod = self.interp, self.mod
+        if not interp.reactions:
+            return (), None
+        block = next(st.block for st in interp.solved if mod.routines[st.block].kind == "KINETIC")
+        members = []
+        for a, b, *_ in interp.reactions:
+            for x in (a, b):
+                if x not in members:
+                    members.append(x)
+        factors, scaled, transitions = set(), [], []
+        for a, b, kf, kb, line in interp.reactions:
+            rates = []
+            for tree, which in ((kf, f"{a} -> {b}"), (kb, f"{b} -> {a}")):
+                found = set()
+                tree = self.extract_phi(tree, line, found)
+                if found:
+                    one, two = self.evaluate(tree, **{_PHI: 1.0}), self.evaluate(tree, **{_PHI: 2.0})
+                    if not _close(two, 2.0 * one):
+                        raise self.fail(line, f"the temperature factor of the rate {which} does not multiply it "
+                                              "as a Q10 factor does")
+                factors |= found
+                scaled.append((bool(found), line))
+                rates.append(self.as_expr(a, f"rate {which}", Y.substitute(tree, {_PHI: Y.num(1.0)}), line))
+            transitions.append((a, b, rates[0], rates[1]))
+        if len(factors) > 1:
+            raise self.fail(interp.reactions[0][4], f"the KINETIC rates have several temperature factors "
+                                                    f"{sorted(factors)}; hhsim applies one Q10 to a channel")
+        if factors and not all(f for f, _ in scaled):
+            line = next(ln for f, ln in scaled if not f)
+            raise self.fail(line, "some KINETIC rates have a temperature factor and others not; hhsim applies one "
+                                  "Q10 to all rates of a scheme")
+        try:
+            gates = scheme_states(block, members, transitions)
+        except ModelError as exc:
+            raise self.fail(interp.reactions[0][4], f"KINETIC {block}: {exc}") from None
+        return gates, (factors.pop() if factors else None)
 
     def gate(self, state: str):
         """(Gate with power 1, (q10, T0) or None) for ``state``."""
