@@ -1,11 +1,15 @@
-"""Compile a fixed kernel into the kernel cache in a separate process.
+"""Compile fixed kernels into the kernel cache in a separate process.
 
 ``python -m hhsim.engine.compile_worker dopri5`` compiles the Dormand-Prince
 loop (:mod:`hhsim.engine.solvers.dopri5_driver`) for its one signature and
 leaves it in the cache, so that a first run can compile its model's own
 functions on one core while the model-independent loop compiles on another
-(:func:`hhsim.engine.solvers.dopri5_driver.start_loop_compile`).  Nothing but
-the names below is accepted.
+(:func:`hhsim.engine.solvers.dopri5_driver.start_loop_compile`).
+``python -m hhsim.engine.compile_worker network`` compiles parts of the
+network loop (:func:`hhsim.engine.network_loop.start_parts_compile`) for the
+argument types its parent writes, pickled, to its stdin (a pipe from the
+process that started it: nothing is read from a file).  Nothing but the
+names below is accepted.
 """
 
 from __future__ import annotations
@@ -19,8 +23,18 @@ def _dopri5() -> None:
     compiled_loop()
 
 
+def _network() -> None:
+    import pickle
+
+    from . import codegen  # noqa: F401  (its LLVM options, as in the parent)
+    from .network_loop import compile_parts
+
+    env, names = pickle.loads(sys.stdin.buffer.read())
+    compile_parts(env, names)
+
+
 #: What the worker can compile, by name.
-KERNELS = {"dopri5": _dopri5}
+KERNELS = {"dopri5": _dopri5, "network": _network}
 
 
 def main(argv: list[str]) -> int:

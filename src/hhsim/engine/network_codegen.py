@@ -1,37 +1,39 @@
-"""Generate the compiled network driver for a set of membrane structures.
+"""Generate the compiled membrane functions of a network's structures.
 
 What changes with the models is only the membrane update of each
-structure; everything else (synapses, the event queue, drive, recording)
-is fixed numba code in :mod:`hhsim.engine.network_kernels`, which the
-generated module imports.  For each structure ``k`` of the network the
-module holds
+structure; the time loop (synapses, the event queue, drive, spikes,
+recording, threads) is fixed numba code in :mod:`hhsim.engine.network_loop`,
+compiled once for every network, which calls the functions generated here
+as first-class function values.  For each structure ``k`` of the network
+the module holds
 
 * ``derivs_k``: the right-hand side (from :mod:`hhsim.engine.codegen`'s emitters);
 * ``sub_k``: one sub-step of length ``h`` of the chosen fixed-step method
   with synaptic terms: linear synapses evaluated exactly at the stage
   times, kinetic, graded and gap-junction terms held at the sub-step start,
   the NMDA magnesium block evaluated at each stage voltage;
+* ``fast_k``: one whole step of the nodes nothing happens to inside it
+  (the vectorised fast path);
 
-and one driver ``run`` whose time loop visits every node of every structure
-each step, splitting a node's step at each of its synaptic events.
+and the three functions the loop calls, ``fast``, ``sub`` and ``dvdt``,
+which choose structure k's code (their signatures:
+:data:`~hhsim.engine.network_loop.FAST_SIGNATURE` and the others).
 
 Only our own templates, indices and numbers reach the source: no user text.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from dataclasses import dataclass
 
+from .function_values import CompiledFunction
 from .codegen import StepLines, _helpers_hash, load_generated, loop_flags
 from .emit import (channel_currents, conductances, effective_gates, gate_relaxation, instantaneous_values,
                    membrane_terms, node_param, pool_relaxation)
 from ..physics.structure import Structure
-from . import network_driver as drv
+from . import network_loop as loop
 from .solvers import FIXED_STEP
 from .solvers.explicit_rk import StageNames, Tableau, stage_lines
-
-#: Nodes per block when looking for the fast loop's threshold crossings.
-SCAN_BLOCK = 32
 
 #: Fixed-step methods the network driver supports: all of the point registry's
 #: (exponential Euler, and every explicit Runge-Kutta method from its tableau).
@@ -202,147 +204,65 @@ def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: 
     ]
 
 
-def _fast_path(s: Structure, k: int, method: str, uniform_only: bool = False) -> tuple[list[str], list[str]]:
-    """Structure k's nodes with nothing happening inside the step: inputs gathered by a
-    fixed helper, then one straight-line loop (vectorised by LLVM: no call, no branch;
-    crossings and divergence only set a flag), then a scalar pass for the flagged.
-    Returns the lines of the first two, which every thread runs on its nodes
-    ``lo<k> .. hi<k> - 1``, and those of the scalar pass, which the leading thread
-    runs over all of them once the threads have met.
+def _fast(s: Structure, k: int, method: str, uniform: bool) -> list[str]:
+    """``fast_k``: one whole step of structure k's nodes lo .. hi - 1 that nothing happens
+    to inside the step, inputs and outputs in the scratch rows ``S``
+    (:data:`~hhsim.engine.network_driver.SCRATCH`): one straight-line loop, vectorised
+    by LLVM (no call, no branch; a crossing or a divergence only sets a flag, and the
+    fixed loop times the crossings).  Returns whether a node crossed or diverged.
 
-    The loop has two copies: when the structure's nodes share every rate
-    parameter (``rp``, ``phi``; see :func:`_uniform_check`) the second reads them
-    as loop-invariant scalars, like the batch kernel's uniform loop: the same
-    operations on the same values, the same bits.  ``uniform_only``: the caller
-    knows that they share them, and only that copy is compiled (half the code)."""
-    ns, ng = s.n_states, s.n_gates
-    full = needs_mid_and_end(method)
-    end_g = ("S[10, c]", "S[11, c]") if full else ("S[6, c]", "S[7, c]")
+    ``uniform``: the structure's nodes share every rate parameter (``rp``, ``phi``;
+    :attr:`~hhsim.physics.structure.Plan.shares_kinetics`), and the loop reads them as
+    loop-invariant scalars, like the batch kernel's uniform loop: the same operations
+    on the same values, the same bits."""
+    ng = s.n_gates
     pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
-    scalar = lambda array, row: f"u{k}_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
-    general = _fast_body(s, method, node_param, full, pools, f"hits{k}")
-    uniform = _fast_body(s, method, scalar, full, pools, f"hits{k}")
-    xs_end = "".join(f"y[{j}, c], " for j in range(ns))
-    scan = [
-        "if S[14, c] != 0.0:",
-        "    Vn = S[12, c]",
-        "    if not (abs(Vn) < 1e4):",
-        "        return 0, n",
-        "    V = S[1, c]",
-        "    if V < S[2, c] and Vn >= S[2, c]:",
-        f"        d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
-        "        ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])",
-        f"        if not crossing(BASE[{k}] + c, ts, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], {drv.CROSSING_ARGS}):",
-        "            return -5, n",
+    rows = [("rp", j) for j in range(s.n_rate_params)] + [("phi", i) for i in range(s.n_channels)]
+    scalar = lambda array, row: f"u_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
+    body = _fast_body(s, method, scalar if uniform else node_param, needs_mid_and_end(method), pools, "hits")
+    return [
+        "@njit(cache=True, error_model='numpy', inline='always')",
+        f"def fast_{k}(lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):",
+        *([f"    u_{a}{j} = {a}[{j}, 0]" for a, j in rows] if uniform else []),
+        "    hits = False",
+        "    for c in range(np.uint64(lo), np.uint64(hi)):",
+        _indent(body, 8),
+        "    return hits",
+        "",
     ]
-    step = [
-        f"S = S{k}",
-        f"fast_inputs(BASE[{k}], lo{k}, hi{k}, dt, {full}, S, {drv.FAST_INPUTS_ARGS})",
-        f"hits{k} = False",
-        *([f"for c in range(np.uint64(lo{k}), np.uint64(hi{k})):", *["    " + ln for ln in uniform]]
-          if uniform_only else [
-            f"if uni{k}:",
-            f"    for c in range(np.uint64(lo{k}), np.uint64(hi{k})):",
-            *["        " + ln for ln in uniform],
-            "else:",
-            f"    for c in range(np.uint64(lo{k}), np.uint64(hi{k})):",
-            *["        " + ln for ln in general]]),
-        f"fast_commit(BASE[{k}], lo{k}, hi{k}, dt, S, {drv.FAST_COMMIT_ARGS})",
-    ]
-    # after the threads met: the leading thread looks for the crossings in every
-    # block of SCAN_BLOCK nodes that holds one (a vectorised pass, then those blocks)
-    look = [
-        f"S = S{k}",
-        f"if hits{k} or n_threads > 1:",
-        f"    for lo in range(0, S.shape[1], {SCAN_BLOCK}):",
-        f"        hi = min(lo + {SCAN_BLOCK}, S.shape[1])",
-        "        in_block = False",
-        "        for c in range(np.uint64(lo), np.uint64(hi)):",
-        "            in_block |= S[14, c] != 0.0",
-        "        if in_block:",
-        "            for c in range(lo, hi):",
-        *["                " + ln for ln in scan],
-        # then the fast nodes whose dead time, with a crossing held to its end, ends in
-        # this step (slow nodes release theirs in their sub-steps), on the step's
-        # interpolant (network_driver.crossing); a pass over the nodes only when some
-        # hold ends before the step's end
-        # (``release``: set before the structures' passes, which then make hold_min[0]
-        # the smallest hold left; a slow node releasing its own later leaves it low,
-        # which costs one more pass)
-        # (block by block: a vectorised minimum first, the nodes of a block only when
-        # one of its holds ends in the step)
-        "if release:",
-        f"    for lo in range(0, S.shape[1], {SCAN_BLOCK}):",
-        f"        hi = min(lo + {SCAN_BLOCK}, S.shape[1])",
-        "        first = math.inf",
-        f"        for c in range(np.uint64(BASE[{k}] + lo), np.uint64(BASE[{k}] + hi)):",
-        "            first = min(first, sp_hold[c])",
-        "        if first < t1:",
-        "            first = math.inf",
-        "            for c in range(lo, hi):",
-        f"                if S[0, c] == 0.0 and sp_hold[BASE[{k}] + c] < t1:",
-        "                    Vn = S[12, c]",
-        f"                    d1 = derivs_{k}(Vn, {xs_end}S[5, c] + ({end_g[1]} - {end_g[0]} * Vn), {_PARAMS})[0]",
-        f"                    if not release_held(BASE[{k}] + c, S[1, c], Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], "
-        f"{drv.RECORD_SPIKE_ARGS}):",
-        "                        return -5, n",
-        f"                first = min(first, sp_hold[BASE[{k}] + c])",
-        "        hold_min[0] = min(hold_min[0], first)",
-    ]
-    return step, look
 
 
 #: The parameter arrays a uniform structure's fast loop reads as scalars.
 _SHARED = ("rp", "phi")
 
 
-def _uniform_check(s: Structure, k: int, uniform_only: bool = False) -> list[str]:
-    """Lines (in ``run``, before the time loop) setting ``uni<k>``: do structure k's
-    nodes share every rate parameter (known when ``uniform_only``)?  And then the
-    scalars ``u<k>_rp<j>``, ``u<k>_phi<i>``."""
-    rows = [("rp", j) for j in range(s.n_rate_params)] + [("phi", i) for i in range(s.n_channels)]
-    return [
-        f"gbar, erev, phi, cm, rp, rcm = P{k}",
-        f"uni{k} = rp.shape[1] > 0",
-        *(["for e in range(1, rp.shape[1]):"] if rows and not uniform_only else []),
-        *[f"    uni{k} &= {a}[{j}, e] == {a}[{j}, 0]" for a, j in rows if not uniform_only],
-        *[f"u{k}_{a}{j} = {a}[{j}, 0] if uni{k} else 0.0" for a, j in rows],
-    ]
-
-
-def _node_loop(k: int, method: str) -> list[str]:
-    """The per-step loop over structure k's slow nodes (calls only fixed helpers and sub_k)."""
-    full = str(needs_mid_and_end(method))
-    return [
-        f"gbar, erev, phi, cm, rp, rcm = P{k}",
-        f"y = Y[{k}]",
-        f"for c in range(y.shape[1]):",
-        f"    if S{k}[0, c] == 0.0:",
-        "        continue",
-        f"    i = BASE[{k}] + c",
-        f"    node_step(i, n, t, dt, seed, {drv.NODE_STEP_ARGS})",
-        "    V = v[i]",
-        "    ta = t",
-        "    while True:",
-        f"        te, which = next_event(i, ta, t, t1, {drv.NEXT_EVENT_ARGS})",
-        "        h = te - ta",
-        "        if h > 0.0:",
-        f"            Sa, Sm, Sb = stim_terms(i, ta, h, {drv.STIM_TERMS_ARGS})",
-        f"            Gc, GEc, Gn, GEn = held_terms(i, ta, {drv.HELD_TERMS_ARGS})",
-        f"            G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, {full}, {drv.SYN_TERMS_ARGS}, Gc, GEc)",
-        f"            Vn, d0, d1 = sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg[i], thr[i], "
-        f"sp_hold[i] <= ta + h, {_PARAMS})",
-        "            if not (abs(Vn) < 1e4):",
-        "                return 0, n",
-        f"            if not after_substep(i, V, Vn, d0, d1, ta, h, dt, {drv.AFTER_SUBSTEP_ARGS}):",
-        "                return -5, n",
-        "            V = Vn",
-        "            ta = te",
-        "        if which == 0:",
-        "            break",
-        f"        apply_event(i, which, te, {drv.APPLY_EVENT_ARGS})",
-        "    v[i] = V",
-    ]
+def _dispatch(structures: tuple[Structure, ...], flags: str) -> list[str]:
+    """The three functions the fixed loop (:mod:`hhsim.engine.network_loop`) calls, each
+    choosing structure k's code: ``fast``, ``sub`` (its node's arrays from raw
+    pointers, its inputs and outputs in ``d``, see ``network_loop.SUB_IN``) and ``dvdt``."""
+    fast = [f"@njit({flags})", "def fast(k, lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):"]
+    sub = [f"@njit({flags})", "def sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p):",
+           f"    d = carray(d_p, ({loop.SUB_BUFFER},))"]
+    dvdt = [f"@njit({flags})", "def dvdt(k, c, V, I, y, gbar, erev, phi, cm, rp):"]
+    slopes = loop.SUB_IN.index("slopes")
+    out = len(loop.SUB_IN)
+    for k, s in enumerate(structures):
+        xs = "".join(f"y[{j}, c], " for j in range(s.n_states))
+        fast += [f"    if k == {k}:", f"        return fast_{k}(lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm)"]
+        dvdt += [f"    if k == {k}:", f"        return derivs_{k}(V, {xs}I, c, gbar, erev, phi, cm, rp)[0]"]
+        drive = ", ".join(f"d[{q}]" for q in range(2, slopes))  # Sa .. thr
+        sub += [f"    if k == {k}:",
+                f"        y = carray(y_p, ({s.n_states}, n_k))",
+                f"        gbar = carray(gbar_p, ({s.n_channels}, n_k))",
+                f"        erev = carray(erev_p, ({s.n_channels}, n_k))",
+                f"        phi = carray(phi_p, ({s.n_channels}, n_k))",
+                "        cm = carray(cm_p, (n_k,))",
+                f"        rp = carray(rp_p, ({s.n_rate_params}, n_k))",
+                f"        Vn, d0, d1 = sub_{k}(d[0], y, d[1], {drive}, d[{slopes}] != 0.0, c, gbar, erev, phi, cm, rp)",
+                f"        d[{out}] = Vn",
+                f"        d[{out + 1}] = d0",
+                f"        d[{out + 2}] = d1"]
+    return [*fast, "    return False", "", "", *sub, "", "", *dvdt, "    return 0.0", ""]
 
 
 def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool = True,
@@ -350,94 +270,27 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
     """Source of the network module for ``structures`` advanced by ``method`` (``nmda``:
     whether NMDA synapses, and so their voltage-dependent block, are present;
     ``uniform[k]``: structure k's nodes all share their rate parameters and
-    temperature factors, so its fast loop needs only the copy for that)."""
+    temperature factors, so its fast loop reads them as scalars)."""
     uniform = tuple(uniform) if uniform is not None else (False,) * len(structures)
     flags = loop_flags(FIXED_STEP[method])
     out = [
-        f"# Generated by hhsim: network driver ({method}, NMDA {nmda}, uniform {uniform}) for "
+        f"# Generated by hhsim: network membranes ({method}, NMDA {nmda}, uniform {uniform}) for "
         f"{len(structures)} membrane structure(s)",
         f"# helpers {_helpers_hash()} {_fixed_hash()}",
         *[f"# structure {k}: {s!r}" for k, s in enumerate(structures)],
         "import hhsim.engine.kernel_math as math  # math with a vectorisable exp",
         "import numpy as np",
-        "from numba import njit",
+        "from numba import carray, njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
-        "                                         _ghk, choose, fexp, hermite_crossing)",
+        "                                         _ghk, choose, fexp)",
         "from hhsim.engine.network_kernels import mg_block",
-        "from hhsim.engine.network_driver import (step_begin, node_step, next_event, stim_terms, held_terms,",
-        "                                         syn_terms, after_substep, apply_event, step_end, fast_inputs,",
-        "                                         fast_commit, fast_chunk, crossing, release_held)",
-        "from hhsim.engine.spin import leave, meet",
         "",
     ]
     for k, s in enumerate(structures):
         out += _derivs(s, k)
         out += _sub(s, k, method, nmda)
-    ps = ", ".join(f"P{k}" for k in range(len(structures))) + ", " + ", ".join(
-        f"S{k}" for k in range(len(structures)))
-    unpack = [f"{', '.join(names)}, = {tup}" for tup, names in drv.FIELDS.items()]
-    fast = [_fast_path(s, k, method, uniform[k]) for k, s in enumerate(structures)]
-
-    def params(k):
-        return [f"gbar, erev, phi, cm, rp, rcm = P{k}", f"y = Y[{k}]"]
-
-    # Every thread runs this loop; the serial parts are the leading thread's
-    # (tid 0), the fast paths every thread's on its nodes, with two meetings
-    # per step (hhsim.engine.spin): after step_begin, and after the fast paths
-    # (the leading thread then times the crossings, and runs the slow nodes and
-    # step_end, while the others go on to wait for the next step).
-    body = ["t = t0 + n * dt",
-            "t1 = t0 + (n + 1) * dt",
-            "if tid == 0:",
-            "    st = step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK)",
-            "    if st != -1:",
-            "        return st, n",
-            "if n_threads > 1:",
-            "    p += 1",
-            "    if not meet(sync, n_threads, p):",
-            "        return -1, n"]
-    for k in range(len(structures)):
-        body += [*params(k), *fast[k][0]]
-    body += ["if n_threads > 1:",
-             "    p += 1",
-             "    if not meet(sync, n_threads, p):",
-             "        return -1, n",
-             "if tid != 0:",
-             "    continue",
-             "release = hold_min[0] < t1",
-             "if release:",
-             "    hold_min[0] = math.inf"]
-    for k in range(len(structures)):
-        body += [*params(k), *fast[k][1], *_node_loop(k, method)]
-    body += ["st = step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)",
-             "if st != -1:",
-             "    return st, n + 1"]
-    args = f"n_from, n_to, t0, dt, seed, v, thr, Y, BASE, {ps}, ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC"
-    out += [
-        f"@njit({flags}, _nrt=False)",
-        f"def steps(tid, n_threads, sync, {args}):",
-        '    """Advance steps n_from..n_to-1 (thread tid of n_threads).  Returns (status, step):',
-        "    (-1, n_to) when done, (0, n) on divergence in step n, (-2..-5, n) when a buffer",
-        '    must grow before step n (see network_driver.STATUS); the leading thread\'s counts."""',
-        _indent(unpack, 4),
-        "    gap_or_graded = gap_ptr[v.shape[0]] > 0 or GR[3][v.shape[0]] > 0",
-        *[_indent(_uniform_check(s, k, uniform[k]), 4) for k, s in enumerate(structures)],
-        *[f"    lo{k}, hi{k} = fast_chunk(S{k}.shape[1], tid, n_threads)" for k in range(len(structures))],
-        "    p = 0  # meetings so far",
-        "    for n in range(n_from, n_to):",
-        _indent(body, 8),
-        "    return -1, n_to",
-        "",
-        "",
-        f"@njit({flags}, _nrt=False)",
-        f"def run(tid, n_threads, sync, {args}):",
-        '    """:func:`steps`; the leading thread then lets the others leave the loop."""',
-        f"    status, at = steps(tid, n_threads, sync, {args})",
-        "    if tid == 0:",
-        "        leave(sync)",
-        "    return status, at",
-        "",
-    ]
+        out += _fast(s, k, method, uniform[k])
+    out += _dispatch(structures, flags)
     return "\n".join(out) + "\n"
 
 
@@ -447,26 +300,39 @@ def _fixed_hash() -> str:
     import hashlib
     from pathlib import Path
 
-    from . import network_kernels, spin
+    from . import network_kernels
 
     h = hashlib.sha256()
-    for mod in (network_kernels, drv, spin):
+    for mod in (network_kernels,):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class MembraneFunctions:
+    """A network's membrane functions as the fixed loop takes them (first-class
+    function values, compiled or loaded from the cache when first called)."""
+
+    fast: CompiledFunction
+    sub: CompiledFunction
+    dvdt: CompiledFunction
 
 
 _BY_KEY: dict = {}
 
 
 def network_module(structures: tuple[Structure, ...], method: str, nmda: bool = True,
-                   uniform: tuple[bool, ...] | None = None) -> ModuleType:
-    """The compiled network module for ``structures``, ``method``, NMDA presence and which
-    structures' nodes share their kinetics (generated once, cached)."""
+                   uniform: tuple[bool, ...] | None = None) -> MembraneFunctions:
+    """The compiled membrane functions for ``structures``, ``method``, NMDA presence and
+    which structures' nodes share their kinetics (generated once, cached)."""
     key = (structures, method, nmda, uniform)
     try:
         return _BY_KEY[key]
     except KeyError:
         pass
     module = load_generated("hhsim_network", generate_source(structures, method, nmda, uniform))
-    _BY_KEY[key] = module
-    return module
+    functions = MembraneFunctions(fast=CompiledFunction(module.fast, loop.FAST_SIGNATURE),
+                                  sub=CompiledFunction(module.sub, loop.SUB_SIGNATURE),
+                                  dvdt=CompiledFunction(module.dvdt, loop.DVDT_SIGNATURE))
+    _BY_KEY[key] = functions
+    return functions

@@ -1,4 +1,4 @@
-"""The fixed parts of the network time step, called by the generated driver.
+"""The fixed parts of the network time step, called by the time loop (:mod:`hhsim.engine.network_loop`).
 
 One step of the network, from ``t`` to ``t + dt``:
 
@@ -8,9 +8,9 @@ One step of the network, from ``t`` to ``t + dt``:
    stimulus cursors; update the noise currents; compute the gap-junction and
    graded-synapse terms from the voltages at the step's start, then relax
    the graded gating variables.
-2. for every node (generated loop): ``node_step`` draws the node's Poisson
+2. for every slow node (``network_loop``): ``node_step`` draws the node's Poisson
    input events; then, between consecutive events (``next_event``), the
-   node advances by a sub-step (``stim_terms``, ``held_terms``, ``syn_terms`` + the structure's ``sub_k``
+   node advances by a sub-step (``stim_terms``, ``held_terms``, ``syn_terms`` + the structure's ``sub``
    + ``after_substep``: spike detection on the cubic Hermite interpolant and
    exact propagation of its linear synapses), and the event is applied
    exactly at its time (``apply_event``).
@@ -55,24 +55,7 @@ from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, apply_late, w
                               noise_update, poisson_count, push_spikes, queue_push, stim_at, tm_release,
                               uniform01)
 
-#: Names of each argument tuple's arrays, in order (the generated ``run`` unpacks them).
-FIELDS = {
-    "ST": ("kt", "ka", "kb", "cursor", "wave", "scale", "noise_p", "noise_I", "kj", "wa", "wm", "wb", "wk"),
-    "LIN": ("lin_kind", "lin_t1", "lin_t2", "lin_E", "lin_norm", "lin_A", "lin_B", "lin_d1", "lin_d2", "lin_dA",
-            "lin_dB", "lin_h1", "lin_h2", "lin_cg"),
-    "KIN": ("kin_ptr", "kin_edge", "kin_group", "kin_w", "kg_kind", "kg_p", "kg_E", "kg_nmda", "kg_T", "kin_r",
-            "kin_g2", "kin_tlast", "kin_pend", "kin_T", "mg"),
-    "GAP": ("gap_ptr", "gap_nbr", "gap_g", "Gf", "GEf"),
-    "E": ("e_post", "e_w", "e_delay", "e_group", "e_kin", "e_stp", "out_ptr"),
-    "STP": ("stp_p", "stp_u", "stp_x", "stp_t"),
-    "PIN": ("pin_ptr", "pin_lam", "pin_group", "pin_w", "pin_t", "pin_k", "pin_cur"),
-    "EV": ("ev_time", "ev_code", "ev_n", "node_ptr", "late", "ev_cur"),
-    "SPK": ("sp_t", "sp_src", "sp_n", "ext_t", "ext_src", "ext_k", "mon_t", "mon_src", "mon_n", "mon_mask", "pending",
-            "sp_last", "refr", "sp_hold", "hold_min"),
-}
-
-
-#: Status codes returned by the generated ``run`` (with the step to resume at).
+#: Status codes returned by ``network_loop.steps`` (with the step to resume at).
 DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -2, -3, -4, -5
 
 # RNG streams (see network_kernels.uniform01): one per use, so draws never collide.
@@ -140,23 +123,10 @@ def _drop_pushed(sp_t, sp_src, sp_n, k):
     sp_n[0] = m - k
 
 
-# The per-node helpers take single arrays, not the tuples: the generated ``run``
-# unpacks every tuple once per call, because taking apart a tuple of arrays
+# The per-node helpers take single arrays, not the tuples: the loop's slow-node
+# part unpacks every tuple once per call, because taking apart a tuple of arrays
 # costs a reference-count update per array, which inside the node loop cost
-# more than the membrane update itself.  The argument lists below are what
-# the generated calls pass (checked against the signatures at import).
-NODE_STEP_ARGS = "pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur"
-NEXT_EVENT_ARGS = "ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave"
-STIM_TERMS_ARGS = "kt, ka, kb, cursor, wave, scale, noise_I"
-SYN_TERMS_ARGS = "lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B"
-HELD_TERMS_ARGS = ("kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast, "
-                   "kin_pend, kin_T, Gf, GEf")
-RECORD_SPIKE_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold"
-CROSSING_ARGS = "sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min"
-AFTER_SUBSTEP_ARGS = ("thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, " + CROSSING_ARGS)
-APPLY_EVENT_ARGS = ("lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, "
-                    "kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, "
-                    "ev_cur, pin_group, pin_w, pin_k, pin_cur")
+# more than the membrane update itself.
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
@@ -389,10 +359,6 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 #: The fast loop's outputs: V at the step's end, dV/dt at its start, and a flag
 #: for the nodes that crossed their threshold or diverged (``hit``).
 SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
-FAST_INPUTS_ARGS = ("v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk, lin_kind, lin_E, lin_cg, "
-                    "lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf")
-FAST_COMMIT_ARGS = "v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2"
-
 
 #: A thread's share of a structure's nodes in the fast path is a whole number of
 #: these: then every node sits in the same lane of the same vectorised iteration
@@ -622,20 +588,3 @@ def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
         pending[0] = 1
         return GROW_QUEUE
     return DONE
-
-
-def _check_argument_lists() -> None:
-    """The generated calls pass these names: they must end each helper's signature."""
-    import inspect
-
-    for fn, names in ((node_step, NODE_STEP_ARGS), (next_event, NEXT_EVENT_ARGS), (stim_terms, STIM_TERMS_ARGS),
-                      (held_terms, HELD_TERMS_ARGS), (record_spike, RECORD_SPIKE_ARGS), (crossing, CROSSING_ARGS),
-                      (release_held, RECORD_SPIKE_ARGS),
-                      (after_substep, AFTER_SUBSTEP_ARGS), (apply_event, APPLY_EVENT_ARGS)):
-        want = [a.strip() for a in names.split(",")]
-        have = list(inspect.signature(fn.py_func).parameters)[-len(want):]
-        if have != want:
-            raise RuntimeError(f"network_driver.{fn.__name__}: argument list out of date ({have} != {want})")
-
-
-_check_argument_lists()

@@ -11,7 +11,8 @@ from ..engine import network_driver as drv
 from ..engine import aligned, spin
 from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
-from ..engine.network_codegen import METHODS, network_module
+from ..engine import network_loop
+from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
 from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
 from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
@@ -213,13 +214,17 @@ class _Runner:
         nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
         # groups whose nodes share their kinetics take a loop compiled for that alone
         uniform = tuple(g.plan.shares_kinetics for g in plan.groups)
-        self.module = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda, uniform)
+        self.membranes = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda, uniform)
+        self.full = needs_mid_and_end(method)
         n = plan.n_nodes
         # what the threads write starts on a cache line (hhsim.engine.aligned)
         self.v = aligned.copy(plan.v0.astype(float))
         self.Y = tuple(aligned.copy(np.asarray(g.plan.y0, dtype=float)) for g in plan.groups)
-        self.P = tuple((g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm)
+        self.P = tuple(tuple(np.ascontiguousarray(a, dtype=float) for a in
+                             (g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm))
                        for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
+        self.hits = np.zeros(len(plan.groups), dtype=np.bool_)
+        self.sub_buffer = np.zeros(network_loop.SUB_BUFFER)
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
         self.S = tuple(aligned.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         fast_nodes = sum(g.plan.ncomp for g in plan.groups)
@@ -257,6 +262,7 @@ class _Runner:
         self.steps = 0
 
     def run(self, progress: bool) -> None:
+        self._compile()
         if self.plan.cables:
             self._run_with_cables(progress)
             return
@@ -360,25 +366,47 @@ class _Runner:
             f"{self.grid.dt:g} ms); use a smaller dt (e.g. --dt {self.grid.dt / 10:g}) or check the weights",
             t_fail)
 
+    def _records(self) -> network_loop.LoopRecords:
+        p = self.plan
+        return network_loop.LoopRecords(v=self.v, thr=p.thr, Y=self.Y, P=self.P, S=self.S, d=self.sub_buffer,
+                                        ST=p.ST, LIN=p.LIN, KIN=p.KIN, GR=p.GR, GAP=p.GAP, E=p.E, STP=p.STP,
+                                        PIN=p.PIN, Q=self.Q, EV=self.EV, SPK=tuple(self.SPK), REC=self.REC)
+
+    def _arguments(self, n0: int, n1: int) -> tuple:
+        """The arguments of ``network_loop.steps`` after (tid, n_threads, sync), and the types
+        of the loop's parts' arguments."""
+        p, m, r = self.plan, self.membranes, self._records()
+        env = network_loop.type_environment(r)
+        fixed = network_loop.fixed_functions(env)
+        args = (n0, n1, self.grid.t0, self.grid.dt, self.seed, self.full, self.v, p.thr, self.Y, self.base, self.P,
+                self.S, self.hits, self.sub_buffer, (m.fast, m.sub, m.dvdt), fixed, p.ST, p.LIN, p.KIN, p.GR, p.GAP,
+                p.E, p.STP, p.PIN, self.Q, self.EV, r.SPK, self.REC)
+        return args, env
+
+    def _compile(self) -> None:
+        """Everything the loop calls, compiled or loaded before the first step (on a first
+        run in two processes at once: :func:`hhsim.engine.network_loop.compile_loop`)."""
+        args, env = self._arguments(0, 1)
+        m = self.membranes
+        network_loop.compile_loop(env, (m.fast, m.sub, m.dvdt), (0, 1, spin.new_sync(), *args))
+
     def _call(self, n0: int, n1: int):
-        """Advance steps n0..n1-1 with the compiled driver: on ``self.threads`` threads
+        """Advance steps n0..n1-1 with the compiled loop: on ``self.threads`` threads
         (each the fast path of its share of the nodes, the first also the rest) when
         the call is long enough, else on this one."""
-        p = self.plan
-        args = (n0, n1, self.grid.t0, self.grid.dt, self.seed, self.v, p.thr, self.Y, self.base, *self.P, *self.S,
-                p.ST, p.LIN, p.KIN, p.GR, p.GAP, p.E, p.STP, p.PIN, self.Q, self.EV, tuple(self.SPK), self.REC)
+        args, _ = self._arguments(n0, n1)
         sync = spin.new_sync()
         n_threads = self.threads if n1 - n0 >= MIN_STEPS_PER_THREADED_CALL else 1
         if n_threads == 1:
-            return self.module.run(0, 1, sync, *args)
-        others = [threading.Thread(target=self.module.run, args=(tid, n_threads, sync, *args),
+            return network_loop.steps(0, 1, sync, *args)
+        others = [threading.Thread(target=network_loop.steps, args=(tid, n_threads, sync, *args),
                                    name=f"hhsim-network-{tid}", daemon=True) for tid in range(1, n_threads)]
         for th in others:
             th.start()
         try:
-            return self.module.run(0, n_threads, sync, *args)
+            return network_loop.steps(0, n_threads, sync, *args)
         finally:
-            spin.leave(sync)  # (the compiled run has already, unless it never started)
+            spin.leave(sync)  # the others stop waiting for the leading thread and leave the loop
             for th in others:
                 th.join()
 

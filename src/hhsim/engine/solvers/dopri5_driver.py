@@ -27,6 +27,7 @@ import numpy as np
 from numba import float64, int8, int64, njit, types
 from numba.extending import intrinsic
 
+from .. import background_compile
 from ..kernel_helpers import hermite_crossing
 from ..network_kernels import stim_at
 from .dopri5 import C, H_MIN, LOG_ERR_FLOOR
@@ -221,18 +222,11 @@ SIGNATURE = int64(
 _READY = False
 #: The worker process compiling the loop into the cache while this one compiles a model.
 _WORKER: dict = {"process": None}
-#: Longest wait for the worker (s); after it this process compiles the loop itself.
-WORKER_WAIT_S = 300.0
 
 
 def _in_cache() -> bool:
-    """The loop for :data:`SIGNATURE` is in the kernel cache (read from numba's index only)."""
-    try:
-        cache = run_dopri5._cache
-        key = cache._index_key(SIGNATURE, run_dopri5.targetctx.codegen())
-        return key in cache._cache_file._load_index()
-    except Exception:  # no on-disk cache, or numba's layout changed: just compile here
-        return False
+    """The loop for :data:`SIGNATURE` is in the kernel cache."""
+    return background_compile.in_cache(run_dopri5, SIGNATURE)
 
 
 def start_loop_compile() -> None:
@@ -243,41 +237,15 @@ def start_loop_compile() -> None:
     for the worker and loads the loop from the cache.  Only with two cores free
     and an on-disk cache; otherwise nothing happens and the loop compiles here.
     """
-    import subprocess
-    import sys
-
-    from ..cache import state
-    from ..threads import coupled_thread_count
-
-    if _READY or _WORKER["process"] is not None or state().root is None or coupled_thread_count() < 2:
+    if _READY or _WORKER["process"] is not None or not background_compile.worth_starting() or _in_cache():
         return
-    if _in_cache():
-        return
-    try:
-        _WORKER["process"] = subprocess.Popen(
-            [sys.executable, "-m", "hhsim.engine.compile_worker", "dopri5"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:
-        _WORKER["process"] = None
+    _WORKER["process"] = background_compile.start("dopri5")
 
 
 def _wait_for_worker() -> None:
-    """Wait for the worker; after :data:`WORKER_WAIT_S`, or on Ctrl-C, it is killed
-    (it must not outlive this process) and this process compiles the loop itself."""
-    import subprocess
-
+    """Wait for the worker (see :func:`hhsim.engine.background_compile.finish`)."""
     process, _WORKER["process"] = _WORKER["process"], None
-    if process is None:
-        return
-    try:
-        process.wait(timeout=WORKER_WAIT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
+    background_compile.finish(process)
 
 
 def compiled_loop():
