@@ -72,8 +72,9 @@ import math
 import numpy as np
 from numba import njit
 
-from .noise_random import (FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, binomial, binomial_stay, normal2, slot,
-                           uniform, uniform2)
+from .cable_helpers import fexp
+from .noise_random import (FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, binomial, binomial_stay, binomial_u,
+                           normal2, recycle, slot, uniform, uniform2)
 
 MARKOV = 0
 LANGEVIN = 1
@@ -166,8 +167,13 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
     atomic reference-count updates per array and call, which cost more than
     the arithmetic of a step.  A node's state is copied into local arrays for
     its whole run (``zc``, ``xdc``) and the rates of the step's voltage are
-    interpolated once into ``row``.
+    interpolated once into ``row``.  The Markov method runs :func:`run_markov`.
     """
+    if method == MARKOV:
+        return run_markov(v, z, xd, tab, grp, vlo, vh, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n,
+                          gt_pow, gt_stride, gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst,
+                          gfix, gefix, cm, wave, scale, i_m, clamp, vc, thr, seed, node_id, dt, t0, step0, n_steps,
+                          rec_every, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, lo, hi)
     nv = tab.shape[1]
     ncol = tab.shape[2]
     nc = ch_row0.shape[0]
@@ -398,6 +404,492 @@ def run_noise(v, z, xd, tab, grp, vlo, vh,
         for j in range(ndg):
             xd[j, c] = xdc[j]
     return status
+
+
+#: Nodes advanced together by the Markov kernel (:func:`run_markov`): its loops over them are
+#: innermost and branch-free, so that LLVM vectorises them.
+BLOCK = 64
+
+#: Iterations of the vectorised inversion loops; a lane not done by then is finished by the
+#: scalar exact inversion (:func:`hhsim.engine.noise_random.binomial_u`), as is one whose
+#: mean exceeds VEC_MEAN (channels flipping at once by the hundred during a spike).
+VEC_ITER = 32
+VEC_MEAN = 12.0
+
+_INV = 1.0 / np.arange(1.0, VEC_ITER + 2.0)
+
+
+@njit(**FLAGS, inline="always")
+def _expm1(x):
+    """exp(x) - 1 for x <= 0, without cancellation near 0 and without branches (both forms
+    are computed and one selected): the Taylor series below |x| = 1/4 (its first
+    omitted term is below 1e-17 relative), ``fexp(x) - 1`` beyond."""
+    t = 1.0 + x * (1.0 / 15.0)
+    t = 1.0 + x * (1.0 / 14.0) * t
+    t = 1.0 + x * (1.0 / 13.0) * t
+    t = 1.0 + x * (1.0 / 12.0) * t
+    t = 1.0 + x * (1.0 / 11.0) * t
+    t = 1.0 + x * (1.0 / 10.0) * t
+    t = 1.0 + x * (1.0 / 9.0) * t
+    t = 1.0 + x * (1.0 / 8.0) * t
+    t = 1.0 + x * (1.0 / 7.0) * t
+    t = 1.0 + x * (1.0 / 6.0) * t
+    t = 1.0 + x * (1.0 / 5.0) * t
+    t = 1.0 + x * (1.0 / 4.0) * t
+    t = 1.0 + x * (1.0 / 3.0) * t
+    t = 1.0 + x * 0.5 * t
+    series = x * t
+    direct = fexp(x) - 1.0
+    return series if x > -0.25 else direct
+
+
+@njit(**FLAGS, inline="always")
+def _power(q, m):
+    """q**m for a whole number 0 <= m < 64 (float), by squaring, without branches."""
+    e = int(m)
+    out = 1.0
+    x = q
+    for bit in range(6):
+        out = out * x if (e >> bit) & 1 else out
+        x = x * x
+    return out
+
+
+@njit(**FLAGS)
+def run_markov(v, z, xd, tab, grp, vlo, vh,
+               ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n,
+               gt_pow, gt_stride, gt_col,
+               dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst,
+               gfix, gefix, cm, wave, scale, i_m, clamp, vc, thr,
+               seed, node_id, dt, t0, step0, n_steps,
+               rec_every, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b,
+               spk_t, spk_n, lo, hi):
+    """:func:`run_noise` for the Markov method, nodes taken BLOCK at a time (see the module
+    docstring, "markov"); the arguments and the result are run_noise's."""
+    B = BLOCK
+    nv = tab.shape[1]
+    nc = ch_row0.shape[0]
+    nd = dch_g0.shape[0]
+    ndg = dg_col.shape[0]
+    nrow = z.shape[0]
+    max_spk = spk_t.shape[1]
+    nsrc = 0
+    for k in range(nc):
+        nsrc += ch_ng[k] * ch_ns[k]
+    nblk = (nsrc + 1) // 2
+    inv = _INV.copy()
+    U = np.empty((2 * nblk + 1, B))
+    zb = np.zeros((max(nrow, 1), B))
+    zn = np.zeros((max(nrow, 1), B))
+    xdb = np.zeros((max(ndg, 1), B))
+    invn = np.zeros((max(nc, 1), B))
+    rcm = np.empty(B)
+    Vb = np.zeros(B)
+    Vn = np.zeros(B)
+    Gb = np.empty(B)
+    GEb = np.empty(B)
+    ti = np.zeros(B, dtype=np.int64)
+    tw = np.zeros(B)
+    lA = np.empty(B)
+    lB = np.empty(B)
+    pco = np.empty(B)
+    poc = np.empty(B)
+    Ap = np.ones((MAX_LEVELS + 1, B))
+    Bp = np.ones((MAX_LEVELS + 1, B))
+    SA = np.zeros((MAX_LEVELS + 1, B))
+    SB = np.zeros((MAX_LEVELS + 1, B))
+    SA[1:] = 1.0  # SA[t] = 1 + A + .. + A**(t - 1): rows 2.. are filled per gate
+    SB[1:] = 1.0
+    nn = np.empty(B)
+    Lv = np.empty(B)
+    P1c = np.empty(B)
+    P1o = np.empty(B)
+    D1 = np.empty(B)
+    D2 = np.empty(B)
+    trials = np.empty(B)
+    kin = np.empty(B)
+    flip = np.zeros(B)
+    pf = np.empty(B)
+    res = np.zeros((3, B))
+    uu = np.empty(B)
+    f = np.empty(B)
+    cum = np.empty(B)
+    r = np.empty(B)
+    act = np.empty(B)
+    fb = np.empty(B)
+    status = -1
+    for b0 in range(lo, hi, B):
+        nb = min(B, hi - b0)
+        for l in range(nb):
+            c = b0 + l
+            Vb[l] = v[c]
+            rcm[l] = 1.0 / cm[c]
+        for row in range(nrow):
+            for l in range(nb):
+                zb[row, l] = z[row, b0 + l]
+        for j in range(ndg):
+            for l in range(nb):
+                xdb[j, l] = xd[j, b0 + l]
+        for k in range(nc):
+            for l in range(nb):
+                N = ch_n[k, b0 + l]
+                invn[k, l] = 1.0 / N if N > 0.0 else 0.0
+        for n in range(n_steps + 1):
+            if rec_every > 0 and n % rec_every == 0:
+                rr = n // rec_every
+                for l in range(nb):
+                    c = b0 + l
+                    v_rec[rr, c] = Vb[l]
+                    for k in range(nc):
+                        o_rec[rr, k, c] = zb[ch_row0[k] + ch_ns[k] - 1, l] / ch_n[k, c] if ch_n[k, c] > 0.0 else 0.0
+                    for j in range(gm_kind.shape[0]):
+                        if gm_kind[j] == 1:
+                            g_rec[rr, j, c] = xdb[gm_a[j], l]
+                        else:
+                            k = gm_a[j]
+                            g = gm_b[j]
+                            a = gt_pow[g]
+                            acc = 0.0
+                            for s in range(ch_ns[k]):
+                                acc += zb[ch_row0[k] + s, l] * ((s // gt_stride[g]) % (a + 1))
+                            g_rec[rr, j, c] = acc / (a * ch_n[k, c]) if ch_n[k, c] > 0.0 else 0.0
+            if n == n_steps:
+                break
+            step = step0 + n
+            # conductances at the step's start
+            for l in range(nb):
+                Gb[l] = gfix[b0 + l]
+                GEb[l] = gefix[b0 + l]
+            for k in range(nc):
+                top = ch_row0[k] + ch_ns[k] - 1
+                for l in range(nb):
+                    c = b0 + l
+                    gk = ch_gbar[k, c] * zb[top, l] * invn[k, l]
+                    Gb[l] += gk
+                    GEb[l] += gk * ch_erev[k, c]
+            for d in range(nd):
+                for l in range(nb):
+                    c = b0 + l
+                    gk = dch_gbar[d, c]
+                    for gg in range(dch_ng[d]):
+                        j = dch_g0[d] + gg
+                        gk *= xdb[j, l] ** dg_pow[j]
+                    Gb[l] += gk
+                    GEb[l] += gk * dch_erev[d, c]
+            # the rate table's row at each node's V
+            top_pos = nv - 1.000001
+            for l in range(nb):
+                pos = (Vb[l] - vlo) / vh
+                pos = pos if pos > 0.0 else 0.0  # also NaN
+                pos = pos if pos < top_pos else top_pos
+                i0 = int(pos)
+                ti[l] = i0
+                tw[l] = pos - i0
+            for j in range(ndg):
+                if dg_inst[j] == 0:
+                    col = dg_col[j]
+                    for l in range(nb):
+                        g_c = grp[b0 + l]
+                        a0 = tab[g_c, ti[l], col]
+                        x_inf = a0 + tw[l] * (tab[g_c, ti[l] + 1, col] - a0)
+                        d0 = tab[g_c, ti[l], col + 1]
+                        dec = d0 + tw[l] * (tab[g_c, ti[l] + 1, col + 1] - d0)
+                        xdb[j, l] = x_inf + (xdb[j, l] - x_inf) * dec
+            # one uniform per (gate, state) of every node: Philox blocks for the whole block of nodes
+            for bk in range(nblk):
+                for l in range(nb):
+                    u0, u1 = uniform2(seed, node_id[b0 + l], step, bk, STREAM_STEPS)
+                    U[2 * bk, l] = u0
+                    U[2 * bk + 1, l] = u1
+            src = 0
+            for k in range(nc):
+                row0 = ch_row0[k]
+                ns = ch_ns[k]
+                for gg in range(ch_ng[k]):
+                    gi = ch_g0[k] + gg
+                    a = gt_pow[gi]
+                    a1 = a + 1
+                    stride = gt_stride[gi]
+                    cl = gt_col[gi] + a1 * a1 + 2 * a1 + 2
+                    for l in range(nb):
+                        g_c = grp[b0 + l]
+                        x0 = tab[g_c, ti[l], cl]
+                        la = x0 + tw[l] * (tab[g_c, ti[l] + 1, cl] - x0)
+                        lA[l] = la if la < 0.0 else 0.0
+                    for l in range(nb):
+                        g_c = grp[b0 + l]
+                        y0 = tab[g_c, ti[l], cl + 1]
+                        lb = y0 + tw[l] * (tab[g_c, ti[l] + 1, cl + 1] - y0)
+                        lB[l] = lb if lb < 0.0 else 0.0
+                    for l in range(nb):
+                        pco[l] = -_expm1(lA[l])
+                    for l in range(nb):
+                        poc[l] = -_expm1(lB[l])
+                    for l in range(nb):
+                        Ap[1, l] = 1.0 - pco[l]
+                    for l in range(nb):
+                        Bp[1, l] = 1.0 - poc[l]
+                    for t in range(2, a1):
+                        for l in range(nb):
+                            Ap[t, l] = Ap[t - 1, l] * Ap[1, l]
+                        for l in range(nb):
+                            Bp[t, l] = Bp[t - 1, l] * Bp[1, l]
+                        for l in range(nb):
+                            SA[t, l] = SA[t - 1, l] + Ap[t - 1, l]
+                        for l in range(nb):
+                            SB[t, l] = SB[t - 1, l] + Bp[t - 1, l]
+                    for s in range(ns):
+                        for l in range(nb):
+                            zn[row0 + s, l] = 0.0
+                    for s in range(ns):
+                        row = row0 + s
+                        i = (s // stride) % a1
+                        mo = a - i  # closed subunits of this gate (each opens with p_co)
+                        mc = i  # open ones (each closes with p_oc)
+                        ucol = src
+                        src += 1
+                        here = False
+                        for l in range(nb):
+                            here |= zb[row, l] > 0.0
+                        if not here:
+                            continue
+                        # three draws, each a binomial by inversion of the source's one uniform (recycled
+                        # from draw to draw): 0, the flippers: channels with at least one subunit of this
+                        # gate flipping, Bin(n, L), L = 1 - (1 - p_co)**mo (1 - p_oc)**mc (no
+                        # cancellation); then where they go: 1, one closing (to level i - 1), Bin(F,
+                        # P1c / L); 2, one opening (to i + 1), Bin(F - K1, P1o / (L - P1c)); the rest
+                        # flipped twice or more (O(dt^2): placed one by one, _place_multiple)
+                        for l in range(nb):
+                            x = zb[row, l]
+                            nn[l] = x
+                            am = Ap[mo, l]
+                            bm = Bp[mc, l]
+                            L = pco[l] * SA[mo, l] + am * poc[l] * SB[mc, l]
+                            Lv[l] = L
+                            p1c = mc * poc[l] * am * Bp[mc - 1 if mc > 0 else 0, l]
+                            p1o = mo * pco[l] * Ap[mo - 1 if mo > 0 else 0, l] * bm
+                            P1c[l] = p1c
+                            P1o[l] = p1o
+                            d1 = L - p1c
+                            d1 = d1 if d1 > 0.0 else 0.0
+                            D1[l] = d1
+                            d2 = d1 - p1o
+                            D2[l] = d2 if d2 > 0.0 else 0.0
+                            uu[l] = U[ucol, l]
+                        anyflip = False
+                        for stage in range(3):
+                            anyact = False
+                            anyfb = False
+                            if stage == 0:
+                                for l in range(nb):
+                                    x = nn[l]
+                                    e = x * (mo * lA[l] + mc * lB[l])
+                                    stay = Ap[mo, l] * Bp[mc, l]
+                                    f0 = fexp(e)
+                                    trials[l] = x
+                                    pf[l] = Lv[l]
+                                    r[l] = Lv[l] / stay if stay > 0.0 else 0.0
+                                    ok = (e > -690.0) & (x * Lv[l] <= VEC_MEAN)
+                                    f[l] = f0
+                                    cum[l] = f0
+                                    flip[l] = 0.0
+                                    fb[l] = 1.0 if ((x > 0.0) & (not ok)) else 0.0
+                                    on = ok & (x > 0.0) & (uu[l] >= f0)
+                                    act[l] = 1.0 if on else 0.0
+                                    anyact |= on
+                                    anyfb |= (x > 0.0) & (not ok)
+                            else:
+                                if a == 1 or (stage == 1 and mc == 0) or (stage == 2 and mo == 0) or not anyflip:
+                                    for l in range(nb):
+                                        res[stage, l] = 0.0
+                                    continue
+                                if stage == 1:
+                                    num_a = P1c
+                                    den_a = D1
+                                    tot_a = Lv
+                                    for l in range(nb):
+                                        trials[l] = res[0, l]
+                                else:
+                                    num_a = P1o
+                                    den_a = D2
+                                    tot_a = D1
+                                    for l in range(nb):
+                                        trials[l] = res[0, l] - res[1, l]
+                                for l in range(nb):
+                                    m = trials[l]
+                                    tot = tot_a[l]
+                                    ts = tot if tot > 0.0 else 1.0
+                                    p = num_a[l] / ts
+                                    pf[l] = p
+                                    flip[l] = 1.0 if p > 0.5 else 0.0
+                                # the likelier outcome is counted as the failure (few iterations)
+                                for l in range(nb):
+                                    m = trials[l]
+                                    fl = flip[l] > 0.0
+                                    p = pf[l]
+                                    q = den_a[l] / (tot_a[l] if tot_a[l] > 0.0 else 1.0)
+                                    f0 = _power(p if fl else q, m if m < 64.0 else 0.0)
+                                    f[l] = f0
+                                    cum[l] = f0
+                                for l in range(nb):
+                                    num = num_a[l]
+                                    den = den_a[l]
+                                    nz = num if num > 0.0 else 1.0
+                                    dz = den if den > 0.0 else 1.0
+                                    r[l] = den / nz if flip[l] > 0.0 else num / dz
+                                for l in range(nb):
+                                    m = trials[l]
+                                    bad = (m > 0.0) & (m >= 64.0)
+                                    fb[l] = 1.0 if bad else 0.0
+                                    anyfb |= bad
+                                for l in range(nb):
+                                    m = trials[l]
+                                    on = (m > 0.0) & (m < 64.0) & (uu[l] >= f[l])
+                                    act[l] = 1.0 if on else 0.0
+                                    anyact |= on
+                            for l in range(nb):
+                                kin[l] = 0.0
+                            # inversion from 0 in every active lane at once: iteration `it` moves the
+                            # lanes still below their uniform from it to it + 1 (a lane's result
+                            # depends on its own numbers only); lanes not done in VEC_ITER
+                            # iterations are finished by the scalar exact inversion below
+                            if anyact:
+                                for it in range(VEC_ITER):
+                                    t = float(it)
+                                    w = inv[it]
+                                    more = False
+                                    for l in range(nb):
+                                        on = act[l] > 0.0
+                                        fn = f[l] * r[l] * (trials[l] - t) * w
+                                        cn = cum[l] + fn
+                                        f[l] = fn if on else f[l]
+                                        cum[l] = cn if on else cum[l]
+                                        kin[l] = t + 1.0 if on else kin[l]
+                                        still = on & (uu[l] >= cn) & (t + 1.0 < trials[l])
+                                        act[l] = 1.0 if still else 0.0
+                                        more |= still
+                                    if not more:
+                                        break
+                            for l in range(nb):
+                                done = (fb[l] == 0.0) & (act[l] == 0.0) & (trials[l] > 0.0)
+                                uu[l] = recycle(uu[l], cum[l] - f[l], f[l]) if done else uu[l]
+                            for l in range(nb):
+                                kf = kin[l]
+                                res[stage, l] = trials[l] - kf if flip[l] > 0.0 else kf
+                            for l in range(nb):
+                                anyfb |= act[l] > 0.0
+                            if anyfb:
+                                for l in range(nb):
+                                    if fb[l] > 0.0 or act[l] > 0.0:
+                                        res[stage, l], uu[l] = binomial_u(trials[l], pf[l], uu[l])
+                            if stage == 0:
+                                anyflip = False
+                                for l in range(nb):
+                                    anyflip |= res[0, l] > 0.0
+                        if a == 1:  # a flipper of a one-subunit gate changes level
+                            dj = -stride if mc == 1 else stride
+                            for l in range(nb):
+                                zn[row, l] += nn[l] - res[0, l]
+                                zn[row + dj, l] += res[0, l]
+                            continue
+                        for l in range(nb):
+                            zn[row, l] += nn[l] - res[0, l]
+                        if mc > 0:
+                            for l in range(nb):
+                                zn[row - stride, l] += res[1, l]
+                        if mo > 0:
+                            for l in range(nb):
+                                zn[row + stride, l] += res[2, l]
+                        for l in range(nb):
+                            many = res[0, l] - res[1, l] - res[2, l]
+                            if many > 0.0:
+                                uu[l] = _place_multiple(zn, row, l, stride, mc, mo, pco[l], poc[l], many, uu[l])
+                    for s in range(ns):
+                        for l in range(nb):
+                            zb[row0 + s, l] = zn[row0 + s, l]
+            # V by exponential Euler at the step's conductances
+            bad = False
+            for l in range(nb):
+                c = b0 + l
+                I = scale[c] * i_m[n, wave[c]]
+                G = Gb[l]
+                Gs = G if G > 1e-300 else 1.0
+                Vinf = (I + GEb[l]) / Gs
+                relax = Vinf + (Vb[l] - Vinf) * fexp(-dt * G * rcm[l])
+                euler = Vb[l] + dt * (I + GEb[l]) * rcm[l]
+                x = relax if G > 1e-300 else euler
+                Vn[l] = vc[c] if clamp[c] else x
+                bad |= not (abs(Vn[l]) < 1e4)
+            if ndg > 0:
+                for l in range(nb):
+                    pos = (Vn[l] - vlo) / vh
+                    pos = pos if pos > 0.0 else 0.0
+                    pos = pos if pos < top_pos else top_pos
+                    i0 = int(pos)
+                    ti[l] = i0
+                    tw[l] = pos - i0
+                for j in range(ndg):
+                    if dg_inst[j] != 0:
+                        col = dg_col[j]
+                        for l in range(nb):
+                            g_c = grp[b0 + l]
+                            a0 = tab[g_c, ti[l], col]
+                            xdb[j, l] = a0 + tw[l] * (tab[g_c, ti[l] + 1, col] - a0)
+            for l in range(nb):
+                c = b0 + l
+                if (not clamp[c]) and Vb[l] < thr[c] and Vn[l] >= thr[c]:
+                    kk = spk_n[c]
+                    if kk < max_spk:
+                        spk_t[c, kk] = t0 + (step0 + n + (thr[c] - Vb[l]) / (Vn[l] - Vb[l])) * dt
+                    spk_n[c] = kk + 1
+                Vb[l] = Vn[l]
+            if bad:
+                if status < 0 or n < status:
+                    status = n
+                break
+        for l in range(nb):
+            v[b0 + l] = Vb[l]
+        for row in range(nrow):
+            for l in range(nb):
+                z[row, b0 + l] = zb[row, l]
+        for j in range(ndg):
+            for l in range(nb):
+                xd[j, b0 + l] = xdb[j, l]
+    return status
+
+
+@njit(**FLAGS)
+def _place_multiple(zn, row, l, stride, mc, mo, pco, poc, many, u):
+    """Send ``many`` channels with two or more flips of a gate (from a state with ``mc`` open and
+    ``mo`` closed subunits) to their new levels: for each, ``(c closings, o openings)`` with
+    probability Bin(c; mc, p_oc) Bin(o; mo, p_co) among the pairs with c + o >= 2 (one
+    categorical draw each, on the recycled uniform ``u``); returns the uniform left."""
+    total = 0.0
+    for c in range(mc + 1):
+        for o in range(mo + 1):
+            if c + o >= 2:
+                total += _binom_pmf(mc, c, poc) * _binom_pmf(mo, o, pco)
+    while many > 0.0:
+        target = u * total
+        acc = 0.0
+        dest = 0
+        w = 0.0
+        found = False
+        for c in range(mc + 1):
+            for o in range(mo + 1):
+                if c + o >= 2 and not found:
+                    w = _binom_pmf(mc, c, poc) * _binom_pmf(mo, o, pco)
+                    dest = o - c
+                    if target < acc + w:
+                        found = True
+                    else:
+                        acc += w
+        if not found:  # rounding: the last pair
+            acc -= w
+        zn[row + dest * stride, l] += 1.0
+        u = recycle(target, acc, w)
+        many -= 1.0
+    return u
 
 
 @njit(**FLAGS)

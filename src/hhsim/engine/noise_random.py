@@ -207,3 +207,86 @@ def binomial_stay(n, log_stay, p_leave, u):
             return 0.0
         return binomial_small(n, p_leave, u, f0)
     return binomial(n, p_leave, u)
+
+
+#: The largest number below 1 (a recycled uniform is kept in [0, 1)).
+BELOW_ONE = 0.9999999999999999
+
+
+@njit(**FLAGS, inline="always")
+def recycle(u, lo, f):
+    """The uniform left over by an inversion: ``u`` fell in the outcome's interval
+    ``[lo, lo + f)``, so ``(u - lo) / f`` is uniform on [0, 1) and independent of the
+    outcome (kept in [0, 1) against rounding)."""
+    w = (u - lo) / f if f > 0.0 else u
+    if not w > 0.0:
+        w = 0.0
+    if w > BELOW_ONE:
+        w = BELOW_ONE
+    return w
+
+
+@njit(**FLAGS)
+def binomial_u(n, p, u):
+    """``(Bin(n, p), u2)``: the draw of :func:`binomial` (exact inversion of ``u``, from 0
+    for a small mean, from the mode outwards for a large one) and the uniform it leaves
+    (:func:`recycle`), for the next draw of the same step."""
+    if n <= 0.0 or p <= 0.0:
+        return 0.0, u
+    if p >= 1.0:
+        return n, u
+    flip = p > 0.5
+    if flip:  # the failures of Bin(n, p) are Bin(n, 1 - p); 1 - u is uniform too
+        p = 1.0 - p
+        u = 1.0 - u
+        if u >= 1.0:
+            u = BELOW_ONE
+    r = p / (1.0 - p)
+    if n * p < SMALL_MEAN:
+        f = math.exp(n * math.log1p(-p))
+        cum = f
+        k = 0.0
+        cap = n * p + 40.0 * math.sqrt(n * p + 1.0) + 40.0
+        while u >= cum and k < n and k < cap:
+            f *= r * (n - k) / (k + 1.0)
+            k += 1.0
+            cum += f
+        u2 = recycle(u, cum - f, f)
+    else:
+        k, lo, f = _modal_interval(n, p, r, u)
+        u2 = recycle(u, lo, f)
+    return (n - k if flip else k), u2
+
+
+@njit(**FLAGS)
+def _modal_interval(n, p, r, u):
+    """:func:`binomial_modal` returning (k, the cumulative probability before k, pmf(k))."""
+    m = math.floor((n + 1.0) * p)
+    if m > n:
+        m = n
+    logf = (math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0)
+            + m * math.log(p) + (n - m) * math.log1p(-p))
+    fm = math.exp(logf)
+    cum = fm
+    if u < cum:
+        return m, 0.0, fm
+    lo = m
+    hi = m
+    flo = fm
+    fhi = fm
+    while lo > 0.0 or hi < n:
+        if lo > 0.0:
+            flo *= lo / ((n - lo + 1.0) * r)
+            lo -= 1.0
+            cum += flo
+            if u < cum:
+                return lo, cum - flo, flo
+        if hi < n:
+            fhi *= r * (n - hi) / (hi + 1.0)
+            hi += 1.0
+            cum += fhi
+            if u < cum:
+                return hi, cum - fhi, fhi
+        if flo < 1e-300 and fhi < 1e-300:
+            break
+    return m, 0.0, fm  # the sum fell short of u by rounding only

@@ -122,7 +122,7 @@ def noise_plan(model, plan: Plan, counts: dict[str, np.ndarray], dt: float) -> N
             gt_stride.append(st)
             gt_col.append(col)
             gt_rows.append(gate_row[(ch.name, g.name)])
-            col += (a + 1) ** 2 + 2 * (a + 1) + 2
+            col += (a + 1) ** 2 + 2 * (a + 1) + 4
     dg_pow, dg_col, dg_inst, dg_rows, dch_g0, dch_ng = [], [], [], [], [], []
     for ch in det:
         dch_g0.append(len(dg_pow))
@@ -162,6 +162,11 @@ def noise_plan(model, plan: Plan, counts: dict[str, np.ndarray], dt: float) -> N
             tab[k, :, gcol + a1 * a1 + a1: gcol + a1 * a1 + 2 * a1] = leave
             tab[k, :, gcol + a1 * a1 + 2 * a1] = alpha
             tab[k, :, gcol + a1 * a1 + 2 * a1 + 1] = beta
+            # log(1 - p_co), log(1 - p_oc): one subunit's log-probabilities of not flipping
+            # (the Markov kernel derives every probability of its step from these two)
+            with np.errstate(divide="ignore"):
+                tab[k, :, gcol + a1 * a1 + 2 * a1 + 2] = np.maximum(np.log1p(-np.minimum(p_co, 1.0)), -700.0)
+                tab[k, :, gcol + a1 * a1 + 2 * a1 + 3] = np.maximum(np.log1p(-np.minimum(p_oc, 1.0)), -700.0)
         for gcol, inst, jr in zip(dg_col, dg_inst, dg_rows):
             tab[k, :, gcol] = xinf[jr]
             tab[k, :, gcol + 1] = 0.0 if inst else np.exp(-B[jr] * dt)
