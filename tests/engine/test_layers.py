@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("hhsim.model", "hhsim.models", "hhsim.drugs", "hhsim.describe", "hhsim.display", "hhsim.cells"),
     ("hhsim.engine",),
     ("hhsim.simulation", "hhsim.batch_api", "hhsim.batch_columns", "hhsim.result", "hhsim.cable", "hhsim.network", "hhsim.interop",
-     "hhsim.noise"),
+     "hhsim.noise", "hhsim.recipe"),
     ("hhsim.analysis", "hhsim.dynamics", "hhsim.sweep", "hhsim.fit"),
     ("hhsim.explore", "hhsim.cli", "hhsim"),
 ]

@@ -63,54 +63,28 @@ def parse_overrides(items) -> dict[str, float]:
 
 def build_model(model_name: str, overrides, temperature: float | None, drugs=(), channel_files=(),
                 noise_applies: bool = False) -> Model:
-    """The preset plus any --channel files, with --set and --temperature applied,
-    then the drugs (which act on the resulting conductances).
+    """The model of the command's options (:func:`hhsim.recipe.build_model`):
+    the preset plus any --channel files, with --set and --temperature applied, then
+    the drugs (which act on the resulting conductances).
 
     A cell file's ``[noise]`` table is applied by ``hhsim run`` (``noise_applies``);
     any other command says in one line on stderr that it runs without it, rather
     than dropping it in silence.
     """
-    from ..drugs import apply_drugs, parse_drug
+    from ..drugs import parse_drug
+    from ..recipe import ModelRecipe
+    from ..recipe import build_model as build
 
-    model = resolve_model(model_name)
+    resolve_model(model_name)  # a bad name or file: its own one-line refusal before any other
     if not noise_applies and str(model_name).lower().endswith(".toml"):
         from ..cells import read_cell
 
         if read_cell(model_name).noise:
             click.echo(f"hhsim: note: the [noise] table of {model_name} is applied by 'hhsim run' only; "
                        "this command runs the membrane without channel noise", err=True)
-    if channel_files:
-        model = add_channel_files(model, channel_files)
-    changes = parse_overrides(overrides)
-    if temperature is not None:
-        changes["temperature"] = temperature
-    model = model.with_params(changes) if changes else model
-    if "spike_threshold" in changes:
-        from ..model import check_spike_threshold
-
-        check_spike_threshold(model, "--set ")
-    return apply_drugs(model, [parse_drug(d) for d in drugs]) if drugs else model
-
-
-def add_channel_files(model: Model, paths) -> Model:
-    """``model`` with the channels of ``--channel`` files, by suffix: ``.mod`` (NEURON's
-    NMODL, a channel or an ion pool, :mod:`hhsim.interop.nmodl`), ``.nml`` (the channels
-    of a NeuroML file's one cell, with their densities), else a channel TOML file."""
-    from ..channels.spec import load_channel
-
-    mods = [p for p in paths if Path(p).suffix.lower() == ".mod"]
-    for p in paths:
-        if Path(p).suffix.lower() == ".nml":
-            from ..interop.neuroml import load_channels
-
-            model = model.with_channels(*load_channels(p))
-        elif p not in mods:
-            model = model.with_channels(load_channel(p))
-    if mods:
-        from ..interop.nmodl import load_mod, with_mechanisms
-
-        model = with_mechanisms(model, [load_mod(p) for p in mods])
-    return model
+    recipe = ModelRecipe(name=model_name, channel_files=tuple(channel_files), changes=parse_overrides(overrides),
+                         temperature=temperature, drugs=tuple(parse_drug(d) for d in drugs))
+    return build(recipe, where="--set ")
 
 
 def check_output(path: str | None, suffixes: tuple[str, ...], what: str) -> Path | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import models as _models
-from ..errors import HHSimError, StimulusError
+from ..errors import HHSimError, ParameterError, StimulusError
 from ..io import atomic_write, read_text
 from ..model import Model, ParamInfo
 from ..result import Result
@@ -163,10 +163,17 @@ class ExplorerState:
 
     def build_model(self) -> Model:
         """The model, built as ``hhsim run`` builds it (the same checks and messages)."""
-        from ..cli.common import build_model
+        from ..drugs import parse_drug
+        from ..recipe import ModelRecipe, build_model
 
-        overrides = [f"{k}={float(v)!r}" for k, v in self.params]
-        return build_model(self.model, overrides, self.temperature, self.drugs, self.channel_files)
+        changes = {}
+        for name, value in self.params:
+            if name in changes:
+                raise ParameterError(f"--set {name} is given twice; give each parameter once")
+            changes[name] = float(value)
+        return build_model(ModelRecipe(name=self.model, channel_files=tuple(self.channel_files), changes=changes,
+                                       temperature=self.temperature, drugs=tuple(parse_drug(d) for d in self.drugs)),
+                           where="--set ")
 
     def stimulus(self):
         """The total stimulus (None without parts)."""
