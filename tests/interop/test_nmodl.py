@@ -176,15 +176,49 @@ POOL = ("NEURON {{ SUFFIX p USEION ca READ ica WRITE cai RANGE depth, taur, cain
         "DERIVATIVE state {{\n  cai' = {rhs}\n}}\n")
 
 
-@pytest.mark.parametrize("rhs, what", [
-    ("-(10000)*ica/(2*FARADAY*depth) - (cai - cainf)/taur", "without clipping it at 0"),
-    ("-(10000)*ica/(2*FARADAY*depth) - cai/taur", "decays to 0 mM"),
+@pytest.mark.parametrize("rhs, fields", [
+    ("-(10000)*ica/(2*FARADAY*depth) - (cai - cainf)/taur", {"clip": False, "rest": None}),
+    ("-(10000)*ica/(2*FARADAY*depth) - cai/taur", {"clip": False, "rest": 0.0}),
     ("-(10000)*ica/(2*FARADAY*depth) - (cai - cainf)/taur - 0.01*cai/(cai + 0.001)",
-     "the pool must follow hhsim's IonPool"),
+     {"clip": False, "rest": None, "pump_vmax": 0.01, "pump_km": 0.001}),
+])
+def test_unclipped_and_pumped_pools_and_decay_to_zero_are_read(rhs, fields):
+    """A pool whose influx is not clipped (an outward current removes the ion), that decays
+    to 0 mM (starting where INITIAL sets it) or has a Michaelis-Menten pump: hhsim's
+    IonPool with those options; its equation, evaluated, is the file's."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pool.mod"
+        path.write_text(POOL.format(rhs=rhs))
+        out = load_mod(path)
+    assert isinstance(out, ImportedPool) and out.resting_mM == pytest.approx(1e-4, rel=1e-12)
+    assert out.pool.tau == pytest.approx(20.0, rel=1e-12) and out.pool.depth == pytest.approx(0.1, rel=1e-12)
+    for key, value in fields.items():
+        assert getattr(out.pool, key) == (pytest.approx(value, rel=1e-12) if isinstance(value, float) else value)
+    # dC/dt from the engine's physics against the file's right-hand side, written out here
+    model = hhsim.interop.nmodl.with_mechanisms(hhsim.Model("p", (hhsim.channels.get("cat"),), temperature=6.3),
+                                                [out])
+    k = 1e4 / (2 * 96485.33212 * 0.1) * 1e-3  # mM/ms per µA/cm²
+    for v in (-80.0, -30.0, 150.0):  # 150 mV: an outward calcium current
+        for c in (2e-5, 1e-4, 3e-3):
+            ph, _ = model._physics(np.array(v), [np.array(0.6), np.array(0.8)], {"Ca_i": np.array(c)})
+            i_ca = ph["I"][0].item()
+            want = -k * i_ca - (c - (0.0 if fields["rest"] == 0.0 else 1e-4)) / 20.0
+            if "pump_vmax" in fields:
+                want -= 0.01 * c / (c + 0.001)
+            got = (ph["A"][2] - ph["B"][2] * c).item()
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("rhs, what", [
+    ("-(10000)*ica/(2*FARADAY*depth) - 0.01*cai/(cai + 0.001)", "does not decay to a resting level"),
+    ("-(10000)*ica/(2*FARADAY*depth) - cai*cai/taur", "decays in a way hhsim cannot read"),
+    ("-(10000)*ica*cai/(2*FARADAY*depth) - (cai - cainf)/taur", "the equation of cai is not an influx of ica, a decay to rest"),
 ])
 def test_pools_hhsim_cannot_hold_are_refused_with_their_line(rhs, what, tmp_path, capsys):
-    """A pool that pumps the ion out through the channels, decays to 0 mM or has a
-    Michaelis-Menten pump is not hhsim's IonPool: one line naming the equation's line."""
+    """A pool with a pump and no decay, a decay that is not linear, or an influx that is not
+    proportional to the current is not hhsim's IonPool: one line naming the equation's line."""
     from _cli import cli_error
 
     path = tmp_path / "pool.mod"
@@ -356,6 +390,7 @@ def test_kinetic_scheme_reads_as_its_states(tmp_path, capsys):
     from scipy.linalg import null_space
 
     from _cli import run_cli
+    from hhsim.channels.rates import rate_curves
 
     ch = from_nmodl(MOD / "kv_scheme.mod")
     assert [g.name for g in ch.gates] == ["c1", "c2", "c3", "c4", "o", "i"]
@@ -370,6 +405,11 @@ def test_kinetic_scheme_reads_as_its_states(tmp_path, capsys):
         q -= np.diag(q.sum(axis=0))
         want = null_space(q)[:, 0]
         np.testing.assert_allclose(model.steady_states(v), want / want.sum(), rtol=1e-9, atol=1e-15)
+        # `hhsim rates` lists each state: its stationary occupancy and its mean dwell time
+        curves = rate_curves(model, np.array([v]))
+        np.testing.assert_allclose([curves[f"kvs.{g.name}"]["inf"][0] for g in ch.gates], want / want.sum(),
+                                   rtol=1e-9, atol=1e-15)
+        assert curves["kvs.o"]["tau"][0] == pytest.approx(1.0 / (4 * b + 0.09), rel=1e-12)
     path = tmp_path / "kvs.toml"
     code, _, err = run_cli(capsys, "import-mod", str(MOD / "kv_scheme.mod"), "--out", str(path))
     assert code == 0, err

@@ -408,7 +408,9 @@ class Channel:
     ``ion`` from the model's concentrations and temperature (a model resolves
     ``E`` to that value at rest; with a pool of the ion it changes in time).
     ``E="ghk"``: a GHK current of ``ion``; ``gbar`` is then the maximal
-    permeability in cm/s.  ``params``: named constants the channel's
+    permeability in cm/s.  ``E="ghk2"``: the GHK-type current of Jaffe et al.
+    1994 (NeuroML's ``channelDensityGHK2``), ``gbar`` a conductance in mS/cm²
+    (see :mod:`hhsim.channels.ions`).  ``params``: named constants the channel's
     expression rates use (``{"VT": -56.2}`` or ``{"VT": (-56.2, "mV")}``),
     overridable as ``<name>.<param>``.
 
@@ -444,8 +446,8 @@ class Channel:
             raise ModelError(f"channel name {self.name!r} must be an identifier (letters, digits, _)")
         if isinstance(self.E, str):
             mode = self.E.strip().lower()
-            if mode not in ("nernst", "ghk"):
-                raise ModelError(f"channel {self.name!r}: E must be a number (mV), 'nernst' or 'ghk'")
+            if mode not in ("nernst", "ghk", "ghk2"):
+                raise ModelError(f"channel {self.name!r}: E must be a number (mV), 'nernst', 'ghk' or 'ghk2'")
             set_("reversal", mode)
             set_("E", float("nan"))
         if self.reversal not in REVERSALS:

@@ -15,6 +15,15 @@ Concentrations are in mM, potentials in mV, temperatures in °C.
 
   with c in mM and I in µA/cm² (mM = 1e-6 mol/cm³ and A = 1e6 µA cancel).
 
+* A channel with ``reversal="ghk2"`` carries the GHK-type current of Jaffe et
+  al. 1994 (NEURON's ``cal2.mod``, NeuroML's ``channelDensityGHK2``); its
+  ``gbar`` stays a conductance density (mS/cm²) and the thermal voltage is
+  fixed at 25 mV per 293.15 K rather than R T / F::
+
+      I = -g f (1 - (c_in / c_out) e^(V/f)) (V/f) / (e^(V/f) - 1),   f = 25 mV * T / (293.15 K * z)
+
+  (outward positive, µA/cm²; T in kelvin; f = R T / (z F) within 1 %; NeuroML defines it for calcium, z = 2).
+
 * An :class:`IonPool` makes the intracellular concentration a state: a
   submembrane shell of depth ``depth`` (µm) filled by the currents of its
   ion and relaxing to rest with time constant ``tau`` (ms)::
@@ -55,7 +64,7 @@ DEFAULT_CONCENTRATIONS: dict[str, float] = {
     "Cl_in": 4.0, "Cl_out": 110.0,
 }
 
-REVERSALS = ("fixed", "nernst", "ghk")
+REVERSALS = ("fixed", "nernst", "ghk", "ghk2")
 
 
 def valence(ion: str) -> int:
@@ -99,6 +108,22 @@ def ghk_factor(v, c_in, c_out, z: int, temperature_c: float):
     return z * FARADAY * ratio * (c_in - c_out * np.exp(-xi))
 
 
+def ghk2_voltage(z: int, temperature_c: float) -> float:
+    """f = 25 mV x T / (293.15 K x z) of the ``ghk2`` current (mV)."""
+    return 25.0 * (temperature_c + ZERO_CELSIUS) / (293.15 * z)
+
+
+def ghk2_current(v, c_in, c_out, z: int, temperature_c: float):
+    """The ``ghk2`` current per unit conductance (µA/cm² per mS/cm², i.e. mV) at V (mV), NumPy:
+    ``-f (1 - (c_in / c_out) e^(V/f)) (V/f) / (e^(V/f) - 1)``, exact through V = 0."""
+    f = ghk2_voltage(z, temperature_c)
+    nu = np.asarray(v, dtype=float) / f
+    small = np.abs(nu) < 1e-4
+    safe = np.where(small, 1.0, nu)
+    efun = np.where(small, 1.0 - nu / 2.0, safe / np.expm1(safe))
+    return -f * (1.0 - (np.asarray(c_in, dtype=float) / c_out) * np.exp(nu)) * efun
+
+
 def shell_influx_factor(ion: str, depth_um: float) -> float:
     """k in dC/dt = -k I: mM/ms per µA/cm² for a shell ``depth_um`` µm deep.
 
@@ -115,11 +140,29 @@ class IonPool:
     ``ion``: ``"ca"`` (state ``Ca_i``), ``"na"``, ``"k"`` or ``"cl"``;
     ``depth``: shell depth in µm; ``tau``: decay time constant to rest in ms.
     Parameter names: ``Ca_depth``, ``Ca_tau`` (and the resting level ``Ca_in``).
+
+    Beyond Destexhe's ``cadecay`` (the default), as ModelDB pools write them::
+
+        dC/dt = J - (C - C_rest) / tau - pump_vmax C / (C + pump_km)
+
+    ``clip``: ``J = max(-k I_ion, 0)`` (True, the default: the channels cannot
+    pump the ion out) or ``J = -k I_ion`` (False: an outward current of the
+    ion removes it); ``rest``: the level ``C_rest`` (mM, may be 0) the pool
+    decays to, None for the model's ``X_in`` (which is also where it starts);
+    ``pump_vmax`` (mM/ms) and ``pump_km`` (mM): a Michaelis-Menten extrusion
+    (Destexhe's ``kt``, ``kd``), none when ``pump_vmax`` is 0.  Each option
+    is an equation hhsim's kernels integrate on point neurons, cables and
+    networks; the steady state a model computes for a pool with them is the
+    root of the whole equation.
     """
 
     ion: str = "ca"
     depth: float = 1.0
     tau: float = 5.0
+    clip: bool = True
+    rest: float | None = None
+    pump_vmax: float = 0.0
+    pump_km: float = 0.0
 
     def __post_init__(self):
         valence(self.ion)
@@ -127,6 +170,22 @@ class IonPool:
             raise ParameterError(f"{self.prefix}_depth must be > 0 µm (got {self.depth})")
         if not (math.isfinite(self.tau) and self.tau > 0):
             raise ParameterError(f"{self.prefix}_tau must be > 0 ms (got {self.tau})")
+        if not isinstance(self.clip, bool):
+            raise ParameterError(f"{self.prefix} pool: clip must be True or False (got {self.clip!r})")
+        if self.rest is not None and not (isinstance(self.rest, (int, float)) and math.isfinite(self.rest)
+                                          and self.rest >= 0):
+            raise ParameterError(f"{self.prefix} pool: rest must be a concentration >= 0 mM or None "
+                                 f"(got {self.rest!r})")
+        for name, x in (("pump_vmax", self.pump_vmax), ("pump_km", self.pump_km)):
+            if not (isinstance(x, (int, float)) and math.isfinite(x) and x >= 0):
+                raise ParameterError(f"{self.prefix} pool: {name} must be a number >= 0 (got {x!r})")
+        if self.pump_vmax > 0 and not self.pump_km > 0:
+            raise ParameterError(f"{self.prefix} pool: a pump (pump_vmax > 0) needs pump_km > 0 mM")
+
+    @property
+    def plain(self) -> bool:
+        """Destexhe's ``cadecay`` as it was: clipped influx, rest at X_in, no pump."""
+        return self.clip and self.rest is None and self.pump_vmax == 0
 
     @property
     def prefix(self) -> str:

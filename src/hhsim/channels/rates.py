@@ -4,7 +4,9 @@ For each gate: the opening and closing rates alpha(V), beta(V) (1/ms), the
 steady state x_inf(V) and the time constant tau_x(V) (ms), at the model's
 temperature (the channel's Q10 factor applied).  For a gate given by
 inf/tau the equivalent rates are alpha = x_inf/tau, beta = (1 - x_inf)/tau;
-an instantaneous gate has tau = 0 (and no rates).  Calcium-dependent gates
+an instantaneous gate has tau = 0 (and no rates); a state of a kinetic scheme has its
+stationary occupancy as ``inf`` and its mean dwell time as ``tau`` (and no rates).
+Calcium-dependent gates
 are evaluated at the resting intracellular concentration unless
 ``concentrations`` says otherwise.
 
@@ -53,7 +55,11 @@ def rate_curves(model, v=None, concentrations: dict | None = None) -> dict[str, 
             e = dict(env)
             e.update(ch.params)
             phi = ch.phi(model.temperature)
+            schemes = _scheme_curves(ch, v, phi, e)
             for g in ch.gates:
+                if g.name in schemes:
+                    out[f"{ch.name}.{g.name}"] = schemes[g.name]
+                    continue
                 inf = np.broadcast_to(g.steady_state(v, e), v.shape).astype(float)
                 if g.instantaneous:
                     tau = np.zeros(v.shape)
@@ -70,6 +76,29 @@ def rate_curves(model, v=None, concentrations: dict | None = None) -> dict[str, 
                 out[f"{ch.name}.{g.name}"] = {
                     "alpha": alpha, "beta": beta, "inf": inf, "tau": tau, "instantaneous": g.instantaneous,
                 }
+    return out
+
+
+def _scheme_curves(ch, v, phi: float, env: dict) -> dict[str, dict]:
+    """The states of a channel's kinetic schemes: ``inf`` the stationary occupancy at V,
+    ``tau`` the mean dwell time in the state (1 / the sum of its outgoing rates, ms); no
+    alpha and beta (a state of several transitions is no two-state gate)."""
+    from .scheme import SchemeState, generator, stationary
+
+    groups: dict[str, list] = {}
+    for g in ch.gates:
+        if isinstance(g, SchemeState):
+            groups.setdefault(g.scheme, []).append(g)
+    out = {}
+    for members in groups.values():
+        q = generator(members, v, phi, env)
+        occ = stationary(q)
+        for k, g in enumerate(members):
+            with np.errstate(divide="ignore"):
+                tau = 1.0 / -q[k, k]
+            out[g.name] = {"alpha": np.full(v.shape, np.nan), "beta": np.full(v.shape, np.nan),
+                           "inf": np.broadcast_to(occ[k], v.shape).astype(float),
+                           "tau": np.broadcast_to(tau, v.shape).astype(float), "instantaneous": False}
     return out
 
 

@@ -100,8 +100,8 @@ def channel_from_dict(data: dict, where: str, *, area_um2: float | None = None,
     params, units = _params(data, where)
     E = data["E"]
     if isinstance(E, bool) or not isinstance(E, (int, float, str)):
-        raise ModelError(f"{where}: E must be a number (mV), 'nernst' or 'ghk'")
-    if isinstance(E, str) and E.strip().lower() not in ("nernst", "ghk"):
+        raise ModelError(f"{where}: E must be a number (mV), 'nernst', 'ghk' or 'ghk2'")
+    if isinstance(E, str) and E.strip().lower() not in ("nernst", "ghk", "ghk2"):
         E = _quantity(where, "E", E, "mV")
     if not isinstance(E, str):  # a number: a reversal potential a membrane can have (E = inf was kept)
         E = _range(where, "E", _as_float(E), -MAX_E_MV, MAX_E_MV)

@@ -147,7 +147,7 @@ class StepLines:
         gx = [f"xd{j}" for j in range(s.n_gates)]
         return (ins + pre + gate_relaxation(s, "Vd", conc=conc, param=param, shared=shared, xs=gx)
                 + conductances(s, effective_gates(s, "xd"), param=param)
-                + channel_currents(s, "Vd", conc, param=param) + pool_relaxation(s, param=param))
+                + channel_currents(s, "Vd", conc, param=param) + pool_relaxation(s, param=param, conc=conc))
 
     def _iion(self) -> str:
         return " + ".join(f"I{k}" for k in range(self.s.n_channels)) or "0.0"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from ..channels import expr as _expr
 from ..channels.base import FORMS, emit_form
+from ..errors import ModelError
 from ..physics.structure import Structure
+from ..units import FARADAY
 
 
 def _power(var: str, p: float) -> str:
@@ -235,6 +237,9 @@ def channel_current(s: Structure, i: int, v: str, g: str, out: str, conc: dict[s
     if mode == "nernst":
         return [f"E{i} = {param('rp', o)} * math.log({param('rp', o + 1)} / {cin})", f"{out} = {g} * ({v} - E{i})"]
     z = float(s.channel_valence[i])
+    if s.ghk2(i):  # -g f (1 - ci/co e^(V/f)) efun(V/f) = g f/(co F) * GHK(V; z = 1, RT/F = f)
+        f, co = param("rp", o + 3), param("rp", o + 1)
+        return [f"{out} = {g} * ({f} / ({co} * {FARADAY!r})) * _ghk({v}, {cin}, {co}, 1.0, {f})"]
     return [f"{out} = {g} * _ghk({v}, {cin}, {param('rp', o + 1)}, {z!r}, {param('rp', o)})"]
 
 
@@ -263,21 +268,32 @@ def membrane_terms(s: Structure, erev, tangent=()) -> tuple[list[str], list[str]
     return g, ge
 
 
-def pool_relaxation(s: Structure, suffix: str = "", param=node_param) -> list[str]:
+def pool_relaxation(s: Structure, suffix: str = "", param=node_param, conc: dict[str, str] | None = None) -> list[str]:
     """Lines defining A{k}, B{k} of each pool state (k = n_gates + pool index).
 
     ``dC/dt = max(-k_in I_ion, 0) - (C - C_rest) / tau`` is written
     ``A - B C`` with ``A = C_rest / tau + max(-k_in I_ion, 0)``, ``B = 1 / tau``;
-    ``I_ion`` sums the ``I{i}`` of the channels of the pool's ion.
+    ``I_ion`` sums the ``I{i}`` of the channels of the pool's ion.  An unclipped
+    pool takes ``-k_in I_ion`` as it is; a pump adds ``vmax / (C + km)`` to ``B``
+    at the pool's value ``conc[name]`` (needed then; without it a pumped pool is
+    refused in one line).
     """
     lines = []
     for k, p in enumerate(s.pools):
         j = s.n_gates + k
         o = p.offset
         feeding = [f"I{i}" for i in range(s.n_channels) if s.pool_of(i) == k]
-        influx = f"max(-{param('rp', o)} * ({' + '.join(feeding)}), 0.0)" if feeding else "0.0"
+        influx = f"-{param('rp', o)} * ({' + '.join(feeding)})" if feeding else "0.0"
+        if feeding and p.clip:
+            influx = f"max({influx}, 0.0)"
+        b = f"1.0 / {param('rp', o + 1)}"
+        if p.pump:
+            if conc is None or p.name not in conc:
+                raise ModelError(f"the {p.name} pool has a pump, which hhsim runs on point neurons only (run, "
+                                 "simulate, simulate_batch), not in a cable or a network")
+            b += f" + {param('rp', o + 3)} / ({conc[p.name]} + {param('rp', o + 4)})"
         lines += [f"A{j}{suffix} = {param('rp', o + 2)} / {param('rp', o + 1)} + {influx}",
-                  f"B{j}{suffix} = 1.0 / {param('rp', o + 1)}"]
+                  f"B{j}{suffix} = {b}"]
     return lines
 
 

@@ -189,7 +189,11 @@ def physics(plan: Plan, v, y, steady: bool = False):
             cin = y[s.n_gates + pool] if pool >= 0 else plan.rp[o + 2]
             if mode == "ghk":
                 z = float(s.channel_valence[i])
-                I[i] = g[i] * _ghk(v, cin, plan.rp[o + 1], z, plan.rp[o])
+                if s.ghk2(i):  # (see hhsim.channels.ions.ghk2_current)
+                    f, co = plan.rp[o + 3], plan.rp[o + 1]
+                    I[i] = g[i] * f / (co * FARADAY) * _ghk(v, cin, co, 1.0, f)
+                else:
+                    I[i] = g[i] * _ghk(v, cin, plan.rp[o + 1], z, plan.rp[o])
                 E[i] = plan.rp[o] / z * np.log(plan.rp[o + 1] / cin)
                 GE = GE - I[i]
                 continue
@@ -202,8 +206,11 @@ def physics(plan: Plan, v, y, steady: bool = False):
         j, o = s.n_gates + k, p.offset
         feeding = [i for i in range(s.n_channels) if s.pool_of(i) == k]
         i_ion = np.sum(I[feeding], axis=0) if feeding else 0.0
-        A[j] = plan.rp[o + 2] / plan.rp[o + 1] + np.maximum(-plan.rp[o] * i_ion, 0.0)
+        influx = -plan.rp[o] * i_ion
+        A[j] = plan.rp[o + 2] / plan.rp[o + 1] + (np.maximum(influx, 0.0) if p.clip else influx)
         B[j] = 1.0 / plan.rp[o + 1]
+        if p.pump:  # Michaelis-Menten extrusion vmax C / (C + km), as B C
+            B[j] = B[j] + plan.rp[o + 3] / (y[j] + plan.rp[o + 4])
     return {"A": A, "B": B, "g": g, "I": I, "E": E, "G": G, "GE": GE, "x_eff": x_eff, "x_inf": x_inf}
 
 

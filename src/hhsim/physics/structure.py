@@ -13,9 +13,10 @@ Layout of the parameter array ``rp`` (one column per compartment):
    ``p0, p1, ...``);
 2. per channel with a time-varying reversal potential (``nernst`` with a
    pool of its ion): ``RT/zF`` (mV) and ``c_out`` (mM); per GHK channel:
-   ``RT/F`` (mV), ``c_out`` and ``c_in`` (mM, used when there is no pool);
+   ``RT/F`` (mV), ``c_out`` and ``c_in`` (mM, used when there is no pool), and for
+   a ``ghk2`` channel ``f`` (mV);
 3. per intracellular pool: ``k`` (mM/ms per µA/cm²), ``tau`` (ms) and the
-   resting concentration (mM).
+   resting concentration (mM); with a pump also ``vmax`` (mM/ms) and ``km`` (mM).
 
 States (rows of ``y0``): the gates in channel order (an instantaneous gate
 keeps a row holding its current value ``x_inf``), then the pools.
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..channels import expr as _expr
 from ..channels.base import Expr
-from ..channels.ions import conc_names, rt_over_f, shell_influx_factor, valence
+from ..channels.ions import conc_names, ghk2_voltage, rt_over_f, shell_influx_factor, valence
 from ..errors import ModelError
 from .exp_sharing import ExpSharing
 from .exp_sharing import find as find_exp_sharing
@@ -72,7 +73,11 @@ class PoolSpec:
 
     name: str
     ion: str
-    offset: int  # rows offset .. offset+2: k, tau, rest
+    offset: int  # rows offset .. offset+2: k, tau, rest (then vmax, km with a pump)
+    #: the influx max(-k I, 0) (True) or -k I (False); a Michaelis-Menten pump
+    #: (rows offset+3, offset+4: vmax mM/ms, km mM) (see IonPool)
+    clip: bool = True
+    pump: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,13 @@ class Structure:
     #: rp row ``channel_open_offset[i] + m``), ``""`` for the product of gate powers
     channel_open: tuple[str, ...] = ()
     channel_open_offset: tuple[int, ...] = ()
+    #: per channel: True for a ``ghk2`` current (mode "ghk", a fourth ion-constant row
+    #: ``f`` in mV, ``gbar`` a conductance); empty when no channel has one
+    channel_ghk2: tuple[bool, ...] = ()
+
+    def ghk2(self, i: int) -> bool:
+        """Is channel i's current the ``ghk2`` form (see :mod:`hhsim.channels.ions`)?"""
+        return bool(self.channel_ghk2) and self.channel_ghk2[i]
 
     def open_code(self, i: int) -> str:
         """Channel i's open-fraction expression (canonical text), or ``""``."""
@@ -266,11 +278,13 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
         cpool.append(pi)
         z = valence(ch.ion) if ch.ion else 0
         cval.append(z)
-        if ch.reversal == "ghk":
+        if ch.reversal in ("ghk", "ghk2"):
             cin, cout = conc_names(ch.ion)
             modes.append("ghk")
             cextra.append(len(rp))
             rp.extend([rt_over_f(model.temperature), conc[cout], conc[cin]])
+            if ch.reversal == "ghk2":
+                rp.append(ghk2_voltage(z, model.temperature))
         elif ch.reversal == "nernst" and pi >= 0:
             cin, cout = conc_names(ch.ion)
             modes.append("nernst")
@@ -281,8 +295,12 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
             cextra.append(-1)
     pspecs = []
     for p in pools:
-        pspecs.append(PoolSpec(p.state_name, p.ion, len(rp)))
-        rp.extend([shell_influx_factor(p.ion, p.depth), p.tau, conc[f"{p.prefix}_in"]])
+        clip, pump = bool(getattr(p, "clip", True)), getattr(p, "pump_vmax", 0.0) > 0
+        rest = getattr(p, "rest", None)
+        pspecs.append(PoolSpec(p.state_name, p.ion, len(rp), clip, pump))
+        rp.extend([shell_influx_factor(p.ion, p.depth), p.tau, conc[f"{p.prefix}_in"] if rest is None else rest])
+        if pump:
+            rp.extend([p.pump_vmax, p.pump_km])
     opens, open_offsets = [], []
     for ch in model.channels:
         code, vals = _open_layout(ch)
@@ -297,6 +315,8 @@ def _layout(model: Model) -> tuple[Structure, list[float]]:
         channel_modes=tuple(modes), channel_pool=tuple(cpool), channel_valence=tuple(cval),
         channel_extra=tuple(cextra), pools=tuple(pspecs),
         channel_open=tuple(opens), channel_open_offset=tuple(open_offsets),
+        channel_ghk2=tuple(ch.reversal == "ghk2" for ch in model.channels)
+        if any(ch.reversal == "ghk2" for ch in model.channels) else (),
     )
     return s, rp
 

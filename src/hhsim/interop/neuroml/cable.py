@@ -27,8 +27,8 @@ segment the resulting density (a segment is a section of the cable, so the
 density is constant along it: split a long segment in the file for a finer
 profile).  A ``translationStart`` other than 0 and a ``normalizationEnd`` are
 refused, as are ``channelPopulation``, ``channelDensityVShift`` and
-``channelDensityGHK2`` (its current fixes RT/2F at 25 mV x T/293.15 K, about 1%
-from the GHK current hhsim computes, a form hhsim's channels do not have).
+``channelDensityGHK2`` (a single-compartment cell reads it, as ``E = "ghk2"``;
+hhsim's cable kernels do not run that current yet).
 """
 
 from __future__ import annotations
@@ -134,8 +134,8 @@ def read_cable(cell, ctx: Context, ion_channels: dict, pool_models: dict, temper
         if getattr(mp, attr, None):
             raise ModelError(f"{where}: <{label}> is not supported; accepted: channelDensity, channelDensityNernst, "
                              "channelDensityGHK and their NonUniform forms" + (
-                                 " (channelDensityGHK2 fixes RT/2F at 25 mV x T/293.15 K, a current hhsim's "
-                                 "channels do not have)" if label == "channelDensityGHK2" else ""))
+                                 " (on a cell of one segment channelDensityGHK2 is read; hhsim's cable kernels "
+                                 "do not run that current yet)" if label == "channelDensityGHK2" else ""))
     # which density, capacitance and resistivity items apply to each segment
     kinds = ("channel_densities", "channel_density_nernsts", "channel_density_ghks", "specific_capacitances")
     applies = {k: [(item, _applies(item, groups, where)) for item in getattr(mp, k) or []] for k in kinds}

@@ -7,6 +7,8 @@ a frustum):
 * ``channelDensity`` -> a channel with a fixed reversal (``erev``);
 * ``channelDensityNernst`` -> ``E = "nernst"`` from the species' concentrations;
 * ``channelDensityGHK`` -> a GHK current (permeability in cm/s);
+* ``channelDensityGHK2`` (calcium) -> ``E = "ghk2"``, the GHK-type current of Jaffe et al.
+  1994 with its thermal voltage fixed at 25 mV x T / (293.15 K x 2) (``condDensity`` in mS/cm²);
 * ``specificCapacitance`` -> ``Cm``; ``spikeThresh`` -> ``spike_threshold``;
   ``initMembPotential`` -> ``v_init``;
 * a ``species`` with a ``decayingPoolConcentrationModel`` -> an
@@ -106,17 +108,15 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
         raise ModelError(f"{where} has no <membraneProperties>")
     for attr, label in (("channel_populations", "channelPopulation"),
                         ("channel_density_v_shifts", "channelDensityVShift"),
-                        ("channel_density_ghk2s", "channelDensityGHK2"),
                         ("channel_density_non_uniforms", "channelDensityNonUniform"),
                         ("channel_density_non_uniform_nernsts", "channelDensityNonUniformNernst"),
                         ("channel_density_non_uniform_ghks", "channelDensityNonUniformGHK")):
         if getattr(mp, attr, None):
-            why = {"channelDensityGHK2": " (it fixes RT/2F at 25 mV x T/293.15 K, a current hhsim's channels do not "
-                                         "have)"}.get(label, "")
+            why = ""
             if "NonUniform" in label:
                 why = " on a cell of one segment (a density that varies with distance needs several segments)"
             raise ModelError(f"{where}: <{label}> is not supported{why}; accepted: channelDensity, "
-                             "channelDensityNernst, channelDensityGHK")
+                             "channelDensityNernst, channelDensityGHK, channelDensityGHK2")
     conc: dict[str, float] = {}
     pools = []
     for sp in (ip.species if ip is not None else []) or []:
@@ -138,7 +138,7 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
     channels = []
     species = {}
     for kind, items in (("fixed", mp.channel_densities), ("nernst", mp.channel_density_nernsts),
-                        ("ghk", mp.channel_density_ghks)):
+                        ("ghk", mp.channel_density_ghks), ("ghk2", mp.channel_density_ghk2s)):
         for cd in items or []:
             w = f"{where}, channel density {cd.id!r}"
             if cd.ion_channel not in ion_channels:
@@ -154,6 +154,12 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
             elif kind == "nernst":
                 ch = ch.replace(gbar=_units.value(cd.cond_density, "conductance_density", f"{w} condDensity"),
                                 E="nernst", ion=ion)
+            elif kind == "ghk2":  # NeuroML's current reads caConc: calcium only
+                if ion != "ca":
+                    raise ModelError(f"{w}: a channelDensityGHK2 carries calcium (NeuroML's definition reads the "
+                                     f"calcium concentrations); got ion {cd.ion!r}")
+                ch = ch.replace(gbar=_units.value(cd.cond_density, "conductance_density", f"{w} condDensity"),
+                                E="ghk2", ion=ion)
             else:
                 ch = ch.replace(gbar=_units.value(cd.permeability, "permeability", f"{w} permeability"),
                                 E="ghk", ion=ion)
@@ -286,6 +292,13 @@ def membrane_elements(model: Model, ident: str, where: str) -> MembraneWritten:
                                  "(NeuroML's concentrations belong to a concentration model)")
             mp.channel_density_ghks.append(neuroml.ChannelDensityGHK(
                 id=ch.name, ion_channel=written.channel.id, permeability=_units.quantity(ch.gbar, "cm_per_s"), ion=ion))
+        elif ch.reversal == "ghk2":
+            if ch.ion != "ca" or ch.ion not in pool_ions:
+                raise ModelError(f"{where}: GHK2 channel {ch.name!r} can be written only for calcium with a pool of it "
+                                 "(NeuroML's channelDensityGHK2 reads the calcium concentrations)")
+            mp.channel_density_ghk2s.append(neuroml.ChannelDensityGHK2(
+                id=ch.name, ion_channel=written.channel.id, cond_density=_units.quantity(ch.gbar, "mS_per_cm2"),
+                ion=ion))
         elif ch.reversal == "nernst" and ch.ion in pool_ions:
             mp.channel_density_nernsts.append(neuroml.ChannelDensityNernst(
                 id=ch.name, ion_channel=written.channel.id, cond_density=_units.quantity(ch.gbar, "mS_per_cm2"),
@@ -303,6 +316,10 @@ def membrane_elements(model: Model, ident: str, where: str) -> MembraneWritten:
     for p in model.pools:
         prefix = IONS[p.ion][1]
         pool_id = f"{ident}_{p.ion}_pool"
+        if not getattr(p, "plain", True):  # NeuroML's decaying pool has none of these options
+            raise ModelError(f"{where}: the {p.ion} pool (clip={p.clip}, rest={p.rest}, pump_vmax={p.pump_vmax:g}) "
+                             "cannot be written to NeuroML: its decayingPoolConcentrationModel has no unclipped "
+                             "influx, own resting level or pump")
         pools.append(neuroml.DecayingPoolConcentrationModel(
             id=pool_id, ion=ION_OUT[p.ion], resting_conc=_units.quantity(conc[f"{prefix}_in"], "mM"),
             decay_constant=_units.quantity(p.tau, "ms"), shell_thickness=_units.quantity(p.depth, "um")))

@@ -556,7 +556,8 @@ class _Translation:
         u, var = conc_written[0]
         line = u.line
         shape = ("the pool must follow hhsim's IonPool: "
-                 f"{var}' = max(-k * i{u.ion}, 0) + ({var}_rest - {var})/tau (Destexhe's cadecay)")
+                 f"{var}' = max(-k * i{u.ion}, 0) (or -k * i{u.ion}) + ({var}_rest - {var})/tau "
+                 f"[- vmax*{var}/({var} + km)] (Destexhe's cadecay, with or without its pump)")
         if var != f"{u.ion}i" or var not in mod.states or ("'", var) not in interp.env:
             raise self.fail(line, f"the mechanism writes {var} but has no equation {var}' = ...; {shape}")
         if len(mod.states) != 1:
@@ -569,32 +570,71 @@ class _Translation:
         def d(c, i):
             return float(self.evaluate(tree, **{var: c, _I_ION: i}))
 
-        c1, c2 = 1e-4, 2e-4
-        slope = (d(c2, 0.0) - d(c1, 0.0)) / (c2 - c1)
-        if not slope < 0:
-            raise self.fail(line, f"{var}' does not decay to a resting level; {shape}")
-        tau = -1.0 / slope
-        rest = c1 + tau * d(c1, 0.0)
-        k = -(d(c1, -1e-3) - d(c1, 0.0)) / -1e-3  # mM/ms per mA/cm²
-        ok = rest > 0 and k > 0
-        linear = k > 0
-        for c in (1e-5, 1e-4, 1e-3, 1e-2):
-            for i in (-1e-2, -1e-3, -1e-4, 0.0, 1e-4, 1e-3):
-                got = d(c, i)
-                ok = ok and _close(got, max(-k * i, 0.0) + (rest - c) / tau)
-                linear = linear and _close(got, -k * i + (rest - c) / tau)
+        cs, currents = (1e-5, 1e-4, 1e-3, 1e-2), (-1e-2, -1e-3, -1e-4, 0.0, 1e-4, 1e-3)
+        # the influx J(i) = d(c, i) - d(c, 0): -k i for an inward i (k > 0), and for an outward
+        # one 0 (clipped, cadecay) or -k i again (unclipped)
+        k = (d(1e-4, -1e-3) - d(1e-4, 0.0)) / 1e-3  # mM/ms per mA/cm²
+        if not k > 0:
+            raise self.fail(line, f"the equation of {var} does not rise with an inward i{u.ion}; {shape}")
+        out = d(1e-4, 1e-3) - d(1e-4, 0.0)
+        clip = _close(out, 0.0) or abs(out) <= 1e-12 * k
+        if not (clip or _close(out, -k * 1e-3)):
+            raise self.fail(line, f"the influx in the equation of {var} is neither -k*i{u.ion} nor max(-k*i{u.ion}, 0); {shape}")
+
+        # the rest of the equation g(c) = d(c, 0): (rest - c)/tau, and perhaps a pump -vmax c/(c + km)
+        def g(c):
+            return d(c, 0.0)
+
+        h0 = g(0.0)  # rest/tau
+        c1, c2, big = 1e-4, 1e-2, 1e3
+        vmax = km = 0.0
+        for _ in range(6):  # the slope at large c (the pump saturated), then the pump at small c
+            pumped = vmax * (2 * big / (2 * big + km) - big / (big + km)) if vmax else 0.0
+            slope = (g(2 * big) - g(big) + pumped) / big
+            if not slope < 0:
+                raise self.fail(line, f"the equation of {var} does not decay to a resting level (a pump alone, or no decay); "
+                                      f"{shape}")
+            tau = -1.0 / slope
+            r1, r2 = h0 - (g(c1) + c1 / tau), h0 - (g(c2) + c2 / tau)  # vmax c/(c + km) at c1, c2
+            if abs(r1) <= 1e-10 * max(abs(h0), c1 / tau) and abs(r2) <= 1e-10 * max(abs(h0), c2 / tau):
+                vmax = km = 0.0
+                break
+            den = r1 * c2 - r2 * c1
+            km = c1 * c2 * (r2 - r1) / den if den != 0 else -1.0
+            vmax = r1 * (c1 + km) / c1 if km > 0 else -1.0
+            if not (km > 0 and vmax > 0):
+                raise self.fail(line, f"the equation of {var} decays in a way hhsim cannot read (a linear decay to rest and a "
+                                      f"Michaelis-Menten pump -vmax*{var}/({var} + km)); {shape}")
+        rest = tau * h0
+        ok = rest >= -1e-15
+        for c in cs:
+            for i in currents:
+                j = -k * i if not (clip and i > 0) else 0.0
+                want = j + (rest - c) / tau - (vmax * c / (c + km) if vmax else 0.0)
+                ok = ok and _close(d(c, i), want, 1e-7)
         if not ok:
-            why = []
-            if linear:
-                why.append(f"takes the influx -k*i{u.ion} without clipping it at 0 (an outward i{u.ion} would "
-                           "pump the ion out, which the channels cannot do in the pool of hhsim, as in cadecay)")
-            if k > 0 and abs(rest) < 1e-12:
-                why.append(f"decays to 0 mM (the resting level of a pool in hhsim, the {IONS[u.ion][1]}_in of the "
-                           "model, must be > 0)")
-            raise self.fail(line, f"the equation of {var} {' and '.join(why)}; {shape}" if why else shape)
+            raise self.fail(line, f"the equation of {var} is not an influx of i{u.ion}, a decay to rest and a pump that hhsim "
+                                  f"reads; {shape}")
         depth = 10.0 / (IONS[u.ion][0] * FARADAY * (k / 1000.0))  # µm, from k in mM/ms per µA/cm²
-        pool = IonPool(u.ion, depth=_round(depth), tau=_round(tau))
-        return ImportedPool(mod.suffix, pool, _round(rest), f"NMODL file {mod.path} (SUFFIX {mod.suffix})")
+        rest = 0.0 if abs(rest) < 1e-12 else _round(rest)
+        start = rest
+        if rest == 0.0:  # the pool starts where INITIAL sets it
+            key = ("=", "initial", var)
+            start = None
+            if key in interp.env:
+                try:
+                    value = np.asarray(self.evaluate(interp.env[key][0]), dtype=float)
+                except ModelError:
+                    value = np.asarray(np.nan)
+                if value.size == 1 and float(value) > 0:
+                    start = _round(float(value))
+            if start is None:
+                raise self.fail(line, f"{var} decays to 0 mM and INITIAL does not start it at a concentration "
+                                      f"> 0 (set {var} = a number of mM there)")
+        pool = IonPool(u.ion, depth=_round(depth), tau=_round(tau), clip=clip,
+                       rest=0.0 if rest == 0.0 else None,
+                       pump_vmax=_round(vmax) if vmax else 0.0, pump_km=_round(km) if vmax else 0.0)
+        return ImportedPool(mod.suffix, pool, start, f"NMODL file {mod.path} (SUFFIX {mod.suffix})")
 
 
 # ------------------------------------------------------------ helpers
