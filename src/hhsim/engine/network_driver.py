@@ -28,7 +28,13 @@ Argument tuples (built by :mod:`hhsim.engine.network_lower`):
 * ``GR``  = (gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E)
 * ``GAP`` = (gap_ptr, gap_nbr, gap_g, Gf, GEf)
 * ``E``   = (e_post, e_w, e_delay, e_group, e_kin, e_stp, out_ptr)
-* ``STP`` = (stp_p, stp_u, stp_x, stp_t)
+* ``STP`` = (stp_p, stp_u, stp_x, stp_t), one row per plasticity slot (an edge with
+  short-term or spike-timing-dependent plasticity; ``stp_p[s, 0]`` (U) 0: no short-term)
+* ``PL``  = (pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt, pl_ry, pl_tau,
+  pl_in_ptr, pl_in, pl_w, pl_flag): spike-timing-dependent plasticity (see
+  :mod:`hhsim.engine.network_kernels`); the presynaptic side at each delivery
+  (``apply_event``), the postsynaptic side at each spike of a plastic target
+  (``record_spike``)
 * ``PIN`` = (pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur)
 * ``Q``   = (q_time, q_edge, q_next, head, tail, free, n_free)
 * ``EV``  = (ev_time, ev_code, ev_n, node_ptr, late, ev_cur)
@@ -52,8 +58,8 @@ import numpy as np
 from .kernel_helpers import choose, hermite_crossing
 from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, apply_late, wave_values, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
-                              noise_update, poisson_count, push_spikes, queue_push, stim_at, tm_release,
-                              uniform01)
+                              noise_update, poisson_count, push_spikes, queue_push, stdp_post, stdp_pre, stim_at,
+                              tm_release, uniform01)
 
 #: Status codes returned by ``network_loop.steps`` (with the step to resume at).
 DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -2, -3, -4, -5
@@ -236,11 +242,14 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold):
-    """Note a spike of node i at ts (ms), its last from now on; False if the step's buffer is full."""
+def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL):
+    """Note a spike of node i at ts (ms), its last from now on (and in its history if
+    plastic synapses reach it); False if the step's buffer is full."""
     k = sp_n[0]
     if k >= sp_t.shape[0]:
         return False
+    if PL[7][i] >= 0:
+        stdp_post(i, ts, PL)
     sp_last[i] = ts
     sp_hold[i] = math.inf
     sp_t[k] = ts
@@ -265,7 +274,7 @@ def hermite_value(v0, v1, m0, m1, s):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr,
-             sp_hold, hold_min):
+             sp_hold, hold_min, PL):
     """Node i's membrane crossed its threshold ``thr_i`` upwards at ts, in the sub-step
     [ta, ta + h] from V to Vn (``m0``, ``m1``: dV/dt at its ends times h).  False if the
     step's spike buffer is full.
@@ -283,17 +292,17 @@ def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
         tr = sp_last[i] + refr[i]
         if tr <= ta + h:
             if hermite_value(V, Vn, m0, m1, (tr - ta) / h) >= thr_i:
-                return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+                return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
             return True
         sp_hold[i] = tr
         hold_min[0] = min(hold_min[0], tr)
         return True
-    return record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+    return record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
-                 sp_hold):
+                 sp_hold, PL):
     """Node i's dead time ends at ``sp_hold[i]``, inside the (sub-)step [ta, ta + h] from
     V to Vn (``m0``, ``m1``: dV/dt at its ends times h), with a crossing inside it held:
     a spike there if the interpolant is at or above ``thr_i`` (see :func:`crossing`).
@@ -301,13 +310,13 @@ def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
     tr = sp_hold[i]
     sp_hold[i] = math.inf
     if hermite_value(V, Vn, m0, m1, max(tr - ta, 0.0) / h) >= thr_i:
-        return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold)
+        return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
     return True
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
-                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min):
+                  sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
     ends), release a crossing held to the end of a dead time inside it (``d0``, ``d1``
     then computed too: see :func:`crossing`), and propagate node i's linear synapses
@@ -315,11 +324,11 @@ def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, li
     if V < thr[i] and Vn >= thr[i]:
         ts = ta + h * hermite_crossing(V, Vn, d0 * h, d1 * h, thr[i])
         if not crossing(i, ts, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
-                        mon_mask, sp_last, refr, sp_hold, hold_min):
+                        mon_mask, sp_last, refr, sp_hold, hold_min, PL):
             return False
     if sp_hold[i] <= ta + h:
         if not release_held(i, V, Vn, d0 * h, d1 * h, ta, h, thr[i], sp_t, sp_src, sp_n, mon_t, mon_src, mon_n,
-                            mon_mask, sp_last, sp_hold):
+                            mon_mask, sp_last, sp_hold, PL):
             return False
     linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, h, dt)
     return True
@@ -328,22 +337,29 @@ def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, li
 @njit(cache=True, error_model="numpy", _nrt=False)
 def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2,
                 kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, ev_cur,
-                pin_group, pin_w, pin_k, pin_cur):
-    """Apply node i's next event (queue edge or Poisson input) at its exact time te."""
+                pin_group, pin_w, pin_k, pin_cur, PL):
+    """Apply node i's next event (queue edge or Poisson input) at its exact time te: an
+    edge's short-term plasticity scales its weight by the released fraction, its
+    spike-timing-dependent plasticity updates the weight (``stdp_pre``)."""
     if which == 3:
         return
     if which == 1:
         e = ev_code[ev_cur[0]]
         ev_cur[0] += 1
         frac = 1.0
-        if e_stp[e] >= 0:
-            frac = tm_release(stp_p, stp_u, stp_x, stp_t, e_stp[e], te)
+        w = e_w[e]
+        s = e_stp[e]
+        if s >= 0:
+            if stp_p[s, 0] > 0.0:
+                frac = tm_release(stp_p, stp_u, stp_x, stp_t, s, te)
+            if PL[1][s] >= 0:
+                w = stdp_pre(i, e, s, te, PL)
         ke = e_kin[e]
         if ke >= 0:
             kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, ke, te, frac)
             return
         g = e_group[e]
-        w = e_w[e] * frac
+        w = w * frac
     else:
         k = pin_k[pin_cur[1]]
         pin_cur[1] += 1

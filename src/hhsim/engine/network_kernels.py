@@ -543,3 +543,148 @@ def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB):
             for i in range(np.uint64(0), n):
                 b[i] += db[i]
                 db[i] = 0.0
+
+
+# ---------------------------------------------------------- spike-timing-dependent plasticity
+# The record PL (built by network_lower._plasticity), per plasticity slot s (an edge with
+# short-term or spike-timing-dependent plasticity: e_stp[e] = s), per rule r, per target
+# node i and per target row q (a node that plastic edges reach):
+#   pl_p[r]  = (tau_plus, tau_minus, A_plus, A_minus, w_max, w_min, multiplicative)
+#   pl_rule[s] its rule (-1: none), pl_x[s] its presynaptic trace just after its last
+#   presynaptic spike, which reached the synapse at pl_s[s] (ms); pl_k[s] how many of its
+#   target's postsynaptic spikes it has counted; pl_edge[s] its edge; pl_dd[s] its
+#   dendritic delay (ms: 0 axonal, the synaptic delay dendritic);
+#   pl_row[i] node i's row q (-1: no plastic synapse reaches it), pl_n[i] its spikes so far;
+#   pl_rt[q, k % H], pl_ry[q, k % H]: the time of its k-th spike and its postsynaptic
+#   trace just after it (the last H kept), pl_tau[q] that trace's decay time (ms);
+#   pl_in_ptr, pl_in: node i's plastic slots (CSR); pl_w: the edges' weights (E's e_w);
+#   pl_flag[0]: 1 if a history needed had been overwritten.
+# The weight changes are applied in the order the synapse sees the spikes: a presynaptic
+# spike first takes the potentiations by its target's spikes that reached the synapse
+# before it (as NEST's stdp_synapse does, lazily), then its own depression.
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _stdp_up(w, x, r, pl_p):
+    """Weight w potentiated by the presynaptic trace x under rule r, within its bounds."""
+    wmax, wmin = pl_p[r, 4], pl_p[r, 5]
+    if pl_p[r, 6] != 0.0:
+        w = w + pl_p[r, 2] * (wmax - w) * x
+    else:
+        w = w + pl_p[r, 2] * wmax * x
+    return min(max(w, wmin), wmax)
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _stdp_down(w, y, r, pl_p):
+    """Weight w depressed by the postsynaptic trace y under rule r, within its bounds."""
+    wmax, wmin = pl_p[r, 4], pl_p[r, 5]
+    if pl_p[r, 6] != 0.0:
+        w = w - pl_p[r, 3] * (w - wmin) * y
+    else:
+        w = w - pl_p[r, 3] * wmax * y
+    return min(max(w, wmin), wmax)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_facilitate(s, i, upto, w, PL):
+    """Slot s's weight w potentiated by each spike of its target node i that reaches the
+    synapse at or before ``upto`` (ms) and was not counted yet, in order, each with the
+    presynaptic trace at its arrival; returns the weight."""
+    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = PL[:10]
+    r = pl_rule[s]
+    q = pl_row[i]
+    n = pl_n[i]
+    H = pl_rt.shape[1]
+    k = pl_k[s]
+    if k < n - H:
+        PL[15][0] = 1
+        k = n - H
+    dd = pl_dd[s]
+    x0 = pl_x[s]
+    s0 = pl_s[s]
+    tp = pl_p[r, 0]
+    while k < n:
+        tk = pl_rt[q, k % H] + dd
+        if tk > upto:
+            break
+        w = _stdp_up(w, x0 * math.exp(-(tk - s0) / tp), r, pl_p)
+        k += 1
+    pl_k[s] = k
+    return w
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_post_trace(i, T, PL):
+    """Node i's postsynaptic trace just before T (ms): its spikes strictly before T."""
+    pl_row, pl_n, pl_rt, pl_ry, pl_tau = PL[7], PL[8], PL[9], PL[10], PL[11]
+    q = pl_row[i]
+    n = pl_n[i]
+    H = pl_rt.shape[1]
+    k = n - 1
+    while k >= max(n - H, 0):
+        tk = pl_rt[q, k % H]
+        if tk < T:
+            return pl_ry[q, k % H] * math.exp(-(T - tk) / pl_tau[q])
+        k -= 1
+    if n > H:
+        PL[15][0] = 1
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_pre(i, e, s, te, PL):
+    """Edge e (slot s) onto node i delivers a presynaptic spike at te (ms): it reached the
+    synapse at te minus the dendritic delay.  Potentiate by the target's spikes that
+    reached the synapse before it, depress by the target's trace, add to the
+    presynaptic trace; returns the weight the event carries (before its own depression)."""
+    pl_p, pl_rule, pl_x, pl_s, pl_dd, pl_w = PL[0], PL[1], PL[2], PL[3], PL[6], PL[14]
+    r = pl_rule[s]
+    S = te - pl_dd[s]
+    w = stdp_facilitate(s, i, S, pl_w[e], PL)
+    w_event = w
+    y = stdp_post_trace(i, S - pl_dd[s], PL)
+    pl_w[e] = _stdp_down(w, y, r, pl_p)
+    pl_x[s] = pl_x[s] * math.exp(-(S - pl_s[s]) / pl_p[r, 0]) + 1.0
+    pl_s[s] = S
+    return w_event
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_post(i, ts, PL):
+    """Node i (a plastic target) spikes at ts (ms): note it in its history and trace.  When
+    the history is full, its oldest spike is counted first by each synapse that has not
+    counted it (exact when it reached the synapse before any presynaptic spike still to
+    come, i.e. 2 dendritic delays ago; else ``pl_flag``)."""
+    pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt, pl_ry, pl_tau, pl_in_ptr, pl_in, pl_w = PL[4:15]
+    q = pl_row[i]
+    n = pl_n[i]
+    H = pl_rt.shape[1]
+    if n >= H:
+        old = n - H
+        t_old = pl_rt[q, old % H]
+        for a in range(pl_in_ptr[i], pl_in_ptr[i + 1]):
+            s = pl_in[a]
+            if pl_k[s] <= old:
+                if t_old + 2.0 * pl_dd[s] > ts:
+                    PL[15][0] = 1
+                e = pl_edge[s]
+                pl_w[e] = stdp_facilitate(s, i, t_old + pl_dd[s], pl_w[e], PL)
+    y = 0.0
+    if n > 0:
+        j = (n - 1) % H
+        y = pl_ry[q, j] * math.exp(-(ts - pl_rt[q, j]) / pl_tau[q])
+    pl_rt[q, n % H] = ts
+    pl_ry[q, n % H] = y + 1.0
+    pl_n[i] = n + 1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_flush(t_end, e_post, PL):
+    """At the end of a run (t_end ms): every plastic synapse counts the target spikes that
+    reached it by then (their potentiation otherwise waits for its next presynaptic spike)."""
+    pl_rule, pl_edge, pl_w = PL[1], PL[5], PL[14]
+    for s in range(pl_rule.shape[0]):
+        if pl_rule[s] >= 0:
+            e = pl_edge[s]
+            pl_w[e] = stdp_facilitate(s, e_post[e], t_end, pl_w[e], PL)

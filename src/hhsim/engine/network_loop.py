@@ -77,7 +77,7 @@ SCAN_BLOCK = 32
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _scan(k, base, t, dt, full, S, y, P, dvdt, SPK):
+def _scan(k, base, t, dt, full, S, y, P, dvdt, SPK, PL):
     """After the fast paths: time the threshold crossings of structure k's fast nodes
     (block by block, a vectorised look first).  False if the step's spike buffer is full."""
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
@@ -102,13 +102,13 @@ def _scan(k, base, t, dt, full, S, y, P, dvdt, SPK):
                 d1 = dvdt(k, c, Vn, S[5, c] + (S[g_row + 1, c] - S[g_row, c] * Vn), y, gbar, erev, phi, cm, rp)
                 ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])
                 if not crossing(base + c, ts, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], sp_t, sp_src, sp_n,
-                                mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min):
+                                mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
                     return -5
     return -1
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK):
+def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     """The fast nodes of structure k whose dead time, with a crossing held to its end,
     ends in this step (slow nodes release theirs in their sub-steps), on the step's
     interpolant (:func:`~hhsim.engine.network_driver.crossing`); block by block, a
@@ -129,7 +129,7 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK):
                     Vn = S[12, c]
                     d1 = dvdt(k, c, Vn, S[5, c] + (S[g_row + 1, c] - S[g_row, c] * Vn), y, gbar, erev, phi, cm, rp)
                     if not release_held(base + c, S[1, c], Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], sp_t, sp_src,
-                                        sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold):
+                                        sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL):
                         return False
                 first = min(first, sp_hold[base + c])
         hold_min[0] = min(hold_min[0], first)
@@ -138,7 +138,7 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, LIN, KIN, GAP, E, STP, PIN, EV,
-                SPK):
+                SPK, PL):
     """Advance structure k's slow nodes (those something happens to inside the step)
     through the step, sub-step by sub-step between their events; -1 when done, 0 on
     divergence, -5 when the step's spike buffer is full."""
@@ -184,7 +184,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
                     return 0
                 if not after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B,
                                      lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
-                                     refr, sp_hold, hold_min):
+                                     refr, sp_hold, hold_min, PL):
                     return -5
                 V = Vn
                 ta = te
@@ -192,7 +192,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
                 break
             apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r,
                         kin_g2, kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t,
-                        ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur)
+                        ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur, PL)
         v[i] = V
     return -1
 
@@ -215,7 +215,7 @@ def _fast_commit(base, lo, hi, dt, S, v, LIN):
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
 def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BASE, P, S, hits, d, mem, fixed,
-          ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC):
+          ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC, PL):
     """Advance steps n_from .. n_to - 1 (thread tid of n_threads).  Returns (status, step):
     (-1, n_to) when done, (0, n) on divergence in step n, (-2 .. -5, n) when a buffer
     must grow before step n (see network_driver's status codes); the leading thread's.
@@ -225,7 +225,8 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
     ``full``: the method's stages need the synaptic terms inside and at the end of
     a step; ``hits``: one flag per structure, ``d``: the sub-step's buffer (the
     leading thread's); ``mem``: the membrane functions (fast, sub, dvdt);
-    ``fixed``: the loop's parts (:data:`PIECES`, in that order)."""
+    ``fixed``: the loop's parts (:data:`PIECES`, in that order); ``PL``: spike-timing-dependent
+    plasticity (see :mod:`hhsim.engine.network_driver`)."""
     fast, sub, dvdt = mem
     begin, inputs, commit, scan, release_holds, slow_nodes, end = fixed
     v_nodes = v.shape[0]
@@ -263,14 +264,14 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
             hold_min[0] = math.inf
         for k in range(len(Y)):
             if hits[k] or n_threads > 1:
-                st = scan(k, BASE[k], t, dt, full, S[k], Y[k], P[k], dvdt, SPK)
+                st = scan(k, BASE[k], t, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL)
                 if st != -1:
                     return st, n
             if release:
-                if not release_holds(k, BASE[k], t, t1, dt, full, S[k], Y[k], P[k], dvdt, SPK):
+                if not release_holds(k, BASE[k], t, t1, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL):
                     return -5, n
             st = slow_nodes(k, BASE[k], n, t, t1, dt, seed, full, v, thr, S[k], Y[k], P[k], sub, d, ST, LIN,
-                            KIN, GAP, E, STP, PIN, EV, SPK)
+                            KIN, GAP, E, STP, PIN, EV, SPK, PL)
             if st != -1:
                 return st, n
         st = end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)
@@ -323,6 +324,7 @@ class LoopRecords:
     EV: tuple
     SPK: tuple
     REC: tuple
+    PL: tuple
 
 
 def type_environment(records: LoopRecords) -> dict:

@@ -93,6 +93,7 @@ class NetworkPlan:
     ext_t: np.ndarray
     ext_src: np.ndarray
     cables: list = field(default_factory=list)  # cable-cell populations (see _cable_cells)
+    PL: tuple = ()  # spike-timing-dependent plasticity (see network_kernels)
     meta: dict = field(default_factory=dict)
 
 
@@ -299,7 +300,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     gr = _graded(net, pop_range, pops, v0, seed, n_nodes)
     gap = _gaps(net, pop_range, pops, seed, n_nodes)
     pin = _poisson_inputs(net, pop_range, pops, lin_keys, n_nodes, grid.dt)
-    E, KIN, STP, n_edges, max_delay = edges
+    E, KIN, STP, n_edges, max_delay, PL, plastic = edges
     KIN = KIN + (_mg(net, pop_range, n_nodes),)
     n_buckets = int(math.ceil(max_delay / grid.dt)) + 3
     n_coupling = int(gr[4].size) + int(gap[1].size) // 2  # graded synapses; gap junctions (pairs)
@@ -307,7 +308,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
         n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
         v0=v0, thr=np.concatenate(thr_parts), refr=np.concatenate(refr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
         lin_names=lin_names, n_edges=n_edges, n_buckets=n_buckets, ext_t=ext_t, ext_src=ext_src, cables=cables,
-        meta={"populations": [pop_index], "n_synapses": n_edges + n_coupling},
+        PL=PL, meta={"populations": [pop_index], "n_synapses": n_edges + n_coupling, "plastic": plastic},
     )
 
 
@@ -490,9 +491,9 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
             q = len(kin_groups)
             kin_groups.append(pr.synapse)
         stp = -1
-        if pr.stp is not None:
+        if pr.stp is not None or pr.stdp is not None:
             stp = len(stp_rows)
-            stp_rows.append(pr.stp)
+            stp_rows.append((k, pr, _stdp_rule(pr, pops, wk)))
         _place(pre, post_local, wk, dk, pre0, post0, g, q, stp, cursor, post, w, d, group, kq, stp_of)
         del pre, post_local, wk, dk
     # kinetic edges: their own numbering, grouped by target
@@ -514,17 +515,99 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     nke = kin_ids.size
     KIN = (kin_ptr, kin_order, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
            np.zeros(nke), np.zeros(nke), np.full(nke, 0.0), np.full(nke, -1.0), np.zeros(nke))
-    # plasticity slots: one per edge that has it
+    # plasticity slots: one per edge that has short-term or spike-timing-dependent plasticity
+    # (U = 0 in a slot's row: no short-term plasticity)
     stp_ids = np.nonzero(stp_of >= 0)[0]
-    table = np.array([[r.U, r.tau_rec, r.tau_fac] for r in stp_rows], dtype=float).reshape(len(stp_rows), 3)
-    stp_p = table[stp_of[stp_ids]] if stp_ids.size else np.zeros((0, 3))
+    table = np.array([[r[1].stp.U, r[1].stp.tau_rec, r[1].stp.tau_fac] if r[1].stp is not None else [0.0, 1.0, 0.0]
+                      for r in stp_rows], dtype=float).reshape(len(stp_rows), 3)
+    slot_row = stp_of[stp_ids].astype(np.int64)
+    stp_p = table[slot_row] if stp_ids.size else np.zeros((0, 3))
     e_stp = stp_of  # reused in place: each edge's plasticity slot (or -1)
     e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
     ns = stp_ids.size
     STP = (stp_p, np.zeros(ns), np.ones(ns), np.full(ns, -1e301))
     E = (post, w, d, group, e_kin, e_stp, out_ptr)
+    PL, plastic = _plasticity(stp_rows, slot_row, stp_ids, post, w, d, out_ptr, pop_range, source_range, n_nodes)
     max_delay = float(d.max()) if d.size else 0.0
-    return E, KIN, STP, int(w.size), max_delay
+    return E, KIN, STP, int(w.size), max_delay, PL, plastic
+
+
+#: Spikes of each plastic target kept for its synapses (the history NEST's
+#: ``stdp_synapse`` reads); enough unless this many spikes fall within two
+#: dendritic delays (the run then stops with an error, see ``stdp_post``).
+STDP_HISTORY = 128
+
+
+def _stdp_rule(pr, pops, w: np.ndarray):
+    """(tau_plus, tau_minus, A_plus, A_minus, w_max, w_min, multiplicative, dendritic share) of
+    projection ``pr``'s STDP (bounds in mS/cm²), or None; its weights ``w`` must lie within
+    the bounds."""
+    rule = pr.stdp
+    if rule is None:
+        return None
+    from ..network.synapses.stdp import DELAYS, RULES
+
+    where = f"projection {pr.pre}->{pr.post} stdp"
+    area = pops[pr.post].area_um2
+    wmax = float(values(rule.w_max, 1, np.random.default_rng(0), f"{where} w_max", area, conductance=True)[0])
+    wmin = float(values(rule.w_min, 1, np.random.default_rng(0), f"{where} w_min", area, conductance=True)[0])
+    if not (0.0 <= wmin < wmax):
+        raise ParameterError(f"{where} bounds reversed or negative: w_min = {wmin:g}, w_max = {wmax:g} mS/cm2; "
+                             "accepted: 0 <= w_min < w_max")
+    if w.size and (w.min() < wmin * (1 - 1e-12) or w.max() > wmax * (1 + 1e-12)):
+        raise ParameterError(f"projection {pr.pre}->{pr.post}: the weights ({w.min():g} .. {w.max():g} mS/cm2) "
+                             f"must lie within the stdp bounds [{wmin:g}, {wmax:g}] mS/cm2")
+    return (rule.tau_plus, rule.tau_minus, rule.A_plus, rule.A_minus, wmax, wmin, float(RULES[rule.rule]),
+            DELAYS[rule.delay])
+
+
+def _plasticity(rows, slot_row, slot_edge, post, w, d, out_ptr, pop_range, source_range, n_nodes: int):
+    """The STDP record ``PL`` (see :mod:`hhsim.engine.network_kernels`) and, per plastic
+    projection, (label, its slots' edges, pre and post indices, w_max mS/cm²)."""
+    rules = [r[2] for r in rows]
+    ns = slot_edge.size
+    pl_p = np.array([r[:7] for r in rules if r is not None], dtype=float).reshape(-1, 7)
+    rule_of_row = np.full(len(rows), -1, dtype=np.int64)
+    k = 0
+    for q, r in enumerate(rules):
+        if r is not None:
+            rule_of_row[q] = k
+            k += 1
+    pl_rule = rule_of_row[slot_row] if ns else np.zeros(0, dtype=np.int64)
+    share = np.array([r[7] if r is not None else 0.0 for r in rules])
+    pl_dd = d[slot_edge] * share[slot_row] if ns else np.zeros(0)
+    plastic_slots = np.nonzero(pl_rule >= 0)[0]
+    targets = post[slot_edge[plastic_slots]].astype(np.int64)
+    pl_row = np.full(n_nodes, -1, dtype=np.int64)
+    uniq = np.unique(targets)
+    pl_row[uniq] = np.arange(uniq.size)
+    pl_tau = np.zeros(uniq.size)
+    tau_of = pl_p[pl_rule[plastic_slots], 1] if plastic_slots.size else np.zeros(0)
+    pl_tau[pl_row[targets]] = tau_of
+    if plastic_slots.size and np.any(pl_tau[pl_row[targets]] != tau_of):
+        raise ParameterError("the STDP rules of the projections onto one population must share tau_minus "
+                             "(its postsynaptic trace)")
+    order = np.argsort(targets, kind="stable")
+    pl_in = plastic_slots[order].astype(np.int64)
+    pl_in_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(targets, minlength=n_nodes), out=pl_in_ptr[1:])
+    H = STDP_HISTORY
+    PL = (pl_p, pl_rule.astype(np.int64), np.zeros(ns), np.full(ns, -1e301), np.zeros(ns, dtype=np.int64),
+          slot_edge.astype(np.int64), np.ascontiguousarray(pl_dd, dtype=float), pl_row,
+          np.zeros(n_nodes, dtype=np.int64), np.zeros((uniq.size, H)), np.zeros((uniq.size, H)), pl_tau,
+          pl_in_ptr, pl_in, w, np.zeros(1, dtype=np.int64))
+    plastic = []
+    for q, (k, pr, r) in enumerate(rows):
+        if r is None:
+            continue
+        edges = slot_edge[slot_row == q]
+        src = np.searchsorted(out_ptr, edges, side="right") - 1
+        pre0 = _pre_ids(pr.pre, pop_range, source_range)[0]
+        post0 = pop_range[pr.post][0]
+        label = pr.name or f"{pr.pre}->{pr.post}"
+        plastic.append({"label": label, "index": k, "edges": edges, "pre": (src - pre0).astype(np.int64),
+                        "post": (post[edges] - post0).astype(np.int64), "w_max": r[4], "w_min": r[5]})
+    return PL, plastic
 
 
 def _external_spikes(net: Network, source_range, grid: Grid, seed: int):

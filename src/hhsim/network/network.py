@@ -19,6 +19,7 @@ from ..model import Model
 from ..stim import Stimulus
 from .. import validate as _v
 from .synapses import Synapse
+from .synapses.stdp import STDP
 from .synapses.stp import TsodyksMarkram
 
 #: The longest dead time for spike emission accepted (ms).
@@ -188,7 +189,11 @@ class Projection:
     connect : ``"all"``, ``"one_to_one"``, ``{"p": ...}``, ``{"indegree": K}``, ... or a Rule.
     weight : mS/cm² (or ``"6 nS"`` with the target's area), a number, an array, or a distribution.
     delay : ms, a number, an array, or a distribution (>= 0).
-    stp : optional Tsodyks-Markram plasticity.
+    stp : optional Tsodyks-Markram short-term plasticity.
+    stdp : optional spike-timing-dependent plasticity (:class:`~hhsim.network.synapses.stdp.STDP`)
+        of each synapse's weight; on the linear conductance kinds (exp, alpha,
+        biexp), combinable with ``stp`` (the event's weight is then the plastic
+        weight times the released fraction).
     name : the synapse group's name (for ``g_<name>`` initial states and currents);
         projections onto one population with the same synapse and name share a group.
     """
@@ -201,6 +206,7 @@ class Projection:
     delay: Any = 0.0
     stp: TsodyksMarkram | None = None
     name: str | None = None
+    stdp: STDP | None = None
 
     def __post_init__(self):
         _v.text(self.pre, "projection pre (a population or source name)")
@@ -228,6 +234,15 @@ class Projection:
             raise ParameterError(
                 f"projection {self.pre}->{self.post}: a custom receptor's rates are fixed at Tmax, so "
                 "short-term plasticity (which scales the transmitter) cannot apply to it")
+
+        if self.stdp is not None:
+            if not isinstance(self.stdp, STDP):
+                raise ParameterError(f"projection {self.pre}->{self.post}: stdp must be an STDP rule "
+                                     f"(got {type(self.stdp).__name__})")
+            if self.synapse.family != "linear" or self.synapse.current:
+                raise ParameterError(
+                    f"projection {self.pre}->{self.post}: STDP applies to the linear conductance synapses only "
+                    f"(exp, alpha, biexp), not to kind {self.synapse.kind!r}")
 
     @property
     def group_name(self) -> str:
@@ -364,6 +379,9 @@ class Network:
                     f"unknown population {pr.post!r} in a projection; accepted: {', '.join(sorted(pops))}")
             if pr.synapse.family in ("gap", "graded") and pr.pre not in pops:
                 raise ParameterError(f"{pr.synapse.kind} synapses need a population (not a source) as pre")
+            if pr.stdp is not None and not isinstance(self.population(pr.post).model, Model):
+                raise ParameterError(f"projection {pr.pre}->{pr.post}: STDP onto cable cells is not supported "
+                                     "(accepted: populations of point neurons)")
         for item in (*self.inputs, *self.noise):
             if item.target not in pops:
                 raise ParameterError(f"unknown population {item.target!r}; accepted: {', '.join(sorted(pops))}")

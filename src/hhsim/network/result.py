@@ -30,6 +30,10 @@ class NetworkResult(ShownResult):
     t_stop, dt (ms), method, seed, n_synapses, meta.
     cable_t, cable_v : for populations of cable cells, the V (mV) of each cell's
         detection node, (n_samples, n), sampled every 0.1 ms at ``cable_t`` (ms).
+    weights : for each projection with spike-timing-dependent plasticity (by its name,
+        else ``"pre->post"``), its synapses' final weights: ``{"pre": presynaptic
+        indices, "post": postsynaptic indices, "w": weights (mS/cm²), "w_max", "w_min"
+        (mS/cm²)}``, every synapse once, sorted by presynaptic index.
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -48,6 +52,7 @@ class NetworkResult(ShownResult):
     meta: dict = field(default_factory=dict)
     cable_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cable_v: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, dict] = field(default_factory=dict)
 
     # ----------------------------------------------------------- building
     @classmethod
@@ -88,8 +93,14 @@ class NetworkResult(ShownResult):
                 "spikes_monitored": monitored}
         cable_t = np.asarray(getattr(runner, "cable_t", []), dtype=float)
         cable_v = {k: np.asarray(val, dtype=float) for k, val in getattr(runner, "cable_v", {}).items()}
+        weights = {}
+        for item in plan.meta.get("plastic", []):
+            order = np.lexsort((item["post"], item["pre"]))
+            weights[item["label"]] = {"pre": item["pre"][order], "post": item["post"][order],
+                                      "w": plan.E[1][item["edges"]][order].copy(), "w_max": float(item["w_max"]),
+                                      "w_min": float(item["w_min"])}
         return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method,
-                   int(net.seed), int(plan.meta["n_synapses"]), meta, cable_t, cable_v)
+                   int(net.seed), int(plan.meta["n_synapses"]), meta, cable_t, cable_v, weights)
 
     # ----------------------------------------------------------- measures
     def _pop(self, name: str):
@@ -212,6 +223,56 @@ class NetworkResult(ShownResult):
             pops[name] = {"n": self.sizes[name], "n_spikes": self.n_spikes(name),
                           "rate_hz": self.rate(name, start), "cv_isi": _num(self.cv_isi(name))}
         late = self.meta.get("late_events", 0)
+        plastic = {name: {"n": int(d["w"].size), "mean_w_mS_cm2": float(d["w"].mean()) if d["w"].size else None,
+                          "w_max_mS_cm2": d["w_max"],
+                          "fraction_near_bounds": self.weight_fractions(name) if d["w"].size else None}
+                   for name, d in self.weights.items()}
+        out = self._summary(pops, late)
+        if plastic:
+            out["plastic_synapses"] = plastic
+        return out
+
+    def weight_fractions(self, name: str, margin: float = 0.1) -> dict:
+        """Shares of projection ``name``'s final weights within ``margin`` (a fraction of
+        w_max - w_min) of the lower and of the upper bound: {"low": ..., "high": ...}."""
+        d = self._weights(name)
+        span = d["w_max"] - d["w_min"]
+        w = (d["w"] - d["w_min"]) / span
+        return {"low": float(np.mean(w <= margin)), "high": float(np.mean(w >= 1 - margin))}
+
+    def _weights(self, name: str) -> dict:
+        if name not in self.weights:
+            raise ParameterError(f"no plastic projection {name!r}; accepted: {', '.join(self.weights) or 'none'}")
+        return self.weights[name]
+
+    def plot_weights(self, path: str | Path | None = None, name: str | None = None, bins: int = 40):
+        """Histogram of the final weights of each plastic projection (or of ``name``), as a
+        fraction of w_max (Song, Miller & Abbott 2000, Fig. 2); saved to ``path`` if given."""
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        names = [name] if name is not None else list(self.weights)
+        if not names:
+            raise ParameterError("this network has no plastic synapses (give a projection an stdp rule)")
+        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4), squeeze=False)
+        for ax, nm in zip(axes[0], names):
+            d = self._weights(nm)
+            ax.hist(d["w"] / d["w_max"], bins=bins, range=(d["w_min"] / d["w_max"], 1.0), color="#4477aa")
+            ax.set_xlabel("w / w_max")
+            ax.set_ylabel("synapses")
+            ax.set_title(f"{nm}: {d['w'].size} synapses at {self.t_stop:g} ms", fontsize=9)
+        fig.tight_layout()
+        if path is not None:
+            from ..io import atomic_write
+
+            atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=120, format=Path(path).suffix[1:] or "png"))
+            plt.close(fig)
+        return fig
+
+    def _summary(self, pops: dict, late: int) -> dict:
         return {"t_stop_ms": self.t_stop, "dt_ms": self.dt, "method": self.method, "seed": self.seed,
                 "n_synapses": self.n_synapses,
                 "events_moved_to_step_start": late, "late_events": late,
@@ -265,6 +326,10 @@ class NetworkResult(ShownResult):
                 arrays[f"{name}_v_mV"] = vv
                 arrays[f"{name}_recorded"] = self.recorded[name]
             arrays["t_ms"] = self.t
+            for name, d in self.weights.items():
+                key = name.replace("->", "_to_")
+                arrays[f"{key}_w_pre"], arrays[f"{key}_w_post"] = d["pre"], d["post"]
+                arrays[f"{key}_w_mS_cm2"] = d["w"]
             arrays["summary_json"] = np.array(json.dumps(self.summary()))
 
             def write(tmp):

@@ -265,7 +265,28 @@ class _Runner:
         self._compile()
         if self.plan.cables:
             self._run_with_cables(progress)
+        else:
+            self._run(progress)
+        self._finish_plasticity()
+
+    def _finish_plasticity(self) -> None:
+        """Every plastic synapse counts the postsynaptic spikes that reached it by the end
+        (:func:`~hhsim.engine.network_kernels.stdp_flush`); refuse a run whose spike history
+        was too short for them."""
+        PL = self.plan.PL
+        if not PL or not (PL[1] >= 0).any():
             return
+        from ..engine.network_kernels import stdp_flush
+        from ..engine.network_lower import STDP_HISTORY
+
+        stdp_flush(self.grid.t0 + self.grid.n_steps * self.grid.dt, self.plan.E[0], PL)
+        if PL[15][0]:
+            raise DivergenceError(
+                f"a plastic synapse's target fired more than {STDP_HISTORY} spikes within two dendritic delays; "
+                "its spike-timing-dependent plasticity would be wrong: use shorter delays or the axonal "
+                "delay convention", self.grid.t_end)
+
+    def _run(self, progress: bool) -> None:
         n_total = self.grid.n_steps
         bar = _bar(n_total, self.grid.dt) if progress else None
         n = 0
@@ -370,7 +391,7 @@ class _Runner:
         p = self.plan
         return network_loop.LoopRecords(v=self.v, thr=p.thr, Y=self.Y, P=self.P, S=self.S, d=self.sub_buffer,
                                         ST=p.ST, LIN=p.LIN, KIN=p.KIN, GR=p.GR, GAP=p.GAP, E=p.E, STP=p.STP,
-                                        PIN=p.PIN, Q=self.Q, EV=self.EV, SPK=tuple(self.SPK), REC=self.REC)
+                                        PIN=p.PIN, Q=self.Q, EV=self.EV, SPK=tuple(self.SPK), REC=self.REC, PL=p.PL)
 
     def _arguments(self, n0: int, n1: int) -> tuple:
         """The arguments of ``network_loop.steps`` after (tid, n_threads, sync), and the types
@@ -380,7 +401,7 @@ class _Runner:
         fixed = network_loop.fixed_functions(env)
         args = (n0, n1, self.grid.t0, self.grid.dt, self.seed, self.full, self.v, p.thr, self.Y, self.base, self.P,
                 self.S, self.hits, self.sub_buffer, (m.fast, m.sub, m.dvdt), fixed, p.ST, p.LIN, p.KIN, p.GR, p.GAP,
-                p.E, p.STP, p.PIN, self.Q, self.EV, r.SPK, self.REC)
+                p.E, p.STP, p.PIN, self.Q, self.EV, r.SPK, self.REC, p.PL)
         return args, env
 
     def _compile(self) -> None:

@@ -26,13 +26,13 @@ from . import cells
 from . import connect as _connect
 from . import distributions as _dist
 from .network import Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource
-from .synapses import KINDS, TsodyksMarkram, make
+from .synapses import KINDS, STDP, TsodyksMarkram, make
 
 _TOP = {"name", "t_stop", "dt", "method", "seed", "populations", "sources", "synapses", "inputs", "noise",
         "monitors"}
 _POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold", "refractory"}
 _SRC = {"n", "rate_hz", "times_ms"}
-_SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "name"}
+_SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "stdp", "name"}
 _INPUT = {"target", "n_inputs", "rate_hz", "weight", "kind", "name"}
 _NOISE = {"target", "mean", "std", "tau"}
 _MON = {"spikes", "states", "every_ms"}
@@ -142,10 +142,13 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         if stp is not None:
             _check_keys(stp, {"U", "tau_rec", "tau_fac"}, f"{w} stp")
             stp = TsodyksMarkram(**stp)
+        stdp = t.get("stdp")
+        if stdp is not None:
+            stdp = STDP.from_table(stdp, f"{w} stdp")
         syn = _synapse(t, _SYN, w)
         projections.append(Projection(t["pre"], t["post"], syn, connect=t.get("connect", "all"),
                                       weight=_weight(t.get("weight", 0.0), w, syn.current),
-                                      delay=t.get("delay", 0.0), stp=stp, name=t.get("name")))
+                                      delay=t.get("delay", 0.0), stp=stp, name=t.get("name"), stdp=stdp))
     inputs = []
     for k, t in enumerate(data.get("inputs") or []):
         w = f"{where} [[inputs]] #{k + 1}"
@@ -263,6 +266,8 @@ def to_dict(net: Network) -> dict:
                 t["name"] = pr.name
             if pr.stp is not None:
                 t["stp"] = pr.stp.describe()
+            if pr.stdp is not None:
+                t["stdp"] = _value(pr.stdp.describe())
             out["synapses"].append(t)
     if net.inputs:
         out["inputs"] = [{"target": i.target, "n_inputs": i.n_inputs, "rate_hz": i.rate_hz,

@@ -16,6 +16,7 @@ from .gap import Gap
 from .graded import Graded
 from .kinetic import AMPA, GABA_A, GABA_B, NMDA
 from .linear import Alpha, BiExp, Exp
+from .stdp import STDP
 from .stp import TsodyksMarkram
 
 #: kind name -> class, as used in TOML files (`kind = "exp"`).
@@ -45,4 +46,4 @@ def make(kind: str, **params) -> Synapse:
 
 
 __all__ = ["KINDS", "make", "Synapse", "Exp", "Alpha", "BiExp", "ExpCurrent", "AlphaCurrent", "AMPA", "GABA_A", "GABA_B", "NMDA",
-           "Graded", "Gap", "Custom", "TsodyksMarkram"]
+           "Graded", "Gap", "Custom", "TsodyksMarkram", "STDP"]
