@@ -150,10 +150,10 @@ class IonPool:
     ion removes it); ``rest``: the level ``C_rest`` (mM, may be 0) the pool
     decays to, None for the model's ``X_in`` (which is also where it starts);
     ``pump_vmax`` (mM/ms) and ``pump_km`` (mM): a Michaelis-Menten extrusion
-    (Destexhe's ``kt``, ``kd``), none when ``pump_vmax`` is 0.  Each option
-    is an equation hhsim's kernels integrate on point neurons, cables and
-    networks; the steady state a model computes for a pool with them is the
-    root of the whole equation.
+    (Destexhe's ``kt``, ``kd``), none when ``pump_vmax`` is 0.  Point neurons
+    run every option; cables and networks run ``clip`` and ``rest`` and refuse
+    a pump in one line.  (:func:`hhsim.physics.pools.steady_pools` gives the
+    steady state of the whole equation.)
     """
 
     ion: str = "ca"
@@ -181,6 +181,17 @@ class IonPool:
                 raise ParameterError(f"{self.prefix} pool: {name} must be a number >= 0 (got {x!r})")
         if self.pump_vmax > 0 and not self.pump_km > 0:
             raise ParameterError(f"{self.prefix} pool: a pump (pump_vmax > 0) needs pump_km > 0 mM")
+
+    def describe(self) -> str:
+        """One line: ``depth 0.1 µm, tau 80 ms, influx not clipped, rest 0 mM, pump 0.0002 mM/ms (km 0.0001 mM)``."""
+        parts = [f"depth {self.depth:g} µm", f"tau {self.tau:g} ms"]
+        if not self.clip:
+            parts.append("influx not clipped")
+        if self.rest is not None:
+            parts.append(f"rest {self.rest:g} mM")
+        if self.pump_vmax > 0:
+            parts.append(f"pump {self.pump_vmax:g} mM/ms (km {self.pump_km:g} mM)")
+        return ", ".join(parts)
 
     @property
     def plain(self) -> bool:

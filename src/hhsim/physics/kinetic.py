@@ -126,6 +126,9 @@ def kinetic_scheme(channel) -> KineticScheme:
     if not channel.gates:
         raise ParameterError(f"channel {name!r} has no gates, so no kinetic scheme: it cannot be noisy; "
                              "accepted: channels with relaxing gates and whole-number exponents (hh Na, K)")
+    if any(getattr(g, "scheme", "") for g in channel.gates):
+        raise ParameterError(f"channel {name!r} has a multi-state kinetic scheme of its own; channel noise runs on "
+                             "channels of HH gates (the Markov chain of their subunits), not on general schemes yet")
     if channel.conductance:
         raise ParameterError(f"channel {name!r} gives a conductance expression, not a product of gate powers, "
                              "so no kinetic scheme: it cannot be noisy")

@@ -35,8 +35,8 @@ def from_nmodl(path: str | Path) -> Channel:
     the command line, which adds pools and every current)."""
     out = load_mod(path)
     if isinstance(out, ImportedPool):
-        raise ModelError(f"{path}: this file describes an ion pool ({out.pool.ion}: depth {out.pool.depth:g} µm, "
-                         f"tau {out.pool.tau:g} ms), not a channel; use hhsim.interop.nmodl.load_mod")
+        raise ModelError(f"{path}: this file describes an ion pool ({out.pool.ion}: {out.pool.describe()}), not a "
+                         "channel; use hhsim.interop.nmodl.load_mod")
     if isinstance(out, tuple):
         raise ModelError(f"{path}: this file writes {len(out)} currents ({', '.join(c.name for c in out)}), one "
                          "channel each; use hhsim.interop.nmodl.load_mod, which returns them all")
