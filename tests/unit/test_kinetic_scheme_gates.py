@@ -129,3 +129,8 @@ def test_cables_and_networks_refuse_a_scheme_in_one_line(model):
     with pytest.raises(ModelError, match="kinetic scheme.*point neurons only"):
         s.check_point_only("a cable")
     structure_of(hhsim.models.get("hh")).check_point_only()  # no scheme: nothing to refuse
+    # modules with equations of their own (the dynamics tools) ask for the classic equations
+    assert s.extensions() == ["the kinetic scheme of channel 'K'"]
+    with pytest.raises(ModelError, match="the dynamics tools cannot handle the kinetic scheme of channel 'K'"):
+        s.check_classic("the dynamics tools")
+    structure_of(hhsim.models.get("destexhe_tc")).check_classic("the dynamics tools")  # a plain pool: fine

@@ -143,6 +143,28 @@ class Structure:
         every method; the cable and network kernels do not (:meth:`check_point_only`)."""
         return any(g.scheme for g in self.gates)
 
+    def extensions(self) -> list[str]:
+        """The parts of this structure beyond the classic equations that only the point
+        kernels and :mod:`hhsim.physics.evaluate` implement: kinetic schemes, ``ghk2``
+        currents, pools with an unclipped influx, a resting level of their own or a pump.
+        (Modules with equations of their own, such as the dynamics tools, call
+        :meth:`check_classic` to refuse them in one line instead of misreading them.)"""
+        names = self.channel_names or tuple(str(i) for i in range(self.n_channels))
+        out = [f"the kinetic scheme of channel {names[self.gates[grp[0]].channel_index]!r}" for grp in self.schemes]
+        out += [f"the GHK2 current of channel {names[i]!r}" for i in range(self.n_channels) if self.ghk2(i)]
+        out += [f"the {p.name} pool's " + " and ".join(w for w, on in (("unclipped influx", not p.clip),
+                                                                        ("pump", p.pump)) if on)
+                for p in self.pools if not p.clip or p.pump]
+        return out
+
+    def check_classic(self, where: str) -> None:
+        """Raise a one-line :class:`ModelError` naming what :meth:`extensions` finds, which
+        ``where`` does not implement."""
+        found = self.extensions()
+        if found:
+            raise ModelError(f"{where} cannot handle {'; '.join(found)} yet; simulate this model as a point "
+                             "neuron (run, simulate, simulate_batch)")
+
     def check_point_only(self, where: str = "a cable or a network") -> None:
         """Raise a one-line :class:`ModelError` if this structure has a kinetic scheme,
         which ``where`` cannot run (call it before lowering a cable or network)."""
