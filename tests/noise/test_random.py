@@ -9,7 +9,7 @@ import pytest
 from numba import njit
 from scipy.stats import binom
 
-from hhsim.engine.noise_random import binomial, binomial_stay, philox4x32, uniform
+from hhsim.engine.noise_random import binomial, binomial_stay, binomial_u, philox4x32, uniform
 
 # Random123's tests/kat_vectors, rows "philox4x32 10": counter[4], key[2] -> output[4]
 KAT = [
@@ -72,3 +72,30 @@ def test_uniforms_are_uniform_and_distinct():
     assert d < 1.95 / np.sqrt(x.size)
     # another seed gives other numbers
     assert not np.any(_uniforms(np.uint64(8), 20, 50, 100).ravel() == u)
+
+
+@njit
+def _grid_u(n, p, m):
+    k = np.empty(m)
+    w = np.empty(m)
+    for i in range(m):
+        k[i], w[i] = binomial_u(n, p, (i + 0.5) / m)
+    return k, w
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.3), (10, 0.3), (1000, 0.001), (1000, 0.2), (6e5, 0.01), (50, 0.9)])
+def test_binomial_u_inverts_and_leaves_a_uniform(n, p):
+    """binomial_u is an exact inversion (as test_binomial_is_exact_inversion) and the uniform
+    it leaves is uniform within each outcome: the grid points that fall on outcome k map
+    onto an even grid of [0, 1) (spacing 1/count), whatever k."""
+    m = 50_000
+    k, w = _grid_u(float(n), p, m)
+    ks, counts = np.unique(k, return_counts=True)
+    assert np.max(np.abs(counts - m * binom.pmf(ks, n, p))) <= 2.0
+    assert np.all((w >= 0.0) & (w < 1.0))
+    for kk, cnt in zip(ks, counts):
+        if cnt < 50:
+            continue
+        got = np.sort(w[k == kk])
+        even = (np.arange(cnt) + 0.5) / cnt
+        assert np.max(np.abs(got - even)) <= 2.0 / cnt, (kk, cnt)

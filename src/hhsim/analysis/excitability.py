@@ -26,6 +26,7 @@ from .. import models as _models
 from .. import stim
 from ..errors import DivergenceError
 from ..model import Model
+from ..noise import as_noise
 from ..validate import float_array
 from ._common import (
     MAX_RANGE_VALUES, MIN_PULSE_MS, BracketError, ProtocolError, aligned_dt, check_interval, float_list,
@@ -287,17 +288,27 @@ def _threshold(kind, model, dur, i_max, *, polarity, delay, tail, rtol, method, 
     )
 
 
+def _refuse_noise(noise, protocol: str) -> None:
+    """A bisection on a deterministic threshold takes no channel noise: with noise, firing at an
+    amplitude is a probability, not a yes/no (a ProtocolError names what is accepted)."""
+    if noise is not None and as_noise(noise).active:
+        raise ProtocolError(f"{protocol} bisects on a deterministic threshold, which channel noise turns into a "
+                            "firing probability; accepted: noise=None or 'none' (noisy firing: fi_curve(..., "
+                            "noise=...), simulate(..., noise=...))")
+
+
 # ------------------------------------------------------------------ API
 def rheobase(model: str | Model = "hh", dur: float = 200.0, *, i_max: float = 50.0, rtol: float = 1e-3,
              delay: float = DELAY_MS, tail: float = 20.0, method: str | None = None,
-             dt: float | None = None, progress: bool | None = None) -> ThresholdResult:
+             dt: float | None = None, progress: bool | None = None, noise=None) -> ThresholdResult:
     """Rheobase: the smallest step amplitude (µA/cm²) lasting ``dur`` ms, from rest, that gives a spike.
 
     The step starts at ``delay`` ms; spikes are counted until ``tail`` ms
     after it ends.  Searched in [0, ``i_max``] µA/cm² to relative precision
     ``rtol``.  Raises :class:`~hhsim.analysis.BracketError` when no amplitude
-    up to ``i_max`` fires.
+    up to ``i_max`` fires.  ``noise``: None or ``"none"`` only (see :func:`_refuse_noise`).
     """
+    _refuse_noise(noise, "rheobase")
     return _threshold("rheobase", model, dur, i_max, polarity=1, delay=delay, tail=tail, rtol=rtol,
                       method=method, dt=dt, progress=progress, after_end=False)
 
@@ -310,8 +321,11 @@ def default_pulse_i_max(dur: float, cm: float = 1.0) -> float:
 
 def threshold(model: str | Model = "hh", pulse_dur: float = 1.0, *, i_max: float | None = None,
               rtol: float = 1e-3, delay: float = DELAY_MS, tail: float = 30.0, method: str | None = None,
-              dt: float | None = None, progress: bool | None = None) -> ThresholdResult:
-    """The smallest amplitude (µA/cm²) of one pulse of ``pulse_dur`` ms, from rest, that gives a spike."""
+              dt: float | None = None, progress: bool | None = None, noise=None) -> ThresholdResult:
+    """The smallest amplitude (µA/cm²) of one pulse of ``pulse_dur`` ms, from rest, that gives a spike.
+
+    ``noise``: None or ``"none"`` only (see :func:`_refuse_noise`)."""
+    _refuse_noise(noise, "threshold")
     model = _models.get(model)
     pulse_dur = positive("pulse duration", pulse_dur)
     if not pulse_dur >= MIN_PULSE_MS:  # before the default bracket, which grows as 1 / pulse_dur

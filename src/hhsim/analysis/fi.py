@@ -39,6 +39,9 @@ from ._common import (
     check_interval, float_list, positive, progress_bar, protocol_method, run_many, snap, to_float, whole,
     whole_steps,
 )
+from ..errors import ProtocolError
+from ..noise import as_noise, simulate_noisy_batch
+from ..noise.run import check_noise_method
 from .spikes import steady_rate
 
 #: Fraction of each level of the continuation staircase spent ramping from the previous level.
@@ -108,11 +111,17 @@ class FICurve(ShownProtocol):
     spikes_down: list
     method: str
     dt_ms: float
+    noise: object = None
 
     # ------------------------------------------------------------ derived
     def traces_from_rest(self) -> tuple[np.ndarray, np.ndarray]:
         """(t in ms, V in mV of shape (times, currents)): the runs from rest integrated again,
-        the same way, recording every step (the curve itself keeps spike times only)."""
+        the same way, recording every step (the curve itself keeps spike times only; a noisy
+        curve's runs come back bit for bit: the same seed and streams)."""
+        if self.noise is not None:
+            runs = _noisy_from_rest(self.model, self.noise, self.currents_uA_cm2, self.dur_ms, self.dt_ms,
+                                    record="v")
+            return runs.t, runs.traces["v"]
         runs = run_many(self.model, [stim.step(1.0, start=0.0, dur=self.dur_ms)], self.dur_ms,
                         n=self.currents_uA_cm2.size, scale=self.currents_uA_cm2, method=self.method,
                         dt=self.dt_ms, record_every=1)
@@ -181,6 +190,7 @@ class FICurve(ShownProtocol):
             "bistable_range_uA_cm2": None if br is None else [float(br[0]), float(br[1])],
             "method": self.method,
             "dt_ms": self.dt_ms,
+            "noise": None if self.noise is None else self.noise.describe(),
         }
 
     def plot(self, path=None):
@@ -190,6 +200,55 @@ class FICurve(ShownProtocol):
 
 
 
+def _protocol_noise(noise, protocol: str):
+    """The active :class:`~hhsim.noise.ChannelNoise` of a protocol's ``noise`` argument, or None
+    (None or method none); a protocol runs markov or langevin noise on its batches."""
+    spec = as_noise(noise)
+    if not spec.active:
+        return None
+    if spec.method not in ("markov", "langevin"):
+        raise ProtocolError(f"{protocol} runs its neurons as one noisy batch, which {spec.method!r} noise cannot "
+                            "(it runs one neuron); accepted: markov, langevin, none")
+    return spec
+
+
+def _noisy_from_rest(model, noise, currents, dur, dt, record=None):
+    """The runs from rest of a noisy f-I curve: neuron k (stream k) at ``currents[k]`` µA/cm²."""
+    return simulate_noisy_batch(model, noise, n=int(currents.size), stimulus=stim.step(1.0, start=0.0, dur=dur),
+                                scale=currents, t_stop=dur, dt=dt, record=record)
+
+
+def _noisy_curve(model, noise, currents, dur, dt, progress) -> FICurve:
+    """fi_curve with channel noise: the runs from rest and the two staircases as noisy neurons."""
+    n = currents.size
+    up = tuple(float(c) for c in currents)
+    down = (float(currents[-1]),) + tuple(float(c) for c in currents[::-1])
+    ramp = snap(RAMP_FRACTION * dur, dt)
+    bar = progress_bar("f-I", progress)
+    try:
+        rest = _noisy_from_rest(model, noise, currents, dur, dt)
+        bar.update(1)
+        sweeps = [simulate_noisy_batch(model, noise, n=1, stimulus=Staircase(levels, dur, ramp=ramp),
+                                       t_stop=len(down) * dur, dt=dt, node_offset=n + k)
+                  for k, levels in enumerate((up, down))]
+    finally:
+        bar.close()
+    rates = np.array([steady_rate(s, 0.0, dur) for s in rest.spike_times])
+    spikes_up, spikes_down = [], []
+    rates_up, rates_down = np.zeros(n), np.zeros(n)
+    for k in range(n):
+        a = k * dur
+        s = sweeps[0].spike_times[0]
+        spikes_up.append(s[(s >= a) & (s < a + dur)] - a)
+        rates_up[k] = steady_rate(s, a, a + dur)
+        a = (n - k) * dur
+        s = sweeps[1].spike_times[0]
+        spikes_down.append(s[(s >= a) & (s < a + dur)] - a)
+        rates_down[k] = steady_rate(s, a, a + dur)
+    return FICurve(model, currents, rates, rates_up, rates_down, dur, list(rest.spike_times), spikes_up,
+                   spikes_down, "expeuler", dt, noise)
+
+
 def _first_firing(currents, rates) -> float | None:
     idx = np.nonzero(np.asarray(rates) > 0)[0]
     return float(currents[idx[0]]) if idx.size else None
@@ -197,16 +256,32 @@ def _first_firing(currents, rates) -> float | None:
 
 def fi_curve(model: str | Model = "hh", i_min: float = 0.0, i_max: float = 20.0, n: int = 41, *,
              dur: float = 1000.0, method: str | None = None, dt: float | None = None,
-             progress: bool | None = None) -> FICurve:
+             progress: bool | None = None, noise=None) -> FICurve:
     """The f-I curve at ``n`` currents from ``i_min`` to ``i_max`` µA/cm² (evenly spaced),
-    each held ``dur`` ms; see the module docstring for the two sweeps."""
+    each held ``dur`` ms; see the module docstring for the two sweeps.
+
+    ``noise``: channel noise (a :class:`hhsim.noise.ChannelNoise`, or ``"markov"`` /
+    ``"langevin"`` with the squid densities on 100 µm²): every run is then one noisy
+    neuron, its channels drawn at the start, on the noise kernels' fixed-step exponential
+    Euler (``dt`` default 0.01 ms; ``method`` expeuler or None).  The run from rest at
+    ``currents[k]`` is noise stream k and the up and down staircases streams n and n + 1,
+    so one seed gives the same curve on any number of threads.  A rate below rheobase is
+    then the spontaneous rate that channel noise gives (Chow & White 1996).
+    """
     model = _models.get(model)
     i_min, i_max = check_interval("current", i_min, i_max, "µA/cm²")
     n = whole("--n (number of currents)", n, 2)
     dur = positive("--dur", dur)
-    method, dt = protocol_method(method, dt)
+    noise = _protocol_noise(noise, "fi")
+    if noise is not None:
+        dt = check_noise_method(method, dt)
+        method = "expeuler"
+    else:
+        method, dt = protocol_method(method, dt)
     dur = whole_steps("--dur", dur, dt)
     currents = np.linspace(i_min, i_max, n)
+    if noise is not None:
+        return _noisy_curve(model, noise, currents, dur, dt, progress)
     bar = progress_bar("f-I", progress)
     try:
         rest = run_many(model, [stim.step(1.0, start=0.0, dur=dur)], dur, n=n, scale=currents,

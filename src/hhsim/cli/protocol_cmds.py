@@ -15,7 +15,9 @@ from ..drugs import apply_drugs, parse_drug
 from ..errors import OutputError
 from ..stimspec import parse as parse_stim
 from ..stim import total
+from ..errors import ProtocolError
 from .common import FIGURE_SUFFIXES, build_model, check_output, emit_json, model_options
+from .noise_options import noise_options, noise_record
 
 def protocol_options(f):
     """Options every protocol shares (on top of --model/--set/--temperature)."""
@@ -74,6 +76,20 @@ def _head(model) -> str:
     return f"model {model.name} at {model.temperature:g} °C"
 
 
+def _noise(kw):
+    """The ChannelNoise of the --noise/--area/--density/--count/--seed options (popped), or None."""
+    spec = noise_record(kw.pop("noise"), kw.pop("area"), kw.pop("density"), kw.pop("counts"), kw.pop("seed"))
+    return spec if spec.active else None
+
+
+def _refuse_noise(kw, command: str) -> None:
+    """A bisection on a deterministic threshold takes no channel noise: one line naming what is accepted."""
+    if _noise(kw) is not None:
+        raise ProtocolError(f"hhsim {command} bisects on a deterministic threshold, which channel noise turns into "
+                            "a firing probability; accepted: --noise none (noisy firing: hhsim fi --noise, "
+                            "hhsim run --noise, hhsim spontaneous)")
+
+
 # ------------------------------------------------------------------ commands
 @click.command("rheobase")
 @protocol_options
@@ -82,8 +98,10 @@ def _head(model) -> str:
               help="Top of the search bracket (µA/cm²).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
 @_NWB_OUT
+@noise_options
 def rheobase_cmd(**kw):
     """Smallest step current (from rest) that gives at least one spike.  JSON: rheobase_uA_cm2."""
+    _refuse_noise(kw, "rheobase")
     out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.rheobase(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
@@ -102,8 +120,10 @@ def rheobase_cmd(**kw):
               help="Top of the search bracket (µA/cm²); default max(50, 100 mV x Cm / duration).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
 @_NWB_OUT
+@noise_options
 def threshold_cmd(**kw):
     """Smallest amplitude of one brief pulse (from rest) that gives a spike.  JSON: threshold_uA_cm2."""
+    _refuse_noise(kw, "threshold")
     out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.threshold(model, kw["pulse_dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
@@ -152,24 +172,34 @@ def strength_duration_cmd(**kw):
               help="Duration of each current (ms).")
 @click.option("--out", default=None, metavar="FILE.nwb",
               help="Save the runs from rest, one sweep per current, as an NWB file.")
+@noise_options
 def fi_cmd(**kw):
     """The f-I curve from rest and by up/down continuation (exposes bistability).
 
-    JSON: currents_uA_cm2, rates_hz, rates_up_hz, rates_down_hz, bistable_range_uA_cm2.
+    With --noise every run is a noisy neuron (markov or langevin; below rheobase the rate is
+    the spontaneous firing that channel noise gives).
+
+    JSON: currents_uA_cm2, rates_hz, rates_up_hz, rates_down_hz, bistable_range_uA_cm2, noise.
     """
+    noise = _noise(kw)
     out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
-    r = analysis.fi_curve(model, kw["i_min"], kw["i_max"], kw["n"], dur=kw["dur"], **run)
+    r = analysis.fi_curve(model, kw["i_min"], kw["i_max"], kw["n"], dur=kw["dur"], noise=noise, **run)
     _save_nwb(r, out, as_json)
-    lines = [_head(model), f"{'I (µA/cm²)':>11s} {'from rest':>10s} {'up':>8s} {'down':>8s}   (Hz)"]
+    head = _head(model)
+    if noise is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in noise.channel_counts(model).items())
+        head += f"; channel noise {noise.method} (seed {noise.seed}): {counts} channels per neuron"
+    lines = [head, f"{'I (µA/cm²)':>11s} {'from rest':>10s} {'up':>8s} {'down':>8s}   (Hz)"]
     lines += [f"{c:11.4g} {a:10.2f} {u:8.2f} {w:8.2f}"
               for c, a, u, w in zip(r.currents_uA_cm2, r.rates_hz, r.rates_up_hz, r.rates_down_hz)]
-    br = r.bistable_range_uA_cm2
-    lines.append("bistable range: " + (f"{br[0]:.4g} to {br[1]:.4g} µA/cm² (rest and repetitive firing coexist)"
-                                       if br else "none found"))
-    if r.onset_rate_hz is not None:
-        lines.append(f"firing starts at {r.onset_rate_hz:.1f} Hz on the way up; slowest repetitive firing "
-                     f"{r.min_rate_hz:.1f} Hz")
+    if noise is None:  # bistability and the onset rate are properties of the deterministic sweeps
+        br = r.bistable_range_uA_cm2
+        lines.append("bistable range: " + (f"{br[0]:.4g} to {br[1]:.4g} µA/cm² (rest and repetitive firing "
+                                           "coexist)" if br else "none found"))
+        if r.onset_rate_hz is not None:
+            lines.append(f"firing starts at {r.onset_rate_hz:.1f} Hz on the way up; slowest repetitive firing "
+                         f"{r.min_rate_hz:.1f} Hz")
     _finish(r, plot, as_json, lines)
 
 

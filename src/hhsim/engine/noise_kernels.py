@@ -20,7 +20,8 @@ Rates
     subunits the columns from ``gt_col`` hold: the ``(a+1) x (a+1)`` matrix
     ``q[i, j]`` of the open-subunit count over one step at fixed V (row i:
     from i open), then ``log q[i, i]`` and ``1 - q[i, i]`` for each i, then
-    ``alpha`` and ``beta`` (1/ms, temperature factor included).  For a gate without noise:
+    ``alpha`` and ``beta`` (1/ms, temperature factor included), then ``log(1 - p_co)`` and
+    ``log(1 - p_oc)`` (one subunit's step probabilities of not flipping).  For a gate without noise:
     ``x_inf`` and ``exp(-(alpha + beta) dt)``.
 
 One step of ``dt`` from (V, z, xd), as exponential Euler for the
@@ -34,13 +35,37 @@ without noise relax exactly at that V; instantaneous gates follow the new V.
     one channel flip independently, so the step's transition matrix is the
     Kronecker product of each gate's (``exp((Q1 (+) Q2) dt) = exp(Q1 dt)
     (x) exp(Q2 dt)``) and the gates are updated one after the other, each
-    exactly: for gate ``g`` the channels in a state with ``i`` of its
-    subunits open move to ``j`` open with probability ``q[i, j]``
-    (multinomial: first the number leaving, ``Bin(n, 1 - q[i, i])``, then
-    where each goes: a categorical draw per channel when they are few, else
-    conditional binomials).  In the limit of many channels the
-    open fraction follows ``x1**a1 x2**a2 ..`` of the exponential-Euler
-    gates: the deterministic model at the same dt.
+    exactly.  For gate ``g`` (``a`` subunits, each opening with ``p_co`` and
+    closing with ``p_oc`` over the step) the ``n`` channels of a state with
+    ``mc`` of its subunits open and ``mo = a - mc`` closed draw: the
+    *flippers*, channels with at least one of these subunits flipping,
+    ``F ~ Bin(n, L)``, ``L = 1 - (1 - p_co)**mo (1 - p_oc)**mc`` (computed as
+    ``p_co (1 + A + .. + A**(mo-1)) + A**mo p_oc (1 + B + ..)`` with ``A = 1 -
+    p_co``, ``B = 1 - p_oc``: no cancellation); then where each flipper goes:
+    one subunit closing (to ``mc - 1`` open, probability ``mc p_oc A**mo
+    B**(mc-1) / L``), one opening (to ``mc + 1``), or two flips or more (rare,
+    ``O(dt^2)``: each placed by a categorical draw over its (closings,
+    openings)).  A flipper whose closings and openings cancel stays in its
+    state.  This is the multinomial of the gate's exact step matrix, so in the
+    limit of many channels the open fraction follows ``x1**a1 x2**a2 ..`` of the
+    exponential-Euler gates: the deterministic model at the same dt.
+
+    Speed (:func:`run_markov`): nodes are taken ``BLOCK`` at a time with their
+    state in structure-of-arrays form, every loop over the block innermost and
+    branch-free so that LLVM vectorises it.  Each (gate, state) of a node
+    draws one Philox uniform per step (the uniforms of the whole block are
+    generated together); the flipper count inverts it (from 0, vectorised over
+    the block: iteration ``k`` moves every lane still below its uniform from
+    ``k`` to ``k + 1``; a lane with a mean above ``VEC_MEAN`` or not done in
+    ``VEC_ITER`` iterations is finished by the scalar exact inversion, from
+    the mode for a large mean), and the uniform left over by an inversion,
+    ``(u - F(k-1)) / pmf(k)``, uniform and independent of ``k``, draws the
+    flippers' destinations (:func:`hhsim.engine.noise_random.recycle`).  A
+    lane's numbers depend on its own counts, rates and stream only, so the
+    results do not depend on the block, the number of threads or the split.
+    The probabilities come from ``log(1 - p_co)`` and ``log(1 - p_oc)``
+    interpolated in the rate table (``p = -expm1(log(1 - p))``), so that the
+    flipper's ``(1 - L)**n = exp(n log(1 - L))`` and ``L`` are consistent.
 
 ``langevin`` (method 1)
     A Gaussian step with the exact first two moments of the Markov step:
@@ -62,7 +87,10 @@ without noise relax exactly at that V; instantaneous gates follow the new V.
     onto the simplex (Euclidean projection, as Dangerfield, Kay & Burrage 2012,
     Phys Rev E 85:051907).
 
-Randomness: :mod:`hhsim.engine.noise_random` (Philox, by node, step and slot).
+Randomness: :mod:`hhsim.engine.noise_random` (Philox, by node, step and slot).  The
+Markov step's slot ``j`` holds the uniforms of the node's (gate, state) pairs ``2j``
+and ``2j + 1`` (in the order channel, gate, state); the Langevin step's are at
+:func:`~hhsim.engine.noise_random.slot`.
 """
 
 from __future__ import annotations
@@ -73,8 +101,8 @@ import numpy as np
 from numba import njit
 
 from .cable_helpers import fexp
-from .noise_random import (FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, binomial, binomial_stay, binomial_u,
-                           normal2, recycle, slot, uniform, uniform2)
+from .noise_random import (BELOW_ONE, FLAGS, STREAM_EVENTS, STREAM_INIT, STREAM_STEPS, binomial, binomial_stay,
+                           binomial_u, normal2, recycle, slot, uniform, uniform2)
 
 MARKOV = 0
 LANGEVIN = 1
@@ -416,6 +444,10 @@ BLOCK = 64
 VEC_ITER = 32
 VEC_MEAN = 12.0
 
+#: Flippers of one state placed by the vectorised categorical loop; a lane with more (during a
+#: spike) splits them by conditional binomials.
+VEC_FLIPPERS = 24.0
+
 _INV = 1.0 / np.arange(1.0, VEC_ITER + 2.0)
 
 
@@ -441,18 +473,6 @@ def _expm1(x):
     series = x * t
     direct = fexp(x) - 1.0
     return series if x > -0.25 else direct
-
-
-@njit(**FLAGS, inline="always")
-def _power(q, m):
-    """q**m for a whole number 0 <= m < 64 (float), by squaring, without branches."""
-    e = int(m)
-    out = 1.0
-    x = q
-    for bit in range(6):
-        out = out * x if (e >> bit) & 1 else out
-        x = x * x
-    return out
 
 
 @njit(**FLAGS)
@@ -502,15 +522,11 @@ def run_markov(v, z, xd, tab, grp, vlo, vh,
     SB[1:] = 1.0
     nn = np.empty(B)
     Lv = np.empty(B)
-    P1c = np.empty(B)
-    P1o = np.empty(B)
-    D1 = np.empty(B)
-    D2 = np.empty(B)
-    trials = np.empty(B)
     kin = np.empty(B)
-    flip = np.zeros(B)
-    pf = np.empty(B)
-    res = np.zeros((3, B))
+    K1 = np.empty(B)
+    K2 = np.empty(B)
+    c1 = np.empty(B)
+    c2 = np.empty(B)
     uu = np.empty(B)
     f = np.empty(B)
     cum = np.empty(B)
@@ -653,155 +669,132 @@ def run_markov(v, z, xd, tab, grp, vlo, vh,
                             here |= zb[row, l] > 0.0
                         if not here:
                             continue
-                        # three draws, each a binomial by inversion of the source's one uniform (recycled
-                        # from draw to draw): 0, the flippers: channels with at least one subunit of this
-                        # gate flipping, Bin(n, L), L = 1 - (1 - p_co)**mo (1 - p_oc)**mc (no
-                        # cancellation); then where they go: 1, one closing (to level i - 1), Bin(F,
-                        # P1c / L); 2, one opening (to i + 1), Bin(F - K1, P1o / (L - P1c)); the rest
-                        # flipped twice or more (O(dt^2): placed one by one, _place_multiple)
+                        # the source's one uniform (recycled from draw to draw) draws: the flippers,
+                        # channels with at least one subunit of this gate flipping, Bin(n, L) with
+                        # L = 1 - (1 - p_co)**mo (1 - p_oc)**mc (no cancellation); then where each
+                        # goes: one closing (to level i - 1, probability P1c / L), one opening (to
+                        # i + 1, P1o / L), or two flips or more (O(dt^2): placed by _place_multiple)
+                        anyact = False
+                        anyfb = False
                         for l in range(nb):
                             x = zb[row, l]
                             nn[l] = x
-                            am = Ap[mo, l]
-                            bm = Bp[mc, l]
-                            L = pco[l] * SA[mo, l] + am * poc[l] * SB[mc, l]
-                            Lv[l] = L
-                            p1c = mc * poc[l] * am * Bp[mc - 1 if mc > 0 else 0, l]
-                            p1o = mo * pco[l] * Ap[mo - 1 if mo > 0 else 0, l] * bm
-                            P1c[l] = p1c
-                            P1o[l] = p1o
-                            d1 = L - p1c
-                            d1 = d1 if d1 > 0.0 else 0.0
-                            D1[l] = d1
-                            d2 = d1 - p1o
-                            D2[l] = d2 if d2 > 0.0 else 0.0
                             uu[l] = U[ucol, l]
-                        anyflip = False
-                        for stage in range(3):
-                            anyact = False
-                            anyfb = False
-                            if stage == 0:
+                            Lv[l] = pco[l] * SA[mo, l] + Ap[mo, l] * poc[l] * SB[mc, l]
+                        for l in range(nb):
+                            x = nn[l]
+                            e = x * (mo * lA[l] + mc * lB[l])
+                            f0 = fexp(e)
+                            f[l] = f0
+                            cum[l] = f0
+                            ok = (e > -690.0) & (x * Lv[l] <= VEC_MEAN)
+                            bad = (x > 0.0) & (not ok)
+                            fb[l] = 1.0 if bad else 0.0
+                            anyfb |= bad
+                        for l in range(nb):
+                            stay = Ap[mo, l] * Bp[mc, l]
+                            r[l] = Lv[l] / stay if stay > 0.0 else 0.0
+                        for l in range(nb):
+                            on = (fb[l] == 0.0) & (nn[l] > 0.0) & (uu[l] >= f[l])
+                            act[l] = 1.0 if on else 0.0
+                            anyact |= on
+                        for l in range(nb):
+                            kin[l] = 0.0
+                        # inversion from 0 in every active lane at once: iteration `it` moves the
+                        # lanes still below their uniform from it to it + 1 (a lane's result
+                        # depends on its own numbers only); lanes not done in VEC_ITER
+                        # iterations are finished by the scalar exact inversion below
+                        if anyact:
+                            for it in range(VEC_ITER):
+                                t = float(it)
+                                w = inv[it]
+                                more = False
                                 for l in range(nb):
-                                    x = nn[l]
-                                    e = x * (mo * lA[l] + mc * lB[l])
-                                    stay = Ap[mo, l] * Bp[mc, l]
-                                    f0 = fexp(e)
-                                    trials[l] = x
-                                    pf[l] = Lv[l]
-                                    r[l] = Lv[l] / stay if stay > 0.0 else 0.0
-                                    ok = (e > -690.0) & (x * Lv[l] <= VEC_MEAN)
-                                    f[l] = f0
-                                    cum[l] = f0
-                                    flip[l] = 0.0
-                                    fb[l] = 1.0 if ((x > 0.0) & (not ok)) else 0.0
-                                    on = ok & (x > 0.0) & (uu[l] >= f0)
-                                    act[l] = 1.0 if on else 0.0
-                                    anyact |= on
-                                    anyfb |= (x > 0.0) & (not ok)
-                            else:
-                                if a == 1 or (stage == 1 and mc == 0) or (stage == 2 and mo == 0) or not anyflip:
-                                    for l in range(nb):
-                                        res[stage, l] = 0.0
-                                    continue
-                                if stage == 1:
-                                    num_a = P1c
-                                    den_a = D1
-                                    tot_a = Lv
-                                    for l in range(nb):
-                                        trials[l] = res[0, l]
-                                else:
-                                    num_a = P1o
-                                    den_a = D2
-                                    tot_a = D1
-                                    for l in range(nb):
-                                        trials[l] = res[0, l] - res[1, l]
-                                for l in range(nb):
-                                    m = trials[l]
-                                    tot = tot_a[l]
-                                    ts = tot if tot > 0.0 else 1.0
-                                    p = num_a[l] / ts
-                                    pf[l] = p
-                                    flip[l] = 1.0 if p > 0.5 else 0.0
-                                # the likelier outcome is counted as the failure (few iterations)
-                                for l in range(nb):
-                                    m = trials[l]
-                                    fl = flip[l] > 0.0
-                                    p = pf[l]
-                                    q = den_a[l] / (tot_a[l] if tot_a[l] > 0.0 else 1.0)
-                                    f0 = _power(p if fl else q, m if m < 64.0 else 0.0)
-                                    f[l] = f0
-                                    cum[l] = f0
-                                for l in range(nb):
-                                    num = num_a[l]
-                                    den = den_a[l]
-                                    nz = num if num > 0.0 else 1.0
-                                    dz = den if den > 0.0 else 1.0
-                                    r[l] = den / nz if flip[l] > 0.0 else num / dz
-                                for l in range(nb):
-                                    m = trials[l]
-                                    bad = (m > 0.0) & (m >= 64.0)
-                                    fb[l] = 1.0 if bad else 0.0
-                                    anyfb |= bad
-                                for l in range(nb):
-                                    m = trials[l]
-                                    on = (m > 0.0) & (m < 64.0) & (uu[l] >= f[l])
-                                    act[l] = 1.0 if on else 0.0
-                                    anyact |= on
-                            for l in range(nb):
-                                kin[l] = 0.0
-                            # inversion from 0 in every active lane at once: iteration `it` moves the
-                            # lanes still below their uniform from it to it + 1 (a lane's result
-                            # depends on its own numbers only); lanes not done in VEC_ITER
-                            # iterations are finished by the scalar exact inversion below
-                            if anyact:
-                                for it in range(VEC_ITER):
-                                    t = float(it)
-                                    w = inv[it]
-                                    more = False
-                                    for l in range(nb):
-                                        on = act[l] > 0.0
-                                        fn = f[l] * r[l] * (trials[l] - t) * w
-                                        cn = cum[l] + fn
-                                        f[l] = fn if on else f[l]
-                                        cum[l] = cn if on else cum[l]
-                                        kin[l] = t + 1.0 if on else kin[l]
-                                        still = on & (uu[l] >= cn) & (t + 1.0 < trials[l])
-                                        act[l] = 1.0 if still else 0.0
-                                        more |= still
-                                    if not more:
-                                        break
-                            for l in range(nb):
-                                done = (fb[l] == 0.0) & (act[l] == 0.0) & (trials[l] > 0.0)
-                                uu[l] = recycle(uu[l], cum[l] - f[l], f[l]) if done else uu[l]
-                            for l in range(nb):
-                                kf = kin[l]
-                                res[stage, l] = trials[l] - kf if flip[l] > 0.0 else kf
+                                    on = act[l] > 0.0
+                                    fn = f[l] * r[l] * (nn[l] - t) * w
+                                    cn = cum[l] + fn
+                                    f[l] = fn if on else f[l]
+                                    cum[l] = cn if on else cum[l]
+                                    kin[l] = t + 1.0 if on else kin[l]
+                                    still = on & (uu[l] >= cn) & (t + 1.0 < nn[l])
+                                    act[l] = 1.0 if still else 0.0
+                                    more |= still
+                                if not more:
+                                    break
                             for l in range(nb):
                                 anyfb |= act[l] > 0.0
-                            if anyfb:
-                                for l in range(nb):
-                                    if fb[l] > 0.0 or act[l] > 0.0:
-                                        res[stage, l], uu[l] = binomial_u(trials[l], pf[l], uu[l])
-                            if stage == 0:
-                                anyflip = False
-                                for l in range(nb):
-                                    anyflip |= res[0, l] > 0.0
+                        for l in range(nb):
+                            done = (fb[l] == 0.0) & (act[l] == 0.0) & (nn[l] > 0.0)
+                            uu[l] = recycle(uu[l], cum[l] - f[l], f[l]) if done else uu[l]
+                        if anyfb:
+                            for l in range(nb):
+                                if fb[l] > 0.0 or act[l] > 0.0:
+                                    kin[l], uu[l] = binomial_u(nn[l], Lv[l], uu[l])
                         if a == 1:  # a flipper of a one-subunit gate changes level
                             dj = -stride if mc == 1 else stride
                             for l in range(nb):
-                                zn[row, l] += nn[l] - res[0, l]
-                                zn[row + dj, l] += res[0, l]
+                                zn[row, l] += nn[l] - kin[l]
+                                zn[row + dj, l] += kin[l]
+                            continue
+                        # the flippers' destinations: one categorical draw each (interval [0, c1):
+                        # one closing, [c1, c2): one opening, [c2, 1): more flips), all lanes at once
+                        # up to VEC_FLIPPERS flippers, conditional binomials beyond
+                        most = 0.0
+                        for l in range(nb):
+                            x = kin[l]
+                            most = x if x > most else most
+                        for l in range(nb):
+                            K1[l] = 0.0
+                            K2[l] = 0.0
+                        if most <= 0.0:
+                            for l in range(nb):
+                                zn[row, l] += nn[l]
                             continue
                         for l in range(nb):
-                            zn[row, l] += nn[l] - res[0, l]
+                            L = Lv[l]
+                            Ls = L if L > 0.0 else 1.0
+                            p1c = mc * poc[l] * Ap[mo, l] * Bp[mc - 1 if mc > 0 else 0, l]
+                            p1o = mo * pco[l] * Ap[mo - 1 if mo > 0 else 0, l] * Bp[mc, l]
+                            x1 = p1c / Ls
+                            x2 = (p1c + p1o) / Ls
+                            x2 = x2 if x2 < 1.0 else 1.0
+                            c1[l] = x1 if x1 < x2 else x2
+                            c2[l] = x2
+                        top = most if most < VEC_FLIPPERS else VEC_FLIPPERS
+                        for j in range(int(top)):
+                            t = float(j)
+                            for l in range(nb):
+                                x = uu[l]
+                                on = (kin[l] > t) & (kin[l] <= VEC_FLIPPERS)
+                                a1c = c1[l]
+                                a2c = c2[l]
+                                is1 = x < a1c
+                                is2 = (x >= a1c) & (x < a2c)
+                                lo_ = 0.0 if is1 else (a1c if is2 else a2c)
+                                hi_ = a1c if is1 else (a2c if is2 else 1.0)
+                                wd = hi_ - lo_
+                                y = (x - lo_) / (wd if wd > 0.0 else 1.0)
+                                y = y if y > 0.0 else 0.0
+                                y = y if y < BELOW_ONE else BELOW_ONE
+                                uu[l] = y if on else x
+                                K1[l] += 1.0 if (on & is1) else 0.0
+                                K2[l] += 1.0 if (on & is2) else 0.0
+                        if most > VEC_FLIPPERS:
+                            for l in range(nb):
+                                if kin[l] > VEC_FLIPPERS:
+                                    K1[l], uu[l] = binomial_u(kin[l], c1[l], uu[l])
+                                    q2 = (c2[l] - c1[l]) / (1.0 - c1[l]) if c1[l] < 1.0 else 0.0
+                                    K2[l], uu[l] = binomial_u(kin[l] - K1[l], q2, uu[l])
+                        for l in range(nb):
+                            zn[row, l] += nn[l] - kin[l]
                         if mc > 0:
                             for l in range(nb):
-                                zn[row - stride, l] += res[1, l]
+                                zn[row - stride, l] += K1[l]
                         if mo > 0:
                             for l in range(nb):
-                                zn[row + stride, l] += res[2, l]
+                                zn[row + stride, l] += K2[l]
                         for l in range(nb):
-                            many = res[0, l] - res[1, l] - res[2, l]
+                            many = kin[l] - K1[l] - K2[l]
                             if many > 0.0:
                                 uu[l] = _place_multiple(zn, row, l, stride, mc, mo, pco[l], poc[l], many, uu[l])
                     for s in range(ns):

@@ -10,11 +10,12 @@ run ever share their bits, and a node's numbers do not depend on which
 thread advances it, on how a batch is split, or on which other draws were
 made: the results are the same for any number of threads or workers.
 
-``slot`` numbers the draws of one node in one step: either at fixed places
-(:func:`slot`, the Langevin and initial draws), or in the order the draws are
-made (the Markov step, whose draws depend on the counts: two 53-bit uniforms
-from each Philox block, see :func:`hhsim.engine.noise_kernels.run_noise`).  Either way a draw is a function
-of the node's own seed, step and state only.  ``stream`` separates the phases
+``slot`` numbers the draws of one node in one step, at fixed places: the
+Langevin and initial draws at :func:`slot`, the Markov step's one uniform per
+(gate, state) two to a Philox block (53 bits each), every later draw of that
+(gate, state) in the step being the uniform its previous inversion left
+(:func:`recycle`; see :mod:`hhsim.engine.noise_kernels`).  Either way a draw
+is a function of the node's own seed, step and state only.  ``stream`` separates the phases
 of a run (the initial channel states, the steps, the event times of the
 Gillespie path).
 
