@@ -482,8 +482,6 @@ class Channel:
         set_("params", tuple(checked))
         set_("param_units", tuple(sorted(units.items())))
         _check_channel(self.name, self.gates, self.params)
-        from .scheme import check_schemes  # (scheme builds on this module)
-
         check_schemes(self.name, self.gates, self.conductance)
         if self.conductance:
             _check_conductance(self.name, self.conductance, self.gates, self.params)
@@ -569,6 +567,32 @@ def _check_conductance(name: str, text: str, gates: tuple[Gate, ...], params: tu
     if not np.all(np.isfinite(val)) or np.any(val < 0):
         raise ModelError(f"channel {name!r}: the conductance {text!r} must be finite and >= 0 for every "
                          "gate value between 0 and 1")
+
+
+def check_schemes(channel_name: str, gates, conductance: str) -> None:
+    """A channel's kinetic-scheme states (:class:`hhsim.channels.scheme.SchemeState`, known
+    here by their ``scheme`` attribute): targets in the same scheme of the channel, at least
+    two states per scheme, and a ``conductance`` expression saying which states conduct."""
+    by_scheme: dict[str, list] = {}
+    for g in gates:
+        if getattr(g, "scheme", ""):
+            by_scheme.setdefault(g.scheme, []).append(g)
+    if not by_scheme:
+        return
+    names = {g.name: g for g in gates}
+    for scheme, members in by_scheme.items():
+        if len(members) < 2:
+            raise ModelError(f"channel {channel_name!r}: kinetic scheme {scheme!r} has one state; a scheme needs "
+                             "at least two")
+        for g in members:
+            for t in g.targets:
+                other = names.get(t)
+                if not (other is not None and getattr(other, "scheme", "") == scheme):
+                    raise ModelError(f"channel {channel_name!r}: kinetic state {g.name!r} leads to {t!r}, which is "
+                                     f"not a state of its scheme {scheme!r}")
+    if not conductance:
+        raise ModelError(f"channel {channel_name!r} has a kinetic scheme, so it needs a conductance expression "
+                         "naming its open states, e.g. conductance = \"gbar * O\"")
 
 
 _V_GRID = np.arange(int(PHYSIOLOGICAL_RANGE[0] * 10), int(PHYSIOLOGICAL_RANGE[1] * 10) + 1) / 10.0

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ModelError
 from . import expr as _expr
-from .base import Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, _as_form
+from .base import Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, _as_form, check_schemes
 
 #: The most states one scheme may have (the unrolled elimination grows as n^3).
 MAX_SCHEME_STATES = 24
@@ -161,31 +161,6 @@ def scheme_states(scheme: str, states: list[str], transitions) -> tuple[SchemeSt
 def _text(form: RateForm) -> str:
     f = plain_form(form)
     return f.text
-
-
-def check_schemes(channel_name: str, gates, conductance: str) -> None:
-    """A channel's scheme states: targets in the same scheme of the channel, at least two
-    states per scheme, and a ``conductance`` expression saying which states conduct."""
-    by_scheme: dict[str, list] = {}
-    for g in gates:
-        if isinstance(g, SchemeState):
-            by_scheme.setdefault(g.scheme, []).append(g)
-    if not by_scheme:
-        return
-    names = {g.name: g for g in gates}
-    for scheme, members in by_scheme.items():
-        if len(members) < 2:
-            raise ModelError(f"channel {channel_name!r}: kinetic scheme {scheme!r} has one state; a scheme needs "
-                             "at least two")
-        for g in members:
-            for t in g.targets:
-                other = names.get(t)
-                if not (isinstance(other, SchemeState) and other.scheme == scheme):
-                    raise ModelError(f"channel {channel_name!r}: kinetic state {g.name!r} leads to {t!r}, which is "
-                                     f"not a state of its scheme {scheme!r}")
-    if not conductance:
-        raise ModelError(f"channel {channel_name!r} has a kinetic scheme, so it needs a conductance expression "
-                         "naming its open states, e.g. conductance = \"gbar * O\"")
 
 
 def is_scheme_state(gate) -> bool:
