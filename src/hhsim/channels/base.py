@@ -569,6 +569,10 @@ def _check_conductance(name: str, text: str, gates: tuple[Gate, ...], params: tu
                          "gate value between 0 and 1")
 
 
+#: The most states one kinetic scheme may have (the kernels' unrolled elimination grows as n^3).
+MAX_SCHEME_STATES = 24
+
+
 def check_schemes(channel_name: str, gates, conductance: str) -> None:
     """A channel's kinetic-scheme states (:class:`hhsim.channels.scheme.SchemeState`, known
     here by their ``scheme`` attribute): targets in the same scheme of the channel, at least
@@ -581,6 +585,9 @@ def check_schemes(channel_name: str, gates, conductance: str) -> None:
         return
     names = {g.name: g for g in gates}
     for scheme, members in by_scheme.items():
+        if len(members) > MAX_SCHEME_STATES:  # the kernels' unrolled elimination grows as n^3
+            raise ModelError(f"channel {channel_name!r}: kinetic scheme {scheme!r} has {len(members)} states; "
+                             f"accepted: at most {MAX_SCHEME_STATES}")
         if len(members) < 2:
             raise ModelError(f"channel {channel_name!r}: kinetic scheme {scheme!r} has one state; a scheme needs "
                              "at least two")

@@ -30,10 +30,8 @@ import numpy as np
 
 from ..errors import ModelError
 from . import expr as _expr
-from .base import Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, _as_form, check_schemes
+from .base import MAX_SCHEME_STATES, Const, Exp, Expr, Gate, LinExp, RateForm, Sigmoid, _as_form, check_schemes
 
-#: The most states one scheme may have (the unrolled elimination grows as n^3).
-MAX_SCHEME_STATES = 24
 
 
 def plain_form(form: RateForm) -> RateForm:
