@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from .. import first_run
 from .._version import __version__
 from ..errors import HHSimError
 from .commands import COMMANDS
@@ -67,8 +68,12 @@ def main(argv=None) -> None:
         with handle_termination():
             code = _run(argv)
     else:
-        with handle_termination(), quiet_numerics():
-            code = _run(argv)
+        first_run.start_for(argv)  # a first `hhsim run`: its loop compiles meanwhile
+        try:
+            with handle_termination(), quiet_numerics():
+                code = _run(argv)
+        finally:
+            first_run.stop_unadopted()
     if code:
         sys.exit(code)
 

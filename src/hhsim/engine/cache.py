@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-ENV = "HHSIM_CACHE_DIR"
+from ..first_run import CACHE_ENV, cache_candidates
+
+ENV = CACHE_ENV
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,7 @@ class UnsafeDirectory(OSError):
 
 def candidates() -> list[Path]:
     """Cache roots in order of preference (only ``$HHSIM_CACHE_DIR`` when it is set)."""
-    env = os.environ.get(ENV)
-    if env:
-        return [Path(env)]
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and os.path.isabs(xdg):
-        return [Path(xdg) / "hhsim"]
-    home = os.path.expanduser("~")
-    return [Path(home) / ".cache" / "hhsim"] if os.path.isabs(home) else []
+    return cache_candidates()
 
 
 def check_private(path: Path) -> None:

@@ -18,9 +18,13 @@ import sys
 
 
 def _dopri5() -> None:
-    from .solvers.dopri5_driver import compiled_loop
+    from .background_compile import worth_starting
+    from .solvers.dopri5_driver import _in_cache, compiled_loop
 
-    compiled_loop()
+    # started early by the command line (hhsim.first_run), which could not look: two
+    # cores free and the loop not in the cache, else nothing to do here
+    if worth_starting() and not _in_cache():
+        compiled_loop()
 
 
 def _network() -> None:

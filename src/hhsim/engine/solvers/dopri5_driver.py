@@ -27,6 +27,7 @@ import numpy as np
 from numba import float64, int8, int64, njit, types
 from numba.extending import intrinsic
 
+from ... import first_run
 from .. import background_compile
 from ..kernel_helpers import hermite_crossing
 from ..network_kernels import stim_at
@@ -237,7 +238,14 @@ def start_loop_compile() -> None:
     for the worker and loads the loop from the cache.  Only with two cores free
     and an on-disk cache; otherwise nothing happens and the loop compiles here.
     """
-    if _READY or _WORKER["process"] is not None or not background_compile.worth_starting() or _in_cache():
+    early = first_run.adopt("dopri5")  # started by the command line before numba was imported
+    if _READY or _WORKER["process"] is not None:
+        background_compile.finish(early)
+        return
+    if early is not None:
+        _WORKER["process"] = early
+        return
+    if not background_compile.worth_starting() or _in_cache():
         return
     _WORKER["process"] = background_compile.start("dopri5")
 
