@@ -77,6 +77,11 @@ def test_steady_state_is_the_null_vector_of_the_rate_matrix(model):
         got = model.steady_states(v)[2:6]
         assert np.allclose(got, want, rtol=1e-10, atol=1e-14)
     assert model.state_names[2:] == STATES
+    from hhsim.channels.scheme import equation_lines
+
+    lines = equation_lines(model.channel("K").gates)
+    assert lines[0] == "dC0/dt = q10_factor * (k_C1->C0 C1 - (k_C0->C1) C0)"
+    assert "dO/dt = q10_factor * (k_C1->O C1 + k_I->O I - (k_O->C1 + k_O->I) O)" in lines
     s = structure_of(model)
     assert s.has_schemes and len(s.schemes) == 1 and len(s.schemes[0]) == 4
 

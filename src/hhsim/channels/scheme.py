@@ -197,3 +197,24 @@ def stationary(q: np.ndarray) -> np.ndarray:
 
 __all__ = ["SchemeState", "scheme_states", "check_schemes", "generator", "stationary", "plain_form",
            "MAX_SCHEME_STATES"]
+
+
+def equation_lines(gates, phi_name: str = "q10_factor") -> list[str]:
+    """The equations of a scheme's states as text, one state per line with its transitions'
+    rates (for model descriptions)::
+
+        dC1/dt = q10_factor * (k_C2->C1 C2 - (k_C1->C2) C1)
+          k_C1->C2(V) = 4 * (0.01 * vtrap(-(V + 55), 10))
+    """
+    gates = [g for g in gates if isinstance(g, SchemeState)]
+    into: dict[str, list[str]] = {g.name: [] for g in gates}
+    for g in gates:
+        for t in g.targets:
+            into[t].append(f"k_{g.name}->{t} {g.name}")
+    lines = []
+    for g in gates:
+        out = " + ".join(f"k_{g.name}->{t}" for t in g.targets) or "0"
+        gain = " + ".join(into[g.name]) or "0"
+        lines.append(f"d{g.name}/dt = {phi_name} * ({gain} - ({out}) {g.name})")
+        lines += [f"  k_{g.name}->{t}(V) = {_expr.unparse(f.tree)}" for t, f in zip(g.targets, g.forms)]
+    return lines
