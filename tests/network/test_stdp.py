@@ -276,10 +276,11 @@ def test_weights_are_exported_and_drawn(pair_run, tmp_path):
 
 
 def test_toml_round_trip():
-    net = _pair_network()
+    net = _pair_network().replace(monitors=Monitors(weights={"add_axonal": [0, 3]}, weights_every_ms=5.0))
     back = toml_io.loads(toml_io.dumps(net.replace(sources=[SpikeSource(s.name, n=s.n, rate_hz=5.0)
                                                              for s in net.sources])))
     assert [p.stdp for p in back.projections] == [p.stdp for p in net.projections]
+    assert back.monitors.weights == {"add_axonal": [0, 3]} and back.monitors.weights_every_ms == 5.0
 
 
 BAD = [
@@ -324,3 +325,24 @@ def test_cli_refuses_reversed_bounds(tmp_path):
                        text=True)
     assert p.returncode == 2
     assert p.stderr.strip().count("\n") == 0 and "stdp bounds reversed" in p.stderr
+
+
+def test_sampled_weights_are_those_of_a_run_stopped_there():
+    """The weight monitor's sample at t holds every change up to t: with the axonal
+    convention it equals the final weights of the same run stopped at t."""
+    net = _pair_network()
+    net = net.replace(projections=net.projections[:1], sources=net.sources[:1],
+                      monitors=Monitors(spikes="all", weights={"add_axonal": "all"}, weights_every_ms=15.0))
+    r = simulate_network(net)
+    s = r.weight_samples["add_axonal"]
+    np.testing.assert_allclose(s["t"], np.arange(0.0, T_STOP + 1e-9, 15.0))
+    np.testing.assert_array_equal(s["index"], np.arange(N))
+    np.testing.assert_array_equal(s["w"][0], RULES["add_axonal"][-1])
+    np.testing.assert_array_equal(s["w"][-1], r.weights["add_axonal"]["w"])
+    for k in (2, 4):  # 30 ms (at the first pulse) and 60 ms
+        short = simulate_network(net.replace(t_stop=float(s["t"][k])))
+        np.testing.assert_array_equal(s["w"][k], short.weights["add_axonal"]["w"])
+    assert np.ptp(s["w"][-1] - s["w"][2]) > 0
+    with pytest.raises(ParameterError, match="unknown plastic projection 'x' in monitors weights; accepted: "
+                                             "add_axonal"):
+        simulate_network(net.replace(monitors=Monitors(weights={"x": "all"})))

@@ -688,3 +688,31 @@ def stdp_flush(t_end, e_post, PL):
         if pl_rule[s] >= 0:
             e = pl_edge[s]
             pl_w[e] = stdp_facilitate(s, e_post[e], t_end, pl_w[e], PL)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def stdp_weights_now(t, slots, e_post, PL, out):
+    """The weights of plastic slots ``slots`` as known at time t (ms), into ``out``: each
+    with the potentiations by its target's spikes that reached the synapse by its last
+    delivery's synapse time or t minus its dendritic delay, whichever is later (every
+    change the synapse has seen by then), without counting them (the run goes on as if
+    unsampled)."""
+    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = PL[:10]
+    pl_w = PL[14]
+    H = pl_rt.shape[1]
+    for a in range(slots.shape[0]):
+        s = slots[a]
+        e = pl_edge[s]
+        i = e_post[e]
+        r = pl_rule[s]
+        q = pl_row[i]
+        w = pl_w[e]
+        upto = t - pl_dd[s]
+        k = max(pl_k[s], pl_n[i] - H)
+        while k < pl_n[i]:
+            tk = pl_rt[q, k % H] + pl_dd[s]
+            if tk > upto:
+                break
+            w = _stdp_up(w, pl_x[s] * math.exp(-(tk - pl_s[s]) / pl_p[r, 0]), r, pl_p)
+            k += 1
+        out[a] = w

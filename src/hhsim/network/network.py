@@ -303,11 +303,17 @@ class Monitors:
     spikes : ``"all"``, a list of population names, or ``{population: [indices]}``.
     states : ``{population: [indices]}`` of neurons whose V, states and synaptic
         current are recorded every ``every_ms``.
+    weights : ``{projection: [indices] | "all"}``: plastic synapses (STDP) whose weights
+        are sampled every ``weights_every_ms`` ms (default 10 ms) from the start; a
+        projection by its name (else ``"pre->post"``), synapses numbered as in
+        ``NetworkResult.weights`` (sorted by presynaptic, then postsynaptic index).
     """
 
     spikes: Any = "all"
     states: dict = field(default_factory=dict)
     every_ms: float | None = None
+    weights: dict = field(default_factory=dict)
+    weights_every_ms: float | None = None
 
     def __post_init__(self):
         spikes = self.spikes
@@ -328,6 +334,13 @@ class Monitors:
         if self.every_ms is not None:
             object.__setattr__(self, "every_ms", _v.number(self.every_ms, "monitors every_ms", unit="ms",
                                                            lo=0.0, lo_open=True, hi=1e6))
+        weights = _v.table(self.weights if self.weights is not None else {}, "monitors weights")
+        object.__setattr__(self, "weights", {k: (v if isinstance(v, str) and v == "all"
+                                                 else _v.indices(v, f"monitors weights {k}"))
+                                             for k, v in weights.items()})
+        if self.weights_every_ms is not None:
+            object.__setattr__(self, "weights_every_ms", _v.number(self.weights_every_ms, "monitors weights_every_ms",
+                                                                   unit="ms", lo=0.0, lo_open=True, hi=1e6))
 
 
 @dataclass(frozen=True)

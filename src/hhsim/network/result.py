@@ -34,6 +34,10 @@ class NetworkResult(ShownResult):
         else ``"pre->post"``), its synapses' final weights: ``{"pre": presynaptic
         indices, "post": postsynaptic indices, "w": weights (mS/cm²), "w_max", "w_min"
         (mS/cm²)}``, every synapse once, sorted by presynaptic index.
+    weight_samples : for each projection in ``Monitors(weights=...)``: ``{"t": sample times
+        (ms), "index": the synapses sampled (indices into ``weights``), "w": (n_samples,
+        n_sampled) mS/cm²}``; a sample at t holds every change the synapse has seen by t
+        (with the dendritic convention, by t minus its delay: what is known at t).
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -53,6 +57,7 @@ class NetworkResult(ShownResult):
     cable_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cable_v: dict[str, np.ndarray] = field(default_factory=dict)
     weights: dict[str, dict] = field(default_factory=dict)
+    weight_samples: dict[str, dict] = field(default_factory=dict)
 
     # ----------------------------------------------------------- building
     @classmethod
@@ -99,8 +104,11 @@ class NetworkResult(ShownResult):
             weights[item["label"]] = {"pre": item["pre"][order], "post": item["post"][order],
                                       "w": plan.E[1][item["edges"]][order].copy(), "w_max": float(item["w_max"]),
                                       "w_min": float(item["w_min"])}
+        samples = {name: {"t": np.array(runner.w_t), "index": sel,
+                          "w": np.array(runner.w_samples[name]).reshape(len(runner.w_t), sel.size)}
+                   for name, (sel, _) in getattr(runner, "w_chosen", {}).items()}
         return cls(spikes, sizes, t, v, states, i_syn, recorded, sources, float(t_stop), float(dt), method,
-                   int(net.seed), int(plan.meta["n_synapses"]), meta, cable_t, cable_v, weights)
+                   int(net.seed), int(plan.meta["n_synapses"]), meta, cable_t, cable_v, weights, samples)
 
     # ----------------------------------------------------------- measures
     def _pop(self, name: str):
@@ -330,6 +338,10 @@ class NetworkResult(ShownResult):
                 key = name.replace("->", "_to_")
                 arrays[f"{key}_w_pre"], arrays[f"{key}_w_post"] = d["pre"], d["post"]
                 arrays[f"{key}_w_mS_cm2"] = d["w"]
+            for name, d in self.weight_samples.items():
+                key = name.replace("->", "_to_")
+                arrays[f"{key}_w_sample_t_ms"], arrays[f"{key}_w_sample_index"] = d["t"], d["index"]
+                arrays[f"{key}_w_samples_mS_cm2"] = d["w"]
             arrays["summary_json"] = np.array(json.dumps(self.summary()))
 
             def write(tmp):

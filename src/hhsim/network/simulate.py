@@ -61,6 +61,7 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
     plan = lower_network(net, grid)
     _check_stability(plan, method, dt)
     mon = _monitors(net, plan, grid)
+    mon["weights"] = _weight_monitors(net, plan, grid)
     runner = _Runner(plan, method, grid, net.seed, mon)
     runner.run(progress)
     return NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
@@ -190,6 +191,36 @@ def _monitors(net: Network, plan: NetworkPlan, grid) -> dict:
             "n_rec": n_rec, "max_ns": max_ns}
 
 
+#: The default interval of the weight monitor (ms).
+DEFAULT_WEIGHTS_MS = 10.0
+
+
+def _weight_monitors(net: Network, plan: NetworkPlan, grid) -> dict:
+    """The plastic synapses whose weights are sampled: {projection: (indices, slots)},
+    and the interval in steps; refuse unknown projections and indices."""
+    m = net.monitors
+    plastic = {item["label"]: item for item in plan.meta.get("plastic", [])}
+    chosen = {}
+    for name, idx in (m.weights or {}).items():
+        if name not in plastic:
+            raise ParameterError(f"unknown plastic projection {name!r} in monitors weights; accepted: "
+                                 f"{', '.join(plastic) or 'none (no projection has an stdp rule)'}")
+        item = plastic[name]
+        order = np.lexsort((item["post"], item["pre"]))
+        sel = _indices(idx, order.size, f"{name} (its synapses)")
+        edges = item["edges"][order[sel]]
+        slots = np.searchsorted(plan.PL[5], edges).astype(np.int64)  # pl_edge is sorted (slots by edge)
+        chosen[name] = (sel, slots)
+    every_ms = DEFAULT_WEIGHTS_MS if m.weights_every_ms is None else float(m.weights_every_ms)
+    every = max(1, int(round(every_ms / grid.dt)))
+    n_samples = grid.n_steps // every + 1 if chosen else 0
+    need = 8.0 * n_samples * sum(sel.size for sel, _ in chosen.values())
+    if need > memory_budget():
+        raise ParameterError(f"the weight monitor would need about {format_bytes(need)} (the budget is "
+                             f"{format_bytes(memory_budget())}); sample fewer synapses or a larger weights_every_ms")
+    return {"chosen": chosen, "every": every}
+
+
 def _range(plan: NetworkPlan, name: str) -> tuple[int, int]:
     if name not in plan.pop_range:
         raise ParameterError(f"unknown population {name!r} in a monitor; accepted: {', '.join(plan.pop_range)}")
@@ -260,6 +291,11 @@ class _Runner:
                     np.array([1 if nr else 0], dtype=np.int64))
         self.rec_every = mon["every"]
         self.steps = 0
+        wm = mon.get("weights") or {"chosen": {}, "every": 0}
+        self.w_every = wm["every"] if wm["chosen"] else 0
+        self.w_chosen = wm["chosen"]
+        self.w_t: list[float] = []
+        self.w_samples: dict = {name: [] for name in self.w_chosen}
 
     def run(self, progress: bool) -> None:
         self._compile()
@@ -286,17 +322,34 @@ class _Runner:
                 "its spike-timing-dependent plasticity would be wrong: use shorter delays or the axonal "
                 "delay convention", self.grid.t_end)
 
+    def _sample_weights(self, n: int) -> None:
+        """Sample the monitored plastic weights after n steps (at the samples' steps only)."""
+        if not self.w_every or n % self.w_every:
+            return
+        from ..engine.network_kernels import stdp_weights_now
+
+        t = self.grid.t0 + n * self.grid.dt
+        self.w_t.append(t)
+        for name, (sel, slots) in self.w_chosen.items():
+            out = np.empty(slots.size)
+            stdp_weights_now(t, slots, self.plan.E[0], self.plan.PL, out)
+            self.w_samples[name].append(out)
+
     def _run(self, progress: bool) -> None:
         n_total = self.grid.n_steps
         bar = _bar(n_total, self.grid.dt) if progress else None
         n = 0
+        self._sample_weights(0)
         while n < n_total:
             stop = min(n_total, n + CHUNK)
+            if self.w_every:
+                stop = min(stop, (n // self.w_every + 1) * self.w_every)
             status, at = self._call(n, stop)
             if bar is not None:
                 bar.update(at - n)
             n = at
             if status == drv.DONE:
+                self._sample_weights(n)
                 continue
             if status == drv.DIVERGED:
                 self._diverged(at)
@@ -317,6 +370,7 @@ class _Runner:
         p, grid = self.plan, self.grid
         bar = _bar(grid.n_steps, grid.dt) if progress else None
         cells = [(c, q, st) for c in p.cables for q, st in enumerate(c["steppers"])]
+        self._sample_weights(0)
         g_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
         ge_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
         self.cable_t = [0.0]
@@ -360,6 +414,7 @@ class _Runner:
                                               p.E, self.Q, self.EV)
                     if done < ts.size:
                         self.Q = _grow_queue(self.Q)
+            self._sample_weights(n + 1)
             if (n + 1) % every == 0:
                 self.cable_t.append(grid.t0 + (n + 1) * grid.dt)
                 for c in p.cables:

@@ -35,7 +35,7 @@ _SRC = {"n", "rate_hz", "times_ms"}
 _SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "stdp", "name"}
 _INPUT = {"target", "n_inputs", "rate_hz", "weight", "kind", "name"}
 _NOISE = {"target", "mean", "std", "tau"}
-_MON = {"spikes", "states", "every_ms"}
+_MON = {"spikes", "states", "every_ms", "weights", "weights_every_ms"}
 
 
 def _check_keys(table, accepted: set[str], where: str, extra: set[str] = frozenset()) -> None:
@@ -167,7 +167,8 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         noise.append(Noise(t["target"], t["std"], t.get("mean", 0.0), t.get("tau", 5.0)))
     mon = data.get("monitors", {})
     _check_keys(mon, _MON, f"{where} [monitors]")
-    monitors = Monitors(spikes=mon.get("spikes", "all"), states=mon.get("states", {}), every_ms=mon.get("every_ms"))
+    monitors = Monitors(spikes=mon.get("spikes", "all"), states=mon.get("states", {}), every_ms=mon.get("every_ms"),
+                        weights=mon.get("weights", {}), weights_every_ms=mon.get("weights_every_ms"))
     return Network(populations=pops, projections=projections, sources=sources, inputs=inputs, noise=noise,
                    monitors=monitors, t_stop=data.get("t_stop", 100.0), dt=data.get("dt"), method=data.get("method"),
                    seed=data.get("seed", 1), name=str(data.get("name", "network")))
@@ -280,6 +281,10 @@ def to_dict(net: Network) -> dict:
         mon["states"] = _value(net.monitors.states)
     if net.monitors.every_ms is not None:
         mon["every_ms"] = net.monitors.every_ms
+    if net.monitors.weights:
+        mon["weights"] = _value(net.monitors.weights)
+    if net.monitors.weights_every_ms is not None:
+        mon["weights_every_ms"] = net.monitors.weights_every_ms
     out["monitors"] = mon
     return out
 
