@@ -25,7 +25,7 @@ from .errors import (
 # `hhsim.sweep` are packages that can be called (`hhsim.explore("hh")`,
 # `hhsim.sweep(model, params, measure, ...)`); networks are `hhsim.network`.
 _MODULES = ("models", "stim", "analysis", "cable", "plot", "explore", "sweep", "dynamics", "network", "noise", "fit",
-            "cells", "interop", "channels")
+            "cells", "interop", "channels", "recipe")
 _NAMES = {
     "Model": ("model", "Model"),
     "Result": ("result", "Result"),
