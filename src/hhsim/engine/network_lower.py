@@ -54,6 +54,9 @@ _CONNECT, _WEIGHT, _DELAY, _PARAM, _INITIAL, _SOURCE, _SCALE = range(1, 8)
 #: Bytes per event edge in the lowered arrays (post 4, weight 8, delay 8, group 1,
 #: kinetic and plasticity slots 4 + 4).
 EDGE_BYTES = 29
+#: Bytes per plasticity slot (an edge with short-term or spike-timing-dependent
+#: plasticity): the short-term state (32) and the STDP record's per-slot columns (56).
+SLOT_BYTES = 88
 
 
 def stream(seed: int, purpose: int, index: int) -> np.random.Generator:
@@ -592,10 +595,12 @@ def _plasticity(rows, slot_row, slot_edge, post, w, d, out_ptr, pop_range, sourc
     pl_in_ptr = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(targets, minlength=n_nodes), out=pl_in_ptr[1:])
     H = STDP_HISTORY
+    if not plastic_slots.size:  # only pl_row is read (one look per spike): the per-node tables stay empty
+        pl_in_ptr = np.zeros(1, dtype=np.int64)
     PL = (pl_p, pl_rule.astype(np.int64), np.zeros(ns), np.full(ns, -1e301), np.zeros(ns, dtype=np.int64),
           slot_edge.astype(np.int64), np.ascontiguousarray(pl_dd, dtype=float), pl_row,
-          np.zeros(n_nodes, dtype=np.int64), np.zeros((uniq.size, H)), np.zeros((uniq.size, H)), pl_tau,
-          pl_in_ptr, pl_in, w, np.zeros(1, dtype=np.int64))
+          np.zeros(n_nodes if plastic_slots.size else 0, dtype=np.int64), np.zeros((uniq.size, H)),
+          np.zeros((uniq.size, H)), pl_tau, pl_in_ptr, pl_in, w, np.zeros(1, dtype=np.int64))
     plastic = []
     for q, (k, pr, r) in enumerate(rows):
         if r is None:

@@ -13,7 +13,7 @@ from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
 from ..engine import network_loop
 from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
-from ..engine.network_lower import EDGE_BYTES, NetworkPlan, lower_network
+from ..engine.network_lower import EDGE_BYTES, SLOT_BYTES, NetworkPlan, lower_network
 from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
@@ -131,8 +131,10 @@ def _check_size(net: Network, grid) -> None:
     state monitors would not fit in memory; the message gives the size."""
     sizes = {p.name: p.n for p in net.populations}
     sizes.update({s.name: s.n for s in net.sources})
-    n_edges = sum(estimate_count(pr.connect, sizes[pr.pre], sizes[pr.post], same_population=pr.pre == pr.post)
-                  for pr in net.projections)
+    counts = [estimate_count(pr.connect, sizes[pr.pre], sizes[pr.post], same_population=pr.pre == pr.post)
+              for pr in net.projections]
+    n_edges = sum(counts)
+    n_slots = sum(c for c, pr in zip(counts, net.projections) if pr.stp is not None or pr.stdp is not None)
     waves = {id(s): s for p in net.populations
              for s in (p.stim if isinstance(p.stim, (list, tuple)) else [p.stim]) if s is not None}
     gridded = sum(1 for s in waves.values() if not s.piecewise_constant)
@@ -143,7 +145,7 @@ def _check_size(net: Network, grid) -> None:
     max_ns = max(len(_state_names(p.model)) for p in net.populations)
     neurons = sum(float(p.n) * _node_bytes(p.model) for p in net.populations) + sum(
         float(s.n) * SOURCE_BYTES for s in net.sources)
-    parts = {"synapses": n_edges * BUILD_BYTES_PER_EDGE, "stimulus knots": gridded * (grid.n_steps + 2) * 40.0,
+    parts = {"synapses": n_edges * BUILD_BYTES_PER_EDGE + n_slots * SLOT_BYTES, "stimulus knots": gridded * (grid.n_steps + 2) * 40.0,
              "state monitor": samples * n_rec * 8.0 * (2 + max_ns), "neurons": neurons}
     need, have = sum(parts.values()), memory_budget()
     if need > have:
