@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +31,7 @@ from .batch_columns import ModelsWith, columns_plan, model_with
 from .display import ShownResult
 from .drugs import DRUG_PARAMS
 from .errors import ParameterError, SolverError
-from .limits import memory_budget
+from .limits import FREE_SHARE, free_memory_bytes, memory_budget
 from .model import Model
 from .result import Result
 from .simulation import _noise_spec, resolve_method
@@ -40,7 +39,7 @@ from .stim import Stimulus, total
 from . import validate as _validate
 
 #: Share of the machine's free memory one batch may take (the rest is for the caller).
-MEMORY_SHARE = 0.5
+MEMORY_SHARE = FREE_SHARE
 
 
 @dataclass(repr=False)
@@ -236,14 +235,6 @@ def _record_names(record, model: Model) -> list[str]:
         if r not in out:
             out.append(r)
     return out
-
-
-def free_memory_bytes() -> int:
-    """Memory available to this process (bytes): physical pages free, else 4 GB."""
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 4 << 30
 
 
 def check_memory(n: int, n_rec: int, n_states: int, max_spikes: int, what: str = "this batch") -> None:

@@ -47,6 +47,19 @@ def format_bytes(n: float) -> str:
     return f"{int(n)} bytes"
 
 
+#: Share of the memory free right now that one request may take (the rest is the
+#: system's and other processes').
+FREE_SHARE = 0.5
+
+
+def free_memory_bytes() -> int:
+    """Memory available to this process (bytes): physical pages free, else 4 GB."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 4 << 30
+
+
 def memory_budget() -> int:
     """Bytes one request may allocate (see the module docstring)."""
     env = os.environ.get(MEMORY_ENV)

@@ -38,6 +38,7 @@ from .. import models as _models
 from .. import validate as _validate
 from ..checks import check_stimulus
 from ..errors import HHSimError
+from ..limits import FREE_SHARE, MEMORY_ENV, free_memory_bytes, memory_budget
 from . import measures as _measures
 from .spec import SweepError, SweepSpec, check_axes
 from .store import SweepStore, build_dataset, layout_of
@@ -52,7 +53,7 @@ CONNECT_TIMEOUT = "5s"
 #: Largest chunk chosen automatically (points per task).
 MAX_AUTO_CHUNK = 1000
 #: Share of free memory a sweep without a store may fill with results.
-MEMORY_SHARE = 0.5
+MEMORY_SHARE = FREE_SHARE
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -126,10 +127,8 @@ def make_spec(model, params, measure, *, samples=None, seed=0, stimulus=None, t_
 
 def _results_fit(spec: SweepSpec) -> tuple[bool, float, float]:
     """(fits, bytes needed, bytes allowed) for holding every result of ``spec`` in memory."""
-    from ..batch_api import free_memory_bytes
-
     need = spec.n_points * (9 * len(spec.measures) + 8 * len(spec.names))
-    budget = MEMORY_SHARE * free_memory_bytes()
+    budget = min(MEMORY_SHARE * free_memory_bytes(), memory_budget())  # the one budget ($HHSIM_MAX_MEMORY) too
     return need <= budget, need, budget
 
 
@@ -138,7 +137,7 @@ def check_memory_without_store(spec: SweepSpec) -> None:
     if not fits:
         raise SweepError(
             f"{spec.n_points} points need {need / 2**30:.3g} GB for the results, more than the "
-            f"{budget / 2**30:.3g} GB free; stream them to a store (--out DIR.zarr, store=...) or sweep fewer points"
+            f"{budget / 2**30:.3g} GB available (${MEMORY_ENV}); stream them to a store (--out DIR.zarr, store=...) or sweep fewer points"
         )
 
 
