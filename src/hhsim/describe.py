@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .channels import expr as _expr
 from .channels.ions import conc_names, shell_influx_factor, valence
+from .channels.scheme import SchemeState, equation_lines
 
 #: The temperature factor's name in the printed equations: not ``phi``, which some
 #: channels (Wang & Buzsaki's) use for a constant of their own.
@@ -44,7 +45,12 @@ def describe_model(m) -> str:
         for pname, pval in ch.params:
             unit = ch.param_unit(pname)
             lines.append(f"    {ch.name}.{pname} = {pval:g}{(' ' + unit) if unit and unit != '1' else ''}")
+        scheme = [g for g in ch.gates if isinstance(g, SchemeState)]
+        if scheme:  # a multi-state kinetic scheme: each state's flux balance and its rates
+            lines += [f"    {line}" for line in equation_lines(scheme, TEMP)]
         for g in ch.gates:
+            if isinstance(g, SchemeState):
+                continue
             names = g.form_names
             if g.instantaneous:
                 if names == ("alpha", "beta"):
@@ -65,8 +71,11 @@ def describe_model(m) -> str:
     for p in m.pools:
         k = shell_influx_factor(p.ion, p.depth)
         feeding = [c.name for c in m.channels if c.ion == p.ion]
-        lines.append(f"  d{p.state_name}/dt = max(-k (" + " + ".join(f"I_{n}" for n in feeding)
-                     + f"), 0) - ({p.state_name} - {p.prefix}_in) / {p.prefix}_tau   (mM/ms)")
+        current = " + ".join(f"I_{n}" for n in feeding)
+        influx = f"max(-k ({current}), 0)" if p.clip else f"-k ({current})"
+        rest = f"{p.prefix}_in" if p.rest is None else f"{p.rest:g}"
+        pump = f" - {p.pump_vmax:g} {p.state_name} / ({p.state_name} + {p.pump_km:g})" if p.pump_vmax > 0 else ""
+        lines.append(f"  d{p.state_name}/dt = {influx} - ({p.state_name} - {rest}) / {p.prefix}_tau{pump}   (mM/ms)")
         lines.append(f"    k = 10 / ({valence(p.ion)} F {p.prefix}_depth) = {k:.4g} mM/ms per µA/cm²")
     lines.append(f"  resting potential (computed): {m.resting_potential():.4f} mV")
     return "\n".join(lines)

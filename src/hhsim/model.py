@@ -592,9 +592,15 @@ class Model:
         """Steady-state pool concentrations (mM) at holding potential V.
 
         Solves ``C = C_rest + tau * max(-k I_ion(V, C), 0)`` by bisection
-        (the influx falls as C rises, so the root is unique).
+        (the influx falls as C rises, so the root is unique); pools with an
+        unclipped influx, a resting level of their own or a pump by
+        :func:`hhsim.physics.pools.steady_pools` (their whole equation).
         """
         v = np.asarray(v, dtype=float)
+        if any(not p.plain for p in self.pools):  # unclipped influx, a rest of its own or a pump
+            from .physics.pools import steady_pools
+
+            return steady_pools(self, v)
         conc = self.concentration
         state = {p.state_name: np.full(v.shape, conc[f"{p.prefix}_in"]) for p in self.pools}
         if not self.pools:

@@ -59,6 +59,7 @@ DIMENSIONS: dict[str, Dimension] = {d.unit: d for d in (
     Dimension("permeability", "cm/s", "cm/s", "2e-4 cm/s"),
     Dimension("axial resistivity", "ohm*cm", "ohm*cm", "100 ohm*cm"),
     Dimension("rate", "1/ms", "1/ms", "0.1 /ms"),
+    Dimension("concentration rate", "mM/ms", "mM/ms", "2e-4 mM/ms"),
     Dimension("frequency", "Hz", "Hz", "10 Hz"),
     Dimension("dimensionless", "1", "dimensionless", "0.5"),
 )}

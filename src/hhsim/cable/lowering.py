@@ -142,6 +142,7 @@ def lower_cable(tree: Tree, models: list[Model], boundary) -> CablePlan:
         if id(m) in lowered:
             continue
         pl = lower_model(m)
+        pl.structure.check_point_only("a cable")  # a kinetic scheme, named, before the list of fields
         check_supported(pl.structure)
         for pool in m.pools:
             pools.setdefault(pool.ion, pool)

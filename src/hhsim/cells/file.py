@@ -77,7 +77,7 @@ from ..model import Model, check_spike_threshold
 TOP_KEYS = ("name", "description", "source", "notes", "temperature", "spike_threshold", "v_init",
             "initial_states", "membrane", "concentrations", "pools", "channels", "stimuli", "noise")
 MEMBRANE_KEYS = ("C_m", "area", "capacitance")
-POOL_KEYS = ("ion", "depth", "tau")
+POOL_KEYS = ("ion", "depth", "tau", "clip", "rest", "pump_vmax", "pump_km")
 NOISE_KEYS = ("method", "area", "density", "counts", "seed")
 #: Methods of a [noise] table: those of :data:`hhsim.noise.METHODS` (a higher layer; a test
 #: checks that the two agree).
@@ -256,6 +256,17 @@ def _pool(raw: dict, i: int, where: str) -> IonPool:
         kwargs["depth"] = _q(w, "depth", raw["depth"], "um")
     if "tau" in raw:
         kwargs["tau"] = _q(w, "tau", raw["tau"], "ms")
+    if "clip" in raw:
+        if not isinstance(raw["clip"], bool):
+            raise ModelError(f"{w}: clip must be true (the channels cannot remove the ion) or false, "
+                             f"got {raw['clip']!r}")
+        kwargs["clip"] = raw["clip"]
+    if "rest" in raw:
+        kwargs["rest"] = _q(w, "rest", raw["rest"], "mM")
+    if "pump_vmax" in raw:
+        kwargs["pump_vmax"] = _q(w, "pump_vmax", raw["pump_vmax"], "mM/ms")
+    if "pump_km" in raw:
+        kwargs["pump_km"] = _q(w, "pump_km", raw["pump_km"], "mM")
     try:
         return IonPool(**kwargs)
     except HHSimError as exc:
@@ -358,6 +369,18 @@ def _stimulus(raw: dict, i: int, where: str, base: Path, area: float | None) -> 
 
 
 # ------------------------------------------------------------------ writing
+def _pool_table(p: IonPool) -> dict:
+    """A pool's TOML table: ion, depth (µm), tau (ms), and its options where set."""
+    out = {"ion": p.ion, "depth": float(p.depth), "tau": float(p.tau)}
+    if not p.clip:
+        out["clip"] = False
+    if p.rest is not None:
+        out["rest"] = float(p.rest)
+    if p.pump_vmax:
+        out["pump_vmax"], out["pump_km"] = float(p.pump_vmax), float(p.pump_km)
+    return out
+
+
 def cell_to_dict(model: Model) -> dict:
     """The TOML table of ``model`` (numbers in hhsim's units, exactly)."""
     out: dict = {"name": model.name}
@@ -374,7 +397,7 @@ def cell_to_dict(model: Model) -> dict:
     if model.concentrations:
         out["concentrations"] = {k: float(v) for k, v in model.concentrations}
     if model.pools:
-        out["pools"] = [{"ion": p.ion, "depth": float(p.depth), "tau": float(p.tau)} for p in model.pools]
+        out["pools"] = [_pool_table(p) for p in model.pools]
     out["channels"] = [channel_to_dict(ch) for ch in model.channels]
     return out
 

@@ -23,9 +23,11 @@ def import_mod_cmd(path, out):
     with SOLVE ... METHOD cnexp/derivimplicit, DERIVATIVE, PROCEDURE and
     FUNCTION (LOCAL, IF/ELSE, exp, log, fabs, pow), TABLE (computed exactly),
     the explicit-update idiom x = x + (1 - exp(-dt/tau))*(inf - x), Q10
-    factors of celsius, GHK currents and calcium pools.  KINETIC,
-    NET_RECEIVE, VERBATIM (other than `return 0;`), POINTER, LINEAR and
-    NONLINEAR are refused with file:line.  Use the file directly with
+    factors of celsius, GHK currents, calcium pools (clipped or not, with
+    their own resting level and a pump) and KINETIC schemes (SOLVE ... METHOD
+    sparse, CONSERVE).  NET_RECEIVE, VERBATIM (other than `return 0;`),
+    POINTER, LINEAR, NONLINEAR and KINETIC reactions with ligands or fluxes
+    are refused with file:line.  Use the file directly with
     --channel FILE.mod on any command.
     """
     from ..channels.spec import describe_channel
@@ -35,7 +37,7 @@ def import_mod_cmd(path, out):
     mech = load_mod(path)
     if isinstance(mech, ImportedPool):
         p = mech.pool
-        text = (f"{path}: an ion pool ({p.ion}): depth {p.depth:g} µm, tau {p.tau:g} ms, resting "
+        text = (f"{path}: an ion pool ({p.ion}): {p.describe()}, resting "
                 f"{p.prefix}_in {mech.resting_mM:g} mM; add it to a model with --channel {path}")
         if target is not None:
             raise ModelError(f"{text}; a channel file cannot hold a pool, so --out is not written")

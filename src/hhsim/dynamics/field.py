@@ -280,6 +280,7 @@ def model_field(model: Model) -> ModelField:
     model = _models.get(model)
     plan = lower(model)
     s = plan.structure
+    s.check_classic("the dynamics tools (equilibria, bifurcation, phase plane)")  # their own equations
     dyn = tuple(j for j, g in enumerate(s.gates) if not g.instantaneous)
     state_names = model.state_names
     names = ("V",) + tuple(state_names[j] for j in dyn) + tuple(p.name for p in s.pools)

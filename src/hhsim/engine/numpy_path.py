@@ -17,6 +17,7 @@ __all__ = ["physics", "instantaneous", "run_numpy"]
 
 def run_numpy(plan: Plan, stimuli, grid: Grid, method: str, wave=None, scale=None, clamp=False):
     """Integrate like :func:`hhsim.engine.batch.run_batch`; returns (t, v, y) recorded every step."""
+    plan.structure.check_classic("the NumPy test path")  # no scheme step, GHK2 or pool options here
     solver = FIXED_STEP[method]
     ncomp = plan.ncomp
     wave = np.zeros(ncomp, dtype=int) if wave is None else np.asarray(wave)
