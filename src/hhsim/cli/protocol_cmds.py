@@ -144,11 +144,13 @@ def threshold_cmd(**kw):
               help="Law whose fitted rheobase and chronaxie are reported first (both are fitted).")
 @click.option("--i-max", type=float, default=None, metavar="UA", help="Top of every search bracket (µA/cm²).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
+@noise_options
 def strength_duration_cmd(**kw):
     """Pulse thresholds over durations, with rheobase and chronaxie from the Weiss and Lapicque laws.
 
     JSON: rheobase_uA_cm2, chronaxie_ms, points [[duration_ms, threshold_uA_cm2], ...], fits.
     """
+    _refuse_noise(kw, "strength-duration")
     model, plot, as_json, run = _common(kw)
     r = analysis.strength_duration(model, d_min=kw["d_min"], d_max=kw["d_max"], n=kw["n"], law=kw["law"],
                                    i_max=kw["i_max"], rtol=kw["rtol"], **run)
@@ -215,11 +217,13 @@ def fi_cmd(**kw):
 @click.option("--out", default=None, metavar="FILE.nwb",
               help="Save the conditioning pulse alone and, per interval, the test just above threshold "
                    "as an NWB file.")
+@noise_options
 def refractory_cmd(**kw):
     """Paired pulses: absolute and relative refractory periods and the recovery curve.
 
     JSON: absolute_ms, relative_ms, curve [[interval_ms, threshold_ratio], ...].
     """
+    _refuse_noise(kw, "refractory")
     out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     intervals = None
@@ -248,8 +252,10 @@ def refractory_cmd(**kw):
                    "holding the membrane 30 mV below rest.")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative precision.")
 @_NWB_OUT
+@noise_options
 def anode_break_cmd(**kw):
     """Smallest hyperpolarising step whose release gives a rebound spike.  JSON: threshold_uA_cm2."""
+    _refuse_noise(kw, "anode-break")
     out = _nwb_out(kw)
     model, plot, as_json, run = _common(kw)
     r = analysis.anode_break(model, kw["dur"], i_max=kw["i_max"], rtol=kw["rtol"], **run)
