@@ -22,6 +22,10 @@ PRESETS: dict[str, Callable[[], Model]] = {}
 #: variant name -> factory: a preset as its source's own code runs it, kept to check the
 #: preset against that source; reached by name like a preset, not listed among them
 VARIANTS: dict[str, Callable[[], Model]] = {}
+#: preset or variant name -> (its factory, the model it built): a model is immutable, so
+#: every ``get("hh")`` can be the same object (and what is computed once per model
+#: object, such as its lowering, is computed once per preset)
+_BUILT: dict[str, tuple[Callable[[], Model], Model]] = {}
 #: file suffix (lower case, with the dot) -> reader(path) -> Model
 _READERS: dict[str, Callable[[Path], Model]] = {}
 #: file suffix -> reader(path) -> the stimulus the file carries, or None
@@ -69,7 +73,10 @@ def resolve_model(name_or_path: str | Path | Model) -> Model:
         return read_model_file(name_or_path)
     try:
         factory = PRESETS.get(name_or_path) or VARIANTS[name_or_path]
-        return factory()
+        built = _BUILT.get(name_or_path)
+        if built is None or built[0] is not factory:
+            built = _BUILT[name_or_path] = (factory, factory())
+        return built[1]
     except (KeyError, TypeError):
         raise ModelError(f"unknown model {name_or_path!r}; available: {', '.join(PRESETS)}, "
                          f"or a model file ({', '.join('*' + s for s in suffixes())})") from None
