@@ -346,3 +346,30 @@ def test_sampled_weights_are_those_of_a_run_stopped_there():
     with pytest.raises(ParameterError, match="unknown plastic projection 'x' in monitors weights; accepted: "
                                              "add_axonal"):
         simulate_network(net.replace(monitors=Monitors(weights={"x": "all"})))
+
+
+def test_long_trains_and_a_full_spike_history():
+    """Hundreds of postsynaptic spikes between two presynaptic ones (the target's spike
+    history wraps: its oldest spikes are counted before they are overwritten) and dense
+    trains: every rule and convention still follows the event-by-event reference."""
+    rng = np.random.default_rng(7)
+    t_stop = 3000.0
+    dense = np.sort(rng.uniform(5.0, t_stop - 10.0, 60)).round(3).tolist()
+    trains = [[100.0, 2900.0], dense]
+    rules = {f"{rule[:4]}_{conv}": (rule, conv) for rule in ("additive", "multiplicative")
+             for conv in ("axonal", "dendritic")}
+    projections, sources = [], [SpikeSource("S", n=2, times_ms=trains)]
+    for name, (rule, conv) in rules.items():
+        projections.append(Projection("S", "B", Exp(tau=5.0, E=0.0), connect="all", weight=5e-4, delay=DELAY,
+                                      name=name, stdp=STDP(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.004,
+                                                           A_minus=0.005, w_max=1e-3, rule=rule, delay=conv)))
+    net = Network(populations=[Population("B", CELL, stim=stim.step(3.0, start=0.0, dur=t_stop))],
+                  sources=sources, projections=projections, t_stop=t_stop)
+    r = simulate_network(net)
+    post = r.trains("B")[0]
+    assert post.size > 2 * 128  # more than twice the history between 100 and 2900 ms
+    for name, (rule, conv) in rules.items():
+        d = r.weights[name]
+        p = (TAU_PLUS, TAU_MINUS, 0.004, 0.005, 1e-3, 0.0)
+        expected = [reference_weight(trains[j], post, DELAY, conv, rule, 5e-4, p, t_stop) for j in d["pre"]]
+        np.testing.assert_allclose(d["w"], expected, rtol=1e-11, atol=1e-18)
