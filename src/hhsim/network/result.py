@@ -374,7 +374,10 @@ class NetworkResult(ShownResult):
 
     def _rows(self) -> dict:
         """The run's settings, then each population's activity."""
-        return {**scalars(self.summary()), **_population_rows(self)}
+        plastic = {f"{name} (STDP)": f"{d['w'].size} synapses, mean w {d['w'].mean() / d['w_max']:.3g} w_max "
+                                     f"(w_max {d['w_max']:.4g} mS/cm2)" if d["w"].size else "no synapses"
+                   for name, d in self.weights.items()}
+        return {**scalars(self.summary()), **_population_rows(self), **plastic}
 
     def _title(self) -> str:
         return f"Network of {sum(self.sizes.values())} neurons"
