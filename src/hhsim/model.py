@@ -654,7 +654,17 @@ class Model:
         return _resting_potential(self)
 
     def initial_state(self) -> tuple[float, np.ndarray]:
-        """(V0 in mV, state values: gates then pools) the simulation starts from."""
+        """(V0 in mV, state values: gates then pools) the simulation starts from.
+
+        Computed once per model object (a model is immutable; a root search and the
+        steady states cost about 0.1 ms, as much as a short run); a copy each call."""
+        known = self.__dict__.get("_initial_state")
+        if known is None:
+            known = self._initial_state()
+            object.__setattr__(self, "_initial_state", known)  # a cache, not a field: not compared
+        return known[0], known[1].copy()
+
+    def _initial_state(self) -> tuple[float, np.ndarray]:
         v0 = self.resting_potential() if self.v_init is None else float(self.v_init)
         states = self.steady_states(v0)
         if self.initial_states:

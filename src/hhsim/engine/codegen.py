@@ -526,21 +526,31 @@ def load_generated(prefix: str, source: str) -> ModuleType:
     return module
 
 
+_ADAPTIVE: dict = {}
+
+
 def adaptive_functions(s: Structure):
     """(``rhs_into``, ``inst_into``, ``dopri_stages``) of ``s``, compiled for the adaptive loop's signatures
-    (:mod:`hhsim.engine.solvers.dopri5_driver`); a compile failure is a :class:`ModelError`."""
+    (:mod:`hhsim.engine.solvers.dopri5_driver`), as function values whose addresses are
+    looked up once (a dispatcher passed instead is looked up at every call, about 0.1 ms);
+    a compile failure is a :class:`ModelError`."""
     from numba.core.errors import NumbaError
 
+    from .function_values import CompiledFunction
     from .solvers.dopri5_driver import INST_SIGNATURE, RHS_SIGNATURE, STAGES_SIGNATURE
 
+    if s in _ADAPTIVE:
+        return _ADAPTIVE[s]
     module = kernel_module(s)
+    functions = (CompiledFunction(module.rhs_into, RHS_SIGNATURE), CompiledFunction(module.inst_into, INST_SIGNATURE),
+                 CompiledFunction(module.dopri_stages, STAGES_SIGNATURE))
     try:
-        module.rhs_into.compile(RHS_SIGNATURE)
-        module.inst_into.compile(INST_SIGNATURE)
-        module.dopri_stages.compile(STAGES_SIGNATURE)
+        for function in functions:
+            function.__wrapper_address__()
     except NumbaError as exc:
         raise ModelError(_compile_failure(s, exc)) from None
-    return module.rhs_into, module.inst_into, module.dopri_stages
+    _ADAPTIVE[s] = functions
+    return functions
 
 
 def checked_kernel(kernel, s: Structure):

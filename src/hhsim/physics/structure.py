@@ -256,8 +256,18 @@ def _expr_layout(form: Expr, env: dict, dynamic: set[str]):
     return _expr.unparse(tree, rename), values
 
 
-def _layout(model: Model) -> tuple[Structure, list[float]]:
-    """The structure of ``model`` and its column of ``rp`` values."""
+def _layout(model: Model) -> tuple[Structure, tuple[float, ...]]:
+    """The structure of ``model`` and its column of ``rp`` values (worked out once per
+    model object: a model is immutable, and a run in a loop should not pay for it again)."""
+    known = model.__dict__.get("_layout")
+    if known is None:
+        structure, values = _work_out_layout(model)
+        known = (structure, tuple(values))
+        object.__setattr__(model, "_layout", known)  # a cache, not a field: not compared
+    return known
+
+
+def _work_out_layout(model: Model) -> tuple[Structure, list[float]]:
     pools = list(model.pools)
     dynamic = {p.state_name for p in pools}
     gates, channel_gates, rp = [], [], []
