@@ -81,7 +81,8 @@ def build_model(model_name: str, overrides, temperature: float | None, drugs=(),
 
         if read_cell(model_name).noise:
             click.echo(f"hhsim: note: the [noise] table of {model_name} is applied by 'hhsim run' only; "
-                       "this command runs the membrane without channel noise", err=True)
+                       "this command runs the membrane without channel noise unless given --noise "
+                       "(where it takes one: hhsim fi)", err=True)
     recipe = ModelRecipe(name=model_name, channel_files=tuple(channel_files), changes=parse_overrides(overrides),
                          temperature=temperature, drugs=tuple(parse_drug(d) for d in drugs))
     return build(recipe, where="--set ")
