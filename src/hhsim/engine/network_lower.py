@@ -548,8 +548,6 @@ def _stdp_rule(pr, pops, w: np.ndarray):
     rule = pr.stdp
     if rule is None:
         return None
-    from ..network.synapses.stdp import DELAYS, RULES
-
     where = f"projection {pr.pre}->{pr.post} stdp"
     area = pops[pr.post].area_um2
     wmax = float(values(rule.w_max, 1, np.random.default_rng(0), f"{where} w_max", area, conductance=True)[0])
@@ -560,8 +558,8 @@ def _stdp_rule(pr, pops, w: np.ndarray):
     if w.size and (w.min() < wmin * (1 - 1e-12) or w.max() > wmax * (1 + 1e-12)):
         raise ParameterError(f"projection {pr.pre}->{pr.post}: the weights ({w.min():g} .. {w.max():g} mS/cm2) "
                              f"must lie within the stdp bounds [{wmin:g}, {wmax:g}] mS/cm2")
-    return (rule.tau_plus, rule.tau_minus, rule.A_plus, rule.A_minus, wmax, wmin, float(RULES[rule.rule]),
-            DELAYS[rule.delay])
+    return (rule.tau_plus, rule.tau_minus, rule.A_plus, rule.A_minus, wmax, wmin, float(rule.multiplicative),
+            rule.dendritic_share)
 
 
 def _plasticity(rows, slot_row, slot_edge, post, w, d, out_ptr, pop_range, source_range, n_nodes: int):

@@ -125,6 +125,16 @@ class STDP:
         object.__setattr__(self, "rule", self.rule.lower())
         object.__setattr__(self, "delay", self.delay.lower())
 
+    @property
+    def multiplicative(self) -> bool:
+        """The weight-dependent rule (NEST's mu = 1), else the additive one."""
+        return RULES[self.rule] == 1
+
+    @property
+    def dendritic_share(self) -> float:
+        """The share of the synaptic delay that is dendritic (0 axonal, 1 dendritic)."""
+        return DELAYS[self.delay]
+
     @classmethod
     def from_table(cls, table: dict, where: str = "stdp") -> "STDP":
         """The rule of a TOML table (its keys only)."""
