@@ -31,13 +31,15 @@ class NetworkResult(ShownResult):
     cable_t, cable_v : for populations of cable cells, the V (mV) of each cell's
         detection node, (n_samples, n), sampled every 0.1 ms at ``cable_t`` (ms).
     weights : for each projection with spike-timing-dependent plasticity (by its name,
-        else ``"pre->post"``), its synapses' final weights: ``{"pre": presynaptic
-        indices, "post": postsynaptic indices, "w": weights (mS/cm²), "w_max", "w_min"
-        (mS/cm²)}``, every synapse once, sorted by presynaptic index.
-    weight_samples : for each projection in ``Monitors(weights=...)``: ``{"t": sample times
-        (ms), "index": the synapses sampled (indices into ``weights``), "w": (n_samples,
-        n_sampled) mS/cm²}``; a sample at t holds every change the synapse has seen by t
-        (with the dendritic convention, by t minus its delay: what is known at t).
+        else ``"pre->post"``), its synapses' final weights, a dict with the keys
+        ``pre`` and ``post`` (the synapses' presynaptic and postsynaptic indices), ``w``
+        (the weights, mS/cm²), ``w_max`` and ``w_min`` (mS/cm²); every synapse once,
+        sorted by presynaptic index.
+    weight_samples : for each projection in ``Monitors(weights=...)``, a dict with the
+        keys ``t`` (sample times, ms), ``index`` (the synapses sampled, as indices into
+        the projection's final weights) and ``w`` ((n_samples, n_sampled) mS/cm²); a
+        sample at t holds every change the synapse has seen by t (with the dendritic
+        convention, by t minus its delay: what is known at t).
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
