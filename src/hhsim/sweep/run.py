@@ -137,7 +137,8 @@ def check_memory_without_store(spec: SweepSpec) -> None:
     if not fits:
         raise SweepError(
             f"{spec.n_points} points need {need / 2**30:.3g} GB for the results, more than the "
-            f"{budget / 2**30:.3g} GB available (${MEMORY_ENV}); stream them to a store (--out DIR.zarr, store=...) or sweep fewer points"
+            f"{budget / 2**30:.3g} GB free; stream them to a store (--out DIR.zarr, store=...) or sweep fewer points "
+            f"(free here: half the memory available, at most ${MEMORY_ENV})"
         )
 
 
