@@ -1,10 +1,6 @@
-"""Make the shared test helpers in this folder (``_cli``) importable from every sub-folder,
-and keep the environment the session started with (``_start_env``) for tests that run
-a part of the suite in a fresh interpreter."""
+"""Keep the environment the session started with (:mod:`helpers.start_env`) for tests
+that run a part of the suite in a fresh interpreter.  The shared helpers are the package
+``tests/helpers``, importable everywhere through pytest's ``pythonpath`` setting
+(pyproject.toml)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-import _start_env  # noqa: E402,F401  (captures the environment now, before any test runs)
+import helpers.start_env  # noqa: F401  (captures the environment now, before any test runs)

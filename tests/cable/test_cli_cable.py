@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from _cli import run_cli
+from helpers.cli import run_cli
 
 from ._travelling_wave import hh_wave_velocity
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 import hhsim
 from hhsim.cells import describe_cell, load_cell, read_cell, write_cell

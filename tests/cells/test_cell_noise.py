@@ -14,7 +14,7 @@ from hhsim.cells import read_cell
 from hhsim.cells.file import NOISE_METHODS
 from hhsim.noise import METHODS, ChannelNoise
 
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 STIM = ["--stim", "step(amp=8, start=1, dur=4)", "--t-stop", "5"]
 

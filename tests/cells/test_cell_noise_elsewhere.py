@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from _cli import run_cli
+from helpers.cli import run_cli
 
 
 def test_other_commands_say_they_run_without_the_noise(tmp_path, capsys):

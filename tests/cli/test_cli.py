@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 
 def test_run_json_reports_the_classic_two_spikes(capsys):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import hhsim.plot.dynamics as plot_dynamics
-from _cli import run_cli
+from helpers.cli import run_cli
 
 SPELLED = {
     "H": "H: Hopf bifurcation (sub: subcritical, sup: supercritical)",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _cli import cli_error
+from helpers.cli import cli_error
 
 SCHEME = Path(__file__).resolve().parents[1] / "interop" / "mod" / "kv_scheme.mod"
 

@@ -6,7 +6,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-import _ref_hh_mp as ref
+from helpers import ref_hh_mp as ref
 import hhsim
 from hhsim.dynamics import equilibria as eq
 from hhsim.dynamics.derivatives import jacobian, second, taylor

@@ -13,7 +13,7 @@ contraction-mapping) literature on these equations — Lessard 2016,
 27:1013-1026, applied to Hodgkin-Huxley — validates bifurcation points of
 this model the same way, by a Newton-type operator on an extended system;
 here the 1e-9 check is against an independent 30-digit computation
-(``_ref_hh_mp``: mpmath eigenvalues of the hand-written equations).
+(``helpers.ref_hh_mp``: mpmath eigenvalues of the hand-written equations).
 The published values used EL = -54.4 (10.599 mV from rest), this preset
 NEURON's -54.387 mV, hence the 1e-3 tolerance on them.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import _ref_hh_mp as ref
+from helpers import ref_hh_mp as ref
 import hhsim
 from hhsim.dynamics import equilibria as eq
 from hhsim.dynamics import hopf

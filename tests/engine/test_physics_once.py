@@ -2,12 +2,9 @@
 steady-state I-V curve and the resting-state solver all evaluate the one
 NumPy physics (hhsim.physics.evaluate.physics, which the engine's NumPy path
 hhsim.engine.numpy_path re-exports), and it agrees with the
-Hodgkin-Huxley equations written out independently (tests/numerics/_hh_textbook.py)."""
+Hodgkin-Huxley equations written out independently (tests/helpers/hh_textbook.py)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +13,7 @@ import hhsim
 from hhsim import models, stim
 from hhsim.physics import evaluate as numpy_path  # the one NumPy physics (moved from the engine)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "numerics"))
-import _hh_textbook as tb  # noqa: E402
+from helpers import hh_textbook as tb
 
 
 def _x_inf(alpha, beta, v):

@@ -23,7 +23,7 @@ if _browser.chromium_path() is None:
                 "Debian's chromium with apt-get", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-from _cli import cli_error, run_cli  # noqa: E402
+from helpers.cli import cli_error, run_cli  # noqa: E402
 
 TIMEOUT_MS = 60_000
 

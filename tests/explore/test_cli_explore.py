@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 import pytest
-from _cli import cli_error
+from helpers.cli import cli_error
 
 from ._browser import free_port
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hhsim.explore.state import ExplorerState, compute
-from _cli import run_cli
+from helpers.cli import run_cli
 
 NOISY = ExplorerState(noise="markov", area_um2=30.0, noise_seed=3, t_stop=60.0)
 

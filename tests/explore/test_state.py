@@ -17,7 +17,7 @@ from hhsim.explore.state import (
     ExplorerState, SessionError, StimulusPart, compute, next_peak, parameter_groups, rate_curves, read_at,
     traces_csv, traces_png,
 )
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 STATES = [
     ExplorerState(),

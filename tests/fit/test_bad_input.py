@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from _cli import cli_error
+from helpers.cli import cli_error
 from conftest import AREA_UM2, write_hh_csv
 
 GOOD_PARAM = "gNa=80:200"

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from _cli import run_cli
+from helpers.cli import run_cli
 from conftest import AREA_UM2, HH_BOUNDS, HH_TRUTH, write_hh_csv, write_hh_nwb
 from hhsim.fit import fit, read_recording
 

@@ -21,7 +21,7 @@ import hhsim  # noqa: E402
 from hhsim import models  # noqa: E402
 from hhsim.errors import ModelError  # noqa: E402
 from hhsim.interop import neuroml as nml  # noqa: E402
-from _cli import cli_error, run_cli  # noqa: E402
+from helpers.cli import cli_error, run_cli  # noqa: E402
 
 V = np.linspace(-100.0, 50.0, 301) + 0.0123  # off the grid points of removable singularities
 
@@ -131,7 +131,7 @@ def _converged_example_spikes() -> list[float]:
 
 
 def test_example_network_runs_as_the_converged_solution(tmp_path, capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     path = example("NML2_SingleCompHHCell.nml", tmp_path)
     out = tmp_path / "spikes.csv"
@@ -356,7 +356,7 @@ GATE_CELL = """<cell id="c"><morphology id="m"><segment id="0"><proximal x="0" y
      ":1: a DOCTYPE declaration is not accepted"),
 ])
 def test_bad_files_fail_in_one_line(text, expect, tmp_path, capsys):
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     path = tmp_path / "bad.nml"
     path.write_text(text)
@@ -368,7 +368,7 @@ def test_bad_files_fail_in_one_line(text, expect, tmp_path, capsys):
 
 
 def test_cli_errors_and_export(tmp_path, capsys):
-    from _cli import cli_error, run_cli
+    from helpers.cli import cli_error, run_cli
 
     _, line = cli_error(capsys, "import-neuroml", str(tmp_path / "missing.nml"))
     assert "not found" in line
@@ -545,7 +545,7 @@ def test_cable_cells_round_trip(tmp_path):
 
 def test_included_files_are_read(tmp_path, capsys):
     """A cell in one file, its channels in another that it includes (NeuroML-DB's layout)."""
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     text = example("NML2_SingleCompHHCell.nml", tmp_path).read_text()
     start, cell = text.index('<ionChannelHH id="passiveChan"'), text.index('<cell id="hhcell">')

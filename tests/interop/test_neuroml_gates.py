@@ -26,7 +26,7 @@ pytest.importorskip("lxml")
 import hhsim  # noqa: E402
 from hhsim.errors import ModelError  # noqa: E402
 from hhsim.interop import neuroml as nml  # noqa: E402
-from _cli import cli_error  # noqa: E402
+from helpers.cli import cli_error  # noqa: E402
 
 HEADER = '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="gates">\n'
 

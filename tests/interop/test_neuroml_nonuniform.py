@@ -25,7 +25,7 @@ from hhsim import stim  # noqa: E402
 from hhsim.cable import point, simulate_cable  # noqa: E402
 from hhsim.errors import ModelError  # noqa: E402
 from hhsim.interop import neuroml as nml  # noqa: E402
-from _cli import cli_error  # noqa: E402
+from helpers.cli import cli_error  # noqa: E402
 
 N_SEG, SEG_UM, DIAM_UM, RA = 8, 50.0, 2.0, 100.0
 DT, T_STOP = 0.005, 30.0

@@ -219,7 +219,7 @@ def test_unclipped_and_pumped_pools_and_decay_to_zero_are_read(rhs, fields):
 def test_pools_hhsim_cannot_hold_are_refused_with_their_line(rhs, what, tmp_path, capsys):
     """A pool with a pump and no decay, a decay that is not linear, or an influx that is not
     proportional to the current is not hhsim's IonPool: one line naming the equation's line."""
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     path = tmp_path / "pool.mod"
     path.write_text(POOL.format(rhs=rhs))
@@ -274,7 +274,7 @@ def test_hh_from_mod_files_is_the_hh_preset():
 # ------------------------------------------------------------ files written back
 @pytest.mark.parametrize("fname", ["nat.mod", "ka.mod", "cat.mod", "kca.mod"])
 def test_import_mod_writes_a_channel_file_that_reads_back(fname, tmp_path, capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     out = tmp_path / "ch.toml"
     code, stdout, err = run_cli(capsys, "import-mod", str(MOD / fname), "--out", str(out))
@@ -287,7 +287,7 @@ def test_import_mod_writes_a_channel_file_that_reads_back(fname, tmp_path, capsy
 
 
 def test_rates_cli_lists_the_imported_gates(capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     code, out, err = run_cli(capsys, "rates", "--model", "hh", "--channel", str(MOD / "nat.mod"),
                              "--channel", str(MOD / "cat.mod"), "--channel", str(MOD / "cad.mod"))
@@ -297,7 +297,7 @@ def test_rates_cli_lists_the_imported_gates(capsys):
 
 
 def test_channels_cli_shows_a_mod_file(capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     code, out, err = run_cli(capsys, "channels", "--file", str(MOD / "kht.mod"))
     assert code == 0, err
@@ -307,7 +307,7 @@ def test_channels_cli_shows_a_mod_file(capsys):
 def test_rates_cli_at_a_temperature(tmp_path, capsys):
     """`hhsim rates --channel ka.mod --temperature 30 --out`: the time constants with
     NEURON's celsius = 30 (tadj = 2.3^((30 - 23)/10)) and the steady states."""
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     path = tmp_path / "rates.csv"
     code, _, err = run_cli(capsys, "rates", "--model", "hh", "--channel", str(MOD / "ka.mod"), "--temperature", "30",
@@ -376,7 +376,7 @@ def test_bad_files_are_refused_with_their_line(case, tmp_path):
 
 
 def test_kinetic_block_names_its_line(capsys):
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     _, line = cli_error(capsys, "import-mod", str(MOD / "bad_kinetic.mod"))
     assert "bad_kinetic.mod:15" in line and "KINETIC" in line and "supported" in line
@@ -389,7 +389,7 @@ def test_kinetic_scheme_reads_as_its_states(tmp_path, capsys):
     rate matrix written out here; its channel file reads back to the same channel."""
     from scipy.linalg import null_space
 
-    from _cli import run_cli
+    from helpers.cli import run_cli
     from hhsim.channels.rates import rate_curves
 
     ch = from_nmodl(MOD / "kv_scheme.mod")
@@ -417,14 +417,14 @@ def test_kinetic_scheme_reads_as_its_states(tmp_path, capsys):
 
 
 def test_syntax_error_names_file_and_line(capsys):
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     _, line = cli_error(capsys, "rates", "--channel", str(MOD / "bad_syntax.mod"))
     assert "bad_syntax.mod:10" in line and "syntax error" in line
 
 
 def test_missing_file_and_pool_to_toml(tmp_path, capsys):
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     _, line = cli_error(capsys, "import-mod", str(tmp_path / "none.mod"))
     assert "not found" in line
@@ -512,7 +512,7 @@ def test_neuron_hh_mod_is_the_hh_preset():
 
 
 def test_every_mod_file_shipped_with_neuron_imports_or_is_refused_in_one_line(capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     share = _neuron_share()
     files = sorted(share.rglob("*.mod")) if share is not None else []

@@ -42,7 +42,7 @@ def test_run_written_as_current_clamp(tmp_path):
 
 
 def test_threshold_search_and_network_written(tmp_path, capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     out = tmp_path / "rheobase.nwb"
     code, stdout, err = run_cli(capsys, "rheobase", "--dur", "50", "--out", str(out))
@@ -72,7 +72,7 @@ def test_threshold_search_and_network_written(tmp_path, capsys):
 
 
 def test_bad_nwb_output(tmp_path, capsys):
-    from _cli import cli_error
+    from helpers.cli import cli_error
 
     _, line = cli_error(capsys, "rheobase", "--out", str(tmp_path / "x.csv"))
     assert ".nwb" in line
@@ -83,7 +83,7 @@ def test_bad_nwb_output(tmp_path, capsys):
 def test_fi_curve_written_as_one_sweep_per_current(tmp_path, capsys):
     import json
 
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     out = tmp_path / "fi.nwb"
     args = ["fi", "--i-min", "0", "--i-max", "15", "--n", "4", "--dur", "100"]
@@ -114,7 +114,7 @@ def test_fi_curve_written_as_one_sweep_per_current(tmp_path, capsys):
 
 @pytest.mark.parametrize("extra", [[], ["--rs", "2"]])
 def test_voltage_clamp_written_as_voltage_clamp_sweeps(tmp_path, capsys, extra):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     out = tmp_path / "vc.nwb"
     code, stdout, err = run_cli(capsys, "vclamp", "--steps", "-60:20:40", "--dur", "10", *extra, "--out", str(out))
@@ -137,7 +137,7 @@ def test_voltage_clamp_written_as_voltage_clamp_sweeps(tmp_path, capsys, extra):
 
 
 def test_recovery_curve_written_as_paired_pulse_sweeps(tmp_path, capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     out = tmp_path / "refractory.nwb"
     code, stdout, err = run_cli(capsys, "refractory", "--intervals", "4:12:4", "--out", str(out))
@@ -168,7 +168,7 @@ def test_recovery_curve_written_as_paired_pulse_sweeps(tmp_path, capsys):
 
 
 def test_scan_of_a_trace_feature_written_as_one_sweep_per_value(tmp_path, capsys):
-    from _cli import cli_error, run_cli
+    from helpers.cli import cli_error, run_cli
 
     out = tmp_path / "scan.nwb"
     args = ["scan", "--param", "gNa=80:160:3", "--measure", "spike_count", "--stim", "step(amp=10, start=5, dur=40)"]

@@ -62,7 +62,7 @@ def test_cable_population_rejects_point_options():
 def test_cable_cell_population_from_a_network_file(tmp_path, capsys):
     import json
 
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     text = "\n".join([
         "t_stop = 20", "dt = 0.01",

@@ -1,6 +1,6 @@
 """Every fixed-step method of the registry runs in the network driver with its
 declared order: the spike-time error of two coupled `hh` cells against the
-independent solve_ivp reference of ``_two_cells`` halves as dt**order.
+independent solve_ivp reference of ``helpers.two_cells`` halves as dt**order.
 
 Driven by the registry: a method added there (as a tableau, for an explicit
 Runge-Kutta method) is measured here with no test code of its own.

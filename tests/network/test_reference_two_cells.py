@@ -1,5 +1,5 @@
 """Two `hh` cells coupled both ways against an independent solve_ivp reference
-with exact event handling (``_two_cells``): spike times at the default
+with exact event handling (``helpers.two_cells``): spike times at the default
 settings, and the measured order of the spike-time error in dt."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-import _two_cells as ref
+from helpers import two_cells as ref
 import hhsim
 from hhsim.network import Network, Population, Projection, simulate_network, synapses
 

@@ -18,7 +18,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from _cli import cli_error
+from helpers.cli import cli_error
 
 from hhsim import stim
 from hhsim.errors import ParameterError
@@ -153,7 +153,7 @@ def test_cli_refuses_negative_refractory_in_one_line(capsys, tmp_path):
 
 
 def test_cli_refractory_option(capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     code, out, err = run_cli(capsys, "network", "--preset", "chain", "--refractory", "chain=4", "--describe")
     assert code == 0, err

@@ -125,7 +125,7 @@ def test_channel_counts_per_compartment_and_open_fraction_range():
 
 
 def test_cli_cable_noise(capsys):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     args = ("cable", "--length", "0.05", "--diam", "0.05", "--t-stop", "5", "--seed", "3", "--noise", "markov")
     code, out, err = run_cli(capsys, *args, "--json")
@@ -149,7 +149,7 @@ def test_cli_cable_noise(capsys):
     (["--noise", "gillespie"], "does not run on a cable"),
 ])
 def test_cli_cable_noise_refusals_one_line_exit_2(capsys, args, needle):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     code, out, err = run_cli(capsys, "cable", "--length", "0.02", "--diam", "1", "--t-stop", "0.1", *args)
     assert code == 2

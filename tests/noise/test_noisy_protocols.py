@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import hhsim
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 from hhsim import analysis
 from hhsim.errors import ProtocolError
 from hhsim.noise import ChannelNoise

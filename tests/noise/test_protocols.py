@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from _cli import run_cli
+from helpers.cli import run_cli
 from hhsim.analysis.channel_noise import event_statistics, spike_reliability, spontaneous_rate
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 import hhsim
 from hhsim.dynamics import continue_parameter, model_field

@@ -88,7 +88,7 @@ def test_ctrl_c_stops_a_long_compiled_run_within_a_second(tmp_path):
 
 
 def test_click_abort_is_interrupted_130(capsys, monkeypatch):
-    from _cli import run_cli
+    from helpers.cli import run_cli
 
     from hhsim.cli import main as cli_main
 

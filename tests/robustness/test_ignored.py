@@ -8,7 +8,7 @@ a bare ``hhsim`` prints its normal help (it was squashed into an error line).
 from __future__ import annotations
 
 import pytest
-from _cli import run_cli
+from helpers.cli import run_cli
 
 import hhsim
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 pytest.importorskip("distributed")
 pytest.importorskip("zarr")

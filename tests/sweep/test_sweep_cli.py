@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import hhsim
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 from conftest import same_numbers
 
 

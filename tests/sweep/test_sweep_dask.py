@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 import hhsim
-from _cli import run_cli
+from helpers.cli import run_cli
 from conftest import same_numbers
 
 GRID = {"gNa": np.linspace(100.0, 140.0, 4), "gK": np.array([30.0, 36.0, 42.0])}

@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def test_dask_sweeps_in_a_fresh_interpreter():
-    from _start_env import START_ENV
+    from helpers.start_env import START_ENV
 
     env = dict(START_ENV, **{ISOLATED: "1"})
     p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "test_sweep_dask.py")],

@@ -3,7 +3,7 @@
 These are hhsim's own implementations (NumPy only).  :mod:`hhsim.analysis.features`
 uses eFEL for the features eFEL has, and these everywhere else or when eFEL
 is not installed; the two agree to within one sample where both compute a
-feature (``tests/protocols/test_protocols_features.py``).
+feature (``tests/analysis/test_protocols_features.py``).
 
 Definitions (V in mV, t in ms; per spike unless said otherwise):
 

@@ -30,7 +30,7 @@ Where sources differ, and why these:
   authors' ``demo_PY_RS`` template.  What it reproduces, and what the tests
   check: the resting potential -71.9 mV that PySONIC lists, and spike times
   within 0.5 ms of an independent integration of these equations and values
-  (``tests/library/test_pospischil_sources.py``).  LTS likewise (rest -54.0 mV).
+  (``tests/models/test_pospischil_sources.py``).  LTS likewise (rest -54.0 mV).
 * FS: the paper's fitted FS cell includes a small M-current (gM 0.0787,
   tmax 502) and then adapts as much as RS; the paper's minimal FS model
   (and the authors' ``sIN`` template, ModelDB 123623) has none, which is
@@ -51,7 +51,7 @@ Where sources differ, and why these:
   is there (about 7 ms with E_Ca fixed, 10 and 11.5 ms with the pool), and with
   E_Ca fixed at 120 mV no second spike follows a conditioning spike within
   40 ms (the refractory protocol fails).  This preset reproduces the paper's
-  figure (``tests/library/test_presets.py``); the mod files' start is one
+  figure (``tests/models/test_presets.py``); the mod files' start is one
   preset away: ``pospischil_ib_demo`` runs it as their mod files do.
 * Calcium (IB, LTS): the paper writes E_Ca = 120 mV; the authors' NEURON
   code carries a submembrane calcium pool (Destexhe's ``cad``: depth 1 µm,
@@ -123,7 +123,7 @@ def pospischil_ib_demo() -> Model:
     blocks), every other gate at its steady state at rest.
 
     Values as ``pospischil_ib`` (the authors' ``demo_PY_IB``).  What it reproduces,
-    and what ``tests/library/test_pospischil_sources.py`` checks: spike times within
+    and what ``tests/models/test_pospischil_sources.py`` checks: spike times within
     0.5 ms of an independent integration of the authors' equations started the same
     way.  Started this way the initial burst of the paper's figure 5b is gone (first
     intervals of about 121 and 233 ms at 0.517 µA/cm²), and with E_Ca fixed no second

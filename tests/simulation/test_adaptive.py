@@ -1,6 +1,6 @@
 """The default method, compiled Dormand-Prince 5(4): accuracy against an independent reference.
 
-The reference is the textbook HH system (``_hh_textbook``) integrated with
+The reference is the textbook HH system (``helpers.hh_textbook``) integrated with
 scipy's DOP853 at rtol = atol = 1e-11, piecewise between the stimulus edges
 so that no step straddles a jump, with event location of 0 mV crossings.
 """
@@ -15,7 +15,7 @@ import hhsim
 from hhsim import stim
 from hhsim.engine.solvers import DEFAULT_METHOD
 
-import _hh_textbook as tb
+from helpers import hh_textbook as tb
 
 
 def reference_spikes(stimulus, t_stop, tol=1e-11):

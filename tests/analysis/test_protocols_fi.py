@@ -1,7 +1,7 @@
 """The f-I curve of ``hh`` at 6.3 °C: type II onset near 50 Hz and hysteresis between
 the fold of limit cycles (about 6.3 µA/cm²) and the Hopf bifurcation (about 9.8 µA/cm²).
 
-Independent facts computed here from the textbook equations (``_ref_hh``):
+Independent facts computed here from the textbook equations (``helpers.ref_hh``):
 the Hopf current, where the resting equilibrium's Jacobian gets eigenvalues
 with positive real part; and steady rates of runs from rest with solve_ivp.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-import _ref_hh as ref
+from helpers import ref_hh as ref
 from hhsim import analysis
 from hhsim.analysis import ProtocolError
 from hhsim.analysis.fi import Staircase

@@ -13,7 +13,7 @@ What each preset must reproduce (and what it departs from) is stated in
 ``hhsim.models.pospischil``: FS with the sIN template's EK = -100 mV, IB
 with the M and L gates starting at 0 and E_Ca fixed at 120 mV as the
 authors' mod files (``pospischil_ib_demo``; ``pospischil_ib`` keeps the
-paper's figure 5b burst instead, ``tests/library/test_presets.py``), RS with
+paper's figure 5b burst instead, ``tests/models/test_presets.py``), RS with
 the paper's fitted values (rest -71.9 mV).
 """
 

@@ -1,5 +1,5 @@
 """Rheobase, pulse threshold, strength-duration and anode break of ``hh`` at 6.3 °C,
-against an independent solve_ivp reference (``_ref_hh``) bisected in the test."""
+against an independent solve_ivp reference (``helpers.ref_hh``) bisected in the test."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-import _ref_hh as ref
-from _ref_hh import DELAY, pulse_fires
+from helpers import ref_hh as ref
+from helpers.ref_hh import DELAY, pulse_fires
 from hhsim import analysis
 from hhsim.analysis import BracketError, ProtocolError
 

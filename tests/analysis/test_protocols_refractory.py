@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-import _ref_hh as ref
+from helpers import ref_hh as ref
 from hhsim import analysis
 from hhsim.analysis import ProtocolError
 

@@ -12,14 +12,10 @@ its V falls below the threshold again.  Nothing here imports hhsim.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 from scipy.integrate import solve_ivp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "numerics"))
-import _hh_textbook as tb  # noqa: E402
+from helpers import hh_textbook as tb
 
 AMP, START, DUR = 10.0, 5.0, 40.0  # µA/cm², ms: the current step into A
 W_AB, TAU_AB, E_AB, D_AB = 0.5, 3.0, 0.0, 2.0  # mS/cm², ms, mV, ms: A excites B

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

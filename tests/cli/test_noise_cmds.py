@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 
 def test_run_with_markov_noise_json(capsys):

@@ -1,6 +1,6 @@
 """Shared reference values for the protocol tests (computed once per session).
 
-Every reference here comes from ``_ref_hh`` (the textbook equations and
+Every reference here comes from ``helpers.ref_hh`` (the textbook equations and
 scipy's ``solve_ivp``), never from hhsim.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-import _ref_hh as ref
-from _ref_hh import pulse_fires
+from helpers import ref_hh as ref
+from helpers.ref_hh import pulse_fires
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 import hhsim
 from hhsim import stim
 
-import _hh_textbook as tb
+from helpers import hh_textbook as tb
 
 AMP = 10.0
 T_STOP = 200.0

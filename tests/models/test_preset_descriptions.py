@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from _cli import run_cli
+from helpers.cli import run_cli
 
 import hhsim
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import _ref_hh as ref
+from helpers import ref_hh as ref
 from hhsim import analysis, stim
 from hhsim.analysis import FeatureError, ProtocolError
 from hhsim.analysis.scan import parse_param

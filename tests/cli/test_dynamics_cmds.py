@@ -7,7 +7,7 @@ import json
 import pytest
 
 import hhsim
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 
 def test_bifurcation_hh_json_and_figure(capsys, tmp_path):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-import _ref_hh as ref
+from helpers import ref_hh as ref
 from hhsim import analysis, models
 from hhsim.analysis import ProtocolError, apply_drugs, parse_drug
 from hhsim.analysis.pharmacology import DRUGS

@@ -18,7 +18,7 @@ import hhsim
 from hhsim import stim
 from hhsim.engine.solvers import FIXED_STEP
 
-import _hh_textbook as tb
+from helpers import hh_textbook as tb
 
 T_STOP = 15.0  # ms
 AMP, FREQ = 10.0, 60.0  # µA/cm², Hz

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import hhsim
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 A_TOML = """
 name = "A"

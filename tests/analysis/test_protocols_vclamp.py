@@ -1,6 +1,6 @@
 """Voltage clamp of ``hh`` against closed forms: under an ideal clamp every gate relaxes
 exponentially, x(t) = x_inf + (x0 - x_inf) exp(-t / tau_x), so currents, peaks, tails and
-the prepulse (inactivation) protocol have exact expressions (``_ref_hh.clamp_currents``)."""
+the prepulse (inactivation) protocol have exact expressions (``helpers.ref_hh.clamp_currents``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-import _ref_hh as ref
+from helpers import ref_hh as ref
 from hhsim import analysis
 from hhsim.analysis import ProtocolError
 

@@ -1,7 +1,7 @@
 """Problems with closed-form solutions: a passive membrane and clamped gates.
 
 The expected curves are computed here from the textbook formulas (see
-``_hh_textbook``), never from hhsim's own rate functions.
+``helpers.hh_textbook``), never from hhsim's own rate functions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hhsim import stim
 from hhsim.engine.batch import make_grid, run_batch
 from hhsim.physics.structure import lower
 
-import _hh_textbook as tb
+from helpers import hh_textbook as tb
 
 GL, EL, CM = 0.3, -54.387, 1.0
 I0 = 5.0  # µA/cm², a step from t = 0

@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from _cli import cli_error, run_cli
+from helpers.cli import cli_error, run_cli
 
 from hhsim.errors import ParameterError
 from hhsim.network import toml_io
