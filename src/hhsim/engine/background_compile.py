@@ -28,12 +28,22 @@ def in_cache(dispatcher, signature) -> bool:
         return False
 
 
-def worth_starting() -> bool:
-    """An on-disk cache to leave the kernels in, and a second core free for the worker."""
-    from .cache import state
-    from .threads import coupled_thread_count
+def worth_starting(in_worker: bool = False) -> bool:
+    """An on-disk cache to leave the kernels in, and a second core free for the worker.
 
-    return state().root is not None and coupled_thread_count() >= 2
+    ``in_worker``: asked by a worker its parent started before looking (the command
+    line's early start, :mod:`hhsim.first_run`): the parent, busy beside it, is the
+    one other core's work it expects, so one free core is enough."""
+    import os
+
+    from .cache import state
+    from .threads import busy_cores, cores, coupled_thread_count
+
+    if state().root is None:
+        return False
+    if in_worker and not os.environ.get("HHSIM_THREADS", "").strip():
+        return cores() - busy_cores() >= 1 and cores() >= 2
+    return coupled_thread_count() >= 2
 
 
 def start(kernel: str, payload: bytes = b"") -> subprocess.Popen | None:

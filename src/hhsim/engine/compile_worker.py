@@ -23,7 +23,7 @@ def _dopri5() -> None:
 
     # started early by the command line (hhsim.first_run), which could not look: two
     # cores free and the loop not in the cache, else nothing to do here
-    if worth_starting() and not _in_cache():
+    if worth_starting(in_worker=True) and not _in_cache():
         compiled_loop()
 
 
