@@ -18,12 +18,16 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--plot", default=None, metavar="FILE", help="Raster, population rates and traces: .png, .svg or .pdf.")
 @click.option("--animate", default=None, metavar="FILE.gif", help="An animation of the activity (.gif).")
+@click.option("--plot-weights", "plot_weights", default=None, metavar="FILE",
+              help="Histogram of the final weights of each plastic (STDP) projection, as a fraction of w_max: "
+                   ".png, .svg or .pdf.")
 @click.option("--out", default=None, metavar="FILE", help="Spike table .csv (population,neuron,t_ms), or .npz/.nc/.nwb.")
 @click.option("--refractory", "refractory", multiple=True, metavar="[POP=]MS",
               help="Dead time for spike emission (ms) of population POP, or of every population; repeatable. "
                    "No spike within MS ms of a neuron's last one; the membrane is not clamped.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
-def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, out, refractory, describe):
+def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, plot_weights, out, refractory,
+                describe):
     """Simulate a network of neurons connected by synapses."""
     from ..network import presets, simulate_network, toml_io
 
@@ -44,7 +48,11 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
         click.echo(toml_io.dumps(net), nl=False)
         return
     targets = [check_output(out, DATA_SUFFIXES, "data"), check_output(plot, FIGURE_SUFFIXES, "figure"),
-               check_output(animate, ANIMATION_SUFFIXES[:1], "animation")]
+               check_output(animate, ANIMATION_SUFFIXES[:1], "animation"),
+               check_output(plot_weights, FIGURE_SUFFIXES, "weight histogram")]
+    if targets[3] is not None and not any(getattr(pr, "stdp", None) is not None for pr in net.projections):
+        raise ParameterError("--plot-weights draws the weights of plastic projections, and this network has none; "
+                             "give a projection an stdp table (see `hhsim network --help` and the formats reference)")
     result = simulate_network(net, progress=not as_json)
     if targets[0] is not None:
         result.save(targets[0])
@@ -55,6 +63,8 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
             netplot.plot_network(result, targets[1])
         if targets[2] is not None:
             netplot.animate_network(result, targets[2])
+    if targets[3] is not None:
+        result.plot_weights(targets[3])
     if as_json:
         emit_json(result.summary())
         return
