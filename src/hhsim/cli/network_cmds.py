@@ -13,7 +13,11 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 @click.option("--preset", default=None, metavar="NAME", help="A preset network: cobahh, wang_buzsaki_gamma, chain.")
 @click.option("--t-stop", type=float, default=None, metavar="MS", help="Duration (ms); default the network's.")
 @click.option("--dt", type=float, default=None, metavar="MS", help="Time step (ms); default the network's (0.025).")
-@click.option("--method", default=None, metavar="NAME", help="rk4 (default), expeuler or euler.")
+@click.option("--method", default=None, metavar="NAME",
+              help="rk4 (default), expeuler, euler, ... or dopri5: each cell its own adaptive steps between "
+                   "exact events (needs delays > 0 between cells).")
+@click.option("--rtol", type=float, default=None, metavar="X", help="dopri5's relative tolerance (default 1e-6).")
+@click.option("--atol", type=float, default=None, metavar="X", help="dopri5's absolute tolerance (default 1e-6).")
 @click.option("--seed", type=int, default=None, metavar="N", help="Seed of connectivity, initial states and drive.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--plot", default=None, metavar="FILE", help="Raster, population rates and traces: .png, .svg or .pdf.")
@@ -26,8 +30,8 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
               help="Dead time for spike emission (ms) of population POP, or of every population; repeatable. "
                    "No spike within MS ms of a neuron's last one; the membrane is not clamped.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
-def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, plot_weights, out, refractory,
-                describe):
+def network_cmd(file, preset, t_stop, dt, method, rtol, atol, seed, as_json, plot, animate, plot_weights, out,
+                refractory, describe):
     """Simulate a network of neurons connected by synapses."""
     from ..network import presets, simulate_network, toml_io
 
@@ -35,7 +39,8 @@ def network_cmd(file, preset, t_stop, dt, method, seed, as_json, plot, animate, 
         raise ParameterError("give a network file (FILE.toml) or --preset NAME "
                              f"({', '.join(presets.PRESETS)}), not both or neither")
     net = load_network_file(file) if file is not None else presets.get(preset)
-    changes = {k: v for k, v in (("t_stop", t_stop), ("dt", dt), ("method", method), ("seed", seed)) if v is not None}
+    changes = {k: v for k, v in (("t_stop", t_stop), ("dt", dt), ("method", method), ("seed", seed),
+                                 ("rtol", rtol), ("atol", atol)) if v is not None}
     if changes:
         net = net.replace(**changes)
     for spec in refractory:

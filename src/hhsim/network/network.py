@@ -358,6 +358,9 @@ class Network:
     method: str | None = None
     seed: int = 1
     name: str = "network"
+    #: Tolerances of method ``dopri5`` (None: its defaults, 1e-6 each).
+    rtol: float | None = None
+    atol: float | None = None
 
     def __post_init__(self):
         kinds = {"populations": Population, "projections": Projection, "sources": SpikeSource,
@@ -376,6 +379,10 @@ class Network:
             object.__setattr__(self, "dt", _v.number(self.dt, "dt", unit="ms", lo=_v.MIN_TAU_MS, hi=1e3))
         if self.method is not None:
             _v.text(self.method, "method")
+        for tol in ("rtol", "atol"):
+            if getattr(self, tol) is not None:
+                hi = 0.5 if tol == "rtol" else None
+                object.__setattr__(self, tol, _v.number(getattr(self, tol), tol, lo=0.0, lo_open=True, hi=hi))
         _v.text(self.name, "network name")
         if not self.populations:
             raise ParameterError("a network needs at least one population")

@@ -12,6 +12,7 @@ from ..engine import aligned, spin
 from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
 from ..engine import network_loop
+from ..engine import network_adaptive_run as adaptive
 from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
 from ..engine.network_lower import EDGE_BYTES, SLOT_BYTES, NetworkPlan, lower_network
 from ..physics.evaluate import physics
@@ -41,8 +42,8 @@ MIN_STEPS_PER_THREADED_CALL = 100
 def resolve(net: Network, t_stop=None, dt=None, method=None) -> tuple[float, float, str]:
     """(t_stop ms, dt ms, method) after defaults, checked."""
     method = str(method or net.method or DEFAULT_METHOD).lower()
-    if method not in METHODS:
-        raise SolverError(f"unknown method {method!r} for networks; accepted: {', '.join(METHODS)}")
+    if method not in METHODS and method != adaptive.NAME:
+        raise SolverError(f"unknown method {method!r} for networks; accepted: {', '.join(METHODS)}, {adaptive.NAME}")
     dt = dt if dt is not None else (net.dt if net.dt is not None else DEFAULT_DT)
     t_stop = t_stop if t_stop is not None else net.t_stop
     grid = make_grid(t_stop, dt)
@@ -50,15 +51,27 @@ def resolve(net: Network, t_stop=None, dt=None, method=None) -> tuple[float, flo
 
 
 def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | None = None,
-                     method: str | None = None, seed: int | None = None, progress: bool = False) -> NetworkResult:
+                     method: str | None = None, seed: int | None = None, progress: bool = False,
+                     rtol: float | None = None, atol: float | None = None) -> NetworkResult:
     """Simulate ``net``; arguments override the network's own ``t_stop`` (ms), ``dt`` (ms),
-    ``method`` (``rk4`` default, ``expeuler``, ``euler``) and ``seed``."""
+    ``method`` (``rk4`` default, ``expeuler``, ``euler``, ... or ``dopri5``: each cell its own
+    adaptive steps between exact events, :mod:`hhsim.engine.network_adaptive`; dt is then
+    the recording grid's unit), ``seed``, and dopri5's tolerances ``rtol``, ``atol``."""
     if seed is not None:
         net = net.replace(seed=seed)
     t_stop, dt, method = resolve(net, t_stop, dt, method)
+    tol = _tolerances(net, method, rtol, atol)
     grid = make_grid(t_stop, dt)
     _check_size(net, grid)
     plan = lower_network(net, grid)
+    if tol is not None:
+        mon = _monitors(net, plan, grid)
+        mon["weights"] = _weight_monitors(net, plan, grid)
+        if mon["weights"]["chosen"]:
+            raise ParameterError(f"method {adaptive.NAME} does not sample plastic weights; use --method rk4")
+        runner = adaptive.AdaptiveRunner(plan, grid, net.seed, mon, tol)
+        runner.run(progress)
+        return NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
     _check_stability(plan, method, dt)
     mon = _monitors(net, plan, grid)
     mon["weights"] = _weight_monitors(net, plan, grid)
@@ -68,6 +81,22 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
 
 
 # ------------------------------------------------------------------ checks
+def _tolerances(net: Network, method: str, rtol, atol):
+    """dopri5's tolerances (arguments over the network's own, then the defaults), or None
+    for a fixed-step method (tolerances given with one are refused)."""
+    if method != adaptive.NAME:
+        if any(x is not None for x in (rtol, atol, net.rtol, net.atol)):
+            raise ParameterError(f"rtol and atol apply to method {adaptive.NAME} only (the method is {method})")
+        return None
+    noisy = [p.name for p in net.populations if getattr(p, "noise", None) is not None]
+    if noisy:
+        raise ParameterError(f"method {adaptive.NAME} does not integrate channel noise (population {noisy[0]!r}); "
+                             f"accepted: {adaptive.ACCEPTED} (or use --method rk4)")
+    rtol = rtol if rtol is not None else (net.rtol if net.rtol is not None else adaptive.RTOL)
+    atol = atol if atol is not None else (net.atol if net.atol is not None else adaptive.ATOL)
+    return adaptive.Tolerances(rtol, atol)
+
+
 def _check_stability(plan: NetworkPlan, method: str, dt: float) -> None:
     """Refuse an explicit method at a dt beyond its stability extent for the fastest
     gate of any node over -100..+60 mV (gates at steady state there)."""

@@ -28,8 +28,8 @@ from . import distributions as _dist
 from .network import Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource
 from .synapses import KINDS, STDP, TsodyksMarkram, make
 
-_TOP = {"name", "t_stop", "dt", "method", "seed", "populations", "sources", "synapses", "inputs", "noise",
-        "monitors"}
+_TOP = {"name", "t_stop", "dt", "method", "rtol", "atol", "seed", "populations", "sources", "synapses", "inputs",
+        "noise", "monitors"}
 _POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold", "refractory"}
 _SRC = {"n", "rate_hz", "times_ms"}
 _SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "stdp", "name"}
@@ -171,7 +171,8 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
                         weights=mon.get("weights", {}), weights_every_ms=mon.get("weights_every_ms"))
     return Network(populations=pops, projections=projections, sources=sources, inputs=inputs, noise=noise,
                    monitors=monitors, t_stop=data.get("t_stop", 100.0), dt=data.get("dt"), method=data.get("method"),
-                   seed=data.get("seed", 1), name=str(data.get("name", "network")))
+                   seed=data.get("seed", 1), name=str(data.get("name", "network")), rtol=data.get("rtol"),
+                   atol=data.get("atol"))
 
 
 def load(path: str | Path) -> Network:
@@ -226,6 +227,9 @@ def to_dict(net: Network) -> dict:
         out["dt"] = net.dt
     if net.method is not None:
         out["method"] = net.method
+    for tol in ("rtol", "atol"):  # the adaptive method's tolerances, when given
+        if getattr(net, tol) is not None:
+            out[tol] = getattr(net, tol)
     out["populations"] = {}
     for p in net.populations:
         if isinstance(p.model, cells.CableCell):

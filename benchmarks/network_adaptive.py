@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Adaptive steps per cell (``--method dopri5``) against fixed-step rk4 at 0.025 ms, on COBAHH.
+
+    .venv/bin/python benchmarks/network_adaptive.py [--n 1000] [--t-stop 200] [--delay 0.5]
+                                                    [--rtols 1e-4 1e-5 1e-6] [--reference-rtol 1e-10]
+                                                    [--repeats 2]
+
+The network is the ``cobahh`` preset (Brette et al. 2007 benchmark 3: Traub-Miles
+cells, exponential conductance synapses, Brian2's 3 ms dead time) with ``--n``
+cells, and every synapse given a delay of ``--delay`` ms: the preset's synapses
+have none (delivered at the next fixed step), and the adaptive method needs a
+delay > 0 between cells (its windows are the shortest delay long).  Both methods
+run the same network (same connections, weights, initial states) in the same
+process, compiled beforehand.
+
+Accuracy is measured against a reference, the adaptive method at
+``--reference-rtol`` (checked against rk4 at 0.005 ms, printed too):
+
+* ``agree until``: the time (ms) up to which every reference spike has a spike of
+  the same cell within 0.01 ms (and no extra spike): the network is chaotic, so
+  each run leaves the reference at some point, the later the more accurate;
+* ``within 0.1 ms``: the share of the reference's spikes in the first 50 ms
+  matched by a spike of the same cell within 0.1 ms;
+* the E and I rates (Hz) over the run, and their relative differences.
+
+Printed: wall time of each run (best of ``--repeats``), the ratio rk4 / dopri5, and
+the load average (the machine's speed drifts with its load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _timing import best_of  # noqa: E402
+
+from hhsim.network import presets, simulate_network  # noqa: E402
+from hhsim.network.network import Monitors  # noqa: E402
+
+TOL_AGREE = 0.01  # ms
+TOL_MATCH = 0.1  # ms
+EARLY = 50.0  # ms
+
+
+def network(n: int, t_stop: float, delay: float):
+    net = presets.cobahh(n=n, t_stop=t_stop)
+    projections = tuple(dataclasses.replace(p, delay=delay) for p in net.projections)
+    return net.replace(projections=projections, monitors=Monitors(spikes="all"))
+
+
+def trains(result) -> dict:
+    """{(population, cell): sorted spike times (ms)}."""
+    out = {}
+    for pop in ("E", "I"):
+        idx, t = result.spikes[pop]
+        for c in np.unique(idx):
+            out[(pop, int(c))] = np.sort(t[idx == c])
+    return out
+
+
+def agree_until(ref: dict, run: dict, t_stop: float) -> float:
+    """The earliest time (ms) at which a spike of one run has no partner within TOL_AGREE
+    in the other (same cell), or t_stop."""
+    first = t_stop
+    for key in set(ref) | set(run):
+        a = ref.get(key, np.zeros(0))
+        b = run.get(key, np.zeros(0))
+        for x, y in ((a, b), (b, a)):
+            if x.size == 0:
+                continue
+            if y.size == 0:
+                first = min(first, float(x[0]))
+                continue
+            j = np.clip(np.searchsorted(y, x), 1, y.size - 1) if y.size > 1 else np.zeros(x.size, dtype=int)
+            near = np.minimum(np.abs(x - y[j]), np.abs(x - y[np.maximum(j - 1, 0)]))
+            bad = np.nonzero(near > TOL_AGREE)[0]
+            if bad.size:
+                first = min(first, float(x[bad[0]]))
+    return first
+
+
+def matched_early(ref: dict, run: dict) -> float:
+    total = hit = 0
+    for key, a in ref.items():
+        a = a[a < EARLY]
+        total += a.size
+        b = run.get(key, np.zeros(0))
+        for x in a:
+            hit += bool(b.size and np.min(np.abs(b - x)) <= TOL_MATCH)
+    return hit / total if total else 1.0
+
+
+def rates(result, n_cells: dict) -> tuple[float, float]:
+    dur = result.t_stop / 1000.0
+    return tuple(result.spikes[p][1].size / n_cells[p] / dur for p in ("E", "I"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--t-stop", type=float, default=200.0)
+    ap.add_argument("--delay", type=float, default=0.5)
+    ap.add_argument("--rtols", type=float, nargs="+", default=[1e-4, 1e-5, 1e-6])
+    ap.add_argument("--reference-rtol", type=float, default=1e-10)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    net = network(args.n, args.t_stop, args.delay)
+    n_cells = {p.name: p.n for p in net.populations}
+    print(f"COBAHH n = {args.n}, {args.t_stop:g} ms, delay {args.delay:g} ms; threads "
+          f"{os.environ.get('HHSIM_THREADS', 'default')}")
+    runs = {}
+
+    def run(label, **kw):
+        simulate_network(net, t_stop=1.0, **kw)  # compile
+        box = {}
+        wall = best_of(lambda: box.setdefault("r", simulate_network(net, **kw)), args.repeats)
+        runs[label] = (box["r"], wall)
+        return box["r"], wall
+
+    ref, ref_wall = run("reference", method="dopri5", rtol=args.reference_rtol, atol=args.reference_rtol)
+    fine, fine_wall = run("rk4 0.005", method="rk4", dt=0.005)
+    rk, rk_wall = run("rk4 0.025", method="rk4", dt=0.025)
+    for rtol in args.rtols:
+        run(f"dopri5 {rtol:g}", method="dopri5", rtol=rtol, atol=rtol)
+    ref_trains = trains(ref)
+    re_, ri_ = rates(ref, n_cells)
+    print(f"reference: dopri5 rtol = atol = {args.reference_rtol:g} ({ref_wall:.2f} s), E {re_:.2f} Hz, "
+          f"I {ri_:.2f} Hz")
+    print(f"{'run':>14} {'wall s':>8} {'agree until ms':>15} {'within 0.1 ms':>14} {'E Hz':>7} {'I Hz':>7} "
+          f"{'dE %':>6} {'dI %':>6}")
+    for label, (r, wall) in runs.items():
+        if label == "reference":
+            continue
+        tr = trains(r)
+        e, i = rates(r, n_cells)
+        print(f"{label:>14} {wall:8.3f} {agree_until(ref_trains, tr, args.t_stop):15.2f} "
+              f"{matched_early(ref_trains, tr):14.3f} {e:7.2f} {i:7.2f} {100 * (e / re_ - 1):6.2f} "
+              f"{100 * (i / ri_ - 1):6.2f}")
+    for label, (r, wall) in runs.items():
+        if label.startswith("dopri5"):
+            print(f"rk4 0.025 / {label}: {rk_wall / wall:.2f}x")
+    print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

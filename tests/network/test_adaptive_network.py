@@ -1,0 +1,136 @@
+"""Adaptive steps per cell in networks (``method="dopri5"``, issue 23 item 4): each cell its
+own Dormand-Prince steps between events delivered exactly.
+
+Checked against the independent two-cell reference (``helpers.two_cells``: solve_ivp,
+DOP853 at rtol 1e-10, exact event handling), against the fixed-step loop at a small
+step (another integrator, the same network), for the same bits on one and two threads,
+and for one-line refusals of what it does not integrate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from helpers import two_cells as ref
+from helpers.cli import cli_error, run_cli
+import hhsim
+from hhsim.errors import ParameterError
+from hhsim.network import Monitors, Network, Population, Projection, presets, simulate_network, synapses, toml_io
+
+T_STOP = 60.0
+
+pytestmark = pytest.mark.xdist_group("adaptive_network")
+
+
+def _two_cells(**kw) -> Network:
+    return Network(
+        populations=[Population("A", "hh", stim=hhsim.stim.step(ref.AMP, start=ref.START, dur=ref.DUR)),
+                     Population("B", "hh")],
+        projections=[
+            Projection("A", "B", synapses.Exp(tau=ref.TAU_AB, E=ref.E_AB), weight=ref.W_AB, delay=ref.D_AB),
+            Projection("B", "A", synapses.Exp(tau=ref.TAU_BA, E=ref.E_BA), weight=ref.W_BA, delay=ref.D_BA),
+        ],
+        t_stop=T_STOP, **kw)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    a, b = ref.reference(T_STOP)
+    assert a.size >= 3 and b.size >= 2  # B fires only through A: the coupling matters
+    return a, b
+
+
+def _error(r, reference) -> float:
+    a, b = reference
+    ta, tb = r.spikes["A"][1], r.spikes["B"][1]
+    assert ta.size == a.size and tb.size == b.size, (ta, a, tb, b)
+    return float(max(np.max(np.abs(ta - a)), np.max(np.abs(tb - b))))
+
+
+def test_two_cells_within_1e6_ms_at_rtol_1e9(reference):
+    r = simulate_network(_two_cells(), method="dopri5", rtol=1e-9, atol=1e-9)
+    assert r.method == "dopri5"
+    assert _error(r, reference) < 1e-6
+
+
+def test_error_falls_with_the_tolerance(reference):
+    errors = [_error(simulate_network(_two_cells(), method="dopri5", rtol=tol, atol=tol), reference)
+              for tol in (1e-5, 1e-7, 1e-9)]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[0] > 30 * errors[2]
+    assert errors[0] < 1e-3  # even the loosest is better than rk4 at 0.025 ms (about 1e-4 ms, see test_reference_two_cells)
+
+
+def test_tolerances_from_the_network_and_its_file(reference, tmp_path):
+    net = _two_cells(method="dopri5", rtol=1e-9, atol=1e-9)
+    back = toml_io.loads(toml_io.dumps(net))
+    assert (back.method, back.rtol, back.atol) == ("dopri5", 1e-9, 1e-9)
+    assert _error(simulate_network(back), reference) < 1e-6
+
+
+def test_matches_the_fixed_step_loop_with_dead_time_stimulus_and_sources():
+    """The chain preset (1 ms delays, a pulse into cell 0) plus a spike source onto cell 3
+    through an alpha current synapse with short-term depression, and a 4 ms dead time:
+    rk4 at 0.0025 ms (the fixed-step loop, another integrator) gives the same spikes."""
+    net = presets.chain(n=6, t_stop=40.0)
+    src = hhsim.network.SpikeSource("kick", times_ms=[2.0, 2.5, 3.0, 21.0])
+    kick = Projection("kick", "chain", synapses.AlphaCurrent(tau=1.0), connect={"pre": [0], "post": [3]},
+                      weight=40.0, delay=0.7, stp=synapses.TsodyksMarkram(U=0.5, tau_rec=50.0, tau_fac=0.0),
+                      name="kick")
+    net = net.replace(sources=(src,), projections=(*net.projections, kick)).with_refractory(4.0)
+    fixed = simulate_network(net, method="rk4", dt=0.0025)
+    adaptive = simulate_network(net, method="dopri5", rtol=1e-8, atol=1e-8)
+    fi, ft = fixed.spikes["chain"]
+    ai, at = adaptive.spikes["chain"]
+    assert ft.size >= 7 and np.array_equal(np.sort(fi), np.sort(ai))
+    for c in np.unique(fi):
+        np.testing.assert_allclose(np.sort(at[ai == c]), np.sort(ft[fi == c]), atol=2e-3)
+    # the recorded traces agree too (Hermite interpolation of the steps onto the grid)
+    np.testing.assert_allclose(adaptive.v["chain"], fixed.v["chain"], atol=0.5)
+
+
+def test_two_threads_give_the_bits_of_one(monkeypatch):
+    net = presets.cobahh(n=100, t_stop=30.0)
+    net = net.replace(projections=tuple(dataclasses.replace(p, delay=0.5) for p in net.projections),
+                      monitors=Monitors(spikes="all", states={"E": [0, 79], "I": [3]}, every_ms=0.5))
+    runs = {}
+    for n in (1, 2):
+        monkeypatch.setenv("HHSIM_THREADS", str(n))
+        runs[n] = simulate_network(net, method="dopri5", rtol=1e-5, atol=1e-5)
+    one, two = runs[1], runs[2]
+    assert one.spikes["E"][1].size > 20
+    for pop in ("E", "I"):
+        assert np.array_equal(one.spikes[pop][0], two.spikes[pop][0])
+        assert np.array_equal(one.spikes[pop][1], two.spikes[pop][1])
+        assert np.array_equal(one.v[pop], two.v[pop])
+
+
+def test_refusals_name_what_is_not_integrated():
+    gap = Network(populations=[Population("P", "hh", n=2)],
+                  projections=[Projection("P", "P", synapses.Gap(), connect="all", weight=0.01)], t_stop=5.0)
+    with pytest.raises(ParameterError, match="gap junctions; accepted: point neurons"):
+        simulate_network(gap, method="dopri5")
+    with pytest.raises(ParameterError, match="delays of 0 ms"):
+        simulate_network(presets.cobahh(n=20, t_stop=5.0), method="dopri5")
+    with pytest.raises(ParameterError, match="rtol and atol apply to method dopri5 only"):
+        simulate_network(_two_cells(), method="rk4", rtol=1e-6)
+    with pytest.raises(ParameterError, match="rtol"):
+        simulate_network(_two_cells(), method="dopri5", rtol=0.0)
+
+
+def test_cli_runs_it_and_refuses_in_one_line(capsys, tmp_path):
+    path = tmp_path / "two.toml"
+    path.write_text(toml_io.dumps(_two_cells()))
+    code, out, err = run_cli(capsys, "network", str(path), "--method", "dopri5", "--rtol", "1e-7", "--atol", "1e-8",
+                             "--json")
+    assert code == 0, err
+    assert '"method": "dopri5"' in out
+    _, line = cli_error(capsys, "network", "--preset", "cobahh", "--t-stop", "5", "--method", "dopri5")
+    assert "delays of 0 ms" in line and "accepted" in line
+    _, line = cli_error(capsys, "network", str(path), "--method", "dopri5", "--rtol", "0")
+    assert "rtol" in line
+    _, line = cli_error(capsys, "network", str(path), "--method", "dopri5", "--atol", "-1e-6")
+    assert "atol" in line
