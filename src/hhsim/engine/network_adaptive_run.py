@@ -34,8 +34,8 @@ ATOL = dopri5.ATOL
 WINDOW_MAX = 5.0
 #: Windows in a run above which the run is refused (delays far below the run's length).
 MAX_WINDOWS = 5_000_000
-#: Cells per chunk when the window is split over threads.
-BLOCK = 32
+#: Cells per thread below which a window runs on fewer threads.
+MIN_CELLS_PER_THREAD = 16
 
 ACCEPTED = ("point neurons, linear synapses (exp, alpha, biexp; conductance or current) with delays > 0 ms "
             "between cells, short-term plasticity, spike sources, stimuli and dead times")
@@ -169,7 +169,7 @@ class AdaptiveRunner:
             for rhs, inst, ys, params, is_inst, base, ncomp in self.structures:
                 args = (rhs, inst, ys, params, is_inst, base, Ta, Tb, self.CELL, plan.LIN, plan.ST, EVW,
                         (self.out_t, self.out_n), self.REC_ARGS, tol)
-                bad = threads.run_chunks(na.advance_cells, args, ncomp, BLOCK, threads.first_failing_chunk)
+                bad = _on_threads(na.advance_cells, args, ncomp)
                 if bad >= 0:
                     self._failed(base + bad, Ta, Tb)
             ts, src = self._window_spikes()
@@ -251,6 +251,21 @@ class AdaptiveRunner:
     @property
     def EV(self) -> tuple:
         return (None, None, None, None, np.zeros(1, dtype=np.int64), None)
+
+
+def _on_threads(kernel, args: tuple, n: int) -> int:
+    """``kernel(*args, lo, hi)`` over n cells: one contiguous share per thread (a window is
+    short, so a handful of hand-overs per window; more, smaller chunks cost more than the
+    imbalance they save), the first share on this thread.  The first failing cell of
+    the lowest share, or -1."""
+    n_threads = min(threads.thread_count(), max(1, n // MIN_CELLS_PER_THREAD))
+    if n_threads == 1:
+        return int(kernel(*args, 0, n))
+    bounds = [k * n // n_threads for k in range(n_threads + 1)]
+    pool = threads._executor(n_threads)  # the shared pool (the batch runs size it so too)
+    futures = [pool.submit(kernel, *args, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+    statuses = [int(kernel(*args, bounds[0], bounds[1]))] + [int(f.result()) for f in futures]
+    return next((s for s in statuses if s >= 0), -1)
 
 
 class _Pool:
