@@ -215,7 +215,7 @@ def _fast_commit(base, lo, hi, dt, S, v, LIN):
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
 def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BASE, P, S, hits, d, mem, fixed,
-          ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC, PL):
+          ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC, PL, chan, NZ):
     """Advance steps n_from .. n_to - 1 (thread tid of n_threads).  Returns (status, step):
     (-1, n_to) when done, (0, n) on divergence in step n, (-2 .. -5, n) when a buffer
     must grow before step n (see network_driver's status codes); the leading thread's.
@@ -226,11 +226,15 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
     a step; ``hits``: one flag per structure, ``d``: the sub-step's buffer (the
     leading thread's); ``mem``: the membrane functions (fast, sub, dvdt);
     ``fixed``: the loop's parts (:data:`PIECES`, in that order); ``PL``: spike-timing-dependent
-    plasticity (see :mod:`hhsim.engine.network_driver`)."""
+    plasticity (see :mod:`hhsim.engine.network_driver`); ``chan``, ``NZ``: the noisy channels'
+    step and their record (:mod:`hhsim.engine.network_noise`; ``NZ`` empty: none), run by every
+    thread on its share of the noisy cells after the step's start, before the membranes."""
     fast, sub, dvdt = mem
     begin, inputs, commit, scan, release_holds, slow_nodes, end = fixed
     v_nodes = v.shape[0]
-    gap_or_graded = GAP[0][v_nodes] > 0 or GR[3][v_nodes] > 0
+    noisy = len(NZ) > 0
+    # the noisy channels' conductance is held in Gf, GEf beside the gap and graded terms
+    gap_or_graded = GAP[0][v_nodes] > 0 or GR[3][v_nodes] > 0 or noisy
     hold_min = SPK[14]
     p = 0  # meetings so far
     for n in range(n_from, n_to):
@@ -244,6 +248,12 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
             p += 1
             if not meet(sync, n_threads, p):
                 return -1, n
+        if noisy:
+            chan(tid, n_threads, n, dt, v, GAP, GR, NZ)
+            if n_threads > 1:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1, n
         for k in range(len(Y)):
             Sk = S[k]
             gbar, erev, phi, cm, rp, rcm = P[k]

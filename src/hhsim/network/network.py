@@ -67,6 +67,13 @@ class Population:
         multiplies it per neuron.
     area_um2 : membrane area (µm²), needed for weights and currents in nS and nA.
     threshold : spike detection threshold (mV); default the model's.
+    noise : channel noise in every cell, ``"markov"``, ``"langevin"`` or ``"none"`` (default),
+        or a :class:`~hhsim.noise.spec.ChannelNoise`: each cell has its own channels,
+        ``density`` (channel -> channels/µm², default the squid values of
+        :data:`hhsim.noise.spec.SQUID_DENSITY`) times ``area_um2``, or ``channel_counts``
+        (channel -> channels per cell), as ``hhsim.simulate(..., noise=...)`` spells
+        them (a network file: keys ``noise``, ``density``, ``counts``); keyed by the
+        network's seed (see :mod:`hhsim.noise.network`).
     refractory : dead time for spike emission (ms, >= 0; default 0), Brian2's
         ``refractory`` for a conductance-based cell whose equations are not
         marked ``(unless refractory)``: the membrane is not clamped and
@@ -95,6 +102,9 @@ class Population:
     threshold: float | None = None
     refractory: float = 0.0
     model_file: str | None = field(default=None, compare=False)
+    noise: Any = None
+    density: dict | None = None
+    channel_counts: dict | None = None
 
     def __post_init__(self):
         _check_name(self.name, "population")
@@ -114,6 +124,9 @@ class Population:
         from .cells import CableCell
 
         if isinstance(self.model, CableCell):
+            if self.noise is not None or self.density is not None or self.channel_counts is not None:
+                raise ParameterError(f"population {self.name!r} of cable cells takes no channel noise in a network "
+                                     "(accepted: noise on populations of point neurons; a noisy cable runs alone)")
             if self.params or self.initial or self.stim is not None or self.area_um2 is not None:
                 raise ParameterError(
                     f"population {self.name!r} of cable cells takes no params, initial, stim or area_um2 "
@@ -127,6 +140,7 @@ class Population:
             a = self.area_um2
             if isinstance(a, bool) or not isinstance(a, (int, float)) or not (math.isfinite(a) and a > 0):
                 raise ParameterError(f"population {self.name!r} area_um2 must be a number > 0 (got {a!r})")
+        self._lower_noise()
         if isinstance(self.stim, (list, tuple)) and len(self.stim) != self.n:
             raise ParameterError(
                 f"population {self.name!r}: a list of stimuli needs one per neuron ({self.n}), got {len(self.stim)}")
@@ -138,6 +152,20 @@ class Population:
                 raise ParameterError(
                     f"unknown initial state {key!r} for population {self.name!r}; accepted: v, "
                     + ", ".join(self.model.state_names) + ", g_<synapse name>")
+
+    def _lower_noise(self) -> None:
+        """Fold ``noise``, ``density`` and ``channel_counts`` into one checked noise record (or None),
+        its area the population's ``area_um2`` (taken from the record when only it gives one)."""
+        from ..noise.network import check_population_noise, population_noise
+
+        rec = population_noise(self.name, self.noise, self.area_um2, self.density, self.channel_counts)
+        object.__setattr__(self, "noise", rec)
+        object.__setattr__(self, "density", None)
+        object.__setattr__(self, "channel_counts", None)
+        if rec is not None:
+            if self.area_um2 is None:
+                object.__setattr__(self, "area_um2", rec.area_um2)
+            check_population_noise(self.name, rec, self.model)
 
 
 @dataclass(frozen=True)

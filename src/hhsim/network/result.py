@@ -232,6 +232,8 @@ class NetworkResult(ShownResult):
                 continue
             pops[name] = {"n": self.sizes[name], "n_spikes": self.n_spikes(name),
                           "rate_hz": self.rate(name, start), "cv_isi": _num(self.cv_isi(name))}
+        for name, d in (self.meta.get("channel_noise") or {}).items():  # the noisy populations
+            pops[name]["channel_noise"] = d
         late = self.meta.get("late_events", 0)
         plastic = {name: {"n": int(d["w"].size), "mean_w_mS_cm2": float(d["w"].mean()) if d["w"].size else None,
                           "w_max_mS_cm2": d["w_max"],

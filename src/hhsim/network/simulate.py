@@ -15,6 +15,8 @@ from ..engine import network_loop
 from ..engine import network_adaptive_run as adaptive
 from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
 from ..engine.network_lower import EDGE_BYTES, SLOT_BYTES, NetworkPlan, lower_network
+from ..engine.network_noise import chan_function
+from ..noise.network import lower_network_noise
 from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
@@ -73,11 +75,15 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
         runner.run(progress)
         return NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
     _check_stability(plan, method, dt)
+    noise = lower_network_noise(net, plan, grid.dt, method)  # the noisy cells' channels, or None
     mon = _monitors(net, plan, grid)
     mon["weights"] = _weight_monitors(net, plan, grid)
-    runner = _Runner(plan, method, grid, net.seed, mon)
+    runner = _Runner(plan, method, grid, net.seed, mon, noise)
     runner.run(progress)
-    return NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
+    result = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
+    if noise is not None:
+        result.meta["channel_noise"] = noise.describe()
+    return result
 
 
 # ------------------------------------------------------------------ checks
@@ -271,7 +277,7 @@ def _indices(idx, n: int, name: str) -> np.ndarray:
 class _Runner:
     """Owns the driver's arrays; grows the buffers the driver asks for."""
 
-    def __init__(self, plan: NetworkPlan, method: str, grid, seed: int, mon: dict):
+    def __init__(self, plan: NetworkPlan, method: str, grid, seed: int, mon: dict, noise=None):
         self.plan, self.method, self.grid, self.seed = plan, method, grid, seed
         nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
         # groups whose nodes share their kinetics take a loop compiled for that alone
@@ -285,6 +291,11 @@ class _Runner:
         self.P = tuple(tuple(np.ascontiguousarray(a, dtype=float) for a in
                              (g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm))
                        for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
+        # noisy cells (hhsim.noise.network): their noisy channels' gbar 0 in the membrane
+        self.NZ = () if noise is None else noise.NZ
+        if noise is not None:
+            k = noise.group
+            self.P = (*self.P[:k], (noise.zero_noisy_gbar(self.P[k][0]), *self.P[k][1:]), *self.P[k + 1:])
         self.hits = np.zeros(len(plan.groups), dtype=np.bool_)
         self.sub_buffer = np.zeros(network_loop.SUB_BUFFER)
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
@@ -487,15 +498,21 @@ class _Runner:
         fixed = network_loop.fixed_functions(env)
         args = (n0, n1, self.grid.t0, self.grid.dt, self.seed, self.full, self.v, p.thr, self.Y, self.base, self.P,
                 self.S, self.hits, self.sub_buffer, (m.fast, m.sub, m.dvdt), fixed, p.ST, p.LIN, p.KIN, p.GR, p.GAP,
-                p.E, p.STP, p.PIN, self.Q, self.EV, r.SPK, self.REC, p.PL)
+                p.E, p.STP, p.PIN, self.Q, self.EV, r.SPK, self.REC, p.PL, self._chan(), self.NZ)
         return args, env
+
+    def _chan(self):
+        """The noisy channels' step of the loop (:mod:`hhsim.engine.network_noise`)."""
+        return chan_function(self.v, self.plan.GAP, self.plan.GR, self.NZ)
 
     def _compile(self) -> None:
         """Everything the loop calls, compiled or loaded before the first step (on a first
         run in two processes at once: :func:`hhsim.engine.network_loop.compile_loop`)."""
         args, env = self._arguments(0, 1)
         m = self.membranes
-        network_loop.compile_loop(env, (m.fast, m.sub, m.dvdt), (0, 1, spin.new_sync(), *args))
+        if self.NZ:
+            self.NZ[0].__wrapper_address__()  # the noise kernel (run_noise)
+        network_loop.compile_loop(env, (m.fast, m.sub, m.dvdt, self._chan()), (0, 1, spin.new_sync(), *args))
 
     def _call(self, n0: int, n1: int):
         """Advance steps n0..n1-1 with the compiled loop: on ``self.threads`` threads

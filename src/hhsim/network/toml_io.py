@@ -30,7 +30,8 @@ from .synapses import KINDS, STDP, TsodyksMarkram, make
 
 _TOP = {"name", "t_stop", "dt", "method", "rtol", "atol", "seed", "populations", "sources", "synapses", "inputs",
         "noise", "monitors"}
-_POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold", "refractory"}
+_POP = {"model", "n", "params", "initial", "stim", "stim_scale", "area_um2", "threshold", "refractory", "noise",
+        "density", "counts"}
 _SRC = {"n", "rate_hz", "times_ms"}
 _SYN = {"pre", "post", "kind", "connect", "weight", "delay", "stp", "stdp", "name"}
 _INPUT = {"target", "n_inputs", "rate_hz", "weight", "kind", "name"}
@@ -125,7 +126,8 @@ def loads(text: str, where: str = "network file", base: Path | None = None) -> N
         pops.append(Population(name, model, n=t.get("n", 1), params=t.get("params", {}),
                                initial=t.get("initial", {}), stim=_stimulus(t.get("stim"), w),
                                stim_scale=t.get("stim_scale"), area_um2=t.get("area_um2"),
-                               threshold=t.get("threshold"), refractory=t.get("refractory", 0.0)))
+                               threshold=t.get("threshold"), refractory=t.get("refractory", 0.0),
+                               noise=t.get("noise"), density=t.get("density"), channel_counts=t.get("counts")))
     sources = []
     for name, t in (data.get("sources") or {}).items():
         w = f"{where} [sources.{name}]"
@@ -249,6 +251,11 @@ def to_dict(net: Network) -> dict:
                 t[key] = _value(getattr(p, key))
         if p.refractory:  # 0 (no dead time) is the default, and is left out
             t["refractory"] = p.refractory
+        if p.noise is not None:  # channel noise: the method and the channels (the area is area_um2)
+            t["noise"] = p.noise.method
+            for key in ("density", "counts"):
+                if getattr(p.noise, key):
+                    t[key] = dict(getattr(p.noise, key))
         out["populations"][p.name] = t
     if net.sources:
         out["sources"] = {}

@@ -1,0 +1,128 @@
+"""Channel noise of a network's cells: one step of their channel counts, inside the network's loop.
+
+Fixed numba code, compiled once.  The network's time loop
+(:func:`hhsim.engine.network_loop.steps`) calls ``chan`` once per step on
+every thread, after the step's start (:func:`~hhsim.engine.network_driver.step_begin`)
+and before the membranes; ``chan`` is :func:`channel_step` for a network with
+noisy cells and :func:`no_channels` (with an empty record) for one without,
+both first-class function values (:class:`~hhsim.engine.function_values.CompiledFunction`).
+
+For each noisy cell ``c`` (network node ``nodes[c]``), as the cable's noisy
+channels (:mod:`hhsim.engine.cable_noise`):
+
+1. its noisy channels' conductance from the counts at the step's start,
+   ``g = sum_k gbar[k] * open[k] / N[k]`` (mS/cm²) and ``g E`` (mS/cm² x mV),
+   goes into the node's held coupling terms ``Gf``, ``GEf`` (those of gap
+   junctions and graded synapses, :mod:`hhsim.engine.network_driver`): the
+   membrane of every path (the vectorised fast path and the sub-steps between
+   events) takes them as a conductance with its reversal potential held over
+   the step, beside the deterministic membrane whose noisy channels have
+   ``gbar`` = 0;
+2. the counts then make their transitions over the step at the cell's V at the
+   step's start (the kernel's ideal clamp), by the kernel of single cells and
+   batches (:func:`hhsim.engine.noise_kernels.run_noise`, passed in as a
+   function value ``run`` so that it is compiled once and shared with the batch
+   path): the same random numbers, keyed by (seed, node, step)
+   (:mod:`hhsim.engine.noise_random`), so each thread may take any share of the
+   cells and the bits do not depend on the number of threads.
+
+So a spike of a noisy cell is located inside its step as for any cell (on the
+step's cubic interpolant), with its channel counts held over the step, as the
+exponential-Euler noisy kernel holds them.
+
+Units: V in mV, t in ms, conductances in mS/cm².
+"""
+
+from __future__ import annotations
+
+from numba import float64, int64, njit, typeof, types
+
+from .function_values import CompiledFunction
+
+#: The record ``NZ`` of :func:`channel_step`, by position: ``run`` (the kernel,
+#: a function value), ``nodes`` (each noisy cell's network node), ``vn`` (their V
+#: at the step's start, scratch), then the arrays of ``run_noise`` in its order
+#: from ``z`` to ``gt_col`` (``ch_n`` the channels per cell), from ``dch_g0`` to
+#: ``cm``, ``wave``, ``scale``, ``i_m``, ``clamp`` (all True), ``thr``, ``v_rec``,
+#: ``g_rec``, ``o_rec``, ``gm_kind``, ``gm_a``, ``gm_b``, ``spk_t``, ``spk_n``,
+#: ``node_id`` (each cell's random stream), and the scalars ``vlo``, ``vh`` (the
+#: rate table's grid, mV), ``method`` (0 markov, 1 langevin) and ``seed``.
+RECORD = ("run", "nodes", "vn", "z", "xd", "tab", "grp", "ch_row0", "ch_ns", "ch_g0", "ch_ng", "ch_gbar",
+          "ch_erev", "ch_n", "gt_pow", "gt_stride", "gt_col", "dch_g0", "dch_ng", "dch_gbar", "dch_erev", "dg_pow",
+          "dg_col", "dg_inst", "gfix", "gefix", "cm", "wave", "scale", "i_m", "clamp", "thr", "v_rec", "g_rec",
+          "o_rec", "gm_kind", "gm_a", "gm_b", "spk_t", "spk_n", "node_id", "vlo", "vh", "method", "seed")
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def no_channels(tid, n_threads, n, dt, v, GAP, GR, NZ):
+    """``chan`` of a network without noisy cells (``NZ`` empty): nothing to do."""
+    return -1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
+    """Step ``n`` (of ``dt`` ms) of thread ``tid``'s share of the noisy cells (see the module
+    docstring): their conductance into ``Gf``, ``GEf``, then their transitions.  Returns
+    ``run_noise``'s status (-1)."""
+    (run, nodes, vn, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,
+     gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm, wave, scale, i_m, clamp,
+     thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, vlo, vh, method, seed) = NZ
+    m = nodes.shape[0]
+    lo = (tid * m) // n_threads
+    hi = ((tid + 1) * m) // n_threads
+    nn = v.shape[0]
+    # step_begin has set Gf, GEf afresh when the network has gap junctions or graded synapses;
+    # else they hold only what this function wrote a step ago
+    coupled = GAP[0][nn] > 0 or GR[3][nn] > 0
+    Gf = GAP[3]
+    GEf = GAP[4]
+    for c in range(lo, hi):
+        i = nodes[c]
+        vn[c] = v[i]
+        g = 0.0
+        ge = 0.0
+        for k in range(ch_row0.shape[0]):
+            N = ch_n[k, c]
+            if N > 0.0:
+                gk = ch_gbar[k, c] * z[ch_row0[k] + ch_ns[k] - 1, c] / N
+                g += gk
+                ge += gk * ch_erev[k, c]
+        if coupled:
+            Gf[i] += g
+            GEf[i] += ge
+        else:
+            Gf[i] = g
+            GEf[i] = ge
+    if hi <= lo:
+        return -1
+    return run(vn, z, xd, tab, grp, vlo, vh, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow,
+               gt_stride, gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm,
+               wave, scale, i_m, clamp, vn, thr, method, seed, node_id, dt, 0.0, n, 1, 0, v_rec, g_rec, o_rec,
+               gm_kind, gm_a, gm_b, spk_t, spk_n, lo, hi)
+
+
+def kernel_signature(arrays: dict):
+    """The signature under which :func:`channel_step` calls ``run_noise`` (int64 result), from
+    the record's values ``arrays`` (by the names of :data:`RECORD`)."""
+    a = {k: typeof(v) for k, v in arrays.items() if k != "run"}
+    order = (["vn", "z", "xd", "tab", "grp", "vlo", "vh", "ch_row0", "ch_ns", "ch_g0", "ch_ng", "ch_gbar", "ch_erev",
+              "ch_n", "gt_pow", "gt_stride", "gt_col", "dch_g0", "dch_ng", "dch_gbar", "dch_erev", "dg_pow", "dg_col",
+              "dg_inst", "gfix", "gefix", "cm", "wave", "scale", "i_m", "clamp", "vn", "thr", "method", "seed",
+              "node_id"])
+    args = [a[k] for k in order] + [float64, float64, int64, int64, int64, a["v_rec"], a["g_rec"], a["o_rec"],
+                                    a["gm_kind"], a["gm_a"], a["gm_b"], a["spk_t"], a["spk_n"], int64, int64]
+    return int64(*args)
+
+
+_CHAN: dict = {}
+
+
+def chan_function(v, GAP, GR, NZ) -> CompiledFunction:
+    """``chan`` for the loop: :func:`channel_step` for a record ``NZ``, :func:`no_channels`
+    for the empty one; one function value per argument types."""
+    arg_types = (int64, int64, int64, float64, typeof(v), typeof(GAP), typeof(GR), typeof(NZ))
+    key = tuple(str(t) for t in arg_types)
+    if key not in _CHAN:
+        function = channel_step if len(NZ) else no_channels
+        _CHAN[key] = CompiledFunction(function, types.int64(*arg_types))
+    return _CHAN[key]
