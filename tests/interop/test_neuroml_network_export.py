@@ -122,8 +122,8 @@ def test_a_spike_array_population_is_a_source_of_its_times(tmp_path):
     ({"sources": (SpikeSource("drive", n=20, rate_hz=hhsim.stim.step(50.0, start=10.0, dur=20.0)),),
       "projections": (Projection("drive", "E", AMPA, connect="one_to_one", weight="3 nS"),)},
      "a time-varying Poisson rate has no NeuroML form"),
-    ({"sources": (), "projections": (), "inputs": (PoissonInput("E", 10, 5.0, "1 nS", AMPA),)},
-     "PoissonInput (n_inputs Poisson trains summed into each neuron) has no NeuroML form"),
+    ({"sources": (), "projections": (), "inputs": (PoissonInput("E", 10, 5.0, "1 nA", syn.ExpCurrent(tau=2.0)),)},
+     "synapse kind 'exp_current' has no NeuroML form hhsim writes"),
     ({"sources": (), "projections": (), "noise": (Noise("E", std=1.0),)}, "noise (an Ornstein-Uhlenbeck current)"),
 ])
 def test_what_neuroml_cannot_hold_is_refused_in_one_line(change, expect, tmp_path):

@@ -144,7 +144,7 @@ def read_membrane(cell, mp, ip, ctx: Context, ion_channels: dict, pool_models: d
             if cd.ion_channel not in ion_channels:
                 raise ModelError(f"{w}: ion channel {cd.ion_channel!r} is not in the file")
             ch, sp = read_channel(ion_channels[cd.ion_channel], _channel_name(cd.id), ctx,
-                                  channel_properties(_properties(cell), cd.ion_channel))
+                                  channel_properties(_properties(cell), cd.ion_channel), temperature)
             ion = ION_IN.get(cd.ion or sp or "", None)
             if ion is None:
                 raise ModelError(f"{w}: ion {cd.ion!r} is not one of {', '.join(IONS)} or non_specific")
@@ -281,7 +281,7 @@ def membrane_elements(model: Model, ident: str, where: str) -> MembraneWritten:
     channels, cts, ch_props = [], [], {}
     pool_ions = {p.ion for p in model.pools}
     for ch in model.channels:
-        written = write_channel(ch, f"{ident}_{ch.name}")
+        written = write_channel(ch, f"{ident}_{ch.name}", temperature=model.temperature)
         channels.append(written.channel)
         cts.extend(written.component_types)
         ch_props.update({f"ch:{written.channel.id}:{k}": v for k, v in written.properties.items()})

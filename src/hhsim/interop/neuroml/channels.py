@@ -31,9 +31,12 @@ Gates (NeuroML element -> hhsim gate):
   transitions' rates as the rates between them, and the gate's fraction, the sum
   of its open states' occupancies, raised to ``instances`` in the channel's
   ``conductance``; such a channel runs on point neurons (cables and networks
-  refuse it in one line) and is not written back.  NeuroML's transitions do not
-  use a gateKS's ``q10Settings``, so a gateKS that gives them is refused rather
-  than read with a factor NeuroML tools ignore.
+  refuse it in one line).  A transition whose rate is 0 is no transition.
+  NeuroML's transitions do not use a gateKS's ``q10Settings``, so a gateKS that
+  gives them is refused rather than read with a factor NeuroML tools ignore.
+  A channel with a kinetic scheme is written as an ``ionChannelKS``
+  (:mod:`.kinetic`), and a scheme hhsim wrote reads back as it was (its state
+  names and order, kept by the cell's properties, even when it is a chain).
 
 Standard forms, with ``x = (V - midpoint)/scale``:
 
@@ -63,10 +66,9 @@ from ...channels.scheme import SchemeState, scheme_states
 from ...errors import ModelError
 from . import lems
 from . import units as _units
+from .forms import ION_IN, ION_OUT, form_text, xml_of  # noqa: F401 (used by cells)
+from .forms import decode as _decode, encode as _encode, scaled as _scaled
 
-#: NeuroML species -> hhsim ion ("" for none).
-ION_IN = {"na": "na", "k": "k", "ca": "ca", "ca2": "ca", "cl": "cl", "non_specific": "", "": ""}
-ION_OUT = {"na": "na", "k": "k", "ca": "ca", "cl": "cl", "": "non_specific"}
 
 _STD = {
     "rate": {"HHExpRate": Exp, "HHSigmoidRate": Sigmoid, "HHExpLinearRate": LinExp},
@@ -123,34 +125,6 @@ def _form(elem, role: str, ctx: Context, where: str) -> RateForm:
         if raw is not None:
             params[attr] = _units.value(raw, dim, f"{where} {attr}")
     return Expr(lems.read_component_type(ct, role, where, params))
-
-
-def form_text(form: RateForm) -> str:
-    """An expression text of any rate form, its parameters written as numbers."""
-    if isinstance(form, Expr):
-        values = {n: _units.fmt(v) for n, v in form.params}
-        return _expr.unparse(form.tree, rename=values) if values else form.text
-    n = {p: _units.fmt(v) for p, v in zip(form.param_names, form.values())}
-    if isinstance(form, Const):
-        return n["value"]
-    if isinstance(form, Exp):
-        return f"{n['A']}*exp((V - ({n['V0']}))/({n['k']}))"
-    if isinstance(form, Sigmoid):
-        return f"{n['A']}/(1 + exp((V - ({n['V0']}))/({n['k']})))"
-    if isinstance(form, LinExp):
-        return f"{n['A']}*linexp(V - ({n['V0']}), {n['k']})"
-    raise ModelError(f"rate form {form!r} has no expression text")
-
-
-def _scaled(form: RateForm, factor: float, divide: bool) -> RateForm:
-    if factor == 1.0:
-        return form
-    if divide and isinstance(form, Const):
-        return Const(form.value / factor)
-    if not divide and isinstance(form, (Exp, Sigmoid)):
-        return dataclasses.replace(form, A=form.A * factor)
-    text = f"({form_text(form)})/{_units.fmt(factor)}" if divide else f"{_units.fmt(factor)}*({form_text(form)})"
-    return Expr(text)
 
 
 def _q10(gate, where: str):
@@ -267,9 +241,13 @@ def _sum(forms: list) -> RateForm:
     return Expr(" + ".join(f"({form_text(f)})" for f in forms))
 
 
-def _kinetic(g, ctx: Context, where: str):
+def _kinetic(g, ctx: Context, where: str, props: dict | None = None):
     """A gateKS of one closed and one open state (or a chain of independent subunits) as the
-    HH gate it is; any other scheme as (its :class:`SchemeState` gates, its open fraction)."""
+    HH gate it is; any other scheme, or one hhsim wrote as a scheme (``props``), as (its
+    :class:`SchemeState` gates, its open fraction)."""
+    from .kinetic import state_names
+
+    written = state_names(g, props or {})
     try:
         power = int(g.instances)
     except (TypeError, ValueError):
@@ -305,8 +283,10 @@ def _kinetic(g, ctx: Context, where: str):
             flows.setdefault((b, a), []).append(Expr(f"(1 - ({inf}))/({tau})"))
         else:
             rate = _transition_rate(t, ctx, tw)
+            if isinstance(rate, Exp) and rate.A == 0.0:  # a rate of 0 (hhsim writes one for a pair's
+                continue                                   # direction without a transition): none
             flows.setdefault((a, b) if kind == "forward" else (b, a), []).append(rate)
-    chain = _chain(closed, opened[0], flows) if len(opened) == 1 else None
+    chain = _chain(closed, opened[0], flows) if len(opened) == 1 and written is None else None
     if chain is not None:
         up = [_sum(flows.get((chain[k], chain[k + 1]), [])) for k in range(len(chain) - 1)]
         down = [_sum(flows.get((chain[k + 1], chain[k]), [])) for k in range(len(chain) - 1)]
@@ -316,6 +296,9 @@ def _kinetic(g, ctx: Context, where: str):
     # any other scheme: one state variable per state (hhsim.channels.scheme)
     order = closed + opened
     names = {sid: _subgate_name(g.id, sid) for sid in order}
+    if written is not None:  # the names and order hhsim wrote
+        names, listed = written
+        order = sorted(order, key=lambda sid: listed.index(names[sid]))
     for sid, name in names.items():
         if not name.isidentifier():
             raise ModelError(f"{where}: state {sid!r} would be the gate {name!r}, which is not an identifier")
@@ -373,10 +356,12 @@ def _binomial(up: list, down: list) -> bool:
     return True
 
 
-def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tuple[Channel, str]:
+def read_channel(ch, name: str, ctx: Context, props: dict | None = None,
+                 temperature: float | None = None) -> tuple[Channel, str]:
     """(hhsim channel named ``name`` from NeuroML ion channel ``ch``, its NeuroML species).
 
-    ``props``: the hhsim properties the cell keeps for this channel (:func:`channel_properties`)."""
+    ``props``: the hhsim properties the cell keeps for this channel (:func:`channel_properties`);
+    ``temperature``: the file's (°C), which the rates of a scheme hhsim wrote were scaled for."""
     where = f"{_at(ctx, ch.id)}: ionChannel {ch.id!r}"
     if getattr(ch, "type", None) not in (None, "ionChannelHH", "ionChannelPassive"):
         raise ModelError(f"{where}: channel type {ch.type!r} is not supported; accepted: ionChannelHH")
@@ -405,7 +390,7 @@ def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tupl
             factors.append(factor)
             continue
         if kind == "gateKS":
-            got = _kinetic(g, ctx, gw)
+            got = _kinetic(g, ctx, gw, props)
             if isinstance(got, tuple):  # a general scheme: its states and its open fraction
                 gates.extend(got[0])
                 q10s.extend([None] * len(got[0]))
@@ -443,6 +428,10 @@ def read_channel(ch, name: str, ctx: Context, props: dict | None = None) -> tupl
                           conductance=conductance)
     except ModelError as exc:
         raise type(exc)(f"{where}: {exc}") from None
+    if isinstance(ch, neuroml.IonChannelKS):
+        from . import kinetic
+
+        return kinetic.restored(channel, ch, props, ctx, temperature, write_channel), species
     return _restored(channel, ch, props, ctx), species
 
 
@@ -500,33 +489,6 @@ def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
         if theirs is None or xml_of(ct, "ComponentType") != xml_of(theirs, "ComponentType"):
             return channel
     return candidate
-
-
-def _encode(key: str, form: RateForm) -> dict[str, str]:
-    """Properties recording ``form`` exactly: ``kind:v1,v2,..`` or ``expr:text`` with its parameters."""
-    if isinstance(form, Expr):
-        out = {key: f"expr:{form.text}"}
-        out.update({f"{key}.{n}": _units.fmt(v) for n, v in form.params})
-        return out
-    return {key: f"{form.kind}:" + ",".join(_units.fmt(v) for v in form.values())}
-
-
-def _decode(props: dict, key: str) -> RateForm:
-    kind, _, body = props[key].partition(":")
-    if kind == "expr":
-        params = {k[len(key) + 1:]: float(v) for k, v in props.items() if k.startswith(key + ".")}
-        return Expr(body, params)
-    cls = {"exp": Exp, "sigmoid": Sigmoid, "linexp": LinExp, "const": Const}[kind]
-    return cls(*(float(x) for x in body.split(",")))
-
-
-def xml_of(obj, tag: str) -> str:
-    """The XML text libNeuroML writes for ``obj`` (to compare two elements)."""
-    import io
-
-    out = io.StringIO()
-    obj.export(out, 0, name_=tag, pretty_print=True)
-    return out.getvalue()
 
 
 def _notes(obj) -> str:
@@ -683,15 +645,15 @@ def _conductance_groups(channel: Channel) -> tuple[dict, list]:
     return plain, fractions
 
 
-def write_channel(channel: Channel, ident: str) -> Written:
+def write_channel(channel: Channel, ident: str, temperature: float | None = None) -> Written:
     """``channel`` as a NeuroML ``ionChannelHH`` with id ``ident``; rates no standard
     form expresses exactly become component types named ``<ident>_<gate>_<form>``.
-    A channel with a multi-state kinetic scheme is refused in one line (hhsim does not
-    write ``gateKS`` yet)."""
-    schemes = sorted({g.scheme for g in channel.gates if isinstance(g, SchemeState)})
-    if schemes:
-        raise ModelError(f"channel {channel.name!r}: its kinetic scheme {schemes[0]!r} cannot be written to NeuroML "
-                         "by hhsim yet (it writes HH gates and gateFractional; gateKS is read, not written)")
+    A channel with a multi-state kinetic scheme is an ``ionChannelKS`` (:mod:`.kinetic`;
+    ``temperature`` °C, the model's, sets the factor its rates are written with)."""
+    if any(isinstance(g, SchemeState) for g in channel.gates):
+        from . import kinetic
+
+        return Written(*kinetic.write(channel, ident, temperature, _elements))
     cts = []
     kw = {"id": ident, "conductance": "10pS", "type": "ionChannelHH"}
     if channel.ion:

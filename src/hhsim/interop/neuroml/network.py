@@ -13,8 +13,12 @@ Reading (NeuroML -> hhsim):
 * ``electricalProjection`` through a ``gapJunction`` -> gap junctions;
 * ``pulseGenerator`` through ``explicitInput`` or an ``inputList`` -> a
   pulse (nA over the cell's area) on each target neuron;
+* ``blockingPlasticSynapse`` (no blockMechanism) -> a biexp synapse, with its
+  ``tsodyksMarkramDepMechanism`` / ``tsodyksMarkramDepFacMechanism`` as the
+  projection's Tsodyks-Markram ``stp`` (U = initReleaseProb, tau_rec, tau_fac);
 * ``poissonFiringSynapse`` through an ``inputList`` -> Poisson spike
-  sources of ``averageRate`` with one synapse to each target;
+  sources of ``averageRate`` with one synapse to each target (or the
+  PoissonInput hhsim wrote, see below);
   ``transientPoissonFiringSynapse`` -> the same with the rate a step from
   ``delay`` for ``duration`` (no spikes outside it).
 
@@ -31,8 +35,14 @@ cells) and constant-rate Poisson sources (spikeGeneratorPoisson cells), with
 their projections.  The network's seed, duration and order of sources are
 kept as ``hhsim:`` properties (with the step and method when the network sets
 them), so hhsim draws the Poisson trains read back as it drew them and
-integrates as it did (other NeuroML tools draw their own).  PoissonInput, noise,
-time-varying rates and short-term plasticity are refused in one line.
+integrates as it did (other NeuroML tools draw their own).  Tsodyks-Markram
+short-term plasticity on a biexp synapse is a ``blockingPlasticSynapse`` with a
+``tsodyksMarkramDepMechanism`` (tau_fac = 0) or ``tsodyksMarkramDepFacMechanism``,
+the same rule (:func:`plasticity_mechanism`), read back as it was; on other synapse
+kinds it has no NeuroML form.  A :class:`PoissonInput` is a ``poissonFiringSynapse``
+of ``n_inputs x rate_hz`` on each target neuron (:func:`.writer._write_poisson_input`),
+read back as the PoissonInput.  Noise, time-varying Poisson rates, STDP and
+short-term plasticity off biexp synapses are refused in one line.
 """
 
 from __future__ import annotations
@@ -42,8 +52,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import ModelError
-from ...network import Network, Population, Projection, SpikeSource, synapses as _syn
+import neuroml
+
+from ...errors import ModelError, ParameterError
+from ...network import Network, PoissonInput, Population, Projection, SpikeSource, synapses as _syn
+from ...network.synapses.stp import TsodyksMarkram
 from ...cable.stimulus import point
 from ...stim import Pulses, Step, pulse, step
 from . import units as _units
@@ -63,6 +76,53 @@ _CELL_REF = re.compile(r"^\s*(?:\.\./)?([A-Za-z_][\w-]*)(?:\[(\d+)\]|/(\d+)(?:/[
 class _Syn:
     synapse: object
     gbase_ns: float
+    stp: TsodyksMarkram | None = None
+
+
+#: NeuroML's Tsodyks-Markram mechanisms (Synapses.xml) -> whether they facilitate.
+_TM_TYPES = {"tsodyksMarkramDepMechanism": False, "tsodyksMarkramDepFacMechanism": True}
+
+
+def plasticity_mechanism(stp: TsodyksMarkram):
+    """hhsim's Tsodyks-Markram rule as NeuroML's plasticity mechanism, parameters unchanged.
+
+    The two are the same rule at every spike.  NeuroML (Synapses.xml) releases R U with the
+    values before the spike, then sets R -> R (1 - U), U -> U + U0 (1 - U), and between
+    spikes relaxes R to 1 (tauRec) and U to U0 (tauFac), from R = 1, U = U0.  hhsim first
+    sets u -> u + U (1 - u), releases u x, sets x -> x - u x, and relaxes x to 1 and u to 0.
+    Calling u_n hhsim's u after its n-th update and V_n NeuroML's U before the n-th spike,
+    both start at U0 and follow V_(n+1) = U0 + (1 - U0) V_n exp(-d/tauFac) (NeuroML: the
+    update gives V_n + U0 (1 - V_n), whose excess over U0, (1 - U0) V_n, decays; hhsim:
+    u_n exp(-d/tauFac) decays, then gains U0 (1 - that)), and R and x follow the same
+    recursion, so the released fractions are equal spike by spike.  tau_fac = 0 (u = U at
+    every spike) is NeuroML's depression-only mechanism."""
+    if stp.tau_fac > 0:
+        return neuroml.PlasticityMechanism(type="tsodyksMarkramDepFacMechanism", init_release_prob=_units.fmt(stp.U),
+                                           tau_rec=_units.quantity(stp.tau_rec, "ms"),
+                                           tau_fac=_units.quantity(stp.tau_fac, "ms"))
+    return neuroml.PlasticityMechanism(type="tsodyksMarkramDepMechanism", init_release_prob=_units.fmt(stp.U),
+                                       tau_rec=_units.quantity(stp.tau_rec, "ms"))
+
+
+def _stp(pm, where: str) -> TsodyksMarkram:
+    """A NeuroML plasticity mechanism as hhsim's rule (see :func:`plasticity_mechanism`)."""
+    if pm.type not in _TM_TYPES:
+        raise ModelError(f"{where}: plasticityMechanism type {pm.type!r} is not read; accepted: "
+                         + ", ".join(_TM_TYPES))
+    u = _units.value(pm.init_release_prob, "none", f"{where} initReleaseProb")
+    trec = _units.value(pm.tau_rec, "time", f"{where} tauRec")
+    tfac = 0.0
+    if _TM_TYPES[pm.type]:
+        if pm.tau_fac is None:
+            raise ModelError(f"{where}: a tsodyksMarkramDepFacMechanism needs tauFac")
+        tfac = _units.value(pm.tau_fac, "time", f"{where} tauFac")
+        if not tfac > 0:
+            raise ModelError(f"{where}: tauFac must be > 0 ms (got {tfac:g}); a synapse without facilitation "
+                             "is a tsodyksMarkramDepMechanism")
+    try:
+        return TsodyksMarkram(U=u, tau_rec=trec, tau_fac=tfac)
+    except ParameterError as exc:
+        raise ModelError(f"{where}: {exc}") from None
 
 
 def _synapses(doc, ctx) -> dict:
@@ -83,6 +143,16 @@ def _synapses(doc, ctx) -> dict:
         out[s.id] = _Syn(_syn.Alpha(tau=_units.value(s.tau, "time", f"{w} tau"),
                                     E=_units.value(s.erev, "voltage", f"{w} erev")),
                          _units.value(s.gbase, "conductance", f"{w} gbase"))
+    for s in doc.blocking_plastic_synapses or []:
+        w = f"{_at(ctx, s.id)}: blockingPlasticSynapse {s.id!r}"
+        if s.block_mechanism is not None:
+            raise ModelError(f"{w}: a blockMechanism is not read (hhsim's biexp synapse has no block); accepted: "
+                             "a plasticityMechanism alone")
+        out[s.id] = _Syn(_syn.BiExp(tau_rise=_units.value(s.tau_rise, "time", f"{w} tauRise"),
+                                    tau_decay=_units.value(s.tau_decay, "time", f"{w} tauDecay"),
+                                    E=_units.value(s.erev, "voltage", f"{w} erev")),
+                         _units.value(s.gbase, "conductance", f"{w} gbase"),
+                         None if s.plasticity_mechanism is None else _stp(s.plasticity_mechanism, w))
     for s in doc.gap_junctions or []:
         w = f"{_at(ctx, s.id)}: gapJunction {s.id!r}"
         out[s.id] = _Syn(_syn.Gap(), _units.value(s.conductance, "conductance", f"{w} conductance"))
@@ -183,7 +253,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     sizes: dict[str, int] = {}
     src_sizes: dict[str, int] = {}
     pop_cells: dict = {}
-    sources, projections = [], []
+    sources, projections, inputs = [], [], []
     for pop in net.populations or []:
         w = f"{_at(ctx, pop.id)}: population {pop.id!r}"
         if pop.component in arrays:  # spikeArray cells: a source of these spike times
@@ -269,16 +339,23 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             if pf.synapse not in syns or isinstance(syns[pf.synapse].synapse, _syn.Gap):
                 raise ModelError(f"{pw}: synapse {pf.synapse!r} is not an expOne, expTwo or alpha synapse of the file")
             rate = _units.value(pf.average_rate, "rate_hz", f"{pw} averageRate")
+            sy = syns[pf.synapse]
+            wts = np.array([sy.gbase_ns * wt for _, wt in targets])
+            kept = _poisson_input(hprops.get(f"input:{il.id}"), targets, sizes[il.populations], rate, transient, pw)
+            if kept is not None:  # hhsim wrote a PoissonInput here: n_inputs trains of rate/n_inputs each
+                n_inputs, rate_hz, group = kept
+                weight = _weight(wts, _area(pop_cells[il.populations]))
+                inputs.append(PoissonInput(il.populations, n_inputs, rate_hz, weight, sy.synapse, name=group))
+                continue
             if transient:  # Poisson at averageRate from delay for duration, none outside
                 rate = step(rate, start=_units.value(pf.delay, "time", f"{pw} delay"),
                             dur=_units.value(pf.duration, "time", f"{pw} duration"))
             name = il.id if il.id in order else f"{il.id}_src"  # hhsim writes the source's own name
             sources.append(SpikeSource(name, n=len(targets), rate_hz=rate))
-            sy = syns[pf.synapse]
-            wts = np.array([sy.gbase_ns * wt for _, wt in targets])
             projections.append(Projection(name, il.populations, sy.synapse,
                                           connect=_pairs_table(range(len(targets)), [t for t, _ in targets]),
-                                          weight=_weight(wts, _area(pop_cells[il.populations])), name=pf.synapse))
+                                          weight=_weight(wts, _area(pop_cells[il.populations])), name=pf.synapse,
+                                          stp=sy.stp))
         else:
             raise ModelError(f"{w}: component {il.component!r} is not a pulseGenerator or poissonFiringSynapse "
                              "of the file")
@@ -304,7 +381,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
         delay = delays[0] if all(d == delays[0] for d in delays) else np.array(delays)
         projections.append(Projection(pre_pop, post_pop, sy.synapse, connect=_pairs_table(pre, post),
                                       weight=_weight(sy.gbase_ns * np.array(wts), _area(pop_cells[post_pop])),
-                                      delay=delay, name=pr.synapse))
+                                      delay=delay, name=pr.synapse, stp=sy.stp))
     for ep in net.electrical_projections or []:
         w = f"{_at(ctx, ep.id)}: electricalProjection {ep.id!r}"
         pre_pop, post_pop = ep.presynaptic_population, ep.postsynaptic_population
@@ -350,7 +427,26 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
         raise ModelError(f"{where}: its hhsim:seed, hhsim:t_stop and hhsim:dt properties must be numbers") from None
     if "method" in hprops:
         kw["method"] = hprops["method"]
-    return Network(populations=populations, projections=projections, sources=sources, name=net.id, **kw)
+    return Network(populations=populations, projections=projections, sources=sources, inputs=inputs, name=net.id,
+                   **kw)
+
+
+def _poisson_input(kept: str | None, targets: list, n: int, rate_hz: float, transient: bool, where: str):
+    """(n_inputs, rate per train in Hz, synapse group name) of an input list hhsim wrote from a
+    PoissonInput (its ``hhsim:input:<id>`` property), when the list still is one: a constant
+    rate of ``n_inputs`` times the train's on every neuron of the population, in order, with
+    one weight (a PoissonInput's weights are one per neuron); else None (read as sources)."""
+    if kept is None or transient:
+        return None
+    parts = kept.split()
+    try:
+        n_inputs, rate = int(parts[0]), float(parts[1])
+    except (IndexError, ValueError):
+        raise ModelError(f"{where}: its hhsim:input property must be 'n_inputs rate_hz [name]' (got {kept!r})") from None
+    if [t for t, _ in targets] != list(range(n)) or rate_hz != n_inputs * rate and \
+            not np.isclose(rate_hz, n_inputs * rate, rtol=1e-12, atol=0.0):
+        return None
+    return n_inputs, rate, (parts[2] if len(parts) > 2 else None)
 
 
 # ------------------------------------------------------------------ writing

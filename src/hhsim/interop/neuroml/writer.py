@@ -28,7 +28,8 @@ def _ident(name: str) -> str:
 
 
 def _add_cell(doc, written) -> None:
-    doc.ion_channel_hhs.extend(written.channels)
+    for ch in written.channels:  # a channel with kinetic schemes is an ionChannelKS
+        (doc.ion_channel_kses if isinstance(ch, neuroml.IonChannelKS) else doc.ion_channel_hhs).append(ch)
     doc.ComponentType.extend(written.component_types)
     doc.decaying_pool_concentration_models.extend(written.pools)
     doc.cells.append(written.cell)
@@ -64,8 +65,19 @@ def cable_document(cell) -> neuroml.NeuroMLDocument:
     return doc
 
 
-def _synapse_element(syn, ident: str, gbase_ns: float):
+def _synapse_element(syn, ident: str, gbase_ns: float, stp=None, where: str = ""):
+    """(document list, NeuroML synapse) of ``syn`` with peak conductance ``gbase_ns``; with
+    Tsodyks-Markram ``stp``, a blockingPlasticSynapse (:func:`.network.plasticity_mechanism`)."""
     g = _units.quantity(gbase_ns, "nS")
+    if stp is not None:
+        from .network import plasticity_mechanism
+
+        if not isinstance(syn, _syn.BiExp):
+            raise ModelError(f"{where}: short-term plasticity is written to NeuroML on a biexp synapse only (NeuroML's "
+                             f"plastic synapse, blockingPlasticSynapse, is two-exponential); this one is {syn.kind!r}")
+        return "blocking_plastic_synapses", neuroml.BlockingPlasticSynapse(
+            id=ident, gbase=g, erev=_units.quantity(syn.E, "mV"), tau_rise=_units.quantity(syn.tau_rise, "ms"),
+            tau_decay=_units.quantity(syn.tau_decay, "ms"), plasticity_mechanism=plasticity_mechanism(stp))
     if isinstance(syn, _syn.Exp):
         return "exp_one_synapses", neuroml.ExpOneSynapse(id=ident, gbase=g, erev=_units.quantity(syn.E, "mV"),
                                                           tau_decay=_units.quantity(syn.tau, "ms"))
@@ -245,6 +257,45 @@ def _write_sources(doc, nml_net, net: Network):
     return pre_site
 
 
+def _write_poisson_input(doc, nml_net, pi, k: int, n: int, areas: dict, cell_of: dict) -> None:
+    """A PoissonInput as a poissonFiringSynapse on every neuron of its target: ``n_inputs``
+    independent Poisson trains of ``rate_hz`` through one linear synapse each add up to one
+    Poisson train of ``n_inputs * rate_hz`` through one synapse (same weight), which is what
+    NeuroML holds.  The weights are drawn as the network draws them; ``n_inputs``, the rate
+    and the synapse group's name are kept as the property ``hhsim:input:<inputList id>`` so
+    that hhsim reads the input back as a PoissonInput (the same spikes: its own streams)."""
+    where = f"PoissonInput into {pi.target!r}"
+    if pi.target not in areas:
+        raise ModelError(f"{where}: the target is not a population of the network")
+    area = areas[pi.target]
+    if area is None:
+        raise ModelError(f"{where}: a PoissonInput onto cable cells is not written to NeuroML by hhsim")
+    if pi.synapse.current or not isinstance(pi.synapse, (_syn.Exp, _syn.BiExp, _syn.Alpha)):
+        raise ModelError(f"{where}: synapse kind {pi.synapse.kind!r} has no NeuroML form hhsim writes; accepted: "
+                         "exp, biexp, alpha")
+    dens = values(pi.weight, n, stream(0, _WEIGHT, 10**6), f"{where} weight", area, conductance=True)
+    ns = dens * (area / NS_PER_UM2_IN_MS_PER_CM2)
+    uniform = bool(np.all(ns == ns[0]))
+    ident = _ident(f"pin{k}_{pi.name or pi.synapse.kind}")
+    attr, elem = _synapse_element(pi.synapse, f"{ident}_syn", float(ns[0]) if uniform else 1.0,
+                                  where=where)
+    getattr(doc, attr).append(elem)
+    doc.poisson_firing_synapses.append(neuroml.PoissonFiringSynapse(
+        id=ident, average_rate=_units.quantity(pi.n_inputs * pi.rate_hz, "Hz"), synapse=elem.id,
+        spike_target=f"./{elem.id}"))
+    il = neuroml.InputList(id=f"{ident}_in", populations=pi.target, component=ident)
+    target = cell_of[pi.target]
+    if uniform:
+        il.input = [neuroml.Input(id=i, target=f"../{pi.target}/{i}/{target}", destination="synapses")
+                    for i in range(n)]
+    else:
+        il.input_ws = [neuroml.InputW(id=i, target=f"../{pi.target}/{i}/{target}", destination="synapses",
+                                      weight=_units.fmt(w)) for i, w in enumerate(ns)]
+    nml_net.input_lists.append(il)
+    kept = [str(pi.n_inputs), _units.fmt(pi.rate_hz)] + ([pi.name] if pi.name else [])
+    nml_net.properties.append(neuroml.Property(tag=f"hhsim:input:{il.id}", value=" ".join(kept)))
+
+
 def network_document(net: Network) -> neuroml.NeuroMLDocument:
     """``net`` as a NeuroML document (see the module docstring for what can be written)."""
     ident = _ident(net.name)
@@ -294,17 +345,16 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
                 il = neuroml.InputList(id=f"{gid}_in", populations=pop.name, component=gid)
                 il.input.append(neuroml.Input(id=0, target=f"../{pop.name}/{i}/{written[key]}", destination="synapses"))
                 nml_net.input_lists.append(il)
-    if net.inputs:
-        raise ModelError("PoissonInput (n_inputs Poisson trains summed into each neuron) has no NeuroML form "
-                         "whose spikes hhsim reads back the same; give it as a SpikeSource(rate_hz=...) with one "
-                         "source per target neuron (written as a poissonFiringSynapse)")
+    for k, pi in enumerate(net.inputs):
+        _write_poisson_input(doc, nml_net, pi, k, sizes.get(pi.target, 0), areas, cell_of)
     if net.noise:
         raise ModelError("noise (an Ornstein-Uhlenbeck current) has no NeuroML form; it is not written")
     pre_site = _write_sources(doc, nml_net, net)
     for k, pr in enumerate(net.projections):
         where = f"projection {pr.pre}->{pr.post}"
-        if pr.stp is not None:
-            raise ModelError(f"{where}: short-term plasticity is not written to NeuroML by hhsim")
+        if pr.stdp is not None:
+            raise ModelError(f"{where}: STDP has no NeuroML form (its synapses have no plasticity of the weight); "
+                             "not written")
         n_pre = net.population(pr.pre).n if pr.pre in sizes else next(s.n for s in net.sources if s.name == pr.pre)
         pre, post = _connect.connect(pr.connect, n_pre, sizes[pr.post], seed=[net.seed, _CONNECT, k],
                                      same_population=pr.pre == pr.post)  # the pairs the network runs with
@@ -321,7 +371,7 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
         else:
             delay = np.broadcast_to(np.asarray(pr.delay, dtype=float), (len(pre),))
         syn_id = f"syn{k}_{_ident(pr.group_name)}"
-        attr, elem = _synapse_element(pr.synapse, syn_id, 1.0)
+        attr, elem = _synapse_element(pr.synapse, syn_id, 1.0, pr.stp, where)
         getattr(doc, attr).append(elem)
         if pr.pre in pre_site:
             # a source: its rows are cells of spikeArray or spikeGeneratorPoisson populations
