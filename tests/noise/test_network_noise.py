@@ -12,6 +12,8 @@ channels, stepped by the kernel of single cells and batches inside the network's
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -121,6 +123,15 @@ def test_a_network_file_gives_and_writes_the_noise(tmp_path, capsys):
     code, out, err = run_cli(capsys, "network", str(path), "--json")
     assert code == 0, err
     assert '"channel_noise": {"method": "langevin"' in out
+    # the same noise from the command line's options on a file without it
+    plain = tmp_path / "plain.toml"
+    plain.write_text('name = "noisy"\nt_stop = 20.0\ndt = 0.01\nmethod = "expeuler"\nseed = 4\n'
+                     '[populations.A]\nmodel = "hh"\nn = 4\n')
+    code, out2, err = run_cli(capsys, "network", str(plain), "--json", "--noise", "A=langevin", "--area", "20")
+    assert code == 0, err
+    a, b = json.loads(out)["populations"]["A"], json.loads(out2)["populations"]["A"]
+    assert a["n_spikes"] > 0 and (a["n_spikes"], a["cv_isi"]) == (b["n_spikes"], b["cv_isi"])
+    assert a["channel_noise"]["channels_per_cell"] == b["channel_noise"]["channels_per_cell"] == {"Na": 1200, "K": 360}
 
 
 def _refused(match: str, make):
@@ -157,3 +168,10 @@ def test_the_command_line_refuses_in_one_line(tmp_path, capsys):
     path.write_text('t_stop = 5.0\n[populations.A]\nmodel = "hh"\nn = 2\narea_um2 = 20.0\nnoise = "gillespie"\n')
     _, line = cli_error(capsys, "network", str(path))
     assert "gillespie" in line and "accepted: markov, langevin or none" in line
+    path.write_text('t_stop = 5.0\n[populations.A]\nmodel = "hh"\nn = 2\n')
+    _, line = cli_error(capsys, "network", str(path), "--noise", "X=markov")
+    assert line.endswith("unknown population 'X'; accepted: A")
+    _, line = cli_error(capsys, "network", str(path), "--noise", "markov")  # no area
+    assert "needs the membrane area" in line
+    _, line = cli_error(capsys, "network", str(path), "--area", "A=big")
+    assert "expected UM2 or POP=UM2" in line

@@ -29,9 +29,15 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
 @click.option("--refractory", "refractory", multiple=True, metavar="[POP=]MS",
               help="Dead time for spike emission (ms) of population POP, or of every population; repeatable. "
                    "No spike within MS ms of a neuron's last one; the membrane is not clamped.")
+@click.option("--noise", "noise", multiple=True, metavar="[POP=]METHOD",
+              help="Channel noise in every cell of population POP, or of every population: markov, langevin or "
+                   "none; repeatable. Channels: the squid densities (or the file's density/counts) times --area.")
+@click.option("--area", "area", multiple=True, metavar="[POP=]UM2",
+              help="Membrane area (um2) of population POP's cells, or of every population; repeatable. The noisy "
+                   "channels' number, and the area of weights in nS.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
 def network_cmd(file, preset, t_stop, dt, method, rtol, atol, seed, as_json, plot, animate, plot_weights, out,
-                refractory, describe):
+                refractory, noise, area, describe):
     """Simulate a network of neurons connected by synapses."""
     from ..network import presets, simulate_network, toml_io
 
@@ -46,6 +52,15 @@ def network_cmd(file, preset, t_stop, dt, method, rtol, atol, seed, as_json, plo
     for spec in refractory:
         pop, ms = _refractory_spec(spec)
         net = net.with_refractory(ms, pop)
+    if area or noise:
+        from ..noise.network import with_channel_noise
+
+        for spec in area:  # the areas first: a noise then counts its channels on them
+            pop, um2 = _population_spec(spec, "--area", "UM2", "a number of um2 (e.g. 100 or E=100)", float)
+            net = with_channel_noise(net, area_um2=um2, population=pop)
+        for spec in noise:
+            pop, name = _population_spec(spec, "--noise", "METHOD", "markov, langevin or none (e.g. E=markov)", str)
+            net = with_channel_noise(net, method=name, population=pop)
     if describe:
         if file is not None and str(file).lower().endswith(".nml"):
             raise ParameterError("--describe writes hhsim's TOML; a NeuroML network is described by its file "
@@ -99,6 +114,18 @@ def _refractory_spec(spec: str) -> tuple[str | None, float]:
         raise ParameterError(f"--refractory {spec!r}: expected MS or POP=MS with MS a number of ms "
                              "(e.g. 3 or E=3)") from None
     return (pop or None), value
+
+
+def _population_spec(spec: str, option: str, what: str, accepted: str, kind) -> tuple[str | None, object]:
+    """``"POP=VALUE"`` or ``"VALUE"`` as (population or None for all, the value as ``kind``)."""
+    pop, sep, value = spec.rpartition("=")
+    if sep and not pop.strip():
+        raise ParameterError(f"{option} {spec!r}: no population before '='; expected {what} or POP={what}")
+    try:
+        out = kind(value.strip())
+    except ValueError:
+        raise ParameterError(f"{option} {spec!r}: expected {what} or POP={what}, {what} {accepted}") from None
+    return (pop.strip() or None), out
 
 
 def load_network_file(path: str):

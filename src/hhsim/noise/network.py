@@ -31,6 +31,7 @@ from ..engine.network_codegen import METHODS as FIXED_METHODS
 from ..engine.network_noise import RECORD, kernel_signature
 from ..engine.noise_kernels import LANGEVIN, MARKOV, init_counts, run_noise
 from ..errors import ParameterError
+from ..model import Model
 from .lowering import VH, VLO, noise_plan
 from .run import counts_per_node
 from .spec import ChannelNoise
@@ -189,3 +190,29 @@ def population_noise(name: str, noise, area_um2, density, channel_counts) -> Cha
     if rec.area_um2 is None and area_um2 is not None:
         rec = dataclasses.replace(rec, area_um2=float(area_um2))
     return rec
+
+
+def with_channel_noise(net, *, method: str | None = None, area_um2: float | None = None,
+                       population: str | None = None):
+    """``net`` with the channel noise of ``population`` (every population of point neurons
+    when None) changed: ``method`` (``markov``, ``langevin`` or ``none``; the record's
+    densities and counts are kept) and/or the membrane area ``area_um2`` (µm²; also the
+    population's area for weights in nS).  What the command line's ``--noise`` and
+    ``--area`` do."""
+    names = [p.name for p in net.populations]
+    if population is not None and population not in names:
+        raise ParameterError(f"unknown population {population!r}; accepted: {', '.join(names)}")
+    pops = []
+    for p in net.populations:
+        if (population is not None and p.name != population) or (population is None and not isinstance(p.model, Model)):
+            pops.append(p)  # not this one, or a cable-cell population when every one is meant
+            continue
+        area = p.area_um2 if area_um2 is None else area_um2
+        rec = p.noise
+        if method is not None:
+            m = str(method).strip().lower()
+            rec = None if m == "none" else (dataclasses.replace(rec, method=m) if rec is not None else m)
+        if isinstance(rec, ChannelNoise):
+            rec = dataclasses.replace(rec, area_um2=area)
+        pops.append(dataclasses.replace(p, noise=rec, area_um2=area))
+    return net.replace(populations=tuple(pops))
