@@ -362,6 +362,7 @@ def other_chain_k() -> str:
     return chain_k().replace('rate="0.3per_ms"', 'rate="0.35per_ms"')
 
 
+@pytest.mark.xdist_group("neuroml_ks_scheme")
 def test_a_general_gateks_runs_as_its_scheme(tmp_path):
     """A gateKS that no HH gate is runs as its five occupancies: spike times of the squid axon
     with that K channel, from its equations written out here (NeuroML's gateKS: each
@@ -413,6 +414,7 @@ def test_a_general_gateks_runs_as_its_scheme(tmp_path):
     assert nml.load_model(nml.write_neuroml(model, tmp_path / "back.nml")) == model
 
 
+@pytest.mark.xdist_group("neuroml_ks_scheme")
 @pytest.mark.slow
 @pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
 def test_jneuroml_integrates_a_general_gateks_as_hhsim(tmp_path):

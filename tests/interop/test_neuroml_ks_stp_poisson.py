@@ -8,8 +8,9 @@
 * A biexp projection with short-term plasticity is a ``blockingPlasticSynapse`` with a
   Tsodyks-Markram mechanism; read back, its efficacies on a regular train follow the
   recursion of NeuroML's definition (Synapses.xml), written out here.
-* A PoissonInput is a ``poissonFiringSynapse`` of ``n_inputs x rate_hz``; read back as the
-  PoissonInput, the network gives the same spikes.
+* A PoissonInput is a ``poissonFiringSynapse`` of ``n_inputs x rate_hz``, and a Poisson
+  source whose rate is a step a population of ``SpikeSourcePoisson`` cells; read back, the
+  network gives the same spikes.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def test_an_hh_gate_beside_a_scheme_is_a_two_state_gateks(tmp_path, capsys):
     (gate,) = [g for g in plain.gates if not isinstance(g, SchemeState)]
     v = np.linspace(-100.0, 50.0, 31) + 0.0123
     assert gate.name == "b" and plain.conductance == "gbar * (ka_O * b**2)"
-    for got, want in ((gate.alpha(v), 0.01 * np.exp(-(v + 70) / 10)), (gate.beta(v), 0.02 / (1 + np.exp(-(v + 40) / 5)))):
+    for got, want in ((gate.alpha(v), 0.01 * np.exp(-(v + 70) / 10)),
+                      (gate.beta(v), 0.02 / (1 + np.exp(-(v + 40) / 5)))):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
@@ -109,6 +111,7 @@ def test_a_conductance_ionchannelks_cannot_hold_is_refused(tmp_path):
     assert not (tmp_path / "x.nml").exists()
 
 
+@pytest.mark.xdist_group("neuroml_ks_scheme")
 @pytest.mark.slow
 @pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
 def test_jneuroml_runs_an_exported_kinetic_scheme_as_hhsim(tmp_path):
@@ -144,6 +147,7 @@ def test_jneuroml_runs_an_exported_kinetic_scheme_as_hhsim(tmp_path):
 TRAIN = [5.0 + 8.0 * k for k in range(8)]  # ms: a regular train, 125 Hz
 STP = TsodyksMarkram(U=0.3, tau_rec=150.0, tau_fac=60.0)
 BIEXP = syn.BiExp(tau_rise=0.5, tau_decay=3.0, E=0.0)
+BURST = hhsim.stim.step(150.0, start=20.0, dur=30.0)  # Hz: a Poisson source's rate, on from 20 to 50 ms
 
 
 def neuroml_efficacies(u0: float, tau_rec: float, tau_fac: float, times: list) -> np.ndarray:
@@ -165,13 +169,15 @@ def stp_network() -> Network:
     hh = hhsim.models.get("hh")
     return Network(
         populations=(Population("S", hh, n=1, area_um2=1000.0), Population("P", hh, n=3, area_um2=1000.0)),
-        sources=(SpikeSource("train", n=1, times_ms=TRAIN),),
-        projections=(Projection("train", "S", BIEXP, connect="all", weight="2 nS", stp=STP),),
+        sources=(SpikeSource("train", n=1, times_ms=TRAIN), SpikeSource("burst", n=3, rate_hz=BURST)),
+        projections=(Projection("train", "S", BIEXP, connect="all", weight="2 nS", stp=STP),
+                     Projection("burst", "P", syn.Exp(tau=2.0, E=0.0), connect="one_to_one", weight="1 nS")),
         inputs=(PoissonInput("P", 20, 40.0, "0.6 nS", syn.Exp(tau=2.0, E=0.0), name="bg"),),
         monitors=Monitors(states={"S": [0]}, every_ms=0.025), t_stop=70.0, seed=11, dt=0.02, method="rk4",
         name="stp_net")  # the step and method of the other NeuroML network tests: their kernels
 
 
+@pytest.mark.xdist_group("neuroml_network_rk4")
 def test_stp_and_poisson_input_round_trip(tmp_path, capsys):
     nml_utils = pytest.importorskip("neuroml.utils")
     net = stp_network()
@@ -181,10 +187,12 @@ def test_stp_and_poisson_input_round_trip(tmp_path, capsys):
     text = path.read_text()
     assert "tsodyksMarkramDepFacMechanism" in text and "<poissonFiringSynapse" in text
     assert 'averageRate="800Hz"' in text  # 20 trains of 40 Hz: one Poisson train of 800 Hz
+    assert '<SpikeSourcePoisson id="burst_poisson" start="20ms" duration="30ms" rate="150Hz"/>' in text
 
     back = nml.load_network(path).replace(monitors=net.monitors)
-    (pr,) = back.projections
+    pr = back.projections[0]
     assert (pr.pre, pr.post, pr.synapse, pr.stp) == ("train", "S", BIEXP, STP)
+    assert [(s.name, s.n, s.rate_hz) for s in back.sources][1] == ("burst", 3, BURST)
     (pi,) = back.inputs
     assert (pi.target, pi.n_inputs, pi.rate_hz, pi.weight, pi.synapse, pi.name) == (
         "P", 20, 40.0, "0.6 nS", syn.Exp(tau=2.0, E=0.0), "bg")
@@ -193,13 +201,17 @@ def test_stp_and_poisson_input_round_trip(tmp_path, capsys):
     assert sum(len(x) for x in ours.trains("P")) > 0
     for x, y in zip(ours.trains("P"), again.trains("P")):
         np.testing.assert_array_equal(y, x)  # the same PoissonInput: the same streams, the same spikes
+    burst = again.source_spikes["burst"][1]
+    np.testing.assert_array_equal(burst, ours.source_spikes["burst"][1])
+    assert burst.size > 0 and burst.min() >= 20.0 and burst.max() < 50.0
 
     # the efficacy of each spike of the train, from the conductance g = i_syn / (E - V): the
     # biexp waveforms of peak 1 at the train's times fit g exactly; their amplitudes over the
     # weight (2 nS on 1000 um2 = 0.2 mS/cm2) are NeuroML's R U spike by spike
     t, v, i_syn = again.t, again.v["S"][:, 0], again.i_syn["S"][:, 0]
     g = np.abs(i_syn / (BIEXP.E - v))
-    tp = BIEXP.tau_decay * BIEXP.tau_rise / (BIEXP.tau_decay - BIEXP.tau_rise) * math.log(BIEXP.tau_decay / BIEXP.tau_rise)
+    tr, td = BIEXP.tau_rise, BIEXP.tau_decay
+    tp = td * tr / (td - tr) * math.log(td / tr)  # the peak time of the waveform
     norm = 1.0 / (math.exp(-tp / BIEXP.tau_decay) - math.exp(-tp / BIEXP.tau_rise))
     basis = np.stack([np.where(t > s, norm * (np.exp(-(t - s) / BIEXP.tau_decay) - np.exp(-(t - s) / BIEXP.tau_rise)),
                                0.0) for s in TRAIN], axis=1)
@@ -241,7 +253,9 @@ def test_the_command_line_writes_and_reads_them(tmp_path, capsys):
     from hhsim.network import toml_io
 
     src = tmp_path / "net.toml"
-    src.write_text(toml_io.dumps(stp_network().replace(monitors=Monitors())))
+    net = stp_network()  # without its step-rate source, which a network file cannot hold
+    src.write_text(toml_io.dumps(net.replace(sources=net.sources[:1], projections=net.projections[:1],
+                                             monitors=Monitors())))
     code, out, err = run_cli(capsys, "export-neuroml", "--network", str(src), "--out", str(tmp_path / "net.nml"))
     assert code == 0, err
     back, want = nml.load_network(tmp_path / "net.nml"), toml_io.load(src)

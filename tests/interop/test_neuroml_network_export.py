@@ -47,6 +47,7 @@ def random_network(**changes) -> Network:
     return Network(**kw)
 
 
+@pytest.mark.xdist_group("neuroml_network_rk4")
 def test_random_network_round_trips_with_the_same_spikes(tmp_path, capsys):
     nml_utils = pytest.importorskip("neuroml.utils")
     net = random_network()
@@ -119,7 +120,8 @@ def test_a_spike_array_population_is_a_source_of_its_times(tmp_path):
 
 
 @pytest.mark.parametrize("change, expect", [
-    ({"sources": (SpikeSource("drive", n=20, rate_hz=hhsim.stim.step(50.0, start=10.0, dur=20.0)),),
+    ({"sources": (SpikeSource("drive", n=20, rate_hz=hhsim.stim.step(50.0, start=10.0, dur=20.0)
+                              + hhsim.stim.step(20.0, start=40.0, dur=10.0)),),
       "projections": (Projection("drive", "E", AMPA, connect="one_to_one", weight="3 nS"),)},
      "a time-varying Poisson rate has no NeuroML form"),
     ({"sources": (), "projections": (), "inputs": (PoissonInput("E", 10, 5.0, "1 nA", syn.ExpCurrent(tau=2.0)),)},

@@ -252,7 +252,8 @@ def signature(ch) -> tuple:
                 el = etree.fromstring(kid.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
                 out.append((etree.QName(el).localname, tuple(sorted(el.attrib.items()))))
             else:
-                out.append(("rate", tuple(sorted((k, str(getattr(kid, k))) for k in ("type", "rate", "midpoint", "scale")
+                keys = ("type", "rate", "midpoint", "scale")
+                out.append(("rate", tuple(sorted((k, str(getattr(kid, k))) for k in keys
                                                  if getattr(kid, k, None) is not None))))
         return tuple(out)
 

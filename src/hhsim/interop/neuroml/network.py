@@ -24,24 +24,27 @@ Reading (NeuroML -> hhsim):
 
 * ``spikeArray`` as the component of a population -> a spike source of those
   times (every cell of the population), with projections from it;
-  ``spikeGeneratorPoisson`` -> a Poisson source of its ``averageRate``.
+  ``spikeGeneratorPoisson`` -> a Poisson source of its ``averageRate``;
+  ``SpikeSourcePoisson`` -> a Poisson source whose rate is a step of ``rate``
+  from ``start`` for ``duration``.
 
 Writing is the reverse, for networks whose parts NeuroML expresses:
 populations of models without per-neuron parameters, pulse stimuli,
 projections (random connection rules and weight or delay distributions
 written as the pairs, weights and delays the network draws with its seed:
 NeuroML holds explicit connections), sources of spike times (spikeArray
-cells) and constant-rate Poisson sources (spikeGeneratorPoisson cells), with
-their projections.  The network's seed, duration and order of sources are
-kept as ``hhsim:`` properties (with the step and method when the network sets
-them), so hhsim draws the Poisson trains read back as it drew them and
+cells), constant-rate Poisson sources (spikeGeneratorPoisson cells) and Poisson
+sources whose rate is one step (SpikeSourcePoisson cells), with their
+projections.  The network's seed, duration and order of sources are kept as
+``hhsim:`` properties (with the step and method when the network sets them), so
+hhsim draws the Poisson trains read back as it drew them and
 integrates as it did (other NeuroML tools draw their own).  Tsodyks-Markram
 short-term plasticity on a biexp synapse is a ``blockingPlasticSynapse`` with a
 ``tsodyksMarkramDepMechanism`` (tau_fac = 0) or ``tsodyksMarkramDepFacMechanism``,
 the same rule (:func:`plasticity_mechanism`), read back as it was; on other synapse
 kinds it has no NeuroML form.  A :class:`PoissonInput` is a ``poissonFiringSynapse``
 of ``n_inputs x rate_hz`` on each target neuron (:func:`.writer._write_poisson_input`),
-read back as the PoissonInput.  Noise, time-varying Poisson rates, STDP and
+read back as the PoissonInput.  Noise, Poisson rates that vary otherwise, STDP and
 short-term plasticity off biexp synapses are refused in one line.
 """
 
@@ -247,6 +250,7 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
     cells = {c.id: c for c in doc.cells or []}
     arrays = {a.id: a for a in doc.spike_arrays or []}
     generators = {g.id: g for g in doc.spike_generator_poissons or []}
+    windows = {g.id: g for g in doc.SpikeSourcePoisson or []}
     hprops = {pr.tag[len("hhsim:"):]: pr.value for pr in net.properties or [] if str(pr.tag).startswith("hhsim:")}
     order = hprops.get("sources", "").split()
     read: dict = {}
@@ -272,9 +276,19 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             sources.append(SpikeSource(pop.id, n=int(n), rate_hz=rate))
             src_sizes[pop.id] = int(n)
             continue
+        if pop.component in windows:  # SpikeSourcePoisson cells: a Poisson source whose rate is a step
+            n = pop.size if pop.size is not None else len(pop.instances or [])
+            g = windows[pop.component]
+            gw = f"{_at(ctx, g.id)}: SpikeSourcePoisson {g.id!r}"
+            rate = step(_units.value(g.rate, "rate_hz", f"{gw} rate"),
+                        start=_units.value(g.start, "time", f"{gw} start"),
+                        dur=_units.value(g.duration, "time", f"{gw} duration"))
+            sources.append(SpikeSource(pop.id, n=int(n), rate_hz=rate))
+            src_sizes[pop.id] = int(n)
+            continue
         if pop.component not in cells:
-            raise ModelError(f"{w}: component {pop.component!r} is not a <cell>, <spikeArray> or "
-                             "<spikeGeneratorPoisson> of the file (hhsim "
+            raise ModelError(f"{w}: component {pop.component!r} is not a <cell>, <spikeArray>, "
+                             "<spikeGeneratorPoisson> or <SpikeSourcePoisson> of the file (hhsim "
                              "reads conductance-based cells and spike times, not abstract or integrate-and-fire "
                              "cells)")
         if pop.component not in read:
@@ -442,7 +456,8 @@ def _poisson_input(kept: str | None, targets: list, n: int, rate_hz: float, tran
     try:
         n_inputs, rate = int(parts[0]), float(parts[1])
     except (IndexError, ValueError):
-        raise ModelError(f"{where}: its hhsim:input property must be 'n_inputs rate_hz [name]' (got {kept!r})") from None
+        raise ModelError(f"{where}: its hhsim:input property must be 'n_inputs rate_hz [name]' "
+                         f"(got {kept!r})") from None
     if [t for t, _ in targets] != list(range(n)) or rate_hz != n_inputs * rate and \
             not np.isclose(rate_hz, n_inputs * rate, rtol=1e-12, atol=0.0):
         return None

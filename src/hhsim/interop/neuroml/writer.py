@@ -195,11 +195,23 @@ def _source_rows(src) -> list[np.ndarray]:
     return rows * src.n if len(rows) == 1 and src.n > 1 else rows
 
 
+def _step_window(rate) -> tuple[float, float, float] | None:
+    """(rate Hz, start ms, duration ms) of a Poisson rate that is one step of finite duration
+    (NeuroML's SpikeSourcePoisson), else None."""
+    from ...stim import Step
+
+    if isinstance(rate, Step) and np.isfinite(rate.dur) and rate.dur > 0 and rate.amp > 0 and rate.start >= 0:
+        return float(rate.amp), float(rate.start), float(rate.dur)
+    return None
+
+
 def _write_sources(doc, nml_net, net: Network):
     """Write the network's spike sources.  A source of spike times (ms) becomes spikeArray
     cells: one population of its name when every row has the same times, else a population
     ``<name>_<i>`` per row.  A Poisson source of constant rate (Hz) becomes a population of
-    its name of spikeGeneratorPoisson cells.  The order of the sources and the network's
+    its name of spikeGeneratorPoisson cells; one whose rate is one step, of SpikeSourcePoisson
+    cells (Poisson at the rate from ``start`` for ``duration``, none outside).  The order of
+    the sources and the network's
     seed, duration and step (ms) and method are kept as hhsim properties, so that hhsim
     reads the Poisson sources back at their places in the network, drawing their trains
     from the same streams (the same spikes; other NeuroML tools draw their own).
@@ -214,15 +226,24 @@ def _write_sources(doc, nml_net, net: Network):
     for k, src in enumerate(net.sources):
         where = f"source {src.name!r}"
         if src.times_ms is None:
+            window = None
             if isinstance(src.rate_hz, Stimulus):
-                raise ModelError(f"{where}: a time-varying Poisson rate has no NeuroML form hhsim writes; "
-                                 "accepted: a constant rate_hz (spikeGeneratorPoisson) or spike times (spikeArray)")
+                window = _step_window(src.rate_hz)
+                if window is None:
+                    raise ModelError(f"{where}: a time-varying Poisson rate has no NeuroML form hhsim writes other "
+                                     "than one step; accepted: a constant rate_hz (spikeGeneratorPoisson), a step "
+                                     "of rate (SpikeSourcePoisson) or spike times (spikeArray)")
             if src.name in taken:
                 raise ModelError(f"{where}: its name is also a population's; rename one")
             taken.add(src.name)
             comp = _ident(f"{src.name}_poisson")
-            doc.spike_generator_poissons.append(neuroml.SpikeGeneratorPoisson(
-                id=comp, average_rate=_units.quantity(float(src.rate_hz), "Hz")))
+            if window is None:
+                doc.spike_generator_poissons.append(neuroml.SpikeGeneratorPoisson(
+                    id=comp, average_rate=_units.quantity(float(src.rate_hz), "Hz")))
+            else:  # Poisson at the step's rate from its start for its duration, none outside
+                doc.SpikeSourcePoisson.append(neuroml.SpikeSourcePoisson(
+                    id=comp, start=_units.quantity(window[1], "ms"), duration=_units.quantity(window[2], "ms"),
+                    rate=_units.quantity(window[0], "Hz")))
             nml_net.populations.append(_population_list(src.name, comp, src.n))
             pre_site[src.name] = [(src.name, i, comp) for i in range(src.n)]
             written_names[k] = src.name  # read back at this place: its trains drawn from the same stream
