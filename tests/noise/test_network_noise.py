@@ -29,7 +29,8 @@ DT = 0.01  # ms: the noisy single-cell default, as the other noise tests
 
 def _rest(n: int, method: str, area: float, t_stop: float, seed: int) -> Network:
     pop = Population("A", "hh", n=n, noise=method, area_um2=area)
-    return Network(populations=[pop], t_stop=t_stop, dt=DT, method="expeuler", seed=seed)
+    return Network(populations=[pop], t_stop=t_stop, dt=DT, method="expeuler", seed=seed,
+                   monitors=Monitors(spikes="all", states={"A": [0, 1]}, every_ms=1.0))
 
 
 def test_unconnected_noisy_cells_fire_at_the_batch_rate():
@@ -42,24 +43,28 @@ def test_unconnected_noisy_cells_fire_at_the_batch_rate():
     assert a.sum() > 100 and b.sum() > 100, "both fire spontaneously at 30 um2"
     se = np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
     assert abs(a.mean() - b.mean()) < 4.0 * se, (a.mean(), b.mean(), se)
+    # the recorded synaptic current is the synapses' alone: none here (the channels' is not in it)
+    assert net.i_syn["A"].shape == (201, 2) and not net.i_syn["A"].any()
     # the channel counts of the summary: the squid densities times the area
     d = net.summary()["populations"]["A"]["channel_noise"]
     assert d["method"] == "markov" and d["channels_per_cell"] == {"Na": 1800, "K": 540}
 
 
-def _driven(noise: str | None, area: float | None) -> Network:
+def _driven(noise: str | None, area: float | None, gap: bool) -> Network:
     kw = {"noise": noise, "area_um2": area} if noise else {}
     pop = Population("A", "hh", n=3, stim=hhsim.stim.step(10.0, start=5.0), stim_scale=[1.0, 1.5, 2.0], **kw)
-    return Network(populations=[pop], t_stop=40.0, dt=DT, method="expeuler", seed=2)
+    # gap junctions: the noisy conductance is then added to the coupling terms step_begin sets
+    coupling = [Projection("A", "A", synapses.Gap(), connect={"p": 1.0}, weight=0.02)] if gap else []
+    return Network(populations=[pop], projections=coupling, t_stop=40.0, dt=DT, method="expeuler", seed=2)
 
 
-@pytest.mark.parametrize("method", ["markov", "langevin"])
-def test_the_deterministic_network_is_recovered_as_the_area_grows(method):
-    idx0, t0 = simulate_network(_driven(None, None)).spikes["A"]
-    assert t0.size == 9
+@pytest.mark.parametrize(("method", "gap"), [("markov", False), ("langevin", False), ("langevin", True)])
+def test_the_deterministic_network_is_recovered_as_the_area_grows(method, gap):
+    idx0, t0 = simulate_network(_driven(None, None, gap)).spikes["A"]
+    assert t0.size >= 9
     err = {}
     for area in (1e4, 1e6):
-        idx, t = simulate_network(_driven(method, area)).spikes["A"]
+        idx, t = simulate_network(_driven(method, area, gap)).spikes["A"]
         np.testing.assert_array_equal(idx, idx0)
         err[area] = float(np.abs(t - t0).max())
     # the noise falls as 1/sqrt(channels): 10x from 1e4 to 1e6 um2 (asked: at least 2x)

@@ -284,6 +284,8 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
                             KIN, GAP, E, STP, PIN, EV, SPK, PL)
             if st != -1:
                 return st, n
+        if noisy:  # the noisy channels' terms out of Gf, GEf before the records
+            chan(-1, 1, n, dt, v, GAP, GR, NZ)
         st = end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)
         if st != -1:
             return st, n + 1

@@ -41,13 +41,14 @@ from .function_values import CompiledFunction
 
 #: The record ``NZ`` of :func:`channel_step`, by position: ``run`` (the kernel,
 #: a function value), ``nodes`` (each noisy cell's network node), ``vn`` (their V
-#: at the step's start, scratch), then the arrays of ``run_noise`` in its order
+#: at the step's start, scratch), ``gn``, ``gen`` (their noisy conductance and g E
+#: over the step, as added to ``Gf``, ``GEf``), then the arrays of ``run_noise`` in its order
 #: from ``z`` to ``gt_col`` (``ch_n`` the channels per cell), from ``dch_g0`` to
 #: ``cm``, ``wave``, ``scale``, ``i_m``, ``clamp`` (all True), ``thr``, ``v_rec``,
 #: ``g_rec``, ``o_rec``, ``gm_kind``, ``gm_a``, ``gm_b``, ``spk_t``, ``spk_n``,
 #: ``node_id`` (each cell's random stream), and the scalars ``vlo``, ``vh`` (the
 #: rate table's grid, mV), ``method`` (0 markov, 1 langevin) and ``seed``.
-RECORD = ("run", "nodes", "vn", "z", "xd", "tab", "grp", "ch_row0", "ch_ns", "ch_g0", "ch_ng", "ch_gbar",
+RECORD = ("run", "nodes", "vn", "gn", "gen", "z", "xd", "tab", "grp", "ch_row0", "ch_ns", "ch_g0", "ch_ng", "ch_gbar",
           "ch_erev", "ch_n", "gt_pow", "gt_stride", "gt_col", "dch_g0", "dch_ng", "dch_gbar", "dch_erev", "dg_pow",
           "dg_col", "dg_inst", "gfix", "gefix", "cm", "wave", "scale", "i_m", "clamp", "thr", "v_rec", "g_rec",
           "o_rec", "gm_kind", "gm_a", "gm_b", "spk_t", "spk_n", "node_id", "vlo", "vh", "method", "seed")
@@ -63,17 +64,27 @@ def no_channels(tid, n_threads, n, dt, v, GAP, GR, NZ):
 def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
     """Step ``n`` (of ``dt`` ms) of thread ``tid``'s share of the noisy cells (see the module
     docstring): their conductance into ``Gf``, ``GEf``, then their transitions.  Returns
-    ``run_noise``'s status (-1)."""
-    (run, nodes, vn, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,
+    ``run_noise``'s status (-1).
+
+    ``tid`` = -1 (the leading thread, after the membranes and before the step's end
+    records): take the noisy conductance out of ``Gf``, ``GEf`` again, so that the
+    recorded synaptic current of a noisy cell is its synapses' alone."""
+    (run, nodes, vn, gn, gen, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,
      gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm, wave, scale, i_m, clamp,
      thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, vlo, vh, method, seed) = NZ
     m = nodes.shape[0]
+    nn = v.shape[0]
+    if tid < 0:
+        coupled = GAP[0][nn] > 0 or GR[3][nn] > 0
+        for c in range(m):
+            i = nodes[c]
+            GAP[3][i] = GAP[3][i] - gn[c] if coupled else 0.0
+            GAP[4][i] = GAP[4][i] - gen[c] if coupled else 0.0
+        return -1
+    # step_begin has set Gf, GEf afresh when the network has gap junctions or graded synapses;
+    # else they are 0 (this function took its own terms out at the last step's end)
     lo = (tid * m) // n_threads
     hi = ((tid + 1) * m) // n_threads
-    nn = v.shape[0]
-    # step_begin has set Gf, GEf afresh when the network has gap junctions or graded synapses;
-    # else they hold only what this function wrote a step ago
-    coupled = GAP[0][nn] > 0 or GR[3][nn] > 0
     Gf = GAP[3]
     GEf = GAP[4]
     for c in range(lo, hi):
@@ -87,12 +98,10 @@ def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
                 gk = ch_gbar[k, c] * z[ch_row0[k] + ch_ns[k] - 1, c] / N
                 g += gk
                 ge += gk * ch_erev[k, c]
-        if coupled:
-            Gf[i] += g
-            GEf[i] += ge
-        else:
-            Gf[i] = g
-            GEf[i] = ge
+        gn[c] = g
+        gen[c] = ge
+        Gf[i] += g
+        GEf[i] += ge
     if hi <= lo:
         return -1
     return run(vn, z, xd, tab, grp, vlo, vh, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow,

@@ -139,7 +139,8 @@ def lower_network_noise(net, plan, dt: float, method: str) -> NetworkNoise | Non
                 np_plan.counts, np_plan.gt_pow, np_plan.gt_stride, np.uint64(net.seed), nodes, 0, m)
     n_gates = np_plan.gm_kind.size
     values = {
-        "nodes": nodes, "vn": np.array(plan.v0[nodes], dtype=float), "z": z, "xd": np_plan.xd0.copy(),
+        "nodes": nodes, "vn": np.array(plan.v0[nodes], dtype=float), "gn": np.zeros(m), "gen": np.zeros(m),
+        "z": z, "xd": np_plan.xd0.copy(),
         "tab": np_plan.tab, "grp": np_plan.grp, "ch_row0": np_plan.ch_row0, "ch_ns": np_plan.ch_ns,
         "ch_g0": np_plan.ch_g0, "ch_ng": np_plan.ch_ng, "ch_gbar": np_plan.ch_gbar, "ch_erev": np_plan.ch_erev,
         "ch_n": np_plan.counts, "gt_pow": np_plan.gt_pow, "gt_stride": np_plan.gt_stride, "gt_col": np_plan.gt_col,
