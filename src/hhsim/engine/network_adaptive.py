@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .kernel_helpers import hermite_crossing
-from .network_kernels import lin_event, linear_advance, linear_terms, stim_at, tm_release
+from .network_kernels import LIN_ALPHA, LIN_BIEXP, LIN_EXP, lin_event, linear_advance, linear_terms, stim_at, tm_release
 from .solvers.dopri5 import A as _A, C as _C, E as _E, H_MIN, LOG_ERR_FLOOR
 from .solvers.dopri5_driver import count_not_after, data_pointer, next_stop
 
@@ -125,6 +125,54 @@ def _drive(i, w, sc, kt, ka, kb, kc, tau, left, s, V, LIN):
     return sc * stim_at(kt, ka, kb, w, kc, tau, left) + GE - G * V
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _powers(u):
+    """u^18, u^27, u^72, u^80, u^90 by products (the stage times of a step are 18, 27,
+    72, 80 and 90 ninetieths of it)."""
+    u2 = u * u
+    u3 = u2 * u
+    u9 = u3 * u3 * u3
+    u18 = u9 * u9
+    u27 = u18 * u9
+    u72 = u27 * u27 * u18
+    u4 = u2 * u2
+    u80 = u72 * (u4 * u4)
+    u90 = u80 * u9 * u
+    return u18, u27, u72, u80, u90
+
+
+@njit(cache=True, error_model="numpy")
+def _stage_terms(i, hs, LIN, SG):
+    """Cell i's linear synapses at the stage times of a step of hs ms: ``SG[0, s]`` = G
+    and ``SG[1, s]`` = G E at stage s = 1 .. 6 (stages 5 and 6 at the step's end), from
+    one exponential per group and time constant (its decay over a ninetieth of the step,
+    raised to the stages' powers) instead of one per group and stage."""
+    lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, lin_cg = LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], LIN[13]
+    for s in range(7):
+        SG[0, s] = 0.0
+        SG[1, s] = 0.0
+    for g in range(lin_kind.shape[0]):
+        a = lin_A[g, i]
+        b = lin_B[g, i]
+        if a == 0.0 and b == 0.0:
+            continue
+        kind = lin_kind[g]
+        p = _powers(math.exp(-hs / (90.0 * lin_t1[g])))
+        q = p
+        if kind == LIN_BIEXP:
+            q = _powers(math.exp(-hs / (90.0 * lin_t2[g])))
+        for s in range(1, 7):
+            m = min(s, 5) - 1
+            if kind == LIN_EXP:
+                gg = a * p[m]
+            elif kind == LIN_ALPHA:
+                gg = (a + b * TAB_C[s] * hs) * p[m]
+            else:
+                gg = a * p[m] - b * q[m]
+            SG[0, s] += gg * lin_cg[g]
+            SG[1, s] += gg * lin_E[g]
+
+
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, tol, lo, hi):
     """Integrate cells lo .. hi - 1 of one membrane structure across the window [T0, T1].
@@ -156,6 +204,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
     Z = np.empty(ns)
     Yn = np.empty(ns)
     K = np.empty((7, ns))
+    SG = np.empty((2, 7))
     z_p, yn_p, k_p = data_pointer(Z), data_pointer(Yn), data_pointer(K[0])
     for c in range(lo, hi):
         i = base + c
@@ -190,6 +239,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
                 status[i] = TOO_STIFF
                 break
             te = stop if landing else t + hs
+            _stage_terms(i, hs, LIN, SG)
             for s in range(1, 7):
                 for j in range(ns):
                     acc = 0.0
@@ -200,9 +250,10 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
                     for j in range(ns):
                         Yn[j] = Z[j]
                 if s >= 5:  # the step's end: the stimulus's left limit there
-                    I = _drive(i, w, sc, kt, ka, kb, kc, te, True, hs, Z[0], LIN)
+                    I = sc * stim_at(kt, ka, kb, w, kc, te, True)
                 else:
-                    I = _drive(i, w, sc, kt, ka, kb, kc, t + TAB_C[s] * hs, False, TAB_C[s] * hs, Z[0], LIN)
+                    I = sc * stim_at(kt, ka, kb, w, kc, t + TAB_C[s] * hs, False)
+                I += SG[1, s] - SG[0, s] * Z[0]
                 rhs(z_p if s < 6 else yn_p, k_p, s * ns, I, P)
             err = 0.0
             for j in range(ns):

@@ -151,6 +151,10 @@ class AdaptiveRunner:
         self._pending = _Pool(max(1024, 4 * n))
         self.ext_k = 0
         self.windows = 0
+        self._entry = None
+        # HHSIM_THREADS, else the cores other work leaves free (the windows are meetings, as
+        # the fixed-step loop's steps are)
+        self.threads = threads.coupled_thread_count()
 
     # ------------------------------------------------------------ the run
     def run(self, progress: bool) -> None:
@@ -169,7 +173,7 @@ class AdaptiveRunner:
             for rhs, inst, ys, params, is_inst, base, ncomp in self.structures:
                 args = (rhs, inst, ys, params, is_inst, base, Ta, Tb, self.CELL, plan.LIN, plan.ST, EVW,
                         (self.out_t, self.out_n), self.REC_ARGS, tol)
-                bad = _on_threads(na.advance_cells, args, ncomp)
+                bad = _on_threads(self._kernel(args), args, ncomp, self.threads)
                 if bad >= 0:
                     self._failed(base + bad, Ta, Tb)
             ts, src = self._window_spikes()
@@ -183,6 +187,22 @@ class AdaptiveRunner:
                 bar.update(1)
         if bar is not None:
             bar.close()
+
+    def _kernel(self, args: tuple):
+        """``advance_cells`` for these arguments: its compiled entry point once it is
+        compiled for their types (a call through the dispatcher types every argument
+        again, about 0.1 ms a window), else the dispatcher."""
+        if self._entry is not None:
+            return self._entry
+        kernel = na.advance_cells
+        if kernel.signatures:
+            try:
+                types = tuple(kernel.typeof_pyval(a) for a in (*args, 0, 0))
+                self._entry = kernel.overloads[types].entry_point
+                return self._entry
+            except KeyError:
+                pass
+        return kernel
 
     def _window_spikes(self) -> tuple[np.ndarray, np.ndarray]:
         """The window's spikes (times in ms, nodes), in time order (then node)."""
@@ -253,12 +273,12 @@ class AdaptiveRunner:
         return (None, None, None, None, np.zeros(1, dtype=np.int64), None)
 
 
-def _on_threads(kernel, args: tuple, n: int) -> int:
-    """``kernel(*args, lo, hi)`` over n cells: one contiguous share per thread (a window is
-    short, so a handful of hand-overs per window; more, smaller chunks cost more than the
-    imbalance they save), the first share on this thread.  The first failing cell of
-    the lowest share, or -1."""
-    n_threads = min(threads.thread_count(), max(1, n // MIN_CELLS_PER_THREAD))
+def _on_threads(kernel, args: tuple, n: int, n_threads: int) -> int:
+    """``kernel(*args, lo, hi)`` over n cells: one contiguous share for each of at most
+    ``n_threads`` threads, the first on this thread (a window is short: more, smaller
+    chunks cost more hand-overs than the imbalance they save).  The first failing cell
+    of the lowest share, or -1."""
+    n_threads = min(n_threads, max(1, n // MIN_CELLS_PER_THREAD))
     if n_threads == 1:
         return int(kernel(*args, 0, n))
     bounds = [k * n // n_threads for k in range(n_threads + 1)]
