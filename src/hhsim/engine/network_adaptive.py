@@ -186,8 +186,9 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
     at each cell's time); ``ST``: its stimuli; ``EVW`` = (ev_ptr, ev_t, ev_g, ev_w):
     each node's events in the window, by time; ``OUT`` = (out_t, out_n): the
     window's spikes per node; ``REC`` = (rec_col, rec_next, rec_dt, t0, rec_v,
-    rec_y, rec_i); ``tol`` = (rtol, atol, h_max).  Returns -1, or the first cell
-    (in index order) that failed (its status in ``CELL[6]``).
+    rec_y, rec_i: the synaptic current, µA/cm² outward positive); ``tol`` = (rtol,
+    atol, h_max).  Returns -1, or the first cell (in index order) that failed (its
+    status in ``CELL[6]``).
     """
     thr, refr, sp_last, hold, hcell, logp, status = CELL
     kt, ka, kb, kj, wave, scale = ST[0], ST[1], ST[2], ST[8], ST[4], ST[5]
@@ -296,7 +297,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
                         else:
                             rec_y[r_i, j - 1, q] = _hermite(Y[j], Yn[j], hs * K[0, j], hs * K[6, j], x)
                     G, GE = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, x * hs)
-                    rec_i[r_i, q] = GE - G * vr
+                    rec_i[r_i, q] = G * vr - GE  # outward positive, as the fixed-step loop records it
                     rec_next[i] = r_i + 1
             # PI step control of the point engine's loop (Hairer & Wanner's DOPRI5, beta 0.04)
             if err <= 8e-8:

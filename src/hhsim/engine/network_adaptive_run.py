@@ -309,10 +309,10 @@ class _Pool:
 
 
 def _synaptic_current(LIN, i: int, v: float) -> float:
-    """G E - G V (µA/cm²) of node i's linear synapses in their present state."""
+    """G V - G E (µA/cm², outward positive) of node i's linear synapses in their present state."""
     kind, E, A, B, cg = LIN[0], LIN[3], LIN[5], LIN[6], LIN[13]
     g = np.where(kind == 2, A[:, i] - B[:, i], A[:, i])
-    return float(np.sum(g * E) - np.sum(g * cg) * v)
+    return float(np.sum(g * cg) * v - np.sum(g * E))
 
 
 def _bar(n_windows: int, window: float):
