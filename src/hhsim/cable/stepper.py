@@ -119,8 +119,9 @@ class CableStepper:
         self._probe = chain_middle(n) if self._chain else 0
         self._PT, self._runs = plan.param_runs()
         self._sumg = sum_conductances(plan)
+        # writable, though nothing writes it: a read-only array is another type to
+        # numba, and the kernels would be compiled again for it
         self._zeros = np.zeros(n)
-        self._zeros.flags.writeable = False
         self._vmax = self._v.copy()
         self._hist = np.empty((4, n))
         self._G, self._GE = np.zeros(n), np.zeros(n)

@@ -41,6 +41,7 @@ from numba import njit, types
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
 from .function_values import CompiledFunction
+from .int_args import FALSE, TRUE, ZERO
 from .spin import leave, meet
 from .tree_solve import (BLOCKED_CHAIN, REDUCED_BASE, REDUCED_SHARED, REDUCED_THREAD, chain_middle, eliminate_pair,
                          set_junctions, solve_reduced, solve_tree, substitute_pair)
@@ -163,7 +164,7 @@ def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final, lo, hi, check_fir
 @njit(cache=True, error_model="numpy")
 def finish_crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt):
     """Time crossings on the last interval [t_(N-1), t_N] (parabola through three samples)."""
-    crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, True, 0, hist.shape[1])
+    crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, TRUE, ZERO, hist.shape[1], TRUE)
 
 
 @njit(cache=True, error_model="numpy")
@@ -181,7 +182,7 @@ def store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
     h_new = (ng_step + 1) % 4
     for c in range(v.shape[0]):
         hist[h_new, c] = v[c]
-    crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, 0, hist.shape[1])
+    crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, FALSE, ZERO, hist.shape[1], TRUE)
 
 
 # ---------------------------------------------------------------- taking a structure's membrane functions (mem)
@@ -205,14 +206,14 @@ def theta_step(mem, theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist,
     if split:  # the same matrix for the half steps: C / (h/2) = C / (theta h)
         d2[:] = d
         b2[:] = b
-    inject(b, site_node, site_wave, site_scale, i_t, k, 0, n)
+    inject(b, site_node, site_wave, site_scale, i_t, k, ZERO, n)
     solve_tree(chain, d, b, parent, gax, cw, red)
     if split:
         for c in range(v.shape[0]):
             t1 = b[c]
             b[c] = b2[c] + cap[c] * inv_tdt * (t1 - v[c])
             d[c] = d2[c]
-        inject(b, site_node, site_wave, site_scale, i_end, k, 0, n)
+        inject(b, site_node, site_wave, site_scale, i_end, k, ZERO, n)
         solve_tree(chain, d, b, parent, gax, cw, red)
     # every node feeds the solve's last pivot (the middle of a chain, the root
     # of a tree): a NaN or Inf anywhere shows there at once
@@ -281,7 +282,7 @@ def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, his
                 if not meet(sync, n_threads, p):
                     return -1
                 if tid == 0:
-                    record(v, rec_nodes, v_rec, owed, 0, n)
+                    record(v, rec_nodes, v_rec, owed, ZERO, n)
                 owed = -1
             if tid == 0:
                 ok = theta_step(mem, theta, split, chain, probe, v, y, tau, dt, G, GE, vmax, hist, h_new, PT,
@@ -306,7 +307,7 @@ def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, his
             if tid == 0 and owed >= 0:
                 # from the history ring: the other thread may already be moving V on,
                 # but it cannot reach that row again before the next meeting
-                record(hist[owed_row], rec_nodes, v_rec, owed, 0, n)
+                record(hist[owed_row], rec_nodes, v_rec, owed, ZERO, n)
             owed = -1
             # every thread solves the (tiny) reduced chain itself: no second meeting
             base = REDUCED_BASE + REDUCED_THREAD * tid
@@ -319,14 +320,14 @@ def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, his
             return k
         # each thread times its nodes' crossings (their own rows of spk_t, spk_n)
         if seen:
-            crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, lo, hi, serial)
+            crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, FALSE, lo, hi, serial)
         h_prev = dt
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
             if shared and not serial:
                 owed = r
                 owed_row = h_new
             elif tid == 0:
-                record(v, rec_nodes, v_rec, r, 0, n)
+                record(v, rec_nodes, v_rec, r, ZERO, n)
             r += 1
         if (k & 63) == 63 or (k == n_steps - 1 and owed >= 0):  # every node's V, on the first thread
             if shared:
@@ -335,7 +336,7 @@ def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, his
                     return -1
             if tid == 0:
                 if owed >= 0:
-                    record(v, rec_nodes, v_rec, owed, 0, n)
+                    record(v, rec_nodes, v_rec, owed, ZERO, n)
                 if not (largest(v) < V_LIMIT):
                     return k
             owed = -1
@@ -398,7 +399,7 @@ def euler_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, a
                site_node, site_wave, site_scale, i_a, k, h, inj, dv, dy, ia, i_ext):
     """One forward-Euler step of length h on V and the states; False if V blew up."""
     inj[:] = i_ext
-    inject(inj, site_node, site_wave, site_scale, i_a, k, 0, v.shape[0])
+    inject(inj, site_node, site_wave, site_scale, i_a, k, ZERO, v.shape[0])
     derivs_all(mem, v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g)
     big, acc = _advance_explicit(v, y, vmax, dv, dy, h)
@@ -426,11 +427,11 @@ def rk4_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg
                     ys[j, c] = y[j, c] + hs * ky[st - 1, j, c]
         inj[:] = i_ext
         if st == 0:
-            inject(inj, site_node, site_wave, site_scale, i_a, k, 0, n)
+            inject(inj, site_node, site_wave, site_scale, i_a, k, ZERO, n)
         elif st < 3:
-            inject(inj, site_node, site_wave, site_scale, i_m, k, 0, n)
+            inject(inj, site_node, site_wave, site_scale, i_m, k, ZERO, n)
         else:
-            inject(inj, site_node, site_wave, site_scale, i_b, k, 0, n)
+            inject(inj, site_node, site_wave, site_scale, i_b, k, ZERO, n)
         derivs_all(mem, vs, ys, inj, kv[st], ky[st], ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                    alg_idx, alg_ptr, alg_nbr, alg_g)
     big = 0.0
@@ -467,7 +468,7 @@ def run_euler(mem, v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bf
             return k
         store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r, 0, v.shape[0])
+            record(v, rec_nodes, v_rec, r, ZERO, v.shape[0])
             r += 1
     return -1
 
@@ -494,7 +495,7 @@ def run_rk4(mem, v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix
             return k
         store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt)
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r, 0, v.shape[0])
+            record(v, rec_nodes, v_rec, r, ZERO, v.shape[0])
             r += 1
     return -1
 

@@ -32,6 +32,7 @@ from numba import njit
 from .cable_driver import (MEMBRANE_SIGNATURES, V_LIMIT, _no_membrane_rates, crossings, largest, record,
                            theta_step)
 from .function_values import CompiledFunction
+from .int_args import FALSE, ONE, TRUE, ZERO
 from .noise_kernels import run_noise
 from .tree_solve import chain_middle
 
@@ -113,8 +114,8 @@ def run_noisy_implicit(mem, theta, chain, v, y, vmax, hist, PT, runs, area, cap,
                   ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride, gt_col,
                   dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst,
                   gfix, gefix, cm, wave, scale, i_m, clamp, v, nthr,
-                  method, seed, node_id, tau, 0.0, ng_step, 1,
-                  0, nv_rec, ng_rec, no_rec, gm_kind, gm_a, gm_b, nspk_t, nspk_n, 0, n)
+                  method, seed, node_id, tau, 0.0, ng_step, ONE,
+                  ZERO, nv_rec, ng_rec, no_rec, gm_kind, gm_a, gm_b, nspk_t, nspk_n, ZERO, n)
         noisy_conductance(z, ch_row0, ch_ns, ch_gbar, ch_erev, ch_n, area, g_ext, ge_ext)
         ok = theta_step(mem, theta, split, chain, probe, v, y, tau, dt, G, GE, vmax, hist, h_new, PT,
                         runs, cap, area, sumg, bfix, parent, gax, g_ext, ge_ext, zeros, site_node,
@@ -122,10 +123,10 @@ def run_noisy_implicit(mem, theta, chain, v, y, vmax, hist, PT, runs, area, cap,
                         b2, cw, red)
         if not ok:
             return k
-        crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, False, 0, n, True)
+        crossings(hist, ng_step, thr, spk_t, spk_n, t_origin, dt, FALSE, ZERO, n, TRUE)
         h_prev = dt
         if rec_every > 0 and (ng_step + 1) % rec_every == 0:
-            record(v, rec_nodes, v_rec, r, 0, n)
+            record(v, rec_nodes, v_rec, r, ZERO, n)
             record_open(z, ch_row0, ch_ns, ch_n, rec_nodes, o_rec, r)
             r += 1
         if (k & 63) == 63 and not (largest(v) < V_LIMIT):

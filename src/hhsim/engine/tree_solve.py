@@ -26,7 +26,10 @@ as one fused multiply-add) and nothing else of fast-math.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
+
+from .int_args import ONE, ZERO
 
 _CONTRACT = {"contract"}
 
@@ -168,6 +171,7 @@ REDUCED_SHARED = 48
 REDUCED_BASE = 2 * REDUCED_SHARED
 REDUCED_THREAD = 24
 REDUCED_SIZE = REDUCED_BASE + 2 * REDUCED_THREAD
+REDUCED_BASE_I64 = np.int64(REDUCED_BASE)  # (passed on as int64: see hhsim.engine.int_args)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -357,11 +361,11 @@ def substitute_pair(d, b, g, cw, red, pair, base):
 @njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def chain_solve_blocks(d, b, g, cw, red):
     """A chain of at least BLOCKED_CHAIN nodes in four blocks on one thread (see above)."""
-    eliminate_pair(d, b, g, cw, red, 0, 0)
-    eliminate_pair(d, b, g, cw, red, 1, 0)
-    solve_reduced(d, b, red, 0, REDUCED_BASE, 0, d.shape[0])
-    substitute_pair(d, b, g, cw, red, 0, REDUCED_BASE)
-    substitute_pair(d, b, g, cw, red, 1, REDUCED_BASE)
+    eliminate_pair(d, b, g, cw, red, ZERO, ZERO)
+    eliminate_pair(d, b, g, cw, red, ONE, ZERO)
+    solve_reduced(d, b, red, ZERO, REDUCED_BASE_I64, ZERO, d.shape[0])
+    substitute_pair(d, b, g, cw, red, ZERO, REDUCED_BASE_I64)
+    substitute_pair(d, b, g, cw, red, ONE, REDUCED_BASE_I64)
 
 
 @njit(cache=True, error_model="numpy")
