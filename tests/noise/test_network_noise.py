@@ -6,7 +6,8 @@ channels, stepped by the kernel of single cells and batches inside the network's
   the mean counts within four standard errors computed from the counts);
 * the deterministic network is recovered as the area grows (spike times of driven
   cells converge to the noise-free network's, about as 1/sqrt(channels));
-* one thread and two give the same bits (random numbers keyed by seed, cell, step);
+* one thread and two give the same bits (random numbers keyed by seed, cell, step), with
+  two blocks of noisy cells (markov and langevin) and deterministic cells beside them;
 * what is not supported is refused in one line (exit status 2 from the command line).
 """
 
@@ -89,15 +90,19 @@ def threads_used(monkeypatch):
 
 
 def _ei(method: str) -> Network:
+    # two blocks of noisy cells (one per method); the deterministic cells of W beside them
+    other = "langevin" if method == "markov" else "markov"
     e = Population("E", "hh", n=150, noise=method, area_um2=40.0)
-    i = Population("I", "hh", n=40)
+    i = Population("I", "hh", n=40, noise=other, area_um2=60.0)
+    w = Population("W", "hh", n=10, stim=hhsim.stim.step(8.0))
     exc, inh = synapses.Exp(tau=2.0, E=0.0), synapses.Exp(tau=5.0, E=-80.0)
-    return Network(populations=[e, i],
+    return Network(populations=[e, i, w],
                    projections=[Projection("E", "I", exc, connect={"p": 0.2}, weight=0.05, delay=1.0),
                                 Projection("I", "E", inh, connect={"p": 0.3}, weight=0.1, delay=0.5),
-                                Projection("E", "E", exc, connect={"p": 0.05}, weight=0.05, delay=0.7, name="ee")],
+                                Projection("E", "E", exc, connect={"p": 0.05}, weight=0.05, delay=0.7, name="ee"),
+                                Projection("W", "E", exc, connect={"p": 0.5}, weight=0.05, delay=0.3, name="we")],
                    t_stop=40.0, dt=0.025, method="rk4", seed=11,
-                   monitors=Monitors(spikes="all", states={"E": [0, 100, 149], "I": [3]}, every_ms=0.5))
+                   monitors=Monitors(spikes="all", states={"E": [0, 100, 149], "I": [3], "W": [0]}, every_ms=0.5))
 
 
 @pytest.mark.parametrize("method", ["markov", "langevin"])
@@ -109,8 +114,8 @@ def test_two_threads_give_the_bits_of_one(threads_used, monkeypatch, method):
         runs[n] = simulate_network(_ei(method))
         assert max(threads_used) == n
     one, two = runs[1], runs[2]
-    assert one.n_spikes("E") > 0 and one.n_spikes("I") > 0
-    for pop in ("E", "I"):
+    assert one.n_spikes("E") > 0 and one.n_spikes("I") > 0 and one.n_spikes("W") > 0
+    for pop in ("E", "I", "W"):
         for k in (0, 1):
             np.testing.assert_array_equal(one.spikes[pop][k], two.spikes[pop][k])
         np.testing.assert_array_equal(one.v[pop], two.v[pop])
@@ -159,9 +164,6 @@ def test_refusals():
              lambda: Population("A", "hh", noise=ChannelNoise("markov", 5.0), area_um2=6.0))
     _refused(r"cable cells takes no channel noise",
              lambda: Population("C", CableCell(cable(200.0, 1.0)), noise="markov"))
-    two = Network(populations=[Population("A", "hh", noise="markov", area_um2=5),
-                               Population("B", "hh", noise="langevin", area_um2=5)], t_stop=1.0)
-    _refused(r"share one method", lambda: simulate_network(two))
     one = Network(populations=[Population("A", "hh", noise="markov", area_um2=5)], t_stop=1.0)
     with pytest.raises(ParameterError, match=r"dopri5") as info:  # the adaptive method: fixed steps only
         simulate_network(one, method="dopri5")

@@ -39,7 +39,8 @@ from numba import float64, int64, njit, typeof, types
 
 from .function_values import CompiledFunction
 
-#: The record ``NZ`` of :func:`channel_step`, by position: ``run`` (the kernel,
+#: The record of one block of noisy cells (``NZ`` of :func:`channel_step` holds one per
+#: block: cells of one structure, method and set of noisy channels), by position: ``run`` (the kernel,
 #: a function value), ``nodes`` (each noisy cell's network node), ``vn`` (their V
 #: at the step's start, scratch), ``gn``, ``gen`` (their noisy conductance and g E
 #: over the step, as added to ``Gf``, ``GEf``), then the arrays of ``run_noise`` in its order
@@ -62,16 +63,24 @@ def no_channels(tid, n_threads, n, dt, v, GAP, GR, NZ):
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
-    """Step ``n`` (of ``dt`` ms) of thread ``tid``'s share of the noisy cells (see the module
-    docstring): their conductance into ``Gf``, ``GEf``, then their transitions.  Returns
-    ``run_noise``'s status (-1).
+    """Step ``n`` (of ``dt`` ms) of thread ``tid``'s share of the noisy cells of every block
+    of ``NZ`` (one record per block, see :data:`RECORD`): their conductance into ``Gf``,
+    ``GEf``, then their transitions (see the module docstring).  Returns -1.
 
     ``tid`` = -1 (the leading thread, after the membranes and before the step's end
     records): take the noisy conductance out of ``Gf``, ``GEf`` again, so that the
     recorded synaptic current of a noisy cell is its synapses' alone."""
+    for b in range(len(NZ)):
+        _block_step(tid, n_threads, n, dt, v, GAP, GR, NZ[b])
+    return -1
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
+    """:func:`channel_step` for one block's record ``B``."""
     (run, nodes, vn, gn, gen, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,
      gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm, wave, scale, i_m, clamp,
-     thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, vlo, vh, method, seed) = NZ
+     thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, vlo, vh, method, seed) = B
     m = nodes.shape[0]
     nn = v.shape[0]
     if tid < 0:
@@ -80,7 +89,7 @@ def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
             i = nodes[c]
             GAP[3][i] = GAP[3][i] - gn[c] if coupled else 0.0
             GAP[4][i] = GAP[4][i] - gen[c] if coupled else 0.0
-        return -1
+        return
     # step_begin has set Gf, GEf afresh when the network has gap junctions or graded synapses;
     # else they are 0 (this function took its own terms out at the last step's end)
     lo = (tid * m) // n_threads
@@ -102,12 +111,11 @@ def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
         gen[c] = ge
         Gf[i] += g
         GEf[i] += ge
-    if hi <= lo:
-        return -1
-    return run(vn, z, xd, tab, grp, vlo, vh, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow,
-               gt_stride, gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm,
-               wave, scale, i_m, clamp, vn, thr, method, seed, node_id, dt, 0.0, n, 1, 0, v_rec, g_rec, o_rec,
-               gm_kind, gm_a, gm_b, spk_t, spk_n, lo, hi)
+    if hi > lo:
+        run(vn, z, xd, tab, grp, vlo, vh, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow,
+            gt_stride, gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm,
+            wave, scale, i_m, clamp, vn, thr, method, seed, node_id, dt, 0.0, n, 1, 0, v_rec, g_rec, o_rec,
+            gm_kind, gm_a, gm_b, spk_t, spk_n, lo, hi)
 
 
 def kernel_signature(arrays: dict):
@@ -127,8 +135,8 @@ _CHAN: dict = {}
 
 
 def chan_function(v, GAP, GR, NZ) -> CompiledFunction:
-    """``chan`` for the loop: :func:`channel_step` for a record ``NZ``, :func:`no_channels`
-    for the empty one; one function value per argument types."""
+    """``chan`` for the loop: :func:`channel_step` for the blocks' records ``NZ``,
+    :func:`no_channels` for none; one function value per argument types."""
     arg_types = (int64, int64, int64, float64, typeof(v), typeof(GAP), typeof(GR), typeof(NZ))
     key = tuple(str(t) for t in arg_types)
     if key not in _CHAN:

@@ -294,8 +294,7 @@ class _Runner:
         # noisy cells (hhsim.noise.network): their noisy channels' gbar 0 in the membrane
         self.NZ = () if noise is None else noise.NZ
         if noise is not None:
-            k = noise.group
-            self.P = (*self.P[:k], (noise.zero_noisy_gbar(self.P[k][0]), *self.P[k][1:]), *self.P[k + 1:])
+            self.P = noise.without_noisy_gbar(self.P)
         self.hits = np.zeros(len(plan.groups), dtype=np.bool_)
         self.sub_buffer = np.zeros(network_loop.SUB_BUFFER)
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
@@ -510,8 +509,8 @@ class _Runner:
         run in two processes at once: :func:`hhsim.engine.network_loop.compile_loop`)."""
         args, env = self._arguments(0, 1)
         m = self.membranes
-        if self.NZ:
-            self.NZ[0].__wrapper_address__()  # the noise kernel (run_noise)
+        for block in self.NZ:  # the noise kernel (run_noise), a function value in each block's record
+            block[0].__wrapper_address__()
         network_loop.compile_loop(env, (m.fast, m.sub, m.dvdt, self._chan()), (0, 1, spin.new_sync(), *args))
 
     def _call(self, n0: int, n1: int):

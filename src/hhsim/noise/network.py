@@ -13,10 +13,12 @@ enters the cell's membrane as a conductance held over the step
 Random numbers: keyed by (the network's seed, the cell's node index in the
 network, step), so a run does not depend on the number of threads.
 
+Noisy populations of one membrane structure, method and set of noisy
+channels form one block of cells for the kernel; a network may hold several.
+
 Refused, in one line each: noise on cable cells, the ``gillespie`` method
-(one patch only), noisy populations of different membrane structures or
-methods in one network (one noisy block per network), a noise record with
-its own seed (the network's seed keys the channels).
+(one patch only), an adaptive method, a noise record with its own seed (the
+network's seed keys the channels).
 """
 
 from __future__ import annotations
@@ -54,17 +56,16 @@ def check_population_noise(name: str, noise: ChannelNoise, model) -> None:
 
 
 @dataclass
-class NetworkNoise:
-    """The noisy cells of a network, lowered.
+class NoiseBlock:
+    """The noisy cells of one structure group that share their method and noisy channels.
 
-    ``populations``: the noisy populations (in network order); ``method``;
-    ``channels``: the noisy channels' names; ``group``: the structure group
-    (:class:`~hhsim.engine.network_lower.StructureGroup`) holding them,
-    ``cols`` their columns in it and ``rows`` the noisy channels' rows in its
-    ``gbar`` (set to 0 in the run's copy); ``counts`` (n_noisy, n_cells)
-    channels per cell; ``NZ``: the loop's record
-    (:data:`hhsim.engine.network_noise.RECORD`; ``NZ[3]`` the state counts,
-    updated in place); ``per_population``: name -> its JSON description.
+    ``populations``: theirs (in network order); ``method``; ``channels``: the
+    noisy channels' names; ``group``: the structure group
+    (:class:`~hhsim.engine.network_lower.StructureGroup`) holding them, ``cols``
+    their columns in it and ``rows`` the noisy channels' rows in its ``gbar``;
+    ``counts`` (n_noisy, n_cells) channels per cell; ``NZ``: the loop's record
+    (:data:`hhsim.engine.network_noise.RECORD`; its ``z`` the state counts,
+    updated in place).
     """
 
     populations: tuple
@@ -75,15 +76,31 @@ class NetworkNoise:
     rows: tuple
     counts: np.ndarray
     NZ: tuple
+
+
+@dataclass
+class NetworkNoise:
+    """The noisy cells of a network, lowered: one :class:`NoiseBlock` per (structure group,
+    method, noisy channels); ``per_population``: name -> its JSON description."""
+
+    blocks: tuple
     per_population: dict
 
-    def zero_noisy_gbar(self, gbar: np.ndarray) -> np.ndarray:
-        """A copy of structure group ``group``'s ``gbar`` (n_channels, n) with the noisy
-        channels of the noisy cells at 0 (their conductance comes from the counts)."""
-        out = np.array(gbar, dtype=float, copy=True)
-        for r in self.rows:
-            out[r, self.cols] = 0.0
-        return out
+    @property
+    def NZ(self) -> tuple:
+        """The loop's record: one block record each (see :mod:`hhsim.engine.network_noise`)."""
+        return tuple(b.NZ for b in self.blocks)
+
+    def without_noisy_gbar(self, P: tuple) -> tuple:
+        """The run's parameters ``P`` (per structure group: gbar, erev, ...) with the noisy
+        channels of the noisy cells at gbar 0 in a copy (their conductance comes from the counts)."""
+        P = list(P)
+        for b in self.blocks:
+            gbar = np.array(P[b.group][0], dtype=float, copy=True)
+            for r in b.rows:
+                gbar[r, b.cols] = 0.0
+            P[b.group] = (gbar, *P[b.group][1:])
+        return tuple(P)
 
     def describe(self) -> dict:
         """JSON-ready: population -> method, area (µm²), densities, channels per cell."""
@@ -94,44 +111,42 @@ def lower_network_noise(net, plan, dt: float, method: str) -> NetworkNoise | Non
     """The noisy cells of ``net`` (lowered as ``plan``, a
     :class:`~hhsim.engine.network_lower.NetworkPlan`) for steps of ``dt`` ms of the
     network's ``method``, or None."""
-    noisy = [(k, p) for k, p in enumerate(net.populations) if getattr(p, "noise", None) is not None]
+    noisy = [p for p in net.populations if getattr(p, "noise", None) is not None]
     if not noisy:
         return None
     if method not in FIXED_METHODS:
         raise ParameterError(f"channel noise in a network runs on fixed steps; method {method!r} is not accepted "
                              f"with noisy populations (accepted: {', '.join(FIXED_METHODS)})")
-    methods = sorted({p.noise.method for _, p in noisy})
-    if len(methods) > 1:
-        raise ParameterError(f"the noisy populations of a network share one method; got {', '.join(methods)} "
-                             "(accepted: all markov or all langevin)")
-    groups = sorted({plan.pop_group[p.name] for _, p in noisy})
-    if len(groups) > 1:
-        names = ", ".join(p.name for _, p in noisy)
-        raise ParameterError(f"the noisy populations of a network must share one membrane structure (the same "
-                             f"model's channels); {names} do not")
-    gi = groups[0]
-    group = plan.groups[gi]
-    model = noisy[0][1].model
-    cols, counts, described = [], {}, {}
-    for _, p in noisy:
+    by_key: dict = {}
+    described = {}
+    for p in noisy:
         check_population_noise(p.name, p.noise, p.model)
-        first, n = plan.pop_range[p.name]
-        local = np.arange(first - group.base, first - group.base + n)
-        cols.append(local)
-        cnt = counts_per_node(p.noise, p.model, n)
-        if counts and set(cnt) != set(counts):
-            raise ParameterError(f"the noisy populations of a network must make the same channels noisy; "
-                                 f"{p.name!r} makes {', '.join(cnt)} noisy, another {', '.join(counts)}")
-        for name, c in cnt.items():
-            counts.setdefault(name, []).append(c)
+        cnt = counts_per_node(p.noise, p.model, plan.pop_range[p.name][1])
+        key = (plan.pop_group[p.name], p.noise.method, tuple(cnt))
+        by_key.setdefault(key, []).append((p, cnt))
         d = p.noise.describe()
         d.pop("seed", None)
         d["channels_per_cell"] = {name: int(c[0]) for name, c in cnt.items()}
         described[p.name] = d
+    blocks = tuple(_block(net, plan, gi, method_name, members, dt)
+                   for (gi, method_name, _), members in by_key.items())
+    return NetworkNoise(blocks=blocks, per_population=described)
+
+
+def _block(net, plan, gi: int, method: str, members: list, dt: float) -> NoiseBlock:
+    """One :class:`NoiseBlock`: the populations ``members`` ((population, counts per cell)) of
+    structure group ``gi`` with noise ``method``."""
+    group = plan.groups[gi]
+    model = members[0][0].model
+    cols, counts = [], {}
+    for p, cnt in members:
+        first, n = plan.pop_range[p.name]
+        cols.append(np.arange(first - group.base, first - group.base + n))
+        for name, c in cnt.items():
+            counts.setdefault(name, []).append(c)
     cols = np.concatenate(cols)
     counts = {name: np.concatenate(c) for name, c in counts.items()}
-    sub = group.plan.columns(cols)
-    np_plan = noise_plan(model, sub, counts, dt)
+    np_plan = noise_plan(model, group.plan.columns(cols), counts, dt)
     nodes = (cols + group.base).astype(np.int64)
     m = nodes.size
     z = np.zeros((max(np_plan.n_rows, 1), m))
@@ -152,14 +167,13 @@ def lower_network_noise(net, plan, dt: float, method: str) -> NetworkNoise | Non
         "g_rec": np.zeros((1, max(n_gates, 1), m)), "o_rec": np.zeros((1, max(len(np_plan.noisy), 1), m)),
         "gm_kind": np_plan.gm_kind, "gm_a": np_plan.gm_a, "gm_b": np_plan.gm_b, "spk_t": np.zeros((m, 1)),
         "spk_n": np.zeros(m, dtype=np.int64), "node_id": nodes.copy(), "vlo": float(VLO), "vh": float(VH),
-        "method": _CODES[methods[0]], "seed": np.uint64(net.seed),
+        "method": _CODES[method], "seed": np.uint64(net.seed),
     }
     values["run"] = _run_function(values)
-    NZ = tuple(values[k] for k in RECORD)
     names = [c.name for c in model.channels]
-    rows = tuple(names.index(ch) for ch in np_plan.noisy)
-    return NetworkNoise(populations=tuple(p.name for _, p in noisy), method=methods[0], channels=np_plan.noisy,
-                        group=gi, cols=cols, rows=rows, counts=np_plan.counts, NZ=NZ, per_population=described)
+    return NoiseBlock(populations=tuple(p.name for p, _ in members), method=method, channels=np_plan.noisy,
+                      group=gi, cols=cols, rows=tuple(names.index(ch) for ch in np_plan.noisy),
+                      counts=np_plan.counts, NZ=tuple(values[k] for k in RECORD))
 
 
 def _run_function(values: dict) -> CompiledFunction:
