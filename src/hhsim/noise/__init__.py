@@ -11,7 +11,10 @@ finite number of channels, from a density times the membrane area
 * ``gillespie``: exact event times, one small patch (:mod:`hhsim.noise.gillespie`).
 
 ``hhsim.simulate(model, ..., noise="markov", area_um2=100, seed=1)`` runs one
-noisy neuron; :func:`simulate_noisy_batch` many, each with its own channels.
+noisy neuron; :func:`simulate_noisy_batch` many, each with its own channels;
+cables take ``noise`` per compartment (:mod:`hhsim.cable.noise`), and network
+populations per cell (``Population(..., noise="markov", area_um2=...)``,
+:mod:`hhsim.noise.network`).
 """
 
 from .output import NoiseOutput
