@@ -197,6 +197,15 @@ def test_stp_and_poisson_input_round_trip(tmp_path, capsys):
     assert (pi.target, pi.n_inputs, pi.rate_hz, pi.weight, pi.synapse, pi.name) == (
         "P", 20, 40.0, "0.6 nS", syn.Exp(tau=2.0, E=0.0), "bg")
 
+    # as another tool reads it (without hhsim's properties): one Poisson train of 800 Hz per
+    # neuron of P through one 0.6 nS synapse each
+    plain = nml.load_network(without_hhsim_properties(path, tmp_path / "plain.nml"))
+    assert not plain.inputs
+    (src,) = [s for s in plain.sources if s.name.startswith("pin")]
+    (feed,) = [p for p in plain.projections if p.pre == src.name]
+    assert (src.n, src.rate_hz, feed.post, feed.connect, feed.weight) == (
+        3, 800.0, "P", {"pre": [0, 1, 2], "post": [0, 1, 2]}, "0.6 nS")
+
     ours, again = simulate_network(net, progress=False), simulate_network(back, progress=False)
     assert sum(len(x) for x in ours.trains("P")) > 0
     for x, y in zip(ours.trains("P"), again.trains("P")):
