@@ -46,6 +46,12 @@ def test_unconnected_noisy_cells_fire_at_the_batch_rate():
     assert abs(a.mean() - b.mean()) < 4.0 * se, (a.mean(), b.mean(), se)
     # the recorded synaptic current is the synapses' alone: none here (the channels' is not in it)
     assert net.i_syn["A"].shape == (201, 2) and not net.i_syn["A"].any()
+    # the recorded noisy gates are the counts' mean fractions of open subunits: m of 3 subunits
+    # in each of 1800 Na channels, n of 4 in each of 540 K channels (whole numbers of subunits)
+    st = net.states["A"]
+    for gate, subunits in (("m", 3 * 1800), ("h", 1800), ("n", 4 * 540)):
+        x = st[gate][1:] * subunits
+        assert np.abs(x - np.round(x)).max() < 1e-6 and np.ptp(x) > 0, gate
     # the channel counts of the summary: the squid densities times the area
     d = net.summary()["populations"]["A"]["channel_noise"]
     assert d["method"] == "markov" and d["channels_per_cell"] == {"Na": 1800, "K": 540}

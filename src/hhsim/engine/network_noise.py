@@ -47,12 +47,13 @@ from .function_values import CompiledFunction
 #: from ``z`` to ``gt_col`` (``ch_n`` the channels per cell), from ``dch_g0`` to
 #: ``cm``, ``wave``, ``scale``, ``i_m``, ``clamp`` (all True), ``thr``, ``v_rec``,
 #: ``g_rec``, ``o_rec``, ``gm_kind``, ``gm_a``, ``gm_b``, ``spk_t``, ``spk_n``,
-#: ``node_id`` (each cell's random stream), and the scalars ``vlo``, ``vh`` (the
+#: ``node_id`` (each cell's random stream), ``y`` (the states of the cells' structure
+#: group, the network's array) and ``cols`` (the cells' columns in it), and the scalars ``vlo``, ``vh`` (the
 #: rate table's grid, mV), ``method`` (0 markov, 1 langevin) and ``seed``.
 RECORD = ("run", "nodes", "vn", "gn", "gen", "z", "xd", "tab", "grp", "ch_row0", "ch_ns", "ch_g0", "ch_ng", "ch_gbar",
           "ch_erev", "ch_n", "gt_pow", "gt_stride", "gt_col", "dch_g0", "dch_ng", "dch_gbar", "dch_erev", "dg_pow",
           "dg_col", "dg_inst", "gfix", "gefix", "cm", "wave", "scale", "i_m", "clamp", "thr", "v_rec", "g_rec",
-          "o_rec", "gm_kind", "gm_a", "gm_b", "spk_t", "spk_n", "node_id", "vlo", "vh", "method", "seed")
+          "o_rec", "gm_kind", "gm_a", "gm_b", "spk_t", "spk_n", "node_id", "y", "cols", "vlo", "vh", "method", "seed")
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -69,7 +70,9 @@ def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
 
     ``tid`` = -1 (the leading thread, after the membranes and before the step's end
     records): take the noisy conductance out of ``Gf``, ``GEf`` again, so that the
-    recorded synaptic current of a noisy cell is its synapses' alone."""
+    recorded synaptic current of a noisy cell is its synapses' alone, and set its noisy
+    gates' states to the counts' mean fractions of open subunits (as the single-cell
+    path records them)."""
     for b in range(len(NZ)):
         _block_step(tid, n_threads, n, dt, v, GAP, GR, NZ[b])
     return -1
@@ -80,7 +83,7 @@ def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
     """:func:`channel_step` for one block's record ``B``."""
     (run, nodes, vn, gn, gen, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,
      gt_col, dch_g0, dch_ng, dch_gbar, dch_erev, dg_pow, dg_col, dg_inst, gfix, gefix, cm, wave, scale, i_m, clamp,
-     thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, vlo, vh, method, seed) = B
+     thr, v_rec, g_rec, o_rec, gm_kind, gm_a, gm_b, spk_t, spk_n, node_id, y, cols, vlo, vh, method, seed) = B
     m = nodes.shape[0]
     nn = v.shape[0]
     if tid < 0:
@@ -89,6 +92,18 @@ def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
             i = nodes[c]
             GAP[3][i] = GAP[3][i] - gn[c] if coupled else 0.0
             GAP[4][i] = GAP[4][i] - gen[c] if coupled else 0.0
+            # the noisy gates' states: the mean fraction of open subunits of the counts (the
+            # membrane's own copies carry nothing, their gbar 0), so that they are recorded
+            for j in range(gm_kind.shape[0]):
+                if gm_kind[j] == 0:
+                    k = gm_a[j]
+                    g = gm_b[j]
+                    a = gt_pow[g]
+                    acc = 0.0
+                    for st in range(ch_ns[k]):
+                        acc += z[ch_row0[k] + st, c] * ((st // gt_stride[g]) % (a + 1))
+                    if ch_n[k, c] > 0.0:
+                        y[j, cols[c]] = acc / (a * ch_n[k, c])
         return
     # step_begin has set Gf, GEf afresh when the network has gap junctions or graded synapses;
     # else they are 0 (this function took its own terms out at the last step's end)

@@ -292,7 +292,7 @@ class _Runner:
                              (g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm))
                        for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
         # noisy cells (hhsim.noise.network): their noisy channels' gbar 0 in the membrane
-        self.NZ = () if noise is None else noise.NZ
+        self.NZ = () if noise is None else noise.records(self.Y)
         if noise is not None:
             self.P = noise.without_noisy_gbar(self.P)
         self.hits = np.zeros(len(plan.groups), dtype=np.bool_)

@@ -65,7 +65,7 @@ class NoiseBlock:
     their columns in it and ``rows`` the noisy channels' rows in its ``gbar``;
     ``counts`` (n_noisy, n_cells) channels per cell; ``NZ``: the loop's record
     (:data:`hhsim.engine.network_noise.RECORD`; its ``z`` the state counts,
-    updated in place).
+    updated in place; its ``y`` a stand-in until :meth:`NetworkNoise.records`).
     """
 
     populations: tuple
@@ -86,10 +86,12 @@ class NetworkNoise:
     blocks: tuple
     per_population: dict
 
-    @property
-    def NZ(self) -> tuple:
-        """The loop's record: one block record each (see :mod:`hhsim.engine.network_noise`)."""
-        return tuple(b.NZ for b in self.blocks)
+    def records(self, Y: tuple) -> tuple:
+        """The loop's record ``NZ``: one block record each (see :mod:`hhsim.engine.network_noise`),
+        bound to the run's state arrays ``Y`` (one per structure group; the noisy gates'
+        states are written there as the counts' mean fractions of open subunits)."""
+        at = RECORD.index("y")
+        return tuple((*b.NZ[:at], Y[b.group], *b.NZ[at + 1:]) for b in self.blocks)
 
     def without_noisy_gbar(self, P: tuple) -> tuple:
         """The run's parameters ``P`` (per structure group: gbar, erev, ...) with the noisy
@@ -166,7 +168,8 @@ def _block(net, plan, gi: int, method: str, members: list, dt: float) -> NoiseBl
         "clamp": np.ones(m, dtype=np.bool_), "thr": np.full(m, np.inf), "v_rec": np.zeros((1, m)),
         "g_rec": np.zeros((1, max(n_gates, 1), m)), "o_rec": np.zeros((1, max(len(np_plan.noisy), 1), m)),
         "gm_kind": np_plan.gm_kind, "gm_a": np_plan.gm_a, "gm_b": np_plan.gm_b, "spk_t": np.zeros((m, 1)),
-        "spk_n": np.zeros(m, dtype=np.int64), "node_id": nodes.copy(), "vlo": float(VLO), "vh": float(VH),
+        "spk_n": np.zeros(m, dtype=np.int64), "node_id": nodes.copy(), "y": np.zeros((1, 1)),
+        "cols": cols.astype(np.int64), "vlo": float(VLO), "vh": float(VH),
         "method": _CODES[method], "seed": np.uint64(net.seed),
     }
     values["run"] = _run_function(values)
