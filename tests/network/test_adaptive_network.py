@@ -174,7 +174,7 @@ def test_cli_runs_it_and_refuses_in_one_line(capsys, tmp_path):
     code, out, err = run_cli(capsys, "network", str(path), "--method", "dopri5", "--rtol", "1e-7", "--atol", "1e-8",
                              "--json")
     assert code == 0, err
-    assert '"method": "dopri5"' in out
+    assert '"method": "dopri5"' in out and '"rtol": 1e-07' in out and '"atol": 1e-08' in out
     _, line = cli_error(capsys, "network", "--preset", "cobahh", "--t-stop", "5", "--method", "dopri5")
     assert "delays of 0 ms" in line and "accepted" in line
     _, line = cli_error(capsys, "network", str(path), "--method", "dopri5", "--rtol", "0")

@@ -240,6 +240,8 @@ class NetworkResult(ShownResult):
                           "fraction_near_bounds": self.weight_fractions(name) if d["w"].size else None}
                    for name, d in self.weights.items()}
         out = self._summary(pops, late)
+        if "tolerances" in self.meta:  # method dopri5's rtol and atol
+            out.update(self.meta["tolerances"])
         if plastic:
             out["plastic_synapses"] = plastic
         return out

@@ -73,7 +73,9 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
             raise ParameterError(f"method {adaptive.NAME} does not sample plastic weights; use --method rk4")
         runner = adaptive.AdaptiveRunner(plan, grid, net.seed, mon, tol)
         runner.run(progress)
-        return NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
+        result = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
+        result.meta["tolerances"] = {"rtol": tol.rtol, "atol": tol.atol}
+        return result
     _check_stability(plan, method, dt)
     noise = lower_network_noise(net, plan, grid.dt, method)  # the noisy cells' channels, or None
     mon = _monitors(net, plan, grid)
