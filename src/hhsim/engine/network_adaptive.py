@@ -117,7 +117,7 @@ def _apply_events(i, t, e, e_end, ev_t, ev_g, ev_w, LIN):
     return e
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _drive(i, w, sc, kt, ka, kb, kc, tau, left, s, V, LIN):
     """The current into cell i (µA/cm², inward positive) at time tau, s ms into the
     step, at voltage V: its stimulus plus its linear synapses ``G E - G V``."""
