@@ -35,7 +35,7 @@ def _rest(n: int, method: str, area: float, t_stop: float, seed: int) -> Network
 
 
 def test_unconnected_noisy_cells_fire_at_the_batch_rate():
-    n, area, t_stop = 80, 30.0, 200.0
+    n, area, t_stop = 64, 30.0, 200.0
     net = simulate_network(_rest(n, "markov", area, t_stop, seed=7))
     idx, _ = net.spikes["A"]
     a = np.bincount(idx, minlength=n).astype(float)
@@ -107,7 +107,7 @@ def _ei(method: str) -> Network:
                                 Projection("I", "E", inh, connect={"p": 0.3}, weight=0.1, delay=0.5),
                                 Projection("E", "E", exc, connect={"p": 0.05}, weight=0.05, delay=0.7, name="ee"),
                                 Projection("W", "E", exc, connect={"p": 0.5}, weight=0.05, delay=0.3, name="we")],
-                   t_stop=40.0, dt=0.025, method="rk4", seed=11,
+                   t_stop=30.0, dt=DT, method="expeuler", seed=11,
                    monitors=Monitors(spikes="all", states={"E": [0, 100, 149], "I": [3], "W": [0]}, every_ms=0.5))
 
 

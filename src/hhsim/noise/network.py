@@ -40,6 +40,10 @@ from .spec import ChannelNoise
 
 _CODES = {"markov": MARKOV, "langevin": LANGEVIN}
 
+#: Most blocks of noisy cells (populations of one structure, method and set of noisy
+#: channels) in one network: the loop's record always holds this many (empty ones padding).
+MAX_BLOCKS = 4
+
 _RUN: dict = {}
 
 
@@ -87,11 +91,15 @@ class NetworkNoise:
     per_population: dict
 
     def records(self, Y: tuple) -> tuple:
-        """The loop's record ``NZ``: one block record each (see :mod:`hhsim.engine.network_noise`),
-        bound to the run's state arrays ``Y`` (one per structure group; the noisy gates'
-        states are written there as the counts' mean fractions of open subunits)."""
-        at = RECORD.index("y")
-        return tuple((*b.NZ[:at], Y[b.group], *b.NZ[at + 1:]) for b in self.blocks)
+        """The loop's record ``NZ``: :data:`MAX_BLOCKS` block records (see
+        :mod:`hhsim.engine.network_noise`), the blocks' bound to the run's state arrays ``Y``
+        (one per structure group; the noisy gates' states are written there as the counts'
+        mean fractions of open subunits), then empty ones (no cells), so that the loop's types,
+        and so its compiled code, are the same whatever the number of blocks."""
+        at, nodes = RECORD.index("y"), RECORD.index("nodes")
+        out = [(*b.NZ[:at], Y[b.group], *b.NZ[at + 1:]) for b in self.blocks]
+        empty = (*out[0][:nodes], np.zeros(0, dtype=np.int64), *out[0][nodes + 1:])
+        return tuple(out + [empty] * (MAX_BLOCKS - len(out)))
 
     def without_noisy_gbar(self, P: tuple) -> tuple:
         """The run's parameters ``P`` (per structure group: gbar, erev, ...) with the noisy
@@ -130,6 +138,9 @@ def lower_network_noise(net, plan, dt: float, method: str) -> NetworkNoise | Non
         d.pop("seed", None)
         d["channels_per_cell"] = {name: int(c[0]) for name, c in cnt.items()}
         described[p.name] = d
+    if len(by_key) > MAX_BLOCKS:
+        raise ParameterError(f"{len(by_key)} groups of noisy populations (by membrane structure, method and noisy "
+                             f"channels) is too many; accepted: at most {MAX_BLOCKS} per network")
     blocks = tuple(_block(net, plan, gi, method_name, members, dt)
                    for (gi, method_name, _), members in by_key.items())
     return NetworkNoise(blocks=blocks, per_population=described)
