@@ -7,7 +7,8 @@
   transitions take no Q10.  jNeuroML runs the file to hhsim's spike times.
 * A biexp projection with short-term plasticity is a ``blockingPlasticSynapse`` with a
   Tsodyks-Markram mechanism; read back, its efficacies on a regular train follow the
-  recursion of NeuroML's definition (Synapses.xml), written out here.
+  recursion of NeuroML's definition (Synapses.xml), written out here, and so do jNeuroML's
+  (which runs hhsim's projections since the cells' hhsim properties are kept on the network).
 * A PoissonInput is a ``poissonFiringSynapse`` of ``n_inputs x rate_hz``, and a Poisson
   source whose rate is a step a population of ``SpikeSourcePoisson`` cells; read back, the
   network gives the same spikes.
@@ -214,20 +215,63 @@ def test_stp_and_poisson_input_round_trip(tmp_path, capsys):
     np.testing.assert_array_equal(burst, ours.source_spikes["burst"][1])
     assert burst.size > 0 and burst.min() >= 20.0 and burst.max() < 50.0
 
-    # the efficacy of each spike of the train, from the conductance g = i_syn / (E - V): the
-    # biexp waveforms of peak 1 at the train's times fit g exactly; their amplitudes over the
-    # weight (2 nS on 1000 um2 = 0.2 mS/cm2) are NeuroML's R U spike by spike
+    # the efficacy of each spike of the train, from the conductance g = i_syn / (E - V), over
+    # the weight (2 nS on 1000 um2 = 0.2 mS/cm2), is NeuroML's R U spike by spike
     t, v, i_syn = again.t, again.v["S"][:, 0], again.i_syn["S"][:, 0]
-    g = np.abs(i_syn / (BIEXP.E - v))
-    tr, td = BIEXP.tau_rise, BIEXP.tau_decay
-    tp = td * tr / (td - tr) * math.log(td / tr)  # the peak time of the waveform
-    norm = 1.0 / (math.exp(-tp / BIEXP.tau_decay) - math.exp(-tp / BIEXP.tau_rise))
-    basis = np.stack([np.where(t > s, norm * (np.exp(-(t - s) / BIEXP.tau_decay) - np.exp(-(t - s) / BIEXP.tau_rise)),
-                               0.0) for s in TRAIN], axis=1)
-    amps = np.linalg.lstsq(basis, g, rcond=None)[0] / 0.2
+    amps = efficacies(t, np.abs(i_syn / (BIEXP.E - v)), 0.2)
     want = neuroml_efficacies(STP.U, STP.tau_rec, STP.tau_fac, TRAIN)
     assert want[1] > want[0] and want[-1] < want[1]  # facilitation, then depression
     np.testing.assert_allclose(amps, want, rtol=1e-6)
+
+
+def efficacies(t: np.ndarray, g: np.ndarray, weight: float) -> np.ndarray:
+    """The amplitude of each spike of the train in a conductance ``g`` sampled at ``t`` (ms),
+    over ``weight``: biexp waveforms of peak 1 at the train's times fit g exactly."""
+    tr, td = BIEXP.tau_rise, BIEXP.tau_decay
+    tp = td * tr / (td - tr) * math.log(td / tr)  # the peak time of the waveform
+    norm = 1.0 / (math.exp(-tp / td) - math.exp(-tp / tr))
+    basis = np.stack([np.where(t > s, norm * (np.exp(-(t - s) / td) - np.exp(-(t - s) / tr)), 0.0)
+                      for s in TRAIN], axis=1)
+    return np.linalg.lstsq(basis, g, rcond=None)[0] / weight
+
+
+LEMS_G = """<Lems>
+    <Target component="sim"/>
+    <Include file="Cells.xml"/>
+    <Include file="Networks.xml"/>
+    <Include file="Simulation.xml"/>
+    <Include file="{nml}"/>
+    <Simulation id="sim" length="{length}ms" step="{step}ms" target="{net}">
+        <OutputFile id="out" fileName="g.dat">
+            <OutputColumn id="g" quantity="{quantity}"/>
+        </OutputFile>
+    </Simulation>
+</Lems>
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("java") is None, reason="jNeuroML needs Java")
+def test_jneuroml_releases_as_the_recursion(tmp_path):
+    """jNeuroML runs the exported plastic projection (one run, fixed step 0.005 ms): the
+    conductance of its blockingPlasticSynapse gives NeuroML's efficacies, those hhsim has,
+    within 2e-3 (its forward steps of R and U; 3e-4 at 0.0025 ms)."""
+    import subprocess
+
+    import pyneuroml
+
+    net = stp_network()
+    net = net.replace(populations=net.populations[:1], sources=net.sources[:1], projections=net.projections[:1],
+                      inputs=(), monitors=Monitors())
+    nml.write_neuroml(net, tmp_path / "stp.nml")
+    (tmp_path / "LEMS.xml").write_text(LEMS_G.format(nml="stp.nml", length=70, step=0.005, net="stp_net",
+                                                     quantity="S/0/hh_cell/synapses:syn0_biexp:0/g"))
+    jar = sorted((Path(pyneuroml.__file__).parent / "lib").glob("jNeuroML-*.jar"))[-1]
+    subprocess.run(["java", "-Xmx1G", "-jar", str(jar), "LEMS.xml", "-nogui"], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=300)
+    data = np.loadtxt(tmp_path / "g.dat")
+    amps = efficacies(data[:, 0] * 1e3, data[:, 1] * 1e9, 2.0)  # s -> ms, S -> nS; weight 2 nS
+    np.testing.assert_allclose(amps, neuroml_efficacies(STP.U, STP.tau_rec, STP.tau_fac, TRAIN), rtol=2e-3)
 
 
 def test_depression_only_is_neuromls_dep_mechanism(tmp_path):

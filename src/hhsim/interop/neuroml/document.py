@@ -116,6 +116,39 @@ def _merge(into, other) -> None:
                 mine.extend(theirs)
 
 
+#: A cell's hhsim properties as a network of a network file keeps them
+#: (``hhsim:cell:<cell id>:<key>``): jNeuroML (0.14) attaches no projection's synapse to a
+#: <cell> that has <property> children ("No attachments list in <cell>").
+CELL_PREFIX = "hhsim:cell:"
+
+
+def cell_properties_to_network(doc) -> None:
+    """Move the hhsim properties of ``doc``'s cells onto its first network (see :data:`CELL_PREFIX`)."""
+    import neuroml
+
+    if not doc.networks:
+        return
+    net = doc.networks[0]
+    for cell in doc.cells or []:
+        ours = [p for p in cell.properties or [] if str(p.tag).startswith("hhsim:")]
+        if ours:
+            cell.properties = [p for p in cell.properties if p not in ours]
+            net.properties.extend(neuroml.Property(tag=f"{CELL_PREFIX}{cell.id}:{p.tag[len('hhsim:'):]}",
+                                                   value=p.value) for p in ours)
+
+
+def _cell_properties_from_networks(doc) -> None:
+    """Give the cells back the hhsim properties their network keeps for them."""
+    import neuroml
+
+    cells = {c.id: c for c in doc.cells or []}
+    for net in doc.networks or []:
+        for p in net.properties or []:
+            cell_id, _, key = str(p.tag)[len(CELL_PREFIX):].partition(":")
+            if str(p.tag).startswith(CELL_PREFIX) and cell_id in cells and key:
+                cells[cell_id].properties.append(neuroml.Property(tag=f"hhsim:{key}", value=p.value))
+
+
 def load(path: str | Path) -> Source:
     """The checked NeuroML file ``path`` as libNeuroML objects, with the files it
     includes (``<include href=...>``, relative to the including file) merged in."""
@@ -140,6 +173,7 @@ def load(path: str | Path) -> Source:
             lines.setdefault(ident, where)
         _merge(doc, _read(child))
         queue += [(child, h) for h in _includes(child)]
+    _cell_properties_from_networks(doc)
     cts = {ct.name: ct for ct in (getattr(doc, "ComponentType", None) or [])}
     return Source(doc, Context(component_types=cts, where=str(path), lines=lines), str(path))
 

@@ -427,4 +427,7 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
                 weight=_units.fmt(ns[j]), delay=_units.quantity(delay[j], "ms"), **post_site))
         nml_net.projections.append(proj)
     doc.networks.append(nml_net)
+    from .document import cell_properties_to_network
+
+    cell_properties_to_network(doc)  # so that jNeuroML attaches the projections' synapses
     return doc
