@@ -170,6 +170,10 @@ def test_refusals():
              lambda: Population("A", "hh", noise=ChannelNoise("markov", 5.0), area_um2=6.0))
     _refused(r"cable cells takes no channel noise",
              lambda: Population("C", CableCell(cable(200.0, 1.0)), noise="markov"))
+    three = Network(populations=[Population("A", "hh", noise="markov", area_um2=5),
+                                 Population("B", "hh", noise="langevin", area_um2=5),
+                                 Population("C", "hh", noise="markov", area_um2=5, density={"Na": 60})], t_stop=1.0)
+    _refused(r"3 groups of noisy populations .* at most 2 per network", lambda: simulate_network(three))
     one = Network(populations=[Population("A", "hh", noise="markov", area_um2=5)], t_stop=1.0)
     with pytest.raises(ParameterError, match=r"dopri5") as info:  # the adaptive method: fixed steps only
         simulate_network(one, method="dopri5")

@@ -14,11 +14,13 @@ Random numbers: keyed by (the network's seed, the cell's node index in the
 network, step), so a run does not depend on the number of threads.
 
 Noisy populations of one membrane structure, method and set of noisy
-channels form one block of cells for the kernel; a network may hold several.
+channels form one block of cells for the kernel; a network may hold two
+(:data:`MAX_BLOCKS`: e.g. an excitatory and an inhibitory model, or a markov
+and a langevin population).
 
 Refused, in one line each: noise on cable cells, the ``gillespie`` method
 (one patch only), an adaptive method, a noise record with its own seed (the
-network's seed keys the channels).
+network's seed keys the channels), more than two blocks.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from .spec import ChannelNoise
 _CODES = {"markov": MARKOV, "langevin": LANGEVIN}
 
 #: Most blocks of noisy cells (populations of one structure, method and set of noisy
-#: channels) in one network: the loop's record always holds this many (empty ones padding).
-MAX_BLOCKS = 4
+#: channels) in one network: the loop's record always holds this many (empty ones padding),
+#: so the loop compiles once for all noisy networks (4 cost 5 s more to compile than 2).
+MAX_BLOCKS = 2
 
 _RUN: dict = {}
 
