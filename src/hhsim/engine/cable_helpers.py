@@ -64,7 +64,14 @@ def fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+# fexp is an ordinary compiled function, not numba's inline="always" as the rate
+# forms below are: that option types and lowers the body again at every call
+# site, and a kernel module calls exp at hundreds of sites (an rk4 kernel of
+# destexhe_tc compiled 2.3x faster without it).  LLVM inlines fexp by itself (it
+# is small), so the loops over neurons still vectorise (tests/engine/
+# test_branch_free_math.py); the forms stay inlined by numba, since LLVM leaves a
+# form that holds an inlined fexp as a call.
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def fexp(x):
     """exp(x) without branches (clamped to [-708, 709]); relative error < 4e-16.
 
