@@ -58,8 +58,8 @@ import numpy as np
 from .kernel_helpers import choose, hermite_crossing
 from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, apply_late, wave_values, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
-                              noise_update, poisson_count, push_spikes, queue_push, stdp_post, stdp_pre, stim_at,
-                              tm_release, uniform01)
+                              noise_update, poisson_count, push_spikes, queue_push, stdp_post, stdp_pre, step_of,
+                              stim_at, tm_release, uniform01)
 
 #: Status codes returned by ``network_loop.steps`` (with the step to resume at).
 DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -2, -3, -4, -5
@@ -95,7 +95,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
             return GROW_QUEUE
         for e in range(out_ptr[src], out_ptr[src + 1]):
             td = ext_t[k] + e_delay[e]
-            step = max(int(math.floor((td - t0) / dt)), n)
+            step = max(step_of(td, t0, dt), n)
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % nb, td, e)
         k += 1
     ext_k[0] = k

@@ -489,6 +489,20 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
 
 
 @njit(cache=True, _nrt=False)
+def step_of(td, t0, dt):
+    """The step n whose interval [t0 + n dt, t0 + (n + 1) dt) holds time ``td`` (ms), its
+    ends computed as the time loop computes them.  ``floor((td - t0) / dt)`` alone can
+    be one off at a step's end (4.1 / 0.0025 = 1639.9999999999998): an event put into
+    the step that ends exactly at its time was never delivered."""
+    n = int(math.floor((td - t0) / dt))
+    if t0 + (n + 1) * dt <= td:
+        n += 1
+    elif t0 + n * dt > td:
+        n -= 1
+    return n
+
+
+@njit(cache=True, _nrt=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
                 lin_dB, late):
@@ -517,7 +531,7 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
                 lin_dB[g, i] = b
                 late[0] += 1
                 continue
-            step = int(math.floor((td - t0) / dt))
+            step = step_of(td, t0, dt)
             if step <= step_now:
                 step = step_now + 1
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % n_buckets, td, e)
