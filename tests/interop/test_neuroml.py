@@ -631,3 +631,41 @@ def test_a_neuroml_file_without_a_cell_gives_no_channels(tmp_path, capsys):
     alone.write_text(text[:start] + text[end:])
     _, line = cli_error(capsys, "run", "--channel", str(alone))
     assert "--channel needs a file with one one-segment <cell>" in line and "no <cell>" in line
+
+
+def test_poisson_input_onto_cable_cells_round_trips_on_their_synapse_site(tmp_path, capsys):
+    from hhsim.cable import Morphology, Section
+    from hhsim.network import CableCell, Network, PoissonInput, Population, synapses
+
+    nml_utils = pytest.importorskip("neuroml.utils")
+    morph = Morphology((Section("soma", 20.0, 20.0, region="soma"),
+                        Section("dend", 200.0, 3.0, region="dend", parent="soma")), name="cell")
+    cell = CableCell(morph, "hh", synapse_at=("dend", 0.75))
+    feed = PoissonInput("C", 20, 40.0, "2 nS", synapses.Exp(tau=3.0, E=0.0), name="bg")
+    net = Network(populations=[Population("C", cell, n=2)], inputs=[feed], name="fed", t_stop=30.0)
+    path = nml.write_neuroml(net, tmp_path / "fed.nml")
+    nml_utils.validate_neuroml2(str(path))
+    assert "valid" in capsys.readouterr().out
+    from neuroml.loaders import read_neuroml2_file
+
+    doc = read_neuroml2_file(str(path))
+    (il,) = doc.networks[0].input_lists
+    sites = {(i.segment_id, float(i.fraction_along)) for i in il.input}
+    assert len(il.input) == 2 and len(sites) == 1  # every cell's input on one site
+    back = nml.load_network(path)
+    assert back.populations[0].model.synapse_at == ("dend", 0.75)
+    (pi,) = back.inputs
+    assert (pi.target, pi.n_inputs, pi.rate_hz, pi.weight, pi.synapse, pi.name) == (
+        "C", 20, 40.0, "2 nS", feed.synapse, "bg")
+
+
+def test_drawn_poisson_weights_onto_cable_cells_are_refused(tmp_path):
+    from hhsim.cable import cable
+    from hhsim.network import CableCell, Network, PoissonInput, Population, synapses
+
+    net = Network(populations=[Population("C", CableCell(cable(200.0, 2.0), "hh"), n=2)],
+                  inputs=[PoissonInput("C", 5, 10.0, {"dist": "normal", "mean": 2.0, "std": 0.5, "unit": "nS"},
+                                       synapses.Exp(tau=3.0, E=0.0))], t_stop=10.0)
+    with pytest.raises(ModelError, match="drawn weights onto cable cells"):
+        nml.write_neuroml(net, tmp_path / "drawn.nml")
+    assert not (tmp_path / "drawn.nml").exists()

@@ -358,6 +358,8 @@ def read_network(src, which: str | None = None, t_stop: float | None = None) -> 
             kept = _poisson_input(hprops.get(f"input:{il.id}"), targets, sizes[il.populations], rate, transient, pw)
             if kept is not None:  # hhsim wrote a PoissonInput here: n_inputs trains of rate/n_inputs each
                 n_inputs, rate_hz, group = kept
+                if _area(pop_cells[il.populations]) is None:  # onto cable cells: at their synapse site
+                    cable_sites[il.populations].update((i.segment_id, i.fraction_along) for i, _ in items)
                 weight = _weight(wts, _area(pop_cells[il.populations]))
                 inputs.append(PoissonInput(il.populations, n_inputs, rate_hz, weight, sy.synapse, name=group))
                 continue

@@ -278,24 +278,35 @@ def _write_sources(doc, nml_net, net: Network):
     return pre_site
 
 
-def _write_poisson_input(doc, nml_net, pi, k: int, n: int, areas: dict, cell_of: dict) -> None:
+def _write_poisson_input(doc, nml_net, net, pi, k: int, n: int, areas: dict, cell_of: dict,
+                         cables: dict) -> None:
     """A PoissonInput as a poissonFiringSynapse on every neuron of its target: ``n_inputs``
     independent Poisson trains of ``rate_hz`` through one linear synapse each add up to one
     Poisson train of ``n_inputs * rate_hz`` through one synapse (same weight), which is what
     NeuroML holds.  The weights are drawn as the network draws them; ``n_inputs``, the rate
     and the synapse group's name are kept as the property ``hhsim:input:<inputList id>`` so
-    that hhsim reads the input back as a PoissonInput (the same spikes: its own streams)."""
+    that hhsim reads the input back as a PoissonInput (the same spikes: its own streams).
+    Onto cable cells the inputs sit on the cells' synapse site (segment and fraction
+    along it), as their projections' synapses do, with one conductance (e.g. "2 nS")."""
     where = f"PoissonInput into {pi.target!r}"
     if pi.target not in areas:
         raise ModelError(f"{where}: the target is not a population of the network")
     area = areas[pi.target]
-    if area is None:
-        raise ModelError(f"{where}: a PoissonInput onto cable cells is not written to NeuroML by hhsim")
     if pi.synapse.current or not isinstance(pi.synapse, (_syn.Exp, _syn.BiExp, _syn.Alpha)):
         raise ModelError(f"{where}: synapse kind {pi.synapse.kind!r} has no NeuroML form hhsim writes; accepted: "
                          "exp, biexp, alpha")
-    dens = values(pi.weight, n, stream(0, _WEIGHT, 10**6), f"{where} weight", area, conductance=True)
-    ns = dens * (area / NS_PER_UM2_IN_MS_PER_CM2)
+    site = {}
+    if area is None:  # cable cells: one conductance, on the synapse site
+        if _is_random(pi.weight):
+            raise ModelError(f"{where}: drawn weights onto cable cells are not written to NeuroML by hhsim; give "
+                             "one conductance such as \"2 nS\"")
+        ns = _weights_ns(pi.weight, n, None, where)
+        cell = net.population(pi.target).model
+        seg, frac = segment_site(cables[pi.target][1], cell.morph, *(cell.synapse_at or (None, None)))
+        site = {"segment_id": seg, "fraction_along": _units.fmt(frac)}
+    else:
+        dens = values(pi.weight, n, stream(0, _WEIGHT, 10**6), f"{where} weight", area, conductance=True)
+        ns = dens * (area / NS_PER_UM2_IN_MS_PER_CM2)
     uniform = bool(np.all(ns == ns[0]))
     ident = _ident(f"pin{k}_{pi.name or pi.synapse.kind}")
     attr, elem = _synapse_element(pi.synapse, f"{ident}_syn", float(ns[0]) if uniform else 1.0,
@@ -307,11 +318,11 @@ def _write_poisson_input(doc, nml_net, pi, k: int, n: int, areas: dict, cell_of:
     il = neuroml.InputList(id=f"{ident}_in", populations=pi.target, component=ident)
     target = cell_of[pi.target]
     if uniform:
-        il.input = [neuroml.Input(id=i, target=f"../{pi.target}/{i}/{target}", destination="synapses")
+        il.input = [neuroml.Input(id=i, target=f"../{pi.target}/{i}/{target}", destination="synapses", **site)
                     for i in range(n)]
     else:
         il.input_ws = [neuroml.InputW(id=i, target=f"../{pi.target}/{i}/{target}", destination="synapses",
-                                      weight=_units.fmt(w)) for i, w in enumerate(ns)]
+                                      weight=_units.fmt(w), **site) for i, w in enumerate(ns)]
     nml_net.input_lists.append(il)
     kept = [str(pi.n_inputs), _units.fmt(pi.rate_hz)] + ([pi.name] if pi.name else [])
     nml_net.properties.append(neuroml.Property(tag=f"hhsim:input:{il.id}", value=" ".join(kept)))
@@ -367,7 +378,7 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
                 il.input.append(neuroml.Input(id=0, target=f"../{pop.name}/{i}/{written[key]}", destination="synapses"))
                 nml_net.input_lists.append(il)
     for k, pi in enumerate(net.inputs):
-        _write_poisson_input(doc, nml_net, pi, k, sizes.get(pi.target, 0), areas, cell_of)
+        _write_poisson_input(doc, nml_net, net, pi, k, sizes.get(pi.target, 0), areas, cell_of, cables)
     if net.noise:
         raise ModelError("noise (an Ornstein-Uhlenbeck current) has no NeuroML form; it is not written")
     pre_site = _write_sources(doc, nml_net, net)
