@@ -669,3 +669,14 @@ def test_drawn_poisson_weights_onto_cable_cells_are_refused(tmp_path):
     with pytest.raises(ModelError, match="drawn weights onto cable cells"):
         nml.write_neuroml(net, tmp_path / "drawn.nml")
     assert not (tmp_path / "drawn.nml").exists()
+
+
+def test_channel_noise_of_a_population_is_refused_not_dropped(tmp_path):
+    from hhsim.network import Network, Population
+
+    net = Network(populations=[Population("P", "hh", n=2, noise="markov", area_um2=100.0)], t_stop=10.0)
+    with pytest.raises(ModelError, match="channel noise") as exc:
+        nml.write_neuroml(net, tmp_path / "noisy.nml")
+    assert "\n" not in str(exc.value) and not (tmp_path / "noisy.nml").exists()
+    quiet = Network(populations=[Population("P", "hh", n=2, noise="none", area_um2=100.0)], t_stop=10.0)
+    assert nml.load_network(nml.write_neuroml(quiet, tmp_path / "quiet.nml")).populations[0].n == 2

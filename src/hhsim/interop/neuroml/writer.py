@@ -352,6 +352,8 @@ def network_document(net: Network) -> neuroml.NeuroMLDocument:
             cables[pop.name] = _cable_population(doc, nml_net, pop, len(written) + len(cables))
             cell_of[pop.name], areas[pop.name] = cables[pop.name][0], None
             continue
+        if pop.noise is not None:
+            raise ModelError(f"{where}: channel noise ({pop.noise.method}) has no NeuroML form; it is not written")
         if pop.params or pop.initial or pop.stim_scale is not None or pop.threshold is not None:
             raise ModelError(f"{where}: per-neuron params, initial states, stim_scale and threshold have no "
                              "NeuroML form hhsim writes")
