@@ -38,7 +38,8 @@ from numba import njit
 
 from .kernel_helpers import hermite_crossing
 from .network_kernels import LIN_ALPHA, LIN_BIEXP, LIN_EXP, lin_event, linear_advance, linear_terms, stim_at, tm_release
-from .solvers.dopri5 import A as _A, C as _C, E as _E, H_MIN, LOG_ERR_FLOOR
+from .solvers.dopri5 import A as _A, C as _C, E as _E, H_MIN
+from .solvers.dopri5_driver import step_growth
 from .solvers.dopri5_driver import count_not_after, data_pointer, next_stop
 
 #: The Dormand-Prince tableau of :mod:`hhsim.engine.solvers.dopri5` as arrays:
@@ -299,14 +300,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
                     G, GE = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, x * hs)
                     rec_i[r_i, q] = G * vr - GE  # outward positive, as the fixed-step loop records it
                     rec_next[i] = r_i + 1
-            # PI step control of the point engine's loop (Hairer & Wanner's DOPRI5, beta 0.04)
-            if err <= 8e-8:
-                fac = 10.0
-                log_prev = LOG_ERR_FLOOR
-            else:
-                log_err = math.log(err)
-                fac = min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev)))
-                log_prev = max(log_err, LOG_ERR_FLOOR)
+            fac, log_prev = step_growth(err, log_prev)  # the point engine's PI step control
             h = min(h_max, max(h, hs * fac) if landing else hs * fac)
             linear_advance(LIN[0], LIN[1], LIN[2], LIN[5], LIN[6], LIN[7], LIN[8], i, hs, -1.0)
             t = te

@@ -63,6 +63,21 @@ STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, _PTR, float64, _PTR, _PTR, float64,
 C2, C3, C4, C5 = C[1:5]
 
 
+@njit(cache=True, error_model="numpy")
+def step_growth(err, log_prev):
+    """PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): the factor by which the
+    next step grows after a step of scaled error ``err``, 0.9 err^-0.17 err_prev^0.04
+    with err_prev = max(previous err, 1e-4), limited to [0.2, 10], and the log error
+    remembered for the next step (``log_prev``: log err_prev).  The memory damps the
+    step-size chatter at the stability limit of a stiff mode (a clamp through a series
+    resistance).  Below err = 8e-8 the limit applies anyway, which skips the costly
+    logarithm and exponential there.  Small enough for LLVM to inline where it is called."""
+    if err <= 8e-8:
+        return 10.0, LOG_ERR_FLOOR
+    log_err = math.log(err)
+    return min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev))), max(log_err, LOG_ERR_FLOOR)
+
+
 @njit(cache=True, error_model='numpy', inline='always')
 def count_not_after(row, t):
     """How many of the sorted ``row`` are <= t (``np.searchsorted(row, t, 'right')``,
@@ -178,19 +193,7 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
                         else:
                             y_rec[r, i - 1, c] = h00 * Y[i] + h10 * hs * K[0, i] + h01 * Yn[i] + h11 * hs * K[6, i]
                     r += 1
-            # PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): growth
-            # 0.9 err^-0.17 err_prev^0.04 with err_prev = max(previous err, 1e-4),
-            # limited to [0.2, 10]; it damps the step-size chatter at the
-            # stability limit of a stiff mode (a clamp through a series
-            # resistance).  Below err = 8e-8 the limit applies anyway, which
-            # skips the costly logarithm and exponential there.
-            if err <= 8e-8:
-                fac = 10.0
-                log_prev = LOG_ERR_FLOOR
-            else:
-                log_err = math.log(err)
-                fac = min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev)))
-                log_prev = max(log_err, LOG_ERR_FLOOR)
+            fac, log_prev = step_growth(err, log_prev)
             h = min(h_max, max(h, hs * fac) if landing else hs * fac)
             t = te
             while kt[w, kc + 1] <= t:

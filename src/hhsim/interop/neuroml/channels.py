@@ -67,7 +67,7 @@ from ...errors import ModelError
 from . import lems
 from . import units as _units
 from .forms import ION_IN, ION_OUT, form_text, xml_of  # noqa: F401 (used by cells)
-from .forms import decode as _decode, encode as _encode, scaled as _scaled
+from .forms import channel_element, decode as _decode, encode as _encode, scaled as _scaled
 
 
 _STD = {
@@ -655,24 +655,12 @@ def write_channel(channel: Channel, ident: str, temperature: float | None = None
 
         return Written(*kinetic.write(channel, ident, temperature, _elements))
     cts = []
-    kw = {"id": ident, "conductance": "10pS", "type": "ionChannelHH"}
-    if channel.ion:
-        kw["species"] = ION_OUT[channel.ion]
-    nml = neuroml.IonChannelHH(**kw)
-    if channel.description:
-        nml.notes = channel.description
-    props = {"gates": " ".join(g.name for g in channel.gates)} if len(channel.gates) > 1 else {}
-    if channel.source:
-        props["source"] = channel.source
-    props.update({f"param:{k}": _units.fmt(v) for k, v in channel.params})
-    props.update({f"punit:{k}": u for k, u in channel.param_units})
+    nml, props = channel_element(neuroml.IonChannelHH, channel, ident, type="ionChannelHH")
     q10 = None
     if channel.gates:
         q10 = neuroml.Q10Settings(type="q10ExpTemp", q10_factor=_units.fmt(channel.q10),
                                   experimental_temp=_units.quantity(channel.q10_reference_c, "degC"))
     plain, fractions = _conductance_groups(channel)
-    if channel.conductance:
-        props["conductance"] = channel.conductance
     rank = {g.name: i for i, g in enumerate(channel.gates)}  # sub-gates in the channel's order of gates
     fractions = [(gid, sorted(members, key=lambda m: rank[m[0]]), power) for gid, members, power in fractions]
     first_of = {members[0][0]: (gid, members, power) for gid, members, power in fractions}

@@ -69,3 +69,25 @@ def xml_of(obj, tag: str) -> str:
     out = io.StringIO()
     obj.export(out, 0, name_=tag, pretty_print=True)
     return out.getvalue()
+
+
+def channel_element(element_class, channel, ident: str, **attributes):
+    """A NeuroML channel element (``neuroml.IonChannelHH`` or ``IonChannelKS``) with id
+    ``ident`` for ``channel``, with its species and notes, and the properties its cell keeps
+    so that hhsim reads the channel back as it was (the gates' order, the source, the
+    parameters and their units, a conductance expression): (element, properties)."""
+    kw = {"id": ident, "conductance": "10pS", **attributes}
+    if channel.ion:
+        kw["species"] = ION_OUT[channel.ion]
+    element = element_class(**kw)
+    if channel.description:
+        element.notes = channel.description
+    props = {"gates": " ".join(g.name for g in channel.gates)} if len(channel.gates) > 1 else {}
+    if channel.source:
+        props["source"] = channel.source
+    props.update({f"param:{k}": _units.fmt(v) for k, v in channel.params})
+    props.update({f"punit:{k}": u for k, u in channel.param_units})
+    if channel.conductance:
+        props["conductance"] = channel.conductance
+    return element, props
+

@@ -42,7 +42,7 @@ from ...channels.base import Channel, Exp, Gate, RateForm, open_fraction_tree
 from ...channels.scheme import SchemeState
 from ...errors import ModelError
 from . import units as _units
-from .forms import ION_OUT, decode, encode, scaled, xml_of
+from .forms import channel_element, decode, encode, scaled, xml_of
 
 #: The rate NeuroML's pair of transitions gets for a direction without one (read as none).
 ZERO_RATE = {"type": "HHExpRate", "rate": "0per_ms", "midpoint": "0mV", "scale": "1mV"}
@@ -171,19 +171,7 @@ def write(channel: Channel, ident: str, temperature: float | None, rate_element)
     where = f"channel {channel.name!r}"
     groups = factors(channel)
     phi = temperature_factor(channel, temperature)
-    kw = {"id": ident, "conductance": "10pS"}
-    if channel.ion:
-        kw["species"] = ION_OUT[channel.ion]
-    nml = neuroml.IonChannelKS(**kw)
-    if channel.description:
-        nml.notes = channel.description
-    props = {"gates": " ".join(g.name for g in channel.gates)} if len(channel.gates) > 1 else {}
-    if channel.source:
-        props["source"] = channel.source
-    props.update({f"param:{k}": _units.fmt(v) for k, v in channel.params})
-    props.update({f"punit:{k}": u for k, u in channel.param_units})
-    if channel.conductance:
-        props["conductance"] = channel.conductance
+    nml, props = channel_element(neuroml.IonChannelKS, channel, ident)
     props.update({"q10": _units.fmt(channel.q10), "q10ref": _units.fmt(channel.q10_reference_c)})
     if phi != 1.0:
         props["ks_temperature"] = _units.fmt(temperature)
