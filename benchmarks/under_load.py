@@ -18,7 +18,9 @@ where the work splits (the cable and the network).
 
 Workloads: ``hh`` batch of 4000 neurons for 200 ms (exponential Euler, dt
 0.01 ms); the 6 cm squid axon of ``benchmarks/cable.py`` (Crank-Nicolson,
-1200 compartments) for 5 ms; COBAHH (4000 cells) for 200 ms.
+1200 compartments) for 50 ms (5 ms took 20-50 ms beside two busy processes: the
+scheduler's time slices alone moved a run by 2x either way); COBAHH (4000 cells)
+for 200 ms.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import hhsim
 from hhsim.cable import cable, point, simulate_cable
 def go():
     simulate_cable(cable(60000.0, 476.0, 35.4), "hh", point(hhsim.stim.pulse(2000.0, 0.1, 0.2), at=0.0),
-                   dx=50.0, dt=0.005, t_stop=5.0, temperature=6.3, record=2)
+                   dx=50.0, dt=0.005, t_stop=50.0, temperature=6.3, record=2)
 """,
     "network": """
 from hhsim.network import presets, simulate_network
