@@ -367,8 +367,12 @@ def fixed_functions(env: dict) -> tuple:
 
 
 #: The parts a worker process compiles on a first run, beside this process's
-#: membranes, steps and other parts (about half of the loop's compiling).
-WORKER_PIECES = ("slow_nodes", "step_begin", "step_end")
+#: membranes, steps and other parts: about half of the loop's compiling each
+#: (COBAHH, compiled alone: slow_nodes 6.6 s with its callees, step_begin 3.2 s;
+#: steps 2.8, fast_inputs 2.5, scan, commit, release and step_end about 4, the
+#: membranes 2).  With step_end in the worker too, this process waited for it:
+#: a cold `hhsim network --preset cobahh` took 15.0-15.5 s, 12.7-12.9 s so.
+WORKER_PIECES = ("slow_nodes", "step_begin")
 
 
 def start_parts_compile(env: dict):
