@@ -67,7 +67,7 @@ from ...errors import ModelError
 from . import lems
 from . import units as _units
 from .forms import ION_IN, ION_OUT, form_text, xml_of  # noqa: F401 (used by cells)
-from .forms import channel_element, decode as _decode, encode as _encode, scaled as _scaled
+from .forms import channel_element, component_types_match, decode as _decode, encode as _encode, scaled as _scaled
 
 
 _STD = {
@@ -484,11 +484,7 @@ def _restored(channel: Channel, ch, props: dict, ctx: Context) -> Channel:
         return channel
     if xml_of(again.channel, "ionChannelHH") != xml_of(ch, "ionChannelHH") or again.properties != props:
         return channel
-    for ct in again.component_types:
-        theirs = ctx.component_types.get(ct.name)
-        if theirs is None or xml_of(ct, "ComponentType") != xml_of(theirs, "ComponentType"):
-            return channel
-    return candidate
+    return candidate if component_types_match(again.component_types, ctx) else channel
 
 
 def _notes(obj) -> str:

@@ -91,3 +91,14 @@ def channel_element(element_class, channel, ident: str, **attributes):
         props["conductance"] = channel.conductance
     return element, props
 
+
+def component_types_match(component_types, ctx) -> bool:
+    """Does the file being read (``ctx.component_types``, by name) hold each of these
+    component types exactly as hhsim writes it?  (Then a channel it wrote is read back
+    as the channel its properties describe.)"""
+    for ct in component_types:
+        theirs = ctx.component_types.get(ct.name)
+        if theirs is None or xml_of(ct, "ComponentType") != xml_of(theirs, "ComponentType"):
+            return False
+    return True
+

@@ -42,7 +42,7 @@ from ...channels.base import Channel, Exp, Gate, RateForm, open_fraction_tree
 from ...channels.scheme import SchemeState
 from ...errors import ModelError
 from . import units as _units
-from .forms import channel_element, decode, encode, scaled, xml_of
+from .forms import channel_element, component_types_match, decode, encode, scaled
 
 #: The rate NeuroML's pair of transitions gets for a direction without one (read as none).
 ZERO_RATE = {"type": "HHExpRate", "rate": "0per_ms", "midpoint": "0mV", "scale": "1mV"}
@@ -305,8 +305,4 @@ def restored(channel: Channel, ch, props: dict, ctx, temperature: float | None, 
         return channel
     if signature(again.channel) != signature(ch) or again.properties != props:
         return channel
-    for ct in again.component_types:
-        theirs = ctx.component_types.get(ct.name)
-        if theirs is None or xml_of(ct, "ComponentType") != xml_of(theirs, "ComponentType"):
-            return channel
-    return candidate
+    return candidate if component_types_match(again.component_types, ctx) else channel
