@@ -15,25 +15,13 @@ import numpy as np
 import pytest
 
 from helpers import two_cells as ref
+from helpers.two_cells_network import T_STOP, network as _two_cells, spike_error as _error
 from helpers.cli import cli_error, run_cli
 import hhsim
 from hhsim.errors import ParameterError
 from hhsim.network import Monitors, Network, Population, Projection, presets, simulate_network, synapses, toml_io
 
-T_STOP = 60.0
-
 pytestmark = pytest.mark.xdist_group("adaptive_network")
-
-
-def _two_cells(**kw) -> Network:
-    return Network(
-        populations=[Population("A", "hh", stim=hhsim.stim.step(ref.AMP, start=ref.START, dur=ref.DUR)),
-                     Population("B", "hh")],
-        projections=[
-            Projection("A", "B", synapses.Exp(tau=ref.TAU_AB, E=ref.E_AB), weight=ref.W_AB, delay=ref.D_AB),
-            Projection("B", "A", synapses.Exp(tau=ref.TAU_BA, E=ref.E_BA), weight=ref.W_BA, delay=ref.D_BA),
-        ],
-        t_stop=T_STOP, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +29,6 @@ def reference():
     a, b = ref.reference(T_STOP)
     assert a.size >= 3 and b.size >= 2  # B fires only through A: the coupling matters
     return a, b
-
-
-def _error(r, reference) -> float:
-    a, b = reference
-    ta, tb = r.spikes["A"][1], r.spikes["B"][1]
-    assert ta.size == a.size and tb.size == b.size, (ta, a, tb, b)
-    return float(max(np.max(np.abs(ta - a)), np.max(np.abs(tb - b))))
 
 
 def test_two_cells_within_1e6_ms_at_rtol_1e9(reference):

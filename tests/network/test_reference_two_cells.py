@@ -6,26 +6,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from helpers import two_cells as ref
-import hhsim
-from hhsim.network import Network, Population, Projection, simulate_network, synapses
-
-T_STOP = 60.0
-
-
-def _network() -> Network:
-    return Network(
-        populations=[Population("A", "hh", stim=hhsim.stim.step(ref.AMP, start=ref.START, dur=ref.DUR)),
-                     Population("B", "hh")],
-        projections=[
-            Projection("A", "B", synapses.Exp(tau=ref.TAU_AB, E=ref.E_AB), weight=ref.W_AB, delay=ref.D_AB),
-            Projection("B", "A", synapses.Exp(tau=ref.TAU_BA, E=ref.E_BA), weight=ref.W_BA, delay=ref.D_BA),
-        ],
-        t_stop=T_STOP,
-    )
+from helpers.two_cells_network import T_STOP, network as _network, spike_error as _error
+from hhsim.network import simulate_network
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +18,6 @@ def reference():
     a, b = ref.reference(T_STOP)
     assert a.size >= 3 and b.size >= 2  # the coupling matters: B fires only through A
     return a, b
-
-
-def _error(r, reference) -> float:
-    a, b = reference
-    ta, tb_ = r.spikes["A"][1], r.spikes["B"][1]
-    assert ta.size == a.size and tb_.size == b.size
-    return float(max(np.max(np.abs(ta - a)), np.max(np.abs(tb_ - b))))
 
 
 def test_default_settings_within_a_hundredth_of_a_ms(reference):
