@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Set up hhsim in ./.venv and run the demo or the test suite.
 
-    python3 tasks.py demo     # install (first time) and run `hhsim demo`
-    python3 tasks.py test     # install (first time) and run the whole test suite, one process
+    python3 tasks.py demo     # install (first time) and run `hhsim demo`, then compile the
+                              # engine's fixed kernels once (`hhsim prebuild`)
+    python3 tasks.py test     # install (first time), `hhsim prebuild`, and run the whole test suite, one process
                               # per core (installs Debian's chromium and a Java runtime with
                               # apt-get when missing; `-n 0` runs it in one process)
     python3 tasks.py bench    # install with NEURON and run every script in benchmarks/
@@ -75,6 +76,18 @@ def ensure_debian_tools() -> None:
             print(f"note: apt-get could not install {pkg}; {why} will skip", flush=True)
 
 
+def prebuild() -> None:
+    """Compile the engine's fixed kernels once for these sources (`hhsim prebuild`: a first
+    run then compiles only its model's functions; nothing to do when they are there).
+    A failure only costs time later, so it is reported and the task goes on."""
+    try:
+        done = subprocess.call([str(BIN / "hhsim"), "prebuild"]) == 0
+    except KeyboardInterrupt:
+        done = False
+    if not done:
+        print("note: the fixed kernels were not prebuilt; they will compile on first use", flush=True)
+
+
 #: Test processes at most: most of a first run is compiling kernels, which
 #: workers share through the kernel cache; more than this gains little.
 MAX_TEST_WORKERS = 4
@@ -99,7 +112,12 @@ def main(argv: list[str]) -> int:
     ensure_env(EXTRAS[task])
     env = dict(os.environ, MPLBACKEND="Agg")
     if task == "demo":
-        cmd = [str(BIN / "hhsim"), "demo", *rest]
+        status = subprocess.call([str(BIN / "hhsim"), "demo", *rest], cwd=ROOT, env=env)
+        if status == 0:  # the demo first: the action potential before the one-time compile
+            print("compiling the fixed kernels once for this installation (hhsim prebuild; Ctrl-C skips it) ...",
+                  flush=True)
+            prebuild()
+        return status
     elif task == "docs":
         # Sphinx with warnings as errors, every page read afresh (-E: the API pages follow the
         # installed packages); the notebooks' outputs are cached in docs/_build/.jupyter_cache
@@ -114,8 +132,10 @@ def main(argv: list[str]) -> int:
         env.pop("MPLBACKEND")
     elif task == "test":
         ensure_debian_tools()
+        prebuild()
         cmd = [str(PY), "-m", "pytest", "-q", *test_workers(rest), *rest]
     else:
+        prebuild()
         status = 0
         for script in sorted((ROOT / "benchmarks").glob("[!_]*.py")):
             print(f"== {script.name}", flush=True)

@@ -18,7 +18,10 @@ Entry points (whole processes, wall time as a user sees it):
   network, so only its own functions compile).
 
 Each cold run gets a new ``HHSIM_CACHE_DIR`` (a fresh temporary directory);
-the warm run reuses it.  Printed: seconds cold and warm, and for COBAHH the
+the warm run reuses it.  Two cold figures: with nothing compiled anywhere
+(``HHSIM_PREBUILT=0``), and with the engine's fixed kernels prebuilt for this
+installation (``hhsim prebuild``, run first and timed; a first run then
+compiles only its model's own functions).  Printed: seconds cold and warm, and for COBAHH the
 ratio to Brian2's C++ standalone (code generation, the C++ compiler and the
 run, in a fresh process; Brian2 builds in a new directory each time).
 Targets of the engine issue on 2 cores: ``run`` within 3 s cold, COBAHH within
@@ -75,14 +78,29 @@ def wall(cmd: list[str], env: dict) -> float:
     return el
 
 
-def cold_and_warm(cmd: list[str], repeats: int) -> tuple[float, float]:
+#: The two first-run settings: nothing compiled anywhere, or the fixed kernels prebuilt.
+SETTINGS = {"nothing compiled": "0", "fixed kernels prebuilt": "1"}
+
+
+def cold_and_warm(cmd: list[str], repeats: int, prebuilt: str) -> tuple[float, float]:
     colds, warms = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="hhsim-cold-") as cache:
-            env = dict(os.environ, HHSIM_CACHE_DIR=cache, MPLBACKEND="Agg")
+            env = dict(os.environ, HHSIM_CACHE_DIR=cache, MPLBACKEND="Agg", HHSIM_PREBUILT=prebuilt)
             colds.append(wall(cmd, env))
             warms.append(wall(cmd, env))
     return statistics.median(colds), statistics.median(warms)
+
+
+def prebuild_seconds() -> tuple[float, bool]:
+    """``hhsim prebuild`` (wall s) and whether it built (False: the set was there)."""
+    import json
+
+    done = subprocess.run([*hhsim_cli(), "prebuild", "--json"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"hhsim prebuild failed: {done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    return report["seconds"], report["built"]
 
 
 def next_network(repeats: int) -> float:
@@ -95,7 +113,7 @@ def next_network(repeats: int) -> float:
     times = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="hhsim-cold-") as cache:
-            env = dict(os.environ, HHSIM_CACHE_DIR=cache, MPLBACKEND="Agg")
+            env = dict(os.environ, HHSIM_CACHE_DIR=cache, MPLBACKEND="Agg", HHSIM_PREBUILT="0")
             wall(first, env)
             times.append(wall(then, env))
     return statistics.median(times)
@@ -113,20 +131,26 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"cores {os.cpu_count()}, load average {load:.2f} at the start")
-    print(f"{'entry point':46s} {'cold s':>8s} {'warm s':>8s}")
+    seconds, built = prebuild_seconds()
+    print(f"hhsim prebuild (once per installation): {seconds:.1f} s" + ("" if built else " (it was there already)"))
+    print(f"{'entry point':46s} {'cold s':>8s} {'cold s':>8s} {'warm s':>8s}")
+    print(f"{'':46s} {'nothing':>8s} {'fixed':>8s}")
+    print(f"{'':46s} {'compiled':>8s} {'prebuilt':>8s}")
     figures = {}
     for name, cmd in entry_points().items():
-        cold, warm = cold_and_warm(cmd, a.repeats)
-        figures[name] = cold
-        print(f"{name:46s} {cold:8.2f} {warm:8.2f}", flush=True)
+        cold, _ = cold_and_warm(cmd, a.repeats, SETTINGS["nothing compiled"])
+        cold_prebuilt, warm = cold_and_warm(cmd, a.repeats, SETTINGS["fixed kernels prebuilt"])
+        figures[name] = (cold, cold_prebuilt)
+        print(f"{name:46s} {cold:8.2f} {cold_prebuilt:8.2f} {warm:8.2f}", flush=True)
     py = brian2_python(a.brian2_python)
     if py is None:
         print("Brian2 not found (pip install brian2, or --brian2-python): no Brian2 figure")
     else:
         b2 = brian2_first_build(py)
-        cob = figures["hhsim network --preset cobahh --t-stop 100"]
+        cob, cob_prebuilt = figures["hhsim network --preset cobahh --t-stop 100"]
         print(f"{'Brian2 C++ standalone COBAHH, first build+run':46s} {b2:8.2f}")
-        print(f"hhsim cold COBAHH / Brian2 first build: {cob / b2:.2f} (below 1: hhsim first)")
+        print(f"hhsim cold COBAHH / Brian2 first build: {cob / b2:.2f} with nothing compiled, "
+              f"{cob_prebuilt / b2:.2f} with the fixed kernels prebuilt (below 1: hhsim first)")
     then = next_network(a.repeats)
     print(f"{'then another membrane: wang_buzsaki_gamma':46s} {then:8.2f}   (the cache COBAHH left: the loop is in it)")
     if hasattr(os, "getloadavg"):

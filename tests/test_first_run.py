@@ -32,6 +32,7 @@ def test_which_commands_run_the_dopri5_loop(argv, expected):
 def test_the_loop_is_found_by_its_index_file(tmp_path, monkeypatch):
     monkeypatch.setenv(first_run.CACHE_ENV, str(tmp_path))
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HHSIM_PREBUILT", "0")  # the prebuilt kernels are not looked at (tests/engine/test_prebuilt.py)
     assert not first_run.loop_in_cache()
     folder = tmp_path / "numba" / "solvers_0123"
     folder.mkdir(parents=True)

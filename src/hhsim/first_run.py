@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import prebuilt_place
+
 #: The environment variable naming the cache's root directory.
 CACHE_ENV = "HHSIM_CACHE_DIR"
 
@@ -63,9 +65,13 @@ def runs_the_dopri5_loop(argv: list[str]) -> bool:
 
 
 def loop_in_cache() -> bool:
-    """The dopri5 loop's index file is in the numba cache (by name; numba checks it on load)."""
+    """The dopri5 loop's index file is in the numba cache or among the prebuilt kernels
+    (:mod:`hhsim.prebuilt_place`), by name; numba checks it on load."""
     user = os.environ.get("NUMBA_CACHE_DIR")
     roots = [Path(user)] if user else [root / "numba" for root in cache_candidates()]
+    prebuilt = prebuilt_place.numba_dir()
+    if prebuilt is not None:
+        roots.append(prebuilt)
     return any(any(root.glob("*/dopri5_driver.run_dopri5-*.nbi")) for root in roots if root.is_dir())
 
 

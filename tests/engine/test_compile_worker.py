@@ -31,7 +31,8 @@ print(json.dumps({"worker": any(started), "v": r.v.tobytes().hex(), "spikes": li
 
 
 def _run(tmp_path, name: str, threads: str) -> dict:
-    env = dict(os.environ, HHSIM_CACHE_DIR=str(tmp_path / name), HHSIM_THREADS=threads)
+    # HHSIM_PREBUILT=0: nothing compiled anywhere, the prebuilt fixed kernels included
+    env = dict(os.environ, HHSIM_CACHE_DIR=str(tmp_path / name), HHSIM_THREADS=threads, HHSIM_PREBUILT="0")
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True,
                          timeout=600).stdout.strip().splitlines()[-1]
     return json.loads(out)

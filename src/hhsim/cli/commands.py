@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                    'Spike-time reliability and jitter under a repeated stimulus (Schneidman 1998).'),
     'rates': ('channel_cmds',
              'Rate functions of every gate against voltage (alpha, beta, x_inf, tau).'),
+    'prebuild': ('prebuild_cmds',
+                 'Compile the fixed kernels (drivers, loops, solvers) once for this installation.'),
     'refractory': ('protocol_cmds',
                   'Paired pulses: absolute and relative refractory periods and the recovery curve.'),
     'rheobase': ('protocol_cmds',

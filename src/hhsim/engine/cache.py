@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from .. import prebuilt_place
 from ..first_run import CACHE_ENV, cache_candidates
 
 ENV = CACHE_ENV
@@ -279,13 +280,14 @@ def check_levels(directory: Path, root: Path | None = None) -> None:
         _check_owned(st, str(d), "cache directory")
 
 
-def read_checked(path: str | Path) -> bytes:
-    """The bytes of a cache file, after checking it and the directories above it.
+def read_checked(path: str | Path, root: Path | None = None) -> bytes:
+    """The bytes of a cache file, after checking it and the directories above it
+    (up to ``root``, numba's cache root by default).
 
     FileNotFoundError when it is missing; :class:`UnsafeEntry` when it must not be loaded.
     """
     path = str(path)
-    check_levels(Path(path).parent)
+    check_levels(Path(path).parent, root)
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
@@ -325,18 +327,19 @@ def _corrupt(path: str) -> None:
         pass
 
 
-def _guarded_load_index(self):
-    """numba's ``IndexDataCacheFile._load_index`` with the checks above."""
+def _load_index_file(self, path: str, root: Path | None) -> dict:
+    """The overloads of the index file ``path`` for this cache file's source (empty
+    when missing, refused, corrupt, or of another numba or source stamp)."""
     import io
     import pickle
 
-    path = self._index_path
     try:
-        data = read_checked(path)
+        data = read_checked(path, root)
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        self._hhsim_refused = True
+        if root is None:  # this cache's own index: nothing is saved beside what was refused
+            self._hhsim_refused = True
         _refused(path, exc)
         return {}
     try:
@@ -356,17 +359,49 @@ def _guarded_load_index(self):
     return overloads if stamp == self._source_stamp else {}
 
 
+def _guarded_load_index(self):
+    """numba's ``IndexDataCacheFile._load_index`` with the checks above, and with the
+    prebuilt fixed kernels' entries (:mod:`hhsim.prebuilt_place`) this cache lacks.
+
+    A prebuilt entry is named by its absolute path, which numba's ``_data_path``
+    keeps as it is; such names are never saved into this cache's index and never
+    written to (:func:`_guarded_save`)."""
+    overloads = _load_index_file(self, self._index_path, None)
+    prebuilt = _prebuilt_counterpart(self._cache_path)
+    if prebuilt is not None:
+        index = prebuilt / self._index_name
+        if index.is_file():
+            for key, name in _load_index_file(self, str(index), prebuilt_place.current()).items():
+                overloads.setdefault(key, str(prebuilt / name))
+    return overloads
+
+
+def _prebuilt_counterpart(cache_path: str) -> Path | None:
+    """The prebuilt directory standing for the cache directory ``cache_path``, or None."""
+    prebuilt, root = prebuilt_place.numba_dir(), _numba_root()
+    if prebuilt is None or root is None:
+        return None
+    try:
+        relative = Path(cache_path).relative_to(root)
+    except ValueError:
+        return None
+    return prebuilt / relative
+
+
 def _guarded_load_data(self, name):
     """numba's ``IndexDataCacheFile._load_data`` with the checks above (an OSError: recompile)."""
     import pickle
 
     path = self._data_path(name)
+    # a prebuilt entry: its directories are checked from the prebuilt set's root down
+    root = prebuilt_place.current() if os.path.isabs(name) else None
     try:
-        data = read_checked(path)
+        data = read_checked(path, root)
     except FileNotFoundError:
         raise
     except OSError as exc:
-        self._hhsim_refused = True
+        if root is None:  # this cache's own entry (a refused prebuilt one is compiled and saved here)
+            self._hhsim_refused = True
         _refused(path, exc)
         raise FileNotFoundError(path) from None
     try:
@@ -381,9 +416,14 @@ def _guarded_load_data(self, name):
 
 
 def _guarded_save(original):
-    """A save that writes nothing where loading was refused or the directories are not private."""
+    """A save that writes nothing where loading was refused or the directories are not
+    private; prebuilt entries (absolute names) are neither indexed here nor written."""
     def save(self, *args):
         if getattr(self, "_hhsim_refused", False):
+            return None
+        if isinstance(args[0], dict):  # the index: this cache's own entries only
+            args = ({key: name for key, name in args[0].items() if not os.path.isabs(name)},) + args[1:]
+        elif os.path.isabs(args[0]):  # a prebuilt entry's data: never written
             return None
         try:
             check_levels(Path(self._cache_path))

@@ -1,0 +1,84 @@
+"""Where this installation's prebuilt fixed kernels live, found without importing numba.
+
+The engine's own compiled functions (the drivers, the dopri5 loop, the
+network loop's parts, the tree solver, ...) do not depend on any model.
+``hhsim prebuild`` compiles them once per installation (:mod:`hhsim.engine.prebuild`)
+into ``<sys.prefix>/share/hhsim/prebuilt/<digest>/numba``, laid out as numba's
+kernel cache is, and the kernel cache reads entries from there that it does
+not hold itself (:mod:`hhsim.engine.cache`).  A model's own kernels are never
+prebuilt: they are compiled into the user's kernel cache as before.
+
+``<digest>`` is a SHA-256 of every source file of the package and of the
+versions of Python, numba and llvmlite, so a changed source (the one of a
+function or of anything it calls) or another numba gives another directory,
+and code compiled from other sources is never loaded.  numba's index adds its
+own keys (the function's bytecode, the CPU's name and features).
+
+``HHSIM_PREBUILT=0`` ignores the prebuilt kernels (to measure a first run
+that compiles everything); ``HHSIM_PREBUILT_DIR`` puts them elsewhere (where
+the Python prefix cannot be written).  This module imports neither numba nor the engine:
+the command line looks here before numba is imported (:mod:`hhsim.first_run`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+#: Environment variable: "0" ignores the prebuilt kernels.
+ENV = "HHSIM_PREBUILT"
+
+#: Environment variable: the directory of the prebuilt sets instead of the default.
+DIR_ENV = "HHSIM_PREBUILT_DIR"
+
+#: The package's source directory.
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def enabled() -> bool:
+    """Whether prebuilt kernels may be read (``$HHSIM_PREBUILT`` is not "0")."""
+    return os.environ.get(ENV, "").strip() != "0"
+
+
+def _version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+@lru_cache(maxsize=1)
+def digest() -> str:
+    """SHA-256 (hex, 24 digits) of the package's sources and of the compiler's versions."""
+    h = hashlib.sha256()
+    h.update(f"{sys.version}|numba {_version('numba')}|llvmlite {_version('llvmlite')}".encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:24]
+
+
+def root() -> Path:
+    """The directory holding every prebuilt set of this installation (one per digest):
+    ``$HHSIM_PREBUILT_DIR`` when set, else ``<sys.prefix>/share/hhsim/prebuilt``."""
+    chosen = os.environ.get(DIR_ENV, "").strip()
+    return Path(chosen) if chosen else Path(sys.prefix) / "share" / "hhsim" / "prebuilt"
+
+
+def current() -> Path:
+    """The prebuilt set for these sources and this compiler (it may not exist)."""
+    return root() / digest()
+
+
+def numba_dir() -> Path | None:
+    """numba's cache layout of the prebuilt kernels for these sources, or None
+    (none built, or ``$HHSIM_PREBUILT`` is "0")."""
+    if not enabled():
+        return None
+    path = current() / "numba"
+    return path if path.is_dir() else None

@@ -1,0 +1,121 @@
+"""The prebuilt fixed kernels (issue 19 item 7: a first run compiles only its model).
+
+``hhsim prebuild`` compiles the engine's fixed kernels once per installation
+(:mod:`hhsim.engine.prebuild`); a run from an empty kernel cache then loads
+them instead of compiling them, with the same bits, and never loads a set that
+other users could have written.  The set here is built from one small
+workload (a dopri5 run) into a temporary directory (``HHSIM_PREBUILT_DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hhsim import prebuilt_place
+
+#: A run of the default solver, reporting which of the engine's own functions
+#: numba compiled in this process, and the trace's bits.
+PROBE = """
+import json
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        d = ev.data.get("dispatcher")
+        if d is not None and d.py_func.__module__.startswith("hhsim.engine"):
+            compiled.append(d.py_func.__module__ + "." + d.py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+import hhsim
+r = hhsim.simulate("hh", hhsim.stim.step(10, start=5, dur=40), t_stop=50)
+print(json.dumps({"compiled": compiled, "v": r.v.tobytes().hex(), "spikes": list(r.spike_times)}))
+"""
+
+LOOP = "hhsim.engine.solvers.dopri5_driver.run_dopri5"
+
+
+def _env(**extra) -> dict:
+    env = dict(os.environ, HHSIM_THREADS="1", HHSIM_QUIET="1")
+    env.update(extra)
+    env.pop("NUMBA_CACHE_DIR", None)
+    return env
+
+
+def _probe(cache: Path, **extra) -> tuple[dict, str]:
+    done = subprocess.run([sys.executable, "-c", PROBE], env=_env(HHSIM_CACHE_DIR=str(cache), **extra),
+                          capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+@pytest.fixture(scope="module")
+def prebuilt(tmp_path_factory) -> Path:
+    """A prebuilt set made from one dopri5 run, in a private temporary directory."""
+    root = tmp_path_factory.mktemp("prebuilt")
+    os.chmod(root, 0o700)
+    code = ("from hhsim.engine.prebuild import prebuild\n"
+            "r = prebuild(workloads=(('run', '--t-stop', '5', '--json'),))\n"
+            "print(r.built, r.files, r.path)")
+    out = subprocess.run([sys.executable, "-c", code], env=_env(HHSIM_PREBUILT_DIR=str(root)), capture_output=True,
+                         text=True, timeout=600, check=True).stdout.split()
+    assert out[0] == "True" and int(out[1]) > 0
+    return root
+
+
+def test_a_first_run_loads_the_prebuilt_loop_with_the_same_bits(prebuilt, tmp_path):
+    compiled_here, _ = _probe(tmp_path / "cold", HHSIM_PREBUILT="0")
+    assert LOOP in compiled_here["compiled"]  # without the set, the loop compiles in this process
+    loaded, _ = _probe(tmp_path / "empty", HHSIM_PREBUILT_DIR=str(prebuilt))
+    assert LOOP not in loaded["compiled"], loaded["compiled"]
+    assert not any(name.startswith("hhsim.engine.solvers") for name in loaded["compiled"]), loaded["compiled"]
+    assert loaded["v"] == compiled_here["v"] and loaded["spikes"] == compiled_here["spikes"]
+    # nothing of the prebuilt set was copied into the user's cache
+    assert not list((tmp_path / "empty").rglob("dopri5_driver.run_dopri5-*.nbc"))
+
+
+def test_a_set_others_could_write_is_refused_and_compiled_instead(prebuilt, tmp_path):
+    unsafe = tmp_path / "unsafe"
+    shutil.copytree(prebuilt, unsafe)
+    os.chmod(unsafe, 0o700)
+    for entry in unsafe.rglob("dopri5_driver.run_dopri5-*.nbi"):
+        os.chmod(entry, 0o666)
+    result, err = _probe(tmp_path / "empty", HHSIM_PREBUILT_DIR=str(unsafe), HHSIM_QUIET="0")
+    assert LOOP in result["compiled"]
+    assert "writable by other users" in err and "compiling instead" in err
+    assert len(result["spikes"]) > 0
+
+
+def test_the_set_follows_every_source_byte(tmp_path, monkeypatch):
+    copy = tmp_path / "hhsim"
+    shutil.copytree(prebuilt_place.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(prebuilt_place, "PACKAGE_DIR", copy)
+    prebuilt_place.digest.cache_clear()
+    try:
+        before = prebuilt_place.digest()
+        helper = copy / "engine" / "kernel_helpers.py"
+        helper.write_bytes(helper.read_bytes() + b"\n")
+        prebuilt_place.digest.cache_clear()
+        assert prebuilt_place.digest() != before
+    finally:
+        prebuilt_place.digest.cache_clear()
+
+
+def test_the_command_says_the_set_is_there_and_refuses_an_unwritable_place(prebuilt, tmp_path):
+    hhsim = [sys.executable, "-m", "hhsim.cli.main", "prebuild", "--json"]
+    done = subprocess.run(hhsim, env=_env(HHSIM_PREBUILT_DIR=str(prebuilt)), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["built"] is False
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    done = subprocess.run(hhsim, env=_env(HHSIM_PREBUILT_DIR=str(blocker / "sets")), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "cannot write" in done.stderr
+    assert "Traceback" not in done.stderr
