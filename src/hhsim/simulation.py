@@ -6,6 +6,7 @@ import numpy as np
 
 from . import models as _models
 from .engine.adaptive import ODEINT_TOL, run_adaptive
+from .engine import backend as _backends
 import dataclasses
 
 from .engine.batch import BatchOutput, Grid, make_grid, run_batch
@@ -49,6 +50,7 @@ def simulate(
     density: dict | None = None,
     channel_counts: dict | None = None,
     seed: int | None = None,
+    backend: str | None = None,
 ) -> Result:
     """Simulate one membrane patch.
 
@@ -75,9 +77,15 @@ def simulate(
         default Na 60 and K 18 of the squid axon), ``channel_counts`` (channel ->
         number, instead of a density) and ``seed`` describe it, ``dt`` defaults to
         0.01 ms and the result is a :class:`~hhsim.noise.NoiseResult`.
+    backend : ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference,
+        fixed-step methods only; :mod:`hhsim.engine.backend`).
     """
+    be = _backends.get(backend)
+    native = be.name == _backends.DEFAULT
     spec = _noise_spec(noise, area_um2, density, channel_counts, seed)
     if spec is not None and spec.active:
+        if not native:
+            raise ParameterError(f"channel noise runs on backend {_backends.DEFAULT} only (got backend {be.name!r})")
         from .noise import simulate_noisy
 
         if rtol is not None or atol is not None:
@@ -105,13 +113,13 @@ def simulate(
     check_recording(grid, record_every, len(model.state_names), fixed_step=method in FIXED_STEP)
     plan = lower(model, initial=initial)
 
-    if method in ADAPTIVE and method not in COMPILED_ADAPTIVE:
+    if method in ADAPTIVE and method not in COMPILED_ADAPTIVE and native:
         t, v, y, spikes = run_adaptive(plan, stimulus, grid, rtol=ODEINT_TOL if rtol is None else rtol,
                                        atol=ODEINT_TOL if atol is None else atol)
         t, v, y = t[::record_every], v[::record_every], y[::record_every]
     else:
         tol = {"rtol": dopri5.RTOL if rtol is None else rtol, "atol": dopri5.ATOL if atol is None else atol}
-        out = run_in_chunks(plan, stimulus, grid, method, record_every, tol)
+        out = run_in_chunks(plan, stimulus, grid, method, record_every, tol, run=be.run_point)
         t, v, y, spikes = out.t, out.v[:, 0], out.y[:, :, 0], out.spike_times[0]
     states = {name: y[:, j] for j, name in enumerate(model.state_names)}  # views, no copies
     stim_trace = stimulus.value(t) if stimulus is not None else np.zeros_like(t)
@@ -130,11 +138,13 @@ def simulate(
 CHUNK_STEPS = 1 << 19
 
 
-def run_in_chunks(plan, stimulus, grid: Grid, method: str, record_every: int, tol: dict) -> BatchOutput:
-    """:func:`~hhsim.engine.batch.run_batch` over ``grid`` in calls of at most
-    :data:`CHUNK_STEPS` steps (a multiple of ``record_every``), recordings joined."""
+def run_in_chunks(plan, stimulus, grid: Grid, method: str, record_every: int, tol: dict,
+                  run=run_batch) -> BatchOutput:
+    """:func:`~hhsim.engine.batch.run_batch` (or a back end's ``run_point``, ``run``) over
+    ``grid`` in calls of at most :data:`CHUNK_STEPS` steps (a multiple of ``record_every``),
+    recordings joined."""
     if grid.n_steps <= CHUNK_STEPS:
-        return run_batch(plan, [stimulus], grid, method, record_every=record_every, **tol)
+        return run(plan, [stimulus], grid, method, record_every=record_every, **tol)
     chunk = max(record_every, CHUNK_STEPS // record_every * record_every)
     n_rec = grid.n_steps // record_every + 1
     v_all = np.empty((n_rec, plan.ncomp))
@@ -143,7 +153,7 @@ def run_in_chunks(plan, stimulus, grid: Grid, method: str, record_every: int, to
     while done < grid.n_steps:
         k = min(chunk, grid.n_steps - done)
         sub = Grid(grid.t0 + done * grid.dt, grid.dt, k)
-        out = run_batch(plan, [stimulus], sub, method, record_every=record_every, **tol)
+        out = run(plan, [stimulus], sub, method, record_every=record_every, **tol)
         first = 0 if row == 0 else 1  # a chunk's first row is the previous chunk's last
         rows = out.v.shape[0] - first
         v_all[row:row + rows] = out.v[first:]

@@ -63,11 +63,13 @@ def run_experiment(
     swc: str | None = None,
     progress: bool = False,
     noise=None,
+    backend: str | None = None,
 ):
     """Build and simulate one cable experiment; returns a :class:`CableResult`.
 
     ``noise``: None or a :class:`~hhsim.noise.spec.ChannelNoise` (channel counts per
-    compartment from its area, :mod:`hhsim.cable.noise`).
+    compartment from its area, :mod:`hhsim.cable.noise`); ``backend``: as
+    :func:`~hhsim.cable.simulate.simulate_cable`'s.
     """
     p = _presets.get(preset) if preset is not None else None
     if swc is not None and (length_cm is not None or diam_um is not None or preset is not None):
@@ -107,6 +109,7 @@ def run_experiment(
     return simulate_cable(
         morph, channels, stims, t_stop=t_stop, dt=dt, method=method or "cn", dx=dx_um, nseg=nseg,
         temperature=temperature, boundary=boundary or "sealed", progress=progress, noise=noise,
+        backend=backend,
     )
 
 

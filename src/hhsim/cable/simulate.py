@@ -31,10 +31,13 @@ from ..engine.tree_solve import REDUCED_SIZE
 from ..engine.batch import Grid, make_grid, stimulus_arrays
 from ..engine.cable_codegen import cable_module
 from ..engine.cable_noise import membrane_functions, run_noisy_implicit
-from ..errors import DivergenceError, HHSimError, SolverError
+from ..engine import backend as _backends
+from ..engine.backend import CableJob
+from ..errors import DivergenceError, HHSimError, ParameterError, SolverError
 from .geometry import D_LAMBDA, Morphology, segment_counts
 from .noise import check_cable_noise, lower_cable_noise
 from ..noise.spec import as_noise
+from .numpy_path import CableODE
 from .lowering import _steady_gates, lower_cable, relax_gates, resolve_models, sum_conductances
 from .result import CableResult
 from .stimulus import PointStim
@@ -94,6 +97,7 @@ def simulate_cable(
     density: dict | None = None,
     channel_counts: dict | None = None,
     seed: int | None = None,
+    backend: str | None = None,
 ) -> CableResult:
     """Simulate a cable or a branched morphology.
 
@@ -129,7 +133,11 @@ def simulate_cable(
     density : channel -> channels/µm² (default 60 Na and 18 K, the squid's).
     channel_counts : channel -> channels in every compartment, instead of a density.
     seed : the random stream's key (0 .. 2**64 - 1; default 0).
+    backend : ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference:
+        the explicit methods, a given t_stop, no channel noise; :mod:`hhsim.engine.backend`).
     """
+    be = _backends.get(backend)
+    native = be.name == _backends.DEFAULT
     method, order, theta, dt = check_method(method, dt)
     noise = as_noise(noise, density=density, counts=channel_counts, seed=seed)
     if noise.active:
@@ -167,6 +175,17 @@ def simulate_cable(
                 f"recording {len(rec_nodes):,} positions x {rows:,} times would need about {_human(need)} "
                 f"({_human(have)} available); record fewer positions or every k-th step (record_every)"
             )
+    if not native and (noise.active or t_stop is None):
+        raise ParameterError(f"backend {be.name} runs cables with a given t_stop and no channel noise; "
+                             f"use backend {_backends.DEFAULT}" + ("" if noise.active else " or give t_stop"))
+    if not noise.active and t_stop is not None:
+        job = CableJob(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, record_every, max_crossings,
+                       compiled=_compiled_runner, ode=CableODE)
+        runner = be.run_cable(job, make_grid(t_stop, dt).n_steps, progress)
+        result = CableResult.build(plan, runner, stimuli, method=method, order=order, dt=dt, auto_t_stop=False)
+        if not native:
+            result.meta["backend"] = be.name
+        return result
     if noise.active:
         run_plan, cable_noise = lower_cable_noise(plan, models, noise, dt, y0)
         runner = _NoisyRunner(run_plan, cable_noise, method, theta, dt, v0, y0, sites, waves, rec_nodes,
@@ -275,6 +294,12 @@ def _given_states(plan, models, y):
 
 
 # ------------------------------------------------------------------ runner
+def _compiled_runner(job: CableJob) -> "_Runner":
+    """The compiled runner of ``job`` (what the numba back end runs)."""
+    return _Runner(job.plan, job.method, job.theta, job.dt, job.v0, job.y0, job.sites, job.waves, job.rec_nodes,
+                   job.record_every, job.max_crossings)
+
+
 class _Runner:
     """Owns the state arrays; advances the kernel chunk by chunk."""
 

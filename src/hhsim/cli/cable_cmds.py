@@ -11,7 +11,7 @@ from ..cable.presets import PRESETS
 from ..cable.simulate import METHODS
 from ..cable.stimulus import parse_point
 from .noise_options import noise_record
-from .common import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, check_output, emit_json, parse_overrides
+from .common import ANIMATION_SUFFIXES, FIGURE_SUFFIXES, backend_option, check_output, emit_json, parse_overrides
 
 DATA_SUFFIXES = (".npz", ".csv")
 
@@ -55,8 +55,9 @@ DATA_SUFFIXES = (".npz", ".csv")
 @click.option("--seed", type=int, default=None, metavar="S", help="Seed of the channel noise (default 0).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@backend_option
 def cable_cmd(preset, model_name, overrides, length, diam, ri, dx, nseg, temperature, stims, t_stop, dt,
-              method, boundary, swc, noise, density, counts, seed, out, plot, animate, as_json, quiet):
+              method, boundary, swc, noise, density, counts, seed, out, plot, animate, as_json, quiet, backend):
     """Simulate an axon (or a morphology) and measure the conduction velocity.
 
     Units: --length in cm, --diam and --dx in µm, --ri in Ω·cm, stimuli in nA,
@@ -72,6 +73,7 @@ def cable_cmd(preset, model_name, overrides, length, diam, ri, dx, nseg, tempera
         diam_um=diam, ri_ohm_cm=ri, dx_um=dx, nseg=nseg, temperature=temperature, stimuli=stimuli,
         t_stop=t_stop, dt=dt, method=method, boundary=boundary, swc=swc,
         progress=not quiet and not as_json and sys.stderr.isatty(), noise=spec if spec.active else None,
+        backend=backend,
     )
     if targets[0] is not None:
         result.save(targets[0])

@@ -20,6 +20,15 @@ DATA_SUFFIXES = (".csv", ".npz", ".nc", ".nwb")
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 
+def backend_option(f):
+    """--backend numba|numpy (checked by the library: a bad name is one line, exit 2)."""
+    from ..engine.backend import BACKENDS, DEFAULT
+
+    names = ", ".join(f"{b.name} ({b.description})" for b in BACKENDS.values())
+    return click.option("--backend", default=DEFAULT, show_default=True, metavar="NAME",
+                        help=f"Engine back end: {names}.")(f)
+
+
 def model_options(f):
     """--model, --set NAME=VALUE (repeatable), --temperature, --drug (repeatable)."""
     from ..drugs import describe_drugs

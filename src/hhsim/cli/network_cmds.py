@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import ParameterError
-from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_output, emit_json
+from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, backend_option, check_output, emit_json
 
 
 @click.command("network")
@@ -36,8 +36,9 @@ from .common import ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, check_ou
               help="Membrane area (um2) of population POP's cells, or of every population; repeatable. The noisy "
                    "channels' number, and the area of weights in nS.")
 @click.option("--describe", is_flag=True, help="Print the network as a TOML file this command accepts, and stop.")
+@backend_option
 def network_cmd(file, preset, t_stop, dt, method, rtol, atol, seed, as_json, plot, animate, plot_weights, out,
-                refractory, noise, area, describe):
+                refractory, noise, area, describe, backend):
     """Simulate a network of neurons connected by synapses."""
     from ..network import presets, simulate_network, toml_io
 
@@ -73,7 +74,7 @@ def network_cmd(file, preset, t_stop, dt, method, rtol, atol, seed, as_json, plo
     if targets[3] is not None and not any(getattr(pr, "stdp", None) is not None for pr in net.projections):
         raise ParameterError("--plot-weights draws the weights of plastic projections, and this network has none; "
                              "give a projection an stdp table (see `hhsim network --help` and the formats reference)")
-    result = simulate_network(net, progress=not as_json)
+    result = simulate_network(net, progress=not as_json, backend=backend)
     if targets[0] is not None:
         result.save(targets[0])
     if targets[1] is not None or targets[2] is not None:

@@ -15,7 +15,7 @@ from ..stim import step, total
 from ..stimspec import parse as parse_stim
 from .noise_options import noise_options, noise_record
 from .common import (
-    ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, build_model, check_output, emit_json,
+    ANIMATION_SUFFIXES, DATA_SUFFIXES, FIGURE_SUFFIXES, backend_option, build_model, check_output, emit_json,
     model_options,
 )
 
@@ -38,9 +38,10 @@ METHODS = list(FIXED_STEP) + list(ADAPTIVE)
 @click.option("--record-every", type=int, default=1, show_default=True, metavar="K",
               help="Keep every K-th step of the trace (spikes still use every step); less memory for long runs.")
 @noise_options
+@backend_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_stop, dt, method, v_init, out, plot,
-            animate, record_every, noise, area, density, counts, seed, as_json):
+            animate, record_every, noise, area, density, counts, seed, backend, as_json):
     """Simulate one neuron and report spikes; optionally save data, figure, animation."""
     model = build_model(model_name, overrides, temperature, drugs, channel_files, noise_applies=True)
     # no --stim: the stimulus a cell file carries, if any
@@ -53,7 +54,7 @@ def run_cmd(model_name, overrides, temperature, drugs, channel_files, stims, t_s
     spec = noise_record(noise, area, density, counts, seed, default_area=_area_of(model_name) if noise else None,
                         file_noise=_noise_of(model_name))
     result = simulate(model, stimulus, t_stop=t_stop, dt=dt, method=method, v_init=v_init, record_every=record_every,
-                      noise=spec)
+                      noise=spec, backend=backend)
     if targets[0] is not None and targets[0].suffix.lower() == ".nwb":
         result.meta["area_um2"] = _area_of(model_name)  # NWB stores currents, not densities
     _save(result, *targets)

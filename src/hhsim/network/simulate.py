@@ -12,6 +12,8 @@ from ..engine import aligned, spin
 from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
 from ..engine import network_loop
+from ..engine import backend as _backends
+from ..engine.backend import NetworkJob
 from ..engine import network_adaptive_run as adaptive
 from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
 from ..engine.network_lower import EDGE_BYTES, SLOT_BYTES, NetworkPlan, lower_network
@@ -24,6 +26,11 @@ from ..limits import MEMORY_ENV, format_bytes, memory_budget
 from .connect import estimate_count
 from .network import Network
 from .result import NetworkResult
+from .synapses import current, custom, gap, graded, kinetic, linear, stp
+
+#: The synapse families' NumPy twins, by role, for the NumPy back end (hhsim.engine.backend).
+SYNAPSE_TWINS = {"linear": linear, "current": current, "kinetic": kinetic, "custom": custom, "graded": graded,
+                 "gap": gap, "stp": stp}
 
 #: Defaults: classical RK4 at 0.025 ms puts `hh` spike times within about 1e-4 ms
 #: of a converged reference (the two-cell test), and events split its steps exactly.
@@ -54,11 +61,15 @@ def resolve(net: Network, t_stop=None, dt=None, method=None) -> tuple[float, flo
 
 def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | None = None,
                      method: str | None = None, seed: int | None = None, progress: bool = False,
-                     rtol: float | None = None, atol: float | None = None) -> NetworkResult:
+                     rtol: float | None = None, atol: float | None = None,
+                     backend: str | None = None) -> NetworkResult:
     """Simulate ``net``; arguments override the network's own ``t_stop`` (ms), ``dt`` (ms),
     ``method`` (``rk4`` default, ``expeuler``, ``euler``, ... or ``dopri5``: each cell its own
     adaptive steps between exact events, :mod:`hhsim.engine.network_adaptive`; dt is then
-    the recording grid's unit), ``seed``, and dopri5's tolerances ``rtol``, ``atol``."""
+    the recording grid's unit), ``seed``, and dopri5's tolerances ``rtol``, ``atol``;
+    ``backend``: ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference,
+    fixed-step methods and point cells; :mod:`hhsim.engine.backend`)."""
+    be = _backends.get(backend)
     if seed is not None:
         net = net.replace(seed=seed)
     t_stop, dt, method = resolve(net, t_stop, dt, method)
@@ -67,6 +78,9 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
     _check_size(net, grid)
     plan = lower_network(net, grid)
     if tol is not None:
+        if be.name != _backends.DEFAULT:
+            raise ParameterError(f"backend {be.name} runs the fixed-step methods on networks ({', '.join(METHODS)}), "
+                                 f"not {adaptive.NAME}")
         mon = _monitors(net, plan, grid)
         mon["weights"] = _weight_monitors(net, plan, grid)
         if mon["weights"]["chosen"]:
@@ -80,9 +94,11 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
     noise = lower_network_noise(net, plan, grid.dt, method)  # the noisy cells' channels, or None
     mon = _monitors(net, plan, grid)
     mon["weights"] = _weight_monitors(net, plan, grid)
-    runner = _Runner(plan, method, grid, net.seed, mon, noise)
-    runner.run(progress)
+    job = NetworkJob(plan, method, grid, net.seed, mon, noise, compiled=_compiled_runner, twins=SYNAPSE_TWINS)
+    runner = be.run_network(job, progress)
     result = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
+    if be.name != _backends.DEFAULT:
+        result.meta["backend"] = be.name
     if noise is not None:
         result.meta["channel_noise"] = noise.describe()
     return result
@@ -276,6 +292,11 @@ def _indices(idx, n: int, name: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ runner
+def _compiled_runner(job: NetworkJob) -> "_Runner":
+    """The compiled runner of ``job`` (what the numba back end runs)."""
+    return _Runner(job.plan, job.method, job.grid, job.seed, job.mon, job.noise)
+
+
 class _Runner:
     """Owns the driver's arrays; grows the buffers the driver asks for."""
 

@@ -48,3 +48,12 @@ class AlphaCurrent(Synapse):
 
     def taus(self) -> tuple[float, float, float]:
         return self.tau, self.tau, 1.0
+
+
+# ------------------------------------------------------------------ NumPy twin
+# The states and their propagation are the linear family's (linear.numpy_*); a
+# current group differs only in what it adds to the membrane.
+def numpy_terms(i, E: float = 1.0):
+    """(G, G E) a current group adds: no conductance, its current i (µA/cm², inward
+    positive) in the G E term (``E`` is unused: the engine's lin_E of a current group is 1)."""
+    return i * 0.0, i

@@ -66,3 +66,16 @@ class Custom(Synapse):
         """(kind code, (opening and closing during the pulse, Tdur, after it), Tmax) for the engine."""
         return 2, (self._rate("opening", self.Tmax), self._rate("closing", self.Tmax), self.Tdur,
                    self._rate("opening", 0.0), self._rate("closing", 0.0), 0.0, 0.0), self.Tmax
+
+
+# ------------------------------------------------------------------ NumPy twin
+def numpy_advance(p, r: float, on: float, off: float) -> float:
+    """The open fraction r after ``on`` ms of transmitter and then ``off`` ms without
+    (``p``: opening and closing rates during the pulse, Tdur, after it; 1/ms, exact)."""
+    if on > 0.0:
+        inf, rate = p[0] / (p[0] + p[1]), p[0] + p[1]
+        r = inf + (r - inf) * math.exp(-rate * on)
+    if off > 0.0:
+        inf, rate = p[3] / (p[3] + p[4]), p[3] + p[4]
+        r = inf + (r - inf) * math.exp(-rate * off)
+    return r

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .base import Synapse
 
 
@@ -18,3 +20,11 @@ class Gap(Synapse):
     kind = "gap"
     family = "gap"
     source = "electrical synapse (ohmic)"
+
+
+# ------------------------------------------------------------------ NumPy twin
+def numpy_terms(g, v_neighbour):
+    """(G, G V) of one node's gap junctions: conductances ``g`` (mS/cm²) to neighbours at
+    ``v_neighbour`` (mV, the step's start), summed."""
+    g = np.asarray(g, dtype=float)
+    return float(np.sum(g)), float(np.sum(g * np.asarray(v_neighbour, dtype=float)))

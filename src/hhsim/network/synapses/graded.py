@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .base import Synapse
 
 
@@ -25,3 +27,23 @@ class Graded(Synapse):
     kind = "graded"
     family = "graded"
     source = "Wang X-J, Buzsaki G (1996) J Neurosci 16:6402-6413"
+
+
+# ------------------------------------------------------------------ NumPy twin
+def numpy_release(v_pre, theta: float):
+    """F(V_pre) = 1 / (1 + exp(-(V_pre - theta) / 2)), the transmitter's drive."""
+    return 1.0 / (1.0 + np.exp(-(np.asarray(v_pre, dtype=float) - theta) / 2.0))
+
+
+def numpy_relax(s, v_pre, alpha: float, beta: float, theta: float, dt: float):
+    """The gating variables s after dt ms at fixed presynaptic V (exact)."""
+    a = alpha * numpy_release(v_pre, theta)
+    rate = a + beta
+    s_inf = a / rate
+    return s_inf + (s - s_inf) * np.exp(-rate * dt)
+
+
+def numpy_terms(w, s, E: float):
+    """(G, G E) of graded synapses of weights w (mS/cm²) at gating s, summed."""
+    g = float(np.sum(np.asarray(w) * np.asarray(s)))
+    return g, g * E

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ...errors import ParameterError
 from .base import Synapse
 
@@ -70,3 +72,40 @@ class BiExp(Synapse):
         tr, td = self.tau_rise, self.tau_decay
         tp = td * tr / (td - tr) * math.log(td / tr)
         return td, tr, 1.0 / (math.exp(-tp / td) - math.exp(-tp / tr))
+
+
+# ------------------------------------------------------------------ NumPy twin
+# The family's event, propagation and conductance in NumPy (scalars or arrays of
+# states), as the compiled network kernels compute them; the NumPy reference back
+# end (hhsim.engine.backend.numpy_network) calls them.  g in mS/cm², t in ms.
+def numpy_conductance(code: int, A, B, t1: float, t2: float, s):
+    """Conductance of the state (A, B) s ms later (no event in between)."""
+    if code == LIN_EXP_CODE:
+        return A * np.exp(-s / t1)
+    if code == LIN_ALPHA_CODE:
+        return (A + B * s) * np.exp(-s / t1)
+    return A * np.exp(-s / t1) - B * np.exp(-s / t2)
+
+
+def numpy_propagate(code: int, A, B, s, t1: float, t2: float):
+    """The state (A, B) s ms later, exactly."""
+    e1 = np.exp(-s / t1)
+    if code == LIN_EXP_CODE:
+        return A * e1, B * 0.0
+    if code == LIN_ALPHA_CODE:
+        return (A + B * s) * e1, B * e1
+    return A * e1, B * np.exp(-s / t2)
+
+
+def numpy_event(code: int, A, B, w, t1: float, norm: float):
+    """The state (A, B) after an event of weight w (the waveform's peak is w)."""
+    if code == LIN_EXP_CODE:
+        return A + w, B
+    if code == LIN_ALPHA_CODE:
+        return A, B + w * math.e / t1
+    return A + w * norm, B + w * norm
+
+
+def numpy_terms(g, E: float):
+    """(G, G E) a conductance g adds to the membrane (mS/cm², mS/cm² x mV)."""
+    return g, g * E

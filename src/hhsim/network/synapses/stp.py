@@ -37,3 +37,18 @@ class TsodyksMarkram:
 
     def describe(self) -> dict:
         return {"U": self.U, "tau_rec": self.tau_rec, "tau_fac": self.tau_fac}
+
+
+# ------------------------------------------------------------------ NumPy twin
+def numpy_release(U: float, tau_rec: float, tau_fac: float, u: float, x: float, t_last: float | None, t: float):
+    """A spike at t (ms) on a synapse whose state was (u, x) just after its last spike at
+    ``t_last`` (None before the first): returns (r, u, x), the released fraction r = u x and
+    the state just after this spike."""
+    if t_last is not None:
+        d = t - t_last
+        x = 1.0 - (1.0 - x) * math.exp(-d / tau_rec)
+        if tau_fac > 0.0:
+            u = u * math.exp(-d / tau_fac)
+    u = u + U * (1.0 - u) if tau_fac > 0.0 else U
+    r = u * x
+    return r, u, x - r

@@ -1,0 +1,101 @@
+"""A cable in NumPy: the explicit methods on the method-of-lines system.
+
+The cable's right-hand side is the entry point's NumPy twin (the job's
+``ode``: axial currents edge by edge, the membrane from
+:func:`hhsim.physics.evaluate.physics`, junction nodes held at the
+conductance-weighted mean of their neighbours); this module steps it with
+each explicit solver's NumPy step (``FIXED_STEP[method].numpy_step``) and
+times the threshold crossings as the compiled cable does
+(:func:`hhsim.engine.cable_driver.crossings`: the cubic through the four
+samples around the crossing, linear on the first interval, the parabola on
+the last).  The implicit methods (cn, be) are refused.  Units: V mV, t ms,
+node currents nA, capacitances nF.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import DivergenceError
+from ..batch import Grid, stimulus_arrays
+from ..kernel_series import _cubic_crossing_py
+from ..solvers import FIXED_STEP, METHODS, names
+from .base import CableJob
+from .numpy_common import check_method
+
+#: The cable methods the NumPy back end runs: the explicit ones.
+EXPLICIT = tuple(m for m in names("cable") if METHODS[m].explicit and m in FIXED_STEP)
+
+
+def crossing_fraction(prev2, a, b, nxt, thr, first: bool, final: bool) -> float:
+    """Fraction of the interval from a to b (a < thr <= b) where V crosses ``thr``: linear on
+    the first interval, the parabola through (prev2, a, b) on the last, else the cubic through
+    (prev2, a, b, nxt) at s = -1, 0, 1, 2."""
+    if first:
+        return (thr - a) / (b - a)
+    if final:
+        return _cubic_crossing_py(a, 0.5 * (b - prev2), 0.5 * (prev2 - 2.0 * a + b), 0.0, thr)
+    c1 = -prev2 / 3.0 - a / 2.0 + b - nxt / 6.0
+    c2 = prev2 / 2.0 - a + b / 2.0
+    c3 = -prev2 / 6.0 + a / 2.0 - b / 2.0 + nxt / 6.0
+    return _cubic_crossing_py(a, c1, c2, c3, thr)
+
+
+class NumpyCable:
+    """Runs a :class:`CableJob` in NumPy; holds the records ``CableResult.build`` reads."""
+
+    def __init__(self, job: CableJob):
+        check_method(job.method, EXPLICIT, " on cables")
+        self.job, self.plan, self.dt = job, job.plan, job.dt
+        self.f = job.ode(job.plan, job.v0, job.y0)
+        self.step_fn = FIXED_STEP[job.method].numpy_step
+        self.v = np.asarray(job.v0, dtype=float).copy()
+        self.y = np.asarray(job.y0, dtype=float).copy()
+        self.rec_nodes = np.asarray(job.rec_nodes, dtype=np.int64)
+        self.history = [self.v.copy()]
+        self.vmax = self.v.copy()
+        self.t_rec = [np.array([0.0])]
+        self.v_rec = [self.v[self.rec_nodes][None, :].copy()]
+        self.steps = 0
+        n = self.plan.n
+        self.spk_t = np.full((n, job.max_crossings), np.nan)
+        self.spk_n = np.zeros(n, dtype=np.int64)
+
+    def _injected(self, row: np.ndarray) -> np.ndarray:
+        inj = np.zeros(self.plan.n)
+        np.add.at(inj, self.job.sites, row[:len(self.job.sites)])
+        return inj
+
+    def advance(self, n_steps: int, progress: bool = False) -> None:
+        dt, n0 = self.dt, self.steps
+        i_a, i_m, i_b = stimulus_arrays(self.job.waves, Grid(n0 * dt, dt, n_steps))
+        every = self.job.record_every
+        for k in range(n_steps):
+            drive = [self._injected(arr[k]) for arr in (i_a, i_m, i_b)]
+            with np.errstate(all="ignore"):
+                v, y = self.step_fn(self.f, self.v, self.y, *drive, dt, False)
+            self.v, self.y = self.f.hold_junctions(v), y
+            if not np.all(np.abs(self.v) < 1e4):
+                t_fail = (n0 + k + 1) * dt
+                raise DivergenceError(f"cable simulation diverged at t = {t_fail:.4g} ms (method {self.job.method}, "
+                                      f"dt = {dt:g} ms, backend numpy); use a smaller dt", t_fail)
+            np.maximum(self.vmax, self.v, out=self.vmax)
+            self.history.append(self.v.copy())
+            if (n0 + k + 1) % every == 0:
+                self.t_rec.append(np.array([(n0 + k + 1) * dt]))
+                self.v_rec.append(self.v[self.rec_nodes][None, :].copy())
+        self.steps += n_steps
+
+    def finish(self) -> None:
+        """Time every node's upward crossings of its threshold on the whole history."""
+        V = np.array(self.history)
+        thr = self.plan.thr
+        last = V.shape[0] - 1
+        for n, c in zip(*np.nonzero((V[:-1] < thr) & (V[1:] >= thr))):
+            n = int(n) + 1  # the interval [t_(n-1), t_n]
+            s = crossing_fraction(V[n - 2, c] if n >= 2 else np.nan, V[n - 1, c], V[n, c],
+                                  V[n + 1, c] if n < last else np.nan, thr[c], n < 2, n == last)
+            k = self.spk_n[c]
+            if k < self.spk_t.shape[1]:
+                self.spk_t[c, k] = (n - 1 + s) * self.dt
+            self.spk_n[c] = k + 1

@@ -1,0 +1,179 @@
+"""Compiled against NumPy: the numba back end and the NumPy reference back end
+(:mod:`hhsim.engine.backend`) agree for every fixed-step solver of the registry,
+on a point plan, a cable plan and two small network plans (issue 19, item 6).
+
+Registry-driven: the methods come from ``FIXED_STEP`` (and, on cables, the
+registry's explicit cable methods); a method added there is compared here with
+no test code of its own.
+
+Tolerances.  The two back ends evaluate the same equations in the same order of
+operations, written independently (generated numba code against NumPy and the
+synapse families' twins); what differs is rounding: the kernels' exponential
+(``fexp``, relative error below 4e-16) against libm's, and LLVM's contraction of
+multiply-adds.  Differences of a few ulp are amplified along a run, most on an
+action potential's upstroke (dV/dt up to ~500 mV/ms): measured here, at most
+5e-11 mV in V, 1e-12 µA/cm² in the synaptic current and 2e-13 ms in spike
+times.  The tolerances, 1e-8 mV, 1e-8 µA/cm² and 1e-9 ms, leave two to three
+orders of margin above that, and are many orders below any error of substance:
+one event delivered a step late, a solver stage at the wrong time or a synapse
+twin off by a term move V by 1e-4 to 10 mV and spike times by 1e-5 ms or more
+(checked by breaking a twin: see the last test).  Spike counts are equal
+exactly, and each run must have spikes, so that timing is compared at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hhsim
+from hhsim import simulate
+from hhsim.cable import cable, point, simulate_cable
+from hhsim.engine.backend import BACKENDS, Backend, get
+from hhsim.engine.solvers import FIXED_STEP, METHODS, names
+from hhsim.errors import HHSimError, ParameterError
+from hhsim.network import Monitors, Network, PoissonInput, Population, Projection, SpikeSource, simulate_network
+from hhsim.network import synapses
+from hhsim.network.synapses import TsodyksMarkram
+
+V_TOL = 1e-8  # mV
+I_TOL = 1e-8  # µA/cm²
+T_TOL = 1e-9  # ms
+
+CABLE_METHODS = [m for m in names("cable") if m in FIXED_STEP]  # the explicit ones (cn, be: refused below)
+#: dt (ms) of the point and network runs: stable for every method of the registry on `hh`.
+DT = 0.02
+
+
+def _same_spikes(a, b) -> None:
+    """Equal counts, times within T_TOL (ms)."""
+    assert a.size == b.size, (a, b)
+    if a.size:
+        assert np.max(np.abs(a - b)) < T_TOL, (a, b)
+
+
+def test_the_registry_names_both_back_ends_behind_one_interface():
+    assert set(BACKENDS) == {"numba", "numpy"}
+    assert all(isinstance(b, Backend) for b in BACKENDS.values())
+    assert get(None).name == "numba"
+    with pytest.raises(ParameterError, match="accepted: numba, numpy"):
+        get("gpu")
+
+
+# ---------------------------------------------------------------- point
+@pytest.mark.parametrize("method", list(FIXED_STEP))
+def test_point_plan(method):
+    kw = dict(t_stop=6.0, dt=DT, method=method)
+    drive = hhsim.stim.step(20.0, start=1.0, dur=4.0)
+    a = simulate("hh", drive, **kw)
+    b = simulate("hh", drive, backend="numpy", **kw)
+    assert a.spike_times.size >= 1
+    assert np.max(np.abs(a.v - b.v)) < V_TOL
+    for name in a.states:
+        assert np.max(np.abs(a.states[name] - b.states[name])) < V_TOL
+    _same_spikes(a.spike_times, b.spike_times)
+
+
+# ---------------------------------------------------------------- cable
+@pytest.mark.parametrize("method", CABLE_METHODS)
+def test_cable_plan(method):
+    kw = dict(t_stop=2.0, dt=METHODS[method].default_dt["cable"], nseg=8, temperature=18.5, method=method,
+              record="all")
+    morph = cable(400.0, 50.0, 100.0)
+    kick = point(hhsim.stim.pulse(300.0, start=0.2, dur=0.5), at=0.0)  # nA
+    a = simulate_cable(morph, "hh", kick, **kw)
+    b = simulate_cable(morph, "hh", kick, backend="numpy", **kw)
+    assert a.spike_counts.min() >= 1  # the spike reached every node
+    assert a.v.shape == b.v.shape and np.max(np.abs(a.v - b.v)) < V_TOL
+    assert np.array_equal(a.spike_counts, b.spike_counts)
+    assert np.nanmax(np.abs(a.crossing_times - b.crossing_times)) < T_TOL
+
+
+# ---------------------------------------------------------------- network
+def _network(case: str) -> Network:
+    """Five `hh` cells: E (3, two driven, a dead time) and I (2); a spike source.  ``chemical``:
+    conductance synapses with delays (exp, alpha, biexp), a kinetic AMPA receptor with
+    short-term depression, a current synapse, a graded synapse, GABA-B, Poisson input and a
+    delay shorter than dt; ``gap``: an exp synapse with delay and gap junctions.  No NMDA:
+    the two then run the compiled membranes the suite's network tests compile (the same
+    structure, methods and NMDA flag), so this file adds little compiling to a suite run."""
+    pops = [Population("E", "hh", n=3, stim=hhsim.stim.step(8.0, start=2.0, dur=20.0), stim_scale=[1.0, 0.8, 0.0],
+                       refractory=2.0),
+            Population("I", "hh", n=2)]
+    src = [SpikeSource("S", n=2, times_ms=[[1.0, 5.3, 7.9], [2.45, 6.0]])]
+    proj = [Projection("S", "I", synapses.Exp(tau=3.0, E=0.0), weight=0.5, delay=1.3)]
+    inputs = []
+    if case == "chemical":
+        proj += [Projection("E", "I", synapses.AMPA(), weight=0.3, delay=0.7, stp=TsodyksMarkram()),
+                 Projection("I", "E", synapses.Alpha(tau=2.0, E=-80.0), weight=0.2, delay=0.004),
+                 Projection("E", "E", synapses.BiExp(), connect={"p": 0.5}, weight=0.1, delay=0.5),
+                 Projection("S", "E", synapses.ExpCurrent(tau=2.0), weight=3.0, delay=0.3),
+                 Projection("I", "I", synapses.GABA_B(), weight=0.5, delay=1.0),
+                 Projection("E", "I", synapses.Graded(), weight=0.05)]
+        inputs = [PoissonInput("I", n_inputs=5, rate_hz=200.0, weight=0.05, synapse=synapses.Exp(tau=2.0, E=0.0),
+                               name="drive")]
+    else:
+        proj += [Projection("E", "I", synapses.Gap(), weight=0.05)]
+    return Network(populations=pops, projections=proj, sources=src, inputs=inputs,
+                   monitors=Monitors(states={"E": "all", "I": "all"}, every_ms=0.5), t_stop=10.0, dt=DT)
+
+
+def _compare_networks(case: str, method: str):
+    a = simulate_network(_network(case), method=method)
+    b = simulate_network(_network(case), method=method, backend="numpy")
+    assert sum(a.spikes[p][1].size for p in a.spikes) >= 4
+    for p in a.spikes:
+        assert np.array_equal(a.spikes[p][0], b.spikes[p][0])
+        _same_spikes(a.spikes[p][1], b.spikes[p][1])
+        assert np.max(np.abs(a.v[p] - b.v[p])) < V_TOL
+        assert np.max(np.abs(a.i_syn[p] - b.i_syn[p])) < I_TOL
+    assert a.meta["late_events"] == b.meta["late_events"]
+    return a
+
+
+#: The compiled fast path's exponential Euler takes the start slope of a step's spike
+#: interpolant without the synaptic current (``codegen.StepLines.expstep``: its dV0 is the
+#: channels' and stimulus' only), where its slow path and every other method include it: a
+#: crossing under synaptic current is placed 1e-5 to 2e-4 ms off.  The NumPy reference takes
+#: the whole current; leaving it out for the compiled fast nodes alone brings both networks
+#: to 5e-15 ms (checked by hand).  Strict: these fail once the kernel is fixed.
+_EXPEULER_SLOPE = pytest.mark.xfail(strict=True, reason="compiled expeuler fast path: dV0 without synaptic current")
+NETWORK_METHODS = [pytest.param(m, marks=_EXPEULER_SLOPE) if m == "expeuler" else m for m in FIXED_STEP]
+
+
+@pytest.mark.parametrize("method", NETWORK_METHODS)
+def test_network_plan_with_chemical_synapses_delays_and_a_spike_source(method):
+    a = _compare_networks("chemical", method)
+    assert a.meta["late_events"] > 0  # the delay shorter than dt was exercised
+
+
+@pytest.mark.parametrize("method", NETWORK_METHODS)
+def test_network_plan_with_gap_junctions(method):
+    _compare_networks("gap", method)
+
+
+# ---------------------------------------------------------------- refusals and failing
+@pytest.mark.parametrize("call, words", [
+    (lambda: simulate("hh", t_stop=5.0, method="dopri5", backend="numpy"), "accepted: euler, rk4"),
+    (lambda: simulate_cable(cable(600.0, 50.0, 100.0), "hh", t_stop=1.0, method="cn", backend="numpy"),
+     "accepted: " + ", ".join(CABLE_METHODS)),
+    (lambda: simulate_network(_network("gap"), method="dopri5", backend="numpy"), "fixed-step methods"),
+    (lambda: simulate("hh", t_stop=1e5, dt=0.01, method="rk4", backend="numpy"), "at most"),
+])
+def test_the_numpy_back_end_refuses_in_one_line(call, words):
+    with pytest.raises(HHSimError, match=words) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_the_comparison_fails_when_a_synapse_twin_is_wrong(monkeypatch):
+    """The test can fail: an alpha synapse's event 1 % too strong in the NumPy twin moves V
+    far beyond V_TOL."""
+    real = synapses.linear.numpy_event
+
+    def wrong(code, A, B, w, t1, norm):
+        return real(code, A, B, 1.01 * w if code == synapses.linear.LIN_ALPHA_CODE else w, t1, norm)
+
+    monkeypatch.setattr(synapses.linear, "numpy_event", wrong)
+    with pytest.raises(AssertionError):
+        _compare_networks("chemical", "rk4")
