@@ -18,18 +18,13 @@ from collections import defaultdict
 
 import numpy as np
 
+from .. import network_kernels as _kernels
 from .numpy_common import hermite_value
 
 
-def step_of(td: float, t0: float, dt: float) -> int:
-    """The step n whose interval [t0 + n dt, t0 + (n + 1) dt) holds ``td``, its ends computed
-    as the time loop computes them."""
-    n = int(math.floor((td - t0) / dt))
-    if t0 + (n + 1) * dt <= td:
-        n += 1
-    elif t0 + n * dt > td:
-        n -= 1
-    return n
+#: The step n whose interval [t0 + n dt, t0 + (n + 1) dt) holds a time, its ends computed as
+#: the time loop computes them: the compiled queue's own function, run as Python.
+step_of = _kernels.step_of.py_func
 
 
 class Spikes:
