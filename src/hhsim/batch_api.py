@@ -24,7 +24,8 @@ import numpy as np
 
 from . import models as _models
 from .checks import check_stimulus
-from .engine.batch import make_grid, run_batch
+from .engine import backend as _backends
+from .engine.batch import make_grid
 from .physics.structure import lower
 from .engine.solvers import ADAPTIVE, COMPILED_ADAPTIVE, FIXED_STEP, dopri5
 from .batch_columns import ModelsWith, columns_plan, model_with
@@ -272,6 +273,7 @@ def simulate_batch(
     channel_counts: dict | None = None,
     seed: int | None = None,
     first_neuron: int = 0,
+    backend: str | None = None,
 ) -> BatchResult:
     """Simulate many neurons of one model at once, each with its own parameters.
 
@@ -304,7 +306,10 @@ def simulate_batch(
         whole numbers of channels, the key of the random streams).
     first_neuron : the random stream of this batch's first neuron, so that a
         large noisy batch split into parts gives the same bits as one call.
+    backend : ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference,
+        fixed-step methods, no channel noise; :mod:`hhsim.engine.backend`).
     """
+    be = _backends.get(backend)
     base = _models.get(model)
     areas = None
     if isinstance(area_um2, (list, tuple, range, np.ndarray)):  # one area per neuron
@@ -320,6 +325,8 @@ def simulate_batch(
         raise ParameterError(f"first_neuron = {_validate.shown(first_neuron)} numbers the random streams of "
                              "noisy neurons; it needs noise='markov' or 'langevin'")
     if noisy:
+        if be.name != _backends.DEFAULT:
+            raise ParameterError(f"channel noise runs on backend {_backends.DEFAULT} only (got backend {be.name!r})")
         _check_noisy_call(spec, method, rtol, atol)
         first_neuron = _validate.whole(first_neuron, "first_neuron", lo=0, hi=2 ** 62)
     scale = 1.0 if scale is None else scale
@@ -359,15 +366,17 @@ def simulate_batch(
                             first_neuron=first_neuron)
     return simulate_batch_of(models, stimulus=stimulus, scale=scale, t_stop=t_stop, dt=dt, method=method,
                              record=record, record_every=record_every, rtol=rtol, atol=atol, params=arrays,
-                             plan=plan)
+                             plan=plan, backend=be.name)
 
 
 def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop: float, dt=None, method=None,
                       record=None, record_every: int = 1, rtol=None, atol=None, params=None,
-                      plan=None) -> BatchResult:
+                      plan=None, backend: str | None = None) -> BatchResult:
     """:func:`simulate_batch` for a ready list of models (one per neuron, one structure);
     ``scale`` one value or one per model; ``params`` only labels the result; ``plan``:
-    the models already lowered (:func:`columns_plan`), else they are lowered here."""
+    the models already lowered (:func:`columns_plan`), else they are lowered here;
+    ``backend``: as :func:`simulate_batch`'s."""
+    be = _backends.get(backend)
     count = len(models)
     scale = np.broadcast_to(np.asarray(1.0 if scale is None else scale, dtype=float), (count,)).copy()
     base = models[0]
@@ -382,7 +391,7 @@ def simulate_batch_of(models: list[Model], *, stimulus=None, scale=None, t_stop:
     check_memory(count, n_rec, base.n_gates + len(base.pools), max_spikes)
     plan = lower(models) if plan is None else plan
     tol = {"rtol": rtol or dopri5.RTOL, "atol": atol or dopri5.ATOL}
-    out = run_batch(plan, [stimulus], grid, method, scale=scale, record_every=every, **tol)
+    out = be.run_point(plan, [stimulus], grid, method, scale=scale, record_every=every, **tol)
     traces = {}
     for name in names:
         traces[name] = out.v.copy() if name == "v" else out.y[:, base.state_names.index(name), :].copy()

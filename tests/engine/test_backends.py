@@ -1,6 +1,7 @@
 """Compiled against NumPy: the numba back end and the NumPy reference back end
 (:mod:`hhsim.engine.backend`) agree for every fixed-step solver of the registry,
-on a point plan, a cable plan and two small network plans (issue 19, item 6).
+on point plans (one neuron; a batch with a parameter column), a cable plan and two
+small network plans (issue 19, item 6).
 
 Registry-driven: the methods come from ``FIXED_STEP`` (and, on cables, the
 registry's explicit cable methods); a method added there is compared here with
@@ -27,7 +28,7 @@ import numpy as np
 import pytest
 
 import hhsim
-from hhsim import simulate
+from hhsim import simulate, simulate_batch
 from hhsim.cable import cable, point, simulate_cable
 from hhsim.engine.backend import BACKENDS, Backend, get
 from hhsim.engine.solvers import FIXED_STEP, METHODS, names
@@ -72,6 +73,19 @@ def test_point_plan(method):
     for name in a.states:
         assert np.max(np.abs(a.states[name] - b.states[name])) < V_TOL
     _same_spikes(a.spike_times, b.spike_times)
+
+
+@pytest.mark.parametrize("method", list(FIXED_STEP))
+def test_point_plan_of_a_batch_with_a_parameter_column(method):
+    kw = dict(params={"gNa": [90.0, 120.0, 150.0]}, stimulus=hhsim.stim.step(20.0, start=1.0, dur=4.0), t_stop=6.0,
+              dt=DT, method=method, record="all", scale=[1.0, 0.5, 1.0])
+    a = simulate_batch("hh", **kw)
+    b = simulate_batch("hh", backend="numpy", **kw)
+    assert sum(s.size for s in a.spike_times) >= 2
+    for name in a.traces:
+        assert np.max(np.abs(a.traces[name] - b.traces[name])) < V_TOL
+    for sa, sb in zip(a.spike_times, b.spike_times):
+        _same_spikes(sa, sb)
 
 
 # ---------------------------------------------------------------- cable
