@@ -37,6 +37,8 @@ from hhsim.network import Monitors, Network, PoissonInput, Population, Projectio
 from hhsim.network import synapses
 from hhsim.network.synapses import TsodyksMarkram
 
+from helpers.cli import cli_error, run_cli
+
 V_TOL = 1e-8  # mV
 I_TOL = 1e-8  # µA/cm²
 T_TOL = 1e-9  # ms
@@ -178,6 +180,29 @@ def test_the_numpy_back_end_refuses_in_one_line(call, words):
     with pytest.raises(HHSimError, match=words) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_the_numpy_back_end_refuses_stdp_in_one_line():
+    net = _network("gap")
+    plastic = Projection("S", "E", synapses.Exp(tau=3.0, E=0.0), weight=0.1, delay=1.0, name="plastic",
+                         stdp=synapses.STDP(w_max=0.2))
+    net = net.replace(projections=(*net.projections, plastic))
+    with pytest.raises(ParameterError, match="spike-timing-dependent plasticity") as info:
+        simulate_network(net, method="rk4", backend="numpy")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("command", [("run", "--t-stop", "1"), ("network", "--preset", "chain", "--t-stop", "1"),
+                                     ("cable", "--t-stop", "0.1")])
+def test_the_cli_refuses_an_unknown_backend_in_one_line(capsys, command):
+    _, line = cli_error(capsys, *command, "--backend", "gpu")
+    assert "unknown backend 'gpu'; accepted: numba, numpy" in line
+
+
+def test_the_cli_runs_a_neuron_on_the_numpy_back_end(capsys):
+    code, out, err = run_cli(capsys, "run", "--method", "rk4", "--t-stop", "3", "--backend", "numpy", "--json")
+    assert code == 0, err
+    assert '"method": "rk4"' in out
 
 
 def test_the_comparison_fails_when_a_synapse_twin_is_wrong(monkeypatch):
