@@ -30,10 +30,13 @@ import pytest
 import hhsim
 from hhsim import simulate, simulate_batch
 from hhsim.cable import cable, point, simulate_cable
+from hhsim.channels.leak import leak
 from hhsim.engine.backend import BACKENDS, Backend, get
 from hhsim.engine.solvers import FIXED_STEP, METHODS, names
 from hhsim.errors import HHSimError, ParameterError
-from hhsim.network import Monitors, Network, PoissonInput, Population, Projection, SpikeSource, simulate_network
+from hhsim.model import Model
+from hhsim.network import (Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource,
+                           simulate_network)
 from hhsim.network import synapses
 from hhsim.network.synapses import TsodyksMarkram
 
@@ -109,8 +112,8 @@ def test_cable_plan(method):
 def _network(case: str) -> Network:
     """Five `hh` cells: E (3, two driven, a dead time) and I (2); a spike source.  ``chemical``:
     conductance synapses with delays (exp, alpha, biexp), a kinetic AMPA receptor with
-    short-term depression, a current synapse, a graded synapse, GABA-B, Poisson input and a
-    delay shorter than dt; ``gap``: an exp synapse with delay and gap junctions.  No NMDA:
+    short-term depression, a current synapse, a graded synapse, GABA-B, a custom receptor,
+    Poisson input, a noise current and a delay shorter than dt; ``gap``: an exp synapse with delay and gap junctions.  No NMDA:
     the two then run the compiled membranes the suite's network tests compile (the same
     structure, methods and NMDA flag), so this file adds little compiling to a suite run."""
     pops = [Population("E", "hh", n=3, stim=hhsim.stim.step(8.0, start=2.0, dur=20.0), stim_scale=[1.0, 0.8, 0.0],
@@ -118,19 +121,21 @@ def _network(case: str) -> Network:
             Population("I", "hh", n=2)]
     src = [SpikeSource("S", n=2, times_ms=[[1.0, 5.3, 7.9], [2.45, 6.0]])]
     proj = [Projection("S", "I", synapses.Exp(tau=3.0, E=0.0), weight=0.5, delay=1.3)]
-    inputs = []
+    inputs, noise = [], []
     if case == "chemical":
         proj += [Projection("E", "I", synapses.AMPA(), weight=0.3, delay=0.7, stp=TsodyksMarkram()),
                  Projection("I", "E", synapses.Alpha(tau=2.0, E=-80.0), weight=0.2, delay=0.004),
                  Projection("E", "E", synapses.BiExp(), connect={"p": 0.5}, weight=0.1, delay=0.5),
                  Projection("S", "E", synapses.ExpCurrent(tau=2.0), weight=3.0, delay=0.3),
                  Projection("I", "I", synapses.GABA_B(), weight=0.5, delay=1.0),
-                 Projection("E", "I", synapses.Graded(), weight=0.05)]
+                 Projection("E", "I", synapses.Graded(), weight=0.05),
+                 Projection("S", "I", synapses.Custom(opening="2.0 * T", closing="0.3"), weight=0.2, delay=0.9)]
+        noise = [Noise("E", mean=0.5, std=1.0, tau=2.0)]
         inputs = [PoissonInput("I", n_inputs=5, rate_hz=200.0, weight=0.05, synapse=synapses.Exp(tau=2.0, E=0.0),
                                name="drive")]
     else:
         proj += [Projection("E", "I", synapses.Gap(), weight=0.05)]
-    return Network(populations=pops, projections=proj, sources=src, inputs=inputs,
+    return Network(populations=pops, projections=proj, sources=src, inputs=inputs, noise=noise,
                    monitors=Monitors(states={"E": "all", "I": "all"}, every_ms=0.5), t_stop=10.0, dt=DT)
 
 
@@ -166,6 +171,20 @@ def test_network_plan_with_chemical_synapses_delays_and_a_spike_source(method):
 @pytest.mark.parametrize("method", NETWORK_METHODS)
 def test_network_plan_with_gap_junctions(method):
     _compare_networks("gap", method)
+
+
+def test_network_plan_with_nmda_receptors():
+    """NMDA receptors, their magnesium block taken at each stage's voltage, onto a passive
+    cell (the cell and method of the suite's NMDA test: its compiled membranes)."""
+    cell = Model(name="passive", channels=(leak(0.1, -65.0),), Cm=1.0)
+    net = Network(populations=[Population("cell", cell)], sources=[SpikeSource("src", times_ms=[2.0, 3.5, 4.0])],
+                  projections=[Projection("src", "cell", synapses.NMDA(mg=1.0), weight=0.5, delay=0.5)],
+                  t_stop=10.0, dt=0.025, monitors=Monitors(states={"cell": [0]}, every_ms=0.1))
+    a = simulate_network(net, method="rk4")
+    b = simulate_network(net, method="rk4", backend="numpy")
+    assert np.ptp(a.v["cell"]) > 0.5  # the receptors opened
+    assert np.max(np.abs(a.v["cell"] - b.v["cell"])) < V_TOL
+    assert np.max(np.abs(a.i_syn["cell"] - b.i_syn["cell"])) < I_TOL
 
 
 # ---------------------------------------------------------------- refusals and failing
