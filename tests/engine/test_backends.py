@@ -152,14 +152,11 @@ def _compare_networks(case: str, method: str):
     return a
 
 
-#: The compiled fast path's exponential Euler takes the start slope of a step's spike
-#: interpolant without the synaptic current (``codegen.StepLines.expstep``: its dV0 is the
-#: channels' and stimulus' only), where its slow path and every other method include it: a
-#: crossing under synaptic current is placed 1e-5 to 2e-4 ms off.  The NumPy reference takes
-#: the whole current; leaving it out for the compiled fast nodes alone brings both networks
-#: to 5e-15 ms (checked by hand).  Strict: these fail once the kernel is fixed.
-_EXPEULER_SLOPE = pytest.mark.xfail(strict=True, reason="compiled expeuler fast path: dV0 without synaptic current")
-NETWORK_METHODS = [pytest.param(m, marks=_EXPEULER_SLOPE) if m == "expeuler" else m for m in FIXED_STEP]
+#: Every fixed-step method.  (The compiled exponential Euler's fast path once took the start
+#: slope of a step's spike interpolant without the synaptic current, placing a crossing under
+#: synaptic current 1e-5 to 2e-4 ms off; these tests found it, and it is mended in
+#: ``codegen.StepLines.expstep``.)
+NETWORK_METHODS = list(FIXED_STEP)
 
 
 @pytest.mark.parametrize("method", NETWORK_METHODS)

@@ -159,9 +159,9 @@ class StepLines:
 
     def expstep(self, v: str, xs: list[str], i: str, extra: tuple[str, str] = ("0.0", "0.0")) -> list[str]:
         """Lines setting ``Vn``, ``xn<j>``: one exponential-Euler step of ``dt`` from (v, xs),
-        and ``dV0``, dV/dt at (v, xs) of the channels and stimulus (mV/ms).  ``extra`` =
-        (G, G*E) of conductances outside the channels (synapses: mS/cm², mS/cm² x mV),
-        linearised with them.
+        and ``dV0``, dV/dt at (v, xs) of the channels, stimulus and ``extra`` (mV/ms).
+        ``extra`` = (G, G*E) of conductances outside the channels (synapses: mS/cm²,
+        mS/cm² x mV), linearised with them.
 
         Gates and pools relax exactly at fixed V (pools at fixed current); a kinetic
         scheme's occupancies take one backward-Euler step (:func:`~hhsim.engine.emit.scheme_step`:
@@ -177,10 +177,13 @@ class StepLines:
                     if j >= s.n_gates or not (s.gates[j].instantaneous or s.gates[j].scheme)]
         scheme = {j for grp in s.schemes for j in grp}
         g_terms, ge_terms = membrane_terms(s, lambda k: self.param("erev", k))
+        # dV0 with the outside conductances too: it is the slope at the step's start of the
+        # interpolant that times a threshold crossing (a network's fast nodes)
+        outside = "" if extra == ("0.0", "0.0") else f" + ({extra[1]} - {extra[0]} * Vd)"
         return self._physics(v, xs, i) + [
             f"Gm = {' + '.join(g_terms) or '0.0'}",
             f"GEm = {' + '.join(ge_terms) or '0.0'}",
-            f"dV0 = (Id - (Gm * Vd - GEm)) * {rcm}",
+            f"dV0 = (Id - (Gm * Vd - GEm){outside}) * {rcm}",
             *[f"xi{j} = A{j} / B{j}" for j in relaxing],
             *[f"xn{j} = xi{j} + (xd{j} - xi{j}) * fexp(-B{j} * dt)" if j in relaxing else f"xn{j} = xd{j}"
               for j in range(s.n_states) if j not in scheme],
