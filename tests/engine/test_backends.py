@@ -31,6 +31,7 @@ import hhsim
 from hhsim import simulate, simulate_batch
 from hhsim.cable import cable, point, simulate_cable
 from hhsim.channels.leak import leak
+from hhsim.engine import spin
 from hhsim.engine.backend import BACKENDS, Backend, get
 from hhsim.engine.solvers import FIXED_STEP, METHODS, names
 from hhsim.errors import HHSimError, ParameterError
@@ -64,6 +65,26 @@ def test_the_registry_names_both_back_ends_behind_one_interface():
     assert get(None).name == "numba"
     with pytest.raises(ParameterError, match="accepted: numba, numpy"):
         get("gpu")
+
+
+def _square(x):
+    return x * x
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_the_primitives_of_each_back_end(name):
+    be = BACKENDS[name]
+    assert be.compile(_square)(3.0) == 9.0
+    a = be.allocate((3, 5))
+    assert a.shape == (3, 5) and not a.any()
+    seen = np.zeros(10, dtype=np.int64)
+
+    def body(lo, hi):
+        seen[lo:hi] += 1
+
+    be.parallel_loop(10, body)
+    assert np.all(seen == 1)  # every index once
+    assert be.barrier(spin.new_sync(), 1, 1)  # one worker meets itself
 
 
 # ---------------------------------------------------------------- point
