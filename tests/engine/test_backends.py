@@ -137,7 +137,8 @@ def _network(case: str) -> Network:
     Poisson input, a noise current and a delay shorter than dt; ``gap``: an exp synapse with delay and gap junctions.  No NMDA:
     the two then run the compiled membranes the suite's network tests compile (the same
     structure, methods and NMDA flag), so this file adds little compiling to a suite run."""
-    pops = [Population("E", "hh", n=3, stim=hhsim.stim.step(8.0, start=2.0, dur=20.0), stim_scale=[1.0, 0.8, 0.0],
+    # the step starts between grid points: the driven cells' steps are split at its edge
+    pops = [Population("E", "hh", n=3, stim=hhsim.stim.step(8.0, start=2.013, dur=20.0), stim_scale=[1.0, 0.8, 0.0],
                        refractory=2.0),
             Population("I", "hh", n=2)]
     src = [SpikeSource("S", n=2, times_ms=[[1.0, 5.3, 7.9], [2.45, 6.0]])]
