@@ -8,11 +8,15 @@ kernel cache is, and the kernel cache reads entries from there that it does
 not hold itself (:mod:`hhsim.engine.cache`).  A model's own kernels are never
 prebuilt: they are compiled into the user's kernel cache as before.
 
-``<digest>`` is a SHA-256 of every source file of the package and of the
-versions of Python, numba and llvmlite, so a changed source (the one of a
-function or of anything it calls) or another numba gives another directory,
-and code compiled from other sources is never loaded.  numba's index adds its
-own keys (the function's bytecode, the CPU's name and features).
+``<digest>`` is a SHA-256 of every source file of the engine (where all of
+hhsim's compiled functions are defined) and of the versions of Python, numba
+and llvmlite, so a changed source (the one of a function or of anything it
+calls) or another numba gives another directory, and code compiled from other
+sources is never loaded.  numba's index adds its own keys (the function's
+bytecode, the CPU's name and features) but stamps each entry with its own
+file only: a kernel that inlined a helper of another file would be loaded
+after that file changed.  The kernel cache therefore stamps its entries with
+the digest too (:mod:`hhsim.engine.cache`).
 
 ``HHSIM_PREBUILT=0`` ignores the prebuilt kernels (to measure a first run
 that compiles everything); ``HHSIM_PREBUILT_DIR`` puts them elsewhere (where
@@ -36,6 +40,8 @@ DIR_ENV = "HHSIM_PREBUILT_DIR"
 
 #: The package's source directory.
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The directory, below it, of every compiled function's source.
+COMPILED_SOURCES = "engine"
 
 
 def enabled() -> bool:
@@ -54,10 +60,10 @@ def _version(distribution: str) -> str:
 
 @lru_cache(maxsize=1)
 def digest() -> str:
-    """SHA-256 (hex, 24 digits) of the package's sources and of the compiler's versions."""
+    """SHA-256 (hex, 24 digits) of the engine's sources and of the compiler's versions."""
     h = hashlib.sha256()
     h.update(f"{sys.version}|numba {_version('numba')}|llvmlite {_version('llvmlite')}".encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+    for path in sorted((PACKAGE_DIR / COMPILED_SOURCES).rglob("*.py")):
         h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:24]

@@ -119,3 +119,22 @@ def test_the_command_says_the_set_is_there_and_refuses_an_unwritable_place(prebu
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "cannot write" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_cached_kernel_is_compiled_again_when_a_helper_it_inlined_changed(tmp_path):
+    """numba stamps a cache entry with its own file only; the dopri5 loop inlines helpers of
+    other engine files.  After one of those changes (an upgrade), the loop must not be
+    loaded from the cache: the entries carry the engine's digest."""
+    package = tmp_path / "site" / "hhsim"
+    shutil.copytree(prebuilt_place.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "cache"
+    env = {"PYTHONPATH": str(package.parent), "HHSIM_PREBUILT": "0"}
+    first, _ = _probe(cache, **env)
+    assert LOOP in first["compiled"]
+    again, _ = _probe(cache, **env)
+    assert LOOP not in again["compiled"]  # unchanged sources: loaded from the cache
+    helper = package / "engine" / "kernel_helpers.py"
+    helper.write_text(helper.read_text() + "\n# changed\n")
+    after, _ = _probe(cache, **env)
+    assert LOOP in after["compiled"]
+    assert after["spikes"] == first["spikes"]

@@ -464,6 +464,19 @@ def _guarded_load_overload(original):
     return load_overload
 
 
+def _stamped_with_engine(original):
+    """numba's ``IndexDataCacheFile.__init__`` with the engine's digest in the source stamp.
+
+    numba stamps an entry with its own source file only (modification time and size),
+    but a kernel inlines helpers from other files: after any of the engine's sources
+    changed (an upgrade), an entry of an unchanged file would be loaded with the old
+    helpers in it.  With :func:`hhsim.prebuilt_place.digest` in the stamp, every entry
+    made from other engine sources is stale and compiled again."""
+    def init(self, cache_path, filename_base, source_stamp):
+        original(self, cache_path, filename_base, (source_stamp, prebuilt_place.digest()))
+    return init
+
+
 def _guard_numba_cache() -> None:
     """Put the checks into numba's cache classes (once per process)."""
     from numba.core import caching
@@ -471,6 +484,7 @@ def _guard_numba_cache() -> None:
     cls = caching.IndexDataCacheFile
     if getattr(cls, "_hhsim_guarded", False):
         return
+    cls.__init__ = _stamped_with_engine(cls.__init__)
     cls._load_index = _guarded_load_index
     cls._load_data = _guarded_load_data
     cls._save_index = _guarded_save(cls._save_index)
