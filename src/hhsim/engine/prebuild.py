@@ -29,11 +29,15 @@ from pathlib import Path
 from .. import prebuilt_place
 from ..errors import HHSimError
 
-#: ``hhsim`` commands whose first runs compile the fixed kernels: a neuron with
-#: the default dopri5 loop and with fixed steps, a network (the loop's parts and
-#: the loop for one and for two membrane structures), and an axon.
+#: ``hhsim`` commands whose first runs compile the fixed kernels, longest first: a
+#: network (the loop and its parts), channel noise (the Markov and the Langevin
+#: kernels), a network with per-cell adaptive steps, a neuron with the default
+#: dopri5 loop and with fixed steps, and an axon.
 WORKLOADS: tuple[tuple[str, ...], ...] = (
     ("network", "--preset", "cobahh", "--t-stop", "2", "--json"),
+    ("run", "--noise", "markov", "--area", "100", "--t-stop", "2", "--json"),
+    ("run", "--noise", "langevin", "--area", "100", "--t-stop", "2", "--json"),
+    ("network", "--preset", "chain", "--method", "dopri5", "--t-stop", "5", "--json"),
     ("run", "--t-stop", "5", "--json"),
     ("run", "--method", "rk4", "--t-stop", "5", "--json"),
     ("cable", "--length", "0.2", "--t-stop", "1", "--json"),
