@@ -19,6 +19,26 @@ compiled ratio, the compiled Markov cost relative to the deterministic one
 (issue target: at most 3), and the mean spike counts of the compiled and
 NumPy runs with their standard errors (they simulate the same process).
 
+Where the time goes (December 2026; the kernel run directly on 1,000 neurons
+x 1,000 steps, one thread, CPU time, kernel variants A/B; ns per neuron-step
+of about 285 in all): with every transition cut out the step still costs
+about 85 -- its random numbers (11 Philox4x32-10 blocks) 41, the six
+``log(1 - p)`` table reads 12 and their ``expm1`` 10, V, conductances and
+recording the rest -- each of the 21 (gate, state) sources about 2.6 more
+(its uniform, the no-flip test's exp, masks), and the flipper counts and
+their destinations the remaining ~150: their vectorised loops run to the
+largest count among a block's 64 neurons.  In a perf profile of the kernel
+the destination loop takes 19 %, the count's inversion 13 %, Philox 15 %, the
+no-flip exps 12 %.  The 3x target (about 50 ns) is below the cost of the
+transition-free step alone.  Measured without a lasting gain: blocks of 8 to
+256 (64 is best), the loop constants, fused or per-level loops (they stop
+vectorising), division-free destination draws; with a gain but not kept:
+Philox4x32-7 (-12 ns; its stream fails the library-Gillespie KS test at its
+seeds 0-99, p = 0.0006, other seed sets p 0.39-0.88), a zero test for the
+multiple flips of level 0 and the top level instead of a draw per flipper
+(-3 to -5 %, +0.7 s to the first run's compile); 512-bit vectors (both
+kernels ~6 % faster, the ratio the same).
+
 ``--clock cpu`` times with the process's CPU time instead of the wall clock:
 on a machine shared with other work (a load above the number of cores) the
 wall clock counts the time the process waited for a core, and every figure

@@ -2,8 +2,12 @@
 
 Fixed code, compiled once for every model: a model enters only through
 arrays (:mod:`hhsim.noise.lowering` builds them), never through generated
-source.  A *node* is one membrane patch (a neuron of a batch; a compartment
-later) with its own state counts, parameters and random stream.
+source.  The kernels inline the random numbers and draws of
+:mod:`hhsim.engine.noise_random`, but numba's on-disk cache keys a compiled
+function on its own file only: a change there alone leaves the kernels
+compiled before it in every cache, so it needs a change here too.  A
+*node* is one membrane patch (a neuron of a batch; a compartment later)
+with its own state counts, parameters and random stream.
 
 State of a node
     ``v`` (mV); ``z[row]``: the number of channels in each state of each

@@ -1,18 +1,10 @@
 """Counter-based random numbers and exact binomial draws for the channel-noise kernels.
 
 Every random number of a noisy run is a pure function of
-``(seed, node, step, slot)``: the Philox4x32 block cipher of Salmon,
+``(seed, node, step, slot)``: the Philox4x32-10 block cipher of Salmon,
 Moraes, Dror & Shaw (2011), "Parallel random numbers: as easy as 1, 2, 3",
 SC'11 (the generator of Random123, cuRAND and JAX), keyed by the 64-bit
-seed and applied to the 128-bit counter ``(slot, step, node, stream)``,
-with :data:`ROUNDS` = 7 rounds.  Salmon et al. (table 2) report Philox4x32
-Crush-resistant from 7 rounds (every test of TestU01's SmallCrush, Crush and
-BigCrush passed over many independent streams); 10, Random123's default,
-adds a safety margin of three rounds.  The Markov kernel spent about a
-seventh of its time making these numbers (11 blocks per hh neuron-step: 41
-ns of 285 per neuron-step at 10 rounds, 29 at 7), hence 7.  Random123's
-known-answer vectors for both round counts are tests
-(tests/noise/test_random.py, tests/noise/test_philox_rounds.py).
+seed and applied to the 128-bit counter ``(slot, step, node, stream)``.
 Philox is a bijection of the counter for a fixed key, so no two draws of a
 run ever share their bits, and a node's numbers do not depend on which
 thread advances it, on how a batch is split, or on which other draws were
@@ -65,21 +57,11 @@ SLOT_DRAWS = 10
 SLOT_GATES = 8
 
 
-#: Rounds of Philox4x32 in every draw of a run (see the module docstring).
-ROUNDS = 7
-
-
 @njit(**FLAGS, inline="always")
 def philox4x32(c0, c1, c2, c3, k0, k1):
-    """Philox4x32-10 (Random123's default) of the counter (c0, c1, c2, c3) under key (k0, k1):
-    four 32-bit words (all arguments and results uint64 holding 32-bit values)."""
-    return philox4x32_r(c0, c1, c2, c3, k0, k1, 10)
-
-
-@njit(**FLAGS, inline="always")
-def philox4x32_r(c0, c1, c2, c3, k0, k1, rounds):
-    """Philox4x32 with ``rounds`` rounds (a constant at every call, so the loop unrolls)."""
-    for r in range(rounds):
+    """Philox4x32-10 of the counter (c0, c1, c2, c3) under key (k0, k1): four 32-bit words
+    (all arguments and results uint64 holding 32-bit values)."""
+    for r in range(10):
         p0 = _M0 * c0
         p1 = _M1 * c2
         hi0 = p0 >> _S32
@@ -106,9 +88,9 @@ def uniform2(seed, node, step, slot, stream):
     """Two independent uniforms in [0, 1) (53 bits each) for draw ``slot`` of ``node`` at ``step``."""
     k0, k1 = _key(seed)
     n = np.uint64(node)
-    w0, w1, w2, w3 = philox4x32_r(np.uint64(slot) & _MASK, np.uint64(step) & _MASK, n & _MASK,
-                                  ((n >> _S32) & np.uint64(0xFFFF)) | (np.uint64(stream) << np.uint64(16)),
-                                  k0, k1, ROUNDS)
+    w0, w1, w2, w3 = philox4x32(np.uint64(slot) & _MASK, np.uint64(step) & _MASK, n & _MASK,
+                                ((n >> _S32) & np.uint64(0xFFFF)) | (np.uint64(stream) << np.uint64(16)),
+                                k0, k1)
     a = ((w0 << _S32) | w1) >> _S11
     b = ((w2 << _S32) | w3) >> _S11
     return float(a) * _TWO53, float(b) * _TWO53
