@@ -138,3 +138,34 @@ def test_a_cached_kernel_is_compiled_again_when_a_helper_it_inlined_changed(tmp_
     after, _ = _probe(cache, **env)
     assert LOOP in after["compiled"]
     assert after["spikes"] == first["spikes"]
+
+
+def test_a_prebuild_stopped_by_sigterm_leaves_nothing_half_written(tmp_path):
+    import signal
+    import time
+
+    root = tmp_path / "sets"
+    process = subprocess.Popen([sys.executable, "-m", "hhsim.cli.main", "prebuild"],
+                               env=_env(HHSIM_PREBUILT_DIR=str(root)), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (root.is_dir() and any(root.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert root.is_dir() and any(root.iterdir()), "the prebuild never started its staging directory"
+    time.sleep(1.0)  # its workloads are running
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert "Traceback" not in err
+    assert list(root.iterdir()) == []  # no staging directory, no half a set
+    # no workload (nor a workload's compile worker) outlives it
+    marker = f"HHSIM_PREBUILT_DIR={root}".encode()
+    time.sleep(0.5)
+    left = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                left.append(environ.parent.name)
+        except OSError:
+            pass
+    assert left == [], f"processes left running: {left}"

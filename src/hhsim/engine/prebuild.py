@@ -45,6 +45,8 @@ WORKLOADS: tuple[tuple[str, ...], ...] = (
 
 #: Longest wait for one workload (s).
 WORKLOAD_TIMEOUT_S = 600.0
+#: How long a stopped workload may take to stop its own worker before it is killed (s).
+STOP_GRACE_S = 10.0
 
 
 class PrebuildError(HHSimError):
@@ -87,15 +89,28 @@ def _run_workloads(workloads, cache: Path, parallel: int) -> None:
                 running.append((args, subprocess.Popen([sys.executable, "-m", "hhsim.cli.main", *args], env=env,
                                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                                        stderr=subprocess.PIPE)))
-            args, process = running.pop(0)
+            args, process = running[0]
             _, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            running.pop(0)
             if process.returncode != 0:
                 last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
                 raise PrebuildError(f"`hhsim {' '.join(args)}` failed while prebuilding: {last}")
     except subprocess.TimeoutExpired:
         raise PrebuildError(f"prebuilding took longer than {WORKLOAD_TIMEOUT_S:g} s; stopped") from None
     finally:
-        for _, process in running:
+        _stop(process for _, process in running)
+
+
+def _stop(processes) -> None:
+    """Stop workload processes: SIGTERM first, so that each stops its own compile worker
+    (``hhsim``'s handler runs its ``finally`` blocks), then SIGKILL after a grace time."""
+    processes = [p for p in processes if p.poll() is None]
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
