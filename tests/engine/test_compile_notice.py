@@ -52,3 +52,39 @@ def test_pipes_and_quiet_stay_silent(monkeypatch):
     term = Terminal()
     compile_fresh(CompileNotice(term))
     assert term.getvalue() == ""
+
+
+def steps():
+    """Stands for the Python function of one of the engine's own kernels."""
+
+
+steps.__module__ = "hhsim.engine.network_loop"
+
+
+class _Shared:
+    """Stands for the dispatcher of one of the engine's own kernels (every model shares it)."""
+
+    py_func = staticmethod(steps)
+
+
+class _Event:
+    data = {"dispatcher": _Shared()}
+
+
+def test_a_shared_kernel_compiled_without_a_prebuilt_set_points_to_hhsim_prebuild(monkeypatch, tmp_path):
+    from hhsim import prebuilt_place
+
+    monkeypatch.delenv("HHSIM_QUIET", raising=False)
+    monkeypatch.delenv("HHSIM_PREBUILT", raising=False)
+    monkeypatch.setenv("HHSIM_PREBUILT_DIR", str(tmp_path))
+    notices = []
+    for built in (False, True):
+        if built:
+            (prebuilt_place.current() / "numba").mkdir(parents=True)
+        out = Terminal()
+        notice = CompileNotice(out)
+        notice.on_start(_Event())
+        notice.on_end(_Event())
+        notices.append(out.getvalue().splitlines()[0])
+    assert "hhsim prebuild" in notices[0] and "'steps' (hhsim.engine.network_loop)" in notices[0]
+    assert "hhsim prebuild" not in notices[1]  # the set is there: no pointer

@@ -19,7 +19,17 @@ import time
 
 from numba.core import event
 
+from .. import prebuilt_place
 from . import cache as _cache
+
+
+def _prebuild_hint(dispatcher) -> str:
+    """A pointer to ``hhsim prebuild`` when a kernel every model shares (one of the
+    engine's own) is compiled because this installation has no prebuilt set."""
+    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+    if not module.startswith("hhsim.engine") or not prebuilt_place.enabled() or prebuilt_place.numba_dir():
+        return ""
+    return "; `hhsim prebuild` compiles the kernels every model shares once for the installation"
 
 
 def _describe(dispatcher) -> str:
@@ -60,9 +70,10 @@ class CompileNotice(event.Listener):
             return
         where = _cache.state().root
         kept = f"kept in {where}" if where is not None else "in memory only: no private cache directory"
+        dispatcher = ev.data.get("dispatcher")
         try:
-            out.write(f"hhsim: compiling {_describe(ev.data.get('dispatcher'))} "
-                      f"(once for this model and machine; {kept}) ...\n")
+            out.write(f"hhsim: compiling {_describe(dispatcher)} "
+                      f"(once for this model and machine; {kept}{_prebuild_hint(dispatcher)}) ...\n")
             out.flush()
         except (OSError, ValueError):
             self._local.shown = False
