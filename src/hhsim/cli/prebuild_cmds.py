@@ -14,8 +14,9 @@ def prebuild_cmd(force, as_json):
     """Compile the fixed kernels (drivers, loops, solvers) once for this installation.
 
     A first run from an empty kernel cache then compiles only its model's own
-    functions.  They go to <python prefix>/share/hhsim/prebuilt/, one set per
-    version of the sources; HHSIM_PREBUILT=0 ignores them.
+    functions.  They go to <python prefix>/share/hhsim/prebuilt/ (or
+    $HHSIM_PREBUILT_DIR), one set per version of the engine's sources, about 40 s
+    on 2 cores; HHSIM_PREBUILT=0 ignores them.
     """
     from ..engine.prebuild import prebuild
 
