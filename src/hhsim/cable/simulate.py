@@ -134,7 +134,7 @@ def simulate_cable(
     channel_counts : channel -> channels in every compartment, instead of a density.
     seed : the random stream's key (0 .. 2**64 - 1; default 0).
     backend : ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference:
-        the explicit methods, a given t_stop, no channel noise; :mod:`hhsim.engine.backend`).
+        every method, a given t_stop, no channel noise; :mod:`hhsim.engine.backend`).
     """
     be = _backends.get(backend)
     native = be.name == _backends.DEFAULT

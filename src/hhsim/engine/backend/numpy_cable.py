@@ -1,4 +1,5 @@
-"""A cable in NumPy: the explicit methods on the method-of-lines system.
+"""A cable in NumPy: the explicit methods on the method-of-lines system, and the
+implicit ones (cn, be) as the compiled theta step takes them.
 
 The cable's right-hand side is the entry point's NumPy twin (the job's
 ``ode``: axial currents edge by edge, the membrane from
@@ -8,23 +9,36 @@ each explicit solver's NumPy step (``FIXED_STEP[method].numpy_step``) and
 times the threshold crossings as the compiled cable does
 (:func:`hhsim.engine.cable_driver.crossings`: the cubic through the four
 samples around the crossing, linear on the first interval, the parabola on
-the last).  The implicit methods (cn, be) are refused.  Units: V mV, t ms,
-node currents nA, capacitances nF.
+the last).
+
+The implicit methods (:func:`hhsim.engine.cable_driver.theta_step`, NEURON's
+staggered scheme): the gates relaxed exactly over ``tau`` (half a step at the
+start, then a whole one) at V(t); the membrane linearised there (``G``, ``GE``
+from :func:`hhsim.physics.evaluate.physics`); the tree's matrix (capacitance
+over ``theta h``, membrane, axial and boundary conductances) solved by SciPy's
+sparse LU; V at the end from V at the theta point.  Crank-Nicolson takes the
+step holding a stimulus edge, and the next, as two backward-Euler half steps
+(Rannacher's start-up), as the compiled driver does.  Units: V mV, t ms, node
+currents nA, capacitances nF, conductances µS.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import DivergenceError
+from ...physics.evaluate import physics
 from ..batch import Grid, stimulus_arrays
 from ..kernel_series import _cubic_crossing_py
 from ..solvers import FIXED_STEP, METHODS, names
 from .base import CableJob
 from .numpy_common import check_method
 
-#: The cable methods the NumPy back end runs: the explicit ones.
+#: The cable methods the NumPy back end runs: the explicit ones, and the theta methods.
 EXPLICIT = tuple(m for m in names("cable") if METHODS[m].explicit and m in FIXED_STEP)
+IMPLICIT = tuple(m for m in names("cable") if not METHODS[m].explicit and METHODS[m].theta is not None)
 
 
 def crossing_fraction(prev2, a, b, nxt, thr, first: bool, final: bool) -> float:
@@ -45,10 +59,23 @@ class NumpyCable:
     """Runs a :class:`CableJob` in NumPy; holds the records ``CableResult.build`` reads."""
 
     def __init__(self, job: CableJob):
-        check_method(job.method, EXPLICIT, " on cables")
+        check_method(job.method, EXPLICIT + IMPLICIT, " on cables")
         self.job, self.plan, self.dt = job, job.plan, job.dt
         self.f = job.ode(job.plan, job.v0, job.y0)
-        self.step_fn = FIXED_STEP[job.method].numpy_step
+        self.theta = job.theta
+        if self.theta is None:
+            self.step_fn = FIXED_STEP[job.method].numpy_step
+        else:
+            self.plan.structure.check_classic("the NumPy back end's implicit cable methods")
+            self.h_prev = 0.0  # the gates start with V (no stagger yet)
+            tree = self.plan.tree
+            self.child = np.arange(1, self.plan.n)
+            self.parent = np.asarray(tree.parent[1:], dtype=np.int64)
+            self.gax = np.asarray(tree.gax[1:], dtype=float)
+            self.sumg = np.asarray(self.plan.gfix, dtype=float).copy()
+            np.add.at(self.sumg, self.parent, self.gax)
+            self.sumg[1:] += self.gax
+            self.edges = sorted({e for w in job.waves for e in w.breakpoints() if math.isfinite(e) and e >= 0})
         self.v = np.asarray(job.v0, dtype=float).copy()
         self.y = np.asarray(job.y0, dtype=float).copy()
         self.rec_nodes = np.asarray(job.rec_nodes, dtype=np.int64)
@@ -73,7 +100,10 @@ class NumpyCable:
         for k in range(n_steps):
             drive = [self._injected(arr[k]) for arr in (i_a, i_m, i_b)]
             with np.errstate(all="ignore"):
-                v, y = self.step_fn(self.f, self.v, self.y, *drive, dt, False)
+                if self.theta is None:
+                    v, y = self.step_fn(self.f, self.v, self.y, *drive, dt, False)
+                else:
+                    v, y = self._theta_step(drive[1] if self.theta == 0.5 else drive[2], drive[2], n0 + k)
             self.v, self.y = self.f.hold_junctions(v), y
             if not np.all(np.abs(self.v) < 1e4):
                 t_fail = (n0 + k + 1) * dt
@@ -85,6 +115,41 @@ class NumpyCable:
                 self.t_rec.append(np.array([(n0 + k + 1) * dt]))
                 self.v_rec.append(self.v[self.rec_nodes][None, :].copy())
         self.steps += n_steps
+
+    def _split(self, step: int) -> bool:
+        """Crank-Nicolson's step ``step`` holds a stimulus edge, or follows one."""
+        return self.theta == 0.5 and any(int(math.floor(e / self.dt + 1e-9)) in (step, step - 1)
+                                         for e in self.edges)
+
+    def _solve(self, d: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The tree's matrix (diagonal ``d``, axial conductances off it) solved for ``b``."""
+        from scipy.sparse import csc_matrix
+        from scipy.sparse.linalg import spsolve
+
+        n = self.plan.n
+        rows = np.concatenate([np.arange(n), self.child, self.parent])
+        cols = np.concatenate([np.arange(n), self.parent, self.child])
+        vals = np.concatenate([d, -self.gax, -self.gax])
+        return spsolve(csc_matrix((vals, (rows, cols)), shape=(n, n)), b)
+
+    def _theta_step(self, inj_theta: np.ndarray, inj_end: np.ndarray, step: int):
+        """One theta step of ``dt``: (V at its end, the gates at its middle)."""
+        p, v, dt, theta = self.plan, self.v, self.dt, self.theta
+        tau = 0.5 * (self.h_prev + dt)
+        self.h_prev = dt
+        ph = physics(self.f.point, v, self.y)
+        x_inf = ph["A"] / ph["B"]
+        y = x_inf + (self.y - x_inf) * np.exp(-ph["B"] * tau)
+        lin = physics(self.f.point, v, y)
+        inv_tdt = 1.0 / (theta * dt)
+        cd = p.cap * inv_tdt
+        d = cd + p.area * lin["G"] + self.sumg
+        b = cd * v + p.area * lin["GE"] + p.bfix
+        if self._split(step):  # two backward-Euler half steps, the same matrix
+            half = self._solve(d, b + inj_theta)
+            return self._solve(d, b + cd * (half - v) + inj_end), y
+        inv_theta = 1.0 / theta
+        return self._solve(d, b + inj_theta) * inv_theta - (inv_theta - 1.0) * v, y
 
     def finish(self) -> None:
         """Time every node's upward crossings of its threshold on the whole history."""
