@@ -9,14 +9,14 @@ not hold itself (:mod:`hhsim.engine.cache`).  A model's own kernels are never
 prebuilt: they are compiled into the user's kernel cache as before.
 
 ``<digest>`` is a SHA-256 of every source file of the engine (where all of
-hhsim's compiled functions are defined) and of the versions of Python, numba
-and llvmlite, so a changed source (the one of a function or of anything it
-calls) or another numba gives another directory, and code compiled from other
-sources is never loaded.  numba's index adds its own keys (the function's
-bytecode, the CPU's name and features) but stamps each entry with its own
-file only: a kernel that inlined a helper of another file would be loaded
-after that file changed.  The kernel cache therefore stamps its entries with
-the digest too (:mod:`hhsim.engine.cache`).
+hhsim's compiled functions are defined), of Python's version and of which
+installation of numba and llvmlite this is, so a changed source (the one of a
+function or of anything it calls) or another numba gives another directory,
+and code compiled from other sources is never loaded.  numba's index adds its
+own keys (the function's bytecode, the CPU's name and features) but stamps
+each entry with its own file only: a kernel that inlined a helper of another
+file would be loaded after that file changed.  The kernel cache therefore
+stamps its entries with the digest too (:mod:`hhsim.engine.cache`).
 
 ``HHSIM_PREBUILT=0`` ignores the prebuilt kernels (to measure a first run
 that compiles everything); ``HHSIM_PREBUILT_DIR`` puts them elsewhere (where
@@ -49,20 +49,25 @@ def enabled() -> bool:
     return os.environ.get(ENV, "").strip() != "0"
 
 
-def _version(distribution: str) -> str:
-    from importlib import metadata
+def _installed(package: str) -> str:
+    """Which installation of ``package`` this is, without importing it: the path, time and
+    size of its ``__init__.py`` (a reinstall or an upgrade writes it anew; numba's index
+    also checks numba's version itself).  A stat, where reading the distribution's
+    metadata cost 25 ms of every ``hhsim run``'s start."""
+    from importlib.util import find_spec
 
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
+    spec = find_spec(package)
+    if spec is None or not spec.origin:
+        return f"{package} absent"
+    st = os.stat(spec.origin)
+    return f"{spec.origin} {st.st_mtime_ns} {st.st_size}"
 
 
 @lru_cache(maxsize=1)
 def digest() -> str:
     """SHA-256 (hex, 24 digits) of the engine's sources and of the compiler's versions."""
     h = hashlib.sha256()
-    h.update(f"{sys.version}|numba {_version('numba')}|llvmlite {_version('llvmlite')}".encode())
+    h.update(f"{sys.version}|{_installed('numba')}|{_installed('llvmlite')}".encode())
     for path in sorted((PACKAGE_DIR / COMPILED_SOURCES).rglob("*.py")):
         h.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
