@@ -351,10 +351,9 @@ def normal01(seed, stream, node, step):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True, _nrt=False)
-def poisson_count(lam, seed, stream, node, step):
-    """A Poisson(lam) count by inversion (exact; O(lam) work)."""
-    u = uniform01(seed, stream, node, step, 2)
+def poisson_inversion_py(lam, u):
+    """The Poisson(lam) count at which the cumulative probability first reaches u
+    (inversion: exact, O(lam) work); also the NumPy back end's, run as Python."""
     k = 0
     p = math.exp(-lam)
     cum = p
@@ -363,6 +362,15 @@ def poisson_count(lam, seed, stream, node, step):
         p *= lam / k
         cum += p
     return k
+
+
+poisson_inversion = njit(cache=True, _nrt=False)(poisson_inversion_py)
+
+
+@njit(cache=True, _nrt=False)
+def poisson_count(lam, seed, stream, node, step):
+    """A Poisson(lam) count by inversion of the uniform number of k = 2."""
+    return poisson_inversion(lam, uniform01(seed, stream, node, step, 2))
 
 
 # ------------------------------------------------------------------ stimulus

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from ..network_kernels import poisson_inversion_py
+
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -36,13 +38,6 @@ def normal01(seed: int, stream: int, node: int, step: int) -> float:
 
 
 def poisson_count(lam: float, seed: int, stream: int, node: int, step: int) -> int:
-    """A Poisson(lam) count by inversion, from the uniform number of k = 2."""
-    u = uniform01(seed, stream, node, step, 2)
-    k = 0
-    p = math.exp(-lam)
-    cum = p
-    while u > cum and k < 100000:
-        k += 1
-        p *= lam / k
-        cum += p
-    return k
+    """A Poisson(lam) count by inversion (the compiled loop's own, run as Python) of the
+    uniform number of k = 2."""
+    return poisson_inversion_py(lam, uniform01(seed, stream, node, step, 2))
