@@ -108,7 +108,7 @@ def _spikes_in_step(i, t, hs, V, Vn, m0, m1, thr, refr, sp_last, hold, out_t, ou
 @njit(cache=True, error_model="numpy")
 def _apply_events(i, t, e, e_end, ev_t, ev_g, ev_w, LIN):
     """Apply cell i's events due at or before t (from index e); the next event's index."""
-    lin_kind, lin_t1, lin_norm, lin_A, lin_B = LIN[0], LIN[1], LIN[4], LIN[5], LIN[6]
+    lin_kind, lin_t1, lin_norm, lin_A, lin_B = LIN.kind, LIN.tau1, LIN.norm, LIN.A, LIN.B
     while e < e_end and ev_t[e] <= t:
         g = ev_g[e]
         a, b = lin_event(lin_kind[g], lin_A[g, i], lin_B[g, i], ev_w[e], lin_t1[g], lin_norm[g])
@@ -122,7 +122,7 @@ def _apply_events(i, t, e, e_end, ev_t, ev_g, ev_w, LIN):
 def _drive(i, w, sc, kt, ka, kb, kc, tau, left, s, V, LIN):
     """The current into cell i (µA/cm², inward positive) at time tau, s ms into the
     step, at voltage V: its stimulus plus its linear synapses ``G E - G V``."""
-    G, GE = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, s)
+    G, GE = linear_terms(LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.cg, LIN.A, LIN.B, i, s)
     return sc * stim_at(kt, ka, kb, w, kc, tau, left) + GE - G * V
 
 
@@ -148,7 +148,7 @@ def _stage_terms(i, hs, LIN, SG):
     and ``SG[1, s]`` = G E at stage s = 1 .. 6 (stages 5 and 6 at the step's end), from
     one exponential per group and time constant (its decay over a ninetieth of the step,
     raised to the stages' powers) instead of one per group and stage."""
-    lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, lin_cg = LIN[0], LIN[1], LIN[2], LIN[3], LIN[5], LIN[6], LIN[13]
+    lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, lin_cg = LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.A, LIN.B, LIN.cg
     for s in range(7):
         SG[0, s] = 0.0
         SG[1, s] = 0.0
@@ -182,17 +182,16 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
     engine's, :func:`hhsim.engine.codegen.adaptive_functions`); ``Ys[c]``: cell c's
     (V, x0, ..), ``params[c]`` its parameter row; ``is_inst[j]``: component j is an
     instantaneous gate (left out of the error norm, recorded linearly); ``base``:
-    the structure's first node.  ``CELL`` = (thr, refr, sp_last, hold, h, log_prev,
-    status) per node; ``LIN``: the network's linear synapses (lowered, their state
-    at each cell's time); ``ST``: its stimuli; ``EVW`` = (ev_ptr, ev_t, ev_g, ev_w):
-    each node's events in the window, by time; ``OUT`` = (out_t, out_n): the
-    window's spikes per node; ``REC`` = (rec_col, rec_next, rec_dt, t0, rec_v,
-    rec_y, rec_i: the synaptic current, µA/cm² outward positive); ``tol`` = (rtol,
-    atol, h_max).  Returns -1, or the first cell (in index order) that failed (its
-    status in ``CELL[6]``).
+    the structure's first node.  The records (:mod:`hhsim.engine.network_tables`):
+    ``CELL`` each node's step state (``CellSteps``); ``LIN`` the network's linear
+    synapses (lowered, their state at each cell's time); ``ST`` its stimuli; ``EVW``
+    each node's events in the window, by time (``WindowEvents``); ``OUT`` the
+    window's spikes per node (``WindowSpikes``); ``REC`` the state monitor
+    (``WindowRecording``); ``tol`` the error control (``Tolerances``).  Returns -1,
+    or the first cell (in index order) that failed (its status in ``CELL.status``).
     """
     thr, refr, sp_last, hold, hcell, logp, status = CELL
-    kt, ka, kb, kj, wave, scale = ST[0], ST[1], ST[2], ST[8], ST[4], ST[5]
+    kt, ka, kb, kj, wave, scale = ST.kt, ST.ka, ST.kb, ST.kj, ST.wave, ST.scale
     ev_ptr, ev_t, ev_g, ev_w = EVW
     out_t, out_n = OUT
     rec_col, rec_next, rec_dt, t0, rec_v, rec_y, rec_i = REC
@@ -297,12 +296,12 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
                             rec_y[r_i, j - 1, q] = Y[j] + x * (Yn[j] - Y[j])
                         else:
                             rec_y[r_i, j - 1, q] = _hermite(Y[j], Yn[j], hs * K[0, j], hs * K[6, j], x)
-                    G, GE = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, x * hs)
+                    G, GE = linear_terms(LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.cg, LIN.A, LIN.B, i, x * hs)
                     rec_i[r_i, q] = G * vr - GE  # outward positive, as the fixed-step loop records it
                     rec_next[i] = r_i + 1
             fac, log_prev = step_growth(err, log_prev)  # the point engine's PI step control
             h = min(h_max, max(h, hs * fac) if landing else hs * fac)
-            linear_advance(LIN[0], LIN[1], LIN[2], LIN[5], LIN[6], LIN[7], LIN[8], i, hs, -1.0)
+            linear_advance(LIN.kind, LIN.tau1, LIN.tau2, LIN.A, LIN.B, LIN.d1, LIN.d2, i, hs, -1.0)
             t = te
             for j in range(ns):
                 Y[j] = Yn[j]
@@ -336,7 +335,7 @@ def emit_events(sp_t, sp_src, n_sp, E, STP, T_next, pend_t, pend_post, pend_g, p
     start, which a delay of at least the window's length guarantees up to rounding), the
     weight scaled by the synapse's short-term release at delivery.  The caller makes room
     for every edge; returns the new number of pending events."""
-    e_post, e_w, e_delay, e_group, e_stp, out_ptr = E[0], E[1], E[2], E[3], E[5], E[6]
+    e_post, e_w, e_delay, e_group, e_stp, out_ptr = E.post, E.w, E.delay, E.group, E.stp, E.out_ptr
     stp_p, stp_u, stp_x, stp_t = STP
     m = n_pend
     for k in range(n_sp):

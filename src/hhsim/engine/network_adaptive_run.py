@@ -23,6 +23,8 @@ from ..errors import DivergenceError, ParameterError
 from . import threads
 from .codegen import adaptive_functions, flat_parameters
 from . import network_adaptive as na
+from .network_tables import (CellSteps, NodeEvents, Recording, Spikes, Tolerances, WindowEvents, WindowRecording,
+                             WindowSpikes, late_events, monitored_spikes)
 from .solvers import dopri5
 
 #: The method's name in the API, the TOML format and the command line.
@@ -61,7 +63,7 @@ class Tolerances:
 
 def neuron_delay_min(plan) -> float:
     """The shortest delay (ms) of a synapse from one cell to another (inf if none)."""
-    e_delay, out_ptr = plan.E[2], plan.E[6]
+    e_delay, out_ptr = plan.E.delay, plan.E.out_ptr
     m = int(out_ptr[plan.n_nodes])
     return float(e_delay[:m].min()) if m else math.inf
 
@@ -72,17 +74,17 @@ def unsupported(plan) -> str | None:
     found = []
     if plan.cables:
         found.append("cable cells")
-    if plan.GAP[0][n] > 0:
+    if plan.GAP.ptr[n] > 0:
         found.append("gap junctions")
-    if plan.GR[3][n] > 0:
+    if plan.GR.ptr[n] > 0:
         found.append("graded synapses")
-    if plan.KIN[0][n] > 0:
+    if plan.KIN.ptr[n] > 0:
         found.append("kinetic synapses (AMPA, GABA, NMDA schemes)")
-    if plan.PL and (plan.PL[1] >= 0).any():
+    if plan.PL and (plan.PL.rule >= 0).any():
         found.append("spike-timing-dependent plasticity")
-    if plan.PIN[0][n] > 0:
+    if plan.PIN.ptr[n] > 0:
         found.append("Poisson inputs (use a Poisson spike source instead)")
-    if np.any(plan.ST[6] != 0.0):
+    if np.any(plan.ST.noise_p != 0.0):
         found.append("noise currents")
     if not found and neuron_delay_min(plan) <= 0.0:
         found.append("synaptic delays of 0 ms between cells")
@@ -118,9 +120,10 @@ class AdaptiveRunner:
                                + [0] * len(p.structure.pools), dtype=np.int8)
             self.structures.append((rhs, inst, ys, flat_parameters(p), is_inst, int(g.base), p.ncomp))
         h0 = min(dopri5.H_MAX, 0.01)
-        self.CELL = (np.ascontiguousarray(plan.thr, dtype=float), np.ascontiguousarray(plan.refr, dtype=float),
-                     np.full(n, -np.inf), np.full(n, np.inf), np.full(n, h0), np.full(n, dopri5.LOG_ERR_FLOOR),
-                     np.full(n, na.OK, dtype=np.int64))
+        self.CELL = CellSteps(thr=np.ascontiguousarray(plan.thr, dtype=float),
+                              refr=np.ascontiguousarray(plan.refr, dtype=float), last=np.full(n, -np.inf),
+                              hold=np.full(n, np.inf), h=np.full(n, h0), log_prev=np.full(n, dopri5.LOG_ERR_FLOOR),
+                              status=np.full(n, na.OK, dtype=np.int64))
         self.out_t = np.zeros((n, self.cap))
         self.out_n = np.zeros(n, dtype=np.int64)
         self.mask = mon["mask"]
@@ -145,8 +148,8 @@ class AdaptiveRunner:
                         self.rec_y[0, : ys.shape[1] - 1, q] = ys[i - base, 1:]
             self.rec_i[0] = [_synaptic_current(plan.LIN, i, self.rec_v[0, q]) for q, i in enumerate(uniq)]
         rec_dt = float(self.rec_every * grid.dt) if self.rec_every else math.inf
-        self.REC_ARGS = (rec_col, np.ones(n, dtype=np.int64), rec_dt, float(grid.t0), self.rec_v, self.rec_y,
-                         self.rec_i)
+        self.REC_ARGS = WindowRecording(col=rec_col, next=np.ones(n, dtype=np.int64), dt=rec_dt, t0=float(grid.t0),
+                                        v=self.rec_v, y=self.rec_y, i=self.rec_i)
         self._nodes, self._n_rec = nodes, nr
         self._pending = _Pool(max(1024, 4 * n))
         self.ext_k = 0
@@ -163,7 +166,7 @@ class AdaptiveRunner:
         t0, t_end, W = grid.t0, grid.t_end, self.window
         n_windows = max(1, int(math.ceil((t_end - t0) / W - 1e-9)))
         bar = _bar(n_windows, W) if progress else None
-        tol = (float(self.tol.rtol), float(self.tol.atol), float(dopri5.H_MAX))
+        tol = Tolerances(rtol=float(self.tol.rtol), atol=float(self.tol.atol), h_max=float(dopri5.H_MAX))
         for k in range(n_windows):
             Ta = t0 + k * W
             Tb = t_end if k == n_windows - 1 else t0 + (k + 1) * W
@@ -172,7 +175,7 @@ class AdaptiveRunner:
             self.out_n[:] = 0
             for rhs, inst, ys, params, is_inst, base, ncomp in self.structures:
                 args = (rhs, inst, ys, params, is_inst, base, Ta, Tb, self.CELL, plan.LIN, plan.ST, EVW,
-                        (self.out_t, self.out_n), self.REC_ARGS, tol)
+                        WindowSpikes(self.out_t, self.out_n), self.REC_ARGS, tol)
                 bad = _on_threads(self._kernel(args), args, ncomp, self.threads)
                 if bad >= 0:
                     self._failed(base + bad, Ta, Tb)
@@ -224,7 +227,7 @@ class AdaptiveRunner:
             self.ext_k = k1
 
     def _emit(self, ts: np.ndarray, src: np.ndarray, T_next: float) -> None:
-        out_ptr = self.plan.E[6]
+        out_ptr = self.plan.E.out_ptr
         need = int(np.sum(out_ptr[src + 1] - out_ptr[src]))
         pool = self._pending
         pool.reserve(need)
@@ -240,10 +243,10 @@ class AdaptiveRunner:
         ev_t, ev_g, ev_w = np.zeros(size), np.zeros(size, dtype=np.int64), np.zeros(size)
         _, left = na.take_window(Tb, n, pool.t, pool.post, pool.g, pool.w, pool.n, ev_ptr, ev_t, ev_g, ev_w)
         pool.n = int(left)
-        return ev_ptr, ev_t, ev_g, ev_w
+        return WindowEvents(ev_ptr, ev_t, ev_g, ev_w)
 
     def _failed(self, i: int, Ta: float, Tb: float) -> None:
-        status = int(self.CELL[6][i])
+        status = int(self.CELL.status[i])
         where = f"between t = {Ta:.6g} and {Tb:.6g} ms"
         if status == na.SPIKES_FULL:
             raise DivergenceError(f"cell {i} fired more than {self.cap} spikes in one window {where}; "
@@ -255,22 +258,21 @@ class AdaptiveRunner:
 
     # ------------------------------------------------------------ the records NetworkResult reads
     @property
-    def SPK(self) -> list:
+    def SPK(self) -> Spikes:
         t = np.concatenate(self._mon_t) if self._mon_t else np.zeros(0)
         s = np.concatenate(self._mon_src) if self._mon_src else np.zeros(0, dtype=np.int64)
-        out = [None] * 15
-        out[6], out[7], out[8] = t, s, np.array([t.size], dtype=np.int64)
-        return out
+        return monitored_spikes(t, s)
 
     @property
-    def REC(self) -> tuple:
+    def REC(self) -> Recording:
         b = self._rec_back
-        return (np.array([self.rec_every], dtype=np.int64), self._nodes, None, None, self.rec_v[:, b],
-                self.rec_y[:, :, b], self.rec_i[:, b], np.array([self._n_rec], dtype=np.int64))
+        return Recording(every=np.array([self.rec_every], dtype=np.int64), nodes=self._nodes, k=None, c=None,
+                         v=self.rec_v[:, b], y=self.rec_y[:, :, b], i=self.rec_i[:, b],
+                         n=np.array([self._n_rec], dtype=np.int64))
 
     @property
-    def EV(self) -> tuple:
-        return (None, None, None, None, np.zeros(1, dtype=np.int64), None)
+    def EV(self) -> NodeEvents:
+        return late_events(0)
 
 
 def _on_threads(kernel, args: tuple, n: int, n_threads: int) -> int:
@@ -310,7 +312,7 @@ class _Pool:
 
 def _synaptic_current(LIN, i: int, v: float) -> float:
     """G V - G E (µA/cm², outward positive) of node i's linear synapses in their present state."""
-    kind, E, A, B, cg = LIN[0], LIN[3], LIN[5], LIN[6], LIN[13]
+    kind, E, A, B, cg = LIN.kind, LIN.E, LIN.A, LIN.B, LIN.cg
     g = np.where(kind == 2, A[:, i] - B[:, i], A[:, i])
     return float(np.sum(g * cg) * v - np.sum(g * E))
 

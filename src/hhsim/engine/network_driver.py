@@ -17,34 +17,34 @@ One step of the network, from ``t`` to ``t + dt``:
 3. ``step_end``: queue this step's spikes over their outgoing edges, record
    the monitored states.
 
-Argument tuples (built by :mod:`hhsim.engine.network_lower`):
+The records the step reads and writes are the named tables of
+:mod:`hhsim.engine.network_tables` (the plan's built by
+:mod:`hhsim.engine.network_lower`, the run's state by the runner):
 
-* ``ST``  = (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk)
-* ``LIN`` = (lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2,
-  lin_cg)
-* ``S<k>`` = the fast path's scratch rows of structure k (see :data:`SCRATCH`)
-* ``KIN`` = (kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
-  kin_r, kin_g2, kin_tlast, kin_pend, kin_T, mg)
-* ``GR``  = (gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E)
-* ``GAP`` = (gap_ptr, gap_nbr, gap_g, Gf, GEf)
-* ``E``   = (e_post, e_w, e_delay, e_group, e_kin, e_stp, out_ptr)
-* ``STP`` = (stp_p, stp_u, stp_x, stp_t), one row per plasticity slot (an edge with
-  short-term or spike-timing-dependent plasticity; ``stp_p[s, 0]`` (U) 0: no short-term)
-* ``PL``  = (pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt, pl_ry, pl_tau,
-  pl_in_ptr, pl_in, pl_w, pl_flag): spike-timing-dependent plasticity (see
-  :mod:`hhsim.engine.network_kernels`); the presynaptic side at each delivery
-  (``apply_event``), the postsynaptic side at each spike of a plastic target
-  (``record_spike``)
-* ``PIN`` = (pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur)
-* ``Q``   = (q_time, q_edge, q_next, head, tail, free, n_free)
-* ``EV``  = (ev_time, ev_code, ev_n, node_ptr, late, ev_cur)
-* ``SPK`` = (sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr,
-  sp_hold, hold_min) (``sp_last``: each node's last emitted spike time, ms, -inf before the first;
-  ``refr``: each node's dead time for spike emission, ms; ``sp_hold``: the end of the dead
-  time, ms, while a crossing inside it waits for it, else +inf; ``hold_min[0]``: at most
-  the smallest of them (the fast nodes are looked at only when it falls in the step);
-  see :func:`crossing`)
-* ``REC`` = (rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n)
+* ``ST``: :class:`~hhsim.engine.network_tables.Drive` (stimulus knots, noise currents)
+* ``LIN``: :class:`~hhsim.engine.network_tables.LinearSynapses`
+* ``S<k>``: the fast path's scratch rows of structure k (see :data:`SCRATCH`)
+* ``KIN``: :class:`~hhsim.engine.network_tables.KineticSynapses`
+* ``GR``: :class:`~hhsim.engine.network_tables.GradedSynapses`
+* ``GAP``: :class:`~hhsim.engine.network_tables.GapJunctions`
+* ``E``: :class:`~hhsim.engine.network_tables.EventEdges`
+* ``STP``: :class:`~hhsim.engine.network_tables.ShortTermPlasticity`, one row per plasticity
+  slot (an edge with short-term or spike-timing-dependent plasticity)
+* ``PL``: :class:`~hhsim.engine.network_tables.STDP`: the presynaptic side at each
+  delivery (``apply_event``), the postsynaptic side at each spike of a plastic target
+  (``record_spike``); see :mod:`hhsim.engine.network_kernels`
+* ``PIN``: :class:`~hhsim.engine.network_tables.PoissonInputs`
+* ``Q``: :class:`~hhsim.engine.network_tables.EventQueue`
+* ``EV``: :class:`~hhsim.engine.network_tables.NodeEvents`
+* ``SPK``: :class:`~hhsim.engine.network_tables.Spikes` (``last``: each node's last
+  emitted spike time; ``refr``: its dead time for spike emission; ``hold``: the end of
+  the dead time while a crossing inside it waits for it; ``hold_min[0]``: at most the
+  smallest of them (the fast nodes are looked at only when it falls in the step); see
+  :func:`crossing`)
+* ``REC``: :class:`~hhsim.engine.network_tables.Recording`
+
+A kernel unpacks a record into local names at its top (``kind, tau1, ... = LIN``,
+in the record's field order) or reads fields by name (``E.delay``).
 """
 
 from __future__ import annotations
@@ -73,14 +73,14 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, hold_min \
         = SPK
     q_time, q_edge, q_next, head, tail, free, n_free = Q
-    e_post, e_delay, out_ptr = E[0], E[2], E[6]
+    e_post, e_delay, out_ptr = E.post, E.delay, E.out_ptr
     nb = head.shape[0]
     nn = v.shape[0]
     ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV
     if pending[0]:
         k = push_spikes(sp_t, sp_src, sp_n[0], out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free,
-                        n_free, t0, dt, nb, n - 1, e_post, E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9],
-                        LIN[10], late)
+                        n_free, t0, dt, nb, n - 1, e_post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA,
+                        LIN.dB, late)
         _drop_pushed(sp_t, sp_src, sp_n, k)
         if sp_n[0] > 0:
             return GROW_QUEUE
@@ -99,7 +99,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % nb, td, e)
         k += 1
     ext_k[0] = k
-    apply_late(LIN[0], LIN[5], LIN[6], LIN[9], LIN[10])
+    apply_late(LIN.kind, LIN.A, LIN.B, LIN.dA, LIN.dB)
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
@@ -248,7 +248,7 @@ def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_
     k = sp_n[0]
     if k >= sp_t.shape[0]:
         return False
-    if PL[7][i] >= 0:
+    if PL.row[i] >= 0:
         stdp_post(i, ts, PL)
     sp_last[i] = ts
     sp_hold[i] = math.inf
@@ -352,7 +352,7 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
         if s >= 0:
             if stp_p[s, 0] > 0.0:
                 frac = tm_release(stp_p, stp_u, stp_x, stp_t, s, te)
-            if PL[1][s] >= 0:
+            if PL.rule[s] >= 0:
                 w = stdp_pre(i, e, s, te, PL)
         ke = e_kin[e]
         if ke >= 0:
@@ -543,27 +543,27 @@ def _propagate_group(S, ub, lo, hi, kind, A, B, e1, e2, s):
 @njit(cache=True, error_model="numpy", _nrt=False)
 def synaptic_current(i, t, LIN, KIN, GAP, v):
     """Total synaptic current of node i at t (µA/cm², outward positive)."""
-    Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
-                                  KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
-    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, 0.0)
+    Gc, GEc, Gn, GEn = held_terms(i, t, KIN.ptr, KIN.edge, KIN.group, KIN.w, KIN.g_kind, KIN.g_p, KIN.g_E,
+                                  KIN.g_nmda, KIN.r, KIN.g2, KIN.tlast, KIN.pend, KIN.T, GAP.Gf, GAP.GEf)
+    G0, GE0 = linear_terms(LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.cg, LIN.A, LIN.B, i, 0.0)
     V = v[i]
-    return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN[14][i]) * (Gn * V - GEn)
+    return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN.mg[i]) * (Gn * V - GEn)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def synaptic_conductance(i, t, LIN, KIN, GAP, v):
     """(G, G*E) of every synapse on node i at t (mS/cm², mS/cm² x mV), NMDA blocked at v[i]."""
-    Gc, GEc, Gn, GEn = held_terms(i, t, KIN[0], KIN[1], KIN[2], KIN[3], KIN[4], KIN[5], KIN[6], KIN[7], KIN[9],
-                                  KIN[10], KIN[11], KIN[12], KIN[13], GAP[3], GAP[4])
-    G0, GE0 = linear_terms(LIN[0], LIN[1], LIN[2], LIN[3], LIN[13], LIN[5], LIN[6], i, 0.0)
-    b = mg_block(v[i], KIN[14][i])
+    Gc, GEc, Gn, GEn = held_terms(i, t, KIN.ptr, KIN.edge, KIN.group, KIN.w, KIN.g_kind, KIN.g_p, KIN.g_E,
+                                  KIN.g_nmda, KIN.r, KIN.g2, KIN.tlast, KIN.pend, KIN.T, GAP.Gf, GAP.GEf)
+    G0, GE0 = linear_terms(LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.cg, LIN.A, LIN.B, i, 0.0)
+    b = mg_block(v[i], KIN.mg[i])
     return G0 + Gc + b * Gn, GE0 + GEc + b * GEn
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def monitor_spikes(ts, src, n_sp, SPK):
     """Note spikes found outside the compiled loop (cable cells) in the spike monitor."""
-    mon_t, mon_src, mon_n, mon_mask = SPK[6], SPK[7], SPK[8], SPK[9]
+    mon_t, mon_src, mon_n, mon_mask = SPK.mon_t, SPK.mon_src, SPK.mon_n, SPK.mon_mask
     for k in range(n_sp):
         i = src[k]
         if mon_mask[i] and mon_n[0] < mon_t.shape[0]:
@@ -577,17 +577,18 @@ def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
     """Queue spikes of step n found outside the compiled loop over their edges; returns
     how many were queued (fewer when the queue's pool ran out: grow it, queue the rest)."""
     q_time, q_edge, q_next, head, tail, free, n_free = Q
-    return push_spikes(ts, src, n_sp, E[6], E[2], q_time, q_edge, q_next, head, tail, free, n_free, t0, dt,
-                       head.shape[0], n, E[0], E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9], LIN[10], EV[4])
+    return push_spikes(ts, src, n_sp, E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free, n_free, t0, dt,
+                       head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB,
+                       EV.late)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
-    sp_t, sp_src, sp_n, pending = SPK[0], SPK[1], SPK[2], SPK[10]
+    sp_t, sp_src, sp_n, pending = SPK.t, SPK.src, SPK.n, SPK.pending
     q_time, q_edge, q_next, head, tail, free, n_free = Q
-    k = push_spikes(sp_t, sp_src, sp_n[0], E[6], E[2], q_time, q_edge, q_next, head, tail, free, n_free,
-                    t0, dt, head.shape[0], n, E[0], E[1], E[3], E[5], LIN[0], LIN[1], LIN[4], LIN[9], LIN[10],
-                    EV[4])
+    k = push_spikes(sp_t, sp_src, sp_n[0], E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free, n_free,
+                    t0, dt, head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB,
+                    EV.late)
     _drop_pushed(sp_t, sp_src, sp_n, k)
     rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n = REC
     if rec_every[0] > 0 and (n + 1) % rec_every[0] == 0:

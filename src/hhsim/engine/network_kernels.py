@@ -613,14 +613,15 @@ def stdp_facilitate(s, i, upto, w, PL):
     """Slot s's weight w potentiated by each spike of its target node i that reaches the
     synapse at or before ``upto`` (ms) and was not counted yet, in order, each with the
     presynaptic trace at its arrival; returns the weight."""
-    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = PL[:10]
+    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = (PL.p, PL.rule, PL.x, PL.s, PL.k,
+        PL.edge, PL.dd, PL.row, PL.n, PL.rt)
     r = pl_rule[s]
     q = pl_row[i]
     n = pl_n[i]
     H = pl_rt.shape[1]
     k = pl_k[s]
     if k < n - H:
-        PL[15][0] = 1
+        PL.flag[0] = 1
         k = n - H
     dd = pl_dd[s]
     x0 = pl_x[s]
@@ -639,7 +640,7 @@ def stdp_facilitate(s, i, upto, w, PL):
 @njit(cache=True, error_model="numpy", _nrt=False)
 def stdp_post_trace(i, T, PL):
     """Node i's postsynaptic trace just before T (ms): its spikes strictly before T."""
-    pl_row, pl_n, pl_rt, pl_ry, pl_tau = PL[7], PL[8], PL[9], PL[10], PL[11]
+    pl_row, pl_n, pl_rt, pl_ry, pl_tau = PL.row, PL.n, PL.rt, PL.ry, PL.tau
     q = pl_row[i]
     n = pl_n[i]
     H = pl_rt.shape[1]
@@ -650,7 +651,7 @@ def stdp_post_trace(i, T, PL):
             return pl_ry[q, k % H] * math.exp(-(T - tk) / pl_tau[q])
         k -= 1
     if n > H:
-        PL[15][0] = 1
+        PL.flag[0] = 1
     return 0.0
 
 
@@ -660,7 +661,7 @@ def stdp_pre(i, e, s, te, PL):
     synapse at te minus the dendritic delay.  Potentiate by the target's spikes that
     reached the synapse before it, depress by the target's trace, add to the
     presynaptic trace; returns the weight the event carries (before its own depression)."""
-    pl_p, pl_rule, pl_x, pl_s, pl_dd, pl_w = PL[0], PL[1], PL[2], PL[3], PL[6], PL[14]
+    pl_p, pl_rule, pl_x, pl_s, pl_dd, pl_w = PL.p, PL.rule, PL.x, PL.s, PL.dd, PL.w
     r = pl_rule[s]
     S = te - pl_dd[s]
     w = stdp_facilitate(s, i, S, pl_w[e], PL)
@@ -678,7 +679,8 @@ def stdp_post(i, ts, PL):
     the history is full, its oldest spike is counted first by each synapse that has not
     counted it (exact when it reached the synapse before any presynaptic spike still to
     come, i.e. 2 dendritic delays ago; else ``pl_flag``)."""
-    pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt, pl_ry, pl_tau, pl_in_ptr, pl_in, pl_w = PL[4:15]
+    pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt, pl_ry, pl_tau, pl_in_ptr, pl_in, pl_w = (PL.k, PL.edge, PL.dd,
+        PL.row, PL.n, PL.rt, PL.ry, PL.tau, PL.in_ptr, PL.inbound, PL.w)
     q = pl_row[i]
     n = pl_n[i]
     H = pl_rt.shape[1]
@@ -689,7 +691,7 @@ def stdp_post(i, ts, PL):
             s = pl_in[a]
             if pl_k[s] <= old:
                 if t_old + 2.0 * pl_dd[s] > ts:
-                    PL[15][0] = 1
+                    PL.flag[0] = 1
                 e = pl_edge[s]
                 pl_w[e] = stdp_facilitate(s, i, t_old + pl_dd[s], pl_w[e], PL)
     y = 0.0
@@ -705,7 +707,7 @@ def stdp_post(i, ts, PL):
 def stdp_flush(t_end, e_post, PL):
     """At the end of a run (t_end ms): every plastic synapse counts the target spikes that
     reached it by then (their potentiation otherwise waits for its next presynaptic spike)."""
-    pl_rule, pl_edge, pl_w = PL[1], PL[5], PL[14]
+    pl_rule, pl_edge, pl_w = PL.rule, PL.edge, PL.w
     for s in range(pl_rule.shape[0]):
         if pl_rule[s] >= 0:
             e = pl_edge[s]
@@ -719,8 +721,9 @@ def stdp_weights_now(t, slots, e_post, PL, out):
     delivery's synapse time or t minus its dendritic delay, whichever is later (every
     change the synapse has seen by then), without counting them (the run goes on as if
     unsampled)."""
-    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = PL[:10]
-    pl_w = PL[14]
+    pl_p, pl_rule, pl_x, pl_s, pl_k, pl_edge, pl_dd, pl_row, pl_n, pl_rt = (PL.p, PL.rule, PL.x, PL.s, PL.k,
+        PL.edge, PL.dd, PL.row, PL.n, PL.rt)
+    pl_w = PL.w
     H = pl_rt.shape[1]
     for a in range(slots.shape[0]):
         s = slots[a]

@@ -51,6 +51,7 @@ from .network_driver import (after_substep, apply_event, crossing, fast_chunk, f
                              next_event, node_step, release_held, stim_terms, step_begin, step_end, syn_terms)
 from .solvers.dopri5_driver import data_pointer
 from . import background_compile
+from . import network_tables as tables
 from .spin import meet
 
 #: What ``sub`` reads from ``d``: V (mV), h (ms), the injected current at the
@@ -203,14 +204,14 @@ def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, 
     kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2, \
         lin_cg = LIN
-    fast_inputs(base, lo, hi, dt, full, S, v, thr, EV[3], PIN[0], KIN[0], wave, scale, noise_I, wa, wm, wb, wk,
-                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, GAP[3], GAP[4])
+    fast_inputs(base, lo, hi, dt, full, S, v, thr, EV.node_ptr, PIN.ptr, KIN.ptr, wave, scale, noise_I, wa, wm, wb, wk,
+                lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, GAP.Gf, GAP.GEf)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _fast_commit(base, lo, hi, dt, S, v, LIN):
     """:func:`~hhsim.engine.network_driver.fast_commit` from the network's records."""
-    fast_commit(base, lo, hi, dt, S, v, LIN[0], LIN[1], LIN[2], LIN[5], LIN[6], LIN[7], LIN[8])
+    fast_commit(base, lo, hi, dt, S, v, LIN.kind, LIN.tau1, LIN.tau2, LIN.A, LIN.B, LIN.d1, LIN.d2)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
@@ -234,8 +235,8 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
     v_nodes = v.shape[0]
     noisy = len(NZ) > 0
     # the noisy channels' conductance is held in Gf, GEf beside the gap and graded terms
-    gap_or_graded = GAP[0][v_nodes] > 0 or GR[3][v_nodes] > 0 or noisy
-    hold_min = SPK[14]
+    gap_or_graded = GAP.ptr[v_nodes] > 0 or GR.ptr[v_nodes] > 0 or noisy
+    hold_min = SPK.hold_min
     p = 0  # meetings so far
     for n in range(n_from, n_to):
         t = t0 + n * dt
@@ -320,23 +321,23 @@ class LoopRecords:
 
     v: np.ndarray
     thr: np.ndarray
-    Y: tuple
-    P: tuple
-    S: tuple
+    Y: tuple  # of (n_states, n) arrays, one per structure
+    P: tuple  # of Membranes, one per structure
+    S: tuple  # of scratch rows, one per structure
     d: np.ndarray
-    ST: tuple
-    LIN: tuple
-    KIN: tuple
-    GR: tuple
-    GAP: tuple
-    E: tuple
-    STP: tuple
-    PIN: tuple
-    Q: tuple
-    EV: tuple
-    SPK: tuple
-    REC: tuple
-    PL: tuple
+    ST: tables.Drive
+    LIN: tables.LinearSynapses
+    KIN: tables.KineticSynapses
+    GR: tables.GradedSynapses
+    GAP: tables.GapJunctions
+    E: tables.EventEdges
+    STP: tables.ShortTermPlasticity
+    PIN: tables.PoissonInputs
+    Q: tables.EventQueue
+    EV: tables.NodeEvents
+    SPK: tables.Spikes
+    REC: tables.Recording
+    PL: tables.STDP
 
 
 def type_environment(records: LoopRecords) -> dict:

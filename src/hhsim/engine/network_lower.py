@@ -27,6 +27,8 @@ from numba import njit
 from ..errors import ParameterError
 from ..model import Model
 from .batch import Grid, stimulus_knots
+from .network_tables import (STDP, Drive, EventEdges, GapJunctions, GradedSynapses, KineticSynapses, LinearSynapses,
+                             PoissonInputs, ShortTermPlasticity)
 
 if TYPE_CHECKING:
     from ..network.network import Network, Population
@@ -82,21 +84,21 @@ class NetworkPlan:
     v0: np.ndarray
     thr: np.ndarray
     refr: np.ndarray  # each node's dead time for spike emission (ms)
-    ST: tuple
-    LIN: tuple
-    KIN: tuple
-    GR: tuple
-    GAP: tuple
-    E: tuple
-    STP: tuple
-    PIN: tuple
+    ST: Drive
+    LIN: LinearSynapses
+    KIN: KineticSynapses
+    GR: GradedSynapses
+    GAP: GapJunctions
+    E: EventEdges
+    STP: ShortTermPlasticity
+    PIN: PoissonInputs
     lin_names: list[tuple[str, str]]  # (population, group name) of each linear group
     n_edges: int
     n_buckets: int
     ext_t: np.ndarray
     ext_src: np.ndarray
     cables: list = field(default_factory=list)  # cable-cell populations (see _cable_cells)
-    PL: tuple = ()  # spike-timing-dependent plasticity (see network_kernels)
+    PL: STDP | None = None  # spike-timing-dependent plasticity (see network_kernels)
     meta: dict = field(default_factory=dict)
 
 
@@ -304,9 +306,9 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     gap = _gaps(net, pop_range, pops, seed, n_nodes)
     pin = _poisson_inputs(net, pop_range, pops, lin_keys, n_nodes, grid.dt)
     E, KIN, STP, n_edges, max_delay, PL, plastic = edges
-    KIN = KIN + (_mg(net, pop_range, n_nodes),)
+    KIN = KIN._replace(mg=_mg(net, pop_range, n_nodes))
     n_buckets = int(math.ceil(max_delay / grid.dt)) + 3
-    n_coupling = int(gr[4].size) + int(gap[1].size) // 2  # graded synapses; gap junctions (pairs)
+    n_coupling = int(gr.group.size) + int(gap.nbr.size) // 2  # graded synapses; gap junctions (pairs)
     return NetworkPlan(
         n_nodes=n_nodes, groups=groups, pop_range=pop_range, pop_group=pop_group, source_range=source_range,
         v0=v0, thr=np.concatenate(thr_parts), refr=np.concatenate(refr_parts), ST=st, LIN=lin, KIN=KIN, GR=gr, GAP=gap, E=E, STP=STP, PIN=pin,
@@ -333,7 +335,7 @@ def _cable_cells(net: Network, pop_range, grid: Grid) -> list[dict]:
     return out
 
 
-def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tuple:
+def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> Drive:
     waves, index = [], {}
     wave = np.full(n_nodes, -1, dtype=np.int64)
     scale = np.ones(n_nodes)
@@ -359,8 +361,8 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> tu
     noise_I = noise_p[:, 0].copy()
     cursor = np.zeros(kt.shape[0], dtype=np.int64)
     nw = kt.shape[0]
-    return (kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, np.zeros(nw), np.zeros(nw), np.zeros(nw),
-            np.zeros(nw))
+    return Drive(kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa=np.zeros(nw), wm=np.zeros(nw),
+                 wb=np.zeros(nw), wk=np.zeros(nw))
 
 
 def _snap_to_grid(kt: np.ndarray, grid: Grid) -> None:
@@ -416,8 +418,8 @@ def _linear_groups(net: Network, pop_range, n_nodes: int, pops, seed: int, dt: f
         raise ParameterError(f"{ng} linear synapse groups is too many; at most 127 are accepted")
     d1, d2 = np.exp(-dt / taus[:, 0]), np.exp(-dt / taus[:, 1])
     h1, h2 = np.exp(-0.5 * dt / taus[:, 0]), np.exp(-0.5 * dt / taus[:, 1])
-    lin = (kind, taus[:, 0].copy(), taus[:, 1].copy(), E, taus[:, 2].copy(), A, B, d1, d2, np.zeros_like(A),
-           np.zeros_like(B), h1, h2, cg)
+    lin = LinearSynapses(kind, tau1=taus[:, 0].copy(), tau2=taus[:, 1].copy(), E=E, norm=taus[:, 2].copy(), A=A,
+                         B=B, d1=d1, d2=d2, dA=np.zeros_like(A), dB=np.zeros_like(B), h1=h1, h2=h2, cg=cg)
     return lin, keys, [k for k in keys]
 
 
@@ -516,8 +518,9 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     kg_nmda = np.array([bool(getattr(s, "nmda", False)) for s in kin_groups], dtype=np.bool_)
     kg_T = np.array([s.rates()[2] for s in kin_groups], dtype=float)
     nke = kin_ids.size
-    KIN = (kin_ptr, kin_order, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
-           np.zeros(nke), np.zeros(nke), np.full(nke, 0.0), np.full(nke, -1.0), np.zeros(nke))
+    KIN = KineticSynapses(kin_ptr, kin_order, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T,
+                          r=np.zeros(nke), g2=np.zeros(nke), tlast=np.full(nke, 0.0), pend=np.full(nke, -1.0),
+                          T=np.zeros(nke), mg=np.zeros(0))  # mg: the caller's (_mg)
     # plasticity slots: one per edge that has short-term or spike-timing-dependent plasticity
     # (U = 0 in a slot's row: no short-term plasticity)
     stp_ids = np.nonzero(stp_of >= 0)[0]
@@ -528,8 +531,8 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     e_stp = stp_of  # reused in place: each edge's plasticity slot (or -1)
     e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
     ns = stp_ids.size
-    STP = (stp_p, np.zeros(ns), np.ones(ns), np.full(ns, -1e301))
-    E = (post, w, d, group, e_kin, e_stp, out_ptr)
+    STP = ShortTermPlasticity(stp_p, u=np.zeros(ns), x=np.ones(ns), t=np.full(ns, -1e301))
+    E = EventEdges(post, w, d, group, e_kin, e_stp, out_ptr)
     PL, plastic = _plasticity(stp_rows, slot_row, stp_ids, post, w, d, out_ptr, pop_range, source_range, n_nodes)
     max_delay = float(d.max()) if d.size else 0.0
     return E, KIN, STP, int(w.size), max_delay, PL, plastic
@@ -595,10 +598,11 @@ def _plasticity(rows, slot_row, slot_edge, post, w, d, out_ptr, pop_range, sourc
     H = STDP_HISTORY
     if not plastic_slots.size:  # only pl_row is read (one look per spike): the per-node tables stay empty
         pl_in_ptr = np.zeros(1, dtype=np.int64)
-    PL = (pl_p, pl_rule.astype(np.int64), np.zeros(ns), np.full(ns, -1e301), np.zeros(ns, dtype=np.int64),
-          slot_edge.astype(np.int64), np.ascontiguousarray(pl_dd, dtype=float), pl_row,
-          np.zeros(n_nodes if plastic_slots.size else 0, dtype=np.int64), np.zeros((uniq.size, H)),
-          np.zeros((uniq.size, H)), pl_tau, pl_in_ptr, pl_in, w, np.zeros(1, dtype=np.int64))
+    PL = STDP(pl_p, pl_rule.astype(np.int64), x=np.zeros(ns), s=np.full(ns, -1e301), k=np.zeros(ns, dtype=np.int64),
+              edge=slot_edge.astype(np.int64), dd=np.ascontiguousarray(pl_dd, dtype=float), row=pl_row,
+              n=np.zeros(n_nodes if plastic_slots.size else 0, dtype=np.int64), rt=np.zeros((uniq.size, H)),
+              ry=np.zeros((uniq.size, H)), tau=pl_tau, in_ptr=pl_in_ptr, inbound=pl_in, w=w,
+              flag=np.zeros(1, dtype=np.int64))
     plastic = []
     for q, (k, pr, r) in enumerate(rows):
         if r is None:
@@ -672,7 +676,7 @@ def _poisson_train(rate, grid: Grid, rng, name: str) -> np.ndarray:
     return t
 
 
-def _graded(net: Network, pop_range, pops, v0, seed: int, n_nodes: int) -> tuple:
+def _graded(net: Network, pop_range, pops, v0, seed: int, n_nodes: int) -> GradedSynapses:
     projs = [(k, pr) for k, pr in enumerate(net.projections) if pr.synapse.family == "graded"]
     nq = len(projs)
     width = max([pop_range[pr.pre][1] for _, pr in projs], default=1)
@@ -700,7 +704,7 @@ def _graded(net: Network, pop_range, pops, v0, seed: int, n_nodes: int) -> tuple
         grp.append(np.full(pre.size, q, dtype=np.int64))
         slot.append(pre.astype(np.int64))
         ws.append(w)
-    return (pre_nodes, gp, gs, *_csr(n_nodes, posts, grp, slot, ws), gE)
+    return GradedSynapses(pre_nodes, gp, gs, *_csr(n_nodes, posts, grp, slot, ws), E=gE)
 
 
 def _csr(n_nodes: int, posts, *cols):
@@ -717,7 +721,7 @@ def _csr(n_nodes: int, posts, *cols):
     return (ptr, *out)
 
 
-def _gaps(net: Network, pop_range, pops, seed: int, n_nodes: int) -> tuple:
+def _gaps(net: Network, pop_range, pops, seed: int, n_nodes: int) -> GapJunctions:
     posts, nbrs, gs = [], [], []
     for k, pr in enumerate(net.projections):
         if pr.synapse.family != "gap":
@@ -737,14 +741,14 @@ def _gaps(net: Network, pop_range, pops, seed: int, n_nodes: int) -> tuple:
         nbrs += [a.astype(np.int64), b.astype(np.int64)]
         gs += [g_post, g_pre]
     ptr, nbr, g = _csr(n_nodes, posts, nbrs, gs)
-    return (ptr, nbr, g, np.zeros(n_nodes), np.zeros(n_nodes))
+    return GapJunctions(ptr, nbr, g, Gf=np.zeros(n_nodes), GEf=np.zeros(n_nodes))
 
 
 #: Poisson input events one node may receive in one step (buffer size).
 MAX_PIN_EVENTS = 512
 
 
-def _poisson_inputs(net: Network, pop_range, pops, lin_keys, n_nodes: int, dt: float) -> tuple:
+def _poisson_inputs(net: Network, pop_range, pops, lin_keys, n_nodes: int, dt: float) -> PoissonInputs:
     posts, lam, grp, ws = [], [], [], []
     for pi in net.inputs:
         first, n = pop_range[pi.target]
@@ -759,8 +763,9 @@ def _poisson_inputs(net: Network, pop_range, pops, lin_keys, n_nodes: int, dt: f
         grp.append(np.full(n, lin_keys[(pi.target, pi.name or pi.synapse.kind)], dtype=np.int64))
         ws.append(w)
     ptr, lam_, grp_, w_ = _csr(n_nodes, posts, lam, grp, ws)
-    return (ptr, lam_.astype(float), grp_.astype(np.int64), w_.astype(float), np.zeros(MAX_PIN_EVENTS),
-            np.zeros(MAX_PIN_EVENTS, dtype=np.int64), np.zeros(2, dtype=np.int64))
+    return PoissonInputs(ptr, lam_.astype(float), grp_.astype(np.int64), w_.astype(float),
+                         t=np.zeros(MAX_PIN_EVENTS), k=np.zeros(MAX_PIN_EVENTS, dtype=np.int64),
+                         cur=np.zeros(2, dtype=np.int64))
 
 
 def _mg(net: Network, pop_range, n_nodes: int) -> np.ndarray:

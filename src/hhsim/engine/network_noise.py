@@ -87,11 +87,11 @@ def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
     m = nodes.shape[0]
     nn = v.shape[0]
     if tid < 0:
-        coupled = GAP[0][nn] > 0 or GR[3][nn] > 0
+        coupled = GAP.ptr[nn] > 0 or GR.ptr[nn] > 0
         for c in range(m):
             i = nodes[c]
-            GAP[3][i] = GAP[3][i] - gn[c] if coupled else 0.0
-            GAP[4][i] = GAP[4][i] - gen[c] if coupled else 0.0
+            GAP.Gf[i] = GAP.Gf[i] - gn[c] if coupled else 0.0
+            GAP.GEf[i] = GAP.GEf[i] - gen[c] if coupled else 0.0
             # the noisy gates' states: the mean fraction of open subunits of the counts (the
             # membrane's own copies carry nothing, their gbar 0), so that they are recorded
             for j in range(gm_kind.shape[0]):
@@ -109,8 +109,8 @@ def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
     # else they are 0 (this function took its own terms out at the last step's end)
     lo = (tid * m) // n_threads
     hi = ((tid + 1) * m) // n_threads
-    Gf = GAP[3]
-    GEf = GAP[4]
+    Gf = GAP.Gf
+    GEf = GAP.GEf
     for c in range(lo, hi):
         i = nodes[c]
         vn[c] = v[i]

@@ -65,13 +65,13 @@ class NetworkResult(ShownResult):
     @classmethod
     def build(cls, net, plan, runner, *, t_stop: float, dt: float, method: str) -> "NetworkResult":
         spk = runner.SPK
-        m = int(spk[8][0])
-        times, src = spk[6][:m], spk[7][:m]
+        m = int(spk.mon_n[0])
+        times, src = spk.mon_t[:m], spk.mon_src[:m]
         order = np.lexsort((src, times))
         times, src = times[order], src[order]
         spikes, sizes, v, states, i_syn, recorded = {}, {}, {}, {}, {}, {}
         rec = runner.REC
-        nodes, rec_v, rec_y, rec_i, n_rec = rec[1], rec[4], rec[5], rec[6], int(rec[7][0])
+        nodes, rec_v, rec_y, rec_i, n_rec = rec.nodes, rec.v, rec.y, rec.i, int(rec.n[0])
         for pop in net.populations:
             first, n = plan.pop_range[pop.name]
             sel = (src >= first) & (src < first + n)
@@ -90,7 +90,7 @@ class NetworkResult(ShownResult):
             sel = (plan.ext_src >= first) & (plan.ext_src < first + n)
             sources[src.name] = ((plan.ext_src[sel] - first).astype(np.int64), plan.ext_t[sel].copy())
         t = np.arange(n_rec) * runner.rec_every * dt if n_rec else np.zeros(0)
-        late = int(runner.EV[4][0])
+        late = int(runner.EV.late[0])
         watched = net.monitors.spikes
         monitored = [p.name for p in net.populations] if watched == "all" else \
             [p.name for p in net.populations if p.name in watched]
@@ -104,7 +104,7 @@ class NetworkResult(ShownResult):
         for item in plan.meta.get("plastic", []):
             order = np.lexsort((item["post"], item["pre"]))
             weights[item["label"]] = {"pre": item["pre"][order], "post": item["post"][order],
-                                      "w": plan.E[1][item["edges"]][order].copy(), "w_max": float(item["w_max"]),
+                                      "w": plan.E.w[item["edges"]][order].copy(), "w_max": float(item["w_max"]),
                                       "w_min": float(item["w_min"])}
         samples = {name: {"t": np.array(runner.w_t), "index": sel,
                           "w": np.array(runner.w_samples[name]).reshape(len(runner.w_t), sel.size)}

@@ -17,6 +17,7 @@ from ..engine.backend import NetworkJob
 from ..engine import network_adaptive_run as adaptive
 from ..engine.network_codegen import METHODS, needs_mid_and_end, network_module
 from ..engine.network_lower import EDGE_BYTES, SLOT_BYTES, NetworkPlan, lower_network
+from ..engine.network_tables import EventQueue, Membranes, NodeEvents, Recording, Spikes
 from ..engine.network_noise import chan_function
 from ..noise.network import lower_network_noise
 from ..physics.evaluate import physics
@@ -264,7 +265,7 @@ def _weight_monitors(net: Network, plan: NetworkPlan, grid) -> dict:
         order = np.lexsort((item["post"], item["pre"]))
         sel = _indices(idx, order.size, f"{name} (its synapses)")
         edges = item["edges"][order[sel]]
-        slots = np.searchsorted(plan.PL[5], edges).astype(np.int64)  # pl_edge is sorted (slots by edge)
+        slots = np.searchsorted(plan.PL.edge, edges).astype(np.int64)  # sorted (slots by edge)
         chosen[name] = (sel, slots)
     every_ms = DEFAULT_WEIGHTS_MS if m.weights_every_ms is None else float(m.weights_every_ms)
     every = max(1, int(round(every_ms / grid.dt)))
@@ -302,7 +303,7 @@ class _Runner:
 
     def __init__(self, plan: NetworkPlan, method: str, grid, seed: int, mon: dict, noise=None):
         self.plan, self.method, self.grid, self.seed = plan, method, grid, seed
-        nmda = bool(plan.KIN[7].any())  # kg_nmda: some kinetic group is NMDA
+        nmda = bool(plan.KIN.g_nmda.any())  # some kinetic group is NMDA
         # groups whose nodes share their kinetics take a loop compiled for that alone
         uniform = tuple(g.plan.shares_kinetics for g in plan.groups)
         self.membranes = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda, uniform)
@@ -311,8 +312,8 @@ class _Runner:
         # what the threads write starts on a cache line (hhsim.engine.aligned)
         self.v = aligned.copy(plan.v0.astype(float))
         self.Y = tuple(aligned.copy(np.asarray(g.plan.y0, dtype=float)) for g in plan.groups)
-        self.P = tuple(tuple(np.ascontiguousarray(a, dtype=float) for a in
-                             (g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm))
+        self.P = tuple(Membranes(*(np.ascontiguousarray(a, dtype=float) for a in
+                                   (g.plan.gbar, g.plan.erev, g.plan.phi, g.plan.cm, g.plan.rp, 1.0 / g.plan.cm)))
                        for g in plan.groups)  # 1 / C_m: the fast loop multiplies by it
         # noisy cells (hhsim.noise.network): their noisy channels' gbar 0 in the membrane
         self.NZ = () if noise is None else noise.records(self.Y)
@@ -327,14 +328,17 @@ class _Runner:
         cap = max(4096, 4 * n)
         self.Q = _queue(cap, plan.n_buckets)
         ev = max(1024, n)
-        self.EV = (np.zeros(ev), np.zeros(ev, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                   np.zeros(n + 1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+        self.EV = NodeEvents(time=np.zeros(ev), code=np.zeros(ev, dtype=np.int64), n=np.zeros(n, dtype=np.int64),
+                             node_ptr=np.zeros(n + 1, dtype=np.int64), late=np.zeros(1, dtype=np.int64),
+                             cur=np.zeros(1, dtype=np.int64))
         sp = 4 * n + 16
         expected = int(n * grid.t_end / 1000.0 * 30) + 4 * n + 1024
-        self.SPK = [np.zeros(sp), np.zeros(sp, dtype=np.int64), np.zeros(1, dtype=np.int64), plan.ext_t,
-                    plan.ext_src, np.zeros(1, dtype=np.int64), np.zeros(expected), np.zeros(expected, dtype=np.int64),
-                    np.zeros(1, dtype=np.int64), mon["mask"], np.zeros(1, dtype=np.int64), np.full(n, -np.inf),
-                    plan.refr, np.full(n, np.inf), np.array([np.inf])]
+        self.SPK = Spikes(t=np.zeros(sp), src=np.zeros(sp, dtype=np.int64), n=np.zeros(1, dtype=np.int64),
+                          ext_t=plan.ext_t, ext_src=plan.ext_src, ext_k=np.zeros(1, dtype=np.int64),
+                          mon_t=np.zeros(expected), mon_src=np.zeros(expected, dtype=np.int64),
+                          mon_n=np.zeros(1, dtype=np.int64), mon_mask=mon["mask"], pending=np.zeros(1, dtype=np.int64),
+                          last=np.full(n, -np.inf), refr=plan.refr, hold=np.full(n, np.inf),
+                          hold_min=np.array([np.inf]))
         nodes = mon["nodes"]
         rec_k = np.zeros(nodes.size, dtype=np.int64)
         rec_c = np.zeros(nodes.size, dtype=np.int64)
@@ -351,8 +355,8 @@ class _Runner:
                 y = self.Y[rec_k[q]]
                 rec_y[0, : y.shape[0], q] = y[:, rec_c[q]]
             rec_i[0] = 0.0
-        self.REC = (np.array([mon["every"]], dtype=np.int64), nodes, rec_k, rec_c, rec_v, rec_y, rec_i,
-                    np.array([1 if nr else 0], dtype=np.int64))
+        self.REC = Recording(every=np.array([mon["every"]], dtype=np.int64), nodes=nodes, k=rec_k, c=rec_c, v=rec_v,
+                             y=rec_y, i=rec_i, n=np.array([1 if nr else 0], dtype=np.int64))
         self.rec_every = mon["every"]
         self.steps = 0
         wm = mon.get("weights") or {"chosen": {}, "every": 0}
@@ -374,13 +378,13 @@ class _Runner:
         (:func:`~hhsim.engine.network_kernels.stdp_flush`); refuse a run whose spike history
         was too short for them."""
         PL = self.plan.PL
-        if not PL or not (PL[1] >= 0).any():
+        if not PL or not (PL.rule >= 0).any():
             return
         from ..engine.network_kernels import stdp_flush
         from ..engine.network_lower import STDP_HISTORY
 
-        stdp_flush(self.grid.t0 + self.grid.n_steps * self.grid.dt, self.plan.E[0], PL)
-        if PL[15][0]:
+        stdp_flush(self.grid.t0 + self.grid.n_steps * self.grid.dt, self.plan.E.post, PL)
+        if PL.flag[0]:
             raise DivergenceError(
                 f"a plastic synapse's target fired more than {STDP_HISTORY} spikes within two dendritic delays; "
                 "its spike-timing-dependent plasticity would be wrong: use shorter delays or the axonal "
@@ -396,7 +400,7 @@ class _Runner:
         self.w_t.append(t)
         for name, (sel, slots) in self.w_chosen.items():
             out = np.empty(slots.size)
-            stdp_weights_now(t, slots, self.plan.E[0], self.plan.PL, out)
+            stdp_weights_now(t, slots, self.plan.E.post, self.plan.PL, out)
             self.w_samples[name].append(out)
 
     def _run(self, progress: bool) -> None:
@@ -442,7 +446,7 @@ class _Runner:
         every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
         # last emitted spike time per node (ms), shared with the compiled loop; the cable
         # cells' held crossings (the compiled loop's own would release them on the proxy)
-        last, hold = self.SPK[11], np.full(p.n_nodes, np.inf)
+        last, hold = self.SPK.last, np.full(p.n_nodes, np.inf)
         for n in range(grid.n_steps):
             t = grid.t0 + n * grid.dt
             for c, q, st in cells:
@@ -469,9 +473,9 @@ class _Runner:
             if spikes:
                 ts = np.array([s[0] for s in spikes])
                 src = np.array([s[1] for s in spikes], dtype=np.int64)
-                if self.SPK[6].size - int(self.SPK[8][0]) < ts.size:
+                if self.SPK.mon_t.size - int(self.SPK.mon_n[0]) < ts.size:
                     self._grow(drv.GROW_MONITOR)
-                drv.monitor_spikes(ts, src, ts.size, tuple(self.SPK))
+                drv.monitor_spikes(ts, src, ts.size, self.SPK)
                 done = 0
                 while done < ts.size:
                     done += drv.inject_spikes(ts[done:], src[done:], ts.size - done, n, grid.t0, grid.dt, p.LIN,
@@ -493,11 +497,10 @@ class _Runner:
         if status == drv.GROW_QUEUE:
             self.Q = _grow_queue(self.Q)
         elif status == drv.GROW_MONITOR:
-            for j in (6, 7):
-                a = self.SPK[j]
-                self.SPK[j] = np.concatenate([a, np.zeros_like(a)])
+            self.SPK = self.SPK._replace(mon_t=_doubled(self.SPK.mon_t), mon_src=_doubled(self.SPK.mon_src))
         else:
-            self.EV = (np.zeros(2 * self.EV[0].size), np.zeros(2 * self.EV[0].size, dtype=np.int64), *self.EV[2:])
+            self.EV = self.EV._replace(time=np.zeros(2 * self.EV.time.size),
+                                       code=np.zeros(2 * self.EV.time.size, dtype=np.int64))
 
     def _diverged(self, at: int):
         t_fail = self.grid.t0 + (at + 1) * self.grid.dt
@@ -510,7 +513,7 @@ class _Runner:
         p = self.plan
         return network_loop.LoopRecords(v=self.v, thr=p.thr, Y=self.Y, P=self.P, S=self.S, d=self.sub_buffer,
                                         ST=p.ST, LIN=p.LIN, KIN=p.KIN, GR=p.GR, GAP=p.GAP, E=p.E, STP=p.STP,
-                                        PIN=p.PIN, Q=self.Q, EV=self.EV, SPK=tuple(self.SPK), REC=self.REC, PL=p.PL)
+                                        PIN=p.PIN, Q=self.Q, EV=self.EV, SPK=self.SPK, REC=self.REC, PL=p.PL)
 
     def _arguments(self, n0: int, n1: int) -> tuple:
         """The arguments of ``network_loop.steps`` after (tid, n_threads, sync), and the types
@@ -585,13 +588,19 @@ def _cable_spike(i: int, t: float, dt: float, before: float, after: float, thr: 
     return out
 
 
-def _queue(cap: int, n_buckets: int) -> tuple:
-    return (np.zeros(cap), np.zeros(cap, dtype=np.int64), np.full(cap, -1, dtype=np.int64),
-            np.full(n_buckets, -1, dtype=np.int64), np.full(n_buckets, -1, dtype=np.int64),
-            np.arange(cap, dtype=np.int64)[::-1].copy(), np.array([cap], dtype=np.int64))
+def _doubled(a: np.ndarray) -> np.ndarray:
+    """``a`` followed by as many zeros (a grown buffer)."""
+    return np.concatenate([a, np.zeros_like(a)])
 
 
-def _grow_queue(Q: tuple) -> tuple:
+def _queue(cap: int, n_buckets: int) -> EventQueue:
+    """An empty event queue of ``cap`` slots over ``n_buckets`` one-step buckets."""
+    return EventQueue(time=np.zeros(cap), edge=np.zeros(cap, dtype=np.int64), next=np.full(cap, -1, dtype=np.int64),
+                      head=np.full(n_buckets, -1, dtype=np.int64), tail=np.full(n_buckets, -1, dtype=np.int64),
+                      free=np.arange(cap, dtype=np.int64)[::-1].copy(), n_free=np.array([cap], dtype=np.int64))
+
+
+def _grow_queue(Q: EventQueue) -> EventQueue:
     """The queue with twice the slots; the new ones go on the free list."""
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     cap = q_time.size
@@ -599,9 +608,9 @@ def _grow_queue(Q: tuple) -> tuple:
     nf = int(n_free[0])
     new_free[:nf] = free[:nf]
     new_free[nf:nf + cap] = np.arange(cap, 2 * cap)
-    return (np.concatenate([q_time, np.zeros(cap)]), np.concatenate([q_edge, np.zeros(cap, dtype=np.int64)]),
-            np.concatenate([q_next, np.full(cap, -1, dtype=np.int64)]), head, tail, new_free,
-            np.array([nf + cap], dtype=np.int64))
+    return EventQueue(time=_doubled(q_time), edge=_doubled(q_edge),
+                      next=np.concatenate([q_next, np.full(cap, -1, dtype=np.int64)]), head=head, tail=tail,
+                      free=new_free, n_free=np.array([nf + cap], dtype=np.int64))
 
 
 def _bar(n_steps: int, dt: float):

@@ -105,14 +105,15 @@ class NetworkNoise:
         return tuple(out + [empty] * (MAX_BLOCKS - len(out)))
 
     def without_noisy_gbar(self, P: tuple) -> tuple:
-        """The run's parameters ``P`` (per structure group: gbar, erev, ...) with the noisy
-        channels of the noisy cells at gbar 0 in a copy (their conductance comes from the counts)."""
+        """The run's membrane parameters ``P`` (one :class:`~hhsim.engine.network_tables.Membranes`
+        per structure group) with the noisy channels of the noisy cells at gbar 0 in a copy
+        (their conductance comes from the counts)."""
         P = list(P)
         for b in self.blocks:
-            gbar = np.array(P[b.group][0], dtype=float, copy=True)
+            gbar = np.array(P[b.group].gbar, dtype=float, copy=True)
             for r in b.rows:
                 gbar[r, b.cols] = 0.0
-            P[b.group] = (gbar, *P[b.group][1:])
+            P[b.group] = P[b.group]._replace(gbar=gbar)
         return tuple(P)
 
     def describe(self) -> dict:

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from ...errors import DivergenceError, ParameterError
+from .. import network_tables as tables
 from .base import NetworkJob
 from .numpy_common import check_method, check_size, hermite_crossing
 from .numpy_membrane import Drive, Membranes, needs_mid_and_end
@@ -78,12 +79,13 @@ class NumpyNetwork:
         self.v = plan.v0.astype(float).copy()
         self.groups = [(g.base, Membranes(g.plan, job.method, self.syn.block), np.asarray(g.plan.y0, float).copy())
                        for g in plan.groups]
-        self.kt, self.ka, self.kb, _cursor, self.wave, self.scale, self.noise_p, noise_I, self.kj = plan.ST[:9]
-        self.noise_I = noise_I.copy()
+        st = plan.ST
+        self.kt, self.ka, self.kb, self.kj, self.wave, self.scale = st.kt, st.ka, st.kb, st.kj, st.wave, st.scale
+        self.noise_p, self.noise_I = st.noise_p, st.noise_I.copy()
         self.spikes = Spikes(plan.n_nodes, plan.refr, job.mon["mask"])
         self.queue = Queue(grid.t0, grid.dt)
         self.ext_k = 0
-        self.pin_ptr, self.pin_lam, self.pin_group, self.pin_w = plan.PIN[:4]
+        self.pin_ptr, self.pin_lam, self.pin_group, self.pin_w = plan.PIN.ptr, plan.PIN.lam, plan.PIN.group, plan.PIN.w
         mon = job.mon
         self.max_ns = mon["max_ns"]
         self.rec_every = mon["every"]
@@ -307,12 +309,11 @@ class NumpyNetwork:
     def _records(self) -> None:
         """The records in the compiled runner's layout (see ``NetworkResult.build``)."""
         sp = self.spikes
-        m = len(sp.mon_t)
-        self.SPK = [None] * 6 + [np.array(sp.mon_t, dtype=float), np.array(sp.mon_src, dtype=np.int64),
-                                 np.array([m], dtype=np.int64)]
+        self.SPK = tables.monitored_spikes(np.array(sp.mon_t, dtype=float), np.array(sp.mon_src, dtype=np.int64))
         nr = len(self.rec["v"])
         shape = (nr, self.rec_nodes.size)
-        self.REC = (np.array([self.rec_every]), self.rec_nodes, None, None,
-                    np.array(self.rec["v"]).reshape(shape), np.array(self.rec["y"]).reshape(nr, self.max_ns, self.rec_nodes.size),
-                    np.array(self.rec["i"]).reshape(shape), np.array([nr]))
-        self.EV = (None, None, None, None, np.array([self.syn.late], dtype=np.int64))
+        self.REC = tables.Recording(every=np.array([self.rec_every]), nodes=self.rec_nodes, k=None, c=None,
+                             v=np.array(self.rec["v"]).reshape(shape),
+                             y=np.array(self.rec["y"]).reshape(nr, self.max_ns, self.rec_nodes.size),
+                             i=np.array(self.rec["i"]).reshape(shape), n=np.array([nr]))
+        self.EV = tables.late_events(self.syn.late)

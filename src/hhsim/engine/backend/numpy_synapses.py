@@ -23,7 +23,7 @@ class Synapses:
     def __init__(self, plan, twins):
         self.tw = twins
         (self.kind, self.t1, self.t2, self.E, self.norm, A, B, *_rest) = plan.LIN
-        self.cg = plan.LIN[13]
+        self.cg = plan.LIN.cg
         self.A, self.B = A.astype(float).copy(), B.astype(float).copy()
         self.dA, self.dB = np.zeros_like(self.A), np.zeros_like(self.B)
         (self.kin_ptr, self.kin_edge, self.kin_group, self.kin_w, self.kg_kind, self.kg_p, self.kg_E, self.kg_nmda,
@@ -32,7 +32,7 @@ class Synapses:
         self.kin_pend, self.kin_T = pend.copy(), T.copy()
         self.gr_pre, self.gr_p, gr_s, self.gr_ptr, self.gr_group, self.gr_slot, self.gr_w, self.gr_E = plan.GR
         self.gr_s = gr_s.copy()
-        self.gap_ptr, self.gap_nbr, self.gap_g = plan.GAP[:3]
+        self.gap_ptr, self.gap_nbr, self.gap_g = plan.GAP.ptr, plan.GAP.nbr, plan.GAP.g
         self.e_post, self.e_w, self.e_delay, self.e_group, self.e_kin, self.e_stp, self.out_ptr = plan.E
         self.stp_p = plan.STP[0]
         self.stp_u, self.stp_x, self.stp_t = (a.copy() for a in plan.STP[1:])
