@@ -284,7 +284,7 @@ class WindowRecording(NamedTuple):
     i: np.ndarray     # (n_samples, n_rec) synaptic current, µA/cm², outward positive
 
 
-class Tolerances(NamedTuple):
+class ErrorControl(NamedTuple):
     """The adaptive steps' error control."""
 
     rtol: float   # relative tolerance
