@@ -15,7 +15,8 @@ from hhsim.engine import network_cables, network_driver
 from hhsim.network import CableCell, Network, Population, Projection, simulate_network, synapses
 from hhsim.network import simulate as net_simulate
 
-pytestmark = pytest.mark.xdist_group("cable_cells_compiled")
+# one worker with tests/network/test_cable_cells.py, after it: its kernels are these tests' too
+pytestmark = pytest.mark.xdist_group("cable_cells")
 
 
 def _axon():
