@@ -498,13 +498,13 @@ class CableSetup:
     (``shapes``, ``cells``, ``run``) and the cells' stimuli.
 
     ``cables``: :func:`hhsim.engine.network_lower.lower_network`'s ``cables`` (each
-    population's steppers, its first node, synapse and detection nodes and
+    population's stepper of its cell, its first node, synapse and detection nodes and
     threshold); ``every``: steps between the detection nodes' records."""
 
     def __init__(self, cables: list, grid: Grid, every: int, n_nodes: int):
         self.grid, self.every = grid, int(every)
         self.names = [c["population"] for c in cables]
-        arrays = [c["steppers"][0].arrays() for c in cables]
+        arrays = [c["stepper"].arrays() for c in cables]
         self.waves = [a.waves for a in arrays]
         self.shapes = tuple(_shape(c, a) for c, a in zip(cables, arrays))
         self.cells = tuple(_cells(c, a, grid.n_steps // self.every + 1) for c, a in zip(cables, arrays))
