@@ -76,7 +76,8 @@ def main() -> None:
         env = dict(os.environ, PYTHONPATH=args.peer_src)
         cmd = [sys.executable, __file__, "--cells", str(args.cells), "--steps", str(args.steps), "--repeats",
                str(args.repeats), "--json"]
-        out["peer"] = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)["this"]
+        done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+        out["peer"] = json.loads(done.stdout)["this"]
         out["speedup"] = out["this"]["steps_per_s"] / out["peer"]["steps_per_s"]
     if args.json:
         print(json.dumps(out))

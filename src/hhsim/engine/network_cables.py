@@ -419,12 +419,14 @@ def run_steps(n_from, n_to, row0, t0, dt, seed, full, v, thr, Y, BASE, P, S, hit
               GAP, E, STP, PIN, Q, EV, SPK, REC, PL, chan, NZ, sync, point, shapes, cells, advance, run):
     """Advance the network with its cable cells through steps n_from .. n_to - 1
     (resuming step n_from at ``run.stage``); the cells' stimuli rows start at step
-    ``row0``; ``point``: the network loop's step (:func:`hhsim.engine.network_loop.steps`, a
-    function value for these arguments: :func:`point_step`); ``advance``: each population's
-    cell step (:data:`ADVANCE`, function values: :meth:`CableSetup.advance`).  Returns (status, step): (-1, n_to) when done; a buffer to grow
-    (network_driver's codes), the point loop's divergence or spike overflow, or
-    :data:`CABLE_DIVERGED`, with the step to resume or report.  The arguments from
-    ``t0`` to ``NZ`` are those of :func:`hhsim.engine.network_loop.steps`."""
+    ``row0``; ``point``: the network loop's step (:func:`hhsim.engine.network_loop.steps`,
+    a function value for these arguments: :func:`point_step`); ``advance``: each
+    population's cell step (:data:`ADVANCE`, function values: :meth:`CableSetup.advance`).
+    The arguments from ``t0`` to ``NZ`` are those of ``network_loop.steps``.
+
+    Returns (status, step): (-1, n_to) when done; a buffer to grow (network_driver's
+    codes), the point loop's divergence or spike overflow, or :data:`CABLE_DIVERGED`,
+    with the step to resume or report."""
     stage = run.stage
     for n in range(n_from, n_to):
         if stage[0] == 0:
@@ -475,22 +477,17 @@ def point_step(arguments: tuple) -> CompiledFunction:
 
 def _membranes(mod, method: int) -> tuple:
     """The structure's membrane functions for a cell's kernels and its slopes: the
-    step (the slopes relax one node's gates with it) and the assembly or rates its
-    method calls."""
-    own = {name: CompiledFunction(getattr(mod, name), sig) for name, sig in MEMBRANE_SIGNATURES.items()}
+    step (the slopes relax one node's gates with it) and the assembly (theta methods)
+    or the rates (explicit ones); a placeholder for the one its method never calls."""
     if method == THETA:  # the theta kernels' own values (compiled or loaded once for both)
         return mod.theta_step.args[0]
-    return own["membrane_step"], own["membrane_assemble"], own["membrane_rates"]
+    _, no_assemble, rates = mod.rk4_step.args[0]
+    return CompiledFunction(mod.membrane_step, MEMBRANE_SIGNATURES["membrane_step"]), no_assemble, rates
 
 
 def _edge_steps(edges, dt: float) -> np.ndarray:
     """The steps holding a stimulus edge (ms), by the rule of the cable stepper."""
     return np.array(sorted({math.floor(e / dt + 1e-9) for e in edges}), dtype=np.int64)
-
-
-def _neighbours(tree, c: int) -> tuple[np.ndarray, np.ndarray]:
-    pairs = tree.neighbours()[c]
-    return (np.array([k for k, _ in pairs], dtype=np.int64), np.array([g for _, g in pairs], dtype=float))
 
 
 class CableSetup:
