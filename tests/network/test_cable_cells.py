@@ -4,10 +4,14 @@ and point neurons drive cable cells (and back) through synapses."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import hhsim
 from hhsim.cable import cable, point, simulate_cable
 from hhsim.network import CableCell, Network, Population, Projection, simulate_network, synapses
+
+# one worker for these and tests/network/test_cable_cells_compiled.py (the same kernels, compiled once)
+pytestmark = pytest.mark.xdist_group("cable_cells")
 
 
 def _axon():

@@ -176,6 +176,18 @@ class CableStepper:
         """mV per node: the spike threshold of each node's model."""
         return self.plan.thr
 
+    def arrays(self):
+        """The arrays and kernels this cell is advanced with, and its state now (a
+        :class:`hhsim.engine.network_cables.StepperArrays`): what the compiled loop of a
+        network with cable cells steps copies of this cell with."""
+        from ..engine.network_cables import StepperArrays
+
+        return StepperArrays(plan=self.plan, mod=self.mod, method=self.method, theta=self.theta, dt=self.dt,
+                             PT=self._PT, runs=self._runs, sumg=self._sumg, alg=self._alg, chain=self._chain,
+                             probe=self._probe, sites=self._sites, site_wave=self._site_wave,
+                             site_scale=self._site_scale, waves=list(self._waves), edges=list(self._edges),
+                             v=self._v.copy(), y=self._y.copy())
+
     # ------------------------------------------------------------ stepping
     def advance(self, h: float | None = None, g_ext=None, ge_ext=None, i_inj=None, *, split: bool = False) -> None:
         """Advance the cell by one step of ``h`` ms (default ``dt``; ``0 < h <= dt``).

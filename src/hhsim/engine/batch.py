@@ -84,14 +84,16 @@ def check_resolved(stimuli, grid: Grid) -> None:
                     f"{500.0 / p.freq:.4g} ms) or a lower frequency")
 
 
-def stimulus_arrays(stimuli: list[Stimulus | None], grid: Grid):
-    """Stimulus at the start, middle and end (left limit) of every step.
+def stimulus_arrays(stimuli: list[Stimulus | None], grid: Grid, first: int = 0):
+    """Stimulus at the start, middle and end (left limit) of every step; with
+    ``first``, of steps ``first`` .. ``first + n_steps - 1`` of the grid from ``t0``
+    (a chunk of a longer run, at the same times).
 
     Returns three arrays of shape (n_steps, n_waveforms).
     """
     check_resolved(stimuli, grid)
     n = grid.n_steps
-    t = grid.t0 + grid.dt * np.arange(n)
+    t = grid.t0 + grid.dt * np.arange(first, first + n)
     out = [np.zeros((n, max(1, len(stimuli)))) for _ in range(3)]
     for w, s in enumerate(stimuli):
         if s is None:

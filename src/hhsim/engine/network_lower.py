@@ -301,7 +301,7 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
     ext_t, ext_src = _external_spikes(net, source_range, grid, seed)
     v0 = np.concatenate(v0_parts)
     for c in cables:
-        v0[c["first"]:c["first"] + c["n"]] = [st.v[c["site"]] for st in c["steppers"]]
+        v0[c["first"]:c["first"] + c["n"]] = c["stepper"].v[c["site"]]
     gr = _graded(net, pop_range, pops, v0, seed, n_nodes)
     gap = _gaps(net, pop_range, pops, seed, n_nodes)
     pin = _poisson_inputs(net, pop_range, pops, lin_keys, n_nodes, grid.dt)
@@ -318,19 +318,21 @@ def lower_network(net: Network, grid: Grid) -> NetworkPlan:
 
 
 def _cable_cells(net: Network, pop_range, grid: Grid) -> list[dict]:
-    """For each population of cable cells: one stepper per cell, its synapse and
-    detection nodes, the synapse node's area (µm²) and the threshold (mV)."""
+    """For each population of cable cells: a stepper of its cell (the cells of a
+    population are alike: the compiled loop steps copies of its state,
+    :mod:`hhsim.engine.network_cables`), its synapse and detection nodes, the synapse
+    node's area (µm²) and the threshold (mV)."""
     out = []
     for pop in net.populations:
         if not _is_cable(pop):
             continue
         cell = pop.model
-        steppers = [cell.stepper(grid.dt) for _ in range(pop.n)]
-        site = cell.node(steppers[0], cell.synapse_at)
-        detect = cell.node(steppers[0], cell.detect_at)
+        stepper = cell.stepper(grid.dt)
+        site = cell.node(stepper, cell.synapse_at)
+        detect = cell.node(stepper, cell.detect_at)
         first, n = pop_range[pop.name]
-        out.append({"population": pop.name, "first": first, "n": n, "steppers": steppers, "site": site,
-                    "detect": detect, "area_um2": float(steppers[0].area[site]),
+        out.append({"population": pop.name, "first": first, "n": n, "stepper": stepper, "site": site,
+                    "detect": detect, "area_um2": float(stepper.area[site]),
                     "threshold": float(cell.threshold if pop.threshold is None else pop.threshold)})
     return out
 

@@ -1,10 +1,12 @@
 """Multi-compartment cells as network neurons.
 
 A :class:`CableCell` population puts cables or branched (SWC) cells into a
-network: each cell is advanced in lockstep with the point neurons by a
-:class:`~hhsim.cable.CableStepper`, receives its synapses on one node
+network: each cell is advanced in lockstep with the point neurons, inside the
+network's compiled loop (:mod:`hhsim.engine.network_cables`), by the kernels of
+:func:`hhsim.cable.simulate_cable`; it receives its synapses on one node
 (``synapse_at``) and fires when the node ``detect_at`` crosses ``threshold``
-upwards (the crossing located by linear interpolation within the step).
+upwards, the crossing located on the cubic Hermite interpolant of the node's V
+over the step (dV/dt at both ends from the cable equation of that node).
 Weights in nS are converted by the synapse node's membrane area.
 
 Synaptic conductances reach the cell held over each step at their value at

@@ -12,6 +12,7 @@ from ..engine import aligned, spin
 from ..engine.threads import coupled_thread_count
 from ..engine.batch import make_grid
 from ..engine import network_loop
+from ..engine import network_cables as cables
 from ..engine import backend as _backends
 from ..engine.backend import NetworkJob
 from ..engine import network_adaptive_run as adaptive
@@ -45,7 +46,7 @@ CHUNK = 4000
 #: against about 15 ns per node-step of work split).
 MIN_NODES_PER_THREAD = 1000
 #: Steps per compiled call below which it runs on one thread (starting threads
-#: costs about 0.1 ms; a network with cable cells calls one step at a time).
+#: costs about 0.1 ms).
 MIN_STEPS_PER_THREADED_CALL = 100
 
 
@@ -431,67 +432,49 @@ class _Runner:
         self.steps = n_total
 
     def _run_with_cables(self, progress: bool) -> None:
-        """Step by step: the compiled step for the point neurons and events, then each
-        cable cell by its stepper with the synaptic conductance of its synapse node at
-        the step's start; a cable cell's spike (its detection node crossing the
-        threshold, located linearly in the step) is queued like any other."""
-        p, grid = self.plan, self.grid
-        bar = _bar(grid.n_steps, grid.dt) if progress else None
-        cells = [(c, q, st) for c in p.cables for q, st in enumerate(c["steppers"])]
-        self._sample_weights(0)
-        g_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
-        ge_ext = {id(st): np.zeros(st.n) for _, _, st in cells}
-        self.cable_t = [0.0]
-        self.cable_v = {c["population"]: [[st.v[c["detect"]] for st in c["steppers"]]] for c in p.cables}
+        """The network with its cable cells, chunk by chunk in one compiled call each
+        (:func:`hhsim.engine.network_cables.run_steps`: the point neurons and events, every
+        cable cell's step, its spike located on the cubic interpolant, queued like any
+        other); Python only between chunks (buffers, progress, weight samples)."""
+        grid = self.grid
         every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
-        # last emitted spike time per node (ms), shared with the compiled loop; the cable
-        # cells' held crossings (the compiled loop's own would release them on the proxy)
-        last, hold = self.SPK.last, np.full(p.n_nodes, np.inf)
-        for n in range(grid.n_steps):
-            t = grid.t0 + n * grid.dt
-            for c, q, st in cells:
-                i = c["first"] + q
-                G, GE = drv.synaptic_conductance(i, t, p.LIN, p.KIN, p.GAP, self.v)
-                scale = st.uS_per_mS_cm2[c["site"]]
-                g_ext[id(st)][c["site"]] = G * scale
-                ge_ext[id(st)][c["site"]] = GE * scale
-            status, at = self._call(n, n + 1)
-            while status in (drv.GROW_QUEUE, drv.GROW_MONITOR, drv.GROW_EVENTS):
+        setup = cables.CableSetup(self.plan.cables, grid, every, self.plan.n_nodes)
+        bar = _bar(grid.n_steps, grid.dt) if progress else None
+        n_total = grid.n_steps
+        n = 0
+        sync = spin.new_sync()
+        point = cables.point_step((0, 1, sync, *self._arguments(0, 1)[0]))
+        advance = setup.advance()
+        self._sample_weights(0)
+        while n < n_total:
+            stop = min(n_total, n + CHUNK)
+            if self.w_every:
+                stop = min(stop, (n // self.w_every + 1) * self.w_every)
+            setup.stimulus_rows(n, stop)
+            while True:
+                args, _ = self._arguments(n, stop)
+                status, at = cables.run_steps(n, stop, setup.rows[0], *args[2:], sync, point, setup.shapes,
+                                              setup.cells, advance, setup.run)
+                if bar is not None:
+                    bar.update(at - n)
+                n = at
+                if status == drv.DONE:
+                    break
+                if status == drv.DIVERGED:
+                    self._diverged(at)
+                if status == cables.CABLE_DIVERGED:
+                    t_fail = grid.t0 + (at + 1) * grid.dt
+                    raise DivergenceError(f"a cable cell diverged at t = {t_fail:.4g} ms (dt = {grid.dt:g} ms); "
+                                          "use a smaller dt", t_fail)
+                if status == drv.SPIKE_OVERFLOW:
+                    raise DivergenceError(f"more than 4 spikes per neuron in one step near t = {at * grid.dt:.4g} ms; "
+                                          "use a smaller dt", at * grid.dt)
                 self._grow(status)
-                status, at = self._call(at, n + 1)
-            if status == drv.DIVERGED:
-                self._diverged(at)
-            spikes = []
-            for c, q, st in cells:
-                before = st.v[c["detect"]]
-                st.advance(grid.dt, g_ext[id(st)], ge_ext[id(st)])
-                after = st.v[c["detect"]]
-                ts = _cable_spike(c["first"] + q, t, grid.dt, before, after, c["threshold"], last, p.refr, hold)
-                if ts is not None:
-                    spikes.append((ts, c["first"] + q))
-                self.v[c["first"] + q] = st.v[c["site"]]
-            if spikes:
-                ts = np.array([s[0] for s in spikes])
-                src = np.array([s[1] for s in spikes], dtype=np.int64)
-                if self.SPK.mon_t.size - int(self.SPK.mon_n[0]) < ts.size:
-                    self._grow(drv.GROW_MONITOR)
-                drv.monitor_spikes(ts, src, ts.size, self.SPK)
-                done = 0
-                while done < ts.size:
-                    done += drv.inject_spikes(ts[done:], src[done:], ts.size - done, n, grid.t0, grid.dt, p.LIN,
-                                              p.E, self.Q, self.EV)
-                    if done < ts.size:
-                        self.Q = _grow_queue(self.Q)
-            self._sample_weights(n + 1)
-            if (n + 1) % every == 0:
-                self.cable_t.append(grid.t0 + (n + 1) * grid.dt)
-                for c in p.cables:
-                    self.cable_v[c["population"]].append([st.v[c["detect"]] for st in c["steppers"]])
-            if bar is not None:
-                bar.update(1)
+            self._sample_weights(n)
         if bar is not None:
             bar.close()
-        self.steps = grid.n_steps
+        self.cable_t, self.cable_v = setup.records()
+        self.steps = n_total
 
     def _grow(self, status: int) -> None:
         if status == drv.GROW_QUEUE:
@@ -558,34 +541,6 @@ class _Runner:
             spin.leave(sync)  # the others stop waiting for the leading thread and leave the loop
             for th in others:
                 th.join()
-
-
-def _cable_spike(i: int, t: float, dt: float, before: float, after: float, thr: float, last, refr, hold):
-    """The spike time (ms) of cable cell node i in the step [t, t + dt] over which its
-    detection node went from ``before`` to ``after`` (mV), or None: an upward crossing of
-    ``thr``, located linearly, under the dead-time rule of
-    :func:`hhsim.engine.network_driver.crossing` (a crossing inside the dead time held to
-    its end and emitted there if V is at or above threshold)."""
-    out = None
-    t1 = t + dt
-    if before < thr <= after:
-        ts = t + dt * (thr - before) / (after - before)
-        if ts - last[i] < refr[i]:
-            tr = last[i] + refr[i]
-            if tr <= t1:
-                out = tr if before + (after - before) * (tr - t) / dt >= thr else None
-            else:
-                hold[i] = tr
-        else:
-            out = ts
-    elif hold[i] <= t1:
-        tr = hold[i]
-        hold[i] = np.inf
-        out = tr if before + (after - before) * (tr - t) / dt >= thr else None
-    if out is not None:
-        last[i] = out
-        hold[i] = np.inf
-    return out
 
 
 def _doubled(a: np.ndarray) -> np.ndarray:
