@@ -187,7 +187,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
     synapses (lowered, their state at each cell's time); ``ST`` its stimuli; ``EVW``
     each node's events in the window, by time (``WindowEvents``); ``OUT`` the
     window's spikes per node (``WindowSpikes``); ``REC`` the state monitor
-    (``WindowRecording``); ``tol`` the error control (``Tolerances``).  Returns -1,
+    (``WindowRecording``); ``tol`` the error control (``ErrorControl``).  Returns -1,
     or the first cell (in index order) that failed (its status in ``CELL.status``).
     """
     thr, refr, sp_last, hold, hcell, logp, status = CELL

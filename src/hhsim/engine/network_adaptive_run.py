@@ -23,7 +23,7 @@ from ..errors import DivergenceError, ParameterError
 from . import threads
 from .codegen import adaptive_functions, flat_parameters
 from . import network_adaptive as na
-from .network_tables import (CellSteps, NodeEvents, Recording, Spikes, Tolerances, WindowEvents, WindowRecording,
+from .network_tables import (CellSteps, ErrorControl, NodeEvents, Recording, Spikes, WindowEvents, WindowRecording,
                              WindowSpikes, late_events, monitored_spikes)
 from .solvers import dopri5
 
@@ -166,7 +166,7 @@ class AdaptiveRunner:
         t0, t_end, W = grid.t0, grid.t_end, self.window
         n_windows = max(1, int(math.ceil((t_end - t0) / W - 1e-9)))
         bar = _bar(n_windows, W) if progress else None
-        tol = Tolerances(rtol=float(self.tol.rtol), atol=float(self.tol.atol), h_max=float(dopri5.H_MAX))
+        tol = ErrorControl(rtol=float(self.tol.rtol), atol=float(self.tol.atol), h_max=float(dopri5.H_MAX))
         for k in range(n_windows):
             Ta = t0 + k * W
             Tb = t_end if k == n_windows - 1 else t0 + (k + 1) * W
