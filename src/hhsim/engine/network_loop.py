@@ -79,6 +79,16 @@ DVDT_SIGNATURE = float64(int64, int64, float64, float64, _ROWS, _ROWS, _ROWS, _R
 SCAN_BLOCK = 32
 
 
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _block_hit(S, lo, hi):
+    """Whether a node of columns lo .. hi - 1 of a structure's scratch rows crossed its
+    threshold or diverged in the fast path (row ``hit``), in one vectorised look."""
+    hit = False
+    for c in range(np.uint64(lo), np.uint64(hi)):
+        hit |= S[14, c] != 0.0
+    return hit
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
     """After its fast path, by the thread that ran it: the upward threshold crossings
@@ -90,10 +100,7 @@ def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
     g_row = 10 if full else 6
     for b_lo in range(lo, hi, SCAN_BLOCK):
         b_hi = min(b_lo + SCAN_BLOCK, hi)
-        in_block = False
-        for c in range(np.uint64(b_lo), np.uint64(b_hi)):
-            in_block |= S[14, c] != 0.0
-        if not in_block:
+        if not _block_hit(S, b_lo, b_hi):
             continue
         for c in range(b_lo, b_hi):
             Vn = S[12, c]
@@ -115,10 +122,7 @@ def _scan(k, base, t, dt, S, SPK, PL):
         hold_min, sp_pushed = SPK
     for lo in range(0, S.shape[1], SCAN_BLOCK):
         hi = min(lo + SCAN_BLOCK, S.shape[1])
-        in_block = False
-        for c in range(np.uint64(lo), np.uint64(hi)):
-            in_block |= S[14, c] != 0.0
-        if not in_block:
+        if not _block_hit(S, lo, hi):
             continue
         for c in range(lo, hi):
             if S[14, c] == 0.0:
