@@ -56,9 +56,9 @@ from numba import njit
 import numpy as np
 
 from .kernel_helpers import choose, hermite_crossing
-from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, apply_late, wave_values, gap_terms, gather_events, graded_terms, graded_update,
+from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, deliver_late, wave_values, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
-                              noise_update, poisson_count, push_spikes, queue_push, stdp_post, stdp_pre, step_of,
+                              noise_update, poisson_count, push_queued, push_spikes, queue_push, stdp_post, stdp_pre, step_of,
                               stim_at, tm_release, uniform01)
 
 #: Status codes returned by ``network_loop.steps`` (with the step to resume at).
@@ -70,8 +70,9 @@ _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
-    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, hold_min \
-        = SPK
+    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, pending = (SPK.t, SPK.src, SPK.n, SPK.ext_t,
+                                                                                SPK.ext_src, SPK.ext_k, SPK.mon_t,
+                                                                                SPK.mon_src, SPK.mon_n, SPK.pending)
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     e_post, e_delay, out_ptr = E.post, E.delay, E.out_ptr
     nb = head.shape[0]
@@ -99,7 +100,8 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
             queue_push(q_time, q_edge, q_next, head, tail, free, n_free, step % nb, td, e)
         k += 1
     ext_k[0] = k
-    apply_late(LIN.kind, LIN.A, LIN.B, LIN.dA, LIN.dB)
+    # the increments delivered at the step's start are added by each thread to its own
+    # nodes, before their fast path (network_loop._fast_inputs)
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
@@ -373,8 +375,10 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 # ------------------------------------------------------------- fast path
 #: Rows of a structure's scratch array for the fast path (one column per node).
 #: The fast loop's outputs: V at the step's end, dV/dt at its start, and a flag
-#: for the nodes that crossed their threshold or diverged (``hit``).
-SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit")
+#: for the nodes that crossed their threshold or diverged (``hit``); then, for a
+#: node that crossed, dV/dt at the step's end and the crossing time (ms)
+#: (``network_loop._locate``).
+SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit", "dv1", "ts")
 
 #: A thread's share of a structure's nodes in the fast path is a whole number of
 #: these: then every node sits in the same lane of the same vectorised iteration
@@ -583,13 +587,16 @@ def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
-    sp_t, sp_src, sp_n, pending = SPK.t, SPK.src, SPK.n, SPK.pending
+def step_end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
+    """The first thread's part of the step's end: queue the step's spikes (their count
+    in ``SPK.pushed``; on more than one thread, the increments delivered at the next
+    step's start are left to :func:`deliver_spikes` on every thread, then
+    :func:`step_finish` drops the spikes), record the monitored states."""
+    sp_t, sp_src, sp_n = SPK.t, SPK.src, SPK.n
     q_time, q_edge, q_next, head, tail, free, n_free = Q
-    k = push_spikes(sp_t, sp_src, sp_n[0], E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free, n_free,
-                    t0, dt, head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB,
-                    EV.late)
-    _drop_pushed(sp_t, sp_src, sp_n, k)
+    SPK.pushed[0] = push_queued(sp_t, sp_src, sp_n[0], E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free,
+                                n_free, t0, dt, head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1,
+                                LIN.norm, LIN.dA, LIN.dB, EV.late, n_threads == 1)
     rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n = REC
     if rec_every[0] > 0 and (n + 1) % rec_every[0] == 0:
         r = rec_n[0]
@@ -601,7 +608,23 @@ def step_end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
                 rec_y[r, j, q] = y[j, rec_c[q]]
             rec_i[r, q] = synaptic_current(i, t + dt, LIN, KIN, GAP, v)
         rec_n[0] = r + 1
-    if sp_n[0] > 0:
-        pending[0] = 1
+    return DONE
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK):
+    """The step's spikes queued by :func:`step_end`: their edges delivered at the next
+    step's start, to the target nodes lo .. hi - 1 (one thread's share)."""
+    deliver_late(SPK.t, SPK.src, SPK.pushed[0], E.out_ptr, E.delay, t0 + (n + 1) * dt, E.post, E.w, E.group, E.stp,
+                 LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB, lo, hi)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def step_finish(SPK):
+    """After the delivery: drop the pushed spikes; GROW_QUEUE (and ``pending``) when some
+    could not be queued, else DONE."""
+    _drop_pushed(SPK.t, SPK.src, SPK.n, SPK.pushed[0])
+    if SPK.n[0] > 0:
+        SPK.pending[0] = 1
         return GROW_QUEUE
     return DONE

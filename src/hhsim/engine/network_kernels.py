@@ -510,10 +510,18 @@ def step_of(td, t0, dt):
     return n
 
 
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _delivered_late(td, t_next, group, slot):
+    """An edge delivered at arrival time ``td`` (ms) goes straight into the linear
+    synapse's increments at the next step's start ``t_next`` (not through the queue):
+    it falls before that start, and it is linear without plasticity (``slot`` < 0)."""
+    return td < t_next and group >= 0 and slot < 0
+
+
 @njit(cache=True, _nrt=False)
-def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
+def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
-                lin_dB, late):
+                lin_dB, late, deliver):
     """Queue every outgoing edge of the spikes (sp_t, sp_src) of step ``step_now``;
     returns how many spikes were fully pushed (fewer than ``n_sp`` when the pool ran out).
 
@@ -521,7 +529,9 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
     than the rest of the step) is delivered at that start; for a linear synapse
     without plasticity its increment goes straight into ``lin_dA``/``lin_dB``,
     added at the next step's start, instead of through the queue (the same
-    result: increments of one instant commute).
+    result: increments of one instant commute); counted in ``late``.  With
+    ``deliver`` False those increments are left to :func:`deliver_late` (the time
+    loop's threads, each for its own nodes).
     """
     t_next = t0 + (step_now + 1) * dt
     for k in range(n_sp):
@@ -531,13 +541,14 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
             return k
         for e in range(out_ptr[src], out_ptr[src + 1]):
             td = sp_t[k] + e_delay[e]
-            if td < t_next and e_group[e] >= 0 and e_stp[e] < 0:
-                g = e_group[e]
-                i = e_post[e]
-                a, b = lin_event(lin_kind[g], lin_dA[g, i], lin_dB[g, i], e_w[e], lin_t1[g], lin_norm[g])
-                lin_dA[g, i] = a
-                lin_dB[g, i] = b
+            if _delivered_late(td, t_next, e_group[e], e_stp[e]):
                 late[0] += 1
+                if deliver:
+                    g = e_group[e]
+                    i = e_post[e]
+                    a, b = lin_event(lin_kind[g], lin_dA[g, i], lin_dB[g, i], e_w[e], lin_t1[g], lin_norm[g])
+                    lin_dA[g, i] = a
+                    lin_dB[g, i] = b
                 continue
             step = step_of(td, t0, dt)
             if step <= step_now:
@@ -547,22 +558,50 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
 
 
 @njit(cache=True, _nrt=False)
-def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB):
-    """Add the increments delivered at this step's start and clear them.
+def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_group, e_stp, lin_kind, lin_t1,
+                 lin_norm, lin_dA, lin_dB, lo, hi):
+    """The increments :func:`push_queued` left undelivered: the spikes' edges that fall
+    before the next step's start ``t_next`` (ms) into ``lin_dA``/``lin_dB``, for the
+    target nodes lo .. hi - 1 only, so that threads owning disjoint nodes deliver at
+    once; each node's increments are added in spike and edge order, as by one thread."""
+    for k in range(n_sp):
+        src = sp_src[k]
+        for e in range(out_ptr[src], out_ptr[src + 1]):
+            i = e_post[e]
+            if i < lo or i >= hi or not _delivered_late(sp_t[k] + e_delay[e], t_next, e_group[e], e_stp[e]):
+                continue
+            g = e_group[e]
+            a, b = lin_event(lin_kind[g], lin_dA[g, i], lin_dB[g, i], e_w[e], lin_t1[g], lin_norm[g])
+            lin_dA[g, i] = a
+            lin_dB[g, i] = b
+
+
+@njit(cache=True, _nrt=False)
+def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
+                t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
+                lin_dB, late):
+    """:func:`push_queued`, delivering the increments too."""
+    return push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
+                       t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
+                       lin_dB, late, True)
+
+
+@njit(cache=True, _nrt=False)
+def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, lo, hi):
+    """Add the increments delivered at this step's start to nodes lo .. hi - 1 and clear them.
 
     An exponential synapse's event leaves B alone (``lin_event``): its
     increments there are all 0 and are skipped.  Unsigned indices keep the
     loops free of numba's wrap-around of negative indices (so they vectorise).
     """
-    n = np.uint64(lin_A.shape[1])
     for g in range(lin_A.shape[0]):
         a, da = lin_A[g], lin_dA[g]
-        for i in range(np.uint64(0), n):
+        for i in range(np.uint64(lo), np.uint64(hi)):
             a[i] += da[i]
             da[i] = 0.0
         if lin_kind[g] != LIN_EXP:
             b, db = lin_B[g], lin_dB[g]
-            for i in range(np.uint64(0), n):
+            for i in range(np.uint64(lo), np.uint64(hi)):
                 b[i] += db[i]
                 db[i] = 0.0
 

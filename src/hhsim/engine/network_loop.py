@@ -47,8 +47,10 @@ from numba import float64, int64, njit, typeof, types
 
 from .function_values import CompiledFunction
 from .kernel_helpers import hermite_crossing
-from .network_driver import (after_substep, apply_event, crossing, fast_chunk, fast_commit, fast_inputs, held_terms,
-                             next_event, node_step, release_held, stim_terms, step_begin, step_end, syn_terms)
+from .network_driver import (after_substep, apply_event, crossing, deliver_spikes, fast_chunk, fast_commit, fast_inputs,
+                             held_terms, next_event, node_step, release_held, stim_terms, step_begin, step_end,
+                             step_finish, syn_terms)
+from .network_kernels import apply_late
 from .solvers.dopri5_driver import data_pointer
 from . import background_compile
 from . import network_tables as tables
@@ -77,20 +79,50 @@ DVDT_SIGNATURE = float64(int64, int64, float64, float64, _ROWS, _ROWS, _ROWS, _R
 SCAN_BLOCK = 32
 
 
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _block_hit(S, lo, hi):
+    """Whether a node of columns lo .. hi - 1 of a structure's scratch rows crossed its
+    threshold or diverged in the fast path (row ``hit``), in one vectorised look."""
+    hit = False
+    for c in range(np.uint64(lo), np.uint64(hi)):
+        hit |= S[14, c] != 0.0
+    return hit
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _scan(k, base, t, dt, full, S, y, P, dvdt, SPK, PL):
-    """After the fast paths: time the threshold crossings of structure k's fast nodes
-    (block by block, a vectorised look first).  False if the step's spike buffer is full."""
-    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
-        hold_min = SPK
+def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
+    """After its fast path, by the thread that ran it: the upward threshold crossings
+    among structure k's fast nodes lo .. hi - 1, timed on the step's cubic Hermite
+    interpolant (rows ``dv1``: dV/dt at the step's end, ``ts``: the crossing, ms),
+    block by block with a vectorised look first; :func:`_scan` then emits them in
+    node order on the first thread."""
     gbar, erev, phi, cm, rp, rcm = P
     g_row = 10 if full else 6
+    for b_lo in range(lo, hi, SCAN_BLOCK):
+        b_hi = min(b_lo + SCAN_BLOCK, hi)
+        if not _block_hit(S, b_lo, b_hi):
+            continue
+        for c in range(b_lo, b_hi):
+            Vn = S[12, c]
+            if S[14, c] == 0.0 or not (abs(Vn) < 1e4):
+                continue
+            V = S[1, c]
+            if V < S[2, c] and Vn >= S[2, c]:
+                d1 = dvdt(k, c, Vn, S[5, c] + (S[g_row + 1, c] - S[g_row, c] * Vn), y, gbar, erev, phi, cm, rp)
+                S[15, c] = d1
+                S[16, c] = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _scan(k, base, t, dt, S, SPK, PL):
+    """After the fast paths and :func:`_locate`: emit the threshold crossings of structure
+    k's fast nodes in node order (block by block, a vectorised look first); 0 when one
+    diverged, -5 when the step's spike buffer is full, else -1."""
+    sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
+        hold_min, sp_pushed = SPK
     for lo in range(0, S.shape[1], SCAN_BLOCK):
         hi = min(lo + SCAN_BLOCK, S.shape[1])
-        in_block = False
-        for c in range(np.uint64(lo), np.uint64(hi)):
-            in_block |= S[14, c] != 0.0
-        if not in_block:
+        if not _block_hit(S, lo, hi):
             continue
         for c in range(lo, hi):
             if S[14, c] == 0.0:
@@ -100,10 +132,8 @@ def _scan(k, base, t, dt, full, S, y, P, dvdt, SPK, PL):
                 return 0
             V = S[1, c]
             if V < S[2, c] and Vn >= S[2, c]:
-                d1 = dvdt(k, c, Vn, S[5, c] + (S[g_row + 1, c] - S[g_row, c] * Vn), y, gbar, erev, phi, cm, rp)
-                ts = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])
-                if not crossing(base + c, ts, V, Vn, S[13, c] * dt, d1 * dt, t, dt, S[2, c], sp_t, sp_src, sp_n,
-                                mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
+                if not crossing(base + c, S[16, c], V, Vn, S[13, c] * dt, S[15, c] * dt, t, dt, S[2, c], sp_t, sp_src,
+                                sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
                     return -5
     return -1
 
@@ -115,7 +145,7 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     interpolant (:func:`~hhsim.engine.network_driver.crossing`); block by block, a
     vectorised minimum first.  False if the step's spike buffer is full."""
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
-        hold_min = SPK
+        hold_min, sp_pushed = SPK
     gbar, erev, phi, cm, rp, rcm = P
     g_row = 10 if full else 6
     for lo in range(0, S.shape[1], SCAN_BLOCK):
@@ -154,7 +184,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
     pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur = PIN
     ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
-        hold_min = SPK
+        hold_min, sp_pushed = SPK
     gbar, erev, phi, cm, rp, rcm = P
     n_k = y.shape[1]
     d_p, y_p, gbar_p, erev_p = data_pointer(d), data_pointer(y), data_pointer(gbar), data_pointer(erev)
@@ -200,10 +230,12 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded):
-    """:func:`~hhsim.engine.network_driver.fast_inputs` from the network's records."""
+    """:func:`~hhsim.engine.network_driver.fast_inputs` from the network's records, after
+    adding the linear synapses' increments delivered at the step's start to these nodes."""
     kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2, \
         lin_cg = LIN
+    apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, base + lo, base + hi)
     fast_inputs(base, lo, hi, dt, full, S, v, thr, EV.node_ptr, PIN.ptr, KIN.ptr, wave, scale, noise_I, wa, wm, wb, wk,
                 lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, GAP.Gf, GAP.GEf)
 
@@ -231,7 +263,7 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
     step and their record (:mod:`hhsim.engine.network_noise`; ``NZ`` empty: none), run by every
     thread on its share of the noisy cells after the step's start, before the membranes."""
     fast, sub, dvdt = mem
-    begin, inputs, commit, scan, release_holds, slow_nodes, end = fixed
+    begin, inputs, commit, locate, scan, release_holds, slow_nodes, end = fixed
     v_nodes = v.shape[0]
     noisy = len(NZ) > 0
     # the noisy channels' conductance is held in Gf, GEf beside the gap and graded terms
@@ -261,6 +293,8 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
             lo, hi = fast_chunk(Sk.shape[1], tid, n_threads)
             inputs(BASE[k], lo, hi, dt, full, Sk, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded)
             hit = fast(k, lo, hi, dt, Sk, Y[k], gbar, erev, phi, cm, rp, rcm)
+            if hit:
+                locate(k, lo, hi, t, dt, full, Sk, Y[k], P[k], dvdt)
             if tid == 0:
                 hits[k] = hit
             commit(BASE[k], lo, hi, dt, Sk, v, LIN)
@@ -268,28 +302,41 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
             p += 1
             if not meet(sync, n_threads, p):
                 return -1, n
-        if tid != 0:
-            continue
-        release = hold_min[0] < t1
-        if release:
-            hold_min[0] = math.inf
-        for k in range(len(Y)):
-            if hits[k] or n_threads > 1:
-                st = scan(k, BASE[k], t, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL)
+        if tid == 0:  # the crossings, the slow nodes and the queue: the first thread
+            release = hold_min[0] < t1
+            if release:
+                hold_min[0] = math.inf
+            for k in range(len(Y)):
+                if hits[k] or n_threads > 1:
+                    st = scan(k, BASE[k], t, dt, S[k], SPK, PL)
+                    if st != -1:
+                        return st, n
+                if release:
+                    if not release_holds(k, BASE[k], t, t1, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL):
+                        return -5, n
+                st = slow_nodes(k, BASE[k], n, t, t1, dt, seed, full, v, thr, S[k], Y[k], P[k], sub, d, ST, LIN,
+                                KIN, GAP, E, STP, PIN, EV, SPK, PL)
                 if st != -1:
                     return st, n
-            if release:
-                if not release_holds(k, BASE[k], t, t1, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL):
-                    return -5, n
-            st = slow_nodes(k, BASE[k], n, t, t1, dt, seed, full, v, thr, S[k], Y[k], P[k], sub, d, ST, LIN,
-                            KIN, GAP, E, STP, PIN, EV, SPK, PL)
+            if noisy:  # the noisy channels' terms out of Gf, GEf before the records
+                chan(-1, 1, n, dt, v, GAP, GR, NZ)
+            end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)
+        if n_threads > 1:
+            # every thread delivers the step's spikes to its share of the nodes (the
+            # increments of each node in the same order as one thread's), then the
+            # first drops them
+            p += 1
+            if not meet(sync, n_threads, p):
+                return -1, n
+            lo, hi = fast_chunk(v_nodes, tid, n_threads)
+            deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK)
+            p += 1
+            if not meet(sync, n_threads, p):
+                return -1, n
+        if tid == 0:
+            st = step_finish(SPK)
             if st != -1:
-                return st, n
-        if noisy:  # the noisy channels' terms out of Gf, GEf before the records
-            chan(-1, 1, n, dt, v, GAP, GR, NZ)
-        st = end(n, t, dt, t0, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC)
-        if st != -1:
-            return st, n + 1
+                return st, n + 1
     return -1, n_to
 
 
@@ -301,6 +348,7 @@ PIECES = {
     "step_begin": (step_begin, int64),
     "fast_inputs": (_fast_inputs, types.void),
     "fast_commit": (_fast_commit, types.void),
+    "locate": (_locate, types.void),
     "scan": (_scan, int64),
     "release": (_release, types.boolean),
     "slow_nodes": (_slow_nodes, int64),
@@ -309,7 +357,8 @@ PIECES = {
 
 #: Scalar parameters of the parts, by name: their types.
 _SCALARS = {"n": int64, "k": int64, "base": int64, "lo": int64, "hi": int64, "seed": int64, "t": float64,
-            "t1": float64, "t0": float64, "dt": float64, "full": types.boolean, "gap_or_graded": types.boolean,
+            "t1": float64, "t0": float64, "dt": float64, "n_threads": int64, "full": types.boolean,
+            "gap_or_graded": types.boolean,
             "sub": types.FunctionType(SUB_SIGNATURE), "dvdt": types.FunctionType(DVDT_SIGNATURE)}
 
 

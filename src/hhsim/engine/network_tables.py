@@ -213,6 +213,7 @@ class Spikes(NamedTuple):
     refr: np.ndarray      # (n_nodes,) dead time for spike emission, ms
     hold: np.ndarray      # (n_nodes,) end of the dead time while a crossing waits for it, ms, else +inf
     hold_min: np.ndarray  # (1,) at most the smallest of ``hold``
+    pushed: np.ndarray    # (1,) this step's spikes queued at its end, their late edges still to deliver
 
 
 class Recording(NamedTuple):
@@ -234,7 +235,8 @@ class Recording(NamedTuple):
 def monitored_spikes(t: np.ndarray, src: np.ndarray) -> Spikes:
     """A :class:`Spikes` holding only the monitored spikes: times ``t`` (ms) of nodes ``src``."""
     return Spikes(*(None,) * 6, mon_t=t, mon_src=src, mon_n=np.array([t.size], dtype=np.int64),
-                  mon_mask=None, pending=None, last=None, refr=None, hold=None, hold_min=None)
+                  mon_mask=None, pending=None, last=None, refr=None, hold=None, hold_min=None,
+                  pushed=None)
 
 
 def late_events(count: int) -> NodeEvents:
