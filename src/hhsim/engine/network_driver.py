@@ -105,10 +105,10 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     if gather_events(q_time, q_edge, q_next, head, tail, free, n_free, n % nb, e_post, nn,
                      ev_time, ev_code, ev_n, node_ptr, t, late) < 0:
         return GROW_EVENTS
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk, noise_nodes = ST
     advance_cursors(kt, cursor, t)
     wave_values(kt, ka, kb, kj, cursor, t, t0 + (n + 1) * dt, wa, wm, wb, wk)
-    noise_update(noise_p, noise_I, seed, n, dt)
+    noise_update(noise_p, noise_I, noise_nodes, seed, n, dt)
     gap_ptr, gap_nbr, gap_g, Gf, GEf = GAP
     gr_pre_nodes, gr_p, gr_s, gr_ptr, gr_group, gr_slot, gr_w, gr_E = GR
     if gap_ptr[nn] > 0 or gr_ptr[nn] > 0:  # else Gf, GEf stay 0, as allocated

@@ -403,15 +403,14 @@ def advance_cursors(kt, cursor, t):
 
 
 @njit(cache=True, _nrt=False)
-def noise_update(noise_p, noise_I, seed, step, dt):
+def noise_update(noise_p, noise_I, noise_nodes, seed, step, dt):
     """Exact Ornstein-Uhlenbeck update of every noise current over one step.
 
-    ``noise_p[i]`` = (mean µA/cm², std µA/cm², tau ms); held constant over the step.
+    ``noise_p[i]`` = (mean µA/cm², std µA/cm², tau ms); held constant over the step;
+    ``noise_nodes``: the nodes with tau > 0 (a network without noise loops over none).
     """
-    for i in range(noise_I.shape[0]):
+    for i in noise_nodes:
         tau = noise_p[i, 2]
-        if tau <= 0.0:
-            continue
         mu, sd = noise_p[i, 0], noise_p[i, 1]
         e = math.exp(-dt / tau)
         noise_I[i] = mu + (noise_I[i] - mu) * e + sd * math.sqrt(1.0 - e * e) * normal01(seed, 7, i, step)

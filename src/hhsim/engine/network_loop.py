@@ -80,13 +80,14 @@ SCAN_BLOCK = 32
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
-def _block_hit(S, lo, hi):
-    """Whether a node of columns lo .. hi - 1 of a structure's scratch rows crossed its
-    threshold or diverged in the fast path (row ``hit``), in one vectorised look."""
-    hit = False
+def _block_any(S, row, lo, hi):
+    """Whether row ``row`` of a structure's scratch rows is nonzero in a column of lo .. hi - 1,
+    in one vectorised look (row ``hit``: a node crossed its threshold or diverged in the fast
+    path; row ``fs``: a node is slow this step)."""
+    any_set = False
     for c in range(np.uint64(lo), np.uint64(hi)):
-        hit |= S[14, c] != 0.0
-    return hit
+        any_set |= S[row, c] != 0.0
+    return any_set
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -100,7 +101,7 @@ def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
     g_row = 10 if full else 6
     for b_lo in range(lo, hi, SCAN_BLOCK):
         b_hi = min(b_lo + SCAN_BLOCK, hi)
-        if not _block_hit(S, b_lo, b_hi):
+        if not _block_any(S, 14, b_lo, b_hi):
             continue
         for c in range(b_lo, b_hi):
             Vn = S[12, c]
@@ -122,7 +123,7 @@ def _scan(k, base, t, dt, S, SPK, PL):
         hold_min, sp_pushed = SPK
     for lo in range(0, S.shape[1], SCAN_BLOCK):
         hi = min(lo + SCAN_BLOCK, S.shape[1])
-        if not _block_hit(S, lo, hi):
+        if not _block_any(S, 14, lo, hi):
             continue
         for c in range(lo, hi):
             if S[14, c] == 0.0:
@@ -173,7 +174,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
     """Advance structure k's slow nodes (those something happens to inside the step)
     through the step, sub-step by sub-step between their events; -1 when done, 0 on
     divergence, -5 when the step's spike buffer is full."""
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk, noise_nodes = ST
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2, \
         lin_cg = LIN
     kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T, kin_r, kin_g2, kin_tlast, kin_pend, \
@@ -189,42 +190,47 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
     n_k = y.shape[1]
     d_p, y_p, gbar_p, erev_p = data_pointer(d), data_pointer(y), data_pointer(gbar), data_pointer(erev)
     phi_p, cm_p, rp_p = data_pointer(phi), data_pointer(cm), data_pointer(rp)
-    for c in range(n_k):
-        if S[0, c] == 0.0:
+    for lo in range(0, n_k, SCAN_BLOCK):
+        hi = min(lo + SCAN_BLOCK, n_k)
+        if not _block_any(S, 0, lo, hi):
             continue
-        i = base + c
-        node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur)
-        V = v[i]
-        ta = t
-        while True:
-            te, which = next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave)
-            h = te - ta
-            if h > 0.0:
-                Sa, Sm, Sb = stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I)
-                Gc, GEc, Gn, GEn = held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E,
-                                              kg_nmda, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, Gf, GEf)
-                G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A,
-                                                      lin_B, Gc, GEc)
-                d[0], d[1], d[2], d[3], d[4] = V, h, Sa, Sm, Sb
-                d[5], d[6], d[7], d[8], d[9], d[10] = G0, GE0, Gm, GEm, G1, GE1
-                d[11], d[12], d[13], d[14] = Gn, GEn, mg[i], thr[i]
-                d[15] = 1.0 if sp_hold[i] <= ta + h else 0.0
-                sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p)
-                Vn, d0, d1 = d[16], d[17], d[18]
-                if not (abs(Vn) < 1e4):
-                    return 0
-                if not after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B,
-                                     lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
-                                     refr, sp_hold, hold_min, PL):
-                    return -5
-                V = Vn
-                ta = te
-            if which == 0:
-                break
-            apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r,
-                        kin_g2, kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t,
-                        ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur, PL)
-        v[i] = V
+        for c in range(lo, hi):
+            if S[0, c] == 0.0:
+                continue
+            i = base + c
+            node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur)
+            V = v[i]
+            ta = t
+            while True:
+                te, which = next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor,
+                                       wave)
+                h = te - ta
+                if h > 0.0:
+                    Sa, Sm, Sb = stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I)
+                    Gc, GEc, Gn, GEn = held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E,
+                                                  kg_nmda, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, Gf, GEf)
+                    G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg,
+                                                          lin_A, lin_B, Gc, GEc)
+                    d[0], d[1], d[2], d[3], d[4] = V, h, Sa, Sm, Sb
+                    d[5], d[6], d[7], d[8], d[9], d[10] = G0, GE0, Gm, GEm, G1, GE1
+                    d[11], d[12], d[13], d[14] = Gn, GEn, mg[i], thr[i]
+                    d[15] = 1.0 if sp_hold[i] <= ta + h else 0.0
+                    sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p)
+                    Vn, d0, d1 = d[16], d[17], d[18]
+                    if not (abs(Vn) < 1e4):
+                        return 0
+                    if not after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B,
+                                         lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
+                                         refr, sp_hold, hold_min, PL):
+                        return -5
+                    V = Vn
+                    ta = te
+                if which == 0:
+                    break
+                apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group,
+                            kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x,
+                            stp_t, ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur, PL)
+            v[i] = V
     return -1
 
 
@@ -232,7 +238,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
 def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded):
     """:func:`~hhsim.engine.network_driver.fast_inputs` from the network's records, after
     adding the linear synapses' increments delivered at the step's start to these nodes."""
-    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk = ST
+    kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk, noise_nodes = ST
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2, \
         lin_cg = LIN
     apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, base + lo, base + hi)

@@ -364,7 +364,7 @@ def _stimuli(net: Network, pop_range, grid: Grid, n_nodes: int, seed: int) -> Dr
     cursor = np.zeros(kt.shape[0], dtype=np.int64)
     nw = kt.shape[0]
     return Drive(kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa=np.zeros(nw), wm=np.zeros(nw),
-                 wb=np.zeros(nw), wk=np.zeros(nw))
+                 wb=np.zeros(nw), wk=np.zeros(nw), noise_nodes=np.flatnonzero(noise_p[:, 2] > 0.0).astype(np.int64))
 
 
 def _snap_to_grid(kt: np.ndarray, grid: Grid) -> None:

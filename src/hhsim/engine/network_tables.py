@@ -51,6 +51,7 @@ class Drive(NamedTuple):
     wm: np.ndarray       # (n_waves,) ... at its middle
     wb: np.ndarray       # (n_waves,) ... at its end
     wk: np.ndarray       # (n_waves,) 1 where it jumps or bends strictly inside the step
+    noise_nodes: np.ndarray  # the nodes with a noise current (tau > 0), in order
 
 
 class LinearSynapses(NamedTuple):
