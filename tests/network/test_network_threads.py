@@ -67,3 +67,37 @@ def test_divergence_on_two_threads_is_reported_and_every_thread_ends(threads_use
         simulate_network(net.replace(populations=(dataclasses.replace(e, stim=kick), *net.populations[1:])))
     assert max(threads_used) == 2
     assert threading.active_count() == before
+
+
+def test_two_threads_with_a_full_queue_give_the_bits_of_one(threads_used, monkeypatch):
+    """The step's spikes are delivered by both threads and dropped by the first: when the
+    event queue fills at a step's end (a queue of 64 slots, delays of 0 to 1 ms, so some
+    edges go through the queue and some straight to the next step's start), the spikes
+    left over wait for the queue to grow, and the run keeps the bits of one thread."""
+    tiny = netsim._queue
+    monkeypatch.setattr(netsim, "_queue", lambda cap, n_buckets: tiny(64, n_buckets))
+    grown = []
+    grow = netsim._grow_queue
+
+    def spy_grow(Q):
+        grown.append(Q.time.size)
+        return grow(Q)
+
+    monkeypatch.setattr(netsim, "_grow_queue", spy_grow)
+    net = _net("expeuler")
+    delayed = tuple(dataclasses.replace(p, delay="uniform(0, 1)") for p in net.projections)
+    net = net.replace(projections=delayed)
+    runs = {}
+    for n in (1, 2):
+        monkeypatch.setenv("HHSIM_THREADS", str(n))
+        threads_used.clear()
+        grown.clear()
+        runs[n] = simulate_network(net)
+        assert max(threads_used) == n
+        assert grown  # the queue did fill
+    one, two = runs[1], runs[2]
+    for pop in ("E", "I"):
+        assert one.n_spikes(pop) > 0
+        np.testing.assert_array_equal(one.spikes[pop][0], two.spikes[pop][0])
+        np.testing.assert_array_equal(one.spikes[pop][1], two.spikes[pop][1])
+        np.testing.assert_array_equal(one.v[pop], two.v[pop])

@@ -594,6 +594,7 @@ def step_end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, RE
     :func:`step_finish` drops the spikes), record the monitored states."""
     sp_t, sp_src, sp_n = SPK.t, SPK.src, SPK.n
     q_time, q_edge, q_next, head, tail, free, n_free = Q
+    SPK.pushed[1] = sp_n[0]
     SPK.pushed[0] = push_queued(sp_t, sp_src, sp_n[0], E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free,
                                 n_free, t0, dt, head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1,
                                 LIN.norm, LIN.dA, LIN.dB, EV.late, n_threads == 1)

@@ -330,15 +330,18 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
         if n_threads > 1:
             # every thread delivers the step's spikes to its share of the nodes (the
             # increments of each node in the same order as one thread's), then the
-            # first drops them
+            # first drops them: at once when every spike was queued (nothing of the
+            # spike buffer moves, and the next step writes it only after the threads'
+            # next meeting), else once every thread is done with them
             p += 1
             if not meet(sync, n_threads, p):
                 return -1, n
             lo, hi = fast_chunk(v_nodes, tid, n_threads)
             deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK)
-            p += 1
-            if not meet(sync, n_threads, p):
-                return -1, n
+            if SPK.pushed[0] < SPK.pushed[1]:
+                p += 1
+                if not meet(sync, n_threads, p):
+                    return -1, n
         if tid == 0:
             st = step_finish(SPK)
             if st != -1:

@@ -214,7 +214,8 @@ class Spikes(NamedTuple):
     refr: np.ndarray      # (n_nodes,) dead time for spike emission, ms
     hold: np.ndarray      # (n_nodes,) end of the dead time while a crossing waits for it, ms, else +inf
     hold_min: np.ndarray  # (1,) at most the smallest of ``hold``
-    pushed: np.ndarray    # (1,) this step's spikes queued at its end, their late edges still to deliver
+    pushed: np.ndarray    # (2,) of this step's spikes at its end: how many were queued (their late
+                          # edges still to deliver), and how many there were
 
 
 class Recording(NamedTuple):

@@ -339,7 +339,7 @@ class _Runner:
                           mon_t=np.zeros(expected), mon_src=np.zeros(expected, dtype=np.int64),
                           mon_n=np.zeros(1, dtype=np.int64), mon_mask=mon["mask"], pending=np.zeros(1, dtype=np.int64),
                           last=np.full(n, -np.inf), refr=plan.refr, hold=np.full(n, np.inf),
-                          hold_min=np.array([np.inf]), pushed=np.zeros(1, dtype=np.int64))
+                          hold_min=np.array([np.inf]), pushed=np.zeros(2, dtype=np.int64))
         nodes = mon["nodes"]
         rec_k = np.zeros(nodes.size, dtype=np.int64)
         rec_c = np.zeros(nodes.size, dtype=np.int64)
