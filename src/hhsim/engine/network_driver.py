@@ -81,7 +81,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     if pending[0]:
         k = push_spikes(sp_t, sp_src, sp_n[0], out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free,
                         n_free, t0, dt, nb, n - 1, e_post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA,
-                        LIN.dB, late)
+                        LIN.dB, late, E.immediate)
         _drop_pushed(sp_t, sp_src, sp_n, k)
         if sp_n[0] > 0:
             return GROW_QUEUE
@@ -583,7 +583,7 @@ def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
     q_time, q_edge, q_next, head, tail, free, n_free = Q
     return push_spikes(ts, src, n_sp, E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free, n_free, t0, dt,
                        head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB,
-                       EV.late)
+                       EV.late, E.immediate)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -597,7 +597,7 @@ def step_end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, RE
     SPK.pushed[1] = sp_n[0]
     SPK.pushed[0] = push_queued(sp_t, sp_src, sp_n[0], E.out_ptr, E.delay, q_time, q_edge, q_next, head, tail, free,
                                 n_free, t0, dt, head.shape[0], n, E.post, E.w, E.group, E.stp, LIN.kind, LIN.tau1,
-                                LIN.norm, LIN.dA, LIN.dB, EV.late, n_threads == 1)
+                                LIN.norm, LIN.dA, LIN.dB, EV.late, n_threads == 1, E.immediate)
     rec_every, rec_nodes, rec_k, rec_c, rec_v, rec_y, rec_i, rec_n = REC
     if rec_every[0] > 0 and (n + 1) % rec_every[0] == 0:
         r = rec_n[0]

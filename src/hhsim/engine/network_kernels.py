@@ -520,7 +520,7 @@ def _delivered_late(td, t_next, group, slot):
 @njit(cache=True, _nrt=False)
 def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
-                lin_dB, late, deliver):
+                lin_dB, late, deliver, immediate):
     """Queue every outgoing edge of the spikes (sp_t, sp_src) of step ``step_now``;
     returns how many spikes were fully pushed (fewer than ``n_sp`` when the pool ran out).
 
@@ -530,7 +530,8 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
     added at the next step's start, instead of through the queue (the same
     result: increments of one instant commute); counted in ``late``.  With
     ``deliver`` False those increments are left to :func:`deliver_late` (the time
-    loop's threads, each for its own nodes).
+    loop's threads, each for its own nodes); then a spike whose edges all go there
+    (``immediate``: :func:`hhsim.engine.network_lower._immediate`) is only counted.
     """
     t_next = t0 + (step_now + 1) * dt
     for k in range(n_sp):
@@ -538,6 +539,9 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
         need = out_ptr[src + 1] - out_ptr[src]
         if need > n_free[0]:
             return k
+        if not deliver and immediate[src] and sp_t[k] < t_next:
+            late[0] += need
+            continue
         for e in range(out_ptr[src], out_ptr[src + 1]):
             td = sp_t[k] + e_delay[e]
             if _delivered_late(td, t_next, e_group[e], e_stp[e]):
@@ -578,11 +582,11 @@ def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_gr
 @njit(cache=True, _nrt=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
-                lin_dB, late):
+                lin_dB, late, immediate):
     """:func:`push_queued`, delivering the increments too."""
     return push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                        t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
-                       lin_dB, late, True)
+                       lin_dB, late, True, immediate)
 
 
 @njit(cache=True, _nrt=False)

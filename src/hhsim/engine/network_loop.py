@@ -180,7 +180,7 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
     kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kg_T, kin_r, kin_g2, kin_tlast, kin_pend, \
         kin_T, mg = KIN
     gap_ptr, gap_nbr, gap_g, Gf, GEf = GAP
-    e_post, e_w, e_delay, e_group, e_kin, e_stp, out_ptr = E
+    e_post, e_w, e_delay, e_group, e_kin, e_stp, out_ptr, e_immediate = E
     stp_p, stp_u, stp_x, stp_t = STP
     pin_ptr, pin_lam, pin_group, pin_w, pin_t, pin_k, pin_cur = PIN
     ev_time, ev_code, ev_n, node_ptr, late, ev_cur = EV

@@ -534,10 +534,20 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
     ns = stp_ids.size
     STP = ShortTermPlasticity(stp_p, u=np.zeros(ns), x=np.ones(ns), t=np.full(ns, -1e301))
-    E = EventEdges(post, w, d, group, e_kin, e_stp, out_ptr)
+    E = EventEdges(post, w, d, group, e_kin, e_stp, out_ptr, immediate=_immediate(out_ptr, d, group, e_stp))
     PL, plastic = _plasticity(stp_rows, slot_row, stp_ids, post, w, d, out_ptr, pop_range, source_range, n_nodes)
     max_delay = float(d.max()) if d.size else 0.0
     return E, KIN, STP, int(w.size), max_delay, PL, plastic
+
+
+def _immediate(out_ptr, delay, group, slot) -> np.ndarray:
+    """Per presynaptic id: 1 where every outgoing edge is linear (``group`` >= 0), without
+    plasticity (``slot`` < 0) and of delay 0, so that a spike's edges all go straight to
+    the next step's start (see ``network_kernels.push_queued``), else 0."""
+    direct = (delay == 0.0) & (group >= 0) & (slot < 0)
+    n_ids = out_ptr.size - 1
+    misses = np.bincount(np.repeat(np.arange(n_ids), np.diff(out_ptr)), weights=~direct, minlength=n_ids)
+    return (misses == 0).astype(np.int8)
 
 
 #: Spikes of each plastic target kept for its synapses (the history NEST's

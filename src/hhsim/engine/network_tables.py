@@ -128,6 +128,8 @@ class EventEdges(NamedTuple):
     kin: np.ndarray      # (n_edges,) kinetic edge, or -1
     stp: np.ndarray      # (n_edges,) plasticity slot, or -1
     out_ptr: np.ndarray  # (n_cells + n_sources + 1,) each presynaptic id's first edge
+    immediate: np.ndarray  # (n_cells + n_sources,) 1 where every edge of the id is linear, without
+                           # plasticity and of delay 0 (all delivered at the next step's start)
 
 
 class ShortTermPlasticity(NamedTuple):

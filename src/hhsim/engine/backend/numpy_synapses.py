@@ -33,9 +33,11 @@ class Synapses:
         self.gr_pre, self.gr_p, gr_s, self.gr_ptr, self.gr_group, self.gr_slot, self.gr_w, self.gr_E = plan.GR
         self.gr_s = gr_s.copy()
         self.gap_ptr, self.gap_nbr, self.gap_g = plan.GAP.ptr, plan.GAP.nbr, plan.GAP.g
-        self.e_post, self.e_w, self.e_delay, self.e_group, self.e_kin, self.e_stp, self.out_ptr = plan.E
-        self.stp_p = plan.STP[0]
-        self.stp_u, self.stp_x, self.stp_t = (a.copy() for a in plan.STP[1:])
+        E = plan.E
+        self.e_post, self.e_w, self.e_delay, self.e_group, self.e_kin, self.e_stp, self.out_ptr = (
+            E.post, E.w, E.delay, E.group, E.kin, E.stp, E.out_ptr)
+        self.stp_p = plan.STP.p
+        self.stp_u, self.stp_x, self.stp_t = plan.STP.u.copy(), plan.STP.x.copy(), plan.STP.t.copy()
         n = plan.n_nodes
         self.Gf, self.GEf = np.zeros(n), np.zeros(n)
         self.late = 0  # deliveries due before the step that holds them (delay < dt): made at its start
