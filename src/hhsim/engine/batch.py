@@ -343,6 +343,7 @@ def _adaptive_kernel(plan: Plan):
     thr, spk_t, spk_n, rtol, atol, h_max, lo, hi)``."""
     dopri5_driver.start_loop_compile()  # a first run: the loop compiles beside the model's functions
     rhs, inst, stages = adaptive_functions(plan.structure)
+    parts = dopri5_driver.loop_parts()  # here, while the worker compiles the loop itself
     loop = dopri5_driver.compiled_loop()
     params = flat_parameters(plan)
     s = plan.structure
@@ -350,7 +351,7 @@ def _adaptive_kernel(plan: Plan):
 
     def kernel(*args):
         *run, lo, hi = args
-        return loop(rhs, inst, stages, params, *run, is_inst, lo, hi)
+        return loop(rhs, inst, stages, *parts, params, *run, is_inst, lo, hi)
 
     return kernel
 

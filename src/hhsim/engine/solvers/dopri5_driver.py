@@ -15,6 +15,14 @@ A call through a function value is never inlined, so the model's functions
 run the same machine code whether just compiled or loaded from the cache
 (an inlined copy rounded differently, 1 ulp, from the cached one).
 
+Two of the loop's own parts are function values too (:func:`loop_parts`):
+the spike time on the step's cubic (:func:`hhsim.engine.kernel_helpers.hermite_crossing`)
+and the next stimulus knot (:func:`next_stop`).  Called rarely (at a spike,
+at a knot), they cost nothing per step; compiled apart, they are not part
+of the loop's own compiling, so on a first run this process compiles them
+(after its model's functions) while a worker compiles the loop
+(:func:`start_loop_compile`): 0.4-0.5 s of the loop's 2 s.
+
 What the loop does (stimulus knots, Hermite recording, spike times, PI step
 control) is described in :mod:`hhsim.engine.solvers.dopri5`.
 """
@@ -29,6 +37,7 @@ from numba.extending import intrinsic
 
 from ... import first_run
 from .. import background_compile
+from ..function_values import CompiledFunction
 from ..kernel_helpers import hermite_crossing
 from ..network_kernels import stim_at
 from .dopri5 import C, H_MIN, LOG_ERR_FLOOR
@@ -59,6 +68,11 @@ def data_pointer(typingctx, array):
 #: :func:`hhsim.engine.solvers.dopri5.emit_stages`).
 STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64,
                            types.FunctionType(RHS_SIGNATURE))
+#: The loop's spike-time part: (V0, V1, h dV0/dt, h dV1/dt, threshold) -> the fraction of
+#: the step where the cubic crosses the threshold (:func:`hermite_crossing`; mV, mV, mV, mV, mV).
+CROSSING_SIGNATURE = float64(float64, float64, float64, float64, float64)
+#: The loop's knot part: (kt, kj, w, t, t_end) -> the next stop (ms; :func:`next_stop`).
+STOP_SIGNATURE = float64(float64[:, ::1], int8[:, ::1], int64, float64, float64)
 
 C2, C3, C4, C5 = C[1:5]
 
@@ -120,12 +134,13 @@ def next_stop(kt, kj, w, t, t_end):
 
 
 @njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'})
-def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
+def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
                rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, lo, hi):
     """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
 
     ``rhs``, ``inst``, ``stages``: the model's compiled functions (see the
-    signatures above); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
+    signatures above); ``crossing``, ``stop_after``: the loop's parts
+    (:func:`loop_parts`); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
     component i of Y is an instantaneous gate (recorded by linear interpolation).
     Each neuron is integrated alone (its own steps), so its result does not
     depend on which others share the call (thread chunks); the run stops at
@@ -153,7 +168,7 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
         kc = max(0, count_not_after(kt[w], t) - 1)
         rhs(y_p, k_p, 0, sc * stimulus_at(kt, ka, kb, w, kc, t, RIGHT_LIMIT), P)
         h = min(h_max, 0.01)
-        stop = next_stop(kt, kj, w, t, t_end)
+        stop = stop_after(kt, kj, w, t, t_end)
         r = 1
         log_prev = LOG_ERR_FLOOR
         while t < t_end:
@@ -186,7 +201,7 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
             if V < thr[c] and Vn >= thr[c]:
                 k = spk_n[c]
                 if k < max_spk:
-                    spk_t[c, k] = t + hs * hermite_crossing(V, Vn, hs * K[0, 0], hs * K[6, 0], thr[c])
+                    spk_t[c, k] = t + hs * crossing(V, Vn, hs * K[0, 0], hs * K[6, 0], thr[c])
                 spk_n[c] = k + 1
             if rec_every > 0:
                 while r < n_rec:
@@ -215,7 +230,7 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
             for i in range(ns):
                 Y[i] = Yn[i]
             if landing:
-                stop = next_stop(kt, kj, w, t, t_end)
+                stop = stop_after(kt, kj, w, t, t_end)
                 rhs(y_p, k_p, 0, sc * stimulus_at(kt, ka, kb, w, kc, t, RIGHT_LIMIT), P)
             else:
                 for i in range(ns):
@@ -231,13 +246,15 @@ _A1 = float64[::1]
 #: The one signature the loop is compiled for (arrays as the batch runner passes them).
 SIGNATURE = int64(
     types.FunctionType(RHS_SIGNATURE), types.FunctionType(INST_SIGNATURE),
-    types.FunctionType(STAGES_SIGNATURE), _A2, _A1, _A2,
+    types.FunctionType(STAGES_SIGNATURE), types.FunctionType(CROSSING_SIGNATURE),
+    types.FunctionType(STOP_SIGNATURE), _A2, _A1, _A2,
     int64[::1], _A1, _A2, _A2, _A2, int8[:, ::1], float64, float64, int64,
     int64, _A2, float64[:, :, ::1], _A1, _A2, int64[::1], float64, float64, float64, int8[::1],
     int64, int64,
 )
 
 _READY = False
+_PARTS: list = []
 #: The worker process compiling the loop into the cache while this one compiles a model.
 _WORKER: dict = {"process": None}
 
@@ -273,6 +290,18 @@ def _wait_for_worker() -> None:
     background_compile.finish(process)
 
 
+def loop_parts() -> tuple:
+    """The loop's parts as function values, ``(crossing, stop_after)``, compiled (or loaded
+    from the cache) in this process now: on a first run beside the worker that compiles the
+    loop itself (:func:`start_loop_compile`)."""
+    if not _PARTS:
+        parts = (CompiledFunction(hermite_crossing, CROSSING_SIGNATURE), CompiledFunction(next_stop, STOP_SIGNATURE))
+        for part in parts:
+            part.__wrapper_address__()
+        _PARTS.extend(parts)
+    return tuple(_PARTS)
+
+
 def compiled_loop():
     """``run_dopri5`` compiled for :data:`SIGNATURE` only (loaded from the cache when there,
     after waiting for the worker :func:`start_loop_compile` started)."""
@@ -285,4 +314,5 @@ def compiled_loop():
     return run_dopri5
 
 
-__all__ = ["INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "compiled_loop", "start_loop_compile"]
+__all__ = ["CROSSING_SIGNATURE", "INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "STOP_SIGNATURE",
+           "compiled_loop", "loop_parts", "start_loop_compile"]
