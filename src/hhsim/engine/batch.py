@@ -351,7 +351,8 @@ def _adaptive_kernel(plan: Plan):
 
     def kernel(*args):
         *run, lo, hi = args
-        return loop(rhs, inst, stages, *parts, params, *run, is_inst, lo, hi)
+        work = np.empty((10, is_inst.shape[0]))  # the loop's scratch, one per call (thread chunks)
+        return loop(rhs, inst, stages, *parts, params, *run, is_inst, work, np.empty(6), lo, hi)
 
     return kernel
 

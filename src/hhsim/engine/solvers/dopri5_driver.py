@@ -91,6 +91,19 @@ def stimulus_at(kt, ka, kb, w, kc, tau, left):
 RIGHT_LIMIT, LEFT_LIMIT = np.False_, np.True_
 
 
+@njit(error_model="numpy", inline="always")
+def lesser(a, b):
+    """``min(a, b)`` of two numbers, as Python and numba take it (``b`` only when ``b < a``:
+    ``a`` when either is NaN), without the overload numba compiles for ``min`` on a first run."""
+    return b if b < a else a
+
+
+@njit(error_model="numpy", inline="always")
+def greater(a, b):
+    """``max(a, b)`` of two numbers, as Python and numba take it (``b`` only when ``b > a``)."""
+    return b if b > a else a
+
+
 @njit(cache=True, error_model="numpy")
 def step_growth(err, log_prev):
     """PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): the factor by which the
@@ -103,7 +116,7 @@ def step_growth(err, log_prev):
     if err <= 8e-8:
         return 10.0, LOG_ERR_FLOOR
     log_err = math.log(err)
-    return min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev))), max(log_err, LOG_ERR_FLOOR)
+    return lesser(10.0, greater(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev))), greater(log_err, LOG_ERR_FLOOR)
 
 
 @njit(cache=True, error_model='numpy', inline='always')
@@ -129,20 +142,22 @@ def next_stop(kt, kj, w, t, t_end):
         k = 0
     for m in range(k, row.shape[0] - 1):
         if kj[w, m] and row[m + 1] > t:
-            return min(row[m + 1], t_end)
+            return lesser(row[m + 1], t_end)
     return t_end
 
 
-@njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'})
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'}, _nrt=False)
 def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
-               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, lo, hi):
+               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, work, stim, lo, hi):
     """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
 
     ``rhs``, ``inst``, ``stages``: the model's compiled functions (see the
     signatures above); ``crossing``, ``stop_after``: the loop's parts
     (:func:`loop_parts`); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
-    component i of Y is an instantaneous gate (recorded by linear interpolation).
-    Each neuron is integrated alone (its own steps), so its result does not
+    component i of Y is an instantaneous gate (recorded by linear interpolation);
+    ``work``: the caller's scratch, (10, n_states + 1) (rows: Y, Z, Yn, then the
+    stage block K), ``stim``: (6,), so the loop allocates nothing (no
+    reference counting either: compiled without numba's runtime).  Each neuron is integrated alone (its own steps), so its result does not
     depend on which others share the call (thread chunks); the run stops at
     the first neuron (in index order) that fails, at its failing step.
     """
@@ -150,11 +165,10 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
     max_spk = spk_t.shape[1]
     n_rec = v_rec.shape[0]
     t_end = t0 + n_steps * dt
-    Y = np.empty(ns)
-    Z = np.empty(ns)
-    Yn = np.empty(ns)
-    K = np.empty((7, ns))
-    stim = np.empty(6)
+    Y = work[0]
+    Z = work[1]
+    Yn = work[2]
+    K = work[3:]
     y_p, z_p, yn_p = data_pointer(Y), data_pointer(Z), data_pointer(Yn)
     k_p, stim_p = data_pointer(K[0]), data_pointer(stim)
     for c in range(lo, hi):
@@ -165,9 +179,9 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
         Y[0] = v[c]
         for i in range(1, ns):
             Y[i] = y[i - 1, c]
-        kc = max(0, count_not_after(kt[w], t) - 1)
+        kc = greater(0, count_not_after(kt[w], t) - 1)
         rhs(y_p, k_p, 0, sc * stimulus_at(kt, ka, kb, w, kc, t, RIGHT_LIMIT), P)
-        h = min(h_max, 0.01)
+        h = lesser(h_max, 0.01)
         stop = stop_after(kt, kj, w, t, t_end)
         r = 1
         log_prev = LOG_ERR_FLOOR
@@ -178,7 +192,7 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
                 hs = stop - t
                 landing = True
             elif hs < H_MIN:
-                return int((t - t0) / dt)
+                return np.int64((t - t0) / dt)
             te = stop if landing else t + hs
             stim[0] = sc * stimulus_at(kt, ka, kb, w, kc, t + C2 * hs, RIGHT_LIMIT)
             stim[1] = sc * stimulus_at(kt, ka, kb, w, kc, t + C3 * hs, RIGHT_LIMIT)
@@ -190,13 +204,13 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
             if not (err <= 1.0):
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
                 if hs < H_MIN:
-                    return int((t - t0) / dt)
-                h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.17))
+                    return np.int64((t - t0) / dt)
+                h = hs * (0.1 if err != err or err > 1e300 else greater(0.2, 0.9 * err ** -0.17))
                 continue
             V = Y[0]
             Vn = Yn[0]
             if not (abs(Vn) < 1e4):
-                return int((t - t0) / dt)
+                return np.int64((t - t0) / dt)
             inst(yn_p, P)
             if V < thr[c] and Vn >= thr[c]:
                 k = spk_n[c]
@@ -223,7 +237,7 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
                             y_rec[r, i - 1, c] = h00 * Y[i] + h10 * hs * K[0, i] + h01 * Yn[i] + h11 * hs * K[6, i]
                     r += 1
             fac, log_prev = step_growth(err, log_prev)
-            h = min(h_max, max(h, hs * fac) if landing else hs * fac)
+            h = lesser(h_max, greater(h, hs * fac) if landing else hs * fac)
             t = te
             while kt[w, kc + 1] <= t:
                 kc += 1
@@ -250,7 +264,7 @@ SIGNATURE = int64(
     types.FunctionType(STOP_SIGNATURE), _A2, _A1, _A2,
     int64[::1], _A1, _A2, _A2, _A2, int8[:, ::1], float64, float64, int64,
     int64, _A2, float64[:, :, ::1], _A1, _A2, int64[::1], float64, float64, float64, int8[::1],
-    int64, int64,
+    _A2, _A1, int64, int64,
 )
 
 _READY = False
