@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sys
 
+from .. import quick_exit
+
 
 def _dopri5() -> None:
     from .background_compile import worth_starting
@@ -42,6 +44,7 @@ KERNELS = {"dopri5": _dopri5, "network": _network}
 
 
 def main(argv: list[str]) -> int:
+    quick_exit.install()  # the parent waits for this process to end
     if len(argv) != 1 or argv[0] not in KERNELS:
         print(f"usage: python -m hhsim.engine.compile_worker {{{','.join(KERNELS)}}}", file=sys.stderr)
         return 2
