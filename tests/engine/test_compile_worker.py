@@ -58,8 +58,9 @@ def test_the_worker_compiled_loop_gives_the_same_bits(tmp_path):
     assert with_worker["worker"] and not alone["worker"]
     assert with_worker["v"] == alone["v"]
     assert with_worker["spikes"] == alone["spikes"] and len(alone["spikes"]) >= 2
-    # the loop's parts compile apart from the loop: here, while the worker compiles the loop
-    assert LOOP not in with_worker["compiled"] and all(p in with_worker["compiled"] for p in PARTS)
+    # the loop's parts compile apart from the loop: here (or in the worker once done with the
+    # loop, whichever process reaches a part first), while the worker compiles the loop
+    assert LOOP not in with_worker["compiled"]
     assert LOOP in alone["compiled"] and all(p in alone["compiled"] for p in PARTS)
     assert alone["parts_in_loop"] == []  # called through their addresses, not linked into the loop's code
 

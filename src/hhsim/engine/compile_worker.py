@@ -21,12 +21,13 @@ from .. import quick_exit
 
 def _dopri5() -> None:
     from .background_compile import worth_starting
-    from .solvers.dopri5_driver import _in_cache, compiled_loop
+    from .solvers.dopri5_driver import _in_cache, compiled_loop, loop_parts
 
     # started early by the command line (hhsim.first_run), which could not look: two
     # cores free and the loop not in the cache, else nothing to do here
     if worth_starting(in_worker=True) and not _in_cache():
         compiled_loop()
+        loop_parts(last_first=True)  # those the parent has not reached yet
 
 
 def _network() -> None:

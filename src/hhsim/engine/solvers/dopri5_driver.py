@@ -37,6 +37,7 @@ from numba.extending import intrinsic
 
 from ... import first_run
 from .. import background_compile
+from ..cache import compile_lock
 from ..function_values import CompiledFunction
 from ..kernel_helpers import hermite_crossing
 from ..network_kernels import stim_at
@@ -304,15 +305,22 @@ def _wait_for_worker() -> None:
     background_compile.finish(process)
 
 
-def loop_parts() -> tuple:
+def loop_parts(last_first: bool = False) -> tuple:
     """The loop's parts as function values, ``(crossing, stop_after)``, compiled (or loaded
-    from the cache) in this process now: on a first run beside the worker that compiles the
-    loop itself (:func:`start_loop_compile`)."""
+    from the cache) in this process now.
+
+    On a first run this process compiles them after its model's functions, beside the
+    worker compiling the loop (:func:`start_loop_compile`); the worker, done with the loop,
+    takes them from the other end (``last_first``).  Each part is compiled under its own
+    lock in the cache, so a process that reaches a part the other is compiling waits for
+    it and loads it instead of compiling it again."""
     if not _PARTS:
-        parts = (CompiledFunction(hermite_crossing, CROSSING_SIGNATURE), CompiledFunction(next_stop, STOP_SIGNATURE))
-        for part in parts:
-            part.__wrapper_address__()
-        _PARTS.extend(parts)
+        parts = (("crossing", CompiledFunction(hermite_crossing, CROSSING_SIGNATURE)),
+                 ("stop_after", CompiledFunction(next_stop, STOP_SIGNATURE)))
+        for name, part in (parts[::-1] if last_first else parts):
+            with compile_lock(f"dopri5-{name}.lock"):
+                part.__wrapper_address__()
+        _PARTS.extend(part for _, part in parts)
     return tuple(_PARTS)
 
 
