@@ -57,3 +57,37 @@ def test_a_worker_nobody_adopted_is_stopped(monkeypatch):
     first_run.stop_unadopted()
     assert sleeper.poll() is not None
     assert first_run.adopt("dopri5") is None
+
+
+def _loadavg(runnable: int):
+    return lambda: f"0.50 0.40 0.30 {runnable}/120 4242"
+
+
+def test_a_worker_needs_a_core_of_its_own(monkeypatch):
+    from hhsim import cpu_load
+
+    monkeypatch.delenv("HHSIM_THREADS", raising=False)
+    monkeypatch.setattr(cpu_load, "cores", lambda: 2)
+    assert first_run.a_core_is_free(_loadavg(1))  # only this process runs
+    assert not first_run.a_core_is_free(_loadavg(2))  # one other task: its core and ours
+    readings = iter(["0 0 0 3/10 1", "0 0 0 1/10 1"])
+    assert first_run.a_core_is_free(lambda: next(readings))  # the smallest reading counts
+    assert first_run.a_core_is_free(lambda: "garbage")  # the kernel does not say: as before
+    monkeypatch.setattr(cpu_load, "cores", lambda: 4)
+    assert first_run.a_core_is_free(_loadavg(3)) and not first_run.a_core_is_free(_loadavg(4))
+    monkeypatch.setattr(cpu_load, "cores", lambda: 1)
+    assert not first_run.a_core_is_free(_loadavg(1))
+    monkeypatch.setenv("HHSIM_THREADS", "2")  # the user's choice stands
+    assert first_run.a_core_is_free(_loadavg(9))
+
+
+def test_no_worker_on_a_busy_machine(tmp_path, monkeypatch):
+    from hhsim import cpu_load
+
+    monkeypatch.setenv(first_run.CACHE_ENV, str(tmp_path))
+    monkeypatch.delenv("HHSIM_THREADS", raising=False)
+    monkeypatch.setenv("HHSIM_PREBUILT", "0")
+    monkeypatch.setattr(cpu_load, "cores", lambda: 2)
+    monkeypatch.setattr(cpu_load, "_from_proc", _loadavg(3))
+    first_run.start_for(["run"])
+    assert first_run.adopt("dopri5") is None

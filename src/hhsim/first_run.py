@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import prebuilt_place
+from . import cpu_load, prebuilt_place
 
 #: The environment variable naming the cache's root directory.
 CACHE_ENV = "HHSIM_CACHE_DIR"
@@ -75,9 +75,28 @@ def loop_in_cache() -> bool:
     return any(any(root.glob("*/dopri5_driver.run_dopri5-*.nbi")) for root in roots if root.is_dir())
 
 
+def a_core_is_free(read=None) -> bool:
+    """Whether a worker would have a core of its own beside this process: no other task
+    runnable (:func:`hhsim.cpu_load.other_runnable_tasks`) on a machine of two cores, at
+    most cores - 2 on a larger one.  With ``HHSIM_THREADS`` set (not 1) the user has chosen:
+    always.  The worker's own rule, asked once it has imported numba
+    (:func:`hhsim.engine.background_compile.worth_starting`), is the same; asked here
+    first, a worker that would stop at once is not started (on a busy machine it spent
+    0.3 s of CPU importing numba beside this process, 0.27 s of a first run's wall time).
+    ``read`` returns the text of ``/proc/loadavg`` (tests pass their own)."""
+    if os.environ.get("HHSIM_THREADS", "").strip():
+        return True
+    cores = cpu_load.cores()
+    others = cpu_load.other_runnable_tasks(read)
+    return cores >= 2 and (others is None or others <= cores - 2)
+
+
 def start_for(argv: list[str]) -> None:
-    """Start the dopri5 loop's worker now if ``argv`` is a first ``hhsim run`` with it."""
+    """Start the dopri5 loop's worker now if ``argv`` is a first ``hhsim run`` with it
+    and a core is free for it (:func:`a_core_is_free`)."""
     if os.environ.get("HHSIM_THREADS", "").strip() == "1" or not runs_the_dopri5_loop(argv) or loop_in_cache():
+        return
+    if not a_core_is_free():
         return
     try:
         _WORKERS["dopri5"] = subprocess.Popen(

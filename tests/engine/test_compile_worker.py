@@ -17,8 +17,17 @@ import sys
 PROBE = """
 import json
 import numpy as np
+from numba.core import event
 import hhsim
 from hhsim.engine.solvers import dopri5_driver as d
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        f = ev.data["dispatcher"].py_func
+        compiled.append(f.__module__ + "." + f.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
 started = []
 original = d.start_loop_compile
 def start():
@@ -26,8 +35,13 @@ def start():
     started.append(d._WORKER["process"] is not None)
 d.start_loop_compile = start
 r = hhsim.simulate("hh", hhsim.stim.step(10, start=5, dur=40), t_stop=50)
-print(json.dumps({"worker": any(started), "v": r.v.tobytes().hex(), "spikes": list(r.spike_times)}))
+ir = d.run_dopri5.inspect_llvm(d.SIGNATURE.args) if "hhsim.engine.solvers.dopri5_driver.run_dopri5" in compiled else ""
+print(json.dumps({"worker": any(started), "v": r.v.tobytes().hex(), "spikes": list(r.spike_times),
+                  "compiled": compiled, "parts_in_loop": [p for p in ("hermite_crossing", "next_stop") if p in ir]}))
 """
+#: The loop and its parts (the functions numba compiles for them, by module and name).
+LOOP = "hhsim.engine.solvers.dopri5_driver.run_dopri5"
+PARTS = ("hhsim.engine.kernel_series._hermite_crossing_py", "hhsim.engine.solvers.dopri5_driver.next_stop")
 
 
 def _run(tmp_path, name: str, threads: str) -> dict:
@@ -44,6 +58,11 @@ def test_the_worker_compiled_loop_gives_the_same_bits(tmp_path):
     assert with_worker["worker"] and not alone["worker"]
     assert with_worker["v"] == alone["v"]
     assert with_worker["spikes"] == alone["spikes"] and len(alone["spikes"]) >= 2
+    # the loop's parts compile apart from the loop: here (or in the worker once done with the
+    # loop, whichever process reaches a part first), while the worker compiles the loop
+    assert LOOP not in with_worker["compiled"]
+    assert LOOP in alone["compiled"] and all(p in alone["compiled"] for p in PARTS)
+    assert alone["parts_in_loop"] == []  # called through their addresses, not linked into the loop's code
 
 
 def test_the_worker_accepts_only_its_kernel_names():

@@ -19,7 +19,7 @@ SRC = Path(hhsim.__file__).resolve().parent
 #: Lowest first.  A module may import its own layer and the layers below.
 LAYERS: list[tuple[str, ...]] = [
     ("hhsim._version", "hhsim.errors", "hhsim.units", "hhsim.io", "hhsim.limits", "hhsim.quantity", "hhsim.first_run",
-     "hhsim.prebuilt_place",
+     "hhsim.prebuilt_place", "hhsim.quick_exit", "hhsim.cpu_load",
      "hhsim.validate", "hhsim.progress"),
     # figures read results by their attributes and import only errors and io, so
     # that every result's ``plot()`` may call them

@@ -60,13 +60,46 @@ def prebuilt(tmp_path_factory) -> Path:
     """A prebuilt set made from one dopri5 run, in a private temporary directory."""
     root = tmp_path_factory.mktemp("prebuilt")
     os.chmod(root, 0o700)
+    old_set = _fake_set(root / ("0" * 24))  # an older installation's set: removed once the new one is in
+    foreign = root / "notes"  # not a set: left alone
+    foreign.mkdir()
     code = ("from hhsim.engine.prebuild import prebuild\n"
             "r = prebuild(workloads=(('run', '--t-stop', '5', '--json'),))\n"
             "print(r.built, r.files, r.path)")
     out = subprocess.run([sys.executable, "-c", code], env=_env(HHSIM_PREBUILT_DIR=str(root)), capture_output=True,
                          text=True, timeout=600, check=True).stdout.split()
     assert out[0] == "True" and int(out[1]) > 0
+    assert not old_set.exists() and foreign.is_dir() and Path(out[2]).parent == root
     return root
+
+
+def _fake_set(path: Path) -> Path:
+    """A directory laid out as a prebuilt set (``<digest>/numba/<subdir>/<entry>``)."""
+    entry = path / "numba" / "engine_0123" / "dopri5_driver.run_dopri5-1.py311.nbi"
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"old")
+    return path
+
+
+def test_prebuild_removes_only_other_sets(tmp_path):
+    from hhsim.engine.prebuild import remove_other_sets
+
+    keep = _fake_set(tmp_path / prebuilt_place.digest())
+    older = [_fake_set(tmp_path / ("a" * 24)), _fake_set(tmp_path / ("0123456789ab" * 2))]
+    left = [_fake_set(tmp_path / f".{'b' * 24}.x1y2"),  # a prebuild's staging directory
+            _fake_set(tmp_path / ("C" * 24)),  # not a digest (upper case)
+            _fake_set(tmp_path / ("c" * 23)),  # not a digest (length)
+            _fake_set(tmp_path / "share")]
+    extra = _fake_set(tmp_path / ("d" * 24))
+    (extra / "README").write_text("someone's notes")  # more than a set holds
+    (tmp_path / ("e" * 24)).write_text("a file")
+    elsewhere = _fake_set(tmp_path / "elsewhere" / ("f" * 24))
+    (tmp_path / ("f" * 24)).symlink_to(elsewhere, target_is_directory=True)
+    removed = remove_other_sets(keep)
+    assert sorted(removed) == sorted(older)
+    assert not any(p.exists() for p in older)
+    assert all(p.is_dir() for p in [keep, *left, extra, elsewhere]) and (tmp_path / ("e" * 24)).is_file()
+    assert (tmp_path / ("f" * 24)).is_symlink()
 
 
 def test_a_first_run_loads_the_prebuilt_loop_with_the_same_bits(prebuilt, tmp_path):

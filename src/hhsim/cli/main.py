@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .. import first_run
+from .. import first_run, quick_exit
 from .._version import __version__
 from ..errors import HHSimError
 from .commands import COMMANDS
@@ -61,6 +61,7 @@ def main(argv=None) -> None:
     143 on SIGTERM; in each case temporary files are removed first.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    quick_exit.install()
     if not argv:  # a bare `hhsim`: the normal help, not an error line
         click.echo(cli.get_help(click.Context(cli, info_name="hhsim")))
         return

@@ -16,7 +16,8 @@ def prebuild_cmd(force, as_json):
     A first run from an empty kernel cache then compiles only its model's own
     functions.  They go to <python prefix>/share/hhsim/prebuilt/ (or
     $HHSIM_PREBUILT_DIR), one set per version of the engine's sources, about 40 s
-    on 2 cores; HHSIM_PREBUILT=0 ignores them.
+    on 2 cores; the sets of other versions there are removed once the new one is
+    in.  HHSIM_PREBUILT=0 ignores them.
     """
     from ..engine.prebuild import prebuild
 

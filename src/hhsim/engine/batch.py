@@ -345,6 +345,7 @@ def _adaptive_kernel(plan: Plan):
     thr, spk_t, spk_n, rtol, atol, h_max, lo, hi)``."""
     dopri5_driver.start_loop_compile()  # a first run: the loop compiles beside the model's functions
     rhs, inst, stages = adaptive_functions(plan.structure)
+    parts = dopri5_driver.loop_parts()  # here, while the worker compiles the loop itself
     loop = dopri5_driver.compiled_loop()
     params = flat_parameters(plan)
     s = plan.structure
@@ -352,7 +353,8 @@ def _adaptive_kernel(plan: Plan):
 
     def kernel(*args):
         *run, lo, hi = args
-        return loop(rhs, inst, stages, params, *run, is_inst, lo, hi)
+        work = np.empty((10, is_inst.shape[0]))  # the loop's scratch, one per call (thread chunks)
+        return loop(rhs, inst, stages, *parts, params, *run, is_inst, work, np.empty(6), lo, hi)
 
     return kernel
 

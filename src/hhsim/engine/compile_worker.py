@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import sys
 
+from .. import quick_exit
+
 
 def _dopri5() -> None:
     from .background_compile import worth_starting
-    from .solvers.dopri5_driver import _in_cache, compiled_loop
+    from .solvers.dopri5_driver import _in_cache, compiled_loop, loop_parts
 
     # started early by the command line (hhsim.first_run), which could not look: two
     # cores free and the loop not in the cache, else nothing to do here
     if worth_starting(in_worker=True) and not _in_cache():
         compiled_loop()
+        loop_parts(last_first=True)  # those the parent has not reached yet
 
 
 def _network() -> None:
@@ -42,6 +45,7 @@ KERNELS = {"dopri5": _dopri5, "network": _network}
 
 
 def main(argv: list[str]) -> int:
+    quick_exit.install()  # the parent waits for this process to end
     if len(argv) != 1 or argv[0] not in KERNELS:
         print(f"usage: python -m hhsim.engine.compile_worker {{{','.join(KERNELS)}}}", file=sys.stderr)
         return 2

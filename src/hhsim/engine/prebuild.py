@@ -11,8 +11,10 @@ How: the :data:`WORKLOADS` (short ``hhsim`` commands that reach the fixed
 kernels a first run needs) run in child processes, two at a time, with a
 fresh private kernel cache; then numba's entries for the engine's own modules
 (never the generated, model-specific kernels) are copied into a new directory
-that replaces the prebuilt set in one rename.  Interrupted, nothing is left
-half-written: the children are stopped and the temporary directories removed.
+that replaces the prebuilt set in one rename; the sets of other sources in
+the same place are removed then (:func:`remove_other_sets`).  Interrupted,
+nothing is left half-written: the children are stopped and the temporary
+directories removed.
 """
 
 from __future__ import annotations
@@ -132,11 +134,36 @@ def _copy_private(source: Path, target: Path) -> tuple[int, int]:
     return files, size
 
 
-def _remove_others(keep: Path) -> None:
-    """Remove the prebuilt sets of other sources (they can never be loaded again)."""
-    for other in keep.parent.iterdir():  # (".name.xxxx": another process's staging directory)
-        if other != keep and not other.name.startswith(".") and other.is_dir() and not other.is_symlink():
+def looks_like_a_set(path: Path) -> bool:
+    """Whether ``path`` is a prebuilt set as :func:`prebuild` leaves one: a real directory
+    named by a digest (:func:`hhsim.prebuilt_place.digest`: 24 lower-case hex digits)
+    holding nothing but numba's cache directory ``numba``."""
+    name = path.name
+    if len(name) != len(prebuilt_place.digest()) or any(c not in "0123456789abcdef" for c in name):
+        return False
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        return [entry.name for entry in path.iterdir()] == ["numba"] and (path / "numba").is_dir()
+    except OSError:
+        return False
+
+
+def remove_other_sets(keep: Path) -> list[Path]:
+    """Remove the prebuilt sets of other sources beside ``keep`` (they can never be loaded
+    again: 9-10 MB each); returns the directories removed.  Only what
+    :func:`looks_like_a_set` (another digest's set): anything else in the same place, a
+    staging directory of a prebuild still running (".<digest>.xxxx") included, is left."""
+    removed = []
+    try:
+        others = [p for p in keep.parent.iterdir() if p.name != keep.name]
+    except OSError:
+        return removed
+    for other in others:
+        if looks_like_a_set(other):
             shutil.rmtree(other, ignore_errors=True)
+            removed.append(other)
+    return removed
 
 
 def prebuild(force: bool = False, parallel: int | None = None, workloads=WORKLOADS) -> PrebuildReport:
@@ -178,5 +205,5 @@ def prebuild(force: bool = False, parallel: int | None = None, workloads=WORKLOA
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    _remove_others(final)
+    remove_other_sets(final)
     return PrebuildReport(final, True, time.perf_counter() - start, files, size / 1e6)

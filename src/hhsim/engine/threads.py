@@ -30,6 +30,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+from .. import cpu_load
 from ..errors import SolverError
 
 #: Chunks per thread: with neurons of uneven cost (adaptive steps: a silent
@@ -42,11 +43,8 @@ _POOL_LOCK = threading.Lock()
 
 
 def cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    """Cores this process may run on (:func:`hhsim.cpu_load.cores`)."""
+    return cpu_load.cores()
 
 
 def thread_count() -> int:
@@ -63,45 +61,19 @@ def thread_count() -> int:
     return n
 
 
-#: Readings of the runnable count taken by :func:`busy_cores` when the first shows
-#: other work (back to back; the smallest counts).  They are not spaced out in
-#: time: on a busy machine a sleep of 1 ms wakes up several ms later, which cost
-#: a short cable run more than the second thread would have.
-LOAD_SAMPLES = 3
-
-
-def _runnable_tasks(text: str) -> int | None:
-    """Runnable tasks in a ``/proc/loadavg`` line (its fourth field, ``running/total``)."""
-    try:
-        return int(text.split()[3].split("/")[0])
-    except (IndexError, ValueError):
-        return None
+#: Readings of the runnable count taken by :func:`busy_cores` (see :mod:`hhsim.cpu_load`).
+LOAD_SAMPLES = cpu_load.LOAD_SAMPLES
 
 
 def busy_cores(read=None) -> int:
     """Cores that other work keeps busy right now: runnable tasks other than the
-    caller, at most :func:`cores`; 0 where the kernel does not say (not Linux).
+    caller (:func:`hhsim.cpu_load.other_runnable_tasks`), at most :func:`cores`; 0
+    where the kernel does not say (not Linux).
 
     ``read`` returns the text of ``/proc/loadavg`` (tests pass their own).
     """
-    def from_proc() -> str:
-        with open("/proc/loadavg", encoding="ascii") as fh:
-            return fh.read()
-
-    read = read or from_proc
-    counts = []
-    for k in range(LOAD_SAMPLES):
-        try:
-            n = _runnable_tasks(read())
-        except OSError:
-            return 0
-        if n is None:
-            return 0
-        counts.append(n)
-        if n <= 1:  # only the reader: the cores are free
-            break
-    # the reading thread itself is running while it reads
-    return max(0, min(cores(), min(counts) - 1))
+    others = cpu_load.other_runnable_tasks(read, LOAD_SAMPLES)
+    return 0 if others is None else min(cores(), others)
 
 
 def coupled_thread_count(read=None) -> int:

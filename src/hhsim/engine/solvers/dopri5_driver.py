@@ -15,6 +15,14 @@ A call through a function value is never inlined, so the model's functions
 run the same machine code whether just compiled or loaded from the cache
 (an inlined copy rounded differently, 1 ulp, from the cached one).
 
+Two of the loop's own parts are function values too (:func:`loop_parts`):
+the spike time on the step's cubic (:func:`hhsim.engine.kernel_helpers.hermite_crossing`)
+and the next stimulus knot (:func:`next_stop`).  Called rarely (at a spike,
+at a knot), they cost nothing per step; compiled apart, they are not part
+of the loop's own compiling, so on a first run this process compiles them
+(after its model's functions) while a worker compiles the loop
+(:func:`start_loop_compile`): 0.35 s of CPU, where the loop takes 1.5 s.
+
 What the loop does (stimulus knots, Hermite recording, spike times, PI step
 control) is described in :mod:`hhsim.engine.solvers.dopri5`.
 """
@@ -29,6 +37,8 @@ from numba.extending import intrinsic
 
 from ... import first_run
 from .. import background_compile
+from ..cache import compile_lock
+from ..function_values import CompiledFunction
 from ..kernel_helpers import hermite_crossing
 from ..network_kernels import stim_at
 from .dopri5 import C, H_MIN, LOG_ERR_FLOOR
@@ -59,8 +69,40 @@ def data_pointer(typingctx, array):
 #: :func:`hhsim.engine.solvers.dopri5.emit_stages`).
 STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64,
                            types.FunctionType(RHS_SIGNATURE))
+#: The loop's spike-time part: (V0, V1, h dV0/dt, h dV1/dt, threshold) -> the fraction of
+#: the step where the cubic crosses the threshold (:func:`hermite_crossing`; mV, mV, mV, mV, mV).
+CROSSING_SIGNATURE = float64(float64, float64, float64, float64, float64)
+#: The loop's knot part: (kt, kj, w, t, t_end) -> the next stop (ms; :func:`next_stop`).
+STOP_SIGNATURE = float64(float64[:, ::1], int8[:, ::1], int64, float64, float64)
 
 C2, C3, C4, C5 = C[1:5]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
+def stimulus_at(kt, ka, kb, w, kc, tau, left):
+    """The stimulus at ``tau`` (:func:`hhsim.engine.network_kernels.stim_at`, µA/cm² before
+    the neuron's scale), called by the loop rather than inlined into it by numba: seven
+    inlined copies took 0.6 s of a first run's compiling (LLVM inlines this one, compiled
+    once, with the loop's options, so its arithmetic is the same)."""
+    return stim_at(kt, ka, kb, w, kc, tau, left)
+
+
+#: :func:`stimulus_at`'s ``left`` argument, as NumPy booleans: numba types a Python ``True``/``False`` as a
+#: literal and would compile the function once for each.
+RIGHT_LIMIT, LEFT_LIMIT = np.False_, np.True_
+
+
+@njit(error_model="numpy", inline="always")
+def lesser(a, b):
+    """``min(a, b)`` of two numbers, as Python and numba take it (``b`` only when ``b < a``:
+    ``a`` when either is NaN), without the overload numba compiles for ``min`` on a first run."""
+    return b if b < a else a
+
+
+@njit(error_model="numpy", inline="always")
+def greater(a, b):
+    """``max(a, b)`` of two numbers, as Python and numba take it (``b`` only when ``b > a``)."""
+    return b if b > a else a
 
 
 @njit(cache=True, error_model="numpy")
@@ -75,7 +117,7 @@ def step_growth(err, log_prev):
     if err <= 8e-8:
         return 10.0, LOG_ERR_FLOOR
     log_err = math.log(err)
-    return min(10.0, max(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev))), max(log_err, LOG_ERR_FLOOR)
+    return lesser(10.0, greater(0.2, 0.9 * math.exp(-0.17 * log_err + 0.04 * log_prev))), greater(log_err, LOG_ERR_FLOOR)
 
 
 @njit(cache=True, error_model='numpy', inline='always')
@@ -101,19 +143,22 @@ def next_stop(kt, kj, w, t, t_end):
         k = 0
     for m in range(k, row.shape[0] - 1):
         if kj[w, m] and row[m + 1] > t:
-            return min(row[m + 1], t_end)
+            return lesser(row[m + 1], t_end)
     return t_end
 
 
-@njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'})
-def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
-               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, lo, hi):
+@njit(cache=True, error_model='numpy', nogil=True, fastmath={'contract'}, _nrt=False)
+def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scale, kt, ka, kb, kj, dt, t0, n_steps,
+               rec_every, v_rec, y_rec, thr, spk_t, spk_n, rtol, atol, h_max, is_inst, work, stim, lo, hi):
     """Adaptive Dormand-Prince 5(4) for neurons lo..hi-1; -1 on success, else the failing grid step.
 
     ``rhs``, ``inst``, ``stages``: the model's compiled functions (see the
-    signatures above); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
-    component i of Y is an instantaneous gate (recorded by linear interpolation).
-    Each neuron is integrated alone (its own steps), so its result does not
+    signatures above); ``crossing``, ``stop_after``: the loop's parts
+    (:func:`loop_parts`); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
+    component i of Y is an instantaneous gate (recorded by linear interpolation);
+    ``work``: the caller's scratch, (10, n_states + 1) (rows: Y, Z, Yn, then the
+    stage block K), ``stim``: (6,), so the loop allocates nothing (no
+    reference counting either: compiled without numba's runtime).  Each neuron is integrated alone (its own steps), so its result does not
     depend on which others share the call (thread chunks); the run stops at
     the first neuron (in index order) that fails, at its failing step.
     """
@@ -121,11 +166,10 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
     max_spk = spk_t.shape[1]
     n_rec = v_rec.shape[0]
     t_end = t0 + n_steps * dt
-    Y = np.empty(ns)
-    Z = np.empty(ns)
-    Yn = np.empty(ns)
-    K = np.empty((7, ns))
-    stim = np.empty(6)
+    Y = work[0]
+    Z = work[1]
+    Yn = work[2]
+    K = work[3:]
     y_p, z_p, yn_p = data_pointer(Y), data_pointer(Z), data_pointer(Yn)
     k_p, stim_p = data_pointer(K[0]), data_pointer(stim)
     for c in range(lo, hi):
@@ -136,10 +180,10 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
         Y[0] = v[c]
         for i in range(1, ns):
             Y[i] = y[i - 1, c]
-        kc = max(0, count_not_after(kt[w], t) - 1)
-        rhs(y_p, k_p, 0, sc * stim_at(kt, ka, kb, w, kc, t, False), P)
-        h = min(h_max, 0.01)
-        stop = next_stop(kt, kj, w, t, t_end)
+        kc = greater(0, count_not_after(kt[w], t) - 1)
+        rhs(y_p, k_p, 0, sc * stimulus_at(kt, ka, kb, w, kc, t, RIGHT_LIMIT), P)
+        h = lesser(h_max, 0.01)
+        stop = stop_after(kt, kj, w, t, t_end)
         r = 1
         log_prev = LOG_ERR_FLOOR
         while t < t_end:
@@ -149,30 +193,30 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
                 hs = stop - t
                 landing = True
             elif hs < H_MIN:
-                return int((t - t0) / dt)
+                return np.int64((t - t0) / dt)
             te = stop if landing else t + hs
-            stim[0] = sc * stim_at(kt, ka, kb, w, kc, t + C2 * hs, False)
-            stim[1] = sc * stim_at(kt, ka, kb, w, kc, t + C3 * hs, False)
-            stim[2] = sc * stim_at(kt, ka, kb, w, kc, t + C4 * hs, False)
-            stim[3] = sc * stim_at(kt, ka, kb, w, kc, t + C5 * hs, False)
-            stim[4] = sc * stim_at(kt, ka, kb, w, kc, te, True)
+            stim[0] = sc * stimulus_at(kt, ka, kb, w, kc, t + C2 * hs, RIGHT_LIMIT)
+            stim[1] = sc * stimulus_at(kt, ka, kb, w, kc, t + C3 * hs, RIGHT_LIMIT)
+            stim[2] = sc * stimulus_at(kt, ka, kb, w, kc, t + C4 * hs, RIGHT_LIMIT)
+            stim[3] = sc * stimulus_at(kt, ka, kb, w, kc, t + C5 * hs, RIGHT_LIMIT)
+            stim[4] = sc * stimulus_at(kt, ka, kb, w, kc, te, LEFT_LIMIT)
             stim[5] = stim[4]
             err = stages(y_p, k_p, z_p, yn_p, hs, stim_p, P, atol, rtol, rhs)
             if not (err <= 1.0):
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
                 if hs < H_MIN:
-                    return int((t - t0) / dt)
-                h = hs * (0.1 if err != err or err > 1e300 else max(0.2, 0.9 * err ** -0.17))
+                    return np.int64((t - t0) / dt)
+                h = hs * (0.1 if err != err or err > 1e300 else greater(0.2, 0.9 * err ** -0.17))
                 continue
             V = Y[0]
             Vn = Yn[0]
             if not (abs(Vn) < 1e4):
-                return int((t - t0) / dt)
+                return np.int64((t - t0) / dt)
             inst(yn_p, P)
             if V < thr[c] and Vn >= thr[c]:
                 k = spk_n[c]
                 if k < max_spk:
-                    spk_t[c, k] = t + hs * hermite_crossing(V, Vn, hs * K[0, 0], hs * K[6, 0], thr[c])
+                    spk_t[c, k] = t + hs * crossing(V, Vn, hs * K[0, 0], hs * K[6, 0], thr[c])
                 spk_n[c] = k + 1
             if rec_every > 0:
                 while r < n_rec:
@@ -194,15 +238,15 @@ def run_dopri5(rhs, inst, stages, params, v, y, wave, scale, kt, ka, kb, kj, dt,
                             y_rec[r, i - 1, c] = h00 * Y[i] + h10 * hs * K[0, i] + h01 * Yn[i] + h11 * hs * K[6, i]
                     r += 1
             fac, log_prev = step_growth(err, log_prev)
-            h = min(h_max, max(h, hs * fac) if landing else hs * fac)
+            h = lesser(h_max, greater(h, hs * fac) if landing else hs * fac)
             t = te
             while kt[w, kc + 1] <= t:
                 kc += 1
             for i in range(ns):
                 Y[i] = Yn[i]
             if landing:
-                stop = next_stop(kt, kj, w, t, t_end)
-                rhs(y_p, k_p, 0, sc * stim_at(kt, ka, kb, w, kc, t, False), P)
+                stop = stop_after(kt, kj, w, t, t_end)
+                rhs(y_p, k_p, 0, sc * stimulus_at(kt, ka, kb, w, kc, t, RIGHT_LIMIT), P)
             else:
                 for i in range(ns):
                     K[0, i] = K[6, i]
@@ -217,13 +261,15 @@ _A1 = float64[::1]
 #: The one signature the loop is compiled for (arrays as the batch runner passes them).
 SIGNATURE = int64(
     types.FunctionType(RHS_SIGNATURE), types.FunctionType(INST_SIGNATURE),
-    types.FunctionType(STAGES_SIGNATURE), _A2, _A1, _A2,
+    types.FunctionType(STAGES_SIGNATURE), types.FunctionType(CROSSING_SIGNATURE),
+    types.FunctionType(STOP_SIGNATURE), _A2, _A1, _A2,
     int64[::1], _A1, _A2, _A2, _A2, int8[:, ::1], float64, float64, int64,
     int64, _A2, float64[:, :, ::1], _A1, _A2, int64[::1], float64, float64, float64, int8[::1],
-    int64, int64,
+    _A2, _A1, int64, int64,
 )
 
 _READY = False
+_PARTS: list = []
 #: The worker process compiling the loop into the cache while this one compiles a model.
 _WORKER: dict = {"process": None}
 
@@ -236,10 +282,11 @@ def _in_cache() -> bool:
 def start_loop_compile() -> None:
     """On a first run (the loop not in the cache), compile it in a worker process now.
 
-    The caller then compiles its model's own functions (about 0.9 s for ``hh``)
-    while the worker compiles the loop (about 2 s); :func:`compiled_loop` waits
-    for the worker and loads the loop from the cache.  Only with two cores free
-    and an on-disk cache; otherwise nothing happens and the loop compiles here.
+    The caller then compiles its model's own functions (about 0.9 s for ``hh``) and the
+    loop's parts (:func:`loop_parts`) while the worker compiles the loop (about 1.3 s);
+    :func:`compiled_loop` waits for the worker and loads the loop from the cache.  Only
+    with two cores free and an on-disk cache; otherwise nothing happens and the loop
+    compiles here.
     """
     early = first_run.adopt("dopri5")  # started by the command line before numba was imported
     if _READY or _WORKER["process"] is not None:
@@ -259,6 +306,25 @@ def _wait_for_worker() -> None:
     background_compile.finish(process)
 
 
+def loop_parts(last_first: bool = False) -> tuple:
+    """The loop's parts as function values, ``(crossing, stop_after)``, compiled (or loaded
+    from the cache) in this process now.
+
+    On a first run this process compiles them after its model's functions, beside the
+    worker compiling the loop (:func:`start_loop_compile`); the worker, done with the loop,
+    takes them from the other end (``last_first``).  Each part is compiled under its own
+    lock in the cache, so a process that reaches a part the other is compiling waits for
+    it and loads it instead of compiling it again."""
+    if not _PARTS:
+        parts = (("crossing", CompiledFunction(hermite_crossing, CROSSING_SIGNATURE)),
+                 ("stop_after", CompiledFunction(next_stop, STOP_SIGNATURE)))
+        for name, part in (parts[::-1] if last_first else parts):
+            with compile_lock(f"dopri5-{name}.lock"):
+                part.__wrapper_address__()
+        _PARTS.extend(part for _, part in parts)
+    return tuple(_PARTS)
+
+
 def compiled_loop():
     """``run_dopri5`` compiled for :data:`SIGNATURE` only (loaded from the cache when there,
     after waiting for the worker :func:`start_loop_compile` started)."""
@@ -271,4 +337,5 @@ def compiled_loop():
     return run_dopri5
 
 
-__all__ = ["INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "compiled_loop", "start_loop_compile"]
+__all__ = ["CROSSING_SIGNATURE", "INST_SIGNATURE", "RHS_SIGNATURE", "SIGNATURE", "STAGES_SIGNATURE", "STOP_SIGNATURE",
+           "compiled_loop", "loop_parts", "start_loop_compile"]
