@@ -95,7 +95,11 @@ def test_two_threads_with_a_full_queue_give_the_bits_of_one(threads_used, monkey
         runs[n] = simulate_network(net)
         assert max(threads_used) == n
         assert grown  # the queue did fill
-    one, two = runs[1], runs[2]
+    _assert_same_bits(runs[1], runs[2])
+
+
+def _assert_same_bits(one, two):
+    """Both runs fire, and alike to the bit: the spikes of each population and the recorded V."""
     for pop in ("E", "I"):
         assert one.n_spikes(pop) > 0
         np.testing.assert_array_equal(one.spikes[pop][0], two.spikes[pop][0])
