@@ -63,8 +63,8 @@ from .batch import Grid, stimulus_arrays
 from .cable_driver import MEMBRANE_SIGNATURES, euler_step, rk4_step, theta_step
 from .function_values import CompiledFunction
 from .kernel_helpers import hermite_crossing
-from .network_driver import DIVERGED, DONE, GROW_MONITOR, GROW_QUEUE, hermite_value, inject_spikes, \
-    monitor_spikes, synaptic_conductance
+from .network_driver import DIVERGED, DONE, GROW_MONITOR, GROW_QUEUE, dead_time, inject_spikes, monitor_spikes, \
+    released, synaptic_conductance
 from .network_loop import steps
 from .tree_solve import REDUCED_SIZE
 
@@ -252,23 +252,14 @@ def locate_spike(i, t, dt, V0, V1, m0, m1, thr, last, refr, hold):
     the last spike ``last[i]`` held to the dead time's end and emitted there if V is
     at or above threshold then, in this step or a later one: ``hold[i]``)."""
     out = math.nan
-    t1 = t + dt
     if V0 < thr <= V1:
         ts = t + dt * hermite_crossing(V0, V1, m0, m1, thr)
-        if ts - last[i] < refr[i]:
-            tr = last[i] + refr[i]
-            if tr <= t1:
-                if hermite_value(V0, V1, m0, m1, (tr - t) / dt) >= thr:
-                    out = tr
-            else:
-                hold[i] = tr
-        else:
-            out = ts
-    elif hold[i] <= t1:
-        tr = hold[i]
+        out, wait = dead_time(ts, last[i], refr[i], V0, V1, m0, m1, t, dt, thr)
+        if wait < math.inf:
+            hold[i] = wait
+    elif hold[i] <= t + dt:
+        out = released(hold[i], V0, V1, m0, m1, t, dt, thr)
         hold[i] = math.inf
-        if hermite_value(V0, V1, m0, m1, max(tr - t, 0.0) / dt) >= thr:
-            out = tr
     if out == out:
         last[i] = out
         hold[i] = math.inf
@@ -296,11 +287,18 @@ def advance_theta(sh, cc, q, n, k, dt):
                       cc.red)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _explicit_site_terms(sh, cc, q):
+    """Cell q's synaptic terms at its synapse node into the explicit kernels' node
+    conductance ``gf`` (µS) and current ``bf`` (nA), beside the node's fixed ones."""
+    cc.gf[sh.site] = sh.gfix[sh.site] + cc.g_syn[q]
+    cc.bf[sh.site] = sh.bfix[sh.site] + cc.ge_syn[q]
+
+
 @njit(cache=True, error_model="numpy")
 def advance_euler(sh, cc, q, n, k, dt):
     """:func:`advance_theta` by forward Euler."""
-    cc.gf[sh.site] = sh.gfix[sh.site] + cc.g_syn[q]
-    cc.bf[sh.site] = sh.bfix[sh.site] + cc.ge_syn[q]
+    _explicit_site_terms(sh, cc, q)
     return euler_step(sh.mem, cc.v[q], cc.y[q], cc.vmax[q], sh.PT, sh.runs, sh.area, sh.icap, sh.parent, sh.gax,
                       cc.gf, cc.bf, sh.alg_idx, sh.alg_ptr, sh.alg_nbr, sh.alg_g, sh.site_node, sh.site_wave,
                       sh.site_scale, sh.i_a, k, dt, cc.inj, cc.dv, cc.dy, cc.ia, cc.zeros)
@@ -309,8 +307,7 @@ def advance_euler(sh, cc, q, n, k, dt):
 @njit(cache=True, error_model="numpy")
 def advance_rk4(sh, cc, q, n, k, dt):
     """:func:`advance_theta` by the classical Runge-Kutta method."""
-    cc.gf[sh.site] = sh.gfix[sh.site] + cc.g_syn[q]
-    cc.bf[sh.site] = sh.bfix[sh.site] + cc.ge_syn[q]
+    _explicit_site_terms(sh, cc, q)
     return rk4_step(sh.mem, cc.v[q], cc.y[q], cc.vmax[q], sh.PT, sh.runs, sh.area, sh.icap, sh.parent, sh.gax,
                     cc.gf, cc.bf, sh.alg_idx, sh.alg_ptr, sh.alg_nbr, sh.alg_g, sh.site_node, sh.site_wave,
                     sh.site_scale, sh.i_a, sh.i_m, sh.i_b, k, dt, cc.inj, cc.kv, cc.ky, cc.vs, cc.ys2, cc.ia,

@@ -274,6 +274,31 @@ def hermite_value(v0, v1, m0, m1, s):
     return v0 + s * (m0 + s * (c2 + s * c3))
 
 
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def dead_time(ts, last_i, refr_i, V, Vn, m0, m1, ta, h, thr_i):
+    """The dead-time rule for an upward crossing of ``thr_i`` at ts (ms) in the (sub-)step
+    [ta, ta + h] from V to Vn (``m0``, ``m1``: dV/dt at its ends times h), by a node whose
+    last spike was at ``last_i`` with a dead time of ``refr_i`` ms: (emit, wait), the spike
+    time (ms; NaN: no spike now) and the end of the dead time the crossing waits for
+    (ms; +inf: none).  See :func:`crossing`."""
+    if ts - last_i < refr_i:
+        tr = last_i + refr_i
+        if tr <= ta + h:
+            if hermite_value(V, Vn, m0, m1, (tr - ta) / h) >= thr_i:
+                return tr, math.inf
+            return math.nan, math.inf
+        return math.nan, tr
+    return ts, math.inf
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def released(tr, V, Vn, m0, m1, ta, h, thr_i):
+    """A crossing held to the end of a dead time at ``tr`` (ms), inside the (sub-)step
+    [ta, ta + h]: the spike time ``tr`` if the step's interpolant is at or above ``thr_i``
+    there, else NaN (see :func:`release_held`)."""
+    return tr if hermite_value(V, Vn, m0, m1, max(tr - ta, 0.0) / h) >= thr_i else math.nan
+
+
 @njit(cache=True, error_model="numpy", _nrt=False)
 def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr,
              sp_hold, hold_min, PL):
@@ -290,16 +315,14 @@ def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
     Steps are never split for it, so the membrane is that of ``refr`` 0 to the
     bit.  With ``refr[i]`` 0 every crossing is a spike (``sp_last`` starts at
     -inf, so the first always is)."""
-    if ts - sp_last[i] < refr[i]:
-        tr = sp_last[i] + refr[i]
-        if tr <= ta + h:
-            if hermite_value(V, Vn, m0, m1, (tr - ta) / h) >= thr_i:
-                return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
-            return True
-        sp_hold[i] = tr
-        hold_min[0] = min(hold_min[0], tr)
+    emit, wait = dead_time(ts, sp_last[i], refr[i], V, Vn, m0, m1, ta, h, thr_i)
+    if wait < math.inf:
+        sp_hold[i] = wait
+        hold_min[0] = min(hold_min[0], wait)
         return True
-    return record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
+    if emit == emit:
+        return record_spike(i, emit, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
+    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -309,10 +332,10 @@ def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
     V to Vn (``m0``, ``m1``: dV/dt at its ends times h), with a crossing inside it held:
     a spike there if the interpolant is at or above ``thr_i`` (see :func:`crossing`).
     False if the step's spike buffer is full."""
-    tr = sp_hold[i]
+    emit = released(sp_hold[i], V, Vn, m0, m1, ta, h, thr_i)
     sp_hold[i] = math.inf
-    if hermite_value(V, Vn, m0, m1, max(tr - ta, 0.0) / h) >= thr_i:
-        return record_spike(i, tr, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
+    if emit == emit:
+        return record_spike(i, emit, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL)
     return True
 
 
