@@ -53,7 +53,7 @@ V_LIMIT = 1e4
 
 
 # ---------------------------------------------------------------- the same for every structure
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi):
     """Add the point stimuli of step k (row k of ``i_t``, nA) to their nodes among lo .. hi-1."""
     for q in range(site_node.shape[0]):

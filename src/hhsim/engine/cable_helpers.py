@@ -157,7 +157,7 @@ def _linexp_rate_e(v, a, k, v0, e):
 crossing_fraction = cubic_crossing
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def crossing_cubic(a, b, c, d, thr):
     """Fraction of the step from b to c where the cubic through a, b, c, d
     (at s = -1, 0, 1, 2) crosses ``thr`` upwards (b < thr <= c).  O(dt^4)."""
@@ -167,7 +167,7 @@ def crossing_cubic(a, b, c, d, thr):
     return crossing_fraction(b, c1, c2, c3, thr)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def crossing_quadratic(a, b, c, thr):
     """As :func:`crossing_cubic` with the parabola through a, b, c (s = -1, 0, 1)."""
     return crossing_fraction(b, 0.5 * (c - a), 0.5 * (a - 2.0 * b + c), 0.0, thr)

@@ -3,6 +3,14 @@ near 0 and the root of a cubic on [0, 1] (spike location on the cubic interpolan
 
 A leaf: :mod:`~hhsim.engine.kernel_helpers` and :mod:`~hhsim.engine.cable_helpers`
 both import it, so neither imports the other's definitions back.
+
+Every function here that is not inlined by numba states its ``fastmath`` flags, even
+none (``fastmath=False``): numba compiles a function whose flags are not set with the
+flags of the compiled function that first calls it, in that process, and caches it so.
+The crossing time of a spike then depended on which kernel happened to compile the root
+finder first (an expeuler loop, with ``contract``, or the dopri5 loop's part, without):
+two processes sharing one kernel cache left the shared-parameter and the general loops of
+one neuron 1 ulp apart in its spike times.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ def _cubic_crossing_py(c0, c1, c2, c3, thr):
     return s
 
 
-cubic_crossing = njit(cache=True, error_model="numpy")(_cubic_crossing_py)
+cubic_crossing = njit(cache=True, error_model="numpy", fastmath=False)(_cubic_crossing_py)
 
 
 def _hermite_crossing_py(v0, v1, m0, m1, thr):
@@ -62,4 +70,4 @@ def _hermite_crossing_py(v0, v1, m0, m1, thr):
     return cubic_crossing(v0, m0, 3.0 * (v1 - v0) - 2.0 * m0 - m1, 2.0 * (v0 - v1) + m0 + m1, thr)
 
 
-hermite_crossing = njit(cache=True, error_model="numpy")(_hermite_crossing_py)
+hermite_crossing = njit(cache=True, error_model="numpy", fastmath=False)(_hermite_crossing_py)

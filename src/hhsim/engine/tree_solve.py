@@ -62,7 +62,7 @@ def substitute(d, b, i, gi, v_nb, ci, v_mid):
     return v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g):
     for k in range(alg_idx.shape[0]):
         num = 0.0
@@ -193,7 +193,7 @@ def block_bounds(n, blk):
     return first, first + (end - first) // 2, end
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def chain_middle(n):
     """The node every other node of a chain's solve feeds (NaN or Inf anywhere shows
     there): the middle separator of the blocked solve, else the meeting point of
@@ -368,7 +368,7 @@ def chain_solve_blocks(d, b, g, cw, red):
     substitute_pair(d, b, g, cw, red, ONE, REDUCED_BASE_I64)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def solve_chain(d, b, gax, cw, red):
     """Thomas elimination of a chain: in four blocks from BLOCKED_CHAIN nodes on, else
     from both ends (``cw``, ``red``: scratch)."""
@@ -378,7 +378,7 @@ def solve_chain(d, b, gax, cw, red):
         chain_solve(d, b, gax)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
 def solve_tree(chain, d, b, parent, gax, cw, red):
     """Solve the implicit step's matrix: Thomas on a chain, else Hines' elimination
     (``cw``: n numbers of scratch, ``red``: REDUCED_SIZE)."""

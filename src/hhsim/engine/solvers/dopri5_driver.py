@@ -105,7 +105,7 @@ def greater(a, b):
     return b if b > a else a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def step_growth(err, log_prev):
     """PI step control (Hairer & Wanner's DOPRI5, beta = 0.04): the factor by which the
     next step grows after a step of scaled error ``err``, 0.9 err^-0.17 err_prev^0.04
