@@ -22,11 +22,12 @@ and :class:`hhsim.cable.CableStepper` run.  One step ``n`` of
    the detection nodes' V recorded every ``every`` steps.
 
 A step that needs a buffer to grow returns to Python with a status, and is
-resumed where it stopped (the record :class:`CableRun` holds the stage), so
-that no part of a step runs twice.
+resumed where it stopped (the record :class:`~hhsim.engine.network_tables.CableRun`
+holds how far it got), so that no part of a step runs twice.
 
-Cells of one population share their structure (:class:`CableShape`); their
-states are stacked in arrays of one more dimension (:class:`CableCells`).
+Cells of one population share their structure (the record
+:class:`~hhsim.engine.network_tables.CableShape`); their states are stacked in arrays of
+one more dimension (:class:`~hhsim.engine.network_tables.CableCells`).
 
 The slopes.  dV/dt of the detection node c at a time is
 ``(I_c + g_s (E_s - V_c) + I_stim) / C_c`` with ``I_c`` the membrane current
@@ -50,8 +51,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
-
 import numpy as np
 from numba import njit, typeof, types
 
@@ -66,6 +65,7 @@ from .kernel_helpers import hermite_crossing
 from .network_driver import DIVERGED, DONE, GROW_MONITOR, GROW_QUEUE, dead_time, inject_spikes, monitor_spikes, \
     released, synaptic_conductance
 from .network_loop import steps
+from .network_tables import CableCells, CableRun, CableShape
 from .tree_solve import REDUCED_SIZE
 
 #: Status of :func:`run_steps` when a cable cell's V blew up (with the step).
@@ -74,6 +74,9 @@ CABLE_DIVERGED = -6
 THETA, EULER, RK4 = 0, 1, 2
 #: |V| (mV) beyond which a cell counts as diverged (the cable kernels' own limit).
 _V_LIMIT = 1e4
+#: How far step n of :func:`run_steps` got (``CableRun.stage``) when it returned to Python:
+#: not begun, the cells' synaptic terms taken, the point neurons' step done, the cells stepped.
+NOT_BEGUN, TERMS_TAKEN, POINT_DONE, CELLS_DONE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -104,109 +107,6 @@ class StepperArrays:
     edges: list
     v: np.ndarray
     y: np.ndarray
-
-
-class CableShape(NamedTuple):
-    """One population's structure, shared by its cells (a record the compiled loop reads).
-
-    ``mem``: the structure's membrane functions (step, assemble, rates);
-    ``method`` :data:`THETA`, :data:`EULER` or :data:`RK4`, ``theta`` 0.5 or 1;
-    ``first``: the first cell's node in the network; ``site``, ``detect``: the
-    synapse and detection nodes, ``thr`` (mV); ``nbr``, ``nbr_g``: the detection
-    node's neighbours and their axial conductances (µS); ``edge_steps``: the
-    steps that hold an edge of the cell's stimuli (Crank-Nicolson takes those and
-    the next as two backward-Euler half steps); ``i_a``, ``i_m``, ``i_b``: the
-    stimuli (nA) at the start, middle and end of each step of the current chunk,
-    row 0 its first step."""
-
-    mem: tuple
-    method: int
-    theta: float
-    chain: bool
-    probe: int
-    first: int
-    site: int
-    detect: int
-    thr: float
-    cap: np.ndarray
-    area: np.ndarray
-    sumg: np.ndarray
-    gfix: np.ndarray
-    bfix: np.ndarray
-    icap: np.ndarray
-    parent: np.ndarray
-    gax: np.ndarray
-    PT: np.ndarray
-    runs: np.ndarray
-    alg_idx: np.ndarray
-    alg_ptr: np.ndarray
-    alg_nbr: np.ndarray
-    alg_g: np.ndarray
-    site_node: np.ndarray
-    site_wave: np.ndarray
-    site_scale: np.ndarray
-    nbr: np.ndarray
-    nbr_g: np.ndarray
-    edge_steps: np.ndarray
-    i_a: np.ndarray
-    i_m: np.ndarray
-    i_b: np.ndarray
-
-
-class CableCells(NamedTuple):
-    """The stacked states of one population's cells (first index: the cell) and the
-    scratch the kernels share.  ``clock`` = [h_prev (ms): the last step's length, 0
-    before the first]; ``g_syn``, ``ge_syn``: each cell's synaptic conductance
-    (µS) and its g E (nA) held over the step; ``cur``: each cell's detection node's
-    membrane, axial and boundary current (nA) at the step's start; ``rec``: V of the
-    detection nodes (mV) every ``every`` steps, row 0 at the start."""
-
-    v: np.ndarray
-    y: np.ndarray
-    vmax: np.ndarray
-    hist: np.ndarray
-    clock: np.ndarray
-    g_syn: np.ndarray
-    ge_syn: np.ndarray
-    cur: np.ndarray
-    rec: np.ndarray
-    g_ext: np.ndarray
-    ge_ext: np.ndarray
-    gf: np.ndarray
-    bf: np.ndarray
-    zeros: np.ndarray
-    G: np.ndarray
-    GE: np.ndarray
-    d: np.ndarray
-    b: np.ndarray
-    d2: np.ndarray
-    b2: np.ndarray
-    cw: np.ndarray
-    red: np.ndarray
-    ys: np.ndarray
-    inj: np.ndarray
-    dv: np.ndarray
-    dy: np.ndarray
-    ia: np.ndarray
-    kv: np.ndarray
-    ky: np.ndarray
-    vs: np.ndarray
-    ys2: np.ndarray
-
-
-class CableRun(NamedTuple):
-    """The run's own record: ``stage`` = [where step ``n`` stopped (0 not begun, 1
-    the synaptic terms taken, 2 the point step done, 3 the cells stepped), spikes
-    queued so far, spikes monitored (0/1)]; the step's cable spikes ``sp_t`` (ms),
-    ``sp_src`` (nodes), ``sp_n``; ``hold``: per network node, the end of a dead time
-    a crossing waits for (ms, +inf none); ``every``: steps between records."""
-
-    stage: np.ndarray
-    sp_t: np.ndarray
-    sp_src: np.ndarray
-    sp_n: np.ndarray
-    hold: np.ndarray
-    every: int
 
 
 # ------------------------------------------------------------------ compiled
@@ -278,7 +178,7 @@ def advance_theta(sh, cc, q, n, k, dt):
     split = False
     if sh.theta == 0.5 and sh.edge_steps.shape[0] > 0:
         split = _holds_edge(sh.edge_steps, n) or _holds_edge(sh.edge_steps, n - 1)
-    tau = 0.5 * (cc.clock[0] + dt)
+    tau = 0.5 * (cc.h_prev[0] + dt)
     i_t = sh.i_m if sh.theta == 0.5 else sh.i_b
     return theta_step(sh.mem, sh.theta, split, sh.chain, sh.probe, cc.v[q], cc.y[q], tau, dt, cc.G, cc.GE,
                       cc.vmax[q], cc.hist[q], (n + 1) % 4, sh.PT, sh.runs, sh.cap, sh.area, sh.sumg, sh.bfix,
@@ -387,7 +287,7 @@ def _cells_step(n, k, t0, dt, v, SPK, shapes, cells, advance, run):
                 run.sp_n[0] += 1
             v[i] = cc.v[q, sh.site]
         if sh.method == THETA:
-            cc.clock[0] = dt
+            cc.h_prev[0] = dt
     return True
 
 
@@ -426,39 +326,39 @@ def run_steps(n_from, n_to, row0, t0, dt, seed, full, v, thr, Y, BASE, P, S, hit
     with the step to resume or report."""
     stage = run.stage
     for n in range(n_from, n_to):
-        if stage[0] == 0:
+        if stage[0] == NOT_BEGUN:
             _synaptic_terms(n, t0, dt, v, LIN, KIN, GAP, shapes, cells)
-            stage[0] = 1
-        if stage[0] == 1:
+            stage[0] = TERMS_TAKEN
+        if stage[0] == TERMS_TAKEN:
             st, at = point(0, 1, sync, n, n + 1, t0, dt, seed, full, v, thr, Y, BASE, P, S, hits, d, mem, fixed, ST,
                            LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC, PL, chan, NZ)
             if st == DIVERGED:
                 return st, at
             if at > n:
-                stage[0] = 2
+                stage[0] = POINT_DONE
             if st != DONE:
                 return st, n
-        if stage[0] == 2:
+        if stage[0] == POINT_DONE:
             if not _cells_step(n, n - row0, t0, dt, v, SPK, shapes, cells, advance, run):
                 return CABLE_DIVERGED, n
-            stage[0] = 3
-            stage[1] = 0
-            stage[2] = 0
+            stage[0] = CELLS_DONE
+            run.queued[0] = 0
+            run.monitored[0] = 0
         n_sp = run.sp_n[0]
         if n_sp > 0:
-            if stage[2] == 0:
+            if run.monitored[0] == 0:
                 if SPK.mon_t.shape[0] - SPK.mon_n[0] < n_sp:
                     return GROW_MONITOR, n
                 monitor_spikes(run.sp_t, run.sp_src, n_sp, SPK)
-                stage[2] = 1
-            while stage[1] < n_sp:  # (the spikes not yet queued are at the front: see _shift)
-                k = inject_spikes(run.sp_t, run.sp_src, n_sp - stage[1], n, t0, dt, LIN, E, Q, EV)
-                _shift(run.sp_t, run.sp_src, k, n_sp - stage[1])
-                stage[1] += k
-                if stage[1] < n_sp:
+                run.monitored[0] = 1
+            while run.queued[0] < n_sp:  # (the spikes not yet queued are at the front: see _shift)
+                k = inject_spikes(run.sp_t, run.sp_src, n_sp - run.queued[0], n, t0, dt, LIN, E, Q, EV)
+                _shift(run.sp_t, run.sp_src, k, n_sp - run.queued[0])
+                run.queued[0] += k
+                if run.queued[0] < n_sp:
                     return GROW_QUEUE, n
         _record(n, shapes, cells, run.every)
-        stage[0] = 0
+        stage[0] = NOT_BEGUN
     return DONE, n_to
 
 
@@ -503,7 +403,8 @@ class CableSetup:
         self.shapes = tuple(_shape(c, a) for c, a in zip(cables, arrays))
         self.cells = tuple(_cells(c, a, grid.n_steps // self.every + 1) for c, a in zip(cables, arrays))
         n_cells = sum(c["n"] for c in cables)
-        self.run = CableRun(stage=np.zeros(3, dtype=np.int64), sp_t=np.zeros(max(1, n_cells)),
+        self.run = CableRun(stage=np.zeros(1, dtype=np.int64), queued=np.zeros(1, dtype=np.int64),
+                            monitored=np.zeros(1, dtype=np.int64), sp_t=np.zeros(max(1, n_cells)),
                             sp_src=np.zeros(max(1, n_cells), dtype=np.int64), sp_n=np.zeros(1, dtype=np.int64),
                             hold=np.full(n_nodes, np.inf), every=self.every)
         self.rows = (0, 0)
@@ -559,7 +460,7 @@ def _cells(c: dict, a: StepperArrays, n_rec: int) -> CableCells:
     rec[0] = v[:, c["detect"]]
     return CableCells(
         v=v, y=np.ascontiguousarray(np.repeat(a.y[None], k, axis=0)), vmax=v.copy(), hist=np.zeros((k, 4, n)),
-        clock=np.zeros(1), g_syn=np.zeros(k), ge_syn=np.zeros(k), cur=np.zeros(k), rec=rec, g_ext=np.zeros(n),
+        h_prev=np.zeros(1), g_syn=np.zeros(k), ge_syn=np.zeros(k), cur=np.zeros(k), rec=rec, g_ext=np.zeros(n),
         ge_ext=np.zeros(n), gf=_f(a.plan.gfix).copy(), bf=_f(a.plan.bfix).copy(), zeros=np.zeros(n),
         G=np.zeros(n), GE=np.zeros(n), d=np.empty(n), b=np.empty(n), d2=np.empty(n), b2=np.empty(n),
         cw=np.empty(n), red=np.zeros(REDUCED_SIZE), ys=np.zeros((ns, n)), inj=np.empty(n), dv=np.empty(n),

@@ -296,3 +296,97 @@ class ErrorControl(NamedTuple):
     rtol: float   # relative tolerance
     atol: float   # absolute tolerance (mV, and the states' units)
     h_max: float  # largest step, ms
+
+
+# ------------------------------------------------------------------ cable cells in the network
+# (hhsim.engine.network_cables: each population of cable cells, stepped in the compiled call.
+# Here n is a cell's compartments (nodes of its tree), k its population's cells, ns its
+# structure's states; t in ms, V in mV, node currents in nA, conductances in µS, capacitance
+# in nF.)
+class CableShape(NamedTuple):
+    """One population's cell structure, shared by its cells."""
+
+    mem: tuple              # the structure's membrane functions (step, assemble, rates): function values
+    method: int             # network_cables.THETA, EULER or RK4
+    theta: float            # 0.5 (Crank-Nicolson) or 1 (backward Euler); 0 for an explicit method
+    chain: bool             # the tree is a chain (the Thomas solve)
+    probe: int              # the node the chain solve's NaN check reads
+    first: int              # the population's first node in the network
+    site: int               # the synapse node (of the cell's n)
+    detect: int             # the detection node
+    thr: float              # spike threshold at the detection node, mV
+    cap: np.ndarray         # (n,) capacitance, nF (0: a junction without membrane)
+    area: np.ndarray        # (n,) membrane area, µS per mS/cm² (a density times it: µS)
+    sumg: np.ndarray        # (n,) axial and boundary conductance of each node, µS
+    gfix: np.ndarray        # (n,) boundary conductance at terminals, µS
+    bfix: np.ndarray        # (n,) ... times the potential it pulls towards, nA
+    icap: np.ndarray        # (n,) 1 / cap, 1/nF (0 at a junction)
+    parent: np.ndarray      # (n,) each node's parent in the tree (-1 at the root)
+    gax: np.ndarray         # (n,) axial conductance to the parent, µS
+    PT: np.ndarray          # (n_runs, n_params) each run's row: gbar, erev, phi per channel, rate parameters
+    runs: np.ndarray        # (n_runs + 1,) run r covers nodes runs[r] .. runs[r + 1] - 1 (unsigned)
+    alg_idx: np.ndarray     # (n_junctions,) the junction nodes
+    alg_ptr: np.ndarray     # (n_junctions + 1,) each junction's first neighbour
+    alg_nbr: np.ndarray     # (n_junction_links,) its neighbours
+    alg_g: np.ndarray       # (n_junction_links,) ... and their conductances, µS
+    site_node: np.ndarray   # (n_sites,) the nodes of the cell's own point stimuli
+    site_wave: np.ndarray   # (n_sites,) ... their waveform
+    site_scale: np.ndarray  # (n_sites,) ... the factor on it
+    nbr: np.ndarray         # (n_nbr,) the detection node's neighbours
+    nbr_g: np.ndarray       # (n_nbr,) ... their axial conductances, µS
+    edge_steps: np.ndarray  # (n_edges,) the steps holding an edge of the cell's stimuli, sorted
+    i_a: np.ndarray         # (chunk steps, n_waves) the cell's stimuli at each step's start, nA (row 0: chunk's first)
+    i_m: np.ndarray         # (chunk steps, n_waves) ... at its middle, nA
+    i_b: np.ndarray         # (chunk steps, n_waves) ... at its end (left limit), nA
+
+
+class CableCells(NamedTuple):
+    """One population's cells: their states stacked (first index the cell) and the
+    scratch its kernels share."""
+
+    v: np.ndarray       # (k, n) V, mV
+    y: np.ndarray       # (k, ns, n) gates and pools (the theta methods' half a step behind V)
+    vmax: np.ndarray    # (k, n) largest V so far, mV (the cable kernels' divergence check)
+    hist: np.ndarray    # (k, 4, n) V of the last four steps (the cable kernels' crossing history), mV
+    h_prev: np.ndarray  # (1,) the last step's length, ms (0 before the first)
+    g_syn: np.ndarray   # (k,) each cell's synaptic conductance at its synapse node, held over the step, µS
+    ge_syn: np.ndarray  # (k,) ... its g E, nA
+    cur: np.ndarray     # (k,) each detection node's membrane, axial and boundary current at the step's start, nA
+    rec: np.ndarray     # (n_samples, k) V of the detection nodes every ``CableRun.every`` steps (row 0: start), mV
+    g_ext: np.ndarray   # (n,) extra conductance per node in the theta step, µS (scratch)
+    ge_ext: np.ndarray  # (n,) ... its g E, nA (scratch)
+    gf: np.ndarray      # (n,) fixed and synaptic conductance of the explicit steps, µS (scratch)
+    bf: np.ndarray      # (n,) ... the matching current, nA (scratch)
+    zeros: np.ndarray   # (n,) zeros (no point current)
+    G: np.ndarray       # (n,) membrane conductance, mS/cm² (scratch)
+    GE: np.ndarray      # (n,) ... its G E, µA/cm² (scratch)
+    d: np.ndarray       # (n,) the implicit matrix's diagonal (scratch)
+    b: np.ndarray       # (n,) ... its right-hand side (scratch)
+    d2: np.ndarray      # (n,) the same for a second half step (scratch)
+    b2: np.ndarray      # (n,) (scratch)
+    cw: np.ndarray      # (n,) the chain solve's scratch
+    red: np.ndarray     # (tree_solve.REDUCED_SIZE,) the blocked chain solve's reduced system (scratch)
+    ys: np.ndarray      # (ns, n) a copy of the gates, relaxed for a slope (scratch)
+    inj: np.ndarray     # (n,) injected current, nA (explicit steps' scratch)
+    dv: np.ndarray      # (n,) dV/dt, mV/ms (scratch)
+    dy: np.ndarray      # (ns, n) the states' rates (scratch)
+    ia: np.ndarray      # (n,) axial current, nA (scratch)
+    kv: np.ndarray      # (4, n) RK4's stages of V (scratch)
+    ky: np.ndarray      # (4, ns, n) ... of the states (scratch)
+    vs: np.ndarray      # (n,) RK4's stage V (scratch)
+    ys2: np.ndarray     # (ns, n) ... its stage states (scratch)
+
+
+class CableRun(NamedTuple):
+    """The run's own record: where step ``n`` stopped when it returned to Python (a
+    buffer to grow), so that it resumes there and no part of it runs twice, and the
+    step's cable spikes."""
+
+    stage: np.ndarray      # (1,) how far step n got: network_cables.NOT_BEGUN, TERMS_TAKEN, POINT_DONE, CELLS_DONE
+    queued: np.ndarray     # (1,) of the step's cable spikes, how many were queued over their edges
+    monitored: np.ndarray  # (1,) 1 when the step's cable spikes are in the spike monitor
+    sp_t: np.ndarray       # (n_cells,) the step's cable spikes, ms (those not yet queued at the front)
+    sp_src: np.ndarray     # (n_cells,) ... their network nodes
+    sp_n: np.ndarray       # (1,) ... how many
+    hold: np.ndarray       # (n_nodes,) per network node, the end of a dead time a crossing waits for, ms (+inf: none)
+    every: int             # steps between records of the detection nodes
