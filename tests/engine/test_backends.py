@@ -36,7 +36,7 @@ from hhsim.engine.backend import BACKENDS, Backend, get
 from hhsim.engine.solvers import FIXED_STEP, METHODS, names
 from hhsim.errors import HHSimError, ParameterError
 from hhsim.model import Model
-from hhsim.network import (Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource,
+from hhsim.network import (CableCell, Monitors, Network, Noise, PoissonInput, Population, Projection, SpikeSource,
                            simulate_network)
 from hhsim.network import synapses
 from hhsim.network.synapses import TsodyksMarkram
@@ -254,3 +254,45 @@ def test_the_comparison_fails_when_a_synapse_twin_is_wrong(monkeypatch):
     monkeypatch.setattr(synapses.linear, "numpy_event", wrong)
     with pytest.raises(AssertionError):
         _compare_networks("chemical", "rk4")
+
+
+# ---------------------------------------------------------------- a network with a cable cell
+#: dt (ms) of the network with a cable cell, and compartments of the cell, by the cell's method:
+#: the explicit methods' stability limit on the cable wants short steps or long compartments.
+CABLE_CELL_STEP = {"cn": (0.01, 8), "be": (0.01, 8), "euler": (0.005, 4), "rk4": (0.005, 4)}
+
+
+def _network_with_a_cable_cell(method: str) -> Network:
+    """`hh` cell A excites the middle of an axon (a cable cell stepped by ``method``, its own
+    subthreshold step current there too: a stimulus edge inside the run); the axon fires at
+    its middle (its synaptic and injected currents in the slopes of the crossing's cubic) and
+    excites `hh` cell B."""
+    dt, nseg = CABLE_CELL_STEP[method]
+    cell = CableCell(cable(400.0, 10.0), "hh", synapse_at=("cable", 0.5), detect_at=("cable", 0.5), method=method,
+                     nseg=nseg, stimuli=[point(hhsim.stim.step(0.05, start=0.505, dur=1.0), at=0.5)])
+    return Network(populations=[Population("A", "hh", stim=hhsim.stim.step(20.0, start=0.5, dur=1.0)),
+                                Population("axon", cell), Population("B", "hh")],
+                   projections=[Projection("A", "axon", synapses.Exp(tau=1.0, E=0.0), weight="60 nS", delay=0.4),
+                                Projection("axon", "B", synapses.Exp(tau=2.0, E=0.0), weight=0.5, delay=0.3)],
+                   monitors=Monitors(states={"A": "all", "B": "all"}, every_ms=0.1), t_stop=5.0, dt=dt)
+
+
+@pytest.mark.xdist_group("cable_cells")  # the compiled cable cells of tests/network/test_cable_cells*.py
+@pytest.mark.parametrize("method", sorted(CABLE_CELL_STEP))
+def test_network_plan_with_a_cable_cell(method):
+    """The cable cell stepped by the NumPy cable twin, its spike on the same cubic: the same
+    spikes (T_TOL) and V (V_TOL) of the point cells and of the cable's detection node."""
+    assert set(CABLE_CELL_STEP) == set(CABLE_METHODS)  # every cable method the compiled cells run
+    net = _network_with_a_cable_cell(method)
+    a = simulate_network(net)
+    b = simulate_network(net, backend="numpy")
+    assert a.spikes["axon"][1].size == 1 and a.spikes["B"][1].size == 1  # the axon fired, and B from it
+    for p in a.spikes:
+        assert np.array_equal(a.spikes[p][0], b.spikes[p][0])
+        _same_spikes(a.spikes[p][1], b.spikes[p][1])
+    for p in a.v:
+        assert np.max(np.abs(a.v[p] - b.v[p])) < V_TOL
+    assert np.array_equal(a.cable_t, b.cable_t)
+    assert a.cable_v["axon"].shape == b.cable_v["axon"].shape
+    assert np.ptp(a.cable_v["axon"]) > 80.0  # the spike is in the record
+    assert np.max(np.abs(a.cable_v["axon"] - b.cable_v["axon"])) < V_TOL

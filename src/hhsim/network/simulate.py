@@ -25,6 +25,7 @@ from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
 from ..limits import MEMORY_ENV, format_bytes, memory_budget
+from ..cable.numpy_path import CableODE
 from .connect import estimate_count
 from .network import Network
 from .result import NetworkResult
@@ -33,6 +34,8 @@ from .synapses import current, custom, gap, graded, kinetic, linear, stp
 #: The synapse families' NumPy twins, by role, for the NumPy back end (hhsim.engine.backend).
 SYNAPSE_TWINS = {"linear": linear, "current": current, "kinetic": kinetic, "custom": custom, "graded": graded,
                  "gap": gap, "stp": stp}
+#: ... and the cable's NumPy right-hand side, for cable cells.
+NUMPY_TWINS = {**SYNAPSE_TWINS, "cable": CableODE}
 
 #: Defaults: classical RK4 at 0.025 ms puts `hh` spike times within about 1e-4 ms
 #: of a converged reference (the two-cell test), and events split its steps exactly.
@@ -70,7 +73,7 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
     adaptive steps between exact events, :mod:`hhsim.engine.network_adaptive`; dt is then
     the recording grid's unit), ``seed``, and dopri5's tolerances ``rtol``, ``atol``;
     ``backend``: ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference,
-    fixed-step methods and point cells; :mod:`hhsim.engine.backend`)."""
+    fixed-step methods; :mod:`hhsim.engine.backend`)."""
     be = _backends.get(backend)
     if seed is not None:
         net = net.replace(seed=seed)
@@ -96,7 +99,7 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
     noise = lower_network_noise(net, plan, grid.dt, method)  # the noisy cells' channels, or None
     mon = _monitors(net, plan, grid)
     mon["weights"] = _weight_monitors(net, plan, grid)
-    job = NetworkJob(plan, method, grid, net.seed, mon, noise, compiled=_compiled_runner, twins=SYNAPSE_TWINS)
+    job = NetworkJob(plan, method, grid, net.seed, mon, noise, compiled=_compiled_runner, twins=NUMPY_TWINS)
     runner = be.run_network(job, progress)
     result = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
     if be.name != _backends.DEFAULT:
@@ -245,7 +248,12 @@ def _monitors(net: Network, plan: NetworkPlan, grid) -> dict:
             f"the state monitor ({len(nodes)} neurons x {n_rec:,} samples) would need about {format_bytes(need)} "
             f"(the budget is {format_bytes(have)}); record fewer neurons or a larger every_ms")
     return {"mask": mask, "nodes": np.array(nodes, dtype=np.int64), "every": every if nodes else 0,
-            "n_rec": n_rec, "max_ns": max_ns}
+            "n_rec": n_rec, "max_ns": max_ns, "cable_every": cable_record_every(grid)}
+
+
+def cable_record_every(grid) -> int:
+    """Steps between the records of the cable cells' detection nodes (every 0.1 ms)."""
+    return max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
 
 
 #: The default interval of the weight monitor (ms).
@@ -437,7 +445,7 @@ class _Runner:
         cable cell's step, its spike located on the cubic interpolant, queued like any
         other); Python only between chunks (buffers, progress, weight samples)."""
         grid = self.grid
-        every = max(1, int(round(DEFAULT_RECORD_MS / grid.dt)))
+        every = cable_record_every(grid)
         setup = cables.CableSetup(self.plan.cables, grid, every, self.plan.n_nodes)
         bar = _bar(grid.n_steps, grid.dt) if progress else None
         n_total = grid.n_steps

@@ -68,7 +68,8 @@ class NetworkJob:
     ``compiled(job)``: the entry point's compiled runner for it; ``twins``: the
     synapse families' NumPy twins by role (``linear``, ``current``, ``kinetic``,
     ``custom``, ``graded``, ``gap``, ``stp``; each a module or namespace with the
-    functions named in :mod:`hhsim.engine.backend.numpy_network`)."""
+    functions named in :mod:`hhsim.engine.backend.numpy_network`), and ``cable``: the
+    cable's NumPy right-hand side for cable cells (``ode`` of :class:`CableJob`)."""
 
     plan: Any
     method: str

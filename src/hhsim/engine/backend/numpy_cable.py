@@ -20,11 +20,18 @@ sparse LU; V at the end from V at the theta point.  Crank-Nicolson takes the
 step holding a stimulus edge, and the next, as two backward-Euler half steps
 (Rannacher's start-up), as the compiled driver does.  Units: V mV, t ms, node
 currents nA, capacitances nF, conductances µS.
+
+A cable cell in a network (:mod:`hhsim.engine.backend.numpy_cable_cells`) takes the
+same steps one at a time (:meth:`NumpyCable.step`), with a synaptic conductance at one
+node held over the step: in the implicit matrix like a channel's, or its current added
+to the injected one at every stage of an explicit method, as the compiled cell steps
+(:mod:`hhsim.engine.network_cables`) take it.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,6 +62,27 @@ def crossing_fraction(prev2, a, b, nxt, thr, first: bool, final: bool) -> float:
     return _cubic_crossing_py(a, c1, c2, c3, thr)
 
 
+class Synapse(NamedTuple):
+    """A synaptic conductance held over a step at one node of a cable."""
+
+    node: int   # the synapse node
+    g: float    # conductance, µS
+    ge: float   # g E, nA (E the reversal potential, mV)
+
+
+class _WithSynapse:
+    """The cable's right-hand side ``f`` with a :class:`Synapse`'s current ``ge - g V`` (nA)
+    added to the injected current of its node at every stage."""
+
+    def __init__(self, f, synapse: Synapse):
+        self.f, self.syn = f, synapse
+
+    def __call__(self, v: np.ndarray, y: np.ndarray, inj: np.ndarray):
+        inj = inj.copy()
+        inj[self.syn.node] += self.syn.ge - self.syn.g * v[self.syn.node]
+        return self.f(v, y, inj)
+
+
 class NumpyCable:
     """Runs a :class:`CableJob` in NumPy; holds the records ``CableResult.build`` reads."""
 
@@ -68,14 +96,15 @@ class NumpyCable:
         else:
             self.plan.structure.check_classic("the NumPy back end's implicit cable methods")
             self.h_prev = 0.0  # the gates start with V (no stagger yet)
-            tree = self.plan.tree
-            self.child = np.arange(1, self.plan.n)
-            self.parent = np.asarray(tree.parent[1:], dtype=np.int64)
-            self.gax = np.asarray(tree.gax[1:], dtype=float)
-            self.sumg = np.asarray(self.plan.gfix, dtype=float).copy()
-            np.add.at(self.sumg, self.parent, self.gax)
-            self.sumg[1:] += self.gax
             self.edges = sorted({e for w in job.waves for e in w.breakpoints() if math.isfinite(e) and e >= 0})
+        tree = self.plan.tree
+        self.child = np.arange(1, self.plan.n)
+        self.parent = np.asarray(tree.parent[1:], dtype=np.int64)
+        self.gax = np.asarray(tree.gax[1:], dtype=float)
+        # each node's axial and boundary conductance (µS)
+        self.sumg = np.asarray(self.plan.gfix, dtype=float).copy()
+        np.add.at(self.sumg, self.parent, self.gax)
+        self.sumg[1:] += self.gax
         self.v = np.asarray(job.v0, dtype=float).copy()
         self.y = np.asarray(job.y0, dtype=float).copy()
         self.rec_nodes = np.asarray(job.rec_nodes, dtype=np.int64)
@@ -98,13 +127,7 @@ class NumpyCable:
         i_a, i_m, i_b = stimulus_arrays(self.job.waves, Grid(n0 * dt, dt, n_steps))
         every = self.job.record_every
         for k in range(n_steps):
-            drive = [self._injected(arr[k]) for arr in (i_a, i_m, i_b)]
-            with np.errstate(all="ignore"):
-                if self.theta is None:
-                    v, y = self.step_fn(self.f, self.v, self.y, *drive, dt, False)
-                else:
-                    v, y = self._theta_step(drive[1] if self.theta == 0.5 else drive[2], drive[2], n0 + k)
-            self.v, self.y = self.f.hold_junctions(v), y
+            self.v, self.y = self.step(n0 + k, [self._injected(arr[k]) for arr in (i_a, i_m, i_b)])
             if not np.all(np.abs(self.v) < 1e4):
                 t_fail = (n0 + k + 1) * dt
                 raise DivergenceError(f"cable simulation diverged at t = {t_fail:.4g} ms (method {self.job.method}, "
@@ -115,6 +138,34 @@ class NumpyCable:
                 self.t_rec.append(np.array([(n0 + k + 1) * dt]))
                 self.v_rec.append(self.v[self.rec_nodes][None, :].copy())
         self.steps += n_steps
+
+    def step(self, step: int, drive, synapse: Synapse | None = None):
+        """(V, states) after step ``step`` (counted from the run's start) from the present state,
+        with the injected currents ``drive`` (nA per node at the step's start, middle and end)
+        and a ``synapse`` held over the step; junction nodes held.  The state is not set here
+        (an implicit method's record of the last step's length is)."""
+        with np.errstate(all="ignore"):
+            if self.theta is None:
+                f = self.f if synapse is None else _WithSynapse(self.f, synapse)
+                v, y = self.step_fn(f, self.v, self.y, *drive, self.dt, False)
+            else:
+                v, y = self._theta_step(drive[1] if self.theta == 0.5 else drive[2], drive[2], step, synapse)
+        return self.f.hold_junctions(v), y
+
+    def node_current(self, c: int, tau: float) -> float:
+        """Node c's membrane, axial and boundary current (nA, into the node) at the present V,
+        its states first relaxed over ``tau`` ms at that V (a copy: the state is kept)."""
+        p, v = self.plan, self.v
+        y = self.y
+        if tau > 0.0:
+            ph = physics(self.f.point, v, y)
+            x_inf = ph["A"] / ph["B"]
+            y = x_inf + (y - x_inf) * np.exp(-ph["B"] * tau)
+        lin = physics(self.f.point, v, y)
+        cur = p.area[c] * (lin["GE"][c] - lin["G"][c] * v[c]) + p.bfix[c] - self.sumg[c] * v[c]
+        for k, g in p.tree.neighbours()[c]:
+            cur += g * v[k]
+        return float(cur)
 
     def _split(self, step: int) -> bool:
         """Crank-Nicolson's step ``step`` holds a stimulus edge, or follows one."""
@@ -132,8 +183,9 @@ class NumpyCable:
         vals = np.concatenate([d, -self.gax, -self.gax])
         return spsolve(csc_matrix((vals, (rows, cols)), shape=(n, n)), b)
 
-    def _theta_step(self, inj_theta: np.ndarray, inj_end: np.ndarray, step: int):
-        """One theta step of ``dt``: (V at its end, the gates at its middle)."""
+    def _theta_step(self, inj_theta: np.ndarray, inj_end: np.ndarray, step: int, synapse: Synapse | None = None):
+        """One theta step of ``dt``: (V at its end, the gates at its middle); a ``synapse``'s
+        conductance in the matrix, its g E on the right-hand side."""
         p, v, dt, theta = self.plan, self.v, self.dt, self.theta
         tau = 0.5 * (self.h_prev + dt)
         self.h_prev = dt
@@ -145,6 +197,9 @@ class NumpyCable:
         cd = p.cap * inv_tdt
         d = cd + p.area * lin["G"] + self.sumg
         b = cd * v + p.area * lin["GE"] + p.bfix
+        if synapse is not None:
+            d[synapse.node] += synapse.g
+            b[synapse.node] += synapse.ge
         if self._split(step):  # two backward-Euler half steps, the same matrix
             half = self._solve(d, b + inj_theta)
             return self._solve(d, b + cd * (half - v) + inj_end), y

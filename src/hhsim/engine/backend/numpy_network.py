@@ -15,13 +15,19 @@ lowered :class:`~hhsim.engine.network_lower.NetworkPlan`:
 3. the step's end: its spikes queued over their outgoing edges, the
    monitored states recorded.
 
+Cable cells (:mod:`hhsim.engine.backend.numpy_cable_cells`): their synaptic terms
+held from the very start of the step, their steps after the step's end above (as the
+compiled loop, :mod:`hhsim.engine.network_cables`, takes them), then their spikes
+queued like the others.
+
 Covered: point-cell populations of any membrane structure, every method of
 ``FIXED_STEP``, linear (exp, alpha, biexp), current (exp, alpha), kinetic
 (AMPA, GABA-A, NMDA, GABA-B, custom), graded and gap-junction synapses,
 delays, spike sources, Poisson inputs, Ornstein-Uhlenbeck noise currents,
-Tsodyks-Markram plasticity, dead times.  Refused in one line: cable cells,
-channel noise, spike-timing-dependent plasticity (and adaptive methods, in
-the entry point).  Units: t ms, V mV, G mS/cm², currents µA/cm².
+Tsodyks-Markram plasticity, dead times, populations of cable cells (every cable
+method the NumPy cable runs).  Refused in one line: channel noise,
+spike-timing-dependent plasticity (and adaptive methods, in the entry point).
+Units: t ms, V mV, G mS/cm², currents µA/cm².
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import numpy as np
 from ...errors import DivergenceError, ParameterError
 from .. import network_tables as tables
 from .base import NetworkJob
+from .numpy_cable_cells import NumpyCableCells
 from .numpy_common import check_method, check_size, hermite_crossing
 from .numpy_membrane import Drive, Membranes, needs_mid_and_end
 from .numpy_random import normal01, poisson_count, uniform01
@@ -42,8 +49,8 @@ from .numpy_synapses import Synapses
 #: Poisson input events one node may receive in one step (the compiled loop's buffer).
 MAX_PIN_EVENTS = 512
 _PIN_COUNT, _PIN_TIME, _NOISE = 11, 12, 7  # the compiled loop's random streams
-ACCEPTED = ("populations of point cells; linear, current, kinetic, graded and gap synapses; delays, spike "
-            "sources, Poisson inputs, noise currents, short-term plasticity, dead times")
+ACCEPTED = ("populations of point cells and of cable cells; linear, current, kinetic, graded and gap synapses; "
+            "delays, spike sources, Poisson inputs, noise currents, short-term plasticity, dead times")
 
 
 def refuse_unsupported(job: NetworkJob) -> None:
@@ -51,8 +58,8 @@ def refuse_unsupported(job: NetworkJob) -> None:
     plan = job.plan
     check_method(job.method, where=" on networks")
     what = None
-    if plan.cables:
-        what = f"cable cells (population {plan.cables[0]['population']!r})"
+    if plan.cables and "cable" not in job.twins:
+        what = f"cable cells without the cable's NumPy twin (population {plan.cables[0]['population']!r})"
     elif job.noise is not None:
         what = "channel noise"
     elif plan.meta.get("plastic"):
@@ -72,7 +79,8 @@ class NumpyNetwork:
     def __init__(self, job: NetworkJob):
         refuse_unsupported(job)
         plan, grid = job.plan, job.grid
-        check_size(plan.n_nodes, grid.n_steps, "cells")
+        compartments = sum(c["n"] * c["stepper"].n for c in plan.cables)
+        check_size(plan.n_nodes + compartments, grid.n_steps, "cells and compartments" if compartments else "cells")
         self.plan, self.grid, self.seed, self.method = plan, grid, int(job.seed), job.method
         self.syn = Synapses(plan, job.twins)
         self.full = needs_mid_and_end(job.method)
@@ -94,6 +102,7 @@ class NumpyNetwork:
                     "y": [self._states(self.rec_nodes)] if mon["n_rec"] else [],
                     "i": [np.zeros(self.rec_nodes.size)] if mon["n_rec"] else []}
         self.w_t, self.w_samples, self.w_chosen = [], {}, {}
+        self.cells = NumpyCableCells(plan.cables, job.twins["cable"], grid, mon["cable_every"]) if plan.cables else None
         self.steps = 0
 
     # ------------------------------------------------------------ the run
@@ -116,6 +125,8 @@ class NumpyNetwork:
         t0, dt = self.grid.t0, self.grid.dt
         t, t1 = t0 + n * dt, t0 + (n + 1) * dt
         p, syn = self.plan, self.syn
+        if self.cells is not None:
+            self.cells.hold_synapses(t, syn, self.v)
         while self.ext_k < p.ext_t.size and p.ext_t[self.ext_k] < t + dt:
             src = p.ext_src[self.ext_k]
             for e in range(syn.out_ptr[src], syn.out_ptr[src + 1]):
@@ -128,6 +139,12 @@ class NumpyNetwork:
         syn.step_start(self.v, dt)
         self._advance(n, t, t1, events, self._poisson(n, t, dt))
         self._end(n, t, t1)
+        if self.cells is not None:
+            if not self.cells.step(n, self.spikes, self.v):
+                t_fail = t1
+                raise DivergenceError(f"a cable cell diverged at t = {t_fail:.4g} ms (dt = {dt:g} ms, backend numpy); "
+                                      "use a smaller dt", t_fail)
+            self._queue_spikes(n, t1)
 
     def _noise(self, n: int, dt: float) -> None:
         """Exact Ornstein-Uhlenbeck update of the noise currents (µA/cm²) over the step."""
@@ -282,6 +299,17 @@ class NumpyNetwork:
     # ------------------------------------------------------------ the step's end
     def _end(self, n: int, t: float, t1: float) -> None:
         syn = self.syn
+        self._queue_spikes(n, t1)
+        if self.rec_every > 0 and (n + 1) % self.rec_every == 0:
+            nodes = self.rec_nodes
+            self.rec["v"].append(self.v[nodes].copy())
+            self.rec["y"].append(self._states(nodes))
+            self.rec["i"].append(np.array([syn.synaptic_current(i, t1, self.v[i]) for i in nodes]))
+
+    def _queue_spikes(self, n: int, t1: float) -> None:
+        """The step's spikes over their outgoing edges: into the queue, or (a delivery due
+        within the step, on a linear synapse without plasticity) into the next step's start."""
+        syn = self.syn
         for ts, src in self.spikes.step:
             for e in range(syn.out_ptr[src], syn.out_ptr[src + 1]):
                 td = ts + syn.e_delay[e]
@@ -291,11 +319,6 @@ class NumpyNetwork:
                     continue
                 self.queue.push(td, e, n + 1)
         self.spikes.step.clear()
-        if self.rec_every > 0 and (n + 1) % self.rec_every == 0:
-            nodes = self.rec_nodes
-            self.rec["v"].append(self.v[nodes].copy())
-            self.rec["y"].append(self._states(nodes))
-            self.rec["i"].append(np.array([syn.synaptic_current(i, t1, self.v[i]) for i in nodes]))
 
     def _states(self, nodes: np.ndarray) -> np.ndarray:
         """(max states, len(nodes)): the recorded nodes' states, NaN past their structure's."""
@@ -317,3 +340,5 @@ class NumpyNetwork:
                              y=np.array(self.rec["y"]).reshape(nr, self.max_ns, self.rec_nodes.size),
                              i=np.array(self.rec["i"]).reshape(shape), n=np.array([nr]))
         self.EV = tables.late_events(self.syn.late)
+        if self.cells is not None:
+            self.cable_t, self.cable_v = self.cells.records()

@@ -155,6 +155,15 @@ class Synapses:
             alpha, beta, theta = self.gr_p[q]
             self.gr_s[q, k] = graded.numpy_relax(self.gr_s[q, k], v[pre[k]], alpha, beta, theta, dt)
 
+    def conductance(self, i: int, t: float, v: float):
+        """(G, G E) of every synapse on node i at t (mS/cm², mS/cm² x mV), NMDA blocked at
+        v (mV): the twin of ``network_driver.synaptic_conductance`` (a cable cell's synapse
+        node takes it, held over the step)."""
+        G, GE, Gn, GEn = self.kinetic_terms(i, t)
+        G0, GE0 = self.linear_terms(np.array([i]), 0.0)
+        b = self.block(v, self.mg[i])
+        return float(G0[0] + G + self.Gf[i] + b * Gn), float(GE0[0] + GE + self.GEf[i] + b * GEn)
+
     def synaptic_current(self, i: int, t: float, v: float) -> float:
         """Node i's synaptic current at t (µA/cm², outward positive), as recorded."""
         G, GE, Gn, GEn = self.kinetic_terms(i, t)
