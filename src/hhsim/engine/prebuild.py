@@ -31,44 +31,15 @@ from pathlib import Path
 from .. import prebuilt_place
 from ..errors import HHSimError
 
-#: Network files the workloads read, by name: written into a temporary directory that
-#: ``{files}`` in a workload's arguments stands for.  A point neuron driving a cable cell
-#: through a synapse reaches the fixed kernels of a network with cable cells
-#: (:mod:`hhsim.engine.network_cables` and the cable kernels it calls) for the usual case,
-#: point populations of one structure beside a population of cable cells: the compiled
-#: loop is typed by the number of structures and of cable populations, so a network of a
-#: cable cell alone would leave them to a first run (measured: 22 s of its 35 instead of 9).
-WORKLOAD_FILES: dict[str, str] = {
-    "cable_network.toml": "\n".join([
-        "t_stop = 2",
-        "[populations.cell]",
-        'model = "hh"',
-        "[populations.axon]",
-        'model = {length_um = 200, diam_um = 2, channels = "hh", synapse_at = ["cable", 0.5], '
-        'detect_at = ["cable", 0.5]}',  # (an inline table: one line)
-        "[[synapses]]",
-        'pre = "cell"',
-        'post = "axon"',
-        'kind = "exp"',
-        "tau = 2",
-        "E = 0",
-        'connect = "all"',
-        'weight = "1 nS"',
-        "delay = 1",
-        "",
-    ]),
-}
-
 #: ``hhsim`` commands whose first runs compile the fixed kernels, longest first: a
 #: network (the loop and its parts), channel noise (the Markov and the Langevin
-#: kernels), a network with per-cell adaptive steps, a network with a cable cell, a
-#: neuron with the default dopri5 loop and with fixed steps, and an axon.
+#: kernels), a network with per-cell adaptive steps, a neuron with the default
+#: dopri5 loop and with fixed steps, and an axon.
 WORKLOADS: tuple[tuple[str, ...], ...] = (
     ("network", "--preset", "cobahh", "--t-stop", "2", "--json"),
     ("run", "--noise", "markov", "--area", "100", "--t-stop", "2", "--json"),
     ("run", "--noise", "langevin", "--area", "100", "--t-stop", "2", "--json"),
     ("network", "--preset", "chain", "--method", "dopri5", "--t-stop", "5", "--json"),
-    ("network", "{files}/cable_network.toml", "--json"),
     ("run", "--t-stop", "5", "--json"),
     ("run", "--method", "rk4", "--t-stop", "5", "--json"),
     ("cable", "--length", "0.2", "--t-stop", "1", "--json"),
@@ -105,15 +76,12 @@ def engine_cache_subpaths() -> list[str]:
     return [_CacheLocator.get_suitable_cache_subpath(str(folder / "__init__.py")) for folder in folders]
 
 
-def _run_workloads(workloads, cache: Path, parallel: int, files: Path) -> None:
-    """Run the ``hhsim`` commands ``workloads`` with ``cache`` as the kernel cache, ``parallel`` at a time
-    (``{files}`` in their arguments: the directory ``files``, where :data:`WORKLOAD_FILES` are written)."""
+def _run_workloads(workloads, cache: Path, parallel: int) -> None:
+    """Run the ``hhsim`` commands ``workloads`` with ``cache`` as the kernel cache, ``parallel`` at a time."""
     env = dict(os.environ, HHSIM_CACHE_DIR=str(cache), MPLBACKEND="Agg")
     env[prebuilt_place.ENV] = "0"
     env.pop("NUMBA_CACHE_DIR", None)
-    for name, text in WORKLOAD_FILES.items():
-        (files / name).write_text(text)
-    pending = [tuple(arg.replace("{files}", str(files)) for arg in args) for args in workloads]
+    pending = list(workloads)
     running: list[tuple[tuple[str, ...], subprocess.Popen]] = []
     deadline = time.monotonic() + WORKLOAD_TIMEOUT_S
     try:
@@ -220,9 +188,8 @@ def prebuild(force: bool = False, parallel: int | None = None, workloads=WORKLOA
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         parallel = max(1, min(2, cores))
     try:
-        with tempfile.TemporaryDirectory(prefix="hhsim-prebuild-") as cache, \
-                tempfile.TemporaryDirectory(prefix="hhsim-prebuild-files-") as files:
-            _run_workloads(workloads, Path(cache), parallel, Path(files))
+        with tempfile.TemporaryDirectory(prefix="hhsim-prebuild-") as cache:
+            _run_workloads(workloads, Path(cache), parallel)
             files = size = 0
             for subpath in engine_cache_subpaths():
                 source = Path(cache) / "numba" / subpath
