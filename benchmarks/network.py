@@ -75,11 +75,11 @@ def run_hhsim(n: int, seed: int, threads: int | None = None) -> dict:
     _Runner(_fresh(net, grid), method, grid, net.seed, _monitors(net, plan, grid))._call(0, 1)  # compile
     runner = _Runner(plan, method, grid, net.seed, _monitors(net, plan, grid))
     if threads is not None:
-        runner.threads = threads
-    used = runner.threads
+        runner.max_threads = threads  # the runner asks for the free cores before each chunk, up to this
     t0 = time.perf_counter()
     runner.run(False)
     run = time.perf_counter() - t0
+    used = runner.threads  # the last chunk's
     from hhsim.network.result import NetworkResult
 
     r = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
