@@ -26,6 +26,7 @@ from numba import njit
 
 from ..errors import ParameterError
 from ..model import Model
+from . import pages
 from .batch import Grid, stimulus_knots
 from .network_tables import (STDP, Drive, EventEdges, GapJunctions, GradedSynapses, KineticSynapses, LinearSynapses,
                              PoissonInputs, ShortTermPlasticity)
@@ -479,12 +480,13 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     out_ptr = np.zeros(n_src + 1, dtype=np.int64)
     np.cumsum(counts, out=out_ptr[1:])
     m_all = int(out_ptr[-1])
-    post = np.empty(m_all, dtype=np.int32)
-    w = np.empty(m_all)
-    d = np.empty(m_all)
-    group = np.empty(m_all, dtype=np.int8)
-    kq = np.empty(m_all, dtype=np.int32)
-    stp_of = np.empty(m_all, dtype=np.int32)
+    # the edge tables, written once here and read a spike's edges at a time: small pages
+    post = pages.empty(m_all, np.int32)
+    w = pages.empty(m_all, np.float64)
+    d = pages.empty(m_all, np.float64)
+    group = pages.empty(m_all, np.int8)
+    kq = pages.empty(m_all, np.int32)
+    stp_of = pages.empty(m_all, np.int32)
     cursor = out_ptr[:-1].copy()
     while pairs:
         k, pr, pre, post_local, pre0, post0 = pairs.pop(0)

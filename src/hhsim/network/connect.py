@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import cpu_load
+from ..engine import pages
 from ..errors import ParameterError
 
 #: Rule kinds, as stored in :attr:`Rule.kind`.
@@ -543,10 +544,17 @@ def _pairwise(p, n_pre, n_post, skip_self, root, dtype):
     pre_parts = [a for a, _ in parts]
     post_parts = [b for _, b in parts]
     del parts
-    pre = np.concatenate(pre_parts)
+    pre = _joined(pre_parts, dtype)
     del pre_parts  # keep the peak at 12 bytes per synapse
-    post = np.concatenate(post_parts)
+    post = _joined(post_parts, dtype)
     return pre, post
+
+
+def _joined(parts: list, dtype) -> np.ndarray:
+    """The blocks' arrays end to end, in one array on small pages (:mod:`hhsim.engine.pages`:
+    written once, read in order)."""
+    out = pages.empty(sum(a.size for a in parts), dtype)
+    return np.concatenate(parts, out=out) if parts else out
 
 
 #: Blocks below which a projection is drawn on one thread (a pool's start costs more).
