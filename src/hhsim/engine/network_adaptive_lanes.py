@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import carray, njit
 
 from .kernel_helpers import fexp
 from .network_adaptive import (DIVERGED, OK, TAB_A, TAB_C, TAB_E, TOO_STIFF, SPIKES_FULL, _apply_events, _drive,
@@ -55,7 +55,7 @@ def _next_stop(i, t, T1, w, kt, kj, e, e_end, ev_t):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _add_stages(l, g1, g2, g3, g4, g5, cg, E, GS, GES):
+def _add_stages(g1, g2, g3, g4, g5, cg, E, GS, GES, l):
     """Add one group's conductance at the stages (g1 .. g4 inside the step, g5 at its end)
     to lane l's G (times ``cg``) and G E."""
     GS[1, l] += g1 * cg
@@ -73,21 +73,26 @@ def _add_stages(l, g1, g2, g3, g4, g5, cg, E, GS, GES):
 
 
 @njit(cache=True, error_model="numpy")
-def _lane_synapses(base, cell, hs, LIN, AL, BL, GS, GES, DEC):
+def _lane_synapses(base, cell, hs, LIN, AL, BL, GS_a, GES_a, DEC_a):
     """The lanes' linear synapses at the stage times of their steps (``hs``, ms):
     ``GS[s, l]`` = G and ``GES[s, l]`` = G E at stage s = 1 .. 6 of lane l (stages 5
     and 6 at the step's end), and each group's decay over the whole step in
-    ``DEC[0 or 1, g, l]`` (for tau1, tau2; propagating the states after the step).
+    ``DEC[g, 0 or 1, l]`` (for tau1, tau2; propagating the states after the step).
     One exponential per group, time constant and lane (its decay over a ninetieth of
     the step, raised to the stages' powers: the stage times are 18, 27, 72, 80 and 90
-    ninetieths of the step), every lane at once; an empty lane's states count as 0."""
+    ninetieths of the step), every lane at once; an empty lane's states count as 0.
+    The arrays are viewed with their lane extent fixed, so that LLVM vectorises."""
     lin_kind, lin_t1, lin_t2, lin_E, lin_A, lin_B, lin_cg = LIN.kind, LIN.tau1, LIN.tau2, LIN.E, LIN.A, LIN.B, LIN.cg
     L = LANES
+    ng = lin_kind.shape[0]
+    GS = carray(data_pointer(GS_a), (7, LANES))
+    GES = carray(data_pointer(GES_a), (7, LANES))
+    DEC = carray(data_pointer(DEC_a), (ng, 2, LANES))
     for s in range(7):
         for l in range(L):
             GS[s, l] = 0.0
             GES[s, l] = 0.0
-    for g in range(lin_kind.shape[0]):
+    for g in range(ng):
         for l in range(L):
             c = cell[l]
             AL[l] = lin_A[g, base + c] if c >= 0 else 0.0
@@ -100,27 +105,27 @@ def _lane_synapses(base, cell, hs, LIN, AL, BL, GS, GES, DEC):
         if kind == LIN_EXP:
             for l in range(L):
                 p18, p27, p72, p80, p90 = _powers(fexp(hs[l] * r1))
-                DEC[0, g, l] = p90
+                DEC[g, 0, l] = p90
                 a = AL[l]
-                _add_stages(l, a * p18, a * p27, a * p72, a * p80, a * p90, cg, E, GS, GES)
+                _add_stages(a * p18, a * p27, a * p72, a * p80, a * p90, cg, E, GS, GES, l)
         elif kind == LIN_ALPHA:
             for l in range(L):
                 p18, p27, p72, p80, p90 = _powers(fexp(hs[l] * r1))
-                DEC[0, g, l] = p90
+                DEC[g, 0, l] = p90
                 a = AL[l]
                 bh = BL[l] * hs[l]
-                _add_stages(l, (a + bh * TAB_C[1]) * p18, (a + bh * TAB_C[2]) * p27, (a + bh * TAB_C[3]) * p72,
-                            (a + bh * TAB_C[4]) * p80, (a + bh) * p90, cg, E, GS, GES)
+                _add_stages((a + bh * TAB_C[1]) * p18, (a + bh * TAB_C[2]) * p27, (a + bh * TAB_C[3]) * p72,
+                            (a + bh * TAB_C[4]) * p80, (a + bh) * p90, cg, E, GS, GES, l)
         else:
             for l in range(L):
                 p18, p27, p72, p80, p90 = _powers(fexp(hs[l] * r1))
                 q18, q27, q72, q80, q90 = _powers(fexp(hs[l] * r2))
-                DEC[0, g, l] = p90
-                DEC[1, g, l] = q90
+                DEC[g, 0, l] = p90
+                DEC[g, 1, l] = q90
                 a = AL[l]
                 b = BL[l]
-                _add_stages(l, a * p18 - b * q18, a * p27 - b * q27, a * p72 - b * q72, a * p80 - b * q80,
-                            a * p90 - b * q90, cg, E, GS, GES)
+                _add_stages(a * p18 - b * q18, a * p27 - b * q27, a * p72 - b * q72, a * p80 - b * q80,
+                            a * p90 - b * q90, cg, E, GS, GES, l)
 
 
 @njit(cache=True, error_model="numpy")
@@ -133,7 +138,7 @@ def _propagate(i, l, step, LIN, DEC):
         b = lin_B[g, i]
         if a == 0.0 and b == 0.0:
             continue
-        a, b = lin_propagate(lin_kind[g], a, b, step, DEC[0, g, l], DEC[1, g, l])
+        a, b = lin_propagate(lin_kind[g], a, b, step, DEC[g, 0, l], DEC[g, 1, l])
         lin_A[g, i] = a
         lin_B[g, i] = b
 
@@ -162,14 +167,21 @@ def _record(i, q, t, te, hs, l, Y, Z, K, LIN, REC):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, tol, lo, hi):
+def advance_lanes(rhs, Ys, params, SL, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, tol, lo, hi):
     """Integrate cells lo .. hi - 1 of one membrane structure across the window [T0, T1]
     in lanes (see the module's docstring).
 
     ``rhs``: the structure's ``lanes_rhs``; ``Ys[c]``: cell c's (V, x0, ..);
-    ``params[c]``: its parameter row; ``base``: the structure's first node; the
-    records as :func:`hhsim.engine.network_adaptive.advance_cells` takes them.
-    Returns -1, or a cell that failed (its status in ``CELL.status``; the run stops).
+    ``params[c]``: its parameter row; ``SL``: each cell's slope at its time
+    (:class:`~hhsim.engine.network_tables.LaneSlopes`); ``base``: the structure's first
+    node; the records as :func:`hhsim.engine.network_adaptive.advance_cells` takes
+    them.  Returns -1, or a cell that failed (its status in ``CELL.status``; the run
+    stops).
+
+    A cell's slope at the start of a step is the last step's end slope (first same as
+    last), also across an event and a window's end: only the drive jumps there (a
+    synapse's state, the stimulus), and dV/dt is linear in it, so the slope is
+    corrected by the jump of the current over C_m instead of evaluated again.
     """
     thr, refr, sp_last, hold, hcell, logp, status = CELL
     kt, ka, kb, kj, wave, scale = ST.kt, ST.ka, ST.kb, ST.kj, ST.wave, ST.scale
@@ -193,10 +205,12 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
     ng = LIN.kind.shape[0]
     AL = np.zeros(L)
     BL = np.zeros(L)
-    DEC = np.ones((2, ng, L))  # each group's decay over each lane's step
+    DEC = np.ones((ng, 2, L))  # each group's decay over each lane's step
     hs = np.zeros(L)
     err = np.zeros(L)
     D = np.zeros(L)           # a lane's error estimate of one state
+    dI = np.zeros(L)          # the jump of a lane's drive at its step's end (µA/cm²)
+    ok = np.zeros(L, dtype=np.bool_)
     cell = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L)
     h = np.zeros(L)
@@ -208,6 +222,7 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
     landing = np.zeros(L, dtype=np.bool_)
     restart = np.zeros(L, dtype=np.bool_)
     y_p, z_p, k_p, i_p, p_p = data_pointer(Y), data_pointer(Z), data_pointer(K), data_pointer(IL), data_pointer(PL)
+    cm_row = npar - 1  # C_m, the parameter row's last entry (codegen.parameter_offsets)
     # every lane starts on a copy of the first cell (an empty lane computes on it)
     for l in range(L):
         for j in range(nv):
@@ -218,6 +233,7 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
     live = 0
     while True:
         # ---- fill the empty lanes with the next cells of the range
+        any_restart = False
         for l in range(L):
             if cell[l] >= 0 or nxt >= hi:
                 continue
@@ -238,26 +254,30 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
             h[l] = hcell[i]
             lp[l] = logp[i]
             status[i] = OK
-            restart[l] = True
+            if SL.known[c]:
+                drive = _drive(i, w, scale[i], kt, ka, kb, kc[l], T0, False, 0.0, Y[0, l], LIN)
+                for j in range(nv):
+                    K[0, j, l] = SL.k[c, j]
+                K[0, 0, l] += (drive - SL.drive[c]) / PL[cm_row, l]
+            else:
+                restart[l] = True
+                any_restart = True
         if live == 0:
             return -1
-        # ---- the slope at the start of the lanes that (re)start
-        any_restart = False
-        for l in range(L):
-            IL[l] = 0.0
-            if restart[l]:
-                i = base + cell[l]
-                w = wave[i]
-                IL[l] = _drive(i, w, scale[i], kt, ka, kb, kc[l], t[l], False, 0.0, Y[0, l], LIN)
-                any_restart = True
+        # ---- the slope at the start of the lanes that have none (a cell's first step)
         if any_restart:
+            for l in range(L):
+                IL[l] = 0.0
+                if restart[l]:
+                    i = base + cell[l]
+                    IL[l] = _drive(i, wave[i], scale[i], kt, ka, kb, kc[l], t[l], False, 0.0, Y[0, l], LIN)
             rhs(y_p, k_p, _SCRATCH, i_p, p_p)
             for l in range(L):
                 if restart[l]:
                     restart[l] = False
                     for j in range(nv):
                         K[0, j, l] = K[_SCRATCH, j, l]
-        # ---- each lane's step: its length, its synapses and stimulus at the stage times
+        # ---- each lane's step: its length, its stimulus at the stage times
         for l in range(L):
             hs[l] = 0.0
             landing[l] = False
@@ -301,6 +321,7 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
             for l in range(L):
                 IL[l] = IS[s, l] + GES[s, l] - GS[s, l] * Z[0, l]
             rhs(z_p, k_p, s, i_p, p_p)
+        # ---- the error norms and which lanes accept their step, every lane at once
         for l in range(L):
             err[l] = 0.0
         for j in range(nv):
@@ -313,15 +334,20 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
             for l in range(L):
                 r = hs[l] * D[l] / (atol + rtol * max(abs(Y[j, l]), abs(Z[j, l])))
                 err[l] += r * r
-        # ---- each lane: accept or reject, spikes, records, its next step
+        for l in range(L):
+            err[l] = math.sqrt(err[l] / nv)
+            ok[l] = err[l] <= 1.0 and cell[l] >= 0
+            dI[l] = 0.0
+        # ---- each lane: a rejected step's next size, or an accepted step's spikes,
+        # records, synapses, events and next size
         for l in range(L):
             if cell[l] < 0:
                 continue
             c = cell[l]
             i = base + c
             step = hs[l]
-            el = math.sqrt(err[l] / nv)
-            if not (el <= 1.0):
+            el = err[l]
+            if not ok[l]:
                 if step < H_MIN:
                     status[i] = TOO_STIFF
                     return c
@@ -347,19 +373,19 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
             _propagate(i, l, step, LIN, DEC)
             tl = te[l]
             t[l] = tl
-            for j in range(nv):
-                Y[j, l] = Z[j, l]
             w = wave[i]
             if w >= 0:
                 while kt[w, kc[l] + 1] <= tl:
                     kc[l] += 1
             if not landing[l]:
-                for j in range(nv):
-                    K[0, j, l] = K[6, j, l]
                 continue
+            drive = IS[6, l] + GES[6, l] - GS[6, l] * Vn  # the drive the end slope saw
             if tl >= T1:  # the window's end: the cell goes back, the lane is free
                 for j in range(nv):
-                    Ys[c, j] = Y[j, l]
+                    Ys[c, j] = Z[j, l]
+                    SL.k[c, j] = K[6, j, l]
+                SL.drive[c] = drive
+                SL.known[c] = True
                 hcell[i] = h[l]
                 logp[i] = lp[l]
                 cell[l] = -1
@@ -368,7 +394,14 @@ def advance_lanes(rhs, Ys, params, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, t
             e_end = ev_ptr[i + 1]
             e[l] = _apply_events(i, tl, e[l], e_end, ev_t, ev_g, ev_w, LIN)
             stop[l] = _next_stop(i, tl, T1, w, kt, kj, e[l], e_end, ev_t)
-            restart[l] = True
+            dI[l] = (_drive(i, w, scale[i], kt, ka, kb, kc[l], tl, False, 0.0, Vn, LIN) - drive) / PL[cm_row, l]
+        # ---- the accepted lanes move to their step's end, every lane at once
+        for j in range(nv):
+            for l in range(L):
+                Y[j, l] = Z[j, l] if ok[l] else Y[j, l]
+                K[0, j, l] = K[6, j, l] if ok[l] else K[0, j, l]
+        for l in range(L):
+            K[0, 0, l] += dI[l]
 
 
 __all__ = ["advance_lanes"]

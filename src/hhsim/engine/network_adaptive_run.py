@@ -25,7 +25,7 @@ from .codegen import adaptive_functions, flat_parameters
 from . import network_adaptive as na
 from . import network_adaptive_codegen as lanes_codegen
 from . import network_adaptive_lanes as lanes
-from .network_tables import (CellSteps, ErrorControl, NodeEvents, Recording, Spikes, WindowEvents, WindowRecording,
+from .network_tables import (CellSteps, ErrorControl, LaneSlopes, NodeEvents, Recording, Spikes, WindowEvents, WindowRecording,
                              WindowSpikes, late_events, monitored_spikes)
 from .solvers import dopri5
 
@@ -310,7 +310,9 @@ def _structure(group) -> _Structure:
     params = flat_parameters(p)
     base = int(group.base)
     if USE_LANES and lanes_codegen.supports(s):
-        return _Structure(lanes.advance_lanes, (lanes_codegen.lanes_function(s), ys, params, base), ys, base, p.ncomp)
+        slopes = LaneSlopes(k=np.zeros(ys.shape), drive=np.zeros(p.ncomp), known=np.zeros(p.ncomp, dtype=np.bool_))
+        return _Structure(lanes.advance_lanes, (lanes_codegen.lanes_function(s), ys, params, slopes, base), ys, base,
+                          p.ncomp)
     rhs, inst, _ = adaptive_functions(s)
     is_inst = np.array([0] + [1 if gt.instantaneous else 0 for gt in s.gates] + [0] * len(s.pools), dtype=np.int8)
     return _Structure(na.advance_cells, (rhs, inst, ys, params, is_inst, base), ys, base, p.ncomp)
