@@ -106,3 +106,23 @@ def test_which_structures_run_in_lanes():
     assert lanes.kernel is runner.lanes.advance_lanes
     assert alone.kernel is runner.na.advance_cells
     assert (lanes.n, alone.n) == (3, 3)
+
+
+def test_lanes_step_control_is_the_point_engines():
+    """The lanes' branch-free step control (their log and exp) gives the growth factor and
+    the remembered log error of ``step_growth`` (the point engine's PI control), from the
+    shortcut below err = 8e-8 through the limit 10 to shrinking steps; and its log is ln."""
+    from hhsim.engine.network_adaptive_control import flog, lanes_step_growth
+    from hhsim.engine.solvers.dopri5_driver import step_growth
+
+    x = np.exp(np.linspace(-60.0, 40.0, 2001))
+    assert max(abs(flog(v) - np.log(v)) for v in x) < 1e-13
+    err = np.array([1e-9, 8e-8, 9e-8, 1e-6, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.3, 0.5, 0.6, 0.7, 0.9, 0.99, 1.0])
+    log_prev = np.log(np.array([1e-4, 1e-3, 0.5, 0.9, 1e-4, 0.2, 0.01, 1.0, 1e-4, 0.3, 0.7, 1e-2, 0.05, 0.99, 0.4,
+                                0.8]))
+    fac, log_next = np.zeros(LANES), np.zeros(LANES)
+    lanes_step_growth(err, log_prev, fac, log_next)
+    expected = np.array([step_growth(e, p) for e, p in zip(err, log_prev)])
+    assert fac[0] == 10.0 and fac.min() < 1.0 < fac.max()
+    np.testing.assert_allclose(fac, expected[:, 0], rtol=1e-13)
+    np.testing.assert_allclose(log_next, expected[:, 1], rtol=0, atol=1e-13)

@@ -34,9 +34,10 @@ from .kernel_helpers import fexp
 from .network_adaptive import (DIVERGED, OK, TAB_A, TAB_C, TAB_E, TOO_STIFF, SPIKES_FULL, _apply_events, _drive,
                                _hermite, _powers, _spikes_in_step)
 from .network_adaptive_codegen import LANES, STAGE_ROWS
-from .network_kernels import LIN_ALPHA, LIN_BIEXP, LIN_EXP, lin_propagate, linear_terms, stim_at
+from .network_adaptive_control import lanes_step_growth
+from .network_kernels import LIN_ALPHA, LIN_EXP, lin_propagate, linear_terms, stim_at
 from .solvers.dopri5 import H_MIN
-from .solvers.dopri5_driver import count_not_after, data_pointer, next_stop, step_growth
+from .solvers.dopri5_driver import count_not_after, data_pointer, next_stop
 
 #: The scratch row of the stage block (a lane's restart slope).
 _SCRATCH = STAGE_ROWS - 1
@@ -210,6 +211,8 @@ def advance_lanes(rhs, Ys, params, SL, base, T0, T1, CELL, LIN, ST, EVW, OUT, RE
     err = np.zeros(L)
     D = np.zeros(L)           # a lane's error estimate of one state
     dI = np.zeros(L)          # the jump of a lane's drive at its step's end (µA/cm²)
+    fac = np.zeros(L)         # an accepted step's growth factor
+    lp_next = np.zeros(L)     # and the log error the step control remembers
     ok = np.zeros(L, dtype=np.bool_)
     cell = np.full(L, -1, dtype=np.int64)
     t = np.zeros(L)
@@ -338,6 +341,7 @@ def advance_lanes(rhs, Ys, params, SL, base, T0, T1, CELL, LIN, ST, EVW, OUT, RE
             err[l] = math.sqrt(err[l] / nv)
             ok[l] = err[l] <= 1.0 and cell[l] >= 0
             dI[l] = 0.0
+        lanes_step_growth(err, lp, fac, lp_next)  # the point engine's PI step control
         # ---- each lane: a rejected step's next size, or an accepted step's spikes,
         # records, synapses, events and next size
         for l in range(L):
@@ -361,15 +365,16 @@ def advance_lanes(rhs, Ys, params, SL, base, T0, T1, CELL, LIN, ST, EVW, OUT, RE
             tl = t[l]
             m0 = step * K[0, 0, l]
             m1 = step * K[6, 0, l]
-            if not _spikes_in_step(i, tl, step, V, Vn, m0, m1, thr[i], refr[i], sp_last, hold, out_t, out_n):
-                status[i] = SPIKES_FULL
-                return c
+            th = thr[i]
+            if (V < th and Vn >= th) or hold[i] <= te[l]:  # a crossing, or a held one decided
+                if not _spikes_in_step(i, tl, step, V, Vn, m0, m1, th, refr[i], sp_last, hold, out_t, out_n):
+                    status[i] = SPIKES_FULL
+                    return c
             q = rec_col[i]
             if q >= 0:
                 _record(i, q, tl, te[l], step, l, Y, Z, K, LIN, REC)
-            fac, log_err = step_growth(el, lp[l])  # the point engine's PI step control
-            lp[l] = log_err
-            h[l] = min(h_max, max(h[l], step * fac) if landing[l] else step * fac)
+            lp[l] = lp_next[l]
+            h[l] = min(h_max, max(h[l], step * fac[l]) if landing[l] else step * fac[l])
             _propagate(i, l, step, LIN, DEC)
             tl = te[l]
             t[l] = tl
