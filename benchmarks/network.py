@@ -65,21 +65,25 @@ def run_hhsim(n: int, seed: int, threads: int | None = None) -> dict:
     net = presets.cobahh(n=n).replace(seed=seed)
     t_stop, dt, method = resolve(net)
     grid = make_grid(t_stop, dt)
-    tracemalloc.start()
+    # the build timed alone, then again under tracemalloc for its peak memory (tracing
+    # every allocation doubled the build's time)
     t0 = time.perf_counter()
     plan = lower_network(net, grid)
     build = time.perf_counter() - t0
+    del plan
+    tracemalloc.start()
+    plan = lower_network(net, grid)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     _check_stability(plan, method, dt)
     _Runner(_fresh(net, grid), method, grid, net.seed, _monitors(net, plan, grid))._call(0, 1)  # compile
     runner = _Runner(plan, method, grid, net.seed, _monitors(net, plan, grid))
     if threads is not None:
-        runner.threads = threads
-    used = runner.threads
+        runner.max_threads = threads  # the runner asks for the free cores before each chunk, up to this
     t0 = time.perf_counter()
     runner.run(False)
     run = time.perf_counter() - t0
+    used = runner.threads  # the last chunk's
     from hhsim.network.result import NetworkResult
 
     r = NetworkResult.build(net, plan, runner, t_stop=t_stop, dt=dt, method=method)
@@ -109,6 +113,11 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     py = brian2_python(a.brian2_python)
     print(f"COBAHH, 1 s, dt 0.1 ms, exponential Euler; Brian2: {py or 'not available'}")
+    # NumPy advises the kernel to back large arrays with huge pages; on some virtual
+    # machines a fresh huge page costs 10-20x a small one (the 64,000-cell build 22 s
+    # against 5 s on the development VM): NUMPY_MADVISE_HUGEPAGE=0 turns the advice off
+    print(f"NumPy's huge-page advice for large arrays: {'on' if np._core.multiarray._get_madvise_hugepage() else 'off'}"
+          " (NUMPY_MADVISE_HUGEPAGE)")
     print("hhsim on 1 thread and on its default (HHSIM_THREADS, else every core); Brian2's C++ standalone "
           "on its default (no OpenMP) and with OpenMP on as many threads")
     print(f"{'cells':>7} {'synapses':>10} {'hhsim 1t s':>10} {'hhsim s':>8} {'thr':>3} {'ns/neuron-step':>15} "

@@ -2,8 +2,8 @@
 """Adaptive steps per cell (``--method dopri5``) against fixed-step rk4 at 0.025 ms, on COBAHH.
 
     .venv/bin/python benchmarks/network_adaptive.py [--n 1000] [--t-stop 200] [--delay 0.5]
-                                                    [--rtols 1e-4 1e-5 1e-6] [--reference-rtol 1e-10]
-                                                    [--repeats 2]
+                                                    [--rtols 1e-4 1e-5 2e-6 1e-6] [--reference-rtol 1e-10]
+                                                    [--repeats 2] [--one-cell]
 
 The network is the ``cobahh`` preset (Brette et al. 2007 benchmark 3: Traub-Miles
 cells, exponential conductance synapses, Brian2's 3 ms dead time) with ``--n``
@@ -26,24 +26,27 @@ Accuracy is measured against a reference, the adaptive method at
   matched by a spike of the same cell within 0.1 ms;
 * the E and I rates (Hz) over the run, and their relative differences.
 
-Printed: wall time of each run (best of ``--repeats``), the ratio rk4 / dopri5, and
-the load average (the machine's speed drifts with its load).
+The adaptive cells run in SIMD lanes (``hhsim.engine.network_adaptive_lanes``);
+``--one-cell`` adds, for each tolerance, a row ``1cell <rtol>`` of the same method
+one cell at a time (the path of membranes with instantaneous gates), to show what
+the lanes give in the same run.
+
+Printed: wall time of each run (the best of ``--repeats`` rounds, each round timing
+every run in turn, so that the machine's drift falls on all of them alike), the ratio
+rk4 / dopri5, and the load average (the machine's speed drifts with its load).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
-import sys
-from pathlib import Path
+import time
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from _timing import best_of  # noqa: E402
-
+from hhsim.engine import network_adaptive_run  # noqa: E402
 from hhsim.network import presets, simulate_network  # noqa: E402
 from hhsim.network.network import Monitors  # noqa: E402
 
@@ -121,29 +124,38 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--t-stop", type=float, default=200.0)
     ap.add_argument("--delay", type=float, default=0.5)
-    ap.add_argument("--rtols", type=float, nargs="+", default=[1e-4, 1e-5, 1e-6])
+    ap.add_argument("--rtols", type=float, nargs="+", default=[1e-4, 1e-5, 2e-6, 1e-6])
     ap.add_argument("--reference-rtol", type=float, default=1e-10)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--early", type=float, default=20.0, help="ms of spikes for the median and max error")
+    ap.add_argument("--one-cell", action="store_true",
+                    help="also run each tolerance one cell at a time (no SIMD lanes)")
     args = ap.parse_args()
     net = network(args.n, args.t_stop, args.delay)
     n_cells = {p.name: p.n for p in net.populations}
     print(f"COBAHH n = {args.n}, {args.t_stop:g} ms, delay {args.delay:g} ms; HHSIM_THREADS "
           f"{os.environ.get('HHSIM_THREADS', 'unset (the free cores)')}")
-    runs = {}
-
-    def run(label, **kw):
-        simulate_network(net, t_stop=1.0, **kw)  # compile
-        box = {}
-        wall = best_of(lambda: box.setdefault("r", simulate_network(net, **kw)), args.repeats)
-        runs[label] = (box["r"], wall)
-        return box["r"], wall
-
-    ref, ref_wall = run("reference", method="dopri5", rtol=args.reference_rtol, atol=args.reference_rtol)
-    fine, fine_wall = run("rk4 0.005", method="rk4", dt=0.005)
-    rk, rk_wall = run("rk4 0.025", method="rk4", dt=0.025)
-    for rtol in args.rtols:
-        run(f"dopri5 {rtol:g}", method="dopri5", rtol=rtol, atol=rtol)
+    configs = [("reference", dict(method="dopri5", rtol=args.reference_rtol, atol=args.reference_rtol), True),
+               ("rk4 0.005", dict(method="rk4", dt=0.005), True), ("rk4 0.025", dict(method="rk4", dt=0.025), True)]
+    configs += [(f"dopri5 {rtol:g}", dict(method="dopri5", rtol=rtol, atol=rtol), True) for rtol in args.rtols]
+    if args.one_cell:
+        configs += [(f"1cell {rtol:g}", dict(method="dopri5", rtol=rtol, atol=rtol), False) for rtol in args.rtols]
+    for _, kw, lanes in configs:  # compile
+        network_adaptive_run.USE_LANES = lanes
+        simulate_network(net, t_stop=1.0, **kw)
+    # the runs timed in turn, round after round (the best of --repeats rounds): the
+    # machine's drift falls on all of them alike
+    results, walls = {}, {}
+    for _ in range(args.repeats):
+        for label, kw, lanes in configs:
+            network_adaptive_run.USE_LANES = lanes
+            t0 = time.perf_counter()
+            results[label] = simulate_network(net, **kw)
+            walls[label] = min(walls.get(label, math.inf), time.perf_counter() - t0)
+    network_adaptive_run.USE_LANES = True
+    runs = {label: (results[label], walls[label]) for label, _, _ in configs}
+    ref, ref_wall = runs["reference"]
+    rk_wall = runs["rk4 0.025"][1]
     ref_trains = trains(ref)
     re_, ri_ = rates(ref, n_cells)
     print(f"reference: dopri5 rtol = atol = {args.reference_rtol:g} ({ref_wall:.2f} s), E {re_:.2f} Hz, "
@@ -161,7 +173,7 @@ def main() -> None:
               f"{matched_early(ref_trains, tr):14.3f} {e:7.2f} {i:7.2f} {100 * (e / re_ - 1):6.2f} "
               f"{100 * (i / ri_ - 1):6.2f}")
     for label, (r, wall) in runs.items():
-        if label.startswith("dopri5"):
+        if label.startswith(("dopri5", "1cell")):
             print(f"rk4 0.025 / {label}: {rk_wall / wall:.2f}x")
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 

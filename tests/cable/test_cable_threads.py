@@ -73,3 +73,33 @@ def test_divergence_on_two_threads_is_reported_and_every_thread_ends(threads_use
                        dt=0.01, t_stop=4.0)
     assert max(threads_used) == 2
     assert threading.active_count() == before
+
+
+def test_the_free_cores_are_asked_again_at_every_call(monkeypatch):
+    """Threads that never hurt: a long chain chooses its threads again before every
+    compiled call (other work may start or stop while it runs), and the changing choice
+    keeps the bits of one thread."""
+    monkeypatch.setattr(cs, "MIN_NODES_PER_THREAD", 16)
+    monkeypatch.setattr(cs, "MIN_STEPS_PER_THREADED_CALL", 10)
+    monkeypatch.setattr(cs, "CALL_STEPS", 200)  # 900 steps: calls of 200, 200, 200, 200, 100
+    monkeypatch.setenv("HHSIM_THREADS", "1")
+    one = _axon("cn")
+
+    monkeypatch.delenv("HHSIM_THREADS")
+    free = iter([2, 2, 1, 2, 1, 2] * 4)  # the free cores as other work comes and goes
+    monkeypatch.setattr(cs, "coupled_thread_count", lambda: next(free))
+    used = []
+    implicit = cs._Runner._implicit
+
+    def spy(self, args, n_steps):
+        out = implicit(self, args, n_steps)
+        used.append(self.threads)
+        return out
+
+    monkeypatch.setattr(cs._Runner, "_implicit", spy)
+    changing = _axon("cn")
+    assert used == [2, 1, 2, 1, 2]  # one answer at the start, then one per call
+    assert one.spike_counts.max() >= 1
+    np.testing.assert_array_equal(one.v, changing.v)
+    np.testing.assert_array_equal(one.spike_counts, changing.spike_counts)
+    np.testing.assert_array_equal(one.crossing_times, changing.crossing_times)

@@ -395,3 +395,27 @@ def test_peak_memory_below_50_bytes_per_synapse(rule, n_pre, n_post):
         tracemalloc.stop()
     assert pre.size > 0.9e6
     assert peak / pre.size < 50.0, peak / pre.size
+
+
+def test_blocks_drawn_on_several_threads_give_the_pairs_of_one(monkeypatch):
+    """A large projection's blocks are drawn on every core; each block has its own
+    stream, so the synapses are the same on one core and on four."""
+    n, p = 3000, 0.3  # 2.7 million synapses: about 41 blocks of 65,536
+    assert n * n * p / C._BLOCK > C._MIN_THREADED_BLOCKS
+    pools = []
+    real_pool = C.ThreadPoolExecutor
+
+    def counted_pool(*args, **kwargs):
+        pools.append(kwargs.get("max_workers"))
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(C, "ThreadPoolExecutor", counted_pool)
+    runs = []
+    for cores in (1, 4):
+        monkeypatch.setattr(C.cpu_load, "cores", lambda cores=cores: cores)
+        runs.append(C.connect({"p": p}, n, n, seed=[7, 3]))
+    assert pools == [4]  # one core: no pool; four: a pool of four
+    (pre1, post1), (pre4, post4) = runs
+    np.testing.assert_array_equal(pre1, pre4)
+    np.testing.assert_array_equal(post1, post4)
+    assert_sorted(pre4, post4, n)

@@ -105,3 +105,31 @@ def _assert_same_bits(one, two):
         np.testing.assert_array_equal(one.spikes[pop][0], two.spikes[pop][0])
         np.testing.assert_array_equal(one.spikes[pop][1], two.spikes[pop][1])
         np.testing.assert_array_equal(one.v[pop], two.v[pop])
+
+
+def test_the_free_cores_are_asked_again_at_every_chunk(monkeypatch):
+    """Threads that never hurt: a run chooses its threads again before every chunk of
+    steps (other work may start or stop while it runs), and the changing choice keeps
+    the bits of one thread."""
+    monkeypatch.setattr(netsim, "MIN_NODES_PER_THREAD", 64)
+    monkeypatch.setattr(netsim, "MIN_STEPS_PER_THREADED_CALL", 10)
+    monkeypatch.setattr(netsim, "CHUNK", 150)  # 800 steps: 6 chunks
+    net = _net("expeuler")
+    monkeypatch.setenv("HHSIM_THREADS", "1")
+    one = simulate_network(net)
+
+    monkeypatch.delenv("HHSIM_THREADS")
+    free = iter([2, 2, 1, 2, 1, 1, 2] * 4)  # the free cores as other work comes and goes
+    monkeypatch.setattr(netsim, "coupled_thread_count", lambda: next(free))
+    used = []
+    call = netsim._Runner._call
+
+    def spy(self, n0, n1):
+        out = call(self, n0, n1)
+        used.append(self.threads)
+        return out
+
+    monkeypatch.setattr(netsim._Runner, "_call", spy)
+    changing = simulate_network(net)
+    assert used == [2, 1, 2, 1, 1, 2]  # one answer at the start, then one per chunk
+    _assert_same_bits(one, changing)

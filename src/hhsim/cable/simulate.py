@@ -69,6 +69,8 @@ MIN_NODES_PER_THREAD = 256
 #: Steps per compiled call below which it runs on one thread (starting a thread
 #: costs about 0.1 ms).
 MIN_STEPS_PER_THREADED_CALL = 50
+#: Most steps one compiled call takes (the threads are chosen again before each call).
+CALL_STEPS = 20000
 
 
 class CableSizeError(HHSimError):
@@ -343,10 +345,13 @@ class _Runner:
         self.chain = plan.tree.is_chain
         # a chain's halves on two threads (the implicit methods), when long enough
         long_chain = self.chain and n >= 2 * MIN_NODES_PER_THREAD and self.alg[0].size == 0
-        self.threads = 2 if theta is not None and long_chain and coupled_thread_count() >= 2 else 1
+        # two threads at most, for such a chain; whether the free cores allow them is
+        # asked again at every call (_threads_now)
+        self.max_threads = 2 if theta is not None and long_chain else 1
+        self.threads = self._threads_now()
 
     def advance(self, n_steps: int, progress: bool = False) -> None:
-        chunk = max(1, min(n_steps, 20000))
+        chunk = max(1, min(n_steps, CALL_STEPS))
         bar = _progress(n_steps, self.dt) if progress else None
         done = 0
         while done < n_steps:
@@ -399,10 +404,18 @@ class _Runner:
             self.v_rec.append(v_rec)
         self.steps += k
 
+    def _threads_now(self) -> int:
+        """Threads for the next call: two for a long chain when other work leaves two cores
+        free right now, else one.  Asked before every call (at most 20,000 steps), so a run
+        that other work starts to crowd drops its second thread at the next call; one and
+        two threads give the same bits."""
+        return 2 if self.max_threads == 2 and coupled_thread_count() >= 2 else 1
+
     def _implicit(self, args: tuple, n_steps: int) -> int:
         """The compiled theta steps: on two threads (a half of the chain each) for a long
         chain and call, else on this one."""
         sync, red = spin.new_sync(), aligned.zeros(REDUCED_SIZE)  # (red: each thread's own cache lines)
+        self.threads = self._threads_now()
         if self.threads == 1 or n_steps < MIN_STEPS_PER_THREADED_CALL:
             return self.mod.run_implicit(0, 1, sync, red, *args)
         other = threading.Thread(target=self.mod.run_implicit, args=(1, 2, sync, red, *args),
@@ -456,7 +469,7 @@ class _NoisyRunner(_Runner):
     def __init__(self, plan, cable_noise, method, theta, dt, v0, y0, sites, waves, rec_nodes, rec_every,
                  max_crossings):
         super().__init__(plan, method, theta, dt, v0, y0, sites, waves, rec_nodes, rec_every, max_crossings)
-        self.threads = 1
+        self.max_threads = self.threads = 1
         self.noise = cable_noise
         self.mem = membrane_functions(self.mod)
         self.g_ext = aligned.zeros(plan.n)

@@ -24,7 +24,10 @@ spikes become events (:func:`emit_events`, short-term plasticity applied in
 each synapse's delivery order).
 
 The cells of a window are independent: they are split over threads in chunks,
-and the result is the same bits whatever the number of threads.
+and the result is the same bits whatever the number of threads.  Cells whose
+membranes have no instantaneous gate run 16 at a time in SIMD lanes instead
+(:mod:`hhsim.engine.network_adaptive_lanes`, the same method); this one-cell
+kernel integrates the others.
 
 Units: t in ms, V in mV, conductances mS/cm², currents µA/cm².
 """

@@ -23,7 +23,9 @@ from ..errors import DivergenceError, ParameterError
 from . import threads
 from .codegen import adaptive_functions, flat_parameters
 from . import network_adaptive as na
-from .network_tables import (CellSteps, ErrorControl, NodeEvents, Recording, Spikes, WindowEvents, WindowRecording,
+from . import network_adaptive_codegen as lanes_codegen
+from . import network_adaptive_lanes as lanes
+from .network_tables import (CellSteps, ErrorControl, LaneSlopes, NodeEvents, Recording, Spikes, WindowEvents, WindowRecording,
                              WindowSpikes, late_events, monitored_spikes)
 from .solvers import dopri5
 
@@ -110,15 +112,7 @@ class AdaptiveRunner:
                 f"the shortest delay between cells ({d_min:g} ms) makes {span / self.window:.3g} windows of this "
                 f"run; accepted: at most {MAX_WINDOWS:,} (longer delays or a shorter run), or --method rk4")
         self.cap = 8 + int(2.0 * self.window)  # spikes per cell per window: 2 per ms beyond 8
-        self.structures = []
-        for g in plan.groups:
-            p = g.plan
-            rhs, inst, _ = adaptive_functions(p.structure)
-            ys = np.ascontiguousarray(np.vstack([np.asarray(p.v0, dtype=float)[None, :],
-                                                 np.asarray(p.y0, dtype=float)]).T)
-            is_inst = np.array([0] + [1 if gt.instantaneous else 0 for gt in p.structure.gates]
-                               + [0] * len(p.structure.pools), dtype=np.int8)
-            self.structures.append((rhs, inst, ys, flat_parameters(p), is_inst, int(g.base), p.ncomp))
+        self.structures = [_structure(g) for g in plan.groups]
         h0 = min(dopri5.H_MAX, 0.01)
         self.CELL = CellSteps(thr=np.ascontiguousarray(plan.thr, dtype=float),
                               refr=np.ascontiguousarray(plan.refr, dtype=float), last=np.full(n, -np.inf),
@@ -141,9 +135,10 @@ class AdaptiveRunner:
         self.rec_y = np.full((nr, max_ns, uniq.size), np.nan)
         self.rec_i = np.full((nr, uniq.size), np.nan)
         if nr:
-            for k, (_, _, ys, _, _, base, ncomp) in enumerate(self.structures):
+            for st in self.structures:
+                ys, base = st.ys, st.base
                 for q, i in enumerate(uniq):
-                    if base <= i < base + ncomp:
+                    if base <= i < base + st.n:
                         self.rec_v[0, q] = ys[i - base, 0]
                         self.rec_y[0, : ys.shape[1] - 1, q] = ys[i - base, 1:]
             self.rec_i[0] = [_synaptic_current(plan.LIN, i, self.rec_v[0, q]) for q, i in enumerate(uniq)]
@@ -154,7 +149,6 @@ class AdaptiveRunner:
         self._pending = _Pool(max(1024, 4 * n))
         self.ext_k = 0
         self.windows = 0
-        self._entry = None
         # HHSIM_THREADS, else the cores other work leaves free (the windows are meetings, as
         # the fixed-step loop's steps are)
         self.threads = threads.coupled_thread_count()
@@ -173,12 +167,12 @@ class AdaptiveRunner:
             self._queue_external(Tb, Ta)
             EVW = self._take(Tb)
             self.out_n[:] = 0
-            for rhs, inst, ys, params, is_inst, base, ncomp in self.structures:
-                args = (rhs, inst, ys, params, is_inst, base, Ta, Tb, self.CELL, plan.LIN, plan.ST, EVW,
-                        WindowSpikes(self.out_t, self.out_n), self.REC_ARGS, tol)
-                bad = _on_threads(self._kernel(args), args, ncomp, self.threads)
+            for st in self.structures:
+                args = (*st.lead, Ta, Tb, self.CELL, plan.LIN, plan.ST, EVW, WindowSpikes(self.out_t, self.out_n),
+                        self.REC_ARGS, tol)
+                bad = _on_threads(st.entry(args), args, st.n, self.threads)
                 if bad >= 0:
-                    self._failed(base + bad, Ta, Tb)
+                    self._failed(st.base + bad, Ta, Tb)
             ts, src = self._window_spikes()
             if ts.size:
                 watched = self.mask[src]
@@ -190,22 +184,6 @@ class AdaptiveRunner:
                 bar.update(1)
         if bar is not None:
             bar.close()
-
-    def _kernel(self, args: tuple):
-        """``advance_cells`` for these arguments: its compiled entry point once it is
-        compiled for their types (a call through the dispatcher types every argument
-        again, about 0.1 ms a window), else the dispatcher."""
-        if self._entry is not None:
-            return self._entry
-        kernel = na.advance_cells
-        if kernel.signatures:
-            try:
-                types = tuple(kernel.typeof_pyval(a) for a in (*args, 0, 0))
-                self._entry = kernel.overloads[types].entry_point
-                return self._entry
-            except KeyError:
-                pass
-        return kernel
 
     def _window_spikes(self) -> tuple[np.ndarray, np.ndarray]:
         """The window's spikes (times in ms, nodes), in time order (then node)."""
@@ -288,6 +266,56 @@ def _on_threads(kernel, args: tuple, n: int, n_threads: int) -> int:
     futures = [pool.submit(kernel, *args, lo, hi) for lo, hi in zip(bounds[1:-1], bounds[2:])]
     statuses = [int(kernel(*args, bounds[0], bounds[1]))] + [int(f.result()) for f in futures]
     return next((s for s in statuses if s >= 0), -1)
+
+
+#: Whether structures that allow it run in SIMD lanes (:mod:`hhsim.engine.network_adaptive_lanes`);
+#: False takes every cell alone (:func:`hhsim.engine.network_adaptive.advance_cells`).
+USE_LANES = True
+
+
+@dataclass
+class _Structure:
+    """One membrane structure's cells as the windows advance them: the compiled kernel,
+    its leading arguments (the structure's functions, states ``ys`` (cells, V + states),
+    parameter rows), the structure's first node ``base`` and its number of cells ``n``."""
+
+    kernel: object
+    lead: tuple
+    ys: np.ndarray
+    base: int
+    n: int
+    _entry: object = None
+
+    def entry(self, args: tuple):
+        """The kernel's compiled entry point once it is compiled for these arguments' types
+        (a call through the dispatcher types every argument again, about 0.1 ms a
+        window), else the dispatcher."""
+        if self._entry is not None:
+            return self._entry
+        if self.kernel.signatures:
+            try:
+                types = tuple(self.kernel.typeof_pyval(a) for a in (*args, 0, 0))
+                self._entry = self.kernel.overloads[types].entry_point
+                return self._entry
+            except KeyError:
+                pass
+        return self.kernel
+
+
+def _structure(group) -> _Structure:
+    """The :class:`_Structure` of one group of the plan: in lanes when its membrane allows."""
+    p = group.plan
+    s = p.structure
+    ys = np.ascontiguousarray(np.vstack([np.asarray(p.v0, dtype=float)[None, :], np.asarray(p.y0, dtype=float)]).T)
+    params = flat_parameters(p)
+    base = int(group.base)
+    if USE_LANES and lanes_codegen.supports(s):
+        slopes = LaneSlopes(k=np.zeros(ys.shape), drive=np.zeros(p.ncomp), known=np.zeros(p.ncomp, dtype=np.bool_))
+        return _Structure(lanes.advance_lanes, (lanes_codegen.lanes_function(s), ys, params, slopes, base), ys, base,
+                          p.ncomp)
+    rhs, inst, _ = adaptive_functions(s)
+    is_inst = np.array([0] + [1 if gt.instantaneous else 0 for gt in s.gates] + [0] * len(s.pools), dtype=np.int8)
+    return _Structure(na.advance_cells, (rhs, inst, ys, params, is_inst, base), ys, base, p.ncomp)
 
 
 class _Pool:

@@ -26,6 +26,7 @@ from numba import njit
 
 from ..errors import ParameterError
 from ..model import Model
+from . import pages
 from .batch import Grid, stimulus_knots
 from .network_tables import (STDP, Drive, EventEdges, GapJunctions, GradedSynapses, KineticSynapses, LinearSynapses,
                              PoissonInputs, ShortTermPlasticity)
@@ -124,10 +125,12 @@ def _density_factor(unit: str, area: float | None, what: str, measure: str) -> f
 
 
 def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None = None,
-           conductance: bool = False, current: bool = False) -> np.ndarray:
+           conductance: bool = False, current: bool = False, one_if_constant: bool = False) -> np.ndarray:
     """``n`` float values of ``spec`` (number, array, distribution, or a quantity with units:
     ``conductance`` or ``current`` says which the value measures, converted to mS/cm² or
-    µA/cm² through the target's ``area`` µm²)."""
+    µA/cm² through the target's ``area`` µm²).  With ``one_if_constant``, a constant gives
+    one value (the caller broadcasts it: no array of n equal values; a constant draws
+    nothing from ``rng``)."""
     measure = "current" if current else "conductance" if conductance else None
     unit = ""
     if isinstance(spec, str) and measure:
@@ -141,7 +144,10 @@ def values(spec, n: int, rng: np.random.Generator, what: str, area: float | None
         unit = str(spec.pop("unit"))
         if len(spec) == 1 and "value" in spec:
             spec = spec["value"]
-    out = _dist.sample(_dist.parse(spec), n, rng)
+    spec = _dist.parse(spec)
+    if one_if_constant and isinstance(spec, _dist.Constant):
+        n = min(n, 1)
+    out = _dist.sample(spec, n, rng)
     if unit:
         if measure is None:
             raise ParameterError(f"{what} takes no unit (got {unit!r})")
@@ -433,14 +439,17 @@ def _pre_ids(name: str, pop_range, source_range) -> tuple[int, int]:
 def _place(pre, post, w, d, pre0, post0, group, kq, stp, cursor, out_post, out_w, out_d, out_group, out_kq,
            out_stp):
     """Write one projection's edges at their places in the source-sorted arrays
-    (a counting sort: ``cursor[s]`` is the next free place of source s)."""
+    (a counting sort: ``cursor[s]`` is the next free place of source s); ``w`` and ``d``
+    hold one value per edge, or one for all."""
+    w_step = 1 if w.shape[0] > 1 else 0
+    d_step = 1 if d.shape[0] > 1 else 0
     for k in range(pre.shape[0]):
         s = pre[k] + pre0
         at = cursor[s]
         cursor[s] = at + 1
         out_post[at] = post[k] + post0
-        out_w[at] = w[k]
-        out_d[at] = d[k]
+        out_w[at] = w[k * w_step]
+        out_d[at] = d[k * d_step]
         out_group[at] = group
         out_kq[at] = kq
         out_stp[at] = stp
@@ -471,21 +480,25 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     out_ptr = np.zeros(n_src + 1, dtype=np.int64)
     np.cumsum(counts, out=out_ptr[1:])
     m_all = int(out_ptr[-1])
-    post = np.empty(m_all, dtype=np.int32)
-    w = np.empty(m_all)
-    d = np.empty(m_all)
-    group = np.empty(m_all, dtype=np.int8)
-    kq = np.empty(m_all, dtype=np.int32)
-    stp_of = np.empty(m_all, dtype=np.int32)
+    # the edge tables, written once here and read a spike's edges at a time: small pages
+    post = pages.empty(m_all, np.int32)
+    w = pages.empty(m_all, np.float64)
+    d = pages.empty(m_all, np.float64)
+    group = pages.empty(m_all, np.int8)
+    kq = pages.empty(m_all, np.int32)
+    stp_of = pages.empty(m_all, np.int32)
     cursor = out_ptr[:-1].copy()
     while pairs:
         k, pr, pre, post_local, pre0, post0 = pairs.pop(0)
         m = pre.size
         area = pops[pr.post].area_um2
         current = pr.synapse.current
+        # a constant weight or delay stays one value (_place spreads it): no temporary
+        # array of m equal values (8 bytes per synapse each)
         wk = values(pr.weight, m, stream(seed, _WEIGHT, k), f"projection {pr.pre}->{pr.post} weight", area,
-                    conductance=not current, current=current)
-        dk = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay")
+                    conductance=not current, current=current, one_if_constant=True)
+        dk = values(pr.delay, m, stream(seed, _DELAY, k), f"projection {pr.pre}->{pr.post} delay",
+                    one_if_constant=True)
         if not current and np.any(wk < 0):
             raise ParameterError(f"projection {pr.pre}->{pr.post}: weights must be >= 0 (the synapse's "
                                  "reversal potential makes it excitatory or inhibitory)")
@@ -540,14 +553,21 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     return E, KIN, STP, int(w.size), max_delay, PL, plastic
 
 
+@njit(cache=True)
 def _immediate(out_ptr, delay, group, slot) -> np.ndarray:
     """Per presynaptic id: 1 where every outgoing edge is linear (``group`` >= 0), without
     plasticity (``slot`` < 0) and of delay 0, so that a spike's edges all go straight to
-    the next step's start (see ``network_kernels.push_queued``), else 0."""
-    direct = (delay == 0.0) & (group >= 0) & (slot < 0)
+    the next step's start (see ``network_kernels.push_queued``), else 0.  A loop over the
+    edges in place: array expressions over them would allocate several bytes per synapse
+    (gigabytes for 80 million synapses) just to read them once."""
     n_ids = out_ptr.size - 1
-    misses = np.bincount(np.repeat(np.arange(n_ids), np.diff(out_ptr)), weights=~direct, minlength=n_ids)
-    return (misses == 0).astype(np.int8)
+    out = np.ones(n_ids, dtype=np.int8)
+    for i in range(n_ids):
+        for e in range(out_ptr[i], out_ptr[i + 1]):
+            if delay[e] != 0.0 or group[e] < 0 or slot[e] >= 0:
+                out[i] = 0
+                break
+    return out
 
 
 #: Spikes of each plastic target kept for its synapses (the history NEST's

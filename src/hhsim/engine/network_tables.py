@@ -298,6 +298,15 @@ class ErrorControl(NamedTuple):
     h_max: float  # largest step, ms
 
 
+class LaneSlopes(NamedTuple):
+    """Each cell's slope at its time, kept from window to window by the lanes' path
+    (:mod:`hhsim.engine.network_adaptive_lanes`), rows by the cell's index in its structure."""
+
+    k: np.ndarray      # (n_cells, 1 + n_states) dY/dt: mV/ms, then the states' units per ms
+    drive: np.ndarray  # (n_cells,) the current into the cell it was computed with, µA/cm² (inward positive)
+    known: np.ndarray  # (n_cells,) bool: the slope is set (False before the cell's first step)
+
+
 # ------------------------------------------------------------------ cable cells in the network
 # (hhsim.engine.network_cables: each population of cable cells, stepped in the compiled call.
 # Here n is a cell's compartments (nodes of its tree), k its population's cells, ns its

@@ -52,10 +52,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import cpu_load
+from ..engine import pages
 from ..errors import ParameterError
 
 #: Rule kinds, as stored in :attr:`Rule.kind`.
@@ -527,19 +530,48 @@ def _pairwise(p, n_pre, n_post, skip_self, root, dtype):
         return _empty(dtype)
     span = max(1, int(min(_BLOCK / p, pairs)))  # flat positions per block: about _BLOCK synapses each
     # (at most every pair: a subnormal p would make _BLOCK / p overflow)
-    pre_parts, post_parts = [], []
-    for block, start in enumerate(range(0, pairs, span)):
-        flat = _bernoulli_positions(_block_rng(root, block), min(span, pairs - start), p)
+
+    def block(b: int):
+        start = b * span
+        flat = _bernoulli_positions(_block_rng(root, b), min(span, pairs - start), p)
         flat += start
         pre_b = np.empty(flat.size, dtype)
         post_b = np.empty(flat.size, dtype)
         _decode(flat, width, skip_self, pre_b, post_b)
-        pre_parts.append(pre_b)
-        post_parts.append(post_b)
-    pre = np.concatenate(pre_parts)
+        return pre_b, post_b
+
+    parts = _blocks_in_threads(block, -(-pairs // span))
+    pre_parts = [a for a, _ in parts]
+    post_parts = [b for _, b in parts]
+    del parts
+    pre = _joined(pre_parts, dtype)
     del pre_parts  # keep the peak at 12 bytes per synapse
-    post = np.concatenate(post_parts)
+    post = _joined(post_parts, dtype)
     return pre, post
+
+
+def _joined(parts: list, dtype) -> np.ndarray:
+    """The blocks' arrays end to end, in one array on small pages (:mod:`hhsim.engine.pages`:
+    written once, read in order)."""
+    out = pages.empty(sum(a.size for a in parts), dtype)
+    return np.concatenate(parts, out=out) if parts else out
+
+
+#: Blocks below which a projection is drawn on one thread (a pool's start costs more).
+_MIN_THREADED_BLOCKS = 16
+
+
+def _blocks_in_threads(block, n_blocks: int) -> list:
+    """``[block(0), ..., block(n_blocks - 1)]``, on every core for many blocks.  Each block
+    draws from its own stream (:func:`_block_rng`) and NumPy's generators and array
+    loops release the GIL, so the blocks run at once and the result does not depend on
+    the number of threads.  Blocks never wait for each other (a busy core still gives
+    its share, as a batch's chunks)."""
+    workers = min(cpu_load.cores(), n_blocks)
+    if workers < 2 or n_blocks < _MIN_THREADED_BLOCKS:
+        return [block(b) for b in range(n_blocks)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hhsim-connect") as pool:
+        return list(pool.map(block, range(n_blocks)))
 
 
 def _distinct_sorted(rng: np.random.Generator, n_rows: int, m: int, k: int) -> np.ndarray:

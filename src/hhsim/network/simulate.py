@@ -333,7 +333,10 @@ class _Runner:
         self.base = np.array([g.base for g in plan.groups], dtype=np.int64)
         self.S = tuple(aligned.zeros((len(drv.SCRATCH), g.plan.ncomp)) for g in plan.groups)
         fast_nodes = sum(g.plan.ncomp for g in plan.groups)
-        self.threads = max(1, min(coupled_thread_count(), fast_nodes // MIN_NODES_PER_THREAD))
+        # at most one thread per MIN_NODES_PER_THREAD fast nodes; how many of them the
+        # free cores allow is asked again at every call (_threads_now)
+        self.max_threads = max(1, fast_nodes // MIN_NODES_PER_THREAD)
+        self.threads = self._threads_now()
         cap = max(4096, 4 * n)
         self.Q = _queue(cap, plan.n_buckets)
         ev = max(1024, n)
@@ -530,12 +533,21 @@ class _Runner:
             block[0].__wrapper_address__()
         network_loop.compile_loop(env, (m.fast, m.sub, m.dvdt, self._chan()), (0, 1, spin.new_sync(), *args))
 
+    def _threads_now(self) -> int:
+        """Threads for the next call: the cores other work leaves free right now, at most
+        :attr:`max_threads`.  Asked before every call (a chunk of at most :data:`CHUNK`
+        steps), so a run that other work starts to crowd drops its second thread at the
+        next chunk, and takes it back when the cores are free again; any number of
+        threads gives the same bits, so the choice never changes a result."""
+        return max(1, min(coupled_thread_count(), self.max_threads))
+
     def _call(self, n0: int, n1: int):
         """Advance steps n0..n1-1 with the compiled loop: on ``self.threads`` threads
         (each the fast path of its share of the nodes, the first also the rest) when
         the call is long enough, else on this one."""
         args, _ = self._arguments(n0, n1)
         sync = spin.new_sync()
+        self.threads = self._threads_now()
         n_threads = self.threads if n1 - n0 >= MIN_STEPS_PER_THREADED_CALL else 1
         if n_threads == 1:
             return network_loop.steps(0, 1, sync, *args)
