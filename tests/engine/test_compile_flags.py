@@ -47,7 +47,8 @@ print(json.dumps({"compiled": compiled, "python": python}))
 
 
 @pytest.mark.parametrize("module", ["hhsim.engine.kernel_series", "hhsim.engine.cable_helpers",
-                                    "hhsim.engine.tree_solve"])
+                                    "hhsim.engine.tree_solve", "hhsim.engine.network_adaptive",
+                                    "hhsim.engine.network_adaptive_lanes", "hhsim.engine.network_adaptive_control"])
 def test_every_function_numba_does_not_inline_states_its_fastmath_flags(module):
     mod = importlib.import_module(module)
     unstated = [name for name, f in vars(mod).items()

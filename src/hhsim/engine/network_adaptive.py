@@ -59,7 +59,14 @@ TAB_E = np.array(_E)
 OK, TOO_STIFF, DIVERGED, SPIKES_FULL = -1, 1, 2, 3
 
 
-@njit(cache=True, error_model="numpy")
+#: The one-cell path's fastmath flags, stated on every function it calls that numba does not
+#: inline: a function without its own takes those of whichever caller compiles it first in
+#: a process, and the kernel cache keeps that version for every later caller (the lanes call
+#: some of these too).
+CELL_FLAGS = {"contract"}
+
+
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _hermite(v0, v1, m0, m1, s):
     """The cubic Hermite interpolant of a step at fraction s (m0, m1: slopes times the step)."""
     c2 = 3.0 * (v1 - v0) - 2.0 * m0 - m1
@@ -67,7 +74,7 @@ def _hermite(v0, v1, m0, m1, s):
     return v0 + s * (m0 + s * (c2 + s * c3))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _emit(i, ts, sp_last, hold, out_t, out_n):
     """Note a spike of cell i at ts (ms) in its window buffer; False when it is full."""
     k = out_n[i]
@@ -80,7 +87,7 @@ def _emit(i, ts, sp_last, hold, out_t, out_n):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _spikes_in_step(i, t, hs, V, Vn, m0, m1, thr, refr, sp_last, hold, out_t, out_n):
     """An upward crossing of thr in the step [t, t + hs] from V to Vn (m0, m1: dV/dt at its
     ends times hs), under the dead-time rule of the fixed-step loop: a crossing less than
@@ -108,7 +115,7 @@ def _spikes_in_step(i, t, hs, V, Vn, m0, m1, thr, refr, sp_last, hold, out_t, ou
     return ok
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _apply_events(i, t, e, e_end, ev_t, ev_g, ev_w, LIN):
     """Apply cell i's events due at or before t (from index e); the next event's index."""
     lin_kind, lin_t1, lin_norm, lin_A, lin_B = LIN.kind, LIN.tau1, LIN.norm, LIN.A, LIN.B
@@ -121,7 +128,7 @@ def _apply_events(i, t, e, e_end, ev_t, ev_g, ev_w, LIN):
     return e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _drive(i, w, sc, kt, ka, kb, kc, tau, left, s, V, LIN):
     """The current into cell i (µA/cm², inward positive) at time tau, s ms into the
     step, at voltage V: its stimulus plus its linear synapses ``G E - G V``."""
@@ -145,7 +152,7 @@ def _powers(u):
     return u18, u27, u72, u80, u90
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CELL_FLAGS)
 def _stage_terms(i, hs, LIN, SG):
     """Cell i's linear synapses at the stage times of a step of hs ms: ``SG[0, s]`` = G
     and ``SG[1, s]`` = G E at stage s = 1 .. 6 (stages 5 and 6 at the step's end), from
@@ -177,7 +184,7 @@ def _stage_terms(i, hs, LIN, SG):
             SG[1, s] += gg * lin_E[g]
 
 
-@njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=CELL_FLAGS)
 def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, tol, lo, hi):
     """Integrate cells lo .. hi - 1 of one membrane structure across the window [T0, T1].
 
@@ -331,7 +338,7 @@ def advance_cells(rhs, inst, Ys, params, is_inst, base, T0, T1, CELL, LIN, ST, E
     return -1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def emit_events(sp_t, sp_src, n_sp, E, STP, T_next, pend_t, pend_post, pend_g, pend_w, n_pend):
     """Turn spikes (``sp_t``, ``sp_src``, in time order) into pending events over their
     outgoing edges, delivered at spike + delay (never before ``T_next``, the next window's
@@ -357,7 +364,7 @@ def emit_events(sp_t, sp_src, n_sp, E, STP, T_next, pend_t, pend_post, pend_g, p
     return m
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def take_window(T1, n_nodes, pend_t, pend_post, pend_g, pend_w, n_pend, ev_ptr, ev_t, ev_g, ev_w):
     """Move the pending events due before T1 into the window's per-node lists (by node,
     then by time; a stable sort keeps the order of equal times), and compact the rest.

@@ -42,7 +42,7 @@ def _float_bits(typingctx, x):
     return sig, codegen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def flog(x):
     """ln x for a normal positive float64, without branches: x = 2^e m, m in
     [sqrt(1/2), sqrt(2)), ln m = 2 atanh((m - 1)/(m + 1)) by its series to the 15th
@@ -59,7 +59,7 @@ def flog(x):
     return e * _LN2 + 2.0 * f + 2.0 * f * s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def lanes_step_growth(err, log_prev, fac, log_next):
     """For every lane l: ``fac[l]``, the next step's growth after an accepted step of
     scaled error ``err[l]``, and ``log_next[l]``, the log error to remember, from the

@@ -43,7 +43,7 @@ from .solvers.dopri5_driver import count_not_after, data_pointer, next_stop
 _SCRATCH = STAGE_ROWS - 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _next_stop(i, t, T1, w, kt, kj, e, e_end, ev_t):
     """Cell i's next stop after t: the window's end, its stimulus's next knot where it
     jumps or bends, its next event."""
@@ -73,7 +73,7 @@ def _add_stages(g1, g2, g3, g4, g5, cg, E, GS, GES, l):
     GES[6, l] += g5 * E
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _lane_synapses(base, cell, hs, LIN, AL, BL, GS_a, GES_a, DEC_a):
     """The lanes' linear synapses at the stage times of their steps (``hs``, ms):
     ``GS[s, l]`` = G and ``GES[s, l]`` = G E at stage s = 1 .. 6 of lane l (stages 5
@@ -129,7 +129,7 @@ def _lane_synapses(base, cell, hs, LIN, AL, BL, GS_a, GES_a, DEC_a):
                             a * p90 - b * q90, cg, E, GS, GES, l)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _propagate(i, l, step, LIN, DEC):
     """Cell i's linear synapse states after its accepted step of lane l (exact, with the
     step's decays from :func:`_lane_synapses`)."""
@@ -144,7 +144,7 @@ def _propagate(i, l, step, LIN, DEC):
         lin_B[g, i] = b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _record(i, q, t, te, hs, l, Y, Z, K, LIN, REC):
     """The state monitor's samples of cell i (column q) inside the accepted step
     [t, te] of lane l (from Y to Z): V and the states on the step's cubic Hermite
@@ -167,7 +167,7 @@ def _record(i, q, t, te, hs, l, Y, Z, K, LIN, REC):
         rec_next[i] = r_i + 1
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def advance_lanes(rhs, Ys, params, SL, base, T0, T1, CELL, LIN, ST, EVW, OUT, REC, tol, lo, hi):
     """Integrate cells lo .. hi - 1 of one membrane structure across the window [T0, T1]
     in lanes (see the module's docstring).
