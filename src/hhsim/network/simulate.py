@@ -39,6 +39,8 @@ NUMPY_TWINS = {**SYNAPSE_TWINS, "cable": CableODE}
 
 #: Defaults: classical RK4 at 0.025 ms puts `hh` spike times within about 1e-4 ms
 #: of a converged reference (the two-cell test), and events split its steps exactly.
+#: A network given no method and no step takes the adaptive method instead where it
+#: pays (:func:`hhsim.engine.network_adaptive_run.pays`: faster at better accuracy).
 DEFAULT_METHOD = "rk4"
 DEFAULT_DT = 0.025  # ms
 DEFAULT_RECORD_MS = 0.1
@@ -69,19 +71,26 @@ def simulate_network(net: Network, *, t_stop: float | None = None, dt: float | N
                      rtol: float | None = None, atol: float | None = None,
                      backend: str | None = None) -> NetworkResult:
     """Simulate ``net``; arguments override the network's own ``t_stop`` (ms), ``dt`` (ms),
-    ``method`` (``rk4`` default, ``expeuler``, ``euler``, ... or ``dopri5``: each cell its own
+    ``method`` (``rk4``, ``expeuler``, ``euler``, ... or ``dopri5``: each cell its own
     adaptive steps between exact events, :mod:`hhsim.engine.network_adaptive`; dt is then
-    the recording grid's unit), ``seed``, and dopri5's tolerances ``rtol``, ``atol``;
+    the recording grid's unit; default: ``dopri5`` where it pays, for a network given no
+    method, step or tolerance whose cells it steps in lanes, else ``rk4``), ``seed``, and
+    dopri5's tolerances ``rtol``, ``atol``;
     ``backend``: ``"numba"`` (default, compiled) or ``"numpy"`` (the slow NumPy reference,
     fixed-step methods; :mod:`hhsim.engine.backend`)."""
     be = _backends.get(backend)
     if seed is not None:
         net = net.replace(seed=seed)
+    # no method and no step asked for anywhere: the adaptive method where it pays (below)
+    chosen = any(x is not None for x in (method, net.method, dt, net.dt, rtol, atol, net.rtol, net.atol))
     t_stop, dt, method = resolve(net, t_stop, dt, method)
     tol = _tolerances(net, method, rtol, atol)
     grid = make_grid(t_stop, dt)
     _check_size(net, grid)
     plan = lower_network(net, grid)
+    if not chosen and be.name == _backends.DEFAULT and adaptive.pays(plan):
+        method = adaptive.NAME  # dt (the default) is then the recording grid's unit
+        tol = _tolerances(net, method, rtol, atol)
     if tol is not None:
         if be.name != _backends.DEFAULT:
             raise ParameterError(f"backend {be.name} runs the fixed-step methods on networks ({', '.join(METHODS)}), "
