@@ -131,8 +131,8 @@ def test_lanes_step_control_is_the_point_engines():
 def test_the_default_method_is_adaptive_where_it_pays():
     """A network of at least PAYS_FROM_CELLS cells given no method, step or tolerance runs
     dopri5 (its default tolerances) where the adaptive path takes it and steps every cell
-    in lanes, and gives the bits of asking for it; with zero delays, an instantaneous gate,
-    a step of its own or fewer cells, rk4."""
+    in lanes, and gives the bits of asking for it; with zero delays, an instantaneous gate
+    or fewer cells the rule says rk4, and a step of its own keeps a fixed-step method."""
     net = presets.cobahh(n=runner.PAYS_FROM_CELLS, t_stop=3.0).replace(method=None, dt=None)
     delayed = net.replace(projections=tuple(dataclasses.replace(p, delay=0.5) for p in net.projections),
                           monitors=Monitors(spikes="all", states={"E": [0]}, every_ms=0.25))
@@ -142,9 +142,13 @@ def test_the_default_method_is_adaptive_where_it_pays():
     assert auto.meta["tolerances"] == {"rtol": runner.RTOL, "atol": runner.ATOL}
     np.testing.assert_array_equal(auto.spikes["E"][1], asked.spikes["E"][1])
     np.testing.assert_array_equal(auto.v["E"], asked.v["E"])
-    assert simulate_network(net).method == "rk4"  # zero delays: events inside a step
-    assert simulate_network(delayed, dt=0.05).method == "rk4"  # a step asked for
+    grid = make_grid(3.0, 0.025)
+    assert runner.pays(lower_network(delayed, grid))
+    assert not runner.pays(lower_network(net, grid))  # zero delays: events inside a step
     wb = Network(populations=[Population("P", "wang_buzsaki", n=runner.PAYS_FROM_CELLS)], t_stop=1.0)
-    assert simulate_network(wb).method == "rk4"  # an instantaneous gate: one cell at a time
+    assert not runner.pays(lower_network(wb, grid))  # an instantaneous gate: one cell at a time
     few = delayed.replace(populations=tuple(dataclasses.replace(p, n=p.n // 10) for p in delayed.populations))
-    assert simulate_network(few).method == "rk4"  # fewer cells than it was measured at
+    assert not runner.pays(lower_network(few, grid))  # fewer cells than it was measured at
+    stepped = simulate_network(delayed.replace(method="expeuler", t_stop=0.5), dt=0.1)
+    assert stepped.method == "expeuler"  # a method of its own is kept
+    assert simulate_network(delayed.replace(t_stop=0.5), dt=0.05).method == "rk4"  # a step asked for
