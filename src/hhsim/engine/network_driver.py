@@ -400,8 +400,17 @@ def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind,
 #: The fast loop's outputs: V at the step's end, dV/dt at its start, and a flag
 #: for the nodes that crossed their threshold or diverged (``hit``); then, for a
 #: node that crossed, dV/dt at the step's end and the crossing time (ms)
-#: (``network_loop._locate``).
-SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit", "dv1", "ts")
+#: (``network_loop._locate``); last, ``work``: the list, in each thread's own
+#: columns, of the groups of columns the first thread must look at after the
+#: fast paths (``network_loop._locate``, :data:`WORK_GROUP`).
+SCRATCH = ("fs", "vs", "th", "sa", "sm", "sb", "g0", "ge0", "gm", "gem", "g1", "ge1", "vn", "dv0", "hit", "dv1", "ts",
+           "work")
+
+#: The row ``work`` of the scratch rows.
+WORK_ROW = SCRATCH.index("work")
+
+#: Columns per entry of that list: one cache line of a row.
+WORK_GROUP = 8
 
 #: A thread's share of a structure's nodes in the fast path is a whole number of
 #: these: then every node sits in the same lane of the same vectorised iteration

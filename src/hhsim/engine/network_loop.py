@@ -47,9 +47,9 @@ from numba import float64, int64, njit, typeof, types
 
 from .function_values import CompiledFunction
 from .kernel_helpers import hermite_crossing
-from .network_driver import (after_substep, apply_event, crossing, deliver_spikes, fast_chunk, fast_commit, fast_inputs,
-                             held_terms, next_event, node_step, release_held, stim_terms, step_begin, step_end,
-                             step_finish, syn_terms)
+from .network_driver import (WORK_GROUP, WORK_ROW, after_substep, apply_event, crossing, deliver_spikes, fast_chunk,
+                             fast_commit, fast_inputs, held_terms, next_event, node_step, release_held, stim_terms,
+                             step_begin, step_end, step_finish, syn_terms)
 from .network_kernels import apply_late
 from .solvers.dopri5_driver import data_pointer
 from . import background_compile
@@ -91,19 +91,38 @@ def _block_any(S, row, lo, hi):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
-    """After its fast path, by the thread that ran it: the upward threshold crossings
-    among structure k's fast nodes lo .. hi - 1, timed on the step's cubic Hermite
-    interpolant (rows ``dv1``: dV/dt at the step's end, ``ts``: the crossing, ms),
-    block by block with a vectorised look first; :func:`_scan` then emits them in
-    node order on the first thread."""
+def _locate(k, lo, hi, hit, t, dt, full, S, y, P, dvdt):
+    """After its fast path, by the thread that ran it, on structure k's nodes lo .. hi - 1:
+    time the upward threshold crossings on the step's cubic Hermite interpolant (rows
+    ``dv1``: dV/dt at the step's end, ``ts``: the crossing, ms), and list the columns the
+    first thread must look at after the fast paths (:func:`_work_groups`); ``hit``: the fast
+    path's flag (some node crossed or diverged).
+
+    The list, in row ``work`` of these columns: at column lo the count, then the first
+    column of each group of :data:`WORK_GROUP` columns holding a crossing or a divergence
+    (row ``hit``) or a slow node (row ``fs``), in column order.  The first thread reads
+    those groups only (:func:`_scan`, :func:`_slow_nodes`), not every column: read there,
+    every other thread's rows ``hit`` and ``fs`` crossed between the cores at every step
+    and back when their thread wrote them again (on the second thread of a 4000-cell
+    COBAHH, a sixth of its fast path).  A share of fewer than two columns has no list: its
+    columns are read directly."""
     gbar, erev, phi, cm, rp, rcm = P
     g_row = 10 if full else 6
+    listed = 0
+    last = -1  # the last group listed
     for b_lo in range(lo, hi, SCAN_BLOCK):
         b_hi = min(b_lo + SCAN_BLOCK, hi)
-        if not _block_any(S, 14, b_lo, b_hi):
+        if not ((hit and _block_any(S, 14, b_lo, b_hi)) or _block_any(S, 0, b_lo, b_hi)):
             continue
         for c in range(b_lo, b_hi):
+            if S[0, c] == 0.0 and S[14, c] == 0.0:
+                continue
+            group = c - (c - lo) % WORK_GROUP
+            if group != last:
+                last = group
+                listed += 1
+                if hi - lo >= 2:
+                    S[WORK_ROW, lo + listed] = group
             Vn = S[12, c]
             if S[14, c] == 0.0 or not (abs(Vn) < 1e4):
                 continue
@@ -112,30 +131,50 @@ def _locate(k, lo, hi, t, dt, full, S, y, P, dvdt):
                 d1 = dvdt(k, c, Vn, S[5, c] + (S[g_row + 1, c] - S[g_row, c] * Vn), y, gbar, erev, phi, cm, rp)
                 S[15, c] = d1
                 S[16, c] = t + dt * hermite_crossing(V, Vn, S[13, c] * dt, d1 * dt, S[2, c])
+    if hi - lo >= 2:
+        S[WORK_ROW, lo] = listed
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _work_groups(S, lo, hi):
+    """How many groups of columns thread's share lo .. hi - 1 listed for the first thread
+    (:func:`_locate`): its list's count, or each column of a share too small for a list."""
+    return hi - lo if hi - lo < 2 else int(S[WORK_ROW, lo])
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _work_group(S, lo, hi, j):
+    """The columns (first, end) of group j of the share lo .. hi - 1 (:func:`_work_groups`)."""
+    if hi - lo < 2:
+        return lo + j, lo + j + 1
+    first = int(S[WORK_ROW, lo + 1 + j])
+    return first, min(first + WORK_GROUP, hi)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _scan(k, base, t, dt, S, SPK, PL):
-    """After the fast paths and :func:`_locate`: emit the threshold crossings of structure
-    k's fast nodes in node order (block by block, a vectorised look first); 0 when one
-    diverged, -5 when the step's spike buffer is full, else -1."""
+def _scan(k, base, n_threads, t, dt, S, SPK, PL):
+    """After the fast paths of ``n_threads`` threads and their :func:`_locate`: emit the
+    threshold crossings of structure k's fast nodes in node order (the groups of columns
+    each thread listed); 0 when one diverged, -5 when the step's spike buffer is full,
+    else -1."""
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, mon_mask, pending, sp_last, refr, sp_hold, \
         hold_min, sp_pushed = SPK
-    for lo in range(0, S.shape[1], SCAN_BLOCK):
-        hi = min(lo + SCAN_BLOCK, S.shape[1])
-        if not _block_any(S, 14, lo, hi):
-            continue
-        for c in range(lo, hi):
-            if S[14, c] == 0.0:
-                continue
-            Vn = S[12, c]
-            if not (abs(Vn) < 1e4):
-                return 0
-            V = S[1, c]
-            if V < S[2, c] and Vn >= S[2, c]:
-                if not crossing(base + c, S[16, c], V, Vn, S[13, c] * dt, S[15, c] * dt, t, dt, S[2, c], sp_t, sp_src,
-                                sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
-                    return -5
+    for tid in range(n_threads):
+        lo, hi = fast_chunk(S.shape[1], tid, n_threads)
+        for j in range(_work_groups(S, lo, hi)):
+            first, end = _work_group(S, lo, hi, j)
+            for c in range(first, end):
+                if S[14, c] == 0.0:
+                    continue
+                Vn = S[12, c]
+                if not (abs(Vn) < 1e4):
+                    return 0
+                V = S[1, c]
+                if V < S[2, c] and Vn >= S[2, c]:
+                    if not crossing(base + c, S[16, c], V, Vn, S[13, c] * dt, S[15, c] * dt, t, dt, S[2, c], sp_t,
+                                    sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min,
+                                    PL):
+                        return -5
     return -1
 
 
@@ -169,11 +208,12 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, LIN, KIN, GAP, E, STP, PIN, EV,
-                SPK, PL):
+def _slow_nodes(k, base, n, n_threads, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, LIN, KIN, GAP, E, STP,
+                PIN, EV, SPK, PL):
     """Advance structure k's slow nodes (those something happens to inside the step)
-    through the step, sub-step by sub-step between their events; -1 when done, 0 on
-    divergence, -5 when the step's spike buffer is full."""
+    through the step, sub-step by sub-step between their events, in node order (the
+    groups of columns each of the ``n_threads`` threads listed, :func:`_locate`); -1 when
+    done, 0 on divergence, -5 when the step's spike buffer is full."""
     kt, ka, kb, cursor, wave, scale, noise_p, noise_I, kj, wa, wm, wb, wk, noise_nodes = ST
     lin_kind, lin_t1, lin_t2, lin_E, lin_norm, lin_A, lin_B, lin_d1, lin_d2, lin_dA, lin_dB, lin_h1, lin_h2, \
         lin_cg = LIN
@@ -190,47 +230,47 @@ def _slow_nodes(k, base, n, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, 
     n_k = y.shape[1]
     d_p, y_p, gbar_p, erev_p = data_pointer(d), data_pointer(y), data_pointer(gbar), data_pointer(erev)
     phi_p, cm_p, rp_p = data_pointer(phi), data_pointer(cm), data_pointer(rp)
-    for lo in range(0, n_k, SCAN_BLOCK):
-        hi = min(lo + SCAN_BLOCK, n_k)
-        if not _block_any(S, 0, lo, hi):
-            continue
-        for c in range(lo, hi):
-            if S[0, c] == 0.0:
-                continue
-            i = base + c
-            node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur)
-            V = v[i]
-            ta = t
-            while True:
-                te, which = next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor,
-                                       wave)
-                h = te - ta
-                if h > 0.0:
-                    Sa, Sm, Sb = stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I)
-                    Gc, GEc, Gn, GEn = held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E,
-                                                  kg_nmda, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, Gf, GEf)
-                    G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg,
-                                                          lin_A, lin_B, Gc, GEc)
-                    d[0], d[1], d[2], d[3], d[4] = V, h, Sa, Sm, Sb
-                    d[5], d[6], d[7], d[8], d[9], d[10] = G0, GE0, Gm, GEm, G1, GE1
-                    d[11], d[12], d[13], d[14] = Gn, GEn, mg[i], thr[i]
-                    d[15] = 1.0 if sp_hold[i] <= ta + h else 0.0
-                    sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p)
-                    Vn, d0, d1 = d[16], d[17], d[18]
-                    if not (abs(Vn) < 1e4):
-                        return 0
-                    if not after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B,
-                                         lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
-                                         refr, sp_hold, hold_min, PL):
-                        return -5
-                    V = Vn
-                    ta = te
-                if which == 0:
-                    break
-                apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group,
-                            kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x,
-                            stp_t, ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur, PL)
-            v[i] = V
+    for tid in range(n_threads):
+        lo, hi = fast_chunk(n_k, tid, n_threads)
+        for j in range(_work_groups(S, lo, hi)):
+            first, end = _work_group(S, lo, hi, j)
+            for c in range(first, end):
+                if S[0, c] == 0.0:
+                    continue
+                i = base + c
+                node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur)
+                V = v[i]
+                ta = t
+                while True:
+                    te, which = next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor,
+                                           wave)
+                    h = te - ta
+                    if h > 0.0:
+                        Sa, Sm, Sb = stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I)
+                        Gc, GEc, Gn, GEn = held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E,
+                                                      kg_nmda, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, Gf, GEf)
+                        G0, GE0, Gm, GEm, G1, GE1 = syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg,
+                                                              lin_A, lin_B, Gc, GEc)
+                        d[0], d[1], d[2], d[3], d[4] = V, h, Sa, Sm, Sb
+                        d[5], d[6], d[7], d[8], d[9], d[10] = G0, GE0, Gm, GEm, G1, GE1
+                        d[11], d[12], d[13], d[14] = Gn, GEn, mg[i], thr[i]
+                        d[15] = 1.0 if sp_hold[i] <= ta + h else 0.0
+                        sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p)
+                        Vn, d0, d1 = d[16], d[17], d[18]
+                        if not (abs(Vn) < 1e4):
+                            return 0
+                        if not after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B,
+                                             lin_d1, lin_d2, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
+                                             refr, sp_hold, hold_min, PL):
+                            return -5
+                        V = Vn
+                        ta = te
+                    if which == 0:
+                        break
+                    apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group,
+                                kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x,
+                                stp_t, ev_code, ev_cur, pin_group, pin_w, pin_k, pin_cur, PL)
+                v[i] = V
     return -1
 
 
@@ -299,8 +339,7 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
             lo, hi = fast_chunk(Sk.shape[1], tid, n_threads)
             inputs(BASE[k], lo, hi, dt, full, Sk, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded)
             hit = fast(k, lo, hi, dt, Sk, Y[k], gbar, erev, phi, cm, rp, rcm)
-            if hit:
-                locate(k, lo, hi, t, dt, full, Sk, Y[k], P[k], dvdt)
+            locate(k, lo, hi, hit, t, dt, full, Sk, Y[k], P[k], dvdt)
             if tid == 0:
                 hits[k] = hit
             commit(BASE[k], lo, hi, dt, Sk, v, LIN)
@@ -314,14 +353,14 @@ def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BAS
                 hold_min[0] = math.inf
             for k in range(len(Y)):
                 if hits[k] or n_threads > 1:
-                    st = scan(k, BASE[k], t, dt, S[k], SPK, PL)
+                    st = scan(k, BASE[k], n_threads, t, dt, S[k], SPK, PL)
                     if st != -1:
                         return st, n
                 if release:
                     if not release_holds(k, BASE[k], t, t1, dt, full, S[k], Y[k], P[k], dvdt, SPK, PL):
                         return -5, n
-                st = slow_nodes(k, BASE[k], n, t, t1, dt, seed, full, v, thr, S[k], Y[k], P[k], sub, d, ST, LIN,
-                                KIN, GAP, E, STP, PIN, EV, SPK, PL)
+                st = slow_nodes(k, BASE[k], n, n_threads, t, t1, dt, seed, full, v, thr, S[k], Y[k], P[k], sub, d, ST,
+                                LIN, KIN, GAP, E, STP, PIN, EV, SPK, PL)
                 if st != -1:
                     return st, n
             if noisy:  # the noisy channels' terms out of Gf, GEf before the records
@@ -366,7 +405,7 @@ PIECES = {
 
 #: Scalar parameters of the parts, by name: their types.
 _SCALARS = {"n": int64, "k": int64, "base": int64, "lo": int64, "hi": int64, "seed": int64, "t": float64,
-            "t1": float64, "t0": float64, "dt": float64, "n_threads": int64, "full": types.boolean,
+            "t1": float64, "t0": float64, "dt": float64, "n_threads": int64, "full": types.boolean, "hit": types.boolean,
             "gap_or_graded": types.boolean,
             "sub": types.FunctionType(SUB_SIGNATURE), "dvdt": types.FunctionType(DVDT_SIGNATURE)}
 
