@@ -38,6 +38,10 @@ ENV = "HHSIM_PREBUILT"
 #: Environment variable: the directory of the prebuilt sets instead of the default.
 DIR_ENV = "HHSIM_PREBUILT_DIR"
 
+#: Environment variable: the process id of the prebuild a workload must not outlive
+#: (set by :func:`hhsim.engine.prebuild.prebuild`, read by :func:`hhsim.cli.process.follow_parent`).
+PARENT_ENV = "HHSIM_PARENT_PID"
+
 #: The package's source directory.
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The directory, below it, of every compiled function's source.

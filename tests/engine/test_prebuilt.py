@@ -202,3 +202,44 @@ def test_a_prebuild_stopped_by_sigterm_leaves_nothing_half_written(tmp_path):
         except OSError:
             pass
     assert left == [], f"processes left running: {left}"
+
+
+def _running_with(marker: bytes) -> list[str]:
+    """Process ids whose environment holds the entry ``marker``."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent's death signal is Linux's")
+def test_a_library_prebuild_killed_leaves_no_workload_running(tmp_path):
+    """prebuild() called from Python and ended by SIGKILL, so that none of its own clean-up
+    runs: its workload (here one that would run for minutes) ends by itself within
+    seconds, its compile worker with it."""
+    import time
+
+    root = tmp_path / "sets"
+    code = ("from hhsim.engine.prebuild import prebuild\n"
+            "prebuild(workloads=(('network', '--preset', 'cobahh', '--t-stop', '120000', '--json'),), parallel=1)")
+    process = subprocess.Popen([sys.executable, "-c", code], env=_env(HHSIM_PREBUILT_DIR=str(root)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = f"HHSIM_PREBUILT_DIR={root}".encode()
+    deadline = time.monotonic() + 60
+    while len(_running_with(marker)) < 2 and time.monotonic() < deadline:  # the caller and its workload
+        time.sleep(0.05)
+    assert len(_running_with(marker)) >= 2, "the prebuild never started its workload"
+    time.sleep(1.0)  # the workload is compiling
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 30  # a workload ends once numba hands control back to Python
+    while _running_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _running_with(marker)
+    for pid in left:  # not to leave them to the rest of the suite
+        os.kill(int(pid), 9)
+    assert left == [], "processes left running after their prebuild was killed"

@@ -19,8 +19,8 @@ from .._version import __version__
 from ..errors import HHSimError
 from .commands import COMMANDS
 from .messages import missing_extra, one_line
-from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, handle_termination, is_stdout_error,
-                      quiet_numerics)
+from .process import (StdoutError, Terminated, describe_os_error, flush_stdout, follow_parent, handle_termination,
+                      is_stdout_error, quiet_numerics)
 
 
 class LazyGroup(click.Group):
@@ -81,6 +81,7 @@ def main(argv=None) -> None:
 
 def _run(argv) -> int:
     try:
+        follow_parent()
         cli.main(args=argv, prog_name="hhsim", standalone_mode=False)
         flush_stdout()
         return 0

@@ -7,6 +7,8 @@
   pipe becomes :class:`StdoutError` (one line, not a traceback at exit).
 * NumPy's floating-point ``RuntimeWarning`` lines are not printed: the solvers
   detect divergence themselves and report it as one line.
+* A command started for a parent it must not outlive (``$HHSIM_PARENT_PID``: a
+  prebuild's workloads) gets SIGTERM when that parent ends (:func:`follow_parent`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import threading
 import warnings
 from contextlib import contextmanager
+
+from .. import prebuilt_place
 
 
 class Terminated(BaseException):
@@ -44,6 +48,32 @@ def handle_termination():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+#: Linux's prctl option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def follow_parent() -> None:
+    """When ``$HHSIM_PARENT_PID`` names this process's parent, ask Linux for SIGTERM when
+    that parent ends, and raise :class:`Terminated` if it has ended already.
+
+    A library call of :func:`~hhsim.engine.prebuild.prebuild` cannot stop its workloads
+    when SIGTERM or SIGKILL ends the calling process (its ``finally`` blocks do not run):
+    each workload ends itself instead, stopping its own compile worker on the way
+    (:func:`handle_termination`).  Elsewhere than on Linux, nothing."""
+    text = os.environ.get(prebuilt_place.PARENT_ENV, "")
+    if not text.isdigit() or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(text):  # the parent ended before the request was made
+        raise Terminated()
 
 
 @contextmanager

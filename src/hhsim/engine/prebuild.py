@@ -14,7 +14,9 @@ fresh private kernel cache; then numba's entries for the engine's own modules
 that replaces the prebuilt set in one rename; the sets of other sources in
 the same place are removed then (:func:`remove_other_sets`).  Interrupted,
 nothing is left half-written: the children are stopped and the temporary
-directories removed.
+directories removed.  Killed outright (SIGKILL, or SIGTERM in a program that
+does not handle it), this process runs none of that, but its children do not
+outlive it: each gets SIGTERM when it ends (:func:`hhsim.cli.process.follow_parent`).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def _run_workloads(workloads, cache: Path, parallel: int) -> None:
     """Run the ``hhsim`` commands ``workloads`` with ``cache`` as the kernel cache, ``parallel`` at a time."""
     env = dict(os.environ, HHSIM_CACHE_DIR=str(cache), MPLBACKEND="Agg")
     env[prebuilt_place.ENV] = "0"
+    env[prebuilt_place.PARENT_ENV] = str(os.getpid())  # each ends itself if this one is killed
     env.pop("NUMBA_CACHE_DIR", None)
     pending = list(workloads)
     running: list[tuple[tuple[str, ...], subprocess.Popen]] = []
