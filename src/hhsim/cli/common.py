@@ -22,11 +22,10 @@ ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 def backend_option(f):
     """--backend numba|numpy (checked by the library: a bad name is one line, exit 2)."""
-    from ..engine.backend import BACKENDS, DEFAULT
+    from ..engine.backend import DEFAULT, describe
 
-    names = ", ".join(f"{b.name} ({b.description})" for b in BACKENDS.values())
     return click.option("--backend", default=DEFAULT, show_default=True, metavar="NAME",
-                        help=f"Engine back end: {names}.")(f)
+                        help=f"Engine back end: {describe()}.")(f)
 
 
 def model_options(f):

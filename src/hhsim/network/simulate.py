@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from ..physics.evaluate import physics
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
 from ..limits import MEMORY_ENV, format_bytes, memory_budget
-from ..cable.numpy_path import CableODE
 from .connect import estimate_count
 from .network import Network
 from .result import NetworkResult
@@ -34,8 +34,29 @@ from .synapses import current, custom, gap, graded, kinetic, linear, stp
 #: The synapse families' NumPy twins, by role, for the NumPy back end (hhsim.engine.backend).
 SYNAPSE_TWINS = {"linear": linear, "current": current, "kinetic": kinetic, "custom": custom, "graded": graded,
                  "gap": gap, "stp": stp}
-#: ... and the cable's NumPy right-hand side, for cable cells.
-NUMPY_TWINS = {**SYNAPSE_TWINS, "cable": CableODE}
+
+
+class _NumpyTwins(Mapping):
+    """:data:`SYNAPSE_TWINS` and ``cable``, the cable's NumPy right-hand side for cable cells,
+    imported when a NumPy run looks it up: the cable package (with SciPy's sparse
+    matrices) cost 0.15 s of every network command's start otherwise."""
+
+    def __getitem__(self, role: str):
+        if role == "cable":
+            from ..cable.numpy_path import CableODE
+
+            return CableODE
+        return SYNAPSE_TWINS[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((*SYNAPSE_TWINS, "cable"))
+
+    def __len__(self) -> int:
+        return len(SYNAPSE_TWINS) + 1
+
+
+#: The NumPy twins by role, for the NumPy back end.
+NUMPY_TWINS = _NumpyTwins()
 
 #: Defaults: classical RK4 at 0.025 ms puts `hh` spike times within about 1e-4 ms
 #: of a converged reference (the two-cell test), and events split its steps exactly.

@@ -18,12 +18,13 @@ from numba import njit
 
 from .. import aligned, spin
 from ..batch import run_batch
+from . import REGISTRY
 from .base import CableJob, NetworkJob
 
 
 class NumbaCPU:
     name = "numba"
-    description = "compiled with numba on the CPU's threads (the default)"
+    description = REGISTRY["numba"][2]
 
     def compile(self, function, signature=None):
         """``function`` compiled by numba (cached on disk; for ``signature`` now, else on

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import REGISTRY
 from .base import CableJob, NetworkJob
 from .numpy_cable import NumpyCable
 from .numpy_common import check_size
@@ -21,7 +22,7 @@ from .numpy_point import run_point as _run_point
 
 class NumpyReference:
     name = "numpy"
-    description = "plain NumPy, slow: the reference the compiled engine is tested against"
+    description = REGISTRY["numpy"][2]
 
     def compile(self, function, signature=None):
         """``function`` itself (nothing is compiled)."""
