@@ -194,13 +194,7 @@ def test_a_prebuild_stopped_by_sigterm_leaves_nothing_half_written(tmp_path):
     # no workload (nor a workload's compile worker) outlives it
     marker = f"HHSIM_PREBUILT_DIR={root}".encode()
     time.sleep(0.5)
-    left = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if marker in environ.read_bytes().split(b"\0"):
-                left.append(environ.parent.name)
-        except OSError:
-            pass
+    left = _running_with(marker)
     assert left == [], f"processes left running: {left}"
 
 
