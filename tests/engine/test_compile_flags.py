@@ -48,7 +48,9 @@ print(json.dumps({"compiled": compiled, "python": python}))
 
 @pytest.mark.parametrize("module", ["hhsim.engine.kernel_series", "hhsim.engine.cable_helpers",
                                     "hhsim.engine.tree_solve", "hhsim.engine.network_adaptive",
-                                    "hhsim.engine.network_adaptive_lanes", "hhsim.engine.network_adaptive_control"])
+                                    "hhsim.engine.network_adaptive_lanes", "hhsim.engine.network_adaptive_control",
+                                    "hhsim.engine.network_loop", "hhsim.engine.network_driver",
+                                    "hhsim.engine.network_kernels", "hhsim.engine.network_cables"])
 def test_every_function_numba_does_not_inline_states_its_fastmath_flags(module):
     mod = importlib.import_module(module)
     unstated = [name for name, f in vars(mod).items()

@@ -110,7 +110,7 @@ class StepperArrays:
 
 
 # ------------------------------------------------------------------ compiled
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def node_current(mem, c, v, y, ys, G, GE, tau, PT, runs, area, sumg, bfix, nbr, nbr_g):
     """Node c's membrane, axial and boundary current (nA, into the node) at the V in
     ``v``, its gates ``y[:, c]`` first relaxed over ``tau`` ms at that V in the
@@ -125,7 +125,7 @@ def node_current(mem, c, v, y, ys, G, GE, tau, PT, runs, area, sumg, bfix, nbr, 
     return cur
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _stimulus_at(c, site_node, site_wave, site_scale, rows, k):
     """The cell's own stimulus (nA) into node c from row k of ``rows``."""
     s = 0.0
@@ -135,14 +135,14 @@ def _stimulus_at(c, site_node, site_wave, site_scale, rows, k):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _holds_edge(edge_steps, n):
     """Does step n hold an edge of the cell's stimuli?"""
     j = np.searchsorted(edge_steps, n)
     return j < edge_steps.shape[0] and edge_steps[j] == n
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def locate_spike(i, t, dt, V0, V1, m0, m1, thr, last, refr, hold):
     """The spike time (ms) of network node i, a cable cell whose detection node went
     from V0 to V1 (mV) over the step [t, t + dt] (``m0``, ``m1``: dV/dt at its ends
@@ -166,7 +166,7 @@ def locate_spike(i, t, dt, V0, V1, m0, m1, thr, last, refr, hold):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def advance_theta(sh, cc, q, n, k, dt):
     """Advance cell q of a population by step n (row k of the chunk's stimuli) with
     its synaptic terms, by the theta method (Crank-Nicolson's two backward-Euler half
@@ -195,7 +195,7 @@ def _explicit_site_terms(sh, cc, q):
     cc.bf[sh.site] = sh.bfix[sh.site] + cc.ge_syn[q]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def advance_euler(sh, cc, q, n, k, dt):
     """:func:`advance_theta` by forward Euler."""
     _explicit_site_terms(sh, cc, q)
@@ -204,7 +204,7 @@ def advance_euler(sh, cc, q, n, k, dt):
                       sh.site_scale, sh.i_a, k, dt, cc.inj, cc.dv, cc.dy, cc.ia, cc.zeros)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def advance_rk4(sh, cc, q, n, k, dt):
     """:func:`advance_theta` by the classical Runge-Kutta method."""
     _explicit_site_terms(sh, cc, q)
@@ -218,7 +218,7 @@ def advance_rk4(sh, cc, q, n, k, dt):
 ADVANCE = {THETA: advance_theta, EULER: advance_euler, RK4: advance_rk4}
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _end_current(sh, cc, q, dt):
     """Cell q's detection node's membrane, axial and boundary current (nA) at the end
     of the step just taken (the theta methods' gates relaxed the half step they lag)."""
@@ -227,7 +227,7 @@ def _end_current(sh, cc, q, dt):
                         sh.sumg, sh.bfix, sh.nbr, sh.nbr_g)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def start_currents(shapes, cells):
     """Every cell's detection node current (nA) at the run's start (gates and V together)."""
     for p in range(len(shapes)):
@@ -237,7 +237,7 @@ def start_currents(shapes, cells):
                                      sh.runs, sh.area, sh.sumg, sh.bfix, sh.nbr, sh.nbr_g)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _synaptic_terms(n, t0, dt, v, LIN, KIN, GAP, shapes, cells):
     """Each cell's synaptic conductance (µS) and g E (nA) at its synapse node, at the
     start of step n, held over the step."""
@@ -251,7 +251,7 @@ def _synaptic_terms(n, t0, dt, v, LIN, KIN, GAP, shapes, cells):
             cc.ge_syn[q] = GE * scale
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _cells_step(n, k, t0, dt, v, SPK, shapes, cells, advance, run):
     """Every cable cell's step n (row k of the chunk's stimuli) by its population's
     ``advance`` (:data:`ADVANCE`), its spike located; False if a cell's V blew up."""
@@ -291,7 +291,7 @@ def _cells_step(n, k, t0, dt, v, SPK, shapes, cells, advance, run):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _record(n, shapes, cells, every):
     """V of every detection node after step n, when a record falls there."""
     if (n + 1) % every != 0:
@@ -303,7 +303,7 @@ def _record(n, shapes, cells, every):
             cc.rec[r, q] = cc.v[q, sh.detect]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _shift(sp_t, sp_src, k, m):
     """Move spikes k .. m - 1 of the buffers to the front (the first k were queued)."""
     for j in range(k, m):
@@ -311,7 +311,7 @@ def _shift(sp_t, sp_src, k, m):
         sp_src[j - k] = sp_src[j]
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def run_steps(n_from, n_to, row0, t0, dt, seed, full, v, thr, Y, BASE, P, S, hits, d, mem, fixed, ST, LIN, KIN, GR,
               GAP, E, STP, PIN, Q, EV, SPK, REC, PL, chan, NZ, sync, point, shapes, cells, advance, run):
     """Advance the network with its cable cells through steps n_from .. n_to - 1

@@ -122,7 +122,7 @@ def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, s,
         lin_B[g, i] = b
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def wave_values(kt, ka, kb, kj, cursor, t, t1, wa, wm, wb, wk):
     """Each waveform's value at the step's start, middle and end (left limit), and
     whether it jumps or bends strictly inside the step (then its nodes take the
@@ -147,7 +147,7 @@ def _relax(x, xinf, rate, s):
     return xinf + (x - xinf) * math.exp(-rate * s)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _gprotein(R, G, T, K1, K2, K3, K4, s):
     """Exact (R, G) of the GABA-B cascade after s ms at transmitter T (mM)."""
     a = K1 * T + K2
@@ -163,7 +163,7 @@ def _gprotein(R, G, T, K1, K2, K3, K4, s):
     return Rinf + (R - Rinf) * ea, Ginf + (G - Ginf) * e4 + cross
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     """State (r, g2) of one kinetic edge at time t >= tlast (exact, lazily).
 
@@ -207,7 +207,7 @@ def kin_output(kind, p, r, g2):
     return gn / (gn + p[4])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda,
                   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, i, t):
     """(G, G*E) of node i's non-NMDA kinetic edges and (Gn, Gn*E) of its NMDA edges at t.
@@ -236,7 +236,7 @@ def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_n
     return G, GE, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e, t, frac):
     """A transmitter pulse starts on kinetic edge e at time t (``frac`` of the full release)."""
     q = kin_group[e]
@@ -256,7 +256,7 @@ def mg_block(v, mg):
 
 
 # ----------------------------------------------------------- graded synapses
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
     """Relax every graded gating variable over dt at its presynaptic V (exact at fixed V)."""
     for q in range(gr_s.shape[0]):
@@ -271,7 +271,7 @@ def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
             gr_s[q, k] = _relax(gr_s[q, k], a / rate, rate, dt)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     """(G, G*E) of node i's graded synapses from the current gating variables."""
     G = 0.0
@@ -284,7 +284,7 @@ def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
     """(G, G*V_neighbour) of node i's gap junctions, neighbours at the step's start."""
     G = 0.0
@@ -328,7 +328,7 @@ def _mix(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def uniform01(seed, stream, node, step, k):
     """A uniform number in (0, 1) that depends only on its five integer coordinates.
 
@@ -343,7 +343,7 @@ def uniform01(seed, stream, node, step, k):
     return ((z >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def normal01(seed, stream, node, step):
     """A standard normal number (Box-Muller) from the same coordinates."""
     u1 = uniform01(seed, stream, node, step, 0)
@@ -364,10 +364,10 @@ def poisson_inversion_py(lam, u):
     return k
 
 
-poisson_inversion = njit(cache=True, _nrt=False)(poisson_inversion_py)
+poisson_inversion = njit(cache=True, _nrt=False, fastmath=False)(poisson_inversion_py)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def poisson_count(lam, seed, stream, node, step):
     """A Poisson(lam) count by inversion of the uniform number of k = 2."""
     return poisson_inversion(lam, uniform01(seed, stream, node, step, 2))
@@ -391,7 +391,7 @@ def stim_at(kt, ka, kb, w, kc, tau, left):
     return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def advance_cursors(kt, cursor, t):
     """Move each waveform's knot cursor to the interval holding t."""
     for w in range(cursor.shape[0]):
@@ -402,7 +402,7 @@ def advance_cursors(kt, cursor, t):
         cursor[w] = k
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def noise_update(noise_p, noise_I, noise_nodes, seed, step, dt):
     """Exact Ornstein-Uhlenbeck update of every noise current over one step.
 
@@ -417,7 +417,7 @@ def noise_update(noise_p, noise_I, noise_nodes, seed, step, dt):
 
 
 # --------------------------------------------------------------- event queue
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge):
     """Append (t, edge) to ``bucket``; False if the pool is full."""
     nf = n_free[0]
@@ -436,7 +436,7 @@ def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge
     return True
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_post, n_nodes,
                   ev_time, ev_code, ev_n, node_ptr, t_start, late):
     """Empty ``bucket`` into per-node lists sorted by time (counting sort by node).
@@ -495,7 +495,7 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
     return n
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def step_of(td, t0, dt):
     """The step n whose interval [t0 + n dt, t0 + (n + 1) dt) holds time ``td`` (ms), its
     ends computed as the time loop computes them.  ``floor((td - t0) / dt)`` alone can
@@ -517,7 +517,7 @@ def _delivered_late(td, t_next, group, slot):
     return td < t_next and group >= 0 and slot < 0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
                 lin_dB, late, deliver, immediate):
@@ -560,7 +560,7 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
     return n_sp
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_group, e_stp, lin_kind, lin_t1,
                  lin_norm, lin_dA, lin_dB, lo, hi):
     """The increments :func:`push_queued` left undelivered: the spikes' edges that fall
@@ -579,7 +579,7 @@ def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_gr
             lin_dB[g, i] = b
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
                 lin_dB, late, immediate):
@@ -589,7 +589,7 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
                        lin_dB, late, True, immediate)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, lo, hi):
     """Add the increments delivered at this step's start to nodes lo .. hi - 1 and clear them.
 
@@ -650,7 +650,7 @@ def _stdp_down(w, y, r, pl_p):
     return min(max(w, wmin), wmax)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_facilitate(s, i, upto, w, PL):
     """Slot s's weight w potentiated by each spike of its target node i that reaches the
     synapse at or before ``upto`` (ms) and was not counted yet, in order, each with the
@@ -679,7 +679,7 @@ def stdp_facilitate(s, i, upto, w, PL):
     return w
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_post_trace(i, T, PL):
     """Node i's postsynaptic trace just before T (ms): its spikes strictly before T."""
     pl_row, pl_n, pl_rt, pl_ry, pl_tau = PL.row, PL.n, PL.rt, PL.ry, PL.tau
@@ -697,7 +697,7 @@ def stdp_post_trace(i, T, PL):
     return 0.0
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_pre(i, e, s, te, PL):
     """Edge e (slot s) onto node i delivers a presynaptic spike at te (ms): it reached the
     synapse at te minus the dendritic delay.  Potentiate by the target's spikes that
@@ -715,7 +715,7 @@ def stdp_pre(i, e, s, te, PL):
     return w_event
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_post(i, ts, PL):
     """Node i (a plastic target) spikes at ts (ms): note it in its history and trace.  When
     the history is full, its oldest spike is counted first by each synapse that has not
@@ -745,7 +745,7 @@ def stdp_post(i, ts, PL):
     pl_n[i] = n + 1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_flush(t_end, e_post, PL):
     """At the end of a run (t_end ms): every plastic synapse counts the target spikes that
     reached it by then (their potentiation otherwise waits for its next presynaptic spike)."""
@@ -756,7 +756,7 @@ def stdp_flush(t_end, e_post, PL):
             pl_w[e] = stdp_facilitate(s, e_post[e], t_end, pl_w[e], PL)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def stdp_weights_now(t, slots, e_post, PL, out):
     """The weights of plastic slots ``slots`` as known at time t (ms), into ``out``: each
     with the potentiations by its target's spikes that reached the synapse by its last

@@ -90,7 +90,7 @@ def _block_any(S, row, lo, hi):
     return any_set
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _locate(k, lo, hi, hit, t, dt, full, S, y, P, dvdt):
     """After its fast path, by the thread that ran it, on structure k's nodes lo .. hi - 1:
     time the upward threshold crossings on the step's cubic Hermite interpolant (rows
@@ -151,7 +151,7 @@ def _work_group(S, lo, hi, j):
     return first, min(first + WORK_GROUP, hi)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _scan(k, base, n_threads, t, dt, S, SPK, PL):
     """After the fast paths of ``n_threads`` threads and their :func:`_locate`: emit the
     threshold crossings of structure k's fast nodes in node order (the groups of columns
@@ -178,7 +178,7 @@ def _scan(k, base, n_threads, t, dt, S, SPK, PL):
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     """The fast nodes of structure k whose dead time, with a crossing held to its end,
     ends in this step (slow nodes release theirs in their sub-steps), on the step's
@@ -207,7 +207,7 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _slow_nodes(k, base, n, n_threads, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, LIN, KIN, GAP, E, STP,
                 PIN, EV, SPK, PL):
     """Advance structure k's slow nodes (those something happens to inside the step)
@@ -274,7 +274,7 @@ def _slow_nodes(k, base, n, n_threads, t, t1, dt, seed, full, v, thr, S, y, P, s
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded):
     """:func:`~hhsim.engine.network_driver.fast_inputs` from the network's records, after
     adding the linear synapses' increments delivered at the step's start to these nodes."""
@@ -286,13 +286,13 @@ def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, 
                 lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, GAP.Gf, GAP.GEf)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _fast_commit(base, lo, hi, dt, S, v, LIN):
     """:func:`~hhsim.engine.network_driver.fast_commit` from the network's records."""
     fast_commit(base, lo, hi, dt, S, v, LIN.kind, LIN.tau1, LIN.tau2, LIN.A, LIN.B, LIN.d1, LIN.d2)
 
 
-@njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
+@njit(cache=True, error_model="numpy", nogil=True, _nrt=False, fastmath=False)
 def steps(tid, n_threads, sync, n_from, n_to, t0, dt, seed, full, v, thr, Y, BASE, P, S, hits, d, mem, fixed,
           ST, LIN, KIN, GR, GAP, E, STP, PIN, Q, EV, SPK, REC, PL, chan, NZ):
     """Advance steps n_from .. n_to - 1 (thread tid of n_threads).  Returns (status, step):
