@@ -15,6 +15,8 @@ from hhsim.cable import Morphology, Section, cable, point, simulate_cable
 from hhsim.cable import simulate as cs
 from hhsim.errors import DivergenceError
 
+from helpers.thread_choice import record_threads
+
 
 @pytest.fixture
 def threads_used(monkeypatch):
@@ -86,17 +88,8 @@ def test_the_free_cores_are_asked_again_at_every_call(monkeypatch):
     one = _axon("cn")
 
     monkeypatch.delenv("HHSIM_THREADS")
-    free = iter([2, 2, 1, 2, 1, 2] * 4)  # the free cores as other work comes and goes
-    monkeypatch.setattr(cs, "coupled_thread_count", lambda: next(free))
-    used = []
-    implicit = cs._Runner._implicit
-
-    def spy(self, args, n_steps):
-        out = implicit(self, args, n_steps)
-        used.append(self.threads)
-        return out
-
-    monkeypatch.setattr(cs._Runner, "_implicit", spy)
+    # the free cores as other work comes and goes
+    used = record_threads(monkeypatch, cs, cs._Runner, "_implicit", [2, 2, 1, 2, 1, 2] * 4)
     changing = _axon("cn")
     assert used == [2, 1, 2, 1, 2]  # one answer at the start, then one per call
     assert one.spike_counts.max() >= 1

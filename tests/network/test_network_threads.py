@@ -14,6 +14,8 @@ from hhsim.errors import DivergenceError
 from hhsim.network import Monitors, presets, simulate_network
 from hhsim.network import simulate as netsim
 
+from helpers.thread_choice import record_threads
+
 
 @pytest.fixture
 def threads_used(monkeypatch):
@@ -119,17 +121,8 @@ def test_the_free_cores_are_asked_again_at_every_chunk(monkeypatch):
     one = simulate_network(net)
 
     monkeypatch.delenv("HHSIM_THREADS")
-    free = iter([2, 2, 1, 2, 1, 1, 2] * 4)  # the free cores as other work comes and goes
-    monkeypatch.setattr(netsim, "coupled_thread_count", lambda: next(free))
-    used = []
-    call = netsim._Runner._call
-
-    def spy(self, n0, n1):
-        out = call(self, n0, n1)
-        used.append(self.threads)
-        return out
-
-    monkeypatch.setattr(netsim._Runner, "_call", spy)
+    # the free cores as other work comes and goes
+    used = record_threads(monkeypatch, netsim, netsim._Runner, "_call", [2, 2, 1, 2, 1, 1, 2] * 4)
     changing = simulate_network(net)
     assert used == [2, 1, 2, 1, 1, 2]  # one answer at the start, then one per chunk
     _assert_same_bits(one, changing)

@@ -46,7 +46,7 @@ from types import ModuleType
 from ..channels.base import FORMS
 from ..errors import HHSimError
 from . import cable_driver, cable_helpers, kernel_helpers, kernel_math, kernel_series, spin, tree_solve
-from .codegen import load_generated
+from .codegen import by_structure, load_generated
 from .emit import (channel_current, channel_currents, conductance_source, conductances, gate_relaxation,
                    instantaneous_values, membrane_terms, pool_relaxation)
 from ..physics.exp_sharing import SharedExps
@@ -351,19 +351,13 @@ def _fixed_code_hash() -> str:
 
 def cable_module(s: Structure) -> ModuleType:
     """The compiled cable kernel module for ``s`` (generated and cached on first use; then
-    looked up by the structure, without generating and hashing its source again: about
-    1 ms of every cable simulation's set-up, 2 % of the 6 cm axon's on two threads)."""
-    try:
-        return _BY_STRUCTURE[s]
-    except (KeyError, TypeError):
-        pass
+    looked up by the structure, :func:`~hhsim.engine.codegen.by_structure`)."""
+    return by_structure(_BY_STRUCTURE, s, lambda: _load_module(s))
+
+
+def _load_module(s: Structure) -> ModuleType:
     check_supported(s)
-    module = load_generated("hhsim_cable", generate_source(s))
-    try:
-        _BY_STRUCTURE[s] = module
-    except TypeError:  # a structure whose parameters cannot be hashed: generated each time
-        pass
-    return module
+    return load_generated("hhsim_cable", generate_source(s))
 
 
 _BY_STRUCTURE: dict = {}

@@ -497,18 +497,23 @@ def _helpers_hash() -> str:
     return hashlib.sha256(src).hexdigest()[:16]
 
 
+def by_structure(memo: dict, s: Structure, make):
+    """``memo[s]``, made by ``make()`` on first use: a structure's generated code is looked
+    up again without regenerating and hashing its source (about 1 ms a call).  A
+    structure that cannot be hashed gets ``make()`` each time."""
+    try:
+        return memo[s]
+    except KeyError:
+        pass
+    except TypeError:
+        return make()
+    memo[s] = value = make()
+    return value
+
+
 def kernel_module(s: Structure) -> ModuleType:
     """The compiled kernel module for ``s`` (generated and cached on first use)."""
-    try:
-        return _BY_STRUCTURE[s]  # skip regenerating and hashing the source
-    except (KeyError, TypeError):
-        pass
-    module = _load_module(s)
-    try:
-        _BY_STRUCTURE[s] = module
-    except TypeError:
-        pass
-    return module
+    return by_structure(_BY_STRUCTURE, s, lambda: _load_module(s))
 
 
 _BY_STRUCTURE: dict = {}

@@ -24,7 +24,7 @@ from __future__ import annotations
 from numba import float64, int64, types
 
 from ..physics.structure import Structure
-from .codegen import StepLines, _helpers_hash, load_generated, parameter_offsets
+from .codegen import StepLines, _helpers_hash, by_structure, load_generated, parameter_offsets
 from .emit import _indent
 from .function_values import CompiledFunction
 
@@ -85,14 +85,8 @@ _BY_STRUCTURE: dict = {}
 def lanes_function(s: Structure) -> CompiledFunction:
     """``lanes_rhs`` of ``s`` as a first-class function value (generated, cached on disk,
     compiled or loaded when its address is first asked for)."""
-    try:
-        return _BY_STRUCTURE[s]
-    except KeyError:
-        pass
-    module = load_generated("hhsim_lanes", generate_source(s))
-    function = CompiledFunction(module.lanes_rhs, LANES_RHS_SIGNATURE)
-    _BY_STRUCTURE[s] = function
-    return function
+    return by_structure(_BY_STRUCTURE, s, lambda: CompiledFunction(
+        load_generated("hhsim_lanes", generate_source(s)).lanes_rhs, LANES_RHS_SIGNATURE))
 
 
 __all__ = ["LANES", "LANES_RHS_SIGNATURE", "STAGE_ROWS", "generate_source", "lanes_function", "supports"]
