@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.linalg.lapack import dgtsv
 
 from .. import models as _models
 from ..channels.base import FORMS, Channel
@@ -316,6 +317,36 @@ def _laplacian(plan: CablePlan) -> sp.csr_matrix:
     return sp.csr_matrix((vals, (rows, cols)), shape=(tree.n, tree.n))
 
 
+def _axial_current(tree: Tree, v: np.ndarray) -> np.ndarray:
+    """Each node's axial current out of it (nA) at the potentials ``v`` (mV): the
+    tree's conductance Laplacian times v, O(n) over its edges."""
+    p = tree.parent[1:]
+    flow = tree.gax[1:] * (v[1:] - v[p])  # from each node into its parent
+    out = np.zeros(tree.n)
+    if p.size:  # (bincount of nothing is an integer array)
+        out -= np.bincount(p, weights=flow, minlength=tree.n)
+        out[1:] += flow
+    return out
+
+
+def _tree_solve(tree: Tree, diagonal: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """x with (axial Laplacian off the diagonal, ``diagonal`` on it) x = ``rhs``:
+    LAPACK's tridiagonal solve for a chain (no sparse matrix built), a sparse LU
+    for a branched tree."""
+    off = -tree.gax[1:]
+    if tree.n == 1:
+        return rhs / diagonal
+    if tree.is_chain:
+        _, _, _, x, info = dgtsv(off, diagonal, off, rhs)
+        return x if info == 0 else np.full(tree.n, np.nan)
+    i = np.arange(1, tree.n)
+    p = tree.parent[1:]
+    rows = np.concatenate([i, p, np.arange(tree.n)])
+    cols = np.concatenate([p, i, np.arange(tree.n)])
+    matrix = sp.csc_matrix((np.concatenate([off, off, diagonal]), (rows, cols)), shape=(tree.n, tree.n))
+    return spla.spsolve(matrix, rhs)
+
+
 def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
     """The equilibrium of the whole cable (Newton on the steady-state currents).
 
@@ -330,11 +361,11 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
         v[j] = v[tree.parent[j]] if tree.parent[j] >= 0 else v[0]
     # killed/infinite ends pull towards the local resting potential
     plan.vfix[:] = v
-    L = _laplacian(plan) + sp.diags(plan.gfix)
+    fixed = sum_conductances(plan)  # the Jacobian's diagonal without the membrane (µS)
     area = plan.area
 
     def residual(x):
-        f = L @ x - plan.gfix * plan.vfix
+        f = _axial_current(tree, x) + plan.gfix * (x - plan.vfix)
         for m, idx in groups:
             f[idx] += area[idx] * m.steady_state_current(x[idx])
         return f
@@ -345,7 +376,7 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
         for m, idx in groups:
             h = 1e-5
             dg[idx] = area[idx] * (m.steady_state_current(v[idx] + h) - m.steady_state_current(v[idx] - h)) / (2 * h)
-        step = spla.spsolve((L + sp.diags(dg)).tocsc(), -f)
+        step = _tree_solve(tree, fixed + dg, -f)
         if not np.all(np.isfinite(step)):
             break
         v = v + np.clip(step, -10.0, 10.0)

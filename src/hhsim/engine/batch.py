@@ -260,7 +260,7 @@ def run_batch(
     # groups of neurons whose own parameters allow the same shared
     # exponentials run with kernels for them (usually one group): a neuron's
     # result depends on its own parameters only (the other solvers share none)
-    if method in SHARING_SOLVERS:
+    if method in SHARING_SOLVERS or method in COMPILED_ADAPTIVE:
         parts = groups(plan.structure, plan.rp)
     else:
         parts = [(None, np.arange(ncomp))]
@@ -353,7 +353,7 @@ def _adaptive_kernel(plan: Plan):
 
     def kernel(*args):
         *run, lo, hi = args
-        work = np.empty((10, is_inst.shape[0]))  # the loop's scratch, one per call (thread chunks)
+        work = np.empty((9, is_inst.shape[0]))  # the loop's scratch, one per call (thread chunks)
         return loop(rhs, inst, stages, *parts, params, *run, is_inst, work, np.empty(6), lo, hi)
 
     return kernel

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..channels import expr as _expr
 from ..errors import ModelError
-from ..physics.exp_sharing import SharedExps
+from ..physics.exp_sharing import SharedExps, run_constants
 from ..physics.structure import Structure
 from . import cache as _cache
 from .solvers import FIXED_STEP, dopri5
@@ -258,16 +258,29 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _n_shared(s: Structure) -> int:
+    """How many run constants ``s``'s exponential sharing takes (its bases' slopes and
+    its members' factors; :func:`hhsim.physics.exp_sharing.run_constants`)."""
+    sharing = s.exp_sharing
+    return 0 if sharing is None else len(sharing.bases) + len(sharing.forms)
+
+
 def parameter_offsets(s: Structure) -> dict[str, int]:
-    """Where each parameter array starts in a neuron's row of :func:`flat_parameters`."""
+    """Where each parameter array starts in a neuron's row of :func:`flat_parameters`
+    (``cm`` last)."""
     nch = s.n_channels
-    return {"gbar": 0, "erev": nch, "phi": 2 * nch, "rp": 3 * nch, "cm": 3 * nch + s.n_rate_params}
+    shared = 3 * nch + s.n_rate_params
+    return {"gbar": 0, "erev": nch, "phi": 2 * nch, "rp": 3 * nch, "shared": shared, "cm": shared + _n_shared(s)}
 
 
 def flat_parameters(plan) -> np.ndarray:
-    """(ncomp, n) C array: row c is neuron c's ``gbar, erev, phi, rp`` rows and ``cm``,
-    in the order of :func:`parameter_offsets` (units as in the plan)."""
-    rows = [plan.gbar, plan.erev, plan.phi, plan.rp, plan.cm[None, :]]
+    """(ncomp, n) C array: row c is neuron c's ``gbar, erev, phi, rp`` rows, the run
+    constants of its exponential sharing (if any) and ``cm``, in the order of
+    :func:`parameter_offsets` (units as in the plan)."""
+    rows = [plan.gbar, plan.erev, plan.phi, plan.rp]
+    if plan.structure.exp_sharing is not None:
+        rows.append(run_constants(plan.structure, plan.structure.exp_sharing, plan.rp))
+    rows.append(plan.cm[None, :])
     return np.ascontiguousarray(np.vstack([np.asarray(r, dtype=float) for r in rows]).T)
 
 
@@ -279,7 +292,11 @@ def _adaptive_functions(s: Structure) -> list[str]:
     ns, ng = s.n_states, s.n_gates
     off = parameter_offsets(s)
     flat = lambda array, row: f"P[{off[array] + row}]"  # noqa: E731
-    lines = StepLines(s, param=flat, rcm=f"(1.0 / P[{off['cm']}])")
+    # rate forms from shared exponentials: their run constants are in the row too
+    exps = None if s.exp_sharing is None else SharedExps(
+        s, s.exp_sharing, flat, lambda b: f"P[{off['shared'] + b}]",
+        lambda n: f"P[{off['shared'] + len(s.exp_sharing.bases) + n}]")
+    lines = StepLines(s, param=flat, exps=exps, rcm=f"(1.0 / P[{off['cm']}])")
     xs = [f"x{j}" for j in range(ns)]
     pools = {p.name: f"Y[{ng + k + 1}]" for k, p in enumerate(s.pools)}
     inst = instantaneous_values(s, "Y[0]", "xi", pools, param=flat)

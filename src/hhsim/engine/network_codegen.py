@@ -29,9 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .function_values import CompiledFunction
-from .codegen import StepLines, _helpers_hash, load_generated, loop_flags
+from .codegen import SHARING_SOLVERS, StepLines, _helpers_hash, load_generated, loop_flags
 from .emit import (channel_currents, conductances, effective_gates, gate_relaxation, instantaneous_values,
                    membrane_terms, node_param, pool_relaxation)
+from ..physics.exp_sharing import SharedExps
 from ..physics.structure import Structure
 from . import network_loop as loop
 from .solvers import FIXED_STEP
@@ -183,9 +184,10 @@ def _fast_method(s: Structure, method: str, lines: StepLines) -> list[str]:
     return body[:last] + ["dV0 = k1_0"] + body[last:]
 
 
-def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: str) -> list[str]:
+def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: str, exps=None) -> list[str]:
     """The fast loop's body for node c, parameters named by ``param``; ``hits`` is or-ed
-    with whether the node crossed its threshold or diverged."""
+    with whether the node crossed its threshold or diverged; ``exps``: the rate forms'
+    shared exponentials (a :class:`~hhsim.physics.exp_sharing.SharedExps`) or None."""
     ns = s.n_states
     return [
         "fsl = S[0, c] != 0.0",
@@ -194,7 +196,7 @@ def _fast_body(s: Structure, method: str, param, full: bool, pools: dict, hits: 
         "Sa = S[3, c]", "Sm = S[4, c]", "Sb = S[5, c]",
         "G0s = S[6, c]", "GE0s = S[7, c]",
         *(["Gms = S[8, c]", "GEms = S[9, c]", "G1s = S[10, c]", "GE1s = S[11, c]"] if full else []),
-        *_fast_method(s, method, StepLines(s, param, rcm="rcm[c]")),
+        *_fast_method(s, method, StepLines(s, param, exps, rcm="rcm[c]")),
         *instantaneous_values(s, "Vn", "xn", pools, param=param),
         "S[12, c] = choose(fsl, V, Vn)",
         "S[13, c] = dV0",
@@ -215,17 +217,24 @@ def _fast(s: Structure, k: int, method: str, uniform: bool) -> list[str]:
 
     ``uniform``: the structure's nodes share every rate parameter (``rp``, ``phi``;
     :attr:`~hhsim.physics.structure.Plan.shares_kinetics`), and the loop reads them as
-    loop-invariant scalars, like the batch kernel's uniform loop: the same operations
-    on the same values, the same bits."""
+    loop-invariant scalars, like the batch kernel's uniform loop.  Then, for the
+    methods whose batch kernels do (:data:`~hhsim.engine.codegen.SHARING_SOLVERS`), its
+    rate forms come from the structure's shared exponentials
+    (:mod:`hhsim.physics.exp_sharing`; the caller sets the sharing its nodes' own
+    parameters allow), their slopes and factors computed once per call: the same
+    operations on the same values as the batch kernel's uniform loop."""
     ng = s.n_gates
     pools = {p.name: f"xn{ng + q}" for q, p in enumerate(s.pools)}
     rows = [("rp", j) for j in range(s.n_rate_params)] + [("phi", i) for i in range(s.n_channels)]
     scalar = lambda array, row: f"u_{array}{row}" if array in _SHARED else node_param(array, row)  # noqa: E731
-    body = _fast_body(s, method, scalar if uniform else node_param, needs_mid_and_end(method), pools, "hits")
+    sharing = s.exp_sharing if uniform and method in SHARING_SOLVERS else None
+    exps = None if sharing is None else SharedExps(s, sharing, scalar, lambda b: f"u_sl{b}", lambda n: f"u_sf{n}")
+    body = _fast_body(s, method, scalar if uniform else node_param, needs_mid_and_end(method), pools, "hits", exps)
     return [
         "@njit(cache=True, error_model='numpy', inline='always')",
         f"def fast_{k}(lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):",
         *([f"    u_{a}{j} = {a}[{j}, 0]" for a, j in rows] if uniform else []),
+        *(f"    {ln}" for ln in (exps.prologue() if exps is not None else [])),
         "    hits = False",
         "    for c in range(np.uint64(lo), np.uint64(hi)):",
         _indent(body, 8),
@@ -284,6 +293,7 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         "import numpy as np",
         "from numba import carray, njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
+        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e,",
         "                                         _ghk, choose, fexp)",
         "from hhsim.engine.network_kernels import mg_block",
         "",

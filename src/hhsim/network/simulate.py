@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from ..engine.network_tables import EventQueue, Membranes, NodeEvents, Recording
 from ..engine.network_noise import chan_function
 from ..noise.network import lower_network_noise
 from ..physics.evaluate import physics
+from ..physics.exp_sharing import find as find_exp_sharing
 from ..engine.solvers import METHODS as REGISTRY
 from ..errors import DivergenceError, ParameterError, SolverError
 from ..limits import MEMORY_ENV, format_bytes, memory_budget
@@ -337,6 +339,14 @@ def _compiled_runner(job: NetworkJob) -> "_Runner":
     return _Runner(job.plan, job.method, job.grid, job.seed, job.mon, job.noise)
 
 
+def _own_sharing(plan, uniform: bool):
+    """The structure of a group's ``plan`` with the shared exponentials its nodes' own
+    rate parameters allow when they all share them (``uniform``; the fast loop reads
+    them once), else with none (:mod:`hhsim.physics.exp_sharing`)."""
+    sharing = find_exp_sharing(plan.structure, plan.rp[:, 0]) if uniform and plan.ncomp else None
+    return replace(plan.structure, exp_sharing=sharing)
+
+
 class _Runner:
     """Owns the driver's arrays; grows the buffers the driver asks for."""
 
@@ -345,7 +355,8 @@ class _Runner:
         nmda = bool(plan.KIN.g_nmda.any())  # some kinetic group is NMDA
         # groups whose nodes share their kinetics take a loop compiled for that alone
         uniform = tuple(g.plan.shares_kinetics for g in plan.groups)
-        self.membranes = network_module(tuple(g.plan.structure for g in plan.groups), method, nmda, uniform)
+        structures = tuple(_own_sharing(g.plan, u) for g, u in zip(plan.groups, uniform))
+        self.membranes = network_module(structures, method, nmda, uniform)
         self.full = needs_mid_and_end(method)
         n = plan.n_nodes
         # what the threads write starts on a cache line (hhsim.engine.aligned)

@@ -138,6 +138,8 @@ def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
     rows = [r for f in _shareable(structure) for r in _rows(structure, f)]
     if not rows or rp.shape[1] == 0:
         return [(None, np.arange(rp.shape[1]))]
+    if rp.shape[1] == 1 or (rp[rows] == rp[rows, :1]).all():
+        return [(find(structure, rp[:, 0]), np.arange(rp.shape[1]))]
     _, first, inverse = np.unique(rp[rows].T, axis=0, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
     by_sharing: dict = {}
@@ -154,6 +156,23 @@ def _rows(structure, form) -> tuple[int, int]:
     names = FORMS[g.form_kinds[which]].param_names
     off = g.param_offsets[which]
     return off + names.index("k"), off + names.index("V0")
+
+
+def run_constants(structure, sharing: ExpSharing, rp) -> np.ndarray:
+    """The quantities :meth:`SharedExps.prologue` computes once per run, for every
+    neuron (column of ``rp``): rows are the bases' slopes (1/mV), then the members'
+    exp(c), in that order; for a parameter row read by the adaptive kernels
+    (:func:`hhsim.engine.codegen.flat_parameters`)."""
+    rp = np.asarray(rp, dtype=float)
+    rows = []
+    for base in sharing.bases:
+        k = rp[_rows(structure, base)[0]]
+        rows.append((1.0 / k) if _sign(structure, base) > 0 else -(1.0 / k))
+    for m in sharing.forms:
+        k_row, v0_row = _rows(structure, (m.gate, m.which))
+        v0 = rp[v0_row]
+        rows.append(np.exp((-v0 if _sign(structure, (m.gate, m.which)) > 0 else v0) * (1.0 / rp[k_row])))
+    return np.array(rows).reshape(len(rows), rp.shape[1])
 
 
 class SharedExps:

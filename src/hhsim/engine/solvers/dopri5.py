@@ -63,43 +63,47 @@ SOLVER = AdaptiveSolver(NAME, 5, "Dormand-Prince 5(4), adaptive steps inside the
 
 
 def emit_stages(structure) -> list[str]:
-    """Source of ``dopri_stages(Y, K, Z, Yn, hs, I, P, atol, rtol, rhs)``, one model's part of a step.
+    """Source of ``dopri_stages(Y, K, Yn, hs, I, P, atol, rtol)``, one model's part of a step.
 
     From the state ``Y`` = (V, x0, ..) and its derivative in row 0 of ``K``
-    (a (7, n) block), it computes stages 2..7 with ``rhs(Z, K, offset, I, P)``
-    (the model's right-hand side at ``Z`` into ``K[offset:]``, passed as a
-    function value) at the stimuli ``I[0..5]``, and the fifth-order solution
-    into ``Yn``; it returns the error norm.  The stage sums are written out
-    for the model's states (no loops over them); the loop around it is
-    compiled once for every model (``dopri5_driver``).  Instantaneous gates
-    are left out of the error norm.
+    (a (7, n) block), it computes stages 2..7 with the model's
+    ``derivs_flat`` (inlined: the stage states and slopes stay in registers)
+    at the stimuli ``I[0..5]``, the fifth-order solution into ``Yn`` and its
+    derivative (the next step's first stage) into row 6 of ``K``; it returns
+    the error norm.  The stage sums are written out for the model's states
+    (no loops over them); the loop around it is compiled once for every model
+    (``dopri5_driver``).  Instantaneous gates are left out of the error norm.
     """
     ng = structure.n_states
     ns = ng + 1
     inst = {j for j, g in enumerate(structure.gates) if getattr(g, "instantaneous", False)}
 
+    def slopes(stage: int) -> str:
+        return ", ".join(f"k{stage}_{i}" for i in range(ns)) + ","
+
     def combo(i: int, row) -> str:
-        terms = " + ".join(f"{a!r} * K[{k * ns + i}]" for k, a in enumerate(row) if a != 0.0)
+        terms = " + ".join(f"{a!r} * k{k}_{i}" for k, a in enumerate(row) if a != 0.0)
         return f"y{i} + hs * ({terms})"
 
-    lines = [f"y{i} = Y[{i}]" for i in range(ns)]
+    lines = [f"y{i} = Y[{i}]" for i in range(ns)] + [f"k0_{i} = K[{i}]" for i in range(ns)]
     for stage in range(2, 7):
-        lines += [f"Z[{i}] = {combo(i, A[stage - 1])}" for i in range(ns)]
-        lines.append(f"rhs(Z, K, {(stage - 1) * ns}, I[{stage - 2}], P)")
+        states = ", ".join(combo(i, A[stage - 1]) for i in range(ns))
+        lines.append(f"{slopes(stage - 1)} = derivs_flat({states}, I[{stage - 2}], P)")
     lines += [f"n{i} = {combo(i, A[6])}" for i in range(ns)]
     lines += [f"Yn[{i}] = n{i}" for i in range(ns)]
-    lines.append(f"rhs(Yn, K, {6 * ns}, I[5], P)")
+    lines.append(f"{slopes(6)} = derivs_flat({', '.join(f'n{i}' for i in range(ns))}, I[5], P)")
+    lines += [f"K[{6 * ns + i}] = k6_{i}" for i in range(ns)]
     err_terms = []
     for i in range(ns):
         if i - 1 in inst:
             continue
-        e = " + ".join(f"{a!r} * K[{k * ns + i}]" for k, a in enumerate(E) if a != 0.0)
+        e = " + ".join(f"{a!r} * k{k}_{i}" for k, a in enumerate(E) if a != 0.0)
         lines.append(f"e{i} = hs * ({e}) / (atol + rtol * max(abs(y{i}), abs(n{i})))")
         err_terms.append(f"e{i} * e{i}")
     lines.append(f"return math.sqrt(({' + '.join(err_terms)}) / {len(err_terms)})")
     return [
         "@njit(cache=True, error_model='numpy', fastmath={'contract'})",
-        "def dopri_stages(Y, K, Z, Yn, hs, I, P, atol, rtol, rhs):",
+        "def dopri_stages(Y, K, Yn, hs, I, P, atol, rtol):",
         '    """Stages 2..7 of a Dormand-Prince step of hs (ms) and its error norm (see dopri5.emit_stages)."""',
         *("    " + ln for ln in lines),
         "",

@@ -3,9 +3,10 @@
 The loop knows nothing of the model: it calls three compiled functions of
 the model passed in as first-class function values (numba's
 ``FunctionType``): its right-hand side, its instantaneous gates and its
-stages 2..7 of one step (written out for its states, so that they stay in
-registers).  They take raw pointers: the states of one neuron ``Y = (V, x0,
-x1, ..)``, the stage block ``K`` and its parameter row ``P`` (see
+stages 2..7 of one step (written out for its states, its right-hand side
+inlined, so that the stages stay in registers).  They take raw pointers:
+the states of one neuron ``Y = (V, x0, x1, ..)``, the stage block ``K`` and
+its parameter row ``P`` (see
 :func:`hhsim.engine.codegen.flat_parameters`).  So the loop (step control,
 stimulus knots, recording, spikes) is compiled, or loaded from the kernel
 cache, once for every model, and a new model compiles only its own small
@@ -63,12 +64,10 @@ def data_pointer(typingctx, array):
     return _PTR(array), codegen
 
 
-#: The model's stages 2..7 of one step: (Y, K, Z, Yn, hs, I, P, atol, rtol,
-#: rhs) -> the error norm; K: the (7, n) stage block (row 0 given), Z:
-#: scratch, I: the stimuli at stages 2..7, rhs: its right-hand side (see
-#: :func:`hhsim.engine.solvers.dopri5.emit_stages`).
-STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64,
-                           types.FunctionType(RHS_SIGNATURE))
+#: The model's stages 2..7 of one step: (Y, K, Yn, hs, I, P, atol, rtol) -> the error
+#: norm; K: the (7, n) stage block (row 0 given, row 6 set), I: the stimuli at stages
+#: 2..7 (see :func:`hhsim.engine.solvers.dopri5.emit_stages`).
+STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64)
 #: The loop's spike-time part: (V0, V1, h dV0/dt, h dV1/dt, threshold) -> the fraction of
 #: the step where the cubic crosses the threshold (:func:`hermite_crossing`; mV, mV, mV, mV, mV).
 CROSSING_SIGNATURE = float64(float64, float64, float64, float64, float64)
@@ -156,8 +155,8 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
     signatures above); ``crossing``, ``stop_after``: the loop's parts
     (:func:`loop_parts`); ``params[c]``: neuron c's parameter row; ``is_inst[i]``:
     component i of Y is an instantaneous gate (recorded by linear interpolation);
-    ``work``: the caller's scratch, (10, n_states + 1) (rows: Y, Z, Yn, then the
-    stage block K), ``stim``: (6,), so the loop allocates nothing (no
+    ``work``: the caller's scratch, (9, n_states + 1) (rows: Y, Yn, then the stage
+    block K), ``stim``: (6,), so the loop allocates nothing (no
     reference counting either: compiled without numba's runtime).  Each neuron is integrated alone (its own steps), so its result does not
     depend on which others share the call (thread chunks); the run stops at
     the first neuron (in index order) that fails, at its failing step.
@@ -167,10 +166,9 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
     n_rec = v_rec.shape[0]
     t_end = t0 + n_steps * dt
     Y = work[0]
-    Z = work[1]
-    Yn = work[2]
-    K = work[3:]
-    y_p, z_p, yn_p = data_pointer(Y), data_pointer(Z), data_pointer(Yn)
+    Yn = work[1]
+    K = work[2:]
+    y_p, yn_p = data_pointer(Y), data_pointer(Yn)
     k_p, stim_p = data_pointer(K[0]), data_pointer(stim)
     for c in range(lo, hi):
         P = data_pointer(params[c])
@@ -201,7 +199,7 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
             stim[3] = sc * stimulus_at(kt, ka, kb, w, kc, t + C5 * hs, RIGHT_LIMIT)
             stim[4] = sc * stimulus_at(kt, ka, kb, w, kc, te, LEFT_LIMIT)
             stim[5] = stim[4]
-            err = stages(y_p, k_p, z_p, yn_p, hs, stim_p, P, atol, rtol, rhs)
+            err = stages(y_p, k_p, yn_p, hs, stim_p, P, atol, rtol)
             if not (err <= 1.0):
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
                 if hs < H_MIN:
