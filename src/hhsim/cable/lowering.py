@@ -361,6 +361,13 @@ def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
         v[j] = v[tree.parent[j]] if tree.parent[j] >= 0 else v[0]
     # killed/infinite ends pull towards the local resting potential
     plan.vfix[:] = v
+    if len(groups) == 1:
+        # one membrane everywhere: every node at its resting potential (a root of its
+        # steady-state current, to 1e-13 mV) carries no axial or boundary current, so
+        # that uniform V is the equilibrium and Newton has nothing to do
+        plan.v_rest = v
+        plan.y_rest = _steady_gates(plan, v)
+        return
     fixed = sum_conductances(plan)  # the Jacobian's diagonal without the membrane (µS)
     area = plan.area
 
