@@ -67,38 +67,35 @@ def emit_stages(structure) -> list[str]:
 
     From the state ``Y`` = (V, x0, ..) and its derivative in row 0 of ``K``
     (a (7, n) block), it computes stages 2..7 with the model's
-    ``derivs_flat`` (inlined: the stage states and slopes stay in registers)
-    at the stimuli ``I[0..5]``, the fifth-order solution into ``Yn`` and its
-    derivative (the next step's first stage) into row 6 of ``K``; it returns
-    the error norm.  The stage sums are written out for the model's states
-    (no loops over them); the loop around it is compiled once for every model
-    (``dopri5_driver``).  Instantaneous gates are left out of the error norm.
+    ``derivs_flat`` at the stimuli ``I[0..5]``, the fifth-order solution into
+    ``Yn`` and its derivative (the next step's first stage) into row 6 of
+    ``K``; it returns the error norm.  The stages are a loop around one
+    inlined copy of ``derivs_flat``: no call through a pointer per stage, and
+    a model's first run compiles its right-hand side once, not six times
+    (six inlined copies doubled a 7-channel model's first run); each stage's
+    sums are written out for the model's states.  The loop around it is
+    compiled once for every model (``dopri5_driver``).  Instantaneous gates
+    are left out of the error norm.
     """
-    ng = structure.n_states
-    ns = ng + 1
+    ns = structure.n_states + 1
     inst = {j for j, g in enumerate(structure.gates) if getattr(g, "instantaneous", False)}
 
-    def slopes(stage: int) -> str:
-        return ", ".join(f"k{stage}_{i}" for i in range(ns)) + ","
-
     def combo(i: int, row) -> str:
-        terms = " + ".join(f"{a!r} * k{k}_{i}" for k, a in enumerate(row) if a != 0.0)
-        return f"y{i} + hs * ({terms})"
+        terms = " + ".join(f"{a!r} * K[{k * ns + i}]" for k, a in enumerate(row) if a != 0.0)
+        return f"Y[{i}] + hs * ({terms})"
 
-    lines = [f"y{i} = Y[{i}]" for i in range(ns)] + [f"k0_{i} = K[{i}]" for i in range(ns)]
-    for stage in range(2, 7):
-        states = ", ".join(combo(i, A[stage - 1]) for i in range(ns))
-        lines.append(f"{slopes(stage - 1)} = derivs_flat({states}, I[{stage - 2}], P)")
-    lines += [f"n{i} = {combo(i, A[6])}" for i in range(ns)]
-    lines += [f"Yn[{i}] = n{i}" for i in range(ns)]
-    lines.append(f"{slopes(6)} = derivs_flat({', '.join(f'n{i}' for i in range(ns))}, I[5], P)")
-    lines += [f"K[{6 * ns + i}] = k6_{i}" for i in range(ns)]
+    lines = ["for st in range(1, 7):"]
+    for stage in range(1, 7):
+        lines.append(f"    {'if' if stage == 1 else 'elif'} st == {stage}:")
+        lines += [f"        Yn[{i}] = {combo(i, A[stage])}" for i in range(ns)]
+    lines.append(f"    d = derivs_flat({', '.join(f'Yn[{i}]' for i in range(ns))}, I[st - 1], P)")
+    lines += [f"    K[st * {ns} + {i}] = d[{i}]" for i in range(ns)]
     err_terms = []
     for i in range(ns):
         if i - 1 in inst:
             continue
-        e = " + ".join(f"{a!r} * k{k}_{i}" for k, a in enumerate(E) if a != 0.0)
-        lines.append(f"e{i} = hs * ({e}) / (atol + rtol * max(abs(y{i}), abs(n{i})))")
+        e = " + ".join(f"{a!r} * K[{k * ns + i}]" for k, a in enumerate(E) if a != 0.0)
+        lines.append(f"e{i} = hs * ({e}) / (atol + rtol * max(abs(Y[{i}]), abs(Yn[{i}])))")
         err_terms.append(f"e{i} * e{i}")
     lines.append(f"return math.sqrt(({' + '.join(err_terms)}) / {len(err_terms)})")
     return [
