@@ -149,3 +149,55 @@ def test_a_neighbour_without_the_relations_changes_no_one_else(monkeypatch):
     c = _run(alone, scale[1:2])
     assert np.array_equal(c.v[:, 0], b.v[:, 1]) and np.array_equal(c.spike_times[0], b.spike_times[1])
     assert not np.array_equal(a.v[:, 1], b.v[:, 1])
+
+
+# ------------------------------------------------ the adaptive method (dopri5)
+def test_dopri5_run_constants_rebuild_each_forms_exponential():
+    """The run constants in a neuron's parameter row (the bases' slopes, the members'
+    exp(c)) give back each member's own exponent: E^p exp(c) = exp(slope V + c)."""
+    plan = lower(hhsim.models.get("hh"))
+    sharing = exp_sharing.find(plan.structure, plan.rp[:, 0])
+    constants = exp_sharing.run_constants(plan.structure, sharing, plan.rp)[:, 0]
+    slopes, factors = constants[:len(sharing.bases)], constants[len(sharing.bases):]
+    v = mpmath.mpf(-37.25)
+    for n, m in enumerate(sharing.forms):
+        k_row, v0_row = exp_sharing._rows(plan.structure, (m.gate, m.which))
+        k, v0 = plan.rp[k_row, 0], plan.rp[v0_row, 0]
+        sign = FORMS[plan.structure.gates[m.gate].form_kinds[m.which]].exp_sign
+        own = mpmath.exp(sign * (v - mpmath.mpf(v0)) / mpmath.mpf(k))  # the form's exponential, from its k, V0
+        built = mpmath.exp(m.power * mpmath.mpf(slopes[m.base]) * v) * mpmath.mpf(factors[n])
+        assert abs(built / own - 1) < 1e-14, m
+
+
+def test_dopri5_sharing_agrees_with_each_form_its_own_exponential(monkeypatch):
+    """The adaptive runs with and without shared exponentials: the same spikes, each
+    time within twice the 1e-5 ms the default tolerances keep from a converged reference."""
+    n = 12
+    scale = np.linspace(0.0, 20.0, n)
+    shared = _run(lower([hhsim.models.get("hh")] * n), scale, method="dopri5", t_stop=100.0)
+    monkeypatch.setattr(exp_sharing, "find", lambda structure, rp: None)
+    import hhsim.engine.batch as batch
+    monkeypatch.setattr(batch, "groups", lambda s, rp: [(None, np.arange(rp.shape[1]))])
+    direct = _run(lower([hhsim.models.get("hh")] * n), scale, method="dopri5", t_stop=100.0)
+    assert sum(len(s) for s in shared.spike_times) >= 40
+    for a, b in zip(shared.spike_times, direct.spike_times):
+        assert len(a) == len(b)
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-5)
+
+
+def test_dopri5_neighbour_without_the_relations_changes_no_one_else():
+    """As for the fixed-step kernels: in an adaptive batch a neuron whose slopes break the
+    relations runs in its own group, and the others' bits do not change."""
+    base = hhsim.models.get("hh")
+    n = 6
+    scale = np.linspace(4.0, 20.0, n)
+    same = lower([base] * n)
+    mixed = lower([base] * n)
+    k_row, _ = exp_sharing._rows(mixed.structure, (0, 0))
+    mixed.rp[k_row, 1] *= 1.07
+    a, b = _run(same, scale, method="dopri5"), _run(mixed, scale, method="dopri5")
+    keep = [c for c in range(n) if c != 1]
+    assert sum(len(a.spike_times[c]) for c in keep) > 5
+    assert np.array_equal(a.v[:, keep], b.v[:, keep])
+    assert all(np.array_equal(a.spike_times[c], b.spike_times[c]) for c in keep)
+    assert not np.array_equal(a.v[:, 1], b.v[:, 1])

@@ -72,7 +72,9 @@ PARAMS = "c, gbar, erev, phi, cm, rp"
 BLOCK = 128
 
 #: Fixed-step solvers whose kernels compute rate forms from shared
-#: exponentials (:mod:`hhsim.physics.exp_sharing`).  Not ``rk4``: with sharing,
+#: exponentials (:mod:`hhsim.physics.exp_sharing`); the adaptive dopri5
+#: functions (:func:`_adaptive_functions`, one code path per neuron) share them
+#: too, their run constants in the neuron's parameter row.  Not ``rk4``: with sharing,
 #: its scalar and general loops gave a neuron different last bits (1e-11 mV
 #: after 30 ms; the cause, some difference in LLVM's fusing of its four
 #: stages, was not found), and a neuron's bits may not depend on its
