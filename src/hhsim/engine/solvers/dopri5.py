@@ -63,19 +63,19 @@ SOLVER = AdaptiveSolver(NAME, 5, "Dormand-Prince 5(4), adaptive steps inside the
 
 
 def emit_stages(structure) -> list[str]:
-    """Source of ``dopri_stages(Y, K, Yn, hs, I, P, atol, rtol)``, one model's part of a step.
+    """Source of ``dopri_stages(Y, K, Yn, hs, I, P, atol, rtol, rhs)``, one model's part of a step.
 
     From the state ``Y`` = (V, x0, ..) and its derivative in row 0 of ``K``
-    (a (7, n) block), it computes stages 2..7 with the model's
-    ``derivs_flat`` at the stimuli ``I[0..5]``, the fifth-order solution into
+    (a (7, n) block), it computes stages 2..7 with ``rhs(Yn, K, offset, I, P)``
+    (the model's right-hand side at ``Yn`` into ``K[offset:]``, passed as a
+    function value) at the stimuli ``I[0..5]``, the fifth-order solution into
     ``Yn`` and its derivative (the next step's first stage) into row 6 of
-    ``K``; it returns the error norm.  The stages are a loop around one
-    inlined copy of ``derivs_flat``: no call through a pointer per stage, and
-    a model's first run compiles its right-hand side once, not six times
-    (six inlined copies doubled a 7-channel model's first run); each stage's
-    sums are written out for the model's states.  The loop around it is
-    compiled once for every model (``dopri5_driver``).  Instantaneous gates
-    are left out of the error norm.
+    ``K``; it returns the error norm.  Each stage's sums are written out for
+    the model's states.  The right-hand side is called, not inlined: an
+    inlined copy took 6 % off ``hh``'s run but added a quarter to a small
+    model's first compiling and half to a 7-channel model's.  The loop
+    around it is compiled once for every model (``dopri5_driver``).
+    Instantaneous gates are left out of the error norm.
     """
     ns = structure.n_states + 1
     inst = {j for j, g in enumerate(structure.gates) if getattr(g, "instantaneous", False)}
@@ -84,12 +84,10 @@ def emit_stages(structure) -> list[str]:
         terms = " + ".join(f"{a!r} * K[{k * ns + i}]" for k, a in enumerate(row) if a != 0.0)
         return f"Y[{i}] + hs * ({terms})"
 
-    lines = ["for st in range(1, 7):"]
+    lines = []
     for stage in range(1, 7):
-        lines.append(f"    {'if' if stage == 1 else 'elif'} st == {stage}:")
-        lines += [f"        Yn[{i}] = {combo(i, A[stage])}" for i in range(ns)]
-    lines.append(f"    d = derivs_flat({', '.join(f'Yn[{i}]' for i in range(ns))}, I[st - 1], P)")
-    lines += [f"    K[st * {ns} + {i}] = d[{i}]" for i in range(ns)]
+        lines += [f"Yn[{i}] = {combo(i, A[stage])}" for i in range(ns)]
+        lines.append(f"rhs(Yn, K, {stage * ns}, I[{stage - 1}], P)")
     err_terms = []
     for i in range(ns):
         if i - 1 in inst:
@@ -100,7 +98,7 @@ def emit_stages(structure) -> list[str]:
     lines.append(f"return math.sqrt(({' + '.join(err_terms)}) / {len(err_terms)})")
     return [
         "@njit(cache=True, error_model='numpy', fastmath={'contract'})",
-        "def dopri_stages(Y, K, Yn, hs, I, P, atol, rtol):",
+        "def dopri_stages(Y, K, Yn, hs, I, P, atol, rtol, rhs):",
         '    """Stages 2..7 of a Dormand-Prince step of hs (ms) and its error norm (see dopri5.emit_stages)."""',
         *("    " + ln for ln in lines),
         "",

@@ -3,8 +3,7 @@
 The loop knows nothing of the model: it calls three compiled functions of
 the model passed in as first-class function values (numba's
 ``FunctionType``): its right-hand side, its instantaneous gates and its
-stages 2..7 of one step (written out for its states, its right-hand side
-inlined, so that the stages stay in registers).  They take raw pointers:
+stages 2..7 of one step (written out for its states).  They take raw pointers:
 the states of one neuron ``Y = (V, x0, x1, ..)``, the stage block ``K`` and
 its parameter row ``P`` (see
 :func:`hhsim.engine.codegen.flat_parameters`).  So the loop (step control,
@@ -64,10 +63,12 @@ def data_pointer(typingctx, array):
     return _PTR(array), codegen
 
 
-#: The model's stages 2..7 of one step: (Y, K, Yn, hs, I, P, atol, rtol) -> the error
-#: norm; K: the (7, n) stage block (row 0 given, row 6 set), I: the stimuli at stages
-#: 2..7 (see :func:`hhsim.engine.solvers.dopri5.emit_stages`).
-STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64)
+#: The model's stages 2..7 of one step: (Y, K, Yn, hs, I, P, atol, rtol, rhs) -> the
+#: error norm; K: the (7, n) stage block (row 0 given, row 6 set), I: the stimuli at
+#: stages 2..7, rhs: its right-hand side (see
+#: :func:`hhsim.engine.solvers.dopri5.emit_stages`).
+STAGES_SIGNATURE = float64(_PTR, _PTR, _PTR, float64, _PTR, _PTR, float64, float64,
+                           types.FunctionType(RHS_SIGNATURE))
 #: The loop's spike-time part: (V0, V1, h dV0/dt, h dV1/dt, threshold) -> the fraction of
 #: the step where the cubic crosses the threshold (:func:`hermite_crossing`; mV, mV, mV, mV, mV).
 CROSSING_SIGNATURE = float64(float64, float64, float64, float64, float64)
@@ -199,7 +200,7 @@ def run_dopri5(rhs, inst, stages, crossing, stop_after, params, v, y, wave, scal
             stim[3] = sc * stimulus_at(kt, ka, kb, w, kc, t + C5 * hs, RIGHT_LIMIT)
             stim[4] = sc * stimulus_at(kt, ka, kb, w, kc, te, LEFT_LIMIT)
             stim[5] = stim[4]
-            err = stages(y_p, k_p, yn_p, hs, stim_p, P, atol, rtol)
+            err = stages(y_p, k_p, yn_p, hs, stim_p, P, atol, rtol, rhs)
             if not (err <= 1.0):
                 # rejected; a NaN/Inf error (a stage left the stable region) shrinks hard
                 if hs < H_MIN:
