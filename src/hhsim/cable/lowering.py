@@ -306,15 +306,15 @@ def _node_groups(plan: CablePlan):
     return [(m, np.concatenate(idx)) for m, idx in groups.values()]
 
 
-def _laplacian(plan: CablePlan) -> sp.csr_matrix:
-    tree = plan.tree
+def _tree_matrix(tree: Tree, diagonal: np.ndarray) -> sp.csc_matrix:
+    """The symmetric tree matrix (µS): ``diagonal`` on the diagonal, -gax[i] between each
+    node i and its parent."""
     i = np.arange(1, tree.n)
     p = tree.parent[1:]
-    g = tree.gax[1:]
-    rows = np.concatenate([i, p, i, p])
-    cols = np.concatenate([p, i, i, p])
-    vals = np.concatenate([-g, -g, g, g])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(tree.n, tree.n))
+    off = -tree.gax[1:]
+    every = np.arange(tree.n)
+    return sp.csc_matrix((np.concatenate([off, off, diagonal]), (np.concatenate([i, p, every]),
+                          np.concatenate([p, i, every]))), shape=(tree.n, tree.n))
 
 
 def _axial_current(tree: Tree, v: np.ndarray) -> np.ndarray:
@@ -333,18 +333,13 @@ def _tree_solve(tree: Tree, diagonal: np.ndarray, rhs: np.ndarray) -> np.ndarray
     """x with (axial Laplacian off the diagonal, ``diagonal`` on it) x = ``rhs``:
     LAPACK's tridiagonal solve for a chain (no sparse matrix built), a sparse LU
     for a branched tree."""
-    off = -tree.gax[1:]
     if tree.n == 1:
         return rhs / diagonal
     if tree.is_chain:
+        off = -tree.gax[1:]
         _, _, _, x, info = dgtsv(off, diagonal, off, rhs)
         return x if info == 0 else np.full(tree.n, np.nan)
-    i = np.arange(1, tree.n)
-    p = tree.parent[1:]
-    rows = np.concatenate([i, p, np.arange(tree.n)])
-    cols = np.concatenate([p, i, np.arange(tree.n)])
-    matrix = sp.csc_matrix((np.concatenate([off, off, diagonal]), (rows, cols)), shape=(tree.n, tree.n))
-    return spla.spsolve(matrix, rhs)
+    return spla.spsolve(_tree_matrix(tree, diagonal), rhs)
 
 
 def _set_rest(plan: CablePlan, tol: float = 1e-10) -> None:
@@ -447,7 +442,7 @@ def slope_conductances(plan: CablePlan) -> np.ndarray:
 
 def input_resistance(plan: CablePlan, node: int) -> float:
     """DC input resistance (MΩ) at ``node``: small-signal, linearised about rest."""
-    A = (_laplacian(plan) + sp.diags(plan.gfix + slope_conductances(plan))).tocsc()
+    A = _tree_matrix(plan.tree, sum_conductances(plan) + slope_conductances(plan))
     e = np.zeros(plan.n)
     e[node] = 1.0
     return float(spla.spsolve(A, e)[node])
