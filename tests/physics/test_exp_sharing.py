@@ -32,9 +32,10 @@ mpmath.mp.dps = 40
 
 
 def _slope(structure, rp, form) -> Fraction:
-    """sign / k of a form, exactly (k is a whole or decimal number in the presets)."""
-    j, which = form
-    k_row, _ = exp_sharing._rows(structure, form)
+    """sign / k of a built-in form ((gate, which), or a base's (gate, which, site)),
+    exactly (k is a whole or decimal number in the presets)."""
+    j, which = form[:2]
+    k_row, _ = exp_sharing._rows(structure, (j, which))
     sign = FORMS[structure.gates[j].form_kinds[which]].exp_sign
     return Fraction(sign) / Fraction(str(rp[k_row]))
 

@@ -36,6 +36,9 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -247,32 +250,152 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
-def to_source(tree: tuple, names_map: dict[str, str]) -> str:
+def to_source(tree: tuple, names_map: dict[str, str], shared: dict[tuple, str] | None = None) -> str:
     """Source text for the compiled kernel, every name replaced via ``names_map``.
 
     Numbers are written with ``repr`` (exact), every operation is
     parenthesised, functions map to ``math`` or to the helpers of
-    :mod:`hhsim.engine.kernel_helpers`.
+    :mod:`hhsim.engine.kernel_helpers`.  ``shared`` maps the path of an
+    exponential site (:func:`exp_sites`) to the source of its exponential,
+    computed elsewhere (:mod:`hhsim.physics.exp_sharing`): the site is then
+    written with that value instead of an exponential of its own.
     """
+    shared = shared or {}
 
-    def go(n) -> str:
+    def go(n, path: tuple) -> str:
         kind = n[0]
         if kind == "num":
             return f"({float(n[1])!r})"
         if kind == "name":
             return names_map[n[1]]
         if kind == "neg":
-            return f"(-{go(n[1])})"
+            return f"(-{go(n[1], path + (1,))})"
         if kind == "bin" and n[1] == "/" and _is_number(n[3]):
             # by a constant: times its reciprocal (folded here), not a division,
             # which costs as much as an exponential in a vectorised loop;
             # at most one rounding more
-            return f"({go(n[2])} * {1.0 / float(n[3][1])!r})"
+            return f"({go(n[2], path + (2,))} * {1.0 / float(n[3][1])!r})"
         if kind in ("bin", "cmp"):
-            return f"({go(n[2])} {n[1]} {go(n[3])})"
-        return FUNCTIONS[n[1]][1].format(*(go(a) for a in n[2]))
+            return f"({go(n[2], path + (2,))} {n[1]} {go(n[3], path + (3,))})"
+        args = [go(a, path + (_ARG + i,)) for i, a in enumerate(n[2])]
+        if path in shared:
+            return _shared_call(n, args, shared[path])
+        return FUNCTIONS[n[1]][1].format(*args)
 
-    return go(tree)
+    return go(tree, ())
+
+
+def _shared_call(n, args: list[str], e: str) -> str:
+    """An exponential site written with its exponential ``e`` given (see :func:`exp_sites`):
+    ``exp`` is ``e``; ``vtrap``/``linexp`` are ``k`` times the ratio y / (1 - e^-y) at
+    y = -x/k or x/k (``e`` = e^-y), series near y = 0 as :func:`_vtrap`/``_linexp``."""
+    if n[1] == "exp":
+        return f"({e})"
+    x, k = args
+    inv = repr(1.0 / float(n[2][1][1]))
+    y = f"((-{x}) * {inv})" if n[1] == "vtrap" else f"({x} * {inv})"
+    return f"({k} * _exp_ratio_e({y}, {e}))"
+
+
+#: Path step into a call's i-th argument (``neg`` is 1, ``bin`` operands 2 and 3).
+_ARG = 10
+#: Canonical names of an expression form's parameters (constant over a run).
+_PARAMETER = re.compile(r"p[0-9]+")
+
+
+@dataclass(frozen=True)
+class ExpSite:
+    """One exponential of a rate expression whose exponent is linear in V with a
+    numeric slope: ``exp(a)``, ``vtrap(x, k)`` (a = x/k) or ``linexp(x, k)``
+    (a = -x/k), k a number.  ``path`` locates the call in the tree (as
+    :func:`to_source` walks it); ``exponent`` is the tree of a, whose value is
+    ``slope`` V + c, c from the form's parameters only (``exponent`` at V = 0).
+    """
+
+    path: tuple
+    function: str
+    exponent: tuple
+    slope: Fraction
+
+
+def exp_sites(tree: tuple) -> tuple[ExpSite, ...]:
+    """The exponential sites of ``tree`` (see :class:`ExpSite`), in the order of the
+    walk of :func:`to_source`.  A site's exponential can be computed from another
+    one's when their slopes are whole multiples (:mod:`hhsim.physics.exp_sharing`)."""
+    out: list[ExpSite] = []
+
+    def walk(n, path: tuple) -> None:
+        kind = n[0]
+        if kind == "neg":
+            walk(n[1], path + (1,))
+        elif kind in ("bin", "cmp"):
+            walk(n[2], path + (2,))
+            walk(n[3], path + (3,))
+        elif kind == "call":
+            site = _site(n, path)
+            if site is not None:
+                out.append(site)
+            for i, a in enumerate(n[2]):
+                walk(a, path + (_ARG + i,))
+
+    walk(tree, ())
+    return tuple(out)
+
+
+def _site(n, path: tuple) -> ExpSite | None:
+    """The :class:`ExpSite` of call node ``n``, or None if it is not one."""
+    name, args = n[1], n[2]
+    if name == "exp":
+        exponent = args[0]
+    elif name in ("vtrap", "linexp") and _is_number(args[1]):
+        k = ("num", float(args[1][1]))
+        exponent = ("bin", "/", args[0], k) if name == "vtrap" else ("neg", ("bin", "/", args[0], k))
+    else:
+        return None
+    slope, _ = _linear(exponent)
+    if slope is None or slope == 0:
+        return None
+    return ExpSite(path, name, exponent, slope)
+
+
+def _linear(n) -> tuple[Fraction | None, Fraction | None]:
+    """(slope in V, value) of a node, exactly: slope None when the node is not linear
+    in V with a numeric slope (or reads something that varies in time besides V);
+    value the node's number when it is one (else None)."""
+    kind = n[0]
+    if kind == "num":
+        return Fraction(0), Fraction(n[1])
+    if kind == "name":
+        if n[1] == "V":
+            return Fraction(1), None
+        return (Fraction(0), None) if _PARAMETER.fullmatch(n[1]) else (None, None)
+    if kind == "neg":
+        s, v = _linear(n[1])
+        return (None if s is None else -s), (None if v is None else -v)
+    if kind == "call" or kind == "cmp" or (kind == "bin" and n[1] == "**"):
+        parts = n[2] if kind == "call" else (n[2], n[3])
+        return (Fraction(0), None) if all(_linear(a)[0] == 0 for a in parts) else (None, None)
+    op = n[1]
+    (s1, v1), (s2, v2) = _linear(n[2]), _linear(n[3])
+    if s1 is None or s2 is None:
+        return None, None
+    if op in "+-":
+        sign = 1 if op == "+" else -1
+        return s1 + sign * s2, (v1 + sign * v2 if v1 is not None and v2 is not None else None)
+    if op == "*":
+        if s1 == 0 and s2 == 0:
+            return Fraction(0), (v1 * v2 if v1 is not None and v2 is not None else None)
+        if s1 == 0 and v1 is not None:
+            return v1 * s2, None
+        if s2 == 0 and v2 is not None:
+            return s1 * v2, None
+        return None, None
+    # division: by a nonzero number only, unless both sides are constant
+    if s2 != 0:
+        return None, None
+    if v2 is None or v2 == 0:
+        return (Fraction(0), None) if s1 == 0 else (None, None)
+    return s1 / v2, (v1 / v2 if v1 is not None else None)
 
 
 def _is_number(n) -> bool:

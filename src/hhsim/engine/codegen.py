@@ -213,7 +213,7 @@ def generate_source(s: Structure, helpers_hash: str) -> str:
         "import numpy as np",
         "from numba import njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
-        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e,",
+        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e, _exp_ratio_e,",
         "                                         _ghk, choose, fexp, hermite_crossing)",
         "",
         "N_GATES = %d" % ng,

@@ -48,22 +48,27 @@ def _conc_vars(s: Structure, conc: dict[str, str] | None) -> dict[str, str]:
 
 
 def form_source(s: Structure, j: int, which: int, v: str, conc: dict[str, str] | None = None,
-                param=node_param, shared=None) -> str:
+                param=node_param, shared: dict[int, str] | None = None) -> str:
     """Source text of form ``which`` of gate ``j`` at voltage ``v``.
 
-    Built-in shapes use their templates (``shared``: see :func:`_form`);
-    expression forms are rendered from their checked, canonical tree (names
-    ``p<k>`` -> ``rp`` rows, pool states -> ``conc`` variables).
+    Built-in shapes use their templates; expression forms are rendered from
+    their checked, canonical tree (names ``p<k>`` -> ``rp`` rows, pool states
+    -> ``conc`` variables).  ``shared`` maps the form's exponentials computed
+    from shared ones (:mod:`hhsim.physics.exp_sharing`) to their source: site 0
+    for a built-in form, the sites of :func:`hhsim.channels.expr.exp_sites`
+    for an expression.
     """
     g = s.gates[j]
     kind, off = g.form_kinds[which], g.param_offsets[which]
+    shared = shared or {}
     if kind != "expr":
-        return _form(kind, v, off, param, shared)
+        return _form(kind, v, off, param, shared.get(0))
     tree = _expr.parse(g.form_code[which])
     names = {"V": v}
     names.update(_conc_vars(s, conc))
     names.update({f"p{k}": param("rp", off + k) for k in range(g.form_sizes[which])})
-    return _expr.to_source(tree, names)
+    sites = _expr.exp_sites(tree) if shared else ()
+    return _expr.to_source(tree, names, {sites[n].path: e for n, e in shared.items()})
 
 
 def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str] | None = None,
@@ -75,7 +80,8 @@ def gate_relaxation(s: Structure, v: str, suffix: str = "", conc: dict[str, str]
     ``xinf{j}`` in place of the state when computing conductances.  Expression
     rates that read a pool concentration use ``conc[name]`` (default ``x<k>``,
     the pool's state variable).  ``shared`` maps (gate, form) to the
-    exponential of forms computed from shared exponentials.
+    exponentials of that form computed from shared ones, by site
+    (:meth:`hhsim.physics.exp_sharing.SharedExps.at`).
 
     A state j of a kinetic scheme gets ``A{j}`` = the flux into it from the
     other states (their values ``xs``, needed then) and ``B{j}`` = the sum

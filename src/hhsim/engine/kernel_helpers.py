@@ -58,6 +58,16 @@ def _exp_ratio(x):
 
 
 @njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+def _exp_ratio_e(x, e):
+    """:func:`_exp_ratio` given its exponential ``e`` = exp(-x), computed elsewhere
+    (an expression's ``vtrap``/``linexp`` from shared exponentials): near x = 0 the
+    series, which does not use it."""
+    series = exp_ratio_series(x)
+    direct = x / (1.0 - e)
+    return series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
+
+
+@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 def _linexp(x, k):
     """``x / (1 - exp(-x/k))`` (expression helper ``linexp``), exact through x = 0."""
     return k * _exp_ratio(x * (1.0 / k))

@@ -61,7 +61,7 @@ def generate_source(s: Structure) -> str:
         "import numpy as np",
         "from numba import carray, njit",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
-        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e,",
+        "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e, _exp_ratio_e,",
         "                                         _ghk, choose, fexp)",
         "",
         "",

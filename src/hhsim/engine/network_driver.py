@@ -649,7 +649,7 @@ def deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK):
     """The step's spikes queued by :func:`step_end`: their edges delivered at the next
     step's start, to the target nodes lo .. hi - 1 (one thread's share)."""
     deliver_late(SPK.t, SPK.src, SPK.pushed[0], E.out_ptr, E.delay, t0 + (n + 1) * dt, E.post, E.w, E.group, E.stp,
-                 LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB, lo, hi)
+                 LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB, lo, hi, E.immediate)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)

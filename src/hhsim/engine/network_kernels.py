@@ -517,6 +517,21 @@ def _delivered_late(td, t_next, group, slot):
     return td < t_next and group >= 0 and slot < 0
 
 
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _deliver_edges(e_lo, e_hi, e_post, e_w, e_group, lin_kind, lin_t1, lin_norm, lin_dA, lin_dB, lo, hi):
+    """Edges e_lo .. e_hi - 1 of one spike, all linear, without plasticity and arriving
+    before the next step's start: their increments into ``lin_dA``/``lin_dB`` for the
+    target nodes lo .. hi - 1 (the arithmetic of :func:`push_queued`'s edge by edge)."""
+    for e in range(e_lo, e_hi):
+        i = e_post[e]
+        if i < lo or i >= hi:
+            continue
+        g = e_group[e]
+        a, b = lin_event(lin_kind[g], lin_dA[g, i], lin_dB[g, i], e_w[e], lin_t1[g], lin_norm[g])
+        lin_dA[g, i] = a
+        lin_dB[g, i] = b
+
+
 @njit(cache=True, _nrt=False, fastmath=False)
 def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
@@ -539,8 +554,12 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
         need = out_ptr[src + 1] - out_ptr[src]
         if need > n_free[0]:
             return k
-        if not deliver and immediate[src] and sp_t[k] < t_next:
+        if immediate[src] and sp_t[k] < t_next:
+            # every edge arrives now (delay 0), before the next step's start
             late[0] += need
+            if deliver:
+                _deliver_edges(out_ptr[src], out_ptr[src + 1], e_post, e_w, e_group, lin_kind, lin_t1, lin_norm,
+                               lin_dA, lin_dB, 0, lin_dA.shape[1])
             continue
         for e in range(out_ptr[src], out_ptr[src + 1]):
             td = sp_t[k] + e_delay[e]
@@ -562,13 +581,17 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
 
 @njit(cache=True, _nrt=False, fastmath=False)
 def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_group, e_stp, lin_kind, lin_t1,
-                 lin_norm, lin_dA, lin_dB, lo, hi):
+                 lin_norm, lin_dA, lin_dB, lo, hi, immediate):
     """The increments :func:`push_queued` left undelivered: the spikes' edges that fall
     before the next step's start ``t_next`` (ms) into ``lin_dA``/``lin_dB``, for the
     target nodes lo .. hi - 1 only, so that threads owning disjoint nodes deliver at
     once; each node's increments are added in spike and edge order, as by one thread."""
     for k in range(n_sp):
         src = sp_src[k]
+        if immediate[src] and sp_t[k] < t_next:  # every edge arrives now (delay 0)
+            _deliver_edges(out_ptr[src], out_ptr[src + 1], e_post, e_w, e_group, lin_kind, lin_t1, lin_norm,
+                           lin_dA, lin_dB, lo, hi)
+            continue
         for e in range(out_ptr[src], out_ptr[src + 1]):
             i = e_post[e]
             if i < lo or i >= hi or not _delivered_late(sp_t[k] + e_delay[e], t_next, e_group[e], e_stp[e]):

@@ -30,9 +30,11 @@ far beyond any membrane potential short of the divergence limit).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
+from ..channels import expr as _expr
 from ..channels.base import FORMS
 
 #: Largest multiple of a base slope computed as a power (squarings: log2 of it).
@@ -43,88 +45,156 @@ MAX_INTERCEPT = 40.0
 
 @dataclass(frozen=True)
 class SharedForm:
-    """Form ``which`` (0 or 1) of gate ``gate``: its exponential is base ``base`` to ``power``."""
+    """Form ``which`` (0 or 1) of gate ``gate``: its exponential number ``site`` (0 for
+    a built-in form; for an expression form, the site-th of
+    :func:`hhsim.channels.expr.exp_sites`) is base ``base`` to ``power``."""
 
     gate: int
     which: int
     base: int
     power: int
+    site: int = 0
 
 
 @dataclass(frozen=True)
 class ExpSharing:
     """Groups of rate forms whose exponentials come from one exponential each.
 
-    ``bases[b]`` is the (gate, which) form whose slope is group b's base
-    (itself a member, power 1); ``forms`` lists every member of every group.
+    ``bases[b]`` is the (gate, which, site) exponential whose slope is group b's
+    base (itself a member, power 1); ``forms`` lists every member of every group.
     """
 
-    bases: tuple[tuple[int, int], ...]
+    bases: tuple[tuple[int, int, int], ...]
     forms: tuple[SharedForm, ...]
 
 
-def _shareable(structure) -> list[tuple[int, int]]:
-    """(gate, which) of the forms that may share: built-in exponential forms of evolving gates."""
-    out = []
+class _BuiltIn:
+    """A built-in exponential form: its exponential is exp(sign (V - V0) / k), slope
+    sign / k (1/mV) and intercept -sign V0 / k, with k and V0 rows of ``rp``."""
+
+    def __init__(self, structure, gate: int, which: int):
+        self.key = (gate, which, 0)
+        self.sign = FORMS[structure.gates[gate].form_kinds[which]].exp_sign
+        self.k_row, self.v0_row = _rows(structure, (gate, which))
+        self.rows = (self.k_row, self.v0_row)
+
+    def slope(self, rp) -> Fraction | None:
+        """The exact slope (1/mV) for the parameter column ``rp``; None when the form
+        may not share (k = 0, or an intercept beyond ``MAX_INTERCEPT``)."""
+        k, v0 = float(rp[self.k_row]), float(rp[self.v0_row])
+        if k == 0.0 or not abs(v0 / k) <= MAX_INTERCEPT:
+            return None
+        return Fraction(self.sign) / Fraction(k)
+
+    def slope_values(self, rp) -> np.ndarray:
+        k = rp[self.k_row]
+        return (1.0 / k) if self.sign > 0 else -(1.0 / k)
+
+    def factor_values(self, rp) -> np.ndarray:
+        return np.exp((-rp[self.v0_row] if self.sign > 0 else rp[self.v0_row]) * (1.0 / rp[self.k_row]))
+
+    def slope_source(self, param) -> str:
+        return f"{'' if self.sign > 0 else '-'}(1.0 / {param('rp', self.k_row)})"
+
+    def factor_source(self, param) -> str:
+        # exponent s (V - V0) = s V + c with c = -s V0, s = sign / k
+        neg = "-" if self.sign > 0 else ""
+        return f"fexp({neg}{param('rp', self.v0_row)} * (1.0 / {param('rp', self.k_row)}))"
+
+
+class _Site:
+    """An exponential inside an expression form (:class:`hhsim.channels.expr.ExpSite`):
+    slope fixed by the text, intercept c = the exponent at V = 0 from the form's
+    parameters (rows ``rows`` of ``rp``)."""
+
+    def __init__(self, structure, gate: int, which: int, index: int, site: _expr.ExpSite):
+        g = structure.gates[gate]
+        self.key = (gate, which, index)
+        self.site = site
+        off, size = g.param_offsets[which], g.form_sizes[which]
+        used = set(_expr.names(site.exponent))
+        self.names = {f"p{k}": off + k for k in range(size) if f"p{k}" in used}
+        self.rows = tuple(self.names.values())
+
+    def _intercepts(self, rp) -> np.ndarray:
+        env = {"V": 0.0, **{name: rp[row] for name, row in self.names.items()}}
+        return _expr.evaluate(self.site.exponent, env)
+
+    def slope(self, rp) -> Fraction | None:
+        c = float(np.asarray(self._intercepts(rp)).ravel()[0])
+        return self.site.slope if abs(c) <= MAX_INTERCEPT else None
+
+    def slope_values(self, rp) -> np.ndarray:
+        return np.full(np.shape(rp)[1:], float(self.site.slope))
+
+    def factor_values(self, rp) -> np.ndarray:
+        return np.exp(self._intercepts(rp))
+
+    def slope_source(self, param) -> str:
+        return repr(float(self.site.slope))
+
+    def factor_source(self, param) -> str:
+        names = {"V": "0.0", **{name: param("rp", row) for name, row in self.names.items()}}
+        return f"fexp({_expr.to_source(self.site.exponent, names)})"
+
+
+def _candidates(structure) -> list:
+    """The exponentials that may share: those of built-in exponential forms and the
+    sites of expression forms, of evolving gates (not instantaneous, not schemes)."""
+    out: list = []
     for j, g in enumerate(structure.gates):
         if g.instantaneous or g.scheme:
             continue
         for which, kind in enumerate(g.form_kinds):
-            if FORMS[kind].exp_sign:
-                out.append((j, which))
+            if kind == "expr":
+                sites = _expr.exp_sites(_expr.parse(g.form_code[which]))
+                out += [_Site(structure, j, which, n, site) for n, site in enumerate(sites)]
+            elif FORMS[kind].exp_sign:
+                out.append(_BuiltIn(structure, j, which))
     return out
 
 
-def _k_v0(structure, rp, form) -> tuple[float, float]:
-    """(k, V0) of a form from the rate-parameter column ``rp``."""
-    k, v0 = _rows(structure, form)
-    return float(rp[k]), float(rp[v0])
-
-
-def _sign(structure, form) -> int:
-    j, which = form
-    return FORMS[structure.gates[j].form_kinds[which]].exp_sign
-
-
 def find(structure, rp) -> ExpSharing | None:
-    """The sharing of ``structure``'s forms that the parameter column ``rp`` allows (None: none).
+    """The sharing of ``structure``'s exponentials that the parameter column ``rp``
+    allows (None: none).
 
-    Forms are taken by increasing |slope|; each joins the first group whose
+    Exponentials are taken by increasing |slope|; each joins the first group whose
     base slope it is a whole multiple of (1..``MAX_POWER``, same sign), else
     starts a group.  Groups of one are dropped (nothing to share).
     """
     cands = []
-    for f in _shareable(structure):
-        k, v0 = _k_v0(structure, rp, f)
-        if k == 0.0 or not abs(v0 / k) <= MAX_INTERCEPT:
-            continue
-        cands.append((abs(1.0 / k), f, k))
+    for c in _candidates(structure):
+        slope = c.slope(rp)
+        if slope is not None:
+            cands.append((abs(slope), c, slope))
     cands.sort(key=lambda t: t[0])
-    groups: list[list[tuple[tuple[int, int], int]]] = []
-    for _, f, k in cands:
+    groups: list[list] = []
+    for _, c, slope in cands:
         for grp in groups:
-            base = grp[0][0]
-            p = _relation(structure, base, f, _k_v0(structure, rp, base)[0], k)
+            p = _relation(grp[0][0], grp[0][2], c, slope, rp)
             if p:
-                grp.append((f, p))
+                grp.append((c, p, slope))
                 break
         else:
-            groups.append([(f, 1)])
+            groups.append([(c, 1, slope)])
     groups = [g for g in groups if len(g) > 1]
     if not groups:
         return None
-    bases = tuple(g[0][0] for g in groups)
-    forms = tuple(SharedForm(f[0], f[1], b, p) for b, g in enumerate(groups) for f, p in g)
+    bases = tuple(g[0][0].key for g in groups)
+    forms = tuple(SharedForm(c.key[0], c.key[1], b, p, c.key[2]) for b, g in enumerate(groups) for c, p, _ in g)
     return ExpSharing(bases, forms)
 
 
-def _relation(structure, base, form, k_base: float, k_form: float) -> int:
-    """The power p with slope(form) = p slope(base) exactly, or 0."""
-    same = _sign(structure, base) * _sign(structure, form)
-    for p in range(1, MAX_POWER + 1):
-        if k_base == same * p * k_form:
-            return p
-    return 0
+def _relation(base, base_slope: Fraction, member, slope: Fraction, rp) -> int:
+    """The power p with slope(member) = p slope(base), or 0.  Two built-in forms keep
+    the test on their k values in floating point (k_base = p k_form), the relation
+    their kernels have always been generated for; otherwise the exact slopes."""
+    if isinstance(base, _BuiltIn) and isinstance(member, _BuiltIn):
+        same = base.sign * member.sign
+        k_base, k_form = float(rp[base.k_row]), float(rp[member.k_row])
+        return next((p for p in range(1, MAX_POWER + 1) if k_base == same * p * k_form), 0)
+    q = slope / base_slope
+    return int(q) if q.denominator == 1 and 1 <= q <= MAX_POWER else 0
 
 
 def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
@@ -135,10 +205,10 @@ def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
     looked at once.
     """
     rp = np.asarray(rp, dtype=float)
-    rows = [r for f in _shareable(structure) for r in _rows(structure, f)]
-    if not rows or rp.shape[1] == 0:
+    rows = sorted({r for c in _candidates(structure) for r in c.rows})
+    if not _candidates(structure) or rp.shape[1] == 0:
         return [(None, np.arange(rp.shape[1]))]
-    if rp.shape[1] == 1 or (rp[rows] == rp[rows, :1]).all():
+    if rp.shape[1] == 1 or not rows or (rp[rows] == rp[rows, :1]).all():
         return [(find(structure, rp[:, 0]), np.arange(rp.shape[1]))]
     _, first, inverse = np.unique(rp[rows].T, axis=0, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
@@ -150,12 +220,18 @@ def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
 
 
 def _rows(structure, form) -> tuple[int, int]:
-    """The ``rp`` rows of a form's k and V0."""
+    """The ``rp`` rows of a built-in form's k and V0."""
     j, which = form
     g = structure.gates[j]
     names = FORMS[g.form_kinds[which]].param_names
     off = g.param_offsets[which]
     return off + names.index("k"), off + names.index("V0")
+
+
+def _members(structure, sharing: ExpSharing) -> tuple[list, list]:
+    """(the bases' candidates, the members' candidates) of ``sharing``, in its order."""
+    by_key = {c.key: c for c in _candidates(structure)}
+    return [by_key[b] for b in sharing.bases], [by_key[(m.gate, m.which, m.site)] for m in sharing.forms]
 
 
 def run_constants(structure, sharing: ExpSharing, rp) -> np.ndarray:
@@ -164,15 +240,10 @@ def run_constants(structure, sharing: ExpSharing, rp) -> np.ndarray:
     exp(c), in that order; for a parameter row read by the adaptive kernels
     (:func:`hhsim.engine.codegen.flat_parameters`)."""
     rp = np.asarray(rp, dtype=float)
-    rows = []
-    for base in sharing.bases:
-        k = rp[_rows(structure, base)[0]]
-        rows.append((1.0 / k) if _sign(structure, base) > 0 else -(1.0 / k))
-    for m in sharing.forms:
-        k_row, v0_row = _rows(structure, (m.gate, m.which))
-        v0 = rp[v0_row]
-        rows.append(np.exp((-v0 if _sign(structure, (m.gate, m.which)) > 0 else v0) * (1.0 / rp[k_row])))
-    return np.array(rows).reshape(len(rows), rp.shape[1])
+    bases, members = _members(structure, sharing)
+    rows = [b.slope_values(rp) for b in bases] + [m.factor_values(rp) for m in members]
+    # a site whose intercept reads no parameter gives one number for every neuron
+    return np.array([np.broadcast_to(r, rp.shape[1:]) for r in rows]).reshape(len(rows), rp.shape[1])
 
 
 class SharedExps:
@@ -188,27 +259,15 @@ class SharedExps:
         self.s, self.sharing, self.param = structure, sharing, param
         self.slope, self.factor = slope, factor
 
-    def _kv(self, form) -> tuple[str, str]:
-        k, v0 = _rows(self.s, form)
-        return self.param("rp", k), self.param("rp", v0)
-
     def prologue(self) -> list[str]:
         """Lines computing ``slope`` and ``factor`` from the parameters (once per run)."""
-        sh, lines = self.sharing, []
-        for b, base in enumerate(sh.bases):
-            k, _ = self._kv(base)
-            sign = "" if _sign(self.s, base) > 0 else "-"
-            lines.append(f"{self.slope(b)} = {sign}(1.0 / {k})")
-        for n, m in enumerate(sh.forms):
-            k, v0 = self._kv((m.gate, m.which))
-            # exponent s (V - V0) = s V + c with c = -s V0, s = sign / k
-            neg = "-" if _sign(self.s, (m.gate, m.which)) > 0 else ""
-            lines.append(f"{self.factor(n)} = fexp({neg}{v0} * (1.0 / {k}))")
-        return lines
+        bases, members = _members(self.s, self.sharing)
+        return ([f"{self.slope(b)} = {c.slope_source(self.param)}" for b, c in enumerate(bases)]
+                + [f"{self.factor(n)} = {c.factor_source(self.param)}" for n, c in enumerate(members)])
 
-    def at(self, v: str) -> tuple[list[str], dict[tuple[int, int], str]]:
-        """(lines, {(gate, form): its exponential}) at voltage ``v`` (the argument
-        ``shared`` of :func:`hhsim.engine.codegen.gate_relaxation`)."""
+    def at(self, v: str) -> tuple[list[str], dict[tuple[int, int], dict[int, str]]]:
+        """(lines, {(gate, form): {site: its exponential}}) at voltage ``v`` (the
+        argument ``shared`` of :func:`hhsim.engine.emit.gate_relaxation`)."""
         sh, lines = self.sharing, []
         for b in range(len(sh.bases)):
             need = max(m.power for m in sh.forms if m.base == b)
@@ -217,9 +276,9 @@ class SharedExps:
             while 2 * sq <= need:
                 lines.append(f"SE{b}_{2 * sq} = SE{b}_{sq} * SE{b}_{sq}")
                 sq *= 2
-        out = {}
+        out: dict[tuple[int, int], dict[int, str]] = {}
         for n, m in enumerate(sh.forms):
             bits = [1 << i for i in range(m.power.bit_length()) if m.power >> i & 1]
             term = " * ".join(f"SE{m.base}_{p}" for p in reversed(bits))
-            out[(m.gate, m.which)] = f"({term}) * {self.factor(n)}"
+            out.setdefault((m.gate, m.which), {})[m.site] = f"({term}) * {self.factor(n)}"
         return lines, out
