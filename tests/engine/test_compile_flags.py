@@ -59,6 +59,23 @@ def test_every_function_numba_does_not_inline_states_its_fastmath_flags(module):
     assert not unstated, f"{module}: {unstated} take the fastmath flags of whichever caller compiles them first"
 
 
+def test_no_engine_module_leaves_a_functions_flags_to_its_callers():
+    """Every module of the engine, found by walking the package (a new module is covered
+    without being listed): no compiled function that numba does not inline leaves its
+    fastmath flags unset."""
+    import pkgutil
+
+    import hhsim.engine
+
+    unstated = []
+    for info in pkgutil.walk_packages(hhsim.engine.__path__, "hhsim.engine."):
+        mod = importlib.import_module(info.name)
+        unstated += [f"{info.name}.{name}" for name, f in vars(mod).items()
+                     if isinstance(f, Dispatcher) and f.py_func.__module__ == info.name
+                     and f.targetoptions.get("inline", "never") != "always" and "fastmath" not in f.targetoptions]
+    assert not unstated, f"{unstated} take the fastmath flags of whichever caller compiles them first"
+
+
 def test_the_spike_time_root_finder_rounds_as_its_source_after_a_contracting_caller(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir(mode=0o700)

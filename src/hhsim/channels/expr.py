@@ -292,7 +292,7 @@ def _shared_call(n, args: list[str], e: str) -> str:
     if n[1] == "exp":
         return f"({e})"
     x, k = args
-    inv = repr(1.0 / float(n[2][1][1]))
+    inv = repr(1.0 / float(n[2][1][1]))  # the second argument is a number (a site's k)
     y = f"((-{x}) * {inv})" if n[1] == "vtrap" else f"({x} * {inv})"
     return f"({k} * _exp_ratio_e({y}, {e}))"
 
@@ -318,6 +318,7 @@ class ExpSite:
     slope: Fraction
 
 
+@functools.lru_cache(maxsize=4096)
 def exp_sites(tree: tuple) -> tuple[ExpSite, ...]:
     """The exponential sites of ``tree`` (see :class:`ExpSite`), in the order of the
     walk of :func:`to_source`.  A site's exponential can be computed from another

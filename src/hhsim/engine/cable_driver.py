@@ -105,7 +105,7 @@ def theta_update_seen(b, v, vmax, hist, n, inv_theta, thr, lo, hi):
     return seen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def largest(v):
     """max |V|, NaN if any V is NaN."""
     big = 0.0
@@ -116,7 +116,7 @@ def largest(v):
     return big
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def any_crossing(hist, n, thr, lo, hi):
     """Did any of nodes lo .. hi-1 cross its threshold upwards on [t_(n-1), t_n]?
     (A branch-free pass, which vectorises: most steps have no crossing.)"""
@@ -128,7 +128,7 @@ def any_crossing(hist, n, thr, lo, hi):
     return seen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final, lo, hi, check_first=True):
     """Time upward threshold crossings of nodes lo .. hi-1 on the interval [t_(n-1), t_n], once
     V^(n+1) is in the history ring, from the cubic through the four samples
@@ -161,13 +161,13 @@ def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final, lo, hi, check_fir
             spk_n[c] = k + 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def finish_crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt):
     """Time crossings on the last interval [t_(N-1), t_N] (parabola through three samples)."""
     crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, TRUE, ZERO, hist.shape[1], TRUE)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def record(v, rec_nodes, v_rec, r, lo, hi):
     """Row r of ``v_rec``: V of the recorded nodes among lo .. hi-1."""
     for m in range(rec_nodes.shape[0]):
@@ -176,7 +176,7 @@ def record(v, rec_nodes, v_rec, r, lo, hi):
             v_rec[r, m] = v[c]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
     """Store V^(n+1) in the history ring, then time the crossings (explicit methods)."""
     h_new = (ng_step + 1) % 4
@@ -227,7 +227,7 @@ def theta_step(mem, theta, split, chain, probe, v, y, tau, h, G, GE, vmax, hist,
     return True
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
                    sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end,
                    damp, dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
@@ -343,7 +343,7 @@ def implicit_steps(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, his
     return -1
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def run_implicit(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax,
                  sumg, bfix, alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end,
                  damp, dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n,
@@ -358,7 +358,7 @@ def run_implicit(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, hist,
     return status
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def derivs_all(mem, v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g):
     """Method-of-lines right-hand side: dV/dt (mV/ms) and the states' rates at every node.
@@ -379,7 +379,7 @@ def derivs_all(mem, v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gf
     mem[2](v, y, ia, dv, dy, PT, runs, area, icap)  # the structure's membrane_rates
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def _advance_explicit(v, y, vmax, dv, dy, h):
     """V and the states += h * rates; returns max |V| and the sum of V (NaN check)."""
     big = 0.0
@@ -394,7 +394,7 @@ def _advance_explicit(v, y, vmax, dv, dy, h):
     return big, acc
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def euler_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg_idx, alg_ptr, alg_nbr, alg_g,
                site_node, site_wave, site_scale, i_a, k, h, inj, dv, dy, ia, i_ext):
     """One forward-Euler step of length h on V and the states; False if V blew up."""
@@ -409,7 +409,7 @@ def euler_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, a
     return True
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def rk4_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg_idx, alg_ptr, alg_nbr, alg_g,
              site_node, site_wave, site_scale, i_a, i_m, i_b, k, h, inj, kv, ky, vs, ys, ia, i_ext):
     """One classical Runge-Kutta step of length h on V and the states; False if V blew up."""
@@ -449,7 +449,7 @@ def rk4_step(mem, v, y, vmax, PT, runs, area, icap, parent, gax, gfix, bfix, alg
     return True
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def run_euler(mem, v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
               alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
               i_a, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n):
@@ -473,7 +473,7 @@ def run_euler(mem, v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bf
     return -1
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def run_rk4(mem, v, y, vmax, hist, PT, runs, area, icap, parent, gax, gfix, bfix,
             alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale,
             i_a, i_m, i_b, dt, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, thr, spk_t, spk_n):
@@ -514,17 +514,17 @@ STRUCTURE_DRIVERS = ("theta_step", "implicit_steps", "run_implicit", "derivs_all
                      "run_euler", "run_rk4")
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _no_membrane_step(v, y, G, GE, PT, runs, tau, lo, hi):
     """Stands in for membrane_step where a driver does not call it."""
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _no_membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix, inv_tdt):
     """Stands in for membrane_assemble where a driver does not call it."""
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _no_membrane_rates(v, y, ia, dv, dy, PT, runs, area, icap):
     """Stands in for membrane_rates where a driver does not call it."""
 

@@ -47,7 +47,7 @@ def membrane_functions(mod) -> tuple:
     return step, assemble, rates
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def noisy_conductance(z, ch_row0, ch_ns, ch_gbar, ch_erev, ch_n, area, g_ext, ge_ext):
     """``g_ext`` (µS) and ``ge_ext`` (nA, g E) of every compartment's noisy channels from
     their counts ``z`` (a compartment without channels gets 0)."""
@@ -64,7 +64,7 @@ def noisy_conductance(z, ch_row0, ch_ns, ch_gbar, ch_erev, ch_n, area, g_ext, ge
         ge_ext[c] = ge
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=False)
 def record_open(z, ch_row0, ch_ns, ch_n, rec_nodes, o_rec, r):
     """Row r of ``o_rec`` (n_rows, n_noisy, n_recorded): each noisy channel's open fraction at
     the recorded compartments (NaN where a compartment has none of its channels)."""
@@ -75,7 +75,7 @@ def record_open(z, ch_row0, ch_ns, ch_n, rec_nodes, o_rec, r):
             o_rec[r, k, m] = z[top, c] / ch_n[k, c] if ch_n[k, c] > 0.0 else np.nan
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
 def run_noisy_implicit(mem, theta, chain, v, y, vmax, hist, PT, runs, area, cap, parent, gax, sumg, bfix,
                        alg_idx, alg_ptr, alg_nbr, alg_g, site_node, site_wave, site_scale, i_t, i_end, damp,
                        dt, h_prev, t_origin, n0, n_steps, rec_every, rec_nodes, v_rec, o_rec, thr, spk_t, spk_n,

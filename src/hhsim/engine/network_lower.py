@@ -435,7 +435,7 @@ def _pre_ids(name: str, pop_range, source_range) -> tuple[int, int]:
     return pop_range[name] if name in pop_range else source_range[name]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _place(pre, post, w, d, pre0, post0, group, kq, stp, cursor, out_post, out_w, out_d, out_group, out_kq,
            out_stp):
     """Write one projection's edges at their places in the source-sorted arrays
@@ -553,7 +553,7 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     return E, KIN, STP, int(w.size), max_delay, PL, plastic
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _immediate(out_ptr, delay, group, slot) -> np.ndarray:
     """Per presynaptic id: 1 where every outgoing edge is linear (``group`` >= 0), without
     plasticity (``slot`` < 0) and of delay 0, so that a spike's edges all go straight to

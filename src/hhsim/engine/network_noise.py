@@ -56,13 +56,13 @@ RECORD = ("run", "nodes", "vn", "gn", "gen", "z", "xd", "tab", "grp", "ch_row0",
           "o_rec", "gm_kind", "gm_a", "gm_b", "spk_t", "spk_n", "node_id", "y", "cols", "vlo", "vh", "method", "seed")
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def no_channels(tid, n_threads, n, dt, v, GAP, GR, NZ):
     """``chan`` of a network without noisy cells (``NZ`` empty): nothing to do."""
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
     """Step ``n`` (of ``dt`` ms) of thread ``tid``'s share of the noisy cells of every block
     of ``NZ`` (one record per block, see :data:`RECORD`): their conductance into ``Gf``,
@@ -78,7 +78,7 @@ def channel_step(tid, n_threads, n, dt, v, GAP, GR, NZ):
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
 def _block_step(tid, n_threads, n, dt, v, GAP, GR, B):
     """:func:`channel_step` for one block's record ``B``."""
     (run, nodes, vn, gn, gen, z, xd, tab, grp, ch_row0, ch_ns, ch_g0, ch_ng, ch_gbar, ch_erev, ch_n, gt_pow, gt_stride,

@@ -36,7 +36,9 @@ from numba import njit
 
 from .cable_helpers import fexp
 
-FLAGS = dict(cache=True, error_model="numpy", nogil=True)
+#: Every kernel states its fastmath flags (none), so that none takes the flags of
+#: whichever caller compiles it first into the shared kernel cache.
+FLAGS = dict(cache=True, error_model="numpy", nogil=True, fastmath=False)
 
 _MASK = np.uint64(0xFFFFFFFF)
 _M0 = np.uint64(0xD2511F53)

@@ -139,7 +139,7 @@ def new_sync() -> np.ndarray:
     return aligned.zeros(aligned.CACHE_LINE // 8, dtype=np.int64)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def meet(sync, n_threads, p):
     """Arrive at barrier ``p`` (1, 2, ...) and wait for the other threads;
     False if the leading thread has left instead (then leave too)."""
@@ -158,7 +158,7 @@ def meet(sync, n_threads, p):
     return _load(sync, 1) == 0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, fastmath=False)
 def leave(sync):
     """The leading thread leaves the loop: release every thread waiting or about to wait."""
     _store(sync, 1, 1)

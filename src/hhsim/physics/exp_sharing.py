@@ -10,6 +10,14 @@ computed and each member's is ``E^p exp(c)``: ``E^p`` by repeated squaring,
 ``exp(c)`` once per run of neurons.  ``hh`` then takes two rate
 exponentials per step instead of six.
 
+Rates written as expressions take part too: each ``exp``, ``vtrap`` or
+``linexp`` whose exponent is linear in V with a numeric slope (a *site*,
+:func:`hhsim.channels.expr.exp_sites`; the slope found exactly, with rational
+arithmetic, from the checked tree) joins the groups like a built-in form, its
+intercept ``c`` (the exponent at V = 0) computed from the form's parameters.
+Traub-Miles' six rates (slopes -1/4, +1/5, -1/18, -1/5, -1/5, -1/40) then take
+three exponentials: exp(-V/40) gives four of them.
+
 The grouping (an :class:`ExpSharing`) is found from a neuron's own
 parameters: relations that hold exactly (``k_b = p k_f`` up to sign), with
 moderate intercepts.  It is part of the
@@ -205,8 +213,9 @@ def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
     looked at once.
     """
     rp = np.asarray(rp, dtype=float)
-    rows = sorted({r for c in _candidates(structure) for r in c.rows})
-    if not _candidates(structure) or rp.shape[1] == 0:
+    candidates = _candidates(structure)
+    rows = sorted({r for c in candidates for r in c.rows})
+    if not candidates or rp.shape[1] == 0:
         return [(None, np.arange(rp.shape[1]))]
     if rp.shape[1] == 1 or not rows or (rp[rows] == rp[rows, :1]).all():
         return [(find(structure, rp[:, 0]), np.arange(rp.shape[1]))]

@@ -134,7 +134,7 @@ def count_not_after(row, t):
     return lo
 
 
-@njit(cache=True, error_model='numpy')
+@njit(cache=True, error_model='numpy', fastmath=False)
 def next_stop(kt, kj, w, t, t_end):
     """The first knot after t where the stimulus jumps or breaks (else the end of the run)."""
     row = kt[w]
