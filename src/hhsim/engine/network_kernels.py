@@ -49,6 +49,9 @@ from numba import njit
 
 LIN_EXP, LIN_ALPHA, LIN_BIEXP = 0, 1, 2
 KIN_PULSE, KIN_GPROTEIN, KIN_CUSTOM = 0, 1, 2
+#: A presynaptic id's ``immediate`` code (``network_lower._immediate``): its edges all arrive
+#: at the next step's start, and (SORTED) are in order of their targets.
+IMMEDIATE, IMMEDIATE_SORTED = 1, 2
 
 _E = math.e
 
@@ -518,6 +521,27 @@ def _delivered_late(td, t_next, group, slot):
 
 
 @njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _first_at_least(e_post, e_lo, e_hi, node):
+    """The first edge of e_lo .. e_hi - 1 (in order of their targets) whose target is at
+    least ``node``, else e_hi: bisection."""
+    while e_lo < e_hi:
+        mid = (e_lo + e_hi) // 2
+        if e_post[mid] < node:
+            e_lo = mid + 1
+        else:
+            e_hi = mid
+    return e_lo
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+def _target_run(e_post, e_lo, e_hi, lo, hi):
+    """The edges of e_lo .. e_hi - 1 (in order of their targets) whose targets are in
+    lo .. hi - 1: (first, end)."""
+    first = _first_at_least(e_post, e_lo, e_hi, lo)
+    return first, _first_at_least(e_post, first, e_hi, hi)
+
+
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
 def _deliver_edges(e_lo, e_hi, e_post, e_w, e_group, lin_kind, lin_t1, lin_norm, lin_dA, lin_dB, lo, hi):
     """Edges e_lo .. e_hi - 1 of one spike, all linear, without plasticity and arriving
     before the next step's start: their increments into ``lin_dA``/``lin_dB`` for the
@@ -589,8 +613,10 @@ def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_gr
     for k in range(n_sp):
         src = sp_src[k]
         if immediate[src] and sp_t[k] < t_next:  # every edge arrives now (delay 0)
-            _deliver_edges(out_ptr[src], out_ptr[src + 1], e_post, e_w, e_group, lin_kind, lin_t1, lin_norm,
-                           lin_dA, lin_dB, lo, hi)
+            e_lo, e_hi = out_ptr[src], out_ptr[src + 1]
+            if immediate[src] == IMMEDIATE_SORTED:  # this thread's targets: a run of the edges
+                e_lo, e_hi = _target_run(e_post, e_lo, e_hi, lo, hi)
+            _deliver_edges(e_lo, e_hi, e_post, e_w, e_group, lin_kind, lin_t1, lin_norm, lin_dA, lin_dB, lo, hi)
             continue
         for e in range(out_ptr[src], out_ptr[src + 1]):
             i = e_post[e]

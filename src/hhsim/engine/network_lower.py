@@ -28,6 +28,7 @@ from ..errors import ParameterError
 from ..model import Model
 from . import pages
 from .batch import Grid, stimulus_knots
+from .network_kernels import IMMEDIATE, IMMEDIATE_SORTED
 from .network_tables import (STDP, Drive, EventEdges, GapJunctions, GradedSynapses, KineticSynapses, LinearSynapses,
                              PoissonInputs, ShortTermPlasticity)
 
@@ -547,26 +548,30 @@ def _edges(net: Network, pop_range, source_range, pops, lin_keys, seed: int, n_n
     e_stp[stp_ids] = np.arange(stp_ids.size, dtype=np.int32)
     ns = stp_ids.size
     STP = ShortTermPlasticity(stp_p, u=np.zeros(ns), x=np.ones(ns), t=np.full(ns, -1e301))
-    E = EventEdges(post, w, d, group, e_kin, e_stp, out_ptr, immediate=_immediate(out_ptr, d, group, e_stp))
+    E = EventEdges(post, w, d, group, e_kin, e_stp, out_ptr, immediate=_immediate(out_ptr, post, d, group, e_stp))
     PL, plastic = _plasticity(stp_rows, slot_row, stp_ids, post, w, d, out_ptr, pop_range, source_range, n_nodes)
     max_delay = float(d.max()) if d.size else 0.0
     return E, KIN, STP, int(w.size), max_delay, PL, plastic
 
 
 @njit(cache=True, fastmath=False)
-def _immediate(out_ptr, delay, group, slot) -> np.ndarray:
-    """Per presynaptic id: 1 where every outgoing edge is linear (``group`` >= 0), without
-    plasticity (``slot`` < 0) and of delay 0, so that a spike's edges all go straight to
-    the next step's start (see ``network_kernels.push_queued``), else 0.  A loop over the
-    edges in place: array expressions over them would allocate several bytes per synapse
-    (gigabytes for 80 million synapses) just to read them once."""
+def _immediate(out_ptr, post, delay, group, slot) -> np.ndarray:
+    """Per presynaptic id: ``IMMEDIATE`` where every outgoing edge is linear (``group`` >= 0),
+    without plasticity (``slot`` < 0) and of delay 0, so that a spike's edges all go
+    straight to the next step's start (see ``network_kernels.push_queued``);
+    ``IMMEDIATE_SORTED`` where, besides, its edges are in order of their targets, so that
+    a thread finds the edges to its own nodes by bisection (``deliver_late``); else 0.
+    A loop over the edges in place: array expressions over them would allocate several
+    bytes per synapse (gigabytes for 80 million synapses) just to read them once."""
     n_ids = out_ptr.size - 1
-    out = np.ones(n_ids, dtype=np.int8)
+    out = np.full(n_ids, IMMEDIATE_SORTED, dtype=np.int8)
     for i in range(n_ids):
         for e in range(out_ptr[i], out_ptr[i + 1]):
             if delay[e] != 0.0 or group[e] < 0 or slot[e] >= 0:
                 out[i] = 0
                 break
+            if e > out_ptr[i] and post[e] < post[e - 1]:
+                out[i] = IMMEDIATE
     return out
 
 

@@ -129,7 +129,8 @@ class EventEdges(NamedTuple):
     stp: np.ndarray      # (n_edges,) plasticity slot, or -1
     out_ptr: np.ndarray  # (n_cells + n_sources + 1,) each presynaptic id's first edge
     immediate: np.ndarray  # (n_cells + n_sources,) 1 where every edge of the id is linear, without
-                           # plasticity and of delay 0 (all delivered at the next step's start)
+                           # plasticity and of delay 0 (all delivered at the next step's start),
+                           # 2 where its edges are also in order of their targets, else 0
 
 
 class ShortTermPlasticity(NamedTuple):
