@@ -152,3 +152,31 @@ def test_the_default_method_is_adaptive_where_it_pays():
     stepped = simulate_network(delayed.replace(method="expeuler", t_stop=0.5), dt=0.1)
     assert stepped.method == "expeuler"  # a method of its own is kept
     assert simulate_network(delayed.replace(t_stop=0.5), dt=0.05).method == "rk4"  # a step asked for
+
+
+@pytest.mark.parametrize("lanes", [True, False])
+def test_a_group_shares_exponentials_only_where_every_cell_allows(monkeypatch, lanes):
+    """Two populations of one membrane structure, the second with alpha_m's k changed so
+    that its slope is no longer 8 x beta_n's: the group computes every rate form with its
+    own exponential, and each population's spikes are those it fires in a network of its
+    own (there with the shared exponentials its cells all allow), in lanes and one cell
+    at a time, at rtol = atol = 1e-9."""
+    from hhsim import models, stim
+    from hhsim.physics import exp_sharing
+
+    monkeypatch.setattr(runner, "USE_LANES", lanes)
+    hh = models.get("hh")
+    slowed = hh.with_params({"Na.m.alpha.k": 10.7})
+    drive = stim.step(10.0, start=1.0)
+    pops = [Population("A", hh, n=4, stim=drive), Population("B", slowed, n=4, stim=drive)]
+    mixed = Network(populations=pops, t_stop=40.0)
+    group = lower_network(mixed, make_grid(40.0, 0.025)).groups[0]
+    assert group.plan.ncomp == 8  # one structure group
+    assert exp_sharing.common(group.plan.structure, group.plan.rp) is None
+    assert exp_sharing.common(group.plan.structure, group.plan.rp[:, :4]) is not None
+    together = simulate_network(mixed, method="dopri5", rtol=1e-9, atol=1e-9)
+    for pop in pops:
+        alone = simulate_network(Network(populations=[pop], t_stop=40.0), method="dopri5", rtol=1e-9, atol=1e-9)
+        (i_t, t_t), (i_a, t_a) = together.spikes[pop.name], alone.spikes[pop.name]
+        assert t_a.size >= 8 and np.array_equal(i_t, i_a)
+        np.testing.assert_allclose(t_t, t_a, rtol=0, atol=1e-6)

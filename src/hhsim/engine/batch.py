@@ -11,7 +11,7 @@ every core) over chunks of neurons, with the same results for any number
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -265,13 +265,13 @@ def run_batch(
     else:
         parts = [(None, np.arange(ncomp))]
     if len(parts) == 1:
-        out, status = _run_plan(_with_sharing(plan, parts[0][0]), *args, wave, scale, *opts)
+        out, status = _run_plan(plan.with_exp_sharing(parts[0][0]), *args, wave, scale, *opts)
     else:
         # the parts' recordings and their merged copy exist together: refuse up front
         n_rec, n_spk = _output_sizes(grid, record_every, max_spikes)
         _check_batch_memory(2 * ncomp, plan.structure.n_states, n_rec, n_spk,
                             grid.n_steps * max(1, len(stimuli)) * (method in FIXED_STEP))
-        runs = [(idx, *_run_plan(_with_sharing(plan, sh).columns(idx), *args, wave[idx], scale[idx], *opts))
+        runs = [(idx, *_run_plan(plan.with_exp_sharing(sh).columns(idx), *args, wave[idx], scale[idx], *opts))
                 for sh, idx in parts]
         failed = [st for _, _, st in runs if st >= 0]
         status = min(failed) if failed else -1
@@ -393,13 +393,6 @@ def _failure(method: str, grid: Grid, status: int) -> DivergenceError:
         + ("" if method == "expeuler" else " or --method expeuler, which stays stable at large dt"),
         t_fail,
     )
-
-
-def _with_sharing(plan: Plan, sharing) -> Plan:
-    """``plan`` whose structure computes its rate forms with ``sharing`` (or none)."""
-    if plan.structure.exp_sharing == sharing:
-        return plan
-    return replace(plan, structure=replace(plan.structure, exp_sharing=sharing))
 
 
 def _merge(ncomp: int, parts) -> BatchOutput:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DivergenceError, ParameterError
+from ..physics import exp_sharing
 from . import threads
 from .codegen import adaptive_functions, flat_parameters
 from . import network_adaptive as na
@@ -319,8 +320,10 @@ class _Structure:
 
 
 def _structure(group) -> _Structure:
-    """The :class:`_Structure` of one group of the plan: in lanes when its membrane allows."""
-    p = group.plan
+    """The :class:`_Structure` of one group of the plan: in lanes when its membrane allows.
+    Its rate forms share exponentials when every cell of the group allows the same
+    sharing (:mod:`hhsim.physics.exp_sharing`), else none: one kernel serves them all."""
+    p = group.plan.with_exp_sharing(exp_sharing.common(group.plan.structure, group.plan.rp))
     s = p.structure
     ys = np.ascontiguousarray(np.vstack([np.asarray(p.v0, dtype=float)[None, :], np.asarray(p.y0, dtype=float)]).T)
     params = flat_parameters(p)

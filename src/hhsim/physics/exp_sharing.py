@@ -228,6 +228,13 @@ def groups(structure, rp) -> list[tuple[ExpSharing | None, np.ndarray]]:
     return [(sh, np.sort(np.concatenate(parts))) for sh, parts in by_sharing.items()]
 
 
+def common(structure, rp) -> ExpSharing | None:
+    """The sharing every neuron (column of ``rp``) allows when they all allow the same
+    one (one kernel then serves them all, as in a network's group), else None."""
+    found = groups(structure, rp)
+    return found[0][0] if len(found) == 1 else None
+
+
 def _rows(structure, form) -> tuple[int, int]:
     """The ``rp`` rows of a built-in form's k and V0."""
     j, which = form

@@ -232,6 +232,13 @@ class Plan:
         return Plan(self.structure, pick(self.gbar), pick(self.erev), pick(self.phi), pick(self.cm), pick(self.rp),
                     pick(self.v0), pick(self.y0), pick(self.threshold))
 
+    def with_exp_sharing(self, sharing: ExpSharing | None) -> "Plan":
+        """This plan whose structure computes its rate forms with ``sharing`` (or none;
+        :mod:`hhsim.physics.exp_sharing`): every compartment must allow it."""
+        if self.structure.exp_sharing == sharing:
+            return self
+        return replace(self, structure=replace(self.structure, exp_sharing=sharing))
+
     @property
     def shares_kinetics(self) -> bool:
         """Do all compartments have the first one's rate parameters and temperature
