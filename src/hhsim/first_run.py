@@ -101,7 +101,8 @@ def start_for(argv: list[str]) -> None:
     try:
         _WORKERS["dopri5"] = subprocess.Popen(
             [sys.executable, "-m", "hhsim.engine.compile_worker", "dopri5"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=prebuilt_place.worker_environment())
     except OSError:
         pass
 

@@ -41,6 +41,14 @@ DIR_ENV = "HHSIM_PREBUILT_DIR"
 #: Environment variable: the process id of the prebuild a workload must not outlive
 #: (set by :func:`hhsim.engine.prebuild.prebuild`, read by :func:`hhsim.cli.process.follow_parent`).
 PARENT_ENV = "HHSIM_PARENT_PID"
+#: The environment variable in which a process names itself to the compile worker it
+#: starts (read by :mod:`hhsim.engine.compile_worker`, which then ends with it).
+WORKER_PARENT_ENV = "HHSIM_WORKER_PARENT"
+
+
+def worker_environment() -> dict[str, str]:
+    """The environment to start a compile worker in: this one, naming this process."""
+    return dict(os.environ, **{WORKER_PARENT_ENV: str(os.getpid())})
 
 #: The package's source directory.
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -69,3 +69,61 @@ def test_the_worker_accepts_only_its_kernel_names():
     done = subprocess.run([sys.executable, "-m", "hhsim.engine.compile_worker", "import os"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.strip().startswith("usage:")
+
+
+#: A parent that starts a child as it would start a compile worker, then waits to be
+#: killed; the child asks to die with its parent as the worker does, then sleeps.
+PARENT = """
+import subprocess, sys, time
+from hhsim import prebuilt_place
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=prebuilt_place.worker_environment())
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+CHILD = """
+import sys, time
+from hhsim.engine.compile_worker import _die_with_parent
+if not _die_with_parent():
+    sys.exit(3)
+print("following", flush=True)
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
+
+
+def test_a_worker_ends_with_its_parent_even_when_the_parent_is_killed():
+    """A parent ended by SIGKILL runs none of its clean-up (it cannot stop the worker it
+    started): the worker, having asked Linux for its parent's death, ends with it."""
+    import pytest
+    import signal
+    import time
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent's death signal is Linux's")
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert parent.stdout.readline().strip() == "following"  # the child writes to the same pipe
+        assert _alive(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child), "the worker outlived its killed parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_a_worker_whose_parent_has_ended_does_not_start():
+    env = dict(os.environ, HHSIM_WORKER_PARENT="1")  # not this child's parent
+    done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3 and "following" not in done.stdout

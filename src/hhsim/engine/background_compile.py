@@ -14,6 +14,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from .. import prebuilt_place
+
 #: Longest wait for a worker (s); after it this process compiles the kernels itself.
 WORKER_WAIT_S = 300.0
 
@@ -52,7 +54,8 @@ def start(kernel: str, payload: bytes = b"") -> subprocess.Popen | None:
     try:
         process = subprocess.Popen([sys.executable, "-m", "hhsim.engine.compile_worker", kernel],
                                    stdin=subprocess.PIPE if payload else subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=prebuilt_place.worker_environment())
     except OSError:
         return None
     if payload:
