@@ -50,6 +50,28 @@ def worker_environment() -> dict[str, str]:
     """The environment to start a compile worker in: this one, naming this process."""
     return dict(os.environ, **{WORKER_PARENT_ENV: str(os.getpid())})
 
+
+#: Linux's prctl option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def follows_parent(env_name: str, signum: int) -> bool | None:
+    """When ``$env_name`` names this process's parent (a process id), ask Linux for
+    signal ``signum`` when that parent ends.  None when nothing was asked (no such
+    variable, not Linux, no prctl), else whether the parent is still this process's
+    (False: it ended before the request was made)."""
+    text = os.environ.get(env_name, "")
+    if not text.isdigit() or not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        return None
+    return os.getppid() == int(text)
+
+
 #: The package's source directory.
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The directory, below it, of every compiled function's source.

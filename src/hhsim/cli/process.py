@@ -50,10 +50,6 @@ def handle_termination():
         signal.signal(signal.SIGTERM, previous)
 
 
-#: Linux's prctl option: the signal this process gets when its parent ends.
-_PR_SET_PDEATHSIG = 1
-
-
 def follow_parent() -> None:
     """When ``$HHSIM_PARENT_PID`` names this process's parent, ask Linux for SIGTERM when
     that parent ends, and raise :class:`Terminated` if it has ended already.
@@ -62,18 +58,8 @@ def follow_parent() -> None:
     when SIGTERM or SIGKILL ends the calling process (its ``finally`` blocks do not run):
     each workload ends itself instead, stopping its own compile worker on the way
     (:func:`handle_termination`).  Elsewhere than on Linux, nothing."""
-    text = os.environ.get(prebuilt_place.PARENT_ENV, "")
-    if not text.isdigit() or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != int(text):  # the parent ended before the request was made
-        raise Terminated()
+    if prebuilt_place.follows_parent(prebuilt_place.PARENT_ENV, signal.SIGTERM) is False:
+        raise Terminated()  # the parent ended before the request was made
 
 
 @contextmanager

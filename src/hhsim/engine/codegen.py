@@ -286,6 +286,18 @@ def flat_parameters(plan) -> np.ndarray:
     return np.ascontiguousarray(np.vstack([np.asarray(r, dtype=float) for r in rows]).T)
 
 
+def row_exps(s: Structure, at) -> SharedExps | None:
+    """The shared exponentials of ``s`` (None without) for kernels that read a neuron's
+    parameters from its :func:`flat_parameters` row, ``at(index)`` naming entry ``index``
+    of that row: the rate parameters and the run constants both come from it."""
+    if s.exp_sharing is None:
+        return None
+    off = parameter_offsets(s)
+    n_bases = len(s.exp_sharing.bases)
+    return SharedExps(s, s.exp_sharing, lambda array, row: at(off[array] + row),
+                      lambda b: at(off["shared"] + b), lambda n: at(off["shared"] + n_bases + n))
+
+
 def _adaptive_functions(s: Structure) -> list[str]:
     """The model's part of the compiled adaptive loop (:mod:`hhsim.engine.solvers.dopri5_driver`):
     ``rhs_into``, ``inst_into`` and ``dopri_stages``, for one neuron whose states
@@ -295,10 +307,7 @@ def _adaptive_functions(s: Structure) -> list[str]:
     off = parameter_offsets(s)
     flat = lambda array, row: f"P[{off[array] + row}]"  # noqa: E731
     # rate forms from shared exponentials: their run constants are in the row too
-    exps = None if s.exp_sharing is None else SharedExps(
-        s, s.exp_sharing, flat, lambda b: f"P[{off['shared'] + b}]",
-        lambda n: f"P[{off['shared'] + len(s.exp_sharing.bases) + n}]")
-    lines = StepLines(s, param=flat, exps=exps, rcm=f"(1.0 / P[{off['cm']}])")
+    lines = StepLines(s, param=flat, exps=row_exps(s, lambda k: f"P[{k}]"), rcm=f"(1.0 / P[{off['cm']}])")
     xs = [f"x{j}" for j in range(ns)]
     pools = {p.name: f"Y[{ng + k + 1}]" for k, p in enumerate(s.pools)}
     inst = instantaneous_values(s, "Y[0]", "xi", pools, param=flat)

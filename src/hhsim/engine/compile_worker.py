@@ -44,30 +44,16 @@ def _network() -> None:
 KERNELS = {"dopri5": _dopri5, "network": _network}
 
 
-#: Linux's prctl option: the signal this process gets when its parent ends.
-_PR_SET_PDEATHSIG = 1
-
-
 def _die_with_parent() -> bool:
     """On Linux, ask for SIGKILL when the parent named in ``$HHSIM_WORKER_PARENT``
-    (:func:`hhsim.prebuilt_place.worker_environment`) ends; False
-    when it has ended already.  A worker only fills the cache, whose files numba writes
-    by an atomic rename, so killing it at any point loses nothing; and it must never
-    outlive its parent (a parent ended by a signal between starting it and waiting for
-    it cannot stop it)."""
-    import os
+    (:func:`hhsim.prebuilt_place.worker_environment`) ends; False when it has ended
+    already.  A worker only fills the cache, whose files numba writes by an atomic
+    rename, so killing it at any point loses nothing; and it must never outlive its
+    parent (a parent ended by a signal between starting it and waiting for it cannot
+    stop it)."""
     import signal
 
-    text = os.environ.get(prebuilt_place.WORKER_PARENT_ENV, "")
-    if not text.isdigit() or not sys.platform.startswith("linux"):
-        return True
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return True
-    return os.getppid() == int(text)
+    return prebuilt_place.follows_parent(prebuilt_place.WORKER_PARENT_ENV, signal.SIGKILL) is not False
 
 
 def main(argv: list[str]) -> int:

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 from numba import float64, int64, types
 
-from ..physics.exp_sharing import SharedExps
 from ..physics.structure import Structure
-from .codegen import StepLines, _helpers_hash, by_structure, load_generated, parameter_offsets
+from .codegen import StepLines, _helpers_hash, by_structure, load_generated, parameter_offsets, row_exps
 from .emit import _indent
 from .function_values import CompiledFunction
 
@@ -53,9 +52,7 @@ def generate_source(s: Structure) -> str:
     n_par = off["cm"] + 1
     lane_param = lambda array, row: f"P[{off[array] + row}, c]"  # noqa: E731
     # rate forms from shared exponentials: each lane's slopes and factors in its column
-    exps = None if s.exp_sharing is None else SharedExps(
-        s, s.exp_sharing, lane_param, lambda b: f"P[{off['shared'] + b}, c]",
-        lambda n: f"P[{off['shared'] + len(s.exp_sharing.bases) + n}, c]")
+    exps = row_exps(s, lambda k: f"P[{k}, c]")
     lines = StepLines(s, param=lane_param, exps=exps, rcm=f"(1.0 / P[{off['cm']}, c])")
     body = lines.derivs("d", "Z[0, c]", [f"Z[{j + 1}, c]" for j in range(ns)], "I[c]")
     return "\n".join([
