@@ -210,6 +210,17 @@ def _running_with(marker: bytes) -> list[str]:
     return found
 
 
+def _described(pid: str) -> str:
+    """A process's command line and state, to name what was left running."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        state = [line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:")]
+        threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+    except OSError:
+        return f"{pid}: ended meanwhile"
+    return f"{pid}: {command[:160]} ({' '.join(state)}, {threads} threads)"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent's death signal is Linux's")
 def test_a_library_prebuild_killed_leaves_no_workload_running(tmp_path):
     """prebuild() called from Python and ended by SIGKILL, so that none of its own clean-up
@@ -234,6 +245,7 @@ def test_a_library_prebuild_killed_leaves_no_workload_running(tmp_path):
     while _running_with(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     left = _running_with(marker)
+    described = [_described(pid) for pid in left]
     for pid in left:  # not to leave them to the rest of the suite
         os.kill(int(pid), 9)
-    assert left == [], "processes left running after their prebuild was killed"
+    assert left == [], f"processes left running after their prebuild was killed: {described}"

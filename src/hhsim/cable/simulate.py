@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -418,14 +417,7 @@ class _Runner:
         self.threads = self._threads_now()
         if self.threads == 1 or n_steps < MIN_STEPS_PER_THREADED_CALL:
             return self.mod.run_implicit(0, 1, sync, red, *args)
-        other = threading.Thread(target=self.mod.run_implicit, args=(1, 2, sync, red, *args),
-                                 name="hhsim-cable-1", daemon=True)
-        other.start()
-        try:
-            return self.mod.run_implicit(0, 2, sync, red, *args)
-        finally:
-            spin.leave(sync)  # (the compiled run has already, unless it never started)
-            other.join()
+        return spin.run_on_threads(self.mod.run_implicit, 2, sync, (red, *args), "hhsim-cable")
 
     def _damping(self, n0: int, k: int) -> np.ndarray:
         """1 for the steps (local index) holding a stimulus edge, and the step after."""

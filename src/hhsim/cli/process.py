@@ -8,7 +8,7 @@
 * NumPy's floating-point ``RuntimeWarning`` lines are not printed: the solvers
   detect divergence themselves and report it as one line.
 * A command started for a parent it must not outlive (``$HHSIM_PARENT_PID``: a
-  prebuild's workloads) gets SIGTERM when that parent ends (:func:`follow_parent`).
+  prebuild's workloads) gets SIGKILL when that parent ends (:func:`follow_parent`).
 """
 
 from __future__ import annotations
@@ -51,14 +51,17 @@ def handle_termination():
 
 
 def follow_parent() -> None:
-    """When ``$HHSIM_PARENT_PID`` names this process's parent, ask Linux for SIGTERM when
+    """When ``$HHSIM_PARENT_PID`` names this process's parent, ask Linux for SIGKILL when
     that parent ends, and raise :class:`Terminated` if it has ended already.
 
     A library call of :func:`~hhsim.engine.prebuild.prebuild` cannot stop its workloads
     when SIGTERM or SIGKILL ends the calling process (its ``finally`` blocks do not run):
-    each workload ends itself instead, stopping its own compile worker on the way
-    (:func:`handle_termination`).  Elsewhere than on Linux, nothing."""
-    if prebuilt_place.follows_parent(prebuilt_place.PARENT_ENV, signal.SIGTERM) is False:
+    each workload ends with it instead.  SIGKILL, not SIGTERM: a workload inside one long
+    compilation (LLVM's, seconds under load) would only see SIGTERM's handler once it
+    returns; and killing it loses nothing (it writes only its prebuild's private kernel
+    cache, by atomic renames; its own compile worker ends with it, see
+    :mod:`hhsim.engine.compile_worker`).  Elsewhere than on Linux, nothing."""
+    if prebuilt_place.follows_parent(prebuilt_place.PARENT_ENV, signal.SIGKILL) is False:
         raise Terminated()  # the parent ended before the request was made
 
 

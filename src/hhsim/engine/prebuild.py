@@ -16,7 +16,7 @@ the same place are removed then (:func:`remove_other_sets`).  Interrupted,
 nothing is left half-written: the children are stopped and the temporary
 directories removed.  Killed outright (SIGKILL, or SIGTERM in a program that
 does not handle it), this process runs none of that, but its children do not
-outlive it: each gets SIGTERM when it ends (:func:`hhsim.cli.process.follow_parent`).
+outlive it: each gets SIGKILL when it ends (:func:`hhsim.cli.process.follow_parent`).
 """
 
 from __future__ import annotations

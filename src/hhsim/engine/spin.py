@@ -13,7 +13,10 @@ The shared state is a small int64 array ``sync``:
 * ``sync[0]``: arrivals so far; the p-th barrier of ``n`` threads is passed
   when it reaches ``p * n`` (it only grows: nothing to reset between barriers);
 * ``sync[1]``: 1 once the leading thread (0) has left the loop; a waiting
-  thread then stops waiting and leaves too.
+  thread then stops waiting and leaves too.  :data:`PARTNER_FAILED` when
+  another thread failed before or instead of its next meeting: the leading
+  thread leaves at its next meeting rather than wait for it forever, and
+  :func:`run_on_threads` raises the partner's error.
 
 Fixed numba code (``cache=True``); the atomic operations are LLVM's, with
 sequential consistency, so what a thread wrote before a barrier is seen by
@@ -23,6 +26,7 @@ every thread after it.
 from __future__ import annotations
 
 import platform
+import threading
 
 import numpy as np
 from llvmlite import ir
@@ -133,6 +137,10 @@ def _yield(typingctx):
     return sig, codegen
 
 
+#: ``sync[1]`` when a thread other than the leading one failed (see the module's notes).
+PARTNER_FAILED = 2
+
+
 def new_sync() -> np.ndarray:
     """A fresh ``sync`` array for one run of the threads: a cache line of its own
     (every meeting writes it; nothing else should move with it between the cores)."""
@@ -142,7 +150,11 @@ def new_sync() -> np.ndarray:
 @njit(cache=True, _nrt=False, fastmath=False)
 def meet(sync, n_threads, p):
     """Arrive at barrier ``p`` (1, 2, ...) and wait for the other threads;
-    False if the leading thread has left instead (then leave too)."""
+    False if the leading thread has left instead (then leave too).
+
+    Once every thread has arrived the barrier is passed, even if the leading thread
+    has left the loop since (it may, after a last meeting that needs no other): a
+    thread that wakes late must still do its part of the work that follows."""
     _fetch_add(sync, 0, 1)
     target = p * n_threads
     start = _cycles()
@@ -155,10 +167,42 @@ def meet(sync, n_threads, p):
             spins += 1
         else:
             _yield()
-    return _load(sync, 1) == 0
+    return True
 
 
 @njit(cache=True, _nrt=False, fastmath=False)
 def leave(sync):
     """The leading thread leaves the loop: release every thread waiting or about to wait."""
     _store(sync, 1, 1)
+
+
+def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str):
+    """``run(tid, n_threads, sync, *args)`` on ``n_threads`` threads: this one leads (tid 0)
+    and its result is returned; the others (tid 1 ..) run on threads called ``name-tid``.
+
+    A compiled loop's threads meet at every step, so a thread that never arrives (its
+    call failed before it started, say) would leave the others waiting forever: it marks
+    ``sync`` instead (:data:`PARTNER_FAILED`), the leading thread leaves at its next
+    meeting, and its error is raised here once every thread has ended."""
+    failures: list[BaseException] = []
+
+    def partner(tid: int) -> None:
+        try:
+            run(tid, n_threads, sync, *args)
+        except BaseException as exc:  # raised in the caller's thread below
+            failures.append(exc)
+            sync[1] = PARTNER_FAILED
+
+    others = [threading.Thread(target=partner, args=(tid,), name=f"{name}-{tid}", daemon=True)
+              for tid in range(1, n_threads)]
+    for thread in others:
+        thread.start()
+    try:
+        result = run(0, n_threads, sync, *args)
+    finally:
+        leave(sync)  # the others stop waiting for the leading thread and leave the loop
+        for thread in others:
+            thread.join()
+    if failures:
+        raise failures[0]
+    return result

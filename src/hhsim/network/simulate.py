@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
@@ -592,16 +591,7 @@ class _Runner:
         n_threads = self.threads if n1 - n0 >= MIN_STEPS_PER_THREADED_CALL else 1
         if n_threads == 1:
             return network_loop.steps(0, 1, sync, *args)
-        others = [threading.Thread(target=network_loop.steps, args=(tid, n_threads, sync, *args),
-                                   name=f"hhsim-network-{tid}", daemon=True) for tid in range(1, n_threads)]
-        for th in others:
-            th.start()
-        try:
-            return network_loop.steps(0, n_threads, sync, *args)
-        finally:
-            spin.leave(sync)  # the others stop waiting for the leading thread and leave the loop
-            for th in others:
-                th.join()
+        return spin.run_on_threads(network_loop.steps, n_threads, sync, args, "hhsim-network")
 
 
 def _doubled(a: np.ndarray) -> np.ndarray:

@@ -38,7 +38,15 @@ class NumbaCPU:
         """``body(lo, hi)`` on ``n_threads`` Python threads (``body`` compiled with
         ``nogil=True`` runs them at once), the range split in equal parts."""
         bounds = [n * k // n_threads for k in range(n_threads + 1)]
-        others = [threading.Thread(target=body, args=(bounds[k], bounds[k + 1]), daemon=True)
+        failures: list[BaseException] = []
+
+        def part(lo: int, hi: int) -> None:
+            try:
+                body(lo, hi)
+            except BaseException as exc:  # raised in the caller's thread below, not lost
+                failures.append(exc)
+
+        others = [threading.Thread(target=part, args=(bounds[k], bounds[k + 1]), daemon=True)
                   for k in range(1, n_threads)]
         for th in others:
             th.start()
@@ -47,6 +55,8 @@ class NumbaCPU:
         finally:
             for th in others:
                 th.join()
+        if failures:
+            raise failures[0]
 
     def barrier(self, sync, n_threads: int, meeting: int) -> bool:
         """:func:`hhsim.engine.spin.meet` (callable from compiled code too)."""
