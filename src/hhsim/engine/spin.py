@@ -185,10 +185,11 @@ def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str
     ``sync`` instead (:data:`PARTNER_FAILED`), the leading thread leaves at its next
     meeting, and its error is raised here once every thread has ended."""
     failures: list[BaseException] = []
+    call = _compiled_entry(run, (0, n_threads, sync, *args))
 
     def partner(tid: int) -> None:
         try:
-            run(tid, n_threads, sync, *args)
+            call(tid, n_threads, sync, *args)
         except BaseException as exc:  # raised in the caller's thread below
             failures.append(exc)
             sync[1] = PARTNER_FAILED
@@ -198,7 +199,7 @@ def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str
     for thread in others:
         thread.start()
     try:
-        result = run(0, n_threads, sync, *args)
+        result = call(0, n_threads, sync, *args)
     finally:
         leave(sync)  # the others stop waiting for the leading thread and leave the loop
         for thread in others:
@@ -206,3 +207,19 @@ def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str
     if failures:
         raise failures[0]
     return result
+
+
+def _compiled_entry(run, args: tuple):
+    """``run``'s compiled entry point for ``args`` when ``run`` is a numba dispatcher
+    already compiled for their types, else ``run``.  Its types are resolved once, here,
+    rather than by every thread at the same moment: numba's type resolution is not
+    written for two threads resolving one dispatcher's arguments at once (caches in
+    Python), and a thread that failed there would never reach its first meeting."""
+    typeof, overloads = getattr(run, "typeof_pyval", None), getattr(run, "overloads", None)
+    if typeof is None or overloads is None:
+        return run
+    try:
+        found = overloads.get(tuple(typeof(a) for a in args))
+    except Exception:  # a type numba cannot name: let the dispatcher say so
+        return run
+    return run if found is None else found.entry_point
