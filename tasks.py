@@ -76,6 +76,14 @@ def ensure_debian_tools() -> None:
             print(f"note: apt-get could not install {pkg}; {why} will skip", flush=True)
 
 
+def write_bytecode() -> None:
+    """Write the bytecode of hhsim's own modules, as ``pip install`` does for a regular
+    installation.  An editable one gets it only on first import, and never where
+    ``PYTHONDONTWRITEBYTECODE`` is set: every ``hhsim`` process there compiled its ~140
+    modules again (0.35-0.45 s of each start).  Up-to-date files are skipped."""
+    subprocess.call([str(PY), "-m", "compileall", "-q", "-j", "0", str(ROOT / "src" / "hhsim")])
+
+
 def prebuild() -> None:
     """Compile the engine's fixed kernels once for these sources (`hhsim prebuild`: a first
     run then compiles only its model's functions; nothing to do when they are there).
@@ -110,6 +118,7 @@ def main(argv: list[str]) -> int:
         return 2
     task, rest = argv[0], argv[1:]
     ensure_env(EXTRAS[task])
+    write_bytecode()
     env = dict(os.environ, MPLBACKEND="Agg")
     if task == "demo":
         status = subprocess.call([str(BIN / "hhsim"), "demo", *rest], cwd=ROOT, env=env)
