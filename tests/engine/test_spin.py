@@ -9,6 +9,7 @@ stepped, are both worse than the error.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -99,3 +100,22 @@ def test_a_parallel_loops_failing_part_is_raised_not_lost():
     with pytest.raises(PartnerBroke):
         NumbaCPU().parallel_loop(10, body, n_threads=2)
     assert done[:5].all()  # the caller's own part ran
+
+
+@njit(nogil=True)
+def _scaled_arrivals(scale, tid, n_threads, sync, arrivals):
+    if spin.meet(sync, n_threads, 1):
+        arrivals[tid] += scale
+    return tid
+
+
+def test_a_compiled_loop_is_entered_without_each_thread_dispatching():
+    arrivals = np.zeros(2, dtype=np.int64)
+    bound = functools.partial(_scaled_arrivals, 5)
+    assert not _scaled_arrivals.overloads  # a first call: compiled before the threads start
+    entry = spin._compiled_entry(bound, (0, 2, spin.new_sync(), arrivals))
+    assert len(_scaled_arrivals.overloads) == 1
+    assert isinstance(entry, functools.partial) and entry.func is not _scaled_arrivals
+    assert entry.func is next(iter(_scaled_arrivals.overloads.values())).entry_point
+    ended, out = _finishes(lambda: spin.run_on_threads(bound, 2, spin.new_sync(), (arrivals,), "t"))
+    assert ended and out == [0] and arrivals.tolist() == [5, 5]

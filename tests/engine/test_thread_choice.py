@@ -85,3 +85,13 @@ def test_an_idle_machine_is_read_once_and_a_busy_one_three_times(two_cores):
     calls.clear()
     threads.busy_cores(read(3))
     assert len(calls) == threads.LOAD_SAMPLES
+
+
+def test_a_pool_stays_usable_when_another_size_is_asked_for():
+    # two callers on different thread counts at once (HHSIM_THREADS changed between
+    # them): the first one's pool must still take its work
+    two = threads._executor(2)
+    three = threads._executor(3)
+    assert two.submit(lambda: 2).result(timeout=10) == 2
+    assert three.submit(lambda: 3).result(timeout=10) == 3
+    assert threads._executor(2) is two

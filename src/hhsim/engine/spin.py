@@ -25,6 +25,7 @@ every thread after it.
 
 from __future__ import annotations
 
+import functools
 import platform
 import threading
 
@@ -211,15 +212,24 @@ def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str
 
 def _compiled_entry(run, args: tuple):
     """``run``'s compiled entry point for ``args`` when ``run`` is a numba dispatcher
-    already compiled for their types, else ``run``.  Its types are resolved once, here,
-    rather than by every thread at the same moment: numba's type resolution is not
-    written for two threads resolving one dispatcher's arguments at once (caches in
-    Python), and a thread that failed there would never reach its first meeting."""
+    (or one with its first arguments bound by :func:`functools.partial`, as the
+    cable's drivers are), compiled for their types first if need be; else ``run``.  Its types
+    are resolved once, here, rather than by every thread at the same moment: numba's
+    type resolution is not written for two threads resolving one dispatcher's
+    arguments at once (caches in Python), and a thread that failed there would never
+    reach its first meeting."""
+    if isinstance(run, functools.partial) and not run.keywords:  # a driver bound to its membrane
+        entry = _compiled_entry(run.func, (*run.args, *args))
+        return run if entry is run.func else functools.partial(entry, *run.args)
     typeof, overloads = getattr(run, "typeof_pyval", None), getattr(run, "overloads", None)
     if typeof is None or overloads is None:
         return run
     try:
-        found = overloads.get(tuple(typeof(a) for a in args))
-    except Exception:  # a type numba cannot name: let the dispatcher say so
+        signature = tuple(typeof(a) for a in args)
+        found = overloads.get(signature)
+        if found is None:  # a first call: compiled (or loaded from the cache) here, once
+            run.compile(signature)
+            found = overloads.get(signature)
+    except Exception:  # a type numba cannot name, or no compiling here: the dispatcher decides
         return run
     return run if found is None else found.entry_point

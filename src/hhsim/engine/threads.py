@@ -38,7 +38,7 @@ from ..errors import SolverError
 #: queue keep both cores busy to the end.
 CHUNKS_PER_THREAD = 8
 
-_POOL: dict[str, object] = {"pid": None, "size": 0, "executor": None}
+_POOLS: dict[str, object] = {"pid": None, "by_size": {}}
 _POOL_LOCK = threading.Lock()
 
 
@@ -93,16 +93,17 @@ def chunks(n: int, block: int, n_threads: int) -> list[tuple[int, int]]:
 
 
 def _executor(size: int) -> ThreadPoolExecutor:
-    """The shared pool of ``size`` threads (made again for another size, and after a
-    fork: the parent's threads do not exist in the child)."""
+    """The shared pool of ``size`` threads: one per size asked for, kept (idle threads
+    cost nothing; a pool replaced while another thread still submits to it would refuse
+    that thread's work), and made again after a fork (the parent's threads do not
+    exist in the child)."""
     with _POOL_LOCK:
-        if _POOL["executor"] is None or _POOL["pid"] != os.getpid() or _POOL["size"] != size:
-            old = _POOL["executor"]
-            if old is not None and _POOL["pid"] == os.getpid():
-                old.shutdown(wait=False)  # its threads finish their work, then exit
-            _POOL.update(pid=os.getpid(), size=size,
-                         executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="hhsim-kernel"))
-        return _POOL["executor"]
+        if _POOLS["pid"] != os.getpid():
+            _POOLS.update(pid=os.getpid(), by_size={})
+        pools = _POOLS["by_size"]
+        if size not in pools:
+            pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="hhsim-kernel")
+        return pools[size]
 
 
 def run_chunks(kernel: Callable, args: tuple, n: int, block: int,
