@@ -177,6 +177,35 @@ def leave(sync):
     _store(sync, 1, 1)
 
 
+class Partners:
+    """Calls run on threads beside the calling one (daemon threads named ``name-k``);
+    :meth:`join` waits for them all and raises the first error any of them raised, so
+    that a failure in another thread is never lost.  ``on_failure`` runs in the failing
+    thread as soon as it fails (to release threads that wait for it)."""
+
+    def __init__(self, calls, name: str, on_failure=None):
+        self.failures: list[BaseException] = []
+
+        def guarded(call) -> None:
+            try:
+                call()
+            except BaseException as exc:  # raised in the caller's thread by join()
+                self.failures.append(exc)
+                if on_failure is not None:
+                    on_failure()
+
+        self.threads = [threading.Thread(target=guarded, args=(call,), name=f"{name}-{k}", daemon=True)
+                        for k, call in enumerate(calls, start=1)]
+        for thread in self.threads:
+            thread.start()
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
+        if self.failures:
+            raise self.failures[0]
+
+
 def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str):
     """``run(tid, n_threads, sync, *args)`` on ``n_threads`` threads: this one leads (tid 0)
     and its result is returned; the others (tid 1 ..) run on threads called ``name-tid``.
@@ -185,28 +214,18 @@ def run_on_threads(run, n_threads: int, sync: np.ndarray, args: tuple, name: str
     call failed before it started, say) would leave the others waiting forever: it marks
     ``sync`` instead (:data:`PARTNER_FAILED`), the leading thread leaves at its next
     meeting, and its error is raised here once every thread has ended."""
-    failures: list[BaseException] = []
     call = _compiled_entry(run, (0, n_threads, sync, *args))
 
-    def partner(tid: int) -> None:
-        try:
-            call(tid, n_threads, sync, *args)
-        except BaseException as exc:  # raised in the caller's thread below
-            failures.append(exc)
-            sync[1] = PARTNER_FAILED
+    def mark_failed() -> None:
+        sync[1] = PARTNER_FAILED
 
-    others = [threading.Thread(target=partner, args=(tid,), name=f"{name}-{tid}", daemon=True)
-              for tid in range(1, n_threads)]
-    for thread in others:
-        thread.start()
+    partners = Partners([functools.partial(call, tid, n_threads, sync, *args) for tid in range(1, n_threads)],
+                        name, on_failure=mark_failed)
     try:
         result = call(0, n_threads, sync, *args)
     finally:
         leave(sync)  # the others stop waiting for the leading thread and leave the loop
-        for thread in others:
-            thread.join()
-    if failures:
-        raise failures[0]
+        partners.join()
     return result
 
 

@@ -39,7 +39,7 @@ from ..errors import SolverError
 CHUNKS_PER_THREAD = 8
 
 _POOLS: dict[str, object] = {"pid": None, "by_size": {}}
-_POOL_LOCK = threading.Lock()
+_POOLS_LOCK = threading.Lock()
 
 
 def cores() -> int:
@@ -97,7 +97,7 @@ def _executor(size: int) -> ThreadPoolExecutor:
     cost nothing; a pool replaced while another thread still submits to it would refuse
     that thread's work), and made again after a fork (the parent's threads do not
     exist in the child)."""
-    with _POOL_LOCK:
+    with _POOLS_LOCK:
         if _POOLS["pid"] != os.getpid():
             _POOLS.update(pid=os.getpid(), by_size={})
         pools = _POOLS["by_size"]

@@ -12,7 +12,7 @@ which the jobs carry.  Its primitives are the ones those drivers use:
 
 from __future__ import annotations
 
-import threading
+import functools
 
 from numba import njit
 
@@ -38,25 +38,12 @@ class NumbaCPU:
         """``body(lo, hi)`` on ``n_threads`` Python threads (``body`` compiled with
         ``nogil=True`` runs them at once), the range split in equal parts."""
         bounds = [n * k // n_threads for k in range(n_threads + 1)]
-        failures: list[BaseException] = []
-
-        def part(lo: int, hi: int) -> None:
-            try:
-                body(lo, hi)
-            except BaseException as exc:  # raised in the caller's thread below, not lost
-                failures.append(exc)
-
-        others = [threading.Thread(target=part, args=(bounds[k], bounds[k + 1]), daemon=True)
-                  for k in range(1, n_threads)]
-        for th in others:
-            th.start()
+        others = spin.Partners([functools.partial(body, bounds[k], bounds[k + 1]) for k in range(1, n_threads)],
+                               "hhsim-loop")
         try:
             body(bounds[0], bounds[1])
         finally:
-            for th in others:
-                th.join()
-        if failures:
-            raise failures[0]
+            others.join()  # a part's error is raised here, not lost
 
     def barrier(self, sync, n_threads: int, meeting: int) -> bool:
         """:func:`hhsim.engine.spin.meet` (callable from compiled code too)."""
