@@ -68,7 +68,7 @@ def _derivs(s: Structure, k: int) -> list[str]:
     iion = " + ".join(f"I{i}" for i in range(nc)) or "0.0"
     dx = [f"A{j} - B{j} * x{j}" for j in range(ns)]
     return [
-        "@njit(cache=True, error_model='numpy')",
+        "@compiled_only(error_model='numpy')",
         f"def derivs_{k}(V, {_xs(s)}I, {_PARAMS}):",
         _indent(_physics(s), 4),
         f"    return {_tuple([f'(I - ({iion})) / cm[c]', *dx])}",
@@ -148,7 +148,7 @@ def _sub(s: Structure, k: int, method: str, nmda: bool) -> list[str]:
     xs = "".join(f"x{j}, " for j in range(ns))
     xns = "".join(f"xn{j}, " for j in range(ns))
     return [
-        "@njit(cache=True, error_model='numpy', inline='always')",
+        "@compiled_only(error_model='numpy', inline='always')",
         f"def sub_{k}(V, y, h, Sa, Sm, Sb, G0, GE0, Gm, GEm, G1, GE1, Gn, GEn, mg, thr, slopes, {_PARAMS}):",
         _indent([f"x{j} = y[{j}, c]" for j in range(ns)], 4),
         *(_sub_expeuler(s, k, nmda) if _tableau(method) is None else _sub_explicit(s, k, nmda, _tableau(method))),
@@ -231,7 +231,7 @@ def _fast(s: Structure, k: int, method: str, uniform: bool) -> list[str]:
     exps = None if sharing is None else SharedExps(s, sharing, scalar, lambda b: f"u_sl{b}", lambda n: f"u_sf{n}")
     body = _fast_body(s, method, scalar if uniform else node_param, needs_mid_and_end(method), pools, "hits", exps)
     return [
-        "@njit(cache=True, error_model='numpy', inline='always')",
+        "@compiled_only(error_model='numpy', inline='always')",
         f"def fast_{k}(lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):",
         *([f"    u_{a}{j} = {a}[{j}, 0]" for a, j in rows] if uniform else []),
         *(f"    {ln}" for ln in (exps.prologue() if exps is not None else [])),
@@ -251,10 +251,10 @@ def _dispatch(structures: tuple[Structure, ...], flags: str) -> list[str]:
     """The three functions the fixed loop (:mod:`hhsim.engine.network_loop`) calls, each
     choosing structure k's code: ``fast``, ``sub`` (its node's arrays from raw
     pointers, its inputs and outputs in ``d``, see ``network_loop.SUB_IN``) and ``dvdt``."""
-    fast = [f"@njit({flags})", "def fast(k, lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):"]
-    sub = [f"@njit({flags})", "def sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p):",
+    fast = [f"@compiled_only(function_value=True, {flags})", "def fast(k, lo, hi, dt, S, y, gbar, erev, phi, cm, rp, rcm):"]
+    sub = [f"@compiled_only(function_value=True, {flags})", "def sub(k, c, n_k, d_p, y_p, gbar_p, erev_p, phi_p, cm_p, rp_p):",
            f"    d = carray(d_p, ({loop.SUB_BUFFER},))"]
-    dvdt = [f"@njit({flags})", "def dvdt(k, c, V, I, y, gbar, erev, phi, cm, rp):"]
+    dvdt = [f"@compiled_only(function_value=True, {flags})", "def dvdt(k, c, V, I, y, gbar, erev, phi, cm, rp):"]
     slopes = loop.SUB_IN.index("slopes")
     out = len(loop.SUB_IN)
     for k, s in enumerate(structures):
@@ -291,7 +291,8 @@ def generate_source(structures: tuple[Structure, ...], method: str, nmda: bool =
         *[f"# structure {k}: {s!r}" for k, s in enumerate(structures)],
         "import hhsim.engine.kernel_math as math  # math with a vectorisable exp",
         "import numpy as np",
-        "from numba import carray, njit",
+        "from numba import carray",
+        "from hhsim.engine.compiled_only import compiled_only",
         "from hhsim.engine.kernel_helpers import (_exp_rate, _sigmoid_rate, _linexp_rate, _linexp, _vtrap,",
         "                                         _exp_rate_e, _sigmoid_rate_e, _linexp_rate_e, _exp_ratio_e,",
         "                                         _ghk, choose, fexp)",

@@ -51,10 +51,9 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
 import numpy as np
 
+from .compiled_only import compiled_only
 from .kernel_helpers import choose, hermite_crossing
 from .network_kernels import (LIN_ALPHA, LIN_EXP, advance_cursors, deliver_late, wave_values, gap_terms, gather_events, graded_terms, graded_update,
                               kin_release, kinetic_terms, lin_event, linear_advance, linear_terms, mg_block,
@@ -68,7 +67,7 @@ DONE, DIVERGED, GROW_QUEUE, GROW_MONITOR, GROW_EVENTS, SPIKE_OVERFLOW = -1, 0, -
 _STREAM_PIN_COUNT, _STREAM_PIN_TIME = 11, 12
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     sp_t, sp_src, sp_n, ext_t, ext_src, ext_k, mon_t, mon_src, mon_n, pending = (SPK.t, SPK.src, SPK.n, SPK.ext_t,
                                                                                 SPK.ext_src, SPK.ext_k, SPK.mon_t,
@@ -121,7 +120,7 @@ def step_begin(n, t, dt, t0, seed, v, ST, LIN, GR, GAP, E, Q, EV, SPK):
     return DONE
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def _drop_pushed(sp_t, sp_src, sp_n, k):
     """Remove the first k spikes of the step buffer (they are queued)."""
     m = sp_n[0]
@@ -137,7 +136,7 @@ def _drop_pushed(sp_t, sp_src, sp_n, k):
 # more than the membrane update itself.
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_ptr, ev_cur):
     """Prepare node i's step: its queue cursor and its Poisson input events (sorted)."""
     ev_cur[0] = node_ptr[i]
@@ -164,7 +163,7 @@ def node_step(i, n, t, dt, seed, pin_ptr, pin_lam, pin_t, pin_k, pin_cur, node_p
     return True
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, cursor, wave):
     """(time, kind) of node i's next event after ``ta`` in this step: kind 1 queue,
     2 Poisson input, 3 a jump or kink of its stimulus (the step must land on it),
@@ -197,7 +196,7 @@ def next_event(i, ta, t, t1, ev_time, node_ptr, ev_cur, pin_t, pin_cur, kt, kj, 
     return te, which
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
     """Injected current of node i (µA/cm²) at the start, middle and end (left limit) of
     the sub-step [ta, ta + h]: its stimulus waveform times its scale, plus its noise."""
@@ -211,7 +210,7 @@ def stim_terms(i, ta, h, kt, ka, kb, cursor, wave, scale, noise_I):
             sc * stim_at(kt, ka, kb, w, cursor[w], ta + h, True) + nz)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, Gc, GEc):
     """(G0, GE0, Gm, GEm, G1, GE1): synaptic conductance (mS/cm²) and G*E at the start,
     middle and end of a sub-step of h ms: the linear synapses exactly (only at the
@@ -225,7 +224,7 @@ def syn_terms(i, h, full, lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B,
     return G0 + Gc, GE0 + GEc, Gm + Gc, GEm + GEc, G1 + Gc, GE1 + GEc
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda, kin_r, kin_g2, kin_tlast,
                kin_pend, kin_T, Gf, GEf):
     """(Gc, GEc, Gn, GEn): the terms held over node i's sub-step from ``ta``: gap junctions
@@ -243,7 +242,7 @@ def held_terms(i, ta, kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, 
     return Gc, GEc, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, sp_hold, PL):
     """Note a spike of node i at ts (ms), its last from now on (and in its history if
     plastic synapses reach it); False if the step's buffer is full."""
@@ -265,7 +264,7 @@ def record_spike(i, ts, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_
     return True
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def hermite_value(v0, v1, m0, m1, s):
     """The cubic Hermite interpolant of a step at fraction s (``v0``, ``v1`` the values at
     its ends, ``m0``, ``m1`` the derivatives times the step's length)."""
@@ -274,7 +273,7 @@ def hermite_value(v0, v1, m0, m1, s):
     return v0 + s * (m0 + s * (c2 + s * c3))
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def dead_time(ts, last_i, refr_i, V, Vn, m0, m1, ta, h, thr_i):
     """The dead-time rule for an upward crossing of ``thr_i`` at ts (ms) in the (sub-)step
     [ta, ta + h] from V to Vn (``m0``, ``m1``: dV/dt at its ends times h), by a node whose
@@ -291,7 +290,7 @@ def dead_time(ts, last_i, refr_i, V, Vn, m0, m1, ta, h, thr_i):
     return ts, math.inf
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def released(tr, V, Vn, m0, m1, ta, h, thr_i):
     """A crossing held to the end of a dead time at ``tr`` (ms), inside the (sub-)step
     [ta, ta + h]: the spike time ``tr`` if the step's interpolant is at or above ``thr_i``
@@ -299,7 +298,7 @@ def released(tr, V, Vn, m0, m1, ta, h, thr_i):
     return tr if hermite_value(V, Vn, m0, m1, max(tr - ta, 0.0) / h) >= thr_i else math.nan
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr,
              sp_hold, hold_min, PL):
     """Node i's membrane crossed its threshold ``thr_i`` upwards at ts, in the sub-step
@@ -325,7 +324,7 @@ def crossing(i, ts, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last,
                  sp_hold, PL):
     """Node i's dead time ends at ``sp_hold[i]``, inside the (sub-)step [ta, ta + h] from
@@ -339,7 +338,7 @@ def release_held(i, V, Vn, m0, m1, ta, h, thr_i, sp_t, sp_src, sp_n, mon_t, mon_
     return True
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, sp_t,
                   sp_src, sp_n, mon_t, mon_src, mon_n, mon_mask, sp_last, refr, sp_hold, hold_min, PL):
     """Record an upward threshold crossing in the sub-step (``d0``, ``d1``: dV/dt at its
@@ -359,7 +358,7 @@ def after_substep(i, V, Vn, d0, d1, ta, h, dt, thr, lin_kind, lin_t1, lin_t2, li
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def apply_event(i, which, te, lin_kind, lin_t1, lin_norm, lin_A, lin_B, kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2,
                 kin_tlast, kin_pend, kin_T, e_w, e_group, e_kin, e_stp, stp_p, stp_u, stp_x, stp_t, ev_code, ev_cur,
                 pin_group, pin_w, pin_k, pin_cur, PL):
@@ -418,7 +417,7 @@ WORK_GROUP = 8
 FAST_ALIGN = 64
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def fast_chunk(n, tid, n_threads):
     """The nodes lo .. hi - 1 (of a structure's n) that thread tid of n_threads
     advances in the fast path: consecutive multiples of FAST_ALIGN, the last short."""
@@ -428,7 +427,7 @@ def fast_chunk(n, tid, n_threads):
     return lo, hi
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, wave, scale, noise_I, wa, wm, wb, wk,
                 lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, Gf, GEf):
     """Gather the inputs of the nodes base + lo .. base + hi - 1 (columns lo .. hi - 1
@@ -494,7 +493,7 @@ def fast_inputs(base, lo, hi, dt, full, S, v, thr, node_ptr, pin_ptr, kin_ptr, w
             S[r + 1, c] += GEf[ub + c]
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _add_group(S, row, ub, lo, hi, kind, E, cg, A, B, e1, e2, s):
     """Add one linear synapse group's (G, G*E) s ms on (decay factors e1, e2) to rows
     ``row``, ``row + 1`` of S, node by node (in the order of ``linear_terms``).
@@ -518,7 +517,7 @@ def _add_group(S, row, ub, lo, hi, kind, E, cg, A, B, e1, e2, s):
             S[row + 1, c] += gg * E
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _add_current(S, row, ub, lo, hi, kind, A, B, e1, e2, s):
     """Add one current group's current s ms on to row ``row`` of S (µA/cm², inward positive)."""
     if kind == LIN_EXP:
@@ -532,7 +531,7 @@ def _add_current(S, row, ub, lo, hi, kind, A, B, e1, e2, s):
             S[row, c] += A[ub + c] * e1 - B[ub + c] * e2
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def fast_commit(base, lo, hi, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2):
     """Write the new V of the fast nodes among base + lo .. base + hi - 1 and propagate
     their linear synapses over the whole step.
@@ -550,7 +549,7 @@ def fast_commit(base, lo, hi, dt, S, v, lin_kind, lin_t1, lin_t2, lin_A, lin_B, 
         _propagate_group(S, ub, lo, hi, lin_kind[g], lin_A[g], lin_B[g], lin_d1[g], lin_d2[g], dt)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _propagate_group(S, ub, lo, hi, kind, A, B, e1, e2, s):
     """One linear synapse group's states of the fast nodes (row 0 of S is 0) s ms on
     (decay factors e1, e2), as ``lin_propagate``."""
@@ -576,7 +575,7 @@ def _propagate_group(S, ub, lo, hi, kind, A, B, e1, e2, s):
             B[i] = choose(slow, B[i], B[i] * e2)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def synaptic_current(i, t, LIN, KIN, GAP, v):
     """Total synaptic current of node i at t (µA/cm², outward positive)."""
     Gc, GEc, Gn, GEn = held_terms(i, t, KIN.ptr, KIN.edge, KIN.group, KIN.w, KIN.g_kind, KIN.g_p, KIN.g_E,
@@ -586,7 +585,7 @@ def synaptic_current(i, t, LIN, KIN, GAP, v):
     return (G0 + Gc) * V - (GE0 + GEc) + mg_block(V, KIN.mg[i]) * (Gn * V - GEn)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def synaptic_conductance(i, t, LIN, KIN, GAP, v):
     """(G, G*E) of every synapse on node i at t (mS/cm², mS/cm² x mV), NMDA blocked at v[i]."""
     Gc, GEc, Gn, GEn = held_terms(i, t, KIN.ptr, KIN.edge, KIN.group, KIN.w, KIN.g_kind, KIN.g_p, KIN.g_E,
@@ -596,7 +595,7 @@ def synaptic_conductance(i, t, LIN, KIN, GAP, v):
     return G0 + Gc + b * Gn, GE0 + GEc + b * GEn
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def monitor_spikes(ts, src, n_sp, SPK):
     """Note spikes found outside the compiled loop (cable cells) in the spike monitor."""
     mon_t, mon_src, mon_n, mon_mask = SPK.mon_t, SPK.mon_src, SPK.mon_n, SPK.mon_mask
@@ -608,7 +607,7 @@ def monitor_spikes(ts, src, n_sp, SPK):
             mon_n[0] += 1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
     """Queue spikes of step n found outside the compiled loop over their edges; returns
     how many were queued (fewer when the queue's pool ran out: grow it, queue the rest)."""
@@ -618,7 +617,7 @@ def inject_spikes(ts, src, n_sp, n, t0, dt, LIN, E, Q, EV):
                        EV.late, E.immediate)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def step_end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, REC):
     """The first thread's part of the step's end: queue the step's spikes (their count
     in ``SPK.pushed``; on more than one thread, the increments delivered at the next
@@ -644,7 +643,7 @@ def step_end(n, t, dt, t0, n_threads, v, Y, ST, LIN, KIN, GAP, E, Q, EV, SPK, RE
     return DONE
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK):
     """The step's spikes queued by :func:`step_end`: their edges delivered at the next
     step's start, to the target nodes lo .. hi - 1 (one thread's share)."""
@@ -652,7 +651,7 @@ def deliver_spikes(n, t0, dt, lo, hi, LIN, E, SPK):
                  LIN.kind, LIN.tau1, LIN.norm, LIN.dA, LIN.dB, lo, hi, E.immediate)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def step_finish(SPK):
     """After the delivery: drop the pushed spikes; GROW_QUEUE (and ``pending``) when some
     could not be queued, else DONE."""

@@ -47,6 +47,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .compiled_only import compiled_only
+
 LIN_EXP, LIN_ALPHA, LIN_BIEXP = 0, 1, 2
 KIN_PULSE, KIN_GPROTEIN, KIN_CUSTOM = 0, 1, 2
 #: A presynaptic id's ``immediate`` code (``network_lower._immediate``): its edges all arrive
@@ -57,7 +59,7 @@ _E = math.e
 
 
 # ------------------------------------------------------------ linear synapses
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def lin_conductance(kind, A, B, t1, t2, s):
     """Conductance of a linear synapse state (A, B) s ms after it was (A, B)."""
     if kind == LIN_EXP:
@@ -67,7 +69,7 @@ def lin_conductance(kind, A, B, t1, t2, s):
     return A * math.exp(-s / t1) - B * math.exp(-s / t2)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def lin_propagate(kind, A, B, s, e1, e2):
     """(A, B) after s ms without events (exact), given e1 = exp(-s/t1), e2 = exp(-s/t2)."""
     if kind == LIN_EXP:
@@ -77,7 +79,7 @@ def lin_propagate(kind, A, B, s, e1, e2):
     return A * e1, B * e2
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def lin_event(kind, A, B, w, t1, norm):
     """(A, B) after an event of weight w (the peak conductance is w)."""
     if kind == LIN_EXP:
@@ -87,7 +89,7 @@ def lin_event(kind, A, B, w, t1, norm):
     return A + w * norm, B + w * norm
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, s):
     """(G, G*E) summed over the linear synapse groups of node i, s ms into the sub-step.
     A current group (``lin_cg`` 0, ``lin_E`` 1) adds its current (µA/cm²) to G*E only."""
@@ -107,7 +109,7 @@ def linear_terms(lin_kind, lin_t1, lin_t2, lin_E, lin_cg, lin_A, lin_B, i, s):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, s, dt):
     """Propagate node i's linear synapse states by s ms (a whole step ``dt`` uses the
     decay factors ``lin_d1``, ``lin_d2`` computed once per run)."""
@@ -125,7 +127,7 @@ def linear_advance(lin_kind, lin_t1, lin_t2, lin_A, lin_B, lin_d1, lin_d2, i, s,
         lin_B[g, i] = b
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def wave_values(kt, ka, kb, kj, cursor, t, t1, wa, wm, wb, wk):
     """Each waveform's value at the step's start, middle and end (left limit), and
     whether it jumps or bends strictly inside the step (then its nodes take the
@@ -145,12 +147,12 @@ def wave_values(kt, ka, kb, kj, cursor, t, t1, wa, wm, wb, wk):
 
 
 # ----------------------------------------------------------- kinetic synapses
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _relax(x, xinf, rate, s):
     return xinf + (x - xinf) * math.exp(-rate * s)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def _gprotein(R, G, T, K1, K2, K3, K4, s):
     """Exact (R, G) of the GABA-B cascade after s ms at transmitter T (mM)."""
     a = K1 * T + K2
@@ -166,7 +168,7 @@ def _gprotein(R, G, T, K1, K2, K3, K4, s):
     return Rinf + (R - Rinf) * ea, Ginf + (G - Ginf) * e4 + cross
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     """State (r, g2) of one kinetic edge at time t >= tlast (exact, lazily).
 
@@ -201,7 +203,7 @@ def kin_advance(kind, p, r, g2, tlast, pend, T, t):
     return r, g2
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def kin_output(kind, p, r, g2):
     """Fraction of the maximal conductance open: r, or G^n / (G^n + Kd)."""
     if kind != KIN_GPROTEIN:
@@ -210,7 +212,7 @@ def kin_output(kind, p, r, g2):
     return gn / (gn + p[4])
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_nmda,
                   kin_r, kin_g2, kin_tlast, kin_pend, kin_T, i, t):
     """(G, G*E) of node i's non-NMDA kinetic edges and (Gn, Gn*E) of its NMDA edges at t.
@@ -239,7 +241,7 @@ def kinetic_terms(kin_ptr, kin_edge, kin_group, kin_w, kg_kind, kg_p, kg_E, kg_n
     return G, GE, Gn, GEn
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pend, kin_T, e, t, frac):
     """A transmitter pulse starts on kinetic edge e at time t (``frac`` of the full release)."""
     q = kin_group[e]
@@ -252,14 +254,14 @@ def kin_release(kg_kind, kg_p, kg_T, kin_group, kin_r, kin_g2, kin_tlast, kin_pe
     kin_T[e] = kg_T[q] * frac
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def mg_block(v, mg):
     """Jahr & Stevens (1990) magnesium block of NMDA receptors at v (mV), [Mg2+] mg (mM)."""
     return 1.0 / (1.0 + math.exp(-0.062 * v) * (mg / 3.57))
 
 
 # ----------------------------------------------------------- graded synapses
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
     """Relax every graded gating variable over dt at its presynaptic V (exact at fixed V)."""
     for q in range(gr_s.shape[0]):
@@ -274,7 +276,7 @@ def graded_update(gr_pre_nodes, gr_p, gr_s, v, dt):
             gr_s[q, k] = _relax(gr_s[q, k], a / rate, rate, dt)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     """(G, G*E) of node i's graded synapses from the current gating variables."""
     G = 0.0
@@ -287,7 +289,7 @@ def graded_terms(gr_ptr, gr_group, gr_slot, gr_w, gr_E, gr_s, i):
     return G, GE
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
     """(G, G*V_neighbour) of node i's gap junctions, neighbours at the step's start."""
     G = 0.0
@@ -299,7 +301,7 @@ def gap_terms(gap_ptr, gap_nbr, gap_g, v, i):
 
 
 # ----------------------------------------------------- short-term plasticity
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
     """Tsodyks-Markram release fraction u x of synapse slot s at a spike at time t.
 
@@ -324,14 +326,14 @@ def tm_release(stp_p, stp_u, stp_x, stp_t, s, t):
 
 
 # ---------------------------------------------------------- counter-based RNG
-@njit(cache=True, inline="always", _nrt=False)
+@compiled_only(inline="always", _nrt=False)
 def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def uniform01(seed, stream, node, step, k):
     """A uniform number in (0, 1) that depends only on its five integer coordinates.
 
@@ -346,7 +348,7 @@ def uniform01(seed, stream, node, step, k):
     return ((z >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740994.0)
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def normal01(seed, stream, node, step):
     """A standard normal number (Box-Muller) from the same coordinates."""
     u1 = uniform01(seed, stream, node, step, 0)
@@ -370,14 +372,14 @@ def poisson_inversion_py(lam, u):
 poisson_inversion = njit(cache=True, _nrt=False, fastmath=False)(poisson_inversion_py)
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def poisson_count(lam, seed, stream, node, step):
     """A Poisson(lam) count by inversion of the uniform number of k = 2."""
     return poisson_inversion(lam, uniform01(seed, stream, node, step, 2))
 
 
 # ------------------------------------------------------------------ stimulus
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def stim_at(kt, ka, kb, w, kc, tau, left):
     """Piecewise-linear stimulus w at tau >= kt[w, kc] (left limit at a knot if ``left``)."""
     if w < 0:
@@ -394,7 +396,7 @@ def stim_at(kt, ka, kb, w, kc, tau, left):
     return ka[w, k] + (kb[w, k] - ka[w, k]) * frac
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def advance_cursors(kt, cursor, t):
     """Move each waveform's knot cursor to the interval holding t."""
     for w in range(cursor.shape[0]):
@@ -405,7 +407,7 @@ def advance_cursors(kt, cursor, t):
         cursor[w] = k
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def noise_update(noise_p, noise_I, noise_nodes, seed, step, dt):
     """Exact Ornstein-Uhlenbeck update of every noise current over one step.
 
@@ -420,7 +422,7 @@ def noise_update(noise_p, noise_I, noise_nodes, seed, step, dt):
 
 
 # --------------------------------------------------------------- event queue
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge):
     """Append (t, edge) to ``bucket``; False if the pool is full."""
     nf = n_free[0]
@@ -439,7 +441,7 @@ def queue_push(q_time, q_edge, q_next, head, tail, free, n_free, bucket, t, edge
     return True
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_post, n_nodes,
                   ev_time, ev_code, ev_n, node_ptr, t_start, late):
     """Empty ``bucket`` into per-node lists sorted by time (counting sort by node).
@@ -498,7 +500,7 @@ def gather_events(q_time, q_edge, q_next, head, tail, free, n_free, bucket, e_po
     return n
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def step_of(td, t0, dt):
     """The step n whose interval [t0 + n dt, t0 + (n + 1) dt) holds time ``td`` (ms), its
     ends computed as the time loop computes them.  ``floor((td - t0) / dt)`` alone can
@@ -512,7 +514,7 @@ def step_of(td, t0, dt):
     return n
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _delivered_late(td, t_next, group, slot):
     """An edge delivered at arrival time ``td`` (ms) goes straight into the linear
     synapse's increments at the next step's start ``t_next`` (not through the queue):
@@ -520,7 +522,7 @@ def _delivered_late(td, t_next, group, slot):
     return td < t_next and group >= 0 and slot < 0
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _first_at_least(e_post, e_lo, e_hi, node):
     """The first edge of e_lo .. e_hi - 1 (in order of their targets) whose target is at
     least ``node``, else e_hi: bisection."""
@@ -533,7 +535,7 @@ def _first_at_least(e_post, e_lo, e_hi, node):
     return e_lo
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@njit(cache=True, error_model="numpy", inline="always", _nrt=False)  # also called by tests
 def _target_run(e_post, e_lo, e_hi, lo, hi):
     """The edges of e_lo .. e_hi - 1 (in order of their targets) whose targets are in
     lo .. hi - 1: (first, end)."""
@@ -541,7 +543,7 @@ def _target_run(e_post, e_lo, e_hi, lo, hi):
     return first, _first_at_least(e_post, first, e_hi, hi)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _deliver_edges(e_lo, e_hi, e_post, e_w, e_group, lin_kind, lin_t1, lin_norm, lin_dA, lin_dB, lo, hi):
     """Edges e_lo .. e_hi - 1 of one spike, all linear, without plasticity and arriving
     before the next step's start: their increments into ``lin_dA``/``lin_dB`` for the
@@ -556,7 +558,7 @@ def _deliver_edges(e_lo, e_hi, e_post, e_w, e_group, lin_kind, lin_t1, lin_norm,
         lin_dB[g, i] = b
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
                 lin_dB, late, deliver, immediate):
@@ -603,7 +605,7 @@ def push_queued(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
     return n_sp
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_group, e_stp, lin_kind, lin_t1,
                  lin_norm, lin_dA, lin_dB, lo, hi, immediate):
     """The increments :func:`push_queued` left undelivered: the spikes' edges that fall
@@ -628,7 +630,7 @@ def deliver_late(sp_t, sp_src, n_sp, out_ptr, e_delay, t_next, e_post, e_w, e_gr
             lin_dB[g, i] = b
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, head, tail, free, n_free,
                 t0, dt, n_buckets, step_now, e_post, e_w, e_group, e_stp, lin_kind, lin_t1, lin_norm, lin_dA,
                 lin_dB, late, immediate):
@@ -638,7 +640,7 @@ def push_spikes(sp_t, sp_src, n_sp, out_ptr, e_delay, q_time, q_edge, q_next, he
                        lin_dB, late, True, immediate)
 
 
-@njit(cache=True, _nrt=False, fastmath=False)
+@compiled_only(_nrt=False, fastmath=False)
 def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, lo, hi):
     """Add the increments delivered at this step's start to nodes lo .. hi - 1 and clear them.
 
@@ -677,7 +679,7 @@ def apply_late(lin_kind, lin_A, lin_B, lin_dA, lin_dB, lo, hi):
 # before it (as NEST's stdp_synapse does, lazily), then its own depression.
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _stdp_up(w, x, r, pl_p):
     """Weight w potentiated by the presynaptic trace x under rule r, within its bounds."""
     wmax, wmin = pl_p[r, 4], pl_p[r, 5]
@@ -688,7 +690,7 @@ def _stdp_up(w, x, r, pl_p):
     return min(max(w, wmin), wmax)
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _stdp_down(w, y, r, pl_p):
     """Weight w depressed by the postsynaptic trace y under rule r, within its bounds."""
     wmax, wmin = pl_p[r, 4], pl_p[r, 5]
@@ -699,7 +701,7 @@ def _stdp_down(w, y, r, pl_p):
     return min(max(w, wmin), wmax)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def stdp_facilitate(s, i, upto, w, PL):
     """Slot s's weight w potentiated by each spike of its target node i that reaches the
     synapse at or before ``upto`` (ms) and was not counted yet, in order, each with the
@@ -728,7 +730,7 @@ def stdp_facilitate(s, i, upto, w, PL):
     return w
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def stdp_post_trace(i, T, PL):
     """Node i's postsynaptic trace just before T (ms): its spikes strictly before T."""
     pl_row, pl_n, pl_rt, pl_ry, pl_tau = PL.row, PL.n, PL.rt, PL.ry, PL.tau
@@ -746,7 +748,7 @@ def stdp_post_trace(i, T, PL):
     return 0.0
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def stdp_pre(i, e, s, te, PL):
     """Edge e (slot s) onto node i delivers a presynaptic spike at te (ms): it reached the
     synapse at te minus the dendritic delay.  Potentiate by the target's spikes that
@@ -764,7 +766,7 @@ def stdp_pre(i, e, s, te, PL):
     return w_event
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(error_model="numpy", _nrt=False, fastmath=False)
 def stdp_post(i, ts, PL):
     """Node i (a plastic target) spikes at ts (ms): note it in its history and trace.  When
     the history is full, its oldest spike is counted first by each synapse that has not
@@ -794,7 +796,7 @@ def stdp_post(i, ts, PL):
     pl_n[i] = n + 1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)  # called by the runner, in Python
 def stdp_flush(t_end, e_post, PL):
     """At the end of a run (t_end ms): every plastic synapse counts the target spikes that
     reached it by then (their potentiation otherwise waits for its next presynaptic spike)."""
@@ -805,7 +807,7 @@ def stdp_flush(t_end, e_post, PL):
             pl_w[e] = stdp_facilitate(s, e_post[e], t_end, pl_w[e], PL)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)  # called by the runner, in Python
 def stdp_weights_now(t, slots, e_post, PL, out):
     """The weights of plastic slots ``slots`` as known at time t (ms), into ``out``: each
     with the potentiations by its target's spikes that reached the synapse by its last

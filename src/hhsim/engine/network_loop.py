@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import float64, int64, njit, typeof, types
 
+from .compiled_only import compiled_only
 from .function_values import CompiledFunction
 from .kernel_helpers import hermite_crossing
 from .network_driver import (WORK_GROUP, WORK_ROW, after_substep, apply_event, crossing, deliver_spikes, fast_chunk,
@@ -79,7 +80,7 @@ DVDT_SIGNATURE = float64(int64, int64, float64, float64, _ROWS, _ROWS, _ROWS, _R
 SCAN_BLOCK = 32
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _block_any(S, row, lo, hi):
     """Whether row ``row`` of a structure's scratch rows is nonzero in a column of lo .. hi - 1,
     in one vectorised look (row ``hit``: a node crossed its threshold or diverged in the fast
@@ -90,7 +91,7 @@ def _block_any(S, row, lo, hi):
     return any_set
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _locate(k, lo, hi, hit, t, dt, full, S, y, P, dvdt):
     """After its fast path, by the thread that ran it, on structure k's nodes lo .. hi - 1:
     time the upward threshold crossings on the step's cubic Hermite interpolant (rows
@@ -135,14 +136,14 @@ def _locate(k, lo, hi, hit, t, dt, full, S, y, P, dvdt):
         S[WORK_ROW, lo] = listed
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _work_groups(S, lo, hi):
     """How many groups of columns thread's share lo .. hi - 1 listed for the first thread
     (:func:`_locate`): its list's count, or each column of a share too small for a list."""
     return hi - lo if hi - lo < 2 else int(S[WORK_ROW, lo])
 
 
-@njit(cache=True, error_model="numpy", inline="always", _nrt=False)
+@compiled_only(error_model="numpy", inline="always", _nrt=False)
 def _work_group(S, lo, hi, j):
     """The columns (first, end) of group j of the share lo .. hi - 1 (:func:`_work_groups`)."""
     if hi - lo < 2:
@@ -151,7 +152,7 @@ def _work_group(S, lo, hi, j):
     return first, min(first + WORK_GROUP, hi)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _scan(k, base, n_threads, t, dt, S, SPK, PL):
     """After the fast paths of ``n_threads`` threads and their :func:`_locate`: emit the
     threshold crossings of structure k's fast nodes in node order (the groups of columns
@@ -178,7 +179,7 @@ def _scan(k, base, n_threads, t, dt, S, SPK, PL):
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     """The fast nodes of structure k whose dead time, with a crossing held to its end,
     ends in this step (slow nodes release theirs in their sub-steps), on the step's
@@ -207,7 +208,7 @@ def _release(k, base, t, t1, dt, full, S, y, P, dvdt, SPK, PL):
     return True
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _slow_nodes(k, base, n, n_threads, t, t1, dt, seed, full, v, thr, S, y, P, sub, d, ST, LIN, KIN, GAP, E, STP,
                 PIN, EV, SPK, PL):
     """Advance structure k's slow nodes (those something happens to inside the step)
@@ -274,7 +275,7 @@ def _slow_nodes(k, base, n, n_threads, t, t1, dt, seed, full, v, thr, S, y, P, s
     return -1
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, gap_or_graded):
     """:func:`~hhsim.engine.network_driver.fast_inputs` from the network's records, after
     adding the linear synapses' increments delivered at the step's start to these nodes."""
@@ -286,7 +287,7 @@ def _fast_inputs(base, lo, hi, dt, full, S, v, thr, ST, LIN, KIN, PIN, EV, GAP, 
                 lin_kind, lin_E, lin_cg, lin_A, lin_B, lin_d1, lin_d2, lin_h1, lin_h2, gap_or_graded, GAP.Gf, GAP.GEf)
 
 
-@njit(cache=True, error_model="numpy", _nrt=False, fastmath=False)
+@compiled_only(function_value=True, error_model="numpy", _nrt=False, fastmath=False)
 def _fast_commit(base, lo, hi, dt, S, v, LIN):
     """:func:`~hhsim.engine.network_driver.fast_commit` from the network's records."""
     fast_commit(base, lo, hi, dt, S, v, LIN.kind, LIN.tau1, LIN.tau2, LIN.A, LIN.B, LIN.d1, LIN.d2)
@@ -470,7 +471,7 @@ def fixed_functions(env: dict) -> tuple:
 #: steps 2.8, fast_inputs 2.5, scan, commit, release and step_end about 4, the
 #: membranes 2).  With step_end in the worker too, this process waited for it:
 #: a cold `hhsim network --preset cobahh` took 15.0-15.5 s, 12.7-12.9 s so.
-WORKER_PIECES = ("slow_nodes", "step_begin")
+WORKER_PIECES = ("slow_nodes", "step_begin", "step_end")
 
 
 def start_parts_compile(env: dict):
