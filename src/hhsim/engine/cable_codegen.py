@@ -288,6 +288,7 @@ def generate_source(s: Structure) -> str:
 import hhsim.engine.kernel_math as math  # math with a vectorisable exp (expression rates)
 import numpy as np
 from numba import njit
+from hhsim.engine.compiled_only import compiled_only
 import hhsim.engine.kernel_helpers as _kh
 globals().update({{k: getattr(_kh, k) for k in dir(_kh) if k.startswith("_") and not k.startswith("__")}})
 from hhsim.engine.cable_helpers import _exp_rate, _sigmoid_rate, _linexp_rate, fexp
@@ -299,7 +300,7 @@ N_GATES = {ng}
 N_CHANNELS = {s.n_channels}
 
 
-@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
+@njit(cache=True, error_model="numpy", fastmath={{"contract"}})  # also called from Python (relax_gates)
 def membrane_step(v, y, G, GE, PT, runs, tau, lo, hi):
     """Relax the states of nodes lo .. hi-1 over tau (ms) at their V; store G, GE
     (membrane current G V - GE).
@@ -310,7 +311,7 @@ def membrane_step(v, y, G, GE, PT, runs, tau, lo, hi):
 {_membrane_loop(s, ["G[c] = Gc", "GE[c] = GEc"])}
 
 
-@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
+@compiled_only(function_value=True, error_model="numpy", fastmath={{"contract"}})
 def membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix, inv_tdt):
     """:func:`membrane_step` of nodes lo .. hi-1 and, in the same loop, their rows of
     the theta step's matrix (as ``cable_driver.assemble`` from the G, GE that
@@ -320,7 +321,7 @@ def membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix, 
                      "b[c] = cd * V + area[c] * GEc + bfix[c]"])}
 
 
-@njit(cache=True, error_model="numpy", fastmath={{"contract"}})
+@compiled_only(function_value=True, error_model="numpy", fastmath={{"contract"}})
 def membrane_rates(v, y, ia, dv, dy, PT, runs, area, icap):
     """dV/dt (mV/ms) of every node from its axial and injected current ia (nA)
     and its membrane current; the states' rates in dy."""

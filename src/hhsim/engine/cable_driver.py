@@ -40,6 +40,7 @@ import numpy as np
 from numba import njit, types
 
 from .cable_helpers import crossing_cubic, crossing_quadratic
+from .compiled_only import compiled_only
 from .function_values import CompiledFunction
 from .int_args import FALSE, TRUE, ZERO
 from .spin import leave, meet
@@ -53,7 +54,7 @@ V_LIMIT = 1e4
 
 
 # ---------------------------------------------------------------- the same for every structure
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi):
     """Add the point stimuli of step k (row k of ``i_t``, nA) to their nodes among lo .. hi-1."""
     for q in range(site_node.shape[0]):
@@ -62,7 +63,7 @@ def inject(b, site_node, site_wave, site_scale, i_t, k, lo, hi):
             b[c] += site_scale[q] * i_t[k, site_wave[q]]
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ext, lo, hi):
     """Diagonal ``d`` (µS) and right-hand side ``b`` (nA) of the theta step, nodes lo .. hi-1.
 
@@ -77,7 +78,7 @@ def assemble(v, G, GE, d, b, cap, area, sumg, bfix, inv_tdt, g_ext, ge_ext, i_ex
         b[c] = cd * v[c] + area[c] * GE[c] + bfix[c] + ge_ext[c] + i_ext[c]
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def theta_update(b, v, vmax, hist, h_new, inv_theta, lo, hi):
     """V of nodes lo .. hi-1 at the end of the step from V at the theta point (in ``b``);
     the history ring and the peak."""
@@ -88,7 +89,7 @@ def theta_update(b, v, vmax, hist, h_new, inv_theta, lo, hi):
         vmax[c] = max(vmax[c], V)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def theta_update_seen(b, v, vmax, hist, n, inv_theta, thr, lo, hi):
     """:func:`theta_update` of step n (V^(n+1) into row (n + 1) % 4) and, in the same
     loop, :func:`any_crossing` on [t_(n-1), t_n]."""
@@ -105,7 +106,7 @@ def theta_update_seen(b, v, vmax, hist, n, inv_theta, thr, lo, hi):
     return seen
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def largest(v):
     """max |V|, NaN if any V is NaN."""
     big = 0.0
@@ -116,7 +117,7 @@ def largest(v):
     return big
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def any_crossing(hist, n, thr, lo, hi):
     """Did any of nodes lo .. hi-1 cross its threshold upwards on [t_(n-1), t_n]?
     (A branch-free pass, which vectorises: most steps have no crossing.)"""
@@ -128,7 +129,7 @@ def any_crossing(hist, n, thr, lo, hi):
     return seen
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def crossings(hist, n, thr, spk_t, spk_n, t_origin, dt, final, lo, hi, check_first=True):
     """Time upward threshold crossings of nodes lo .. hi-1 on the interval [t_(n-1), t_n], once
     V^(n+1) is in the history ring, from the cubic through the four samples
@@ -167,7 +168,7 @@ def finish_crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt):
     crossings(hist, n_total, thr, spk_t, spk_n, t_origin, dt, TRUE, ZERO, hist.shape[1], TRUE)
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def record(v, rec_nodes, v_rec, r, lo, hi):
     """Row r of ``v_rec``: V of the recorded nodes among lo .. hi-1."""
     for m in range(rec_nodes.shape[0]):
@@ -176,7 +177,7 @@ def record(v, rec_nodes, v_rec, r, lo, hi):
             v_rec[r, m] = v[c]
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def store_step(v, hist, ng_step, thr, spk_t, spk_n, t_origin, dt):
     """Store V^(n+1) in the history ring, then time the crossings (explicit methods)."""
     h_new = (ng_step + 1) % 4
@@ -358,7 +359,7 @@ def run_implicit(mem, tid, n_threads, sync, red, theta, chain, v, y, vmax, hist,
     return status
 
 
-@njit(cache=True, error_model="numpy", nogil=True, fastmath=False)
+@compiled_only(error_model="numpy", nogil=True, fastmath=False)
 def derivs_all(mem, v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gfix, bfix,
                alg_idx, alg_ptr, alg_nbr, alg_g):
     """Method-of-lines right-hand side: dV/dt (mV/ms) and the states' rates at every node.
@@ -379,7 +380,7 @@ def derivs_all(mem, v, y, inj, dv, dy, ia, PT, runs, area, icap, parent, gax, gf
     mem[2](v, y, ia, dv, dy, PT, runs, area, icap)  # the structure's membrane_rates
 
 
-@njit(cache=True, error_model="numpy", fastmath=False)
+@compiled_only(error_model="numpy", fastmath=False)
 def _advance_explicit(v, y, vmax, dv, dy, h):
     """V and the states += h * rates; returns max |V| and the sum of V (NaN check)."""
     big = 0.0
@@ -514,17 +515,17 @@ STRUCTURE_DRIVERS = ("theta_step", "implicit_steps", "run_implicit", "derivs_all
                      "run_euler", "run_rk4")
 
 
-@njit(cache=True, fastmath=False)
+@compiled_only(function_value=True, fastmath=False)
 def _no_membrane_step(v, y, G, GE, PT, runs, tau, lo, hi):
     """Stands in for membrane_step where a driver does not call it."""
 
 
-@njit(cache=True, fastmath=False)
+@compiled_only(function_value=True, fastmath=False)
 def _no_membrane_assemble(v, y, PT, runs, tau, lo, hi, d, b, cap, area, sumg, bfix, inv_tdt):
     """Stands in for membrane_assemble where a driver does not call it."""
 
 
-@njit(cache=True, fastmath=False)
+@compiled_only(function_value=True, fastmath=False)
 def _no_membrane_rates(v, y, ia, dv, dy, PT, runs, area, icap):
     """Stands in for membrane_rates where a driver does not call it."""
 

@@ -29,13 +29,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .compiled_only import compiled_only
 from .int_args import ONE, ZERO
 
 _CONTRACT = {"contract"}
 
 
 # ------------------------------------------------ steps of the chain solver
-@njit(cache=True, error_model="numpy", inline="always", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", inline="always", fastmath=_CONTRACT)
 def eliminate_coupled(d, b, cw, i, nb, gi, dc, bc, cc, dm, bm):
     """Gaussian elimination of node i (running pivot ``dc``, right-hand side ``bc``)
     into its neighbour ``nb`` (coupling ``gi``), node i also coupled (``cc``, kept
@@ -53,7 +54,7 @@ def eliminate_coupled(d, b, cw, i, nb, gi, dc, bc, cc, dm, bm):
     return d[nb] - f * gi, b[nb] + f * bc, f * cc, dm - fm * cc, bm + fm * bc
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", inline="always", fastmath=_CONTRACT)
 def substitute(d, b, i, gi, v_nb, ci, v_mid):
     """Back-substitution at node i from its solved neighbour ``v_nb`` (coupling
     ``gi``) and, for a node coupled to the middle, ``ci * v_mid``; stores and returns V_i."""
@@ -62,7 +63,7 @@ def substitute(d, b, i, gi, v_nb, ci, v_mid):
     return v
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def set_junctions(v, alg_idx, alg_ptr, alg_nbr, alg_g):
     for k in range(alg_idx.shape[0]):
         num = 0.0
@@ -174,7 +175,7 @@ REDUCED_SIZE = REDUCED_BASE + 2 * REDUCED_THREAD
 REDUCED_BASE_I64 = np.int64(REDUCED_BASE)  # (passed on as int64: see hhsim.engine.int_args)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def separator(n, k):
     """Separator k (0, 1, 2) of a chain of n >= BLOCKED_CHAIN nodes.  The middle one is
     a multiple of 8 (the two threads' halves then meet on a cache line, see
@@ -185,7 +186,7 @@ def separator(n, k):
     return s2 // 2 if k == 0 else s2 + 1 + (n - 1 - s2) // 2
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def block_bounds(n, blk):
     """First node, middle and end (exclusive) of block ``blk`` (0..3) of a chain of n."""
     first = 0 if blk == 0 else separator(n, blk - 1) + 1
@@ -201,7 +202,7 @@ def chain_middle(n):
     return separator(n, 1) if n >= BLOCKED_CHAIN else n // 2
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def eliminate_pair(d, b, g, cw, red, pair, at):
     """Eliminate blocks 2 pair and 2 pair + 1: their four sweeps side by side, then
     each one's remaining nodes; results into red[at : at + REDUCED_SHARED]."""
@@ -253,19 +254,19 @@ def eliminate_pair(d, b, g, cw, red, pair, at):
         red[_separator_at(at, k) + 1] = b[sk]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def _block_at(at, k):
     """Where block k's 8 numbers start in ``red`` (copy ``at``)."""
     return at + 24 * (k // 2) + 8 * (k % 2)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def _separator_at(at, k):
     """Where separator k's pivot and right-hand side are in ``red`` (copy ``at``)."""
     return at + 16 if k == 0 else at + 24 + 16 + 2 * (k - 1)
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def _reduced_row(red, u, at):
     """Pivot and right-hand side of unknown u of the reduced chain: u = 2 k is block k's
     middle, u = 2 k + 1 the separator after block k."""
@@ -278,14 +279,14 @@ def _reduced_row(red, u, at):
     return red[s] + red[blk + 6] + red[nxt + 4], red[s + 1] + red[blk + 7] + red[nxt + 5]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@compiled_only(error_model="numpy", inline="always")
 def _reduced_coupling(red, u, at):
     """Coupling of unknowns u and u + 1 of the reduced chain."""
     k = u // 2
     return red[_block_at(at, k) + 3] if u % 2 == 0 else red[_block_at(at, k + 1) + 2]
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def solve_reduced(d, b, red, at, base, lo, hi):
     """Solve the chain q1 - s1 - q2 - s2 - q3 - s3 - q4 (from red[at : at + REDUCED_SHARED],
     Thomas) into red[base : base + 7]
@@ -316,7 +317,7 @@ def solve_reduced(d, b, red, at, base, lo, hi):
     return red[base + 3]
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def substitute_pair(d, b, g, cw, red, pair, base):
     """Back-substitute blocks 2 pair and 2 pair + 1 outwards from their middles (the
     reduced chain's values in red[base : base + 7])."""
@@ -358,7 +359,7 @@ def substitute_pair(d, b, g, cw, red, pair, base):
         vD = substitute(d, b, j, g[j], vD, cw[j], xD)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def chain_solve_blocks(d, b, g, cw, red):
     """A chain of at least BLOCKED_CHAIN nodes in four blocks on one thread (see above)."""
     eliminate_pair(d, b, g, cw, red, ZERO, ZERO)
@@ -368,7 +369,7 @@ def chain_solve_blocks(d, b, g, cw, red):
     substitute_pair(d, b, g, cw, red, ONE, REDUCED_BASE_I64)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def solve_chain(d, b, gax, cw, red):
     """Thomas elimination of a chain: in four blocks from BLOCKED_CHAIN nodes on, else
     from both ends (``cw``, ``red``: scratch)."""
@@ -378,7 +379,7 @@ def solve_chain(d, b, gax, cw, red):
         chain_solve(d, b, gax)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_CONTRACT)
+@compiled_only(error_model="numpy", fastmath=_CONTRACT)
 def solve_tree(chain, d, b, parent, gax, cw, red):
     """Solve the implicit step's matrix: Thomas on a chain, else Hines' elimination
     (``cw``: n numbers of scratch, ``red``: REDUCED_SIZE)."""
