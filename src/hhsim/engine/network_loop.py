@@ -467,10 +467,11 @@ def fixed_functions(env: dict) -> tuple:
 
 #: The parts a worker process compiles on a first run, beside this process's
 #: membranes, steps and other parts: about half of the loop's compiling each
-#: (COBAHH, compiled alone: slow_nodes 6.6 s with its callees, step_begin 3.2 s;
-#: steps 2.8, fast_inputs 2.5, scan, commit, release and step_end about 4, the
-#: membranes 2).  With step_end in the worker too, this process waited for it:
-#: a cold `hhsim network --preset cobahh` took 15.0-15.5 s, 12.7-12.9 s so.
+#: (COBAHH, compiled alone, without the Python wrappers (:mod:`hhsim.engine.compiled_only`):
+#: slow_nodes 5.8 s with its callees, step_begin 2.9, step_end 1.5; steps 3.9,
+#: fast_inputs 2.5, scan, commit, locate and release 1.5, the membranes 2).  A cold
+#: `hhsim network --preset cobahh` took 12.5-12.7 s with the first two parts in the
+#: worker, 12.1-12.7 s with step_end too (this process then waits about 1 s for it).
 WORKER_PIECES = ("slow_nodes", "step_begin", "step_end")
 
 
