@@ -8,8 +8,8 @@ network.
 Each workload runs in a fresh process (kernels compiled beforehand by a warm-up
 run), once with ``HHSIM_THREADS`` unset (hhsim's default) and once with
 ``HHSIM_THREADS=1``, alternating, ``--repeats`` times (seven by default: runs of
-0.1-0.3 s move by the scheduler's time slices, and with three the busy cable and
-network read 1.25 and 1.15 in a run where seven read 0.91 and 0.88); the median wall time of
+0.1-0.3 s move by the scheduler's time slices: a run with three read the busy cable
+and network at 1.25 and 1.15, the next one, with seven, at 0.91 and 0.88); the median wall time of
 the timed call is printed with the ratio default / one thread.  Then the same
 with ``--busy`` processes that spin on the CPU beside it (started by this
 script, each bounded to the run and stopped by it).
