@@ -387,14 +387,19 @@ def _rate_params(model: Model) -> np.ndarray:
     return np.array(_layout(model)[1], dtype=float)
 
 
-def _once_per_object(models: list[Model], fn) -> list:
-    """``[fn(m) for m in models]``, calling ``fn`` once per distinct object
-    (protocols pass the same model for hundreds of neurons)."""
-    seen: dict[int, object] = {}
-    for m in models:
-        if id(m) not in seen:
-            seen[id(m)] = fn(m)
-    return [seen[id(m)] for m in models]
+def _distinct(models: list[Model]) -> tuple[list[Model], np.ndarray]:
+    """The distinct objects of ``models`` in order of first appearance, and each
+    model's index among them (a network's population passes one object per cell)."""
+    first: dict[int, int] = {}
+    distinct: list[Model] = []
+    index = np.empty(len(models), dtype=np.intp)
+    for k, m in enumerate(models):
+        j = first.get(id(m))
+        if j is None:
+            j = first[id(m)] = len(distinct)
+            distinct.append(m)
+        index[k] = j
+    return distinct, index
 
 
 def lower(models: Model | list[Model], initial=None) -> Plan:
@@ -407,14 +412,17 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
         models = [models]
     if not models:
         raise ModelError("need at least one model")
-    for m in models:
+    # each distinct model's columns once, then one column per neuron by index (a network's
+    # population passes one model object for all its cells)
+    distinct, index = _distinct(models)
+    for m in distinct:
         if not getattr(m, "channels", None):  # nothing to integrate: the generated kernel had no body
             raise ModelError(f"model {getattr(m, 'name', '?')!r} has no channels, so there is nothing to simulate; "
                              "a cell needs at least one (e.g. a leak: [[channels]] name = \"L\", gbar = 0.3, "
                              "E = -54.4)")
-    layouts = _once_per_object(models, _layout)
+    layouts = [_layout(m) for m in distinct]
     structure = layouts[0][0]
-    for m, (s, _) in zip(models[1:], layouts[1:]):
+    for m, (s, _) in zip(distinct[1:], layouts[1:]):
         if s != structure:
             raise ModelError(
                 f"models {models[0].name!r} and {m.name!r} differ in structure and cannot share a batch"
@@ -423,30 +431,31 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
     # whose own parameters allow another, usually none, so every run of this
     # model (fixed-step or adaptive) takes one kernel module
     structure = replace(structure, exp_sharing=find_exp_sharing(structure, layouts[0][1]))
-    if initial is None:
-        states = _once_per_object(models, lambda m: m.initial_state())
-    elif isinstance(initial, tuple):
-        states = [initial] * len(models)
-    else:
-        states = list(initial)
-    n = len(models)
-    ns = structure.n_states
+    n, d, ns = len(models), len(distinct), structure.n_states
+    if initial is None or isinstance(initial, tuple):  # one initial state per distinct model
+        states = [m.initial_state() for m in distinct] if initial is None else [initial] * d
+        owners, column = distinct, index
+    else:  # one per neuron
+        states, owners, column = list(initial), models, np.arange(n)
+        if len(states) != n:
+            raise ModelError(f"initial needs one (v0, states) pair per model ({n}), got {len(states)}")
     y0 = []
-    for (v0, st), m in zip(states, models):
+    for (v0, st), m in zip(states, owners):
         st = np.asarray(st, dtype=float).ravel()
         if st.size == structure.n_gates and ns > st.size:  # gates only: pools start at rest
             st = np.concatenate([st, m.steady_states(float(v0))[structure.n_gates:]])
         if st.size != ns:
             raise ModelError(f"initial state of {m.name!r} needs {ns} values (gates, then pools), got {st.size}")
         y0.append(st)
+    nc, nr = structure.n_channels, structure.n_rate_params
     return Plan(
         structure=structure,
-        gbar=np.array([[c.gbar for c in m.channels] for m in models], dtype=float).T.copy(),
-        erev=np.array([[c.E for c in m.channels] for m in models], dtype=float).T.copy(),
-        phi=np.array([m.phis() for m in models], dtype=float).T.copy().reshape(structure.n_channels, n),
-        cm=np.array([m.Cm for m in models], dtype=float),
-        rp=np.array([lay[1] for lay in layouts], dtype=float).T.copy().reshape(structure.n_rate_params, n),
-        v0=np.array([s[0] for s in states], dtype=float),
-        y0=np.array(y0, dtype=float).T.copy().reshape(ns, n),
-        threshold=np.array([m.spike_threshold for m in models], dtype=float),
+        gbar=np.array([[c.gbar for c in m.channels] for m in distinct], dtype=float).T[:, index].copy(),
+        erev=np.array([[c.E for c in m.channels] for m in distinct], dtype=float).T[:, index].copy(),
+        phi=np.array([m.phis() for m in distinct], dtype=float).T.reshape(nc, d)[:, index].copy(),
+        cm=np.array([m.Cm for m in distinct], dtype=float)[index],
+        rp=np.array([lay[1] for lay in layouts], dtype=float).T.reshape(nr, d)[:, index].copy(),
+        v0=np.array([s[0] for s in states], dtype=float)[column],
+        y0=np.array(y0, dtype=float).T.reshape(ns, len(y0))[:, column].copy(),
+        threshold=np.array([m.spike_threshold for m in distinct], dtype=float)[index],
     )
