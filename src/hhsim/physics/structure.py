@@ -447,15 +447,21 @@ def lower(models: Model | list[Model], initial=None) -> Plan:
         if st.size != ns:
             raise ModelError(f"initial state of {m.name!r} needs {ns} values (gates, then pools), got {st.size}")
         y0.append(st)
+
+    def columns(rows, width: int, at=index) -> np.ndarray:
+        """(width, n): one row of ``width`` values per source (a distinct model, or a
+        neuron's own initial state), as one column per neuron (``at``: its source)."""
+        return np.array(rows, dtype=float).reshape(len(rows), width).T[:, at].copy()
+
     nc, nr = structure.n_channels, structure.n_rate_params
     return Plan(
         structure=structure,
-        gbar=np.array([[c.gbar for c in m.channels] for m in distinct], dtype=float).T[:, index].copy(),
-        erev=np.array([[c.E for c in m.channels] for m in distinct], dtype=float).T[:, index].copy(),
-        phi=np.array([m.phis() for m in distinct], dtype=float).T.reshape(nc, d)[:, index].copy(),
-        cm=np.array([m.Cm for m in distinct], dtype=float)[index],
-        rp=np.array([lay[1] for lay in layouts], dtype=float).T.reshape(nr, d)[:, index].copy(),
-        v0=np.array([s[0] for s in states], dtype=float)[column],
-        y0=np.array(y0, dtype=float).T.reshape(ns, len(y0))[:, column].copy(),
-        threshold=np.array([m.spike_threshold for m in distinct], dtype=float)[index],
+        gbar=columns([[c.gbar for c in m.channels] for m in distinct], nc),
+        erev=columns([[c.E for c in m.channels] for m in distinct], nc),
+        phi=columns([m.phis() for m in distinct], nc),
+        cm=columns([m.Cm for m in distinct], 1)[0],
+        rp=columns([lay[1] for lay in layouts], nr),
+        v0=columns([s[0] for s in states], 1, column)[0],
+        y0=columns(y0, ns, column),
+        threshold=columns([m.spike_threshold for m in distinct], 1)[0],
     )
