@@ -30,6 +30,7 @@ ADAPT_EVERY = 3
 W_T = 1e-2  # weight of the period (ms) in the arclength norm
 W_I = 1e-2  # weight of the current (µA/cm²)
 TRIVIAL_TOL = 1e-4  # refine the mesh when the phase multiplier is further than this from 1
+#: Most intervals the continuation refines a mesh to (N m n + 2 unknowns: 7,682 for 8 states).
 MAX_INTERVALS = 240
 HOMOCLINIC_FRACTION = 0.25  # events above this fraction of period_max count as the homoclinic end
 AMPLITUDE_END_MV = 1.0  # a branch ends at a Hopf point when its V range falls below this
@@ -185,8 +186,11 @@ def point_of(col: Collocation, o: Orbit, basis: np.ndarray | None = None) -> Cyc
     return CyclePoint(o, mu, basis=q)
 
 
-#: Most collocation intervals of one orbit (the Newton system grows with their square).
-MAX_INTERVALS = 2000
+#: Most collocation intervals a caller may ask :func:`orbit_at` for (the Newton system
+#: grows with their square).  Its own name: it once shadowed the continuation's
+#: :data:`MAX_INTERVALS`, and branches near a homoclinic end were refined to 2,000
+#: intervals (64,002 unknowns for 8 states) instead of 240.
+MAX_ORBIT_INTERVALS = 2000
 #: Longest settling run before an orbit's first guess (ms).
 MAX_SETTLE_MS = 100_000.0
 
@@ -196,7 +200,7 @@ def orbit_at(field, i_app: float, guess: Orbit | None = None, *, settle_ms: floa
     """The periodic orbit at injected current ``i_app`` (µA/cm²), from a spike train when no guess.
 
     ``field``: a :class:`~hhsim.dynamics.field.ModelField`, a Model or a preset name;
-    ``intervals``: collocation intervals, 4 to :data:`MAX_INTERVALS`; ``settle_ms``:
+    ``intervals``: collocation intervals, 4 to :data:`MAX_ORBIT_INTERVALS`; ``settle_ms``:
     the run before the first guess, at most :data:`MAX_SETTLE_MS`.
     """
     from .. import validate as _validate
@@ -205,7 +209,7 @@ def orbit_at(field, i_app: float, guess: Orbit | None = None, *, settle_ms: floa
     if not isinstance(field, ModelField):
         field = model_field(field)
     i_app = _validate.number(i_app, "i_app", unit="µA/cm²", lo=-1e5, hi=1e5)
-    intervals = _validate.whole(intervals, "intervals", lo=4, hi=MAX_INTERVALS)
+    intervals = _validate.whole(intervals, "intervals", lo=4, hi=MAX_ORBIT_INTERVALS)
     if settle_ms is not None:
         settle_ms = _validate.number(settle_ms, "settle_ms", unit="ms", lo=0.0, lo_open=True, hi=MAX_SETTLE_MS)
     if guess is not None and not isinstance(guess, Orbit):
