@@ -162,7 +162,10 @@ def meet(sync, n_threads, p):
     spins = 0
     while _load(sync, 0) < target:
         if _load(sync, 1) != 0:
-            return False
+            # the last arrival may have come between the two loads, and the leading
+            # thread passed this barrier and left: passed then (the leader sets the
+            # flag only after its own last meeting, so a second look settles it)
+            return _load(sync, 0) >= target
         if spins < SPINS_BEFORE_YIELD and _cycles() - start < CYCLES_BEFORE_YIELD:
             _pause()
             spins += 1
