@@ -45,7 +45,7 @@ from .kernel_series import (  # noqa: F401  (re-exported for the kernels and dri
 )
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, forceinline=True)
 def _exp_ratio(x):
     """``x / (1 - exp(-x))``, continuous through x = 0 (limit 1); branch-free.
 
@@ -57,7 +57,7 @@ def _exp_ratio(x):
     return series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, forceinline=True)
 def _exp_ratio_e(x, e):
     """:func:`_exp_ratio` given its exponential ``e`` = exp(-x), computed elsewhere
     (an expression's ``vtrap``/``linexp`` from shared exponentials): near x = 0 the
@@ -67,19 +67,19 @@ def _exp_ratio_e(x, e):
     return series if abs(x) < EXP_RATIO_SERIES_BELOW else direct
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, forceinline=True)
 def _linexp(x, k):
     """``x / (1 - exp(-x/k))`` (expression helper ``linexp``), exact through x = 0."""
     return k * _exp_ratio(x * (1.0 / k))
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, forceinline=True)
 def _vtrap(x, k):
     """``x / (exp(x/k) - 1)`` (expression helper ``vtrap``), exact through x = 0."""
     return k * _exp_ratio(-x * (1.0 / k))
 
 
-@njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, forceinline=True)
 def _ghk(v, c_in, c_out, z, rtf):
     """GHK current per unit permeability, µA/cm² per cm/s (see ``hhsim.channels.ions``).
 
