@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ISOLATED
 
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.mark.slow  # a whole pytest run of test_sweep_dask.py: 25-45 s
 def test_dask_sweeps_in_a_fresh_interpreter():
     from helpers.start_env import START_ENV
 
