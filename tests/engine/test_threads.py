@@ -71,6 +71,24 @@ def test_every_neuron_matches_its_own_run_alone(monkeypatch):
         assert np.array_equal(alone.spike_times[0], full.spike_times[c])
 
 
+
+@pytest.mark.parametrize("method", ["rk4", "ssprk3", "euler"])
+def test_a_runge_kutta_neuron_matches_its_own_run_alone(method, monkeypatch):
+    """The same for the loops that round every operation, in the vector lanes and in the
+    scalar remainder alike, while the rate forms inlined into them (destexhe_tc's
+    linear-exponential, exponential and sigmoid forms) keep their own contraction."""
+    base = hhsim.models.get("destexhe_tc")
+    n = BLOCK + 7
+    scale = np.linspace(0.0, 3.0, n)
+    grid = make_grid(20.0, 0.01)
+    monkeypatch.setenv("HHSIM_THREADS", "1")
+    full = run_batch(lower([base] * n), STIMULI[:1], grid, method, scale=scale, record_every=0)
+    assert sum(len(t) for t in full.spike_times) > 50
+    for c in (0, 3, BLOCK - 1, BLOCK, n - 1):
+        alone = run_batch(lower([base]), STIMULI[:1], grid, method, scale=scale[c:c + 1], record_every=0)
+        assert np.array_equal(alone.v_final, full.v_final[c:c + 1]), (method, c)
+        assert np.array_equal(alone.spike_times[0], full.spike_times[c]), (method, c)
+
 def test_divergence_is_reported_at_the_same_step_for_any_thread_count(monkeypatch):
     plan = lower([hhsim.models.get("hh")] * N)
     scale = np.zeros(N)

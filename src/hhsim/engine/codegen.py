@@ -87,8 +87,11 @@ SHARING_SOLVERS = ("expeuler", "euler")
 #: chunks of neurons.
 INLINE_FLAGS = "cache=True, error_model='numpy', inline='always', fastmath={'contract'}"
 LOOP_FLAGS = "cache=True, error_model='numpy', nogil=True, fastmath={'contract'}"
-#: The loops of the explicit Runge-Kutta methods round every operation
-#: (no contraction; helpers inlined into them follow the loop's flags).  Their
+#: The loops of the explicit Runge-Kutta methods round every operation of their
+#: own (no contraction; the generated helpers inlined into them by numba follow
+#: the loop's flags, while the rate forms, inlined by LLVM, keep their own
+#: ``contract`` in every lane and in the scalar remainder alike:
+#: tests/engine/test_threads.py).  Their
 #: stage voltages are selected (``choose(clamp, command, V + a dt k)``), and on
 #: AVX-512 machines LLVM fused those multiply-adds in the vectorised lanes but
 #: not in the scalar remainder, so a neuron's last bits depended on its place
